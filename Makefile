@@ -1,0 +1,50 @@
+# Short verbs; every one that needs it runs the idempotent set-up first.
+#   make run       set up, start the embedded PostGIS, migrate, load demo data, serve
+#   make test      set up, lint, run the whole suite (real PostGIS, real Chromium)
+#   make db-stop   stop the embedded PostGIS (data is kept)
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: run test setup db db-stop lint format messages prepare shell
+
+setup:
+	@scripts/setup.sh
+
+# With DATABASE_URL set, the embedded cluster is not used at all.
+db: setup
+	@if [ -z "$$DATABASE_URL" ]; then scripts/db.sh start; else echo "[db] using DATABASE_URL"; fi
+
+db-stop:
+	@scripts/db.sh stop
+
+messages: setup
+	@$(PY) manage.py compilemessages --ignore=.venv --ignore=.local -v 0
+
+prepare: db messages
+	@$(PY) manage.py migrate --no-input -v 1
+	@$(PY) manage.py load_demo
+	@$(PY) manage.py collectstatic --no-input -v 0
+
+run: prepare
+	@echo ""
+	@echo "  We Create Space is at http://$(HOST):$(PORT)/  (Ctrl+C stops it; make db-stop stops the database)"
+	@echo ""
+	@$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: db messages
+	@$(PY) -m ruff check .
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+
+format: setup
+	@$(PY) -m ruff format .
+	@$(PY) -m ruff check --fix .
+
+shell: db
+	@$(PY) manage.py shell

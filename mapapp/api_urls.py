@@ -1,0 +1,10 @@
+from django.urls import path
+
+from mapapp import apis
+
+app_name = "api"
+
+urlpatterns = [
+    path("cities/", apis.CityListApi.as_view(), name="city-list"),
+    path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MapappConfig(AppConfig):
+    name = "mapapp"
+    verbose_name = _("Cities and accounts")

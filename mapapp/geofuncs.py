@@ -1,0 +1,18 @@
+"""PostGIS functions Django does not wrap. One small GeoFunc each, named after its ST_ function."""
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import GeoFunc
+
+
+class ForcePolygonCCW(GeoFunc):
+    """ST_ForcePolygonCCW: exterior rings counter-clockwise, as RFC 7946 asks of GeoJSON output."""
+
+    function = "ST_ForcePolygonCCW"
+    output_field = GeometryField()
+
+
+class PointOnSurface(GeoFunc):
+    """ST_PointOnSurface: a point guaranteed to lie inside the geometry (unlike a centroid)."""
+
+    function = "ST_PointOnSurface"
+    output_field = GeometryField()

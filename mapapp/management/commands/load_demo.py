@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from mapapp.demo import DEMO_PASSWORD, load_demo_cities, load_demo_users
+
+
+class Command(BaseCommand):
+    help = "Load the demo cities (Koszalin, Ostrava) and, in development, one account per role. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-users", action="store_true", help="cities only, no demo accounts"
+        )
+
+    def handle(self, *args, **opts):
+        cities = load_demo_cities()
+        self.stdout.write(f"Demo cities: {', '.join(c.name for c in cities)}")
+        if opts["no_users"]:
+            return
+        if not settings.DEBUG:
+            self.stdout.write("Demo accounts are created in development only (DEBUG on); skipped.")
+            return
+        logins = load_demo_users(cities)
+        self.stdout.write("Demo accounts (development only), password: " + DEMO_PASSWORD)
+        for email, role in logins:
+            self.stdout.write(f"  {email:<24} {role}")

@@ -1,0 +1,208 @@
+"""The core: cities, users with per-city roles, and the audit log.
+
+A deployment serves several cities. Everything a resident sees belongs to one city: its
+boundary (stored in SRID 4326 like all our geometry), the metric CRS in which its areas and
+distances are measured, its language, currency and time zone.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+# First path segments that are ours, so no city may take them as its slug.
+RESERVED_SLUGS = frozenset(
+    {
+        "accounts", "admin", "api", "embed", "healthz", "i18n", "media", "ogcapi",
+        "open311", "static", "tiles", "jsi18n", "me", "privacy",
+    }
+)  # fmt: skip
+
+
+def validate_city_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("“%(slug)s” is reserved for the site itself."), params={"slug": value})
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone “%(tz)s”."), params={"tz": value})
+
+
+def validate_metric_srid(value: int) -> None:
+    from mapapp.geo import projected_crs_or_error
+
+    error = projected_crs_or_error(value)
+    if error:
+        raise ValidationError(error)
+
+
+class City(models.Model):
+    class Currency(models.TextChoices):
+        PLN = "PLN", _("Polish złoty (PLN)")
+        CZK = "CZK", _("Czech koruna (CZK)")
+        EUR = "EUR", _("Euro (EUR)")
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True, validators=[validate_city_slug])
+    name = models.CharField(_("name"), max_length=120)
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, spatial_index=False)
+    metric_srid = models.PositiveIntegerField(
+        _("metric CRS (EPSG code)"),
+        validators=[validate_metric_srid],
+        help_text=_("Projected CRS in which areas and distances are measured, e.g. 2180 or 5514."),
+    )
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Warsaw", validators=[validate_time_zone]
+    )
+    # Map settings: centre and zoom are derived from the boundary unless set here.
+    map_center = models.PointField(_("map centre"), srid=4326, null=True, blank=True)
+    map_zoom = models.PositiveSmallIntegerField(
+        _("map zoom"), null=True, blank=True, validators=[MaxValueValidator(19)]
+    )
+    tile_url = models.CharField(
+        _("basemap tile URL"),
+        max_length=300,
+        blank=True,
+        help_text=_("An XYZ template such as https://tile.example.org/{z}/{x}/{y}.png; "
+                    "empty uses the site default."),
+    )  # fmt: skip
+    tile_attribution = models.CharField(_("basemap attribution"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(boundary__isvalid=True), name="%(app_label)s_%(class)s_boundary_is_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(map_zoom__isnull=True) | Q(map_zoom__lte=19),
+                name="%(app_label)s_%(class)s_map_zoom_range",
+            ),
+        ]
+        indexes = [GistIndex(fields=["boundary"], name="mapapp_city_boundary_gist")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def basemap_url(self) -> str:
+        return self.tile_url or settings.MAP_TILE_URL
+
+    @property
+    def basemap_attribution(self) -> str:
+        return self.tile_attribution if self.tile_url else settings.MAP_TILE_ATTRIBUTION
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with an e-mail address. Roles are per city (CityRole)."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="mapapp_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    NGO_REPRESENTATIVE = "ngo_representative", _("NGO representative")
+    COMMITTEE_MEMBER = "committee_member", _("Committee member")
+    PROGRAMME_OFFICER = "programme_officer", _("Programme officer")
+    PLANNER = "planner", _("Planner")
+    GIS_STAFF = "gis_staff", _("GIS staff")
+
+
+class CityRole(models.Model):
+    """A role a user holds in one city. A role in one city grants nothing in another."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="city_roles")
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("city role")
+        verbose_name_plural = _("city roles")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "city", "role"], name="mapapp_cityrole_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.city}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who changed what and when. Written only via mapapp.audit.audit_record."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)  # kept if the user is deleted
+    city = models.ForeignKey(City, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="mapapp_audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"

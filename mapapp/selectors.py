@@ -1,0 +1,81 @@
+"""Reads for the core. Geometry work (extent, area, GeoJSON) is done by PostGIS."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.gis.db.models import Extent
+from django.contrib.gis.db.models.functions import Area, AsGeoJSON, Transform
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from mapapp.geofuncs import ForcePolygonCCW
+from mapapp.models import City, CityRole, User
+
+GEOJSON_PRECISION = 6  # ~0.1 m; more is noise
+
+
+def city_list() -> QuerySet[City]:
+    return City.objects.filter(is_active=True).defer("boundary").order_by("name")
+
+
+def city_get(*, slug: str) -> City:
+    """The active city with this slug (404 otherwise), without loading its boundary."""
+    return get_object_or_404(city_list(), slug=slug)
+
+
+def city_extent(*, city: City) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of the boundary, computed in the database."""
+    return City.objects.filter(pk=city.pk).aggregate(e=Extent("boundary"))["e"]
+
+
+def city_area_km2(*, city: City) -> float:
+    """Area of the boundary measured in the city's metric CRS."""
+    area = (
+        City.objects.filter(pk=city.pk)
+        .annotate(a=Area(Transform("boundary", city.metric_srid)))
+        .values_list("a", flat=True)
+        .get()
+    )
+    return area.sq_km
+
+
+def city_boundary_feature(*, city: City) -> dict:
+    """The boundary as an RFC 7946 Feature: lon/lat, counter-clockwise exterior rings, 6 decimals."""
+    geometry = (
+        City.objects.filter(pk=city.pk)
+        .annotate(gj=AsGeoJSON(ForcePolygonCCW("boundary"), precision=GEOJSON_PRECISION))
+        .values_list("gj", flat=True)
+        .get()
+    )
+    return {
+        "type": "Feature",
+        "id": city.slug,
+        "geometry": json.loads(geometry),
+        "properties": {"slug": city.slug, "name": city.name},
+    }
+
+
+def city_map_config(*, city: City) -> dict:
+    """What the city map's JavaScript needs; passed to the page with json_script."""
+    from django.urls import reverse
+
+    west, south, east, north = city_extent(city=city)
+    config = {
+        "slug": city.slug,
+        "name": city.name,
+        "boundaryUrl": reverse("api:city-boundary", kwargs={"city": city.slug}),
+        "bounds": [[south, west], [north, east]],
+        "tiles": {"url": city.basemap_url, "attribution": city.basemap_attribution},
+        "center": None,
+        "zoom": city.map_zoom,
+    }
+    if city.map_center:
+        config["center"] = [city.map_center.y, city.map_center.x]
+    return config
+
+
+def user_roles(*, user: User, city: City) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(CityRole.objects.filter(user=user, city=city).values_list("role", flat=True))

@@ -1,0 +1,90 @@
+"""The demo cities' real boundaries, measured and queried in PostGIS."""
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from mapapp.models import City
+from mapapp.selectors import city_area_km2
+
+# Reference points from shared/data/README.md (lon, lat).
+KOSZALIN_RYNEK = (16.1817, 54.1903)
+OSTRAVA_MASARYKOVO = (18.2925, 49.8355)
+
+
+@pytest.mark.parametrize(
+    ("slug", "official_km2", "tolerance"),
+    [
+        # the PRG file is simplified to 34 vertices: 102.2 km² against the official 98.34 km²
+        ("koszalin", 98.34, 0.06),
+        ("ostrava", 214.23, 0.02),
+    ],
+)
+def test_area_in_metric_crs_is_close_to_official(demo_cities, slug, official_km2, tolerance):
+    city = demo_cities[slug]
+    # SQL: SELECT ST_Area(ST_Transform(boundary, metric_srid)) / 1e6 FROM mapapp_city
+    area = city_area_km2(city=city)
+    assert abs(area - official_km2) / official_km2 <= tolerance, area
+
+
+def test_metric_srids(demo_cities):
+    assert demo_cities["koszalin"].metric_srid == 2180
+    assert demo_cities["ostrava"].metric_srid == 5514
+
+
+@pytest.mark.parametrize(
+    ("slug", "lonlat"),
+    [("koszalin", KOSZALIN_RYNEK), ("ostrava", OSTRAVA_MASARYKOVO)],
+)
+def test_town_square_inside_and_swapped_outside(demo_cities, slug, lonlat):
+    lon, lat = lonlat
+    inside = City.objects.filter(boundary__contains=Point(lon, lat, srid=4326))
+    assert list(inside.values_list("slug", flat=True)) == [slug]
+    swapped = City.objects.filter(boundary__contains=Point(lat, lon, srid=4326))
+    assert not swapped.exists()
+
+
+def test_boundary_must_be_valid_in_the_database(koszalin):
+    """The check constraint refuses invalid geometry even when Python is bypassed."""
+    from django.db import IntegrityError, connection, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "UPDATE mapapp_city SET boundary = ST_GeomFromText("
+            "'MULTIPOLYGON(((0 0, 1 1, 1 0, 0 1, 0 0)))', 4326) WHERE id = %s",
+            [koszalin.pk],
+        )
+
+
+def test_full_clean_reports_invalid_boundary(koszalin):
+    from django.contrib.gis.geos import GEOSGeometry
+    from django.core.exceptions import ValidationError
+
+    koszalin.boundary = GEOSGeometry("MULTIPOLYGON(((0 0, 1 1, 1 0, 0 1, 0 0)))", srid=4326)
+    with pytest.raises(ValidationError):
+        koszalin.full_clean()
+
+
+def test_reserved_slug_refused(koszalin):
+    from django.core.exceptions import ValidationError
+
+    koszalin.slug = "api"
+    with pytest.raises(ValidationError) as exc:
+        koszalin.full_clean()
+    assert "slug" in exc.value.message_dict
+
+
+def test_metric_srid_must_be_projected(koszalin):
+    from django.core.exceptions import ValidationError
+
+    koszalin.metric_srid = 4326
+    with pytest.raises(ValidationError) as exc:
+        koszalin.full_clean()
+    assert "metric_srid" in exc.value.message_dict
+
+
+def test_city_changes_are_audited(koszalin):
+    from mapapp.models import AuditEvent
+
+    event = AuditEvent.objects.get(object_type="mapapp.city", object_id=str(koszalin.pk))
+    assert event.action == "city.create"
+    assert event.after["metric_srid"] == 2180
