@@ -184,6 +184,11 @@ STORAGES = {
     },
 }
 
+# Outside production, whitenoise serves files straight from the apps' static folders, so
+# neither runserver nor the tests need collectstatic.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
 # --- E-mail ---------------------------------------------------------------------------
 if PRODUCTION:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")

@@ -1,0 +1,104 @@
+"""Registration with e-mail confirmation, login by e-mail, logout, password reset, roles."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from mapapp.models import CityRole, Role, User
+from mapapp.selectors import user_roles
+
+PASSWORD = "a-long-enough-passphrase-42"
+
+
+def link_in(message) -> str:
+    return re.search(r"http://testserver(/accounts/\S+/)", message.body).group(1)
+
+
+@pytest.mark.django_db
+def test_register_confirm_login_logout(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "Jana.Novak@Example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert user.email == "jana.novak@example.org"
+    assert len(mail.outbox) == 1
+    confirm = link_in(mail.outbox[0])
+    assert "/accounts/confirm-email/" in confirm
+
+    # Not confirmed yet: signing in only re-sends the confirmation.
+    client.logout()
+    client.post("/accounts/login/", {"login": "jana.novak@example.org", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+
+    response = client.post(confirm)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+    client.post("/accounts/logout/")
+    assert "_auth_user_id" not in client.session
+
+    client.post("/accounts/login/", {"login": "JANA.NOVAK@example.org", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+@pytest.mark.django_db
+def test_email_is_unique_regardless_of_case_without_revealing_accounts(client):
+    User.objects.create_user(email="taken@example.org", password=PASSWORD)
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "TAKEN@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    # Same answer as a fresh registration (no account enumeration); the owner is told by mail.
+    assert response.status_code == 302
+    assert User.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["taken@example.org"]]
+
+
+@pytest.mark.django_db
+def test_password_reset(client):
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(email="reset@example.org", password="old-password-123456")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.post("/accounts/password/reset/", {"email": "reset@example.org"})
+    assert len(mail.outbox) == 1
+    reset = link_in(mail.outbox[0])
+    form_page = client.get(reset, follow=True)
+    action = form_page.redirect_chain[-1][0] if form_page.redirect_chain else reset
+    response = client.post(action, {"password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_roles_are_per_city(koszalin, ostrava):
+    user = User.objects.create_user(email="officer@example.org", password=PASSWORD)
+    CityRole.objects.create(user=user, city=koszalin, role=Role.PROGRAMME_OFFICER)
+    assert user_roles(user=user, city=koszalin) == {"programme_officer"}
+    assert user_roles(user=user, city=ostrava) == set()
+
+
+def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, settings):
+    settings.DEBUG = True  # demo accounts exist in development only
+    from django.core.management import call_command
+
+    from mapapp.models import AuditEvent, City
+
+    call_command("load_demo")
+    counts = (City.objects.count(), User.objects.count(), CityRole.objects.count(), AuditEvent.objects.count())
+    call_command("load_demo")
+    assert (City.objects.count(), User.objects.count(), CityRole.objects.count(), AuditEvent.objects.count()) == counts
+    assert counts[0] == 2
+    assert set(CityRole.objects.values_list("role", flat=True)) == set(Role.values)
+    assert User.objects.filter(is_superuser=True).count() == 1
+
+
+def test_load_demo_makes_no_accounts_outside_development(db, settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = False
+    call_command("load_demo")
+    assert not User.objects.exists()

@@ -1,0 +1,116 @@
+"""Home, city map page, boundary API and health check."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_home_lists_cities(client, demo_cities, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'href="/koszalin/"' in body
+    assert 'href="/ostrava/"' in body
+
+
+def test_city_page_passes_map_config_as_json(client, koszalin):
+    response = client.get("/koszalin/")
+    assert response.status_code == 200
+    config = response.context["map_config"]
+    assert config["boundaryUrl"] == "/api/v1/koszalin/boundary/"
+    (south, west), (north, east) = config["bounds"]
+    # extent of the PRG boundary file
+    assert (west, south, east, north) == pytest.approx((16.1099, 54.1374, 16.3233, 54.2748))
+    assert '<script id="map-config" type="application/json">' in response.content.decode()
+    # Leaflet is served by us, never by a CDN
+    assert "/static/leaflet/leaflet.js" in response.content.decode()
+    assert "unpkg.com" not in response.content.decode()
+
+
+def test_city_page_uses_city_language_until_visitor_chooses(client, koszalin, ostrava):
+    assert client.get("/koszalin/").headers["Content-Language"] == "pl"
+    assert client.get("/ostrava/").headers["Content-Language"] == "cs"
+    client.post(reverse("set_language"), {"language": "en", "next": "/koszalin/"})
+    assert client.get("/koszalin/").headers["Content-Language"] == "en"
+
+
+def test_unknown_and_inactive_city_404(client, koszalin):
+    assert client.get("/atlantis/").status_code == 404
+    koszalin.is_active = False
+    koszalin.save()
+    assert client.get("/koszalin/").status_code == 404
+    assert client.get("/api/v1/koszalin/boundary/").status_code == 404
+
+
+def signed_area(ring):
+    """Shoelace formula: > 0 for a counter-clockwise ring."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False)) / 2
+
+
+def test_boundary_is_rfc7946_geojson(client, koszalin, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get("/api/v1/koszalin/boundary/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/geo+json")
+    feature = json.loads(response.content)
+    assert feature["type"] == "Feature"
+    assert "crs" not in feature
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    exterior = feature["geometry"]["coordinates"][0][0]
+    # The source file's ring is clockwise; RFC 7946 wants counter-clockwise exteriors.
+    assert signed_area(exterior) > 0
+    lon, lat = exterior[0]
+    assert 16 < lon < 17 and 54 < lat < 55  # lon/lat order
+    assert all(len(repr(c).split(".")[-1]) <= 6 for pt in exterior for c in pt)
+
+
+def test_boundary_supports_conditional_get(client, koszalin):
+    first = client.get("/api/v1/koszalin/boundary/")
+    last_modified = first["Last-Modified"]
+    again = client.get("/api/v1/koszalin/boundary/", HTTP_IF_MODIFIED_SINCE=last_modified)
+    assert again.status_code == 304
+
+
+def test_city_list_api(client, demo_cities):
+    data = client.get("/api/v1/cities/").json()
+    assert [c["slug"] for c in data["cities"]] == ["koszalin", "ostrava"]
+    assert data["cities"][0]["boundary"].endswith("/api/v1/koszalin/boundary/")
+
+
+@pytest.mark.django_db
+def test_healthz_reports_postgis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["status"] == "ok"
+    assert data["postgis"].startswith("3.")
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_503_when_database_is_down(tmp_path):
+    """A real unreachable server: a process whose DATABASE_URL points at a closed port."""
+    code = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz', HTTP_HOST='localhost');"
+        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="mapapp.settings",
+        DATABASE_URL="postgis://nobody:wrong@127.0.0.1:9/nothing",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] == 503
+    assert result["body"] == {"status": "error", "database": "unavailable"}

@@ -1,0 +1,60 @@
+"""Production settings: switched by DJANGO_ENV, strict, and clean under check --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args, **env_overrides):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "x7Gq!m2Vt9#rL4pZ8wK1sN6bY3hJ0cF5dA-uE_oI+tR7yP2qW9zX4vB6nM1kL8jH",
+    "ALLOWED_HOSTS": "wecreatespace.example.org",
+}
+
+
+def test_check_deploy_passes_under_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_settings_values():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0,"
+        " s.EMAIL_BACKEND)"
+    )
+    result = manage("shell", "-c", code, **PRODUCTION, EMAIL_URL="smtp://mail.example.org:587")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "False", "True", "True", "True", "django.core.mail.backends.smtp.EmailBackend",
+    ]  # fmt: skip
+
+
+def test_development_needs_no_environment_and_keeps_its_key_out_of_git():
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert (ROOT / ".local" / "secret_key").exists()
+    ignored = subprocess.run(
+        ["git", "check-ignore", ".local/secret_key"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert ignored.returncode == 0
