@@ -12,11 +12,26 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCAL="$ROOT/.local"
 PGDIR="$LOCAL/postgres"
-PGPORT=${MAPAPP_PGPORT:-54329}
 PG_SYSUSER=${PG_SYSUSER:-wecreatespace-pg}
 DBNAME=mapapp
 DBUSER=mapapp
 URLFILE="$LOCAL/database_url"
+
+port_in_use() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+
+# The port is chosen once, when the cluster is made (MAPAPP_PGPORT, else the first free one
+# from 54329), and kept in .local/pgport so that two clones can run side by side.
+choose_port() {
+    if [ -n "${MAPAPP_PGPORT:-}" ]; then PGPORT=$MAPAPP_PGPORT; return; fi
+    if [ -s "$LOCAL/pgport" ]; then PGPORT=$(cat "$LOCAL/pgport"); return; fi
+    PGPORT=54329
+    while port_in_use "$PGPORT"; do
+        PGPORT=$((PGPORT + 1))
+        [ "$PGPORT" -lt 54400 ] || die "no free port between 54329 and 54399; set MAPAPP_PGPORT"
+    done
+    mkdir -p "$LOCAL"
+    echo "$PGPORT" > "$LOCAL/pgport"
+}
 
 say() { printf '\033[1m[db]\033[0m %s\n' "$*"; }
 die() { echo "[db] $*" >&2; exit 1; }
@@ -83,13 +98,14 @@ real() { readlink -f "$PGDIR"; }
 running() { as_pg "$BIN/pg_ctl" -D "$(real)/data" status >/dev/null 2>&1; }
 
 psql_pg() {
-    PGPASSWORD=$(password) "$BIN/psql" -X -q -h 127.0.0.1 -p "$PGPORT" -U "$DBUSER" -v ON_ERROR_STOP=1 "$@"
+    PGOPTIONS="-c client_min_messages=warning" PGPASSWORD=$(password) "$BIN/psql" -X -q -h 127.0.0.1 -p "$PGPORT" -U "$DBUSER" -v ON_ERROR_STOP=1 "$@"
 }
 
 start() {
     BIN=$(pg_bindir) || die "PostgreSQL with PostGIS is not installed: run scripts/setup.sh (or set DATABASE_URL)"
     ensure_sysuser
     ensure_dirs
+    choose_port
     if [ ! -f "$(real)/data/PG_VERSION" ]; then
         say "initialising a PostgreSQL cluster in $(real)/data"
         local pwfile="$(real)/run/initpw"
@@ -103,7 +119,7 @@ start() {
 
 # --- wecreatespace embedded cluster ---
 listen_addresses = '127.0.0.1'
-port = $PGPORT
+port = $PGPORT  # also given on the command line at start
 unix_socket_directories = '$(real)/run'
 max_connections = 100
 shared_buffers = 256MB
@@ -112,11 +128,11 @@ maintenance_work_mem = 128MB
 CONF
     fi
     if ! running; then
-        if (exec 3<>/dev/tcp/127.0.0.1/"$PGPORT") 2>/dev/null; then
+        if port_in_use "$PGPORT"; then
             die "port $PGPORT on 127.0.0.1 is taken by another program; set MAPAPP_PGPORT to a free port"
         fi
         say "starting PostgreSQL on 127.0.0.1:$PGPORT"
-        as_pg "$BIN/pg_ctl" -D "$(real)/data" -l "$(real)/log/postgresql.log" -w -t 60 start >/dev/null \
+        as_pg "$BIN/pg_ctl" -D "$(real)/data" -l "$(real)/log/postgresql.log" -o "-p $PGPORT" -w -t 60 start >/dev/null \
             || { tail -20 "$(real)/log/postgresql.log" >&2; die "PostgreSQL did not start"; }
     fi
     if [ "$(psql_pg -d postgres -tAc "select 1 from pg_database where datname = '$DBNAME'")" != 1 ]; then
@@ -135,6 +151,7 @@ stop() {
 
 status() {
     BIN=$(pg_bindir) || die "PostgreSQL with PostGIS is not installed"
+    choose_port
     if [ -f "$(real)/data/PG_VERSION" ] && running; then say "running on 127.0.0.1:$PGPORT ($PGDIR)"; else say "not running"; return 3; fi
 }
 
