@@ -36,6 +36,7 @@ run: prepare
 
 test: db messages
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -11,7 +11,9 @@ from mapapp.models import City
 
 
 def _city_last_modified(request, city: str):
-    return City.objects.filter(slug=city, is_active=True).values_list("updated_at", flat=True).first()
+    return (
+        City.objects.filter(slug=city, is_active=True).values_list("updated_at", flat=True).first()
+    )
 
 
 class CityListApi(APIView):

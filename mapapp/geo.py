@@ -25,9 +25,9 @@ def projected_crs_or_error(srid: int) -> str | None:
     except CRSError:
         return _("EPSG:%(srid)s is not a known coordinate reference system.") % {"srid": srid}
     if not crs.is_projected:
-        return _("EPSG:%(srid)s is not a projected CRS; areas and distances need one in metres.") % {
-            "srid": srid
-        }
+        return _(
+            "EPSG:%(srid)s is not a projected CRS; areas and distances need one in metres."
+        ) % {"srid": srid}
     return None
 
 
@@ -52,7 +52,8 @@ def read_boundary_file(path: str | Path, *, assume_srid: int | None = None) -> M
         frame = geopandas.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise BoundaryError(
-            _("Cannot read %(name)s as a vector file: %(error)s") % {"name": path.name, "error": exc}
+            _("Cannot read %(name)s as a vector file: %(error)s")
+            % {"name": path.name, "error": exc}
         ) from exc
     if frame.crs is None:
         if assume_srid is None:
@@ -94,7 +95,9 @@ def read_boundary_file(path: str | Path, *, assume_srid: int | None = None) -> M
     if geom.geom_type == "Polygon":
         geom = MultiPolygon(geom, srid=4326)
     if not geom.valid:
-        raise BoundaryError(_("The merged boundary is not valid: %(reason)s") % {"reason": geom.valid_reason})
+        raise BoundaryError(
+            _("The merged boundary is not valid: %(reason)s") % {"reason": geom.valid_reason}
+        )
     return geom
 
 

@@ -28,7 +28,9 @@ RESERVED_SLUGS = frozenset(
 
 def validate_city_slug(value: str) -> None:
     if value in RESERVED_SLUGS:
-        raise ValidationError(_("“%(slug)s” is reserved for the site itself."), params={"slug": value})
+        raise ValidationError(
+            _("“%(slug)s” is reserved for the site itself."), params={"slug": value}
+        )
 
 
 def validate_time_zone(value: str) -> None:
@@ -88,7 +90,8 @@ class City(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(boundary__isvalid=True), name="%(app_label)s_%(class)s_boundary_is_valid"
+                condition=Q(boundary__isvalid=True),
+                name="%(app_label)s_%(class)s_boundary_is_valid",
             ),
             models.CheckConstraint(
                 condition=Q(map_zoom__isnull=True) | Q(map_zoom__lte=19),
@@ -168,7 +171,9 @@ class Role(models.TextChoices):
 class CityRole(models.Model):
     """A role a user holds in one city. A role in one city grants nothing in another."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="city_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="city_roles"
+    )
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -185,14 +190,16 @@ class CityRole(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of who changed what and when. Written only via mapapp.audit.audit_record."""
+    """Append-only record of who changed what and when; written only by audit.audit_record."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=254, blank=True)  # kept if the user is deleted
-    city = models.ForeignKey(City, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    city = models.ForeignKey(
+        City, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
@@ -202,7 +209,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="mapapp_audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="mapapp_audit_object_idx")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+        target = f"{self.object_type}#{self.object_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {target}"

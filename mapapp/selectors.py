@@ -41,7 +41,7 @@ def city_area_km2(*, city: City) -> float:
 
 
 def city_boundary_feature(*, city: City) -> dict:
-    """The boundary as an RFC 7946 Feature: lon/lat, counter-clockwise exterior rings, 6 decimals."""
+    """The boundary as an RFC 7946 Feature: lon/lat, CCW exterior rings, 6 decimals."""
     geometry = (
         City.objects.filter(pk=city.pk)
         .annotate(gj=AsGeoJSON(ForcePolygonCCW("boundary"), precision=GEOJSON_PRECISION))

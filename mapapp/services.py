@@ -64,7 +64,9 @@ def city_save(
 
 
 @transaction.atomic
-def user_ensure_demo(*, email: str, password: str, roles: list[tuple[City, str]], superuser: bool = False) -> tuple[User, bool]:
+def user_ensure_demo(
+    *, email: str, password: str, roles: list[tuple[City, str]], superuser: bool = False
+) -> tuple[User, bool]:
     """A demo account with a verified e-mail address and the given roles. Never resets the
     password of an account that already exists."""
     from allauth.account.models import EmailAddress

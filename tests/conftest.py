@@ -12,7 +12,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture
 def koszalin(db):
-    from mapapp.demo import DEMO_CITIES, DATA_DIR
+    from mapapp.demo import DATA_DIR, DEMO_CITIES
     from mapapp.geo import read_boundary_file
     from mapapp.services import city_save
 
@@ -45,7 +45,9 @@ def ostrava(demo_cities):
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not path:
         pytest.fail("Chromium is not installed: run scripts/setup.sh (Debian package 'chromium')")
     return path
@@ -104,8 +106,10 @@ def page(browser, live_server):
     page.on("pageerror", lambda exc: errors.js_errors.append(str(exc)))
     page.on(
         "console",
-        lambda msg: msg.type == "error"
-        and errors.console_errors.append((msg.text, msg.location.get("url", ""))),
+        lambda msg: (
+            msg.type == "error"
+            and errors.console_errors.append((msg.text, msg.location.get("url", "")))
+        ),
     )
     page.on("requestfailed", lambda req: errors.bad_requests.append(f"failed {req.url}"))
     page.on(

@@ -88,9 +88,19 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
     from mapapp.models import AuditEvent, City
 
     call_command("load_demo")
-    counts = (City.objects.count(), User.objects.count(), CityRole.objects.count(), AuditEvent.objects.count())
+    counts = (
+        City.objects.count(),
+        User.objects.count(),
+        CityRole.objects.count(),
+        AuditEvent.objects.count(),
+    )
     call_command("load_demo")
-    assert (City.objects.count(), User.objects.count(), CityRole.objects.count(), AuditEvent.objects.count()) == counts
+    assert (
+        City.objects.count(),
+        User.objects.count(),
+        CityRole.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
     assert counts[0] == 2
     assert set(CityRole.objects.values_list("role", flat=True)) == set(Role.values)
     assert User.objects.filter(is_superuser=True).count() == 1

@@ -85,7 +85,9 @@ BOWTIE = Polygon([(16.15, 54.15), (16.25, 54.25), (16.25, 54.15), (16.15, 54.25)
             id="not-a-polygon",
         ),
         pytest.param(
-            lambda p: (p / "notes.geojson").write_text("this is not GeoJSON") and p / "notes.geojson",
+            lambda p: (
+                (p / "notes.geojson").write_text("this is not GeoJSON") and p / "notes.geojson"
+            ),
             "2180",
             "Cannot read notes.geojson",
             id="not-a-vector-file",
@@ -102,7 +104,10 @@ BOWTIE = Polygon([(16.15, 54.15), (16.25, 54.25), (16.25, 54.15), (16.15, 54.25)
                 {
                     "type": "Polygon",
                     "coordinates": [
-                        [[lat, lon] for lon, lat in koszalin_frame().geometry[0].geoms[0].exterior.coords]
+                        [
+                            [lat, lon]
+                            for lon, lat in koszalin_frame().geometry[0].geoms[0].exterior.coords
+                        ]
                     ],
                 },
             ),

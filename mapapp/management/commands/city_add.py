@@ -22,7 +22,9 @@ class Command(BaseCommand):
             "--srid", type=int, required=True, help="the city's metric CRS, e.g. 2180 or 5514"
         )
         parser.add_argument(
-            "--file-srid", type=int, help="CRS of a file that declares none (e.g. a .shp without .prj)"
+            "--file-srid",
+            type=int,
+            help="CRS of a file that declares none (e.g. a .shp without .prj)",
         )
         parser.add_argument("--language", choices=[code for code, _ in settings.LANGUAGES])
         parser.add_argument("--currency", choices=City.Currency.values)
@@ -37,13 +39,20 @@ class Command(BaseCommand):
                 boundary=boundary,
                 metric_srid=opts["srid"],
                 default_language=opts["language"],
-                currency=opts["currency"] or (None if City.objects.filter(slug=opts["slug"]).exists() else "EUR"),
+                currency=opts["currency"]
+                or (None if City.objects.filter(slug=opts["slug"]).exists() else "EUR"),
                 time_zone=opts["time_zone"],
             )
         except BoundaryError as exc:
             raise CommandError(str(exc)) from exc
         except ValidationError as exc:
-            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+            problems = "; ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
+            )
             raise CommandError(problems) from exc
         verb = "Added" if created else "Updated"
-        self.stdout.write(self.style.SUCCESS(f"{verb} {city.name} ({city.slug}), metric CRS EPSG:{city.metric_srid}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {city.name} ({city.slug}), metric CRS EPSG:{city.metric_srid}"
+            )
+        )

@@ -5,12 +5,13 @@ from mapapp.demo import DEMO_PASSWORD, load_demo_cities, load_demo_users
 
 
 class Command(BaseCommand):
-    help = "Load the demo cities (Koszalin, Ostrava) and, in development, one account per role. Idempotent."
+    help = (
+        "Load the demo cities (Koszalin, Ostrava) and, in development, one account per "
+        "role. Idempotent."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--no-users", action="store_true", help="cities only, no demo accounts"
-        )
+        parser.add_argument("--no-users", action="store_true", help="cities only, no demo accounts")
 
     def handle(self, *args, **opts):
         cities = load_demo_cities()
