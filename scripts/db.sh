@@ -5,9 +5,9 @@
 #   scripts/db.sh status  say whether it runs
 #   scripts/db.sh url     print the DATABASE_URL of the cluster
 # It never wipes data. PostgreSQL refuses to run as root: as root, the cluster runs as the
-# unprivileged system user $PG_SYSUSER. When that user cannot reach the repository (a clone
-# under /root), the data lives in /var/lib/wecreatespace/<hash of the clone path> and
-# .local/postgres is a link to it.
+# unprivileged system user $PG_SYSUSER, and since that user cannot reach a root-owned clone
+# (one under /root, say), the data then lives in /var/lib/wecreatespace/<hash of the clone
+# path>, linked from .local/postgres. A new clone at the same path finds the same cluster.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCAL="$ROOT/.local"
@@ -20,17 +20,19 @@ URLFILE="$LOCAL/database_url"
 port_in_use() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 
 # The port is chosen once, when the cluster is made (MAPAPP_PGPORT, else the first free one
-# from 54329), and kept in .local/pgport so that two clones can run side by side.
+# from 54329), and kept beside the cluster so that two clones can run side by side. The
+# password is kept there too: the cluster may outlive a clone (see above).
 choose_port() {
+    local f
+    f="$(real)/port"
     if [ -n "${MAPAPP_PGPORT:-}" ]; then PGPORT=$MAPAPP_PGPORT; return; fi
-    if [ -s "$LOCAL/pgport" ]; then PGPORT=$(cat "$LOCAL/pgport"); return; fi
+    if [ -s "$f" ]; then PGPORT=$(cat "$f"); return; fi
     PGPORT=54329
     while port_in_use "$PGPORT"; do
         PGPORT=$((PGPORT + 1))
         [ "$PGPORT" -lt 54400 ] || die "no free port between 54329 and 54399; set MAPAPP_PGPORT"
     done
-    mkdir -p "$LOCAL"
-    echo "$PGPORT" > "$LOCAL/pgport"
+    echo "$PGPORT" > "$f"
 }
 
 say() { printf '\033[1m[db]\033[0m %s\n' "$*"; }
@@ -86,7 +88,8 @@ ensure_dirs() {
 }
 
 password() {
-    local f="$LOCAL/db-password"
+    local f
+    f="$(real)/password"
     if [ ! -s "$f" ]; then
         (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$f")
     fi
@@ -146,6 +149,7 @@ CONF
 stop() {
     BIN=$(pg_bindir) || exit 0
     [ -f "$(real)/data/PG_VERSION" ] || { say "no cluster here"; return 0; }
+    choose_port
     if running; then as_pg "$BIN/pg_ctl" -D "$(real)/data" -m fast -w stop >/dev/null; say "stopped"; else say "not running"; fi
 }
 
