@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -39,6 +40,12 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
         },
     }
     return render(request, "mapapp/city_map.html", context)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name none (the admin)."""
+    return redirect(static("mapapp/favicon.svg"), permanent=True)
 
 
 @never_cache

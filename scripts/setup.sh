@@ -52,7 +52,7 @@ MSG
     python3 -c 'import venv, ensurepip' 2>/dev/null || want="$want python3-venv"
     if [ -z "${DATABASE_URL:-}" ]; then
         # apt-cache needs package lists; on a fresh machine they may be empty.
-        if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then as_root apt-get update -q; fi
+        if ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then as_root apt-get update -q; fi
         want="$want $(pg_packages)"
     fi
     local missing=()

@@ -111,7 +111,14 @@ def page(browser, live_server):
             and errors.console_errors.append((msg.text, msg.location.get("url", "")))
         ),
     )
-    page.on("requestfailed", lambda req: errors.bad_requests.append(f"failed {req.url}"))
+    # ERR_ABORTED: a load cut short by navigating on, not a failure of the page
+    page.on(
+        "requestfailed",
+        lambda req: (
+            "ERR_ABORTED" not in (req.failure or "")
+            and errors.bad_requests.append(f"failed {req.url}")
+        ),
+    )
     page.on(
         "response",
         lambda resp: resp.status >= 400 and errors.bad_requests.append(f"{resp.status} {resp.url}"),
