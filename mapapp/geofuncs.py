@@ -10,9 +10,3 @@ class ForcePolygonCCW(GeoFunc):
     function = "ST_ForcePolygonCCW"
     output_field = GeometryField()
 
-
-class PointOnSurface(GeoFunc):
-    """ST_PointOnSurface: a point guaranteed to lie inside the geometry (unlike a centroid)."""
-
-    function = "ST_PointOnSurface"
-    output_field = GeometryField()

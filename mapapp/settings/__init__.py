@@ -189,6 +189,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
+# Uploads: Django's limits on what it holds in memory; photos have their own checks
+# (mapapp.images) and the largest request body is capped.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # --- E-mail ---------------------------------------------------------------------------
 if PRODUCTION:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")

@@ -1,0 +1,54 @@
+"""User-facing refusals, one constant each; tests assert on the same constants."""
+
+from django.utils.translation import gettext_lazy as _
+
+NOT_ALLOWED = _("You are not allowed to do this.")
+OUT_OF_TURN = _("This cannot be done while the proposal is “%(status)s”.")
+CALL_NOT_OPEN = _("The call is not open: proposals are accepted from %(opens)s to %(closes)s.")
+CALL_STILL_OPEN = _("The call is still open for proposals; wait until it closes.")
+APPLICANT_KIND_NOT_ELIGIBLE = _("This call does not accept applications from %(kind)s.")
+NGO_NOT_VERIFIED = _("You are not a verified representative of this organisation.")
+INCOMPLETE = _("The proposal is not complete: %(missing)s.")
+TOO_FEW_SUPPORTERS = _("%(missing)s more supporters are needed (%(have)s of %(need)s).")
+OVER_CAP = _("The total %(total)s exceeds the call's cap of %(cap)s per project.")
+BUDGET_MISMATCH = _("The budget lines add up to %(sum)s, not the %(total)s stated.")
+BUDGET_EMPTY = _("Add at least one budget line.")
+CONSENT_MISSING = _("Upload the landowner's consent; this call requires it.")
+LANDOWNER_UNKNOWN = _("Find out who owns the land: this call requires the landowner's consent.")
+
+GEOMETRY_REQUIRED = _("Put the project on the map: drop a pin or draw its area.")
+GEOMETRY_UNREADABLE = _("The location could not be read: %(error)s")
+GEOMETRY_WRONG_TYPE = _("A project is a point or one polygon, not a %(type)s.")
+GEOMETRY_INVALID = _("The drawn area is not valid (%(reason)s); redraw it without crossing lines.")
+GEOMETRY_OUTSIDE_CITY = _("The project must lie inside %(city)s.")
+GEOMETRY_TOO_LARGE = _("The area is %(area)s m²; projects in this call may cover at most %(max)s m².")
+GEOMETRY_TOO_MANY_VERTICES = _("The drawn area has %(count)s points; at most %(max)s are allowed.")
+
+SUPPORT_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before supporting a proposal.")
+SUPPORT_AGE = _("Supporters must be at least %(age)s years old.")
+SUPPORT_DUPLICATE = _("This person already supports this proposal.")
+SUPPORT_OWN = _("You cannot support your own proposal.")
+SUPPORT_CLOSED = _("Support can only be given or withdrawn while the call is open.")
+SUPPORT_NOT_FOUND = _("You do not support this proposal.")
+
+ROUND_NOT_OPEN = _("No assessment round is open for this call.")
+ROUND_ALREADY_OPEN = _("Round %(round)s is still open; close it first.")
+NO_MORE_ROUNDS = _("All %(rounds)s rounds have been held.")
+FORMAL_CHECK_PENDING = _("%(count)s submitted proposals still await the formal check.")
+NOT_ON_COMMITTEE = _("You are not on this call's committee.")
+CONFLICTED = _("You declared a conflict of interest on this proposal.")
+SCORE_RANGE = _("Scores are from 0 to 5.")
+SCORE_INCOMPLETE = _("Score every criterion.")
+REVISION_NOT_NOW = _("Revisions are accepted between rounds only, after feedback.")
+
+ASSESSMENT_NOT_FINISHED = _("Decisions are made after the last assessment round is closed.")
+OVER_BUDGET = _(
+    "Granting %(amount)s would bring the call to %(total)s, over its budget of %(budget)s."
+)
+AMOUNT_OVER_REQUEST = _("The granted amount may not exceed the %(requested)s requested.")
+AMOUNT_REQUIRED = _("Give the granted amount.")
+
+EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)s granted.")
+AFTER_PHOTO_REQUIRED = _("Add at least one after photo taken from the viewpoint of a before photo.")
+SUSTAINABILITY_NOT_OVER = _("The sustainability period ends on %(date)s.")
+REPORT_PERIOD = _("A report for period %(period)s was already filed.")

@@ -1,0 +1,525 @@
+"""Grant calls and the proposals made to them.
+
+Lifecycle of a grant call (GrantCall):
+    created (any time) -> open for proposals between opens_at and closes_at -> after closing,
+    officers do the formal check -> rounds 1..N of assessment: an officer opens a round
+    (round_open), committee members score, the officer closes it and releases feedback;
+    applicants may revise before the next round opens -> after the last round is closed,
+    the ranking and the city's decisions.
+
+Lifecycle of a proposal (Proposal.status):
+    draft (private, autosaved)
+      -> collecting_support (public page, supporters sign; the call must be open)
+      -> submitted (only inside the call's window, complete, with enough supporters)
+      -> ineligible (formal check; end state with a reason the applicant sees)
+       | in_assessment (eligible; scored in rounds, revisable between rounds)
+      -> rejected (end state) | granted (with an amount)
+      -> agreement_signed -> in_progress (milestones, expenses, work days)
+      -> completed (after photos) -> sustainability (maintenance reports every 6 months)
+      -> closed.
+    withdrawn is an end state reachable by the applicant until work has started.
+Every transition is a service in proposals.services that checks who may do it and that it is
+the proposal's turn, and writes the audit log.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from mapapp.models import City
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def localized(value: dict, fallback: str = "en") -> str:
+    """Pick the current language from a {language: text} dict, else a sensible fallback."""
+    if not value:
+        return ""
+    lang = (get_language() or fallback)[:2]
+    return value.get(lang) or value.get(fallback) or next(iter(value.values()), "")
+
+
+class Organisation(models.Model):
+    """An NGO. It applies through a verified representative."""
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="organisations")
+    name = models.CharField(_("name"), max_length=200)
+    registration_number = models.CharField(_("registration number"), max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "registration_number"], name="proposals_org_unique_reg"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Representative(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="representatives"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="representations"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="proposals_rep_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
+
+class GrantCall(models.Model):
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="grant_calls")
+    title = models.JSONField(_("title"), default=dict, help_text=_("Per language: {'pl': ...}"))
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    opens_at = models.DateTimeField(_("opens"))
+    closes_at = models.DateTimeField(_("closes"))
+    total_budget = models.DecimalField(_("total budget"), **MONEY)
+    project_cap = models.DecimalField(_("per-project cap"), **MONEY)
+    allow_individuals = models.BooleanField(_("individuals may apply"), default=True)
+    allow_ngos = models.BooleanField(_("NGOs may apply"), default=True)
+    min_supporters = models.PositiveSmallIntegerField(_("minimum supporters"), default=15)
+    supporter_min_age = models.PositiveSmallIntegerField(_("supporters' minimum age"), default=15)
+    landowner_consent_required = models.BooleanField(_("landowner consent required"), default=True)
+    rounds = models.PositiveSmallIntegerField(
+        _("evaluation rounds"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    sustainability_months = models.PositiveSmallIntegerField(
+        _("sustainability period (months)"), default=24
+    )
+    max_area_m2 = models.PositiveIntegerField(_("largest project area (m²)"), default=10_000)
+    max_vertices = models.PositiveIntegerField(_("most vertices of a drawn area"), default=300)
+    committee = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="committee_calls"
+    )
+    current_round = models.PositiveSmallIntegerField(default=0)  # 0: not started
+    round_open = models.BooleanField(default=False)
+    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("grant call")
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="proposals_call_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(project_cap__gt=0) & Q(project_cap__lte=models.F("total_budget")),
+                name="proposals_call_cap_within_budget",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_round__lte=models.F("rounds")), name="proposals_call_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return localized(self.title, self.city.default_language) or f"#{self.pk}"
+
+    @property
+    def display_description(self) -> str:
+        return localized(self.description, self.city.default_language)
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now < self.closes_at
+
+    @property
+    def assessment_finished(self) -> bool:
+        return self.current_round == self.rounds and not self.round_open
+
+
+class Criterion(models.Model):
+    grant_call = models.ForeignKey(GrantCall, on_delete=models.CASCADE, related_name="criteria")
+    key = models.SlugField(max_length=40)
+    name = models.JSONField(default=dict)
+    weight = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("1.00"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["grant_call", "key"], name="proposals_criterion_key"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="proposals_criterion_weight"),
+        ]
+
+    def __str__(self) -> str:
+        return localized(self.name) or self.key
+
+
+class Proposal(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        COLLECTING_SUPPORT = "collecting_support", _("Collecting support")
+        SUBMITTED = "submitted", _("Submitted")
+        INELIGIBLE = "ineligible", _("Ineligible")
+        IN_ASSESSMENT = "in_assessment", _("In assessment")
+        REJECTED = "rejected", _("Not granted")
+        GRANTED = "granted", _("Granted")
+        AGREEMENT_SIGNED = "agreement_signed", _("Agreement signed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        SUSTAINABILITY = "sustainability", _("Sustainability period")
+        CLOSED = "closed", _("Closed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Category(models.TextChoices):
+        COMMUNITY_GARDEN = "community_garden", _("Community garden")
+        PLAYGROUND = "playground", _("Playground")
+        SEATING = "seating", _("Seating and picnic area")
+        GREENERY = "greenery", _("Greenery and trees")
+        RAIN_GARDEN = "rain_garden", _("Rain garden or water retention")
+        ART = "art", _("Art")
+        SPORT = "sport", _("Sport")
+        OTHER = "other", _("Other")
+
+    class Landowner(models.TextChoices):
+        CITY = "city", _("The city")
+        PUBLIC = "public", _("Another public body")
+        PRIVATE = "private", _("Private")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class ApplicantKind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual")
+        NGO = "ngo", _("NGO")
+
+    PUBLIC_STATUSES = (
+        Status.COLLECTING_SUPPORT, Status.SUBMITTED, Status.INELIGIBLE, Status.IN_ASSESSMENT,
+        Status.REJECTED, Status.GRANTED, Status.AGREEMENT_SIGNED, Status.IN_PROGRESS,
+        Status.COMPLETED, Status.SUSTAINABILITY, Status.CLOSED,
+    )  # fmt: skip
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="proposals")
+    grant_call = models.ForeignKey(GrantCall, on_delete=models.PROTECT, related_name="proposals")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals"
+    )
+    applicant_kind = models.CharField(
+        _("applicant"), max_length=16, choices=ApplicantKind.choices, default="individual"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals"
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices, blank=True)
+    # Always a point; for a drawn area, a point on its surface.
+    geom = models.PointField(_("location"), srid=4326, null=True, blank=True, spatial_index=False)
+    area = models.PolygonField(_("area"), srid=4326, null=True, blank=True, spatial_index=False)
+    neighbour_involvement = models.TextField(_("how neighbours take part"), blank=True)
+    maintenance_plan = models.TextField(_("maintenance plan"), blank=True)
+    landowner = models.CharField(
+        _("landowner"), max_length=16, choices=Landowner.choices, blank=True
+    )
+    consent_document = models.FileField(
+        _("landowner consent"), upload_to="private/consents/%Y/", blank=True
+    )
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)  # private
+    requested_amount = models.DecimalField(_("requested amount"), default=0, **MONEY)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=0)  # last saved version number
+    published_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    ineligible_reason = models.TextField(blank=True)
+    granted_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    sustainability_ends_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(geom__isnull=True) | Q(geom__isvalid=True),
+                name="%(app_label)s_%(class)s_geom_is_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(area__isnull=True) | Q(area__isvalid=True),
+                name="%(app_label)s_%(class)s_area_is_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_amount__gte=0), name="proposals_requested_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(granted_amount__isnull=True) | Q(granted_amount__gt=0),
+                name="proposals_granted_positive",
+            ),
+        ]
+        indexes = [
+            GistIndex(fields=["geom"], name="proposals_proposal_geom_gist"),
+            GistIndex(fields=["area"], name="proposals_proposal_area_gist"),
+            models.Index(fields=["city", "status"], name="proposals_city_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"#{self.pk}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES
+
+
+class BudgetLine(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="budget_lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    item = models.CharField(_("item"), max_length=200)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="proposals_budget_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.amount}"
+
+
+class ProposalVersion(models.Model):
+    """A frozen copy of what the committee assessed; every revision adds one."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    round_number = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    category = models.CharField(max_length=32)
+    neighbour_involvement = models.TextField()
+    maintenance_plan = models.TextField()
+    budget = models.JSONField(default=list)  # [{"item": ..., "amount": "123.00"}]
+    requested_amount = models.DecimalField(**MONEY)
+    geom = models.PointField(srid=4326)
+    area = models.PolygonField(srid=4326, null=True)
+
+    class Meta:
+        ordering = ["proposal", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "number"], name="proposals_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} v{self.number}"
+
+
+def normalise_identity(full_name: str, address: str) -> str:
+    """The key under which two supports count as the same person: case, accents, spacing
+    and punctuation do not matter ("Jana Nováková, Nádražní 5" == "jana novakova nadrazni 5")."""
+    import re
+    import unicodedata
+
+    text = f"{full_name}|{address}".casefold()
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("ł", "l").replace("ø", "o").replace("đ", "d")
+    return re.sub(r"[^\w|]+", " ", text).strip()
+
+
+class SignatureSheet(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="sheets")
+    file = models.FileField(upload_to="private/sheets/%Y/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+
+class Support(models.Model):
+    """One person's support of one proposal. Names and addresses are for officers only."""
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("Online")
+        PAPER = "paper", _("Paper signature sheet")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supports",
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300)
+    age_confirmed = models.BooleanField(default=False)
+    identity_key = models.CharField(max_length=520)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ONLINE)
+    sheet = models.ForeignKey(SignatureSheet, null=True, blank=True, on_delete=models.PROTECT)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # one active support per person per proposal, online or on paper
+            models.UniqueConstraint(
+                fields=["proposal", "user"],
+                condition=Q(withdrawn_at__isnull=True, user__isnull=False),
+                name="proposals_support_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["proposal", "identity_key"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="proposals_support_one_per_identity",
+            ),
+            models.CheckConstraint(
+                condition=Q(age_confirmed=True), name="proposals_support_age_confirmed"
+            ),
+        ]
+        indexes = [models.Index(fields=["proposal", "withdrawn_at"], name="proposals_support_idx")]
+
+
+class ConflictOfInterest(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField(blank=True)
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "member"], name="proposals_conflict_unique")
+        ]
+
+
+class Score(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="scores")
+    round_number = models.PositiveSmallIntegerField()
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    value = models.PositiveSmallIntegerField(validators=[MaxValueValidator(5)])
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "round_number", "member", "criterion"],
+                name="proposals_score_unique",
+            ),
+            models.CheckConstraint(condition=Q(value__lte=5), name="proposals_score_0_5"),
+        ]
+
+
+class Feedback(models.Model):
+    """Written feedback after a round; the applicant and the public see it once released."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="feedback")
+    round_number = models.PositiveSmallIntegerField()
+    text = models.TextField(_("feedback"))
+    released_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["round_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "round_number"], name="proposals_feedback_unique"
+            )
+        ]
+
+
+class Milestone(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("milestone"), max_length=200)
+    due_on = models.DateField(_("due"))
+    done_on = models.DateField(_("done"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+
+class Expense(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="expenses")
+    description = models.CharField(_("expense"), max_length=200)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    spent_on = models.DateField(_("date"))
+    receipt = models.FileField(_("receipt"), upload_to="private/receipts/%Y/")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["spent_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="proposals_expense_positive")
+        ]
+
+
+class WorkDay(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="work_days")
+    date = models.DateField(_("date"))
+    people = models.PositiveIntegerField(_("people"))
+    hours = models.DecimalField(_("hours each"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        ordering = ["date", "id"]
+
+
+class MaintenanceReport(models.Model):
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="maintenance_reports"
+    )
+    period = models.PositiveSmallIntegerField()  # 1 = first six months, ...
+    text = models.TextField(_("what was done"))
+    filed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "period"], name="proposals_maintenance_unique"
+            )
+        ]
+
+
+class Photo(models.Model):
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("Before")
+        AFTER = "after", _("After")
+        PROGRESS = "progress", _("Progress")
+        MAINTENANCE = "maintenance", _("Maintenance")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    image = models.ImageField(upload_to="photos/%Y/")
+    thumbnail = models.ImageField(upload_to="photos/%Y/thumbs/")
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    pair_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="paired"
+    )  # an after photo taken from the viewpoint of this before photo
+    report = models.ForeignKey(
+        MaintenanceReport, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]

@@ -1,0 +1,262 @@
+"""Reads for proposals: public lists and map data, assessment summaries, ranking, diffs."""
+
+from __future__ import annotations
+
+import difflib
+import statistics
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from mapapp.models import City
+from proposals.models import (
+    ConflictOfInterest,
+    GrantCall,
+    Proposal,
+    ProposalVersion,
+    Score,
+)
+
+S = Proposal.Status
+
+
+def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Proposal]:
+    """Proposals the public may see, filtered by call, status and category."""
+    qs = Proposal.objects.filter(city=city, status__in=Proposal.PUBLIC_STATUSES)
+    filters = filters or {}
+    if filters.get("call"):
+        qs = qs.filter(grant_call_id=filters["call"])
+    if filters.get("status"):
+        qs = qs.filter(status__in=filters["status"])
+    if filters.get("category"):
+        qs = qs.filter(category__in=filters["category"])
+    return qs
+
+
+def parse_filters(params, *, city: City) -> dict:
+    """Filters from a query string; unknown values are dropped, not an error."""
+    statuses = set(Proposal.Status.values)
+    categories = set(Proposal.Category.values)
+    out: dict = {}
+    call = params.get("call", "")
+    if call.isdigit() and GrantCall.objects.filter(city=city, pk=int(call)).exists():
+        out["call"] = int(call)
+    out["status"] = [s for s in params.getlist("status") if s in statuses]
+    out["category"] = [c for c in params.getlist("category") if c in categories]
+    return out
+
+
+def support_counts(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    return proposals.annotate(
+        support_count=Count("supports", filter=Q(supports__withdrawn_at__isnull=True))
+    )
+
+
+def proposals_of(*, user) -> QuerySet[Proposal]:
+    return (
+        Proposal.objects.filter(author=user)
+        .select_related("city", "grant_call")
+        .order_by("-updated_at")
+    )
+
+
+# --- assessment -----------------------------------------------------------------------
+
+
+@dataclass
+class ScoreSummary:
+    weighted: float | None  # mean over members of each member's weighted average
+    spread: float | None  # max - min of the members' weighted averages
+    members: dict[str, float] = field(default_factory=dict)  # member e-mail -> weighted avg
+    per_criterion: dict[str, float] = field(default_factory=dict)
+
+
+def score_summary(*, proposal: Proposal, round_number: int) -> ScoreSummary:
+    rows = (
+        Score.objects.filter(proposal=proposal, round_number=round_number)
+        .values("member__email")
+        .annotate(
+            weighted_sum=Sum(F("value") * F("criterion__weight")),
+            weight_sum=Sum("criterion__weight"),
+        )
+    )
+    members = {
+        r["member__email"]: float(r["weighted_sum"] / r["weight_sum"]) for r in rows if r["weight_sum"]
+    }
+    per_criterion = {
+        str(r["criterion__key"]): float(r["avg"])
+        for r in Score.objects.filter(proposal=proposal, round_number=round_number)
+        .values("criterion__key")
+        .annotate(avg=Sum("value") * 1.0 / Count("id"))
+    }
+    if not members:
+        return ScoreSummary(None, None, {}, per_criterion)
+    values = list(members.values())
+    return ScoreSummary(
+        weighted=statistics.fmean(values),
+        spread=max(values) - min(values),
+        members=members,
+        per_criterion=per_criterion,
+    )
+
+
+def proposals_for_committee(*, member, grant_call: GrantCall) -> QuerySet[Proposal]:
+    """Eligible proposals of the call, minus those the member is conflicted on."""
+    conflicted = ConflictOfInterest.objects.filter(member=member).values("proposal_id")
+    return (
+        grant_call.proposals.filter(status=S.IN_ASSESSMENT)
+        .exclude(pk__in=conflicted)
+        .order_by("title")
+    )
+
+
+@dataclass
+class RankedProposal:
+    proposal: Proposal
+    score: float | None
+    recommended: bool
+    cumulative: Decimal
+
+
+def weighted_scores(*, grant_call: GrantCall, round_number: int) -> dict[int, float]:
+    """proposal id -> mean over members of each member's weighted average, in one query."""
+    rows = (
+        Score.objects.filter(proposal__grant_call=grant_call, round_number=round_number)
+        .values("proposal_id", "member_id")
+        .annotate(
+            weighted_sum=Sum(F("value") * F("criterion__weight")),
+            weight_sum=Sum("criterion__weight"),
+        )
+    )
+    per_proposal: dict[int, list[float]] = {}
+    for r in rows:
+        per_proposal.setdefault(r["proposal_id"], []).append(
+            float(r["weighted_sum"] / r["weight_sum"])
+        )
+    return {pk: statistics.fmean(values) for pk, values in per_proposal.items()}
+
+
+def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
+    """Proposals by weighted score of the latest round, and the funding proposal: down the
+    ranking, each proposal that still fits the remaining budget is recommended."""
+    call = GrantCall.objects.get(pk=grant_call.pk)  # the round as it is now
+    scores = weighted_scores(grant_call=call, round_number=call.current_round)
+    candidates = call.proposals.filter(
+        status__in=[S.IN_ASSESSMENT, S.GRANTED, S.REJECTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS,
+                    S.COMPLETED, S.SUSTAINABILITY, S.CLOSED]
+    )  # fmt: skip
+    ordered = sorted(
+        candidates,
+        key=lambda p: (p.pk not in scores, -scores.get(p.pk, 0), p.requested_amount, p.pk),
+    )
+    remaining = call.total_budget
+    cumulative = Decimal("0")
+    out = []
+    for proposal in ordered:
+        score = scores.get(proposal.pk)
+        fits = score is not None and proposal.requested_amount <= remaining
+        if fits:
+            remaining -= proposal.requested_amount
+            cumulative += proposal.requested_amount
+        out.append(RankedProposal(proposal, score, fits, cumulative))
+    return out
+
+
+# --- versions -------------------------------------------------------------------------
+
+
+@dataclass
+class VersionDiff:
+    text: dict[str, list[str]]  # field -> unified diff lines
+    budget_added: list[dict]
+    budget_removed: list[dict]
+    requested_before: Decimal
+    requested_after: Decimal
+    moved_m: float | None  # distance between the two points, metres
+    area_before_m2: float | None
+    area_after_m2: float | None
+    area_changed_m2: float | None  # symmetric difference of the two areas
+
+
+TEXT_FIELDS = ("title", "description", "neighbour_involvement", "maintenance_plan")
+
+
+def version_diff(*, older: ProposalVersion, newer: ProposalVersion) -> VersionDiff:
+    text = {}
+    for name in TEXT_FIELDS:
+        a, b = getattr(older, name), getattr(newer, name)
+        if a != b:
+            text[name] = list(
+                difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=1)
+            )[2:]
+    before = {(line["item"], line["amount"]) for line in older.budget}
+    after = {(line["item"], line["amount"]) for line in newer.budget}
+    srid = older.proposal.city.metric_srid
+    # Geometry changes measured by PostGIS in the city's metric CRS.
+    geo = (
+        ProposalVersion.objects.filter(pk=newer.pk)
+        .annotate(
+            moved=Distance(Transform("geom", srid), Transform(_value(older.geom), srid)),
+            area_after=Area(Transform("area", srid)),
+        )
+        .values("moved", "area_after")
+        .get()
+    )
+    area_before = area_changed = None
+    if older.area is not None:
+        area_before = (
+            ProposalVersion.objects.filter(pk=older.pk)
+            .annotate(a=Area(Transform("area", srid)))
+            .values_list("a", flat=True)
+            .get()
+            .sq_m
+        )
+    if older.area is not None and newer.area is not None:
+        area_changed = (
+            ProposalVersion.objects.filter(pk=newer.pk)
+            .annotate(d=Area(Transform(SymDifference("area", _value(older.area)), srid)))
+            .values_list("d", flat=True)
+            .get()
+            .sq_m
+        )
+    return VersionDiff(
+        text=text,
+        budget_added=[{"item": i, "amount": a} for i, a in sorted(after - before)],
+        budget_removed=[{"item": i, "amount": a} for i, a in sorted(before - after)],
+        requested_before=older.requested_amount,
+        requested_after=newer.requested_amount,
+        moved_m=geo["moved"].m if geo["moved"] is not None else None,
+        area_before_m2=area_before,
+        area_after_m2=geo["area_after"].sq_m if geo["area_after"] is not None else None,
+        area_changed_m2=area_changed,
+    )
+
+
+def _value(geometry):
+    from django.contrib.gis.db.models import GeometryField
+    from django.db.models import Value
+
+    return Value(geometry, output_field=GeometryField(srid=4326))
+
+
+# --- after the grant ------------------------------------------------------------------
+
+
+def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
+    """(proposal, period) for every maintenance report past its due date and not filed."""
+    from proposals.services.delivery import report_due_dates
+
+    today = today or timezone.localdate()
+    out = []
+    for proposal in (
+        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
+        .select_related("grant_call")
+        .annotate(filed=Count("maintenance_reports"))
+    ):
+        for period, due in enumerate(report_due_dates(proposal), start=1):
+            if due < today and period > proposal.filed:
+                out.append((proposal, period))
+    return out

@@ -1,0 +1,154 @@
+"""Formal check, assessment rounds, committee scores, conflicts, feedback."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mapapp.audit import audit_record
+from proposals import messages as msg
+from proposals.access import check_committee_member, check_officer
+from proposals.models import ConflictOfInterest, Feedback, GrantCall, Proposal, Score
+from proposals.services.common import S, check_status, refuse, transition
+
+
+def _lock_call(grant_call: GrantCall) -> GrantCall:
+    return GrantCall.objects.select_for_update().select_related("city").get(pk=grant_call.pk)
+
+
+@transaction.atomic
+def proposal_formal_check(*, actor, proposal: Proposal, eligible: bool, reason: str = "") -> Proposal:
+    check_officer(actor, proposal.city)
+    proposal = Proposal.objects.select_for_update().select_related("grant_call").get(pk=proposal.pk)
+    call = proposal.grant_call
+    if call.is_open():
+        refuse(msg.CALL_STILL_OPEN)
+    if call.current_round > 0:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    if eligible:
+        return transition(proposal, to=S.IN_ASSESSMENT, actor=actor, allowed_from=(S.SUBMITTED,))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give the reason the applicant will see."]})
+    return transition(
+        proposal,
+        to=S.INELIGIBLE,
+        actor=actor,
+        allowed_from=(S.SUBMITTED,),
+        note=reason,
+        ineligible_reason=reason,
+    )
+
+
+@transaction.atomic
+def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
+    check_officer(actor, grant_call.city)
+    call = _lock_call(grant_call)
+    if call.is_open():
+        refuse(msg.CALL_STILL_OPEN)
+    if call.round_open:
+        refuse(msg.ROUND_ALREADY_OPEN, round=call.current_round)
+    if call.current_round >= call.rounds:
+        refuse(msg.NO_MORE_ROUNDS, rounds=call.rounds)
+    pending = call.proposals.filter(status=S.SUBMITTED).count()
+    if pending:
+        refuse(msg.FORMAL_CHECK_PENDING, count=pending)
+    call.current_round += 1
+    call.round_open = True
+    call.save(update_fields=["current_round", "round_open", "updated_at"])
+    audit_record(actor=actor, action="call.round_open", obj=call, city=call.city,
+                 after={"round": call.current_round})  # fmt: skip
+    return call
+
+
+@transaction.atomic
+def round_close(*, actor, grant_call: GrantCall) -> GrantCall:
+    check_officer(actor, grant_call.city)
+    call = _lock_call(grant_call)
+    if not call.round_open:
+        refuse(msg.ROUND_NOT_OPEN)
+    call.round_open = False
+    call.save(update_fields=["round_open", "updated_at"])
+    audit_record(actor=actor, action="call.round_close", obj=call, city=call.city,
+                 after={"round": call.current_round})  # fmt: skip
+    return call
+
+
+def has_conflict(*, member, proposal: Proposal) -> bool:
+    return ConflictOfInterest.objects.filter(proposal=proposal, member=member).exists()
+
+
+@transaction.atomic
+def conflict_declare(*, member, proposal: Proposal, reason: str = "") -> ConflictOfInterest:
+    check_committee_member(member, proposal.grant_call)
+    conflict, _ = ConflictOfInterest.objects.get_or_create(
+        proposal=proposal, member=member, defaults={"reason": reason.strip()}
+    )
+    # a conflicted member's scores do not count, in this round or any other
+    Score.objects.filter(proposal=proposal, member=member).delete()
+    audit_record(actor=member, action="assessment.conflict", obj=proposal, city=proposal.city,
+                 note=reason)  # fmt: skip
+    return conflict
+
+
+@transaction.atomic
+def scores_save(*, member, proposal: Proposal, scores: dict[int, tuple[int, str]]) -> list[Score]:
+    """Save one member's scores of one proposal for the open round: {criterion_id: (0-5, comment)}."""
+    call = GrantCall.objects.select_related("city").get(pk=proposal.grant_call_id)
+    check_committee_member(member, call)
+    if not call.round_open:
+        refuse(msg.ROUND_NOT_OPEN)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    check_status(proposal, S.IN_ASSESSMENT)
+    if has_conflict(member=member, proposal=proposal):
+        refuse(msg.CONFLICTED)
+    criteria = {c.pk: c for c in call.criteria.all()}
+    if set(scores) != set(criteria):
+        refuse(msg.SCORE_INCOMPLETE)
+    before = {
+        s.criterion_id: s.value
+        for s in Score.objects.filter(
+            proposal=proposal, member=member, round_number=call.current_round
+        )
+    }
+    saved = []
+    for criterion_id, (value, comment) in scores.items():
+        if not isinstance(value, int) or not 0 <= value <= 5:
+            refuse(msg.SCORE_RANGE)
+        score, _ = Score.objects.update_or_create(
+            proposal=proposal,
+            round_number=call.current_round,
+            member=member,
+            criterion=criteria[criterion_id],
+            defaults={"value": value, "comment": (comment or "").strip()},
+        )
+        saved.append(score)
+    audit_record(
+        actor=member,
+        action="assessment.score",
+        obj=proposal,
+        city=call.city,
+        before={str(k): v for k, v in before.items()} or None,
+        after={"round": call.current_round, **{str(k): v for k, (v, _) in scores.items()}},
+    )
+    return saved
+
+
+@transaction.atomic
+def feedback_release(*, actor, proposal: Proposal, text: str) -> Feedback:
+    check_officer(actor, proposal.city)
+    call = _lock_call(proposal.grant_call)
+    check_status(proposal, S.IN_ASSESSMENT)
+    if call.current_round == 0 or call.round_open:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["Write the feedback."]})
+    feedback, _ = Feedback.objects.update_or_create(
+        proposal=proposal,
+        round_number=call.current_round,
+        defaults={"text": text, "released_by": actor},
+    )
+    audit_record(actor=actor, action="assessment.feedback", obj=proposal, city=call.city,
+                 after={"round": call.current_round})  # fmt: skip
+    return feedback

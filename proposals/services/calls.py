@@ -1,0 +1,110 @@
+"""Grant calls: created and copied by programme officers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from mapapp.audit import audit_record
+from mapapp.models import City
+from proposals.access import check_officer
+from proposals.models import Criterion, GrantCall
+
+DEFAULT_CRITERIA = [
+    ("community", {"en": "Community involvement", "pl": "Zaangażowanie społeczności",
+                   "cs": "Zapojení komunity"}),
+    ("benefit", {"en": "Benefit to the public space", "pl": "Korzyść dla przestrzeni publicznej",
+                 "cs": "Přínos pro veřejný prostor"}),
+    ("feasibility", {"en": "Feasibility", "pl": "Wykonalność", "cs": "Proveditelnost"}),
+    ("sustainability", {"en": "Sustainability and maintenance plan",
+                        "pl": "Trwałość i plan utrzymania", "cs": "Udržitelnost a plán údržby"}),
+    ("cost", {"en": "Cost-effectiveness", "pl": "Efektywność kosztowa",
+              "cs": "Hospodárnost"}),
+]  # fmt: skip
+
+CALL_FIELDS = (
+    "description", "total_budget", "project_cap", "allow_individuals", "allow_ngos",
+    "min_supporters", "supporter_min_age", "landowner_consent_required", "rounds",
+    "sustainability_months", "max_area_m2", "max_vertices",
+)  # fmt: skip
+
+
+@transaction.atomic
+def grant_call_create(
+    *,
+    actor,
+    city: City,
+    title: dict,
+    opens_at: datetime,
+    closes_at: datetime,
+    total_budget: Decimal,
+    project_cap: Decimal,
+    criteria: list[tuple[str, dict, Decimal]] | None = None,
+    **options,
+) -> GrantCall:
+    check_officer(actor, city)
+    call = GrantCall(
+        city=city,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        total_budget=total_budget,
+        project_cap=project_cap,
+        **options,
+    )
+    call.full_clean()
+    call.save()
+    if criteria is None:
+        criteria = [(key, name, Decimal("1")) for key, name in DEFAULT_CRITERIA]
+    Criterion.objects.bulk_create(
+        Criterion(grant_call=call, key=key, name=name, weight=weight, position=i)
+        for i, (key, name, weight) in enumerate(criteria)
+    )
+    audit_record(
+        actor=actor,
+        action="call.create",
+        obj=call,
+        city=city,
+        after={"title": title, "total_budget": str(total_budget), "cap": str(project_cap)},
+    )
+    return call
+
+
+@transaction.atomic
+def grant_call_copy(
+    *, actor, source: GrantCall, title: dict, opens_at: datetime, closes_at: datetime
+) -> GrantCall:
+    """A new call with the rules, criteria and committee of an earlier one."""
+    check_officer(actor, source.city)
+    options = {f: getattr(source, f) for f in CALL_FIELDS}
+    criteria = [(c.key, c.name, c.weight) for c in source.criteria.all()]
+    call = grant_call_create(
+        actor=actor,
+        city=source.city,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        criteria=criteria,
+        **options,
+    )
+    call.copied_from = source
+    call.save(update_fields=["copied_from"])
+    call.committee.set(source.committee.all())
+    return call
+
+
+@transaction.atomic
+def grant_call_set_committee(*, actor, grant_call: GrantCall, members) -> None:
+    check_officer(actor, grant_call.city)
+    before = sorted(grant_call.committee.values_list("email", flat=True))
+    grant_call.committee.set(members)
+    audit_record(
+        actor=actor,
+        action="call.committee",
+        obj=grant_call,
+        city=grant_call.city,
+        before={"committee": before},
+        after={"committee": sorted(m.email for m in members)},
+    )

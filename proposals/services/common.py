@@ -1,0 +1,74 @@
+"""The one way a proposal changes state: check the turn, save, audit, tell the applicant."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from mapapp.audit import audit_record
+from proposals import messages as msg
+from proposals.models import Proposal
+
+S = Proposal.Status
+
+# Which states the applicant hears about by e-mail.
+NOTIFY = {
+    S.SUBMITTED, S.INELIGIBLE, S.IN_ASSESSMENT, S.REJECTED, S.GRANTED, S.AGREEMENT_SIGNED,
+    S.SUSTAINABILITY, S.CLOSED,
+}  # fmt: skip
+
+
+def refuse(message, **params):
+    raise ValidationError(message, params=params or None)
+
+
+def check_status(proposal: Proposal, *allowed: str) -> None:
+    if proposal.status not in allowed:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+
+
+def transition(
+    proposal: Proposal, *, to: str, actor, allowed_from: tuple[str, ...], note: str = "", **fields
+) -> Proposal:
+    """Move a proposal to another state. Callers hold a row lock in their transaction."""
+    check_status(proposal, *allowed_from)
+    before = proposal.status
+    proposal.status = to
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+    proposal.save()
+    audit_record(
+        actor=actor,
+        action=f"proposal.{to}",
+        obj=proposal,
+        city=proposal.city,
+        before={"status": before},
+        after={"status": to, **{k: str(v) for k, v in fields.items()}},
+        note=note,
+    )
+    if to in NOTIFY:
+        transaction.on_commit(lambda: notify_applicant(proposal.pk, note))
+    return proposal
+
+
+def notify_applicant(proposal_id: int, note: str = "") -> None:
+    proposal = Proposal.objects.select_related("author", "city").get(pk=proposal_id)
+    language = proposal.author.preferred_language or proposal.city.default_language
+    with translation.override(language):
+        url = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        subject = _("Your proposal “%(title)s” is now: %(status)s") % {
+            "title": proposal.title,
+            "status": proposal.get_status_display(),
+        }
+        body = _("The status of your proposal “%(title)s” changed to: %(status)s.") % {
+            "title": proposal.title,
+            "status": proposal.get_status_display(),
+        }
+        if note:
+            body += "\n\n" + note
+        body += "\n\n" + url
+    send_mail(subject, body, None, [proposal.author.email])

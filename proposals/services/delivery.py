@@ -1,0 +1,201 @@
+"""After the grant: agreement, works (milestones, expenses, volunteer days, photos),
+completion, the sustainability period with maintenance reports, closing."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from mapapp.audit import audit_record
+from mapapp.images import process_image
+from proposals import messages as msg
+from proposals.access import check_applicant, check_officer, is_officer
+from proposals.models import (
+    Expense,
+    MaintenanceReport,
+    Milestone,
+    Photo,
+    Proposal,
+    WorkDay,
+)
+from proposals.services.common import S, check_status, refuse, transition
+
+REPORT_EVERY_MONTHS = 6
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _lock(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_for_update().select_related("city", "grant_call").get(
+        pk=proposal.pk
+    )
+
+
+@transaction.atomic
+def agreement_sign(*, actor, proposal: Proposal) -> Proposal:
+    check_officer(actor, proposal.city)
+    return transition(_lock(proposal), to=S.AGREEMENT_SIGNED, actor=actor,
+                      allowed_from=(S.GRANTED,))  # fmt: skip
+
+
+@transaction.atomic
+def works_start(*, actor, proposal: Proposal) -> Proposal:
+    proposal = _lock(proposal)
+    if not is_officer(actor, proposal.city):
+        check_applicant(actor, proposal)
+    return transition(proposal, to=S.IN_PROGRESS, actor=actor, allowed_from=(S.AGREEMENT_SIGNED,))
+
+
+@transaction.atomic
+def milestone_add(*, actor, proposal: Proposal, title: str, due_on: date) -> Milestone:
+    proposal = _lock(proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.AGREEMENT_SIGNED, S.IN_PROGRESS)
+    milestone = Milestone(proposal=proposal, title=title.strip(), due_on=due_on)
+    milestone.full_clean()
+    milestone.save()
+    audit_record(actor=actor, action="delivery.milestone", obj=milestone, city=proposal.city)
+    return milestone
+
+
+@transaction.atomic
+def milestone_done(*, actor, milestone: Milestone, done_on: date) -> Milestone:
+    proposal = _lock(milestone.proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.IN_PROGRESS)
+    milestone.done_on = done_on
+    milestone.save(update_fields=["done_on"])
+    audit_record(actor=actor, action="delivery.milestone_done", obj=milestone, city=proposal.city)
+    return milestone
+
+
+@transaction.atomic
+def expense_add(
+    *, actor, proposal: Proposal, description: str, amount: Decimal, spent_on: date, receipt
+) -> Expense:
+    proposal = _lock(proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.IN_PROGRESS)
+    spent = proposal.expenses.aggregate(t=Sum("amount"))["t"] or Decimal("0")
+    if spent + amount > proposal.granted_amount:
+        refuse(msg.EXPENSE_OVER_GRANT, total=spent + amount, granted=proposal.granted_amount)
+    expense = Expense(
+        proposal=proposal, description=description.strip(), amount=amount, spent_on=spent_on,
+        receipt=receipt,
+    )  # fmt: skip
+    expense.full_clean()
+    expense.save()
+    audit_record(actor=actor, action="delivery.expense", obj=expense, city=proposal.city,
+                 after={"amount": str(amount), "total": str(spent + amount)})  # fmt: skip
+    return expense
+
+
+@transaction.atomic
+def work_day_add(*, actor, proposal: Proposal, day: date, people: int, hours: Decimal) -> WorkDay:
+    proposal = _lock(proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.IN_PROGRESS)
+    work_day = WorkDay(proposal=proposal, date=day, people=people, hours=hours)
+    work_day.full_clean()
+    work_day.save()
+    audit_record(actor=actor, action="delivery.work_day", obj=work_day, city=proposal.city)
+    return work_day
+
+
+PHOTO_STATES = {
+    Photo.Kind.BEFORE: (S.DRAFT, S.COLLECTING_SUPPORT, S.IN_ASSESSMENT, S.GRANTED,
+                        S.AGREEMENT_SIGNED, S.IN_PROGRESS),
+    Photo.Kind.PROGRESS: (S.IN_PROGRESS,),
+    Photo.Kind.AFTER: (S.IN_PROGRESS, S.COMPLETED),
+    Photo.Kind.MAINTENANCE: (S.SUSTAINABILITY,),
+}  # fmt: skip
+
+
+@transaction.atomic
+def photo_add(
+    *, actor, proposal: Proposal, kind: str, upload, caption: str = "", pair_of: Photo | None = None,
+    report: MaintenanceReport | None = None,
+) -> Photo:  # fmt: skip
+    """Add a photo; the file is re-encoded without metadata (see mapapp.images)."""
+    proposal = _lock(proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, *PHOTO_STATES[kind])
+    if pair_of is not None and (pair_of.proposal_id != proposal.pk or pair_of.kind != "before"):
+        raise ValidationError({"pair_of": ["Pair an after photo with a before photo of this project."]})
+    processed = process_image(upload, name_stem=f"p{proposal.pk}-{kind}")
+    photo = Photo(
+        proposal=proposal, kind=kind, caption=(caption or "").strip()[:200], pair_of=pair_of,
+        report=report,
+    )  # fmt: skip
+    photo.image.save(processed.display.name, processed.display, save=False)
+    photo.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
+    photo.save()
+    audit_record(actor=actor, action=f"photo.{kind}", obj=photo, city=proposal.city)
+    return photo
+
+
+@transaction.atomic
+def completion_report(*, actor, proposal: Proposal, note: str = "") -> Proposal:
+    proposal = _lock(proposal)
+    check_applicant(actor, proposal)
+    if not proposal.photos.filter(kind=Photo.Kind.AFTER, pair_of__isnull=False).exists():
+        refuse(msg.AFTER_PHOTO_REQUIRED)
+    return transition(proposal, to=S.COMPLETED, actor=actor, allowed_from=(S.IN_PROGRESS,),
+                      note=note, completed_at=timezone.now())  # fmt: skip
+
+
+@transaction.atomic
+def completion_accept(*, actor, proposal: Proposal) -> Proposal:
+    """The officer accepts the completed works; the sustainability period starts."""
+    check_officer(actor, proposal.city)
+    proposal = _lock(proposal)
+    start = timezone.localdate(proposal.completed_at) if proposal.completed_at else timezone.localdate()
+    ends = add_months(start, proposal.grant_call.sustainability_months)
+    return transition(proposal, to=S.SUSTAINABILITY, actor=actor, allowed_from=(S.COMPLETED,),
+                      sustainability_ends_on=ends)  # fmt: skip
+
+
+def report_due_dates(proposal: Proposal) -> list[date]:
+    """When maintenance reports are due: every six months of the sustainability period."""
+    if not proposal.completed_at:
+        return []
+    start = timezone.localdate(proposal.completed_at)
+    count = proposal.grant_call.sustainability_months // REPORT_EVERY_MONTHS
+    return [add_months(start, REPORT_EVERY_MONTHS * k) for k in range(1, count + 1)]
+
+
+@transaction.atomic
+def maintenance_report_file(*, actor, proposal: Proposal, text: str) -> MaintenanceReport:
+    proposal = _lock(proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.SUSTAINABILITY)
+    period = proposal.maintenance_reports.count() + 1
+    if period > len(report_due_dates(proposal)):
+        refuse(msg.REPORT_PERIOD, period=period)
+    report = MaintenanceReport(proposal=proposal, period=period, text=(text or "").strip())
+    report.full_clean()
+    report.save()
+    audit_record(actor=actor, action="delivery.maintenance", obj=report, city=proposal.city,
+                 after={"period": period})  # fmt: skip
+    return report
+
+
+@transaction.atomic
+def proposal_close(*, actor, proposal: Proposal, today: date | None = None) -> Proposal:
+    check_officer(actor, proposal.city)
+    proposal = _lock(proposal)
+    today = today or timezone.localdate()
+    if proposal.sustainability_ends_on and today < proposal.sustainability_ends_on:
+        refuse(msg.SUSTAINABILITY_NOT_OVER, date=proposal.sustainability_ends_on)
+    return transition(proposal, to=S.CLOSED, actor=actor, allowed_from=(S.SUSTAINABILITY,))

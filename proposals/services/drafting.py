@@ -1,0 +1,305 @@
+"""Applicants: drafts, publishing for support, submission, revisions, withdrawal."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from mapapp.audit import audit_record
+from proposals import messages as msg
+from proposals.access import check_applicant
+from proposals.geometry import check_location, parse_geojson_geometry
+from proposals.models import BudgetLine, GrantCall, Proposal, ProposalVersion, Representative
+from proposals.services.common import S, check_status, refuse, transition
+
+EDITABLE_FIELDS = (
+    "title", "description", "category", "neighbour_involvement", "maintenance_plan",
+    "landowner", "contact_phone",
+)  # fmt: skip
+MAX_BUDGET_LINES = 50
+
+
+def check_call_open(grant_call: GrantCall) -> None:
+    if not grant_call.is_open():
+        refuse(
+            msg.CALL_NOT_OPEN,
+            opens=date_format(grant_call.opens_at, "SHORT_DATETIME_FORMAT"),
+            closes=date_format(grant_call.closes_at, "SHORT_DATETIME_FORMAT"),
+        )
+
+
+def check_applicant_eligible(*, user, grant_call: GrantCall, applicant_kind: str, organisation):
+    if applicant_kind == Proposal.ApplicantKind.NGO:
+        if not grant_call.allow_ngos:
+            refuse(msg.APPLICANT_KIND_NOT_ELIGIBLE, kind=Proposal.ApplicantKind.NGO.label)
+        verified = Representative.objects.filter(
+            organisation=organisation, user=user, verified_at__isnull=False
+        ).exists()
+        if organisation is None or not verified or organisation.city_id != grant_call.city_id:
+            refuse(msg.NGO_NOT_VERIFIED)
+    elif not grant_call.allow_individuals:
+        refuse(msg.APPLICANT_KIND_NOT_ELIGIBLE, kind=Proposal.ApplicantKind.INDIVIDUAL.label)
+
+
+@transaction.atomic
+def proposal_create_draft(
+    *, author, grant_call: GrantCall, applicant_kind: str = "individual", organisation=None
+) -> Proposal:
+    check_call_open(grant_call)
+    check_applicant_eligible(
+        user=author, grant_call=grant_call, applicant_kind=applicant_kind, organisation=organisation
+    )
+    proposal = Proposal.objects.create(
+        city=grant_call.city,
+        grant_call=grant_call,
+        author=author,
+        applicant_kind=applicant_kind,
+        organisation=organisation if applicant_kind == "ngo" else None,
+    )
+    audit_record(actor=author, action="proposal.draft", obj=proposal, city=proposal.city)
+    return proposal
+
+
+def _parse_budget(lines) -> list[tuple[str, Decimal]]:
+    parsed = []
+    errors = []
+    for i, (item, amount) in enumerate(lines, start=1):
+        item = (item or "").strip()
+        if not item and amount in (None, ""):
+            continue
+        try:
+            value = Decimal(str(amount).replace(" ", "").replace(",", "."))
+        except (InvalidOperation, ValueError):
+            errors.append(f"{i}: {amount!r}")
+            continue
+        if not item or value <= 0 or value.as_tuple().exponent < -2:
+            errors.append(f"{i}: {item or '?'} {amount}")
+            continue
+        parsed.append((item[:200], value))
+    if errors:
+        raise ValidationError({"budget": [f"Budget line {e}" for e in errors]})
+    if len(parsed) > MAX_BUDGET_LINES:
+        raise ValidationError({"budget": [f"At most {MAX_BUDGET_LINES} budget lines."]})
+    return parsed
+
+
+def revision_window_open(proposal: Proposal) -> bool:
+    """Between rounds, once feedback for the last closed round is released."""
+    call = proposal.grant_call
+    return (
+        proposal.status == S.IN_ASSESSMENT
+        and 1 <= call.current_round < call.rounds
+        and not call.round_open
+        and proposal.feedback.filter(round_number=call.current_round).exists()
+    )
+
+
+@transaction.atomic
+def proposal_save(
+    *,
+    actor,
+    proposal: Proposal,
+    fields: dict,
+    budget_lines: list[tuple[str, str]] | None = None,
+    point_geojson=None,
+    area_geojson=None,
+    consent_document=None,
+) -> Proposal:
+    """Save the applicant's edits: any time before submission, or as a revision between
+    assessment rounds (which keeps a new version). Raises ValidationError with per-field
+    messages; nothing is written then."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    check_applicant(actor, proposal)
+    revising = proposal.status == S.IN_ASSESSMENT
+    if revising and not revision_window_open(proposal):
+        refuse(msg.REVISION_NOT_NOW)
+    if not revising:
+        check_status(proposal, S.DRAFT, S.COLLECTING_SUPPORT)
+
+    errors: dict[str, list] = {}
+    for name in EDITABLE_FIELDS:
+        if name in fields:
+            setattr(proposal, name, (fields[name] or "").strip())
+    if point_geojson is not None or area_geojson is not None:
+        try:
+            area = parse_geojson_geometry(area_geojson)
+            point = parse_geojson_geometry(point_geojson)
+            if area is not None or point is not None:
+                location = check_location(
+                    city=proposal.city, grant_call=proposal.grant_call, point=point, area=area
+                )
+                proposal.geom, proposal.area = location.point, location.area
+            elif revising:
+                refuse(msg.GEOMETRY_REQUIRED)
+            else:
+                proposal.geom = proposal.area = None
+        except ValidationError as exc:
+            errors["geom"] = exc.messages
+    lines = None
+    if budget_lines is not None:
+        try:
+            lines = _parse_budget(budget_lines)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if consent_document is not None:
+        proposal.consent_document = consent_document
+    try:
+        # geometry was checked above (check_location); its constraints stay in the database
+        proposal.full_clean(exclude=["consent_document", "geom", "area"])
+    except ValidationError as exc:
+        for key, value in exc.message_dict.items():
+            errors.setdefault(key, []).extend(value)
+    if errors:
+        raise ValidationError(errors)
+
+    if lines is not None:
+        proposal.budget_lines.all().delete()
+        BudgetLine.objects.bulk_create(
+            BudgetLine(proposal=proposal, position=i, item=item, amount=amount)
+            for i, (item, amount) in enumerate(lines)
+        )
+        proposal.requested_amount = sum((a for _, a in lines), Decimal("0"))
+    if revising:
+        _check_complete(proposal)
+        _check_budget(proposal)
+    proposal.save()
+    if revising:
+        version = _snapshot(proposal)
+        audit_record(
+            actor=actor,
+            action="proposal.revise",
+            obj=proposal,
+            city=proposal.city,
+            after={"version": version.number},
+        )
+    return proposal
+
+
+def missing_fields(proposal: Proposal) -> list[str]:
+    labels = []
+    for name in ("title", "description", "category", "neighbour_involvement",
+                 "maintenance_plan", "landowner"):  # fmt: skip
+        if not getattr(proposal, name):
+            labels.append(str(Proposal._meta.get_field(name).verbose_name))
+    if proposal.geom is None:
+        labels.append(str(Proposal._meta.get_field("geom").verbose_name))
+    if not proposal.budget_lines.exists():
+        labels.append(str(msg.BUDGET_EMPTY))
+    return labels
+
+
+def _check_complete(proposal: Proposal) -> None:
+    missing = missing_fields(proposal)
+    if missing:
+        refuse(msg.INCOMPLETE, missing=", ".join(missing))
+
+
+def _check_budget(proposal: Proposal) -> None:
+    total = proposal.budget_lines.aggregate(t=Sum("amount"))["t"] or Decimal("0")
+    if total != proposal.requested_amount:
+        refuse(msg.BUDGET_MISMATCH, sum=total, total=proposal.requested_amount)
+    if total > proposal.grant_call.project_cap:
+        refuse(msg.OVER_CAP, total=total, cap=proposal.grant_call.project_cap)
+
+
+def _snapshot(proposal: Proposal) -> ProposalVersion:
+    proposal.version += 1
+    proposal.save(update_fields=["version", "updated_at"])
+    return ProposalVersion.objects.create(
+        proposal=proposal,
+        number=proposal.version,
+        round_number=proposal.grant_call.current_round,
+        title=proposal.title,
+        description=proposal.description,
+        category=proposal.category,
+        neighbour_involvement=proposal.neighbour_involvement,
+        maintenance_plan=proposal.maintenance_plan,
+        budget=[
+            {"item": line.item, "amount": str(line.amount)} for line in proposal.budget_lines.all()
+        ],
+        requested_amount=proposal.requested_amount,
+        geom=proposal.geom,
+        area=proposal.area,
+    )
+
+
+def active_support_count(proposal: Proposal) -> int:
+    return proposal.supports.filter(withdrawn_at__isnull=True).count()
+
+
+@transaction.atomic
+def proposal_publish(*, actor, proposal: Proposal) -> Proposal:
+    """Make the proposal public so that supporters can sign it."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.DRAFT)
+    check_call_open(proposal.grant_call)
+    missing = [
+        str(Proposal._meta.get_field(n).verbose_name)
+        for n in ("title", "description")
+        if not getattr(proposal, n)
+    ]
+    if proposal.geom is None:
+        missing.append(str(Proposal._meta.get_field("geom").verbose_name))
+    if missing:
+        refuse(msg.INCOMPLETE, missing=", ".join(missing))
+    return transition(
+        proposal,
+        to=S.COLLECTING_SUPPORT,
+        actor=actor,
+        allowed_from=(S.DRAFT,),
+        published_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def proposal_submit(*, actor, proposal: Proposal) -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.DRAFT, S.COLLECTING_SUPPORT)
+    call = proposal.grant_call
+    check_call_open(call)
+    check_applicant_eligible(
+        user=actor,
+        grant_call=call,
+        applicant_kind=proposal.applicant_kind,
+        organisation=proposal.organisation,
+    )
+    _check_complete(proposal)
+    _check_budget(proposal)
+    if call.landowner_consent_required:
+        if proposal.landowner == Proposal.Landowner.UNKNOWN:
+            refuse(msg.LANDOWNER_UNKNOWN)
+        if not proposal.consent_document:
+            refuse(msg.CONSENT_MISSING)
+    have = active_support_count(proposal)
+    if have < call.min_supporters:
+        refuse(msg.TOO_FEW_SUPPORTERS, missing=call.min_supporters - have, have=have,
+               need=call.min_supporters)  # fmt: skip
+    transition(
+        proposal,
+        to=S.SUBMITTED,
+        actor=actor,
+        allowed_from=(S.DRAFT, S.COLLECTING_SUPPORT),
+        submitted_at=timezone.now(),
+        published_at=proposal.published_at or timezone.now(),
+    )
+    _snapshot(proposal)
+    return proposal
+
+
+WITHDRAWABLE = (
+    S.DRAFT, S.COLLECTING_SUPPORT, S.SUBMITTED, S.IN_ASSESSMENT, S.GRANTED, S.AGREEMENT_SIGNED,
+)  # fmt: skip
+
+
+@transaction.atomic
+def proposal_withdraw(*, actor, proposal: Proposal, note: str = "") -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    check_applicant(actor, proposal)
+    return transition(proposal, to=S.WITHDRAWN, actor=actor, allowed_from=WITHDRAWABLE, note=note)

@@ -1,0 +1,62 @@
+"""The city's decisions. The call's budget is never exceeded, even with two officers deciding
+at once: every decision locks the call's row and sums what is granted inside that lock."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from proposals import messages as msg
+from proposals.access import check_officer
+from proposals.models import GrantCall, Proposal
+from proposals.services.common import S, refuse, transition
+
+GRANTED_STATES = (
+    S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED, S.SUSTAINABILITY, S.CLOSED,
+)  # fmt: skip
+
+
+def granted_total(grant_call: GrantCall) -> Decimal:
+    return grant_call.proposals.filter(status__in=GRANTED_STATES).aggregate(
+        t=Sum("granted_amount")
+    )["t"] or Decimal("0")
+
+
+@transaction.atomic
+def proposal_decide(
+    *, actor, proposal: Proposal, granted: bool, amount: Decimal | str | None = None, note: str = ""
+) -> Proposal:
+    check_officer(actor, proposal.city)
+    # Lock order: the call first, then the proposal; every decision on this call queues here.
+    call = GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not call.assessment_finished:
+        refuse(msg.ASSESSMENT_NOT_FINISHED)
+    if not granted:
+        return transition(proposal, to=S.REJECTED, actor=actor, allowed_from=(S.IN_ASSESSMENT,),
+                          note=note, decided_at=timezone.now())  # fmt: skip
+    try:
+        amount = Decimal(str(amount)) if amount not in (None, "") else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or amount <= 0:
+        refuse(msg.AMOUNT_REQUIRED)
+    if amount > proposal.requested_amount:
+        refuse(msg.AMOUNT_OVER_REQUEST, requested=proposal.requested_amount)
+    if amount > call.project_cap:
+        refuse(msg.OVER_CAP, total=amount, cap=call.project_cap)
+    total = granted_total(call) + amount
+    if total > call.total_budget:
+        refuse(msg.OVER_BUDGET, amount=amount, total=total, budget=call.total_budget)
+    return transition(
+        proposal,
+        to=S.GRANTED,
+        actor=actor,
+        allowed_from=(S.IN_ASSESSMENT,),
+        note=note,
+        granted_amount=amount,
+        decided_at=timezone.now(),
+    )

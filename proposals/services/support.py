@@ -1,0 +1,122 @@
+"""Supporters: online by confirmed users, or entered by officers from paper sheets."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mapapp.audit import audit_record
+from proposals import messages as msg
+from proposals.access import check_officer
+from proposals.models import Proposal, SignatureSheet, Support, normalise_identity
+from proposals.services.common import S, refuse
+
+SUPPORTABLE = (S.COLLECTING_SUPPORT, S.SUBMITTED)
+
+
+def _check_support_window(proposal: Proposal) -> None:
+    if proposal.status not in SUPPORTABLE or not proposal.grant_call.is_open():
+        refuse(msg.SUPPORT_CLOSED)
+
+
+def _clean_person(full_name: str, address: str) -> tuple[str, str]:
+    full_name, address = (full_name or "").strip(), (address or "").strip()
+    errors = {}
+    if len(full_name) < 3:
+        errors["full_name"] = ["Give your full name."]
+    if len(address) < 5:
+        errors["address"] = ["Give your address."]
+    if errors:
+        raise ValidationError(errors)
+    return full_name[:200], address[:300]
+
+
+def _create_support(**values) -> Support:
+    """Insert inside a savepoint: the unique constraints are the final word on duplicates,
+    also against a second request racing this one."""
+    try:
+        with transaction.atomic():
+            return Support.objects.create(**values)
+    except IntegrityError:
+        refuse(msg.SUPPORT_DUPLICATE)
+
+
+@transaction.atomic
+def support_add(
+    *, user, proposal: Proposal, full_name: str, address: str, age_confirmed: bool
+) -> Support:
+    proposal = Proposal.objects.select_related("grant_call").get(pk=proposal.pk)
+    _check_support_window(proposal)
+    if proposal.author_id == user.pk:
+        refuse(msg.SUPPORT_OWN)
+    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+        refuse(msg.SUPPORT_EMAIL_UNCONFIRMED)
+    if not age_confirmed:
+        refuse(msg.SUPPORT_AGE, age=proposal.grant_call.supporter_min_age)
+    full_name, address = _clean_person(full_name, address)
+    support = _create_support(
+        proposal=proposal,
+        user=user,
+        full_name=full_name,
+        address=address,
+        age_confirmed=True,
+        identity_key=normalise_identity(full_name, address),
+        source=Support.Source.ONLINE,
+    )
+    audit_record(actor=user, action="support.add", obj=support, city=proposal.city,
+                 after={"proposal": proposal.pk})  # fmt: skip
+    return support
+
+
+@transaction.atomic
+def support_withdraw(*, user, proposal: Proposal) -> Support:
+    proposal = Proposal.objects.select_related("grant_call").get(pk=proposal.pk)
+    _check_support_window(proposal)
+    support = (
+        Support.objects.select_for_update()
+        .filter(proposal=proposal, user=user, withdrawn_at__isnull=True)
+        .first()
+    )
+    if support is None:
+        refuse(msg.SUPPORT_NOT_FOUND)
+    support.withdrawn_at = timezone.now()
+    support.save(update_fields=["withdrawn_at"])
+    audit_record(actor=user, action="support.withdraw", obj=support, city=proposal.city,
+                 after={"proposal": proposal.pk})  # fmt: skip
+    return support
+
+
+@transaction.atomic
+def signature_sheet_upload(*, actor, proposal: Proposal, file) -> SignatureSheet:
+    check_officer(actor, proposal.city)
+    sheet = SignatureSheet.objects.create(proposal=proposal, file=file, uploaded_by=actor)
+    audit_record(actor=actor, action="support.sheet", obj=sheet, city=proposal.city)
+    return sheet
+
+
+@transaction.atomic
+def support_add_paper(
+    *, actor, sheet: SignatureSheet, full_name: str, address: str, age_confirmed: bool
+) -> Support:
+    """A supporter from a scanned paper sheet; refused when the same person (name and
+    address, ignoring case, accents and punctuation) already supports the proposal."""
+    proposal = sheet.proposal
+    check_officer(actor, proposal.city)
+    _check_support_window(proposal)
+    if not age_confirmed:
+        refuse(msg.SUPPORT_AGE, age=proposal.grant_call.supporter_min_age)
+    full_name, address = _clean_person(full_name, address)
+    support = _create_support(
+        proposal=proposal,
+        full_name=full_name,
+        address=address,
+        age_confirmed=True,
+        identity_key=normalise_identity(full_name, address),
+        source=Support.Source.PAPER,
+        sheet=sheet,
+        entered_by=actor,
+    )
+    audit_record(actor=actor, action="support.paper", obj=support, city=proposal.city,
+                 after={"proposal": proposal.pk, "sheet": sheet.pk})  # fmt: skip
+    return support

@@ -1,0 +1,149 @@
+"""Formal check, rounds, scores, conflicts of interest, feedback and revisions."""
+
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from proposals import messages as msg
+from proposals.models import Proposal, Score
+from proposals.selectors import proposals_for_committee, score_summary, version_diff
+from proposals.services import assessment, drafting
+from tests.proposals.conftest import RYNEK, close_call, score_all, square
+
+
+def test_formal_check_waits_for_the_deadline(submitted, officer):
+    with pytest.raises(ValidationError) as exc:
+        assessment.proposal_formal_check(actor=officer, proposal=submitted, eligible=True)
+    assert exc.value.messages == [str(msg.CALL_STILL_OPEN)]
+
+
+def test_ineligible_needs_a_reason_the_applicant_sees(submitted, officer):
+    close_call(submitted.grant_call)
+    with pytest.raises(ValidationError):
+        assessment.proposal_formal_check(actor=officer, proposal=submitted, eligible=False)
+    proposal = assessment.proposal_formal_check(
+        actor=officer, proposal=submitted, eligible=False, reason="The land is a private car park."
+    )
+    assert proposal.status == Proposal.Status.INELIGIBLE
+    assert proposal.ineligible_reason == "The land is a private car park."
+
+
+def test_only_officers_do_the_formal_check(submitted, resident, committee):
+    close_call(submitted.grant_call)
+    for user in (resident, committee[0]):
+        with pytest.raises(PermissionDenied):
+            assessment.proposal_formal_check(actor=user, proposal=submitted, eligible=True)
+
+
+def test_round_cannot_open_before_formal_checks(submitted, officer):
+    close_call(submitted.grant_call)
+    with pytest.raises(ValidationError) as exc:
+        assessment.round_open(actor=officer, grant_call=submitted.grant_call)
+    assert exc.value.messages == [str(msg.FORMAL_CHECK_PENDING) % {"count": 1}]
+
+
+def test_scoring_only_in_an_open_round(in_assessment, committee):
+    with pytest.raises(ValidationError) as exc:
+        score_all(in_assessment, committee[:1], 4)
+    assert exc.value.messages == [str(msg.ROUND_NOT_OPEN)]
+
+
+def test_scores_weighted_average_and_spread(in_assessment, officer, committee):
+    call = in_assessment.grant_call
+    community = call.criteria.get(key="community")
+    community.weight = 3
+    community.save()
+    assessment.round_open(actor=officer, grant_call=call)
+    criteria = list(call.criteria.all())
+    # member 0 gives 5 on community and 1 elsewhere: (3*5 + 4*1) / 7 = 19/7
+    assessment.scores_save(
+        member=committee[0],
+        proposal=in_assessment,
+        scores={c.pk: (5 if c.key == "community" else 1, "") for c in criteria},
+    )
+    score_all(in_assessment, committee[1:2], 4)
+    summary = score_summary(proposal=in_assessment, round_number=1)
+    assert summary.members["member0@example.org"] == pytest.approx(19 / 7)
+    assert summary.members["member1@example.org"] == pytest.approx(4.0)
+    assert summary.weighted == pytest.approx((19 / 7 + 4) / 2)
+    assert summary.spread == pytest.approx(4 - 19 / 7)
+
+
+def test_scores_must_cover_every_criterion_in_range(in_assessment, officer, committee):
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    criteria = list(in_assessment.grant_call.criteria.all())
+    with pytest.raises(ValidationError) as exc:
+        assessment.scores_save(member=committee[0], proposal=in_assessment,
+                               scores={criteria[0].pk: (3, "")})  # fmt: skip
+    assert exc.value.messages == [str(msg.SCORE_INCOMPLETE)]
+    with pytest.raises(ValidationError) as exc:
+        assessment.scores_save(member=committee[0], proposal=in_assessment,
+                               scores={c.pk: (6, "") for c in criteria})  # fmt: skip
+    assert exc.value.messages == [str(msg.SCORE_RANGE)]
+    assert not Score.objects.exists()
+
+
+def test_conflicted_member_cannot_score_or_see(in_assessment, officer, committee):
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    score_all(in_assessment, committee[:1], 3)
+    assessment.conflict_declare(member=committee[0], proposal=in_assessment, reason="My neighbour")
+    assert not Score.objects.filter(member=committee[0]).exists()
+    with pytest.raises(ValidationError) as exc:
+        score_all(in_assessment, committee[:1], 4)
+    assert exc.value.messages == [str(msg.CONFLICTED)]
+    assert in_assessment not in proposals_for_committee(member=committee[0], grant_call=call)
+    assert in_assessment in proposals_for_committee(member=committee[1], grant_call=call)
+
+
+def test_non_member_cannot_score(in_assessment, officer, resident):
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    with pytest.raises(PermissionDenied):
+        score_all(in_assessment, [resident], 5)
+
+
+def test_revision_between_rounds_after_feedback(in_assessment, officer, committee, resident):
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    score_all(in_assessment, committee, 3)
+    # no revisions while the round is open
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_save(actor=resident, proposal=in_assessment, fields={"title": "v2"})
+    assert exc.value.messages == [str(msg.REVISION_NOT_NOW)]
+    assessment.round_close(actor=officer, grant_call=call)
+    assessment.feedback_release(
+        actor=officer, proposal=in_assessment, text="Say who waters the plants in August."
+    )
+    revised = drafting.proposal_save(
+        actor=resident,
+        proposal=in_assessment,
+        fields={"maintenance_plan": "A rota of ten households, two of them in August."},
+        budget_lines=[("Timber for raised beds", "12000"), ("Watering can set", "500")],
+        area_geojson=json.dumps(square(RYNEK[0] + 0.0002, RYNEK[1], d_lon=0.0008)),
+    )
+    assert revised.version == 2
+    v1, v2 = revised.versions.order_by("number")
+    diff = version_diff(older=v1, newer=v2)
+    assert list(diff.text) == ["maintenance_plan"]
+    assert diff.budget_added == [{"item": "Watering can set", "amount": "500.00"}]
+    assert diff.budget_removed == [{"item": "Soil and plants", "amount": "8000.50"}]
+    assert diff.requested_after == 12500
+    # the square moved east ~13 m and grew by a third
+    assert diff.moved_m == pytest.approx(19.5, abs=4)
+    assert diff.area_after_m2 == pytest.approx(diff.area_before_m2 * 4 / 3, rel=0.01)
+    assert diff.area_changed_m2 > 0
+    # after the next round opens, no more revisions
+    assessment.round_open(actor=officer, grant_call=call)
+    with pytest.raises(ValidationError):
+        drafting.proposal_save(actor=resident, proposal=revised, fields={"title": "v3"})
+
+
+def test_no_fourth_round(in_assessment, officer, committee):
+    from tests.proposals.conftest import run_rounds
+
+    call = run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    assert call.assessment_finished
+    with pytest.raises(ValidationError) as exc:
+        assessment.round_open(actor=officer, grant_call=call)
+    assert exc.value.messages == [str(msg.NO_MORE_ROUNDS) % {"rounds": 3}]

@@ -1,0 +1,124 @@
+"""After the grant: agreement, works, expenses, completion with paired photos, sustainability,
+maintenance reports, closing."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from proposals import messages as msg
+from proposals.models import Proposal
+from proposals.selectors import overdue_reports
+from proposals.services import delivery, grants
+from tests.proposals.conftest import jpeg_upload, run_rounds
+
+S = Proposal.Status
+
+
+@pytest.fixture
+def granted(in_assessment, officer, committee):
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    return grants.proposal_decide(
+        actor=officer, proposal=in_assessment, granted=True, amount="20000"
+    )
+
+
+@pytest.fixture
+def in_progress(granted, officer, resident):
+    delivery.agreement_sign(actor=officer, proposal=granted)
+    return delivery.works_start(actor=resident, proposal=granted)
+
+
+def receipt():
+    return SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", "application/pdf")
+
+
+def test_agreement_only_by_officer_and_in_turn(granted, resident, officer):
+    with pytest.raises(PermissionDenied):
+        delivery.agreement_sign(actor=resident, proposal=granted)
+    with pytest.raises(ValidationError) as exc:
+        delivery.works_start(actor=resident, proposal=granted)
+    assert "Granted" in exc.value.messages[0]
+
+
+def test_expenses_cannot_exceed_the_grant(in_progress, resident):
+    delivery.expense_add(actor=resident, proposal=in_progress, description="Timber",
+                         amount=Decimal("15000"), spent_on=date.today(), receipt=receipt())  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        delivery.expense_add(actor=resident, proposal=in_progress, description="Soil",
+                             amount=Decimal("5000.01"), spent_on=date.today(), receipt=receipt())  # fmt: skip
+    assert exc.value.messages == [
+        str(msg.EXPENSE_OVER_GRANT) % {"total": "20000.01", "granted": "20000.00"}
+    ]
+    assert in_progress.expenses.count() == 1
+
+
+def test_milestones_and_work_days(in_progress, resident):
+    m = delivery.milestone_add(actor=resident, proposal=in_progress, title="Beds built",
+                               due_on=date.today() + timedelta(days=14))  # fmt: skip
+    delivery.milestone_done(actor=resident, milestone=m, done_on=date.today())
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(), people=12,
+                          hours=Decimal("4.5"))  # fmt: skip
+    assert in_progress.work_days.get().people == 12
+
+
+def test_completion_needs_a_paired_after_photo(in_progress, resident, officer):
+    with pytest.raises(ValidationError) as exc:
+        delivery.completion_report(actor=resident, proposal=in_progress)
+    assert exc.value.messages == [str(msg.AFTER_PHOTO_REQUIRED)]
+    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
+                                upload=jpeg_upload(color="grey"))  # fmt: skip
+    delivery.photo_add(actor=resident, proposal=in_progress, kind="after",
+                       upload=jpeg_upload(color="green"), pair_of=before)  # fmt: skip
+    done = delivery.completion_report(actor=resident, proposal=in_progress)
+    assert done.status == S.COMPLETED
+    accepted = delivery.completion_accept(actor=officer, proposal=done)
+    assert accepted.status == S.SUSTAINABILITY
+    start = timezone.localdate(accepted.completed_at)
+    assert accepted.sustainability_ends_on == delivery.add_months(start, 24)
+
+
+def test_sustainability_reports_overdue_and_closing(in_progress, resident, officer, koszalin):
+    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
+                                upload=jpeg_upload())  # fmt: skip
+    delivery.photo_add(actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(),
+                       pair_of=before)  # fmt: skip
+    delivery.completion_report(actor=resident, proposal=in_progress)
+    proposal = delivery.completion_accept(actor=officer, proposal=in_progress)
+    dues = delivery.report_due_dates(proposal)
+    assert len(dues) == 4
+    # seven months on, the first report is overdue
+    assert overdue_reports(city=koszalin, today=dues[0] + timedelta(days=30)) == [(proposal, 1)]
+    delivery.maintenance_report_file(actor=resident, proposal=proposal, text="Weeded, repainted.")
+    assert overdue_reports(city=koszalin, today=dues[0] + timedelta(days=30)) == []
+    with pytest.raises(ValidationError) as exc:
+        delivery.proposal_close(actor=officer, proposal=proposal, today=dues[2])
+    assert "sustainability period ends on" in exc.value.messages[0]
+    closed = delivery.proposal_close(actor=officer, proposal=proposal, today=dues[3])
+    assert closed.status == S.CLOSED
+
+
+def test_photo_metadata_is_stripped(draft, resident):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (54.0, 11.0, 25.0)}  # GPSInfo: latitude
+    upload = jpeg_upload(exif=exif.tobytes())
+    with Image.open(upload) as original:  # the test file really carries GPS data
+        assert original.getexif().get_ifd(0x8825)
+    photo = delivery.photo_add(actor=resident, proposal=draft, kind="before", upload=upload)
+    with Image.open(photo.image.path) as stored:
+        assert not stored.getexif()
+        assert "exif" not in stored.info
+
+
+def test_text_file_named_jpg_is_refused(draft, resident):
+    fake = SimpleUploadedFile("photo.jpg", b"just some text", content_type="image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        delivery.photo_add(actor=resident, proposal=draft, kind="before", upload=fake)
+    assert "not a JPEG, PNG or WebP" in exc.value.messages[0]
+    assert not draft.photos.exists()

@@ -1,0 +1,228 @@
+"""Drafts, geometry rules, publishing and submission: every refusal says why, saves nothing."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from proposals import messages as msg
+from proposals.models import GrantCall, Organisation, Proposal, Representative
+from proposals.services import drafting
+from tests.proposals.conftest import RYNEK, add_supporters, make_user, square
+
+
+def message_of(exc_info) -> str:
+    return " ".join(exc_info.value.messages)
+
+
+def fmt(message, **params) -> str:
+    return str(message) % params if params else str(message)
+
+
+def test_draft_is_private_and_saved(draft):
+    assert draft.status == Proposal.Status.DRAFT
+    assert not draft.is_public
+    assert draft.requested_amount == Decimal("20000.50")
+    assert draft.budget_lines.count() == 2
+
+
+def test_area_stores_point_on_its_surface(draft):
+    # SQL check: ST_Covers(area, geom)
+    assert Proposal.objects.filter(pk=draft.pk, area__covers=draft.geom).exists()
+
+
+def test_pin_only(resident, grant_call):
+    proposal = drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+    point = {"type": "Point", "coordinates": list(RYNEK)}
+    proposal = drafting.proposal_save(
+        actor=resident, proposal=proposal, fields={}, point_geojson=json.dumps(point)
+    )
+    assert (proposal.geom.x, proposal.geom.y) == pytest.approx(RYNEK)
+    assert proposal.area is None
+
+
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[16.18, 54.19], [16.181, 54.1905], [16.181, 54.19], [16.18, 54.1905],
+                     [16.18, 54.19]]],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("area", "point", "expected"),
+    [
+        pytest.param(json.dumps(BOWTIE), None, "redraw it without crossing lines", id="self-intersecting"),
+        pytest.param(
+            json.dumps(square(18.2925, 49.8355)), None, fmt(msg.GEOMETRY_OUTSIDE_CITY, city="Koszalin"),
+            id="in-another-city",
+        ),
+        pytest.param(
+            None, json.dumps({"type": "Point", "coordinates": [RYNEK[1], RYNEK[0]]}),
+            fmt(msg.GEOMETRY_OUTSIDE_CITY, city="Koszalin"), id="lat-lon-swapped",
+        ),
+        pytest.param(
+            json.dumps(square(*RYNEK, d_lon=0.003, d_lat=0.002)), None,
+            "projects in this call may cover at most 10,000 m²", id="too-large",
+        ),
+        pytest.param(
+            json.dumps({"type": "LineString", "coordinates": [list(RYNEK), [16.182, 54.191]]}),
+            None, "not a LineString", id="line",
+        ),
+        pytest.param("{not json", None, "could not be read", id="garbage"),
+        pytest.param(
+            json.dumps({"type": "Polygon", "coordinates": [[[16.18 + i * 1e-6, 54.19 + (i % 2) * 1e-6]
+                        for i in range(400)] + [[16.18, 54.19]]]}),
+            None, "at most 300 are allowed", id="too-many-vertices",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_geometry_is_refused_and_nothing_saved(draft, resident, area, point, expected):
+    before = Proposal.objects.values().get(pk=draft.pk)
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_save(
+            actor=resident,
+            proposal=draft,
+            fields={"title": "Changed title"},
+            area_geojson=area,
+            point_geojson=point,
+        )
+    assert expected in message_of(exc)
+    assert "geom" in exc.value.message_dict
+    assert Proposal.objects.values().get(pk=draft.pk) == before
+
+
+def test_bad_budget_line_refused(draft, resident):
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_save(
+            actor=resident, proposal=draft, fields={}, budget_lines=[("Bench", "-5")]
+        )
+    assert "budget" in exc.value.message_dict
+    assert draft.budget_lines.count() == 2
+
+
+def test_only_the_author_edits(draft, koszalin):
+    other = make_user("other@example.org", city=koszalin)
+    with pytest.raises(PermissionDenied):
+        drafting.proposal_save(actor=other, proposal=draft, fields={"title": "Mine now"})
+
+
+def test_draft_outside_window_refused(resident, grant_call):
+    GrantCall.objects.filter(pk=grant_call.pk).update(
+        opens_at=timezone.now() + timedelta(days=1), closes_at=timezone.now() + timedelta(days=9)
+    )
+    grant_call.refresh_from_db()
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+    assert "The call is not open" in message_of(exc)
+
+
+def test_ngo_applies_only_through_verified_representative(resident, grant_call, koszalin):
+    ngo = Organisation.objects.create(city=koszalin, name="Green Koszalin", registration_number="1")
+    rep = Representative.objects.create(organisation=ngo, user=resident)
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_create_draft(
+            author=resident, grant_call=grant_call, applicant_kind="ngo", organisation=ngo
+        )
+    assert message_of(exc) == str(msg.NGO_NOT_VERIFIED)
+    rep.verified_at = timezone.now()
+    rep.save()
+    proposal = drafting.proposal_create_draft(
+        author=resident, grant_call=grant_call, applicant_kind="ngo", organisation=ngo
+    )
+    assert proposal.organisation == ngo
+
+
+def test_call_for_ngos_only_refuses_individuals(resident, grant_call):
+    grant_call.allow_individuals = False
+    grant_call.save()
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+    assert "does not accept applications from Individual" in message_of(exc)
+
+
+def test_publish_needs_location(resident, grant_call):
+    proposal = drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+    drafting.proposal_save(actor=resident, proposal=proposal, fields={"title": "T", "description": "D"})
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_publish(actor=resident, proposal=proposal)
+    assert "location" in message_of(exc)
+
+
+def test_submit_refused_until_enough_supporters(collecting, resident, supporters):
+    add_supporters(collecting, supporters[:12])
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert message_of(exc) == fmt(msg.TOO_FEW_SUPPORTERS, missing=3, have=12, need=15)
+    collecting.refresh_from_db()
+    assert collecting.status == Proposal.Status.COLLECTING_SUPPORT
+
+
+def test_submit_refused_over_cap(collecting, resident, supporters):
+    add_supporters(collecting, supporters[:15])
+    drafting.proposal_save(
+        actor=resident, proposal=collecting, fields={}, budget_lines=[("Pavilion", "45000")]
+    )
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert message_of(exc) == fmt(msg.OVER_CAP, total=Decimal("45000.00"), cap=Decimal("40000.00"))
+
+
+def test_submit_refused_when_incomplete(collecting, resident, supporters):
+    add_supporters(collecting, supporters[:15])
+    drafting.proposal_save(actor=resident, proposal=collecting, fields={"maintenance_plan": ""})
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert "maintenance plan" in message_of(exc)
+
+
+@pytest.mark.parametrize(
+    ("landowner", "drop_document", "expected"),
+    [("unknown", False, msg.LANDOWNER_UNKNOWN), ("private", True, msg.CONSENT_MISSING)],
+)
+def test_submit_requires_landowner_consent(collecting, resident, supporters, landowner,
+                                           drop_document, expected):  # fmt: skip
+    add_supporters(collecting, supporters[:15])
+    drafting.proposal_save(actor=resident, proposal=collecting, fields={"landowner": landowner})
+    if drop_document:
+        Proposal.objects.filter(pk=collecting.pk).update(consent_document="")
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert message_of(exc) == str(expected)
+
+
+def test_submit_after_deadline_refused(collecting, resident, supporters):
+    from tests.proposals.conftest import close_call
+
+    add_supporters(collecting, supporters[:15])
+    close_call(collecting.grant_call)
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert "The call is not open" in message_of(exc)
+
+
+def test_submit_keeps_version_one_and_mails_applicant(
+    collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks
+):
+    add_supporters(collecting, supporters[:15])
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert proposal.status == Proposal.Status.SUBMITTED
+    assert proposal.versions.get().number == 1
+    assert [m.to for m in mailoutbox] == [["resident@example.org"]]
+    assert "Submitted" in mailoutbox[0].subject
+
+
+def test_submitted_proposal_cannot_be_edited(submitted, resident):
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_save(actor=resident, proposal=submitted, fields={"title": "Late change"})
+    assert "Revisions are accepted between rounds only" in message_of(exc)
+
+
+def test_withdraw_is_an_end_state(submitted, resident):
+    drafting.proposal_withdraw(actor=resident, proposal=submitted)
+    with pytest.raises(ValidationError) as exc:
+        drafting.proposal_withdraw(actor=resident, proposal=submitted)
+    assert "Withdrawn" in message_of(exc)

@@ -1,0 +1,133 @@
+"""Ranking, funding proposal and the city's decisions within the call's budget."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from proposals import messages as msg
+from proposals.models import GrantCall, Proposal
+from proposals.selectors import ranking
+from proposals.services import drafting, grants
+from tests.proposals.conftest import RYNEK, add_supporters, close_call, run_rounds, square
+
+
+def make_proposals(grant_call, resident, supporters, amounts):
+    """Several submitted, eligible proposals with the given budgets."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from proposals.services import assessment
+    from tests.proposals.conftest import complete_fields
+
+    made = []
+    for i, amount in enumerate(amounts):
+        p = drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+        p = drafting.proposal_save(
+            actor=resident,
+            proposal=p,
+            fields=complete_fields(title=f"Project {i}"),
+            budget_lines=[("Everything", str(amount))],
+            area_geojson=json.dumps(square(RYNEK[0] + i * 0.001, RYNEK[1])),
+            consent_document=SimpleUploadedFile("c.pdf", b"%PDF", "application/pdf"),
+        )
+        drafting.proposal_publish(actor=resident, proposal=p)
+        add_supporters(p, supporters[:15])
+        made.append(drafting.proposal_submit(actor=resident, proposal=p))
+    officer = GrantCall.objects.get(pk=grant_call.pk).city.roles.get(role="programme_officer").user
+    close_call(grant_call)
+    for p in made:
+        assessment.proposal_formal_check(actor=officer, proposal=p, eligible=True)
+    return made
+
+
+@pytest.fixture
+def assessed(grant_call, resident, supporters, officer, committee):
+    """Four proposals of 40k, 35k, 30k, 20k scored 5, 4, 3, 2 over three rounds; budget 100k."""
+    proposals = make_proposals(grant_call, resident, supporters, [40000, 35000, 30000, 20000])
+    run_rounds(grant_call, officer, committee, list(zip(proposals, [5, 4, 3, 2], strict=True)))
+    return proposals
+
+
+def test_decisions_wait_for_the_last_round(in_assessment, officer):
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=in_assessment, granted=True, amount="100")
+    assert exc.value.messages == [str(msg.ASSESSMENT_NOT_FINISHED)]
+
+
+def test_ranking_and_funding_proposal(assessed):
+    ranked = ranking(grant_call=assessed[0].grant_call)
+    assert [r.proposal.pk for r in ranked] == [p.pk for p in assessed]
+    # 40k + 35k = 75k; 30k would make 105k > 100k so it is skipped; 20k fits (95k)
+    assert [r.recommended for r in ranked] == [True, True, False, True]
+    assert ranked[-1].cumulative == Decimal("95000")
+
+
+def test_budget_is_never_exceeded(assessed, officer):
+    grants.proposal_decide(actor=officer, proposal=assessed[0], granted=True, amount="40000")
+    grants.proposal_decide(actor=officer, proposal=assessed[1], granted=True, amount="35000")
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=assessed[2], granted=True, amount="30000")
+    assert "over its budget of 100000.00" in exc.value.messages[0]
+    grants.proposal_decide(actor=officer, proposal=assessed[2], granted=False, note="Over budget")
+    assessed[2].refresh_from_db()
+    assert assessed[2].status == Proposal.Status.REJECTED
+    assert grants.granted_total(assessed[0].grant_call) == Decimal("75000")
+
+
+def test_amount_limits(assessed, officer):
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=assessed[3], granted=True, amount="20001")
+    assert exc.value.messages == [str(msg.AMOUNT_OVER_REQUEST) % {"requested": "20000.00"}]
+    with pytest.raises(ValidationError):
+        grants.proposal_decide(actor=officer, proposal=assessed[3], granted=True, amount="")
+
+
+def test_second_decision_on_same_proposal_is_out_of_turn(assessed, officer):
+    grants.proposal_decide(actor=officer, proposal=assessed[3], granted=True, amount="20000")
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=assessed[3], granted=True, amount="20000")
+    assert "Granted" in exc.value.messages[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_at_once_cannot_exceed_the_budget(grant_call, resident, supporters, officer,
+                                                        committee, koszalin):  # fmt: skip
+    """Two threads, two database connections, decided at the same moment: 60k + 60k > 100k."""
+    from mapapp.models import Role
+    from tests.proposals.conftest import make_user
+
+    GrantCall.objects.filter(pk=grant_call.pk).update(project_cap=Decimal("60000"))
+    grant_call.refresh_from_db()
+    first, second = make_proposals(grant_call, resident, supporters, [60000, 60000])
+    run_rounds(grant_call, officer, committee, [(first, 4), (second, 4)])
+    other_officer = make_user("officer2@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def decide(name, actor, proposal):
+        try:
+            barrier.wait(timeout=10)
+            grants.proposal_decide(actor=actor, proposal=proposal, granted=True, amount="60000")
+            results[name] = "granted"
+        except ValidationError as exc:
+            results[name] = exc.messages[0]
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=("a", officer, first)),
+        threading.Thread(target=decide, args=("b", other_officer, second)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results.values())[1] == "granted"
+    assert "over its budget" in sorted(results.values())[0]
+    assert grants.granted_total(grant_call) == Decimal("60000")
+    assert Proposal.objects.filter(status="granted").count() == 1

@@ -1,0 +1,99 @@
+"""Supporters: confirmed users, one per person, withdrawable while the call is open; paper
+sheets checked against online supporters; names never public."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from proposals import messages as msg
+from proposals.models import Support
+from proposals.services import support
+from tests.proposals.conftest import close_call, make_user
+
+
+def add(proposal, user, name="Jana Nováková", address="Nádražní 5, Koszalin", age=True):
+    return support.support_add(
+        user=user, proposal=proposal, full_name=name, address=address, age_confirmed=age
+    )
+
+
+def test_one_support_per_person(collecting, supporters):
+    add(collecting, supporters[0])
+    with pytest.raises(ValidationError) as exc:
+        add(collecting, supporters[0], name="Jana N.", address="Somewhere else 1")
+    assert exc.value.messages == [str(msg.SUPPORT_DUPLICATE)]
+    assert collecting.supports.count() == 1
+
+
+def test_withdraw_and_support_again(collecting, supporters):
+    add(collecting, supporters[0])
+    support.support_withdraw(user=supporters[0], proposal=collecting)
+    add(collecting, supporters[0])
+    assert collecting.supports.filter(withdrawn_at__isnull=True).count() == 1
+    assert collecting.supports.count() == 2  # the withdrawal stays on record
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("unconfirmed", msg.SUPPORT_EMAIL_UNCONFIRMED),
+        ("own", msg.SUPPORT_OWN),
+        ("under_age", "at least 15 years old"),
+        ("draft", msg.SUPPORT_CLOSED),
+        ("closed", msg.SUPPORT_CLOSED),
+    ],
+)
+def test_support_refusals(collecting, draft, resident, koszalin, setup, expected):
+    user = make_user("someone@example.org", city=koszalin, verified=setup != "unconfirmed")
+    proposal = collecting
+    if setup == "own":
+        user = resident
+    if setup == "closed":
+        close_call(collecting.grant_call)
+    with pytest.raises(ValidationError) as exc:
+        if setup == "draft":
+            from proposals.services import drafting
+
+            other = drafting.proposal_create_draft(author=resident, grant_call=draft.grant_call)
+            add(other, user)
+        else:
+            add(proposal, user, age=setup != "under_age")
+    assert str(expected) in " ".join(exc.value.messages)
+    assert not Support.objects.filter(user=user).exists()
+
+
+def test_paper_supporter_matching_online_one_is_refused(collecting, supporters, officer):
+    add(collecting, supporters[0], name="Jana Nováková", address="Nádražní 5, Koszalin")
+    sheet = support.signature_sheet_upload(
+        actor=officer,
+        proposal=collecting,
+        file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 sheet", "application/pdf"),
+    )
+    with pytest.raises(ValidationError) as exc:
+        support.support_add_paper(
+            actor=officer, sheet=sheet, full_name="JANA NOVAKOVA", address="nadrazni 5 koszalin",
+            age_confirmed=True,
+        )  # fmt: skip
+    assert exc.value.messages == [str(msg.SUPPORT_DUPLICATE)]
+    support.support_add_paper(
+        actor=officer, sheet=sheet, full_name="Piotr Nowak", address="Zwycięstwa 10, Koszalin",
+        age_confirmed=True,
+    )  # fmt: skip
+    assert collecting.supports.filter(source="paper").count() == 1
+
+
+def test_only_officers_enter_paper_supporters(collecting, resident):
+    with pytest.raises(PermissionDenied):
+        support.signature_sheet_upload(
+            actor=resident, proposal=collecting, file=SimpleUploadedFile("s.pdf", b"x")
+        )
+
+
+def test_supporters_are_not_public(client, collecting, supporters):
+    add(collecting, supporters[0], name="Secret Person", address="Hidden Street 7")
+    page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    api = client.get("/api/v1/koszalin/proposals/").content.decode()
+    for body in (page, api):
+        assert "Secret Person" not in body
+        assert "Hidden Street" not in body
+    assert '"support_count": 1' in api
