@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mapapp import views
+from proposals.views.applicant import my_proposals
 
 admin.site.site_header = "We Create Space"
 admin.site.site_title = "We Create Space"
@@ -15,8 +16,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("mapapp.api_urls")),
+    path("me/proposals/", my_proposals, name="my-proposals"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).
     path("<slug:city>/", views.city_map, name="city-map"),
+    path("<slug:city>/", include("proposals.urls")),
 ]
 
 if settings.DEBUG:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,15 +29,31 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def city_map(request: HttpRequest, city: str) -> HttpResponse:
+    from proposals import selectors as proposal_selectors
+    from proposals.models import GrantCall, Proposal
+
     city_obj = selectors.city_get(slug=city)
     activate_city_language(request, city_obj)
+    filters = proposal_selectors.parse_filters(request.GET, city=city_obj)
+    config = selectors.city_map_config(city=city_obj)
+    config["proposalsUrl"] = reverse("api:proposals", kwargs={"city": city_obj.slug})
+    config["query"] = request.GET.urlencode()
     context = {
         "city": city_obj,
-        "map_config": selectors.city_map_config(city=city_obj),
+        "map_config": config,
+        "filters": filters,
+        "calls": GrantCall.objects.filter(city=city_obj),
+        "statuses": [(v, label) for v, label in Proposal.Status.choices if v in Proposal.PUBLIC_STATUSES],
+        "categories": Proposal.Category.choices,
+        "query": request.GET.urlencode(),
         "area_km2": selectors.city_area_km2(city=city_obj),
         "map_messages": {
             "boundaryLoaded": _("The city boundary is shown on the map."),
             "boundaryFailed": _("The city boundary could not be loaded."),
+            "proposalsLoaded": _("%(count)s proposals on the map."),
+            "proposalsFailed": _("The proposals could not be loaded."),
+            "supporters": _("Supporters"),
+            "open": _("Open the proposal"),
         },
     }
     return render(request, "mapapp/city_map.html", context)

@@ -260,3 +260,50 @@ def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
             if due < today and period > proposal.filed:
                 out.append((proposal, period))
     return out
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+def status_timeline(*, proposal: Proposal) -> list[dict]:
+    """The proposal's public history: each state it entered and when (from the audit log)."""
+    from mapapp.models import AuditEvent
+
+    labels = dict(Proposal.Status.choices)
+    events = AuditEvent.objects.filter(
+        object_type="proposals.proposal", object_id=str(proposal.pk), action__startswith="proposal."
+    ).order_by("at", "id")
+    timeline = []
+    for event in events:
+        status = event.action.removeprefix("proposal.")
+        if status in labels:
+            timeline.append({"status": status, "label": labels[status], "at": event.at})
+    return timeline
+
+
+def proposal_map_config(*, proposal: Proposal) -> dict:
+    """The proposal's own geometry for its page map (GeoJSON made by PostGIS)."""
+    import json
+
+    from django.contrib.gis.db.models.functions import AsGeoJSON
+
+    from mapapp.geofuncs import ForcePolygonCCW
+
+    row = (
+        Proposal.objects.filter(pk=proposal.pk)
+        .annotate(
+            point=AsGeoJSON("geom", precision=6),
+            shape=AsGeoJSON(ForcePolygonCCW("area"), precision=6),
+        )
+        .values("point", "shape")
+        .get()
+    )
+    return {
+        "point": json.loads(row["point"]) if row["point"] else None,
+        "area": json.loads(row["shape"]) if row["shape"] else None,
+        "status": proposal.status,
+        "tiles": {
+            "url": proposal.city.basemap_url,
+            "attribution": proposal.city.basemap_attribution,
+        },
+    }

@@ -32,14 +32,21 @@ def _clean_person(full_name: str, address: str) -> tuple[str, str]:
     return full_name[:200], address[:300]
 
 
+def _touch(proposal: Proposal) -> None:
+    """The support count is part of the public map data: mark the proposal as changed."""
+    Proposal.objects.filter(pk=proposal.pk).update(updated_at=timezone.now())
+
+
 def _create_support(**values) -> Support:
     """Insert inside a savepoint: the unique constraints are the final word on duplicates,
     also against a second request racing this one."""
     try:
         with transaction.atomic():
-            return Support.objects.create(**values)
+            support = Support.objects.create(**values)
     except IntegrityError:
         refuse(msg.SUPPORT_DUPLICATE)
+    _touch(values["proposal"])
+    return support
 
 
 @transaction.atomic
@@ -82,6 +89,7 @@ def support_withdraw(*, user, proposal: Proposal) -> Support:
         refuse(msg.SUPPORT_NOT_FOUND)
     support.withdrawn_at = timezone.now()
     support.save(update_fields=["withdrawn_at"])
+    _touch(proposal)
     audit_record(actor=user, action="support.withdraw", obj=support, city=proposal.city,
                  after={"proposal": proposal.pk})  # fmt: skip
     return support

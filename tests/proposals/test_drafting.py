@@ -218,7 +218,7 @@ def test_submit_keeps_version_one_and_mails_applicant(
 def test_submitted_proposal_cannot_be_edited(submitted, resident):
     with pytest.raises(ValidationError) as exc:
         drafting.proposal_save(actor=resident, proposal=submitted, fields={"title": "Late change"})
-    assert "Revisions are accepted between rounds only" in message_of(exc)
+    assert message_of(exc) == fmt(msg.OUT_OF_TURN, status="Submitted")
 
 
 def test_withdraw_is_an_end_state(submitted, resident):

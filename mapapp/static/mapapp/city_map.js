@@ -1,52 +1,58 @@
-/* City map: basemap tiles (optional, may fail offline) and our own layers from the API.
-   Configuration comes from the page via json_script; no user text is ever put into code. */
+/* City map: the boundary and the public proposals (clustered), fetched once per view. */
 (function () {
   "use strict";
-
-  function readJson(id) {
-    var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : {};
-  }
-
-  var config = readJson("map-config");
-  var messages = readJson("map-messages");
+  var config = WCS.readJson("map-config");
+  var messages = WCS.readJson("map-messages");
   var status = document.getElementById("map-status");
+  var container = document.getElementById("map");
 
-  function say(text) {
-    if (status) { status.textContent = text; }
-  }
+  function say(text) { if (status) { status.textContent = text; } }
 
-  var map = L.map("map", { zoomControl: true, keyboard: true });
+  var map = L.map("map", { keyboard: true });
   window.cityMap = map; // for debugging and browser tests
-
   if (config.center && config.zoom !== null) {
     map.setView(config.center, config.zoom);
   } else {
     map.fitBounds(config.bounds);
   }
+  WCS.addBasemap(map, config.tiles);
 
-  // The basemap is decoration: when tiles cannot load (no internet) our layers still work.
-  L.tileLayer(config.tiles.url, {
-    maxZoom: 19,
-    attribution: config.tiles.attribution,
-    crossOrigin: true
-  }).addTo(map);
+  function getJson(url) {
+    return fetch(url, { headers: { Accept: "application/geo+json, application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      });
+  }
 
-  fetch(config.boundaryUrl, { headers: { Accept: "application/geo+json, application/json" } })
-    .then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    })
-    .then(function (feature) {
-      var layer = L.geoJSON(feature, {
-        interactive: false,
-        style: { className: "city-boundary", color: "#1f5f8b", weight: 3, fill: true, fillOpacity: 0.04 }
-      }).addTo(map);
-      if (!(config.center && config.zoom !== null)) { map.fitBounds(layer.getBounds()); }
-      map.getContainer().setAttribute("data-boundary-loaded", "true");
-      say(messages.boundaryLoaded || "");
-    })
-    .catch(function () {
-      say(messages.boundaryFailed || "Could not load the city boundary.");
+  getJson(config.boundaryUrl).then(function (feature) {
+    var layer = L.geoJSON(feature, {
+      interactive: false,
+      style: { className: "city-boundary", color: "#1f5f8b", weight: 3, fill: true, fillOpacity: 0.04 }
+    }).addTo(map);
+    if (!(config.center && config.zoom !== null)) { map.fitBounds(layer.getBounds()); }
+    container.setAttribute("data-boundary-loaded", "true");
+    say(messages.boundaryLoaded || "");
+  }).catch(function () {
+    say(messages.boundaryFailed || "The city boundary could not be loaded.");
+  });
+
+  if (config.proposalsUrl) {
+    var clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+    var url = config.proposalsUrl + (config.query ? "?" + config.query : "");
+    getJson(url).then(function (collection) {
+      var markers = collection.features.map(function (feature) {
+        var c = feature.geometry.coordinates;
+        var marker = WCS.statusMarker([c[1], c[0]], feature.properties.status);
+        marker.bindPopup(function () { return WCS.proposalPopup(feature.properties, messages); });
+        return marker;
+      });
+      clusters.addLayers(markers);
+      map.addLayer(clusters);
+      container.setAttribute("data-proposals-loaded", String(markers.length));
+      say((messages.proposalsLoaded || "%(count)s").replace("%(count)s", markers.length));
+    }).catch(function () {
+      say(messages.proposalsFailed || "The proposals could not be loaded.");
     });
+  }
 })();

@@ -1,0 +1,41 @@
+"""Template helpers: money in the city's currency, formatted for the current language."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils import numberformat
+from django.utils.formats import get_format
+from django.utils.translation import get_language
+
+register = template.Library()
+
+SYMBOLS = {
+    "pl": {"PLN": "zł", "CZK": "Kč", "EUR": "€"},
+    "cs": {"PLN": "zł", "CZK": "Kč", "EUR": "€"},
+}
+
+
+@register.filter
+def money(amount, currency) -> str:
+    """1234.5, "PLN" -> "1 234,50 zł" in Polish, "1,234.50 PLN" in English.
+
+    `currency` is a currency code or anything with a `.currency` (a City)."""
+    if amount in (None, ""):
+        return ""
+    code = getattr(currency, "currency", currency) or ""
+    language = (get_language() or "en")[:2]
+    number = numberformat.format(
+        Decimal(amount),
+        get_format("DECIMAL_SEPARATOR"),
+        decimal_pos=2,
+        grouping=3,
+        thousand_sep="\u00a0" if language in ("pl", "cs") else ",",
+        force_grouping=True,
+    )
+    symbol = SYMBOLS.get(language, {}).get(code, code)
+    return f"{number}\u00a0{symbol}"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,112 @@
+"""Forms parse input only; services validate the programme's rules."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from proposals.models import GrantCall, Proposal
+
+BUDGET_ROWS = 8
+
+
+class ProposalForm(forms.ModelForm):
+    """The applicant's fields. Location and budget lines come as raw inputs (see views)."""
+
+    geom = forms.CharField(widget=forms.HiddenInput, required=False)
+    area = forms.CharField(widget=forms.HiddenInput, required=False)
+    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180
+    )
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "title", "description", "category", "neighbour_involvement", "maintenance_plan",
+            "landowner", "consent_document", "contact_phone",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "neighbour_involvement": forms.Textarea(attrs={"rows": 3}),
+            "maintenance_plan": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "contact_phone": _("Only programme officers see it."),
+            "consent_document": _("PDF or image of the landowner's written consent."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False  # drafts may be incomplete; submission checks completeness
+
+    def location_geojson(self) -> tuple[str | None, str | None]:
+        """(point, area) GeoJSON from the map, or a point typed as coordinates."""
+        data = self.cleaned_data
+        area = data.get("area") or None
+        point = data.get("geom") or None
+        lat, lon = data.get("latitude"), data.get("longitude")
+        if lat is not None and lon is not None and not area:
+            point = f'{{"type": "Point", "coordinates": [{lon}, {lat}]}}'
+        return point, area
+
+
+def budget_from_post(post) -> list[tuple[str, str]]:
+    items = post.getlist("budget_item")
+    amounts = post.getlist("budget_amount")
+    return list(zip(items, amounts, strict=False))
+
+
+class SupportForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=300)
+    age_confirmed = forms.BooleanField(label=_("I am old enough to support"), required=False)
+
+
+class StartProposalForm(forms.Form):
+    grant_call = forms.ModelChoiceField(queryset=GrantCall.objects.none(), label=_("Grant call"))
+    applicant_kind = forms.ChoiceField(
+        choices=Proposal.ApplicantKind.choices, label=_("I apply as"), initial="individual"
+    )
+    organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, calls, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grant_call"].queryset = calls
+        self.fields["grant_call"].label_from_instance = lambda c: c.display_title
+        if calls.count() == 1:
+            self.fields["grant_call"].initial = calls.first().pk
+
+
+class GrantCallForm(forms.ModelForm):
+    title_en = forms.CharField(label=_("Title (English)"), max_length=200)
+    title_pl = forms.CharField(label=_("Title (Polish)"), max_length=200, required=False)
+    title_cs = forms.CharField(label=_("Title (Czech)"), max_length=200, required=False)
+    description_en = forms.CharField(label=_("Description (English)"), widget=forms.Textarea,
+                                     required=False)  # fmt: skip
+    copy_from = forms.ModelChoiceField(
+        queryset=GrantCall.objects.none(), required=False, label=_("Copy rules from")
+    )
+
+    class Meta:
+        model = GrantCall
+        fields = [
+            "opens_at", "closes_at", "total_budget", "project_cap", "allow_individuals",
+            "allow_ngos", "min_supporters", "supporter_min_age", "landowner_consent_required",
+            "rounds", "sustainability_months", "max_area_m2", "max_vertices",
+        ]  # fmt: skip
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def __init__(self, *args, city, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["copy_from"].queryset = GrantCall.objects.filter(city=city)
+        self.fields["copy_from"].label_from_instance = lambda c: c.display_title
+
+    def titles(self) -> dict:
+        return {
+            lang: self.cleaned_data[f"title_{lang}"]
+            for lang in ("en", "pl", "cs")
+            if self.cleaned_data.get(f"title_{lang}")
+        }

@@ -1,0 +1,122 @@
+/* The proposal editor: drop a pin or draw the area (Leaflet.draw), coordinates as a keyboard
+   alternative, and autosave of drafts. Geometry goes to hidden inputs as GeoJSON; the server
+   validates it (and refuses self-intersections rather than repairing them). */
+(function () {
+  "use strict";
+  var config = WCS.readJson("editor-config");
+  var form = document.getElementById("proposal-form");
+  var geomInput = form.querySelector("input[name=geom]");
+  var areaInput = form.querySelector("input[name=area]");
+  var latInput = form.querySelector("input[name=latitude]");
+  var lonInput = form.querySelector("input[name=longitude]");
+  var statusBox = document.getElementById("autosave-status");
+
+  var map = L.map("editor-map", { keyboard: true });
+  window.editorMap = map;
+  map.fitBounds(config.bounds);
+  WCS.addBasemap(map, config.tiles);
+  fetch(config.boundaryUrl).then(function (r) { return r.json(); }).then(function (f) {
+    L.geoJSON(f, { interactive: false, style: { className: "city-boundary", color: "#1f5f8b", weight: 2, fillOpacity: 0.03 } }).addTo(map);
+  }).catch(function () {});
+
+  var drawn = new L.FeatureGroup().addTo(map);
+
+  function setInputsFrom(layer) {
+    if (layer instanceof L.Polygon) {
+      areaInput.value = JSON.stringify(layer.toGeoJSON().geometry);
+      geomInput.value = "";
+      latInput.value = ""; lonInput.value = "";
+    } else if (layer instanceof L.Marker) {
+      var ll = layer.getLatLng();
+      geomInput.value = JSON.stringify({ type: "Point", coordinates: [ll.lng, ll.lat] });
+      areaInput.value = "";
+      latInput.value = ll.lat.toFixed(6); lonInput.value = ll.lng.toFixed(6);
+    }
+    scheduleSave();
+  }
+
+  if (config.area) {
+    L.geoJSON(config.area).eachLayer(function (l) { drawn.addLayer(l); });
+    map.fitBounds(drawn.getBounds(), { maxZoom: 18 });
+  } else if (config.point) {
+    var c = config.point.coordinates;
+    drawn.addLayer(L.marker([c[1], c[0]]));
+    map.setView([c[1], c[0]], 17);
+  }
+
+  var drawControl = new L.Control.Draw({
+    position: "topright",
+    draw: {
+      polygon: { allowIntersection: false, showArea: true },
+      marker: true, polyline: false, rectangle: false, circle: false, circlemarker: false
+    },
+    edit: { featureGroup: drawn }
+  });
+  map.addControl(drawControl);
+
+  map.on(L.Draw.Event.CREATED, function (event) {
+    drawn.clearLayers();
+    drawn.addLayer(event.layer);
+    setInputsFrom(event.layer);
+  });
+  map.on(L.Draw.Event.EDITED, function () { drawn.eachLayer(setInputsFrom); });
+  map.on(L.Draw.Event.DELETED, function () {
+    geomInput.value = ""; areaInput.value = ""; scheduleSave();
+  });
+
+  // Typed coordinates (keyboard alternative) move the pin.
+  function fromTyped() {
+    var lat = parseFloat(latInput.value), lon = parseFloat(lonInput.value);
+    if (isNaN(lat) || isNaN(lon)) { return; }
+    drawn.clearLayers();
+    drawn.addLayer(L.marker([lat, lon]));
+    geomInput.value = JSON.stringify({ type: "Point", coordinates: [lon, lat] });
+    areaInput.value = "";
+    map.setView([lat, lon], Math.max(map.getZoom(), 16));
+  }
+  latInput.addEventListener("change", fromTyped);
+  lonInput.addEventListener("change", fromTyped);
+
+  // Budget total shown as lines are typed.
+  var totalBox = document.getElementById("budget-total");
+  function updateTotal() {
+    var sum = 0;
+    form.querySelectorAll("input[name=budget_amount]").forEach(function (i) {
+      var v = parseFloat(String(i.value).replace(",", "."));
+      if (!isNaN(v)) { sum += v; }
+    });
+    if (totalBox) { totalBox.textContent = sum.toFixed(2); }
+  }
+  form.addEventListener("input", updateTotal);
+  updateTotal();
+
+  // Autosave drafts a few seconds after the last change.
+  var timer = null;
+  function scheduleSave() {
+    if (!config.autosaveUrl) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(save, 3000);
+  }
+  function save() {
+    var data = new FormData(form);
+    data.delete("consent_document");
+    fetch(config.autosaveUrl, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (result) {
+        if (result.ok) {
+          statusBox.textContent = config.messages.saved;
+          statusBox.className = "autosave ok";
+        } else {
+          var errors = [];
+          Object.keys(result.body.errors || {}).forEach(function (k) {
+            errors = errors.concat(result.body.errors[k]);
+          });
+          statusBox.textContent = config.messages.notSaved + " " + errors.join(" ");
+          statusBox.className = "autosave error";
+        }
+      })
+      .catch(function () { statusBox.textContent = config.messages.offline; });
+  }
+  form.addEventListener("input", scheduleSave);
+  form.addEventListener("change", scheduleSave);
+})();

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from proposals.views import applicant, committee, officer, public
+
+app_name = "proposals"
+
+# Mounted under /<city>/ (see mapapp/urls.py).
+urlpatterns = [
+    path("proposals/", public.proposal_list, name="list"),
+    path("proposals/new/", applicant.proposal_start, name="start"),
+    path("proposals/<int:pk>/", public.proposal_detail, name="detail"),
+    path("proposals/<int:pk>/edit/", applicant.proposal_edit, name="edit"),
+    path("proposals/<int:pk>/autosave/", applicant.proposal_autosave, name="autosave"),
+    path("proposals/<int:pk>/support/", public.proposal_support, name="support"),
+    path("proposals/<int:pk>/unsupport/", public.proposal_unsupport, name="unsupport"),
+    path("proposals/<int:pk>/withdraw/", applicant.proposal_withdraw, name="withdraw"),
+    path("proposals/<int:pk>/progress/", applicant.proposal_progress, name="progress"),
+    path("committee/", committee.committee_home, name="committee"),
+    path("committee/proposals/<int:pk>/", committee.committee_score, name="committee-score"),
+    path("officer/", officer.officer_home, name="officer"),
+    path("officer/calls/new/", officer.officer_call_new, name="officer-call-new"),
+    path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),
+    path("officer/proposals/<int:pk>/", officer.officer_proposal, name="officer-proposal"),
+]

@@ -1,0 +1,269 @@
+"""Applicants: start a proposal, edit and autosave it, publish, submit, withdraw, report."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from proposals import access, selectors
+from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
+from proposals.models import GrantCall, Organisation, Photo, Proposal
+from proposals.services import delivery, drafting
+from proposals.services.drafting import missing_fields, revision_window_open
+from proposals.views.common import apply_errors, load_city, report
+
+
+@login_required
+def proposal_start(request, city):
+    city_obj = load_city(request, city)
+    now = timezone.now()
+    calls = GrantCall.objects.filter(city=city_obj, opens_at__lte=now, closes_at__gt=now)
+    organisations = Organisation.objects.filter(
+        city=city_obj, representatives__user=request.user,
+        representatives__verified_at__isnull=False,
+    )  # fmt: skip
+    form = StartProposalForm(request.POST or None, calls=calls)
+    if request.method == "POST" and form.is_valid():
+        organisation = organisations.filter(pk=form.cleaned_data.get("organisation")).first()
+        try:
+            proposal = drafting.proposal_create_draft(
+                author=request.user,
+                grant_call=form.cleaned_data["grant_call"],
+                applicant_kind=form.cleaned_data["applicant_kind"],
+                organisation=organisation,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("proposals:edit", city=city_obj.slug, pk=proposal.pk)
+    return render(
+        request,
+        "proposals/start.html",
+        {"city": city_obj, "form": form, "calls": calls, "organisations": organisations},
+        status=400 if form.errors else 200,
+    )
+
+
+def _posted_geojson(text):
+    """The drawing the user sent, to draw it again after a refusal (nothing is lost)."""
+    import json
+
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _editor_context(request, city, proposal, form, budget=None):
+    lines = budget if budget is not None else [(b.item, b.amount) for b in proposal.budget_lines.all()]
+    rows = list(lines) + [("", "")] * max(BUDGET_ROWS - len(lines), 2)
+    stored = selectors.proposal_map_config(proposal=proposal)
+    if request.method == "POST":
+        stored["point"] = _posted_geojson(request.POST.get("geom"))
+        stored["area"] = _posted_geojson(request.POST.get("area"))
+    editable = proposal.status in (Proposal.Status.DRAFT, Proposal.Status.COLLECTING_SUPPORT)
+    return {
+        "city": city,
+        "proposal": proposal,
+        "form": form,
+        "budget_rows": rows,
+        "missing": missing_fields(proposal),
+        "editor_config": {
+            **stored,
+            "bounds": _bounds(city),
+            "boundaryUrl": reverse("api:city-boundary", kwargs={"city": city.slug}),
+            "autosaveUrl": reverse("proposals:autosave", kwargs={"city": city.slug, "pk": proposal.pk})
+            if editable
+            else None,
+            "messages": {
+                "saved": _("Draft saved."),
+                "notSaved": _("Not saved:"),
+                "offline": _("Could not reach the server; your changes are still in this page."),
+            },
+        },
+        "revising": proposal.status == Proposal.Status.IN_ASSESSMENT,
+    }
+
+
+def _bounds(city):
+    from mapapp.selectors import city_extent
+
+    west, south, east, north = city_extent(city=city)
+    return [[south, west], [north, east]]
+
+
+def _save(request, proposal, form):
+    point, area = form.location_geojson()
+    return drafting.proposal_save(
+        actor=request.user,
+        proposal=proposal,
+        fields={k: form.cleaned_data.get(k) for k in drafting.EDITABLE_FIELDS},
+        budget_lines=budget_from_post(request.POST),
+        point_geojson=point if point is not None else "",
+        area_geojson=area if area is not None else "",
+        consent_document=form.cleaned_data.get("consent_document") or None,
+    )
+
+
+@login_required
+def proposal_edit(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
+    editable = proposal.status in (Proposal.Status.DRAFT, Proposal.Status.COLLECTING_SUPPORT)
+    if not editable and not revision_window_open(proposal):
+        messages.info(request, _("This proposal cannot be changed now."))
+        return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+    form = ProposalForm(request.POST or None, request.FILES or None, instance=proposal)
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action", "save")
+        try:
+            proposal = _save(request, proposal, form)
+            if action == "publish":
+                drafting.proposal_publish(actor=request.user, proposal=proposal)
+                messages.success(request, _("Your proposal is public: ask your neighbours to support it."))
+            elif action == "submit":
+                drafting.proposal_submit(actor=request.user, proposal=proposal)
+                messages.success(request, _("Your proposal is submitted."))
+            else:
+                messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if action in ("publish", "submit") or proposal.status == Proposal.Status.IN_ASSESSMENT:
+                return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+            return redirect("proposals:edit", city=city_obj.slug, pk=proposal.pk)
+    budget = budget_from_post(request.POST) if request.method == "POST" else None
+    proposal.refresh_from_db()
+    return render(
+        request,
+        "proposals/edit.html",
+        _editor_context(request, city_obj, proposal, form, budget),
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def proposal_autosave(request, city, pk):
+    """Background save of a draft from the editor (fetch, same form fields)."""
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
+    if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.COLLECTING_SUPPORT):
+        return JsonResponse({"saved": False, "errors": {"__all__": [_("Not a draft.")]}}, status=400)
+    form = ProposalForm(request.POST, instance=proposal)
+    if not form.is_valid():
+        return JsonResponse({"saved": False, "errors": form.errors}, status=400)
+    try:
+        _save(request, proposal, form)
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        return JsonResponse({"saved": False, "errors": errors}, status=400)
+    return JsonResponse({"saved": True, "at": timezone.now().isoformat()})
+
+
+@login_required
+@require_POST
+def proposal_withdraw(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
+    try:
+        drafting.proposal_withdraw(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
+        messages.success(request, _("The proposal is withdrawn."))
+    except ValidationError as exc:
+        report(request, exc)
+    return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+
+
+@login_required
+def my_proposals(request):
+    return render(request, "proposals/mine.html", {"proposals": selectors.proposals_of(user=request.user)})
+
+
+def _decimal(value):
+    try:
+        return Decimal(str(value).replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Enter a number.")) from None
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+@login_required
+def proposal_progress(request, city, pk):
+    """The applicant's page for the works and the sustainability period."""
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        post, files, user = request.POST, request.FILES, request.user
+        try:
+            if action == "start":
+                delivery.works_start(actor=user, proposal=proposal)
+            elif action == "milestone":
+                delivery.milestone_add(actor=user, proposal=proposal, title=post.get("title", ""),
+                                       due_on=_date(post.get("due_on")))  # fmt: skip
+            elif action == "milestone_done":
+                milestone = get_object_or_404(proposal.milestones, pk=post.get("milestone"))
+                delivery.milestone_done(actor=user, milestone=milestone, done_on=timezone.localdate())
+            elif action == "expense":
+                if "receipt" not in files:
+                    raise ValidationError(_("Attach the receipt."))
+                delivery.expense_add(
+                    actor=user, proposal=proposal, description=post.get("description", ""),
+                    amount=_decimal(post.get("amount")), spent_on=_date(post.get("spent_on")),
+                    receipt=files["receipt"],
+                )  # fmt: skip
+            elif action == "work_day":
+                delivery.work_day_add(
+                    actor=user, proposal=proposal, day=_date(post.get("date")),
+                    people=int(post.get("people") or 0), hours=_decimal(post.get("hours")),
+                )  # fmt: skip
+            elif action == "photo":
+                if "image" not in files:
+                    raise ValidationError(_("Choose a photo."))
+                pair = proposal.photos.filter(pk=post.get("pair_of") or 0).first()
+                delivery.photo_add(actor=user, proposal=proposal, kind=post.get("kind", ""),
+                                   upload=files["image"], caption=post.get("caption", ""),
+                                   pair_of=pair)  # fmt: skip
+            elif action == "complete":
+                delivery.completion_report(actor=user, proposal=proposal, note=post.get("note", ""))
+            elif action == "maintenance":
+                delivery.maintenance_report_file(actor=user, proposal=proposal, text=post.get("text", ""))
+            else:
+                raise ValidationError(_("Unknown action."))
+        except (ValidationError, KeyError) as exc:
+            report(request, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+            return redirect("proposals:progress", city=city_obj.slug, pk=proposal.pk)
+        messages.success(request, _("Saved."))
+        return redirect("proposals:progress", city=city_obj.slug, pk=proposal.pk)
+    return render(
+        request,
+        "proposals/progress.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "milestones": proposal.milestones.all(),
+            "expenses": proposal.expenses.all(),
+            "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
+            "work_days": proposal.work_days.all(),
+            "photos": proposal.photos.all(),
+            "before_photos": proposal.photos.filter(kind=Photo.Kind.BEFORE),
+            "reports": proposal.maintenance_reports.all(),
+            "due_dates": delivery.report_due_dates(proposal),
+            "photo_kinds": Photo.Kind.choices,
+        },
+    )

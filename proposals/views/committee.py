@@ -1,0 +1,86 @@
+"""Committee members: their calls, and scoring one proposal per round."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from proposals import access, selectors
+from proposals.models import Score
+from proposals.services import assessment
+from proposals.views.common import load_city, report
+
+
+@login_required
+def committee_home(request, city):
+    city_obj = load_city(request, city)
+    calls = request.user.committee_calls.filter(city=city_obj)
+    if not access.has_role(request.user, city_obj, "committee_member") or not calls.exists():
+        raise PermissionDenied
+    rows = []
+    for call in calls:
+        scored = set(
+            Score.objects.filter(
+                member=request.user, round_number=call.current_round, proposal__grant_call=call
+            ).values_list("proposal_id", flat=True)
+        )
+        proposals = selectors.proposals_for_committee(member=request.user, grant_call=call)
+        rows.append({"call": call, "proposals": [(p, p.pk in scored) for p in proposals]})
+    return render(request, "proposals/committee.html", {"city": city_obj, "rows": rows})
+
+
+@login_required
+def committee_score(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_committee(user=request.user, city=city_obj, pk=pk)
+    call = proposal.grant_call
+    conflicted = assessment.has_conflict(member=request.user, proposal=proposal)
+    criteria = list(call.criteria.all())
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "conflict":
+                assessment.conflict_declare(
+                    member=request.user, proposal=proposal, reason=request.POST.get("reason", "")
+                )
+                messages.info(request, _("Conflict of interest recorded; you will not assess this proposal."))
+                return redirect("proposals:committee", city=city_obj.slug)
+            scores = {}
+            for criterion in criteria:
+                raw = request.POST.get(f"score_{criterion.pk}", "")
+                if not raw.isdigit():
+                    raise ValidationError(_("Score every criterion from 0 to 5."))
+                scores[criterion.pk] = (int(raw), request.POST.get(f"comment_{criterion.pk}", ""))
+            assessment.scores_save(member=request.user, proposal=proposal, scores=scores)
+        except ValidationError as exc:
+            report(request, exc)
+        else:
+            messages.success(request, _("Scores saved."))
+            return redirect("proposals:committee", city=city_obj.slug)
+    mine = {
+        s.criterion_id: s
+        for s in Score.objects.filter(
+            proposal=proposal, member=request.user, round_number=call.current_round
+        )
+    }
+    versions = list(proposal.versions.order_by("number"))
+    diff = (
+        selectors.version_diff(older=versions[-2], newer=versions[-1]) if len(versions) > 1 else None
+    )
+    return render(
+        request,
+        "proposals/committee_score.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "call": call,
+            "conflicted": conflicted,
+            "criteria": [(c, mine.get(c.pk)) for c in criteria],
+            "budget_lines": proposal.budget_lines.all(),
+            "diff": diff,
+            "versions": versions,
+            "feedback": proposal.feedback.all(),
+            "map_config": selectors.proposal_map_config(proposal=proposal),
+            "score_range": range(6),
+        },
+    )

@@ -1,0 +1,29 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+
+from mapapp import selectors as city_selectors
+from mapapp.views import activate_city_language
+
+
+def load_city(request, slug):
+    city = city_selectors.city_get(slug=slug)
+    activate_city_language(request, city)
+    return city
+
+
+def report(request, exc: ValidationError) -> None:
+    """Show a service's refusal as messages on the next page."""
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def apply_errors(form, exc: ValidationError) -> None:
+    """Put a service's refusal on the form: per field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error.messages[0] if hasattr(error, "messages") else error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

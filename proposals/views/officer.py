@@ -1,0 +1,174 @@
+"""Programme officers: calls, formal checks, rounds, feedback, decisions, delivery."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from mapapp.models import Role, User
+from proposals import access, selectors
+from proposals.forms import GrantCallForm
+from proposals.models import GrantCall, SignatureSheet
+from proposals.services import assessment, calls, delivery, grants, support
+from proposals.views.common import apply_errors, load_city, report
+
+
+def _officer_city(request, city):
+    city_obj = load_city(request, city)
+    access.check_officer(request.user, city_obj)
+    return city_obj
+
+
+@login_required
+def officer_home(request, city):
+    city_obj = _officer_city(request, city)
+    call_rows = GrantCall.objects.filter(city=city_obj).annotate(
+        proposal_count=Count("proposals", filter=~Q(proposals__status="draft"))
+    )
+    return render(
+        request,
+        "proposals/officer.html",
+        {
+            "city": city_obj,
+            "calls": call_rows,
+            "overdue": selectors.overdue_reports(city=city_obj),
+        },
+    )
+
+
+@login_required
+def officer_call_new(request, city):
+    city_obj = _officer_city(request, city)
+    form = GrantCallForm(request.POST or None, city=city_obj)
+    members = User.objects.filter(city_roles__city=city_obj, city_roles__role=Role.COMMITTEE_MEMBER)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data.get("copy_from"):
+                call = calls.grant_call_copy(
+                    actor=request.user, source=data["copy_from"], title=form.titles(),
+                    opens_at=data["opens_at"], closes_at=data["closes_at"],
+                )  # fmt: skip
+            else:
+                options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
+                options["description"] = {"en": data.get("description_en", "")}
+                call = calls.grant_call_create(
+                    actor=request.user, city=city_obj, title=form.titles(),
+                    opens_at=data["opens_at"], closes_at=data["closes_at"], **options,
+                )  # fmt: skip
+            chosen = members.filter(pk__in=request.POST.getlist("committee"))
+            if chosen:
+                calls.grant_call_set_committee(actor=request.user, grant_call=call, members=chosen)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The call is created."))
+            return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
+    return render(
+        request,
+        "proposals/officer_call_new.html",
+        {"city": city_obj, "form": form, "members": members},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def officer_call(request, city, call_id):
+    city_obj = _officer_city(request, city)
+    call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "round_open":
+                assessment.round_open(actor=request.user, grant_call=call)
+            elif action == "round_close":
+                assessment.round_close(actor=request.user, grant_call=call)
+        except ValidationError as exc:
+            report(request, exc)
+        return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
+    proposals = selectors.support_counts(call.proposals.exclude(status="draft")).order_by("title")
+    scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
+    return render(
+        request,
+        "proposals/officer_call.html",
+        {
+            "city": city_obj,
+            "call": call,
+            "rows": [(p, scores.get(p.pk)) for p in proposals],
+            "ranking": selectors.ranking(grant_call=call) if call.assessment_finished else None,
+            "granted_total": grants.granted_total(call),
+            "committee": call.committee.all(),
+        },
+    )
+
+
+@login_required
+def officer_proposal(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_officer(user=request.user, city=city_obj, pk=pk)
+    call = proposal.grant_call
+    if request.method == "POST":
+        action, post, user = request.POST.get("action"), request.POST, request.user
+        try:
+            if action == "eligible":
+                assessment.proposal_formal_check(actor=user, proposal=proposal, eligible=True)
+            elif action == "ineligible":
+                assessment.proposal_formal_check(actor=user, proposal=proposal, eligible=False,
+                                                 reason=post.get("reason", ""))  # fmt: skip
+            elif action == "feedback":
+                assessment.feedback_release(actor=user, proposal=proposal, text=post.get("text", ""))
+            elif action == "grant":
+                grants.proposal_decide(actor=user, proposal=proposal, granted=True,
+                                       amount=post.get("amount"), note=post.get("note", ""))  # fmt: skip
+            elif action == "reject":
+                grants.proposal_decide(actor=user, proposal=proposal, granted=False,
+                                       note=post.get("note", ""))  # fmt: skip
+            elif action == "agreement":
+                delivery.agreement_sign(actor=user, proposal=proposal)
+            elif action == "accept_completion":
+                delivery.completion_accept(actor=user, proposal=proposal)
+            elif action == "close":
+                delivery.proposal_close(actor=user, proposal=proposal)
+            elif action == "sheet":
+                if "file" not in request.FILES:
+                    raise ValidationError(_("Choose the scanned sheet."))
+                support.signature_sheet_upload(actor=user, proposal=proposal, file=request.FILES["file"])
+            elif action == "paper_supporter":
+                sheet = get_object_or_404(SignatureSheet, proposal=proposal, pk=post.get("sheet"))
+                support.support_add_paper(
+                    actor=user, sheet=sheet, full_name=post.get("full_name", ""),
+                    address=post.get("address", ""), age_confirmed=post.get("age_confirmed") == "on",
+                )  # fmt: skip
+            else:
+                raise ValidationError(_("Unknown action."))
+        except ValidationError as exc:
+            report(request, exc)
+        else:
+            messages.success(request, _("Done."))
+        return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
+    rounds = [
+        (n, selectors.score_summary(proposal=proposal, round_number=n))
+        for n in range(1, call.current_round + 1)
+    ]
+    return render(
+        request,
+        "proposals/officer_proposal.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "call": call,
+            "supports": proposal.supports.order_by("created_at"),
+            "sheets": proposal.sheets.all(),
+            "rounds": rounds,
+            "feedback": proposal.feedback.all(),
+            "budget_lines": proposal.budget_lines.all(),
+            "expenses": proposal.expenses.all(),
+            "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
+            "remaining_budget": call.total_budget - grants.granted_total(call),
+            "conflicts": proposal.conflicts.select_related("member"),
+        },
+    )

@@ -1,0 +1,109 @@
+"""Public pages: the list of proposals and a proposal's page, and supporting it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from proposals import access, selectors
+from proposals.forms import SupportForm
+from proposals.models import GrantCall, Proposal
+from proposals.services import support as support_services
+from proposals.services.drafting import active_support_count, revision_window_open
+from proposals.views.common import apply_errors, load_city, report
+
+
+@require_GET
+def proposal_list(request, city):
+    city_obj = load_city(request, city)
+    filters = selectors.parse_filters(request.GET, city=city_obj)
+    proposals = selectors.support_counts(
+        selectors.public_proposals(city=city_obj, filters=filters)
+    ).select_related("grant_call")
+    return render(
+        request,
+        "proposals/list.html",
+        {
+            "city": city_obj,
+            "proposals": proposals.order_by("-submitted_at", "-published_at")[:500],
+            "filters": filters,
+            "calls": GrantCall.objects.filter(city=city_obj),
+            "statuses": Proposal.Status.choices,
+            "categories": Proposal.Category.choices,
+        },
+    )
+
+
+@require_GET
+def proposal_detail(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    user = request.user
+    is_author = user.is_authenticated and proposal.author_id == user.pk
+    my_support = (
+        user.is_authenticated
+        and proposal.supports.filter(user=user, withdrawn_at__isnull=True).exists()
+    )
+    return render(
+        request,
+        "proposals/detail.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "support_count": active_support_count(proposal),
+            "budget_lines": proposal.budget_lines.all(),
+            "photos": proposal.photos.all(),
+            "feedback": proposal.feedback.all(),
+            "timeline": selectors.status_timeline(proposal=proposal),
+            "is_author": is_author,
+            "is_officer": access.is_officer(user, city_obj),
+            "my_support": my_support,
+            "can_support": proposal.status in support_services.SUPPORTABLE
+            and proposal.grant_call.is_open()
+            and not is_author,
+            "can_revise": is_author and revision_window_open(proposal),
+            "map_config": selectors.proposal_map_config(proposal=proposal),
+        },
+    )
+
+
+@login_required
+def proposal_support(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    form = SupportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            support_services.support_add(
+                user=request.user,
+                proposal=proposal,
+                full_name=form.cleaned_data["full_name"],
+                address=form.cleaned_data["address"],
+                age_confirmed=form.cleaned_data["age_confirmed"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you: your support is counted."))
+            return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+    return render(
+        request,
+        "proposals/support.html",
+        {"city": city_obj, "proposal": proposal, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def proposal_unsupport(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    try:
+        support_services.support_withdraw(user=request.user, proposal=proposal)
+        messages.success(request, _("Your support is withdrawn."))
+    except ValidationError as exc:
+        report(request, exc)
+    return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
