@@ -8,9 +8,7 @@ def city_nav(request):
         return {"nav_roles": set()}
     from mapapp.models import CityRole
 
-    roles = set(
-        CityRole.objects.filter(user=user, city__slug=slug).values_list("role", flat=True)
-    )
+    roles = set(CityRole.objects.filter(user=user, city__slug=slug).values_list("role", flat=True))
     if user.is_superuser:
         roles |= {"programme_officer"}
     return {"nav_roles": roles}

@@ -88,9 +88,12 @@ def read_boundary_file(path: str | Path, *, assume_srid: int | None = None) -> M
     west, south, east, north = merged.bounds
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise BoundaryError(
-            _("Coordinates do not fit the CRS the file declares (%(crs)s): they are out of range "
-              "for longitude/latitude after conversion.") % {"crs": frame.crs}
-        )  # fmt: skip
+            _(
+                "Coordinates do not fit the CRS the file declares (%(crs)s): they are out of range "
+                "for longitude/latitude after conversion."
+            )
+            % {"crs": frame.crs}
+        )
     geom = GEOSGeometry(memoryview(shapely.to_wkb(merged)), srid=4326)
     if geom.geom_type == "Polygon":
         geom = MultiPolygon(geom, srid=4326)
@@ -114,11 +117,13 @@ def check_boundary_fits_crs(boundary: GEOSGeometry, metric_srid: int) -> None:
     xmin, ymin, xmax, ymax = boundary.extent
     if xmin < west or xmax > east or ymin < south or ymax > north:
         raise BoundaryError(
-            _("The boundary (%(box)s) lies outside the area EPSG:%(srid)s is made for "
-              "(%(area)s). Are latitude and longitude swapped, or is the CRS wrong?")
+            _(
+                "The boundary (%(box)s) lies outside the area EPSG:%(srid)s is made for "
+                "(%(area)s). Are latitude and longitude swapped, or is the CRS wrong?"
+            )
             % {
                 "box": f"{xmin:.4f}, {ymin:.4f}, {xmax:.4f}, {ymax:.4f}",
                 "srid": metric_srid,
                 "area": f"{west:.2f}, {south:.2f}, {east:.2f}, {north:.2f}",
             }
-        )  # fmt: skip
+        )

@@ -9,4 +9,3 @@ class ForcePolygonCCW(GeoFunc):
 
     function = "ST_ForcePolygonCCW"
     output_field = GeometryField()
-

@@ -20,10 +20,22 @@ from django.utils.translation import gettext_lazy as _
 # First path segments that are ours, so no city may take them as its slug.
 RESERVED_SLUGS = frozenset(
     {
-        "accounts", "admin", "api", "embed", "healthz", "i18n", "media", "ogcapi",
-        "open311", "static", "tiles", "jsi18n", "me", "privacy",
+        "accounts",
+        "admin",
+        "api",
+        "embed",
+        "healthz",
+        "i18n",
+        "media",
+        "ogcapi",
+        "open311",
+        "static",
+        "tiles",
+        "jsi18n",
+        "me",
+        "privacy",
     }
-)  # fmt: skip
+)
 
 
 def validate_city_slug(value: str) -> None:
@@ -76,9 +88,11 @@ class City(models.Model):
         _("basemap tile URL"),
         max_length=300,
         blank=True,
-        help_text=_("An XYZ template such as https://tile.example.org/{z}/{x}/{y}.png; "
-                    "empty uses the site default."),
-    )  # fmt: skip
+        help_text=_(
+            "An XYZ template such as https://tile.example.org/{z}/{x}/{y}.png; "
+            "empty uses the site default."
+        ),
+    )
     tile_attribution = models.CharField(_("basemap attribution"), max_length=300, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

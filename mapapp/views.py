@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -43,7 +43,9 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
         "map_config": config,
         "filters": filters,
         "calls": GrantCall.objects.filter(city=city_obj),
-        "statuses": [(v, label) for v, label in Proposal.Status.choices if v in Proposal.PUBLIC_STATUSES],
+        "statuses": [
+            (v, label) for v, label in Proposal.Status.choices if v in Proposal.PUBLIC_STATUSES
+        ],
         "categories": Proposal.Category.choices,
         "query": request.GET.urlencode(),
         "area_km2": selectors.city_area_km2(city=city_obj),

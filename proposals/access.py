@@ -78,7 +78,9 @@ def proposal_get_for_applicant(*, user, city: City, pk: int, lock: bool = False)
 
 
 def proposal_get_for_committee(*, user, city: City, pk: int) -> Proposal:
-    proposal = Proposal.objects.select_related("city", "grant_call").filter(city=city, pk=pk).first()
+    proposal = (
+        Proposal.objects.select_related("city", "grant_call").filter(city=city, pk=pk).first()
+    )
     if proposal is None:
         raise Http404
     check_committee_member(user, proposal.grant_call)
@@ -87,7 +89,9 @@ def proposal_get_for_committee(*, user, city: City, pk: int) -> Proposal:
 
 def proposal_get_for_officer(*, user, city: City, pk: int) -> Proposal:
     check_officer(user, city)
-    proposal = Proposal.objects.select_related("city", "grant_call").filter(city=city, pk=pk).first()
+    proposal = (
+        Proposal.objects.select_related("city", "grant_call").filter(city=city, pk=pk).first()
+    )
     if proposal is None:
         raise Http404
     return proposal

@@ -39,8 +39,9 @@ class ProposalCollectionApi(APIView):
         rows = (
             selectors.support_counts(selectors.public_proposals(city=city_obj, filters=filters))
             .annotate(point=AsGeoJSON("geom", precision=6))
-            .values_list("pk", "title", "status", "category", "grant_call_id", "support_count",
-                         "point")  # fmt: skip
+            .values_list(
+                "pk", "title", "status", "category", "grant_call_id", "support_count", "point"
+            )
             .order_by("pk")
         )
         statuses = dict(Proposal.Status.choices)
@@ -61,9 +62,10 @@ class ProposalCollectionApi(APIView):
                 "support_count": support_count,
                 "url": f"{base}{pk}/",
             }
+            # the geometry is already GeoJSON text from PostGIS: splice it in, do not re-parse
+            props = json.dumps(properties, ensure_ascii=False)
             features.append(
-                '{"type": "Feature", "id": %d, "geometry": %s, "properties": %s}'
-                % (pk, point, json.dumps(properties, ensure_ascii=False))
+                f'{{"type": "Feature", "id": {pk}, "geometry": {point}, "properties": {props}}}'
             )
         body = '{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}"
         return HttpResponse(body, content_type="application/geo+json; charset=utf-8")

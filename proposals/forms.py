@@ -21,9 +21,15 @@ class ProposalForm(forms.ModelForm):
     class Meta:
         model = Proposal
         fields = [
-            "title", "description", "category", "neighbour_involvement", "maintenance_plan",
-            "landowner", "consent_document", "contact_phone",
-        ]  # fmt: skip
+            "title",
+            "description",
+            "category",
+            "neighbour_involvement",
+            "maintenance_plan",
+            "landowner",
+            "consent_document",
+            "contact_phone",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "neighbour_involvement": forms.Textarea(attrs={"rows": 3}),
@@ -81,8 +87,9 @@ class GrantCallForm(forms.ModelForm):
     title_en = forms.CharField(label=_("Title (English)"), max_length=200)
     title_pl = forms.CharField(label=_("Title (Polish)"), max_length=200, required=False)
     title_cs = forms.CharField(label=_("Title (Czech)"), max_length=200, required=False)
-    description_en = forms.CharField(label=_("Description (English)"), widget=forms.Textarea,
-                                     required=False)  # fmt: skip
+    description_en = forms.CharField(
+        label=_("Description (English)"), widget=forms.Textarea, required=False
+    )
     copy_from = forms.ModelChoiceField(
         queryset=GrantCall.objects.none(), required=False, label=_("Copy rules from")
     )
@@ -90,10 +97,20 @@ class GrantCallForm(forms.ModelForm):
     class Meta:
         model = GrantCall
         fields = [
-            "opens_at", "closes_at", "total_budget", "project_cap", "allow_individuals",
-            "allow_ngos", "min_supporters", "supporter_min_age", "landowner_consent_required",
-            "rounds", "sustainability_months", "max_area_m2", "max_vertices",
-        ]  # fmt: skip
+            "opens_at",
+            "closes_at",
+            "total_budget",
+            "project_cap",
+            "allow_individuals",
+            "allow_ngos",
+            "min_supporters",
+            "supporter_min_age",
+            "landowner_consent_required",
+            "rounds",
+            "sustainability_months",
+            "max_area_m2",
+            "max_vertices",
+        ]
         widgets = {
             "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -21,7 +21,9 @@ GEOMETRY_UNREADABLE = _("The location could not be read: %(error)s")
 GEOMETRY_WRONG_TYPE = _("A project is a point or one polygon, not a %(type)s.")
 GEOMETRY_INVALID = _("The drawn area is not valid (%(reason)s); redraw it without crossing lines.")
 GEOMETRY_OUTSIDE_CITY = _("The project must lie inside %(city)s.")
-GEOMETRY_TOO_LARGE = _("The area is %(area)s m²; projects in this call may cover at most %(max)s m².")
+GEOMETRY_TOO_LARGE = _(
+    "The area is %(area)s m²; projects in this call may cover at most %(max)s m²."
+)
 GEOMETRY_TOO_MANY_VERTICES = _("The drawn area has %(count)s points; at most %(max)s are allowed.")
 
 SUPPORT_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before supporting a proposal.")
@@ -29,6 +31,8 @@ SUPPORT_AGE = _("Supporters must be at least %(age)s years old.")
 SUPPORT_DUPLICATE = _("This person already supports this proposal.")
 SUPPORT_OWN = _("You cannot support your own proposal.")
 SUPPORT_CLOSED = _("Support can only be given or withdrawn while the call is open.")
+SUPPORT_NAME = _("Give your full name.")
+SUPPORT_ADDRESS = _("Give your address.")
 SUPPORT_NOT_FOUND = _("You do not support this proposal.")
 
 ROUND_NOT_OPEN = _("No assessment round is open for this call.")

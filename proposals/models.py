@@ -39,7 +39,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 def localized(value: dict, fallback: str = "en") -> str:
-    """Pick the current language from a {language: text} dict, else a sensible fallback."""
+    """Pick the current language from a {language: text} dict, else English, else any."""
     if not value:
         return ""
     lang = (get_language() or fallback)[:2]
@@ -138,11 +138,11 @@ class GrantCall(models.Model):
 
     @property
     def display_title(self) -> str:
-        return localized(self.title, self.city.default_language) or f"#{self.pk}"
+        return localized(self.title) or f"#{self.pk}"
 
     @property
     def display_description(self) -> str:
-        return localized(self.description, self.city.default_language)
+        return localized(self.description)
 
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
@@ -208,10 +208,18 @@ class Proposal(models.Model):
         NGO = "ngo", _("NGO")
 
     PUBLIC_STATUSES = (
-        Status.COLLECTING_SUPPORT, Status.SUBMITTED, Status.INELIGIBLE, Status.IN_ASSESSMENT,
-        Status.REJECTED, Status.GRANTED, Status.AGREEMENT_SIGNED, Status.IN_PROGRESS,
-        Status.COMPLETED, Status.SUSTAINABILITY, Status.CLOSED,
-    )  # fmt: skip
+        Status.COLLECTING_SUPPORT,
+        Status.SUBMITTED,
+        Status.INELIGIBLE,
+        Status.IN_ASSESSMENT,
+        Status.REJECTED,
+        Status.GRANTED,
+        Status.AGREEMENT_SIGNED,
+        Status.IN_PROGRESS,
+        Status.COMPLETED,
+        Status.SUSTAINABILITY,
+        Status.CLOSED,
+    )
 
     city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="proposals")
     grant_call = models.ForeignKey(GrantCall, on_delete=models.PROTECT, related_name="proposals")

@@ -84,7 +84,9 @@ def score_summary(*, proposal: Proposal, round_number: int) -> ScoreSummary:
         )
     )
     members = {
-        r["member__email"]: float(r["weighted_sum"] / r["weight_sum"]) for r in rows if r["weight_sum"]
+        r["member__email"]: float(r["weighted_sum"] / r["weight_sum"])
+        for r in rows
+        if r["weight_sum"]
     }
     per_criterion = {
         str(r["criterion__key"]): float(r["avg"])
@@ -145,9 +147,17 @@ def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
     call = GrantCall.objects.get(pk=grant_call.pk)  # the round as it is now
     scores = weighted_scores(grant_call=call, round_number=call.current_round)
     candidates = call.proposals.filter(
-        status__in=[S.IN_ASSESSMENT, S.GRANTED, S.REJECTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS,
-                    S.COMPLETED, S.SUSTAINABILITY, S.CLOSED]
-    )  # fmt: skip
+        status__in=[
+            S.IN_ASSESSMENT,
+            S.GRANTED,
+            S.REJECTED,
+            S.AGREEMENT_SIGNED,
+            S.IN_PROGRESS,
+            S.COMPLETED,
+            S.SUSTAINABILITY,
+            S.CLOSED,
+        ]
+    )
     ordered = sorted(
         candidates,
         key=lambda p: (p.pk not in scores, -scores.get(p.pk, 0), p.requested_amount, p.pk),

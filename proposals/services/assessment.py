@@ -17,7 +17,9 @@ def _lock_call(grant_call: GrantCall) -> GrantCall:
 
 
 @transaction.atomic
-def proposal_formal_check(*, actor, proposal: Proposal, eligible: bool, reason: str = "") -> Proposal:
+def proposal_formal_check(
+    *, actor, proposal: Proposal, eligible: bool, reason: str = ""
+) -> Proposal:
     check_officer(actor, proposal.city)
     proposal = Proposal.objects.select_for_update().select_related("grant_call").get(pk=proposal.pk)
     call = proposal.grant_call
@@ -56,8 +58,13 @@ def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
     call.current_round += 1
     call.round_open = True
     call.save(update_fields=["current_round", "round_open", "updated_at"])
-    audit_record(actor=actor, action="call.round_open", obj=call, city=call.city,
-                 after={"round": call.current_round})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="call.round_open",
+        obj=call,
+        city=call.city,
+        after={"round": call.current_round},
+    )
     return call
 
 
@@ -69,8 +76,13 @@ def round_close(*, actor, grant_call: GrantCall) -> GrantCall:
         refuse(msg.ROUND_NOT_OPEN)
     call.round_open = False
     call.save(update_fields=["round_open", "updated_at"])
-    audit_record(actor=actor, action="call.round_close", obj=call, city=call.city,
-                 after={"round": call.current_round})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="call.round_close",
+        obj=call,
+        city=call.city,
+        after={"round": call.current_round},
+    )
     return call
 
 
@@ -86,14 +98,15 @@ def conflict_declare(*, member, proposal: Proposal, reason: str = "") -> Conflic
     )
     # a conflicted member's scores do not count, in this round or any other
     Score.objects.filter(proposal=proposal, member=member).delete()
-    audit_record(actor=member, action="assessment.conflict", obj=proposal, city=proposal.city,
-                 note=reason)  # fmt: skip
+    audit_record(
+        actor=member, action="assessment.conflict", obj=proposal, city=proposal.city, note=reason
+    )
     return conflict
 
 
 @transaction.atomic
 def scores_save(*, member, proposal: Proposal, scores: dict[int, tuple[int, str]]) -> list[Score]:
-    """Save one member's scores of one proposal for the open round: {criterion_id: (0-5, comment)}."""
+    """One member's scores of one proposal in the open round: {criterion_id: (0-5, comment)}."""
     call = GrantCall.objects.select_related("city").get(pk=proposal.grant_call_id)
     check_committee_member(member, call)
     if not call.round_open:
@@ -138,6 +151,7 @@ def scores_save(*, member, proposal: Proposal, scores: dict[int, tuple[int, str]
 def feedback_release(*, actor, proposal: Proposal, text: str) -> Feedback:
     check_officer(actor, proposal.city)
     call = _lock_call(proposal.grant_call)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     check_status(proposal, S.IN_ASSESSMENT)
     if call.current_round == 0 or call.round_open:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
@@ -149,6 +163,11 @@ def feedback_release(*, actor, proposal: Proposal, text: str) -> Feedback:
         round_number=call.current_round,
         defaults={"text": text, "released_by": actor},
     )
-    audit_record(actor=actor, action="assessment.feedback", obj=proposal, city=call.city,
-                 after={"round": call.current_round})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="assessment.feedback",
+        obj=proposal,
+        city=call.city,
+        after={"round": call.current_round},
+    )
     return feedback

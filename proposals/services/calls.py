@@ -13,22 +13,48 @@ from proposals.access import check_officer
 from proposals.models import Criterion, GrantCall
 
 DEFAULT_CRITERIA = [
-    ("community", {"en": "Community involvement", "pl": "Zaangażowanie społeczności",
-                   "cs": "Zapojení komunity"}),
-    ("benefit", {"en": "Benefit to the public space", "pl": "Korzyść dla przestrzeni publicznej",
-                 "cs": "Přínos pro veřejný prostor"}),
+    (
+        "community",
+        {
+            "en": "Community involvement",
+            "pl": "Zaangażowanie społeczności",
+            "cs": "Zapojení komunity",
+        },
+    ),
+    (
+        "benefit",
+        {
+            "en": "Benefit to the public space",
+            "pl": "Korzyść dla przestrzeni publicznej",
+            "cs": "Přínos pro veřejný prostor",
+        },
+    ),
     ("feasibility", {"en": "Feasibility", "pl": "Wykonalność", "cs": "Proveditelnost"}),
-    ("sustainability", {"en": "Sustainability and maintenance plan",
-                        "pl": "Trwałość i plan utrzymania", "cs": "Udržitelnost a plán údržby"}),
-    ("cost", {"en": "Cost-effectiveness", "pl": "Efektywność kosztowa",
-              "cs": "Hospodárnost"}),
-]  # fmt: skip
+    (
+        "sustainability",
+        {
+            "en": "Sustainability and maintenance plan",
+            "pl": "Trwałość i plan utrzymania",
+            "cs": "Udržitelnost a plán údržby",
+        },
+    ),
+    ("cost", {"en": "Cost-effectiveness", "pl": "Efektywność kosztowa", "cs": "Hospodárnost"}),
+]
 
 CALL_FIELDS = (
-    "description", "total_budget", "project_cap", "allow_individuals", "allow_ngos",
-    "min_supporters", "supporter_min_age", "landowner_consent_required", "rounds",
-    "sustainability_months", "max_area_m2", "max_vertices",
-)  # fmt: skip
+    "description",
+    "total_budget",
+    "project_cap",
+    "allow_individuals",
+    "allow_ngos",
+    "min_supporters",
+    "supporter_min_age",
+    "landowner_consent_required",
+    "rounds",
+    "sustainability_months",
+    "max_area_m2",
+    "max_vertices",
+)
 
 
 @transaction.atomic

@@ -17,9 +17,15 @@ S = Proposal.Status
 
 # Which states the applicant hears about by e-mail.
 NOTIFY = {
-    S.SUBMITTED, S.INELIGIBLE, S.IN_ASSESSMENT, S.REJECTED, S.GRANTED, S.AGREEMENT_SIGNED,
-    S.SUSTAINABILITY, S.CLOSED,
-}  # fmt: skip
+    S.SUBMITTED,
+    S.INELIGIBLE,
+    S.IN_ASSESSMENT,
+    S.REJECTED,
+    S.GRANTED,
+    S.AGREEMENT_SIGNED,
+    S.SUSTAINABILITY,
+    S.CLOSED,
+}
 
 
 def refuse(message, **params):

@@ -37,16 +37,19 @@ def add_months(day: date, months: int) -> date:
 
 
 def _lock(proposal: Proposal) -> Proposal:
-    return Proposal.objects.select_for_update().select_related("city", "grant_call").get(
-        pk=proposal.pk
+    return (
+        Proposal.objects.select_for_update()
+        .select_related("city", "grant_call")
+        .get(pk=proposal.pk)
     )
 
 
 @transaction.atomic
 def agreement_sign(*, actor, proposal: Proposal) -> Proposal:
     check_officer(actor, proposal.city)
-    return transition(_lock(proposal), to=S.AGREEMENT_SIGNED, actor=actor,
-                      allowed_from=(S.GRANTED,))  # fmt: skip
+    return transition(
+        _lock(proposal), to=S.AGREEMENT_SIGNED, actor=actor, allowed_from=(S.GRANTED,)
+    )
 
 
 @transaction.atomic
@@ -91,13 +94,21 @@ def expense_add(
     if spent + amount > proposal.granted_amount:
         refuse(msg.EXPENSE_OVER_GRANT, total=spent + amount, granted=proposal.granted_amount)
     expense = Expense(
-        proposal=proposal, description=description.strip(), amount=amount, spent_on=spent_on,
+        proposal=proposal,
+        description=description.strip(),
+        amount=amount,
+        spent_on=spent_on,
         receipt=receipt,
-    )  # fmt: skip
+    )
     expense.full_clean()
     expense.save()
-    audit_record(actor=actor, action="delivery.expense", obj=expense, city=proposal.city,
-                 after={"amount": str(amount), "total": str(spent + amount)})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="delivery.expense",
+        obj=expense,
+        city=proposal.city,
+        after={"amount": str(amount), "total": str(spent + amount)},
+    )
     return expense
 
 
@@ -114,30 +125,47 @@ def work_day_add(*, actor, proposal: Proposal, day: date, people: int, hours: De
 
 
 PHOTO_STATES = {
-    Photo.Kind.BEFORE: (S.DRAFT, S.COLLECTING_SUPPORT, S.IN_ASSESSMENT, S.GRANTED,
-                        S.AGREEMENT_SIGNED, S.IN_PROGRESS),
+    Photo.Kind.BEFORE: (
+        S.DRAFT,
+        S.COLLECTING_SUPPORT,
+        S.IN_ASSESSMENT,
+        S.GRANTED,
+        S.AGREEMENT_SIGNED,
+        S.IN_PROGRESS,
+    ),
     Photo.Kind.PROGRESS: (S.IN_PROGRESS,),
     Photo.Kind.AFTER: (S.IN_PROGRESS, S.COMPLETED),
     Photo.Kind.MAINTENANCE: (S.SUSTAINABILITY,),
-}  # fmt: skip
+}
 
 
 @transaction.atomic
 def photo_add(
-    *, actor, proposal: Proposal, kind: str, upload, caption: str = "", pair_of: Photo | None = None,
+    *,
+    actor,
+    proposal: Proposal,
+    kind: str,
+    upload,
+    caption: str = "",
+    pair_of: Photo | None = None,
     report: MaintenanceReport | None = None,
-) -> Photo:  # fmt: skip
+) -> Photo:
     """Add a photo; the file is re-encoded without metadata (see mapapp.images)."""
     proposal = _lock(proposal)
     check_applicant(actor, proposal)
     check_status(proposal, *PHOTO_STATES[kind])
     if pair_of is not None and (pair_of.proposal_id != proposal.pk or pair_of.kind != "before"):
-        raise ValidationError({"pair_of": ["Pair an after photo with a before photo of this project."]})
+        raise ValidationError(
+            {"pair_of": ["Pair an after photo with a before photo of this project."]}
+        )
     processed = process_image(upload, name_stem=f"p{proposal.pk}-{kind}")
     photo = Photo(
-        proposal=proposal, kind=kind, caption=(caption or "").strip()[:200], pair_of=pair_of,
+        proposal=proposal,
+        kind=kind,
+        caption=(caption or "").strip()[:200],
+        pair_of=pair_of,
         report=report,
-    )  # fmt: skip
+    )
     photo.image.save(processed.display.name, processed.display, save=False)
     photo.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
     photo.save()
@@ -151,8 +179,14 @@ def completion_report(*, actor, proposal: Proposal, note: str = "") -> Proposal:
     check_applicant(actor, proposal)
     if not proposal.photos.filter(kind=Photo.Kind.AFTER, pair_of__isnull=False).exists():
         refuse(msg.AFTER_PHOTO_REQUIRED)
-    return transition(proposal, to=S.COMPLETED, actor=actor, allowed_from=(S.IN_PROGRESS,),
-                      note=note, completed_at=timezone.now())  # fmt: skip
+    return transition(
+        proposal,
+        to=S.COMPLETED,
+        actor=actor,
+        allowed_from=(S.IN_PROGRESS,),
+        note=note,
+        completed_at=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -160,10 +194,17 @@ def completion_accept(*, actor, proposal: Proposal) -> Proposal:
     """The officer accepts the completed works; the sustainability period starts."""
     check_officer(actor, proposal.city)
     proposal = _lock(proposal)
-    start = timezone.localdate(proposal.completed_at) if proposal.completed_at else timezone.localdate()
+    start = (
+        timezone.localdate(proposal.completed_at) if proposal.completed_at else timezone.localdate()
+    )
     ends = add_months(start, proposal.grant_call.sustainability_months)
-    return transition(proposal, to=S.SUSTAINABILITY, actor=actor, allowed_from=(S.COMPLETED,),
-                      sustainability_ends_on=ends)  # fmt: skip
+    return transition(
+        proposal,
+        to=S.SUSTAINABILITY,
+        actor=actor,
+        allowed_from=(S.COMPLETED,),
+        sustainability_ends_on=ends,
+    )
 
 
 def report_due_dates(proposal: Proposal) -> list[date]:
@@ -186,8 +227,13 @@ def maintenance_report_file(*, actor, proposal: Proposal, text: str) -> Maintena
     report = MaintenanceReport(proposal=proposal, period=period, text=(text or "").strip())
     report.full_clean()
     report.save()
-    audit_record(actor=actor, action="delivery.maintenance", obj=report, city=proposal.city,
-                 after={"period": period})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="delivery.maintenance",
+        obj=report,
+        city=proposal.city,
+        after={"period": period},
+    )
     return report
 
 

@@ -18,9 +18,14 @@ from proposals.models import BudgetLine, GrantCall, Proposal, ProposalVersion, R
 from proposals.services.common import S, check_status, refuse, transition
 
 EDITABLE_FIELDS = (
-    "title", "description", "category", "neighbour_involvement", "maintenance_plan",
-    "landowner", "contact_phone",
-)  # fmt: skip
+    "title",
+    "description",
+    "category",
+    "neighbour_involvement",
+    "maintenance_plan",
+    "landowner",
+    "contact_phone",
+)
 MAX_BUDGET_LINES = 50
 
 
@@ -182,8 +187,14 @@ def proposal_save(
 
 def missing_fields(proposal: Proposal) -> list[str]:
     labels = []
-    for name in ("title", "description", "category", "neighbour_involvement",
-                 "maintenance_plan", "landowner"):  # fmt: skip
+    for name in (
+        "title",
+        "description",
+        "category",
+        "neighbour_involvement",
+        "maintenance_plan",
+        "landowner",
+    ):
         if not getattr(proposal, name):
             labels.append(str(Proposal._meta.get_field(name).verbose_name))
     if proposal.geom is None:
@@ -279,8 +290,12 @@ def proposal_submit(*, actor, proposal: Proposal) -> Proposal:
             refuse(msg.CONSENT_MISSING)
     have = active_support_count(proposal)
     if have < call.min_supporters:
-        refuse(msg.TOO_FEW_SUPPORTERS, missing=call.min_supporters - have, have=have,
-               need=call.min_supporters)  # fmt: skip
+        refuse(
+            msg.TOO_FEW_SUPPORTERS,
+            missing=call.min_supporters - have,
+            have=have,
+            need=call.min_supporters,
+        )
     transition(
         proposal,
         to=S.SUBMITTED,
@@ -294,8 +309,13 @@ def proposal_submit(*, actor, proposal: Proposal) -> Proposal:
 
 
 WITHDRAWABLE = (
-    S.DRAFT, S.COLLECTING_SUPPORT, S.SUBMITTED, S.IN_ASSESSMENT, S.GRANTED, S.AGREEMENT_SIGNED,
-)  # fmt: skip
+    S.DRAFT,
+    S.COLLECTING_SUPPORT,
+    S.SUBMITTED,
+    S.IN_ASSESSMENT,
+    S.GRANTED,
+    S.AGREEMENT_SIGNED,
+)
 
 
 @transaction.atomic

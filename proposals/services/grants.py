@@ -15,8 +15,13 @@ from proposals.models import GrantCall, Proposal
 from proposals.services.common import S, refuse, transition
 
 GRANTED_STATES = (
-    S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED, S.SUSTAINABILITY, S.CLOSED,
-)  # fmt: skip
+    S.GRANTED,
+    S.AGREEMENT_SIGNED,
+    S.IN_PROGRESS,
+    S.COMPLETED,
+    S.SUSTAINABILITY,
+    S.CLOSED,
+)
 
 
 def granted_total(grant_call: GrantCall) -> Decimal:
@@ -36,8 +41,14 @@ def proposal_decide(
     if not call.assessment_finished:
         refuse(msg.ASSESSMENT_NOT_FINISHED)
     if not granted:
-        return transition(proposal, to=S.REJECTED, actor=actor, allowed_from=(S.IN_ASSESSMENT,),
-                          note=note, decided_at=timezone.now())  # fmt: skip
+        return transition(
+            proposal,
+            to=S.REJECTED,
+            actor=actor,
+            allowed_from=(S.IN_ASSESSMENT,),
+            note=note,
+            decided_at=timezone.now(),
+        )
     try:
         amount = Decimal(str(amount)) if amount not in (None, "") else None
     except InvalidOperation:

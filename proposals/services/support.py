@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,9 +25,9 @@ def _clean_person(full_name: str, address: str) -> tuple[str, str]:
     full_name, address = (full_name or "").strip(), (address or "").strip()
     errors = {}
     if len(full_name) < 3:
-        errors["full_name"] = ["Give your full name."]
+        errors["full_name"] = [msg.SUPPORT_NAME]
     if len(address) < 5:
-        errors["address"] = ["Give your address."]
+        errors["address"] = [msg.SUPPORT_ADDRESS]
     if errors:
         raise ValidationError(errors)
     return full_name[:200], address[:300]
@@ -71,8 +72,13 @@ def support_add(
         identity_key=normalise_identity(full_name, address),
         source=Support.Source.ONLINE,
     )
-    audit_record(actor=user, action="support.add", obj=support, city=proposal.city,
-                 after={"proposal": proposal.pk})  # fmt: skip
+    audit_record(
+        actor=user,
+        action="support.add",
+        obj=support,
+        city=proposal.city,
+        after={"proposal": proposal.pk},
+    )
     return support
 
 
@@ -90,8 +96,13 @@ def support_withdraw(*, user, proposal: Proposal) -> Support:
     support.withdrawn_at = timezone.now()
     support.save(update_fields=["withdrawn_at"])
     _touch(proposal)
-    audit_record(actor=user, action="support.withdraw", obj=support, city=proposal.city,
-                 after={"proposal": proposal.pk})  # fmt: skip
+    audit_record(
+        actor=user,
+        action="support.withdraw",
+        obj=support,
+        city=proposal.city,
+        after={"proposal": proposal.pk},
+    )
     return support
 
 
@@ -125,6 +136,11 @@ def support_add_paper(
         sheet=sheet,
         entered_by=actor,
     )
-    audit_record(actor=actor, action="support.paper", obj=support, city=proposal.city,
-                 after={"proposal": proposal.pk, "sheet": sheet.pk})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="support.paper",
+        obj=support,
+        city=proposal.city,
+        after={"proposal": proposal.pk, "sheet": sheet.pk},
+    )
     return support

@@ -27,9 +27,10 @@ def proposal_start(request, city):
     now = timezone.now()
     calls = GrantCall.objects.filter(city=city_obj, opens_at__lte=now, closes_at__gt=now)
     organisations = Organisation.objects.filter(
-        city=city_obj, representatives__user=request.user,
+        city=city_obj,
+        representatives__user=request.user,
         representatives__verified_at__isnull=False,
-    )  # fmt: skip
+    )
     form = StartProposalForm(request.POST or None, calls=calls)
     if request.method == "POST" and form.is_valid():
         organisation = organisations.filter(pk=form.cleaned_data.get("organisation")).first()
@@ -63,8 +64,23 @@ def _posted_geojson(text):
     return value if isinstance(value, dict) else None
 
 
+def _stored_location(proposal) -> dict:
+    """The stored location as the hidden inputs' initial GeoJSON: saving the form without
+    touching the map keeps it."""
+    import json
+
+    stored = selectors.proposal_map_config(proposal=proposal)
+    if stored["area"]:
+        return {"area": json.dumps(stored["area"])}
+    if stored["point"]:
+        return {"geom": json.dumps(stored["point"])}
+    return {}
+
+
 def _editor_context(request, city, proposal, form, budget=None):
-    lines = budget if budget is not None else [(b.item, b.amount) for b in proposal.budget_lines.all()]
+    lines = (
+        budget if budget is not None else [(b.item, b.amount) for b in proposal.budget_lines.all()]
+    )
     rows = list(lines) + [("", "")] * max(BUDGET_ROWS - len(lines), 2)
     stored = selectors.proposal_map_config(proposal=proposal)
     if request.method == "POST":
@@ -81,7 +97,9 @@ def _editor_context(request, city, proposal, form, budget=None):
             **stored,
             "bounds": _bounds(city),
             "boundaryUrl": reverse("api:city-boundary", kwargs={"city": city.slug}),
-            "autosaveUrl": reverse("proposals:autosave", kwargs={"city": city.slug, "pk": proposal.pk})
+            "autosaveUrl": reverse(
+                "proposals:autosave", kwargs={"city": city.slug, "pk": proposal.pk}
+            )
             if editable
             else None,
             "messages": {
@@ -122,14 +140,21 @@ def proposal_edit(request, city, pk):
     if not editable and not revision_window_open(proposal):
         messages.info(request, _("This proposal cannot be changed now."))
         return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
-    form = ProposalForm(request.POST or None, request.FILES or None, instance=proposal)
+    form = ProposalForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=proposal,
+        initial=_stored_location(proposal),
+    )
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action", "save")
         try:
             proposal = _save(request, proposal, form)
             if action == "publish":
                 drafting.proposal_publish(actor=request.user, proposal=proposal)
-                messages.success(request, _("Your proposal is public: ask your neighbours to support it."))
+                messages.success(
+                    request, _("Your proposal is public: ask your neighbours to support it.")
+                )
             elif action == "submit":
                 drafting.proposal_submit(actor=request.user, proposal=proposal)
                 messages.success(request, _("Your proposal is submitted."))
@@ -158,7 +183,9 @@ def proposal_autosave(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
     if proposal.status not in (Proposal.Status.DRAFT, Proposal.Status.COLLECTING_SUPPORT):
-        return JsonResponse({"saved": False, "errors": {"__all__": [_("Not a draft.")]}}, status=400)
+        return JsonResponse(
+            {"saved": False, "errors": {"__all__": [_("Not a draft.")]}}, status=400
+        )
     form = ProposalForm(request.POST, instance=proposal)
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
@@ -176,7 +203,9 @@ def proposal_withdraw(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
     try:
-        drafting.proposal_withdraw(actor=request.user, proposal=proposal, note=request.POST.get("note", ""))
+        drafting.proposal_withdraw(
+            actor=request.user, proposal=proposal, note=request.POST.get("note", "")
+        )
         messages.success(request, _("The proposal is withdrawn."))
     except ValidationError as exc:
         report(request, exc)
@@ -185,7 +214,9 @@ def proposal_withdraw(request, city, pk):
 
 @login_required
 def my_proposals(request):
-    return render(request, "proposals/mine.html", {"proposals": selectors.proposals_of(user=request.user)})
+    return render(
+        request, "proposals/mine.html", {"proposals": selectors.proposals_of(user=request.user)}
+    )
 
 
 def _decimal(value):
@@ -214,35 +245,54 @@ def proposal_progress(request, city, pk):
             if action == "start":
                 delivery.works_start(actor=user, proposal=proposal)
             elif action == "milestone":
-                delivery.milestone_add(actor=user, proposal=proposal, title=post.get("title", ""),
-                                       due_on=_date(post.get("due_on")))  # fmt: skip
+                delivery.milestone_add(
+                    actor=user,
+                    proposal=proposal,
+                    title=post.get("title", ""),
+                    due_on=_date(post.get("due_on")),
+                )
             elif action == "milestone_done":
                 milestone = get_object_or_404(proposal.milestones, pk=post.get("milestone"))
-                delivery.milestone_done(actor=user, milestone=milestone, done_on=timezone.localdate())
+                delivery.milestone_done(
+                    actor=user, milestone=milestone, done_on=timezone.localdate()
+                )
             elif action == "expense":
                 if "receipt" not in files:
                     raise ValidationError(_("Attach the receipt."))
                 delivery.expense_add(
-                    actor=user, proposal=proposal, description=post.get("description", ""),
-                    amount=_decimal(post.get("amount")), spent_on=_date(post.get("spent_on")),
+                    actor=user,
+                    proposal=proposal,
+                    description=post.get("description", ""),
+                    amount=_decimal(post.get("amount")),
+                    spent_on=_date(post.get("spent_on")),
                     receipt=files["receipt"],
-                )  # fmt: skip
+                )
             elif action == "work_day":
                 delivery.work_day_add(
-                    actor=user, proposal=proposal, day=_date(post.get("date")),
-                    people=int(post.get("people") or 0), hours=_decimal(post.get("hours")),
-                )  # fmt: skip
+                    actor=user,
+                    proposal=proposal,
+                    day=_date(post.get("date")),
+                    people=int(post.get("people") or 0),
+                    hours=_decimal(post.get("hours")),
+                )
             elif action == "photo":
                 if "image" not in files:
                     raise ValidationError(_("Choose a photo."))
                 pair = proposal.photos.filter(pk=post.get("pair_of") or 0).first()
-                delivery.photo_add(actor=user, proposal=proposal, kind=post.get("kind", ""),
-                                   upload=files["image"], caption=post.get("caption", ""),
-                                   pair_of=pair)  # fmt: skip
+                delivery.photo_add(
+                    actor=user,
+                    proposal=proposal,
+                    kind=post.get("kind", ""),
+                    upload=files["image"],
+                    caption=post.get("caption", ""),
+                    pair_of=pair,
+                )
             elif action == "complete":
                 delivery.completion_report(actor=user, proposal=proposal, note=post.get("note", ""))
             elif action == "maintenance":
-                delivery.maintenance_report_file(actor=user, proposal=proposal, text=post.get("text", ""))
+                delivery.maintenance_report_file(
+                    actor=user, proposal=proposal, text=post.get("text", "")
+                )
             else:
                 raise ValidationError(_("Unknown action."))
         except (ValidationError, KeyError) as exc:

@@ -43,7 +43,9 @@ def committee_score(request, city, pk):
                 assessment.conflict_declare(
                     member=request.user, proposal=proposal, reason=request.POST.get("reason", "")
                 )
-                messages.info(request, _("Conflict of interest recorded; you will not assess this proposal."))
+                messages.info(
+                    request, _("Conflict of interest recorded; you will not assess this proposal.")
+                )
                 return redirect("proposals:committee", city=city_obj.slug)
             scores = {}
             for criterion in criteria:
@@ -65,7 +67,9 @@ def committee_score(request, city, pk):
     }
     versions = list(proposal.versions.order_by("number"))
     diff = (
-        selectors.version_diff(older=versions[-2], newer=versions[-1]) if len(versions) > 1 else None
+        selectors.version_diff(older=versions[-2], newer=versions[-1])
+        if len(versions) > 1
+        else None
     )
     return render(
         request,

@@ -50,16 +50,23 @@ def officer_call_new(request, city):
         try:
             if data.get("copy_from"):
                 call = calls.grant_call_copy(
-                    actor=request.user, source=data["copy_from"], title=form.titles(),
-                    opens_at=data["opens_at"], closes_at=data["closes_at"],
-                )  # fmt: skip
+                    actor=request.user,
+                    source=data["copy_from"],
+                    title=form.titles(),
+                    opens_at=data["opens_at"],
+                    closes_at=data["closes_at"],
+                )
             else:
                 options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
                 options["description"] = {"en": data.get("description_en", "")}
                 call = calls.grant_call_create(
-                    actor=request.user, city=city_obj, title=form.titles(),
-                    opens_at=data["opens_at"], closes_at=data["closes_at"], **options,
-                )  # fmt: skip
+                    actor=request.user,
+                    city=city_obj,
+                    title=form.titles(),
+                    opens_at=data["opens_at"],
+                    closes_at=data["closes_at"],
+                    **options,
+                )
             chosen = members.filter(pk__in=request.POST.getlist("committee"))
             if chosen:
                 calls.grant_call_set_committee(actor=request.user, grant_call=call, members=chosen)
@@ -117,16 +124,25 @@ def officer_proposal(request, city, pk):
             if action == "eligible":
                 assessment.proposal_formal_check(actor=user, proposal=proposal, eligible=True)
             elif action == "ineligible":
-                assessment.proposal_formal_check(actor=user, proposal=proposal, eligible=False,
-                                                 reason=post.get("reason", ""))  # fmt: skip
+                assessment.proposal_formal_check(
+                    actor=user, proposal=proposal, eligible=False, reason=post.get("reason", "")
+                )
             elif action == "feedback":
-                assessment.feedback_release(actor=user, proposal=proposal, text=post.get("text", ""))
+                assessment.feedback_release(
+                    actor=user, proposal=proposal, text=post.get("text", "")
+                )
             elif action == "grant":
-                grants.proposal_decide(actor=user, proposal=proposal, granted=True,
-                                       amount=post.get("amount"), note=post.get("note", ""))  # fmt: skip
+                grants.proposal_decide(
+                    actor=user,
+                    proposal=proposal,
+                    granted=True,
+                    amount=post.get("amount"),
+                    note=post.get("note", ""),
+                )
             elif action == "reject":
-                grants.proposal_decide(actor=user, proposal=proposal, granted=False,
-                                       note=post.get("note", ""))  # fmt: skip
+                grants.proposal_decide(
+                    actor=user, proposal=proposal, granted=False, note=post.get("note", "")
+                )
             elif action == "agreement":
                 delivery.agreement_sign(actor=user, proposal=proposal)
             elif action == "accept_completion":
@@ -136,13 +152,18 @@ def officer_proposal(request, city, pk):
             elif action == "sheet":
                 if "file" not in request.FILES:
                     raise ValidationError(_("Choose the scanned sheet."))
-                support.signature_sheet_upload(actor=user, proposal=proposal, file=request.FILES["file"])
+                support.signature_sheet_upload(
+                    actor=user, proposal=proposal, file=request.FILES["file"]
+                )
             elif action == "paper_supporter":
                 sheet = get_object_or_404(SignatureSheet, proposal=proposal, pk=post.get("sheet"))
                 support.support_add_paper(
-                    actor=user, sheet=sheet, full_name=post.get("full_name", ""),
-                    address=post.get("address", ""), age_confirmed=post.get("age_confirmed") == "on",
-                )  # fmt: skip
+                    actor=user,
+                    sheet=sheet,
+                    full_name=post.get("full_name", ""),
+                    address=post.get("address", ""),
+                    age_confirmed=post.get("age_confirmed") == "on",
+                )
             else:
                 raise ValidationError(_("Unknown action."))
         except ValidationError as exc:

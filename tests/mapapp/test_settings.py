@@ -45,8 +45,12 @@ def test_production_settings_values():
     result = manage("shell", "-c", code, **PRODUCTION, EMAIL_URL="smtp://mail.example.org:587")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "False", "True", "True", "True", "django.core.mail.backends.smtp.EmailBackend",
-    ]  # fmt: skip
+        "False",
+        "True",
+        "True",
+        "True",
+        "django.core.mail.backends.smtp.EmailBackend",
+    ]
 
 
 def test_development_needs_no_environment_and_keeps_its_key_out_of_git():

@@ -24,10 +24,15 @@ def square(lon, lat, d_lon=0.0006, d_lat=0.0004):
     return {
         "type": "Polygon",
         "coordinates": [
-            [[lon, lat], [lon + d_lon, lat], [lon + d_lon, lat + d_lat], [lon, lat + d_lat],
-             [lon, lat]]
+            [
+                [lon, lat],
+                [lon + d_lon, lat],
+                [lon + d_lon, lat + d_lat],
+                [lon, lat + d_lat],
+                [lon, lat],
+            ]
         ],
-    }  # fmt: skip
+    }
 
 
 def make_user(email, *roles, city=None, verified=True):
@@ -50,6 +55,12 @@ def jpeg_bytes(color="green", size=(64, 48), exif=None):
 
 def jpeg_upload(name="photo.jpg", **kw):
     return SimpleUploadedFile(name, jpeg_bytes(**kw), content_type="image/jpeg")
+
+
+@pytest.fixture(autouse=True)
+def english_pages(client, settings):
+    """Koszalin's pages default to Polish; these tests read them in English."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.fixture

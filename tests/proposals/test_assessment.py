@@ -74,12 +74,14 @@ def test_scores_must_cover_every_criterion_in_range(in_assessment, officer, comm
     assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
     criteria = list(in_assessment.grant_call.criteria.all())
     with pytest.raises(ValidationError) as exc:
-        assessment.scores_save(member=committee[0], proposal=in_assessment,
-                               scores={criteria[0].pk: (3, "")})  # fmt: skip
+        assessment.scores_save(
+            member=committee[0], proposal=in_assessment, scores={criteria[0].pk: (3, "")}
+        )
     assert exc.value.messages == [str(msg.SCORE_INCOMPLETE)]
     with pytest.raises(ValidationError) as exc:
-        assessment.scores_save(member=committee[0], proposal=in_assessment,
-                               scores={c.pk: (6, "") for c in criteria})  # fmt: skip
+        assessment.scores_save(
+            member=committee[0], proposal=in_assessment, scores={c.pk: (6, "") for c in criteria}
+        )
     assert exc.value.messages == [str(msg.SCORE_RANGE)]
     assert not Score.objects.exists()
 

@@ -45,11 +45,23 @@ def test_agreement_only_by_officer_and_in_turn(granted, resident, officer):
 
 
 def test_expenses_cannot_exceed_the_grant(in_progress, resident):
-    delivery.expense_add(actor=resident, proposal=in_progress, description="Timber",
-                         amount=Decimal("15000"), spent_on=date.today(), receipt=receipt())  # fmt: skip
+    delivery.expense_add(
+        actor=resident,
+        proposal=in_progress,
+        description="Timber",
+        amount=Decimal("15000"),
+        spent_on=date.today(),
+        receipt=receipt(),
+    )
     with pytest.raises(ValidationError) as exc:
-        delivery.expense_add(actor=resident, proposal=in_progress, description="Soil",
-                             amount=Decimal("5000.01"), spent_on=date.today(), receipt=receipt())  # fmt: skip
+        delivery.expense_add(
+            actor=resident,
+            proposal=in_progress,
+            description="Soil",
+            amount=Decimal("5000.01"),
+            spent_on=date.today(),
+            receipt=receipt(),
+        )
     assert exc.value.messages == [
         str(msg.EXPENSE_OVER_GRANT) % {"total": "20000.01", "granted": "20000.00"}
     ]
@@ -57,11 +69,16 @@ def test_expenses_cannot_exceed_the_grant(in_progress, resident):
 
 
 def test_milestones_and_work_days(in_progress, resident):
-    m = delivery.milestone_add(actor=resident, proposal=in_progress, title="Beds built",
-                               due_on=date.today() + timedelta(days=14))  # fmt: skip
+    m = delivery.milestone_add(
+        actor=resident,
+        proposal=in_progress,
+        title="Beds built",
+        due_on=date.today() + timedelta(days=14),
+    )
     delivery.milestone_done(actor=resident, milestone=m, done_on=date.today())
-    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(), people=12,
-                          hours=Decimal("4.5"))  # fmt: skip
+    delivery.work_day_add(
+        actor=resident, proposal=in_progress, day=date.today(), people=12, hours=Decimal("4.5")
+    )
     assert in_progress.work_days.get().people == 12
 
 
@@ -69,10 +86,16 @@ def test_completion_needs_a_paired_after_photo(in_progress, resident, officer):
     with pytest.raises(ValidationError) as exc:
         delivery.completion_report(actor=resident, proposal=in_progress)
     assert exc.value.messages == [str(msg.AFTER_PHOTO_REQUIRED)]
-    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
-                                upload=jpeg_upload(color="grey"))  # fmt: skip
-    delivery.photo_add(actor=resident, proposal=in_progress, kind="after",
-                       upload=jpeg_upload(color="green"), pair_of=before)  # fmt: skip
+    before = delivery.photo_add(
+        actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload(color="grey")
+    )
+    delivery.photo_add(
+        actor=resident,
+        proposal=in_progress,
+        kind="after",
+        upload=jpeg_upload(color="green"),
+        pair_of=before,
+    )
     done = delivery.completion_report(actor=resident, proposal=in_progress)
     assert done.status == S.COMPLETED
     accepted = delivery.completion_accept(actor=officer, proposal=done)
@@ -82,10 +105,12 @@ def test_completion_needs_a_paired_after_photo(in_progress, resident, officer):
 
 
 def test_sustainability_reports_overdue_and_closing(in_progress, resident, officer, koszalin):
-    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
-                                upload=jpeg_upload())  # fmt: skip
-    delivery.photo_add(actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(),
-                       pair_of=before)  # fmt: skip
+    before = delivery.photo_add(
+        actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload()
+    )
+    delivery.photo_add(
+        actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(), pair_of=before
+    )
     delivery.completion_report(actor=resident, proposal=in_progress)
     proposal = delivery.completion_accept(actor=officer, proposal=in_progress)
     dues = delivery.report_due_dates(proposal)

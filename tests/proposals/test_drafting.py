@@ -46,39 +46,59 @@ def test_pin_only(resident, grant_call):
 
 BOWTIE = {
     "type": "Polygon",
-    "coordinates": [[[16.18, 54.19], [16.181, 54.1905], [16.181, 54.19], [16.18, 54.1905],
-                     [16.18, 54.19]]],
-}  # fmt: skip
+    "coordinates": [
+        [[16.18, 54.19], [16.181, 54.1905], [16.181, 54.19], [16.18, 54.1905], [16.18, 54.19]]
+    ],
+}
 
 
 @pytest.mark.parametrize(
     ("area", "point", "expected"),
     [
-        pytest.param(json.dumps(BOWTIE), None, "redraw it without crossing lines", id="self-intersecting"),
         pytest.param(
-            json.dumps(square(18.2925, 49.8355)), None, fmt(msg.GEOMETRY_OUTSIDE_CITY, city="Koszalin"),
+            json.dumps(BOWTIE), None, "redraw it without crossing lines", id="self-intersecting"
+        ),
+        pytest.param(
+            json.dumps(square(18.2925, 49.8355)),
+            None,
+            fmt(msg.GEOMETRY_OUTSIDE_CITY, city="Koszalin"),
             id="in-another-city",
         ),
         pytest.param(
-            None, json.dumps({"type": "Point", "coordinates": [RYNEK[1], RYNEK[0]]}),
-            fmt(msg.GEOMETRY_OUTSIDE_CITY, city="Koszalin"), id="lat-lon-swapped",
+            None,
+            json.dumps({"type": "Point", "coordinates": [RYNEK[1], RYNEK[0]]}),
+            fmt(msg.GEOMETRY_OUTSIDE_CITY, city="Koszalin"),
+            id="lat-lon-swapped",
         ),
         pytest.param(
-            json.dumps(square(*RYNEK, d_lon=0.003, d_lat=0.002)), None,
-            "projects in this call may cover at most 10,000 m²", id="too-large",
+            json.dumps(square(*RYNEK, d_lon=0.003, d_lat=0.002)),
+            None,
+            "projects in this call may cover at most 10,000 m²",
+            id="too-large",
         ),
         pytest.param(
             json.dumps({"type": "LineString", "coordinates": [list(RYNEK), [16.182, 54.191]]}),
-            None, "not a LineString", id="line",
+            None,
+            "not a LineString",
+            id="line",
         ),
         pytest.param("{not json", None, "could not be read", id="garbage"),
         pytest.param(
-            json.dumps({"type": "Polygon", "coordinates": [[[16.18 + i * 1e-6, 54.19 + (i % 2) * 1e-6]
-                        for i in range(400)] + [[16.18, 54.19]]]}),
-            None, "at most 300 are allowed", id="too-many-vertices",
+            json.dumps(
+                {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[16.18 + i * 1e-6, 54.19 + (i % 2) * 1e-6] for i in range(400)]
+                        + [[16.18, 54.19]]
+                    ],
+                }
+            ),
+            None,
+            "at most 300 are allowed",
+            id="too-many-vertices",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_geometry_is_refused_and_nothing_saved(draft, resident, area, point, expected):
     before = Proposal.objects.values().get(pk=draft.pk)
     with pytest.raises(ValidationError) as exc:
@@ -145,7 +165,9 @@ def test_call_for_ngos_only_refuses_individuals(resident, grant_call):
 
 def test_publish_needs_location(resident, grant_call):
     proposal = drafting.proposal_create_draft(author=resident, grant_call=grant_call)
-    drafting.proposal_save(actor=resident, proposal=proposal, fields={"title": "T", "description": "D"})
+    drafting.proposal_save(
+        actor=resident, proposal=proposal, fields={"title": "T", "description": "D"}
+    )
     with pytest.raises(ValidationError) as exc:
         drafting.proposal_publish(actor=resident, proposal=proposal)
     assert "location" in message_of(exc)
@@ -182,8 +204,9 @@ def test_submit_refused_when_incomplete(collecting, resident, supporters):
     ("landowner", "drop_document", "expected"),
     [("unknown", False, msg.LANDOWNER_UNKNOWN), ("private", True, msg.CONSENT_MISSING)],
 )
-def test_submit_requires_landowner_consent(collecting, resident, supporters, landowner,
-                                           drop_document, expected):  # fmt: skip
+def test_submit_requires_landowner_consent(
+    collecting, resident, supporters, landowner, drop_document, expected
+):
     add_supporters(collecting, supporters[:15])
     drafting.proposal_save(actor=resident, proposal=collecting, fields={"landowner": landowner})
     if drop_document:
@@ -212,7 +235,8 @@ def test_submit_keeps_version_one_and_mails_applicant(
     assert proposal.status == Proposal.Status.SUBMITTED
     assert proposal.versions.get().number == 1
     assert [m.to for m in mailoutbox] == [["resident@example.org"]]
-    assert "Submitted" in mailoutbox[0].subject
+    # in the applicant's language, here Koszalin's default: Polish
+    assert "Złożony" in mailoutbox[0].subject
 
 
 def test_submitted_proposal_cannot_be_edited(submitted, resident):

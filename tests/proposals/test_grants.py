@@ -94,8 +94,9 @@ def test_second_decision_on_same_proposal_is_out_of_turn(assessed, officer):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_officers_at_once_cannot_exceed_the_budget(grant_call, resident, supporters, officer,
-                                                        committee, koszalin):  # fmt: skip
+def test_two_officers_at_once_cannot_exceed_the_budget(
+    grant_call, resident, supporters, officer, committee, koszalin
+):
     """Two threads, two database connections, decided at the same moment: 60k + 60k > 100k."""
     from mapapp.models import Role
     from tests.proposals.conftest import make_user

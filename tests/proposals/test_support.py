@@ -71,14 +71,20 @@ def test_paper_supporter_matching_online_one_is_refused(collecting, supporters, 
     )
     with pytest.raises(ValidationError) as exc:
         support.support_add_paper(
-            actor=officer, sheet=sheet, full_name="JANA NOVAKOVA", address="nadrazni 5 koszalin",
+            actor=officer,
+            sheet=sheet,
+            full_name="JANA NOVAKOVA",
+            address="nadrazni 5 koszalin",
             age_confirmed=True,
-        )  # fmt: skip
+        )
     assert exc.value.messages == [str(msg.SUPPORT_DUPLICATE)]
     support.support_add_paper(
-        actor=officer, sheet=sheet, full_name="Piotr Nowak", address="Zwycięstwa 10, Koszalin",
+        actor=officer,
+        sheet=sheet,
+        full_name="Piotr Nowak",
+        address="Zwycięstwa 10, Koszalin",
         age_confirmed=True,
-    )  # fmt: skip
+    )
     assert collecting.supports.filter(source="paper").count() == 1
 
 
@@ -97,3 +103,10 @@ def test_supporters_are_not_public(client, collecting, supporters):
         assert "Secret Person" not in body
         assert "Hidden Street" not in body
     assert '"support_count": 1' in api
+
+
+def test_name_and_address_are_required(collecting, supporters):
+    with pytest.raises(ValidationError) as exc:
+        add(collecting, supporters[0], name=" ", address="x")
+    assert set(exc.value.message_dict) == {"full_name", "address"}
+    assert not collecting.supports.exists()

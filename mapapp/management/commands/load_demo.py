@@ -22,6 +22,15 @@ class Command(BaseCommand):
             self.stdout.write("Demo accounts are created in development only (DEBUG on); skipped.")
             return
         logins = load_demo_users(cities)
+        from django.test.utils import override_settings
+
+        from proposals.demo import load_demo_programme
+
+        # The demo walks proposals through every state; do not print an e-mail for each step.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            for city in cities:
+                if load_demo_programme(city):
+                    self.stdout.write(f"Demo grant calls and proposals for {city.name}")
         self.stdout.write("Demo accounts (development only), password: " + DEMO_PASSWORD)
         for email, role in logins:
             self.stdout.write(f"  {email:<24} {role}")

@@ -6,7 +6,11 @@
   var status = document.getElementById("map-status");
   var container = document.getElementById("map");
 
-  function say(text) { if (status) { status.textContent = text; } }
+  var parts = { boundary: "", proposals: "" };
+  function say(key, text) {
+    parts[key] = text;
+    if (status) { status.textContent = [parts.boundary, parts.proposals].join(" ").trim(); }
+  }
 
   var map = L.map("map", { keyboard: true });
   window.cityMap = map; // for debugging and browser tests
@@ -32,9 +36,9 @@
     }).addTo(map);
     if (!(config.center && config.zoom !== null)) { map.fitBounds(layer.getBounds()); }
     container.setAttribute("data-boundary-loaded", "true");
-    say(messages.boundaryLoaded || "");
+    say("boundary", messages.boundaryLoaded || "");
   }).catch(function () {
-    say(messages.boundaryFailed || "The city boundary could not be loaded.");
+    say("boundary", messages.boundaryFailed || "The city boundary could not be loaded.");
   });
 
   if (config.proposalsUrl) {
@@ -50,9 +54,9 @@
       clusters.addLayers(markers);
       map.addLayer(clusters);
       container.setAttribute("data-proposals-loaded", String(markers.length));
-      say((messages.proposalsLoaded || "%(count)s").replace("%(count)s", markers.length));
+      say("proposals", (messages.proposalsLoaded || "%(count)s").replace("%(count)s", markers.length));
     }).catch(function () {
-      say(messages.proposalsFailed || "The proposals could not be loaded.");
+      say("proposals", messages.proposalsFailed || "The proposals could not be loaded.");
     });
   }
 })();

@@ -1,0 +1,309 @@
+"""Demo programme for each demo city: an open call and a finished one, with proposals in
+every state, placed inside the real boundary. Everything goes through the services, so the
+audit log and timelines are real. Idempotent: a city that has its demo calls is skipped."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from mapapp.models import City, Role, User
+from proposals.models import GrantCall, Proposal
+from proposals.services import assessment, calls, delivery, drafting, grants, support
+
+DEMO_MARK = "demo"  # GrantCall.description["demo"] marks demo calls
+
+ANCHORS = {"koszalin": (16.1817, 54.1903), "ostrava": (18.2925, 49.8355)}
+
+TITLES = {
+    "open": {
+        "en": "We Create Space 2027",
+        "pl": "Tworzymy przestrzeń 2027",
+        "cs": "Tvoříme prostor 2027",
+    },
+    "past": {
+        "en": "We Create Space 2025",
+        "pl": "Tworzymy przestrzeń 2025",
+        "cs": "Tvoříme prostor 2025",
+    },
+}
+
+# (target state, call, category, Polish title, Czech title, offset east/north in ~100 m steps)
+PROJECTS = [
+    ("draft", "open", "playground", "Plac zabaw przy szkole", "Hřiště u školy", (2, 1)),
+    (
+        "collecting_support",
+        "open",
+        "community_garden",
+        "Ogród społeczny na Wańkowicza",
+        "Komunitní zahrada v Porubě",
+        (-3, 2),
+    ),
+    (
+        "submitted",
+        "open",
+        "seating",
+        "Ławki i stoły przy stawie",
+        "Lavičky a stoly u rybníka",
+        (4, -2),
+    ),
+    ("withdrawn", "open", "art", "Mural na garażach", "Mural na garážích", (-2, -3)),
+    (
+        "ineligible",
+        "past",
+        "sport",
+        "Boisko do siatkówki plażowej",
+        "Hřiště na plážový volejbal",
+        (6, 3),
+    ),
+    ("in_assessment", "past", "greenery", "Szpaler lip przy ulicy", "Lipová alej v ulici", (-6, 1)),
+    ("rejected", "past", "other", "Budka na książki", "Knihobudka", (1, 6)),
+    (
+        "granted",
+        "past",
+        "rain_garden",
+        "Ogród deszczowy przy bibliotece",
+        "Dešťová zahrada u knihovny",
+        (-1, -6),
+    ),
+    (
+        "agreement_signed",
+        "past",
+        "seating",
+        "Miejsce piknikowe nad rzeką",
+        "Piknikové místo u řeky",
+        (7, -4),
+    ),
+    (
+        "in_progress",
+        "past",
+        "community_garden",
+        "Warzywnik sąsiedzki",
+        "Sousedská zeleninová zahrada",
+        (-7, -2),
+    ),
+    ("completed", "past", "playground", "Naturalny plac zabaw", "Přírodní hřiště", (3, 7)),
+    (
+        "sustainability",
+        "past",
+        "greenery",
+        "Łąka kwietna w parku",
+        "Květnatá louka v parku",
+        (-4, 7),
+    ),
+    ("closed", "past", "art", "Rzeźba z wikliny", "Proutěná socha", (5, 5)),
+]
+
+PAST_SCORES = {
+    "ineligible": None,
+    "in_assessment": 3,
+    "rejected": 2,
+    "granted": 5,
+    "agreement_signed": 5,
+    "in_progress": 4,
+    "completed": 4,
+    "sustainability": 4,
+    "closed": 4,
+}
+
+
+def _photo(color: str, label: str) -> SimpleUploadedFile:
+    image = Image.new("RGB", (800, 600), color)
+    ImageDraw.Draw(image).text((20, 20), label, fill="white")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return SimpleUploadedFile(f"{label}.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def _square(lon: float, lat: float) -> str:
+    d_lon, d_lat = 0.0005, 0.0003  # about 35 x 33 m
+    ring = [
+        [lon, lat],
+        [lon + d_lon, lat],
+        [lon + d_lon, lat + d_lat],
+        [lon, lat + d_lat],
+        [lon, lat],
+    ]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def _user(email: str, city: City, role: str | None) -> User:
+    from mapapp.demo import DEMO_PASSWORD
+    from mapapp.services import user_ensure_demo
+
+    user, _ = user_ensure_demo(
+        email=email, password=DEMO_PASSWORD, roles=[(city, role)] if role else []
+    )
+    return user
+
+
+def _set_window(call: GrantCall, opens: datetime, closes: datetime) -> None:
+    GrantCall.objects.filter(pk=call.pk).update(opens_at=opens, closes_at=closes)
+    call.refresh_from_db()
+
+
+@transaction.atomic
+def load_demo_programme(city: City) -> bool:
+    """Returns False when the city already has its demo programme."""
+    if GrantCall.objects.filter(city=city, description__has_key=DEMO_MARK).exists():
+        return False
+    lang = city.default_language
+    officer = _user("officer@example.org", city, Role.PROGRAMME_OFFICER)
+    resident = _user("resident@example.org", city, Role.RESIDENT)
+    committee = [_user("committee@example.org", city, Role.COMMITTEE_MEMBER)] + [
+        _user(f"committee{i}@example.org", city, Role.COMMITTEE_MEMBER) for i in range(2, 7)
+    ]
+    neighbours = [_user(f"neighbour{i:02d}@example.org", city, None) for i in range(1, 19)]
+    now = timezone.now()
+    budget = Decimal("500000") if city.currency == "CZK" else Decimal("100000")
+    cap = budget / 5
+    made_calls = {}
+    for key in ("open", "past"):
+        call = calls.grant_call_create(
+            actor=officer,
+            city=city,
+            title=TITLES[key],
+            opens_at=now - timedelta(days=30),
+            closes_at=now + timedelta(days=60),
+            total_budget=budget,
+            project_cap=cap,
+            description={
+                DEMO_MARK: True,
+                "en": "Demo call: small grants for projects in public space.",
+                "pl": "Nabór demonstracyjny: małe granty na projekty w przestrzeni publicznej.",
+                "cs": "Ukázková výzva: malé granty na projekty ve veřejném prostoru.",
+            },
+        )
+        calls.grant_call_set_committee(actor=officer, grant_call=call, members=committee)
+        made_calls[key] = call
+
+    anchor_lon, anchor_lat = ANCHORS.get(
+        city.slug, (city.boundary.point_on_surface.x, city.boundary.point_on_surface.y)
+    )
+    made: dict[str, Proposal] = {}
+    for i, (state, call_key, category, title_pl, title_cs, (dx, dy)) in enumerate(PROJECTS):
+        call = made_calls[call_key]
+        title = title_pl if lang == "pl" else title_cs if lang == "cs" else title_pl
+        p = drafting.proposal_create_draft(author=resident, grant_call=call)
+        amount = (cap * Decimal(40 + 4 * i) / 100).quantize(Decimal("1"))
+        p = drafting.proposal_save(
+            actor=resident,
+            proposal=p,
+            fields={
+                "title": title,
+                "category": category,
+                "description": f"{title}: demo.",
+                "neighbour_involvement": "Demo: neighbours build it together.",
+                "maintenance_plan": "Demo: a rota of neighbours looks after it.",
+                "landowner": "city",
+            },
+            budget_lines=[
+                ("Materials", str(amount * 3 / 4)),
+                ("Tools and transport", str(amount / 4)),
+            ],
+            area_geojson=_square(anchor_lon + dx * 0.0015, anchor_lat + dy * 0.0009),
+            consent_document=SimpleUploadedFile(
+                "consent.pdf", b"%PDF-1.4 demo consent", "application/pdf"
+            ),
+        )
+        if state == "draft":
+            made[state] = p
+            continue
+        drafting.proposal_publish(actor=resident, proposal=p)
+        supporters = neighbours[: 6 if state == "collecting_support" else 16]
+        for n, person in enumerate(supporters):
+            support.support_add(
+                user=person,
+                proposal=p,
+                full_name=f"Demo Neighbour {n + 1}",
+                address=f"Demo Street {n + 1}",
+                age_confirmed=True,
+            )
+        if state != "collecting_support":
+            drafting.proposal_submit(actor=resident, proposal=p)
+        if state == "withdrawn":
+            drafting.proposal_withdraw(actor=resident, proposal=p, note="Demo: withdrawn.")
+        made[state] = p
+
+    # The 2025 call: its window passes, then checks, three rounds, decisions, delivery.
+    past = made_calls["past"]
+    _set_window(past, datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 5, 31, tzinfo=UTC))
+    scored = []
+    for state, value in PAST_SCORES.items():
+        p = made[state]
+        if value is None:
+            assessment.proposal_formal_check(
+                actor=officer, proposal=p, eligible=False, reason="Demo: the land is not public."
+            )
+        else:
+            assessment.proposal_formal_check(actor=officer, proposal=p, eligible=True)
+            scored.append((p, value))
+    criteria = list(past.criteria.all())
+    for round_number in range(1, past.rounds + 1):
+        assessment.round_open(actor=officer, grant_call=past)
+        for p, value in scored:
+            for member in committee:
+                assessment.scores_save(
+                    member=member, proposal=p, scores={c.pk: (value, "") for c in criteria}
+                )
+        assessment.round_close(actor=officer, grant_call=past)
+        if round_number < past.rounds:
+            for p, _ in scored:
+                assessment.feedback_release(
+                    actor=officer, proposal=p, text=f"Demo feedback after round {round_number}."
+                )
+    for state in (
+        "granted",
+        "agreement_signed",
+        "in_progress",
+        "completed",
+        "sustainability",
+        "closed",
+    ):
+        p = made[state]
+        grants.proposal_decide(actor=officer, proposal=p, granted=True, amount=p.requested_amount)
+    grants.proposal_decide(
+        actor=officer, proposal=made["rejected"], granted=False, note="Demo: lower score."
+    )
+    for state in ("agreement_signed", "in_progress", "completed", "sustainability", "closed"):
+        delivery.agreement_sign(actor=officer, proposal=made[state])
+    for state in ("in_progress", "completed", "sustainability", "closed"):
+        p = made[state]
+        delivery.works_start(actor=resident, proposal=p)
+        delivery.work_day_add(
+            actor=resident, proposal=p, day=timezone.localdate(), people=14, hours=Decimal("4")
+        )
+    for state in ("completed", "sustainability", "closed"):
+        p = made[state]
+        before = delivery.photo_add(
+            actor=resident,
+            proposal=p,
+            kind="before",
+            upload=_photo("#7a6f5a", "before"),
+            caption="Before",
+        )
+        delivery.photo_add(
+            actor=resident,
+            proposal=p,
+            kind="after",
+            upload=_photo("#3f7a3a", "after"),
+            caption="After",
+            pair_of=before,
+        )
+        delivery.completion_report(actor=resident, proposal=p)
+    for state in ("sustainability", "closed"):
+        delivery.completion_accept(actor=officer, proposal=made[state])
+    delivery.maintenance_report_file(
+        actor=resident, proposal=made["closed"], text="Demo: all well."
+    )
+    made["closed"].refresh_from_db()
+    end = made["closed"].sustainability_ends_on
+    delivery.proposal_close(actor=officer, proposal=made["closed"], today=end)
+    return True

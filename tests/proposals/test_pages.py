@@ -1,0 +1,259 @@
+"""Proposal pages and the map API over HTTP: filters, privacy, escaping, permissions, 400s."""
+
+import json
+
+import pytest
+
+from proposals.models import Proposal
+from proposals.services import drafting
+from tests.proposals.conftest import RYNEK, make_user, square
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def resident_client(client, resident):
+    client.force_login(resident)
+    return client
+
+
+def test_api_is_public_geojson_with_status_and_category(
+    client, collecting, draft, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(5):
+        response = client.get("/api/v1/koszalin/proposals/")
+    assert response["Content-Type"].startswith("application/geo+json")
+    data = response.json()
+    assert data["type"] == "FeatureCollection"
+    (feature,) = data["features"]  # the draft is private; the published one is public
+    assert feature["geometry"]["type"] == "Point"
+    props = feature["properties"]
+    assert (props["status"], props["category"]) == ("collecting_support", "community_garden")
+    assert set(props) == {
+        "id",
+        "title",
+        "status",
+        "status_label",
+        "category",
+        "category_label",
+        "call",
+        "support_count",
+        "url",
+    }
+    assert "contact_phone" not in response.content.decode()
+
+
+def test_api_filters(client, collecting, grant_call):
+    assert len(client.get("/api/v1/koszalin/proposals/?status=granted").json()["features"]) == 0
+    assert (
+        len(client.get("/api/v1/koszalin/proposals/?category=community_garden").json()["features"])
+        == 1
+    )
+    assert (
+        len(client.get(f"/api/v1/koszalin/proposals/?call={grant_call.pk}").json()["features"]) == 1
+    )
+    # unknown filter values are ignored, not an error
+    assert client.get("/api/v1/koszalin/proposals/?status=nonsense").status_code == 200
+
+
+def test_api_etag_changes_with_support(client, collecting, supporters):
+    from proposals.services import support
+
+    etag = client.get("/api/v1/koszalin/proposals/")["ETag"]
+    assert client.get("/api/v1/koszalin/proposals/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    support.support_add(
+        user=supporters[0],
+        proposal=collecting,
+        full_name="A B C",
+        address="Street 1, Koszalin",
+        age_confirmed=True,
+    )
+    assert client.get("/api/v1/koszalin/proposals/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_list_and_detail_escape_user_text(client, collecting, resident):
+    drafting.proposal_save(actor=resident, proposal=collecting, fields={"title": XSS})
+    for url in ("/koszalin/proposals/", f"/koszalin/proposals/{collecting.pk}/"):
+        body = client.get(url).content.decode()
+        assert XSS not in body
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    # in the API it is data (JSON), which the map puts in the page with textContent
+    assert (
+        XSS
+        in client.get("/api/v1/koszalin/proposals/").json()["features"][0]["properties"]["title"]
+    )
+
+
+def test_private_draft_is_404_for_others(client, draft, koszalin):
+    assert client.get(f"/koszalin/proposals/{draft.pk}/").status_code == 404
+    client.force_login(make_user("nosy@example.org", city=koszalin))
+    assert client.get(f"/koszalin/proposals/{draft.pk}/").status_code == 404
+    assert client.get(f"/koszalin/proposals/{draft.pk}/edit/").status_code == 403
+
+
+def test_proposal_in_other_city_is_404(client, collecting, ostrava):
+    assert client.get(f"/ostrava/proposals/{collecting.pk}/").status_code == 404
+
+
+def test_editor_refuses_self_intersecting_area_with_400_and_keeps_input(resident_client, draft):
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[16.18, 54.19], [16.181, 54.1905], [16.181, 54.19], [16.18, 54.1905], [16.18, 54.19]]
+        ],
+    }
+    response = resident_client.post(
+        f"/koszalin/proposals/{draft.pk}/edit/",
+        {
+            "title": "Kept title",
+            "area": json.dumps(bowtie),
+            "action": "save",
+            "budget_item": ["Timber"],
+            "budget_amount": ["100"],
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "redraw it without crossing lines" in body
+    assert 'value="Kept title"' in body  # what the user typed is still in the form
+    assert response.context["editor_config"]["area"] == bowtie  # and the drawing on the map
+    draft.refresh_from_db()
+    assert draft.title == "Community garden by the square"  # nothing half-saved
+
+
+def test_editor_submit_with_too_few_supporters_says_how_many(resident_client, collecting):
+    response = resident_client.post(
+        f"/koszalin/proposals/{collecting.pk}/edit/",
+        {
+            "title": collecting.title,
+            "description": collecting.description,
+            "category": "community_garden",
+            "neighbour_involvement": "x",
+            "maintenance_plan": "y",
+            "landowner": "city",
+            "area": json.dumps(square(*RYNEK)),
+            "budget_item": ["Timber"],
+            "budget_amount": ["1000"],
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 400
+    assert "15 more supporters are needed (0 of 15)" in response.content.decode()
+
+
+def test_autosave(resident_client, draft):
+    response = resident_client.post(
+        f"/koszalin/proposals/{draft.pk}/autosave/",
+        {
+            "title": "Autosaved title",
+            "area": json.dumps(square(*RYNEK)),
+            "budget_item": ["Timber"],
+            "budget_amount": ["100"],
+        },
+    )
+    assert response.status_code == 200 and response.json()["saved"]
+    draft.refresh_from_db()
+    assert draft.title == "Autosaved title"
+    bad = resident_client.post(
+        f"/koszalin/proposals/{draft.pk}/autosave/",
+        {"title": "x", "area": json.dumps(square(18.29, 49.83))},
+    )
+    assert bad.status_code == 400
+    assert "must lie inside Koszalin" in " ".join(bad.json()["errors"]["geom"])
+
+
+def test_support_form_requires_age_and_confirmed_email(client, collecting, koszalin):
+    user = make_user("young@example.org", city=koszalin)
+    client.force_login(user)
+    response = client.post(
+        f"/koszalin/proposals/{collecting.pk}/support/",
+        {"full_name": "Young Person", "address": "Street 1, Koszalin"},
+    )
+    assert response.status_code == 400
+    assert "at least 15 years old" in response.content.decode()
+    response = client.post(
+        f"/koszalin/proposals/{collecting.pk}/support/",
+        {"full_name": "Young Person", "address": "Street 1, Koszalin", "age_confirmed": "on"},
+    )
+    assert response.status_code == 302
+    assert collecting.supports.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "url", "expected"),
+    [
+        ("anonymous", "/koszalin/officer/", 302),
+        ("resident", "/koszalin/officer/", 403),
+        ("resident", "/koszalin/committee/", 403),
+        ("officer", "/koszalin/officer/", 200),
+        ("member", "/koszalin/committee/", 200),
+        (
+            "ostrava_officer",
+            "/koszalin/officer/",
+            403,
+        ),  # a role in one city grants nothing in another
+    ],
+)
+def test_workspaces_are_for_their_roles(
+    client, grant_call, resident, officer, committee, ostrava, who, url, expected
+):
+    from mapapp.models import Role
+
+    users = {
+        "resident": resident,
+        "officer": officer,
+        "member": committee[0],
+        "ostrava_officer": make_user(
+            "ostrava-officer@example.org", Role.PROGRAMME_OFFICER, city=ostrava
+        ),
+    }
+    if who in users:
+        client.force_login(users[who])
+    assert client.get(url).status_code == expected
+
+
+def test_officer_sees_supporters_public_does_not(client, collecting, supporters, officer):
+    from proposals.services import support
+
+    support.support_add(
+        user=supporters[0],
+        proposal=collecting,
+        full_name="Private Person",
+        address="Private Street 9",
+        age_confirmed=True,
+    )
+    assert (
+        "Private Person" not in client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    )
+    client.force_login(officer)
+    body = client.get(f"/koszalin/officer/proposals/{collecting.pk}/").content.decode()
+    assert "Private Person" in body and "Private Street 9" in body
+
+
+def test_money_is_formatted_per_language(client, collecting, settings):
+    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
+    body = client.get(
+        f"/koszalin/proposals/{collecting.pk}/", HTTP_ACCEPT_LANGUAGE="pl"
+    ).content.decode()
+    assert "20\u00a0000,50\u00a0zł" in body  # Koszalin's default language is Polish
+    client.post("/i18n/setlang/", {"language": "en"})
+    body = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    assert "20,000.50\u00a0PLN" in body
+
+
+def test_list_query_count_does_not_grow(
+    client, collecting, resident, grant_call, django_assert_max_num_queries
+):
+    for i in range(5):
+        p = drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+        drafting.proposal_save(
+            actor=resident,
+            proposal=p,
+            fields={"title": f"P{i}", "description": "d"},
+            area_geojson=json.dumps(square(RYNEK[0] + i * 0.001, RYNEK[1])),
+        )
+        drafting.proposal_publish(actor=resident, proposal=p)
+    assert Proposal.objects.filter(status="collecting_support").count() == 6
+    with django_assert_max_num_queries(8):
+        response = client.get("/koszalin/proposals/")
+    assert response.content.decode().count("data-proposal=") == 6
