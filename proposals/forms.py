@@ -34,6 +34,10 @@ class ProposalForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 5}),
             "neighbour_involvement": forms.Textarea(attrs={"rows": 3}),
             "maintenance_plan": forms.Textarea(attrs={"rows": 3}),
+            # a plain input: the stored file is private and has no URL to link to
+            "consent_document": forms.FileInput(
+                attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp"}
+            ),
         }
         help_texts = {
             "contact_phone": _("Only programme officers see it."),

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.files import private_storage
 from mapapp.models import City
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -244,7 +245,7 @@ class Proposal(models.Model):
         _("landowner"), max_length=16, choices=Landowner.choices, blank=True
     )
     consent_document = models.FileField(
-        _("landowner consent"), upload_to="private/consents/%Y/", blank=True
+        _("landowner consent"), upload_to="consents/%Y/", storage=private_storage, blank=True
     )
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)  # private
     requested_amount = models.DecimalField(_("requested amount"), default=0, **MONEY)
@@ -352,7 +353,7 @@ def normalise_identity(full_name: str, address: str) -> str:
 
 class SignatureSheet(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="sheets")
-    file = models.FileField(upload_to="private/sheets/%Y/")
+    file = models.FileField(upload_to="sheets/%Y/", storage=private_storage)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -472,7 +473,7 @@ class Expense(models.Model):
     description = models.CharField(_("expense"), max_length=200)
     amount = models.DecimalField(_("amount"), **MONEY)
     spent_on = models.DateField(_("date"))
-    receipt = models.FileField(_("receipt"), upload_to="private/receipts/%Y/")
+    receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/", storage=private_storage)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals.views import applicant, committee, officer, public
+from proposals.views import applicant, committee, files, officer, public
 
 app_name = "proposals"
 
@@ -15,6 +15,24 @@ urlpatterns = [
     path("proposals/<int:pk>/unsupport/", public.proposal_unsupport, name="unsupport"),
     path("proposals/<int:pk>/withdraw/", applicant.proposal_withdraw, name="withdraw"),
     path("proposals/<int:pk>/progress/", applicant.proposal_progress, name="progress"),
+    path(
+        "proposals/<int:pk>/files/consent/",
+        files.private_file,
+        {"kind": "consent"},
+        name="file-consent",
+    ),
+    path(
+        "proposals/<int:pk>/files/receipt/<int:file_id>/",
+        files.private_file,
+        {"kind": "receipt"},
+        name="file-receipt",
+    ),
+    path(
+        "proposals/<int:pk>/files/sheet/<int:file_id>/",
+        files.private_file,
+        {"kind": "sheet"},
+        name="file-sheet",
+    ),
     path("committee/", committee.committee_home, name="committee"),
     path("committee/proposals/<int:pk>/", committee.committee_score, name="committee-score"),
     path("officer/", officer.officer_home, name="officer"),

@@ -17,6 +17,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploads of a test go to its own folder, never to the developer's .local."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+
+
+@pytest.fixture(autouse=True)
 def english_by_default():
     """Service messages are translated lazily: make the active language deterministic."""
     from django.utils import translation

@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from mapapp.audit import audit_record
+from mapapp.files import check_document
 from mapapp.images import process_image
 from proposals import messages as msg
 from proposals.access import check_applicant, check_officer, is_officer
@@ -90,6 +91,7 @@ def expense_add(
     proposal = _lock(proposal)
     check_applicant(actor, proposal)
     check_status(proposal, S.IN_PROGRESS)
+    check_document(receipt)
     spent = proposal.expenses.aggregate(t=Sum("amount"))["t"] or Decimal("0")
     if spent + amount > proposal.granted_amount:
         refuse(msg.EXPENSE_OVER_GRANT, total=spent + amount, granted=proposal.granted_amount)

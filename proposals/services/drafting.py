@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from mapapp.audit import audit_record
+from mapapp.files import check_document
 from proposals import messages as msg
 from proposals.access import check_applicant
 from proposals.geometry import check_location, parse_geojson_geometry
@@ -152,7 +153,11 @@ def proposal_save(
         except ValidationError as exc:
             errors.update(exc.message_dict)
     if consent_document is not None:
-        proposal.consent_document = consent_document
+        try:
+            check_document(consent_document)
+            proposal.consent_document = consent_document
+        except ValidationError as exc:
+            errors["consent_document"] = exc.messages
     try:
         # geometry was checked above (check_location); its constraints stay in the database
         proposal.full_clean(exclude=["consent_document", "geom", "area"])

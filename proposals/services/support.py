@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mapapp.audit import audit_record
+from mapapp.files import check_document
 from proposals import messages as msg
 from proposals.access import check_officer
 from proposals.models import Proposal, SignatureSheet, Support, normalise_identity
@@ -109,6 +110,7 @@ def support_withdraw(*, user, proposal: Proposal) -> Support:
 @transaction.atomic
 def signature_sheet_upload(*, actor, proposal: Proposal, file) -> SignatureSheet:
     check_officer(actor, proposal.city)
+    check_document(file)
     sheet = SignatureSheet.objects.create(proposal=proposal, file=file, uploaded_by=actor)
     audit_record(actor=actor, action="support.sheet", obj=sheet, city=proposal.city)
     return sheet

@@ -128,7 +128,7 @@ def _save(request, proposal, form):
         budget_lines=budget_from_post(request.POST),
         point_geojson=point if point is not None else "",
         area_geojson=area if area is not None else "",
-        consent_document=form.cleaned_data.get("consent_document") or None,
+        consent_document=request.FILES.get("consent_document"),  # only a new upload
     )
 
 

@@ -147,3 +147,38 @@ def test_text_file_named_jpg_is_refused(draft, resident):
         delivery.photo_add(actor=resident, proposal=draft, kind="before", upload=fake)
     assert "not a JPEG, PNG or WebP" in exc.value.messages[0]
     assert not draft.photos.exists()
+
+
+def test_overdue_reports_are_mailed_to_officers(in_progress, resident, officer, mailoutbox):
+    from django.core.management import call_command
+
+    from proposals.models import Proposal as P
+
+    before = delivery.photo_add(
+        actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload()
+    )
+    delivery.photo_add(
+        actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(), pair_of=before
+    )
+    delivery.completion_report(actor=resident, proposal=in_progress)
+    delivery.completion_accept(actor=officer, proposal=in_progress)
+    # the works were completed seven months ago
+    P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=213))
+    call_command("notify_overdue_reports")
+    assert [m.to for m in mailoutbox] == [["officer@example.org"]]
+    assert "report 1" in mailoutbox[0].body
+
+
+def test_receipt_must_be_a_document(in_progress, resident):
+    fake = SimpleUploadedFile("receipt.pdf", b"<html>not a receipt</html>", "application/pdf")
+    with pytest.raises(ValidationError) as exc:
+        delivery.expense_add(
+            actor=resident,
+            proposal=in_progress,
+            description="Timber",
+            amount=Decimal("10"),
+            spent_on=date.today(),
+            receipt=fake,
+        )
+    assert "Upload a PDF, JPEG, PNG or WebP file." in exc.value.messages[0]
+    assert not in_progress.expenses.exists()

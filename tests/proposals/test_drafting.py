@@ -250,3 +250,60 @@ def test_withdraw_is_an_end_state(submitted, resident):
     with pytest.raises(ValidationError) as exc:
         drafting.proposal_withdraw(actor=resident, proposal=submitted)
     assert "Withdrawn" in message_of(exc)
+
+
+def test_call_copy_keeps_rules_criteria_and_committee(grant_call, officer):
+    from proposals.services import calls
+
+    grant_call.min_supporters = 20
+    grant_call.save()
+    criterion = grant_call.criteria.get(key="community")
+    criterion.weight = Decimal("2.5")
+    criterion.save()
+    now = timezone.now()
+    copy = calls.grant_call_copy(
+        actor=officer,
+        source=grant_call,
+        title={"en": "Next year"},
+        opens_at=now + timedelta(days=300),
+        closes_at=now + timedelta(days=360),
+    )
+    assert copy.copied_from == grant_call
+    assert (copy.min_supporters, copy.total_budget, copy.project_cap) == (20, 100000, 40000)
+    assert copy.criteria.get(key="community").weight == Decimal("2.5")
+    assert set(copy.committee.all()) == set(grant_call.committee.all())
+    assert copy.current_round == 0
+
+
+def test_call_rules_are_checked(officer, koszalin):
+    from proposals.services import calls
+
+    now = timezone.now()
+    with pytest.raises(ValidationError) as exc:
+        calls.grant_call_create(
+            actor=officer,
+            city=koszalin,
+            title={"en": "Bad"},
+            opens_at=now,
+            closes_at=now - timedelta(days=1),
+            total_budget=Decimal("1000"),
+            project_cap=Decimal("5000"),
+        )
+    assert "__all__" in exc.value.message_dict
+    assert not GrantCall.objects.exists()
+
+
+def test_only_officers_create_calls(resident, koszalin):
+    from proposals.services import calls
+
+    now = timezone.now()
+    with pytest.raises(PermissionDenied):
+        calls.grant_call_create(
+            actor=resident,
+            city=koszalin,
+            title={"en": "x"},
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+            total_budget=Decimal("10"),
+            project_cap=Decimal("5"),
+        )

@@ -32,7 +32,7 @@ def make_proposals(grant_call, resident, supporters, amounts):
             fields=complete_fields(title=f"Project {i}"),
             budget_lines=[("Everything", str(amount))],
             area_geojson=json.dumps(square(RYNEK[0] + i * 0.001, RYNEK[1])),
-            consent_document=SimpleUploadedFile("c.pdf", b"%PDF", "application/pdf"),
+            consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4", "application/pdf"),
         )
         drafting.proposal_publish(actor=resident, proposal=p)
         add_supporters(p, supporters[:15])

@@ -257,3 +257,38 @@ def test_list_query_count_does_not_grow(
     with django_assert_max_num_queries(8):
         response = client.get("/koszalin/proposals/")
     assert response.content.decode().count("data-proposal=") == 6
+
+
+def test_private_documents_only_for_author_and_officers(client, draft, resident, officer, koszalin):
+    url = f"/koszalin/proposals/{draft.pk}/files/consent/"
+    assert client.get(url).status_code == 302  # sign in first
+    client.force_login(make_user("stranger@example.org", city=koszalin))
+    assert client.get(url).status_code == 403
+    for user in (resident, officer):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+    # the file is not under MEDIA_ROOT, so no static or web-server route can reach it
+    from django.conf import settings
+
+    assert not str(settings.PRIVATE_MEDIA_ROOT).startswith(str(settings.MEDIA_ROOT))
+    assert draft.consent_document.path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
+
+
+def test_consent_must_be_a_document(resident_client, draft):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = draft.consent_document.name
+    response = resident_client.post(
+        f"/koszalin/proposals/{draft.pk}/edit/",
+        {
+            "title": "T",
+            "action": "save",
+            "consent_document": SimpleUploadedFile("consent.pdf", b"MZ\x90\x00 not a pdf"),
+        },
+    )
+    assert response.status_code == 400
+    assert "Upload a PDF, JPEG, PNG or WebP file." in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.consent_document.name == before

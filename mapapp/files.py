@@ -1,0 +1,61 @@
+"""Documents uploaded by residents and officers (landowner consents, receipts, signature
+sheets): accepted as PDF, JPEG, PNG or WebP by their content, and kept in private storage
+that the web server never serves; views hand them out after a permission check."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+NOT_A_DOCUMENT = _("Upload a PDF, JPEG, PNG or WebP file.")
+DOCUMENT_TOO_BIG = _("The file is larger than %(mb)s MB.")
+
+
+@deconstructible
+class PrivateFileStorage(FileSystemStorage):
+    """Files under PRIVATE_MEDIA_ROOT (read when used, so tests and deployments can move it),
+    which is outside MEDIA_ROOT and has no URL: only permission-checked views serve them."""
+
+    @property
+    def base_location(self):
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+    def url(self, name):
+        raise ValueError("private files have no public URL")
+
+
+private_storage = PrivateFileStorage()
+
+
+def check_document(upload) -> None:
+    if upload.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError(DOCUMENT_TOO_BIG, params={"mb": MAX_DOCUMENT_BYTES // (1024 * 1024)})
+    upload.seek(0)
+    head = upload.read(5)
+    upload.seek(0)
+    if head == b"%PDF-":
+        return
+    try:
+        with Image.open(upload) as image:
+            if image.format not in ("JPEG", "PNG", "WEBP"):
+                raise ValidationError(NOT_A_DOCUMENT)
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(NOT_A_DOCUMENT) from exc
+    finally:
+        upload.seek(0)

@@ -1,0 +1,36 @@
+from django.core.mail import send_mail
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+from django.utils import translation
+
+from mapapp.models import City, CityRole, Role
+from proposals.selectors import overdue_reports
+
+
+class Command(BaseCommand):
+    help = "E-mail each city's programme officers the overdue maintenance reports (run daily)."
+
+    def handle(self, *args, **options):
+        for city in City.objects.filter(is_active=True).defer("boundary"):
+            overdue = overdue_reports(city=city)
+            if not overdue:
+                continue
+            officers = list(
+                CityRole.objects.filter(city=city, role=Role.PROGRAMME_OFFICER).values_list(
+                    "user__email", flat=True
+                )
+            )
+            with translation.override(city.default_language):
+                lines = [
+                    f"- {p.title} (#{p.pk}), report {period}: "
+                    + reverse("proposals:officer-proposal", kwargs={"city": city.slug, "pk": p.pk})
+                    for p, period in overdue
+                ]
+                if officers:
+                    send_mail(
+                        f"[{city.name}] {len(overdue)} overdue maintenance reports",
+                        "\n".join(lines),
+                        None,
+                        officers,
+                    )
+            self.stdout.write(f"{city.name}: {len(overdue)} overdue, told {len(officers)} officers")
