@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell
+.PHONY: run test setup db db-stop lint format messages prepare shell bench-map
 
 setup:
 	@scripts/setup.sh
@@ -46,6 +46,9 @@ lint: setup
 format: setup
 	@$(PY) -m ruff format .
 	@$(PY) -m ruff check --fix .
+
+bench-map: db messages
+	@$(PY) bench/map_proposals.py $(BENCH_ARGS)
 
 shell: db
 	@$(PY) manage.py shell

@@ -38,6 +38,9 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
     config = selectors.city_map_config(city=city_obj)
     config["proposalsUrl"] = reverse("api:proposals", kwargs={"city": city_obj.slug})
     config["query"] = request.GET.urlencode()
+    config["proposalUrl"] = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": 0})
+    config["statusLabels"] = {k: str(v) for k, v in Proposal.Status.choices}
+    config["categoryLabels"] = {k: str(v) for k, v in Proposal.Category.choices}
     context = {
         "city": city_obj,
         "map_config": config,

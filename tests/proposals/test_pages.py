@@ -29,17 +29,7 @@ def test_api_is_public_geojson_with_status_and_category(
     assert feature["geometry"]["type"] == "Point"
     props = feature["properties"]
     assert (props["status"], props["category"]) == ("collecting_support", "community_garden")
-    assert set(props) == {
-        "id",
-        "title",
-        "status",
-        "status_label",
-        "category",
-        "category_label",
-        "call",
-        "support_count",
-        "url",
-    }
+    assert set(props) == {"id", "title", "status", "category", "call", "support_count"}
     assert "contact_phone" not in response.content.decode()
 
 
@@ -292,3 +282,23 @@ def test_consent_must_be_a_document(resident_client, draft):
     assert "Upload a PDF, JPEG, PNG or WebP file." in response.content.decode()
     draft.refresh_from_db()
     assert draft.consent_document.name == before
+
+
+def test_api_counts_active_supports_and_compresses(client, collecting, supporters):
+    import gzip as gz
+
+    from proposals.services import support
+
+    for person in supporters[:3]:
+        support.support_add(
+            user=person,
+            proposal=collecting,
+            full_name="Some One",
+            address=f"Street {person.pk}",
+            age_confirmed=True,
+        )
+    support.support_withdraw(user=supporters[0], proposal=collecting)
+    response = client.get("/api/v1/koszalin/proposals/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    data = json.loads(gz.decompress(response.content))
+    assert data["features"][0]["properties"]["support_count"] == 2

@@ -45,10 +45,18 @@
     var clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
     var url = config.proposalsUrl + (config.query ? "?" + config.query : "");
     getJson(url).then(function (collection) {
+      var urlTemplate = config.proposalUrl.replace(/0\/$/, "");
       var markers = collection.features.map(function (feature) {
         var c = feature.geometry.coordinates;
-        var marker = WCS.statusMarker([c[1], c[0]], feature.properties.status);
-        marker.bindPopup(function () { return WCS.proposalPopup(feature.properties, messages); });
+        var p = feature.properties;
+        var marker = WCS.statusMarker([c[1], c[0]], p.status);
+        marker.bindPopup(function () {
+          return WCS.proposalPopup({
+            title: p.title, support_count: p.support_count, url: urlTemplate + p.id + "/",
+            status_label: config.statusLabels[p.status] || p.status,
+            category_label: config.categoryLabels[p.category] || ""
+          }, messages);
+        });
         return marker;
       });
       clusters.addLayers(markers);
