@@ -208,7 +208,7 @@ def load_demo_programme(city: City) -> bool:
                 ("Materials", str(amount * 3 / 4)),
                 ("Tools and transport", str(amount / 4)),
             ],
-            area_geojson=_square(anchor_lon + dx * 0.0015, anchor_lat + dy * 0.0009),
+            area_geojson=_square(anchor_lon + dx * 0.004, anchor_lat + dy * 0.0025),
             consent_document=SimpleUploadedFile(
                 "consent.pdf", b"%PDF-1.4 demo consent", "application/pdf"
             ),

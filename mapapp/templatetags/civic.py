@@ -39,3 +39,8 @@ def money(amount, currency) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def basename(path) -> str:
+    return str(path).rsplit("/", 1)[-1]

@@ -104,6 +104,15 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
     assert counts[0] == 2
     assert set(CityRole.objects.values_list("role", flat=True)) == set(Role.values)
     assert User.objects.filter(is_superuser=True).count() == 1
+    # the demo programme: an open and a finished call per city, proposals in every state
+    from proposals.models import GrantCall, Proposal
+
+    for city in demo_cities.values():
+        assert GrantCall.objects.filter(city=city).count() == 2
+        states = set(Proposal.objects.filter(city=city).values_list("status", flat=True))
+        assert states == set(Proposal.Status.values)
+        inside = Proposal.objects.filter(city=city, geom__within=city.boundary).count()
+        assert inside == Proposal.objects.filter(city=city).count()
 
 
 def test_load_demo_makes_no_accounts_outside_development(db, settings):
