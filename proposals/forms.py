@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import GrantCall, Proposal
+from proposals.services.calls import CALL_FIELDS
 
 BUDGET_ROWS = 8
 
@@ -100,21 +101,7 @@ class GrantCallForm(forms.ModelForm):
 
     class Meta:
         model = GrantCall
-        fields = [
-            "opens_at",
-            "closes_at",
-            "total_budget",
-            "project_cap",
-            "allow_individuals",
-            "allow_ngos",
-            "min_supporters",
-            "supporter_min_age",
-            "landowner_consent_required",
-            "rounds",
-            "sustainability_months",
-            "max_area_m2",
-            "max_vertices",
-        ]
+        fields = ["opens_at", "closes_at", *(f for f in CALL_FIELDS if f != "description")]
         widgets = {
             "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -233,6 +233,16 @@ def _date(value):
         raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from None
 
 
+def _back(request, city, proposal) -> str:
+    """Where a form on another page (the editor's photo form) wants to return to."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("proposals:progress", kwargs={"city": city.slug, "pk": proposal.pk})
+
+
 @login_required
 def proposal_progress(request, city, pk):
     """The applicant's page for the works and the sustainability period."""
@@ -297,9 +307,9 @@ def proposal_progress(request, city, pk):
                 raise ValidationError(_("Unknown action."))
         except (ValidationError, KeyError) as exc:
             report(request, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
-            return redirect("proposals:progress", city=city_obj.slug, pk=proposal.pk)
+            return redirect(_back(request, city_obj, proposal))
         messages.success(request, _("Saved."))
-        return redirect("proposals:progress", city=city_obj.slug, pk=proposal.pk)
+        return redirect(_back(request, city_obj, proposal))
     return render(
         request,
         "proposals/progress.html",

@@ -32,6 +32,18 @@ def in_progress(granted, officer, resident):
     return delivery.works_start(actor=resident, proposal=granted)
 
 
+def in_sustainability(proposal, resident, officer):
+    """Paired before/after photos, completion reported and accepted."""
+    before = delivery.photo_add(
+        actor=resident, proposal=proposal, kind="before", upload=jpeg_upload()
+    )
+    delivery.photo_add(
+        actor=resident, proposal=proposal, kind="after", upload=jpeg_upload(), pair_of=before
+    )
+    delivery.completion_report(actor=resident, proposal=proposal)
+    return delivery.completion_accept(actor=officer, proposal=proposal)
+
+
 def receipt():
     return SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", "application/pdf")
 
@@ -105,14 +117,7 @@ def test_completion_needs_a_paired_after_photo(in_progress, resident, officer):
 
 
 def test_sustainability_reports_overdue_and_closing(in_progress, resident, officer, koszalin):
-    before = delivery.photo_add(
-        actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload()
-    )
-    delivery.photo_add(
-        actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(), pair_of=before
-    )
-    delivery.completion_report(actor=resident, proposal=in_progress)
-    proposal = delivery.completion_accept(actor=officer, proposal=in_progress)
+    proposal = in_sustainability(in_progress, resident, officer)
     dues = delivery.report_due_dates(proposal)
     assert len(dues) == 4
     # seven months on, the first report is overdue
@@ -154,14 +159,7 @@ def test_overdue_reports_are_mailed_to_officers(in_progress, resident, officer, 
 
     from proposals.models import Proposal as P
 
-    before = delivery.photo_add(
-        actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload()
-    )
-    delivery.photo_add(
-        actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(), pair_of=before
-    )
-    delivery.completion_report(actor=resident, proposal=in_progress)
-    delivery.completion_accept(actor=officer, proposal=in_progress)
+    in_sustainability(in_progress, resident, officer)
     # the works were completed seven months ago
     P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=213))
     call_command("notify_overdue_reports")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from proposals.models import Proposal
+from proposals.models import GrantCall, Proposal
 from proposals.services import drafting
 from tests.proposals.conftest import RYNEK, make_user, square
 
@@ -302,3 +302,72 @@ def test_api_counts_active_supports_and_compresses(client, collecting, supporter
     assert response["Content-Encoding"] == "gzip"
     data = json.loads(gz.decompress(response.content))
     assert data["features"][0]["properties"]["support_count"] == 2
+
+
+def test_before_photo_from_the_editor(resident_client, draft):
+    from tests.proposals.conftest import jpeg_upload
+
+    edit = f"/koszalin/proposals/{draft.pk}/edit/"
+    response = resident_client.post(
+        f"/koszalin/proposals/{draft.pk}/progress/",
+        {
+            "action": "photo",
+            "kind": "before",
+            "caption": "The bare corner",
+            "next": edit,
+            "image": jpeg_upload(),
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == edit
+    assert draft.photos.get().caption == "The bare corner"
+    # an outside "next" is ignored
+    response = resident_client.post(
+        f"/koszalin/proposals/{draft.pk}/progress/",
+        {
+            "action": "photo",
+            "kind": "before",
+            "next": "https://evil.example/",
+            "image": jpeg_upload(),
+        },
+    )
+    assert response["Location"] == f"/koszalin/proposals/{draft.pk}/progress/"
+
+
+def test_officer_creates_and_copies_a_call_in_the_browserless_form(
+    client, officer, committee, grant_call
+):
+    client.force_login(officer)
+    data = {
+        "title_en": "Spaces 2028",
+        "title_pl": "Przestrzenie 2028",
+        "opens_at": "2028-03-01T00:00",
+        "closes_at": "2028-05-31T23:59",
+        "total_budget": "250000",
+        "project_cap": "50000",
+        "allow_individuals": "on",
+        "allow_ngos": "on",
+        "min_supporters": "15",
+        "supporter_min_age": "15",
+        "landowner_consent_required": "on",
+        "rounds": "3",
+        "sustainability_months": "24",
+        "max_area_m2": "10000",
+        "max_vertices": "300",
+        "committee": [m.pk for m in committee[:3]],
+    }
+    response = client.post("/koszalin/officer/calls/new/", data)
+    assert response.status_code == 302
+    new = GrantCall.objects.get(title__en="Spaces 2028")
+    assert new.criteria.count() == 5 and new.committee.count() == 3
+    # the cap may not exceed the budget: a form error, nothing saved
+    response = client.post(
+        "/koszalin/officer/calls/new/", {**data, "title_en": "Bad", "project_cap": "300000"}
+    )
+    assert response.status_code == 400
+    assert not GrantCall.objects.filter(title__en="Bad").exists()
+    response = client.post(
+        "/koszalin/officer/calls/new/", {**data, "title_en": "Copied", "copy_from": grant_call.pk}
+    )
+    copied = GrantCall.objects.get(title__en="Copied")
+    assert copied.copied_from == grant_call
+    assert copied.total_budget == grant_call.total_budget
