@@ -79,3 +79,23 @@ def user_roles(*, user: User, city: City) -> set[str]:
     if not user.is_authenticated:
         return set()
     return set(CityRole.objects.filter(user=user, city=city).values_list("role", flat=True))
+
+
+def points_inside(*, city: City, points: list) -> list[bool]:
+    """For each GEOS point (SRID 4326), whether the city's boundary covers it: one query.
+
+    Raw SQL: unnest() over an array of WKB lets PostGIS test a whole import at once."""
+    from django.db import connection
+
+    if not points:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT ST_Covers(c.boundary, ST_SetSRID(ST_GeomFromWKB(t.g), 4326))
+            FROM unnest(%s::bytea[]) WITH ORDINALITY AS t(g, i), mapapp_city c
+            WHERE c.id = %s ORDER BY t.i
+            """,
+            [[bytes(p.wkb) for p in points], city.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -60,19 +60,29 @@ def _to_geos(geometry) -> GEOSGeometry:
     return GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=4326)
 
 
-def check_location(*, city: City, grant_call: GrantCall, point=None, area=None) -> Location:
+def check_location(
+    *,
+    city: City,
+    grant_call: GrantCall | None = None,
+    max_area_m2: int | None = None,
+    max_vertices: int | None = None,
+    point=None,
+    area=None,
+) -> Location:
     """Validate a pin and/or an area (shapely geometries, lon/lat). For an area, the stored
-    point is a point on its surface (computed by PostGIS)."""
+    point is a point on its surface (computed by PostGIS). Limits come from the grant call,
+    or are given (sites)."""
+    if grant_call is not None:
+        max_area_m2, max_vertices = grant_call.max_area_m2, grant_call.max_vertices
     if area is not None:
         if area.geom_type == "MultiPolygon" and len(area.geoms) == 1:
             area = area.geoms[0]
         if area.geom_type != "Polygon":
             raise ValidationError(msg.GEOMETRY_WRONG_TYPE, params={"type": area.geom_type})
         vertices = shapely.get_num_coordinates(area)
-        if vertices > grant_call.max_vertices:
+        if vertices > max_vertices:
             raise ValidationError(
-                msg.GEOMETRY_TOO_MANY_VERTICES,
-                params={"count": vertices, "max": grant_call.max_vertices},
+                msg.GEOMETRY_TOO_MANY_VERTICES, params={"count": vertices, "max": max_vertices}
             )
         if not area.is_valid:
             raise ValidationError(
@@ -106,10 +116,9 @@ def check_location(*, city: City, grant_call: GrantCall, point=None, area=None) 
         raise ValidationError(msg.GEOMETRY_OUTSIDE_CITY, params={"city": city.name})
     if area is not None:
         m2 = row["m2"].sq_m
-        if m2 > grant_call.max_area_m2:
+        if m2 > max_area_m2:
             raise ValidationError(
-                msg.GEOMETRY_TOO_LARGE,
-                params={"area": f"{m2:,.0f}", "max": f"{grant_call.max_area_m2:,}"},
+                msg.GEOMETRY_TOO_LARGE, params={"area": f"{m2:,.0f}", "max": f"{max_area_m2:,}"}
             )
         return Location(point=row["on_surface"], area=shape_to_check)
     return Location(point=shape_to_check, area=None)

@@ -200,13 +200,18 @@ def completion_accept(*, actor, proposal: Proposal) -> Proposal:
         timezone.localdate(proposal.completed_at) if proposal.completed_at else timezone.localdate()
     )
     ends = add_months(start, proposal.grant_call.sustainability_months)
-    return transition(
+    proposal = transition(
         proposal,
         to=S.SUSTAINABILITY,
         actor=actor,
         allowed_from=(S.COMPLETED,),
         sustainability_ends_on=ends,
     )
+    # the completed project joins the public map of interventions
+    from sites.services import intervention_from_proposal
+
+    intervention_from_proposal(proposal=proposal)
+    return proposal
 
 
 def report_due_dates(proposal: Proposal) -> list[date]:

@@ -1,0 +1,208 @@
+"""Neglected sites and completed interventions in public space.
+
+A site is a place in need of care. Residents report sites; a report is public only after
+an officer or planner accepts it (moderation), and the reporter sees the outcome. Staff and
+imports add sites directly. Condition: neglected -> being revitalised -> revitalised.
+
+An intervention is a completed project in public space: from a granted proposal (created
+when its completion is accepted) or recorded by officers for work outside the programme.
+Its sustainability period ends on a date; until then it is "in maintenance".
+"""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mapapp.models import City
+
+
+class Site(models.Model):
+    class Condition(models.TextChoices):
+        NEGLECTED = "neglected", _("Neglected")
+        BEING_REVITALISED = "being_revitalised", _("Being revitalised")
+        REVITALISED = "revitalised", _("Revitalised")
+
+    class Ownership(models.TextChoices):
+        CITY = "city", _("The city")
+        PUBLIC = "public", _("Another public body")
+        PRIVATE = "private", _("Private")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Moderation(models.TextChoices):
+        PENDING = "pending", _("Waiting for moderation")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Not accepted")
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    # Always a point; for an area, a point on its surface.
+    geom = models.PointField(_("location"), srid=4326, spatial_index=False)
+    area = models.MultiPolygonField(
+        _("area"), srid=4326, null=True, blank=True, spatial_index=False
+    )
+    condition = models.CharField(
+        _("condition"), max_length=24, choices=Condition.choices, default=Condition.NEGLECTED
+    )
+    ownership = models.CharField(
+        _("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.UNKNOWN
+    )
+    district = models.CharField(_("district"), max_length=120, blank=True)
+    moderation = models.CharField(
+        max_length=16, choices=Moderation.choices, default=Moderation.PENDING
+    )
+    moderation_note = models.TextField(_("note to the reporter"), blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_sites",
+    )
+    reported_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=40, default="report")  # report | staff | import name
+    external_id = models.CharField(max_length=64, blank=True)  # id in the imported dataset
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("site")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(geom__isvalid=True), name="%(app_label)s_%(class)s_geom_is_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(area__isnull=True) | Q(area__isvalid=True),
+                name="%(app_label)s_%(class)s_area_is_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["city", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="sites_site_import_key",
+            ),
+        ]
+        indexes = [
+            GistIndex(fields=["geom"], name="sites_site_geom_gist"),
+            GistIndex(fields=["area"], name="sites_site_area_gist"),
+            models.Index(fields=["city", "moderation", "condition"], name="sites_site_public_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SitePhoto(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="sites/%Y/")
+    thumbnail = models.ImageField(upload_to="sites/%Y/thumbs/")
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class Intervention(models.Model):
+    class Funding(models.TextChoices):
+        GRANT = "grant", _("Grant from a call")
+        OTHER = "other", _("Other funding")
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="interventions")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("story"), blank=True)
+    category = models.CharField(_("category"), max_length=32)  # Proposal.Category values
+    geom = models.PointField(_("location"), srid=4326, spatial_index=False)
+    area = models.MultiPolygonField(
+        _("area"), srid=4326, null=True, blank=True, spatial_index=False
+    )
+    completed_on = models.DateField(_("completed"))
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=0)
+    funding = models.CharField(
+        _("funding"), max_length=8, choices=Funding.choices, default=Funding.OTHER
+    )
+    grant_call = models.ForeignKey(
+        "proposals.GrantCall",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interventions",
+    )
+    proposal = models.OneToOneField(
+        "proposals.Proposal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="intervention",
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="interventions"
+    )
+    volunteers = models.PositiveIntegerField(_("volunteers"), default=0)
+    volunteer_hours = models.DecimalField(
+        _("volunteer hours"), max_digits=8, decimal_places=1, default=0
+    )
+    maintainer = models.CharField(_("maintainer"), max_length=200, blank=True)
+    sustainability_ends_on = models.DateField(
+        _("sustainability period ends"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("intervention")
+        ordering = ["-completed_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(geom__isvalid=True), name="%(app_label)s_%(class)s_geom_is_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(area__isnull=True) | Q(area__isvalid=True),
+                name="%(app_label)s_%(class)s_area_is_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(funding="other") | Q(grant_call__isnull=False),
+                name="sites_intervention_grant_has_call",
+            ),
+        ]
+        indexes = [
+            GistIndex(fields=["geom"], name="sites_intervention_geom_gist"),
+            GistIndex(fields=["area"], name="sites_intervention_area_gist"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def in_maintenance(self) -> bool:
+        return (
+            bool(self.sustainability_ends_on)
+            and timezone.localdate() <= self.sustainability_ends_on
+        )
+
+
+class PhotoPair(models.Model):
+    """A before and an after photo taken from the same viewpoint."""
+
+    intervention = models.ForeignKey(Intervention, on_delete=models.CASCADE, related_name="pairs")
+    before = models.ImageField(upload_to="interventions/%Y/")
+    after = models.ImageField(upload_to="interventions/%Y/")
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    viewpoint = models.PointField(_("viewpoint"), srid=4326, null=True, blank=True)
+    direction = models.PositiveSmallIntegerField(_("direction (degrees)"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(direction__isnull=True) | Q(direction__lt=360),
+                name="sites_photopair_direction",
+            ),
+        ]

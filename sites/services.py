@@ -1,0 +1,295 @@
+"""Writes for sites and interventions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.gis.geos import MultiPolygon
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mapapp.audit import audit_record
+from mapapp.images import process_image
+from mapapp.models import City, Role
+from proposals.access import has_role
+from proposals.geometry import check_location, parse_geojson_geometry
+from sites.models import Intervention, PhotoPair, Site, SitePhoto
+
+SITE_MAX_AREA_M2 = 200_000  # a neglected site may be a whole park or square (20 ha)
+SITE_MAX_VERTICES = 1000
+MAX_PHOTOS = 6
+NOT_STAFF = gettext_lazy("Only programme officers and planners can do this.")
+TOO_MANY_PHOTOS = gettext_lazy("At most %(n)s photos.")
+
+
+def is_site_staff(user, city: City) -> bool:
+    return has_role(user, city, Role.PROGRAMME_OFFICER, Role.PLANNER)
+
+
+def check_site_staff(user, city: City) -> None:
+    if not is_site_staff(user, city):
+        raise PermissionDenied(NOT_STAFF)
+
+
+def _location(city: City, point_geojson, area_geojson):
+    try:
+        location = check_location(
+            city=city,
+            max_area_m2=SITE_MAX_AREA_M2,
+            max_vertices=SITE_MAX_VERTICES,
+            point=parse_geojson_geometry(point_geojson),
+            area=parse_geojson_geometry(area_geojson),
+        )
+    except ValidationError as exc:
+        raise ValidationError({"geom": exc.messages}) from exc
+    area = MultiPolygon(location.area, srid=4326) if location.area is not None else None
+    return location.point, area
+
+
+def _photos(site: Site, uploads) -> None:
+    """All uploads are checked before any is stored (nothing half-saved)."""
+    uploads = list(uploads or [])
+    if len(uploads) > MAX_PHOTOS:
+        raise ValidationError({"photos": [TOO_MANY_PHOTOS % {"n": MAX_PHOTOS}]})
+    processed = []
+    for upload in uploads:
+        try:
+            processed.append(process_image(upload, name_stem=f"site{site.pk}"))
+        except ValidationError as exc:
+            raise ValidationError(
+                {"photos": [f"{upload.name}: {m}" for m in exc.messages]}
+            ) from exc
+    for image in processed:
+        photo = SitePhoto(site=site)
+        photo.image.save(image.display.name, image.display, save=False)
+        photo.thumbnail.save(image.thumbnail.name, image.thumbnail, save=False)
+        photo.save()
+
+
+@transaction.atomic
+def site_report(
+    *,
+    reporter,
+    city: City,
+    name: str,
+    description: str,
+    point_geojson=None,
+    area_geojson=None,
+    photos=None,
+) -> Site:
+    """A resident's report: it waits for moderation and is not public until accepted."""
+    if not getattr(reporter, "is_authenticated", False):
+        raise PermissionDenied
+    point, area = _location(city, point_geojson, area_geojson)
+    site = Site(
+        city=city,
+        name=(name or "").strip(),
+        description=(description or "").strip(),
+        geom=point,
+        area=area,
+        reported_by=reporter,
+        source="report",
+        moderation=Site.Moderation.PENDING,
+    )
+    site.full_clean(exclude=["geom", "area"])
+    site.save()
+    _photos(site, photos)
+    audit_record(actor=reporter, action="site.report", obj=site, city=city)
+    return site
+
+
+@transaction.atomic
+def site_save(
+    *,
+    actor,
+    city: City,
+    site: Site | None = None,
+    name: str,
+    description: str,
+    condition: str,
+    ownership: str,
+    district: str = "",
+    point_geojson=None,
+    area_geojson=None,
+    photos=None,
+) -> Site:
+    """Planners and officers add or edit sites directly (public at once)."""
+    check_site_staff(actor, city)
+    created = site is None
+    site = site or Site(city=city, source="staff", reported_by=actor)
+    before = None if created else {"condition": site.condition, "name": site.name}
+    if point_geojson or area_geojson or created:
+        site.geom, site.area = _location(city, point_geojson, area_geojson)
+    site.name, site.description = (name or "").strip(), (description or "").strip()
+    site.condition, site.ownership, site.district = condition, ownership, (district or "").strip()
+    if created:
+        site.moderation, site.moderated_by = Site.Moderation.ACCEPTED, actor
+    site.full_clean(exclude=["geom", "area"])
+    site.save()
+    _photos(site, photos)
+    audit_record(
+        actor=actor,
+        action="site.create" if created else "site.update",
+        obj=site,
+        city=city,
+        before=before,
+        after={"condition": site.condition, "name": site.name},
+    )
+    return site
+
+
+@transaction.atomic
+def site_moderate(*, actor, site: Site, accept: bool, note: str = "") -> Site:
+    check_site_staff(actor, site.city)
+    site = Site.objects.select_for_update().select_related("city", "reported_by").get(pk=site.pk)
+    if site.moderation != Site.Moderation.PENDING:
+        raise ValidationError(_("This report has already been moderated."))
+    if not accept and not (note or "").strip():
+        raise ValidationError({"note": [_("Tell the reporter why the report is not accepted.")]})
+    site.moderation = Site.Moderation.ACCEPTED if accept else Site.Moderation.REJECTED
+    site.moderation_note, site.moderated_by = (note or "").strip(), actor
+    site.save(update_fields=["moderation", "moderation_note", "moderated_by", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"site.{site.moderation}",
+        obj=site,
+        city=site.city,
+        before={"moderation": "pending"},
+        after={"moderation": site.moderation},
+        note=site.moderation_note,
+    )
+    if site.reported_by_id:
+        transaction.on_commit(lambda: _tell_reporter(site.pk))
+    return site
+
+
+def _tell_reporter(site_id: int) -> None:
+    site = Site.objects.select_related("reported_by", "city").get(pk=site_id)
+    user = site.reported_by
+    with translation.override(user.preferred_language or site.city.default_language):
+        subject = _("Your report “%(name)s”: %(outcome)s") % {
+            "name": site.name,
+            "outcome": site.get_moderation_display(),
+        }
+        body = subject + ("\n\n" + site.moderation_note if site.moderation_note else "")
+    send_mail(subject, body, None, [user.email])
+
+
+# --- interventions --------------------------------------------------------------------
+
+
+def intervention_from_proposal(*, proposal) -> Intervention:
+    """The completed project of a granted proposal: its geometry, numbers and photo pairs.
+    Called by proposals.services.delivery.completion_accept, inside its transaction."""
+    from proposals.models import Photo
+
+    work = proposal.work_days.aggregate(
+        volunteers=Sum("people"), volunteer_hours=Sum(F("people") * F("hours"))
+    )
+    spent = proposal.expenses.aggregate(t=Sum("amount"))["t"]
+    area = MultiPolygon(proposal.area, srid=4326) if proposal.area is not None else None
+    intervention, _created = Intervention.objects.update_or_create(
+        proposal=proposal,
+        defaults={
+            "city": proposal.city,
+            "title": proposal.title,
+            "description": proposal.description,
+            "category": proposal.category,
+            "geom": proposal.geom,
+            "area": area,
+            "completed_on": timezone.localdate(proposal.completed_at or timezone.now()),
+            "cost": spent or proposal.granted_amount or Decimal("0"),
+            "funding": Intervention.Funding.GRANT,
+            "grant_call": proposal.grant_call,
+            "site": proposal.site,
+            "volunteers": work["volunteers"] or 0,
+            "volunteer_hours": work["volunteer_hours"] or 0,
+            "maintainer": proposal.organisation.name
+            if proposal.organisation
+            else str(gettext_lazy("The residents who proposed it")),
+            "sustainability_ends_on": proposal.sustainability_ends_on,
+        },
+    )
+    intervention.pairs.all().delete()
+    afters = proposal.photos.filter(kind=Photo.Kind.AFTER, pair_of__isnull=False)
+    for position, after in enumerate(afters.select_related("pair_of")):
+        # the same stored files: nothing is copied or re-encoded
+        PhotoPair.objects.create(
+            intervention=intervention,
+            before=after.pair_of.image.name,
+            after=after.image.name,
+            caption=after.caption or after.pair_of.caption,
+            position=position,
+        )
+    if proposal.site_id:
+        Site.objects.filter(pk=proposal.site_id).update(condition=Site.Condition.REVITALISED)
+    return intervention
+
+
+@transaction.atomic
+def intervention_record(
+    *,
+    actor,
+    city: City,
+    title: str,
+    description: str,
+    category: str,
+    completed_on: date,
+    cost: Decimal,
+    maintainer: str,
+    point_geojson=None,
+    area_geojson=None,
+    volunteers: int = 0,
+    volunteer_hours: Decimal = 0,
+    sustainability_ends_on: date | None = None,
+    pairs: list[tuple] = (),
+) -> Intervention:
+    """An intervention made outside the programme; pairs are (before, after, caption) uploads."""
+    from proposals.services.common import refuse
+
+    if not has_role(actor, city, Role.PROGRAMME_OFFICER):
+        raise PermissionDenied(NOT_STAFF)
+    point, area = _location(city, point_geojson, area_geojson)
+    intervention = Intervention(
+        city=city,
+        title=(title or "").strip(),
+        description=(description or "").strip(),
+        category=category,
+        geom=point,
+        area=area,
+        completed_on=completed_on,
+        cost=cost,
+        funding=Intervention.Funding.OTHER,
+        maintainer=(maintainer or "").strip(),
+        volunteers=volunteers,
+        volunteer_hours=volunteer_hours,
+        sustainability_ends_on=sustainability_ends_on,
+    )
+    intervention.full_clean(exclude=["geom", "area"])
+    processed = []
+    for before, after, caption in pairs:
+        processed.append(
+            (
+                process_image(before, name_stem="before"),
+                process_image(after, name_stem="after"),
+                caption,
+            )
+        )
+    if len(processed) > MAX_PHOTOS:
+        refuse(TOO_MANY_PHOTOS, n=MAX_PHOTOS)
+    intervention.save()
+    for position, (before, after, caption) in enumerate(processed):
+        pair = PhotoPair(
+            intervention=intervention, caption=(caption or "")[:200], position=position
+        )
+        pair.before.save(before.display.name, before.display, save=False)
+        pair.after.save(after.display.name, after.display, save=False)
+        pair.save()
+    audit_record(actor=actor, action="intervention.record", obj=intervention, city=city)
+    return intervention
