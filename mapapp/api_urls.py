@@ -2,6 +2,7 @@ from django.urls import path
 
 from mapapp import apis
 from proposals.apis import ProposalCollectionApi
+from sites.apis import InterventionCollectionApi, SiteCollectionApi
 
 app_name = "api"
 
@@ -9,4 +10,6 @@ urlpatterns = [
     path("cities/", apis.CityListApi.as_view(), name="city-list"),
     path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),
+    path("<slug:city>/sites/", SiteCollectionApi.as_view(), name="sites"),
+    path("<slug:city>/interventions/", InterventionCollectionApi.as_view(), name="interventions"),
 ]

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from mapapp import views
 from proposals.views.applicant import my_proposals
+from sites.views import my_reports
 
 admin.site.site_header = "We Create Space"
 admin.site.site_title = "We Create Space"
@@ -17,9 +18,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("mapapp.api_urls")),
     path("me/proposals/", my_proposals, name="my-proposals"),
+    path("me/reports/", my_reports, name="my-reports"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).
     path("<slug:city>/", views.city_map, name="city-map"),
     path("<slug:city>/", include("proposals.urls")),
+    path("<slug:city>/", include("sites.urls")),
 ]
 
 if settings.DEBUG:

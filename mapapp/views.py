@@ -27,40 +27,91 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "mapapp/home.html", {"cities": selectors.city_list()})
 
 
-@require_GET
-def city_map(request: HttpRequest, city: str) -> HttpResponse:
+LAYERS = ("sites", "proposals", "interventions")
+
+
+def city_map_context(request: HttpRequest, city: City) -> dict:
+    """Everything the public map needs: layers and filters from the query string (so a
+    map's state can be shared as a link), URLs and label tables for the script."""
     from proposals import selectors as proposal_selectors
     from proposals.models import GrantCall, Proposal
+    from sites import selectors as site_selectors
+    from sites.models import Site
 
-    city_obj = selectors.city_get(slug=city)
-    activate_city_language(request, city_obj)
-    filters = proposal_selectors.parse_filters(request.GET, city=city_obj)
-    config = selectors.city_map_config(city=city_obj)
-    config["proposalsUrl"] = reverse("api:proposals", kwargs={"city": city_obj.slug})
-    config["query"] = request.GET.urlencode()
-    config["proposalUrl"] = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": 0})
-    config["statusLabels"] = {k: str(v) for k, v in Proposal.Status.choices}
-    config["categoryLabels"] = {k: str(v) for k, v in Proposal.Category.choices}
-    context = {
-        "city": city_obj,
+    layers = [layer for layer in request.GET.getlist("layers") if layer in LAYERS]
+    if "layers" not in request.GET:
+        layers = list(LAYERS)
+    query = request.GET.urlencode()
+    config = selectors.city_map_config(city=city)
+    config.update(
+        {
+            "layers": layers,
+            "query": query,
+            "urls": {
+                "proposals": reverse("api:proposals", kwargs={"city": city.slug}),
+                "sites": reverse("api:sites", kwargs={"city": city.slug}),
+                "interventions": reverse("api:interventions", kwargs={"city": city.slug}),
+            },
+            "pages": {
+                "proposals": reverse("proposals:detail", kwargs={"city": city.slug, "pk": 0}),
+                "sites": reverse("sites:detail", kwargs={"city": city.slug, "pk": 0}),
+                "interventions": reverse("sites:intervention", kwargs={"city": city.slug, "pk": 0}),
+            },
+            "labels": {
+                "status": {k: str(v) for k, v in Proposal.Status.choices},
+                "category": {k: str(v) for k, v in Proposal.Category.choices},
+                "condition": {k: str(v) for k, v in Site.Condition.choices},
+                "sustainability": {
+                    "in_maintenance": _("In maintenance"),
+                    "maintenance_ended": _("Maintenance ended"),
+                },
+            },
+        }
+    )
+    filters = {
+        **site_selectors.parse_filters(request.GET),
+        **proposal_selectors.parse_filters(request.GET, city=city),
+    }
+    return {
+        "city": city,
         "map_config": config,
+        "layers": layers,
         "filters": filters,
-        "calls": GrantCall.objects.filter(city=city_obj),
+        "query": query,
+        "calls": GrantCall.objects.filter(city=city),
         "statuses": [
             (v, label) for v, label in Proposal.Status.choices if v in Proposal.PUBLIC_STATUSES
         ],
         "categories": Proposal.Category.choices,
-        "query": request.GET.urlencode(),
-        "area_km2": selectors.city_area_km2(city=city_obj),
+        "conditions": Site.Condition.choices,
+        "sustainability_states": [
+            ("in_maintenance", _("In maintenance")),
+            ("maintenance_ended", _("Maintenance ended")),
+        ],
+        "years": site_selectors.years(city=city),
+        "districts": site_selectors.districts(city=city),
         "map_messages": {
             "boundaryLoaded": _("The city boundary is shown on the map."),
             "boundaryFailed": _("The city boundary could not be loaded."),
-            "proposalsLoaded": _("%(count)s proposals on the map."),
-            "proposalsFailed": _("The proposals could not be loaded."),
+            "loaded": _("On the map: %(items)s."),
+            "failed": _("Some map layers could not be loaded."),
+            "layerNames": {
+                "sites": _("neglected sites"),
+                "proposals": _("proposals"),
+                "interventions": _("completed projects"),
+            },
             "supporters": _("Supporters"),
-            "open": _("Open the proposal"),
+            "open": _("Open"),
         },
     }
+
+
+@require_GET
+def city_map(request: HttpRequest, city: str) -> HttpResponse:
+    city_obj = selectors.city_get(slug=city)
+    activate_city_language(request, city_obj)
+    context = city_map_context(request, city_obj)
+    context["area_km2"] = selectors.city_area_km2(city=city_obj)
     return render(request, "mapapp/city_map.html", context)
 
 

@@ -45,8 +45,19 @@ class ProposalForm(forms.ModelForm):
             "consent_document": _("PDF or image of the landowner's written consent."),
         }
 
+    site = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("The site it would revitalise"),
+        help_text=_("Optional. Without a pin or drawing, the project is placed at the site."),
+    )
+
     def __init__(self, *args, **kwargs):
+        from sites.selectors import sites_for_picker
+
         super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites_for_picker(city=self.instance.city)
+        self.fields["site"].initial = self.instance.site_id
         for field in self.fields.values():
             field.required = False  # drafts may be incomplete; submission checks completeness
 

@@ -33,6 +33,8 @@ def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Pro
         qs = qs.filter(status__in=filters["status"])
     if filters.get("category"):
         qs = qs.filter(category__in=filters["category"])
+    if filters.get("year"):
+        qs = qs.filter(created_at__year=filters["year"])
     return qs
 
 
@@ -46,6 +48,8 @@ def parse_filters(params, *, city: City) -> dict:
         out["call"] = int(call)
     out["status"] = [s for s in params.getlist("status") if s in statuses]
     out["category"] = [c for c in params.getlist("category") if c in categories]
+    year = params.get("year", "")
+    out["year"] = int(year) if year.isdigit() and 1900 < int(year) < 2200 else None
     return out
 
 

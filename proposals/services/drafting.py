@@ -28,6 +28,7 @@ EDITABLE_FIELDS = (
     "contact_phone",
 )
 MAX_BUDGET_LINES = 50
+KEEP = object()  # "leave as it is" for optional arguments of proposal_save
 
 
 def check_call_open(grant_call: GrantCall) -> None:
@@ -115,6 +116,7 @@ def proposal_save(
     point_geojson=None,
     area_geojson=None,
     consent_document=None,
+    site=KEEP,
 ) -> Proposal:
     """Save the applicant's edits: any time before submission, or as a revision between
     assessment rounds (which keeps a new version). Raises ValidationError with per-field
@@ -152,6 +154,11 @@ def proposal_save(
             lines = _parse_budget(budget_lines)
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    if site is not KEEP:
+        if site is not None and (site.city_id != proposal.city_id or site.moderation != "accepted"):
+            errors["site"] = [str(msg.NOT_ALLOWED)]
+        else:
+            proposal.site = site
     if consent_document is not None:
         try:
             check_document(consent_document)

@@ -121,9 +121,13 @@ def _bounds(city):
 
 def _save(request, proposal, form):
     point, area = form.location_geojson()
+    site = form.cleaned_data.get("site")
+    if site is not None and not point and not area:
+        point = site.geom.geojson  # placed at the site (the keyboard way to pick a place)
     return drafting.proposal_save(
         actor=request.user,
         proposal=proposal,
+        site=site,
         fields={k: form.cleaned_data.get(k) for k in drafting.EDITABLE_FIELDS},
         budget_lines=budget_from_post(request.POST),
         point_geojson=point if point is not None else "",

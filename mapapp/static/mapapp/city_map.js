@@ -1,4 +1,7 @@
-/* City map: the boundary and the public proposals (clustered), fetched once per view. */
+/* The public city map: the boundary and switchable layers (neglected sites, proposals,
+   completed projects), each fetched once per view. Layers and filters live in the query
+   string (the filter form reloads the page), the view in the hash (#zoom/lat/lon), so a
+   map can be shared as a link. */
 (function () {
   "use strict";
   var config = WCS.readJson("map-config");
@@ -6,19 +9,37 @@
   var status = document.getElementById("map-status");
   var container = document.getElementById("map");
 
-  var parts = { boundary: "", proposals: "" };
+  var parts = { boundary: "", layers: "" };
   function say(key, text) {
     parts[key] = text;
-    if (status) { status.textContent = [parts.boundary, parts.proposals].join(" ").trim(); }
+    if (status) { status.textContent = [parts.boundary, parts.layers].join(" ").trim(); }
   }
 
   var map = L.map("map", { keyboard: true });
   window.cityMap = map; // for debugging and browser tests
-  if (config.center && config.zoom !== null) {
+  window.mapLayerIds = {};
+
+  function viewFromHash() {
+    var m = /^#(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
+    return m ? { zoom: +m[1], center: [+m[2], +m[3]] } : null;
+  }
+  var shared = viewFromHash();
+  if (shared) {
+    map.setView(shared.center, shared.zoom);
+  } else if (config.center && config.zoom !== null) {
     map.setView(config.center, config.zoom);
   } else {
     map.fitBounds(config.bounds);
   }
+  map.on("moveend", function () {
+    var c = map.getCenter();
+    var hash = "#" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5);
+    history.replaceState(null, "", window.location.pathname + window.location.search + hash);
+    // links that keep the state (filters + view) follow it
+    document.querySelectorAll("a[data-keep-view]").forEach(function (a) {
+      a.hash = hash;
+    });
+  });
   WCS.addBasemap(map, config.tiles);
 
   function getJson(url) {
@@ -34,37 +55,80 @@
       interactive: false,
       style: { className: "city-boundary", color: "#1f5f8b", weight: 3, fill: true, fillOpacity: 0.04 }
     }).addTo(map);
-    if (!(config.center && config.zoom !== null)) { map.fitBounds(layer.getBounds()); }
+    if (!shared && !(config.center && config.zoom !== null)) { map.fitBounds(layer.getBounds()); }
     container.setAttribute("data-boundary-loaded", "true");
     say("boundary", messages.boundaryLoaded || "");
   }).catch(function () {
     say("boundary", messages.boundaryFailed || "The city boundary could not be loaded.");
   });
 
-  if (config.proposalsUrl) {
-    var clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
-    var url = config.proposalsUrl + (config.query ? "?" + config.query : "");
-    getJson(url).then(function (collection) {
-      var urlTemplate = config.proposalUrl.replace(/0\/$/, "");
-      var markers = collection.features.map(function (feature) {
-        var c = feature.geometry.coordinates;
-        var p = feature.properties;
-        var marker = WCS.statusMarker([c[1], c[0]], p.status);
-        marker.bindPopup(function () {
-          return WCS.proposalPopup({
-            title: p.title, support_count: p.support_count, url: urlTemplate + p.id + "/",
-            status_label: config.statusLabels[p.status] || p.status,
-            category_label: config.categoryLabels[p.category] || ""
-          }, messages);
-        });
-        return marker;
-      });
-      clusters.addLayers(markers);
-      map.addLayer(clusters);
-      container.setAttribute("data-proposals-loaded", String(markers.length));
-      say("proposals", (messages.proposalsLoaded || "%(count)s").replace("%(count)s", markers.length));
-    }).catch(function () {
-      say("proposals", messages.proposalsFailed || "The proposals could not be loaded.");
+  function pageUrl(layer, id) { return config.pages[layer].replace(/0\/$/, id + "/"); }
+  var labels = config.labels;
+
+  // One popup builder per layer; all text goes through textContent (WCS.el).
+  var popups = {
+    proposals: function (p) {
+      return WCS.proposalPopup({
+        title: p.title, support_count: p.support_count, url: pageUrl("proposals", p.id),
+        status_label: labels.status[p.status] || p.status,
+        category_label: labels.category[p.category] || ""
+      }, messages);
+    },
+    sites: function (p) {
+      var box = WCS.el("div", null, "popup");
+      box.appendChild(WCS.el("strong", p.name));
+      box.appendChild(WCS.el("div", labels.condition[p.condition] || p.condition, "popup-status"));
+      if (p.district) { box.appendChild(WCS.el("div", p.district)); }
+      var a = WCS.el("a", messages.open || "Open"); a.href = pageUrl("sites", p.id);
+      box.appendChild(a);
+      return box;
+    },
+    interventions: function (p) {
+      var box = WCS.el("div", null, "popup");
+      box.appendChild(WCS.el("strong", p.title));
+      box.appendChild(WCS.el("div", labels.category[p.category] || "", "popup-status"));
+      box.appendChild(WCS.el("div", p.completed + " · " + (labels.sustainability[p.sustainability] || "")));
+      var a = WCS.el("a", messages.open || "Open"); a.href = pageUrl("interventions", p.id);
+      box.appendChild(a);
+      return box;
+    }
+  };
+
+  function marker(layer, latlng, p) {
+    if (layer === "proposals") { return WCS.statusMarker(latlng, p.status); }
+    return L.circleMarker(latlng, {
+      radius: layer === "sites" ? 7 : 9, weight: 2, color: "#ffffff", fillOpacity: 0.95,
+      fillColor: layer === "sites" ? WCS.SITE_COLORS[p.condition] : "#2c7a3f",
+      className: layer === "sites" ? "site-marker condition-" + p.condition : "intervention-marker " + p.sustainability
     });
   }
+
+  var counts = {};
+  var pending = config.layers.map(function (layer) {
+    var url = config.urls[layer] + (config.query ? "?" + config.query : "");
+    return getJson(url).then(function (collection) {
+      var group = layer === "interventions" ? L.featureGroup() :
+        L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+      var markers = collection.features.map(function (feature) {
+        var c = feature.geometry.coordinates;
+        var m = marker(layer, [c[1], c[0]], feature.properties);
+        m.bindPopup(function () { return popups[layer](feature.properties); });
+        return m;
+      });
+      if (group.addLayers) { group.addLayers(markers); } else { markers.forEach(function (m) { group.addLayer(m); }); }
+      map.addLayer(group);
+      window.mapLayerIds[layer] = collection.features.map(function (f) { return f.id; });
+      counts[layer] = markers.length;
+      container.setAttribute("data-" + layer + "-loaded", String(markers.length));
+    });
+  });
+  Promise.all(pending).then(function () {
+    var items = config.layers.map(function (layer) {
+      return (messages.layerNames ? messages.layerNames[layer] : layer) + " " + counts[layer];
+    });
+    container.setAttribute("data-layers-loaded", "true");
+    say("layers", (messages.loaded || "%(items)s").replace("%(items)s", items.join(", ")));
+  }).catch(function () {
+    say("layers", messages.failed || "Some map layers could not be loaded.");
+  });
 })();

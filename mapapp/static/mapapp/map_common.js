@@ -54,13 +54,20 @@
     });
   }
 
+  var SITE_COLORS = { neglected: "#b2182b", being_revitalised: "#ef8a62", revitalised: "#67a9cf" };
+
   window.WCS = {
     readJson: readJson, addBasemap: addBasemap, el: el, proposalPopup: proposalPopup,
-    statusMarker: statusMarker, STATUS_COLORS: STATUS_COLORS
+    statusMarker: statusMarker, STATUS_COLORS: STATUS_COLORS, SITE_COLORS: SITE_COLORS
   };
 
   // Filter forms submit on change (the state lives in the URL, so it can be shared).
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
+  document.querySelectorAll("form[data-autosubmit] select, form[data-autosubmit] input[type=checkbox]")
+    .forEach(function (input) {
+      input.addEventListener("change", function () {
+        // keep the map view (the hash) across the reload
+        input.form.action = input.form.getAttribute("action").split("#")[0] + window.location.hash;
+        input.form.submit();
+      });
+    });
 })();

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var config = WCS.readJson("editor-config");
-  var form = document.getElementById("proposal-form");
+  var form = document.querySelector("form[data-map-editor]");
   var geomInput = form.querySelector("input[name=geom]");
   var areaInput = form.querySelector("input[name=area]");
   var latInput = form.querySelector("input[name=latitude]");

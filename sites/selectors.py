@@ -1,0 +1,146 @@
+"""Reads for sites and interventions: only moderated sites are ever public."""
+
+from __future__ import annotations
+
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, ExtractYear
+from django.utils import timezone
+
+from mapapp.models import City
+from sites.models import Intervention, Site
+
+SUSTAINABILITY_STATES = ("in_maintenance", "maintenance_ended")
+
+
+def public_sites(*, city: City, filters: dict | None = None) -> QuerySet[Site]:
+    qs = Site.objects.filter(city=city, moderation=Site.Moderation.ACCEPTED)
+    filters = filters or {}
+    if filters.get("condition"):
+        qs = qs.filter(condition__in=filters["condition"])
+    if filters.get("district"):
+        qs = qs.filter(district=filters["district"])
+    if filters.get("year"):
+        qs = qs.filter(reported_at__year=filters["year"])
+    return qs
+
+
+def with_sustainability(qs: QuerySet[Intervention]) -> QuerySet[Intervention]:
+    today = timezone.localdate()
+    return qs.annotate(
+        sustainability=Case(
+            When(sustainability_ends_on__gte=today, then=Value("in_maintenance")),
+            default=Value("maintenance_ended"),
+            output_field=CharField(),
+        )
+    )
+
+
+def public_interventions(*, city: City, filters: dict | None = None) -> QuerySet[Intervention]:
+    qs = with_sustainability(Intervention.objects.filter(city=city))
+    filters = filters or {}
+    if filters.get("category"):
+        qs = qs.filter(category__in=filters["category"])
+    if filters.get("year"):
+        qs = qs.filter(completed_on__year=filters["year"])
+    if filters.get("sustainability"):
+        qs = qs.filter(sustainability__in=filters["sustainability"])
+    return qs
+
+
+def parse_filters(params) -> dict:
+    """Map filters from a query string; unknown values are dropped, not an error."""
+    from proposals.models import Proposal
+
+    year = params.get("year", "")
+    return {
+        "year": int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
+        "category": [c for c in params.getlist("category") if c in Proposal.Category.values],
+        "condition": [c for c in params.getlist("condition") if c in Site.Condition.values],
+        "sustainability": [
+            s for s in params.getlist("sustainability") if s in SUSTAINABILITY_STATES
+        ],
+        "district": params.get("district", "")[:120],
+    }
+
+
+def districts(*, city: City) -> list[str]:
+    return list(
+        public_sites(city=city)
+        .exclude(district="")
+        .order_by("district")
+        .values_list("district", flat=True)
+        .distinct()
+    )
+
+
+def years(*, city: City) -> list[int]:
+    from proposals.models import Proposal
+
+    found = set(
+        Intervention.objects.filter(city=city)
+        .annotate(y=ExtractYear("completed_on"))
+        .values_list("y", flat=True)
+    )
+    found |= set(
+        public_sites(city=city).annotate(y=ExtractYear("reported_at")).values_list("y", flat=True)
+    )
+    found |= set(
+        Proposal.objects.filter(city=city, status__in=Proposal.PUBLIC_STATUSES)
+        .annotate(y=ExtractYear("created_at"))
+        .values_list("y", flat=True)
+    )
+    return sorted((y for y in found if y), reverse=True)
+
+
+def public_sites_geojson(*, city: City, filters: dict | None = None) -> str:
+    from mapapp.geojson import feature_collection
+
+    return feature_collection(
+        public_sites(city=city, filters=filters),
+        properties=["name", "condition", "ownership", "district"],
+    )
+
+
+def public_interventions_geojson(*, city: City, filters: dict | None = None) -> str:
+    from mapapp.geojson import feature_collection
+
+    qs = public_interventions(city=city, filters=filters).annotate(
+        completed=Cast("completed_on", CharField()), call=F("grant_call_id")
+    )
+    return feature_collection(
+        qs, properties=["title", "category", "completed", "sustainability", "funding", "call"]
+    )
+
+
+def site_visible_to(*, user, site: Site) -> bool:
+    from sites.services import is_site_staff
+
+    if site.moderation == Site.Moderation.ACCEPTED:
+        return True
+    if getattr(user, "is_authenticated", False) and site.reported_by_id == user.pk:
+        return True
+    return is_site_staff(user, site.city)
+
+
+def moderation_queue(*, city: City) -> QuerySet[Site]:
+    return (
+        Site.objects.filter(city=city, moderation=Site.Moderation.PENDING)
+        .select_related("reported_by")
+        .order_by("reported_at")
+    )
+
+
+def reports_of(*, user) -> QuerySet[Site]:
+    return (
+        Site.objects.filter(reported_by=user, source="report")
+        .select_related("city")
+        .order_by("-reported_at")
+    )
+
+
+def sites_for_picker(*, city: City) -> QuerySet[Site]:
+    return (
+        public_sites(city=city)
+        .filter(~Q(condition=Site.Condition.REVITALISED))
+        .only("id", "name", "district")
+    )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from sites import views
+
+app_name = "sites"
+
+# Mounted under /<city>/ (see mapapp/urls.py).
+urlpatterns = [
+    path("sites/", views.site_list, name="list"),
+    path("sites/report/", views.site_report, name="report"),
+    path("sites/new/", views.site_report, {"staff": True}, name="new"),
+    path("sites/moderation/", views.moderation, name="moderation"),
+    path("sites/<int:pk>/", views.site_detail, name="detail"),
+    path("interventions/", views.intervention_list, name="interventions"),
+    path("interventions/<int:pk>/", views.intervention_detail, name="intervention"),
+    path("embed/", views.embed, name="embed"),
+]

@@ -1,0 +1,250 @@
+"""Sites and interventions: public pages, resident reports, moderation, the embeddable map."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from mapapp.selectors import city_extent
+from proposals.models import Proposal
+from proposals.views.common import apply_errors, load_city, report
+from sites import selectors, services
+from sites.forms import SiteForm
+from sites.models import Intervention, Site
+
+
+def _filter_context(city, filters):
+    return {
+        "filters": filters,
+        "years": selectors.years(city=city),
+        "districts": selectors.districts(city=city),
+        "conditions": Site.Condition.choices,
+        "categories": Proposal.Category.choices,
+        "sustainability_states": [
+            ("in_maintenance", _("In maintenance")),
+            ("maintenance_ended", _("Maintenance ended")),
+        ],
+    }
+
+
+@require_GET
+def site_list(request, city):
+    city_obj = load_city(request, city)
+    filters = selectors.parse_filters(request.GET)
+    sites = selectors.public_sites(city=city_obj, filters=filters).only(
+        "id", "name", "condition", "ownership", "district", "reported_at"
+    )
+    return render(
+        request,
+        "sites/site_list.html",
+        {"city": city_obj, "sites": sites, **_filter_context(city_obj, filters)},
+    )
+
+
+@require_GET
+def site_detail(request, city, pk):
+    city_obj = load_city(request, city)
+    site = get_object_or_404(Site.objects.select_related("city"), city=city_obj, pk=pk)
+    if not selectors.site_visible_to(user=request.user, site=site):
+        raise Http404
+    return render(
+        request,
+        "sites/site_detail.html",
+        {
+            "city": city_obj,
+            "site": site,
+            "photos": site.photos.all(),
+            "proposals": site.proposals.filter(status__in=Proposal.PUBLIC_STATUSES),
+            "interventions": site.interventions.all(),
+            "map_config": _shape_config(city_obj, site),
+            "is_staff": services.is_site_staff(request.user, city_obj),
+        },
+    )
+
+
+def _shape_config(city, obj):
+    from django.contrib.gis.db.models.functions import AsGeoJSON
+
+    from mapapp.geofuncs import ForcePolygonCCW
+
+    row = (
+        type(obj)
+        .objects.filter(pk=obj.pk)
+        .annotate(
+            point=AsGeoJSON("geom", precision=6),
+            shape=AsGeoJSON(ForcePolygonCCW("area"), precision=6),
+        )
+        .values("point", "shape")
+        .get()
+    )
+    return {
+        "point": json.loads(row["point"]),
+        "area": json.loads(row["shape"]) if row["shape"] else None,
+        "status": getattr(obj, "condition", "completed"),
+        "tiles": {"url": city.basemap_url, "attribution": city.basemap_attribution},
+    }
+
+
+def _editor_config(request, city):
+    west, south, east, north = city_extent(city=city)
+    posted = {}
+    for key in ("geom", "area"):
+        try:
+            posted[key] = json.loads(request.POST.get(key) or "null")
+        except ValueError:
+            posted[key] = None
+    return {
+        "point": posted["geom"],
+        "area": posted["area"],
+        "bounds": [[south, west], [north, east]],
+        "boundaryUrl": reverse("api:city-boundary", kwargs={"city": city.slug}),
+        "tiles": {"url": city.basemap_url, "attribution": city.basemap_attribution},
+        "autosaveUrl": None,
+        "messages": {"saved": "", "notSaved": "", "offline": ""},
+    }
+
+
+@login_required
+def site_report(request, city, staff=False):
+    city_obj = load_city(request, city)
+    if staff:
+        services.check_site_staff(request.user, city_obj)
+    form = SiteForm(request.POST or None, staff=staff)
+    if request.method == "POST" and form.is_valid():
+        point, area = form.location_geojson()
+        data = form.cleaned_data
+        try:
+            if staff:
+                site = services.site_save(
+                    actor=request.user,
+                    city=city_obj,
+                    name=data["name"],
+                    description=data["description"],
+                    condition=data["condition"],
+                    ownership=data["ownership"],
+                    district=data.get("district", ""),
+                    point_geojson=point,
+                    area_geojson=area,
+                    photos=request.FILES.getlist("photos"),
+                )
+            else:
+                site = services.site_report(
+                    reporter=request.user,
+                    city=city_obj,
+                    name=data["name"],
+                    description=data["description"],
+                    point_geojson=point,
+                    area_geojson=area,
+                    photos=request.FILES.getlist("photos"),
+                )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if not staff:
+                messages.success(
+                    request,
+                    _(
+                        "Thank you. Your report is public once the city "
+                        "has checked it; you will hear the outcome."
+                    ),
+                )
+            return redirect("sites:detail", city=city_obj.slug, pk=site.pk)
+    return render(
+        request,
+        "sites/site_form.html",
+        {
+            "city": city_obj,
+            "form": form,
+            "staff": staff,
+            "editor_config": _editor_config(request, city_obj),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def moderation(request, city):
+    city_obj = load_city(request, city)
+    services.check_site_staff(request.user, city_obj)
+    if request.method == "POST":
+        site = get_object_or_404(Site, city=city_obj, pk=request.POST.get("site"))
+        try:
+            services.site_moderate(
+                actor=request.user,
+                site=site,
+                accept=request.POST.get("action") == "accept",
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("Done."))
+        except ValidationError as exc:
+            report(request, exc)
+        return redirect("sites:moderation", city=city_obj.slug)
+    return render(
+        request,
+        "sites/moderation.html",
+        {"city": city_obj, "queue": selectors.moderation_queue(city=city_obj)},
+    )
+
+
+@login_required
+def my_reports(request):
+    return render(
+        request, "sites/my_reports.html", {"reports": selectors.reports_of(user=request.user)}
+    )
+
+
+@require_GET
+def intervention_list(request, city):
+    city_obj = load_city(request, city)
+    filters = selectors.parse_filters(request.GET)
+    interventions = selectors.public_interventions(city=city_obj, filters=filters)
+    return render(
+        request,
+        "sites/intervention_list.html",
+        {"city": city_obj, "interventions": interventions, **_filter_context(city_obj, filters)},
+    )
+
+
+@require_GET
+def intervention_detail(request, city, pk):
+    city_obj = load_city(request, city)
+    intervention = get_object_or_404(
+        selectors.with_sustainability(
+            Intervention.objects.select_related("grant_call", "proposal")
+        ),
+        city=city_obj,
+        pk=pk,
+    )
+    pairs = list(intervention.pairs.all())
+    return render(
+        request,
+        "sites/intervention_detail.html",
+        {
+            "city": city_obj,
+            "intervention": intervention,
+            "pairs": pairs,
+            "share_image": request.build_absolute_uri(pairs[0].after.url) if pairs else "",
+            "share_url": request.build_absolute_uri(),
+            "category_label": dict(Proposal.Category.choices).get(intervention.category, ""),
+            "map_config": _shape_config(city_obj, intervention),
+        },
+    )
+
+
+@xframe_options_exempt
+@require_GET
+def embed(request, city):
+    """The public map for a city's own website: public layers only, no navigation."""
+    from mapapp.views import city_map_context
+
+    city_obj = load_city(request, city)
+    context = city_map_context(request, city_obj)
+    context["embedded"] = True
+    return render(request, "mapapp/embed.html", context)
