@@ -147,7 +147,7 @@ def site_save(
 @transaction.atomic
 def site_moderate(*, actor, site: Site, accept: bool, note: str = "") -> Site:
     check_site_staff(actor, site.city)
-    site = Site.objects.select_for_update().select_related("city", "reported_by").get(pk=site.pk)
+    site = Site.objects.select_for_update(of=("self",)).select_related("city").get(pk=site.pk)
     if site.moderation != Site.Moderation.PENDING:
         raise ValidationError(_("This report has already been moderated."))
     if not accept and not (note or "").strip():

@@ -16,6 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         cities = load_demo_cities()
         self.stdout.write(f"Demo cities: {', '.join(c.name for c in cities)}")
+        from sites.demo import load_demo_sites
+
+        for city in cities:
+            load_demo_sites(city)
         if opts["no_users"]:
             return
         if not settings.DEBUG:

@@ -1,0 +1,117 @@
+"""Interventions: from completed proposals and recorded by officers; public pages and data."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from proposals.services import delivery, grants
+from sites.models import Intervention
+from sites.services import intervention_record
+from tests.proposals.conftest import jpeg_upload, run_rounds
+from tests.sites.conftest import PIN
+
+
+@pytest.fixture
+def completed(in_assessment, officer, committee, resident):
+    """A proposal granted, built with volunteers and paired photos, completion accepted."""
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    p = grants.proposal_decide(actor=officer, proposal=in_assessment, granted=True, amount="20000")
+    delivery.agreement_sign(actor=officer, proposal=p)
+    delivery.works_start(actor=resident, proposal=p)
+    delivery.work_day_add(
+        actor=resident, proposal=p, day=date.today(), people=12, hours=Decimal("4")
+    )
+    delivery.work_day_add(
+        actor=resident, proposal=p, day=date.today(), people=8, hours=Decimal("3.5")
+    )
+    before = delivery.photo_add(
+        actor=resident,
+        proposal=p,
+        kind="before",
+        upload=jpeg_upload(color="grey"),
+        caption="From the bus stop",
+    )
+    delivery.photo_add(
+        actor=resident, proposal=p, kind="after", upload=jpeg_upload(), pair_of=before
+    )
+    delivery.completion_report(actor=resident, proposal=p)
+    return delivery.completion_accept(actor=officer, proposal=p)
+
+
+def test_completing_a_granted_proposal_creates_its_intervention(completed):
+    intervention = Intervention.objects.get(proposal=completed)
+    assert intervention.title == completed.title
+    assert intervention.geom.equals_exact(completed.geom, 1e-9)
+    assert intervention.area.equals(completed.area)  # the drawn polygon, as a MultiPolygon
+    assert (intervention.volunteers, intervention.volunteer_hours) == (20, Decimal("76.0"))
+    assert intervention.funding == "grant" and intervention.grant_call == completed.grant_call
+    assert intervention.sustainability_ends_on == completed.sustainability_ends_on
+    pair = intervention.pairs.get()
+    assert pair.caption == "From the bus stop"
+    assert pair.before.name == completed.photos.get(kind="before").image.name
+
+
+def test_intervention_page_api_and_sharing(client, completed):
+    intervention = Intervention.objects.get(proposal=completed)
+    page = client.get(f"/koszalin/interventions/{intervention.pk}/").content.decode()
+    assert 'class="ba-slider"' in page
+    assert '<meta property="og:title" content="Community garden by the square">' in page
+    assert 'property="og:image" content="http://testserver/media/' in page
+    data = json.loads(client.get("/api/v1/koszalin/interventions/").content)
+    (feature,) = data["features"]
+    assert feature["properties"]["sustainability"] == "in_maintenance"
+    assert feature["properties"]["category"] == "community_garden"
+    ended = json.loads(
+        client.get("/api/v1/koszalin/interventions/?sustainability=maintenance_ended").content
+    )
+    assert ended["features"] == []
+
+
+def test_officer_records_an_intervention_outside_the_programme(officer, koszalin, resident):
+    intervention = intervention_record(
+        actor=officer,
+        city=koszalin,
+        title="New trees on the boulevard",
+        description="",
+        category="greenery",
+        completed_on=date.today() - timedelta(days=400),
+        cost=Decimal("5000"),
+        maintainer="City greenery department",
+        point_geojson=PIN,
+        pairs=[(jpeg_upload(color="grey"), jpeg_upload(), "Boulevard")],
+    )
+    assert intervention.funding == "other" and intervention.pairs.count() == 1
+    assert not intervention.in_maintenance
+    with pytest.raises(PermissionDenied):
+        intervention_record(
+            actor=resident,
+            city=koszalin,
+            title="x",
+            description="",
+            category="art",
+            completed_on=date.today(),
+            cost=Decimal("1"),
+            maintainer="",
+            point_geojson=PIN,
+        )
+
+
+def test_embed_map_can_be_framed_and_pages_cannot(client, koszalin):
+    embed = client.get("/koszalin/embed/")
+    assert embed.status_code == 200
+    assert "X-Frame-Options" not in embed.headers
+    assert client.get("/koszalin/").headers["X-Frame-Options"] == "DENY"
+    assert 'class="site-header"' not in embed.content.decode()
+
+
+def test_map_state_in_the_url(client, koszalin):
+    response = client.get("/koszalin/?layers=sites&layers=interventions&category=art&year=2026")
+    config = response.context["map_config"]
+    assert config["layers"] == ["sites", "interventions"]
+    assert "category=art" in config["query"]
+    assert response.context["filters"]["year"] == 2026
+    body = response.content.decode()
+    assert 'value="proposals">' in body and 'value="proposals" checked' not in body

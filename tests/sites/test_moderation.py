@@ -1,0 +1,100 @@
+"""Reports wait for moderation: invisible to the public in pages, lists and map data."""
+
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from sites.models import Site
+from sites.services import site_moderate, site_report
+from tests.proposals.conftest import make_user
+
+
+def public_views(client, site):
+    detail = client.get(f"/koszalin/sites/{site.pk}/")
+    listing = client.get("/koszalin/sites/").content.decode()
+    api = json.loads(client.get("/api/v1/koszalin/sites/").content)
+    map_page = client.get("/koszalin/").content.decode()
+    return detail, listing, api, map_page
+
+
+def test_unmoderated_report_is_invisible_to_the_public(client, pending_report):
+    detail, listing, api, map_page = public_views(client, pending_report)
+    assert detail.status_code == 404
+    assert "Broken benches" not in listing
+    assert [f["id"] for f in api["features"]] == []
+    assert "Broken benches" not in map_page
+
+
+def test_reporter_sees_own_pending_report_and_outcome(client, resident, pending_report):
+    client.force_login(resident)
+    page = client.get(f"/koszalin/sites/{pending_report.pk}/").content.decode()
+    assert "Waiting for moderation" in page
+    assert "Broken benches" in client.get("/me/reports/").content.decode()
+
+
+def test_accepted_report_becomes_public(
+    client, planner, pending_report, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        site_moderate(actor=planner, site=pending_report, accept=True)
+    detail, listing, api, _ = public_views(client, pending_report)
+    assert detail.status_code == 200
+    assert "Broken benches" in listing
+    assert [f["id"] for f in api["features"]] == [pending_report.pk]
+    assert api["features"][0]["properties"]["condition"] == "neglected"
+    assert mailoutbox[0].to == ["resident@example.org"]
+
+
+def test_rejection_needs_a_note_and_stays_private(client, planner, pending_report):
+    with pytest.raises(ValidationError):
+        site_moderate(actor=planner, site=pending_report, accept=False)
+    site_moderate(actor=planner, site=pending_report, accept=False, note="Private garden.")
+    assert public_views(client, pending_report)[0].status_code == 404
+    with pytest.raises(ValidationError):
+        site_moderate(actor=planner, site=pending_report, accept=True)  # already moderated
+
+
+def test_residents_cannot_moderate(resident, pending_report, client):
+    with pytest.raises(PermissionDenied):
+        site_moderate(actor=resident, site=pending_report, accept=True)
+    client.force_login(resident)
+    assert client.get("/koszalin/sites/moderation/").status_code == 403
+
+
+def test_report_outside_city_is_refused_and_nothing_saved(resident, koszalin):
+    with pytest.raises(ValidationError) as exc:
+        site_report(
+            reporter=resident,
+            city=koszalin,
+            name="Elsewhere",
+            description="",
+            point_geojson='{"type": "Point", "coordinates": [18.29, 49.83]}',
+        )
+    assert "must lie inside Koszalin" in exc.value.message_dict["geom"][0]
+    assert not Site.objects.exists()
+
+
+def test_report_form_keeps_input_on_error(client, resident, koszalin):
+    client.force_login(resident)
+    response = client.post("/koszalin/sites/report/", {"name": "Kept name", "description": "d"})
+    assert response.status_code == 400
+    assert 'value="Kept name"' in response.content.decode()
+    assert (
+        "Put the project on the map" in response.content.decode()
+        or "map" in response.content.decode()
+    )
+
+
+def test_report_in_other_city_is_not_shown_there(client, planner, pending_report, ostrava):
+    site_moderate(actor=planner, site=pending_report, accept=True)
+    assert client.get(f"/ostrava/sites/{pending_report.pk}/").status_code == 404
+    assert json.loads(client.get("/api/v1/ostrava/sites/").content)["features"] == []
+
+
+def test_planner_of_another_city_cannot_moderate(pending_report, ostrava):
+    from mapapp.models import Role
+
+    other = make_user("ostrava-planner@example.org", Role.PLANNER, city=ostrava)
+    with pytest.raises(PermissionDenied):
+        site_moderate(actor=other, site=pending_report, accept=True)
