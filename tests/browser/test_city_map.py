@@ -40,9 +40,10 @@ def test_koszalin_map_draws_boundary_and_switches_language(page, cities, tmp_pat
     assert page.locator(".facts dt").first.inner_text() == "Powierzchnia"
     assert page.get_by_role("link", name="Zaloguj się").is_visible()
     page.locator("#map[data-boundary-loaded='true']").wait_for()
-    page.locator("#map[data-proposals-loaded]").wait_for()
+    page.locator("#map[data-layers-loaded]").wait_for()
     assert page.locator("#map-status").inner_text() == (
-        "Granica miasta jest pokazana na mapie. Propozycje na mapie: 0."
+        "Granica miasta jest pokazana na mapie. "
+        "Na mapie: zaniedbane miejsca 0, propozycje 0, zrealizowane projekty 0."
     )
 
     page.screenshot(path=str(tmp_path / "koszalin.png"))

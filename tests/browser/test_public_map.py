@@ -1,0 +1,95 @@
+"""The public map in Chromium: layers, filters, list equivalence, an intervention's slider."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from mapapp.models import Role
+
+pytestmark = [pytest.mark.browser]
+
+
+def jpeg(color):
+    out = io.BytesIO()
+    Image.new("RGB", (400, 300), color).save(out, format="JPEG")
+    return SimpleUploadedFile(f"{color}.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+@pytest.fixture
+def public_data(transactional_db):
+    from mapapp.demo import load_demo_cities
+    from sites.demo import load_demo_sites
+    from sites.services import intervention_record
+    from tests.proposals.conftest import make_user
+
+    koszalin = {c.slug: c for c in load_demo_cities()}["koszalin"]
+    load_demo_sites(koszalin)  # six synthetic sites, one of them being revitalised
+    officer = make_user("officer@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    intervention = intervention_record(
+        actor=officer,
+        city=koszalin,
+        title="Benches on the square",
+        description="New benches.",
+        category="seating",
+        completed_on=date(2026, 6, 1),
+        cost=Decimal("8000"),
+        maintainer="Neighbours",
+        point_geojson='{"type": "Point", "coordinates": [16.19, 54.195]}',
+        pairs=[(jpeg("grey"), jpeg("green"), "From the fountain")],
+    )
+    return {"city": koszalin, "intervention": intervention}
+
+
+def layer_ids(page, layer):
+    return sorted(page.evaluate(f"window.mapLayerIds['{layer}'] || []"))
+
+
+def test_layers_filters_list_and_before_after(page, public_data):
+    page.goto(page.base_url + "/koszalin/")
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    assert len(layer_ids(page, "sites")) == 6
+    assert layer_ids(page, "interventions") == [public_data["intervention"].pk]
+
+    # switch a layer off: the state goes into the URL
+    with page.expect_navigation():
+        page.locator("input[name=layers][value=proposals]").uncheck()
+    assert "layers=sites" in page.url and "proposals" not in page.url.split("?")[1]
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    assert page.locator("#map").get_attribute("data-proposals-loaded") is None
+
+    # filter sites by condition
+    with page.expect_navigation():
+        page.locator("select[name=condition]").select_option("being_revitalised")
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    on_map = layer_ids(page, "sites")
+    assert len(on_map) == 1
+
+    # the list view with the same filters shows the same sites
+    with page.expect_navigation():
+        page.locator(".list-links a").first.click()
+    rows = page.locator("tr[data-site]")
+    assert sorted(int(r.get_attribute("data-site")) for r in rows.all()) == on_map
+
+    # open the intervention from its map marker
+    page.goto(page.base_url + "/koszalin/?layers=interventions")
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    page.locator("path.intervention-marker").first.click()
+    with page.expect_navigation():
+        page.locator(".leaflet-popup-content a").click()
+    assert page.locator("h1").inner_text() == "Benches on the square"
+
+    # move the before/after slider with the keyboard
+    slider = page.locator(".ba-slider")
+    figure = page.locator("[data-before-after]")
+    assert figure.get_attribute("data-position") == "50"
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    assert figure.get_attribute("data-position") == "60"
+    clip = page.locator(".ba-before").evaluate("el => el.style.clipPath")
+    assert clip == "inset(0px 40% 0px 0px)"
+    assert page.errors.unexpected() == []
