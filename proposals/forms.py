@@ -3,21 +3,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.forms import LocationForm
 from proposals.models import GrantCall, Proposal
 from proposals.services.calls import CALL_FIELDS
 
 BUDGET_ROWS = 8
 
 
-class ProposalForm(forms.ModelForm):
+class ProposalForm(LocationForm, forms.ModelForm):
     """The applicant's fields. Location and budget lines come as raw inputs (see views)."""
-
-    geom = forms.CharField(widget=forms.HiddenInput, required=False)
-    area = forms.CharField(widget=forms.HiddenInput, required=False)
-    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
-    longitude = forms.FloatField(
-        label=_("Longitude"), required=False, min_value=-180, max_value=180
-    )
 
     class Meta:
         model = Proposal
@@ -60,16 +54,6 @@ class ProposalForm(forms.ModelForm):
         self.fields["site"].initial = self.instance.site_id
         for field in self.fields.values():
             field.required = False  # drafts may be incomplete; submission checks completeness
-
-    def location_geojson(self) -> tuple[str | None, str | None]:
-        """(point, area) GeoJSON from the map, or a point typed as coordinates."""
-        data = self.cleaned_data
-        area = data.get("area") or None
-        point = data.get("geom") or None
-        lat, lon = data.get("latitude"), data.get("longitude")
-        if lat is not None and lon is not None and not area:
-            point = f'{{"type": "Point", "coordinates": [{lon}, {lat}]}}'
-        return point, area
 
 
 def budget_from_post(post) -> list[tuple[str, str]]:

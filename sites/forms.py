@@ -1,18 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.forms import LocationForm
+from proposals.models import Proposal
 from sites.models import Site
 
 
-class SiteForm(forms.ModelForm):
+class SiteForm(LocationForm, forms.ModelForm):
     """A report by a resident (name, description, place, photos) or, for staff, a full site."""
-
-    geom = forms.CharField(widget=forms.HiddenInput, required=False)
-    area = forms.CharField(widget=forms.HiddenInput, required=False)
-    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
-    longitude = forms.FloatField(
-        label=_("Longitude"), required=False, min_value=-180, max_value=180
-    )
 
     class Meta:
         model = Site
@@ -25,10 +20,23 @@ class SiteForm(forms.ModelForm):
             for name in ("condition", "ownership", "district"):
                 del self.fields[name]
 
-    def location_geojson(self):
-        data = self.cleaned_data
-        area, point = data.get("area") or None, data.get("geom") or None
-        lat, lon = data.get("latitude"), data.get("longitude")
-        if lat is not None and lon is not None and not area:
-            point = f'{{"type": "Point", "coordinates": [{lon}, {lat}]}}'
-        return point, area
+
+class InterventionForm(LocationForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("The story"), widget=forms.Textarea, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=Proposal.Category.choices)
+    completed_on = forms.DateField(
+        label=_("Completed"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    cost = forms.DecimalField(label=_("Cost"), min_value=0, max_digits=12, decimal_places=2)
+    maintainer = forms.CharField(label=_("Maintained by"), max_length=200, required=False)
+    volunteers = forms.IntegerField(label=_("Volunteers"), min_value=0, required=False)
+    volunteer_hours = forms.DecimalField(label=_("Volunteer hours"), min_value=0, required=False)
+    sustainability_ends_on = forms.DateField(
+        label=_("Sustainability period ends"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    before = forms.FileField(label=_("Before photo"), required=False)
+    after = forms.FileField(label=_("After photo, same viewpoint"), required=False)
+    caption = forms.CharField(label=_("Caption"), max_length=200, required=False)

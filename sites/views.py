@@ -112,11 +112,14 @@ def _editor_config(request, city):
 
 
 @login_required
-def site_report(request, city, staff=False):
+def site_report(request, city, staff=False, pk=None):
+    """A resident's report, or (staff) a new site or an edit of one."""
     city_obj = load_city(request, city)
+    instance = None
     if staff:
         services.check_site_staff(request.user, city_obj)
-    form = SiteForm(request.POST or None, staff=staff)
+        instance = get_object_or_404(Site, city=city_obj, pk=pk) if pk else None
+    form = SiteForm(request.POST or None, staff=staff, instance=instance)
     if request.method == "POST" and form.is_valid():
         point, area = form.location_geojson()
         data = form.cleaned_data
@@ -125,6 +128,7 @@ def site_report(request, city, staff=False):
                 site = services.site_save(
                     actor=request.user,
                     city=city_obj,
+                    site=instance,
                     name=data["name"],
                     description=data["description"],
                     condition=data["condition"],
@@ -156,15 +160,58 @@ def site_report(request, city, staff=False):
                     ),
                 )
             return redirect("sites:detail", city=city_obj.slug, pk=site.pk)
+    config = _editor_config(request, city_obj)
+    if instance is not None and request.method != "POST":
+        shape = _shape_config(city_obj, instance)
+        config.update(point=shape["point"], area=shape["area"])
     return render(
         request,
         "sites/site_form.html",
-        {
-            "city": city_obj,
-            "form": form,
-            "staff": staff,
-            "editor_config": _editor_config(request, city_obj),
-        },
+        {"city": city_obj, "form": form, "staff": staff, "editor_config": config, "site": instance},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def intervention_new(request, city):
+    """Officers record an intervention made outside the programme."""
+    from proposals.access import check_officer
+    from sites.forms import InterventionForm
+
+    city_obj = load_city(request, city)
+    check_officer(request.user, city_obj)
+    form = InterventionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        point, area = form.location_geojson()
+        pairs = []
+        if data.get("before") and data.get("after"):
+            pairs.append((data["before"], data["after"], data.get("caption", "")))
+        try:
+            intervention = services.intervention_record(
+                actor=request.user,
+                city=city_obj,
+                title=data["title"],
+                description=data["description"],
+                category=data["category"],
+                completed_on=data["completed_on"],
+                cost=data["cost"],
+                maintainer=data["maintainer"],
+                volunteers=data["volunteers"] or 0,
+                volunteer_hours=data["volunteer_hours"] or 0,
+                sustainability_ends_on=data.get("sustainability_ends_on"),
+                point_geojson=point,
+                area_geojson=area,
+                pairs=pairs,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("sites:intervention", city=city_obj.slug, pk=intervention.pk)
+    return render(
+        request,
+        "sites/intervention_form.html",
+        {"city": city_obj, "form": form, "editor_config": _editor_config(request, city_obj)},
         status=400 if form.errors else 200,
     )
 

@@ -115,3 +115,76 @@ def test_map_state_in_the_url(client, koszalin):
     assert response.context["filters"]["year"] == 2026
     body = response.content.decode()
     assert 'value="proposals">' in body and 'value="proposals" checked' not in body
+
+
+def test_officer_records_intervention_through_the_form(client, officer, koszalin):
+    client.force_login(officer)
+    response = client.post(
+        "/koszalin/interventions/new/",
+        {
+            "title": "Wildflower strip",
+            "category": "greenery",
+            "completed_on": "2026-05-01",
+            "cost": "1200",
+            "maintainer": "Parks dept.",
+            "latitude": "54.1903",
+            "longitude": "16.1817",
+            "before": jpeg_upload(color="grey"),
+            "after": jpeg_upload(),
+            "caption": "North end",
+        },
+    )
+    assert response.status_code == 302
+    intervention = Intervention.objects.get(title="Wildflower strip")
+    assert intervention.pairs.get().caption == "North end"
+    # outside the city: a form error, nothing saved
+    response = client.post(
+        "/koszalin/interventions/new/",
+        {
+            "title": "Elsewhere",
+            "category": "art",
+            "completed_on": "2026-05-01",
+            "cost": "1",
+            "latitude": "49.83",
+            "longitude": "18.29",
+        },
+    )
+    assert response.status_code == 400
+    assert not Intervention.objects.filter(title="Elsewhere").exists()
+
+
+def test_staff_edit_a_site_residents_cannot(client, koszalin, resident):
+    from mapapp.models import Role
+    from sites.services import site_save
+    from tests.proposals.conftest import make_user
+
+    planner = make_user("planner2@example.org", Role.PLANNER, city=koszalin)
+    site = site_save(
+        actor=planner,
+        city=koszalin,
+        name="Old name",
+        description="",
+        condition="neglected",
+        ownership="city",
+        point_geojson=PIN,
+    )
+    client.force_login(resident)
+    assert client.get(f"/koszalin/sites/{site.pk}/edit/").status_code == 403
+    client.force_login(planner)
+    assert client.get(f"/koszalin/sites/{site.pk}/edit/").status_code == 200
+    response = client.post(
+        f"/koszalin/sites/{site.pk}/edit/",
+        {
+            "name": "New name",
+            "description": "",
+            "condition": "being_revitalised",
+            "ownership": "city",
+            "district": "",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    site.refresh_from_db()
+    assert (site.name, site.condition) == ("New name", "being_revitalised")
+    assert site.geom.equals_exact(
+        __import__("django.contrib.gis.geos", fromlist=["Point"]).Point(16.1817, 54.1903), 1e-9
+    )
