@@ -173,6 +173,15 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
+class Ownership(models.TextChoices):
+    """Who owns a piece of land: for proposals (the landowner) and sites alike."""
+
+    CITY = "city", _("The city")
+    PUBLIC = "public", _("Another public body")
+    PRIVATE = "private", _("Private")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class Role(models.TextChoices):
     RESIDENT = "resident", _("Resident")
     NGO_REPRESENTATIVE = "ngo_representative", _("NGO representative")

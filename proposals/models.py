@@ -34,7 +34,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.files import private_storage
-from mapapp.models import City
+from mapapp.models import City, Ownership
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -198,11 +198,7 @@ class Proposal(models.Model):
         SPORT = "sport", _("Sport")
         OTHER = "other", _("Other")
 
-    class Landowner(models.TextChoices):
-        CITY = "city", _("The city")
-        PUBLIC = "public", _("Another public body")
-        PRIVATE = "private", _("Private")
-        UNKNOWN = "unknown", _("Unknown")
+    Landowner = Ownership
 
     class ApplicantKind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mapapp.models import City
+from mapapp.models import City, Ownership
 
 
 class Site(models.Model):
@@ -25,11 +25,7 @@ class Site(models.Model):
         BEING_REVITALISED = "being_revitalised", _("Being revitalised")
         REVITALISED = "revitalised", _("Revitalised")
 
-    class Ownership(models.TextChoices):
-        CITY = "city", _("The city")
-        PUBLIC = "public", _("Another public body")
-        PRIVATE = "private", _("Private")
-        UNKNOWN = "unknown", _("Unknown")
+    Ownership = Ownership
 
     class Moderation(models.TextChoices):
         PENDING = "pending", _("Waiting for moderation")
