@@ -62,3 +62,8 @@ def test_development_needs_no_environment_and_keeps_its_key_out_of_git():
         ["git", "check-ignore", ".local/secret_key"], cwd=ROOT, capture_output=True, text=True
     )
     assert ignored.returncode == 0
+
+
+def test_migrations_match_the_models():
+    result = manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
