@@ -16,10 +16,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         cities = load_demo_cities()
         self.stdout.write(f"Demo cities: {', '.join(c.name for c in cities)}")
+        from geodata.demo import load_demo_layers
         from sites.demo import load_demo_sites
 
         for city in cities:
             load_demo_sites(city)
+            load_demo_layers(city)
         if opts["no_users"]:
             return
         if not settings.DEBUG:

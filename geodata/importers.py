@@ -1,0 +1,217 @@
+"""The one layer importer: a core function with no interface code, called by
+`manage.py import_layer` and by the admin's upload form.
+
+It reads anything GDAL reads (pyogrio), reprojects from the CRS the file declares (legacy
+GeoJSON `crs` members included) to SRID 4326, drops Z, normalises to the geometry the kind
+needs, and either repairs invalid geometry (make_valid, reporting what changed) or refuses
+the file naming the features at fault. A new version of a layer becomes current only once it
+is entirely in: one transaction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+
+from geodata.models import Feature, Layer
+from mapapp.models import City
+
+BATCH = 1000
+NAME_KEYS = ("name", "nazwa", "nazev", "NAME", "NAZWA", "NAZEV", "title")
+POPULATION_KEYS = ("population", "ludnosc", "pocet_obyvatel", "POPULATION", "pop")
+
+
+class LayerImportError(ValueError):
+    """The file cannot become a layer; nothing was changed."""
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    imported: int = 0
+    repaired: list[int] = field(default_factory=list)  # feature numbers (1-based)
+    refused: list[int] = field(default_factory=list)
+    layer: Layer | None = None
+
+    def summary(self) -> str:
+        return (
+            f"features read {self.read}, imported {self.imported}, repaired "
+            f"{len(self.repaired)}, refused {len(self.refused)}"
+        )
+
+
+def _wanted(kind: str) -> tuple[str, ...]:
+    if kind in Layer.POINT_KINDS:
+        return ("Point", "MultiPoint")
+    if kind in Layer.LINE_KINDS:
+        return ("LineString", "MultiLineString", "Polygon", "MultiPolygon")
+    return ("Polygon", "MultiPolygon")
+
+
+def _normalise(geometry, kind: str):
+    """Single to multi geometry of the kind's family; None when the type does not fit."""
+    import shapely
+
+    geometry = shapely.force_2d(geometry)
+    family = geometry.geom_type
+    if family == "GeometryCollection":  # what make_valid may return: keep the fitting parts
+        parts = [g for g in geometry.geoms if g.geom_type in _wanted(kind)]
+        if not parts:
+            return None
+        geometry = shapely.union_all(parts)
+        family = geometry.geom_type
+    if family not in _wanted(kind):
+        return None
+    if family == "Polygon":
+        return shapely.MultiPolygon([geometry])
+    if family == "LineString":
+        return shapely.MultiLineString([geometry])
+    return geometry
+
+
+def _value(row: dict, keys) -> object:
+    for key in keys:
+        value = row.get(key)
+        if value is not None and not (isinstance(value, float) and math.isnan(value)):
+            return value
+    return None
+
+
+def import_layer(
+    *,
+    city: City,
+    kind: str,
+    path: str | Path,
+    name: str | None = None,
+    source_srid: int | None = None,
+    make_valid: bool = False,
+    source: str = "",
+    licence: str = "",
+    is_public: bool = True,
+    is_synthetic: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    import geopandas
+    import shapely
+
+    if kind not in Layer.Kind.values:
+        raise LayerImportError(f"Unknown kind {kind!r}; one of: {', '.join(Layer.Kind.values)}")
+    path = Path(path)
+    try:
+        frame = geopandas.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise LayerImportError(f"Cannot read {path.name}: {exc}") from exc
+    if frame.crs is None:
+        if source_srid is None:
+            raise LayerImportError(f"{path.name} declares no CRS; give it with --srid")
+        frame = frame.set_crs(epsg=source_srid)
+    elif source_srid is not None and frame.crs.to_epsg() != source_srid:
+        raise LayerImportError(
+            f"{path.name} declares {frame.crs.to_string()}, not EPSG:{source_srid}"
+        )
+    frame = frame.to_crs(epsg=4326)
+    report = ImportReport(read=len(frame))
+    if not len(frame):
+        raise LayerImportError(f"{path.name} has no features")
+
+    rows = []
+    wrong_type = []
+    for number, (geometry, attributes) in enumerate(
+        zip(frame.geometry, frame.drop(columns="geometry").to_dict("records"), strict=True), start=1
+    ):
+        if geometry is None or geometry.is_empty:
+            report.refused.append(number)
+            continue
+        if not geometry.is_valid:
+            if not make_valid:
+                report.refused.append(number)
+                continue
+            geometry = shapely.make_valid(geometry)
+            report.repaired.append(number)
+        normalised = _normalise(geometry, kind)
+        if normalised is None or normalised.is_empty:
+            wrong_type.append(number)
+            continue
+        clean = {
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in attributes.items()
+        }
+        rows.append((number, normalised, clean))
+        if progress and number % 500 == 0:
+            progress(number, report.read)
+
+    if wrong_type:
+        raise LayerImportError(
+            f"{len(wrong_type)} features are not of the kind's geometry "
+            f"({'/'.join(_wanted(kind))}): #{', #'.join(map(str, wrong_type[:20]))}"
+        )
+    if report.refused:
+        raise LayerImportError(
+            f"{len(report.refused)} features have invalid or empty geometry: "
+            f"#{', #'.join(map(str, report.refused[:20]))}; fix the file or use --make-valid"
+        )
+    report.layer = _store(
+        city=city,
+        kind=kind,
+        name=name or path.stem,
+        rows=rows,
+        source=source,
+        licence=licence,
+        is_public=is_public,
+        is_synthetic=is_synthetic,
+        progress=progress,
+    )
+    report.imported = len(rows)
+    return report
+
+
+@transaction.atomic
+def _store(*, city, kind, name, rows, source, licence, is_public, is_synthetic, progress):
+    import shapely
+
+    previous = Layer.objects.select_for_update().filter(city=city, name=name).order_by("-version")
+    version = (previous.first().version + 1) if previous.exists() else 1
+    layer = Layer.objects.create(
+        city=city,
+        kind=kind,
+        name=name,
+        version=version,
+        source=source,
+        licence=licence,
+        is_public=is_public,
+        is_synthetic=is_synthetic,
+        is_current=False,
+    )
+    features = []
+    for _number, geometry, attributes in rows:
+        population = _value(attributes, POPULATION_KEYS)
+        features.append(
+            Feature(
+                layer=layer,
+                name=str(_value(attributes, NAME_KEYS) or "")[:200],
+                population=int(population) if isinstance(population, int | float) else None,
+                attributes={
+                    k: (v if isinstance(v, str | int | float | bool) or v is None else str(v))
+                    for k, v in attributes.items()
+                },
+                geom=GEOSGeometry(memoryview(shapely.to_wkb(geometry)), srid=4326),
+            )
+        )
+    for start in range(0, len(features), BATCH):
+        Feature.objects.bulk_create(features[start : start + BATCH])
+        if progress:
+            progress(min(start + BATCH, len(features)), len(features))
+    # PostGIS decides what lies outside the city; any such feature refuses the whole file.
+    outside = list(
+        layer.features.exclude(geom__intersects=city.boundary).values_list("id", flat=True)
+    )
+    if outside:
+        raise LayerImportError(f"{len(outside)} features lie outside {city.name}; nothing imported")
+    Layer.objects.filter(city=city, name=name, is_current=True).update(is_current=False)
+    layer.is_current, layer.feature_count = True, len(features)
+    layer.save(update_fields=["is_current", "feature_count"])
+    return layer

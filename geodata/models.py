@@ -1,0 +1,86 @@
+"""Reference layers: revitalisation zones, blue-green infrastructure, districts, land.
+
+A layer is imported from a file as a new version; the previous version stays current until
+the new one is fully in (one transaction flips `is_current`), and earlier versions remain
+listed. Features keep the file's attributes. Geometry is stored in SRID 4326 like all ours:
+areas as MultiPolygon, rivers as lines or areas, street trees as points.
+"""
+
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from mapapp.models import City
+
+
+class Layer(models.Model):
+    class Kind(models.TextChoices):
+        REVITALISATION_ZONE = "revitalisation_zone", _("Revitalisation zone")
+        REVITALISATION_SUBZONE = "revitalisation_subzone", _("Revitalisation sub-zone")
+        PARK = "park", _("Park")
+        FOREST = "forest", _("Forest")
+        MEADOW = "meadow", _("Meadow")
+        ALLOTMENTS = "allotments", _("Allotment gardens")
+        WATER_BODY = "water_body", _("Water body")
+        RIVER = "river", _("River or stream")
+        STREET_TREES = "street_trees", _("Street trees")
+        RAIN_GARDEN = "rain_garden", _("Rain garden or retention")
+        DISTRICT = "district", _("Districts")
+        MUNICIPAL_LAND = "municipal_land", _("Municipal land")
+        OTHER = "other", _("Other")
+
+    GREEN_KINDS = ("park", "forest", "meadow", "allotments")
+    WATER_KINDS = ("water_body", "river", "rain_garden")
+    ZONE_KINDS = ("revitalisation_zone", "revitalisation_subzone")
+    POINT_KINDS = ("street_trees",)
+    LINE_KINDS = ("river",)
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="layers")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    licence = models.CharField(_("licence"), max_length=200, blank=True)
+    data_date = models.DateField(_("date of the data"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=False)
+    is_public = models.BooleanField(_("public"), default=True)
+    is_synthetic = models.BooleanField(_("synthetic demo data"), default=False)
+    feature_count = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reference layer")
+        ordering = ["city", "kind", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "name", "version"], name="geodata_layer_version"
+            ),
+            models.UniqueConstraint(
+                fields=["city", "name"],
+                condition=Q(is_current=True),
+                name="geodata_layer_one_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Feature(models.Model):
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="features")
+    name = models.CharField(max_length=200, blank=True)
+    population = models.PositiveIntegerField(null=True, blank=True)  # districts, when known
+    attributes = models.JSONField(default=dict, blank=True)
+    geom = models.GeometryField(srid=4326, spatial_index=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(geom__isvalid=True), name="%(app_label)s_%(class)s_geom_is_valid"
+            ),
+        ]
+        indexes = [GistIndex(fields=["geom"], name="geodata_feature_geom_gist")]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
