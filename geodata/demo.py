@@ -22,14 +22,22 @@ SUFFIX = {"pl": " (dane syntetyczne)", "cs": " (syntetická data)", "en": " (syn
 
 def _layers(city: City) -> dict[str, tuple[str, list[dict]]]:
     """kind -> (name, [(geometry, properties)]) in lon/lat, from a fixed seed per city."""
+    import numpy as np
     import shapely
     from pyproj import Transformer
     from shapely.geometry import LineString, Point, box
-    from shapely.ops import transform
 
     rng = random.Random(f"wecreatespace-{city.slug}")  # noqa: S311 - demo data, not security
-    to_m = Transformer.from_crs(4326, city.metric_srid, always_xy=True).transform
-    to_deg = Transformer.from_crs(city.metric_srid, 4326, always_xy=True).transform
+
+    def projector(source, target):
+        t = Transformer.from_crs(source, target, always_xy=True)
+        return lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+
+    to_m, to_deg = projector(4326, city.metric_srid), projector(city.metric_srid, 4326)
+
+    def transform(func, geometry):
+        return shapely.transform(geometry, func)
+
     boundary = transform(to_m, shapely.from_wkb(bytes(city.boundary.wkb)))
     lon, lat = CENTRES.get(
         city.slug, (city.boundary.point_on_surface.x, city.boundary.point_on_surface.y)

@@ -10,6 +10,7 @@ is entirely in: one transaction."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,10 +102,13 @@ def import_layer(
     if kind not in Layer.Kind.values:
         raise LayerImportError(f"Unknown kind {kind!r}; one of: {', '.join(Layer.Kind.values)}")
     path = Path(path)
-    try:
-        frame = geopandas.read_file(path, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise LayerImportError(f"Cannot read {path.name}: {exc}") from exc
+    with warnings.catch_warnings(record=True) as gdal_warnings:
+        warnings.simplefilter("always")
+        try:
+            frame = geopandas.read_file(path, engine="pyogrio")
+        except Exception as exc:  # pyogrio raises several types for unreadable files
+            said = "; ".join(str(w.message) for w in gdal_warnings)
+            raise LayerImportError(f"Cannot read {path.name}: {exc} {said}".strip()) from exc
     if frame.crs is None:
         if source_srid is None:
             raise LayerImportError(f"{path.name} declares no CRS; give it with --srid")

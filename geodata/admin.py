@@ -1,0 +1,112 @@
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from geodata.importers import LayerImportError, import_layer
+from geodata.models import Feature, Layer
+from mapapp.models import City
+
+MAX_UPLOAD = 200 * 1024 * 1024
+ALLOWED_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".kml", ".gml", ".fgb", ".csv"}
+
+
+class LayerUploadForm(forms.Form):
+    city = forms.ModelChoiceField(queryset=City.objects.defer("boundary"))
+    kind = forms.ChoiceField(choices=Layer.Kind.choices)
+    name = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text=_("Same name as an existing layer: a new version of it."),
+    )
+    file = forms.FileField(
+        help_text=_("GeoJSON, GeoPackage, zipped Shapefile, or any format GDAL reads.")
+    )
+    srid = forms.IntegerField(required=False, label=_("CRS (EPSG) of a file that declares none"))
+    make_valid = forms.BooleanField(required=False, label=_("Repair invalid geometry"))
+    source = forms.CharField(max_length=300, required=False)
+    licence = forms.CharField(max_length=200, required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
+            raise forms.ValidationError(_("Unsupported file type."))
+        if upload.size > MAX_UPLOAD:
+            raise forms.ValidationError(_("The file is too large."))
+        return upload
+
+
+@admin.register(Layer)
+class LayerAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "city",
+        "kind",
+        "version",
+        "is_current",
+        "feature_count",
+        "is_public",
+        "is_synthetic",
+        "imported_at",
+    )
+    list_filter = ("city", "kind", "is_current", "is_synthetic")
+    search_fields = ("name", "source")
+    readonly_fields = ("version", "is_current", "feature_count", "imported_at")
+    change_list_template = "geodata/layer_changelist.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "upload/", self.admin_site.admin_view(self.upload_view), name="geodata_layer_upload"
+            ),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request):
+        """Upload a file: the same importer as `manage.py import_layer`."""
+        form = LayerUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            with tempfile.TemporaryDirectory() as folder:
+                target = Path(folder) / Path(upload.name).name
+                with target.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                try:
+                    report = import_layer(
+                        city=data["city"],
+                        kind=data["kind"],
+                        path=target,
+                        name=data["name"] or None,
+                        source_srid=data["srid"],
+                        make_valid=data["make_valid"],
+                        source=data["source"],
+                        licence=data["licence"],
+                    )
+                except LayerImportError as exc:
+                    form.add_error("file", str(exc))
+                else:
+                    messages.success(request, f"{report.layer}: {report.summary()}")
+                    return redirect("admin:geodata_layer_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Import a layer"),
+            "opts": self.model._meta,
+        }
+        return render(
+            request, "geodata/layer_upload.html", context, status=400 if form.errors else 200
+        )
+
+
+@admin.register(Feature)
+class FeatureAdmin(admin.ModelAdmin):
+    list_display = ("name", "layer", "population")
+    list_filter = ("layer__city", "layer__kind")
+    search_fields = ("name",)
+    raw_id_fields = ("layer",)

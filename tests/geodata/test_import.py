@@ -1,0 +1,235 @@
+"""The layer importer: CRSs, formats, 3D, repair or refusal, outside the city, versions."""
+
+import json
+import zipfile
+
+import geopandas
+import pytest
+from django.core.management import CommandError, call_command
+from shapely.geometry import Point, Polygon
+
+from geodata.importers import LayerImportError, import_layer
+from geodata.models import Feature, Layer
+
+RYNEK = (16.1817, 54.1903)  # Koszalin
+MASARYKOVO = (18.2925, 49.8355)  # Ostrava
+
+
+def parks_frame(lonlat, crs):
+    """Two ~200 m parks near the given point, in the CRS given."""
+    lon, lat = lonlat
+    frame = geopandas.GeoDataFrame(
+        {"name": ["North park", "South park"], "area_ha": [4.0, 3.5]},
+        geometry=[Point(lon, lat + 0.004).buffer(0.002), Point(lon, lat - 0.004).buffer(0.002)],
+        crs=4326,
+    )
+    return frame.to_crs(crs)
+
+
+def centroid_lonlat(layer):
+    feature = layer.features.order_by("id").first()
+    c = feature.geom.centroid
+    return c.x, c.y
+
+
+def test_geopackage_in_epsg2180(koszalin, tmp_path):
+    path = tmp_path / "parks.gpkg"
+    parks_frame(RYNEK, 2180).to_file(path, driver="GPKG", engine="pyogrio")
+    report = import_layer(city=koszalin, kind="park", path=path)
+    assert (report.read, report.imported) == (2, 2)
+    layer = report.layer
+    assert layer.is_current and layer.version == 1 and layer.name == "parks"
+    assert centroid_lonlat(layer) == pytest.approx((RYNEK[0], RYNEK[1] + 0.004), abs=1e-4)
+    assert layer.features.first().geom.geom_type == "MultiPolygon"
+    assert layer.features.get(name="North park").attributes["area_ha"] == 4.0
+
+
+def test_zipped_shapefile_in_epsg5514(ostrava, tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    parks_frame(MASARYKOVO, 5514).to_file(folder / "parky.shp", engine="pyogrio")
+    archive = tmp_path / "parky.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in folder.iterdir():
+            z.write(part, part.name)
+    call_command(
+        "import_layer", str(archive), "--city", "ostrava", "--kind", "park", "--name", "Parky"
+    )
+    layer = Layer.objects.get(name="Parky")
+    assert layer.feature_count == 2
+    assert centroid_lonlat(layer) == pytest.approx((MASARYKOVO[0], MASARYKOVO[1] + 0.004), abs=1e-4)
+
+
+def test_geojson_with_legacy_crs_member_and_3d(koszalin, tmp_path):
+    frame = parks_frame(RYNEK, 2180)
+    coords = [[[x, y, 12.5] for x, y in frame.geometry[0].exterior.coords]]
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2180"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "Hill park"},
+                "geometry": {"type": "Polygon", "coordinates": coords},
+            }
+        ],
+    }
+    path = tmp_path / "legacy.geojson"
+    path.write_text(json.dumps(doc))
+    layer = import_layer(city=koszalin, kind="park", path=path).layer
+    feature = layer.features.get()
+    assert not feature.geom.hasz
+    assert centroid_lonlat(layer) == pytest.approx((RYNEK[0], RYNEK[1] + 0.004), abs=1e-4)
+
+
+BOWTIE = Polygon([(16.18, 54.19), (16.19, 54.20), (16.19, 54.19), (16.18, 54.20), (16.18, 54.19)])
+
+
+def geojson(tmp_path, geometries, name="layer.geojson"):
+    path = tmp_path / name
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": f"f{i}"},
+                        "geometry": g.__geo_interface__,
+                    }
+                    for i, g in enumerate(geometries)
+                ],
+            }
+        )
+    )
+    return path
+
+
+def test_self_intersecting_refused_then_repaired(koszalin, tmp_path):
+    ok = Point(*RYNEK).buffer(0.001)
+    path = geojson(tmp_path, [ok, BOWTIE])
+    with pytest.raises(LayerImportError, match=r"invalid or empty geometry: #2"):
+        import_layer(city=koszalin, kind="park", path=path)
+    assert not Layer.objects.exists()
+    report = import_layer(city=koszalin, kind="park", path=path, make_valid=True)
+    assert report.repaired == [2] and report.imported == 2
+    repaired = report.layer.features.get(name="f1").geom
+    assert repaired.valid and repaired.geom_type == "MultiPolygon" and len(repaired) == 2
+
+
+def test_file_without_crs_is_refused_unless_given(koszalin, tmp_path):
+    path = tmp_path / "nocrs.shp"
+    frame = parks_frame(RYNEK, 2180).set_crs(None, allow_override=True)
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        frame.to_file(path, engine="pyogrio")
+    with pytest.raises(CommandError, match="declares no CRS"):
+        call_command("import_layer", str(path), "--city", "koszalin", "--kind", "park")
+    call_command(
+        "import_layer", str(path), "--city", "koszalin", "--kind", "park", "--srid", "2180"
+    )
+    assert Layer.objects.get().feature_count == 2
+
+
+def test_corrupt_file_is_refused(koszalin, tmp_path):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 100)
+    with pytest.raises(LayerImportError, match="Cannot read broken.gpkg"):
+        import_layer(city=koszalin, kind="park", path=path)
+    assert not Layer.objects.exists()
+
+
+def test_features_outside_the_city_refused_with_a_count(koszalin, tmp_path):
+    inside = Point(*RYNEK).buffer(0.001)
+    outside = [Point(*MASARYKOVO).buffer(0.001), Point(18.3, 49.84).buffer(0.001)]
+    with pytest.raises(LayerImportError, match="2 features lie outside Koszalin"):
+        import_layer(city=koszalin, kind="park", path=geojson(tmp_path, [inside, *outside]))
+    assert not Layer.objects.exists() and not Feature.objects.exists()
+
+
+def test_wrong_geometry_type_for_the_kind(koszalin, tmp_path):
+    path = geojson(tmp_path, [Point(*RYNEK)])
+    with pytest.raises(LayerImportError, match="not of the kind's geometry"):
+        import_layer(city=koszalin, kind="park", path=path)
+    assert import_layer(city=koszalin, kind="street_trees", path=path).imported == 1
+
+
+def test_replacing_is_atomic_and_versions_are_kept(koszalin, tmp_path):
+    first = import_layer(
+        city=koszalin,
+        kind="park",
+        name="Parks",
+        path=geojson(tmp_path, [Point(*RYNEK).buffer(0.001)], "v1.geojson"),
+    )
+    bad = geojson(
+        tmp_path, [Point(*RYNEK).buffer(0.001), Point(*MASARYKOVO).buffer(0.001)], "bad.geojson"
+    )
+    with pytest.raises(LayerImportError):
+        import_layer(city=koszalin, kind="park", name="Parks", path=bad)
+    assert Layer.objects.get(is_current=True) == first.layer  # the old version stays
+    second = import_layer(
+        city=koszalin,
+        kind="park",
+        name="Parks",
+        path=geojson(
+            tmp_path, [Point(*RYNEK).buffer(0.001), Point(16.2, 54.2).buffer(0.001)], "v2.geojson"
+        ),
+    )
+    assert second.layer.version == 2
+    assert list(Layer.objects.filter(name="Parks").values_list("version", "is_current")) == [
+        (2, True),
+        (1, False),
+    ]
+
+
+def test_admin_upload_uses_the_same_importer(admin_client, koszalin, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    path = geojson(tmp_path, [Point(*RYNEK).buffer(0.001)])
+    response = admin_client.post(
+        "/admin/geodata/layer/upload/",
+        {
+            "city": koszalin.pk,
+            "kind": "park",
+            "name": "Uploaded parks",
+            "file": SimpleUploadedFile("parks.geojson", path.read_bytes()),
+        },
+    )
+    assert response.status_code == 302
+    assert Layer.objects.get(name="Uploaded parks").feature_count == 1
+    bad = admin_client.post(
+        "/admin/geodata/layer/upload/",
+        {
+            "city": koszalin.pk,
+            "kind": "park",
+            "file": SimpleUploadedFile(
+                "bowtie.geojson", geojson(tmp_path, [BOWTIE], "b.geojson").read_bytes()
+            ),
+        },
+    )
+    assert bad.status_code == 400
+    assert "invalid or empty geometry: #1" in bad.content.decode()
+    exe = admin_client.post(
+        "/admin/geodata/layer/upload/",
+        {"city": koszalin.pk, "kind": "park", "file": SimpleUploadedFile("x.exe", b"MZ")},
+    )
+    assert exe.status_code == 400 and "Unsupported file type" in exe.content.decode()
+
+
+def test_demo_layers(demo_cities):
+    from geodata.demo import load_demo_layers
+
+    for city in demo_cities.values():
+        assert load_demo_layers(city) == 7
+        assert load_demo_layers(city) == 0  # idempotent
+        layers = Layer.objects.filter(city=city, is_current=True)
+        assert set(layers.values_list("kind", flat=True)) >= {
+            "revitalisation_zone",
+            "revitalisation_subzone",
+            "park",
+            "forest",
+            "river",
+            "water_body",
+            "district",
+        }
+        assert all(layer.is_synthetic for layer in layers)
+        assert Feature.objects.filter(layer__city=city, population__isnull=False).exists()
