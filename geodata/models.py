@@ -66,6 +66,11 @@ class Layer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    @property
+    def layer_key(self) -> str:
+        """The layer's key in the public map's `layers` query parameter."""
+        return f"ref{self.pk}"
+
 
 class Feature(models.Model):
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="features")

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from geodata.apis import LayerFeaturesApi, LayerListApi
 from mapapp import apis
 from proposals.apis import ProposalCollectionApi
 from sites.apis import InterventionCollectionApi, SiteCollectionApi
@@ -12,4 +13,6 @@ urlpatterns = [
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),
     path("<slug:city>/sites/", SiteCollectionApi.as_view(), name="sites"),
     path("<slug:city>/interventions/", InterventionCollectionApi.as_view(), name="interventions"),
+    path("<slug:city>/layers/", LayerListApi.as_view(), name="layers"),
+    path("<slug:city>/layers/<int:pk>/", LayerFeaturesApi.as_view(), name="layer"),
 ]

@@ -33,19 +33,32 @@ LAYERS = ("sites", "proposals", "interventions")
 def city_map_context(request: HttpRequest, city: City) -> dict:
     """Everything the public map needs: layers and filters from the query string (so a
     map's state can be shared as a link), URLs and label tables for the script."""
+    from geodata.selectors import public_layers
     from proposals import selectors as proposal_selectors
     from proposals.models import GrantCall, Proposal
     from sites import selectors as site_selectors
     from sites.models import Site
 
-    layers = [layer for layer in request.GET.getlist("layers") if layer in LAYERS]
+    reference = list(public_layers(city=city))
+    reference_ids = {layer.layer_key for layer in reference}
+    layers = [x for x in request.GET.getlist("layers") if x in LAYERS or x in reference_ids]
     if "layers" not in request.GET:
         layers = list(LAYERS)
     query = request.GET.urlencode()
     config = selectors.city_map_config(city=city)
     config.update(
         {
-            "layers": layers,
+            "layers": [x for x in layers if x in LAYERS],
+            "reference": [
+                {
+                    "id": r.layer_key,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "url": reverse("api:layer", kwargs={"city": city.slug, "pk": r.pk}),
+                }
+                for r in reference
+                if r.layer_key in layers
+            ],
             "query": query,
             "urls": {
                 "proposals": reverse("api:proposals", kwargs={"city": city.slug}),
@@ -76,6 +89,7 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
         "city": city,
         "map_config": config,
         "layers": layers,
+        "reference_layers": reference,
         "filters": filters,
         "query": query,
         "calls": GrantCall.objects.filter(city=city),

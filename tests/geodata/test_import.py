@@ -233,3 +233,25 @@ def test_demo_layers(demo_cities):
         }
         assert all(layer.is_synthetic for layer in layers)
         assert Feature.objects.filter(layer__city=city, population__isnull=False).exists()
+
+
+def test_layers_api_and_map(client, demo_cities):
+    from geodata.demo import load_demo_layers
+
+    koszalin = demo_cities["koszalin"]
+    load_demo_layers(koszalin)
+    private = Layer.objects.filter(city=koszalin, kind="district").get()
+    private.is_public = False
+    private.save()
+    data = client.get("/api/v1/koszalin/layers/").json()["layers"]
+    kinds = {layer["kind"] for layer in data}
+    assert "park" in kinds and "district" not in kinds
+    assert all(layer["synthetic"] for layer in data)
+    park = next(layer for layer in data if layer["kind"] == "park")
+    features = json.loads(client.get(park["url"]).content)["features"]
+    assert len(features) == park["features"]
+    assert client.get(f"/api/v1/koszalin/layers/{private.pk}/").status_code == 404
+    assert client.get(f"/api/v1/ostrava/layers/{park['id']}/").status_code == 404
+    key = f"ref{park['id']}"
+    response = client.get(f"/koszalin/?layers=sites&layers={key}")
+    assert [r["id"] for r in response.context["map_config"]["reference"]] == [key]

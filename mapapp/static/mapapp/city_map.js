@@ -103,6 +103,34 @@
     });
   }
 
+  // Reference layers (zones, green and blue areas, districts) under our points.
+  var REF_STYLES = {
+    revitalisation_zone: { color: "#6a3d9a", fillOpacity: 0.08, dashArray: "6 4" },
+    revitalisation_subzone: { color: "#6a3d9a", fillOpacity: 0.04, weight: 1 },
+    park: { color: "#33a02c", fillOpacity: 0.3 }, forest: { color: "#1b5e20", fillOpacity: 0.3 },
+    meadow: { color: "#8bc34a", fillOpacity: 0.3 }, allotments: { color: "#b2df8a", fillOpacity: 0.3 },
+    water_body: { color: "#1f78b4", fillOpacity: 0.4 }, river: { color: "#1f78b4", weight: 4 },
+    rain_garden: { color: "#a6cee3", fillOpacity: 0.4 }, district: { color: "#555", fill: false, weight: 1 }
+  };
+  (config.reference || []).forEach(function (ref) {
+    getJson(ref.url).then(function (collection) {
+      var style = REF_STYLES[ref.kind] || { color: "#777", fillOpacity: 0.1 };
+      style.className = "ref-layer ref-" + ref.kind;
+      L.geoJSON(collection, {
+        style: style,
+        onEachFeature: function (feature, layer) {
+          layer.bindPopup(function () {
+            var box = WCS.el("div", null, "popup");
+            box.appendChild(WCS.el("strong", feature.properties.name || ref.name));
+            box.appendChild(WCS.el("div", ref.name, "popup-status"));
+            return box;
+          });
+        }
+      }).addTo(map).bringToBack();
+      container.setAttribute("data-" + ref.id + "-loaded", String(collection.features.length));
+    }).catch(function () { say("layers", messages.failed || ""); });
+  });
+
   var counts = {};
   var pending = config.layers.map(function (layer) {
     var url = config.urls[layer] + (config.query ? "?" + config.query : "");

@@ -1,0 +1,22 @@
+"""Reads for reference layers."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from geodata.models import Feature, Layer
+from mapapp.models import City
+
+
+def public_layers(*, city: City) -> QuerySet[Layer]:
+    return Layer.objects.filter(city=city, is_current=True, is_public=True).order_by("kind", "name")
+
+
+def layer_geojson(*, layer: Layer, simplify_m: float = 0) -> str:
+    """A layer's features as GeoJSON built by PostGIS (name, population and the file's
+    attributes as properties)."""
+    from mapapp.geojson import feature_collection
+
+    return feature_collection(
+        Feature.objects.filter(layer=layer), properties=["name", "population", "attributes"]
+    )
