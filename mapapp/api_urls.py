@@ -1,6 +1,7 @@
 from django.urls import path
 
 from geodata.apis import LayerFeaturesApi, LayerListApi
+from geodata.views import analysis_api
 from mapapp import apis
 from proposals.apis import ProposalCollectionApi
 from sites.apis import InterventionCollectionApi, SiteCollectionApi
@@ -14,5 +15,6 @@ urlpatterns = [
     path("<slug:city>/sites/", SiteCollectionApi.as_view(), name="sites"),
     path("<slug:city>/interventions/", InterventionCollectionApi.as_view(), name="interventions"),
     path("<slug:city>/layers/", LayerListApi.as_view(), name="layers"),
+    path("<slug:city>/analysis/", analysis_api, name="analysis"),
     path("<slug:city>/layers/<int:pk>/", LayerFeaturesApi.as_view(), name="layer"),
 ]

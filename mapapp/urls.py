@@ -23,6 +23,7 @@ urlpatterns = [
     path("<slug:city>/", views.city_map, name="city-map"),
     path("<slug:city>/", include("proposals.urls")),
     path("<slug:city>/", include("sites.urls")),
+    path("<slug:city>/", include("geodata.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,81 @@
+"""folium maps for the planners' dashboard, with folium's JavaScript and CSS served by us."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+from django.templatetags.static import static
+
+
+class LocalMap(folium.Map):
+    """folium.Map whose Leaflet comes from our static files, never from a CDN. We draw only
+    GeoJSON and circle markers, which need nothing but Leaflet."""
+
+    default_js = [("leaflet", static("leaflet/leaflet.js"))]
+    default_css = [("leaflet_css", static("leaflet/leaflet.css"))]
+
+
+def _ramp(value: float, top: float) -> str:
+    shades = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
+    if not top:
+        return shades[0]
+    return shades[min(int(value / top * (len(shades) - 1) + 0.5), len(shades) - 1)]
+
+
+def analysis_map(
+    *,
+    city,
+    zones_geojson: dict,
+    deficit_geojson: str | None,
+    points: list[dict],
+    measure: str = "proposals",
+) -> str:
+    """The dashboard map as a standalone HTML page."""
+    (west, south, east, north) = city.boundary.extent
+    m = LocalMap(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+    )
+    folium.TileLayer(tiles=city.basemap_url, attr=city.basemap_attribution, name="basemap").add_to(
+        m
+    )
+    if deficit_geojson:
+        folium.GeoJson(
+            json.loads(deficit_geojson),
+            name="Green-space deficit",
+            style_function=lambda _f: {
+                "color": "#d95f0e",
+                "weight": 1,
+                "fillColor": "#fec44f",
+                "fillOpacity": 0.35,
+            },
+        ).add_to(m)
+    top = max((f["properties"].get(measure) or 0 for f in zones_geojson["features"]), default=0)
+    folium.GeoJson(
+        zones_geojson,
+        name="Zones",
+        style_function=lambda f: {
+            "color": "#54278f",
+            "weight": 2,
+            "fillColor": _ramp(f["properties"].get(measure) or 0, top),
+            "fillOpacity": 0.6,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name", measure]),
+    ).add_to(m)
+    for point in points:
+        folium.CircleMarker(
+            location=[point["lat"], point["lon"]],
+            radius=5,
+            weight=1,
+            color="#ffffff",
+            fill=True,
+            fill_opacity=0.9,
+            fill_color="#b2182b" if point["in_deficit"] else "#2166ac",
+            tooltip=folium.Tooltip(point["name"], sticky=False),
+        ).add_to(m)
+    m.fit_bounds([[south, west], [north, east]])
+    folium.LayerControl().add_to(m)
+    return m.get_root().render()
