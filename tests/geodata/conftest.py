@@ -1,0 +1,1 @@
+from tests.proposals.conftest import *  # noqa: F403 - proposal fixtures compose into analysis

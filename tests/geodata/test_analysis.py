@@ -1,0 +1,202 @@
+"""The analysis, computed by PostGIS, against the same numbers computed independently with
+geopandas/shapely, and on hand-made cases with known answers."""
+
+import json
+from decimal import Decimal
+
+import geopandas
+import pytest
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, Point
+from shapely.geometry import Point as SPoint
+from shapely.geometry import box
+
+from geodata.analysis import Params, analyse
+from geodata.importers import import_layer
+from geodata.models import Feature
+from proposals.models import Proposal
+
+# Two adjacent zones west and east of 16.182 E, drawn in lon/lat so edges are exact.
+ZONE_A = box(16.170, 54.185, 16.182, 54.195)
+ZONE_B = box(16.182, 54.185, 16.194, 54.195)
+
+
+def to_2180(geom):
+    return geopandas.GeoSeries([geom], crs=4326).to_crs(2180).iloc[0]
+
+
+def to_4326(geom):
+    return geopandas.GeoSeries([geom], crs=2180).to_crs(4326).iloc[0]
+
+
+def layer(city, kind, name, geometries, tmp_path, props=None):
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": f"{name} {i + 1}", **(props or {})},
+            "geometry": g.__geo_interface__,
+        }
+        for i, g in enumerate(geometries)
+    ]
+    path = tmp_path / f"{name}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return import_layer(city=city, kind=kind, path=path, name=name).layer
+
+
+def proposal(grant_call, resident, lonlat, status="submitted", amount=None, area=None, title="P"):
+    return Proposal.objects.create(
+        city=grant_call.city,
+        grant_call=grant_call,
+        author=resident,
+        title=title,
+        status=status,
+        geom=Point(*lonlat, srid=4326),
+        granted_amount=amount,
+        area=GEOSGeometry(area.wkt, srid=4326) if area is not None else None,
+    )
+
+
+@pytest.fixture
+def world(koszalin, grant_call, resident, tmp_path):
+    """Zones A and B (population 1000 and unknown), two parks near the Rynek, one just under
+    0.5 ha, and proposals placed to test edges and straddling."""
+    layer(koszalin, "revitalisation_zone", "Zones", [ZONE_A, ZONE_B], tmp_path)
+    Feature.objects.filter(name="Zones 1").update(population=1000)
+    centre = to_2180(SPoint(16.1817, 54.1903))
+    small = box(centre.x + 200, centre.y, centre.x + 270, centre.y + 70)  # 4,900 m²
+    large = box(centre.x - 500, centre.y, centre.x - 420, centre.y + 80)  # 6,400 m²
+    layer(koszalin, "park", "Parks", [to_4326(small), to_4326(large)], tmp_path)
+    on_edge = proposal(grant_call, resident, (16.170, 54.190), title="On A's west edge")
+    # a drawn area straddling both zones; its point lies in B
+    straddling = proposal(
+        grant_call,
+        resident,
+        (16.1830, 54.190),
+        status="granted",
+        amount=Decimal("20000"),
+        area=box(16.180, 54.189, 16.186, 54.191),
+        title="Straddling",
+    )
+    granted_a = proposal(
+        grant_call,
+        resident,
+        (16.175, 54.190),
+        status="granted",
+        amount=Decimal("5000"),
+        title="Granted in A",
+    )
+    outside = proposal(
+        grant_call,
+        resident,
+        (16.25, 54.22),
+        status="granted",
+        amount=Decimal("10000"),
+        title="Outside zones",
+    )
+    draft = proposal(grant_call, resident, (16.176, 54.191), status="draft", title="Draft")
+    return {
+        "centre": centre,
+        "small": small,
+        "large": large,
+        "on_edge": on_edge,
+        "straddling": straddling,
+        "granted_a": granted_a,
+        "outside": outside,
+        "draft": draft,
+    }
+
+
+def test_zone_coverage_hand_made(world, koszalin):
+    coverage = analyse(Params(city=koszalin)).coverage
+    zones = {z["name"]: z for z in coverage["zones"]}
+    a, b = zones["Zones 1"], zones["Zones 2"]
+    # A holds the point on its edge (covers includes the boundary) and the granted one;
+    # the straddling proposal counts in B only, where its point is; drafts never count
+    assert (a["proposals"], a["granted"], a["granted_amount"]) == (2, 1, 5000.0)
+    assert (b["proposals"], b["granted"], b["granted_amount"]) == (1, 1, 20000.0)
+    assert a["amount_per_resident"] == 5.0 and b["amount_per_resident"] is None
+    assert (coverage["proposals"], coverage["proposals_inside"]) == (4, 3)
+    assert coverage["share_money_inside"] == pytest.approx(25000 / 35000)
+    assert coverage["zones_without_proposals"] == []
+
+
+def test_same_counts_as_shapely(world, koszalin):
+    coverage = analyse(Params(city=koszalin)).coverage
+    public = [p for p in Proposal.objects.filter(city=koszalin) if p.status != "draft"]
+    for zone, name in ((ZONE_A, "Zones 1"), (ZONE_B, "Zones 2")):
+        expected = sum(zone.covers(SPoint(p.geom.x, p.geom.y)) for p in public)
+        assert next(z for z in coverage["zones"] if z["name"] == name)["proposals"] == expected
+
+
+def test_green_threshold_distances_and_deficit_against_shapely(world, koszalin):
+    green = analyse(Params(city=koszalin)).green
+    # the small park (4,900 m², just under 0.5 ha) does not count: the nearest green for
+    # each place is the large park, measured in EPSG:2180
+    large = world["large"]
+    for row in green["distances"]:
+        if row["type"] != "proposal":
+            continue
+        p = Proposal.objects.get(pk=row["id"])
+        expected = to_2180(SPoint(p.geom.x, p.geom.y)).distance(large)
+        assert row["to_green_m"] == pytest.approx(expected, abs=0.05)
+        assert row["to_water_m"] is None  # no water layer loaded
+    # deficit: the city minus 300 m around the large park, computed by shapely
+    city_m = to_2180(shapely.from_wkb(bytes(koszalin.boundary.wkb)))
+    expected = city_m.difference(large.buffer(300, quad_segs=8)).area
+    assert green["deficit_area_m2"] == pytest.approx(expected, rel=1e-4)
+    assert green["deficit_share"] == pytest.approx(expected / city_m.area, rel=1e-4)
+    # proposals farther than 300 m from the large park are in the deficit
+    inside = {
+        p.pk
+        for p in Proposal.objects.filter(city=koszalin).exclude(status="draft")
+        if to_2180(SPoint(p.geom.x, p.geom.y)).distance(large) > 300
+    }
+    assert set(green["proposals_in_deficit"]) == inside
+
+
+def test_lower_threshold_counts_the_small_park(world, koszalin):
+    green = analyse(Params(city=koszalin, min_green_m2=4000)).green
+    small, large = world["small"], world["large"]
+    p = world["on_edge"]
+    expected = min(to_2180(SPoint(p.geom.x, p.geom.y)).distance(g) for g in (small, large))
+    row = next(r for r in green["distances"] if r["type"] == "proposal" and r["id"] == p.pk)
+    assert row["to_green_m"] == pytest.approx(expected, abs=0.05)
+
+
+def test_call_and_period_limits(world, koszalin, grant_call):
+    from datetime import date, timedelta
+
+    later = analyse(Params(city=koszalin, date_from=date.today() + timedelta(days=1))).coverage
+    assert later["proposals"] == 0
+    assert analyse(Params(city=koszalin, call_id=grant_call.pk)).coverage["proposals"] == 4
+
+
+def test_api_public_is_reduced_and_bad_params_are_400(client, world, koszalin, officer):
+    public = client.get("/api/v1/koszalin/analysis/").json()
+    assert all("amount_per_resident" not in z for z in public["coverage"]["zones"])
+    client.force_login(officer)
+    full = client.get("/api/v1/koszalin/analysis/").json()
+    assert any(z["amount_per_resident"] == 5.0 for z in full["coverage"]["zones"])
+    assert client.get("/api/v1/koszalin/analysis/?deficit_m=-1").status_code == 400
+    assert client.get("/api/v1/koszalin/analysis/?from=yesterday").status_code == 400
+    assert client.get("/api/v1/koszalin/analysis/?call=999999").status_code == 400
+
+
+def test_dashboard_map_and_downloads(client, world, koszalin):
+    page = client.get("/koszalin/analysis/")
+    assert page.status_code == 200
+    assert "Zones 1" in page.content.decode()
+    html = client.get("/koszalin/analysis/map/").content.decode()
+    assert "/static/leaflet/leaflet.js" in html
+    for cdn in ("cdn.jsdelivr", "code.jquery", "cdnjs", "bootstrapcdn"):
+        assert cdn not in html  # folium's assets are ours
+    csv_text = client.get("/koszalin/analysis/zones.csv").content.decode()
+    assert csv_text.splitlines()[0].startswith("id,name,kind,population,proposals")
+    deficit = client.get("/koszalin/analysis/deficit.geojson")
+    assert deficit["Content-Disposition"].startswith(
+        'attachment; filename="koszalin-green-deficit-'
+    )
+    assert json.loads(deficit.content)["features"][0]["geometry"]["type"] in (
+        "Polygon",
+        "MultiPolygon",
+    )
