@@ -200,3 +200,38 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
         "Polygon",
         "MultiPolygon",
     )
+
+
+def test_demand_without_action(world, koszalin, grant_call, resident, officer):
+    from datetime import date
+
+    from sites.models import Site
+    from sites.services import intervention_record
+
+    for i in range(3):  # a cluster of three proposals ~30 m apart, far from any project
+        proposal(grant_call, resident, (16.2400 + i * 0.0004, 54.2100), title=f"C{i}")
+    near = Site.objects.create(
+        city=koszalin, name="Near a project", geom=Point(16.21, 54.20), moderation="accepted"
+    )
+    far = Site.objects.create(
+        city=koszalin, name="Far from projects", geom=Point(16.16, 54.17), moderation="accepted"
+    )
+    Site.objects.create(city=koszalin, name="Pending", geom=Point(16.16, 54.171))
+    intervention_record(
+        actor=officer,
+        city=koszalin,
+        title="Benches",
+        description="",
+        category="seating",
+        completed_on=date.today(),
+        cost=Decimal("1"),
+        maintainer="",
+        # ~110 m north of the first site
+        point_geojson='{"type": "Point", "coordinates": [16.21, 54.201]}',
+    )
+    demand = analyse(Params(city=koszalin, action_m=300)).demand
+    ids = [s["id"] for s in demand["neglected_sites"]]
+    assert far.pk in ids and near.pk not in ids
+    assert not Site.objects.filter(pk__in=ids, moderation="pending").exists()
+    clusters = demand["proposal_clusters"]
+    assert [c["proposals"] for c in clusters] == [3]
