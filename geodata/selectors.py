@@ -20,3 +20,18 @@ def layer_geojson(*, layer: Layer, simplify_m: float = 0) -> str:
     return feature_collection(
         Feature.objects.filter(layer=layer), properties=["name", "population", "attributes"]
     )
+
+
+def district_features(*, city: City) -> QuerySet[Feature]:
+    """Districts of the city's current district layers (public or not: used for filtering)."""
+    return Feature.objects.filter(
+        layer__city=city, layer__kind=Layer.Kind.DISTRICT, layer__is_current=True
+    )
+
+
+def in_district(qs: QuerySet, *, city: City, name: str, field: str = "geom") -> QuerySet:
+    """Rows whose point lies in the named district of the city's districts layer."""
+    from django.db.models import Exists, OuterRef
+
+    districts = district_features(city=city).filter(name=name, geom__covers=OuterRef(field))
+    return qs.filter(Exists(districts))

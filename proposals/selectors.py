@@ -35,6 +35,10 @@ def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Pro
         qs = qs.filter(category__in=filters["category"])
     if filters.get("year"):
         qs = qs.filter(created_at__year=filters["year"])
+    if filters.get("district"):
+        from geodata.selectors import in_district
+
+        qs = in_district(qs, city=city, name=filters["district"])
     return qs
 
 
@@ -50,6 +54,7 @@ def parse_filters(params, *, city: City) -> dict:
     out["category"] = [c for c in params.getlist("category") if c in categories]
     year = params.get("year", "")
     out["year"] = int(year) if year.isdigit() and 1900 < int(year) < 2200 else None
+    out["district"] = params.get("district", "")[:120]
     return out
 
 

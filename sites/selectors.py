@@ -18,7 +18,11 @@ def public_sites(*, city: City, filters: dict | None = None) -> QuerySet[Site]:
     if filters.get("condition"):
         qs = qs.filter(condition__in=filters["condition"])
     if filters.get("district"):
-        qs = qs.filter(district=filters["district"])
+        # the register's own district name, or the place within a district of the layer
+        from geodata.selectors import in_district
+
+        name = filters["district"]
+        qs = qs.filter(district=name) | in_district(qs, city=city, name=name)
     if filters.get("year"):
         qs = qs.filter(reported_at__year=filters["year"])
     return qs
@@ -44,6 +48,10 @@ def public_interventions(*, city: City, filters: dict | None = None) -> QuerySet
         qs = qs.filter(completed_on__year=filters["year"])
     if filters.get("sustainability"):
         qs = qs.filter(sustainability__in=filters["sustainability"])
+    if filters.get("district"):
+        from geodata.selectors import in_district
+
+        qs = in_district(qs, city=city, name=filters["district"])
     return qs
 
 
@@ -64,13 +72,12 @@ def parse_filters(params) -> dict:
 
 
 def districts(*, city: City) -> list[str]:
-    return list(
-        public_sites(city=city)
-        .exclude(district="")
-        .order_by("district")
-        .values_list("district", flat=True)
-        .distinct()
-    )
+    """District names to filter by: the districts layer's and those in the site registers."""
+    from geodata.selectors import district_features
+
+    names = set(public_sites(city=city).exclude(district="").values_list("district", flat=True))
+    names |= set(district_features(city=city).exclude(name="").values_list("name", flat=True))
+    return sorted(names)
 
 
 def years(*, city: City) -> list[int]:

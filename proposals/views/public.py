@@ -13,6 +13,7 @@ from proposals.models import GrantCall, Proposal
 from proposals.services import support as support_services
 from proposals.services.drafting import active_support_count, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
+from sites.selectors import districts
 
 
 @require_GET
@@ -32,6 +33,7 @@ def proposal_list(request, city):
             "calls": GrantCall.objects.filter(city=city_obj),
             "statuses": Proposal.Status.choices,
             "categories": Proposal.Category.choices,
+            "districts": districts(city=city_obj),
         },
     )
 

@@ -235,3 +235,36 @@ def test_demand_without_action(world, koszalin, grant_call, resident, officer):
     assert not Site.objects.filter(pk__in=ids, moderation="pending").exists()
     clusters = demand["proposal_clusters"]
     assert [c["proposals"] for c in clusters] == [3]
+
+
+def test_district_filter_is_spatial_for_every_layer(client, world, koszalin, tmp_path):
+    from sites.models import Site
+
+    west = box(16.10, 54.10, 16.182, 54.30)  # holds zone A's proposals
+    east = box(16.182, 54.10, 16.40, 54.30)
+    layer(koszalin, "district", "Districts", [west, east], tmp_path)
+    Site.objects.create(
+        city=koszalin, name="West site", geom=Point(16.171, 54.19), moderation="accepted"
+    )
+    Site.objects.create(
+        city=koszalin,
+        name="Text district",
+        geom=Point(16.25, 54.21),
+        moderation="accepted",
+        district="Districts 1",
+    )
+
+    def ids(url):
+        return {
+            f["properties"].get("title") or f["properties"].get("name")
+            for f in json.loads(client.get(url).content)["features"]
+        }
+
+    assert ids("/api/v1/koszalin/proposals/?district=Districts 1") == {
+        "On A's west edge",
+        "Granted in A",
+    }
+    assert ids("/api/v1/koszalin/sites/?district=Districts 1") == {"West site", "Text district"}
+    assert "Districts 1" in client.get("/koszalin/").context["districts"]
+    listing = client.get("/koszalin/proposals/?district=Districts 2").content.decode()
+    assert "Straddling" in listing and "Granted in A" not in listing
