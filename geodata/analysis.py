@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from django.db import connection
+from django.db import connection, transaction
 
 from geodata.models import Layer
 from mapapp.models import City
@@ -96,45 +96,61 @@ LAYER_FEATURES = """
 
 
 def zone_coverage(p: Params) -> dict:
+    # Driven from the zones' side: zones are cut into small pieces (ST_Subdivide) and each
+    # piece finds its points through the proposals' GiST index; a point on the seam of two
+    # pieces is counted once (DISTINCT).
+    zone_sql = f"""
+        WITH zones AS ({LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)),
+        pieces AS (SELECT id AS zone_id, ST_Subdivide(geom, 128) AS geom FROM zones),
+        prop_hits AS (
+            SELECT DISTINCT pieces.zone_id, pr.id, pr.status, pr.granted_amount
+            FROM pieces JOIN proposals_proposal pr ON ST_Covers(pieces.geom, pr.geom)
+            WHERE pr.id IN (SELECT id FROM ({PROPOSALS}) scope)),
+        int_hits AS (
+            SELECT DISTINCT pieces.zone_id, it.id
+            FROM pieces JOIN sites_intervention it ON ST_Covers(pieces.geom, it.geom)
+            WHERE it.id IN (SELECT id FROM ({INTERVENTIONS}) scope))
+    """
     zones = _rows(
-        f"""
-        WITH props AS ({PROPOSALS}), ints AS ({INTERVENTIONS}),
-             zones AS ({LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s))
+        zone_sql
+        + """
+        , per_zone AS (
+            SELECT zone_id, count(*) AS proposals,
+                   count(*) FILTER (WHERE status = ANY(%(granted)s)) AS granted,
+                   coalesce(sum(granted_amount) FILTER (WHERE status = ANY(%(granted)s)), 0)
+                     AS granted_amount
+            FROM prop_hits GROUP BY zone_id),
+        ints_per_zone AS (SELECT zone_id, count(*) AS interventions FROM int_hits GROUP BY zone_id)
         SELECT z.id, z.name, z.kind, z.population,
-               (SELECT count(*) FROM props WHERE ST_Covers(z.geom, props.geom)) AS proposals,
-               (SELECT count(*) FROM props WHERE ST_Covers(z.geom, props.geom)
-                  AND props.status = ANY(%(granted)s)) AS granted,
-               (SELECT coalesce(sum(granted_amount), 0) FROM props
-                  WHERE ST_Covers(z.geom, props.geom) AND props.status = ANY(%(granted)s))
-                  AS granted_amount,
-               (SELECT count(*) FROM ints WHERE ST_Covers(z.geom, ints.geom)) AS interventions
-        FROM zones z ORDER BY z.kind, z.name, z.id
+               coalesce(pz.proposals, 0) AS proposals, coalesce(pz.granted, 0) AS granted,
+               coalesce(pz.granted_amount, 0) AS granted_amount,
+               coalesce(iz.interventions, 0) AS interventions
+        FROM zones z
+        LEFT JOIN per_zone pz ON pz.zone_id = z.id
+        LEFT JOIN ints_per_zone iz ON iz.zone_id = z.id
+        ORDER BY z.kind, z.name, z.id
     """,
         _base(p),
     )
+    totals = _rows(
+        zone_sql
+        + f"""
+        , inside AS (SELECT DISTINCT id, status, granted_amount FROM prop_hits),
+        scope AS ({PROPOSALS})
+        SELECT (SELECT count(*) FROM scope) AS proposals,
+               (SELECT count(*) FROM inside) AS proposals_inside,
+               (SELECT coalesce(sum(granted_amount), 0) FROM scope
+                 WHERE status = ANY(%(granted)s)) AS money,
+               (SELECT coalesce(sum(granted_amount), 0) FROM inside
+                 WHERE status = ANY(%(granted)s)) AS money_inside
+    """,
+        _base(p),
+    )[0]
     for zone in zones:
         zone["granted_amount"] = float(zone["granted_amount"])
         zone["amount_per_resident"] = (
             round(zone["granted_amount"] / zone["population"], 2) if zone["population"] else None
         )
-    totals = _rows(
-        f"""
-        WITH props AS ({PROPOSALS}),
-             zones AS ({LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)),
-             located AS (
-                SELECT props.*,
-                       EXISTS (SELECT 1 FROM zones
-                               WHERE ST_Covers(zones.geom, props.geom)) AS inside
-                FROM props)
-        SELECT count(*) AS proposals,
-               count(*) FILTER (WHERE inside) AS proposals_inside,
-               coalesce(sum(granted_amount) FILTER (WHERE status = ANY(%(granted)s)), 0) AS money,
-               coalesce(sum(granted_amount) FILTER (WHERE inside AND status = ANY(%(granted)s)), 0)
-                 AS money_inside
-        FROM located
-    """,
-        _base(p),
-    )[0]
     money = float(totals["money"])
     return {
         "zones": zones,
@@ -161,25 +177,51 @@ def green_infrastructure(p: Params) -> dict:
             SELECT ST_Transform(w.geom, %(srid)s) AS geom_m
             FROM ({LAYER_FEATURES} AND l.kind = ANY(%(water_kinds)s)) w)
     """
-    distances = _rows(
-        f"""
-        WITH {green_cte},
-        places AS (
-            SELECT 'proposal' AS type, id, title AS name, ST_Transform(geom, %(srid)s) AS geom_m
-              FROM ({PROPOSALS}) pr
-            UNION ALL
-            SELECT 'site', s.id, s.name, ST_Transform(s.geom, %(srid)s)
-              FROM sites_site s WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
-            UNION ALL
-            SELECT 'intervention', id, title, ST_Transform(geom, %(srid)s)
-              FROM ({INTERVENTIONS}) it)
-        SELECT places.type, places.id, places.name,
-               (SELECT min(ST_Distance(places.geom_m, green.geom_m)) FROM green) AS to_green_m,
-               (SELECT min(ST_Distance(places.geom_m, water.geom_m)) FROM water) AS to_water_m
-        FROM places ORDER BY places.type, places.id
-    """,
-        base,
+    # The public green areas large enough, and the water, in the metric CRS in temporary
+    # tables with their own GiST index: each place then finds its exact nearest by KNN
+    # (<-> on geometry rechecks the true distance), in metres, without scanning them all.
+    green_ids = [r["id"] for r in _rows(f"WITH {green_cte} SELECT id FROM green", base)]
+    water_layers = list(
+        Layer.objects.filter(city=p.city, is_current=True, kind__in=Layer.WATER_KINDS).values_list(
+            "id", flat=True
+        )
     )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, where, value in (
+            ("wcs_green_m", "f.id = ANY(%(ids)s)", green_ids),
+            ("wcs_water_m", "f.layer_id = ANY(%(ids)s)", water_layers),
+        ):
+            # dropped here too: inside an outer transaction ON COMMIT comes too late
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {table} ON COMMIT DROP AS "
+                f"SELECT ST_Transform(f.geom, %(srid)s) AS geom_m FROM geodata_feature f "
+                f"WHERE {where}",
+                {"srid": p.city.metric_srid, "ids": value},
+            )
+            cursor.execute(f"CREATE INDEX ON {table} USING gist (geom_m)")
+            cursor.execute(f"ANALYZE {table}")
+        distances = _rows(
+            f"""
+            WITH places AS (
+                SELECT 'proposal' AS type, id, title AS name,
+                       ST_Transform(geom, %(srid)s) AS geom_m FROM ({PROPOSALS}) pr
+                UNION ALL
+                SELECT 'site', s.id, s.name, ST_Transform(s.geom, %(srid)s)
+                  FROM sites_site s WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
+                UNION ALL
+                SELECT 'intervention', id, title, ST_Transform(geom, %(srid)s)
+                  FROM ({INTERVENTIONS}) it)
+            SELECT places.type, places.id, places.name,
+                   (SELECT ST_Distance(g.geom_m, places.geom_m) FROM wcs_green_m g
+                    ORDER BY g.geom_m <-> places.geom_m LIMIT 1) AS to_green_m,
+                   (SELECT ST_Distance(w.geom_m, places.geom_m) FROM wcs_water_m w
+                    ORDER BY w.geom_m <-> places.geom_m LIMIT 1) AS to_water_m
+            FROM places ORDER BY places.type, places.id
+        """,
+            base,
+        )
+        cursor.execute("DROP TABLE wcs_green_m, wcs_water_m")
     deficit = _rows(
         f"""
         WITH {green_cte},
@@ -212,18 +254,22 @@ def green_infrastructure(p: Params) -> dict:
     )
     for row in per_district:
         row["deficit_share"] = row["deficit_m2"] / row["area_m2"] if row["area_m2"] else None
+    # What lies in the deficit: points tested against the reach of green cut into small
+    # pieces (ST_Subdivide), so each test looks at a few vertices, not the whole union.
     inside = _rows(
         f"""
         WITH {green_cte},
-        reach AS (SELECT ST_Union(ST_Buffer(geom_m, %(deficit)s)) AS geom_m FROM green)
-        SELECT 'proposal' AS type, pr.id FROM ({PROPOSALS}) pr, reach
-            WHERE reach.geom_m IS NULL
-             OR NOT ST_Intersects(reach.geom_m, ST_Transform(pr.geom, %(srid)s))
-        UNION ALL
-        SELECT 'site', s.id FROM sites_site s, reach
-          WHERE s.city_id = %(city)s AND s.moderation = 'accepted' AND s.condition = 'neglected'
-            AND (reach.geom_m IS NULL
-                 OR NOT ST_Intersects(reach.geom_m, ST_Transform(s.geom, %(srid)s)))
+        pieces AS (SELECT ST_Subdivide(ST_Union(ST_Buffer(geom_m, %(deficit)s)), 128) AS geom_m
+                   FROM green),
+        points AS (
+            SELECT 'proposal' AS type, pr.id, ST_Transform(pr.geom, %(srid)s) AS geom_m
+              FROM ({PROPOSALS}) pr
+            UNION ALL
+            SELECT 'site', s.id, ST_Transform(s.geom, %(srid)s) FROM sites_site s
+             WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
+               AND s.condition = 'neglected')
+        SELECT points.type, points.id FROM points
+        WHERE NOT EXISTS (SELECT 1 FROM pieces WHERE ST_Intersects(pieces.geom_m, points.geom_m))
         ORDER BY 1, 2
     """,
         base,
