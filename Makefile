@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell bench-map
+.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis
 
 setup:
 	@scripts/setup.sh
@@ -49,6 +49,9 @@ format: setup
 
 bench-map: db messages
 	@$(PY) bench/map_proposals.py $(BENCH_ARGS)
+
+bench-analysis: db
+	@$(PY) bench/analysis.py $(BENCH_ARGS)
 
 shell: db
 	@$(PY) manage.py shell
