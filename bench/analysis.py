@@ -147,7 +147,7 @@ def plan(city) -> str:
     from geodata import analysis
 
     base = analysis._base(analysis.Params(city=city))
-    sql = (  # noqa: S608 - the module's constant SQL, values are parameters
+    sql = (  # the module's constant SQL; values are parameters
         f"EXPLAIN WITH zones AS ({analysis.LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)),"
         " pieces AS (SELECT id AS zone_id, ST_Subdivide(geom, 128) AS geom FROM zones) "
         "SELECT count(*) FROM pieces JOIN proposals_proposal pr ON ST_Covers(pieces.geom, pr.geom)"
