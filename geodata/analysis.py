@@ -111,41 +111,45 @@ def zone_coverage(p: Params) -> dict:
             FROM pieces JOIN sites_intervention it ON ST_Covers(pieces.geom, it.geom)
             WHERE it.id IN (SELECT id FROM ({INTERVENTIONS}) scope))
     """
-    zones = _rows(
+    # One statement, so the join above runs once: zone rows, each carrying the totals (a
+    # city without zones still gets one row of totals).
+    rows = _rows(
         zone_sql
-        + """
+        + f"""
         , per_zone AS (
             SELECT zone_id, count(*) AS proposals,
                    count(*) FILTER (WHERE status = ANY(%(granted)s)) AS granted,
                    coalesce(sum(granted_amount) FILTER (WHERE status = ANY(%(granted)s)), 0)
                      AS granted_amount
             FROM prop_hits GROUP BY zone_id),
-        ints_per_zone AS (SELECT zone_id, count(*) AS interventions FROM int_hits GROUP BY zone_id)
-        SELECT z.id, z.name, z.kind, z.population,
-               coalesce(pz.proposals, 0) AS proposals, coalesce(pz.granted, 0) AS granted,
-               coalesce(pz.granted_amount, 0) AS granted_amount,
-               coalesce(iz.interventions, 0) AS interventions
-        FROM zones z
-        LEFT JOIN per_zone pz ON pz.zone_id = z.id
-        LEFT JOIN ints_per_zone iz ON iz.zone_id = z.id
-        ORDER BY z.kind, z.name, z.id
+        ints_per_zone AS (SELECT zone_id, count(*) AS interventions FROM int_hits GROUP BY zone_id),
+        inside AS (SELECT DISTINCT id, status, granted_amount FROM prop_hits),
+        scope AS ({PROPOSALS}),
+        totals AS (
+            SELECT (SELECT count(*) FROM scope) AS t_proposals,
+                   (SELECT count(*) FROM inside) AS t_inside,
+                   (SELECT coalesce(sum(granted_amount), 0) FROM scope
+                     WHERE status = ANY(%(granted)s)) AS t_money,
+                   (SELECT coalesce(sum(granted_amount), 0) FROM inside
+                     WHERE status = ANY(%(granted)s)) AS t_money_inside),
+        zone_rows AS (
+            SELECT z.id, z.name, z.kind, z.population,
+                   coalesce(pz.proposals, 0) AS proposals, coalesce(pz.granted, 0) AS granted,
+                   coalesce(pz.granted_amount, 0) AS granted_amount,
+                   coalesce(iz.interventions, 0) AS interventions
+            FROM zones z
+            LEFT JOIN per_zone pz ON pz.zone_id = z.id
+            LEFT JOIN ints_per_zone iz ON iz.zone_id = z.id)
+        SELECT zone_rows.*, totals.* FROM totals LEFT JOIN zone_rows ON true
+        ORDER BY zone_rows.kind, zone_rows.name, zone_rows.id
     """,
         _base(p),
     )
-    totals = _rows(
-        zone_sql
-        + f"""
-        , inside AS (SELECT DISTINCT id, status, granted_amount FROM prop_hits),
-        scope AS ({PROPOSALS})
-        SELECT (SELECT count(*) FROM scope) AS proposals,
-               (SELECT count(*) FROM inside) AS proposals_inside,
-               (SELECT coalesce(sum(granted_amount), 0) FROM scope
-                 WHERE status = ANY(%(granted)s)) AS money,
-               (SELECT coalesce(sum(granted_amount), 0) FROM inside
-                 WHERE status = ANY(%(granted)s)) AS money_inside
-    """,
-        _base(p),
-    )[0]
+    totals = {k: rows[0][f"t_{k}"] for k in ("proposals", "inside", "money", "money_inside")}
+    totals["proposals_inside"] = totals.pop("inside")
+    zones = [
+        {k: v for k, v in r.items() if not k.startswith("t_")} for r in rows if r["id"] is not None
+    ]
     for zone in zones:
         zone["granted_amount"] = float(zone["granted_amount"])
         zone["amount_per_resident"] = (

@@ -268,3 +268,12 @@ def test_district_filter_is_spatial_for_every_layer(client, world, koszalin, tmp
     assert "Districts 1" in client.get("/koszalin/").context["districts"]
     listing = client.get("/koszalin/proposals/?district=Districts 2").content.decode()
     assert "Straddling" in listing and "Granted in A" not in listing
+
+
+def test_city_without_layers(ostrava):
+    result = analyse(Params(city=ostrava))
+    assert result.coverage["zones"] == [] and result.coverage["proposals"] == 0
+    assert result.green["distances"] == [] or all(
+        r["to_green_m"] is None for r in result.green["distances"]
+    )
+    assert result.green["deficit_share"] == pytest.approx(1.0)  # no green at all
