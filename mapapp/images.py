@@ -7,6 +7,7 @@ is kept: the pixels are decoded and written anew as JPEG (display size and thumb
 from __future__ import annotations
 
 import io
+import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -75,9 +76,11 @@ def process_image(upload, *, name_stem: str = "photo") -> ProcessedImage:
         raise ValidationError(TOO_MANY_PIXELS, params={"mp": MAX_PIXELS // 1_000_000}) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(NOT_AN_IMAGE) from exc
+    # an unguessable name: a draft's photo must not be found by counting ids
+    stem = f"{name_stem}-{secrets.token_urlsafe(12)}"
     return ProcessedImage(
-        display=ContentFile(display, name=f"{name_stem}.jpg"),
-        thumbnail=ContentFile(thumb, name=f"{name_stem}-thumb.jpg"),
+        display=ContentFile(display, name=f"{stem}.jpg"),
+        thumbnail=ContentFile(thumb, name=f"{stem}-thumb.jpg"),
         width=width,
         height=height,
     )

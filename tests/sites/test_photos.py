@@ -87,3 +87,12 @@ def test_decompression_bomb_is_refused():
     )
     with pytest.raises(ValidationError):
         images.process_image(upload("bomb.png", bomb, "image/png"))
+
+
+def test_stored_names_are_not_guessable(resident, koszalin):
+    site = report(
+        resident, koszalin, upload("a.jpg", image_bytes()), upload("b.jpg", image_bytes())
+    )
+    names = [p.image.name for p in site.photos.all()]
+    assert len({n.rsplit("/", 1)[-1].split("-")[0] for n in names}) == 1  # same prefix...
+    assert len(set(names)) == 2 and all(len(n.rsplit("/", 1)[-1]) > 20 for n in names)
