@@ -267,6 +267,7 @@ def test_user_text_is_text_in_page_list_and_popup(page, world):
     assert page.locator(f"tr[data-proposal='{p.pk}'] a").inner_text() == XSS
     go(page, "/koszalin/")
     page.locator("#map[data-proposals-loaded='1']").wait_for()
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
     page.evaluate("window.cityMap.setView([54.1905, 16.182], 17, {animate: false})")
     page.locator("path.proposal-marker").first.click()
     popup = page.locator(".leaflet-popup-content strong")

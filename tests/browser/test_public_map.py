@@ -77,6 +77,7 @@ def test_layers_filters_list_and_before_after(page, public_data):
     # open the intervention from its map marker
     page.goto(page.base_url + "/koszalin/?layers=interventions")
     page.locator("#map[data-layers-loaded='true']").wait_for()
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
     page.locator("path.intervention-marker").first.click()
     with page.expect_navigation():
         page.locator(".leaflet-popup-content a").click()

@@ -41,6 +41,8 @@
     });
   });
   WCS.addBasemap(map, config.tiles);
+  // the boundary refits the view only if nobody has moved the map in the meantime
+  var initialView = map.getCenter().toString() + map.getZoom();
 
   function getJson(url) {
     return fetch(url, { headers: { Accept: "application/geo+json, application/json" } })
@@ -55,7 +57,10 @@
       interactive: false,
       style: { className: "city-boundary", color: "#1f5f8b", weight: 3, fill: true, fillOpacity: 0.04 }
     }).addTo(map);
-    if (!shared && !(config.center && config.zoom !== null)) { map.fitBounds(layer.getBounds()); }
+    var untouched = map.getCenter().toString() + map.getZoom() === initialView;
+    if (!shared && untouched && !(config.center && config.zoom !== null)) {
+      map.fitBounds(layer.getBounds());
+    }
     container.setAttribute("data-boundary-loaded", "true");
     say("boundary", messages.boundaryLoaded || "");
   }).catch(function () {
