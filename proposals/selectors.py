@@ -44,17 +44,14 @@ def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Pro
 
 def parse_filters(params, *, city: City) -> dict:
     """Filters from a query string; unknown values are dropped, not an error."""
-    statuses = set(Proposal.Status.values)
-    categories = set(Proposal.Category.values)
-    out: dict = {}
+    from mapapp.filters import choices, parse_common
+
+    out: dict = parse_common(params)
     call = params.get("call", "")
     if call.isdigit() and GrantCall.objects.filter(city=city, pk=int(call)).exists():
         out["call"] = int(call)
-    out["status"] = [s for s in params.getlist("status") if s in statuses]
-    out["category"] = [c for c in params.getlist("category") if c in categories]
-    year = params.get("year", "")
-    out["year"] = int(year) if year.isdigit() and 1900 < int(year) < 2200 else None
-    out["district"] = params.get("district", "")[:120]
+    out["status"] = choices(params, "status", Proposal.Status.values)
+    out["category"] = choices(params, "category", Proposal.Category.values)
     return out
 
 

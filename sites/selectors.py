@@ -57,17 +57,14 @@ def public_interventions(*, city: City, filters: dict | None = None) -> QuerySet
 
 def parse_filters(params) -> dict:
     """Map filters from a query string; unknown values are dropped, not an error."""
+    from mapapp.filters import choices, parse_common
     from proposals.models import Proposal
 
-    year = params.get("year", "")
     return {
-        "year": int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
-        "category": [c for c in params.getlist("category") if c in Proposal.Category.values],
-        "condition": [c for c in params.getlist("condition") if c in Site.Condition.values],
-        "sustainability": [
-            s for s in params.getlist("sustainability") if s in SUSTAINABILITY_STATES
-        ],
-        "district": params.get("district", "")[:120],
+        **parse_common(params),
+        "category": choices(params, "category", Proposal.Category.values),
+        "condition": choices(params, "condition", Site.Condition.values),
+        "sustainability": choices(params, "sustainability", SUSTAINABILITY_STATES),
     }
 
 
