@@ -117,7 +117,8 @@ def test_whole_programme(page, world):
     # 1. A resident proposes: draws the area, fills the form, makes it public.
     login(page, world["resident"])
     go(page, "/koszalin/")
-    click_and_wait(page, page.get_by_role("link", name="Zaproponuj projekt").first)
+    page.get_by_role("link", name="Zaproponuj projekt").first.click()
+    page.wait_for_url("**/koszalin/proposals/new/")  # the map page rewrites its hash
     click_and_wait(page, page.get_by_role("button", name="Utwórz szkic"))
     draw_square(page)
     fill_proposal(page, files)
