@@ -225,59 +225,64 @@ def green_infrastructure(p: Params) -> dict:
         """,
             base,
         )
-        cursor.execute("DROP TABLE wcs_green_m, wcs_water_m")
-    deficit = _rows(
-        f"""
-        WITH {green_cte},
-        city AS (SELECT ST_Transform(boundary, %(srid)s) AS geom_m FROM mapapp_city
-                 WHERE id = %(city)s),
-        reach AS (SELECT ST_Union(ST_Buffer(geom_m, %(deficit)s)) AS geom_m FROM green),
-        deficit AS (
-            SELECT CASE WHEN reach.geom_m IS NULL THEN city.geom_m
-                        ELSE ST_Difference(city.geom_m, reach.geom_m) END AS geom_m,
-                   ST_Area(city.geom_m) AS city_m2
-            FROM city, reach)
-        SELECT ST_Area(geom_m) AS area_m2, city_m2,
-               ST_AsGeoJSON(ST_Transform(geom_m, 4326), 6) AS geojson
-        FROM deficit
-    """,
-        base,
-    )[0]
-    per_district = _rows(
-        f"""
-        WITH {green_cte},
-        reach AS (SELECT ST_Union(ST_Buffer(geom_m, %(deficit)s)) AS geom_m FROM green),
-        districts AS (SELECT d.id, d.name, d.population, ST_Transform(d.geom, %(srid)s) AS geom_m
-                      FROM ({LAYER_FEATURES} AND l.kind = 'district') d)
-        SELECT d.id, d.name, d.population, ST_Area(d.geom_m) AS area_m2,
-               ST_Area(CASE WHEN reach.geom_m IS NULL THEN d.geom_m
-                            ELSE ST_Difference(d.geom_m, reach.geom_m) END) AS deficit_m2
-        FROM districts d, reach ORDER BY d.name, d.id
-    """,
-        base,
-    )
+        # The reach of green (all within the deficit distance of it), unioned once, kept
+        # whole for areas and cut into small indexed pieces for the point tests.
+        cursor.execute("DROP TABLE IF EXISTS wcs_reach_m, wcs_reach_pieces")
+        cursor.execute(
+            "CREATE TEMP TABLE wcs_reach_m ON COMMIT DROP AS "
+            "SELECT ST_Union(ST_Buffer(geom_m, %(deficit)s)) AS geom_m FROM wcs_green_m",
+            base,
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE wcs_reach_pieces ON COMMIT DROP AS "
+            "SELECT ST_Subdivide(geom_m, 128) AS geom_m FROM wcs_reach_m WHERE geom_m IS NOT NULL"
+        )
+        cursor.execute("CREATE INDEX ON wcs_reach_pieces USING gist (geom_m)")
+        cursor.execute("ANALYZE wcs_reach_pieces")
+        deficit = _rows(
+            """
+            WITH city AS (SELECT ST_Transform(boundary, %(srid)s) AS geom_m FROM mapapp_city
+                          WHERE id = %(city)s)
+            SELECT ST_Area(d.geom_m) AS area_m2, ST_Area(city.geom_m) AS city_m2,
+                   ST_AsGeoJSON(ST_Transform(d.geom_m, 4326), 6) AS geojson
+            FROM city, wcs_reach_m reach,
+                 LATERAL (SELECT CASE WHEN reach.geom_m IS NULL THEN city.geom_m
+                                 ELSE ST_Difference(city.geom_m, reach.geom_m) END AS geom_m) d
+        """,
+            base,
+        )[0]
+        per_district = _rows(
+            f"""
+            WITH districts AS (
+                SELECT d.id, d.name, d.population, ST_Transform(d.geom, %(srid)s) AS geom_m
+                FROM ({LAYER_FEATURES} AND l.kind = 'district') d)
+            SELECT d.id, d.name, d.population, ST_Area(d.geom_m) AS area_m2,
+                   ST_Area(CASE WHEN reach.geom_m IS NULL THEN d.geom_m
+                                ELSE ST_Difference(d.geom_m, reach.geom_m) END) AS deficit_m2
+            FROM districts d, wcs_reach_m reach ORDER BY d.name, d.id
+        """,
+            base,
+        )
+        # What lies in the deficit: points tested against the small pieces of the reach.
+        inside = _rows(
+            f"""
+            WITH points AS (
+                SELECT 'proposal' AS type, pr.id, ST_Transform(pr.geom, %(srid)s) AS geom_m
+                  FROM ({PROPOSALS}) pr
+                UNION ALL
+                SELECT 'site', s.id, ST_Transform(s.geom, %(srid)s) FROM sites_site s
+                 WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
+                   AND s.condition = 'neglected')
+            SELECT points.type, points.id FROM points
+            WHERE NOT EXISTS (SELECT 1 FROM wcs_reach_pieces pieces
+                              WHERE ST_Intersects(pieces.geom_m, points.geom_m))
+            ORDER BY 1, 2
+        """,
+            base,
+        )
+        cursor.execute("DROP TABLE wcs_green_m, wcs_water_m, wcs_reach_m, wcs_reach_pieces")
     for row in per_district:
         row["deficit_share"] = row["deficit_m2"] / row["area_m2"] if row["area_m2"] else None
-    # What lies in the deficit: points tested against the reach of green cut into small
-    # pieces (ST_Subdivide), so each test looks at a few vertices, not the whole union.
-    inside = _rows(
-        f"""
-        WITH {green_cte},
-        pieces AS (SELECT ST_Subdivide(ST_Union(ST_Buffer(geom_m, %(deficit)s)), 128) AS geom_m
-                   FROM green),
-        points AS (
-            SELECT 'proposal' AS type, pr.id, ST_Transform(pr.geom, %(srid)s) AS geom_m
-              FROM ({PROPOSALS}) pr
-            UNION ALL
-            SELECT 'site', s.id, ST_Transform(s.geom, %(srid)s) FROM sites_site s
-             WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
-               AND s.condition = 'neglected')
-        SELECT points.type, points.id FROM points
-        WHERE NOT EXISTS (SELECT 1 FROM pieces WHERE ST_Intersects(pieces.geom_m, points.geom_m))
-        ORDER BY 1, 2
-    """,
-        base,
-    )
     added = _rows(
         f"""
         SELECT coalesce(sum(ST_Area(ST_Transform(area, %(srid)s))), 0) AS m2
