@@ -133,7 +133,13 @@ def _zones_geojson(city, data) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+MAP_POINTS = 2000  # beyond this a folium page gets heavy; the tables and downloads have all
+
+
 def _proposal_points(params, in_deficit) -> list[dict]:
+    """Proposals for the dashboard map: those in the deficit first, at most MAP_POINTS."""
+    from django.db.models import Case, IntegerField, Value, When
+
     from proposals.models import Proposal
 
     qs = Proposal.objects.filter(
@@ -141,9 +147,16 @@ def _proposal_points(params, in_deficit) -> list[dict]:
     )
     if params.call_id:
         qs = qs.filter(grant_call_id=params.call_id)
+    qs = qs.annotate(
+        first=Case(
+            When(pk__in=list(in_deficit)[:MAP_POINTS], then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("first", "pk")
     return [
-        {"lat": p.geom.y, "lon": p.geom.x, "name": p.title, "in_deficit": p.pk in in_deficit}
-        for p in qs.only("id", "geom", "title")
+        {"lat": geom.y, "lon": geom.x, "name": title, "in_deficit": pk in in_deficit}
+        for pk, title, geom in qs.values_list("pk", "title", "geom")[:MAP_POINTS]
     ]
 
 

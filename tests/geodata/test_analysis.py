@@ -188,6 +188,7 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
     assert "Zones 1" in page.content.decode()
     html = client.get("/koszalin/analysis/map/").content.decode()
     assert "/static/leaflet/leaflet.js" in html
+    assert html.count("L.circleMarker(") == 4  # the four public proposals; not the draft
     for cdn in ("cdn.jsdelivr", "code.jquery", "cdnjs", "bootstrapcdn"):
         assert cdn not in html  # folium's assets are ours
     csv_text = client.get("/koszalin/analysis/zones.csv").content.decode()
