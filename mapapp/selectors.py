@@ -99,3 +99,26 @@ def points_inside(*, city: City, points: list) -> list[bool]:
             [[bytes(p.wkb) for p in points], city.pk],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def shape_map_config(*, obj, city: City, status: str) -> dict:
+    """One feature's point and area as GeoJSON made by PostGIS (rings counter-clockwise,
+    6 decimals), with the city's basemap: what a single-feature page map needs."""
+    from mapapp.geofuncs import ForcePolygonCCW
+
+    row = (
+        type(obj)
+        .objects.filter(pk=obj.pk)
+        .annotate(
+            point=AsGeoJSON("geom", precision=GEOJSON_PRECISION),
+            shape=AsGeoJSON(ForcePolygonCCW("area"), precision=GEOJSON_PRECISION),
+        )
+        .values("point", "shape")
+        .get()
+    )
+    return {
+        "point": json.loads(row["point"]) if row["point"] else None,
+        "area": json.loads(row["shape"]) if row["shape"] else None,
+        "status": status,
+        "tiles": {"url": city.basemap_url, "attribution": city.basemap_attribution},
+    }

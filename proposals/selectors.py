@@ -310,28 +310,7 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
 
 
 def proposal_map_config(*, proposal: Proposal) -> dict:
-    """The proposal's own geometry for its page map (GeoJSON made by PostGIS)."""
-    import json
+    """The proposal's own geometry for its page map."""
+    from mapapp.selectors import shape_map_config
 
-    from django.contrib.gis.db.models.functions import AsGeoJSON
-
-    from mapapp.geofuncs import ForcePolygonCCW
-
-    row = (
-        Proposal.objects.filter(pk=proposal.pk)
-        .annotate(
-            point=AsGeoJSON("geom", precision=6),
-            shape=AsGeoJSON(ForcePolygonCCW("area"), precision=6),
-        )
-        .values("point", "shape")
-        .get()
-    )
-    return {
-        "point": json.loads(row["point"]) if row["point"] else None,
-        "area": json.loads(row["shape"]) if row["shape"] else None,
-        "status": proposal.status,
-        "tiles": {
-            "url": proposal.city.basemap_url,
-            "attribution": proposal.city.basemap_attribution,
-        },
-    }
+    return shape_map_config(obj=proposal, city=proposal.city, status=proposal.status)

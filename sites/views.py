@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from mapapp.selectors import city_extent
+from mapapp.selectors import city_extent, shape_map_config
 from proposals.models import Proposal
 from proposals.views.common import apply_errors, load_city, report
 from sites import selectors, services
@@ -70,26 +70,7 @@ def site_detail(request, city, pk):
 
 
 def _shape_config(city, obj):
-    from django.contrib.gis.db.models.functions import AsGeoJSON
-
-    from mapapp.geofuncs import ForcePolygonCCW
-
-    row = (
-        type(obj)
-        .objects.filter(pk=obj.pk)
-        .annotate(
-            point=AsGeoJSON("geom", precision=6),
-            shape=AsGeoJSON(ForcePolygonCCW("area"), precision=6),
-        )
-        .values("point", "shape")
-        .get()
-    )
-    return {
-        "point": json.loads(row["point"]),
-        "area": json.loads(row["shape"]) if row["shape"] else None,
-        "status": getattr(obj, "condition", "completed"),
-        "tiles": {"url": city.basemap_url, "attribution": city.basemap_attribution},
-    }
+    return shape_map_config(obj=obj, city=city, status=getattr(obj, "condition", "completed"))
 
 
 def _editor_config(request, city):

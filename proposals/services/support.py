@@ -39,15 +39,28 @@ def _touch(proposal: Proposal) -> None:
     Proposal.objects.filter(pk=proposal.pk).update(updated_at=timezone.now())
 
 
-def _create_support(**values) -> Support:
-    """Insert inside a savepoint: the unique constraints are the final word on duplicates,
-    also against a second request racing this one."""
+def _create_support(
+    *, proposal: Proposal, full_name: str, address: str, age_confirmed: bool, **values
+) -> Support:
+    """The checks every support passes (age, name and address), then the insert inside a
+    savepoint: the unique constraints are the final word on duplicates, also against a
+    second request racing this one."""
+    if not age_confirmed:
+        refuse(msg.SUPPORT_AGE, age=proposal.grant_call.supporter_min_age)
+    full_name, address = _clean_person(full_name, address)
     try:
         with transaction.atomic():
-            support = Support.objects.create(**values)
+            support = Support.objects.create(
+                proposal=proposal,
+                full_name=full_name,
+                address=address,
+                age_confirmed=True,
+                identity_key=normalise_identity(full_name, address),
+                **values,
+            )
     except IntegrityError:
         refuse(msg.SUPPORT_DUPLICATE)
-    _touch(values["proposal"])
+    _touch(proposal)
     return support
 
 
@@ -61,16 +74,12 @@ def support_add(
         refuse(msg.SUPPORT_OWN)
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
         refuse(msg.SUPPORT_EMAIL_UNCONFIRMED)
-    if not age_confirmed:
-        refuse(msg.SUPPORT_AGE, age=proposal.grant_call.supporter_min_age)
-    full_name, address = _clean_person(full_name, address)
     support = _create_support(
         proposal=proposal,
-        user=user,
         full_name=full_name,
         address=address,
-        age_confirmed=True,
-        identity_key=normalise_identity(full_name, address),
+        age_confirmed=age_confirmed,
+        user=user,
         source=Support.Source.ONLINE,
     )
     audit_record(
@@ -125,15 +134,11 @@ def support_add_paper(
     proposal = sheet.proposal
     check_officer(actor, proposal.city)
     _check_support_window(proposal)
-    if not age_confirmed:
-        refuse(msg.SUPPORT_AGE, age=proposal.grant_call.supporter_min_age)
-    full_name, address = _clean_person(full_name, address)
     support = _create_support(
         proposal=proposal,
         full_name=full_name,
         address=address,
-        age_confirmed=True,
-        identity_key=normalise_identity(full_name, address),
+        age_confirmed=age_confirmed,
         source=Support.Source.PAPER,
         sheet=sheet,
         entered_by=actor,
