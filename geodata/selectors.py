@@ -12,6 +12,20 @@ def public_layers(*, city: City) -> QuerySet[Layer]:
     return Layer.objects.filter(city=city, is_current=True, is_public=True).order_by("kind", "name")
 
 
+def layers_for(*, city: City, user=None) -> QuerySet[Layer]:
+    """Current layers a user may read: the public ones, and all of them for the city's GIS
+    staff, planners and officers (and superusers)."""
+    from mapapp.models import Role
+    from proposals.access import has_role
+
+    qs = Layer.objects.filter(city=city, is_current=True).order_by("kind", "name")
+    if user is not None and has_role(
+        user, city, Role.GIS_STAFF, Role.PLANNER, Role.PROGRAMME_OFFICER
+    ):
+        return qs
+    return qs.filter(is_public=True)
+
+
 def layer_geojson(*, layer: Layer, simplify_m: float = 0) -> str:
     """A layer's features as GeoJSON built by PostGIS (name, population and the file's
     attributes as properties)."""

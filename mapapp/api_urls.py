@@ -1,4 +1,5 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from geodata.apis import LayerFeaturesApi, LayerListApi
 from geodata.views import analysis_api
@@ -9,6 +10,8 @@ from sites.apis import InterventionCollectionApi, SiteCollectionApi
 app_name = "api"
 
 urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("cities/", apis.CityListApi.as_view(), name="city-list"),
     path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),

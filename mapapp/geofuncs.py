@@ -9,3 +9,10 @@ class ForcePolygonCCW(GeoFunc):
 
     function = "ST_ForcePolygonCCW"
     output_field = GeometryField()
+
+
+class FlipCoordinates(GeoFunc):
+    """ST_FlipCoordinates: x and y swapped, for CRSs whose first axis is the northing."""
+
+    function = "ST_FlipCoordinates"
+    output_field = GeometryField()

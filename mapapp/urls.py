@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("mapapp.api_urls")),
+    path("ogcapi/", include("geodata.ogcapi_urls")),
     path("me/proposals/", my_proposals, name="my-proposals"),
     path("me/reports/", my_reports, name="my-reports"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).

@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "rest_framework",
     "rest_framework_gis",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "leaflet",
     "allauth",
     "allauth.account",
@@ -231,6 +236,34 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # GIS staff use tokens (admin, or `manage.py drf_create_token`); people use their session
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "We Create Space API",
+    "DESCRIPTION": (
+        "Public proposals, neglected sites, completed projects and reference layers of each "
+        "city, as GeoJSON (RFC 7946). Filters, bounding box, ordering and paging with next "
+        "links. The same data is offered as OGC API - Features at /ogcapi/<city>/."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own server (drf-spectacular-sidecar), never from a CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Background work (exports, large imports, analysis refresh): Django's tasks API through the
+# django-tasks backport, stored in PostgreSQL; `manage.py db_worker` runs them.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

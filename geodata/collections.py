@@ -1,0 +1,223 @@
+"""The public collections a city offers to outside tools, defined once.
+
+OGC API Features, the exports and the vector tiles all read a city's data through this
+registry, so a collection's rows (public ones only), its public properties, its geometry
+and its filters are the same everywhere. Adding a property here adds it to every interface;
+nothing private can leak through one interface and not another.
+
+Geometry: the drawn area where there is one, otherwise the point (proposals, sites and
+interventions keep a point for every row and an optional area)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.gis.db.models import GeometryField
+from django.db.models import CharField, F, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from mapapp.models import City
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A query parameter that filters by a property: `lookup` on the queryset, values from
+    `allowed` (None: any value of `kind`)."""
+
+    lookup: str
+    allowed: tuple[str, ...] | None = None
+    kind: str = "choice"  # choice | int
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    rows: Callable[[], QuerySet]  # the public rows, geometry in `_geom`, properties annotated
+    properties: dict[str, str]  # name -> JSON schema type ("string", "integer", "number", ...)
+    datetime_field: str | None = None
+    filters: dict[str, Filter] = field(default_factory=dict)
+    point_field: str = "geom"
+    area_field: str | None = "area"
+    geometry_type: str = "Geometry"  # for the schema: Point, Geometry, ...
+    updated_field: str | None = "updated_at"  # what changes when a row changes (ETags)
+    kind: str = ""  # for reference layers, the layer kind
+    layer_id: int | None = None
+    keywords: tuple[str, ...] = ()
+
+    def queryset(self) -> QuerySet:
+        return self.rows()
+
+    def bbox_q(self, envelope) -> Q:
+        """Rows whose geometry intersects `envelope` (a 4326 geometry or expression), written
+        so that the GiST indexes on the point and the area are both used."""
+        if self.area_field is None:
+            return Q(**{f"{self.point_field}__intersects": envelope})
+        return Q(**{f"{self.area_field}__intersects": envelope}) | Q(
+            **{f"{self.area_field}__isnull": True, f"{self.point_field}__intersects": envelope}
+        )
+
+
+def _geom(point: str, area: str | None):
+    if area is None:
+        return F(point)
+    return Coalesce(F(area), F(point), output_field=GeometryField(srid=4326))
+
+
+def _proposals(city: City) -> Collection:
+    from proposals.models import Proposal
+    from proposals.selectors import public_proposals, support_counts
+
+    def rows():
+        return support_counts(public_proposals(city=city)).annotate(
+            _geom=_geom("geom", "area"),
+            call=F("grant_call_id"),
+            published=F("published_at"),
+        )
+
+    return Collection(
+        id="proposals",
+        title=str(_("Proposals")),
+        description=str(
+            _(
+                "Residents' and NGOs' proposals in public space, "
+                "from the moment they gather support."
+            )
+        ),
+        rows=rows,
+        properties={
+            "title": "string",
+            "status": "string",
+            "category": "string",
+            "call": "integer",
+            "support_count": "integer",
+            "requested_amount": "number",
+            "granted_amount": "number",
+            "published": "string",
+        },
+        datetime_field="published_at",
+        filters={
+            "status": Filter("status__in", tuple(Proposal.PUBLIC_STATUSES)),
+            "category": Filter("category__in", tuple(Proposal.Category.values)),
+            "call": Filter("grant_call_id__in", kind="int"),
+        },
+        keywords=("proposals", "participatory budgeting", "public space"),
+    )
+
+
+def _sites(city: City) -> Collection:
+    from sites.models import Site
+    from sites.selectors import public_sites
+
+    def rows():
+        return public_sites(city=city).annotate(
+            _geom=_geom("geom", "area"), reported=F("reported_at")
+        )
+
+    return Collection(
+        id="sites",
+        title=str(_("Neglected sites")),
+        description=str(_("Places in need of care, reported by residents or from registers.")),
+        rows=rows,
+        properties={
+            "name": "string",
+            "condition": "string",
+            "ownership": "string",
+            "district": "string",
+            "reported": "string",
+        },
+        datetime_field="reported_at",
+        filters={
+            "condition": Filter("condition__in", tuple(Site.Condition.values)),
+            "ownership": Filter("ownership__in", tuple(Site.Ownership.values)),
+        },
+        keywords=("neglected sites", "public space"),
+    )
+
+
+def _interventions(city: City) -> Collection:
+    from proposals.models import Proposal
+    from sites.selectors import public_interventions
+
+    def rows():
+        return public_interventions(city=city).annotate(
+            _geom=_geom("geom", "area"),
+            completed=Cast("completed_on", CharField()),
+            call=F("grant_call_id"),
+        )
+
+    return Collection(
+        id="interventions",
+        title=str(_("Completed projects")),
+        description=str(_("Projects carried out in public space, with their upkeep period.")),
+        rows=rows,
+        properties={
+            "title": "string",
+            "category": "string",
+            "completed": "string",
+            "sustainability": "string",
+            "funding": "string",
+            "call": "integer",
+            "cost": "number",
+            "volunteers": "integer",
+        },
+        datetime_field="completed_on",
+        filters={
+            "category": Filter("category__in", tuple(Proposal.Category.values)),
+            "call": Filter("grant_call_id__in", kind="int"),
+        },
+        keywords=("interventions", "public space"),
+    )
+
+
+def layer_collection_id(layer) -> str:
+    """Stable across versions: a new import of a layer keeps its name."""
+    return "layer-" + (slugify(layer.name) or str(layer.pk))
+
+
+def _layer(layer) -> Collection:
+    from geodata.models import Feature
+
+    def rows():
+        return Feature.objects.filter(layer=layer).annotate(_geom=F("geom"))
+
+    return Collection(
+        id=layer_collection_id(layer),
+        title=layer.name,
+        description=" · ".join(
+            x
+            for x in [
+                str(layer.get_kind_display()),
+                layer.source,
+                layer.licence,
+                str(_("Synthetic demo data")) if layer.is_synthetic else "",
+            ]
+            if x
+        ),
+        rows=rows,
+        properties={"name": "string", "population": "integer", "attributes": "object"},
+        area_field=None,
+        updated_field=None,
+        kind=layer.kind,
+        layer_id=layer.pk,
+        keywords=("reference layer", layer.kind),
+    )
+
+
+def city_collections(*, city: City, user=None) -> dict[str, Collection]:
+    """The collections of a city, in a stable order. Reference layers are those the public
+    sees, plus the non-public ones when `user` is GIS staff, a planner or an officer of the
+    city."""
+    from geodata.selectors import layers_for
+
+    found = [_proposals(city), _sites(city), _interventions(city)]
+    found += [_layer(layer) for layer in layers_for(city=city, user=user)]
+    return {c.id: c for c in found}
+
+
+def collection_get(*, city: City, collection_id: str, user=None) -> Collection | None:
+    return city_collections(city=city, user=user).get(collection_id)

@@ -1,0 +1,317 @@
+"""Reading a collection for outside tools: query parameters, coordinate reference systems and
+pages of GeoJSON built by PostGIS. Used by OGC API Features, the REST API and the exports.
+
+Coordinates leave in the axis order of the requested CRS, as OGC API Features Part 2 says:
+EPSG:4326 and EPSG:2180 are northing-first, CRS84 (the default), EPSG:3857 and EPSG:5514
+easting-first. pyproj tells which."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from geodata.collections import Collection
+from mapapp.geofuncs import FlipCoordinates, ForcePolygonCCW
+from mapapp.models import City
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
+OFFERED_SRIDS = (4326, 3857, 2180, 5514)
+MAX_LIMIT = 10_000
+
+
+class BadQuery(ValueError):
+    """A query parameter the client must fix: answered with HTTP 400 and this text."""
+
+
+def crs_uri(srid: int | None) -> str:
+    return CRS84 if srid is None else EPSG_URI.format(srid)
+
+
+def offered_crs(city: City) -> list[str]:
+    srids = list(OFFERED_SRIDS)
+    if city.metric_srid not in srids:
+        srids.append(city.metric_srid)
+    return [CRS84, *(crs_uri(s) for s in srids)]
+
+
+@lru_cache(maxsize=64)
+def _axes(srid: int) -> tuple[bool, bool]:
+    """(northing first, geographic) for an EPSG code."""
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(srid)
+    return crs.axis_info[0].direction in ("north", "south"), crs.is_geographic
+
+
+def north_first(srid: int | None) -> bool:
+    return srid is not None and _axes(srid)[0]
+
+
+def is_geographic(srid: int | None) -> bool:
+    return srid is None or _axes(srid)[1]
+
+
+_EPSG_FORMS = (
+    re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)$"),
+    re.compile(r"^\[?EPSG:(\d+)\]?$", re.IGNORECASE),
+)
+
+
+def parse_crs(value: str, *, city: City, name: str = "crs", any_epsg: bool = False) -> int | None:
+    """A CRS URI (or EPSG:n) to an SRID; None for CRS84. Only offered ones, unless `any_epsg`
+    (exports accept any EPSG code pyproj knows)."""
+    value = value.strip()
+    if value in ("", CRS84, "OGC:CRS84", "[OGC:CRS84]"):
+        return None
+    for pattern in _EPSG_FORMS:
+        m = pattern.match(value)
+        if m:
+            srid = int(m.group(1))
+            if any_epsg:
+                try:
+                    _axes(srid)
+                except Exception as e:
+                    raise BadQuery(
+                        _("%(name)s: unknown EPSG code %(code)s.") % {"name": name, "code": srid}
+                    ) from e
+                return srid
+            if crs_uri(srid) in offered_crs(city):
+                return srid
+            break
+    raise BadQuery(
+        _("%(name)s: %(value)s is not offered; use one of %(offered)s.")
+        % {"name": name, "value": value[:80], "offered": ", ".join(offered_crs(city))}
+    )
+
+
+def output_geometry(expr, srid: int | None):
+    """The `_geom` expression in the output CRS and axis order (rings counter-clockwise)."""
+    g = ForcePolygonCCW(expr)
+    if srid is not None and srid != 4326:
+        g = Transform(g, srid)
+    if north_first(srid):
+        g = FlipCoordinates(g)
+    return g
+
+
+def precision(srid: int | None) -> int:
+    return 6 if is_geographic(srid) else 2  # 6 decimals of a degree ~ 0.1 m; centimetres
+
+
+def parse_bbox(value: str, *, bbox_crs: int | None) -> GEOSGeometry:
+    """`minx,miny,maxx,maxy` (or with heights, which are ignored) in `bbox_crs` axis order,
+    as a 4326 polygon. Edges are densified before reprojection, so the area is the true one."""
+    try:
+        nums = [float(v) for v in value.split(",")]
+    except ValueError as e:
+        raise BadQuery(_("bbox: four numbers separated by commas are expected.")) from e
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    if len(nums) != 4 or any(n != n or abs(n) == float("inf") for n in nums):
+        raise BadQuery(_("bbox: four numbers separated by commas are expected."))
+    x1, y1, x2, y2 = nums
+    if north_first(bbox_crs):
+        x1, y1, x2, y2 = y1, x1, y2, x2
+    if x1 > x2 or y1 > y2:
+        raise BadQuery(_("bbox: the lower corner must come before the upper corner."))
+    if bbox_crs is None or bbox_crs == 4326:
+        if not (-180 <= x1 <= 180 and -180 <= x2 <= 180 and -90 <= y1 <= 90 and -90 <= y2 <= 90):
+            raise BadQuery(_("bbox: longitude or latitude out of range."))
+        return Polygon.from_bbox((x1, y1, x2, y2)) if (x1, y1) != (x2, y2) else _point(x1, y1)
+    step = max(x2 - x1, y2 - y1) / 32 or 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsEWKB(ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, %s),"
+            " %s), 4326))",
+            [x1, y1, x2, y2, bbox_crs, step],
+        )
+        return GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+
+
+def _point(x, y):
+    from django.contrib.gis.geos import Point
+
+    return Point(x, y, srid=4326)
+
+
+def _moment(text: str, *, end: bool) -> dt.datetime | dt.date | None:
+    text = text.strip()
+    if text in ("..", ""):
+        return None
+    moment = parse_datetime(text)
+    if moment is not None:
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    day = parse_date(text)
+    if day is None:
+        raise BadQuery(
+            _("datetime: %(value)s is not a date or a date and time (RFC 3339).")
+            % {"value": text[:40]}
+        )
+    return day
+
+
+def datetime_q(value: str, field_name: str, *, is_date: bool) -> Q:
+    """RFC 3339 instant or interval (`a/b`, `../b`, `a/..`) as a filter on `field_name`."""
+    parts = value.split("/")
+    if len(parts) > 2:
+        raise BadQuery(_("datetime: an instant or an interval start/end is expected."))
+
+    def as_field(v, end):
+        if v is None:
+            return None
+        if isinstance(v, dt.datetime):
+            return v.date() if is_date else v
+        if is_date:
+            return v
+        base = dt.datetime.combine(v, dt.time.max if end else dt.time.min, tzinfo=dt.UTC)
+        return base
+
+    if len(parts) == 1:
+        v = _moment(parts[0], end=False)
+        if v is None:
+            raise BadQuery(_("datetime: an instant or an interval start/end is expected."))
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime) and not is_date:
+            return Q(**{f"{field_name}__date": v})
+        return Q(**{field_name: as_field(v, False)})
+    start, end = (as_field(_moment(p, end=i == 1), i == 1) for i, p in enumerate(parts))
+    q = Q()
+    if start is not None:
+        q &= Q(**{f"{field_name}__gte": start})
+    if end is not None:
+        q &= Q(**{f"{field_name}__lte": end})
+    return q
+
+
+@dataclass
+class ItemsQuery:
+    limit: int = 10
+    offset: int = 0
+    srid: int | None = None  # output CRS; None is CRS84
+    q: Q = field(default_factory=Q)
+    filtered: bool = False
+    ordering: tuple[str, ...] = ("id",)
+    echo: dict = field(default_factory=dict)  # the parameters to carry into next/prev links
+
+
+def parse_limit(value: str | None, *, default: int, maximum: int = MAX_LIMIT) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        n = int(value)
+    except ValueError as e:
+        raise BadQuery(_("limit: a whole number is expected.")) from e
+    return max(1, min(n, maximum))  # clamped, not refused (OGC API Features)
+
+
+def parse_offset(value: str | None) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        n = int(value)
+    except ValueError as e:
+        raise BadQuery(_("offset: a whole number is expected.")) from e
+    if n < 0:
+        raise BadQuery(_("offset: must not be negative."))
+    return n
+
+
+def property_q(collection: Collection, params) -> tuple[Q, dict]:
+    """Filters by property (`status=a,b` or repeated), strict: an unknown value is a 400."""
+    q = Q()
+    echo = {}
+    for name, flt in collection.filters.items():
+        raw = [v for item in params.getlist(name) for v in item.split(",") if v.strip()]
+        if not raw:
+            continue
+        values: list = []
+        for v in raw:
+            v = v.strip()
+            if flt.kind == "int":
+                if not v.isdigit():
+                    raise BadQuery(_("%(name)s: a whole number is expected.") % {"name": name})
+                values.append(int(v))
+            elif flt.allowed is not None and v not in flt.allowed:
+                raise BadQuery(
+                    _("%(name)s: %(value)s is not one of %(allowed)s.")
+                    % {"name": name, "value": v[:40], "allowed": ", ".join(flt.allowed)}
+                )
+            else:
+                values.append(v)
+        q &= Q(**{flt.lookup: values})
+        echo[name] = ",".join(str(v) for v in values)
+    return q, echo
+
+
+def matched(qs: QuerySet) -> int:
+    return qs.order_by().count()
+
+
+def features_json(
+    qs: QuerySet,
+    *,
+    properties: list[str],
+    srid: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    ordering: tuple[str, ...] = ("id",),
+    geometry=None,
+) -> tuple[str, int]:
+    """(JSON array of GeoJSON features, their number) for one page, built by PostGIS."""
+    geometry = geometry if geometry is not None else F("_geom")
+    rows = (
+        qs.annotate(_out=AsGeoJSON(output_geometry(geometry, srid), precision=precision(srid)))
+        .values("id", "_out", *properties)
+        .order_by(*ordering)
+    )
+    if limit is not None:
+        rows = rows[offset : offset + limit]
+    elif offset:
+        rows = rows[offset:]
+    inner, params = rows.query.sql_with_params()
+    pairs = ", ".join(f"'{name}', t.\"{name}\"" for name in properties)
+    sql = f"""
+        SELECT coalesce(json_agg(json_build_object(
+                   'type', 'Feature', 'id', t.id, 'geometry', t._out::json,
+                   'properties', json_build_object({pairs}))), '[]'::json)::text,
+               count(*)
+        FROM ({inner}) AS t
+    """  # noqa: S608 - {inner} is the ORM's parameterised SQL; names come from the registry
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        text, n = cursor.fetchone()
+    return text, n
+
+
+def extent(qs: QuerySet) -> list[float] | None:
+    """[minx, miny, maxx, maxy] in CRS84 of the rows' geometry, or None when empty."""
+    from django.contrib.gis.db.models import Extent
+
+    box = qs.order_by().aggregate(e=Extent("_geom"))["e"]
+    return [round(v, 6) for v in box] if box else None
+
+
+def temporal_extent(qs: QuerySet, field_name: str | None) -> list[str | None] | None:
+    from django.db.models import Max, Min
+
+    if not field_name:
+        return None
+    r = qs.order_by().aggregate(a=Min(field_name), b=Max(field_name))
+
+    def iso(v):
+        if v is None:
+            return None
+        if isinstance(v, dt.datetime):
+            return v.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return f"{v.isoformat()}T00:00:00Z"
+
+    return [iso(r["a"]), iso(r["b"])]

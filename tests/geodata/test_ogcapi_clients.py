@@ -1,0 +1,83 @@
+"""OGC API - Features read by real clients against a live server: OWSLib, and GDAL's OAPIF
+driver through ogrinfo and ogr2ogr (Debian's gdal-bin)."""
+
+import json
+import re
+import subprocess
+
+import pyogrio
+import pytest
+from owslib.ogcapi.features import Features
+
+from proposals.models import Proposal
+from sites.models import Site
+
+
+@pytest.fixture
+def ogc_url(live_server, exchange_world):
+    return f"{live_server.url}/ogcapi/koszalin/"
+
+
+def gdal(*args) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_owslib_lists_and_reads_the_collections(ogc_url):
+    api = Features(ogc_url)
+    ids = [c["id"] for c in api.collections()["collections"]]
+    assert ids[:3] == ["proposals", "sites", "interventions"] and "layer-parks" in ids
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+        in (api.conformance()["conformsTo"])
+    )
+    assert api.collection("sites")["itemType"] == "feature"
+    page = api.collection_items("sites", limit=5)
+    assert page["numberMatched"] == Site.objects.filter(moderation="accepted").count() == 14
+    assert page["numberReturned"] == len(page["features"]) == 5
+    bbox_page = api.collection_items("proposals", bbox=[16.15, 54.17, 16.185, 54.19], limit=100)
+    assert 0 < bbox_page["numberMatched"] < 37
+    assert "paths" in api.api()
+
+
+def test_ogrinfo_counts_what_the_database_holds(ogc_url):
+    out = gdal("ogrinfo", "-ro", "-so", f"OAPIF:{ogc_url}", "proposals")
+    count = int(re.search(r"Feature Count: (\d+)", out).group(1))
+    assert count == Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES).count() == 37
+    listing = gdal("ogrinfo", "-ro", "-q", f"OAPIF:{ogc_url}")
+    assert "sites" in listing and "layer-parks" in listing and "city-land" not in listing
+
+
+def test_ogr2ogr_with_small_pages_copies_every_feature_once(ogc_url, tmp_path):
+    for collection, expected in [
+        ("proposals", {f"Proposal {i} <b>&</b>" for i in range(37)}),
+        ("sites", {f"Site {i}" for i in range(14)}),
+    ]:
+        out = tmp_path / f"{collection}.gpkg"
+        gdal(
+            "ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{ogc_url}", collection,
+            "-oo", "PAGE_SIZE=4", "-nlt", "GEOMETRY",
+        )  # fmt: skip
+        frame = pyogrio.read_dataframe(out)
+        names = list(frame["title" if collection == "proposals" else "name"])
+        assert len(names) == len(expected) and set(names) == expected, collection
+
+
+def test_ogr_spatial_filter_matches_postgis(ogc_url, tmp_path):
+    out = tmp_path / "box.geojson"
+    gdal(
+        "ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{ogc_url}", "sites",
+        "-spat", "16.16", "54.18", "16.20", "54.20",
+    )  # fmt: skip
+    got = {f["properties"]["name"] for f in json.loads(out.read_text())["features"]}
+    from django.contrib.gis.geos import Polygon
+
+    envelope = Polygon.from_bbox((16.16, 54.18, 16.20, 54.20))
+    envelope.srid = 4326
+    expected = set(
+        Site.objects.filter(moderation="accepted", geom__intersects=envelope).values_list(
+            "name", flat=True
+        )
+    )
+    assert got == expected and expected
