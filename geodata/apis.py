@@ -5,16 +5,25 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geodata import selectors
+from mapapp import rest
 from mapapp import selectors as city_selectors
 
 
 class LayerListApi(APIView):
-    """GET /api/v1/<city>/layers/ -> the city's public, current layers with their kind."""
+    """The city's current reference layers with their kind: the public ones, and for the
+    city's GIS staff, planners and officers (token or session) the non-public ones too."""
 
+    @extend_schema(
+        operation_id="layers_list",
+        parameters=[OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
         layers = [
@@ -33,7 +42,7 @@ class LayerListApi(APIView):
                     reverse("api:layer", kwargs={"city": city_obj.slug, "pk": layer.pk})
                 ),
             }
-            for layer in selectors.public_layers(city=city_obj)
+            for layer in selectors.layers_for(city=city_obj, user=request.user)
         ]
         return Response({"layers": layers})
 
@@ -45,9 +54,20 @@ def _layer_etag(request, city, pk):
 @method_decorator(gzip_page, name="get")
 @method_decorator(condition(etag_func=_layer_etag), name="get")
 class LayerFeaturesApi(APIView):
+    """One reference layer's features as a GeoJSON FeatureCollection (name, population and
+    the imported attributes as properties)."""
+
+    @extend_schema(
+        operation_id="layer_features",
+        parameters=[
+            OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        responses={200: rest.GEOJSON_RESPONSE, 404: OpenApiTypes.OBJECT},
+    )
     def get(self, request, city, pk):
         city_obj = city_selectors.city_get(slug=city)
-        layer = selectors.public_layers(city=city_obj).filter(pk=pk).first()
+        layer = selectors.layers_for(city=city_obj, user=request.user).filter(pk=pk).first()
         if layer is None:
             raise Http404
         return HttpResponse(

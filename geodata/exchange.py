@@ -148,10 +148,13 @@ def _moment(text: str, *, end: bool) -> dt.datetime | dt.date | None:
     text = text.strip()
     if text in ("..", ""):
         return None
-    moment = parse_datetime(text)
+    try:  # well-formed but impossible values (month 13) raise ValueError
+        moment = parse_datetime(text)
+        day = None if moment is not None else parse_date(text)
+    except ValueError:
+        moment = day = None
     if moment is not None:
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    day = parse_date(text)
     if day is None:
         raise BadQuery(
             _("datetime: %(value)s is not a date or a date and time (RFC 3339).")
@@ -265,8 +268,10 @@ def features_json(
     offset: int = 0,
     ordering: tuple[str, ...] = ("id",),
     geometry=None,
+    id_property: bool = False,
 ) -> tuple[str, int]:
-    """(JSON array of GeoJSON features, their number) for one page, built by PostGIS."""
+    """(JSON array of GeoJSON features, their number) for one page, built by PostGIS.
+    `id_property` repeats the id among the properties (the city maps read it there)."""
     geometry = geometry if geometry is not None else F("_geom")
     rows = (
         qs.annotate(_out=AsGeoJSON(output_geometry(geometry, srid), precision=precision(srid)))
@@ -278,7 +283,8 @@ def features_json(
     elif offset:
         rows = rows[offset:]
     inner, params = rows.query.sql_with_params()
-    pairs = ", ".join(f"'{name}', t.\"{name}\"" for name in properties)
+    names = ["id", *properties] if id_property else properties
+    pairs = ", ".join(f"'{name}', t.\"{name}\"" for name in names)
     sql = f"""
         SELECT coalesce(json_agg(json_build_object(
                    'type', 'Feature', 'id', t.id, 'geometry', t._out::json,

@@ -3,6 +3,8 @@
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import condition
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +19,9 @@ def _city_last_modified(request, city: str):
 
 
 class CityListApi(APIView):
+    """The cities served here, with their language, currency and metric CRS."""
+
+    @extend_schema(operation_id="cities_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         cities = [
             {
@@ -37,8 +42,13 @@ class CityListApi(APIView):
 
 @method_decorator(condition(last_modified_func=_city_last_modified), name="get")
 class CityBoundaryApi(APIView):
-    """GET /api/v1/<city>/boundary/ -> one GeoJSON Feature (RFC 7946)."""
+    """The city's boundary as one GeoJSON Feature (RFC 7946)."""
 
+    @extend_schema(
+        operation_id="city_boundary",
+        parameters=[OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request, city: str):
         feature = selectors.city_boundary_feature(city=selectors.city_get(slug=city))
         return Response(feature, content_type="application/geo+json")

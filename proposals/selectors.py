@@ -55,18 +55,6 @@ def parse_filters(params, *, city: City) -> dict:
     return out
 
 
-def public_proposals_geojson(*, city: City, filters: dict | None = None) -> str:
-    """The public proposals as a GeoJSON FeatureCollection, text built by PostGIS."""
-    from mapapp.geojson import feature_collection
-
-    qs = support_counts(public_proposals(city=city, filters=filters)).annotate(
-        call=F("grant_call_id")
-    )
-    return feature_collection(
-        qs, properties=["title", "status", "category", "call", "support_count"]
-    )
-
-
 def support_counts(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
     return proposals.annotate(
         support_count=Count("supports", filter=Q(supports__withdrawn_at__isnull=True))

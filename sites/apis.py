@@ -1,13 +1,17 @@
 """Public sites and interventions as GeoJSON (moderated sites only, public fields only)."""
 
-from django.db.models import Count, Max
-from django.http import HttpResponse
+from django.db.models import CharField, Count, F, Max
+from django.db.models.functions import Cast
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from mapapp import rest
 from mapapp import selectors as city_selectors
+from proposals.models import Proposal
 from sites import selectors
 from sites.models import Intervention, Site
 
@@ -22,28 +26,73 @@ def _etag_for(model):
     return etag
 
 
-def _geojson(body: str) -> HttpResponse:
-    return HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+CITY = OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH)
+SITE_ORDERINGS = {"id": "id", "name": "name", "reported": "reported_at"}
+INTERVENTION_ORDERINGS = {"id": "id", "title": "title", "completed": "completed_on"}
 
 
 @method_decorator(gzip_page, name="get")
 @method_decorator(condition(etag_func=_etag_for(Site)), name="get")
 class SiteCollectionApi(APIView):
-    """GET /api/v1/<city>/sites/?condition=&district=&year= (condition: neglected,
-    being_revitalised, revitalised)."""
+    """Moderated neglected sites of a city (GeoJSON; properties name, condition, ownership,
+    district)."""
 
+    @extend_schema(
+        operation_id="sites_list",
+        parameters=[
+            CITY,
+            OpenApiParameter("condition", OpenApiTypes.STR, many=True, enum=Site.Condition.values),
+            *rest.COMMON_PARAMETERS,
+            rest.ordering_parameter(SITE_ORDERINGS),
+        ],
+        responses={200: rest.GEOJSON_RESPONSE, 400: rest.BAD_REQUEST},
+    )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
         filters = selectors.parse_filters(request.GET)
-        return _geojson(selectors.public_sites_geojson(city=city_obj, filters=filters))
+        return rest.collection_response(
+            request,
+            selectors.public_sites(city=city_obj, filters=filters),
+            properties=["name", "condition", "ownership", "district"],
+            orderings=SITE_ORDERINGS,
+            datetime_field="reported_at",
+        )
 
 
 @method_decorator(gzip_page, name="get")
 @method_decorator(condition(etag_func=_etag_for(Intervention)), name="get")
 class InterventionCollectionApi(APIView):
-    """GET /api/v1/<city>/interventions/?category=&year=&sustainability=."""
+    """Completed projects of a city (GeoJSON; properties title, category, completed,
+    sustainability, funding, call)."""
 
+    @extend_schema(
+        operation_id="interventions_list",
+        parameters=[
+            CITY,
+            OpenApiParameter(
+                "category", OpenApiTypes.STR, many=True, enum=Proposal.Category.values
+            ),
+            OpenApiParameter(
+                "sustainability",
+                OpenApiTypes.STR,
+                many=True,
+                enum=list(selectors.SUSTAINABILITY_STATES),
+            ),
+            *rest.COMMON_PARAMETERS,
+            rest.ordering_parameter(INTERVENTION_ORDERINGS),
+        ],
+        responses={200: rest.GEOJSON_RESPONSE, 400: rest.BAD_REQUEST},
+    )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
         filters = selectors.parse_filters(request.GET)
-        return _geojson(selectors.public_interventions_geojson(city=city_obj, filters=filters))
+        qs = selectors.public_interventions(city=city_obj, filters=filters).annotate(
+            completed=Cast("completed_on", CharField()), call=F("grant_call_id")
+        )
+        return rest.collection_response(
+            request,
+            qs,
+            properties=["title", "category", "completed", "sustainability", "funding", "call"],
+            orderings=INTERVENTION_ORDERINGS,
+            datetime_field="completed_on",
+        )

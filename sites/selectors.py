@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, ExtractYear
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from mapapp.models import City
@@ -94,26 +94,6 @@ def years(*, city: City) -> list[int]:
         .values_list("y", flat=True)
     )
     return sorted((y for y in found if y), reverse=True)
-
-
-def public_sites_geojson(*, city: City, filters: dict | None = None) -> str:
-    from mapapp.geojson import feature_collection
-
-    return feature_collection(
-        public_sites(city=city, filters=filters),
-        properties=["name", "condition", "ownership", "district"],
-    )
-
-
-def public_interventions_geojson(*, city: City, filters: dict | None = None) -> str:
-    from mapapp.geojson import feature_collection
-
-    qs = public_interventions(city=city, filters=filters).annotate(
-        completed=Cast("completed_on", CharField()), call=F("grant_call_id")
-    )
-    return feature_collection(
-        qs, properties=["title", "category", "completed", "sustainability", "funding", "call"]
-    )
 
 
 def site_visible_to(*, user, site: Site) -> bool:

@@ -1,0 +1,133 @@
+"""The REST API's GeoJSON collections: bounding box, time, ordering and paging with next links
+on top of each collection's own filters, the document built by PostGIS.
+
+A page holds up to 10,000 features (the default and the maximum), so the city maps get a
+whole collection in one request up to that size; larger collections are drawn from vector
+tiles. Malformed bbox, limit, offset, ordering or datetime values answer 400 with the reason;
+unknown parameters are ignored, as REST clients expect."""
+
+from __future__ import annotations
+
+import json
+
+from django.db.models import F, QuerySet
+from django.http import HttpResponse, JsonResponse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from geodata import exchange
+
+PAGE_MAX = 10_000
+
+COMMON_PARAMETERS = [
+    OpenApiParameter(
+        "bbox",
+        OpenApiTypes.STR,
+        description="minLon,minLat,maxLon,maxLat (WGS 84): features that intersect it",
+    ),
+    OpenApiParameter(
+        "datetime",
+        OpenApiTypes.STR,
+        description="RFC 3339 instant or interval (a/b, ../b, a/..) on the collection's date",
+    ),
+    OpenApiParameter("year", OpenApiTypes.INT, description="Only this year"),
+    OpenApiParameter("district", OpenApiTypes.STR, description="Only in this district"),
+    OpenApiParameter(
+        "limit", OpenApiTypes.INT, description=f"Page size, 1 to {PAGE_MAX} (default {PAGE_MAX})"
+    ),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Features to skip"),
+]
+
+GEOJSON_RESPONSE = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description=(
+        "A GeoJSON FeatureCollection (RFC 7946: lon/lat, 6 decimals, counter-clockwise "
+        "exterior rings) with numberMatched, numberReturned and links (self, next, prev)."
+    ),
+)
+BAD_REQUEST = OpenApiResponse(
+    response=OpenApiTypes.OBJECT, description="A parameter is malformed: {'detail': reason}"
+)
+
+
+def ordering_parameter(allowed: dict[str, str]) -> OpenApiParameter:
+    names = sorted(allowed)
+    return OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=[*names, *(f"-{n}" for n in names)],
+        description="Sort by this property; a leading minus sorts in descending order",
+    )
+
+
+def bad_request(error: exchange.BadQuery) -> JsonResponse:
+    return JsonResponse({"detail": str(error)}, status=400)
+
+
+def collection_response(
+    request,
+    qs: QuerySet,
+    *,
+    properties: list[str],
+    orderings: dict[str, str],
+    datetime_field: str | None = None,
+) -> HttpResponse:
+    """One page of `qs` as GeoJSON. `orderings` maps public names to model fields."""
+    p = request.GET
+    try:
+        limit = exchange.parse_limit(p.get("limit"), default=PAGE_MAX, maximum=PAGE_MAX)
+        offset = exchange.parse_offset(p.get("offset"))
+        if p.get("bbox"):
+            box = exchange.parse_bbox(p["bbox"], bbox_crs=None)
+            qs = qs.filter(geom__intersects=box)
+        if p.get("datetime"):
+            if not datetime_field:
+                raise exchange.BadQuery(_("datetime: this collection has no time."))
+            qs = qs.filter(
+                exchange.datetime_q(
+                    p["datetime"], datetime_field, is_date=datetime_field.endswith("_on")
+                )
+            )
+        order = p.get("ordering", "")
+        ordering: tuple[str, ...] = ("id",)
+        if order:
+            name = order.lstrip("-")
+            if name not in orderings:
+                raise exchange.BadQuery(
+                    _("ordering: use one of %(names)s, with a leading minus to reverse.")
+                    % {"names": ", ".join(sorted(orderings))}
+                )
+            field = orderings[name]
+            ordering = (f"-{field}" if order.startswith("-") else field, "id")
+    except exchange.BadQuery as e:
+        return bad_request(e)
+    features, returned = exchange.features_json(
+        qs,
+        properties=properties,
+        limit=limit,
+        offset=offset,
+        ordering=ordering,
+        geometry=F("geom"),
+        id_property=True,
+    )
+    matched = returned if (offset == 0 and returned < limit) else exchange.matched(qs)
+    base = request.build_absolute_uri(request.path)
+    query = {k: v for k, v in p.items() if k not in ("offset",)}
+    links = [{"rel": "self", "href": request.build_absolute_uri()}]
+    if offset + returned < matched:
+        links.append(
+            {"rel": "next", "href": f"{base}?{urlencode({**query, 'offset': offset + limit})}"}
+        )
+    if offset:
+        prev = {**query, "offset": max(0, offset - limit)}
+        links.append({"rel": "prev", "href": f"{base}?{urlencode(prev)}"})
+    head = {
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": returned,
+        "links": links,
+    }
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
+    return HttpResponse(body, content_type="application/geo+json; charset=utf-8")

@@ -1,0 +1,107 @@
+"""The REST API under /api/v1/<city>/: filters, bbox, ordering, paging with next links, the
+OpenAPI document and its docs page, tokens for GIS staff."""
+
+import json
+
+from django.contrib.gis.geos import Polygon
+from rest_framework.authtoken.models import Token
+
+from geodata.models import Layer
+from mapapp.models import Role
+from proposals.models import Proposal
+from tests.proposals.conftest import make_user
+
+API = "/api/v1/koszalin/"
+
+
+def get(client, path, **params):
+    return client.get(API + path, params)
+
+
+def body(r):
+    return json.loads(r.content)
+
+
+def test_paging_follows_next_links_to_every_feature_once(client, exchange_world):
+    url, seen = API + "proposals/?limit=8&ordering=-published", []
+    while url:
+        doc = body(client.get(url))
+        assert doc["numberMatched"] == 37
+        seen += [f["id"] for f in doc["features"]]
+        url = next((link["href"] for link in doc["links"] if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == 37
+    published = dict(Proposal.objects.values_list("id", "published_at"))
+    assert [published[i] for i in seen] == sorted((published[i] for i in seen), reverse=True)
+
+
+def test_filters_bbox_and_datetime(client, exchange_world):
+    doc = body(get(client, "proposals/", status="granted", category="seating"))
+    assert doc["features"] and all(
+        f["properties"]["status"] == "granted" and f["properties"]["category"] == "seating"
+        for f in doc["features"]
+    )
+    box = Polygon.from_bbox((16.16, 54.18, 16.20, 54.20))
+    box.srid = 4326
+    expected = set(
+        Proposal.objects.filter(
+            status__in=Proposal.PUBLIC_STATUSES, geom__intersects=box
+        ).values_list("id", flat=True)
+    )
+    got = {
+        f["id"] for f in body(get(client, "proposals/", bbox="16.16,54.18,16.20,54.20"))["features"]
+    }
+    assert got == expected and 0 < len(got) < 37
+    doc = body(get(client, "interventions/", datetime="2024-03-01/.."))
+    assert doc["numberMatched"] == 4
+    doc = body(get(client, "sites/", ordering="name", limit=3))
+    assert [f["properties"]["name"] for f in doc["features"]] == ["Site 0", "Site 1", "Site 10"]
+
+
+def test_malformed_parameters_answer_400_with_the_reason(client, exchange_world):
+    for params, words in [
+        ({"bbox": "16,54"}, "bbox"),
+        ({"limit": "many"}, "limit"),
+        ({"ordering": "author"}, "ordering"),
+        ({"datetime": "2024-13-45"}, "datetime"),
+    ]:
+        r = get(client, "proposals/", **params)
+        assert r.status_code == 400, params
+        assert words in body(r)["detail"]
+
+
+def test_features_carry_public_fields_only(client, exchange_world):
+    text = get(client, "proposals/").content.decode()
+    for private in ("+48 600", "contact_phone", "author", "consent", "draft"):
+        assert private not in text
+
+
+def test_openapi_document_and_docs_page_are_served_locally(client, exchange_world):
+    r = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    doc = json.loads(r.content)
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    assert "/api/v1/{city}/proposals/" in paths
+    names = {p["name"] for p in paths["/api/v1/{city}/proposals/"]["get"]["parameters"]}
+    assert {"bbox", "status", "category", "call", "limit", "offset", "ordering"} <= names
+    html = client.get("/api/v1/docs/").content.decode()
+    assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+def test_gis_staff_read_non_public_layers_with_a_token(client, exchange_world, ostrava):
+    hidden = Layer.objects.get(name="City land", is_current=True)
+    names = [x["name"] for x in body(get(client, "layers/"))["layers"]]
+    assert "City land" not in names
+    assert get(client, f"layers/{hidden.pk}/").status_code == 404
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=exchange_world)
+    token = Token.objects.create(user=gis)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    names = [x["name"] for x in body(client.get(API + "layers/", **auth))["layers"]]
+    assert "City land" in names
+    assert client.get(API + f"layers/{hidden.pk}/", **auth).status_code == 200
+    # a role in another city grants nothing here
+    other = make_user("gis2@example.org", Role.GIS_STAFF, city=ostrava)
+    other_token = Token.objects.create(user=other)
+    r = client.get(API + f"layers/{hidden.pk}/", HTTP_AUTHORIZATION=f"Token {other_token.key}")
+    assert r.status_code == 404
+    r = client.get(API + "layers/", HTTP_AUTHORIZATION="Token not-a-token")
+    assert r.status_code == 401
