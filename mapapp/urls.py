@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from geodata.tiles import tile
 from mapapp import views
 from proposals.views.applicant import my_proposals
 from sites.views import my_reports
@@ -18,6 +19,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("mapapp.api_urls")),
     path("ogcapi/", include("geodata.ogcapi_urls")),
+    path(
+        "tiles/<slug:city>/<str:collection_id>/<int:z>/<int:x>/<int:y>.mvt",
+        tile,
+        name="tile",
+    ),
     path("me/proposals/", my_proposals, name="my-proposals"),
     path("me/reports/", my_reports, name="my-reports"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).

@@ -60,6 +60,17 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
                 if r.layer_key in layers
             ],
             "query": query,
+            # above this many features a layer is drawn from vector tiles, with the
+            # layer's own filters (tiles know status, category, call and condition)
+            "tilesAbove": settings.MAP_TILES_ABOVE,
+            "vectorTiles": {
+                name: reverse(
+                    "tile",
+                    kwargs={"city": city.slug, "collection_id": name, "z": 0, "x": 0, "y": 0},
+                ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+                for name in LAYERS
+            },
+            "tileQuery": _tile_queries(city, request.GET),
             "urls": {
                 "proposals": reverse("api:proposals", kwargs={"city": city.slug}),
                 "sites": reverse("api:sites", kwargs={"city": city.slug}),
@@ -147,3 +158,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         # no details: they may name hosts and users
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "postgis": postgis})
+
+
+def _tile_queries(city, params) -> dict[str, str]:
+    """Per map layer, the part of the page's filters that its tiles understand."""
+    from django.utils.http import urlencode
+
+    from geodata.collections import city_collections
+
+    found = city_collections(city=city)
+    out = {}
+    for name in LAYERS:
+        keys = found[name].filters if name in found else {}
+        out[name] = urlencode([(k, v) for k in keys for v in params.getlist(k)])
+    return out

@@ -271,6 +271,10 @@ if DEBUG:
     )
 
 # A city's basemap defaults to these unless the City row sets its own.
+# A map layer with more features than this is drawn from our vector tiles, not GeoJSON.
+MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
+# How long a collection's change stamp is trusted for tile ETags (seconds).
+TILE_STAMP_SECONDS = env.int("TILE_STAMP_SECONDS", default=2)
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env.str(
     "MAP_TILE_ATTRIBUTION",

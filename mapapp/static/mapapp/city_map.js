@@ -137,9 +137,65 @@
   });
 
   var counts = {};
+  // A large layer is drawn from vector tiles (aggregated at low zooms): the first page tells.
+  function tileStyle(layer) {
+    return function (p) {
+      var n = +p.count || 1;
+      var color = layer === "proposals" ? (WCS.STATUS_COLORS[p.status] || "#555") :
+        layer === "sites" ? (WCS.SITE_COLORS[p.condition] || "#555") : "#2c7a3f";
+      return {
+        radius: n > 1 ? Math.min(18, 5 + 2 * Math.log(n)) : 5, weight: 1, color: "#ffffff",
+        fill: true, fillColor: n > 1 ? "#1f5f8b" : color, fillOpacity: 0.85
+      };
+    };
+  }
+  var tiledLayers = [];
+  map.on("click", function (e) {
+    if (!tiledLayers.length) { return; }
+    var near = map.getZoom() < 14 ? 12 : 8; // pixels
+    var pt = map.latLngToContainerPoint(e.latlng);
+    var sw = map.containerPointToLatLng([pt.x - near, pt.y + near]);
+    var ne = map.containerPointToLatLng([pt.x + near, pt.y - near]);
+    var bbox = [sw.lng, sw.lat, ne.lng, ne.lat].map(function (v) { return v.toFixed(6); }).join(",");
+    Promise.all(tiledLayers.map(function (layer) {
+      var query = config.tileQuery[layer];
+      return getJson(config.urls[layer] + "?limit=2&bbox=" + bbox + (query ? "&" + query : ""))
+        .then(function (found) { return { layer: layer, found: found }; });
+    })).then(function (results) {
+      var hit = results.filter(function (r) { return r.found.numberMatched > 0; })[0];
+      if (!hit) { return; }
+      if (hit.found.numberMatched > 1 && map.getZoom() < 17) {
+        map.setView(e.latlng, Math.min(map.getZoom() + 2, 18));
+        return;
+      }
+      var f = hit.found.features[0];
+      var c = f.geometry.coordinates;
+      L.popup().setLatLng([c[1], c[0]]).setContent(popups[hit.layer](f.properties)).openOn(map);
+    }).catch(function () { say("layers", messages.failed || ""); });
+  });
+  function addTiles(layer, matched) {
+    var styles = {};
+    styles[layer] = tileStyle(layer);
+    var query = config.tileQuery[layer];
+    // Not interactive (VectorGrid's point events lack a position in Leaflet 1.9): a click
+    // on the map asks the API for the features under the pointer instead.
+    var tiles = L.vectorGrid.protobuf(config.vectorTiles[layer] + (query ? "?" + query : ""), {
+      rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18,
+      vectorTileLayerStyles: styles, attribution: ""
+    });
+    tiledLayers.push(layer);
+    map.addLayer(tiles);
+    counts[layer] = matched;
+    container.setAttribute("data-" + layer + "-loaded", "tiles");
+  }
+
   var pending = config.layers.map(function (layer) {
-    var url = config.urls[layer] + (config.query ? "?" + config.query : "");
+    var url = config.urls[layer] + "?" + (config.query ? config.query + "&" : "") +
+      "limit=" + config.tilesAbove;
     return getJson(url).then(function (collection) {
+      if (collection.numberMatched > collection.numberReturned) {
+        return addTiles(layer, collection.numberMatched);
+      }
       var group = layer === "interventions" ? L.featureGroup() :
         L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
       var markers = collection.features.map(function (feature) {
