@@ -32,7 +32,10 @@ run: prepare
 	@echo ""
 	@echo "  We Create Space is at http://$(HOST):$(PORT)/  (Ctrl+C stops it; make db-stop stops the database)"
 	@echo ""
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@# the task worker (exports, imports) runs beside the server and stops with it
+	@$(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: db messages
 	@$(PY) -m ruff check .

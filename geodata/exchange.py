@@ -255,6 +255,33 @@ def property_q(collection: Collection, params) -> tuple[Q, dict]:
     return q, echo
 
 
+def filter_collection(c: Collection, params, *, city: City) -> tuple[QuerySet, dict]:
+    """The collection's rows filtered by bbox (+ bbox-crs), datetime and its own property
+    filters, as OGC API Features, the tiles and the exports read them; with the parameters
+    used, to carry into links and job records."""
+    qs = c.queryset()
+    echo: dict = {}
+    if params.get("bbox"):
+        bbox_crs = parse_crs(params.get("bbox-crs", ""), city=city, name="bbox-crs")
+        qs = qs.filter(c.bbox_q(parse_bbox(params["bbox"], bbox_crs=bbox_crs)))
+        echo["bbox"] = params["bbox"]
+        if params.get("bbox-crs"):
+            echo["bbox-crs"] = params["bbox-crs"]
+    elif params.get("bbox-crs"):
+        raise BadQuery(_("bbox-crs is given without bbox."))
+    if params.get("datetime"):
+        if not c.datetime_field:
+            raise BadQuery(_("datetime: this collection has no time."))
+        is_date = c.datetime_field.endswith("_on")
+        qs = qs.filter(datetime_q(params["datetime"], c.datetime_field, is_date=is_date))
+        echo["datetime"] = params["datetime"]
+    q, props = property_q(c, params)
+    if props:
+        qs = qs.filter(q)
+        echo.update(props)
+    return qs, echo
+
+
 def matched(qs: QuerySet) -> int:
     return qs.order_by().count()
 

@@ -6,12 +6,17 @@ listed. Features keep the file's attributes. Geometry is stored in SRID 4326 lik
 areas as MultiPolygon, rivers as lines or areas, street trees as points.
 """
 
+import uuid
+
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.files import PrivateFileStorage
 from mapapp.models import City
+
+private_storage = PrivateFileStorage()
 
 
 class Layer(models.Model):
@@ -89,3 +94,41 @@ class Feature(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"#{self.pk}"
+
+
+class ExportJob(models.Model):
+    """A collection export run in the background (large GeoPackage or Shapefile exports, or
+    any export asked for in the background). Its id is unguessable; its file is private."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="export_jobs")
+    collection = models.CharField(max_length=120)
+    format = models.CharField(max_length=16)
+    srid = models.PositiveIntegerField(default=4326)
+    query = models.JSONField(default=dict, blank=True)  # the filters, as given
+    requested_by = models.ForeignKey(
+        "mapapp.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=private_storage, upload_to="exports/%Y/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

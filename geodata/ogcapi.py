@@ -272,28 +272,9 @@ def parse_items(request, city, c: Collection, *, default_limit=DEFAULT_LIMIT) ->
         offset=exchange.parse_offset(p.get("offset")),
         srid=exchange.parse_crs(p.get("crs", ""), city=city),
     )
-    qs = c.queryset()
-    if p.get("bbox"):
-        bbox_crs = exchange.parse_crs(p.get("bbox-crs", ""), city=city, name="bbox-crs")
-        qs = qs.filter(c.bbox_q(exchange.parse_bbox(p["bbox"], bbox_crs=bbox_crs)))
-        query.echo["bbox"] = p["bbox"]
-        if p.get("bbox-crs"):
-            query.echo["bbox-crs"] = p["bbox-crs"]
-        query.filtered = True
-    elif p.get("bbox-crs"):
-        raise exchange.BadQuery(_("bbox-crs is given without bbox."))
-    if p.get("datetime"):
-        if not c.datetime_field:
-            raise exchange.BadQuery(_("datetime: this collection has no time."))
-        is_date = c.datetime_field.endswith("_on")
-        qs = qs.filter(exchange.datetime_q(p["datetime"], c.datetime_field, is_date=is_date))
-        query.echo["datetime"] = p["datetime"]
-        query.filtered = True
-    q, echo = exchange.property_q(c, p)
-    if echo:
-        qs = qs.filter(q)
-        query.echo.update(echo)
-        query.filtered = True
+    qs, echo = exchange.filter_collection(c, p, city=city)
+    query.echo.update(echo)
+    query.filtered = bool(echo)
     if p.get("crs"):
         query.echo["crs"] = p["crs"]
     return qs, query

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from geodata import views
+from geodata import export_views, views
 
 app_name = "geodata"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("analysis/", views.dashboard, name="dashboard"),
     path("analysis/map/", views.dashboard_map, name="dashboard-map"),
     path("analysis/<str:name>", views.download, name="download"),
+    path("exports/", export_views.export_page, name="exports"),
+    path("exports/<uuid:pk>/", export_views.export_job, name="export-job"),
+    path("exports/<uuid:pk>/download", export_views.export_download, name="export-download"),
 ]

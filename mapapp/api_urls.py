@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from geodata.apis import LayerFeaturesApi, LayerListApi
+from geodata.export_views import export
 from geodata.views import analysis_api
 from mapapp import apis
 from proposals.apis import ProposalCollectionApi
@@ -19,5 +20,6 @@ urlpatterns = [
     path("<slug:city>/interventions/", InterventionCollectionApi.as_view(), name="interventions"),
     path("<slug:city>/layers/", LayerListApi.as_view(), name="layers"),
     path("<slug:city>/analysis/", analysis_api, name="analysis"),
+    path("<slug:city>/export/<str:collection_id>/", export, name="export"),
     path("<slug:city>/layers/<int:pk>/", LayerFeaturesApi.as_view(), name="layer"),
 ]

@@ -271,6 +271,8 @@ if DEBUG:
     )
 
 # A city's basemap defaults to these unless the City row sets its own.
+# GeoPackage/Shapefile exports above this many features run as background jobs.
+EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
 # A map layer with more features than this is drawn from our vector tiles, not GeoJSON.
 MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
 # How long a collection's change stamp is trusted for tile ETags (seconds).

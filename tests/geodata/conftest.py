@@ -11,7 +11,7 @@ from tests.proposals.conftest import *  # noqa: F403 - proposal fixtures compose
 @pytest.fixture
 def exchange_world(koszalin, grant_call, resident, tmp_path):
     """Public and private rows of every collection, from a fixed seed: 37 public proposals
-    (9 with a drawn area), 2 drafts, 14 accepted and 3 pending sites, 5 interventions, a
+    (10 with a drawn area), 2 drafts, 14 accepted and 3 pending sites, 5 interventions, a
     public and a non-public reference layer."""
     from geodata.importers import import_layer
     from geodata.models import Layer

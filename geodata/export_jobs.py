@@ -1,0 +1,97 @@
+"""Export jobs: created by a request, run by the task worker, read on a job page.
+
+A job keeps the filters it was asked with, so it can be run again after a failure, and
+reports progress as rows written out of the total."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone
+
+from geodata.collections import collection_get
+from geodata.exports import ExportRequest, parse_export, write_file
+from geodata.models import ExportJob
+from mapapp.audit import audit_record
+
+
+def export_job_create(*, req: ExportRequest, user) -> ExportJob:
+    from geodata.tasks import run_export
+
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            city=req.city,
+            collection=req.collection.id,
+            format=req.fmt,
+            srid=req.srid,
+            query=req.query,
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+            filename=req.filename,
+        )
+        audit_record(
+            actor=job.requested_by,
+            action="export.queued",
+            obj=job,
+            city=req.city,
+            after={"collection": job.collection, "format": job.format, "srid": job.srid},
+        )
+        transaction.on_commit(lambda: run_export.enqueue(str(job.pk)))
+    return job
+
+
+def _request_of(job: ExportJob) -> ExportRequest:
+    collection = collection_get(city=job.city, collection_id=job.collection, user=job.requested_by)
+    if collection is None:
+        raise ValueError(f"the collection {job.collection} is no longer available")
+    params = QueryDict(mutable=True)
+    for key, value in job.query.items():
+        params[key] = value
+    params["format"] = job.format
+    params["crs"] = f"EPSG:{job.srid}"
+    return parse_export(params, city=job.city, collection=collection)
+
+
+def export_run(*, job_id: str) -> ExportJob:
+    job = ExportJob.objects.select_related("city", "requested_by").get(pk=job_id)
+    if job.state == ExportJob.State.DONE:
+        return job
+    folder = Path(tempfile.mkdtemp(prefix="export-"))
+    try:
+        req = _request_of(job)
+        total = req.qs.order_by().count()
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.RUNNING, total=total, done=0
+        )
+
+        def progress(done: int) -> None:
+            ExportJob.objects.filter(pk=job.pk).update(done=done)
+
+        path = write_file(req, folder, progress=progress)
+        with path.open("rb") as fh:
+            job.refresh_from_db()
+            job.file.save(job.filename, File(fh), save=False)
+        job.state = ExportJob.State.DONE
+        job.done = total
+        job.finished_at = timezone.now()
+        job.save(update_fields=["file", "state", "done", "finished_at"])
+    except Exception as e:  # recorded on the job for the person waiting, then re-raised
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.FAILED, error=str(e)[:2000], finished_at=timezone.now()
+        )
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return job
+
+
+def job_visible_to(*, job: ExportJob, user) -> bool:
+    """Anyone with the link may follow a job of public data; a job over a non-public layer
+    only its requester (whose role allowed it) can."""
+    if collection_get(city=job.city, collection_id=job.collection) is not None:
+        return True
+    return getattr(user, "is_authenticated", False) and job.requested_by_id == user.pk

@@ -1,0 +1,142 @@
+"""Export views: the download itself (streamed, written at once, or queued), the job page
+with progress, the job's file, and a page that builds export links for people."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from geodata import exchange, export_jobs, exports
+from geodata.collections import city_collections, collection_get
+from geodata.models import ExportJob
+from mapapp import selectors as city_selectors
+
+
+def _disposition(name: str) -> str:
+    return f'attachment; filename="{name}"'
+
+
+class _RemovingFile:
+    """A file object that removes its folder once the response has sent and closed it."""
+
+    def __init__(self, path: Path, folder: Path):
+        self._fh = path.open("rb")
+        self._folder = folder
+
+    def read(self, *args):
+        return self._fh.read(*args)
+
+    def close(self):
+        self._fh.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+@require_GET
+def export(request, city, collection_id):
+    """GET /api/v1/<city>/export/<collection>/?format=geojson|gpkg|shp|csv&crs=EPSG:n&...
+    with the filters of OGC API Features (bbox, bbox-crs, datetime, the collection's own)."""
+    city_obj = city_selectors.city_get(slug=city)
+    c = collection_get(city=city_obj, collection_id=collection_id, user=request.user)
+    if c is None:
+        raise Http404(_("No such collection."))
+    try:
+        req = exports.parse_export(request.GET, city=city_obj, collection=c)
+    except exchange.BadQuery as e:
+        return JsonResponse({"detail": str(e)}, status=400)
+    content_type = exports.FORMATS[req.fmt][0]
+    if req.fmt in exports.STREAMED and request.GET.get("background") != "1":
+        stream = exports.stream_geojson(req) if req.fmt == "geojson" else exports.stream_csv(req)
+        response = StreamingHttpResponse(stream, content_type=content_type)
+        response["Content-Disposition"] = _disposition(req.filename)
+        return response
+    if request.GET.get("background") == "1" or (
+        req.qs.order_by().count() > settings.EXPORT_SYNC_MAX
+    ):
+        job = export_jobs.export_job_create(req=req, user=request.user)
+        return redirect("geodata:export-job", city=city_obj.slug, pk=job.pk)
+    folder = Path(tempfile.mkdtemp(prefix="export-"))
+    path = exports.write_file(req, folder)
+    response = FileResponse(_RemovingFile(path, folder), content_type=content_type)
+    response["Content-Disposition"] = _disposition(req.filename)
+    return response
+
+
+def _job(request, city, pk) -> ExportJob:
+    city_obj = city_selectors.city_get(slug=city)
+    job = get_object_or_404(ExportJob.objects.select_related("city"), pk=pk, city=city_obj)
+    if not export_jobs.job_visible_to(job=job, user=request.user):
+        raise Http404
+    return job
+
+
+@require_GET
+def export_job(request, city, pk):
+    """The job page (refreshes itself while the job runs); JSON with ?f=json."""
+    job = _job(request, city, pk)
+    if request.GET.get("f") == "json" or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(
+            {
+                "id": str(job.pk),
+                "state": job.state,
+                "collection": job.collection,
+                "format": job.format,
+                "crs": f"EPSG:{job.srid}",
+                "total": job.total,
+                "done": job.done,
+                "percent": job.percent,
+                "error": job.error if job.state == ExportJob.State.FAILED else "",
+                "download": request.build_absolute_uri(
+                    reverse("geodata:export-download", kwargs={"city": job.city.slug, "pk": job.pk})
+                )
+                if job.state == ExportJob.State.DONE
+                else None,
+            }
+        )
+    return render(request, "geodata/export_job.html", {"city": job.city, "job": job})
+
+
+@require_GET
+def export_download(request, city, pk):
+    job = _job(request, city, pk)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404(_("The export is not ready."))
+    response = FileResponse(job.file.open("rb"), content_type=exports.FORMATS[job.format][0])
+    response["Content-Disposition"] = _disposition(job.filename)
+    return response
+
+
+@require_GET
+def export_page(request, city):
+    """Links to every collection in every format, and a form for a CRS and filters."""
+    city_obj = city_selectors.city_get(slug=city)
+    return render(
+        request,
+        "geodata/exports.html",
+        {
+            "city": city_obj,
+            "collections": list(city_collections(city=city_obj, user=request.user).values()),
+            "formats": [
+                ("geojson", "GeoJSON"),
+                ("gpkg", "GeoPackage"),
+                ("shp", _("Shapefile (zipped)")),
+                ("csv", "CSV"),
+            ],
+            "crs_choices": [
+                (4326, "WGS 84 (EPSG:4326)"),
+                (
+                    city_obj.metric_srid,
+                    _("The city's metric CRS (EPSG:%(code)s)") % {"code": city_obj.metric_srid},
+                ),
+                (3857, "Web Mercator (EPSG:3857)"),
+            ],
+            "ogcapi": f"/ogcapi/{city_obj.slug}/",
+        },
+    )

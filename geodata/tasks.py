@@ -1,0 +1,15 @@
+"""Background work through Django's tasks API (the django-tasks backport; the database
+backend runs it in `manage.py db_worker`)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from geodata import export_jobs
+
+
+@task()
+def run_export(job_id: str) -> str:
+    """Write an export job's file; the job row carries progress and the result."""
+    job = export_jobs.export_run(job_id=job_id)
+    return job.state

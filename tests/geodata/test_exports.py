@@ -1,0 +1,182 @@
+"""Exports of every collection as GeoJSON, GeoPackage, zipped Shapefile and CSV, in a chosen
+CRS, streamed or as a background job run by the real task worker."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from urllib.parse import quote
+
+import geopandas
+import pyogrio
+import pytest
+import shapely
+from django.db import connection
+from pyproj import Transformer
+
+from geodata.models import ExportJob
+from mapapp.models import Role
+from proposals.models import Proposal
+from tests.proposals.conftest import make_user
+
+EXPORT = "/api/v1/koszalin/export/"
+
+
+def public_ids():
+    return set(
+        Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES).values_list("id", flat=True)
+    )
+
+
+def content(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_geojson_is_streamed_with_every_public_feature(client, exchange_world):
+    r = client.get(EXPORT + "proposals/", {"format": "geojson"})
+    assert r.status_code == 200 and r.streaming
+    today = date.today().isoformat()
+    assert r["Content-Disposition"] == f'attachment; filename="koszalin-proposals-{today}.geojson"'
+    doc = json.loads(content(r))
+    assert {f["id"] for f in doc["features"]} == public_ids()
+    assert "crs" not in doc
+    text = json.dumps(doc)
+    assert "+48 600" not in text and "contact_phone" not in text
+
+
+def test_csv_in_the_city_metric_crs(client, exchange_world):
+    r = client.get(EXPORT + "proposals/", {"format": "csv", "crs": "EPSG:2180"})
+    rows = list(csv.DictReader(io.StringIO(content(r).decode("utf-8-sig"))))
+    assert {int(row["id"]) for row in rows} == public_ids()
+    assert {"title", "status", "wkt", "lon", "lat"} <= set(rows[0])
+    to_2180 = Transformer.from_crs(4326, 2180, always_xy=True)
+    for row in rows:
+        geom = shapely.from_wkt(row["wkt"])
+        if geom.geom_type == "Point":
+            x, y = to_2180.transform(float(row["lon"]), float(row["lat"]))
+            # lon/lat carry 6 decimals (~0.1 m); easting first
+            assert (geom.x, geom.y) == pytest.approx((x, y), abs=0.15)
+
+
+@pytest.mark.parametrize("srid", [5514, 3857, 32633])
+def test_geopackage_in_any_epsg(client, exchange_world, tmp_path, srid):
+    r = client.get(EXPORT + "proposals/", {"format": "gpkg", "crs": f"EPSG:{srid}"})
+    assert r.status_code == 200
+    path = tmp_path / "out.gpkg"
+    path.write_bytes(content(r))
+    frame = pyogrio.read_dataframe(path)
+    assert frame.crs.to_epsg() == srid
+    assert set(frame["id"]) == public_ids()
+    p = Proposal.objects.filter(status="granted", area__isnull=True).first()
+    got = frame[frame["id"] == p.pk].geometry.iloc[0]
+    x, y = Transformer.from_crs(4326, srid, always_xy=True).transform(p.geom.x, p.geom.y)
+    assert (got.x, got.y) == pytest.approx((x, y), abs=0.05)
+
+
+def test_zipped_shapefile_splits_points_and_polygons(client, exchange_world, tmp_path):
+    r = client.get(EXPORT + "proposals/", {"format": "shp", "crs": "EPSG:2180"})
+    path = tmp_path / "out.zip"
+    path.write_bytes(content(r))
+    names = zipfile.ZipFile(path).namelist()
+    assert "koszalin_proposals_points.shp" in names
+    assert "koszalin_proposals_polygons.shp" in names and "columns.txt" in names
+    points = geopandas.read_file(f"zip://{path}!koszalin_proposals_points.shp")
+    polygons = geopandas.read_file(f"zip://{path}!koszalin_proposals_polygons.shp")
+    assert len(points) + len(polygons) == 37 and len(polygons) == 10
+    assert "support_co" in points.columns  # cut to 10 characters, listed in columns.txt
+    assert polygons.crs.to_epsg() == 2180
+    assert points["title"].str.contains("<b>&</b>", regex=False).all()  # text kept as is
+
+
+def test_filters_apply_to_exports(client, exchange_world):
+    r = client.get(EXPORT + "proposals/", {"format": "geojson", "status": "granted"})
+    statuses = {f["properties"]["status"] for f in json.loads(content(r))["features"]}
+    assert statuses == {"granted"}
+    r = client.get(EXPORT + "sites/", {"format": "csv", "bbox": "16.16,54.18,16.20,54.20"})
+    assert 0 < len(content(r).decode("utf-8-sig").strip().splitlines()) - 1 < 14
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"format": "kml"}, "format"),
+        ({"format": "geojson", "crs": "EPSG:2180"}, "RFC 7946"),
+        ({"format": "gpkg", "crs": "EPSG:99999999"}, "unknown EPSG"),
+        ({"format": "csv", "colour": "red"}, "Unknown query parameter"),
+        ({"format": "csv", "status": "draft"}, "status"),
+    ],
+)
+def test_bad_export_requests_answer_400(client, exchange_world, params, words):
+    r = client.get(EXPORT + "proposals/", params)
+    assert r.status_code == 400
+    assert words in r.json()["detail"]
+
+
+def test_non_public_layers_export_for_gis_staff_only(client, exchange_world):
+    assert client.get(EXPORT + "layer-city-land/", {"format": "csv"}).status_code == 404
+    client.force_login(make_user("gis@example.org", Role.GIS_STAFF, city=exchange_world))
+    r = client.get(EXPORT + "layer-city-land/", {"format": "csv"})
+    assert r.status_code == 200 and b"City land" not in content(r)[:3]
+
+
+def run_worker():
+    """The real task worker (django-tasks-db's db_worker) against the test database."""
+    s = connection.settings_dict
+    url = f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "PRIVATE_MEDIA_ROOT": str(_private_root())}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _private_root():
+    from django.conf import settings
+
+    return settings.PRIVATE_MEDIA_ROOT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_exports_run_in_the_background_with_progress(
+    client, exchange_world, settings, tmp_path
+):
+    settings.EXPORT_SYNC_MAX = 10
+    r = client.get(EXPORT + "proposals/", {"format": "gpkg", "crs": "EPSG:2180"})
+    assert r.status_code == 302
+    job = ExportJob.objects.get()
+    assert r["Location"] == f"/koszalin/exports/{job.pk}/"
+    page = client.get(r["Location"])
+    assert b'http-equiv="refresh"' in page.content and job.state == "queued"
+    assert client.get(f"/koszalin/exports/{job.pk}/download").status_code == 404
+
+    run_worker()
+
+    job.refresh_from_db()
+    assert job.state == "done", job.error
+    assert (job.done, job.total) == (37, 37)
+    status = client.get(f"/koszalin/exports/{job.pk}/", {"f": "json"}).json()
+    assert status["percent"] == 100 and status["download"].endswith("/download")
+    got = client.get(f"/koszalin/exports/{job.pk}/download")
+    assert got["Content-Disposition"].endswith('.gpkg"')
+    path = tmp_path / "job.gpkg"
+    path.write_bytes(b"".join(got.streaming_content))
+    frame = pyogrio.read_dataframe(path)
+    assert set(frame["id"]) == public_ids() and frame.crs.to_epsg() == 2180
+
+
+def test_exports_page_links_every_collection_and_format(client, exchange_world):
+    html = client.get("/koszalin/exports/").content.decode()
+    for collection in ("proposals", "sites", "interventions", "layer-parks"):
+        for fmt in ("geojson", "gpkg", "shp", "csv"):
+            assert f"/api/v1/koszalin/export/{collection}/?format={fmt}" in html
+    assert "layer-city-land" not in html
+    assert "/ogcapi/koszalin/" in html
