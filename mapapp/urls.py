@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("mapapp.api_urls")),
     path("ogcapi/", include("geodata.ogcapi_urls")),
+    path("open311/", include("sites.open311_urls")),
     path(
         "tiles/<slug:city>/<str:collection_id>/<int:z>/<int:x>/<int:y>.mvt",
         tile,

@@ -202,3 +202,43 @@ class PhotoPair(models.Model):
                 name="sites_photopair_direction",
             ),
         ]
+
+
+def _new_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class Open311Client(models.Model):
+    """An application allowed to file reports through Open311 GeoReport v2 with its api_key.
+    Officers issue keys in the admin; a key works for one city and can be switched off."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="open311_clients")
+    name = models.CharField(_("application"), max_length=120)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    api_key = models.CharField(max_length=64, unique=True, default=_new_key, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Open311 application")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Open311Request(models.Model):
+    """The Open311 side of a report filed by an application: the token it got back and the
+    reporter's contact details (personal data: officers only, never in the API)."""
+
+    token = models.UUIDField(unique=True, editable=False)
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="open311")
+    client = models.ForeignKey(Open311Client, on_delete=models.PROTECT, related_name="requests")
+    email = models.EmailField(blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    device_id = models.CharField(max_length=100, blank=True)
+    media_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)

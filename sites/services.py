@@ -164,21 +164,85 @@ def site_moderate(*, actor, site: Site, accept: bool, note: str = "") -> Site:
         after={"moderation": site.moderation},
         note=site.moderation_note,
     )
-    if site.reported_by_id:
+    if site.reported_by_id or hasattr(site, "open311"):
         transaction.on_commit(lambda: _tell_reporter(site.pk))
     return site
 
 
 def _tell_reporter(site_id: int) -> None:
+    """The reporter hears the outcome: a resident at their account's address, someone who
+    reported through an Open311 application at the address they gave (if any)."""
     site = Site.objects.select_related("reported_by", "city").get(pk=site_id)
     user = site.reported_by
-    with translation.override(user.preferred_language or site.city.default_language):
+    if user is not None:
+        address, language = user.email, user.preferred_language
+    else:
+        address, language = site.open311.email, ""
+    if not address:
+        return
+    with translation.override(language or site.city.default_language):
         subject = _("Your report “%(name)s”: %(outcome)s") % {
             "name": site.name,
             "outcome": site.get_moderation_display(),
         }
         body = subject + ("\n\n" + site.moderation_note if site.moderation_note else "")
-    send_mail(subject, body, None, [user.email])
+    send_mail(subject, body, None, [address])
+
+
+@transaction.atomic
+def site_report_open311(
+    *,
+    client,
+    lat: float,
+    lon: float,
+    description: str,
+    name: str = "",
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    device_id: str = "",
+    media_url: str = "",
+):
+    """A report filed by an Open311 application: it enters the moderation queue like a
+    resident's, and the application gets a token to ask for its request id later."""
+    import json
+    import uuid
+
+    from sites.models import Open311Request
+
+    city = client.city
+    point, area = _location(city, json.dumps({"type": "Point", "coordinates": [lon, lat]}), None)
+    description = (description or "").strip()
+    title = (name or "").strip() or description.split("\n")[0][:80]
+    site = Site(
+        city=city,
+        name=title,
+        description=description,
+        geom=point,
+        reported_by=None,
+        source="open311",
+        moderation=Site.Moderation.PENDING,
+    )
+    site.full_clean(exclude=["geom", "area"])
+    site.save()
+    request = Open311Request(
+        token=uuid.uuid4(),
+        site=site,
+        client=client,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        device_id=device_id,
+        media_url=media_url,
+    )
+    request.full_clean(exclude=["site", "client", "token"])
+    request.save()
+    audit_record(
+        actor=None, action="site.report", obj=site, city=city, note=f"Open311: {client.name}"
+    )
+    return request
 
 
 # --- interventions --------------------------------------------------------------------
