@@ -70,10 +70,10 @@ def _geom(point: str, area: str | None):
 
 def _proposals(city: City) -> Collection:
     from proposals.models import Proposal
-    from proposals.selectors import public_proposals, support_counts
+    from proposals.selectors import public_proposals
 
     def rows():
-        return support_counts(public_proposals(city=city)).annotate(
+        return public_proposals(city=city).annotate(
             _geom=_geom("geom", "area"),
             call=F("grant_call_id"),
             published=F("published_at"),

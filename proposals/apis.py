@@ -60,9 +60,9 @@ class ProposalCollectionApi(APIView):
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
         filters = selectors.parse_filters(request.GET, city=city_obj)
-        qs = selectors.support_counts(
-            selectors.public_proposals(city=city_obj, filters=filters)
-        ).annotate(call=F("grant_call_id"))
+        qs = selectors.public_proposals(city=city_obj, filters=filters).annotate(
+            call=F("grant_call_id")
+        )
         return rest.collection_response(
             request,
             qs,

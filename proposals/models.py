@@ -255,6 +255,9 @@ class Proposal(models.Model):
     requested_amount = models.DecimalField(_("requested amount"), default=0, **MONEY)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=0)  # last saved version number
+    # Active (not withdrawn) supports, kept by the support services with F() increments in
+    # the same transaction: the maps, tiles and exports read it without a join.
+    support_count = models.PositiveIntegerField(default=0, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     ineligible_reason = models.TextField(blank=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from mapapp.models import City
@@ -53,12 +53,6 @@ def parse_filters(params, *, city: City) -> dict:
     out["status"] = choices(params, "status", Proposal.Status.values)
     out["category"] = choices(params, "category", Proposal.Category.values)
     return out
-
-
-def support_counts(proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
-    return proposals.annotate(
-        support_count=Count("supports", filter=Q(supports__withdrawn_at__isnull=True))
-    )
 
 
 def proposals_of(*, user) -> QuerySet[Proposal]:

@@ -252,6 +252,7 @@ def _snapshot(proposal: Proposal) -> ProposalVersion:
 
 
 def active_support_count(proposal: Proposal) -> int:
+    """Counted from the supports themselves (the rules check this, not the stored count)."""
     return proposal.supports.filter(withdrawn_at__isnull=True).count()
 
 

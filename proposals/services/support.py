@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from mapapp.audit import audit_record
@@ -34,9 +35,12 @@ def _clean_person(full_name: str, address: str) -> tuple[str, str]:
     return full_name[:200], address[:300]
 
 
-def _touch(proposal: Proposal) -> None:
-    """The support count is part of the public map data: mark the proposal as changed."""
-    Proposal.objects.filter(pk=proposal.pk).update(updated_at=timezone.now())
+def _touch(proposal: Proposal, delta: int) -> None:
+    """Count the support (an increment: safe against concurrent supports) and mark the
+    proposal as changed, since the count is part of the public map data."""
+    Proposal.objects.filter(pk=proposal.pk).update(
+        updated_at=timezone.now(), support_count=F("support_count") + delta
+    )
 
 
 def _create_support(
@@ -60,7 +64,7 @@ def _create_support(
             )
     except IntegrityError:
         refuse(msg.SUPPORT_DUPLICATE)
-    _touch(proposal)
+    _touch(proposal, +1)
     return support
 
 
@@ -105,7 +109,7 @@ def support_withdraw(*, user, proposal: Proposal) -> Support:
         refuse(msg.SUPPORT_NOT_FOUND)
     support.withdrawn_at = timezone.now()
     support.save(update_fields=["withdrawn_at"])
-    _touch(proposal)
+    _touch(proposal, -1)
     audit_record(
         actor=user,
         action="support.withdraw",

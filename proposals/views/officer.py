@@ -97,7 +97,7 @@ def officer_call(request, city, call_id):
         except ValidationError as exc:
             report(request, exc)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
-    proposals = selectors.support_counts(call.proposals.exclude(status="draft")).order_by("title")
+    proposals = call.proposals.exclude(status="draft").order_by("title")
     scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
     return render(
         request,

@@ -20,9 +20,9 @@ from sites.selectors import districts
 def proposal_list(request, city):
     city_obj = load_city(request, city)
     filters = selectors.parse_filters(request.GET, city=city_obj)
-    proposals = selectors.support_counts(
-        selectors.public_proposals(city=city_obj, filters=filters)
-    ).select_related("grant_call")
+    proposals = selectors.public_proposals(city=city_obj, filters=filters).select_related(
+        "grant_call"
+    )
     return render(
         request,
         "proposals/list.html",

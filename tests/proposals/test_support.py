@@ -33,6 +33,21 @@ def test_withdraw_and_support_again(collecting, supporters):
     assert collecting.supports.count() == 2  # the withdrawal stays on record
 
 
+def test_stored_support_count_follows_adds_withdrawals_and_refusals(collecting, supporters):
+    from proposals.models import Proposal
+
+    def stored():
+        return Proposal.objects.get(pk=collecting.pk).support_count
+
+    for person in supporters[:3]:
+        add(collecting, person, name=f"Person {person.pk}", address=f"Street {person.pk}, Koszalin")
+    with pytest.raises(ValidationError):  # a duplicate counts nothing
+        add(collecting, supporters[0], name="Other Name", address="Other 1, Koszalin")
+    assert stored() == 3
+    support.support_withdraw(user=supporters[1], proposal=collecting)
+    assert stored() == 2 == collecting.supports.filter(withdrawn_at__isnull=True).count()
+
+
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [
