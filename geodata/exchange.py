@@ -286,6 +286,20 @@ def matched(qs: QuerySet) -> int:
     return qs.order_by().count()
 
 
+def collection_size(c: Collection, city: City) -> int:
+    """Rows of an unfiltered collection, counted at most once per TILE_STAMP_SECONDS (paging
+    through a large collection must not count it again for every page)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = f"exchange:size:{city.pk}:{c.id}:{c.layer_id}"
+    found = cache.get(key)
+    if found is None:
+        found = matched(c.queryset())
+        cache.set(key, found, getattr(settings, "TILE_STAMP_SECONDS", 2))
+    return found
+
+
 def features_json(
     qs: QuerySet,
     *,

@@ -292,7 +292,9 @@ def items(request, city, collection_id):
         limit=query.limit,
         offset=query.offset,
     )
-    number_matched = exchange.matched(qs)
+    number_matched = (
+        exchange.matched(qs) if query.filtered else exchange.collection_size(c, city)
+    )
     fmt = "html" if html else "json"
     base = {**query.echo, "f": fmt}
 

@@ -24,6 +24,16 @@ def media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Tiles, counts and stamps are cached: no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def english_by_default():
     """Service messages are translated lazily: make the active language deterministic."""
     from django.utils import translation
