@@ -286,8 +286,25 @@ def matched(qs: QuerySet) -> int:
     return qs.order_by().count()
 
 
+def data_stamp(model, city: City) -> str:
+    """A text that changes when any row of `model` in the city changes (latest updated_at and
+    row count), worked out at most once per DATA_STAMP_SECONDS: ETags of the REST API and the
+    tiles use it, so a burst of requests costs the database one aggregate."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db.models import Count, Max
+
+    key = f"exchange:stamp:{city.pk}:{model._meta.label_lower}"
+    found = cache.get(key)
+    if found is None:
+        agg = model.objects.filter(city=city).aggregate(m=Max("updated_at"), n=Count("id"))
+        found = f"{agg['m'].timestamp() if agg['m'] else 0}-{agg['n']}"
+        cache.set(key, found, getattr(settings, "DATA_STAMP_SECONDS", 2))
+    return found
+
+
 def collection_size(c: Collection, city: City) -> int:
-    """Rows of an unfiltered collection, counted at most once per TILE_STAMP_SECONDS (paging
+    """Rows of an unfiltered collection, counted at most once per DATA_STAMP_SECONDS (paging
     through a large collection must not count it again for every page)."""
     from django.conf import settings
     from django.core.cache import cache
@@ -296,7 +313,7 @@ def collection_size(c: Collection, city: City) -> int:
     found = cache.get(key)
     if found is None:
         found = matched(c.queryset())
-        cache.set(key, found, getattr(settings, "TILE_STAMP_SECONDS", 2))
+        cache.set(key, found, getattr(settings, "DATA_STAMP_SECONDS", 2))
     return found
 
 

@@ -292,9 +292,7 @@ def items(request, city, collection_id):
         limit=query.limit,
         offset=query.offset,
     )
-    number_matched = (
-        exchange.matched(qs) if query.filtered else exchange.collection_size(c, city)
-    )
+    number_matched = exchange.matched(qs) if query.filtered else exchange.collection_size(c, city)
     fmt = "html" if html else "json"
     base = {**query.echo, "f": fmt}
 

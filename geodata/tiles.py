@@ -8,7 +8,7 @@ which keeps low-zoom tiles over a million rows small. `id` is a property in both
 client reads it the same way.
 
 Caching: the ETag is the collection's data stamp (latest change and row count, or the layer
-version) with the tile address; the stamp is kept for TILE_STAMP_SECONDS so that a burst of
+version) with the tile address; the stamp is kept for DATA_STAMP_SECONDS so that a burst of
 tile requests asks the database once. Rendered tiles are kept in the cache under the ETag, so
 a change of data invalidates them all at once."""
 
@@ -17,12 +17,11 @@ from __future__ import annotations
 import hashlib
 import math
 
-from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Max
+from django.db.models import F
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -65,15 +64,8 @@ def tile_envelope_4326(z: int, x: int, y: int, margin: float = BUFFER / EXTENT) 
 
 def _stamp(c: Collection, city) -> str:
     if c.layer_id is not None:
-        return f"layer{c.layer_id}"
-    key = f"tiles:stamp:{city.pk}:{c.id}"
-    found = cache.get(key)
-    if found is None:
-        model = c.queryset().model
-        agg = model.objects.filter(city=city).aggregate(m=Max("updated_at"), n=Count("id"))
-        found = f"{agg['m'].timestamp() if agg['m'] else 0}-{agg['n']}"
-        cache.set(key, found, getattr(settings, "TILE_STAMP_SECONDS", 2))
-    return found
+        return f"layer{c.layer_id}"  # a layer version never changes
+    return exchange.data_stamp(c.queryset().model, city)
 
 
 def _sql_tile(c: Collection, z: int, x: int, y: int, where) -> bytes:

@@ -1,6 +1,6 @@
 """Public proposals as GeoJSON for the city map and outside tools (public fields only)."""
 
-from django.db.models import Count, F, Max
+from django.db.models import F
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from django.views.decorators.gzip import gzip_page
@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from geodata.exchange import data_stamp
 from mapapp import rest
 from mapapp import selectors as city_selectors
 from proposals import selectors
@@ -17,11 +18,10 @@ from proposals.models import Proposal
 
 def _etag(request, city):
     """Changes when any proposal of the city changes (support services touch updated_at too),
-    and differs per query."""
+    and differs per query and language."""
     city_obj = city_selectors.city_get(slug=city)
-    stamp = Proposal.objects.filter(city=city_obj).aggregate(m=Max("updated_at"), n=Count("id"))
-    moment = stamp["m"].timestamp() if stamp["m"] else 0
-    return f'"{moment}-{stamp["n"]}-{get_language()}-{request.GET.urlencode()}"'
+    stamp = data_stamp(Proposal, city_obj)
+    return f'"{stamp}-{get_language()}-{request.GET.urlencode()}"'
 
 
 ORDERINGS = {

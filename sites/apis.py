@@ -1,14 +1,16 @@
 """Public sites and interventions as GeoJSON (moderated sites only, public fields only)."""
 
-from django.db.models import CharField, Count, F, Max
+from django.db.models import CharField, F
 from django.db.models.functions import Cast
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from geodata.exchange import data_stamp
 from mapapp import rest
 from mapapp import selectors as city_selectors
 from proposals.models import Proposal
@@ -19,9 +21,8 @@ from sites.models import Intervention, Site
 def _etag_for(model):
     def etag(request, city):
         city_obj = city_selectors.city_get(slug=city)
-        stamp = model.objects.filter(city=city_obj).aggregate(m=Max("updated_at"), n=Count("id"))
-        moment = stamp["m"].timestamp() if stamp["m"] else 0
-        return f'"{model.__name__}-{moment}-{stamp["n"]}-{request.GET.urlencode()}"'
+        stamp = data_stamp(model, city_obj)
+        return f'"{model.__name__}-{stamp}-{get_language()}-{request.GET.urlencode()}"'
 
     return etag
 

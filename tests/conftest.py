@@ -24,10 +24,12 @@ def media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Tiles, counts and stamps are cached: no test sees another's."""
+def empty_cache(settings):
+    """Tiles, counts and stamps are cached: no test sees another's, and a change shows at
+    once (the stamp period is a production trade-off, tested where it matters)."""
     from django.core.cache import cache
 
+    settings.DATA_STAMP_SECONDS = 0
     cache.clear()
     yield
     cache.clear()

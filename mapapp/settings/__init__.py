@@ -275,8 +275,10 @@ if DEBUG:
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
 # A map layer with more features than this is drawn from our vector tiles, not GeoJSON.
 MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
-# How long a collection's change stamp is trusted for tile ETags (seconds).
-TILE_STAMP_SECONDS = env.int("TILE_STAMP_SECONDS", default=2)
+# How long a collection's change stamp (latest change, row count) is trusted before the
+# database is asked again: ETags of the REST API and the tiles, and OGC API's unfiltered
+# numberMatched, may lag a change by this many seconds.
+DATA_STAMP_SECONDS = env.int("DATA_STAMP_SECONDS", default=2)
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env.str(
     "MAP_TILE_ATTRIBUTION",

@@ -4,7 +4,6 @@ and compared with what PostGIS says lies in the tile."""
 import math
 
 import mapbox_vector_tile
-import pytest
 
 from geodata.models import Layer
 from geodata.tiles import tile_envelope_4326
@@ -28,11 +27,6 @@ def decode(response):
     assert response.status_code == 200, response.content[:200]
     assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
     return mapbox_vector_tile.decode(response.content)
-
-
-@pytest.fixture(autouse=True)
-def fresh_stamps(settings):
-    settings.TILE_STAMP_SECONDS = 0
 
 
 def public_in(z, x, y, **filters):
@@ -111,3 +105,15 @@ def test_reference_layer_polygons_are_clipped_to_the_tile(client, exchange_world
     assert feature["geometry"]["type"] == "Polygon"
     xs = [c[0] for ring in feature["geometry"]["coordinates"] for c in ring]
     assert min(xs) >= -64 and max(xs) <= 4096 + 64  # clipped to the tile and its buffer
+
+
+def test_the_stamp_is_asked_for_once_per_period(client, exchange_world, settings):
+    settings.DATA_STAMP_SECONDS = 60
+    z, x, y = tile_of(16.185, 54.19, 7)
+    etag = fetch(client, "proposals", z, x, y)["ETag"]
+    Proposal.objects.filter(status="submitted").update(title="Changed")  # no stamp refresh yet
+    assert fetch(client, "proposals", z, x, y)["ETag"] == etag
+    from django.core.cache import cache
+
+    cache.clear()  # the period is over
+    assert fetch(client, "proposals", z, x, y)["ETag"] != etag
