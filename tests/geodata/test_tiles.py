@@ -111,7 +111,9 @@ def test_the_stamp_is_asked_for_once_per_period(client, exchange_world, settings
     settings.DATA_STAMP_SECONDS = 60
     z, x, y = tile_of(16.185, 54.19, 7)
     etag = fetch(client, "proposals", z, x, y)["ETag"]
-    Proposal.objects.filter(status="submitted").update(title="Changed")  # no stamp refresh yet
+    from django.utils import timezone
+
+    Proposal.objects.filter(status="submitted").update(title="Changed", updated_at=timezone.now())
     assert fetch(client, "proposals", z, x, y)["ETag"] == etag
     from django.core.cache import cache
 
