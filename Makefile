@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis
+.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis bench-exchange
 
 setup:
 	@scripts/setup.sh
@@ -55,6 +55,9 @@ bench-map: db messages
 
 bench-analysis: db
 	@$(PY) bench/analysis.py $(BENCH_ARGS)
+
+bench-exchange: db
+	@$(PY) bench/exchange.py $(BENCH_ARGS)
 
 shell: db
 	@$(PY) manage.py shell

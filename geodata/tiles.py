@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
@@ -145,7 +146,7 @@ def tile(request, city, collection_id, z, x, y):
         body = cache.get(key)
         if body is None:
             body = _sql_tile(c, z, x, y, where)
-            cache.set(key, body, 3600)
+            cache.set(key, body, settings.TILE_CACHE_SECONDS)
         response = HttpResponse(body, content_type=MVT)
     response["ETag"] = etag
     response["Cache-Control"] = cache_control

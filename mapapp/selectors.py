@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import time
 
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Area, AsGeoJSON, Transform
@@ -19,9 +21,31 @@ def city_list() -> QuerySet[City]:
     return City.objects.filter(is_active=True).defer("boundary").order_by("name")
 
 
+_CITIES: dict[str, tuple[float, City]] = {}
+
+
 def city_get(*, slug: str) -> City:
-    """The active city with this slug (404 otherwise), without loading its boundary."""
-    return get_object_or_404(city_list(), slug=slug)
+    """The active city with this slug (404 otherwise), without loading its boundary.
+
+    Every request starts here, so each process keeps cities for CITY_CACHE_SECONDS (a copy
+    is handed out, so a caller cannot change the kept one); saving a city clears the entry in
+    the process that saved it (mapapp.signals), others catch up within that period."""
+    from django.conf import settings
+
+    now = time.monotonic()
+    kept = _CITIES.get(slug)
+    if kept is not None and now - kept[0] < settings.CITY_CACHE_SECONDS:
+        return copy.copy(kept[1])
+    city = get_object_or_404(city_list(), slug=slug)
+    _CITIES[slug] = (now, city)
+    return copy.copy(city)
+
+
+def city_forget(slug: str | None = None) -> None:
+    if slug is None:
+        _CITIES.clear()
+    else:
+        _CITIES.pop(slug, None)
 
 
 def city_extent(*, city: City) -> tuple[float, float, float, float]:

@@ -30,6 +30,9 @@ def empty_cache(settings):
     from django.core.cache import cache
 
     settings.DATA_STAMP_SECONDS = 0
+    from mapapp.selectors import city_forget
+
+    city_forget()  # cities kept by the process from another test's database
     cache.clear()
     yield
     cache.clear()

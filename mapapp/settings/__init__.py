@@ -273,12 +273,17 @@ if DEBUG:
 # A city's basemap defaults to these unless the City row sets its own.
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
+# Each process keeps a city's settings this long before reading them again (seconds).
+CITY_CACHE_SECONDS = env.int("CITY_CACHE_SECONDS", default=10)
 # A map layer with more features than this is drawn from our vector tiles, not GeoJSON.
 MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
 # How long a collection's change stamp (latest change, row count) is trusted before the
 # database is asked again: ETags of the REST API and the tiles, and OGC API's unfiltered
 # numberMatched, may lag a change by this many seconds.
 DATA_STAMP_SECONDS = env.int("DATA_STAMP_SECONDS", default=2)
+# Rendered vector tiles are kept this long in the cache (0: not kept), under an ETag that
+# changes with the data.
+TILE_CACHE_SECONDS = env.int("TILE_CACHE_SECONDS", default=3600)
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env.str(
     "MAP_TILE_ATTRIBUTION",
