@@ -219,5 +219,13 @@ def city_collections(*, city: City, user=None) -> dict[str, Collection]:
     return {c.id: c for c in found}
 
 
+BUILT_IN = {"proposals": _proposals, "sites": _sites, "interventions": _interventions}
+
+
 def collection_get(*, city: City, collection_id: str, user=None) -> Collection | None:
+    """One collection; the built-in ones without a query (tiles ask for one per request)."""
+    if collection_id in BUILT_IN:
+        return BUILT_IN[collection_id](city)
+    if not collection_id.startswith("layer-"):
+        return None
     return city_collections(city=city, user=user).get(collection_id)

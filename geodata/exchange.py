@@ -204,6 +204,7 @@ class ItemsQuery:
     filtered: bool = False
     ordering: tuple[str, ...] = ("id",)
     echo: dict = field(default_factory=dict)  # the parameters to carry into next/prev links
+    after: int | None = None  # keyset paging: rows after this id
 
 
 def parse_limit(value: str | None, *, default: int, maximum: int = MAX_LIMIT) -> int:
@@ -327,9 +328,11 @@ def features_json(
     ordering: tuple[str, ...] = ("id",),
     geometry=None,
     id_property: bool = False,
-) -> tuple[str, int]:
+    with_last_id: bool = False,
+):
     """(JSON array of GeoJSON features, their number) for one page, built by PostGIS.
-    `id_property` repeats the id among the properties (the city maps read it there)."""
+    `id_property` repeats the id among the properties (the city maps read it there);
+    `with_last_id` adds the largest id of the page (for keyset next links) to the result."""
     geometry = geometry if geometry is not None else F("_geom")
     rows = (
         qs.annotate(_out=AsGeoJSON(output_geometry(geometry, srid), precision=precision(srid)))
@@ -347,13 +350,13 @@ def features_json(
         SELECT coalesce(json_agg(json_build_object(
                    'type', 'Feature', 'id', t.id, 'geometry', t._out::json,
                    'properties', json_build_object({pairs}))), '[]'::json)::text,
-               count(*)
+               count(*), max(t.id)
         FROM ({inner}) AS t
     """  # noqa: S608 - {inner} is the ORM's parameterised SQL; names come from the registry
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        text, n = cursor.fetchone()
-    return text, n
+        text, n, last_id = cursor.fetchone()
+    return (text, n, last_id) if with_last_id else (text, n)
 
 
 def extent(qs: QuerySet) -> list[float] | None:

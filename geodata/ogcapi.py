@@ -31,7 +31,7 @@ CONFORMANCE = [
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT = 100
-ITEMS_PARAMS = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"}
+ITEMS_PARAMS = {"f", "limit", "offset", "cursor", "bbox", "bbox-crs", "crs", "datetime"}
 
 
 def _wants_html(request) -> bool:
@@ -275,6 +275,17 @@ def parse_items(request, city, c: Collection, *, default_limit=DEFAULT_LIMIT) ->
     qs, echo = exchange.filter_collection(c, p, city=city)
     query.echo.update(echo)
     query.filtered = bool(echo)
+    if p.get("cursor"):
+        # next links carry "<last id>.<position>": the page starts after that id (an index
+        # range, however deep), and the position keeps counts and prev links right
+        if p.get("offset"):
+            raise exchange.BadQuery(_("Give offset or cursor, not both."))
+        after, _dot, position = p["cursor"].partition(".")
+        if not (after.isdigit() and position.isdigit()):
+            raise exchange.BadQuery(_("cursor: use the next link as it was given."))
+        qs = qs.filter(pk__gt=int(after))
+        query.offset = int(position)
+        query.after = int(after)
     if p.get("crs"):
         query.echo["crs"] = p["crs"]
     return qs, query
@@ -285,20 +296,23 @@ def items(request, city, collection_id):
     c = _get(request, city, collection_id)
     html = _wants_html(request)
     qs, query = parse_items(request, city, c)
-    features, returned = exchange.features_json(
+    features, returned, last_id = exchange.features_json(
         qs,
         properties=list(c.properties),
         srid=None if html else query.srid,  # the page's map reads CRS84
         limit=query.limit,
-        offset=query.offset,
+        offset=0 if query.after is not None else query.offset,
+        with_last_id=True,
     )
     number_matched = exchange.matched(qs) if query.filtered else exchange.collection_size(c, city)
     fmt = "html" if html else "json"
     base = {**query.echo, "f": fmt}
 
-    def link(rel, offset, kind):
+    def link(rel, offset, kind, cursor=None):
         q = {**base, "f": "html" if kind == "text/html" else "json", "limit": query.limit}
-        if offset:
+        if cursor:
+            q["cursor"] = cursor
+        elif offset:
             q["offset"] = offset
         return {
             "rel": rel,
@@ -307,9 +321,10 @@ def items(request, city, collection_id):
             "href": _url(request, "items", city, q, collection_id=c.id),
         }
 
+    here = f"{query.after}.{query.offset}" if query.after is not None else None
     links = [
-        link("self", query.offset, "text/html" if html else GEOJSON),
-        link("alternate", query.offset, GEOJSON if html else "text/html"),
+        link("self", query.offset, "text/html" if html else GEOJSON, here),
+        link("alternate", query.offset, GEOJSON if html else "text/html", here),
         {
             "rel": "collection",
             "type": "application/json",
@@ -317,8 +332,9 @@ def items(request, city, collection_id):
             "href": _url(request, "collection", city, collection_id=c.id),
         },
     ]
-    if query.offset + returned < number_matched:
-        links.append(link("next", query.offset + query.limit, "text/html" if html else GEOJSON))
+    if query.offset + returned < number_matched and returned:
+        after = f"{last_id}.{query.offset + returned}"
+        links.append(link("next", 0, "text/html" if html else GEOJSON, after))
     if query.offset > 0:
         links.append(
             link("prev", max(0, query.offset - query.limit), "text/html" if html else GEOJSON)

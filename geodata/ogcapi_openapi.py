@@ -99,6 +99,7 @@ def definition(request, city, collections) -> dict:
                 description="Page size; larger values are clamped to the maximum.",
             ),
             _param("offset", schema={"type": "integer", "minimum": 0, "default": 0}),
+            _param("cursor", description="Opaque; given in next links (keyset paging)"),
             _param(
                 "bbox",
                 schema={"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},

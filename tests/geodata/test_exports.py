@@ -180,3 +180,15 @@ def test_exports_page_links_every_collection_and_format(client, exchange_world):
             assert f"/api/v1/koszalin/export/{collection}/?format={fmt}" in html
     assert "layer-city-land" not in html
     assert "/ogcapi/koszalin/" in html
+
+
+def test_awkward_text_survives_the_streams(client, exchange_world):
+    tricky = 'A "quoted" \\ back\nslash, comma; tab\t and \x01 control <b>&</b>'
+    p = Proposal.objects.filter(status="granted").first()
+    p.title = tricky
+    p.save()
+    doc = json.loads(content(client.get(EXPORT + "proposals/", {"format": "geojson"})))
+    assert next(f for f in doc["features"] if f["id"] == p.pk)["properties"]["title"] == tricky
+    rows = csv.DictReader(io.StringIO(content(client.get(EXPORT + "proposals/", {
+        "format": "csv"})).decode("utf-8-sig")))  # fmt: skip
+    assert next(r for r in rows if int(r["id"]) == p.pk)["title"] == tricky

@@ -255,3 +255,18 @@ def test_layers_api_and_map(client, demo_cities):
     key = f"ref{park['id']}"
     response = client.get(f"/koszalin/?layers=sites&layers={key}")
     assert [r["id"] for r in response.context["map_config"]["reference"]] == [key]
+
+
+@pytest.mark.django_db(transaction=True)  # CLUSTER refuses inside a transaction with pending checks
+def test_cluster_spatial_keeps_every_row(exchange_world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from proposals.models import Proposal
+
+    before = sorted(Proposal.objects.values_list("id", "title"))
+    out = StringIO()
+    call_command("cluster_spatial", stdout=out)
+    assert "proposals_proposal" in out.getvalue() and "geodata_feature" in out.getvalue()
+    assert sorted(Proposal.objects.values_list("id", "title")) == before

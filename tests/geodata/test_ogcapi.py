@@ -97,6 +97,14 @@ def test_paging_counts_and_links(client, exchange_world):
     assert doc["numberReturned"] == 37
     self_link = next(link["href"] for link in doc["links"] if link["rel"] == "self")
     assert "limit=10000" in self_link
+    # next links carry a keyset cursor: the position keeps numberMatched and prev right
+    first = body(get(client, "collections/proposals/items", limit=10))
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    assert "cursor=" in nxt and "offset" not in nxt
+    second = body(client.get(nxt, HTTP_ACCEPT="*/*"))
+    assert second["numberReturned"] == 10 and second["numberMatched"] == 37
+    assert min(f["id"] for f in second["features"]) > max(f["id"] for f in first["features"])
+    assert any(link["rel"] == "prev" for link in second["links"])
 
 
 @pytest.mark.parametrize(
@@ -112,6 +120,8 @@ def test_paging_counts_and_links(client, exchange_world):
         ({"datetime": "yesterday"}, "datetime"),
         ({"status": "draft"}, "status: draft is not one of"),
         ({"call": "x"}, "call"),
+        ({"cursor": "abc"}, "cursor"),
+        ({"cursor": "5.10", "offset": "10"}, "offset or cursor"),
     ],
 )
 def test_bad_parameters_answer_400_with_the_reason(client, exchange_world, params, words):
