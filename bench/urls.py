@@ -33,3 +33,6 @@ urlpatterns = [
     path("bench-peer/<slug:city>/proposals/", PeerProposals.as_view()),
     path("", include("mapapp.urls")),
 ]
+
+handler404 = "mapapp.views.not_found"
+handler500 = "mapapp.views.server_error"

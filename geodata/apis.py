@@ -21,8 +21,8 @@ class LayerListApi(APIView):
 
     @extend_schema(
         operation_id="layers_list",
-        parameters=[OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[rest.CITY_PARAMETER],
+        responses={200: OpenApiTypes.OBJECT, 404: rest.NOT_FOUND},
     )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
@@ -60,10 +60,10 @@ class LayerFeaturesApi(APIView):
     @extend_schema(
         operation_id="layer_features",
         parameters=[
-            OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH),
+            rest.CITY_PARAMETER,
             OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH),
         ],
-        responses={200: rest.GEOJSON_RESPONSE, 404: OpenApiTypes.OBJECT},
+        responses=rest.geojson_responses(),
     )
     def get(self, request, city, pk):
         city_obj = city_selectors.city_get(slug=city)

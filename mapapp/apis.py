@@ -4,11 +4,11 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import condition
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mapapp import selectors
+from mapapp import rest, selectors
 from mapapp.models import City
 
 
@@ -46,8 +46,12 @@ class CityBoundaryApi(APIView):
 
     @extend_schema(
         operation_id="city_boundary",
-        parameters=[OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[rest.CITY_PARAMETER],
+        responses={
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            404: OpenApiTypes.OBJECT,
+            304: OpenApiResponse(description="Not modified since If-Modified-Since"),
+        },
     )
     def get(self, request, city: str):
         feature = selectors.city_boundary_feature(city=selectors.city_get(slug=city))

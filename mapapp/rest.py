@@ -21,6 +21,14 @@ from geodata import exchange
 
 PAGE_MAX = 10_000
 
+CITY_PARAMETER = OpenApiParameter(
+    "city",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=r"^[-a-zA-Z0-9_]+$",
+    description="The city's slug, as listed by /api/v1/cities/",
+)
+
 COMMON_PARAMETERS = [
     OpenApiParameter(
         "bbox",
@@ -50,6 +58,17 @@ GEOJSON_RESPONSE = OpenApiResponse(
 BAD_REQUEST = OpenApiResponse(
     response=OpenApiTypes.OBJECT, description="A parameter is malformed: {'detail': reason}"
 )
+NOT_FOUND = OpenApiResponse(response=OpenApiTypes.OBJECT, description="No such city or item")
+
+
+def geojson_responses(**extra) -> dict:
+    """Responses of a GeoJSON endpoint, with the media type it really sends."""
+    return {
+        (200, "application/geo+json"): GEOJSON_RESPONSE,
+        400: BAD_REQUEST,
+        404: NOT_FOUND,
+        **extra,
+    }
 
 
 def ordering_parameter(allowed: dict[str, str]) -> OpenApiParameter:

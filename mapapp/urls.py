@@ -38,3 +38,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "mapapp.views.not_found"
+handler500 = "mapapp.views.server_error"

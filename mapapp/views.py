@@ -172,3 +172,24 @@ def _tile_queries(city, params) -> dict[str, str]:
         keys = found[name].filters if name in found else {}
         out[name] = urlencode([(k, v) for k in keys for v in params.getlist(k)])
     return out
+
+
+MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
+
+
+def not_found(request, exception=None):
+    """404: JSON for the machine interfaces (their clients parse the body), the site's page
+    for people."""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith(MACHINE_PREFIXES):
+        return JsonResponse({"detail": str(_("Not found."))}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    from django.views.defaults import server_error as default
+
+    if request.path.startswith(MACHINE_PREFIXES):
+        return JsonResponse({"detail": str(_("Server error."))}, status=500)
+    return default(request)

@@ -46,7 +46,7 @@ class ProposalCollectionApi(APIView):
     @extend_schema(
         operation_id="proposals_list",
         parameters=[
-            OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH),
+            rest.CITY_PARAMETER,
             OpenApiParameter("status", OpenApiTypes.STR, many=True, enum=Proposal.PUBLIC_STATUSES),
             OpenApiParameter(
                 "category", OpenApiTypes.STR, many=True, enum=Proposal.Category.values
@@ -55,7 +55,7 @@ class ProposalCollectionApi(APIView):
             *rest.COMMON_PARAMETERS,
             rest.ordering_parameter(ORDERINGS),
         ],
-        responses={200: rest.GEOJSON_RESPONSE, 400: rest.BAD_REQUEST},
+        responses=rest.geojson_responses(),
     )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)

@@ -27,7 +27,7 @@ def _etag_for(model):
     return etag
 
 
-CITY = OpenApiParameter("city", OpenApiTypes.STR, OpenApiParameter.PATH)
+CITY = rest.CITY_PARAMETER
 SITE_ORDERINGS = {"id": "id", "name": "name", "reported": "reported_at"}
 INTERVENTION_ORDERINGS = {"id": "id", "title": "title", "completed": "completed_on"}
 
@@ -46,7 +46,7 @@ class SiteCollectionApi(APIView):
             *rest.COMMON_PARAMETERS,
             rest.ordering_parameter(SITE_ORDERINGS),
         ],
-        responses={200: rest.GEOJSON_RESPONSE, 400: rest.BAD_REQUEST},
+        responses=rest.geojson_responses(),
     )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
@@ -82,7 +82,7 @@ class InterventionCollectionApi(APIView):
             *rest.COMMON_PARAMETERS,
             rest.ordering_parameter(INTERVENTION_ORDERINGS),
         ],
-        responses={200: rest.GEOJSON_RESPONSE, 400: rest.BAD_REQUEST},
+        responses=rest.geojson_responses(),
     )
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
