@@ -54,17 +54,18 @@ def analysis_map(
             },
         ).add_to(m)
     top = max((f["properties"].get(measure) or 0 for f in zones_geojson["features"]), default=0)
-    folium.GeoJson(
-        zones_geojson,
-        name="Zones",
-        style_function=lambda f: {
-            "color": "#54278f",
-            "weight": 2,
-            "fillColor": _ramp(f["properties"].get(measure) or 0, top),
-            "fillOpacity": 0.6,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["name", measure]),
-    ).add_to(m)
+    if zones_geojson["features"]:  # folium's tooltip refuses a collection without features
+        folium.GeoJson(
+            zones_geojson,
+            name="Zones",
+            style_function=lambda f: {
+                "color": "#54278f",
+                "weight": 2,
+                "fillColor": _ramp(f["properties"].get(measure) or 0, top),
+                "fillOpacity": 0.6,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["name", measure]),
+        ).add_to(m)
     for point in points:
         folium.CircleMarker(
             location=[point["lat"], point["lon"]],

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import date
 
+from csp.decorators import csp_replace
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -98,6 +99,7 @@ def dashboard(request, city):
 
 
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
 @require_GET
 def dashboard_map(request, city):
     from geodata.maps import analysis_map
@@ -116,6 +118,8 @@ def dashboard_map(request, city):
         deficit_geojson=data["green"]["deficit_geojson"],
         points=points,
     )
+    # folium writes inline script: each of its script tags carries this response's nonce
+    html = html.replace("<script", f'<script nonce="{request.csp_nonce}"')
     return HttpResponse(html)
 
 

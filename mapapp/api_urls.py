@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from geodata.apis import LayerFeaturesApi, LayerListApi
 from geodata.export_views import export
@@ -12,7 +12,7 @@ app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("cities/", apis.CityListApi.as_view(), name="city-list"),
     path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),

@@ -12,3 +12,8 @@ def city_nav(request):
     if user.is_superuser:
         roles |= {"programme_officer"}
     return {"nav_roles": roles}
+
+
+def csp_nonce(request):
+    """`csp_nonce` for templates that write inline script (django-leaflet's widget)."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

@@ -2,6 +2,7 @@
 
 import json
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -267,6 +268,7 @@ def intervention_detail(request, city, pk):
 
 
 @xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})  # the one page other sites may embed
 @require_GET
 def embed(request, city):
     """The public map for a city's own website: public layers only, no navigation."""
