@@ -18,6 +18,7 @@ from geodata import exchange, export_jobs, exports
 from geodata.collections import city_collections, collection_get
 from geodata.models import ExportJob
 from mapapp import selectors as city_selectors
+from mapapp.ratelimit import rate_limit
 
 
 def _disposition(name: str) -> str:
@@ -40,6 +41,7 @@ class _RemovingFile:
 
 
 @require_GET
+@rate_limit("export", methods=("GET",))
 def export(request, city, collection_id):
     """GET /api/v1/<city>/export/<collection>/?format=geojson|gpkg|shp|csv&crs=EPSG:n&...
     with the filters of OGC API Features (bbox, bbox-crs, datetime, the collection's own)."""

@@ -238,6 +238,11 @@ def requests_(request, city, fmt):
 
 
 def _post_request(request, city, fmt):
+    from mapapp.ratelimit import limit_message, over_limit
+
+    wait = over_limit("open311", request)
+    if wait:
+        return _error(fmt, 429, limit_message(wait))
     p = request.POST
     client = Open311Client.objects.filter(
         city=city, api_key=p.get("api_key", ""), is_active=True

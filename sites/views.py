@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
 from proposals.models import Proposal
 from proposals.views.common import apply_errors, load_city, report
@@ -94,6 +95,7 @@ def _editor_config(request, city):
 
 
 @login_required
+@rate_limit("site_report")
 def site_report(request, city, staff=False, pk=None):
     """A resident's report, or (staff) a new site or an edit of one."""
     city_obj = load_city(request, city)

@@ -300,6 +300,31 @@ if DEBUG:
 # A city's basemap defaults to these unless the City row sets its own.
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
+# Rate limits ("count/period", period in s, m, h, d), per user and per address; see
+# mapapp/ratelimit.py. Logins, sign-ups and resets are limited by allauth below.
+RATE_LIMITS = {
+    "proposal_start": env.str("RATE_PROPOSAL_START", default="10/h"),
+    "proposal_write": env.str("RATE_PROPOSAL_WRITE", default="600/h"),  # edits and autosaves
+    "support": env.str("RATE_SUPPORT", default="30/h"),
+    "site_report": env.str("RATE_SITE_REPORT", default="10/h"),
+    "upload": env.str("RATE_UPLOAD", default="60/h"),
+    "open311": env.str("RATE_OPEN311", default="60/h"),
+    "export": env.str("RATE_EXPORT", default="60/h"),
+}
+RATE_LIMIT_ADDRESS_HEADER = env.str("RATE_LIMIT_ADDRESS_HEADER", default="")
+RATE_LIMIT_ADDRESS_FACTOR = env.int("RATE_LIMIT_ADDRESS_FACTOR", default=10)
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/15m/key",  # five wrong passwords lock the account 15 minutes
+    "signup": "5/h/ip",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/user",
+}
+
 # Each process keeps a city's settings this long before reading them again (seconds).
 CITY_CACHE_SECONDS = env.int("CITY_CACHE_SECONDS", default=10)
 # A map layer with more features than this is drawn from our vector tiles, not GeoJSON.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
 from proposals.models import GrantCall, Organisation, Photo, Proposal
@@ -22,6 +23,7 @@ from proposals.views.common import apply_errors, load_city, report
 
 
 @login_required
+@rate_limit("proposal_start")
 def proposal_start(request, city):
     city_obj = load_city(request, city)
     now = timezone.now()
@@ -137,6 +139,7 @@ def _save(request, proposal, form):
 
 
 @login_required
+@rate_limit("proposal_write")
 def proposal_edit(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
@@ -182,6 +185,7 @@ def proposal_edit(request, city, pk):
 
 @login_required
 @require_POST
+@rate_limit("proposal_write")
 def proposal_autosave(request, city, pk):
     """Background save of a draft from the editor (fetch, same form fields)."""
     city_obj = load_city(request, city)
@@ -248,6 +252,7 @@ def _back(request, city, proposal) -> str:
 
 
 @login_required
+@rate_limit("upload")
 def proposal_progress(request, city, pk):
     """The applicant's page for the works and the sustainability period."""
     city_obj = load_city(request, city)

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import SupportForm
 from proposals.models import GrantCall, Proposal
@@ -72,6 +73,7 @@ def proposal_detail(request, city, pk):
 
 
 @login_required
+@rate_limit("support")
 def proposal_support(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
