@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import json
 import math
 import os
@@ -597,7 +598,7 @@ def main() -> None:
         if not args.no_cluster:  # what the nightly maintenance job does
             from django.core.management import call_command
 
-            call_command("cluster_spatial", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            call_command("cluster_spatial", stdout=io.StringIO())
         from mapapp.models import City
 
         city_id = City.objects.get(slug="bench").pk

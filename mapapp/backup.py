@@ -1,0 +1,165 @@
+"""Backups: one archive holding a consistent dump of the database and the uploaded files.
+
+The database is dumped first (pg_dump takes one snapshot, so the dump is consistent in
+itself), then the files. Files are only ever added or deleted, never changed in place, so
+every file the dump refers to is in the archive; a file added during the backup may be in
+it without a row, which is harmless. A manifest records row counts and file checksums, and
+the restore checks the archive against it before it touches anything.
+
+Archive layout (a plain tar, readable without us):
+    manifest.json
+    database.dump        pg_dump custom format, restorable with pg_restore
+    media/...            MEDIA_ROOT (public uploads: photos)
+    private-media/...    PRIVATE_MEDIA_ROOT (consents, receipts, signature sheets, exports)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+FORMAT = 1
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def _pg_env() -> tuple[dict, list[str]]:
+    s = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": s.get("PASSWORD") or ""}
+    args = ["--host", s.get("HOST") or "localhost", "--port", str(s.get("PORT") or 5432),
+            "--username", s.get("USER") or "", "--dbname", s["NAME"]]  # fmt: skip
+    return env, args
+
+
+def _roots() -> dict[str, Path]:
+    return {"media": Path(settings.MEDIA_ROOT), "private-media": Path(settings.PRIVATE_MEDIA_ROOT)}
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def table_counts() -> dict[str, int]:
+    """Rows per table of ours (not PostGIS's own)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'spatial_ref_sys' ORDER BY tablename"
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        counts = {}
+        for table in tables:
+            cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - names from pg_tables
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def backup(output: Path) -> Path:
+    """Writes `output` (a .tar) and returns it."""
+    output = Path(output)
+    work = Path(tempfile.mkdtemp(prefix="backup-", dir=output.parent))
+    try:
+        env, args = _pg_env()
+        dump = work / "database.dump"
+        counts = table_counts()
+        done = subprocess.run(
+            ["pg_dump", *args, "--format=custom", "--no-owner", "--no-privileges",
+             "--file", str(dump)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
+        files = {}
+        for name, root in _roots().items():
+            if root.exists():
+                for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                    files[f"{name}/{path.relative_to(root)}"] = _digest(path)
+        manifest = {
+            "format": FORMAT,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(),
+            "database": {"file": "database.dump", "sha256": _digest(dump), "rows": counts},
+            "files": files,
+        }
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        partial = output.with_suffix(output.suffix + ".partial")
+        with tarfile.open(partial, "w") as tar:
+            tar.add(work / "manifest.json", "manifest.json")
+            tar.add(dump, "database.dump")
+            for name, root in _roots().items():
+                for relative in (k.split("/", 1)[1] for k in files if k.startswith(name + "/")):
+                    tar.add(root / relative, f"{name}/{relative}")
+        partial.replace(output)  # a backup file exists only once it is complete
+        return output
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _database_is_empty() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'spatial_ref_sys'"
+        )
+        return cursor.fetchone()[0] == 0
+
+
+def restore(archive: Path) -> dict:
+    """Brings an archive back into an empty database and empty file folders. Checks every
+    checksum first; refuses rather than mixing a backup with existing data."""
+    archive = Path(archive)
+    work = Path(tempfile.mkdtemp(prefix="restore-"))
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(work, filter="data")  # no absolute paths, links or devices
+        manifest = json.loads((work / "manifest.json").read_text())
+        if manifest.get("format") != FORMAT:
+            raise BackupError("unknown backup format")
+        dump = work / manifest["database"]["file"]
+        if _digest(dump) != manifest["database"]["sha256"]:
+            raise BackupError("the database dump does not match its checksum")
+        for name, digest in manifest["files"].items():
+            if _digest(work / name) != digest:
+                raise BackupError(f"{name} does not match its checksum")
+        if not _database_is_empty():
+            raise BackupError("the database is not empty: restore into an empty database")
+        for root in _roots().values():
+            if root.exists() and any(root.iterdir()):
+                raise BackupError(f"{root} is not empty")
+        env, args = _pg_env()
+        done = subprocess.run(
+            ["pg_restore", *args, "--no-owner", "--no-privileges", "--exit-on-error",
+             "--single-transaction", str(dump)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            raise BackupError(f"pg_restore failed: {done.stderr.strip()[:500]}")
+        for name, root in _roots().items():
+            source = work / name
+            if source.exists():
+                root.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(source, root, dirs_exist_ok=True)
+        counts = table_counts()
+        expected = manifest["database"]["rows"]
+        if counts != expected:
+            wrong = {k: (expected.get(k), counts.get(k)) for k in set(expected) | set(counts)
+                     if expected.get(k) != counts.get(k)}  # fmt: skip
+            raise BackupError(f"row counts differ after the restore: {wrong}")
+        return {"rows": sum(counts.values()), "files": len(manifest["files"])}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
