@@ -26,6 +26,8 @@ urlpatterns = [
         name="tile",
     ),
     path("me/proposals/", my_proposals, name="my-proposals"),
+    path("me/data/", views.my_data, name="my-data"),
+    path("privacy/", views.privacy, name="privacy"),
     path("me/reports/", my_reports, name="my-reports"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).
     path("<slug:city>/", views.city_map, name="city-map"),

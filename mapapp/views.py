@@ -1,12 +1,14 @@
 """HTML pages of the core. Thin: parse, call a selector, render."""
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -193,3 +195,32 @@ def server_error(request):
     if request.path.startswith(MACHINE_PREFIXES):
         return JsonResponse({"detail": str(_("Server error."))}, status=500)
     return default(request)
+
+
+def privacy(request):
+    """The privacy notice, in the visitor's language."""
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    return render(request, "mapapp/privacy.html", {"retention_days": days})
+
+
+@login_required
+def my_data(request):
+    """A person's own data: download it, or delete the account (with the password)."""
+    from mapapp.privacy import account_delete, user_data_export
+
+    if request.GET.get("download"):
+        data = user_data_export(user=request.user)
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
+        return response
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") == "delete" and request.user.check_password(
+            request.POST.get("password", "")
+        ):
+            account_delete(user=request.user)
+            logout(request)
+            return render(request, "mapapp/account_deleted.html")
+        error = _("Type your password and tick the box to delete your account.")
+    return render(request, "mapapp/my_data.html", {"error": error}, status=400 if error else 200)

@@ -393,6 +393,8 @@ class Support(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # personal data (name, address) erased by retention or at the person's request
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

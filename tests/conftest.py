@@ -165,3 +165,15 @@ def page(browser, live_server):
     page.base_url = live_server.url
     yield page
     context.close()
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Polls a JavaScript expression until it is true. page.wait_for_function evaluates its
+    predicate with eval, which our Content Security Policy (rightly) refuses."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > end:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)

@@ -300,6 +300,10 @@ if DEBUG:
 # A city's basemap defaults to these unless the City row sets its own.
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
+# Retention: supporters' names and addresses (and scanned sheets) are erased this many days
+# after their call's final decision; `manage.py apply_retention` does it (run it daily).
+SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)
+
 # Rate limits ("count/period", period in s, m, h, d), per user and per address; see
 # mapapp/ratelimit.py. Logins, sign-ups and resets are limited by allauth below.
 RATE_LIMITS = {

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import wait_until
+
 pytestmark = [pytest.mark.browser]
 
 
@@ -29,13 +31,13 @@ def test_koszalin_map_draws_boundary_and_switches_language(page, cities, tmp_pat
     assert page.locator("html").get_attribute("lang") == "pl"
 
     page.get_by_role("button", name="English").click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(page, "document.documentElement.lang === 'en'")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator(".facts dt").first.inner_text() == "Area"
     page.locator("#map[data-boundary-loaded='true']").wait_for()
 
     page.get_by_role("button", name="Polski").click()
-    page.wait_for_function("document.documentElement.lang === 'pl'")
+    wait_until(page, "document.documentElement.lang === 'pl'")
     assert page.locator("html").get_attribute("lang") == "pl"
     assert page.locator(".facts dt").first.inner_text() == "Powierzchnia"
     assert page.get_by_role("link", name="Zaloguj się").is_visible()

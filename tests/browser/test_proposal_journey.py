@@ -12,6 +12,7 @@ from PIL import Image
 from mapapp.models import Role
 from proposals.models import GrantCall, Proposal
 from proposals.services import assessment, calls, support
+from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.browser]
 
@@ -89,7 +90,7 @@ def draw_square(page):
         page.mouse.click(cx + dx, cy + dy)
         page.wait_for_timeout(150)
     page.mouse.click(cx + corners[0][0], cy + corners[0][1])  # close on the first vertex
-    page.wait_for_function("document.querySelector('input[name=area]').value.length > 10")
+    wait_until(page, "document.querySelector('input[name=area]').value.length > 10")
 
 
 def fill_proposal(page, files):

@@ -4,6 +4,7 @@ the tile requests, clusters at low zoom and a popup for a single proposal at hig
 import pytest
 
 from proposals.models import Proposal
+from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.browser]
 
@@ -19,17 +20,18 @@ def test_large_layers_switch_to_vector_tiles(page, exchange_world, settings):
     assert box.get_attribute("data-sites-loaded") == "tiles"
     assert box.get_attribute("data-interventions-loaded") == "5"
     assert not errors, errors
-    page.wait_for_function("document.querySelectorAll('#map canvas.leaflet-tile').length > 0")
-    page.wait_for_function(
+    wait_until(page, "document.querySelectorAll('#map canvas.leaflet-tile').length > 0")
+    wait_until(
+        page,
         "performance.getEntriesByType('resource')"
-        ".some(e => e.name.includes('/tiles/koszalin/proposals/'))"
+        ".some(e => e.name.includes('/tiles/koszalin/proposals/'))",
     )
 
     # zoom in on one proposal: at z17 its tile holds rows; a click opens its popup (from the API)
     p = Proposal.objects.filter(status="granted", area__isnull=True).order_by("id").first()
     page.evaluate(f"window.cityMap.setView([{p.geom.y}, {p.geom.x}], 17)")
-    page.wait_for_function(
-        "document.querySelectorAll('#map canvas.leaflet-tile').length > 0", timeout=10000
+    wait_until(
+        page, "document.querySelectorAll('#map canvas.leaflet-tile').length > 0", timeout=10000
     )
     page.wait_for_timeout(800)  # tiles of the new view are fetched and drawn
     point = page.evaluate(

@@ -1,0 +1,234 @@
+"""Personal data: what a person can download about themselves, deleting an account, and the
+retention rules that erase supporters' details and consent documents in time.
+
+What is personal here: an account (e-mail, names), supporters' names and addresses (and the
+scanned paper sheets that carry them), applicants' contact phone numbers, Open311 reporters'
+contact details, and landowner consent documents. Public contributions (proposals, site
+reports) stay when an account is deleted, under "Deleted user"; the details are erased."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from mapapp.audit import audit_record
+
+ERASED = "—"
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def user_data_export(*, user) -> dict:
+    """Everything we hold about `user` that is theirs, as one JSON-ready document."""
+    from allauth.account.models import EmailAddress
+
+    from mapapp.models import AuditEvent, CityRole
+    from proposals.models import Proposal, Representative, Support
+    from sites.models import Site
+
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "preferred_language": user.preferred_language,
+            "date_joined": _iso(user.date_joined),
+            "last_login": _iso(user.last_login),
+        },
+        "email_addresses": [
+            {"email": e.email, "verified": e.verified, "primary": e.primary}
+            for e in EmailAddress.objects.filter(user=user)
+        ],
+        "roles": [
+            {"city": r.city.slug, "role": r.role}
+            for r in CityRole.objects.filter(user=user).select_related("city")
+        ],
+        "proposals": [
+            {
+                "id": p.pk,
+                "city": p.city.slug,
+                "title": p.title,
+                "description": p.description,
+                "status": p.status,
+                "category": p.category,
+                "contact_phone": p.contact_phone,
+                "requested_amount": str(p.requested_amount),
+                "created_at": _iso(p.created_at),
+            }
+            for p in Proposal.objects.filter(author=user).select_related("city")
+        ],
+        "organisations": [
+            {"organisation": r.organisation.name}
+            for r in Representative.objects.filter(user=user).select_related("organisation")
+        ],
+        "supports": [
+            {
+                "proposal": s.proposal_id,
+                "full_name": s.full_name,
+                "address": s.address,
+                "created_at": _iso(s.created_at),
+                "withdrawn_at": _iso(s.withdrawn_at),
+            }
+            for s in Support.objects.filter(user=user)
+        ],
+        "site_reports": [
+            {
+                "id": s.pk,
+                "city": s.city.slug,
+                "name": s.name,
+                "description": s.description,
+                "reported_at": _iso(s.reported_at),
+                "moderation": s.moderation,
+            }
+            for s in Site.objects.filter(reported_by=user).select_related("city")
+        ],
+        "activity": [
+            {"at": _iso(e.at), "action": e.action, "object": f"{e.object_type}#{e.object_id}"}
+            for e in AuditEvent.objects.filter(actor=user).order_by("at")
+        ],
+    }
+
+
+def _erase_supports(supports, *, now) -> int:
+    """Names and addresses erased; the support stays counted (its identity key keeps it
+    unique without the name)."""
+    n = 0
+    for support in supports.filter(erased_at__isnull=True):
+        support.full_name = ERASED
+        support.address = ""
+        support.identity_key = f"erased:{support.pk}"
+        support.erased_at = now
+        support.save(update_fields=["full_name", "address", "identity_key", "erased_at"])
+        n += 1
+    return n
+
+
+@transaction.atomic
+def account_delete(*, user) -> None:
+    """The account is closed and its personal data erased. Proposals and site reports stay,
+    shown as by "Deleted user"; supports in proposals still gathering support are withdrawn
+    (the person no longer vouches for them), all supports lose name and address."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.sessions.models import Session
+    from rest_framework.authtoken.models import Token
+
+    from mapapp.models import CityRole
+    from proposals.models import Proposal, Support
+    from proposals.services.support import support_withdraw
+
+    now = timezone.now()
+    for support in Support.objects.filter(
+        user=user,
+        withdrawn_at__isnull=True,
+        proposal__status=Proposal.Status.COLLECTING_SUPPORT,
+    ).select_related("proposal"):
+        # a closed support window refuses: the support then stays, anonymised below
+        with contextlib.suppress(ValidationError):
+            support_withdraw(user=user, proposal=support.proposal)
+    _erase_supports(Support.objects.filter(user=user), now=now)
+    Proposal.objects.filter(author=user).update(contact_phone="")
+    EmailAddress.objects.filter(user=user).delete()
+    CityRole.objects.filter(user=user).delete()
+    Token.objects.filter(user=user).delete()
+    for session in Session.objects.filter(expire_date__gt=now):
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+    # the audit log keeps what was done and by which account, not the person's address: the
+    # one change ever made to past audit events
+    from mapapp.models import AuditEvent
+
+    AuditEvent.objects.filter(actor=user).update(actor_label=f"deleted user #{user.pk}")
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.first_name, user.last_name = "Deleted", "user"
+    user.preferred_language = ""
+    user.is_active = False
+    user.is_staff = user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    audit_record(actor=None, action="account.deleted", obj=user)
+
+
+def call_final_decision(grant_call):
+    """When the last proposal of a call was decided, if none is still waiting; else None."""
+    from proposals.models import Proposal
+
+    waiting = grant_call.proposals.filter(
+        status__in=[
+            Proposal.Status.COLLECTING_SUPPORT,
+            Proposal.Status.SUBMITTED,
+            Proposal.Status.IN_ASSESSMENT,
+        ]
+    )
+    if waiting.exists():
+        return None
+    return grant_call.proposals.aggregate(m=Max("decided_at"))["m"]
+
+
+def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> dict:
+    """Erase what the retention rules say is due. Returns what was (or would be) erased."""
+    from proposals.models import GrantCall, Proposal, SignatureSheet, Support
+
+    now = timezone.now()
+    today = today or timezone.localdate()
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    result = {"supports": 0, "signature_sheets": 0, "consent_documents": 0, "calls": []}
+    with transaction.atomic():
+        for call in GrantCall.objects.all():
+            decided = call_final_decision(call)
+            if decided is None or decided.date() + dt.timedelta(days=days) > today:
+                continue
+            supports = Support.objects.filter(proposal__grant_call=call, erased_at__isnull=True)
+            sheets = SignatureSheet.objects.filter(proposal__grant_call=call).exclude(file="")
+            counted = supports.count(), sheets.count()
+            if not any(counted):
+                continue
+            result["calls"].append(call.pk)
+            result["supports"] += counted[0]
+            result["signature_sheets"] += counted[1]
+            if dry_run:
+                continue
+            _erase_supports(supports, now=now)
+            for sheet in sheets:
+                sheet.file.delete(save=False)
+                sheet.file = ""
+                sheet.save(update_fields=["file"])
+            audit_record(
+                actor=None,
+                action="retention.supporters_erased",
+                obj=call,
+                city=call.city,
+                after={"supports": counted[0], "signature_sheets": counted[1]},
+            )
+        # consents: after the sustainability period, or once a call is decided for proposals
+        # that were never granted
+        never_granted = [
+            Proposal.Status.REJECTED,
+            Proposal.Status.INELIGIBLE,
+            Proposal.Status.WITHDRAWN,
+        ]
+        due = Proposal.objects.exclude(consent_document="").filter(
+            Q(sustainability_ends_on__lt=today)
+            | Q(status__in=never_granted, decided_at__lt=now - dt.timedelta(days=days))
+        )
+        for proposal in due:
+            result["consent_documents"] += 1
+            if dry_run:
+                continue
+            proposal.consent_document.delete(save=False)
+            Proposal.objects.filter(pk=proposal.pk).update(consent_document="")
+            audit_record(
+                actor=None,
+                action="retention.consent_erased",
+                obj=proposal,
+                city=proposal.city,
+            )
+    return result

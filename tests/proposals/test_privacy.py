@@ -1,0 +1,110 @@
+"""Privacy: the notice in each language, a person's data download, account deletion that keeps
+public contributions, and retention that erases supporters' details and consents in time."""
+
+import datetime as dt
+import json
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from mapapp.models import AuditEvent, User
+from proposals.models import Proposal, SignatureSheet, Support
+from tests.proposals.conftest import add_supporters
+
+PASSWORD = "a-long-enough-passphrase-42"
+
+
+@pytest.mark.parametrize(
+    "language, heading",
+    [
+        ("en", "Privacy notice"),
+        ("pl", "Informacja o prywatności"),
+        ("cs", "Ochrana osobních údajů"),
+    ],
+)
+def test_privacy_notice_in_each_language(client, koszalin, language, heading):
+    client.cookies["django_language"] = language
+    html = client.get("/privacy/").content.decode()
+    assert f"<h1>{heading}</h1>" in html
+
+
+def test_a_person_downloads_their_own_data_only(client, collecting, supporters):
+    add_supporters(collecting, supporters[:2])
+    client.force_login(supporters[0])
+    r = client.get("/me/data/", {"download": "1"})
+    assert r["Content-Disposition"].startswith('attachment; filename="my-data-')
+    data = json.loads(r.content)
+    assert data["account"]["email"] == supporters[0].email
+    assert [s["full_name"] for s in data["supports"]] == ["Neighbour Number 0"]
+    assert "Neighbour Number 1" not in r.content.decode()
+    assert client.get("/me/data/").status_code == 200
+    client.logout()
+    assert client.get("/me/data/", {"download": "1"}).status_code == 302  # sign in first
+
+
+def test_deleting_an_account_keeps_contributions_and_erases_the_person(
+    client, collecting, resident, supporters
+):
+    add_supporters(collecting, supporters[:3])
+    person = supporters[0]
+    client.force_login(person)
+    r = client.post("/me/data/", {"password": "wrong", "confirm": "delete"})
+    assert r.status_code == 400 and User.objects.get(pk=person.pk).is_active
+
+    r = client.post("/me/data/", {"password": PASSWORD, "confirm": "delete"})
+    assert r.status_code == 200 and "Account deleted" in r.content.decode()
+    person.refresh_from_db()
+    assert not person.is_active and person.email.endswith("@deleted.invalid")
+    assert not person.has_usable_password() and not EmailAddress.objects.filter(user=person)
+    support = Support.objects.get(user=person)
+    assert support.full_name == "—" and support.address == "" and support.withdrawn_at
+    assert Proposal.objects.get(pk=collecting.pk).support_count == 2
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="account.deleted", object_id=str(person.pk)).exists()
+    assert not AuditEvent.objects.filter(
+        actor_label__contains=person.pk and "@example.org", actor=person
+    )
+
+    # an applicant's proposal stays public; their phone number goes
+    client.force_login(resident)
+    client.post("/me/data/", {"password": PASSWORD, "confirm": "delete"})
+    proposal = Proposal.objects.get(pk=collecting.pk)
+    assert proposal.contact_phone == "" and proposal.title
+    assert client.get(f"/koszalin/proposals/{proposal.pk}/").status_code == 200
+    # the address can be used for a new account
+    assert not User.objects.filter(email=resident.email).exists()
+
+
+def test_retention_erases_supporters_and_consents_when_due(submitted, officer, settings):
+    settings.SUPPORTER_DATA_RETENTION_DAYS = 365
+    SignatureSheet.objects.create(
+        proposal=submitted,
+        file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 names", "application/pdf"),
+        uploaded_by=officer,
+    )
+    # decided recently: nothing is due yet
+    Proposal.objects.filter(pk=submitted.pk).update(
+        status="rejected", decided_at=timezone.now() - dt.timedelta(days=30)
+    )
+    call_command("apply_retention", stdout=__import__("io").StringIO())
+    assert not Support.objects.filter(proposal=submitted, erased_at__isnull=False).exists()
+
+    Proposal.objects.filter(pk=submitted.pk).update(
+        decided_at=timezone.now() - dt.timedelta(days=400)
+    )
+    out = __import__("io").StringIO()
+    call_command("apply_retention", "--dry-run", stdout=out)
+    assert "due: 15 supporters' details" in out.getvalue()
+    assert not Support.objects.filter(erased_at__isnull=False).exists()  # a dry run
+
+    call_command("apply_retention", stdout=out)
+    supports = Support.objects.filter(proposal=submitted)
+    assert supports.count() == 15 and all(s.full_name == "—" and not s.address for s in supports)
+    assert not SignatureSheet.objects.get(proposal=submitted).file
+    proposal = Proposal.objects.get(pk=submitted.pk)
+    assert not proposal.consent_document  # never granted, retention time over
+    assert AuditEvent.objects.filter(action="retention.supporters_erased").count() == 1
+    assert AuditEvent.objects.filter(action="retention.consent_erased").count() == 1
