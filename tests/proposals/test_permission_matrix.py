@@ -1,0 +1,231 @@
+"""The permission matrix, walked: every page and endpoint (every URL pattern outside the admin
+and the account pages, with real ids) for every role, as GET. The allowed roles get 200;
+everyone else a refusal (a login redirect for anonymous visitors, 403 or 404), never a 500,
+and no refused answer carries personal data. The same table is in README.md (Permissions).
+
+A role in one city grants nothing in another: Ostrava's officer is refused in Koszalin."""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from geodata.models import ExportJob, Layer
+from mapapp.models import Role
+from proposals.models import Proposal, SignatureSheet
+from sites.models import Intervention, Site
+from tests.proposals.conftest import make_user
+
+ALL = frozenset(
+    {"anonymous", "resident", "author", "supporter", "ngo", "committee", "officer", "planner",
+     "gis", "other_city_officer", "superuser"}
+)  # fmt: skip
+SIGNED_IN = ALL - {"anonymous"}
+OFFICERS = frozenset({"officer", "superuser"})
+
+# route name -> roles that get 200 (GET); the ids come from the world below
+MATRIX = {
+    "home": ALL, "healthz": ALL, "privacy": ALL, "favicon": frozenset(),  # a redirect
+    "api:schema": ALL, "api:docs": ALL, "api:city-list": ALL, "api:city-boundary": ALL,
+    "api:proposals": ALL, "api:sites": ALL, "api:interventions": ALL, "api:layers": ALL,
+    "api:analysis": ALL, "api:export": ALL, "api:layer": ALL,
+    "api:layer-hidden": frozenset({"officer", "planner", "gis", "superuser"}),
+    "ogcapi:landing": ALL, "ogcapi:conformance": ALL, "ogcapi:api": ALL,
+    "ogcapi:collections": ALL, "ogcapi:collection": ALL, "ogcapi:items": ALL, "ogcapi:item": ALL,
+    "open311:discovery": ALL, "open311:services": ALL, "open311:service": ALL,
+    "open311:requests": ALL, "open311:request": ALL,
+    "tile": ALL,
+    "my-proposals": SIGNED_IN, "my-data": SIGNED_IN, "my-reports": SIGNED_IN,
+    "city-map": ALL, "proposals:list": ALL, "proposals:start": SIGNED_IN,
+    "proposals:detail": ALL,
+    "proposals:detail-draft": frozenset({"author", "officer", "superuser"}),
+    "proposals:edit": frozenset({"author"}),
+    "proposals:support": SIGNED_IN,
+    "proposals:progress": frozenset({"author"}),
+    "proposals:file-consent": frozenset({"author", "officer", "superuser"}),
+    "proposals:file-sheet": OFFICERS,
+    # members of the call's committee only: a superuser does not score
+    "proposals:committee": frozenset({"committee"}),
+    "proposals:committee-score": frozenset({"committee"}),
+    "proposals:officer": OFFICERS, "proposals:officer-call-new": OFFICERS,
+    "proposals:officer-call": OFFICERS, "proposals:officer-proposal": OFFICERS,
+    "sites:list": ALL, "sites:report": SIGNED_IN,
+    "sites:new": frozenset({"officer", "planner", "superuser"}),
+    "sites:moderation": frozenset({"officer", "planner", "superuser"}),
+    "sites:detail": ALL,
+    "sites:detail-pending": frozenset({"author", "officer", "planner", "superuser"}),
+    "sites:edit": frozenset({"officer", "planner", "superuser"}),
+    "sites:intervention-new": OFFICERS,
+    "sites:interventions": ALL, "sites:intervention": ALL, "sites:embed": ALL,
+    "geodata:dashboard": ALL, "geodata:dashboard-map": ALL,
+    "geodata:download": ALL,  # the public's files leave out money per resident
+    "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
+}  # fmt: skip
+NOT_GET = {"proposals:autosave", "proposals:unsupport", "proposals:withdraw", "set_language",
+           "open311:token", "proposals:file-receipt"}  # fmt: skip
+PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
+           "%PDF-1.4 names", "officer@example.org", "neighbour0@example.org"]  # fmt: skip
+
+
+def route_names():
+    def walk(patterns, namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{p.namespace}:" if p.namespace else namespace
+                if str(p.pattern).startswith(("admin/", "accounts/", "i18n/")):
+                    continue
+                yield from walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern):
+                yield f"{namespace}{p.name}" if p.name else None
+
+    return {n for n in walk(get_resolver().url_patterns) if n}
+
+
+@pytest.fixture
+def world(submitted, resident, supporters, committee, officer, koszalin, ostrava, tmp_path):
+    from django.contrib.gis.geos import Point
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from geodata.importers import import_layer
+    from proposals.models import Organisation, Representative
+    from proposals.services import drafting
+    from tests.proposals.conftest import complete_fields
+
+    Proposal.objects.filter(pk=submitted.pk).update(contact_phone="+48 600 111 222")
+    draft = drafting.proposal_create_draft(author=resident, grant_call=submitted.grant_call)
+    draft = drafting.proposal_save(
+        actor=resident, proposal=draft, fields=complete_fields(title="Still a draft"),
+        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
+    )  # fmt: skip
+    sheet = SignatureSheet.objects.create(
+        proposal=submitted, uploaded_by=officer,
+        file=SimpleUploadedFile("s.pdf", b"%PDF-1.4 names", "application/pdf"),
+    )  # fmt: skip
+    ngo = make_user("ngo@example.org", Role.NGO_REPRESENTATIVE, city=koszalin)
+    org = Organisation.objects.create(city=koszalin, name="Friends of the Park")
+    Representative.objects.create(organisation=org, user=ngo)
+    site = Site.objects.create(city=koszalin, name="Accepted", geom=Point(16.18, 54.19),
+                               moderation="accepted")  # fmt: skip
+    pending = Site.objects.create(city=koszalin, name="Pending", geom=Point(16.18, 54.19),
+                                  reported_by=resident)  # fmt: skip
+    intervention = Intervention.objects.create(
+        city=koszalin, title="Benches", category="seating", geom=Point(16.18, 54.19),
+        completed_on="2025-05-01", sustainability_ends_on="2027-05-01",
+    )  # fmt: skip
+    layer_file = tmp_path / "zone.geojson"
+    layer_file.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"name": "Z"}, "geometry": {"type": "Polygon", "coordinates": [[[16.17, 54.18], '
+        "[16.18, 54.18], [16.18, 54.19], [16.17, 54.18]]]}}]}"
+    )
+    public = import_layer(city=koszalin, kind="other", path=layer_file, name="Public").layer
+    hidden = import_layer(city=koszalin, kind="other", path=layer_file, name="Hidden").layer
+    Layer.objects.filter(pk=hidden.pk).update(is_public=False)
+    job = ExportJob.objects.create(city=koszalin, collection="sites", format="gpkg")
+    from mapapp.models import User
+
+    users = {
+        "anonymous": None,
+        "resident": make_user("another@example.org", Role.RESIDENT, city=koszalin),
+        "author": resident,  # wrote the proposals, reported the pending site
+        "supporter": supporters[0],
+        "ngo": ngo,
+        "committee": committee[0],
+        "officer": officer,
+        "planner": make_user("planner@example.org", Role.PLANNER, city=koszalin),
+        "gis": make_user("gis@example.org", Role.GIS_STAFF, city=koszalin),
+        "other_city_officer": make_user("o2@example.org", Role.PROGRAMME_OFFICER, city=ostrava),
+        "superuser": User.objects.create_superuser(email="root@example.org", password="x" * 20),
+    }
+    c = "/koszalin"
+    urls = {
+        "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
+        "api:schema": "/api/v1/schema/", "api:docs": "/api/v1/docs/",
+        "api:city-list": "/api/v1/cities/", "api:city-boundary": "/api/v1/koszalin/boundary/",
+        "api:proposals": "/api/v1/koszalin/proposals/", "api:sites": "/api/v1/koszalin/sites/",
+        "api:interventions": "/api/v1/koszalin/interventions/",
+        "api:layers": "/api/v1/koszalin/layers/", "api:analysis": "/api/v1/koszalin/analysis/",
+        "api:export": "/api/v1/koszalin/export/proposals/?format=csv",
+        "api:layer": f"/api/v1/koszalin/layers/{public.pk}/",
+        "api:layer-hidden": f"/api/v1/koszalin/layers/{hidden.pk}/",
+        "ogcapi:landing": "/ogcapi/koszalin/", "ogcapi:conformance": "/ogcapi/koszalin/conformance",
+        "ogcapi:api": "/ogcapi/koszalin/api", "ogcapi:collections": "/ogcapi/koszalin/collections",
+        "ogcapi:collection": "/ogcapi/koszalin/collections/proposals",
+        "ogcapi:items": "/ogcapi/koszalin/collections/proposals/items",
+        "ogcapi:item": f"/ogcapi/koszalin/collections/proposals/items/{submitted.pk}",
+        "open311:discovery": "/open311/koszalin/v2/discovery.json",
+        "open311:services": "/open311/koszalin/v2/services.json",
+        "open311:service": "/open311/koszalin/v2/services/neglected-site.json",
+        "open311:requests": "/open311/koszalin/v2/requests.json",
+        "open311:request": f"/open311/koszalin/v2/requests/{site.pk}.json",
+        "tile": "/tiles/koszalin/proposals/12/2231/1310.mvt",
+        "my-proposals": "/me/proposals/", "my-data": "/me/data/", "my-reports": "/me/reports/",
+        "city-map": f"{c}/", "proposals:list": f"{c}/proposals/",
+        "proposals:start": f"{c}/proposals/new/",
+        "proposals:detail": f"{c}/proposals/{submitted.pk}/",
+        "proposals:detail-draft": f"{c}/proposals/{draft.pk}/",
+        "proposals:edit": f"{c}/proposals/{draft.pk}/edit/",
+        "proposals:support": f"{c}/proposals/{submitted.pk}/support/",
+        "proposals:progress": f"{c}/proposals/{submitted.pk}/progress/",
+        "proposals:file-consent": f"{c}/proposals/{draft.pk}/files/consent/",
+        "proposals:file-sheet": f"{c}/proposals/{submitted.pk}/files/sheet/{sheet.pk}/",
+        "proposals:committee": f"{c}/committee/",
+        "proposals:committee-score": f"{c}/committee/proposals/{submitted.pk}/",
+        "proposals:officer": f"{c}/officer/",
+        "proposals:officer-call-new": f"{c}/officer/calls/new/",
+        "proposals:officer-call": f"{c}/officer/calls/{submitted.grant_call_id}/",
+        "proposals:officer-proposal": f"{c}/officer/proposals/{submitted.pk}/",
+        "sites:list": f"{c}/sites/", "sites:report": f"{c}/sites/report/",
+        "sites:new": f"{c}/sites/new/", "sites:moderation": f"{c}/sites/moderation/",
+        "sites:detail": f"{c}/sites/{site.pk}/", "sites:detail-pending": f"{c}/sites/{pending.pk}/",
+        "sites:edit": f"{c}/sites/{site.pk}/edit/",
+        "sites:intervention-new": f"{c}/interventions/new/",
+        "sites:interventions": f"{c}/interventions/",
+        "sites:intervention": f"{c}/interventions/{intervention.pk}/", "sites:embed": f"{c}/embed/",
+        "geodata:dashboard": f"{c}/analysis/", "geodata:dashboard-map": f"{c}/analysis/map/",
+        "geodata:download": f"{c}/analysis/zones.csv",
+        "geodata:exports": f"{c}/exports/", "geodata:export-job": f"{c}/exports/{job.pk}/",
+        "geodata:export-download": f"{c}/exports/{job.pk}/download",
+    }  # fmt: skip
+    return users, urls, job
+
+
+def test_the_matrix_covers_every_route():
+    covered = {name.split("-draft")[0].split("-pending")[0].split("-hidden")[0] for name in MATRIX}
+    missing = route_names() - covered - NOT_GET - {"favicon"}
+    assert missing == set(), f"routes without a row in the matrix: {sorted(missing)}"
+
+
+def test_every_role_on_every_route(client, world):
+    users, urls, job = world
+    failures = []
+    for role, user in users.items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for name, url in urls.items():
+            response = client.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            allowed = role in MATRIX[name]
+            status = response.status_code
+            if name == "geodata:export-download":  # the job has not run: nobody gets a file
+                allowed = False
+            if name == "favicon":
+                assert status == 301
+                continue
+            if status >= 500:
+                failures.append(f"{role} {url}: {status}")
+            elif allowed and status != 200:
+                failures.append(f"{role} {url}: {status}, expected 200")
+            elif not allowed and status not in (302, 403, 404):
+                failures.append(f"{role} {url}: {status}, expected a refusal")
+            elif not allowed and status == 302 and role != "anonymous":
+                failures.append(f"{role} {url}: a redirect where a refusal was due")
+            if not allowed or role not in OFFICERS | {"author"}:
+                text = body.decode("utf-8", "replace")
+                leaked = [m for m in PRIVATE if m in text]
+                # the author sees their own phone number; officers see everything
+                if leaked and not (role == "supporter" and leaked == ["neighbour0@example.org"]):
+                    failures.append(f"{role} {url}: shows {leaked}")
+    assert failures == [], "\n".join(failures)
+    assert uuid.UUID(str(job.pk))
