@@ -75,6 +75,12 @@ class City(models.Model):
     default_language = models.CharField(
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
+    require_staff_2fa = models.BooleanField(
+        _("staff must use two-factor login"),
+        default=False,
+        help_text=_("Officers, committee members, planners and GIS staff of this city must "
+                    "turn on two-factor login before they can work."),
+    )  # fmt: skip
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Europe/Warsaw", validators=[validate_time_zone]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "leaflet",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "mapapp",
     "sites",
     "proposals",
@@ -80,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "mapapp.middleware.StaffTwoFactor",
 ]
 
 ROOT_URLCONF = "mapapp.urls"
@@ -158,6 +160,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+# Two-factor login (TOTP, with recovery codes) for anyone who turns it on at
+# /accounts/2fa/; staff of a city that requires it must (mapapp.middleware.StaffTwoFactor).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "We Create Space"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
