@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from django.contrib.gis.db.models.functions import Area, PointOnSurface, Transform
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
@@ -53,6 +54,11 @@ def parse_geojson_geometry(text: str | dict | None):
         raise ValidationError(msg.GEOMETRY_UNREADABLE, params={"error": str(exc)[:200]}) from exc
     if geometry.is_empty:
         return None
+    # JSON parsers accept NaN and Infinity; no coordinate may be one (found by hypothesis)
+    if not np.isfinite(shapely.get_coordinates(geometry, include_z=True)).all():
+        raise ValidationError(
+            msg.GEOMETRY_UNREADABLE, params={"error": "coordinates must be finite numbers"}
+        )
     return shapely.force_2d(geometry)
 
 
