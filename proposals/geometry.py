@@ -55,7 +55,7 @@ def parse_geojson_geometry(text: str | dict | None):
     if geometry.is_empty:
         return None
     # JSON parsers accept NaN and Infinity; no coordinate may be one (found by hypothesis)
-    if not np.isfinite(shapely.get_coordinates(geometry, include_z=True)).all():
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():  # x and y; z is dropped
         raise ValidationError(
             msg.GEOMETRY_UNREADABLE, params={"error": "coordinates must be finite numbers"}
         )
