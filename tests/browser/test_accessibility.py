@@ -1,0 +1,104 @@
+"""Accessibility: every public page and form checked with axe-core (vendored from npm) in
+Chromium, WCAG 2.1 A and AA rules: no serious or critical violations. The maps can be used
+with the keyboard and have a text alternative.
+
+axe is injected through the DevTools protocol, as a person's assistive tools would see the
+page; the page's own Content Security Policy stays on."""
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser]
+
+AXE = (Path(__file__).parents[1] / "vendor/axe-core/axe.min.js").read_text()
+
+
+@pytest.fixture
+def public_world(transactional_db):
+    from django.contrib.gis.geos import Point
+
+    from mapapp.demo import load_demo_cities
+    from mapapp.models import Role
+    from sites.demo import load_demo_sites
+    from sites.models import Intervention, Site
+    from tests.proposals.conftest import make_user
+
+    koszalin = {c.slug: c for c in load_demo_cities()}["koszalin"]
+    load_demo_sites(koszalin)
+    intervention = Intervention.objects.create(
+        city=koszalin, title="Benches", category="seating", geom=Point(16.18, 54.19),
+        completed_on="2025-05-01", sustainability_ends_on="2027-05-01",
+    )  # fmt: skip
+    site = Site.objects.filter(city=koszalin, moderation="accepted").first()
+    resident = make_user("a11y@example.org", Role.RESIDENT, city=koszalin)
+    from proposals.demo import load_demo_programme
+    from proposals.models import Proposal
+
+    load_demo_programme(koszalin)  # proposals in every public status, with photos
+    proposals = Proposal.objects.filter(city=koszalin, status__in=Proposal.PUBLIC_STATUSES)
+    return {"site": site, "intervention": intervention, "resident": resident,
+            "proposal": proposals.order_by("pk").first()}  # fmt: skip
+
+
+def violations(page, path):
+    page.goto(page.base_url + path)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)  # maps settle
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Runtime.evaluate", {"expression": AXE})
+    result = cdp.send(
+        "Runtime.evaluate",
+        {
+            "expression": """axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                .then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))""",
+            "awaitPromise": True,
+            "returnByValue": True,
+        },
+    )
+    import json
+
+    found = json.loads(result["result"]["value"])
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
+    from tests.browser.test_proposal_journey import login
+
+    site, intervention = public_world["site"], public_world["intervention"]
+    pages = [
+        "/", "/koszalin/", "/koszalin/proposals/", "/koszalin/sites/",
+        f"/koszalin/proposals/{public_world['proposal'].pk}/",
+        f"/koszalin/sites/{site.pk}/", "/koszalin/interventions/",
+        f"/koszalin/interventions/{intervention.pk}/", "/koszalin/embed/",
+        "/koszalin/analysis/", "/koszalin/exports/", "/privacy/", "/accounts/login/",
+        "/accounts/signup/", "/accounts/password/reset/",
+        "/ogcapi/koszalin/?f=html", "/ogcapi/koszalin/collections/sites/items?f=html",
+    ]  # fmt: skip
+    found = {path: violations(page, path) for path in pages}
+    login(page, public_world["resident"])
+    proposal = public_world["proposal"].pk
+    for path in ("/koszalin/sites/report/", "/koszalin/proposals/new/", "/me/data/",
+                 f"/koszalin/proposals/{proposal}/support/"):  # fmt: skip
+        found[path] = violations(page, path)
+    assert {path: v for path, v in found.items() if v} == {}
+
+
+def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public_world):
+    page.goto(page.base_url + "/koszalin/")
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    box = page.locator("#map")
+    assert box.get_attribute("aria-label") or box.get_attribute("aria-describedby")
+    box.focus()
+    zoom = page.evaluate("window.cityMap.getZoom()")
+    page.keyboard.press("+")
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.cityMap.getZoom()") == zoom + 1
+    centre = page.evaluate("window.cityMap.getCenter().lng")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.cityMap.getCenter().lng") > centre
+    # the same content as lists, linked from the map page
+    assert page.locator("a[href*='/koszalin/sites/']").count() > 0
