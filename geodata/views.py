@@ -147,7 +147,10 @@ def _proposal_points(params, in_deficit) -> list[dict]:
     from proposals.models import Proposal
 
     qs = Proposal.objects.filter(
-        city=params.city, status__in=Proposal.PUBLIC_STATUSES, geom__isnull=False
+        city=params.city,
+        status__in=Proposal.PUBLIC_STATUSES,
+        geom__isnull=False,
+        hidden_at__isnull=True,
     )
     if params.call_id:
         qs = qs.filter(grant_call_id=params.call_id)

@@ -6,12 +6,12 @@ def city_nav(request):
     user = getattr(request, "user", None)
     if not slug or not (user and user.is_authenticated):
         return {"nav_roles": set()}
-    from mapapp.models import CityRole
+    from mapapp.models import CityRole, Flag
 
     roles = set(CityRole.objects.filter(user=user, city__slug=slug).values_list("role", flat=True))
     if user.is_superuser:
         roles |= {"programme_officer"}
-    return {"nav_roles": roles}
+    return {"nav_roles": roles, "flag_reasons": Flag.Reason.choices}
 
 
 def csp_nonce(request):

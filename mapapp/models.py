@@ -245,3 +245,52 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         target = f"{self.object_type}#{self.object_id}"
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {target}"
+
+
+class Flag(models.Model):
+    """A resident's report that a proposal or a site should not be public (personal data,
+    offensive, spam...). Officers review flags; upholding one hides the content (its
+    original is kept for the record) until an officer shows it again."""
+
+    class Reason(models.TextChoices):
+        PERSONAL_DATA = "personal_data", _("It shows someone's personal data")
+        OFFENSIVE = "offensive", _("It is offensive or hateful")
+        SPAM = "spam", _("It is spam or advertising")
+        WRONG = "wrong", _("It is false or misleading")
+        OTHER = "other", _("Something else")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for review")
+        UPHELD = "upheld", _("Upheld: hidden")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    class Target(models.TextChoices):
+        PROPOSAL = "proposal", _("Proposal")
+        SITE = "site", _("Site")
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="flags")
+    target_type = models.CharField(max_length=16, choices=Target.choices)
+    target_id = models.PositiveIntegerField()
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    note = models.TextField(_("what is wrong"), blank=True, max_length=1000)
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_type", "target_id", "flagged_by"],
+                condition=models.Q(state="open"),
+                name="mapapp_flag_one_open_per_person",
+            )
+        ]

@@ -31,6 +31,8 @@ urlpatterns = [
     path("me/reports/", my_reports, name="my-reports"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).
     path("<slug:city>/", views.city_map, name="city-map"),
+    path("<slug:city>/flag/", views.flag, name="flag"),
+    path("<slug:city>/flags/", views.flags_review, name="flags"),
     path("<slug:city>/", include("proposals.urls")),
     path("<slug:city>/", include("sites.urls")),
     path("<slug:city>/", include("geodata.urls")),

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from mapapp import selectors
 from mapapp.models import City
+from mapapp.ratelimit import rate_limit
 
 
 def activate_city_language(request: HttpRequest, city: City) -> None:
@@ -224,3 +225,77 @@ def my_data(request):
             return render(request, "mapapp/account_deleted.html")
         error = _("Type your password and tick the box to delete your account.")
     return render(request, "mapapp/my_data.html", {"error": error}, status=400 if error else 200)
+
+
+@login_required
+@rate_limit("flag")
+@require_http_methods(["POST"])
+def flag(request, city):
+    """A resident reports a proposal or a site (the form sits on their pages)."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from mapapp.flags import flag_create
+
+    city_obj = selectors.city_get(slug=city)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("city-map", kwargs={"city": city_obj.slug})
+    try:
+        flag_create(
+            user=request.user,
+            city=city_obj,
+            target_type=request.POST.get("target_type", ""),
+            target_id=int(request.POST.get("target_id") or 0),
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, _("Thank you: an officer will look at it."))
+    return redirect(back)
+
+
+@login_required
+def flags_review(request, city):
+    """Officers: open reports, and hidden content that can be shown again."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.shortcuts import get_object_or_404
+
+    from mapapp import flags as flag_services
+    from mapapp.models import Flag
+
+    city_obj = selectors.city_get(slug=city)
+    if not flag_services.can_review(request.user, city_obj):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "show":
+                flag_services.content_show_again(
+                    actor=request.user, city=city_obj,
+                    target_type=request.POST.get("target_type", ""),
+                    target_id=int(request.POST.get("target_id") or 0),
+                )  # fmt: skip
+            else:
+                item = get_object_or_404(Flag, city=city_obj, pk=request.POST.get("flag"))
+                flag_services.flag_review(
+                    actor=request.user, flag=item, uphold=request.POST.get("action") == "uphold",
+                    note=request.POST.get("note", ""),
+                )  # fmt: skip
+            messages.success(request, _("Done."))
+        except (ValidationError, KeyError, ValueError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("flags", city=city_obj.slug)
+    return render(
+        request,
+        "mapapp/flags.html",
+        {
+            "city": city_obj,
+            "flags": flag_services.open_flags(city=city_obj),
+            "hidden": flag_services.hidden_content(city=city_obj),
+        },
+    )

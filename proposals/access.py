@@ -47,7 +47,7 @@ def check_applicant(user, proposal: Proposal) -> None:
 
 
 def can_view_proposal(user, proposal: Proposal) -> bool:
-    if proposal.is_public:
+    if proposal.is_public and proposal.hidden_at is None:
         return True
     if getattr(user, "is_authenticated", False) and proposal.author_id == user.pk:
         return True

@@ -257,6 +257,8 @@ class Proposal(models.Model):
     version = models.PositiveIntegerField(default=0)  # last saved version number
     # Active (not withdrawn) supports, kept by the support services with F() increments in
     # the same transaction: the maps, tiles and exports read it without a join.
+    # hidden after a flag was upheld: out of every public page and interface, kept as it was
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
     support_count = models.PositiveIntegerField(default=0, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -25,7 +25,9 @@ S = Proposal.Status
 
 def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Proposal]:
     """Proposals the public may see, filtered by call, status and category."""
-    qs = Proposal.objects.filter(city=city, status__in=Proposal.PUBLIC_STATUSES)
+    qs = Proposal.objects.filter(
+        city=city, status__in=Proposal.PUBLIC_STATUSES, hidden_at__isnull=True
+    )
     filters = filters or {}
     if filters.get("call"):
         qs = qs.filter(grant_call_id=filters["call"])

@@ -61,6 +61,8 @@ class Site(models.Model):
         on_delete=models.SET_NULL,
         related_name="reported_sites",
     )
+    # hidden after a flag was upheld: out of every public page and interface, kept as it was
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
     reported_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=40, default="report")  # report | staff | import name
     external_id = models.CharField(max_length=64, blank=True)  # id in the imported dataset

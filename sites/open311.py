@@ -184,9 +184,9 @@ def service_definition(request, city, code, fmt):
 
 
 def _public_sites(city):
-    return Site.objects.filter(city=city, moderation=Site.Moderation.ACCEPTED).select_related(
-        "open311"
-    )
+    return Site.objects.filter(
+        city=city, moderation=Site.Moderation.ACCEPTED, hidden_at__isnull=True
+    ).select_related("open311")
 
 
 @csrf_exempt  # applications authenticate with api_key, not cookies

@@ -13,7 +13,7 @@ SUSTAINABILITY_STATES = ("in_maintenance", "maintenance_ended")
 
 
 def public_sites(*, city: City, filters: dict | None = None) -> QuerySet[Site]:
-    qs = Site.objects.filter(city=city, moderation=Site.Moderation.ACCEPTED)
+    qs = Site.objects.filter(city=city, moderation=Site.Moderation.ACCEPTED, hidden_at__isnull=True)
     filters = filters or {}
     if filters.get("condition"):
         qs = qs.filter(condition__in=filters["condition"])
@@ -99,7 +99,7 @@ def years(*, city: City) -> list[int]:
 def site_visible_to(*, user, site: Site) -> bool:
     from sites.services import is_site_staff
 
-    if site.moderation == Site.Moderation.ACCEPTED:
+    if site.moderation == Site.Moderation.ACCEPTED and site.hidden_at is None:
         return True
     if getattr(user, "is_authenticated", False) and site.reported_by_id == user.pk:
         return True

@@ -63,7 +63,9 @@ def site_detail(request, city, pk):
             "city": city_obj,
             "site": site,
             "photos": site.photos.all(),
-            "proposals": site.proposals.filter(status__in=Proposal.PUBLIC_STATUSES),
+            "proposals": site.proposals.filter(
+                status__in=Proposal.PUBLIC_STATUSES, hidden_at__isnull=True
+            ),
             "interventions": site.interventions.all(),
             "map_config": _shape_config(city_obj, site),
             "is_staff": services.is_site_staff(request.user, city_obj),

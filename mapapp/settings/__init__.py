@@ -310,6 +310,11 @@ EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).
 SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)
 
+# This many supports of one proposal within SUPPORT_BURST_MINUTES from accounts less than a
+# day old raise a flag for officers.
+SUPPORT_BURST_COUNT = env.int("SUPPORT_BURST_COUNT", default=10)
+SUPPORT_BURST_MINUTES = env.int("SUPPORT_BURST_MINUTES", default=60)
+
 # Rate limits ("count/period", period in s, m, h, d), per user and per address; see
 # mapapp/ratelimit.py. Logins, sign-ups and resets are limited by allauth below.
 RATE_LIMITS = {
@@ -320,6 +325,7 @@ RATE_LIMITS = {
     "upload": env.str("RATE_UPLOAD", default="60/h"),
     "open311": env.str("RATE_OPEN311", default="60/h"),
     "export": env.str("RATE_EXPORT", default="60/h"),
+    "flag": env.str("RATE_FLAG", default="20/h"),
 }
 RATE_LIMIT_ADDRESS_HEADER = env.str("RATE_LIMIT_ADDRESS_HEADER", default="")
 RATE_LIMIT_ADDRESS_FACTOR = env.int("RATE_LIMIT_ADDRESS_FACTOR", default=10)

@@ -93,7 +93,40 @@ def support_add(
         city=proposal.city,
         after={"proposal": proposal.pk},
     )
+    _flag_burst(proposal)
     return support
+
+
+def _flag_burst(proposal: Proposal) -> None:
+    """Many supports in a short time from accounts made just before: officers are told (a
+    flag in their review queue, once while it is open); nothing is refused automatically."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from mapapp.models import Flag
+
+    now = timezone.now()
+    window = timedelta(minutes=settings.SUPPORT_BURST_MINUTES)
+    recent = Support.objects.filter(
+        proposal=proposal,
+        created_at__gte=now - window,
+        user__date_joined__gte=now - timedelta(days=1),
+    ).count()
+    if recent < settings.SUPPORT_BURST_COUNT:
+        return
+    already = Flag.objects.filter(
+        target_type=Flag.Target.PROPOSAL, target_id=proposal.pk, flagged_by=None, state="open"
+    )
+    if not already.exists():
+        Flag.objects.create(
+            city=proposal.city,
+            target_type=Flag.Target.PROPOSAL,
+            target_id=proposal.pk,
+            reason=Flag.Reason.OTHER,
+            note=f"Automatic: {recent} supports within {settings.SUPPORT_BURST_MINUTES} minutes "
+            "from accounts created in the last 24 hours. Check them before counting.",
+        )
 
 
 @transaction.atomic

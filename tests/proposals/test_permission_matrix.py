@@ -59,10 +59,11 @@ MATRIX = {
     "sites:interventions": ALL, "sites:intervention": ALL, "sites:embed": ALL,
     "geodata:dashboard": ALL, "geodata:dashboard-map": ALL,
     "geodata:download": ALL,  # the public's files leave out money per resident
+    "flags": OFFICERS,
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
-NOT_GET = {"proposals:autosave", "proposals:unsupport", "proposals:withdraw", "set_language",
-           "open311:token", "proposals:file-receipt"}  # fmt: skip
+NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
+           "set_language", "open311:token", "proposals:file-receipt"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
            "%PDF-1.4 names", "officer@example.org", "neighbour0@example.org"]  # fmt: skip
 
@@ -184,6 +185,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "sites:intervention": f"{c}/interventions/{intervention.pk}/", "sites:embed": f"{c}/embed/",
         "geodata:dashboard": f"{c}/analysis/", "geodata:dashboard-map": f"{c}/analysis/map/",
         "geodata:download": f"{c}/analysis/zones.csv",
+        "flags": f"{c}/flags/",
         "geodata:exports": f"{c}/exports/", "geodata:export-job": f"{c}/exports/{job.pk}/",
         "geodata:export-download": f"{c}/exports/{job.pk}/download",
     }  # fmt: skip
