@@ -36,6 +36,7 @@ urlpatterns = [
     path("committee/", committee.committee_home, name="committee"),
     path("committee/proposals/<int:pk>/", committee.committee_score, name="committee-score"),
     path("officer/", officer.officer_home, name="officer"),
+    path("officer/audit/", officer.officer_audit, name="officer-audit"),
     path("officer/calls/new/", officer.officer_call_new, name="officer-call-new"),
     path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),
     path("officer/proposals/<int:pk>/", officer.officer_proposal, name="officer-proposal"),

@@ -96,10 +96,23 @@ def conflict_declare(*, member, proposal: Proposal, reason: str = "") -> Conflic
     conflict, _ = ConflictOfInterest.objects.get_or_create(
         proposal=proposal, member=member, defaults={"reason": reason.strip()}
     )
-    # a conflicted member's scores do not count, in this round or any other
-    Score.objects.filter(proposal=proposal, member=member).delete()
+    # a conflicted member's scores do not count, in this round or any other; the audit log
+    # keeps what they were
+    dropped = Score.objects.filter(proposal=proposal, member=member)
+    before = {
+        "scores": [
+            {"round": s.round_number, "criterion": s.criterion_id, "value": s.value}
+            for s in dropped
+        ]
+    }
+    dropped.delete()
     audit_record(
-        actor=member, action="assessment.conflict", obj=proposal, city=proposal.city, note=reason
+        actor=member,
+        action="assessment.conflict",
+        obj=proposal,
+        city=proposal.city,
+        before=before,
+        note=reason,
     )
     return conflict
 

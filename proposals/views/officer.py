@@ -193,3 +193,27 @@ def officer_proposal(request, city, pk):
             "conflicts": proposal.conflicts.select_related("member"),
         },
     )
+
+
+@login_required
+def officer_audit(request, city):
+    """The city's audit log: who did what, when, with the values before and after."""
+    from django.core.paginator import Paginator
+
+    from mapapp.models import AuditEvent
+
+    city_obj = _officer_city(request, city)
+    events = AuditEvent.objects.filter(city=city_obj).select_related("actor")
+    action = request.GET.get("action", "").strip()[:64]
+    target = request.GET.get("object", "").strip()[:80]
+    if action:
+        events = events.filter(action__startswith=action)
+    if "#" in target:
+        kind, _sep, pk = target.partition("#")
+        events = events.filter(object_type__iexact=kind, object_id=pk)
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "proposals/officer_audit.html",
+        {"city": city_obj, "page": page, "action": action, "object": target},
+    )

@@ -132,3 +132,17 @@ def test_two_officers_at_once_cannot_exceed_the_budget(
     assert "over its budget" in sorted(results.values())[0]
     assert grants.granted_total(grant_call) == Decimal("60000")
     assert Proposal.objects.filter(status="granted").count() == 1
+
+
+def test_officers_read_the_audit_log_with_before_and_after(client, submitted, officer, committee):
+    from proposals.services.assessment import conflict_declare
+
+    client.force_login(officer)
+    html = client.get("/koszalin/officer/audit/").content.decode()
+    assert "proposal.submit" in html or "submit" in html
+    # a conflict removes a member's scores from the ranking; the log keeps them
+    conflict_declare(member=committee[0], proposal=submitted, reason="My neighbour")
+    page = client.get("/koszalin/officer/audit/", {"action": "assessment.conflict"})
+    assert "My neighbour" in page.content.decode()
+    page = client.get("/koszalin/officer/audit/", {"object": f"proposals.proposal#{submitted.pk}"})
+    assert page.status_code == 200 and "assessment.conflict" in page.content.decode()
