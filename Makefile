@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis bench-exchange
+.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis bench-exchange bench-load
 
 setup:
 	@scripts/setup.sh
@@ -58,6 +58,11 @@ bench-analysis: db
 
 bench-exchange: db
 	@$(PY) bench/exchange.py $(BENCH_ARGS)
+
+# locust is only for this benchmark: installed on first use, not with the project
+bench-load: db messages
+	@$(PY) -c "import locust" 2>/dev/null || $(PY) -m pip install -q "locust>=2.40,<3"
+	@$(PY) bench/load.py $(BENCH_ARGS)
 
 shell: db
 	@$(PY) manage.py shell
