@@ -23,6 +23,30 @@ from proposals import messages as msg
 from proposals.models import GrantCall
 
 MAX_GEOJSON_CHARS = 200_000  # a few hundred vertices take a few kB
+MAX_NESTING = 8  # a Feature holding a MultiPolygon is 6 levels deep
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of a JSON text, counted without parsing it (a parser
+    recurses, so thousands of brackets would exhaust it)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 @dataclass
@@ -38,6 +62,8 @@ def parse_geojson_geometry(text: str | dict | None):
     if isinstance(text, str):
         if len(text) > MAX_GEOJSON_CHARS:
             raise ValidationError(msg.GEOMETRY_UNREADABLE, params={"error": "too large"})
+        if _nesting(text) > MAX_NESTING:
+            raise ValidationError(msg.GEOMETRY_UNREADABLE, params={"error": "nested too deep"})
         try:
             data = json.loads(text)
         except ValueError as exc:

@@ -88,3 +88,22 @@ def test_city_changes_are_audited(koszalin):
     event = AuditEvent.objects.get(object_type="mapapp.city", object_id=str(koszalin.pk))
     assert event.action == "city.create"
     assert event.after["metric_srid"] == 2180
+
+
+def test_the_audit_log_is_append_only_in_the_database(koszalin):
+    import pytest
+    from django.db import DatabaseError, transaction
+
+    from mapapp.audit import audit_record
+    from mapapp.models import AuditEvent
+
+    event = audit_record(actor=None, action="city.test", obj=koszalin, city=koszalin,
+                         after={"budget": 100})  # fmt: skip
+    rows = AuditEvent.objects.filter(pk=event.pk)
+    for change in ({"after": {"budget": 1_000_000}}, {"action": "other"}, {"note": "edited"}):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            rows.update(**change)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        rows.delete()
+    rows.update(actor_label="deleted user #1")  # the one change allowed (account deletion)
+    assert AuditEvent.objects.get(pk=event.pk).after == {"budget": 100}

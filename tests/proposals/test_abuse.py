@@ -95,3 +95,31 @@ def test_oversized_bodies_are_refused_and_store_nothing(client, resident, grant_
     assert r.status_code in (400, 413)
     proposal.refresh_from_db()
     assert proposal.title != "Huge"
+
+
+def test_deeply_nested_geometry_is_refused_not_a_crash(client, resident, grant_call):
+    from proposals.services import drafting
+
+    client.force_login(resident)
+    proposal = drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+    deep = '{"type": "Polygon", "coordinates": ' + "[" * 60_000 + "]" * 60_000 + "}"
+    r = client.post(f"/koszalin/proposals/{proposal.pk}/autosave/", {"title": "Deep", "area": deep})
+    assert r.status_code == 400 and "nested too deep" in r.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.title != "Deep"
+
+
+def test_every_form_needs_its_csrf_token(koszalin, resident, collecting):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(resident)
+    for url, data in [
+        (f"/koszalin/proposals/{collecting.pk}/support/", {"full_name": "A"}),
+        ("/koszalin/sites/report/", {"name": "x"}),
+        ("/koszalin/flag/", {"target_type": "proposal", "target_id": collecting.pk}),
+        ("/me/data/", {"confirm": "delete"}),
+        (f"/koszalin/proposals/{collecting.pk}/autosave/", {"title": "x"}),
+        ("/koszalin/proposals/new/", {}),
+    ]:
+        assert client.post(url, data).status_code == 403, url

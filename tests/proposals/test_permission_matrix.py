@@ -233,3 +233,47 @@ def test_every_role_on_every_route(client, world):
                     failures.append(f"{role} {url}: shows {leaked}")
     assert failures == [], "\n".join(failures)
     assert uuid.UUID(str(job.pk))
+
+
+POSTS = {
+    # route: (url key in the world, roles whose POST is taken up (200, 302 or a 400 form))
+    "proposals:autosave": ("proposals:edit", frozenset({"author"})),
+    "proposals:withdraw": ("proposals:edit", frozenset({"author"})),
+    "proposals:unsupport": ("proposals:detail", SIGNED_IN),
+    "flag": (None, SIGNED_IN),
+}
+
+
+def test_every_role_on_every_post_only_route(client, world):
+    users, urls, _job = world
+    draft = urls["proposals:edit"].rsplit("/edit/", 1)[0]
+    submitted = urls["proposals:detail"].rstrip("/")
+    targets = {
+        "proposals:autosave": f"{draft}/autosave/",
+        "proposals:withdraw": f"{draft}/withdraw/",
+        "proposals:unsupport": f"{submitted}/unsupport/",
+        "flag": "/koszalin/flag/",
+    }
+    failures = []
+    for role, user in users.items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for name, (_key, allowed_roles) in POSTS.items():
+            # the withdrawal is tried last by the author: it ends the draft
+            if name == "proposals:withdraw" and role == "author":
+                continue
+            r = client.post(targets[name], {"title": "x", "reason": "spam",
+                            "target_type": "site", "target_id": 0})  # fmt: skip
+            allowed = role in allowed_roles
+            if r.status_code >= 500:
+                failures.append(f"{role} POST {name}: {r.status_code}")
+            elif allowed and r.status_code not in (200, 302, 400):
+                failures.append(f"{role} POST {name}: {r.status_code}, expected it taken up")
+            elif not allowed and r.status_code not in (302, 403, 404):
+                failures.append(f"{role} POST {name}: {r.status_code}, expected a refusal")
+            elif not allowed and r.status_code == 302 and role != "anonymous":
+                failures.append(f"{role} POST {name}: a redirect where a refusal was due")
+    client.force_login(users["author"])
+    assert client.post(targets["proposals:withdraw"]).status_code == 302
+    assert failures == [], "\n".join(failures)
