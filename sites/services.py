@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone, translation
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from mapapp.audit import audit_record
 from mapapp.images import process_image
 from mapapp.models import City, Role
+from mapapp.tasks import mail
 from proposals.access import has_role
 from proposals.geometry import check_location, parse_geojson_geometry
 from sites.models import Intervention, PhotoPair, Site, SitePhoto
@@ -186,7 +186,7 @@ def _tell_reporter(site_id: int) -> None:
             "outcome": site.get_moderation_display(),
         }
         body = subject + ("\n\n" + site.moderation_note if site.moderation_note else "")
-    send_mail(subject, body, None, [address])
+    mail(subject, body, [address])
 
 
 @transaction.atomic

@@ -39,6 +39,13 @@ def empty_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """Tasks (e-mail, exports) run when queued; the tests of the worker itself switch back
+    to the database backend and start the real `db_worker`."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def english_by_default():
     """Service messages are translated lazily: make the active language deterministic."""
     from django.utils import translation

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mapapp.audit import audit_record
+from mapapp.tasks import mail
 from proposals import messages as msg
 from proposals.models import Proposal
 
@@ -77,4 +77,4 @@ def notify_applicant(proposal_id: int, note: str = "") -> None:
         if note:
             body += "\n\n" + note
         body += "\n\n" + url
-    send_mail(subject, body, None, [proposal.author.email])
+    mail(subject, body, [proposal.author.email])

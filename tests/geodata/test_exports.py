@@ -150,6 +150,7 @@ def test_large_exports_run_in_the_background_with_progress(
     client, exchange_world, settings, tmp_path
 ):
     settings.EXPORT_SYNC_MAX = 10
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     r = client.get(EXPORT + "proposals/", {"format": "gpkg", "crs": "EPSG:2180"})
     assert r.status_code == 302
     job = ExportJob.objects.get()

@@ -1,9 +1,9 @@
-from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import translation
 
 from mapapp.models import City, CityRole, Role
+from mapapp.tasks import mail
 from proposals.selectors import overdue_reports
 
 
@@ -27,10 +27,9 @@ class Command(BaseCommand):
                     for p, period in overdue
                 ]
                 if officers:
-                    send_mail(
+                    mail(
                         f"[{city.name}] {len(overdue)} overdue maintenance reports",
                         "\n".join(lines),
-                        None,
                         officers,
                     )
             self.stdout.write(f"{city.name}: {len(overdue)} overdue, told {len(officers)} officers")
