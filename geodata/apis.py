@@ -1,6 +1,6 @@
 """Reference layers: the list of public layers and each layer's features as GeoJSON."""
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geodata import selectors
+from geodata.models import Feature
 from mapapp import rest
 from mapapp import selectors as city_selectors
 
@@ -48,20 +49,23 @@ class LayerListApi(APIView):
 
 
 def _layer_etag(request, city, pk):
-    return f'"layer-{pk}"'  # a layer version never changes; a new import is a new id
+    # a layer version never changes (a new import is a new id); the query picks the page
+    return f'"layer-{pk}-{request.GET.urlencode()}"'
 
 
 @method_decorator(gzip_page, name="get")
 @method_decorator(condition(etag_func=_layer_etag), name="get")
 class LayerFeaturesApi(APIView):
     """One reference layer's features as a GeoJSON FeatureCollection (name, population and
-    the imported attributes as properties)."""
+    the imported attributes as properties), with bbox and paging like the other collections."""
 
     @extend_schema(
         operation_id="layer_features",
         parameters=[
             rest.CITY_PARAMETER,
             OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH),
+            *[p for p in rest.COMMON_PARAMETERS if p.name in ("bbox", "limit", "offset")],
+            rest.ordering_parameter({"id": "id", "name": "name"}),
         ],
         responses=rest.geojson_responses(),
     )
@@ -70,6 +74,9 @@ class LayerFeaturesApi(APIView):
         layer = selectors.layers_for(city=city_obj, user=request.user).filter(pk=pk).first()
         if layer is None:
             raise Http404
-        return HttpResponse(
-            selectors.layer_geojson(layer=layer), content_type="application/geo+json; charset=utf-8"
+        return rest.collection_response(
+            request,
+            Feature.objects.filter(layer=layer),
+            properties=["name", "population", "attributes"],
+            orderings={"id": "id", "name": "name"},
         )

@@ -26,16 +26,6 @@ def layers_for(*, city: City, user=None) -> QuerySet[Layer]:
     return qs.filter(is_public=True)
 
 
-def layer_geojson(*, layer: Layer, simplify_m: float = 0) -> str:
-    """A layer's features as GeoJSON built by PostGIS (name, population and the file's
-    attributes as properties)."""
-    from mapapp.geojson import feature_collection
-
-    return feature_collection(
-        Feature.objects.filter(layer=layer), properties=["name", "population", "attributes"]
-    )
-
-
 def district_features(*, city: City) -> QuerySet[Feature]:
     """Districts of the city's current district layers (public or not: used for filtering)."""
     return Feature.objects.filter(

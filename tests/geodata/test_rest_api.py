@@ -105,3 +105,26 @@ def test_gis_staff_read_non_public_layers_with_a_token(client, exchange_world, o
     assert r.status_code == 404
     r = client.get(API + "layers/", HTTP_AUTHORIZATION="Token not-a-token")
     assert r.status_code == 401
+
+
+def test_layer_features_page_and_filter_by_bbox(client, exchange_world, tmp_path):
+    from geodata.importers import import_layer
+
+    features = [
+        {"type": "Feature", "properties": {"name": f"Tree {i}"},
+         "geometry": {"type": "Point", "coordinates": [16.15 + i * 0.001, 54.19]}}
+        for i in range(30)
+    ]  # fmt: skip
+    path = tmp_path / "trees.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    layer = import_layer(city=exchange_world, kind="street_trees", path=path, name="Trees").layer
+    url, names = f"{API}layers/{layer.pk}/?limit=7&ordering=name", []
+    while url:
+        doc = body(client.get(url))
+        names += [f["properties"]["name"] for f in doc["features"]]
+        url = next((x["href"] for x in doc["links"] if x["rel"] == "next"), None)
+    assert len(names) == len(set(names)) == 30
+    doc = body(get(client, f"layers/{layer.pk}/", bbox="16.1495,54.18,16.1555,54.20"))
+    assert sorted(f["properties"]["name"] for f in doc["features"]) == [
+        f"Tree {i}" for i in range(6)
+    ]

@@ -123,3 +123,18 @@ def test_every_form_needs_its_csrf_token(koszalin, resident, collecting):
         ("/koszalin/proposals/new/", {}),
     ]:
         assert client.post(url, data).status_code == 403, url
+
+
+def test_sign_ups_are_limited_per_address(client, koszalin):
+    for i in range(5):
+        client.post("/accounts/signup/", {"email": f"new{i}@example.org",
+                    "password1": "a-long-enough-passphrase-42",
+                    "password2": "a-long-enough-passphrase-42"})  # fmt: skip
+        client.logout()
+    r = client.post("/accounts/signup/", {"email": "sixth@example.org",
+                    "password1": "a-long-enough-passphrase-42",
+                    "password2": "a-long-enough-passphrase-42"})  # fmt: skip
+    assert r.status_code == 429
+    from mapapp.models import User
+
+    assert not User.objects.filter(email="sixth@example.org").exists()

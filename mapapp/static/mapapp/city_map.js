@@ -117,8 +117,16 @@
     water_body: { color: "#1f78b4", fillOpacity: 0.4 }, river: { color: "#1f78b4", weight: 4 },
     rain_garden: { color: "#a6cee3", fillOpacity: 0.4 }, district: { color: "#555", fill: false, weight: 1 }
   };
+  // a reference layer comes in pages of up to 10,000 features: follow the next links
+  function getAll(url, features) {
+    return getJson(url).then(function (page) {
+      var all = (features || []).concat(page.features);
+      var next = (page.links || []).filter(function (l) { return l.rel === "next"; })[0];
+      return next ? getAll(next.href, all) : { type: "FeatureCollection", features: all };
+    });
+  }
   (config.reference || []).forEach(function (ref) {
-    getJson(ref.url).then(function (collection) {
+    getAll(ref.url).then(function (collection) {
       var style = REF_STYLES[ref.kind] || { color: "#777", fillOpacity: 0.1 };
       style.className = "ref-layer ref-" + ref.kind;
       L.geoJSON(collection, {
