@@ -71,11 +71,13 @@ def _base(p: Params) -> dict:
     }
 
 
-# The proposals in scope (public ones of the city, by call and period).
+# The proposals in scope (public ones of the city, by call and period; content hidden after
+# an upheld flag is out, as it is everywhere public).
 PROPOSALS = """
     SELECT p.id, p.geom, p.status, p.granted_amount, p.title
     FROM proposals_proposal p
     WHERE p.city_id = %(city)s AND p.geom IS NOT NULL AND p.status = ANY(%(public)s)
+      AND p.hidden_at IS NULL
       AND (%(call)s::bigint IS NULL OR p.grant_call_id = %(call)s)
       AND (%(date_from)s::date IS NULL OR p.created_at::date >= %(date_from)s)
       AND (%(date_to)s::date IS NULL OR p.created_at::date <= %(date_to)s)
@@ -213,6 +215,7 @@ def green_infrastructure(p: Params) -> dict:
                 UNION ALL
                 SELECT 'site', s.id, s.name, ST_Transform(s.geom, %(srid)s)
                   FROM sites_site s WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
+                   AND s.hidden_at IS NULL
                 UNION ALL
                 SELECT 'intervention', id, title, ST_Transform(geom, %(srid)s)
                   FROM ({INTERVENTIONS}) it)
@@ -271,7 +274,7 @@ def green_infrastructure(p: Params) -> dict:
                   FROM ({PROPOSALS}) pr
                 UNION ALL
                 SELECT 'site', s.id, ST_Transform(s.geom, %(srid)s) FROM sites_site s
-                 WHERE s.city_id = %(city)s AND s.moderation = 'accepted'
+                 WHERE s.city_id = %(city)s AND s.moderation = 'accepted' AND s.hidden_at IS NULL
                    AND s.condition = 'neglected')
             SELECT points.type, points.id FROM points
             WHERE NOT EXISTS (SELECT 1 FROM wcs_reach_pieces pieces
@@ -311,7 +314,8 @@ def demand_without_action(p: Params) -> dict:
         f"""
         WITH ints AS ({INTERVENTIONS})
         SELECT s.id, s.name FROM sites_site s
-        WHERE s.city_id = %(city)s AND s.moderation = 'accepted' AND s.condition = 'neglected'
+        WHERE s.city_id = %(city)s AND s.moderation = 'accepted' AND s.hidden_at IS NULL
+          AND s.condition = 'neglected'
           AND NOT EXISTS (SELECT 1 FROM ints WHERE ST_DWithin(
                 ST_Transform(ints.geom, %(srid)s), ST_Transform(s.geom, %(srid)s), %(action)s))
         ORDER BY s.id

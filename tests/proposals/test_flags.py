@@ -99,3 +99,14 @@ def test_a_burst_of_supports_from_new_accounts_is_flagged_once(collecting, suppo
     flags = Flag.objects.filter(target_id=collecting.pk, flagged_by=None)
     assert flags.count() == 1 and "Automatic: 5 supports" in flags.get().note
     assert Proposal.objects.get(pk=collecting.pk).hidden_at is None  # nothing automatic
+
+
+def test_hidden_content_leaves_the_analysis_too(client, submitted, officer):
+    from geodata.analysis import Params, analyse
+
+    def counted():
+        return analyse(Params(city=submitted.city)).coverage["proposals"]
+
+    before = counted()
+    Proposal.objects.filter(pk=submitted.pk).update(hidden_at=submitted.created_at)
+    assert counted() == before - 1
