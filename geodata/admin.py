@@ -2,13 +2,14 @@ import tempfile
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from geodata.importers import LayerImportError, import_layer
-from geodata.models import Feature, Layer
+from geodata.models import Feature, ImportJob, Layer
 from mapapp.models import City
 
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -72,6 +73,17 @@ class LayerAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             upload = data["file"]
+            if upload.size > settings.IMPORT_SYNC_MAX_BYTES:
+                from geodata.import_jobs import import_job_create
+
+                job = import_job_create(
+                    city=data["city"], kind=data["kind"], name=data["name"], upload=upload,
+                    options={"srid": data["srid"], "make_valid": data["make_valid"],
+                             "source": data["source"], "licence": data["licence"]},
+                    user=request.user,
+                )  # fmt: skip
+                messages.info(request, _("A large file: it is imported in the background."))
+                return redirect("admin:geodata_importjob_change", job.pk)
             with tempfile.TemporaryDirectory() as folder:
                 target = Path(folder) / Path(upload.name).name
                 with target.open("wb") as out:
@@ -110,3 +122,15 @@ class FeatureAdmin(admin.ModelAdmin):
     list_filter = ("layer__city", "layer__kind")
     search_fields = ("name",)
     raw_id_fields = ("layer",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Background imports: their state, progress and the importer's summary or refusal."""
+
+    list_display = ("filename", "city", "kind", "state", "done", "total", "created_at")
+    list_filter = ("city", "state")
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # imports start from the layer upload form

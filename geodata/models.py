@@ -132,3 +132,39 @@ class ExportJob(models.Model):
         if self.state == self.State.DONE:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class ImportJob(models.Model):
+    """A layer import run by the task worker (files above IMPORT_SYNC_MAX_BYTES uploaded in
+    the admin). Keeps the options, progress and the importer's summary or refusal."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="import_jobs")
+    kind = models.CharField(max_length=32)
+    name = models.CharField(max_length=200, blank=True)
+    file = models.FileField(storage=private_storage, upload_to="imports/%Y/")
+    filename = models.CharField(max_length=200)
+    options = models.JSONField(default=dict, blank=True)  # srid, make_valid, source, licence
+    requested_by = models.ForeignKey(
+        "mapapp.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    summary = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"

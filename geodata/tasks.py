@@ -13,3 +13,11 @@ def run_export(job_id: str) -> str:
     """Write an export job's file; the job row carries progress and the result."""
     job = export_jobs.export_run(job_id=job_id)
     return job.state
+
+
+@task()
+def run_import(job_id: str) -> str:
+    """Import a layer file uploaded in the admin; the job row carries progress and result."""
+    from geodata.import_jobs import import_run
+
+    return import_run(job_id=job_id).state

@@ -304,6 +304,8 @@ if DEBUG:
     )
 
 # A city's basemap defaults to these unless the City row sets its own.
+# Layer files uploaded in the admin above this size are imported by the task worker.
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=2 * 1024 * 1024)
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
 # Retention: supporters' names and addresses (and scanned sheets) are erased this many days

@@ -270,3 +270,31 @@ def test_cluster_spatial_keeps_every_row(exchange_world):
     call_command("cluster_spatial", stdout=out)
     assert "proposals_proposal" in out.getvalue() and "geodata_feature" in out.getvalue()
     assert sorted(Proposal.objects.values_list("id", "title")) == before
+
+
+@pytest.mark.django_db(transaction=True)  # the task is queued when the upload commits
+def test_large_admin_uploads_are_imported_by_the_task_worker(admin_client, koszalin, tmp_path,
+                                                             settings):  # fmt: skip
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from geodata.models import ImportJob
+
+    settings.IMPORT_SYNC_MAX_BYTES = 10  # every file is "large"
+    path = geojson(tmp_path, [Point(*RYNEK).buffer(0.001), Point(*RYNEK).buffer(0.0005)])
+    r = admin_client.post("/admin/geodata/layer/upload/", {
+        "city": koszalin.pk, "kind": "park", "name": "Background parks",
+        "file": SimpleUploadedFile("parks.geojson", path.read_bytes())})  # fmt: skip
+    job = ImportJob.objects.get()
+    assert r.status_code == 302 and str(job.pk) in r["Location"]
+    job.refresh_from_db()  # the tasks ran at once here (tests run tasks when queued)
+    assert job.state == "done" and "imported 2" in job.summary and not job.file
+    assert Layer.objects.get(name="Background parks").feature_count == 2
+    assert admin_client.get(r["Location"]).status_code == 200  # the job's page
+
+    bowtie = geojson(tmp_path, [BOWTIE], "b.geojson").read_bytes()
+    bad = admin_client.post("/admin/geodata/layer/upload/", {
+        "city": koszalin.pk, "kind": "park",
+        "file": SimpleUploadedFile("bowtie.geojson", bowtie)})  # fmt: skip
+    failed = ImportJob.objects.exclude(pk=job.pk).get()
+    assert bad.status_code == 302 and failed.state == "failed"
+    assert "invalid or empty geometry: #1" in failed.error

@@ -1,0 +1,61 @@
+"""Large layer imports in the background: the upload is kept in private storage, the task
+worker runs the same importer as `manage.py import_layer`, and the job records progress, the
+summary (read, imported, repaired, refused) or the importer's refusal."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from geodata.importers import LayerImportError, import_layer
+from geodata.models import ImportJob
+from mapapp.audit import audit_record
+
+
+def import_job_create(*, city, kind, name, upload, options: dict, user) -> ImportJob:
+    from geodata.tasks import run_import
+
+    with transaction.atomic():
+        job = ImportJob(city=city, kind=kind, name=name or "", filename=Path(upload.name).name,
+                        options=options, requested_by=user)  # fmt: skip
+        job.file.save(Path(upload.name).name, upload, save=False)
+        job.save()
+        audit_record(actor=user, action="import.queued", obj=job, city=city,
+                     after={"file": job.filename, "kind": kind})  # fmt: skip
+        transaction.on_commit(lambda: run_import.enqueue(str(job.pk)))
+    return job
+
+
+def import_run(*, job_id: str) -> ImportJob:
+    job = ImportJob.objects.select_related("city").get(pk=job_id)
+    if job.state in (ImportJob.State.DONE, ImportJob.State.FAILED):
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING)
+    folder = Path(tempfile.mkdtemp(prefix="import-"))
+    try:
+        target = folder / job.filename
+        with job.file.open("rb") as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+
+        def progress(done: int, total: int) -> None:
+            ImportJob.objects.filter(pk=job.pk).update(done=done, total=total)
+
+        o = job.options
+        report = import_layer(
+            city=job.city, kind=job.kind, path=target, name=job.name or None,
+            source_srid=o.get("srid"), make_valid=bool(o.get("make_valid")),
+            source=o.get("source", ""), licence=o.get("licence", ""), progress=progress,
+        )  # fmt: skip
+        job.state, job.summary, job.layer = ImportJob.State.DONE, report.summary(), report.layer
+    except LayerImportError as exc:
+        job.state, job.error = ImportJob.State.FAILED, str(exc)[:5000]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    job.finished_at = timezone.now()
+    job.file.delete(save=False)  # the layer (or the refusal) is what is kept
+    job.save(update_fields=["state", "summary", "error", "layer", "finished_at", "file"])
+    return job
