@@ -168,3 +168,35 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+
+class TileGridCell(models.Model):
+    """Counts of a collection's public points per ~76 m cell of Web Mercator (a z13 tile
+    split 64 x 64), kept by the task worker: low-zoom tiles over a million rows aggregate
+    these few thousand cells instead of every point (geodata.tiles)."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
+    collection = models.CharField(max_length=32)
+    gx = models.IntegerField()
+    gy = models.IntegerField()
+    n = models.PositiveIntegerField()
+    x = models.FloatField()  # mean position of the cell's points, EPSG:3857
+    y = models.FloatField()
+    any_id = models.PositiveIntegerField()  # a row of the cell (the row, when n is 1)
+
+    class Meta:
+        indexes = [models.Index(fields=["city", "collection", "gx", "gy"], name="geodata_grid_idx")]
+
+
+class TileGridState(models.Model):
+    """Which data stamp a city's grid of a collection was built from."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
+    collection = models.CharField(max_length=32)
+    stamp = models.CharField(max_length=100)
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["city", "collection"], name="geodata_gridstate_unique")
+        ]

@@ -21,3 +21,14 @@ def run_import(job_id: str) -> str:
     from geodata.import_jobs import import_run
 
     return import_run(job_id=job_id).state
+
+
+@task()
+def rebuild_tile_grid(city_id: int, collection_id: str) -> int:
+    """Rebuild the low-zoom grid of a city's point collection (see geodata.tilegrid)."""
+    from geodata.collections import collection_get
+    from geodata.tilegrid import rebuild
+    from mapapp.models import City
+
+    city = City.objects.get(pk=city_id)
+    return rebuild(collection_get(city=city, collection_id=collection_id), city)

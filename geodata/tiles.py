@@ -69,7 +69,14 @@ def _stamp(c: Collection, city) -> str:
     return exchange.data_stamp(c.queryset().model, city)
 
 
-def _sql_tile(c: Collection, z: int, x: int, y: int, where) -> bytes:
+def _sql_tile(c: Collection, z: int, x: int, y: int, where, *, city=None) -> bytes:
+    from geodata import tilegrid
+
+    unfiltered = not where  # an empty Q: no status or category filter
+    if unfiltered and c.id in tilegrid.GRID_COLLECTIONS and z <= tilegrid.GRID_ZOOM:
+        if tilegrid.is_fresh(c, city):
+            return tilegrid.grid_tile(c, city, z, x, y, EXTENT, BUFFER)
+        _rebuild_soon(c, city)  # meanwhile, from the rows themselves
     qs = c.queryset().filter(where).filter(c.bbox_q(tile_envelope_4326(z, x, y)))
     if c.area_field is not None and z < CLUSTER_BELOW_ZOOM:
         return _clustered(c, qs, z, x, y)
@@ -90,6 +97,15 @@ def _sql_tile(c: Collection, z: int, x: int, y: int, where) -> bytes:
     with connection.cursor() as cursor:
         cursor.execute(sql, [c.id, z, x, y, *params])
         return bytes(cursor.fetchone()[0] or b"")
+
+
+def _rebuild_soon(c: Collection, city) -> None:
+    """Queue one grid rebuild per city and collection at a time (the cache key expires after
+    a minute, so a lost task is retried)."""
+    from geodata.tasks import rebuild_tile_grid
+
+    if cache.add(f"tiles:grid-queued:{city.pk}:{c.id}", 1, 60):
+        rebuild_tile_grid.enqueue(city.pk, c.id)
 
 
 def _clustered(c: Collection, qs, z: int, x: int, y: int) -> bytes:
@@ -145,7 +161,7 @@ def tile(request, city, collection_id, z, x, y):
         key = f"tiles:{tag}"
         body = cache.get(key)
         if body is None:
-            body = _sql_tile(c, z, x, y, where)
+            body = _sql_tile(c, z, x, y, where, city=city_obj)
             cache.set(key, body, settings.TILE_CACHE_SECONDS)
         response = HttpResponse(body, content_type=MVT)
     response["ETag"] = etag

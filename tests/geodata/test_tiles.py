@@ -119,3 +119,30 @@ def test_the_stamp_is_asked_for_once_per_period(client, exchange_world, settings
 
     cache.clear()  # the period is over
     assert fetch(client, "proposals", z, x, y)["ETag"] != etag
+
+
+def test_low_zooms_come_from_the_grid_once_it_is_built_and_never_stale(client, exchange_world):
+    from django.contrib.gis.geos import Point
+
+    from geodata.models import TileGridCell, TileGridState
+
+    z, x, y = tile_of(16.185, 54.19, 7)
+
+    def counts():
+        features = decode(fetch(client, "proposals", z, x, y))["proposals"]["features"]
+        return sum(f["properties"]["count"] for f in features), features
+
+    assert not TileGridState.objects.exists()
+    live_total, live = counts()  # from the rows; the grid is queued (tests run tasks at once)
+    assert TileGridState.objects.filter(collection="proposals").exists()
+    assert TileGridCell.objects.filter(collection="proposals").count() > 0
+    grid_total, grid = counts()  # now from the grid
+    assert live_total == grid_total == 37
+    singles = [f["properties"]["id"] for f in grid if f["properties"]["count"] == 1]
+    assert set(singles) <= set(Proposal.objects.values_list("id", flat=True))
+
+    p = Proposal.objects.filter(status="granted").first()
+    Proposal.objects.create(city=p.city, grant_call=p.grant_call, author=p.author,
+                            title="New", status="submitted", geom=Point(16.18, 54.19))  # fmt: skip
+    assert counts()[0] == 38  # the stamp moved: from the rows until the grid is rebuilt
+    assert counts()[0] == 38  # and from the rebuilt grid
