@@ -118,7 +118,6 @@ def account_delete(*, user) -> None:
     shown as by "Deleted user"; supports in proposals still gathering support are withdrawn
     (the person no longer vouches for them), all supports lose name and address."""
     from allauth.account.models import EmailAddress
-    from django.contrib.sessions.models import Session
     from rest_framework.authtoken.models import Token
 
     from mapapp.models import CityRole
@@ -139,9 +138,6 @@ def account_delete(*, user) -> None:
     EmailAddress.objects.filter(user=user).delete()
     CityRole.objects.filter(user=user).delete()
     Token.objects.filter(user=user).delete()
-    for session in Session.objects.filter(expire_date__gt=now):
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
     # the audit log keeps what was done and by which account, not the person's address: the
     # one change ever made to past audit events
     from mapapp.models import AuditEvent
@@ -152,6 +148,8 @@ def account_delete(*, user) -> None:
     user.preferred_language = ""
     user.is_active = False
     user.is_staff = user.is_superuser = False
+    # a new password hash ends every other session of the account (Django checks the session's
+    # hash of it on each request)
     user.set_unusable_password()
     user.save()
     audit_record(actor=None, action="account.deleted", obj=user)

@@ -108,3 +108,15 @@ def test_retention_erases_supporters_and_consents_when_due(submitted, officer, s
     assert not proposal.consent_document  # never granted, retention time over
     assert AuditEvent.objects.filter(action="retention.supporters_erased").count() == 1
     assert AuditEvent.objects.filter(action="retention.consent_erased").count() == 1
+
+
+def test_deleting_an_account_ends_its_other_sessions(client, supporters):
+    from django.test import Client
+
+    person = supporters[0]
+    other_device = Client()
+    other_device.force_login(person)
+    assert other_device.get("/me/data/").status_code == 200
+    client.force_login(person)
+    client.post("/me/data/", {"password": PASSWORD, "confirm": "delete"})
+    assert other_device.get("/me/data/").status_code == 302  # signed out everywhere
