@@ -12,7 +12,6 @@ Medians of the runs and their ratio are printed; the heaviest query's plan is re
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -61,11 +60,11 @@ def seed(n_proposals: int, n_zones: int, n_green: int):
             INSERT INTO proposals_proposal (city_id, grant_call_id, author_id, applicant_kind,
                 title, description, category, geom, neighbour_involvement, maintenance_plan,
                 landowner, consent_document, contact_phone, requested_amount, status, version,
-                ineligible_reason, created_at, updated_at, granted_amount)
+                ineligible_reason, created_at, updated_at, granted_amount, support_count)
             SELECT %(city)s, %(call)s, %(author)s, 'individual', 'p', '', 'other', d.geom, '', '',
                    'city', '', '', 1000,
                    CASE WHEN d.path[1] %% 3 = 0 THEN 'granted' ELSE 'submitted' END, 0, '', now(),
-                   now(), CASE WHEN d.path[1] %% 3 = 0 THEN 1000 END
+                   now(), CASE WHEN d.path[1] %% 3 = 0 THEN 1000 END, 0
             FROM ST_Dump(ST_GeneratePoints((SELECT boundary FROM mapapp_city WHERE id = %(city)s),
                                            %(n)s, 1)) d
             """,
@@ -168,14 +167,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+    from bench.common import throwaway_database, write_report
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_analysis"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with throwaway_database("bench_analysis"):
         city = seed(args.proposals, args.zones, args.green)
         times = {"ours": [], "geopandas": []}
         results = {}
@@ -185,9 +179,6 @@ def main() -> None:
                 results[name] = func(city)
                 times[name].append(time.perf_counter() - start)
         query_plan = plan(city)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     report = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "proposals": args.proposals,
@@ -202,10 +193,7 @@ def main() -> None:
         "agree": {k: (results["ours"][k], results["geopandas"][k]) for k in results["ours"]},
         "plan": query_plan,
     }
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "analysis.json").write_text(json.dumps(report, indent=2, default=str))
-    print(json.dumps(report, indent=2, default=str))
+    write_report("analysis", report)
 
 
 if __name__ == "__main__":

@@ -545,7 +545,10 @@ def bench_ogc_pages(address, total, rounds, rnd):
             ms, status, body, _ = client.get(url)
             next_pages.append(ms)
             links = json.loads(body)["links"]
-            url = next(x["href"] for x in links if x["rel"] == "next").split(address, 1)[1]
+            following = [x["href"] for x in links if x["rel"] == "next"]
+            if not following:
+                break
+            url = following[0].split(address, 1)[1]
     return {"random_offset_ms": stats(random_pages), "following_next_ms": stats(next_pages)}
 
 
@@ -581,98 +584,81 @@ def main() -> None:
 
     django.setup()
     from django.db import connection
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_exchange"
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    settings_dict = dict(connection.settings_dict)
-    rnd = random.Random(args.seed)
-    servers = []
-    try:
-        t0 = time.perf_counter()
-        seed(args.proposals, args.sites, args.zones, args.green,
-             1_000_000 if args.stress else 0, args.seed)  # fmt: skip
-        seeded_s = time.perf_counter() - t0
-        if not args.no_cluster:  # what the nightly maintenance job does
-            from django.core.management import call_command
+    from bench.common import throwaway_database, write_report
 
-            call_command("cluster_spatial", stdout=io.StringIO())
-        from geodata.collections import collection_get
-        from geodata.tilegrid import rebuild
-        from mapapp.models import City
+    with throwaway_database("bench_exchange", keep=args.keep) as settings_dict:
+        rnd = random.Random(args.seed)
+        servers = []
+        try:
+            t0 = time.perf_counter()
+            seed(args.proposals, args.sites, args.zones, args.green,
+                 1_000_000 if args.stress else 0, args.seed)  # fmt: skip
+            seeded_s = time.perf_counter() - t0
+            if not args.no_cluster:  # what the nightly maintenance job does
+                from django.core.management import call_command
 
-        t1 = time.perf_counter()
-        for city in City.objects.all():  # what the task worker does after a change
-            rebuild(collection_get(city=city, collection_id="proposals"), city)
-        grid_s = time.perf_counter() - t1
-        city_id = City.objects.get(slug="bench").pk
-        connection.close()
-        server, address = start_gunicorn(database_url(settings_dict), args.workers)
-        servers.append(server)
-        uncached, uncached_address = start_gunicorn(
-            database_url(settings_dict), args.workers, TILE_CACHE_SECONDS="0"
-        )
-        servers.append(uncached)
-        peer = start_pygeoapi(settings_dict)
-        if peer:
-            servers.append(peer[0])
-        floor = floor_connection(settings_dict)
-        boxes = viewport_boxes(floor, city_id, 20, rnd)
-        Client(address).get("/api/v1/bench/proposals/?limit=1")  # warm every path once
-        report = {
-            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
-            "data": {
-                "proposals": args.proposals,
-                "sites": args.sites,
-                "zones": args.zones,
-                "green": args.green,
-                "stress_proposals": 1_000_000 if args.stress else 0,
-                "seeded_s": round(seeded_s, 1),
-                "clustered": not args.no_cluster,
-                "tile_grid_rebuild_s": round(grid_s, 1),
-            },  # fmt: skip
-            "server": f"gunicorn, {args.workers} workers, DEBUG off, persistent connections",
-        }
-        report["viewport"] = bench_viewport(
-            address, peer[1] if peer else None, floor, city_id, boxes, args.rounds
-        )
-        tiles = city_tiles(floor, city_id, (14, 15, 16))
-        report["tiles_z14_16"] = bench_tiles(
-            address, uncached_address, settings_dict, city_id, tiles, args.rounds
-        )
-        if args.stress:
-            stress_id = City.objects.get(slug="bench-1m").pk
-            report["tiles_z10_13_1m"] = bench_low_zoom(
-                uncached_address, "bench-1m", floor, stress_id, args.rounds
+                call_command("cluster_spatial", stdout=io.StringIO())
+            from geodata.collections import collection_get
+            from geodata.tilegrid import rebuild
+            from mapapp.models import City
+
+            t1 = time.perf_counter()
+            for city in City.objects.all():  # what the task worker does after a change
+                rebuild(collection_get(city=city, collection_id="proposals"), city)
+            grid_s = time.perf_counter() - t1
+            city_id = City.objects.get(slug="bench").pk
+            connection.close()
+            server, address = start_gunicorn(database_url(settings_dict), args.workers)
+            servers.append(server)
+            uncached, uncached_address = start_gunicorn(
+                database_url(settings_dict), args.workers, TILE_CACHE_SECONDS="0"
             )
-        report["export_geojson"] = bench_export(address, floor, city_id, server.pid, args.rounds)
-        total = floor.execute(
-            f"SELECT count(*) FROM proposals_proposal WHERE city_id = %s AND status IN ({PUBLIC})",  # noqa: S608
-            [city_id],
-        ).fetchone()[0]
-        report["ogcapi_pages_1000"] = bench_ogc_pages(address, total, args.rounds, rnd)
-        report["plans"] = plans(floor, city_id, boxes[0], tiles[len(tiles) // 2])
-        floor.close()
-    finally:
-        for proc in servers:
-            stop(proc)
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            with connection._nodb_cursor() as cur:
-                cur.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()",
-                    [test_name],
+            servers.append(uncached)
+            peer = start_pygeoapi(settings_dict)
+            if peer:
+                servers.append(peer[0])
+            floor = floor_connection(settings_dict)
+            boxes = viewport_boxes(floor, city_id, 20, rnd)
+            Client(address).get("/api/v1/bench/proposals/?limit=1")  # warm every path once
+            report = {
+                "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
+                "data": {
+                    "proposals": args.proposals,
+                    "sites": args.sites,
+                    "zones": args.zones,
+                    "green": args.green,
+                    "stress_proposals": 1_000_000 if args.stress else 0,
+                    "seeded_s": round(seeded_s, 1),
+                    "clustered": not args.no_cluster,
+                    "tile_grid_rebuild_s": round(grid_s, 1),
+                },  # fmt: skip
+                "server": f"gunicorn, {args.workers} workers, DEBUG off, persistent connections",
+            }
+            report["viewport"] = bench_viewport(
+                address, peer[1] if peer else None, floor, city_id, boxes, args.rounds
+            )
+            tiles = city_tiles(floor, city_id, (14, 15, 16))
+            report["tiles_z14_16"] = bench_tiles(
+                address, uncached_address, settings_dict, city_id, tiles, args.rounds
+            )
+            if args.stress:
+                stress_id = City.objects.get(slug="bench-1m").pk
+                report["tiles_z10_13_1m"] = bench_low_zoom(
+                    uncached_address, "bench-1m", floor, stress_id, args.rounds
                 )
-            connection.creation.destroy_test_db(old_name, verbosity=0)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "exchange.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+            report["export_geojson"] = bench_export(
+                address, floor, city_id, server.pid, args.rounds
+            )
+            count_sql = f"SELECT count(*) FROM proposals_proposal WHERE city_id = %s AND status IN ({PUBLIC})"  # noqa: E501, S608
+            total = floor.execute(count_sql, [city_id]).fetchone()[0]
+            report["ogcapi_pages_1000"] = bench_ogc_pages(address, total, args.rounds, rnd)
+            report["plans"] = plans(floor, city_id, boxes[0], tiles[len(tiles) // 2])
+            floor.close()
+        finally:
+            for proc in servers:
+                stop(proc)
+    write_report("exchange", report)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from gevent import monkey
 monkey.patch_all()  # locust runs on gevent: patch before anything imports ssl or sockets
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
@@ -68,132 +67,115 @@ def main() -> None:
 
     django.setup()
     from django.db import connection
-    from django.test.utils import setup_test_environment
     from locust import HttpUser, between, task
     from locust.env import Environment
 
+    from bench.common import throwaway_database, write_report
     from bench.exchange import database_url, seed, start_gunicorn, stop
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_load"
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    settings_dict = dict(connection.settings_dict)
-    server = None
-    try:
-        seed(5_000, 1_000, 100, 1_000, 0, args.seed)
-        from mapapp.models import City
-        from proposals.models import Proposal
+    with throwaway_database("bench_load") as settings_dict:
+        server = None
+        try:
+            seed(5_000, 1_000, 100, 1_000, 0, args.seed)
+            from mapapp.models import City
+            from proposals.models import Proposal
 
-        city = City.objects.get(slug="bench")
-        Proposal.objects.filter(city=city).update(status="collecting_support")
-        sessions = seed_people(city, 400)
-        points = [  # plain numbers: GEOS objects do not outlive gevent's hub cleanly
-            (pk, geom.x, geom.y)
-            for pk, geom in Proposal.objects.filter(city=city).values_list("pk", "geom")
-        ]
-        connection.close()
-        server, address = start_gunicorn(
-            database_url(settings_dict), args.workers,
-            RATE_SUPPORT="1000000/h", RATE_FLAG="1000000/h",
-        )  # fmt: skip
-        rnd = random.Random(args.seed)
-        pool = list(sessions)
+            city = City.objects.get(slug="bench")
+            Proposal.objects.filter(city=city).update(status="collecting_support")
+            sessions = seed_people(city, 400)
+            points = [  # plain numbers: GEOS objects do not outlive gevent's hub cleanly
+                (pk, geom.x, geom.y)
+                for pk, geom in Proposal.objects.filter(city=city).values_list("pk", "geom")
+            ]
+            connection.close()
+            server, address = start_gunicorn(
+                database_url(settings_dict), args.workers,
+                RATE_SUPPORT="1000000/h", RATE_FLAG="1000000/h",
+            )  # fmt: skip
+            rnd = random.Random(args.seed)
+            pool = list(sessions)
 
-        class Resident(HttpUser):
-            host = f"http://{address}"
-            wait_time = between(0.5, 2.0)
+            class Resident(HttpUser):
+                host = f"http://{address}"
+                wait_time = between(0.5, 2.0)
 
-            def on_start(self):
-                self.client.cookies.set("sessionid", pool.pop() if pool else sessions[0])
-                self.supported = set()
+                def on_start(self):
+                    self.client.cookies.set("sessionid", pool.pop() if pool else sessions[0])
+                    self.supported = set()
 
-            @task(4)
-            def map_page(self):
-                self.client.get("/bench/", name="map page")
-                pk, x, y = rnd.choice(points)
-                d = 0.0023
-                bbox = f"{x - d:.5f},{y - d:.5f},{x + d:.5f},{y + d:.5f}"
-                self.client.get(f"/api/v1/bench/proposals/?bbox={bbox}", name="map data (bbox)")
+                @task(4)
+                def map_page(self):
+                    self.client.get("/bench/", name="map page")
+                    pk, x, y = rnd.choice(points)
+                    d = 0.0023
+                    bbox = f"{x - d:.5f},{y - d:.5f},{x + d:.5f},{y + d:.5f}"
+                    self.client.get(f"/api/v1/bench/proposals/?bbox={bbox}", name="map data (bbox)")
 
-            @task(4)
-            def proposal_page(self):
-                pk, _x, _y = rnd.choice(points)
-                self.client.get(f"/bench/proposals/{pk}/", name="proposal page")
+                @task(4)
+                def proposal_page(self):
+                    pk, _x, _y = rnd.choice(points)
+                    self.client.get(f"/bench/proposals/{pk}/", name="proposal page")
 
-            @task(1)
-            def support(self):
-                pk, _x, _y = rnd.choice(points)
-                if pk in self.supported:
-                    return
-                url = f"/bench/proposals/{pk}/support/"
-                form = self.client.get(url, name="support form")
-                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
-                if token is None:
-                    return
-                with self.client.post(
-                    url,
-                    data={"csrfmiddlewaretoken": token.group(1), "full_name": f"Load {pk}",
-                          "address": f"Street {pk}, Koszalin", "age_confirmed": "on"},
-                    headers={"Referer": self.host + url}, allow_redirects=False,
-                    name="support (post)", catch_response=True,
-                ) as answer:  # fmt: skip
-                    if answer.status_code == 302:
-                        self.supported.add(pk)
-                        answer.success()
-                    else:
-                        answer.failure(f"status {answer.status_code}")
+                @task(1)
+                def support(self):
+                    pk, _x, _y = rnd.choice(points)
+                    if pk in self.supported:
+                        return
+                    url = f"/bench/proposals/{pk}/support/"
+                    form = self.client.get(url, name="support form")
+                    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+                    if token is None:
+                        return
+                    with self.client.post(
+                        url,
+                        data={"csrfmiddlewaretoken": token.group(1), "full_name": f"Load {pk}",
+                              "address": f"Street {pk}, Koszalin", "age_confirmed": "on"},
+                        headers={"Referer": self.host + url}, allow_redirects=False,
+                        name="support (post)", catch_response=True,
+                    ) as answer:  # fmt: skip
+                        if answer.status_code == 302:
+                            self.supported.add(pk)
+                            answer.success()
+                        else:
+                            answer.failure(f"status {answer.status_code}")
 
-        env = Environment(user_classes=[Resident])
-        runner = env.create_local_runner()
-        runner.start(args.users, spawn_rate=max(1, args.users // 5))
-        time.sleep(args.seconds)
-        runner.quit()
-        stats = env.stats
-        report = {
-            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
-            "server": f"gunicorn, {args.workers} workers, DEBUG off, persistent connections",
-            "users": args.users,
-            "seconds": args.seconds,
-            "total": {
-                "requests": stats.total.num_requests,
-                "errors": stats.total.num_failures,
-                "rps": round(stats.total.total_rps, 1),
-                "p50_ms": stats.total.get_response_time_percentile(0.5),
-                "p95_ms": stats.total.get_response_time_percentile(0.95),
-            },
-            "by_request": {
-                name: {
-                    "requests": entry.num_requests,
-                    "errors": entry.num_failures,
-                    "rps": round(entry.total_rps, 1),
-                    "p50_ms": entry.get_response_time_percentile(0.5),
-                    "p95_ms": entry.get_response_time_percentile(0.95),
-                }
-                for (name, _method), entry in sorted(stats.entries.items())
-            },
-            "errors": [f"{e.name}: {e.error} x{e.occurrences}" for e in stats.errors.values()],
-        }
-        from proposals.models import Support
+            env = Environment(user_classes=[Resident])
+            runner = env.create_local_runner()
+            runner.start(args.users, spawn_rate=max(1, args.users // 5))
+            time.sleep(args.seconds)
+            runner.quit()
+            stats = env.stats
+            report = {
+                "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
+                "server": f"gunicorn, {args.workers} workers, DEBUG off, persistent connections",
+                "users": args.users,
+                "seconds": args.seconds,
+                "total": {
+                    "requests": stats.total.num_requests,
+                    "errors": stats.total.num_failures,
+                    "rps": round(stats.total.total_rps, 1),
+                    "p50_ms": stats.total.get_response_time_percentile(0.5),
+                    "p95_ms": stats.total.get_response_time_percentile(0.95),
+                },
+                "by_request": {
+                    name: {
+                        "requests": entry.num_requests,
+                        "errors": entry.num_failures,
+                        "rps": round(entry.total_rps, 1),
+                        "p50_ms": entry.get_response_time_percentile(0.5),
+                        "p95_ms": entry.get_response_time_percentile(0.95),
+                    }
+                    for (name, _method), entry in sorted(stats.entries.items())
+                },
+                "errors": [f"{e.name}: {e.error} x{e.occurrences}" for e in stats.errors.values()],
+            }
+            from proposals.models import Support
 
-        report["supports_stored"] = Support.objects.count()
-    finally:
-        if server is not None:
-            stop(server)
-        from django.db import connections
-
-        connections.close_all()
-        with connection._nodb_cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                [test_name],
-            )
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "load.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+            report["supports_stored"] = Support.objects.count()
+        finally:
+            if server is not None:
+                stop(server)
+    write_report("load", report)
     sys.stdout.flush()
     # skip interpreter teardown: GEOS objects freed after gevent's hub has gone only make noise
     os._exit(0)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import platform
 import statistics
@@ -75,14 +74,15 @@ def seed(big: int, small: int, seed_value: int) -> None:
                     city_id, grant_call_id, author_id, applicant_kind, title, description,
                     category, geom, neighbour_involvement, maintenance_plan, landowner,
                     consent_document, contact_phone, requested_amount, status, version,
-                    ineligible_reason, created_at, updated_at, published_at)
+                    ineligible_reason, created_at, updated_at, published_at, support_count)
                 SELECT %(city)s, %(call)s, %(author)s, 'individual',
                        'Proposal ' || d.path[1], '',
                        (ARRAY['community_garden','playground', 'seating','greenery',
                               'rain_garden','art','sport','other'])[1 + d.path[1] %% 8],
                        d.geom, '', '', 'city', '', '', 1000, (ARRAY['collecting_support',
                        'submitted','in_assessment','granted','in_progress','completed',
-                       'sustainability','closed'])[1 + d.path[1] %% 8], 0, '', now(), now(), now()
+                       'sustainability','closed'])[1 + d.path[1] %% 8], 0, '', now(), now(),
+                       now(), 0
                 FROM ST_Dump(ST_GeneratePoints(
                     (SELECT boundary FROM mapapp_city WHERE id = %(city)s), %(n)s, %(seed)s)) AS d
                 """,
@@ -104,11 +104,10 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
         'geometry', ST_AsGeoJSON(p.geom, 6)::json,
         'properties', json_build_object('id', p.id, 'title', p.title, 'status', p.status,
                                         'category', p.category, 'call', p.grant_call_id,
-                                        'support_count', s.n)) ORDER BY p.id), '[]'::json))::text
+                                        'support_count', p.support_count))
+    ORDER BY p.id), '[]'::json))::text
 FROM proposals_proposal p
 JOIN mapapp_city c ON c.id = p.city_id
-CROSS JOIN LATERAL (SELECT count(*) AS n FROM proposals_support s
-                    WHERE s.proposal_id = p.id AND s.withdrawn_at IS NULL) s
 WHERE c.slug = %s AND p.geom IS NOT NULL AND p.status IN ('collecting_support', 'submitted',
       'ineligible', 'in_assessment', 'rejected', 'granted', 'agreement_signed', 'in_progress',
       'completed', 'sustainability', 'closed')
@@ -170,16 +169,12 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import connection
     from django.test.testcases import LiveServerThread
-    from django.test.utils import setup_test_environment
     from playwright.sync_api import sync_playwright
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = "bench_mapapp"  # not the tests' db
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    from bench.common import throwaway_database, write_report
+
+    with throwaway_database("bench_mapapp"):  # not the tests' database
         seed(args.big, args.small, args.seed)
         server = LiveServerThread("127.0.0.1", _static_handler(), connections_override=None, port=0)
         server.daemon = True
@@ -204,18 +199,6 @@ def main() -> None:
                     floor[key].append(sql_floor_ms(slug))
             browser.close()
         server.terminate()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        # server threads may still hold a session on the throwaway database
-        with connection._nodb_cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                [test_name],
-            )
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
     def med(values):
         return statistics.median(values)
@@ -239,10 +222,7 @@ def main() -> None:
     report["api_ratio_vs_sql_floor_big"] = round(
         report["big_api_ms"] / report["big_sql_floor_ms"], 2
     )
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "map_proposals.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    write_report("map_proposals", report)
 
 
 def _static_handler():
