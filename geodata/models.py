@@ -96,15 +96,20 @@ class Feature(models.Model):
         return self.name or f"#{self.pk}"
 
 
+class JobState(models.TextChoices):
+    """The states of a background job (exports, imports)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class ExportJob(models.Model):
     """A collection export run in the background (large GeoPackage or Shapefile exports, or
     any export asked for in the background). Its id is unguessable; its file is private."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    State = JobState
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="export_jobs")
@@ -138,11 +143,7 @@ class ImportJob(models.Model):
     """A layer import run by the task worker (files above IMPORT_SYNC_MAX_BYTES uploaded in
     the admin). Keeps the options, progress and the importer's summary or refusal."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    State = JobState
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="import_jobs")

@@ -55,16 +55,21 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def table_counts() -> dict[str, int]:
-    """Rows per table of ours (not PostGIS's own)."""
+def _our_tables() -> list[str]:
+    """The tables of the public schema but PostGIS's own."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'spatial_ref_sys' ORDER BY tablename"
         )
-        tables = [row[0] for row in cursor.fetchall()]
-        counts = {}
-        for table in tables:
+        return [row[0] for row in cursor.fetchall()]
+
+
+def table_counts() -> dict[str, int]:
+    """Rows per table of ours."""
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in _our_tables():
             cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - names from pg_tables
             counts[table] = cursor.fetchone()[0]
     return counts
@@ -110,15 +115,6 @@ def backup(output: Path) -> Path:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _database_is_empty() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'spatial_ref_sys'"
-        )
-        return cursor.fetchone()[0] == 0
-
-
 def restore(archive: Path) -> dict:
     """Brings an archive back into an empty database and empty file folders. Checks every
     checksum first; refuses rather than mixing a backup with existing data."""
@@ -136,7 +132,7 @@ def restore(archive: Path) -> dict:
         for name, digest in manifest["files"].items():
             if _digest(work / name) != digest:
                 raise BackupError(f"{name} does not match its checksum")
-        if not _database_is_empty():
+        if _our_tables():
             raise BackupError("the database is not empty: restore into an empty database")
         for root in _roots().values():
             if root.exists() and any(root.iterdir()):

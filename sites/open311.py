@@ -13,7 +13,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET  # noqa: S405 - we only build XML here, never parse it
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -137,7 +137,7 @@ def _error(fmt: str, status: int, text: str):
 def _city(slug):
     try:
         return city_selectors.city_get(slug=slug)
-    except Exception:
+    except Http404:  # answered in Open311's own error format by the caller
         return None
 
 

@@ -27,10 +27,9 @@ def test_five_wrong_passwords_lock_the_account(client, koszalin):
 
 def test_supports_are_rate_limited_per_person(client, settings, collecting, supporters):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "support": "2/h"}
-    others = [collecting]
     person = supporters[0]
     client.force_login(person)
-    url = f"/koszalin/proposals/{others[0].pk}/support/"
+    url = f"/koszalin/proposals/{collecting.pk}/support/"
     form = {"full_name": "Ala Nowak", "address": "Ulica 1, Koszalin", "age_confirmed": "on"}
     assert client.post(url, form).status_code == 302  # counted
     client.post(url, {**form, "full_name": ""})  # a form error still counts as a request

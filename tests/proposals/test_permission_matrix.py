@@ -5,8 +5,6 @@ and no refused answer carries personal data. The same table is in README.md (Per
 
 A role in one city grants nothing in another: Ostrava's officer is refused in Koszalin."""
 
-import uuid
-
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -201,7 +199,7 @@ def test_the_matrix_covers_every_route():
 
 
 def test_every_role_on_every_route(client, world):
-    users, urls, job = world
+    users, urls, _job = world
     failures = []
     for role, user in users.items():
         client.logout()
@@ -232,7 +230,6 @@ def test_every_role_on_every_route(client, world):
                 if leaked and not (role == "supporter" and leaked == ["neighbour0@example.org"]):
                     failures.append(f"{role} {url}: shows {leaked}")
     assert failures == [], "\n".join(failures)
-    assert uuid.UUID(str(job.pk))
 
 
 POSTS = {
