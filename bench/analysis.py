@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mapapp.settings")
 
 
-def seed(n_proposals: int, n_zones: int, n_green: int):
+def seed(n_proposals: int, n_zones: int, n_green: int, n_sites: int = 5_000):
     from datetime import timedelta
 
     from django.db import connection
@@ -70,6 +70,19 @@ def seed(n_proposals: int, n_zones: int, n_green: int):
             """,
             {"city": city.pk, "call": call.pk, "author": author.pk, "n": n_proposals},
         )
+        cur.execute(
+            """
+            INSERT INTO sites_site (city_id, name, description, geom, condition, ownership,
+                district, moderation, moderation_note, reported_at, source, external_id,
+                created_at, updated_at)
+            SELECT %(city)s, 's' || d.path[1], '', d.geom,
+                   CASE WHEN d.path[1] %% 2 = 0 THEN 'neglected' ELSE 'fair' END, 'city', '',
+                   'accepted', '', now(), '', '', now(), now()
+            FROM ST_Dump(ST_GeneratePoints((SELECT boundary FROM mapapp_city WHERE id = %(city)s),
+                                           %(n)s, 4)) d
+            """,
+            {"city": city.pk, "n": n_sites},
+        )
         for layer, count, radius, seed_value in (
             (zones, n_zones, "400", 2),
             (parks, n_green, "20 + (d.path[1] %% 60)", 3),
@@ -96,6 +109,10 @@ def ours(city) -> dict:
     return {
         "zones_with_proposals": sum(1 for z in result.coverage["zones"] if z["proposals"]),
         "deficit_m2": result.green["deficit_area_m2"],
+        "proposals_to_green_km": sum(
+            d["to_green_m"] for d in result.green["distances"] if d["type"] == "proposal"
+        )
+        / 1000,
     }
 
 
@@ -117,6 +134,7 @@ def geopandas_same(city) -> dict:
     with connection.cursor():
         pass  # make sure Django's connection is open
     props = frame("SELECT id, geom FROM proposals_proposal WHERE city_id = %s", [city.pk])
+    sites = frame("SELECT id, geom FROM sites_site WHERE city_id = %s", [city.pk])
     zones = frame(
         "SELECT f.id, f.geom FROM geodata_feature f JOIN geodata_layer l "
         "ON l.id = f.layer_id WHERE l.city_id = %s AND l.kind = 'revitalisation_zone'",
@@ -127,33 +145,49 @@ def geopandas_same(city) -> dict:
         "ON l.id = f.layer_id WHERE l.city_id = %s AND l.kind = 'park'",
         [city.pk],
     )
-    props, zones, green = (
-        f.set_crs(4326, allow_override=True).to_crs(2180) for f in (props, zones, green)
+    props, sites, zones, green = (
+        f.set_crs(4326, allow_override=True).to_crs(2180) for f in (props, sites, zones, green)
     )
     green = green[green.area >= 5000]
     hits = geopandas.sjoin(props, zones, predicate="within")
-    geopandas.sjoin_nearest(props, green, distance_col="d")
+    nearest = geopandas.sjoin_nearest(props, green, distance_col="d")
+    geopandas.sjoin_nearest(sites, green, distance_col="d")
     boundary = geopandas.GeoSeries([shapely.from_wkb(bytes(city.boundary.wkb))], crs=4326).to_crs(
         2180
     )
     deficit = boundary.iloc[0].difference(shapely.union_all(green.buffer(300).values))
-    return {"zones_with_proposals": hits["id_right"].nunique(), "deficit_m2": deficit.area}
+    return {
+        "zones_with_proposals": hits["id_right"].nunique(),
+        "deficit_m2": deficit.area,
+        # ties give a place two rows: one distance per place
+        "proposals_to_green_km": nearest.groupby(level=0)["d"].min().sum() / 1000,
+    }
 
 
 def plan(city) -> str:
-    from django.db import connection
+    """The plans of the two heaviest statements: the zone join, and the nearest green per
+    place (which should show parallel workers)."""
+    from django.db import connection, transaction
 
     from geodata import analysis
 
     base = analysis._base(analysis.Params(city=city))
-    sql = (  # the module's constant SQL; values are parameters
-        f"EXPLAIN WITH zones AS ({analysis.LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)),"
-        " pieces AS (SELECT id AS zone_id, ST_Subdivide(geom, 128) AS geom FROM zones) "
-        "SELECT count(*) FROM pieces JOIN proposals_proposal pr ON ST_Covers(pieces.geom, pr.geom)"
+    statements = (  # the module's constant SQL; values are parameters
+        f"EXPLAIN WITH zones AS ({analysis.LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)) "
+        "SELECT count(*) FROM zones z CROSS JOIN LATERAL (SELECT p.id FROM proposals_proposal p "
+        f"WHERE p.geom && z.geom AND ST_Intersects(z.geom, p.geom) AND {analysis.IN_SCOPE} "
+        "OFFSET 0) hit",
+        "EXPLAIN SELECT p.id, geodata_nearest_green(ST_SetSRID(ST_Transform(p.geom, "
+        f"%(srid)s), 0)) FROM proposals_proposal p WHERE {analysis.IN_SCOPE}",
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, base)
-        return "\n".join(row[0] for row in cur.fetchall())
+    lines = []
+    with transaction.atomic(), connection.cursor() as cur:
+        for name, value in analysis.SETTINGS.items():
+            cur.execute("SELECT set_config(%s, %s, true)", [name, value])
+        for sql in statements:
+            cur.execute(sql, base)
+            lines += [row[0] for row in cur.fetchall()] + [""]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -161,6 +195,7 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=100_000)
     parser.add_argument("--zones", type=int, default=1_000)
     parser.add_argument("--green", type=int, default=10_000)
+    parser.add_argument("--sites", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
@@ -170,7 +205,7 @@ def main() -> None:
     from bench.common import throwaway_database, write_report
 
     with throwaway_database("bench_analysis"):
-        city = seed(args.proposals, args.zones, args.green)
+        city = seed(args.proposals, args.zones, args.green, args.sites)
         times = {"ours": [], "geopandas": []}
         results = {}
         for _ in range(args.runs):
@@ -184,6 +219,7 @@ def main() -> None:
         "proposals": args.proposals,
         "zones": args.zones,
         "green": args.green,
+        "sites": args.sites,
         "runs": args.runs,
         "ours_s": round(statistics.median(times["ours"]), 2),
         "geopandas_s": round(statistics.median(times["geopandas"]), 2),

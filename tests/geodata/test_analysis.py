@@ -278,3 +278,20 @@ def test_city_without_layers(ostrava):
         r["to_green_m"] is None for r in result.green["distances"]
     )
     assert result.green["deficit_share"] == pytest.approx(1.0)  # no green at all
+
+
+def test_scratch_rows_never_outlive_the_analysis(world, koszalin):
+    """The nearest-green search fills shared scratch tables inside a transaction that is
+    rolled back: after the analysis they are empty, and a second run gives the same answer."""
+    from django.db import connection
+
+    first = analyse(Params(city=koszalin)).green
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM geodata_analysis_green),"
+            " (SELECT count(*) FROM geodata_analysis_water)"
+        )
+        assert cursor.fetchone() == (0, 0)
+    second = analyse(Params(city=koszalin)).green
+    assert second["distances"] == first["distances"]
+    assert second["deficit_area_m2"] == first["deficit_area_m2"]
