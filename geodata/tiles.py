@@ -7,7 +7,7 @@ occupied cell with `count` (and the row's id and properties when the cell holds 
 which keeps low-zoom tiles over a million rows small. `id` is a property in both modes, so a
 client reads it the same way.
 
-Caching: the ETag is the collection's data stamp (latest change and row count, or the layer
+Caching: the ETag is the collection's data stamp (the city's change counter, or the layer
 version) with the tile address; the stamp is kept for DATA_STAMP_SECONDS so that a burst of
 tile requests asks the database once. Rendered tiles are kept in the cache under the ETag, so
 a change of data invalidates them all at once."""

@@ -347,9 +347,9 @@ ACCOUNT_RATE_LIMITS = {
 CITY_CACHE_SECONDS = env.int("CITY_CACHE_SECONDS", default=10)
 # A map layer with more features than this is drawn from our vector tiles, not GeoJSON.
 MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
-# How long a collection's change stamp (latest change, row count) is trusted before the
-# database is asked again: ETags of the REST API and the tiles, and OGC API's unfiltered
-# numberMatched, may lag a change by this many seconds.
+# How long a collection's change stamp (a per-city counter kept by triggers) and its unfiltered
+# row count are trusted before the database is asked again: ETags of the REST API and the
+# tiles, and OGC API's unfiltered numberMatched, may lag a change by this many seconds.
 DATA_STAMP_SECONDS = env.int("DATA_STAMP_SECONDS", default=2)
 # Rendered vector tiles are kept this long in the cache (0: not kept), under an ETag that
 # changes with the data.
