@@ -167,7 +167,7 @@ def geopandas_same(city) -> dict:
 def plan(city) -> str:
     """The plans of the two heaviest statements: the zone join, and the nearest green per
     place (which should show parallel workers)."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     from geodata import analysis
 
@@ -181,9 +181,7 @@ def plan(city) -> str:
         f"%(srid)s), 0)) FROM proposals_proposal p WHERE {analysis.IN_SCOPE}",
     )
     lines = []
-    with transaction.atomic(), connection.cursor() as cur:
-        for name, value in analysis.SETTINGS.items():
-            cur.execute("SELECT set_config(%s, %s, true)", [name, value])
+    with analysis.scratch_transaction(), connection.cursor() as cur:
         for sql in statements:
             cur.execute(sql, base)
             lines += [row[0] for row in cur.fetchall()] + [""]

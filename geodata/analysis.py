@@ -17,6 +17,7 @@ express as many subqueries; one statement per metric lets PostGIS plan each as a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -98,6 +99,30 @@ LAYER_FEATURES = """
     FROM geodata_feature f JOIN geodata_layer l ON l.id = f.layer_id
     WHERE l.city_id = %(city)s AND l.is_current
 """
+
+
+# The analysis reads, and writes only its scratch tables; it runs in a transaction of its own
+# that is rolled back, so those rows never leave it. Parallel workers are cheap to start
+# compared with 25 µs of KNN per place, so the planner is told so for these statements.
+SETTINGS = {
+    "work_mem": "64MB",
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0.001",
+    "min_parallel_table_scan_size": "64kB",
+}
+
+
+@contextmanager
+def scratch_transaction():
+    """A transaction (a savepoint when nested) with the analysis's planner settings, always
+    rolled back: whatever ran inside leaves no row behind, whoever the caller."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, value in SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
 
 
 def zone_coverage(p: Params) -> dict:
@@ -190,8 +215,12 @@ def zone_coverage(p: Params) -> dict:
 
 
 def green_infrastructure(p: Params) -> dict:
-    """Call inside analyse()'s transaction: it fills the scratch tables."""
     base = _base(p)
+    with scratch_transaction():
+        return _green(p, base)
+
+
+def _green(p: Params, base: dict) -> dict:
     # The public green areas large enough, and the water, in the metric CRS (SRID 0, see
     # migration geodata 0005) in the scratch tables with their GiST index: each place then
     # finds its exact nearest by KNN (<-> rechecks the true distance), in metres, without
@@ -356,25 +385,10 @@ class Analysis:
         return data
 
 
-# The analysis reads, and writes only its scratch tables; it runs in a transaction of its own
-# that is rolled back, so those rows never leave it. Parallel workers are cheap to start
-# compared with 25 µs of KNN per place, so the planner is told so for these statements.
-SETTINGS = {
-    "work_mem": "64MB",
-    "parallel_setup_cost": "0",
-    "parallel_tuple_cost": "0.001",
-    "min_parallel_table_scan_size": "64kB",
-}
-
-
 def analyse(p: Params) -> Analysis:
-    with transaction.atomic(), connection.cursor() as cursor:
-        for name, value in SETTINGS.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-        result = Analysis(
+    with scratch_transaction():
+        return Analysis(
             coverage=zone_coverage(p),
             green=green_infrastructure(p),
             demand=demand_without_action(p),
         )
-        transaction.set_rollback(True)
-    return result

@@ -285,7 +285,10 @@ def test_scratch_rows_never_outlive_the_analysis(world, koszalin):
     rolled back: after the analysis they are empty, and a second run gives the same answer."""
     from django.db import connection
 
+    from geodata.analysis import green_infrastructure
+
     first = analyse(Params(city=koszalin)).green
+    assert green_infrastructure(Params(city=koszalin)) == first  # called alone, too
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM geodata_analysis_green),"
