@@ -331,6 +331,100 @@ def _green(p: Params, base: dict) -> dict:
     }
 
 
+# Clusters of proposals: DBSCAN (a proposal is core with at least `cluster_min` proposals,
+# itself included, within `cluster_m`; clusters are the core proposals linked by that
+# distance, plus the others within it of a core one), computed on a grid so that dense
+# places cost little. ST_ClusterDBSCAN over the points visits every pair within the distance:
+# ~700 per point at 1,000,000 proposals in Koszalin, 33 s. Here the cells are squares whose
+# diagonal is just under the distance, so all points of a cell are within it of each other:
+#   - in a cell with at least `cluster_min` points, every point is core;
+#   - in a sparser cell, each point counts its neighbours in the 5 x 5 cells around it
+#     (a neighbour within the distance is at most two cells away);
+#   - the core points of each cell, as one MultiPoint, are linked by ST_ClusterDBSCAN with
+#     minpoints 1 (the distance between two MultiPoints is that of their closest points, and
+#     PostGIS stops measuring at the first pair within the distance): a few thousand cells;
+#   - a point that is not core joins the cluster of its nearest core point within the
+#     distance, if any (DBSCAN leaves that choice open when there are several).
+# The same clusters as ST_ClusterDBSCAN (tests/geodata/test_clusters.py compares them).
+# Clusters are numbered from 0 by their smallest proposal id; a cluster is left out when an
+# intervention lies within the action distance of any of its proposals.
+CELL_RATIO = 0.7071  # just under 1/sqrt(2): a cell's diagonal is shorter than the distance
+NEAR_CELLS = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)]
+# When the grid pays: a point has about 2 pi x (the points of its cell) neighbours, which
+# ST_ClusterDBSCAN visits at ~50 ns each; the grid costs ~3 µs a point, and ~8 µs more for a
+# point of a sparse cell. So the grid is used when the points' cells hold on average more
+# than GRID_MIN + GRID_SPARSE x (the share of points in sparse cells) points.
+GRID_MIN, GRID_SPARSE = 10, 25
+CLUSTERS = f"""
+    WITH pts AS MATERIALIZED (
+        SELECT id, geom_m, floor(ST_X(geom_m) / %(cell)s)::integer AS cx,
+               floor(ST_Y(geom_m) / %(cell)s)::integer AS cy
+        FROM (SELECT id, ST_Transform(geom, %(srid)s) AS geom_m FROM ({PROPOSALS}) props) q),
+    cells AS MATERIALIZED (SELECT cx, cy, count(*) AS n FROM pts GROUP BY cx, cy),
+    gate AS MATERIALIZED (
+        SELECT coalesce(sum(n * n)::float8 / sum(n) > %(grid_min)s + %(grid_sparse)s
+                        * coalesce(sum(n) FILTER (WHERE n < %(cluster_min)s), 0) / sum(n),
+                        false) AS grid
+        FROM cells),
+    -- the grid's way
+    sparse AS MATERIALIZED (
+        SELECT * FROM pts WHERE (SELECT grid FROM gate)
+          AND (cx, cy) IN (SELECT cx, cy FROM cells WHERE n < %(cluster_min)s)),
+    near AS MATERIALIZED (
+        SELECT s.id, q.id AS other, q.cx AS other_cx, q.cy AS other_cy,
+               ST_Distance(s.geom_m, q.geom_m) AS d
+        FROM sparse s CROSS JOIN unnest(%(dx)s::integer[], %(dy)s::integer[]) o(dx, dy)
+        JOIN pts q ON q.cx = s.cx + o.dx AND q.cy = s.cy + o.dy
+        WHERE ST_DWithin(s.geom_m, q.geom_m, %(cluster_m)s)),
+    sparse_core AS MATERIALIZED (
+        SELECT id FROM near GROUP BY id HAVING count(*) >= %(cluster_min)s),
+    labelled AS MATERIALIZED (
+        SELECT cx, cy,
+               ST_ClusterDBSCAN(geom_m, eps := %(cluster_m)s, minpoints := 1) OVER () AS c
+        FROM (SELECT cx, cy, ST_Collect(geom_m) AS geom_m FROM pts
+              WHERE (SELECT grid FROM gate) GROUP BY cx, cy HAVING count(*) >= %(cluster_min)s
+              UNION ALL
+              SELECT cx, cy, ST_Collect(geom_m) FROM sparse
+              WHERE id IN (SELECT id FROM sparse_core) GROUP BY cx, cy) core_cells),
+    -- the plain way
+    plain AS (
+        SELECT id, geom_m, ST_ClusterDBSCAN(geom_m, eps := %(cluster_m)s,
+                                            minpoints := %(cluster_min)s) OVER () AS c
+        FROM pts WHERE NOT (SELECT grid FROM gate)),
+    members AS MATERIALIZED (
+        SELECT p.id, p.geom_m, l.c FROM pts p JOIN labelled l USING (cx, cy)
+        JOIN cells USING (cx, cy) WHERE cells.n >= %(cluster_min)s
+        UNION ALL
+        SELECT s.id, s.geom_m, l.c FROM sparse s JOIN labelled l USING (cx, cy)
+        WHERE s.id IN (SELECT id FROM sparse_core)
+        UNION ALL
+        (SELECT DISTINCT ON (n.id) n.id, s.geom_m, l.c
+         FROM near n JOIN sparse s ON s.id = n.id
+         JOIN labelled l ON (l.cx, l.cy) = (n.other_cx, n.other_cy)
+         WHERE n.id NOT IN (SELECT id FROM sparse_core)
+           AND (n.other IN (SELECT id FROM sparse_core) OR n.other NOT IN (SELECT id FROM sparse))
+         ORDER BY n.id, n.d, n.other)
+        UNION ALL
+        SELECT id, geom_m, c FROM plain WHERE c IS NOT NULL),
+    acted AS (
+        -- found through the proposals' index: the box around each intervention, in lon/lat
+        -- (1 m wider, for the curvature of the box's edges once transformed)
+        SELECT DISTINCT m.c FROM (
+            SELECT ST_Transform(geom, %(srid)s) AS geom_m FROM ({INTERVENTIONS}) i) it
+        JOIN proposals_proposal p
+          ON p.geom && ST_Transform(ST_Expand(it.geom_m, %(action)s + 1), 4326)
+         AND ST_DWithin(it.geom_m, ST_Transform(p.geom, %(srid)s), %(action)s)
+        JOIN members m ON m.id = p.id)
+    SELECT (row_number() OVER (ORDER BY min(id)) - 1)::integer AS cluster,
+           count(*) AS proposals, array_agg(id ORDER BY id) AS ids,
+           ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakePoint(avg(ST_X(geom_m)),
+                                                             avg(ST_Y(geom_m))), %(srid)s),
+                                     4326), 6) AS centre
+    FROM members WHERE c NOT IN (SELECT c FROM acted)
+    GROUP BY c ORDER BY cluster
+"""
+
+
 def demand_without_action(p: Params) -> dict:
     base = _base(p)
     sites = _rows(
@@ -345,25 +439,18 @@ def demand_without_action(p: Params) -> dict:
     """,
         base,
     )
-    clusters = _rows(
-        f"""
-        WITH props AS ({PROPOSALS}), ints AS ({INTERVENTIONS}),
-        clustered AS (
-            SELECT id, ST_Transform(geom, %(srid)s) AS geom_m,
-                   ST_ClusterDBSCAN(ST_Transform(geom, %(srid)s), eps := %(cluster_m)s,
-                                    minpoints := %(cluster_min)s) OVER () AS cluster
-            FROM props)
-        SELECT cluster, count(*) AS proposals, array_agg(id ORDER BY id) AS ids,
-               ST_AsGeoJSON(ST_Transform(ST_Centroid(ST_Collect(geom_m)), 4326), 6) AS centre
-        FROM clustered c
-        WHERE cluster IS NOT NULL
-        GROUP BY cluster
-        HAVING NOT EXISTS (SELECT 1 FROM ints WHERE ST_DWithin(ST_Transform(ints.geom, %(srid)s),
-                                                               ST_Collect(c.geom_m), %(action)s))
-        ORDER BY cluster
-    """,
-        base,
-    )
+    grid = {
+        "cell": p.cluster_m * CELL_RATIO,
+        "dx": [c[0] for c in NEAR_CELLS],
+        "dy": [c[1] for c in NEAR_CELLS],
+        "grid_min": GRID_MIN,
+        "grid_sparse": GRID_SPARSE,
+    }
+    with connection.cursor() as cursor:  # (inside the analysis's transaction) hash joins:
+        # the planner, blind to the CTEs' sizes, otherwise sorts every point for merge joins
+        cursor.execute("SELECT set_config('enable_mergejoin', 'off', true)")
+        clusters = _rows(CLUSTERS, base | grid)
+        cursor.execute("SELECT set_config('enable_mergejoin', 'on', true)")
     return {
         "action_distance_m": p.action_m,
         "neglected_sites": sites,
