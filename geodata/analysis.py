@@ -126,73 +126,105 @@ def scratch_transaction():
 
 
 def zone_coverage(p: Params) -> dict:
-    # Driven from the zones' side: each zone finds its points through the proposals' GiST
-    # index, the scope's conditions checked on the rows it reads (a point-driven plan was
-    # measured 8x slower here). Zones with many vertices are cut into pieces (ST_Subdivide),
-    # so a piece's box holds few points outside it; a point on the seam of two pieces of one
-    # zone is counted once. Proposals are points (a drawn area by the point on its surface),
-    # so ST_Intersects is ST_Covers here and takes PostGIS's point-in-polygon path.
-    zone_sql = f"""
-        WITH zones AS ({LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)),
-        pieces AS (
-            SELECT id AS zone_id, geom, count(*) OVER (PARTITION BY id) AS n_pieces
-            FROM (SELECT id, ST_Subdivide(geom, 256) AS geom FROM zones) cut),
-        raw_hits AS (
-            SELECT pieces.zone_id, pieces.n_pieces, hit.id, hit.status, hit.granted_amount
-            FROM pieces CROSS JOIN LATERAL (
-                SELECT p.id, p.status, p.granted_amount FROM proposals_proposal p
-                WHERE p.geom && pieces.geom AND ST_Intersects(pieces.geom, p.geom)
-                  AND {IN_SCOPE}
-                OFFSET 0) hit),
-        prop_hits AS (
-            SELECT zone_id, id, status, granted_amount FROM raw_hits WHERE n_pieces = 1
-            UNION ALL
-            SELECT DISTINCT zone_id, id, status, granted_amount FROM raw_hits
-            WHERE n_pieces > 1),
-        int_hits AS (
-            SELECT DISTINCT pieces.zone_id, it.id
-            FROM pieces JOIN sites_intervention it ON ST_Covers(pieces.geom, it.geom)
-            WHERE it.id IN (SELECT id FROM ({INTERVENTIONS}) scope))
-    """
-    # One statement, so the join above runs once: zone rows, each carrying the totals (a
-    # city without zones still gets one row of totals).
-    rows = _rows(
-        zone_sql
-        + f"""
-        , per_zone AS (
-            SELECT zone_id, count(*) AS proposals,
-                   count(*) FILTER (WHERE status = ANY(%(granted)s)) AS granted,
-                   coalesce(sum(granted_amount) FILTER (WHERE status = ANY(%(granted)s)), 0)
-                     AS granted_amount
-            FROM prop_hits GROUP BY zone_id),
-        ints_per_zone AS (SELECT zone_id, count(*) AS interventions FROM int_hits GROUP BY zone_id),
-        inside AS (SELECT id, status, granted_amount FROM prop_hits
-                   GROUP BY id, status, granted_amount),
-        scope AS ({PROPOSALS}),
-        totals AS (
-            SELECT (SELECT count(*) FROM scope) AS t_proposals,
-                   (SELECT count(*) FROM inside) AS t_inside,
-                   (SELECT coalesce(sum(granted_amount), 0) FROM scope
-                     WHERE status = ANY(%(granted)s)) AS t_money,
-                   (SELECT coalesce(sum(granted_amount), 0) FROM inside
-                     WHERE status = ANY(%(granted)s)) AS t_money_inside),
-        zone_rows AS (
-            SELECT z.id, z.name, z.kind, z.population,
-                   coalesce(pz.proposals, 0) AS proposals, coalesce(pz.granted, 0) AS granted,
-                   coalesce(pz.granted_amount, 0) AS granted_amount,
-                   coalesce(iz.interventions, 0) AS interventions
-            FROM zones z
-            LEFT JOIN per_zone pz ON pz.zone_id = z.id
-            LEFT JOIN ints_per_zone iz ON iz.zone_id = z.id)
-        SELECT zone_rows.*, totals.* FROM totals LEFT JOIN zone_rows ON true
-        ORDER BY zone_rows.kind, zone_rows.name, zone_rows.id
-    """,
-        _base(p),
+    base = _base(p)
+    with scratch_transaction():
+        return _coverage(base)
+
+
+# Driven from the zones' side: each piece of a zone finds its points through the proposals'
+# GiST index, the scope's conditions checked on the rows it reads (a point-driven plan was
+# measured 8x slower here), and the pieces are shared out between parallel workers (which is
+# why they sit in a scratch table, see migration geodata 0007). Zones with many vertices are
+# cut into pieces (ST_Subdivide), so a piece's box holds few points outside it; a point on the
+# seam of two pieces of one zone is counted once. Proposals are points (a drawn area by the
+# point on its surface), so ST_Intersects is ST_Covers here and takes PostGIS's
+# point-in-polygon path.
+HITS = f"""
+    SELECT z.zone_id, p.id, p.status, p.granted_amount
+    FROM geodata_analysis_zone z
+    JOIN proposals_proposal p ON p.geom && z.geom AND ST_Intersects(z.geom, p.geom)
+    WHERE {IN_SCOPE}
+"""
+PER_ZONE = """
+    count(*) AS proposals, count(*) FILTER (WHERE status = ANY(%(granted)s)) AS granted,
+    coalesce(sum(granted_amount) FILTER (WHERE status = ANY(%(granted)s)), 0) AS granted_amount
+"""
+
+
+def _coverage(base: dict) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO geodata_analysis_zone (zone_id, n_pieces, geom)
+            SELECT id, count(*) OVER (PARTITION BY id), geom
+            FROM (SELECT id, ST_Subdivide(geom, 256) AS geom
+                  FROM ({LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)) zones) cut
+            """,
+            base,
+        )
+    per_zone = _rows(
+        f"""
+        SELECT zone_id, {PER_ZONE} FROM ({HITS} AND z.n_pieces = 1) single GROUP BY zone_id
+        UNION ALL
+        SELECT zone_id, {PER_ZONE}
+        FROM (SELECT DISTINCT hits.* FROM ({HITS} AND z.n_pieces > 1) hits) cut GROUP BY zone_id
+        """,
+        base,
     )
-    totals = {k: rows[0][f"t_{k}"] for k in ("proposals", "inside", "money", "money_inside")}
-    totals["proposals_inside"] = totals.pop("inside")
-    zones = [
-        {k: v for k, v in r.items() if not k.startswith("t_")} for r in rows if r["id"] is not None
+    # Inside any zone: against the zones dissolved into one outline (a cached point-in-polygon
+    # test per proposal, in parallel workers), except within a centimetre of that outline,
+    # where the zones themselves are asked (ST_Union's noding may move an edge by a rounding
+    # error, and a proposal exactly on a zone's edge counts as inside it). Grouped by the
+    # answer, so that each proposal is tested once.
+    outline = _rows(
+        """SELECT u AS cover, ST_Buffer(ST_Boundary(u), 1e-7, 'quad_segs=1') AS edge
+           FROM (SELECT ST_Union(geom) AS u FROM geodata_analysis_zone) dissolved""",
+        base,
+    )[0]
+    groups = _rows(
+        f"""
+        SELECT inside, count(*) AS proposals,
+               coalesce(sum(granted_amount) FILTER (WHERE status = ANY(%(granted)s)), 0)
+                 AS money
+        FROM (SELECT p.status, p.granted_amount,
+                     coalesce(CASE WHEN ST_Intersects(%(edge)s::geometry, p.geom)
+                                   THEN geodata_in_zone(p.geom)
+                                   ELSE ST_Intersects(%(cover)s::geometry, p.geom) END,
+                              false) AS inside
+              FROM proposals_proposal p WHERE {IN_SCOPE}) scope
+        GROUP BY inside
+        """,
+        base | outline,
+    )
+    totals = {"proposals": 0, "money": 0, "proposals_inside": 0, "money_inside": 0}
+    for group in groups:
+        totals["proposals"] += group["proposals"]
+        totals["money"] += group["money"]
+        if group["inside"]:
+            totals["proposals_inside"] = group["proposals"]
+            totals["money_inside"] = group["money"]
+    zones = _rows(
+        f"""
+        SELECT z.id, z.name, z.kind, z.population, coalesce(i.n, 0) AS interventions
+        FROM ({LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)) z
+        LEFT JOIN (
+            SELECT z.zone_id, count(DISTINCT it.id) AS n
+            FROM geodata_analysis_zone z JOIN sites_intervention it ON ST_Covers(z.geom, it.geom)
+            WHERE it.id IN (SELECT id FROM ({INTERVENTIONS}) scope)
+            GROUP BY z.zone_id) i ON i.zone_id = z.id
+        ORDER BY z.kind, z.name, z.id
+        """,
+        base,
+    )
+    counts = {row.pop("zone_id"): row for row in per_zone}
+    none = {"proposals": 0, "granted": 0, "granted_amount": 0}
+    zones = [  # in the order of the CSV's columns
+        {
+            **{k: z[k] for k in ("id", "name", "kind", "population")},
+            **counts.get(z["id"], none),
+            "interventions": z["interventions"],
+        }
+        for z in zones
     ]
     for zone in zones:
         zone["granted_amount"] = float(zone["granted_amount"])

@@ -281,20 +281,24 @@ def test_city_without_layers(ostrava):
 
 
 def test_scratch_rows_never_outlive_the_analysis(world, koszalin):
-    """The nearest-green search fills shared scratch tables inside a transaction that is
-    rolled back: after the analysis they are empty, and a second run gives the same answer."""
+    """The nearest-green search and the zone coverage fill shared scratch tables inside a
+    transaction that is rolled back: after the analysis they are empty, and a second run gives
+    the same answer."""
     from django.db import connection
 
-    from geodata.analysis import green_infrastructure
+    from geodata.analysis import green_infrastructure, zone_coverage
 
-    first = analyse(Params(city=koszalin)).green
+    whole = analyse(Params(city=koszalin))
+    first = whole.green
     assert green_infrastructure(Params(city=koszalin)) == first  # called alone, too
+    assert zone_coverage(Params(city=koszalin)) == whole.coverage
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM geodata_analysis_green),"
-            " (SELECT count(*) FROM geodata_analysis_water)"
+            " (SELECT count(*) FROM geodata_analysis_water),"
+            " (SELECT count(*) FROM geodata_analysis_zone)"
         )
-        assert cursor.fetchone() == (0, 0)
+        assert cursor.fetchone() == (0, 0, 0)
     second = analyse(Params(city=koszalin)).green
     assert second["distances"] == first["distances"]
     assert second["deficit_area_m2"] == first["deficit_area_m2"]
