@@ -17,6 +17,7 @@ express as many subqueries; one statement per metric lets PostGIS plan each as a
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -498,10 +499,15 @@ class Analysis:
 
     def as_dict(self, *, public: bool) -> dict:
         data = asdict(self)
-        if public:  # the public sees no money per person (and no money per zone)
-            for zone in data["coverage"]["zones"]:
-                zone.pop("amount_per_resident", None)
-        return data
+        return public_view(data) if public else data
+
+
+def public_view(data: dict) -> dict:
+    """What the public sees of an analysis (as a dict): no money per resident."""
+    data = copy.deepcopy(data)
+    for zone in data["coverage"]["zones"]:
+        zone.pop("amount_per_resident", None)
+    return data
 
 
 def analyse(p: Params) -> Analysis:

@@ -10,6 +10,7 @@ import uuid
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,34 @@ class ExportJob(models.Model):
         if self.state == self.State.DONE:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
+
+
+class AnalysisResult(models.Model):
+    """The planners' analysis of a city for one set of parameters, computed in the background
+    (geodata.analysis_results) and kept until the data it was computed from change: the
+    dashboard, its map, its downloads and the JSON read it instead of computing again."""
+
+    State = JobState
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="analyses")
+    key = models.CharField(max_length=64)  # digest of the parameters (and the method's version)
+    params = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    data = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)  # analysts' view
+    stamp = models.CharField(max_length=200, blank=True)  # the data it was computed from
+    tried_stamp = models.CharField(max_length=200, blank=True)  # those of the last attempt
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)  # the last refresh asked
+    computed_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)  # how long the last computation took
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["city", "key"], name="geodata_analysis_city_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.params}"
 
 
 class ImportJob(models.Model):

@@ -32,3 +32,13 @@ def rebuild_tile_grid(city_id: int, collection_id: str) -> int:
 
     city = City.objects.get(pk=city_id)
     return rebuild(collection_get(city=city, collection_id=collection_id), city)
+
+
+@task()
+def refresh_analysis(result_id: int) -> str:
+    """Compute a stored analysis again (see geodata.analysis_results)."""
+    from geodata.analysis_results import analysis_compute
+    from geodata.models import AnalysisResult
+
+    row = AnalysisResult.objects.select_related("city").get(pk=result_id)
+    return analysis_compute(row).state

@@ -7,6 +7,7 @@ app_name = "geodata"
 urlpatterns = [
     path("analysis/", views.dashboard, name="dashboard"),
     path("analysis/map/", views.dashboard_map, name="dashboard-map"),
+    path("analysis/refresh/", views.refresh, name="analysis-refresh"),
     path("analysis/<str:name>", views.download, name="download"),
     path("exports/", export_views.export_page, name="exports"),
     path("exports/<uuid:pk>/", export_views.export_job, name="export-job"),

@@ -5,16 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import date
 
 from csp.decorators import csp_replace
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from geodata.analysis import Params, analyse
+from geodata.analysis import Params, public_view
+from geodata.analysis_results import analysis_current, analysis_refresh_request
+from geodata.models import AnalysisResult
 from mapapp import selectors as city_selectors
 from mapapp.models import Role
 from proposals.access import has_role
@@ -24,14 +31,21 @@ from proposals.views.common import load_city
 LIMITS = {"min_green_m2": (0, 10_000_000), "deficit_m": (10, 5000), "action_m": (10, 5000)}
 
 
+COLUMNS = {
+    "zones.csv": ["id", "name", "kind", "population", "proposals", "granted", "granted_amount",
+                  "interventions", "amount_per_resident"],
+    "distances.csv": ["type", "id", "name", "to_green_m", "to_water_m"],
+    "districts.csv": ["id", "name", "population", "area_m2", "deficit_m2", "deficit_share"],
+}  # fmt: skip
+
+
 class BadParams(ValueError):
     pass
 
 
-def parse_params(request, city) -> Params:
-    """Analysis parameters from the query string; out-of-range values are refused (400)."""
+def parse_params(get: QueryDict, city) -> Params:
+    """Analysis parameters from a query string; out-of-range values are refused (400)."""
     p = Params(city=city)
-    get = request.GET
     call = get.get("call", "")
     if call:
         if not call.isdigit() or not GrantCall.objects.filter(city=city, pk=int(call)).exists():
@@ -59,20 +73,66 @@ def is_analyst(user, city) -> bool:
     return has_role(user, city, Role.PLANNER, Role.PROGRAMME_OFFICER)
 
 
-def _analysis(request, city):
-    params = parse_params(request, city)
-    return params, analyse(params).as_dict(public=not is_analyst(request.user, city))
+@dataclass
+class Shown:
+    """An analysis as a page shows it: the stored result (data is None until a first one is
+    computed), whether it is fresh, and the data as this visitor may see them."""
+
+    params: Params
+    result: AnalysisResult
+    fresh: bool
+    data: dict | None
+
+    @property
+    def retry_after(self) -> int:  # seconds: about the last computation's time
+        return max(2, min(60, round((self.result.seconds or 5) / 2)))
+
+
+def _analysis(request, city) -> Shown:
+    params = parse_params(request.GET, city)
+    result, fresh = analysis_current(params)
+    data = result.data
+    if data is not None and not is_analyst(request.user, city):
+        data = public_view(data)
+    return Shown(params, result, fresh, data)
+
+
+def _pending(shown: Shown, *, as_json: bool = False) -> HttpResponse:
+    """Until a first result is there: 202 (JSON) or 503 (the files and the map) with
+    Retry-After while it is computed; 503 when it failed."""
+    failed = shown.result.state == AnalysisResult.State.FAILED
+    if failed:
+        message = _("The analysis could not be computed. Planners and officers can see why.")
+    else:
+        message = _("The analysis is being computed. Please try again in a moment.")
+    if as_json:
+        body = {"state": shown.result.state, "requested_at": shown.result.requested_at,
+                "detail": message}  # fmt: skip
+        response = JsonResponse(body, status=503 if failed else 202)
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    if not failed:
+        response["Retry-After"] = str(shown.retry_after)
+    return response
 
 
 @require_GET
 def analysis_api(request, city):
-    """GET /api/v1/<city>/analysis/?call=&from=&to=&min_green_m2=&deficit_m=&action_m="""
+    """GET /api/v1/<city>/analysis/?call=&from=&to=&min_green_m2=&deficit_m=&action_m=
+
+    202 with Retry-After while a large city's first result is computed; afterwards the last
+    result, with `computed_at` and `fresh` (false while a refresh of it runs)."""
     city_obj = city_selectors.city_get(slug=city)
     try:
-        _params, data = _analysis(request, city_obj)
+        shown = _analysis(request, city_obj)
     except BadParams as exc:
         return JsonResponse({"error": str(exc)}, status=400)
+    if shown.data is None:
+        return _pending(shown, as_json=True)
+    data = shown.data
     data["green"].pop("deficit_geojson")
+    data["computed_at"] = shown.result.computed_at
+    data["fresh"] = shown.fresh
     return JsonResponse(data)
 
 
@@ -80,7 +140,7 @@ def analysis_api(request, city):
 def dashboard(request, city):
     city_obj = load_city(request, city)
     try:
-        params, data = _analysis(request, city_obj)
+        shown = _analysis(request, city_obj)
     except BadParams as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     return render(
@@ -88,14 +148,34 @@ def dashboard(request, city):
         "geodata/dashboard.html",
         {
             "city": city_obj,
-            "data": data,
-            "params": params,
+            "data": shown.data,
+            "shown": shown,
+            "params": shown.params,
             "query": request.GET.urlencode(),
             "analyst": is_analyst(request.user, city_obj),
             "calls": GrantCall.objects.filter(city=city_obj),
-            "distances": data["green"]["distances"][:200],
         },
     )
+
+
+@require_POST
+def refresh(request, city):
+    """An analyst asks for the analysis to be computed again (after a failure, say)."""
+    city_obj = load_city(request, city)
+    if not is_analyst(request.user, city_obj):
+        raise PermissionDenied
+    query = request.POST.get("query", "")
+    try:
+        params = parse_params(QueryDict(query), city_obj)
+    except BadParams as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    result, _fresh = analysis_current(params)
+    if analysis_refresh_request(result):
+        messages.success(request, _("The analysis will be computed again."))
+    else:
+        messages.info(request, _("The analysis is already being computed."))
+    url = reverse("geodata:dashboard", kwargs={"city": city_obj.slug})
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @xframe_options_sameorigin
@@ -106,12 +186,15 @@ def dashboard_map(request, city):
 
     city_obj = load_city(request, city)
     try:
-        params, data = _analysis(request, city_obj)
+        shown = _analysis(request, city_obj)
     except BadParams as exc:
         return HttpResponse(str(exc), status=400)
+    if shown.data is None:
+        return _pending(shown)
+    data = shown.data
     zones = _zones_geojson(city_obj, data)
     in_deficit = set(data["green"]["proposals_in_deficit"])
-    points = _proposal_points(params, in_deficit)
+    points = _proposal_points(shown.params, in_deficit)
     html = analysis_map(
         city=city_obj,
         zones_geojson=zones,
@@ -171,10 +254,13 @@ def _proposal_points(params, in_deficit) -> list[dict]:
 def download(request, city, name):
     city_obj = load_city(request, city)
     try:
-        _params, data = _analysis(request, city_obj)
+        shown = _analysis(request, city_obj)
     except BadParams as exc:
         return HttpResponse(str(exc), status=400)
-    stamp = date.today().isoformat()
+    if shown.data is None:
+        return _pending(shown)
+    data = shown.data
+    stamp = (shown.result.computed_at or timezone.now()).date().isoformat()
     if name == "zones.csv":
         rows = data["coverage"]["zones"]
     elif name == "distances.csv":
@@ -213,7 +299,10 @@ def download(request, city, name):
         return HttpResponse(status=404)
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        # stored as jsonb, which keeps no key order: the columns in a fixed one
+        order = COLUMNS[name]
+        fields = [k for k in order if k in rows[0]] + [k for k in rows[0] if k not in order]
+        writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

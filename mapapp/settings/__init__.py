@@ -351,6 +351,12 @@ MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
 # row count are trusted before the database is asked again: ETags of the REST API and the
 # tiles, and OGC API's unfiltered numberMatched, may lag a change by this many seconds.
 DATA_STAMP_SECONDS = env.int("DATA_STAMP_SECONDS", default=2)
+# The planners' analysis is stored per city and parameters and computed again when the data
+# change (geodata.analysis_results): right away in a city with at most this many proposals
+# and sites together, else by the task worker, the last result being shown meanwhile.
+ANALYSIS_SYNC_PLACES = env.int("ANALYSIS_SYNC_PLACES", default=20000)
+# A refresh queued or running for longer than this is taken as lost and asked again (seconds).
+ANALYSIS_STUCK_SECONDS = env.int("ANALYSIS_STUCK_SECONDS", default=1800)
 # Rendered vector tiles are kept this long in the cache (0: not kept), under an ETag that
 # changes with the data.
 TILE_CACHE_SECONDS = env.int("TILE_CACHE_SECONDS", default=3600)

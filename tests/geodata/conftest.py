@@ -5,7 +5,9 @@ import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.utils import timezone
 
+from tests.geodata.test_analysis import world  # noqa: F401 - the analysis's hand-made world
 from tests.proposals.conftest import *  # noqa: F403 - proposal fixtures compose into analysis
+from tests.sites.conftest import planner  # noqa: F401
 
 
 @pytest.fixture

@@ -62,7 +62,8 @@ MATRIX = {
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
-           "set_language", "open311:token", "proposals:file-receipt"}  # fmt: skip
+           "set_language", "open311:token", "proposals:file-receipt",
+           "geodata:analysis-refresh"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
            "%PDF-1.4 names", "officer@example.org", "neighbour0@example.org"]  # fmt: skip
 
