@@ -1,6 +1,6 @@
 # Short verbs; every one that needs it runs the idempotent set-up first.
 #   make run       set up, start the embedded PostGIS, migrate, load demo data, serve
-#   make test      set up, lint, run the whole suite (real PostGIS, real Chromium)
+#   make test      set up, lint, run the whole suite (real PostGIS, real Chromium, nginx)
 #   make db-stop   stop the embedded PostGIS (data is kept)
 SHELL := /bin/bash
 PY := .venv/bin/python
@@ -38,6 +38,7 @@ run: prepare
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: db messages
+	@scripts/ensure-nginx.sh
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -57,6 +58,7 @@ bench-analysis: db
 	@$(PY) bench/analysis.py $(BENCH_ARGS)
 
 bench-exchange: db
+	@scripts/ensure-nginx.sh
 	@$(PY) bench/exchange.py $(BENCH_ARGS)
 
 # locust is only for this benchmark: installed on first use, not with the project

@@ -1,10 +1,20 @@
-"""What every benchmark here needs: a throwaway database, and a place for its results."""
+"""What every benchmark here needs: a throwaway database, a place for its results, free
+ports, and the deployment's nginx in front of a server (the tests use it too)."""
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -41,3 +51,62 @@ def write_report(name: str, report: dict) -> None:
     text = json.dumps(report, indent=2, default=str)
     (RESULTS / f"{name}.json").write_text(text)
     print(text)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, timeout: float = 60) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_nginx(upstream: str) -> tuple[subprocess.Popen, str] | None:
+    """nginx with the deployment's site file (deploy/nginx/wecreatespace.conf.in) in front of
+    `upstream`; None when nginx is not installed (scripts/ensure-nginx.sh installs it)."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else ""
+    )
+    if not binary:
+        return None
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
+    atexit.register(shutil.rmtree, folder, True)
+    for sub in ("cache", "temp"):
+        (folder / sub).mkdir()
+    if os.geteuid() == 0:  # the workers run as nobody: let them write the cache
+        for path in (folder, folder / "cache", folder / "temp"):
+            path.chmod(0o777)
+    site = (ROOT / "deploy/nginx/wecreatespace.conf.in").read_text()
+    for name, value in {"LISTEN": f"127.0.0.1:{port}", "SERVER_NAME": "127.0.0.1",
+                        "UPSTREAM": upstream, "STATIC_ROOT": str(ROOT / "staticfiles"),
+                        "CACHE_DIR": str(folder / "cache")}.items():  # fmt: skip
+        site = site.replace(f"@{name}@", value)
+    (folder / "site.conf").write_text(site)
+    temp = folder / "temp"
+    (folder / "nginx.conf").write_text(
+        f"""daemon off; worker_processes auto; pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body; proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi; uwsgi_temp_path {temp}/uwsgi; scgi_temp_path {temp}/scgi;
+    include {folder}/site.conf;
+}}
+"""
+    )
+    proc = subprocess.Popen(
+        [binary, "-p", str(folder), "-c", str(folder / "nginx.conf")], start_new_session=True
+    )
+    wait_for(port)
+    return proc, f"127.0.0.1:{port}"

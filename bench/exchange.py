@@ -10,7 +10,8 @@ persistent connections) and measures, in interleaved rounds:
              our REST API, our OGC API, a plain DRF GeoFeatureModelSerializer endpoint and
              pygeoapi (if installed: scripts/bench-pygeoapi.sh), same table, same machine;
   tiles      z14-16 vector tiles over the city: floor (the same ST_AsMVT SQL via psycopg,
-             2 connections) against our endpoint (2 client threads), uncached and cached;
+             2 connections) against our endpoint (2 client threads), uncached and cached,
+             and cached by the deployment's nginx (deploy/nginx, scripts/ensure-nginx.sh);
              the largest tile; with --stress, z10-13 tiles over 1,000,000 proposals;
   export     100,000 proposals as GeoJSON: the floor (rows streamed by psycopg) against our
              streamed export: time to first byte, total, and the workers' memory growth;
@@ -31,7 +32,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+from bench.common import free_port, start_nginx, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -146,12 +148,6 @@ def seed(n_proposals: int, n_sites: int, n_zones: int, n_green: int, stress: int
 # --- the server --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def database_url(settings_dict) -> str:
     s = settings_dict
     user, password = quote(s["USER"]), quote(s["PASSWORD"])
@@ -245,17 +241,6 @@ resources:
         geom_field: geom
         properties: [title, status, category, grant_call_id, support_count]
 """
-
-
-def wait_for(port: int, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -435,9 +420,10 @@ def run_parallel(work, items, threads=2) -> float:
     return time.perf_counter() - start
 
 
-def bench_tiles(address, uncached_address, settings_dict, city_id, tiles, rounds):
-    """Throughput with two client threads: the floor, our server with tile caching off, and
-    our server with its tiles cached."""
+def bench_tiles(address, uncached_address, settings_dict, city_id, tiles, rounds, proxy=None):
+    """Throughput with two client threads: the floor, our server with tile caching off, our
+    server with its tiles cached, and (when nginx is there) the deployment's nginx in front of
+    our server, answering repeats from its tile cache."""
     sizes = {}
 
     def floor_work(state, tile):
@@ -460,13 +446,12 @@ def bench_tiles(address, uncached_address, settings_dict, city_id, tiles, rounds
         floor_rates.append(len(tiles) / run_parallel(floor_work, tiles))
         uncached_rates.append(len(tiles) / run_parallel(http_work(uncached_address), tiles))
     hot = tiles[:60]
+    repeats = hot * 30
     for _ in range(4):
         run_parallel(http_work(address), hot)  # every worker holds them
-    cached_rates = [
-        len(hot * 10) / run_parallel(http_work(address), hot * 10) for _ in range(rounds)
-    ]
+    cached_rates = [len(repeats) / run_parallel(http_work(address), repeats) for _ in range(rounds)]
     floor_rate = statistics.median(floor_rates)
-    return {
+    result = {
         "tiles": len(tiles),
         "floor_tiles_per_s": round(floor_rate, 1),
         "uncached_tiles_per_s": round(statistics.median(uncached_rates), 1),
@@ -474,6 +459,17 @@ def bench_tiles(address, uncached_address, settings_dict, city_id, tiles, rounds
         "cached_tiles_per_s": round(statistics.median(cached_rates), 1),
         "largest_tile_bytes": max(sizes.values()),
     }
+    if proxy:
+        run_parallel(http_work(proxy), hot)  # nginx keeps them
+        conn = http.client.HTTPConnection(*proxy.split(":"))
+        z, x, y = hot[0]
+        conn.request("GET", f"/tiles/bench/proposals/{z}/{x}/{y}.mvt")
+        response = conn.getresponse()
+        response.read()
+        proxied = [len(repeats) / run_parallel(http_work(proxy), repeats) for _ in range(rounds)]
+        result["nginx_cached_tiles_per_s"] = round(statistics.median(proxied), 1)
+        result["nginx_cache_status"] = response.getheader("X-Cache-Status")
+    return result
 
 
 def bench_low_zoom(uncached_address, city_slug, conn, city_id, rounds):
@@ -618,6 +614,9 @@ def main() -> None:
             peer = start_pygeoapi(settings_dict)
             if peer:
                 servers.append(peer[0])
+            proxy = start_nginx(address)  # the deployment's proxy, in front of `server`
+            if proxy:
+                servers.append(proxy[0])
             floor = floor_connection(settings_dict)
             boxes = viewport_boxes(floor, city_id, 20, rnd)
             Client(address).get("/api/v1/bench/proposals/?limit=1")  # warm every path once
@@ -633,15 +632,17 @@ def main() -> None:
                     "clustered": not args.no_cluster,
                     "tile_grid_rebuild_s": round(grid_s, 1),
                 },  # fmt: skip
-                "server": f"gunicorn, {args.workers} workers, DEBUG off, persistent connections",
+                "server": f"gunicorn, {args.workers} workers, DEBUG off, persistent connections"
+                + (", nginx in front (deploy/nginx)" if proxy else ""),
             }
             report["viewport"] = bench_viewport(
                 address, peer[1] if peer else None, floor, city_id, boxes, args.rounds
             )
             tiles = city_tiles(floor, city_id, (14, 15, 16))
             report["tiles_z14_16"] = bench_tiles(
-                address, uncached_address, settings_dict, city_id, tiles, args.rounds
-            )
+                address, uncached_address, settings_dict, city_id, tiles, args.rounds,
+                proxy=proxy[1] if proxy else None,
+            )  # fmt: skip
             if args.stress:
                 stress_id = City.objects.get(slug="bench-1m").pk
                 report["tiles_z10_13_1m"] = bench_low_zoom(

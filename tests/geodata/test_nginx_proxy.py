@@ -1,0 +1,81 @@
+"""The deployment's nginx (deploy/nginx/wecreatespace.conf.in) in front of a live server: it
+answers repeated public tiles from its cache, and never keeps a tile of a non-public layer,
+an answer to a token holder, or anything else the app did not mark as public."""
+
+import http.client
+import math
+import os
+import signal
+
+import pytest
+
+from bench.common import start_nginx
+from geodata.models import Layer
+from mapapp.models import Role
+from tests.proposals.conftest import make_user
+
+
+def tile_at(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+@pytest.fixture
+def proxy(live_server, exchange_world):
+    started = start_nginx(live_server.url.removeprefix("http://"))
+    assert started, "nginx is missing: scripts/ensure-nginx.sh installs it (make test runs it)"
+    proc, address = started
+    yield address
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def get(address: str, path: str, headers=None) -> tuple[int, dict, bytes]:
+    host, port = address.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def test_public_tiles_are_answered_from_the_cache(proxy, live_server):
+    z, x, y = tile_at(16.175, 54.185, 14)
+    path = f"/tiles/koszalin/proposals/{z}/{x}/{y}.mvt"
+    status, headers, first = get(proxy, path)
+    assert status == 200 and headers["x-cache-status"] == "MISS"
+    assert headers["cache-control"].startswith("public")
+    status, headers, again = get(proxy, path)
+    assert status == 200 and headers["x-cache-status"] == "HIT" and again == first
+    assert get(live_server.url.removeprefix("http://"), path)[2] == first  # what the app says
+    # the filters are part of the address
+    status, headers, _ = get(proxy, path + "?status=granted")
+    assert headers["x-cache-status"] == "MISS"
+
+
+def test_non_public_tiles_are_never_kept(proxy, client, exchange_world):
+    hidden = Layer.objects.get(name="City land", is_current=True)
+    assert not hidden.is_public
+    z, x, y = tile_at(16.175, 54.185, 14)
+    path = f"/tiles/koszalin/layer-city-land/{z}/{x}/{y}.mvt"
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=exchange_world)
+    client.force_login(gis)
+    cookie = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    status, headers, body = get(proxy, path, cookie)
+    assert status == 200 and body and headers["cache-control"].startswith("private")
+    status, headers, _ = get(proxy, path, cookie)
+    assert headers["x-cache-status"] == "MISS"  # asked of the app again: not kept
+    status, headers, _ = get(proxy, path)  # nobody signed in: the app refuses, as it should
+    assert status == 404
+
+
+def test_token_holders_go_past_the_cache(proxy):
+    z, x, y = tile_at(16.175, 54.185, 14)
+    path = f"/tiles/koszalin/sites/{z}/{x}/{y}.mvt"
+    get(proxy, path)
+    assert get(proxy, path)[1]["x-cache-status"] == "HIT"
+    status, headers, _ = get(proxy, path, {"Authorization": "Token abc"})
+    assert headers["x-cache-status"] == "BYPASS"
