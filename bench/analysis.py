@@ -165,23 +165,23 @@ def geopandas_same(city) -> dict:
 
 
 def plan(city) -> str:
-    """The plans of the two heaviest statements: the zone join, and the nearest green per
-    place (which should show parallel workers)."""
+    """The plans of the two heaviest statements: the zone join, and the nearest green and
+    water per cell of places (both should show parallel workers)."""
     from django.db import connection
 
     from geodata import analysis
 
-    base = analysis._base(analysis.Params(city=city))
+    p = analysis.Params(city=city)
+    base = analysis._base(p)
     statements = (  # the module's constant SQL; values are parameters
-        f"EXPLAIN WITH zones AS ({analysis.LAYER_FEATURES} AND l.kind = ANY(%(zone_kinds)s)) "
-        "SELECT count(*) FROM zones z CROSS JOIN LATERAL (SELECT p.id FROM proposals_proposal p "
-        f"WHERE p.geom && z.geom AND ST_Intersects(z.geom, p.geom) AND {analysis.IN_SCOPE} "
-        "OFFSET 0) hit",
-        "EXPLAIN SELECT p.id, geodata_nearest_green(ST_SetSRID(ST_Transform(p.geom, "
-        f"%(srid)s), 0)) FROM proposals_proposal p WHERE {analysis.IN_SCOPE}",
+        f"EXPLAIN SELECT zone_id, {analysis.PER_ZONE} FROM ({analysis.HITS}) hits GROUP BY zone_id",
+        "EXPLAIN SELECT d.* FROM geodata_analysis_cell c, "
+        "LATERAL geodata_cell_distances(c.kinds, c.ids, c.pts) d",
     )
     lines = []
     with analysis.scratch_transaction(), connection.cursor() as cur:
+        analysis._coverage(base)  # fills the zone pieces
+        analysis._green(p, base)  # fills green, water and the cells
         for sql in statements:
             cur.execute(sql, base)
             lines += [row[0] for row in cur.fetchall()] + [""]

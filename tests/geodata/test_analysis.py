@@ -296,9 +296,64 @@ def test_scratch_rows_never_outlive_the_analysis(world, koszalin):
         cursor.execute(
             "SELECT (SELECT count(*) FROM geodata_analysis_green),"
             " (SELECT count(*) FROM geodata_analysis_water),"
-            " (SELECT count(*) FROM geodata_analysis_zone)"
+            " (SELECT count(*) FROM geodata_analysis_zone),"
+            " (SELECT count(*) FROM geodata_analysis_cell)"
         )
-        assert cursor.fetchone() == (0, 0, 0)
+        assert cursor.fetchone() == (0, 0, 0, 0)
     second = analyse(Params(city=koszalin)).green
     assert second["distances"] == first["distances"]
     assert second["deficit_area_m2"] == first["deficit_area_m2"]
+
+
+@pytest.mark.parametrize("per_cell", [1, 15, 100_000])
+def test_distances_by_cell_are_exact(
+    koszalin, grant_call, resident, tmp_path, monkeypatch, per_cell
+):
+    """Every place's distance to the nearest green area and water, measured a cell of places
+    at a time, is the exact one shapely finds against every area: with one place a cell, the
+    default, and the whole city in one cell."""
+    import random
+
+    from geodata import analysis
+    from sites.models import Site
+
+    monkeypatch.setattr(analysis, "PLACES_PER_CELL", per_cell)
+    rnd = random.Random(11)
+    centre = to_2180(SPoint(16.18, 54.19))
+
+    def spot(spread):
+        return centre.x + rnd.uniform(-spread, spread), centre.y + rnd.uniform(-spread, spread)
+
+    parks = [SPoint(*spot(2500)).buffer(rnd.uniform(40, 90)) for _ in range(40)]
+    ponds = [SPoint(*spot(2500)).buffer(rnd.uniform(20, 60)) for _ in range(8)]
+    layer(koszalin, "park", "Parks", [to_4326(g) for g in parks], tmp_path)
+    layer(koszalin, "water_body", "Ponds", [to_4326(g) for g in ponds], tmp_path)
+    places = {}
+    for _ in range(250):
+        x, y = spot(3000)
+        lonlat = to_4326(SPoint(x, y))
+        places[("proposal", proposal(grant_call, resident, (lonlat.x, lonlat.y)).pk)] = (x, y)
+    for i in range(40):
+        x, y = spot(3000)
+        lonlat = to_4326(SPoint(x, y))
+        site = Site.objects.create(
+            city=koszalin, name=f"S{i}", geom=Point(lonlat.x, lonlat.y), moderation="accepted"
+        )
+        places[("site", site.pk)] = (x, y)
+    green = analyse(Params(city=koszalin)).green
+    assert len(green["distances"]) == len(places)
+    # shapely, on the areas as PostGIS holds them (in lon/lat, back in metres)
+    held = {
+        name: [to_2180(shapely.from_wkt(f.geom.wkt)) for f in Feature.objects.filter(
+            layer__name=name, layer__is_current=True)]
+        for name in ("Parks", "Ponds")
+    }  # fmt: skip
+    for row in green["distances"]:
+        point = SPoint(*places[(row["type"], row["id"])])
+        point = to_2180(to_4326(point))  # the same round trip as the stored point
+        assert row["to_green_m"] == pytest.approx(
+            min(point.distance(g) for g in held["Parks"]), abs=1e-3
+        )
+        assert row["to_water_m"] == pytest.approx(
+            min(point.distance(g) for g in held["Ponds"]), abs=1e-3
+        )
