@@ -22,11 +22,12 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from geodata.analysis import Params, analyse
@@ -102,9 +103,13 @@ def _places(city: City) -> int:
         return cursor.fetchone()[0]
 
 
-def analysis_current(p: Params) -> tuple[AnalysisResult, bool]:
+def analysis_current(
+    p: Params, *, allow: Callable[[], bool] = lambda: True
+) -> tuple[AnalysisResult, bool]:
     """The stored analysis for these parameters and whether it is fresh: computed now when
-    that is cheap, else refreshed in the background (the stale result, if any, meanwhile)."""
+    that is cheap, else refreshed in the background (the stale result, if any, meanwhile).
+    `allow` is asked before any computation is started or queued (the caller's rate limit):
+    when it says no, the stored result is returned as it is."""
     row, _created = AnalysisResult.objects.get_or_create(
         city=p.city, key=params_key(p), defaults={"params": params_of(p)}
     )
@@ -113,6 +118,8 @@ def analysis_current(p: Params) -> tuple[AnalysisResult, bool]:
         return row, True
     if row.state == AnalysisResult.State.FAILED and row.tried_stamp == stamp:
         return row, False  # it failed on these very data: an analyst may ask again
+    if not allow():
+        return row, False
     if _places(p.city) <= settings.ANALYSIS_SYNC_PLACES:
         try:
             row = analysis_compute(row)
@@ -163,4 +170,17 @@ def analysis_compute(row: AnalysisResult) -> AnalysisResult:
         seconds=round(time.perf_counter() - start, 3),
     )
     row.refresh_from_db()
+    _prune(row.city)
     return row
+
+
+def _prune(city: City) -> None:
+    """Keep the ANALYSIS_KEEP most recently asked analyses of the city, and always the one
+    with the default parameters (each other set of parameters asked for is a stored row)."""
+    newest = AnalysisResult.objects.filter(city=city).order_by(
+        F("requested_at").desc(nulls_last=True), "-pk"
+    )
+    keep = list(newest.values_list("pk", flat=True)[: settings.ANALYSIS_KEEP])
+    AnalysisResult.objects.filter(city=city).exclude(pk__in=keep).exclude(
+        key=params_key(Params(city=city))
+    ).delete()

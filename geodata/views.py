@@ -24,6 +24,7 @@ from geodata.analysis_results import analysis_current, analysis_refresh_request
 from geodata.models import AnalysisResult
 from mapapp import selectors as city_selectors
 from mapapp.models import Role
+from mapapp.ratelimit import limit_message, over_limit
 from proposals.access import has_role
 from proposals.models import GrantCall
 from proposals.views.common import load_city
@@ -82,6 +83,7 @@ class Shown:
     result: AnalysisResult
     fresh: bool
     data: dict | None
+    wait: int = 0  # seconds, when this visitor may not start a computation now
 
     @property
     def retry_after(self) -> int:  # seconds: about the last computation's time
@@ -90,16 +92,32 @@ class Shown:
 
 def _analysis(request, city) -> Shown:
     params = parse_params(request.GET, city)
-    result, fresh = analysis_current(params)
+    wait = 0
+
+    def allow() -> bool:  # each new computation counts against the visitor's rate limit
+        nonlocal wait
+        wait = over_limit("analysis", request)
+        return not wait
+
+    result, fresh = analysis_current(params, allow=allow)
     data = result.data
     if data is not None and not is_analyst(request.user, city):
         data = public_view(data)
-    return Shown(params, result, fresh, data)
+    return Shown(params, result, fresh, data, wait)
 
 
 def _pending(shown: Shown, *, as_json: bool = False) -> HttpResponse:
     """Until a first result is there: 202 (JSON) or 503 (the files and the map) with
-    Retry-After while it is computed; 503 when it failed."""
+    Retry-After while it is computed; 503 when it failed; 429 with Retry-After when this
+    visitor has started too many computations (RATE_LIMITS["analysis"])."""
+    if shown.wait:
+        message = limit_message(shown.wait)
+        if as_json:
+            response = JsonResponse({"detail": message}, status=429)
+        else:
+            response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(shown.wait)
+        return response
     failed = shown.result.state == AnalysisResult.State.FAILED
     if failed:
         message = _("The analysis could not be computed. Planners and officers can see why.")
@@ -143,6 +161,8 @@ def dashboard(request, city):
         shown = _analysis(request, city_obj)
     except BadParams as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    if shown.data is None and shown.wait:
+        return _pending(shown)
     return render(
         request,
         "geodata/dashboard.html",

@@ -328,6 +328,8 @@ RATE_LIMITS = {
     "open311": env.str("RATE_OPEN311", default="60/h"),
     "export": env.str("RATE_EXPORT", default="60/h"),
     "flag": env.str("RATE_FLAG", default="20/h"),
+    # new computations of the planners' analysis (reading a stored one is not counted)
+    "analysis": env.str("RATE_ANALYSIS", default="60/h"),
 }
 RATE_LIMIT_ADDRESS_HEADER = env.str("RATE_LIMIT_ADDRESS_HEADER", default="")
 RATE_LIMIT_ADDRESS_FACTOR = env.int("RATE_LIMIT_ADDRESS_FACTOR", default=10)
@@ -357,6 +359,8 @@ DATA_STAMP_SECONDS = env.int("DATA_STAMP_SECONDS", default=2)
 ANALYSIS_SYNC_PLACES = env.int("ANALYSIS_SYNC_PLACES", default=20000)
 # A refresh queued or running for longer than this is taken as lost and asked again (seconds).
 ANALYSIS_STUCK_SECONDS = env.int("ANALYSIS_STUCK_SECONDS", default=1800)
+# Stored analyses kept per city (the most recently asked, and always the default parameters).
+ANALYSIS_KEEP = env.int("ANALYSIS_KEEP", default=50)
 # Rendered vector tiles are kept this long in the cache (0: not kept), under an ETag that
 # changes with the data.
 TILE_CACHE_SECONDS = env.int("TILE_CACHE_SECONDS", default=3600)

@@ -208,3 +208,27 @@ def test_a_small_city_that_fails_is_not_tried_again_on_the_same_data(
     add_proposal(grant_call, resident)  # new data: tried again
     client.get(API)
     assert len(calls) == 2
+
+
+def test_new_computations_are_rate_limited_not_reads(client, world, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "analysis": "2/h"}
+    assert client.get(API).status_code == 200  # computed: 1
+    assert client.get(API, {"deficit_m": "400"}).status_code == 200  # computed: 2
+    refused = client.get(API, {"deficit_m": "500"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert client.get("/koszalin/analysis/", {"deficit_m": "500"}).status_code == 429
+    assert not AnalysisResult.objects.filter(params__deficit_m=500, data__isnull=False).exists()
+    for _ in range(3):  # reading what is stored is not counted
+        assert client.get(API).status_code == 200
+        assert client.get(API, {"deficit_m": "400"}).json()["fresh"] is True
+
+
+def test_only_the_most_recent_analyses_are_kept(client, world, settings):
+    settings.ANALYSIS_KEEP = 2
+    client.get(API)  # the default parameters: always kept
+    for metres in (400, 500, 600, 700):
+        client.get(API, {"deficit_m": str(metres)})
+    kept = sorted(
+        (r.params["deficit_m"] for r in AnalysisResult.objects.all()), key=lambda m: m or 0
+    )
+    assert kept == [300, 600, 700]
