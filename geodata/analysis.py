@@ -285,8 +285,9 @@ def _green(p: Params, base: dict) -> dict:
             base,
         )
     # The places in cells of about PLACES_PER_CELL places each (the city's area shared out by
-    # their number), each cell answered at once by geodata_cell_distances (migration geodata
-    # 0009), the cells shared out between parallel workers.
+    # their number), with their names and flags; each cell answered at once by
+    # geodata_cell_distances (migrations geodata 0009 and 0010), the cells shared out between
+    # parallel workers.
     places = f"""
         SELECT 0::smallint AS kind, p.id, p.title AS name, false AS neglected,
                ST_SetSRID(ST_Transform(p.geom, %(srid)s), 0) AS geom_m
@@ -303,7 +304,7 @@ def _green(p: Params, base: dict) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO geodata_analysis_cell (kinds, ids, pts)
+            INSERT INTO geodata_analysis_cell (kinds, ids, names, neglected, pts)
             WITH places AS MATERIALIZED ({places}),
             size AS MATERIALIZED (
                 SELECT greatest(%(cell_min)s, sqrt(
@@ -311,6 +312,7 @@ def _green(p: Params, base: dict) -> dict:
                          / greatest((SELECT count(*) FROM places), 1))) AS side
                 FROM mapapp_city WHERE id = %(city)s)
             SELECT array_agg(kind ORDER BY kind, id), array_agg(id ORDER BY kind, id),
+                   array_agg(name ORDER BY kind, id), array_agg(neglected ORDER BY kind, id),
                    ST_Collect(geom_m ORDER BY kind, id)
             FROM places, size
             GROUP BY floor(ST_X(geom_m) / size.side), floor(ST_Y(geom_m) / size.side)
@@ -318,16 +320,14 @@ def _green(p: Params, base: dict) -> dict:
             base | {"per_cell": PLACES_PER_CELL, "cell_min": CELL_MIN_M},
         )
     distances = _rows(
-        f"""
-        WITH measured AS MATERIALIZED (  -- driven by the cells, shared out to workers
-            SELECT d.kind, d.id, d.to_green, d.to_water
-            FROM geodata_analysis_cell c,
-                 LATERAL geodata_cell_distances(c.kinds, c.ids, c.pts) d)
-        SELECT (ARRAY['proposal', 'site', 'intervention'])[places.kind + 1] AS type,
-               places.id, places.name, places.neglected,
-               measured.to_green AS to_green_m, measured.to_water AS to_water_m
-        FROM ({places}) places JOIN measured USING (kind, id)
-        ORDER BY 1, places.id
+        """
+        SELECT (ARRAY['proposal', 'site', 'intervention'])[c.kinds[d.i] + 1] AS type,
+               c.ids[d.i] AS id, c.names[d.i] AS name, c.neglected[d.i] AS neglected,
+               d.to_green AS to_green_m, d.to_water AS to_water_m
+        FROM geodata_analysis_cell c,
+             LATERAL geodata_cell_distances(
+                 c.pts, EXISTS (SELECT 1 FROM geodata_analysis_water)) d
+        ORDER BY 1, 2
     """,
         base,
     )
