@@ -175,8 +175,8 @@ def plan(city) -> str:
     base = analysis._base(p)
     statements = (  # the module's constant SQL; values are parameters
         f"EXPLAIN SELECT zone_id, {analysis.PER_ZONE} FROM ({analysis.HITS}) hits GROUP BY zone_id",
-        "EXPLAIN SELECT d.* FROM geodata_analysis_cell c, "
-        "LATERAL geodata_cell_distances(c.kinds, c.ids, c.pts) d",
+        "EXPLAIN SELECT d.* FROM geodata_analysis_cell c, LATERAL geodata_cell_distances("
+        "c.pts, EXISTS (SELECT 1 FROM geodata_analysis_water)) d",
     )
     lines = []
     with analysis.scratch_transaction(), connection.cursor() as cur:
