@@ -40,5 +40,7 @@ def refresh_analysis(result_id: int) -> str:
     from geodata.analysis_results import analysis_compute
     from geodata.models import AnalysisResult
 
-    row = AnalysisResult.objects.select_related("city").get(pk=result_id)
+    row = AnalysisResult.objects.select_related("city").filter(pk=result_id).first()
+    if row is None:  # pruned meanwhile (ANALYSIS_KEEP): nobody is waiting for it
+        return "gone"
     return analysis_compute(row).state

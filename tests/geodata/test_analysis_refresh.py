@@ -232,3 +232,11 @@ def test_only_the_most_recent_analyses_are_kept(client, world, settings):
         (r.params["deficit_m"] for r in AnalysisResult.objects.all()), key=lambda m: m or 0
     )
     assert kept == [300, 600, 700]
+
+
+def test_a_refresh_of_a_pruned_analysis_is_dropped(world, koszalin):
+    from geodata.tasks import refresh_analysis
+
+    row = AnalysisResult.objects.create(city=koszalin, key="x" * 64, params={})
+    row.delete()
+    assert refresh_analysis.call(row.pk) == "gone"
