@@ -217,6 +217,9 @@ def parse_limit(value: str | None, *, default: int, maximum: int = MAX_LIMIT) ->
     return max(1, min(n, maximum))  # clamped, not refused (OGC API Features)
 
 
+MAX_OFFSET = 2_147_483_647
+
+
 def parse_offset(value: str | None) -> int:
     if value in (None, ""):
         return 0
@@ -226,6 +229,8 @@ def parse_offset(value: str | None) -> int:
         raise BadQuery(_("offset: a whole number is expected.")) from e
     if n < 0:
         raise BadQuery(_("offset: must not be negative."))
+    if n > MAX_OFFSET:  # beyond PostgreSQL's integers, and any collection's size
+        raise BadQuery(_("offset: at most %(max)s.") % {"max": MAX_OFFSET})
     return n
 
 

@@ -113,6 +113,7 @@ def test_paging_counts_and_links(client, exchange_world):
         ({"foo": "1"}, "Unknown query parameter: foo"),
         ({"limit": "ten"}, "limit"),
         ({"offset": "-1"}, "offset"),
+        ({"offset": "99999999999999999999"}, "offset: at most"),
         ({"bbox": "1,2,3"}, "bbox"),
         ({"bbox": "16.2,54.1,16.1,54.2"}, "lower corner"),
         ({"bbox": "16.1,54.1,16.2,54.2", "bbox-crs": "EPSG:9999999"}, "bbox-crs"),
