@@ -252,6 +252,8 @@ def _coverage(base: dict) -> dict:
 # measured best between 10 and 30 places a cell. Cells are never smaller than CELL_MIN_M.
 PLACES_PER_CELL = 15
 CELL_MIN_M = 25.0
+# The reach of green is unioned in this many parts (strips of equal count), in parallel.
+REACH_PARTS = 8
 
 
 def green_infrastructure(p: Params) -> dict:
@@ -268,13 +270,14 @@ def _green(p: Params, base: dict) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO geodata_analysis_green (geom)
-            SELECT g.geom_m FROM (
-                SELECT ST_SetSRID(ST_Transform(f.geom, %(srid)s), 0) AS geom_m
-                FROM ({LAYER_FEATURES} AND l.kind = ANY(%(green_kinds)s)) f) g
-            WHERE ST_Area(g.geom_m) >= %(min_green)s
+            INSERT INTO geodata_analysis_green (geom, part, lead)
+            SELECT geom_m, part, row_number() OVER (PARTITION BY part) = 1
+            FROM (SELECT geom_m, ntile(%(parts)s) OVER (ORDER BY ST_XMin(geom_m)) AS part
+                  FROM (SELECT ST_SetSRID(ST_Transform(f.geom, %(srid)s), 0) AS geom_m
+                        FROM ({LAYER_FEATURES} AND l.kind = ANY(%(green_kinds)s)) f) g
+                  WHERE ST_Area(g.geom_m) >= %(min_green)s) parted
             """,
-            base,
+            base | {"parts": REACH_PARTS},
         )
         cursor.execute(
             f"""
@@ -340,8 +343,10 @@ def _green(p: Params, base: dict) -> dict:
         if counted and far:
             in_deficit[row["type"]].append(row["id"])
     # The reach of green (all within the deficit distance of it), unioned once.
-    reach = """(SELECT ST_Union(ST_Buffer(geom, %(deficit)s)) AS geom_m
-                FROM geodata_analysis_green)"""
+    # (by parts in parallel workers, then the parts: see migration geodata 0011)
+    reach = """(SELECT ST_Union(part_reach) AS geom_m FROM (
+                    SELECT geodata_green_reach_part(part, %(deficit)s) AS part_reach
+                    FROM geodata_analysis_green WHERE lead) parts)"""
     deficit = _rows(
         f"""
         WITH city AS (SELECT ST_SetSRID(ST_Transform(boundary, %(srid)s), 0) AS geom_m
