@@ -314,9 +314,8 @@ def _green(p: Params, base: dict) -> dict:
                          ST_Area(ST_Transform(boundary, %(srid)s)) * %(per_cell)s
                          / greatest((SELECT count(*) FROM places), 1))) AS side
                 FROM mapapp_city WHERE id = %(city)s)
-            SELECT array_agg(kind ORDER BY kind, id), array_agg(id ORDER BY kind, id),
-                   array_agg(name ORDER BY kind, id), array_agg(neglected ORDER BY kind, id),
-                   ST_Collect(geom_m ORDER BY kind, id)
+            SELECT array_agg(kind), array_agg(id), array_agg(name), array_agg(neglected),
+                   ST_Collect(geom_m)  -- aligned: one aggregate step feeds each row to all
             FROM places, size
             GROUP BY floor(ST_X(geom_m) / size.side), floor(ST_Y(geom_m) / size.side)
             """,
