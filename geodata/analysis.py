@@ -103,8 +103,9 @@ LAYER_FEATURES = """
 
 
 # The analysis reads, and writes only its scratch tables; it runs in a transaction of its own
-# that is rolled back, so those rows never leave it. Parallel workers are cheap to start
-# compared with 25 µs of KNN per place, so the planner is told so for these statements.
+# that is rolled back, so those rows never leave it (nor do settings made inside it).
+# Parallel workers are cheap to start compared with the work per zone piece or cell of
+# places, so the planner is told so for these statements.
 SETTINGS = {
     "work_mem": "64MB",
     "parallel_setup_cost": "0",
@@ -341,8 +342,8 @@ def _green(p: Params, base: dict) -> dict:
         far = row["to_green_m"] is None or row["to_green_m"] > p.deficit_m
         if counted and far:
             in_deficit[row["type"]].append(row["id"])
-    # The reach of green (all within the deficit distance of it), unioned once.
-    # (by parts in parallel workers, then the parts: see migration geodata 0011)
+    # The reach of green (all within the deficit distance of it), unioned by parts in
+    # parallel workers, then the parts (migration geodata 0011).
     reach = """(SELECT ST_Union(part_reach) AS geom_m FROM (
                     SELECT geodata_green_reach_part(part, %(deficit)s) AS part_reach
                     FROM geodata_analysis_green WHERE lead) parts)"""
@@ -377,7 +378,6 @@ def _green(p: Params, base: dict) -> dict:
     whole, per_district = deficit[0], deficit[1:]
     for row in per_district:
         del row["geojson"]
-    for row in per_district:
         row["deficit_share"] = row["deficit_m2"] / row["area_m2"] if row["area_m2"] else None
     added = _rows(
         f"""
@@ -497,6 +497,11 @@ CLUSTERS = f"""
 
 def demand_without_action(p: Params) -> dict:
     base = _base(p)
+    with scratch_transaction():
+        return _demand(p, base)
+
+
+def _demand(p: Params, base: dict) -> dict:
     sites = _rows(
         f"""
         WITH ints AS ({INTERVENTIONS})
@@ -516,11 +521,11 @@ def demand_without_action(p: Params) -> dict:
         "grid_min": GRID_MIN,
         "grid_sparse": GRID_SPARSE,
     }
-    with connection.cursor() as cursor:  # (inside the analysis's transaction) hash joins:
-        # the planner, blind to the CTEs' sizes, otherwise sorts every point for merge joins
+    with connection.cursor() as cursor:  # hash joins, for this part of the analysis only (its
+        # transaction is rolled back): the planner, blind to the CTEs' sizes, otherwise sorts
+        # every point for merge joins
         cursor.execute("SELECT set_config('enable_mergejoin', 'off', true)")
-        clusters = _rows(CLUSTERS, base | grid)
-        cursor.execute("SELECT set_config('enable_mergejoin', 'on', true)")
+    clusters = _rows(CLUSTERS, base | grid)
     return {
         "action_distance_m": p.action_m,
         "neglected_sites": sites,

@@ -103,6 +103,14 @@ def _places(city: City) -> int:
         return cursor.fetchone()[0]
 
 
+def analysis_result_get(p: Params) -> AnalysisResult:
+    """The stored analysis for these parameters, as it is (a new, empty one the first time)."""
+    row, _created = AnalysisResult.objects.get_or_create(
+        city=p.city, key=params_key(p), defaults={"params": params_of(p)}
+    )
+    return row
+
+
 def analysis_current(
     p: Params, *, allow: Callable[[], bool] = lambda: True
 ) -> tuple[AnalysisResult, bool]:
@@ -110,9 +118,7 @@ def analysis_current(
     that is cheap, else refreshed in the background (the stale result, if any, meanwhile).
     `allow` is asked before any computation is started or queued (the caller's rate limit):
     when it says no, the stored result is returned as it is."""
-    row, _created = AnalysisResult.objects.get_or_create(
-        city=p.city, key=params_key(p), defaults={"params": params_of(p)}
-    )
+    row = analysis_result_get(p)
     stamp = analysis_stamp(p.city)
     if is_fresh(row, stamp):
         return row, True

@@ -20,7 +20,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from geodata.analysis import Params, public_view
-from geodata.analysis_results import analysis_current, analysis_refresh_request
+from geodata.analysis_results import (
+    analysis_current,
+    analysis_refresh_request,
+    analysis_result_get,
+)
 from geodata.models import AnalysisResult
 from mapapp import selectors as city_selectors
 from mapapp.models import Role
@@ -189,8 +193,7 @@ def refresh(request, city):
         params = parse_params(QueryDict(query), city_obj)
     except BadParams as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    result, _fresh = analysis_current(params)
-    if analysis_refresh_request(result):
+    if analysis_refresh_request(analysis_result_get(params)):
         messages.success(request, _("The analysis will be computed again."))
     else:
         messages.info(request, _("The analysis is already being computed."))

@@ -286,7 +286,7 @@ def test_scratch_rows_never_outlive_the_analysis(world, koszalin):
     the same answer."""
     from django.db import connection
 
-    from geodata.analysis import green_infrastructure, zone_coverage
+    from geodata.analysis import demand_without_action, green_infrastructure, zone_coverage
 
     whole = analyse(Params(city=koszalin))
     first = whole.green
@@ -300,6 +300,12 @@ def test_scratch_rows_never_outlive_the_analysis(world, koszalin):
             " (SELECT count(*) FROM geodata_analysis_cell)"
         )
         assert cursor.fetchone() == (0, 0, 0, 0)
+        # nor do the planner settings it made (demand_without_action turns merge joins off)
+        demand_without_action(Params(city=koszalin))
+        cursor.execute("SHOW enable_mergejoin")
+        assert cursor.fetchone() == ("on",)
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone() != ("64MB",)
     second = analyse(Params(city=koszalin)).green
     assert second["distances"] == first["distances"]
     assert second["deficit_area_m2"] == first["deficit_area_m2"]

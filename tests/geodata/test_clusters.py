@@ -76,8 +76,7 @@ def ours(city, monkeypatch, way, **params) -> list[dict]:
     for name, value in way.items():
         monkeypatch.setattr(analysis, name, value)
     p = analysis.Params(city=city, cluster_m=EPS, cluster_min=MIN_POINTS, **params)
-    with analysis.scratch_transaction():
-        return analysis.demand_without_action(p)["proposal_clusters"]
+    return analysis.demand_without_action(p)["proposal_clusters"]
 
 
 @pytest.mark.parametrize("way", [GRID, PLAIN], ids=["grid", "plain"])
