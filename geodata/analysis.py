@@ -18,6 +18,8 @@ express as many subqueries; one statement per metric lets PostGIS plan each as a
 from __future__ import annotations
 
 import copy
+import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -30,6 +32,7 @@ from mapapp.models import City
 GRANTED = ("granted", "agreement_signed", "in_progress", "completed", "sustainability", "closed")
 PUBLIC = ("collecting_support", "submitted", "ineligible", "in_assessment", "rejected", *GRANTED)
 GREEN_CATEGORIES = ("community_garden", "greenery", "rain_garden")
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
 
 
 @dataclass
@@ -555,9 +558,65 @@ def public_view(data: dict) -> dict:
 
 
 def analyse(p: Params) -> Analysis:
-    with scratch_transaction():
-        return Analysis(
-            coverage=zone_coverage(p),
-            green=green_infrastructure(p),
-            demand=demand_without_action(p),
+    """The whole analysis. In a city of CONCURRENT_PLACES places or more, run on its own (not
+    inside a caller's transaction, whose uncommitted rows another connection could not see),
+    its parts run on two connections at once, reading one snapshot of the data; otherwise one
+    after the other."""
+    if connection.in_atomic_block or places_count(p.city) < CONCURRENT_PLACES:
+        with scratch_transaction():
+            return Analysis(
+                coverage=zone_coverage(p),
+                green=green_infrastructure(p),
+                demand=demand_without_action(p),
+            )
+    return _analyse_concurrently(p)
+
+
+# PostgreSQL 15 runs some steps of the green part in one process (INSERT ... SELECT is never
+# parallel, and the cells' array_agg has no parallel form), leaving the second core idle;
+# coverage and demand run meanwhile on a connection of their own, in the same snapshot
+# (exported and imported as pg_dump --jobs does), so both see exactly the same data.
+# Measured: 0.2-0.3 s less at 100,000 places (of 2.6 s); 10-15 ms more in the demo cities
+# (an analysis of 0.1 s, where opening the second connection costs more than it saves).
+CONCURRENT_PLACES = 5_000
+
+
+def places_count(city: City) -> int:
+    """The city's proposals and sites, whatever their state (what sizes its analysis)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM proposals_proposal WHERE city_id = %s)"
+            " + (SELECT count(*) FROM sites_site WHERE city_id = %s)",
+            [city.pk, city.pk],
         )
+        return cursor.fetchone()[0]
+
+
+def _analyse_concurrently(p: Params) -> Analysis:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
+            others = pool.submit(_in_snapshot, snapshot, _coverage_and_demand, p)
+            green = green_infrastructure(p)
+            coverage, demand = others.result()
+    return Analysis(coverage=coverage, green=green, demand=demand)
+
+
+def _coverage_and_demand(p: Params) -> tuple[dict, dict]:
+    return zone_coverage(p), demand_without_action(p)
+
+
+def _in_snapshot(snapshot: str, work, *args):
+    """Run work(*args) on this thread's own connection, in the exported snapshot (read-only
+    use of the data; the scratch rows are rolled back), and close the connection."""
+    if not SNAPSHOT_ID.fullmatch(snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return work(*args)
+    finally:
+        connection.close()

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from geodata.analysis import Params, analyse
+from geodata.analysis import Params, analyse, places_count
 from geodata.models import AnalysisResult
 from mapapp.models import City
 
@@ -93,16 +93,6 @@ def is_fresh(row: AnalysisResult, stamp: str) -> bool:
     return row.data is not None and row.stamp == stamp
 
 
-def _places(city: City) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM proposals_proposal WHERE city_id = %s)"
-            " + (SELECT count(*) FROM sites_site WHERE city_id = %s)",
-            [city.pk, city.pk],
-        )
-        return cursor.fetchone()[0]
-
-
 def analysis_result_get(p: Params) -> AnalysisResult:
     """The stored analysis for these parameters, as it is (a new, empty one the first time)."""
     row, _created = AnalysisResult.objects.get_or_create(
@@ -126,7 +116,7 @@ def analysis_current(
         return row, False  # it failed on these very data: an analyst may ask again
     if not allow():
         return row, False
-    if _places(p.city) <= settings.ANALYSIS_SYNC_PLACES:
+    if places_count(p.city) <= settings.ANALYSIS_SYNC_PLACES:
         try:
             row = analysis_compute(row)
         except Exception:  # recorded on the row; the page says so
