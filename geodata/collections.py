@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.gis.db.models import GeometryField
-from django.db.models import CharField, F, Q, QuerySet
+from django.db.models import CharField, F, FloatField, Func, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Range
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,7 @@ class Collection:
     filters: dict[str, Filter] = field(default_factory=dict)
     point_field: str = "geom"
     area_field: str | None = "area"
+    points: bool = True  # point_field holds points only (not so in reference layers)
     geometry_type: str = "Geometry"  # for the schema: Point, Geometry, ...
     updated_field: str | None = "updated_at"  # what changes when a row changes (ETags)
     kind: str = ""  # for reference layers, the layer kind
@@ -53,13 +55,42 @@ class Collection:
         return self.rows()
 
     def bbox_q(self, envelope) -> Q:
-        """Rows whose geometry intersects `envelope` (a 4326 geometry or expression), written
-        so that the GiST indexes on the point and the area are both used."""
+        """Rows whose geometry intersects `envelope` (a 4326 geometry), written so that the
+        GiST indexes on the point and the area are both used."""
+        if not self.points:
+            point = Q(**{f"{self.point_field}__intersects": envelope})
+        else:
+            point = points_in(self.point_field, envelope)
         if self.area_field is None:
-            return Q(**{f"{self.point_field}__intersects": envelope})
-        return Q(**{f"{self.area_field}__intersects": envelope}) | Q(
-            **{f"{self.area_field}__isnull": True, f"{self.point_field}__intersects": envelope}
+            return point
+        return Q(**{f"{self.area_field}__intersects": envelope}) | (
+            Q(**{f"{self.area_field}__isnull": True}) & point
         )
+
+
+def points_in(point_field: str, envelope) -> Q:
+    """Rows whose point (`point_field`) intersects `envelope`, a 4326 geometry.
+
+    For a box (a rectangle along the axes, or a point), the GiST index's `&&` and then the
+    point's coordinates compared with the box's, edges included: exactly ST_Intersects for a
+    point, but priced as cheap by the planner. ST_Intersects is declared very costly, so the
+    planner combined the GiST index with the (city, status) index, to test fewer rows, and
+    read that index for the whole city: 3.5 ms instead of 1.6 ms for a 500 m view over
+    100,000 proposals. Other shapes (a box reprojected from another CRS): ST_Intersects."""
+    if not is_box(envelope):
+        return Q(**{f"{point_field}__intersects": envelope})
+    x1, y1, x2, y2 = envelope.extent
+    x = Func(F(point_field), function="ST_X", output_field=FloatField())
+    y = Func(F(point_field), function="ST_Y", output_field=FloatField())
+    return Q(**{f"{point_field}__bboverlaps": envelope}) & Q(Range(x, (x1, x2)), Range(y, (y1, y2)))
+
+
+def is_box(geometry) -> bool:
+    if geometry.geom_type == "Point":
+        return True
+    if geometry.geom_type != "Polygon" or geometry.num_coords != 5:
+        return False
+    return set(geometry.coords[0]) == set(geometry.envelope.coords[0])
 
 
 def _geom(point: str, area: str | None):
@@ -201,6 +232,7 @@ def _layer(layer) -> Collection:
         rows=rows,
         properties={"name": "string", "population": "integer", "attributes": "object"},
         area_field=None,
+        points=False,
         updated_field=None,
         kind=layer.kind,
         layer_id=layer.pk,

@@ -69,4 +69,5 @@ class ProposalCollectionApi(APIView):
             properties=["title", "status", "category", "call", "support_count"],
             orderings=ORDERINGS,
             datetime_field="published_at",
+            points=True,  # geom is a PointField
         )

@@ -57,6 +57,7 @@ class SiteCollectionApi(APIView):
             properties=["name", "condition", "ownership", "district"],
             orderings=SITE_ORDERINGS,
             datetime_field="reported_at",
+            points=True,  # geom is a PointField
         )
 
 
@@ -96,4 +97,5 @@ class InterventionCollectionApi(APIView):
             properties=["title", "category", "completed", "sustainability", "funding", "call"],
             orderings=INTERVENTION_ORDERINGS,
             datetime_field="completed_on",
+            points=True,  # geom is a PointField
         )

@@ -130,3 +130,33 @@ def test_layer_features_page_and_filter_by_bbox(client, exchange_world, tmp_path
     assert sorted(f["properties"]["name"] for f in doc["features"]) == [
         f"Tree {i}" for i in range(6)
     ]
+
+
+def test_bbox_edges_are_exact(client, exchange_world, grant_call, resident):
+    """On an edge or a corner is inside; a hair (1e-9 degree) outside is outside, in the REST
+    API and OGC API alike: what ST_Intersects says, though the index's boxes are coarser."""
+    from tests.geodata.test_analysis import proposal
+
+    spots = {
+        "west edge": (16.16, 54.19),
+        "north-east corner": (16.20, 54.20),
+        "a hair west": (16.16 - 1e-9, 54.19),
+        "a hair north": (16.18, 54.20 + 1e-9),
+    }
+    made = {name: proposal(grant_call, resident, xy, title=name).pk for name, xy in spots.items()}
+    box = Polygon.from_bbox((16.16, 54.18, 16.20, 54.20))
+    box.srid = 4326
+    public = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES)
+    # the REST API filters by the point; OGC API by the drawn area where there is one
+    by_point = set(public.filter(geom__intersects=box).values_list("id", flat=True))
+    assert by_point & set(made.values()) == {made["west edge"], made["north-east corner"]}
+    rest = body(get(client, "proposals/", bbox="16.16,54.18,16.20,54.20"))["features"]
+    assert {f["id"] for f in rest} == by_point
+    ogc = body(
+        client.get(
+            "/ogcapi/koszalin/collections/proposals/items",
+            {"bbox": "16.16,54.18,16.20,54.20", "limit": 1000, "f": "json"},
+        )
+    )["features"]
+    points_only = public.filter(area__isnull=True).values_list("id", flat=True)
+    assert {f["id"] for f in ogc} & set(points_only) == by_point & set(points_only)
