@@ -40,10 +40,11 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.common import free_port, start_nginx, wait_for
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script (make bench-exchange): the project's packages
+
+from bench.common import free_port, start_nginx, wait_for  # noqa: E402 - after the path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mapapp.settings")
 
 PUBLIC = (
