@@ -18,13 +18,14 @@ express as many subqueries; one statement per metric lets PostGIS plan each as a
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from geodata.models import Layer
 from mapapp.models import City
@@ -32,6 +33,7 @@ from mapapp.models import City
 GRANTED = ("granted", "agreement_signed", "in_progress", "completed", "sustainability", "closed")
 PUBLIC = ("collecting_support", "submitted", "ineligible", "in_assessment", "rejected", *GRANTED)
 GREEN_CATEGORIES = ("community_garden", "greenery", "rain_garden")
+logger = logging.getLogger(__name__)
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
 
 
@@ -600,7 +602,10 @@ def _analyse_concurrently(p: Params) -> Analysis:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis") as pool:
             others = pool.submit(_in_snapshot, snapshot, _coverage_and_demand, p)
             green = green_infrastructure(p)
-            coverage, demand = others.result()
+            done = others.result()
+        if done is NO_CONNECTION:  # this transaction reads the same snapshot
+            done = _coverage_and_demand(p)
+    coverage, demand = done
     return Analysis(coverage=coverage, green=green, demand=demand)
 
 
@@ -608,12 +613,26 @@ def _coverage_and_demand(p: Params) -> tuple[dict, dict]:
     return zone_coverage(p), demand_without_action(p)
 
 
+NO_CONNECTION = object()
+
+
+def _open_connection() -> None:
+    connection.ensure_connection()
+
+
 def _in_snapshot(snapshot: str, work, *args):
     """Run work(*args) on this thread's own connection, in the exported snapshot (read-only
-    use of the data; the scratch rows are rolled back), and close the connection."""
+    use of the data; the scratch rows are rolled back), and close the connection. When no
+    connection can be opened (the server's max_connections reached, say), NO_CONNECTION:
+    the caller then does the work itself, after its own part."""
     if not SNAPSHOT_ID.fullmatch(snapshot):
         raise ValueError(f"not a snapshot id: {snapshot!r}")
     try:
+        try:
+            _open_connection()
+        except OperationalError as e:
+            logger.warning("analysis: no second connection (%s); one part after the other", e)
+            return NO_CONNECTION
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")

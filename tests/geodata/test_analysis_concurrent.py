@@ -5,7 +5,7 @@ after the other, and no connection left behind, whether it succeeds or fails."""
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from geodata import analysis
 from geodata.analysis import Params, analyse
@@ -89,3 +89,20 @@ def test_a_failing_part_fails_the_analysis_and_leaves_no_connection(world, kosza
         analyse(Params(city=koszalin))
     assert sessions() == before
     assert not connection.in_atomic_block
+
+
+def test_without_a_second_connection_the_parts_run_one_after_the_other(
+    world, koszalin, monkeypatch, caplog
+):
+    """The server's connections all taken, say: the analysis still answers, the same."""
+    with transaction.atomic():
+        expected = analyse(Params(city=koszalin)).as_dict(public=False)
+
+    def refused():
+        raise OperationalError("sorry, too many clients already")
+
+    monkeypatch.setattr(analysis, "_open_connection", refused)
+    before = sessions()
+    assert analyse(Params(city=koszalin)).as_dict(public=False) == expected
+    assert "no second connection" in caplog.text
+    assert sessions() == before
