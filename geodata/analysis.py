@@ -17,7 +17,6 @@ express as many subqueries; one statement per metric lets PostGIS plan each as a
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -552,11 +551,14 @@ class Analysis:
 
 
 def public_view(data: dict) -> dict:
-    """What the public sees of an analysis (as a dict): no money per resident."""
-    data = copy.deepcopy(data)
-    for zone in data["coverage"]["zones"]:
-        zone.pop("amount_per_resident", None)
-    return data
+    """What the public sees of an analysis (as a dict): no money per resident. A new dict
+    sharing what it leaves as it is with `data` (a deep copy of 100,000 distances took
+    0.5 s of every public request)."""
+    zones = [
+        {k: v for k, v in zone.items() if k != "amount_per_resident"}
+        for zone in data["coverage"]["zones"]
+    ]
+    return {**data, "coverage": {**data["coverage"], "zones": zones}}
 
 
 def analyse(p: Params) -> Analysis:

@@ -151,8 +151,8 @@ def analysis_api(request, city):
         return JsonResponse({"error": str(exc)}, status=400)
     if shown.data is None:
         return _pending(shown, as_json=True)
-    data = shown.data
-    data["green"].pop("deficit_geojson")
+    green = {k: v for k, v in shown.data["green"].items() if k != "deficit_geojson"}
+    data = {**shown.data, "green": green}  # a new dict: public_view shares its parts
     data["computed_at"] = shown.result.computed_at
     data["fresh"] = shown.fresh
     return JsonResponse(data)
@@ -239,7 +239,9 @@ def _zones_geojson(city, data) -> dict:
     for f in Feature.objects.filter(pk__in=by_id).annotate(gj=AsGeoJSON("geom", precision=6)):
         props = {k: v for k, v in by_id[f.pk].items() if k != "id"}
         props["name"] = props.get("name") or str(f.pk)
-        features.append({"type": "Feature", "geometry": json.loads(f.gj), "properties": props})
+        features.append(
+            {"type": "Feature", "id": f.pk, "geometry": json.loads(f.gj), "properties": props}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -268,7 +270,7 @@ def _proposal_points(params, in_deficit) -> list[dict]:
         )
     ).order_by("first", "pk")
     return [
-        {"lat": geom.y, "lon": geom.x, "name": title, "in_deficit": pk in in_deficit}
+        {"id": pk, "lat": geom.y, "lon": geom.x, "name": title, "in_deficit": pk in in_deficit}
         for pk, title, geom in qs.values_list("pk", "title", "geom")[:MAP_POINTS]
     ]
 

@@ -2,7 +2,9 @@
 geopandas/shapely, and on hand-made cases with known answers."""
 
 import json
+import re
 from decimal import Decimal
+from html import escape
 
 import geopandas
 import pytest
@@ -171,6 +173,17 @@ def test_call_and_period_limits(world, koszalin, grant_call):
     assert analyse(Params(city=koszalin, call_id=grant_call.pk)).coverage["proposals"] == 4
 
 
+def test_the_public_view_leaves_the_full_one_as_it_is(world, koszalin):
+    from geodata.analysis import public_view
+
+    full = analyse(Params(city=koszalin)).as_dict(public=False)
+    before = json.dumps(full, sort_keys=True, default=str)
+    public = public_view(full)
+    assert all("amount_per_resident" not in z for z in public["coverage"]["zones"])
+    assert public["green"] == full["green"] and public["coverage"]["proposals"] == 4
+    assert json.dumps(full, sort_keys=True, default=str) == before
+
+
 def test_api_public_is_reduced_and_bad_params_are_400(client, world, koszalin, officer):
     public = client.get("/api/v1/koszalin/analysis/").json()
     assert all("amount_per_resident" not in z for z in public["coverage"]["zones"])
@@ -188,7 +201,10 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
     assert "Zones 1" in page.content.decode()
     html = client.get("/koszalin/analysis/map/").content.decode()
     assert "/static/leaflet/leaflet.js" in html
-    assert html.count("L.circleMarker(") == 4  # the four public proposals; not the draft
+    points = map_layers(html)[-1]["features"]  # the four public proposals; not the draft
+    assert sorted(f["properties"]["name"] for f in points) == sorted(
+        escape(t) for t in Proposal.objects.exclude(status="draft").values_list("title", flat=True)
+    )
     for cdn in ("cdn.jsdelivr", "code.jquery", "cdnjs", "bootstrapcdn"):
         assert cdn not in html  # folium's assets are ours
     csv_text = client.get("/koszalin/analysis/zones.csv").content.decode()
@@ -201,6 +217,27 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
         "Polygon",
         "MultiPolygon",
     )
+
+
+def map_layers(html: str) -> list[dict]:
+    """The GeoJSON layers of a folium page, in the order drawn (deficit, zones, proposals)."""
+    return [json.loads(data) for data in re.findall(r"_add\((\{.*?\})\);", html)]
+
+
+def test_dashboard_map_escapes_names(client, world, koszalin, grant_call, resident):
+    """A proposal's title and a zone's name reach the map as data, escaped for the tooltip
+    that writes them as HTML: never as markup, nor as code in the page's script."""
+    title = "</script><img src=x onerror=alert(1)>`${alert(2)}`"
+    proposal(grant_call, resident, (16.176, 54.190), title=title)
+    Feature.objects.filter(name="Zones 1").update(name="<b onmouseover=alert(3)>Z</b>")
+    html = client.get("/koszalin/analysis/map/").content.decode()
+    assert "<img" not in html and "<b " not in html and "</script><" not in html
+    assert html.count("onerror") == 1 and html.count("onmouseover") == 1  # in the data only
+    _deficit, zones, points = map_layers(html)
+    assert escape(title) in [f["properties"]["name"] for f in points["features"]]
+    assert "&lt;b onmouseover=alert(3)&gt;Z&lt;/b&gt;" in [
+        f["properties"]["name"] for f in zones["features"]
+    ]
 
 
 def test_demand_without_action(world, koszalin, grant_call, resident, officer):
