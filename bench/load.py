@@ -16,11 +16,25 @@ p50/p95 latency and errors per request kind, and writes bench/results/load.json.
 
 from __future__ import annotations
 
-from gevent import monkey
+import argparse
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20, help="simulated residents at once")
+    parser.add_argument("--seconds", type=int, default=45)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2027)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    ARGS = arguments()  # first, so that --help works before make bench-load installs locust
+
+from gevent import monkey  # noqa: E402
 
 monkey.patch_all()  # locust runs on gevent: patch before anything imports ssl or sockets
 
-import argparse  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
@@ -55,13 +69,7 @@ def seed_people(city, n: int) -> list[str]:
     return keys
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=20, help="simulated residents at once")
-    parser.add_argument("--seconds", type=int, default=45)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=2027)
-    args = parser.parse_args()
+def main(args: argparse.Namespace) -> None:
 
     import django
 
@@ -182,4 +190,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)
