@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from geodata.analysis import Params, public_view
 from geodata.analysis_results import (
     analysis_current,
+    analysis_data,
     analysis_refresh_request,
     analysis_result_get,
 )
@@ -94,7 +95,8 @@ class Shown:
         return max(2, min(60, round((self.result.seconds or 5) / 2)))
 
 
-def _analysis(request, city) -> Shown:
+def _analysis(request, city, *, distances: bool = False) -> Shown:
+    """The analysis shown to this visitor; the distances of every place only if asked."""
     params = parse_params(request.GET, city)
     wait = 0
 
@@ -104,7 +106,7 @@ def _analysis(request, city) -> Shown:
         return not wait
 
     result, fresh = analysis_current(params, allow=allow)
-    data = result.data
+    data = analysis_data(result, distances=distances)
     if data is not None and not is_analyst(request.user, city):
         data = public_view(data)
     return Shown(params, result, fresh, data, wait)
@@ -146,7 +148,7 @@ def analysis_api(request, city):
     result, with `computed_at` and `fresh` (false while a refresh of it runs)."""
     city_obj = city_selectors.city_get(slug=city)
     try:
-        shown = _analysis(request, city_obj)
+        shown = _analysis(request, city_obj, distances=True)
     except BadParams as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     if shown.data is None:
@@ -279,7 +281,7 @@ def _proposal_points(params, in_deficit) -> list[dict]:
 def download(request, city, name):
     city_obj = load_city(request, city)
     try:
-        shown = _analysis(request, city_obj)
+        shown = _analysis(request, city_obj, distances=name == "distances.csv")
     except BadParams as exc:
         return HttpResponse(str(exc), status=400)
     if shown.data is None:

@@ -240,3 +240,28 @@ def test_a_refresh_of_a_pruned_analysis_is_dropped(world, koszalin):
     row = AnalysisResult.objects.create(city=koszalin, key="x" * 64, params={})
     row.delete()
     assert refresh_analysis.call(row.pk) == "gone"
+
+
+def test_pages_read_the_result_without_the_distances(client, world, koszalin):
+    """The distance of every place is the bulk of a stored result (11 of 11.1 MB at 100,000
+    places); the dashboard, its map and the other files do without reading it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from geodata.analysis_results import analysis_data
+
+    assert client.get(API).status_code == 200  # computed and stored
+    row = AnalysisResult.objects.get(city=koszalin)
+    full, light = analysis_data(row), analysis_data(row, distances=False)
+    assert len(full["green"].pop("distances")) == 4 and "distances" not in light["green"]
+    assert light == full
+
+    def reads_whole_data(path):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return any('"geodata_analysisresult"."data"' in q["sql"] for q in queries)
+
+    for path in ("analysis/", "analysis/map/", "analysis/zones.csv", "analysis/deficit.geojson"):
+        assert not reads_whole_data(f"/koszalin/{path}"), path
+    assert reads_whole_data("/koszalin/analysis/distances.csv")
+    assert reads_whole_data(API)
