@@ -7,6 +7,7 @@ from html import escape
 
 import folium
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 
 
 class LocalMap(folium.Map):
@@ -40,13 +41,13 @@ def analysis_map(
         tiles=None,
         control_scale=True,
     )
-    folium.TileLayer(tiles=city.basemap_url, attr=city.basemap_attribution, name="basemap").add_to(
-        m
-    )
+    folium.TileLayer(
+        tiles=city.basemap_url, attr=city.basemap_attribution, name=_("Base map")
+    ).add_to(m)
     if deficit_geojson:
         folium.GeoJson(
             json.loads(deficit_geojson),
-            name="Green-space deficit",
+            name=_("Green-space deficit"),
             style_function=lambda _f: {
                 "color": "#d95f0e",
                 "weight": 1,
@@ -68,7 +69,7 @@ def analysis_map(
         }
         folium.GeoJson(
             zones,
-            name="Zones",
+            name=_("Revitalisation zones"),
             style_function=lambda f: {
                 "color": "#54278f",
                 "weight": 2,
@@ -95,7 +96,7 @@ def analysis_map(
                     for p in points
                 ],
             },
-            name="Proposals",
+            name=_("Proposals"),
             marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9),
             style_function=lambda f: {
                 "color": "#ffffff",

@@ -219,6 +219,21 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [
+        ("pl", ["Mapa podkładowa", "Deficyt zieleni", "Obszary rewitalizacji", "Propozycje"]),
+        ("cs", ["Podkladová mapa", "Deficit zeleně", "Revitalizační zóny", "Návrhy"]),
+    ],
+)
+def test_dashboard_map_layers_are_named_in_the_visitors_language(client, world, language, names):
+    client.cookies["django_language"] = language
+    html = client.get("/koszalin/analysis/map/").content.decode()
+    control = html[html.index("base_layers") :]
+    for name in names:
+        assert json.dumps(name) in control or json.dumps(name, ensure_ascii=False) in control
+
+
 def map_layers(html: str) -> list[dict]:
     """The GeoJSON layers of a folium page, in the order drawn (deficit, zones, proposals)."""
     return [json.loads(data) for data in re.findall(r"_add\((\{.*?\})\);", html)]
