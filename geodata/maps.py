@@ -18,6 +18,17 @@ class LocalMap(folium.Map):
     default_css = [("leaflet_css", static("leaflet/leaflet.css"))]
 
 
+def zone_style(zones: dict, measure: str):
+    """A zone's style: shaded from light to dark by `measure` against the largest."""
+    top = max((f["properties"].get(measure) or 0 for f in zones["features"]), default=0)
+    return lambda f: {
+        "color": "#54278f",
+        "weight": 2,
+        "fillColor": _ramp(f["properties"].get(measure) or 0, top),
+        "fillOpacity": 0.6,
+    }
+
+
 def _ramp(value: float, top: float) -> str:
     shades = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
     if not top:
@@ -31,9 +42,10 @@ def analysis_map(
     zones_geojson: dict,
     deficit_geojson: str | None,
     points: list[dict],
-    measure: str = "proposals",
 ) -> str:
-    """The dashboard map as a standalone HTML page."""
+    """The dashboard map as a standalone HTML page: the deficit area, the zones shaded by
+    their number of proposals or (a second layer, switched on in the layer control) by the
+    money granted in them, and the proposals (those in the deficit in red)."""
     (west, south, east, north) = city.boundary.extent
     m = LocalMap(
         location=[(south + north) / 2, (west + east) / 2],
@@ -55,7 +67,6 @@ def analysis_map(
                 "fillOpacity": 0.35,
             },
         ).add_to(m)
-    top = max((f["properties"].get(measure) or 0 for f in zones_geojson["features"]), default=0)
     if zones_geojson["features"]:  # folium's tooltip refuses a collection without features
         zones = {  # the tooltip writes its values as HTML: names escaped (see the points)
             "type": "FeatureCollection",
@@ -67,17 +78,20 @@ def analysis_map(
                 for f in zones_geojson["features"]
             ],
         }
-        folium.GeoJson(
-            zones,
-            name=_("Revitalisation zones"),
-            style_function=lambda f: {
-                "color": "#54278f",
-                "weight": 2,
-                "fillColor": _ramp(f["properties"].get(measure) or 0, top),
-                "fillOpacity": 0.6,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["name", measure]),
-        ).add_to(m)
+        for measure, layer_name in (
+            ("proposals", _("Revitalisation zones by proposals")),
+            ("granted_amount", _("Revitalisation zones by granted amount")),
+        ):
+            folium.GeoJson(
+                zones,
+                name=layer_name,
+                show=measure == "proposals",
+                style_function=zone_style(zones, measure),
+                tooltip=folium.GeoJsonTooltip(
+                    fields=["name", "proposals", "granted_amount"],
+                    aliases=[_("Revitalisation zone"), _("Proposals"), _("Granted amount")],
+                ),
+            ).add_to(m)
     if points:
         # One GeoJSON layer, its data passed as JSON: a folium element per point compiled a
         # template each (1 s for 2,000 points), and put the text in as code: a title could

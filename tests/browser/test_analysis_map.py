@@ -52,5 +52,11 @@ def test_dashboard_map_draws_and_shows_titles_as_text(page, grant_call, resident
         and page.locator("b", has_text="bold").count() == 0
     )
     assert dialogs == []
+    # the zones shaded by money: off at first, switched on in the layer control (in Polish,
+    # Koszalin's language, for a visitor who has not chosen one)
+    paths = page.locator("path.leaflet-interactive").count()
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_label("Obszary rewitalizacji według przyznanych kwot").check()
+    wait_until(page, f"document.querySelectorAll('path.leaflet-interactive').length == {paths + 2}")
     # folium's scripts and styles are ours: only the basemap's tiles may fail to load here
     assert page.errors.unexpected() == []

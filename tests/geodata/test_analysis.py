@@ -222,8 +222,24 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
 @pytest.mark.parametrize(
     ("language", "names"),
     [
-        ("pl", ["Mapa podkładowa", "Deficyt zieleni", "Obszary rewitalizacji", "Propozycje"]),
-        ("cs", ["Podkladová mapa", "Deficit zeleně", "Revitalizační zóny", "Návrhy"]),
+        (
+            "pl",
+            [
+                "Mapa podkładowa",
+                "Deficyt zieleni",
+                "Obszary rewitalizacji według liczby propozycji",
+                "Propozycje",
+            ],
+        ),
+        (
+            "cs",
+            [
+                "Podkladová mapa",
+                "Deficit zeleně",
+                "Revitalizační zóny podle počtu návrhů",
+                "Návrhy",
+            ],
+        ),
     ],
 )
 def test_dashboard_map_layers_are_named_in_the_visitors_language(client, world, language, names):
@@ -235,8 +251,32 @@ def test_dashboard_map_layers_are_named_in_the_visitors_language(client, world, 
 
 
 def map_layers(html: str) -> list[dict]:
-    """The GeoJSON layers of a folium page, in the order drawn (deficit, zones, proposals)."""
+    """The GeoJSON layers of a folium page, in the order drawn: deficit, zones (twice: by
+    proposals, by money), proposals."""
     return [json.loads(data) for data in re.findall(r"_add\((\{.*?\})\);", html)]
+
+
+def test_dashboard_map_shades_zones_by_proposals_or_money(client, world):
+    """Zone A has two proposals and 5,000 granted, zone B one proposal and 20,000: each is
+    the darkest in one of the two layers (the one by money starts switched off)."""
+    from geodata.maps import zone_style
+
+    html = client.get("/koszalin/analysis/map/").content.decode()
+    _deficit, by_count, by_money, _points = map_layers(html)
+    assert by_count == by_money  # the same zones and numbers, shaded two ways
+    zone = {f["properties"]["name"]: f for f in by_count["features"]}
+    a, b = zone["Zones 1"], zone["Zones 2"]
+    assert (a["properties"]["proposals"], b["properties"]["proposals"]) == (2, 1)
+    darkest, by_proposals, by_amount = (
+        "#54278f",
+        zone_style(by_count, "proposals"),
+        zone_style(by_count, "granted_amount"),
+    )
+    assert by_proposals(a)["fillColor"] == darkest != by_proposals(b)["fillColor"]
+    assert by_amount(b)["fillColor"] == darkest != by_amount(a)["fillColor"]
+    control = html[html.index("base_layers") :]
+    for name in ("Revitalisation zones by proposals", "Revitalisation zones by granted amount"):
+        assert json.dumps(name) in control
 
 
 def test_dashboard_map_escapes_names(client, world, koszalin, grant_call, resident):
@@ -247,8 +287,10 @@ def test_dashboard_map_escapes_names(client, world, koszalin, grant_call, reside
     Feature.objects.filter(name="Zones 1").update(name="<b onmouseover=alert(3)>Z</b>")
     html = client.get("/koszalin/analysis/map/").content.decode()
     assert "<img" not in html and "<b " not in html and "</script><" not in html
-    assert html.count("onerror") == 1 and html.count("onmouseover") == 1  # in the data only
-    _deficit, zones, points = map_layers(html)
+    data = "".join(re.findall(r"_add\((\{.*?\})\);", html))  # the layers' GeoJSON
+    for word in ("onerror", "onmouseover"):
+        assert html.count(word) == data.count(word) > 0  # in the data only
+    _deficit, zones, _by_money, points = map_layers(html)
     assert escape(title) in [f["properties"]["name"] for f in points["features"]]
     assert "&lt;b onmouseover=alert(3)&gt;Z&lt;/b&gt;" in [
         f["properties"]["name"] for f in zones["features"]
