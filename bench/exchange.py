@@ -7,8 +7,10 @@ Koszalin's boundary), serves the app as in production (gunicorn, 3 workers, DEBU
 persistent connections) and measures, in interleaved rounds:
 
   viewport   a ~500 m bbox of proposals as GeoJSON: the bare SQL through psycopg (the floor),
-             our REST API, our OGC API, a plain DRF GeoFeatureModelSerializer endpoint and
-             pygeoapi (if installed: scripts/bench-pygeoapi.sh), same table, same machine;
+             the same SQL behind a bare WSGI app under gunicorn (bench/http_floor.py: what
+             HTTP alone costs), Django's /healthz, our REST API, our OGC API, a plain DRF
+             GeoFeatureModelSerializer endpoint and pygeoapi (if installed:
+             scripts/bench-pygeoapi.sh), same table, same machine;
   tiles      z14-16 vector tiles over the city: floor (the same ST_AsMVT SQL via psycopg,
              2 connections) against our endpoint (2 client threads), uncached and cached,
              and cached by the deployment's nginx (deploy/nginx, scripts/ensure-nginx.sh);
@@ -244,6 +246,23 @@ resources:
 """
 
 
+def start_http_floor(db_url: str, city_id: int, workers: int) -> tuple[subprocess.Popen, str]:
+    """bench/http_floor.py under gunicorn: the floor's SQL behind HTTP and nothing else."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BENCH_FLOOR_DSN": db_url.replace("postgis://", "postgresql://", 1),
+        "BENCH_FLOOR_CITY": str(city_id),
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "bench.http_floor:app", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    wait_for(port)
+    return proc, f"127.0.0.1:{port}"
+
+
 def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
@@ -337,10 +356,14 @@ def viewport_boxes(conn, city_id: int, n: int, rnd: random.Random) -> list[tuple
     return boxes
 
 
-def bench_viewport(address, peer_address, floor, city_id, boxes, rounds):
+def bench_viewport(address, peer_address, floor, city_id, boxes, rounds, http_floor_address):
     client = Client(address)
     peer = Client(peer_address) if peer_address else None
-    out = {k: [] for k in ("floor", "rest", "ogcapi", "drf_serializer", "pygeoapi")}
+    http_floor = Client(http_floor_address)
+    out = {
+        k: []
+        for k in ("floor", "http_floor", "healthz", "rest", "ogcapi", "drf_serializer", "pygeoapi")
+    }
     counts = []
     for _ in range(rounds):
         for box in boxes:
@@ -349,6 +372,12 @@ def bench_viewport(address, peer_address, floor, city_id, boxes, rounds):
             text = floor.execute(VIEWPORT_SQL, [city_id, *box]).fetchone()[0]
             out["floor"].append((time.perf_counter() - start) * 1000)
             counts.append(len(json.loads(text)["features"]))
+            ms, status, body, _ = http_floor.get(f"/?bbox={bbox}")
+            assert status == 200 and body.decode() == text, body[:300]
+            out["http_floor"].append(ms)
+            ms, status, body, _ = client.get("/healthz")  # Django's cycle, one tiny query
+            assert status == 200, body[:300]
+            out["healthz"].append(ms)
             ms, status, body, _ = client.get(f"/api/v1/bench/proposals/?bbox={bbox}")
             assert status == 200, body[:300]
             out["rest"].append(ms)
@@ -370,6 +399,8 @@ def bench_viewport(address, peer_address, floor, city_id, boxes, rounds):
     result["features_per_box"] = stats(counts)
     f = result["floor"]["median"]
     result["ratio_rest_vs_floor"] = round(result["rest"]["median"] / f, 2)
+    result["ratio_http_floor_vs_floor"] = round(result["http_floor"]["median"] / f, 2)
+    result["ratio_healthz_vs_floor"] = round(result["healthz"]["median"] / f, 2)
     result["ratio_ogcapi_vs_floor"] = round(result["ogcapi"]["median"] / f, 2)
     result["drf_serializer_vs_rest"] = round(
         result["drf_serializer"]["median"] / result["rest"]["median"], 1
@@ -618,6 +649,8 @@ def main() -> None:
             proxy = start_nginx(address)  # the deployment's proxy, in front of `server`
             if proxy:
                 servers.append(proxy[0])
+            http_floor = start_http_floor(database_url(settings_dict), city_id, args.workers)
+            servers.append(http_floor[0])
             floor = floor_connection(settings_dict)
             boxes = viewport_boxes(floor, city_id, 20, rnd)
             Client(address).get("/api/v1/bench/proposals/?limit=1")  # warm every path once
@@ -637,8 +670,9 @@ def main() -> None:
                 + (", nginx in front (deploy/nginx)" if proxy else ""),
             }
             report["viewport"] = bench_viewport(
-                address, peer[1] if peer else None, floor, city_id, boxes, args.rounds
-            )
+                address, peer[1] if peer else None, floor, city_id, boxes, args.rounds,
+                http_floor[1],
+            )  # fmt: skip
             tiles = city_tiles(floor, city_id, (14, 15, 16))
             report["tiles_z14_16"] = bench_tiles(
                 address, uncached_address, settings_dict, city_id, tiles, args.rounds,
