@@ -160,3 +160,31 @@ def test_bbox_edges_are_exact(client, exchange_world, grant_call, resident):
     )["features"]
     points_only = public.filter(area__isnull=True).values_list("id", flat=True)
     assert {f["id"] for f in ogc} & set(points_only) == by_point & set(points_only)
+
+
+def test_features_are_valid_json_whatever_the_text(koszalin, grant_call, resident):
+    """features_json joins the features as text: titles with quotes, backslashes, line
+    breaks, markup and non-Latin letters come back as written, and a row without geometry
+    (a draft's) has "geometry": null."""
+    from django.db.models import F
+
+    from geodata.exchange import features_json
+    from tests.geodata.test_analysis import proposal
+
+    titles = ['Say "hi"', "back\\slash", "two\nlines", "</script><b>", "Łąka · Zelená louka"]
+    for title in titles:
+        proposal(grant_call, resident, (16.18, 54.19), title=title)
+    draft = Proposal.objects.create(
+        city=koszalin, grant_call=grant_call, author=resident, title="No place yet"
+    )
+    text, n = features_json(
+        Proposal.objects.filter(city=koszalin),
+        properties=["title"],
+        geometry=F("geom"),
+        id_property=True,
+    )
+    features = json.loads(text)
+    assert n == len(features) == len(titles) + 1
+    assert [f["properties"]["title"] for f in features] == [*titles, "No place yet"]
+    assert next(f for f in features if f["id"] == draft.pk)["geometry"] is None
+    assert features[0]["geometry"] == {"type": "Point", "coordinates": [16.18, 54.19]}
