@@ -21,7 +21,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import OperationalError, connection, transaction
@@ -546,7 +546,9 @@ class Analysis:
     demand: dict = field(default_factory=dict)
 
     def as_dict(self, *, public: bool) -> dict:
-        data = asdict(self)
+        """The parts as one dict, sharing them (dataclasses.asdict deep-copied every value:
+        1.1 s at 100,000 places, on top of a 2.3 s analysis)."""
+        data = {"coverage": self.coverage, "green": self.green, "demand": self.demand}
         return public_view(data) if public else data
 
 
