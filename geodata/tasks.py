@@ -40,7 +40,9 @@ def refresh_analysis(result_id: int) -> str:
     from geodata.analysis_results import analysis_compute
     from geodata.models import AnalysisResult
 
-    row = AnalysisResult.objects.select_related("city").filter(pk=result_id).first()
+    # not the last result's data: 107 MB to read and decode at 1,000,000 places, unused here
+    rows = AnalysisResult.objects.select_related("city").defer("data")
+    row = rows.filter(pk=result_id).first()
     if row is None:  # pruned meanwhile (ANALYSIS_KEEP): nobody is waiting for it
         return "gone"
     return analysis_compute(row).state

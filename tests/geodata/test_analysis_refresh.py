@@ -90,6 +90,22 @@ def test_a_large_city_is_computed_by_the_worker(
     done = client.get(API).json()
     assert done["fresh"] is True and done["coverage"]["proposals"] == 4
 
+    # a refresh by the worker neither reads the last result nor reads back the new one
+    # (107 MB at 1,000,000 places)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from geodata.tasks import refresh_analysis
+
+    with CaptureQueriesContext(connection) as queries:
+        refresh_analysis.call(row.pk)
+    reads = [
+        q["sql"]
+        for q in queries
+        if '"geodata_analysisresult"."data"' in q["sql"] and not q["sql"].startswith("UPDATE")
+    ]
+    assert reads == []
+
     # the data change: the last result is shown, marked stale, while a refresh is queued
     add_proposal(grant_call, resident)
     with django_capture_on_commit_callbacks(execute=True):
