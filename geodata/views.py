@@ -213,7 +213,7 @@ def dashboard_map(request, city):
     try:
         shown = _analysis(request, city_obj)
     except BadParams as exc:
-        return HttpResponse(str(exc), status=400)
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     if shown.data is None:
         return _pending(shown)
     data = shown.data
@@ -283,7 +283,7 @@ def download(request, city, name):
     try:
         shown = _analysis(request, city_obj, distances=name == "distances.csv")
     except BadParams as exc:
-        return HttpResponse(str(exc), status=400)
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     if shown.data is None:
         return _pending(shown)
     data = shown.data

@@ -193,6 +193,9 @@ def test_api_public_is_reduced_and_bad_params_are_400(client, world, koszalin, o
     assert client.get("/api/v1/koszalin/analysis/?deficit_m=-1").status_code == 400
     assert client.get("/api/v1/koszalin/analysis/?from=yesterday").status_code == 400
     assert client.get("/api/v1/koszalin/analysis/?call=999999").status_code == 400
+    for path in ("", "map/", "zones.csv"):  # the pages answer in plain text, not HTML
+        bad = client.get(f"/koszalin/analysis/{path}?deficit_m=-1")
+        assert bad.status_code == 400 and bad["Content-Type"].startswith("text/plain"), path
 
 
 def test_dashboard_map_and_downloads(client, world, koszalin):
