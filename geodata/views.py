@@ -112,6 +112,10 @@ def _analysis(request, city, *, distances: bool = False) -> Shown:
     return Shown(params, result, fresh, data, wait)
 
 
+def _text(message: str, *, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 def _pending(shown: Shown, *, as_json: bool = False) -> HttpResponse:
     """Until a first result is there: 202 (JSON) or 503 (the files and the map) with
     Retry-After while it is computed; 503 when it failed; 429 with Retry-After when this
@@ -121,7 +125,7 @@ def _pending(shown: Shown, *, as_json: bool = False) -> HttpResponse:
         if as_json:
             response = JsonResponse({"detail": message}, status=429)
         else:
-            response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+            response = _text(message, status=429)
         response["Retry-After"] = str(shown.wait)
         return response
     failed = shown.result.state == AnalysisResult.State.FAILED
@@ -134,7 +138,7 @@ def _pending(shown: Shown, *, as_json: bool = False) -> HttpResponse:
                 "detail": message}  # fmt: skip
         response = JsonResponse(body, status=503 if failed else 202)
     else:
-        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+        response = _text(message, status=503)
     if not failed:
         response["Retry-After"] = str(shown.retry_after)
     return response
@@ -166,7 +170,7 @@ def dashboard(request, city):
     try:
         shown = _analysis(request, city_obj)
     except BadParams as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        return _text(str(exc), status=400)
     if shown.data is None and shown.wait:
         return _pending(shown)
     return render(
@@ -194,7 +198,7 @@ def refresh(request, city):
     try:
         params = parse_params(QueryDict(query), city_obj)
     except BadParams as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        return _text(str(exc), status=400)
     if analysis_refresh_request(analysis_result_get(params)):
         messages.success(request, _("The analysis will be computed again."))
     else:
@@ -213,7 +217,7 @@ def dashboard_map(request, city):
     try:
         shown = _analysis(request, city_obj)
     except BadParams as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        return _text(str(exc), status=400)
     if shown.data is None:
         return _pending(shown)
     data = shown.data
@@ -283,7 +287,7 @@ def download(request, city, name):
     try:
         shown = _analysis(request, city_obj, distances=name == "distances.csv")
     except BadParams as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        return _text(str(exc), status=400)
     if shown.data is None:
         return _pending(shown)
     data = shown.data
