@@ -169,7 +169,7 @@ def analysis_compute(row: AnalysisResult) -> AnalysisResult:
     rows.update(state=AnalysisResult.State.RUNNING, requested_at=timezone.now(), tried_stamp=stamp)
     start = time.perf_counter()
     try:
-        data = analyse(params_from(row.city, row.params)).as_dict(public=False)
+        data = analyse(params_from(row.city, row.params)).as_dict()
     except Exception as exc:
         rows.update(state=AnalysisResult.State.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise

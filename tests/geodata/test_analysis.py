@@ -176,7 +176,7 @@ def test_call_and_period_limits(world, koszalin, grant_call):
 def test_the_public_view_leaves_the_full_one_as_it_is(world, koszalin):
     from geodata.analysis import public_view
 
-    full = analyse(Params(city=koszalin)).as_dict(public=False)
+    full = analyse(Params(city=koszalin)).as_dict()
     before = json.dumps(full, sort_keys=True, default=str)
     public = public_view(full)
     assert all("amount_per_resident" not in z for z in public["coverage"]["zones"])

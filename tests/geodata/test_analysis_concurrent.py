@@ -45,9 +45,9 @@ def no_new_session(before: set[int]) -> bool:
 def test_the_same_answer_as_one_part_after_the_other(world, koszalin):
     before = sessions()
     assert not connection.in_atomic_block  # so analyse() takes the concurrent way
-    together = analyse(Params(city=koszalin)).as_dict(public=False)
+    together = analyse(Params(city=koszalin)).as_dict()
     with transaction.atomic():
-        one_by_one = analyse(Params(city=koszalin)).as_dict(public=False)
+        one_by_one = analyse(Params(city=koszalin)).as_dict()
     assert together == one_by_one
     assert together["coverage"]["proposals"] == 4
     assert len(together["green"]["distances"]) == 4
@@ -109,13 +109,13 @@ def test_without_a_second_connection_the_parts_run_one_after_the_other(
 ):
     """The server's connections all taken, say: the analysis still answers, the same."""
     with transaction.atomic():
-        expected = analyse(Params(city=koszalin)).as_dict(public=False)
+        expected = analyse(Params(city=koszalin)).as_dict()
 
     def refused():
         raise OperationalError("sorry, too many clients already")
 
     monkeypatch.setattr(analysis, "_open_connection", refused)
     before = sessions()
-    assert analyse(Params(city=koszalin)).as_dict(public=False) == expected
+    assert analyse(Params(city=koszalin)).as_dict() == expected
     assert "no second connection" in caplog.text
     assert no_new_session(before)

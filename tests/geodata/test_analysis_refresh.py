@@ -200,7 +200,7 @@ def test_stored_money_stays_money(client, world, koszalin, planner):
     """What comes back from the stored JSON is what was computed (floats, not strings)."""
     client.force_login(planner)
     data = client.get(API).json()
-    direct = analysis.analyse(analysis.Params(city=koszalin)).as_dict(public=False)
+    direct = analysis.analyse(analysis.Params(city=koszalin)).as_dict()
     assert data["coverage"]["money"] == direct["coverage"]["money"] == float(Decimal("35000"))
     assert data["coverage"]["zones"] == direct["coverage"]["zones"]
 
