@@ -58,6 +58,26 @@ def proposal(grant_call, resident, lonlat, status="submitted", amount=None, area
     )
 
 
+def benches(officer, city, lonlat):
+    """A completed project (benches) at lon/lat, recorded as an officer does."""
+    from datetime import date
+
+    from sites.services import intervention_record
+
+    lon, lat = lonlat
+    return intervention_record(
+        actor=officer,
+        city=city,
+        title="Benches",
+        description="",
+        category="seating",
+        completed_on=date.today(),
+        cost=Decimal("1"),
+        maintainer="",
+        point_geojson=json.dumps({"type": "Point", "coordinates": [lon, lat]}),
+    )
+
+
 @pytest.fixture
 def world(koszalin, grant_call, resident, tmp_path):
     """Zones A and B (population 1000 and unknown), two parks near the Rynek, one just under
@@ -301,10 +321,7 @@ def test_dashboard_map_escapes_names(client, world, koszalin, grant_call, reside
 
 
 def test_demand_without_action(world, koszalin, grant_call, resident, officer):
-    from datetime import date
-
     from sites.models import Site
-    from sites.services import intervention_record
 
     for i in range(3):  # a cluster of three proposals ~30 m apart, far from any project
         proposal(grant_call, resident, (16.2400 + i * 0.0004, 54.2100), title=f"C{i}")
@@ -315,18 +332,7 @@ def test_demand_without_action(world, koszalin, grant_call, resident, officer):
         city=koszalin, name="Far from projects", geom=Point(16.16, 54.17), moderation="accepted"
     )
     Site.objects.create(city=koszalin, name="Pending", geom=Point(16.16, 54.171))
-    intervention_record(
-        actor=officer,
-        city=koszalin,
-        title="Benches",
-        description="",
-        category="seating",
-        completed_on=date.today(),
-        cost=Decimal("1"),
-        maintainer="",
-        # ~110 m north of the first site
-        point_geojson='{"type": "Point", "coordinates": [16.21, 54.201]}',
-    )
+    benches(officer, koszalin, (16.21, 54.201))  # ~110 m north of the first site
     demand = analyse(Params(city=koszalin, action_m=300)).demand
     ids = [s["id"] for s in demand["neglected_sites"]]
     assert far.pk in ids and near.pk not in ids

@@ -3,8 +3,6 @@ own ST_ClusterDBSCAN on the same points, on data dense, sparse and in between, b
 analysis takes its grid way and when it takes the plain one."""
 
 import random
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -12,6 +10,7 @@ from django.db import connection
 
 from geodata import analysis
 from proposals.models import Proposal
+from tests.geodata.test_analysis import benches
 
 EPS, MIN_POINTS = 40.0, 3
 GRID = {"GRID_MIN": -1, "GRID_SPARSE": 0}  # the grid whatever the density
@@ -94,23 +93,10 @@ def test_same_clusters_as_st_clusterdbscan(crowd, monkeypatch, way):
 
 @pytest.mark.parametrize("way", [GRID, PLAIN], ids=["grid", "plain"])
 def test_a_cluster_near_an_intervention_is_left_out(crowd, monkeypatch, officer, way):
-    from sites.services import intervention_record
-
     before = ours(crowd, monkeypatch, way, action_m=100)
     chain = next(c for c in before if c["proposals"] == 15)
     # a project 80 m beyond the chain's east end: within 100 m of one of its proposals only
-    lon, lat = metres(16.16, 54.21, 35 * 14 + 80, 0)
-    intervention_record(
-        actor=officer,
-        city=crowd,
-        title="Benches",
-        description="",
-        category="seating",
-        completed_on=date.today(),
-        cost=Decimal("1"),
-        maintainer="",
-        point_geojson=f'{{"type": "Point", "coordinates": [{lon}, {lat}]}}',
-    )
+    benches(officer, crowd, metres(16.16, 54.21, 35 * 14 + 80, 0))
     after = ours(crowd, monkeypatch, way, action_m=100)
     assert sorted(map(sorted, (c["ids"] for c in after))) == sorted(
         sorted(c["ids"]) for c in before if c is not chain
