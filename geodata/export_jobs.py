@@ -5,10 +5,12 @@ reports progress as rows written out of the total."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.http import QueryDict
@@ -95,3 +97,31 @@ def job_visible_to(*, job: ExportJob, user) -> bool:
     if collection_get(city=job.city, collection_id=job.collection) is not None:
         return True
     return getattr(user, "is_authenticated", False) and job.requested_by_id == user.pk
+
+
+def export_available_until(job: ExportJob) -> dt.datetime | None:
+    """When a finished job's file will be removed (None while it runs, or once removed)."""
+    if job.state != ExportJob.State.DONE or not job.file or job.finished_at is None:
+        return None
+    return job.finished_at + dt.timedelta(days=settings.EXPORT_KEEP_DAYS)
+
+
+def export_files_expire(*, now: dt.datetime | None = None, dry_run: bool = False) -> int:
+    """Removes the files of jobs finished more than EXPORT_KEEP_DAYS ago, so that exports do
+    not fill the disk over the years; the jobs stay, saying their file is gone. Returns how
+    many files were (or, with dry_run, would be) removed."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.EXPORT_KEEP_DAYS)
+    due = ExportJob.objects.filter(state=ExportJob.State.DONE, finished_at__lt=cutoff).exclude(
+        file=""
+    )
+    removed = 0
+    for job in due.iterator():
+        removed += 1
+        if dry_run:
+            continue
+        name = job.file.name
+        # the row first: a job whose file is gone but whose row still names it would answer
+        # "missing" instead of "expired"; a file left behind by a failure here is harmless
+        ExportJob.objects.filter(pk=job.pk, file=name).update(file="")
+        job.file.storage.delete(name)
+    return removed

@@ -18,6 +18,7 @@ from geodata import exchange, export_jobs, exports
 from geodata.collections import city_collections, collection_get
 from geodata.models import ExportJob
 from mapapp import selectors as city_selectors
+from mapapp.files import file_response
 from mapapp.ratelimit import rate_limit
 
 
@@ -83,7 +84,13 @@ def _job(request, city, pk) -> ExportJob:
 def export_job(request, city, pk):
     """The job page (refreshes itself while the job runs); JSON with ?f=json."""
     job = _job(request, city, pk)
+    until = export_jobs.export_available_until(job)
+    expired = job.state == ExportJob.State.DONE and not job.file
     if request.GET.get("f") == "json" or "application/json" in request.headers.get("Accept", ""):
+        download = None
+        if until is not None:
+            url = reverse("geodata:export-download", kwargs={"city": job.city.slug, "pk": job.pk})
+            download = request.build_absolute_uri(url)
         return JsonResponse(
             {
                 "id": str(job.pk),
@@ -95,22 +102,39 @@ def export_job(request, city, pk):
                 "done": job.done,
                 "percent": job.percent,
                 "error": job.error if job.state == ExportJob.State.FAILED else "",
-                "download": request.build_absolute_uri(
-                    reverse("geodata:export-download", kwargs={"city": job.city.slug, "pk": job.pk})
-                )
-                if job.state == ExportJob.State.DONE
-                else None,
+                "available_until": until.isoformat() if until else None,
+                "expired": expired,
+                "download": download,
             }
         )
-    return render(request, "geodata/export_job.html", {"city": job.city, "job": job})
+    return render(
+        request,
+        "geodata/export_job.html",
+        {
+            "city": job.city,
+            "job": job,
+            "available_until": until,
+            "expired": expired,
+            "keep_days": settings.EXPORT_KEEP_DAYS,
+        },
+    )
 
 
 @require_GET
 def export_download(request, city, pk):
     job = _job(request, city, pk)
-    if job.state != ExportJob.State.DONE or not job.file:
+    if job.state != ExportJob.State.DONE:
         raise Http404(_("The export is not ready."))
-    response = FileResponse(job.file.open("rb"), content_type=exports.FORMATS[job.format][0])
+    if not job.file:  # removed after EXPORT_KEEP_DAYS
+        return render(
+            request,
+            "geodata/export_job.html",
+            {"city": job.city, "job": job, "expired": True, "keep_days": settings.EXPORT_KEEP_DAYS},
+            status=410,
+        )
+    response = file_response(
+        job.file, as_attachment=False, content_type=exports.FORMATS[job.format][0]
+    )
     response["Content-Disposition"] = _disposition(job.filename)
     return response
 

@@ -4,11 +4,13 @@ that the web server never serves; views hand them out after a permission check."
 
 from __future__ import annotations
 
+import logging
 import os
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
@@ -40,6 +42,22 @@ class PrivateFileStorage(FileSystemStorage):
 
 
 private_storage = PrivateFileStorage()
+logger = logging.getLogger(__name__)
+
+
+def file_response(field, *, filename: str | None = None, **kwargs) -> FileResponse:
+    """A stored file as a download. A file that the database names but the storage no longer
+    holds (lost media, a restore without its files) answers 404 and is logged as an error for
+    the operators, instead of failing the request with a 500."""
+    if not field:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        logger.error("stored file missing: %s (%s)", field.name, field.instance._meta.label)
+        raise Http404(_("The file is missing from storage.")) from None
+    kwargs.setdefault("as_attachment", True)
+    return FileResponse(handle, filename=filename or field.name.split("/")[-1], **kwargs)
 
 
 def check_document(upload) -> None:

@@ -308,6 +308,9 @@ if DEBUG:
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=2 * 1024 * 1024)
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
+# A background export's file is removed this many days after it was written (by
+# `manage.py apply_retention`); its job page then says so and offers to export again.
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Retention: supporters' names and addresses (and scanned sheets) are erased this many days
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).
 SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)

@@ -2,20 +2,16 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 
+from mapapp.files import file_response
 from proposals import access
 from proposals.models import Expense, Proposal, SignatureSheet
 from proposals.views.common import load_city
 
 
 def _send(field):
-    if not field:
-        raise Http404
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=field.name.split("/")[-1]
-    )
+    response = file_response(field)
     response["Cache-Control"] = "private, no-store"
     return response
 

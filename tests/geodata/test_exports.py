@@ -174,6 +174,52 @@ def test_large_exports_run_in_the_background_with_progress(
     assert set(frame["id"]) == public_ids() and frame.crs.to_epsg() == 2180
 
 
+def test_export_files_are_removed_after_the_keep_time(
+    client, exchange_world, settings, django_capture_on_commit_callbacks
+):
+    """Background exports do not fill the disk over the years: apply_retention removes their
+    files EXPORT_KEEP_DAYS after they were written, and the job then says so."""
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.EXPORT_KEEP_DAYS = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.get(EXPORT + "sites/", {"format": "gpkg", "background": "1"})
+    job = ExportJob.objects.get()
+    assert r.status_code == 302 and job.state == "done"
+    page = client.get(r["Location"]).content.decode()
+    assert 'id="export-download"' in page and 'id="export-until"' in page
+    status = client.get(r["Location"], {"f": "json"}).json()
+    until = dt.datetime.fromisoformat(status["available_until"])
+    assert until == job.finished_at + dt.timedelta(days=3) and not status["expired"]
+    path = job.file.path
+    assert os.path.exists(path)
+
+    def retention(*args) -> str:
+        out = io.StringIO()
+        call_command("apply_retention", *args, stdout=out)
+        return out.getvalue()
+
+    assert "0 export files" in retention()  # not due yet
+    ExportJob.objects.update(finished_at=timezone.now() - dt.timedelta(days=3, minutes=1))
+    assert "due:" in (dry := retention("--dry-run")) and "1 export files" in dry
+    assert os.path.exists(path)  # a dry run removes nothing
+    assert "1 export files" in retention()
+    job.refresh_from_db()
+    assert not os.path.exists(path) and not job.file and job.state == "done"
+
+    page = client.get(r["Location"]).content.decode()
+    assert 'data-state="expired"' in page and 'id="export-download"' not in page
+    assert "kept for 3 days" in page
+    status = client.get(r["Location"], {"f": "json"}).json()
+    assert status["expired"] and status["download"] is None and status["available_until"] is None
+    gone = client.get(f"{r['Location']}download")
+    assert gone.status_code == 410 and b"kept for 3 days" in gone.content
+    assert "0 export files" in retention()  # nothing left to remove
+
+
 def test_exports_page_links_every_collection_and_format(client, exchange_world):
     html = client.get("/koszalin/exports/").content.decode()
     for collection in ("proposals", "sites", "interventions", "layer-parks"):

@@ -266,6 +266,19 @@ def test_private_documents_only_for_author_and_officers(client, draft, resident,
     assert draft.consent_document.path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
 
 
+def test_a_document_missing_from_storage_answers_404_and_is_logged(client, draft, officer, caplog):
+    """Lost media (or a restore without its files) is a 404 page and an error in the log for
+    the operators, not a server error."""
+    draft.consent_document.storage.delete(draft.consent_document.name)
+    client.force_login(officer)
+    with caplog.at_level("ERROR", logger="mapapp.files"):
+        response = client.get(f"/koszalin/proposals/{draft.pk}/files/consent/")
+    assert response.status_code == 404
+    assert [r.getMessage() for r in caplog.records] == [
+        f"stored file missing: {draft.consent_document.name} (proposals.Proposal)"
+    ]
+
+
 def test_consent_must_be_a_document(resident_client, draft):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

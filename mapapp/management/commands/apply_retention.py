@@ -3,24 +3,30 @@
 Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RETENTION_DAYS
 after their call's final decision; landowner consent documents after the sustainability
 period (or, for proposals never granted, after the same retention time). Every erasure is in
-the audit log; run it daily (cron or a systemd timer)."""
+the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
+written. Run it daily (cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
 
+from geodata.export_jobs import export_files_expire
 from mapapp.privacy import apply_retention
 
 
 class Command(BaseCommand):
-    help = "Erase supporters' data and consent documents whose retention time is over."
+    help = (
+        "Erase supporters' data and consent documents whose retention time is over, and "
+        "remove old export files."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="only say what is due")
 
     def handle(self, *args, dry_run=False, **options):
         result = apply_retention(dry_run=dry_run)
+        exports = export_files_expire(dry_run=dry_run)
         verb = "due" if dry_run else "erased"
         self.stdout.write(
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
-            f"{result['consent_documents']} consent documents"
+            f"{result['consent_documents']} consent documents, {exports} export files"
         )
