@@ -34,5 +34,7 @@ urlpatterns = [
     path("", include("mapapp.urls")),
 ]
 
+handler400 = "mapapp.views.bad_request"
+handler403 = "mapapp.views.permission_denied"
 handler404 = "mapapp.views.not_found"
 handler500 = "mapapp.views.server_error"

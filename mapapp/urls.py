@@ -43,5 +43,7 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "mapapp.views.bad_request"
+handler403 = "mapapp.views.permission_denied"
 handler404 = "mapapp.views.not_found"
 handler500 = "mapapp.views.server_error"

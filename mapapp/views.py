@@ -190,6 +190,27 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+def permission_denied(request, exception=None):
+    """403: JSON for the machine interfaces, the site's page (with a sign-in link) for
+    people."""
+    from django.views.defaults import permission_denied as default
+
+    if request.path.startswith(MACHINE_PREFIXES):
+        return JsonResponse({"detail": str(_("Not allowed."))}, status=403)
+    return default(request, exception)
+
+
+def bad_request(request, exception=None):
+    """400 for requests Django refuses before any view (an unknown Host header, a broken
+    cookie): JSON for the machine interfaces, a plain page for people. 400.html stands alone:
+    the request is not trusted enough to render the site's frame."""
+    from django.views.defaults import bad_request as default
+
+    if request.path.startswith(MACHINE_PREFIXES):
+        return JsonResponse({"detail": str(_("Bad request."))}, status=400)
+    return default(request, exception)
+
+
 def server_error(request):
     from django.views.defaults import server_error as default
 
