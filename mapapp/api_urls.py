@@ -11,9 +11,11 @@ from sites.apis import InterventionCollectionApi, SiteCollectionApi
 app_name = "api"
 
 urlpatterns = [
+    path("", apis.ApiRootApi.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("cities/", apis.CityListApi.as_view(), name="city-list"),
+    path("<slug:city>/", apis.CityApiIndex.as_view(), name="city"),
     path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),
     path("<slug:city>/sites/", SiteCollectionApi.as_view(), name="sites"),

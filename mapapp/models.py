@@ -34,6 +34,10 @@ RESERVED_SLUGS = frozenset(
         "jsi18n",
         "me",
         "privacy",
+        # the API's own pages under /api/v1/, beside the cities' indexes
+        "cities",
+        "docs",
+        "schema",
     }
 )
 

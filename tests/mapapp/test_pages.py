@@ -85,6 +85,32 @@ def test_city_list_api(client, demo_cities):
     assert data["cities"][0]["boundary"].endswith("/api/v1/koszalin/boundary/")
 
 
+def test_api_index_leads_to_every_interface(client, koszalin):
+    """/api/v1/ and /api/v1/<city>/ link everything a GIS client can use, and every link
+    answers."""
+    root = client.get("/api/v1/")
+    assert root.status_code == 200
+    body = root.json()
+    rels = {link["rel"]: link["href"] for link in body["links"]}
+    assert set(rels) == {"self", "service-desc", "service-doc", "data"}
+    assert client.get(rels["service-desc"]).json()["openapi"].startswith("3.")
+    assert [c["slug"] for c in body["cities"]] == ["koszalin"]
+
+    index = client.get(body["cities"][0]["href"]).json()
+    assert index["city"] == {"slug": "koszalin", "name": "Koszalin"}
+    hrefs = [link["href"] for link in body["links"] + index["links"] + index["collections"]]
+    assert {c["id"] for c in index["collections"]} == {
+        "proposals", "sites", "interventions", "layers"
+    }  # fmt: skip
+    assert index["tiles"].endswith("/tiles/koszalin/{collection}/{z}/{x}/{y}.mvt")
+    hrefs.append(index["tiles"].format(collection="proposals", z=14, x=9081, y=5262))
+    for href in hrefs:
+        assert href.startswith("http://testserver/")
+        response = client.get(href)
+        assert response.status_code in (200, 204), href  # 204: an empty tile
+    assert client.get("/api/v1/nowhere/").status_code == 404
+
+
 @pytest.mark.django_db
 def test_healthz_reports_postgis(client):
     response = client.get("/healthz")

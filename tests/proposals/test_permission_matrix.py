@@ -24,6 +24,7 @@ OFFICERS = frozenset({"officer", "superuser"})
 # route name -> roles that get 200 (GET); the ids come from the world below
 MATRIX = {
     "home": ALL, "healthz": ALL, "privacy": ALL, "favicon": frozenset(),  # a redirect
+    "api:root": ALL, "api:city": ALL,
     "api:schema": ALL, "api:docs": ALL, "api:city-list": ALL, "api:city-boundary": ALL,
     "api:proposals": ALL, "api:sites": ALL, "api:interventions": ALL, "api:layers": ALL,
     "api:analysis": ALL, "api:export": ALL, "api:layer": ALL,
@@ -141,6 +142,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
     c = "/koszalin"
     urls = {
         "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
+        "api:root": "/api/v1/", "api:city": "/api/v1/koszalin/",
         "api:schema": "/api/v1/schema/", "api:docs": "/api/v1/docs/",
         "api:city-list": "/api/v1/cities/", "api:city-boundary": "/api/v1/koszalin/boundary/",
         "api:proposals": "/api/v1/koszalin/proposals/", "api:sites": "/api/v1/koszalin/sites/",
