@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -116,8 +117,17 @@ def export_job(request, city, pk):
             "available_until": until,
             "expired": expired,
             "keep_days": settings.EXPORT_KEEP_DAYS,
+            "again": _again_url(job),
         },
     )
+
+
+def _again_url(job: ExportJob) -> str:
+    """The same export (collection, filters, format, CRS) asked for again, in the background:
+    a new job with today's data."""
+    query = {**job.query, "format": job.format, "crs": f"EPSG:{job.srid}", "background": "1"}
+    url = reverse("api:export", kwargs={"city": job.city.slug, "collection_id": job.collection})
+    return f"{url}?{urlencode(query)}"
 
 
 @require_GET
@@ -129,7 +139,13 @@ def export_download(request, city, pk):
         return render(
             request,
             "geodata/export_job.html",
-            {"city": job.city, "job": job, "expired": True, "keep_days": settings.EXPORT_KEEP_DAYS},
+            {
+                "city": job.city,
+                "job": job,
+                "expired": True,
+                "keep_days": settings.EXPORT_KEEP_DAYS,
+                "again": _again_url(job),
+            },
             status=410,
         )
     response = file_response(

@@ -2,9 +2,11 @@
 CRS, streamed or as a background job run by the real task worker."""
 
 import csv
+import html
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -186,7 +188,15 @@ def test_export_files_are_removed_after_the_keep_time(
 
     settings.EXPORT_KEEP_DAYS = 3
     with django_capture_on_commit_callbacks(execute=True):
-        r = client.get(EXPORT + "sites/", {"format": "gpkg", "background": "1"})
+        r = client.get(
+            EXPORT + "sites/",
+            {
+                "format": "gpkg",
+                "background": "1",
+                "bbox": "16.16,54.18,16.20,54.20",
+                "crs": "EPSG:2180",
+            },
+        )
     job = ExportJob.objects.get()
     assert r.status_code == 302 and job.state == "done"
     page = client.get(r["Location"]).content.decode()
@@ -218,6 +228,15 @@ def test_export_files_are_removed_after_the_keep_time(
     gone = client.get(f"{r['Location']}download")
     assert gone.status_code == 410 and b"kept for 3 days" in gone.content
     assert "0 export files" in retention()  # nothing left to remove
+
+    # "Export again": the same collection, filters, format and CRS, as a new job
+    again = re.search(r'id="export-again" href="([^"]+)"', page).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        r2 = client.get(html.unescape(again))
+    new = ExportJob.objects.exclude(pk=job.pk).get()
+    assert r2["Location"] == f"/koszalin/exports/{new.pk}/" and new.state == "done"
+    assert (new.collection, new.format, new.srid) == ("sites", "gpkg", 2180)
+    assert new.query == job.query and new.query["bbox"] == "16.16,54.18,16.20,54.20"
 
 
 def test_exports_page_links_every_collection_and_format(client, exchange_world):
