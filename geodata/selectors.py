@@ -1,6 +1,8 @@
-"""Reads for reference layers."""
+"""Reads for reference layers and for the analysis map."""
 
 from __future__ import annotations
+
+import json
 
 from django.db.models import QuerySet
 
@@ -39,3 +41,49 @@ def in_district(qs: QuerySet, *, city: City, name: str, field: str = "geom") -> 
 
     districts = district_features(city=city).filter(name=name, geom__covers=OuterRef(field))
     return qs.filter(Exists(districts))
+
+
+def analysis_zones_geojson(*, data: dict) -> dict:
+    """The zones of an analysis result with their measures, as GeoJSON for its map."""
+    from django.contrib.gis.db.models.functions import AsGeoJSON
+
+    by_id = {z["id"]: z for z in data["coverage"]["zones"]}
+    features = []
+    for f in Feature.objects.filter(pk__in=by_id).annotate(gj=AsGeoJSON("geom", precision=6)):
+        props = {k: v for k, v in by_id[f.pk].items() if k != "id"}
+        props["name"] = props.get("name") or str(f.pk)
+        features.append(
+            {"type": "Feature", "id": f.pk, "geometry": json.loads(f.gj), "properties": props}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+# beyond this a folium page gets heavy; the tables and downloads have all
+MAP_POINTS = 2000
+
+
+def analysis_map_points(*, params, in_deficit: set[int]) -> list[dict]:
+    """Proposals for the dashboard map: those in the deficit first, at most MAP_POINTS."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from proposals.models import Proposal
+
+    qs = Proposal.objects.filter(
+        city=params.city,
+        status__in=Proposal.PUBLIC_STATUSES,
+        geom__isnull=False,
+        hidden_at__isnull=True,
+    )
+    if params.call_id:
+        qs = qs.filter(grant_call_id=params.call_id)
+    qs = qs.annotate(
+        first=Case(
+            When(pk__in=list(in_deficit)[:MAP_POINTS], then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("first", "pk")
+    return [
+        {"id": pk, "lat": geom.y, "lon": geom.x, "name": title, "in_deficit": pk in in_deficit}
+        for pk, title, geom in qs.values_list("pk", "title", "geom")[:MAP_POINTS]
+    ]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from geodata import selectors
 from geodata.analysis import Params, public_view
 from geodata.analysis_results import (
     analysis_current,
@@ -221,9 +222,9 @@ def dashboard_map(request, city):
     if shown.data is None:
         return _pending(shown)
     data = shown.data
-    zones = _zones_geojson(city_obj, data)
+    zones = selectors.analysis_zones_geojson(data=data)
     in_deficit = set(data["green"]["proposals_in_deficit"])
-    points = _proposal_points(shown.params, in_deficit)
+    points = selectors.analysis_map_points(params=shown.params, in_deficit=in_deficit)
     html = analysis_map(
         city=city_obj,
         zones_geojson=zones,
@@ -233,52 +234,6 @@ def dashboard_map(request, city):
     # folium writes inline script: each of its script tags carries this response's nonce
     html = html.replace("<script", f'<script nonce="{request.csp_nonce}"')
     return HttpResponse(html)
-
-
-def _zones_geojson(city, data) -> dict:
-    from django.contrib.gis.db.models.functions import AsGeoJSON
-
-    from geodata.models import Feature
-
-    by_id = {z["id"]: z for z in data["coverage"]["zones"]}
-    features = []
-    for f in Feature.objects.filter(pk__in=by_id).annotate(gj=AsGeoJSON("geom", precision=6)):
-        props = {k: v for k, v in by_id[f.pk].items() if k != "id"}
-        props["name"] = props.get("name") or str(f.pk)
-        features.append(
-            {"type": "Feature", "id": f.pk, "geometry": json.loads(f.gj), "properties": props}
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-MAP_POINTS = 2000  # beyond this a folium page gets heavy; the tables and downloads have all
-
-
-def _proposal_points(params, in_deficit) -> list[dict]:
-    """Proposals for the dashboard map: those in the deficit first, at most MAP_POINTS."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    from proposals.models import Proposal
-
-    qs = Proposal.objects.filter(
-        city=params.city,
-        status__in=Proposal.PUBLIC_STATUSES,
-        geom__isnull=False,
-        hidden_at__isnull=True,
-    )
-    if params.call_id:
-        qs = qs.filter(grant_call_id=params.call_id)
-    qs = qs.annotate(
-        first=Case(
-            When(pk__in=list(in_deficit)[:MAP_POINTS], then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    ).order_by("first", "pk")
-    return [
-        {"id": pk, "lat": geom.y, "lon": geom.x, "name": title, "in_deficit": pk in in_deficit}
-        for pk, title, geom in qs.values_list("pk", "title", "geom")[:MAP_POINTS]
-    ]
 
 
 @require_GET
@@ -320,7 +275,8 @@ def download(request, city, name):
         return response
     elif name == "zones.geojson":
         response = HttpResponse(
-            json.dumps(_zones_geojson(city_obj, data)), content_type="application/geo+json"
+            json.dumps(selectors.analysis_zones_geojson(data=data)),
+            content_type="application/geo+json",
         )
         response["Content-Disposition"] = (
             f'attachment; filename="{city_obj.slug}-zones-{stamp}.geojson"'
