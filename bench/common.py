@@ -70,9 +70,12 @@ def wait_for(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def start_nginx(upstream: str) -> tuple[subprocess.Popen, str] | None:
+def start_nginx(
+    upstream: str, media_root: Path | None = None
+) -> tuple[subprocess.Popen, str] | None:
     """nginx with the deployment's site file (deploy/nginx/wecreatespace.conf.in) in front of
-    `upstream`; None when nginx is not installed (scripts/ensure-nginx.sh installs it)."""
+    `upstream`, serving photos from `media_root` (default: the project's .local/media); None
+    when nginx is not installed (scripts/ensure-nginx.sh installs it)."""
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else ""
     )
@@ -89,6 +92,7 @@ def start_nginx(upstream: str) -> tuple[subprocess.Popen, str] | None:
     site = (ROOT / "deploy/nginx/wecreatespace.conf.in").read_text()
     for name, value in {"LISTEN": f"127.0.0.1:{port}", "SERVER_NAME": "127.0.0.1",
                         "UPSTREAM": upstream, "STATIC_ROOT": str(ROOT / "staticfiles"),
+                        "MEDIA_ROOT": str(media_root or ROOT / ".local/media"),
                         "CACHE_DIR": str(folder / "cache")}.items():  # fmt: skip
         site = site.replace(f"@{name}@", value)
     (folder / "site.conf").write_text(site)

@@ -6,13 +6,15 @@ import http.client
 import math
 import os
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from bench.common import start_nginx
 from geodata.models import Layer
 from mapapp.models import Role
-from tests.proposals.conftest import make_user
+from tests.proposals.conftest import jpeg_bytes, make_user
 
 
 def tile_at(lon: float, lat: float, z: int) -> tuple[int, int, int]:
@@ -40,6 +42,40 @@ def get(address: str, path: str, headers=None) -> tuple[int, dict, bytes]:
     body = response.read()
     conn.close()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def test_public_photos_are_served_by_the_proxy(live_server, settings, db):
+    """With DEBUG off the app does not serve MEDIA_ROOT: the deployment's nginx does, and
+    nothing else (private documents are in PRIVATE_MEDIA_ROOT, outside it)."""
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mapapp.images import process_image
+
+    media = Path(tempfile.mkdtemp(prefix="wcs-media-"))
+    media.chmod(0o755)  # nginx's workers run as nobody when the tests run as root
+    settings.MEDIA_ROOT = media
+    processed = process_image(SimpleUploadedFile("garden.jpg", jpeg_bytes()))
+    name = default_storage.save(f"photos/2026/{processed.display.name}", processed.display)
+    (settings.PRIVATE_MEDIA_ROOT / "consents").mkdir(parents=True, exist_ok=True)
+    (settings.PRIVATE_MEDIA_ROOT / "consents/secret.pdf").write_bytes(b"%PDF-1.4 secret")
+    started = start_nginx(live_server.url.removeprefix("http://"), media_root=media)
+    assert started, "nginx is missing: scripts/ensure-nginx.sh installs it (make test runs it)"
+    proc, address = started
+    try:
+        status, headers, body = get(address, default_storage.url(name))
+        assert status == 200 and body == (media / name).read_bytes()
+        assert headers["content-type"] == "image/jpeg"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["cache-control"] == "max-age=2592000"  # names never change
+        # no folder listings; a private document is not under /media/ by any name
+        for path in ("/media/", "/media/photos/", "/media/consents/secret.pdf",
+                     "/media/private-media/consents/secret.pdf"):  # fmt: skip
+            status, _, body = get(address, path)
+            assert status in (403, 404) and b"secret" not in body, path
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def test_public_tiles_are_answered_from_the_cache(proxy, live_server):
