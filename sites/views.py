@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from mapapp.paging import page_of
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
 from proposals.models import Proposal
@@ -43,10 +44,17 @@ def site_list(request, city):
     sites = selectors.public_sites(city=city_obj, filters=filters).only(
         "id", "name", "condition", "ownership", "district", "reported_at"
     )
+    page, page_query = page_of(request, sites.order_by("name", "id"))
     return render(
         request,
         "sites/site_list.html",
-        {"city": city_obj, "sites": sites, **_filter_context(city_obj, filters)},
+        {
+            "city": city_obj,
+            "sites": page,
+            "page": page,
+            "page_query": page_query,
+            **_filter_context(city_obj, filters),
+        },
     )
 
 
@@ -238,10 +246,17 @@ def intervention_list(request, city):
     city_obj = load_city(request, city)
     filters = selectors.parse_filters(request.GET)
     interventions = selectors.public_interventions(city=city_obj, filters=filters)
+    page, page_query = page_of(request, interventions.order_by("-completed_on", "id"))
     return render(
         request,
         "sites/intervention_list.html",
-        {"city": city_obj, "interventions": interventions, **_filter_context(city_obj, filters)},
+        {
+            "city": city_obj,
+            "interventions": page,
+            "page": page,
+            "page_query": page_query,
+            **_filter_context(city_obj, filters),
+        },
     )
 
 

@@ -308,6 +308,8 @@ if DEBUG:
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=2 * 1024 * 1024)
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
+# Rows per page of the public lists of proposals, sites and completed projects.
+LIST_PAGE_SIZE = 50
 # A background export's file is removed this many days after it was written (by
 # `manage.py apply_retention`); its job page then says so and offers to export again.
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)

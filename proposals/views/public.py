@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mapapp.paging import page_of
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import SupportForm
@@ -24,12 +25,15 @@ def proposal_list(request, city):
     proposals = selectors.public_proposals(city=city_obj, filters=filters).select_related(
         "grant_call"
     )
+    page, page_query = page_of(request, proposals.order_by("-submitted_at", "-published_at", "-id"))
     return render(
         request,
         "proposals/list.html",
         {
             "city": city_obj,
-            "proposals": proposals.order_by("-submitted_at", "-published_at")[:500],
+            "proposals": page,
+            "page": page,
+            "page_query": page_query,
             "filters": filters,
             "calls": GrantCall.objects.filter(city=city_obj),
             "statuses": Proposal.Status.choices,

@@ -1,0 +1,69 @@
+"""The public lists of proposals, sites and completed projects come in pages: every public
+row on exactly one page, the filters kept in the page links, odd page numbers forgiven."""
+
+import re
+from html import unescape
+
+import pytest
+
+from proposals.models import Proposal
+from sites.models import Intervention, Site
+
+LISTS = {
+    "/koszalin/proposals/": (
+        "data-proposal",
+        lambda: Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES, hidden_at=None),
+    ),
+    "/koszalin/sites/": (
+        "data-site",
+        lambda: Site.objects.filter(moderation="accepted", hidden_at=None),
+    ),
+    "/koszalin/interventions/": ("data-intervention", lambda: Intervention.objects.all()),
+}
+
+
+def rows(html: str, attribute: str) -> list[int]:
+    return [int(v) for v in re.findall(rf'{attribute}="(\d+)"', html)]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_public_row_is_on_exactly_one_page(client, exchange_world, settings, path):
+    attribute, expected = LISTS[path]
+    settings.LIST_PAGE_SIZE = 4
+    total = expected().count()
+    assert total > 4  # more than one page
+    seen, url, pages = [], path, 0
+    while url:
+        html = client.get(url).content.decode()
+        on_page = rows(html, attribute)
+        assert 0 < len(on_page) <= 4
+        seen += on_page
+        pages += 1
+        first = (pages - 1) * 4 + 1
+        assert f"{first}–{first + len(on_page) - 1} of {total}" in html
+        found = re.search(r'rel="next" href="([^"]+)"', html)
+        url = path + unescape(found.group(1)) if found else None
+    assert sorted(seen) == sorted(expected().values_list("pk", flat=True))
+    assert len(seen) == len(set(seen)) and pages == -(-total // 4)
+
+
+def test_page_links_keep_the_filters(client, exchange_world, settings):
+    settings.LIST_PAGE_SIZE = 3
+    granted = Proposal.objects.filter(status="granted", hidden_at=None)
+    assert granted.count() > 3
+    html = client.get("/koszalin/proposals/", {"status": "granted", "page": "2"}).content.decode()
+    assert 'aria-current="page">Page 2 of' in html
+    prev = unescape(re.search(r'rel="prev" href="\?([^"]+)"', html).group(1))
+    assert prev == "status=granted&page=1"
+    shown = rows(html, "data-proposal")
+    assert shown and set(shown) <= set(granted.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("999", "last"), ("abc", "first"), ("-1", "last")])
+def test_odd_page_numbers_are_forgiven(client, exchange_world, settings, asked, shown):
+    settings.LIST_PAGE_SIZE = 4
+    pages = -(-Site.objects.filter(moderation="accepted", hidden_at=None).count() // 4)
+    response = client.get("/koszalin/sites/", {"page": asked})
+    assert response.status_code == 200
+    number = pages if shown == "last" else 1
+    assert f'aria-current="page">Page {number} of {pages}' in response.content.decode()
