@@ -72,26 +72,28 @@ def districts(*, city: City) -> list[str]:
     """District names to filter by: the districts layer's and those in the site registers."""
     from geodata.selectors import district_features
 
-    names = set(public_sites(city=city).exclude(district="").values_list("district", flat=True))
-    names |= set(district_features(city=city).exclude(name="").values_list("name", flat=True))
+    # distinct in the database: a city has a few dozen districts and may have 10,000s of rows
+    sites = public_sites(city=city).exclude(district="").order_by()
+    names = set(sites.values_list("district", flat=True).distinct())
+    features = district_features(city=city).exclude(name="").order_by()
+    names |= set(features.values_list("name", flat=True).distinct())
     return sorted(names)
 
 
 def years(*, city: City) -> list[int]:
+    """Years with public proposals, sites or completed projects, newest first (distinct in the
+    database: with 100,000 proposals, reading a year per row took a tenth of a second)."""
     from proposals.models import Proposal
 
-    found = set(
-        Intervention.objects.filter(city=city)
-        .annotate(y=ExtractYear("completed_on"))
-        .values_list("y", flat=True)
-    )
-    found |= set(
-        public_sites(city=city).annotate(y=ExtractYear("reported_at")).values_list("y", flat=True)
-    )
-    found |= set(
-        Proposal.objects.filter(city=city, status__in=Proposal.PUBLIC_STATUSES)
-        .annotate(y=ExtractYear("created_at"))
-        .values_list("y", flat=True)
+    def distinct_years(qs, field: str) -> set[int]:
+        return set(
+            qs.order_by().annotate(y=ExtractYear(field)).values_list("y", flat=True).distinct()
+        )
+
+    found = distinct_years(Intervention.objects.filter(city=city), "completed_on")
+    found |= distinct_years(public_sites(city=city), "reported_at")
+    found |= distinct_years(
+        Proposal.objects.filter(city=city, status__in=Proposal.PUBLIC_STATUSES), "created_at"
     )
     return sorted((y for y in found if y), reverse=True)
 

@@ -67,3 +67,21 @@ def test_odd_page_numbers_are_forgiven(client, exchange_world, settings, asked, 
     assert response.status_code == 200
     number = pages if shown == "last" else 1
     assert f'aria-current="page">Page {number} of {pages}' in response.content.decode()
+
+
+def test_year_filter_lists_each_public_year_once(exchange_world, koszalin):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sites.selectors import years
+
+    now = timezone.now()
+    public = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES)
+    public.filter(pk__in=list(public.values_list("pk", flat=True)[:3])).update(
+        created_at=now.replace(year=2024)
+    )
+    Proposal.objects.filter(status="draft").update(created_at=now.replace(year=2019))  # private
+    Site.objects.filter(moderation="accepted").update(reported_at=now.replace(year=2023))
+    Intervention.objects.update(completed_on=dt.date(2022, 5, 1))
+    assert years(city=koszalin) == [now.year, 2024, 2023, 2022]
