@@ -67,11 +67,11 @@ def export_run(*, job_id: str) -> ExportJob:
         req = _request_of(job)
         total = req.qs.order_by().count()
         ExportJob.objects.filter(pk=job.pk).update(
-            state=ExportJob.State.RUNNING, total=total, done=0
+            state=ExportJob.State.RUNNING, total=total, done=0, heartbeat_at=timezone.now()
         )
 
         def progress(done: int) -> None:
-            ExportJob.objects.filter(pk=job.pk).update(done=done)
+            ExportJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now())
 
         path = write_file(req, folder, progress=progress)
         with path.open("rb") as fh:
@@ -97,6 +97,16 @@ def job_visible_to(*, job: ExportJob, user) -> bool:
     if collection_get(city=job.city, collection_id=job.collection) is not None:
         return True
     return getattr(user, "is_authenticated", False) and job.requested_by_id == user.pk
+
+
+def export_stuck(job: ExportJob, *, now: dt.datetime | None = None) -> bool:
+    """A job queued or running that its worker has not reported on for EXPORT_STUCK_SECONDS:
+    the worker is down or died with it. (If a worker takes it up later, it still finishes.)"""
+    if job.state not in (ExportJob.State.QUEUED, ExportJob.State.RUNNING):
+        return False
+    last = job.heartbeat_at or job.created_at
+    silent = (now or timezone.now()) - last
+    return silent > dt.timedelta(seconds=settings.EXPORT_STUCK_SECONDS)
 
 
 def export_available_until(job: ExportJob) -> dt.datetime | None:

@@ -87,6 +87,7 @@ def export_job(request, city, pk):
     job = _job(request, city, pk)
     until = export_jobs.export_available_until(job)
     expired = job.state == ExportJob.State.DONE and not job.file
+    stuck = export_jobs.export_stuck(job)
     if request.GET.get("f") == "json" or "application/json" in request.headers.get("Accept", ""):
         download = None
         if until is not None:
@@ -105,6 +106,7 @@ def export_job(request, city, pk):
                 "error": job.error if job.state == ExportJob.State.FAILED else "",
                 "available_until": until.isoformat() if until else None,
                 "expired": expired,
+                "stuck": stuck,
                 "download": download,
             }
         )
@@ -116,6 +118,7 @@ def export_job(request, city, pk):
             "job": job,
             "available_until": until,
             "expired": expired,
+            "stuck": stuck,
             "keep_days": settings.EXPORT_KEEP_DAYS,
             "again": _again_url(job),
         },

@@ -128,6 +128,9 @@ class ExportJob(models.Model):
     filename = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # when the worker last reported (started, or wrote another chunk): a job silent for
+    # EXPORT_STUCK_SECONDS lost its worker
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -313,6 +313,9 @@ LIST_PAGE_SIZE = 50
 # A background export's file is removed this many days after it was written (by
 # `manage.py apply_retention`); its job page then says so and offers to export again.
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
+# A background export queued or running without a word from the worker for this long has
+# lost it (the worker is down or died): its page says so and offers to export again.
+EXPORT_STUCK_SECONDS = env.int("EXPORT_STUCK_SECONDS", default=900)
 # Retention: supporters' names and addresses (and scanned sheets) are erased this many days
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).
 SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)

@@ -258,3 +258,50 @@ def test_awkward_text_survives_the_streams(client, exchange_world):
     rows = csv.DictReader(io.StringIO(content(client.get(EXPORT + "proposals/", {
         "format": "csv"})).decode("utf-8-sig")))  # fmt: skip
     assert next(r for r in rows if int(r["id"]) == p.pk)["title"] == tricky
+
+
+def test_a_job_its_worker_lost_says_so_and_offers_to_export_again(
+    client, exchange_world, settings, django_capture_on_commit_callbacks, koszalin
+):
+    """A worker that is down (or died during the export) leaves a job queued or running: after
+    EXPORT_STUCK_SECONDS without a word from it, the page stops waiting and says so."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.EXPORT_STUCK_SECONDS = 600
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # no worker
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.get(EXPORT + "proposals/", {"format": "shp", "background": "1"})
+    job = ExportJob.objects.get()
+    url = r["Location"]
+
+    def page() -> str:
+        return client.get(url).content.decode()
+
+    assert job.state == "queued" and 'http-equiv="refresh"' in page()  # still waiting
+    assert not client.get(url, {"f": "json"}).json()["stuck"]
+
+    ExportJob.objects.update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    html = page()
+    assert 'id="export-stuck"' in html and "has not started" in html
+    assert 'http-equiv="refresh"' not in html and 'id="export-again"' in html
+    assert client.get(url, {"f": "json"}).json()["stuck"]
+
+    # a worker that reported a minute ago is working; one silent for 11 minutes died
+    ExportJob.objects.update(state="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=1))
+    assert 'id="export-stuck"' not in page()
+    ExportJob.objects.update(heartbeat_at=timezone.now() - dt.timedelta(minutes=11))
+    assert "This export stopped" in page()
+
+
+def test_the_worker_reports_while_it_writes(
+    client, exchange_world, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(EXPORT + "sites/", {"format": "gpkg", "background": "1"})
+    job = ExportJob.objects.get()
+    assert job.state == "done" and before <= job.heartbeat_at <= job.finished_at
