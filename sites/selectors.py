@@ -81,21 +81,33 @@ def districts(*, city: City) -> list[str]:
 
 
 def years(*, city: City) -> list[int]:
-    """Years with public proposals, sites or completed projects, newest first (distinct in the
-    database: with 100,000 proposals, reading a year per row took a tenth of a second)."""
+    """Years with public proposals, sites or completed projects, newest first. Distinct in the
+    database, and kept in the cache until one of the three tables changes in the city: the
+    city map asks on every view, and with 100,000 proposals the query takes 45 ms."""
+    from django.core.cache import cache
+
+    from geodata.exchange import data_stamp
     from proposals.models import Proposal
+
+    stamps = "-".join(data_stamp(m, city) for m in (Proposal, Site, Intervention))
+    key = f"filters:years:{city.pk}:{stamps}"
+    found = cache.get(key)
+    if found is not None:
+        return found
 
     def distinct_years(qs, field: str) -> set[int]:
         return set(
             qs.order_by().annotate(y=ExtractYear(field)).values_list("y", flat=True).distinct()
         )
 
-    found = distinct_years(Intervention.objects.filter(city=city), "completed_on")
-    found |= distinct_years(public_sites(city=city), "reported_at")
-    found |= distinct_years(
+    every = distinct_years(Intervention.objects.filter(city=city), "completed_on")
+    every |= distinct_years(public_sites(city=city), "reported_at")
+    every |= distinct_years(
         Proposal.objects.filter(city=city, status__in=Proposal.PUBLIC_STATUSES), "created_at"
     )
-    return sorted((y for y in found if y), reverse=True)
+    found = sorted((y for y in every if y), reverse=True)
+    cache.set(key, found, 24 * 3600)
+    return found
 
 
 def site_visible_to(*, user, site: Site) -> bool:

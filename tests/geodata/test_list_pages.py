@@ -69,7 +69,9 @@ def test_odd_page_numbers_are_forgiven(client, exchange_world, settings, asked, 
     assert f'aria-current="page">Page {number} of {pages}' in response.content.decode()
 
 
-def test_year_filter_lists_each_public_year_once(exchange_world, koszalin):
+def test_year_filter_lists_each_public_year_once(
+    exchange_world, koszalin, django_assert_num_queries
+):
     import datetime as dt
 
     from django.utils import timezone
@@ -85,3 +87,10 @@ def test_year_filter_lists_each_public_year_once(exchange_world, koszalin):
     Site.objects.filter(moderation="accepted").update(reported_at=now.replace(year=2023))
     Intervention.objects.update(completed_on=dt.date(2022, 5, 1))
     assert years(city=koszalin) == [now.year, 2024, 2023, 2022]
+    with django_assert_num_queries(3):  # the three change stamps, the years from the cache
+        assert years(city=koszalin) == [now.year, 2024, 2023, 2022]
+    # kept until one of the three tables changes in the city
+    Site.objects.filter(pk=Site.objects.filter(moderation="accepted").first().pk).update(
+        reported_at=now.replace(year=2021)
+    )
+    assert years(city=koszalin) == [now.year, 2024, 2023, 2022, 2021]
