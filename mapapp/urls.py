@@ -13,6 +13,7 @@ admin.site.site_title = "We Create Space"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/tasks", views.healthz_tasks, name="healthz-tasks"),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -163,6 +163,31 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok", "postgis": postgis})
 
 
+@never_cache
+@require_GET
+def healthz_tasks(request: HttpRequest) -> JsonResponse:
+    """The background task queue for monitoring: what waits and for how long. 503 when a task
+    has waited more than TASKS_STALE_SECONDS, which means no worker is taking them: e-mail to
+    applicants, exports and analysis refreshes all stop until one runs again."""
+    from django.db.models import Count, Min
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    try:
+        waiting = DBTaskResult.objects.ready().aggregate(n=Count("id"), oldest=Min("enqueued_at"))
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    oldest = round((now - waiting["oldest"]).total_seconds()) if waiting["oldest"] else 0
+    stale = oldest > settings.TASKS_STALE_SECONDS
+    body = {
+        "status": "stalled" if stale else "ok",
+        "waiting": waiting["n"],
+        "oldest_waiting_seconds": oldest,
+        "stale_after_seconds": settings.TASKS_STALE_SECONDS,
+    }
+    return JsonResponse(body, status=503 if stale else 200)
+
+
 def _tile_queries(city, params) -> dict[str, str]:
     """Per map layer, the part of the page's filters that its tiles understand."""
     from django.utils.http import urlencode

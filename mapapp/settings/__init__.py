@@ -308,6 +308,9 @@ if DEBUG:
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=2 * 1024 * 1024)
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
+# /healthz/tasks answers 503 when a background task has waited longer than this: no worker
+# is taking them (e-mail, exports and analysis refreshes wait with them).
+TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=900)
 # Rows per page of the public lists of proposals, sites and completed projects.
 LIST_PAGE_SIZE = 50
 # A background export's file is removed this many days after it was written (by

@@ -121,6 +121,38 @@ def test_healthz_reports_postgis(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.django_db
+def test_healthz_tasks_reports_a_queue_no_worker_takes(client, settings):
+    """E-mail to applicants goes through the task queue: monitoring must learn when no
+    worker is taking tasks."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from mapapp.tasks import send_email
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS_STALE_SECONDS = 600
+    response = client.get("/healthz/tasks")
+    assert response.status_code == 200 and "no-cache" in response["Cache-Control"]
+    assert response.json() == {
+        "status": "ok", "waiting": 0, "oldest_waiting_seconds": 0, "stale_after_seconds": 600
+    }  # fmt: skip
+    send_email.enqueue("Subject", "Body", ["someone@example.org"])
+    send_email.enqueue("Subject", "Body", ["someone@example.org"])
+    body = client.get("/healthz/tasks").json()
+    assert body["status"] == "ok" and body["waiting"] == 2 and body["oldest_waiting_seconds"] < 60
+    DBTaskResult.objects.filter(pk=DBTaskResult.objects.order_by("enqueued_at").first().pk).update(
+        enqueued_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+    response = client.get("/healthz/tasks")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "stalled" and body["waiting"] == 2
+    assert 660 <= body["oldest_waiting_seconds"] < 720
+
+
 def test_healthz_503_when_database_is_down(tmp_path):
     """A real unreachable server: a process whose DATABASE_URL points at a closed port."""
     code = (
