@@ -33,7 +33,8 @@ run: prepare
 	@echo "  We Create Space is at http://$(HOST):$(PORT)/  (Ctrl+C stops it; make db-stop stops the database)"
 	@echo ""
 	@# the task worker (exports, imports) runs beside the server and stops with it
-	@$(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+	@export SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	  $(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 

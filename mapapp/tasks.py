@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django_tasks import task
+
+
+def site_link(path: str) -> str:
+    """An address for an e-mail: absolute (SITE_URL), as an e-mail has no page to be relative
+    to and is sent by the worker, outside any request."""
+    return settings.SITE_URL + path
 
 
 @task()

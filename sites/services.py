@@ -9,6 +9,7 @@ from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from mapapp.audit import audit_record
 from mapapp.images import process_image
 from mapapp.models import City, Role
-from mapapp.tasks import mail
+from mapapp.tasks import mail, site_link
 from proposals.access import has_role
 from proposals.geometry import check_location, parse_geojson_geometry
 from sites.models import Intervention, PhotoPair, Site, SitePhoto
@@ -186,6 +187,9 @@ def _tell_reporter(site_id: int) -> None:
             "outcome": site.get_moderation_display(),
         }
         body = subject + ("\n\n" + site.moderation_note if site.moderation_note else "")
+        if site.moderation == Site.Moderation.ACCEPTED:  # public from now on
+            url = reverse("sites:detail", kwargs={"city": site.city.slug, "pk": site.pk})
+            body += "\n\n" + site_link(url)
     mail(subject, body, [address])
 
 

@@ -41,6 +41,19 @@ else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _development_secret_key()
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The address people reach the site at, for links in e-mails (which have no page to be
+# relative to). In production it defaults to https:// and the first ALLOWED_HOSTS name.
+_first_host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+SITE_URL = env.str(
+    "SITE_URL",
+    default=f"https://{_first_host}"
+    if PRODUCTION and _first_host and not _first_host.startswith((".", "*"))
+    else ("" if PRODUCTION else "http://127.0.0.1:8000"),
+).rstrip("/")
+if PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "Set SITE_URL (e.g. https://grants.example.org): links in e-mails need it."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

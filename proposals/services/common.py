@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mapapp.audit import audit_record
-from mapapp.tasks import mail
+from mapapp.tasks import mail, site_link
 from proposals import messages as msg
 from proposals.models import Proposal
 
@@ -76,5 +76,5 @@ def notify_applicant(proposal_id: int, note: str = "") -> None:
         }
         if note:
             body += "\n\n" + note
-        body += "\n\n" + url
+        body += "\n\n" + site_link(url)
     mail(subject, body, [proposal.author.email])

@@ -56,6 +56,16 @@ def test_production_settings_values():
     ]
 
 
+def test_links_in_e_mails_use_the_site_address():
+    code = "from django.conf import settings as s; print(s.SITE_URL)"
+    result = manage("shell", "-c", code, **PRODUCTION)
+    assert result.stdout.strip().splitlines()[-1] == "https://wecreatespace.example.org"
+    result = manage("shell", "-c", code, **PRODUCTION, SITE_URL="https://grants.example.org/")
+    assert result.stdout.strip().splitlines()[-1] == "https://grants.example.org"
+    result = manage("check", **{**PRODUCTION, "ALLOWED_HOSTS": ".example.org"})
+    assert result.returncode != 0 and "SITE_URL" in result.stderr  # a wildcard names no site
+
+
 def test_development_needs_no_environment_and_keeps_its_key_out_of_git():
     result = manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
     assert result.returncode == 0, result.stderr

@@ -154,7 +154,10 @@ def test_text_file_named_jpg_is_refused(draft, resident):
     assert not draft.photos.exists()
 
 
-def test_overdue_reports_are_mailed_to_officers(in_progress, resident, officer, mailoutbox):
+def test_overdue_reports_are_mailed_to_officers(
+    in_progress, resident, officer, mailoutbox, settings
+):
+    settings.SITE_URL = "https://grants.example.org"
     from django.core.management import call_command
 
     from proposals.models import Proposal as P
@@ -165,6 +168,8 @@ def test_overdue_reports_are_mailed_to_officers(in_progress, resident, officer, 
     call_command("notify_overdue_reports")
     assert [m.to for m in mailoutbox] == [["officer@example.org"]]
     assert "report 1" in mailoutbox[0].body
+    link = f"https://grants.example.org/koszalin/officer/proposals/{in_progress.pk}/"
+    assert link in mailoutbox[0].body
 
 
 def test_receipt_must_be_a_document(in_progress, resident):

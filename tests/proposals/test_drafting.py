@@ -227,8 +227,9 @@ def test_submit_after_deadline_refused(collecting, resident, supporters):
 
 
 def test_submit_keeps_version_one_and_mails_applicant(
-    collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks
+    collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://grants.example.org"
     add_supporters(collecting, supporters[:15])
     with django_capture_on_commit_callbacks(execute=True):
         proposal = drafting.proposal_submit(actor=resident, proposal=collecting)
@@ -237,6 +238,8 @@ def test_submit_keeps_version_one_and_mails_applicant(
     assert [m.to for m in mailoutbox] == [["resident@example.org"]]
     # in the applicant's language, here Koszalin's default: Polish
     assert "Złożony" in mailoutbox[0].subject
+    # a link that works from a mail program: absolute, at the site's address
+    assert f"https://grants.example.org/koszalin/proposals/{proposal.pk}/" in mailoutbox[0].body
 
 
 def test_submitted_proposal_cannot_be_edited(submitted, resident):

@@ -34,8 +34,9 @@ def test_reporter_sees_own_pending_report_and_outcome(client, resident, pending_
 
 
 def test_accepted_report_becomes_public(
-    client, planner, pending_report, mailoutbox, django_capture_on_commit_callbacks
+    client, planner, pending_report, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://grants.example.org"
     with django_capture_on_commit_callbacks(execute=True):
         site_moderate(actor=planner, site=pending_report, accept=True)
     detail, listing, api, _ = public_views(client, pending_report)
@@ -44,6 +45,8 @@ def test_accepted_report_becomes_public(
     assert [f["id"] for f in api["features"]] == [pending_report.pk]
     assert api["features"][0]["properties"]["condition"] == "neglected"
     assert mailoutbox[0].to == ["resident@example.org"]
+    link = f"https://grants.example.org/koszalin/sites/{pending_report.pk}/"
+    assert link in mailoutbox[0].body and client.get(link).status_code == 200
 
 
 def test_rejection_needs_a_note_and_stays_private(client, planner, pending_report):

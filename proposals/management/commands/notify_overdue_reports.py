@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from mapapp.models import City, CityRole, Role
-from mapapp.tasks import mail
+from mapapp.tasks import mail, site_link
 from proposals.selectors import overdue_reports
 
 
@@ -21,9 +21,10 @@ class Command(BaseCommand):
                 )
             )
             with translation.override(city.default_language):
+                page = "proposals:officer-proposal"
                 lines = [
                     f"- {p.title} (#{p.pk}), report {period}: "
-                    + reverse("proposals:officer-proposal", kwargs={"city": city.slug, "pk": p.pk})
+                    + site_link(reverse(page, kwargs={"city": city.slug, "pk": p.pk}))
                     for p, period in overdue
                 ]
                 if officers:
