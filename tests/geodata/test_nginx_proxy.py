@@ -5,6 +5,7 @@ an answer to a token holder, or anything else the app did not mark as public."""
 import http.client
 import math
 import os
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -76,6 +77,7 @@ def test_public_photos_are_served_by_the_proxy(live_server, settings, db):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        shutil.rmtree(media, ignore_errors=True)
 
 
 def test_public_tiles_are_answered_from_the_cache(proxy, live_server):
