@@ -15,3 +15,30 @@ def parse_common(params) -> dict:
 
 def choices(params, name: str, allowed) -> list[str]:
     return [v for v in params.getlist(name) if v in set(allowed)]
+
+
+def text_query(params) -> str:
+    """The list pages' search words (`q`), whitespace squeezed, at most 100 characters."""
+    return " ".join(params.get("q", "").split())[:100]
+
+
+def matching(qs, text: str, *fields: str):
+    """Rows whose fields contain every word of `text`, ignoring case (a resident searching for
+    "rain garden" finds "Rain garden by the school")."""
+    from django.db.models import Q
+
+    for word in text.split():
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        qs = qs.filter(any_field)
+    return qs
+
+
+def map_query(params) -> str:
+    """A list's filters for its "show them on the map" link: the map has no search words and
+    no pages."""
+    rest = params.copy()
+    for name in ("q", "page"):
+        rest.pop(name, None)
+    return rest.urlencode()

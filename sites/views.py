@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from mapapp.filters import map_query, matching, text_query
 from mapapp.paging import page_of
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
@@ -44,6 +45,9 @@ def site_list(request, city):
     sites = selectors.public_sites(city=city_obj, filters=filters).only(
         "id", "name", "condition", "ownership", "district", "reported_at"
     )
+    q = text_query(request.GET)
+    if q:
+        sites = matching(sites, q, "name", "description")
     page, page_query = page_of(request, sites.order_by("name", "id"))
     return render(
         request,
@@ -53,6 +57,8 @@ def site_list(request, city):
             "sites": page,
             "page": page,
             "page_query": page_query,
+            "q": q,
+            "map_query": map_query(request.GET),
             **_filter_context(city_obj, filters),
         },
     )
@@ -246,6 +252,9 @@ def intervention_list(request, city):
     city_obj = load_city(request, city)
     filters = selectors.parse_filters(request.GET)
     interventions = selectors.public_interventions(city=city_obj, filters=filters)
+    q = text_query(request.GET)
+    if q:
+        interventions = matching(interventions, q, "title", "description")
     page, page_query = page_of(request, interventions.order_by("-completed_on", "id"))
     return render(
         request,
@@ -255,6 +264,8 @@ def intervention_list(request, city):
             "interventions": page,
             "page": page,
             "page_query": page_query,
+            "q": q,
+            "map_query": map_query(request.GET),
             **_filter_context(city_obj, filters),
         },
     )

@@ -94,3 +94,35 @@ def test_year_filter_lists_each_public_year_once(
         reported_at=now.replace(year=2021)
     )
     assert years(city=koszalin) == [now.year, 2024, 2023, 2022, 2021]
+
+
+def test_lists_search_by_words_in_name_or_description(client, exchange_world, settings):
+    settings.LIST_PAGE_SIZE = 2
+    public = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES, hidden_at=None)
+    a, b, c = public.order_by("pk")[:3]
+    Proposal.objects.filter(pk=a.pk).update(title="Rain Garden by the school")
+    Proposal.objects.filter(pk=b.pk).update(description="A small rain-fed garden for bees")
+    Proposal.objects.filter(pk=c.pk).update(title="Rain shelter")  # "garden" missing
+    draft = Proposal.objects.filter(status="draft").first()
+    Proposal.objects.filter(pk=draft.pk).update(title="Rain garden, a private draft")
+
+    html = client.get("/koszalin/proposals/", {"q": "  garden   RAIN "}).content.decode()
+    assert sorted(rows(html, "data-proposal")) == sorted([a.pk, b.pk])
+    assert 'name="q" value="garden RAIN"' in html and "1–2 of 2" in html
+    # the map has no search words: its link keeps the other filters only
+    html = client.get("/koszalin/proposals/", {"q": "rain", "status": "granted"}).content.decode()
+    assert re.search(r'href="/koszalin/\?status=granted">', html)
+
+    site = Site.objects.filter(moderation="accepted").first()
+    Site.objects.filter(pk=site.pk).update(description="Broken fountain in the courtyard")
+    html = client.get("/koszalin/sites/", {"q": "fountain"}).content.decode()
+    assert rows(html, "data-site") == [site.pk]
+    project = Intervention.objects.first()
+    Intervention.objects.filter(pk=project.pk).update(title="Benches by the pond")
+    html = client.get("/koszalin/interventions/", {"q": "POND"}).content.decode()
+    assert rows(html, "data-intervention") == [project.pk]
+
+
+def test_search_words_are_echoed_escaped(client, exchange_world):
+    html = client.get("/koszalin/proposals/", {"q": '"><script>alert(1)</script>'}).content
+    assert b"<script>alert(1)" not in html and b"&quot;&gt;&lt;script&gt;" in html
