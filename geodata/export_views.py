@@ -19,6 +19,7 @@ from geodata import exchange, export_jobs, exports
 from geodata.collections import city_collections, collection_get
 from geodata.models import ExportJob
 from mapapp import selectors as city_selectors
+from mapapp.errors import NotFound
 from mapapp.files import file_response
 from mapapp.ratelimit import rate_limit
 
@@ -50,7 +51,7 @@ def export(request, city, collection_id):
     city_obj = city_selectors.city_get(slug=city)
     c = collection_get(city=city_obj, collection_id=collection_id, user=request.user)
     if c is None:
-        raise Http404(_("No such collection."))
+        raise NotFound(_("No such collection."))
     try:
         req = exports.parse_export(request.GET, city=city_obj, collection=c)
     except exchange.BadQuery as e:
@@ -137,7 +138,7 @@ def _again_url(job: ExportJob) -> str:
 def export_download(request, city, pk):
     job = _job(request, city, pk)
     if job.state != ExportJob.State.DONE:
-        raise Http404(_("The export is not ready."))
+        raise NotFound(_("The export is not ready."))
     if not job.file:  # removed after EXPORT_KEEP_DAYS
         return render(
             request,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from geodata import exchange
 from geodata.collections import Collection, city_collections, collection_get
 from mapapp import selectors as city_selectors
+from mapapp.errors import NotFound
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -246,7 +247,7 @@ def collections(request, city):
 def _get(request, city, collection_id) -> Collection:
     c = collection_get(city=city, collection_id=collection_id, user=request.user)
     if c is None:
-        raise Http404(_("No such collection."))
+        raise NotFound(_("No such collection."))
     return c
 
 
@@ -375,7 +376,7 @@ def item(request, city, collection_id, feature_id):
         c.queryset().filter(pk=feature_id), properties=list(c.properties), srid=srid
     )
     if not n:
-        raise Http404(_("No such feature."))
+        raise NotFound(_("No such feature."))
     feature = json.loads(features)[0]
     feature["links"] = [
         {

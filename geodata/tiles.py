@@ -23,13 +23,14 @@ from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geodata import exchange
 from geodata.collections import Collection, collection_get
 from mapapp import selectors as city_selectors
+from mapapp.errors import NotFound
 
 MVT = "application/vnd.mapbox-vector-tile"
 EXTENT = 4096
@@ -145,7 +146,7 @@ def tile(request, city, collection_id, z, x, y):
         )
     c = collection_get(city=city_obj, collection_id=collection_id, user=request.user)
     if c is None:
-        raise Http404(_("No such collection."))
+        raise NotFound(_("No such collection."))
     try:  # the collection's own filters (status=, category=, ...), as in OGC API Features
         where, echo = exchange.property_q(c, request.GET)
     except exchange.BadQuery as e:

@@ -15,6 +15,8 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from mapapp.errors import NotFound
+
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 NOT_A_DOCUMENT = _("Upload a PDF, JPEG, PNG or WebP file.")
 DOCUMENT_TOO_BIG = _("The file is larger than %(mb)s MB.")
@@ -55,7 +57,7 @@ def file_response(field, *, filename: str | None = None, **kwargs) -> FileRespon
         handle = field.open("rb")
     except FileNotFoundError:
         logger.error("stored file missing: %s (%s)", field.name, field.instance._meta.label)
-        raise Http404(_("The file is missing from storage.")) from None
+        raise NotFound(_("The file is missing from storage.")) from None
     kwargs.setdefault("as_attachment", True)
     return FileResponse(handle, filename=filename or field.name.split("/")[-1], **kwargs)
 

@@ -208,11 +208,12 @@ MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
 def not_found(request, exception=None):
     """404: JSON for the machine interfaces (their clients parse the body), the site's page
     for people."""
-    from django.views.defaults import page_not_found
+    from mapapp.errors import NotFound
 
+    message = str(exception) if isinstance(exception, NotFound) else ""
     if request.path.startswith(MACHINE_PREFIXES):
-        return JsonResponse({"detail": str(_("Not found."))}, status=404)
-    return page_not_found(request, exception)
+        return JsonResponse({"detail": message or str(_("Not found."))}, status=404)
+    return render(request, "404.html", {"message": message}, status=404)
 
 
 def permission_denied(request, exception=None):

@@ -25,6 +25,8 @@ def test_404_page_is_translated_and_framed(client, koszalin, language, title):
 def test_machine_interfaces_get_json_errors(client, koszalin):
     response = client.get("/api/v1/koszalin/nothing-here/")
     assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    response = client.get("/tiles/koszalin/nothing-here/14/9000/5000.mvt")  # a reason given
+    assert response.status_code == 404 and response.json() == {"detail": "No such collection."}
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/cities/", HTTP_HOST="evil.example.org")
     assert response.status_code == 400 and response.json() == {"detail": "Bad request."}

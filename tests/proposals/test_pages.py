@@ -274,6 +274,7 @@ def test_a_document_missing_from_storage_answers_404_and_is_logged(client, draft
     with caplog.at_level("ERROR", logger="mapapp.files"):
         response = client.get(f"/koszalin/proposals/{draft.pk}/files/consent/")
     assert response.status_code == 404
+    assert "The file is missing from storage." in response.content.decode()  # not a bare 404
     assert [r.getMessage() for r in caplog.records] == [
         f"stored file missing: {draft.consent_document.name} (proposals.Proposal)"
     ]
