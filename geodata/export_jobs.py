@@ -100,13 +100,21 @@ def job_visible_to(*, job: ExportJob, user) -> bool:
 
 
 def export_stuck(job: ExportJob, *, now: dt.datetime | None = None) -> bool:
-    """A job queued or running that its worker has not reported on for EXPORT_STUCK_SECONDS:
-    the worker is down or died with it. (If a worker takes it up later, it still finishes.)"""
-    if job.state not in (ExportJob.State.QUEUED, ExportJob.State.RUNNING):
+    """A job its worker lost: running without a report for EXPORT_STUCK_SECONDS (the worker
+    died with it), or queued that long while no worker started or finished any task (none is
+    running). A job queued behind other long tasks of a working worker is not stuck. (If a
+    worker takes a stuck job up later, it still finishes.)"""
+    from django.db.models import Q
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.EXPORT_STUCK_SECONDS)
+    if job.state == ExportJob.State.RUNNING:
+        return (job.heartbeat_at or job.created_at) < cutoff
+    if job.state != ExportJob.State.QUEUED or job.created_at >= cutoff:
         return False
-    last = job.heartbeat_at or job.created_at
-    silent = (now or timezone.now()) - last
-    return silent > dt.timedelta(seconds=settings.EXPORT_STUCK_SECONDS)
+    working = DBTaskResult.objects.filter(Q(started_at__gte=cutoff) | Q(finished_at__gte=cutoff))
+    return not working.exists()
 
 
 def export_available_until(job: ExportJob) -> dt.datetime | None:

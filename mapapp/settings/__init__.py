@@ -329,8 +329,9 @@ LIST_PAGE_SIZE = 50
 # A background export's file is removed this many days after it was written (by
 # `manage.py apply_retention`); its job page then says so and offers to export again.
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
-# A background export queued or running without a word from the worker for this long has
-# lost it (the worker is down or died): its page says so and offers to export again.
+# A background export running without a word from its worker for this long, or queued this
+# long while no worker took any task, has lost its worker: its page says so and offers to
+# export again.
 EXPORT_STUCK_SECONDS = env.int("EXPORT_STUCK_SECONDS", default=900)
 # Retention: supporters' names and addresses (and scanned sheets) are erased this many days
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).

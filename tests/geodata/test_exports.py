@@ -283,6 +283,15 @@ def test_a_job_its_worker_lost_says_so_and_offers_to_export_again(
     assert not client.get(url, {"f": "json"}).json()["stuck"]
 
     ExportJob.objects.update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    # queued that long behind another task that a working worker has just started: waiting
+    from django_tasks_db.models import DBTaskResult
+
+    from mapapp.tasks import send_email
+
+    other = send_email.enqueue("Subject", "Body", ["someone@example.org"])
+    DBTaskResult.objects.filter(pk=other.id).update(status="RUNNING", started_at=timezone.now())
+    assert 'id="export-stuck"' not in page()
+    DBTaskResult.objects.filter(pk=other.id).delete()  # and no worker for 11 minutes
     html = page()
     assert 'id="export-stuck"' in html and "has not started" in html
     assert 'http-equiv="refresh"' not in html and 'id="export-again"' in html
