@@ -102,3 +102,26 @@ def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public
     assert page.evaluate("window.cityMap.getCenter().lng") > centre
     # the same content as lists, linked from the map page
     assert page.locator("a[href*='/koszalin/sites/']").count() > 0
+
+
+def test_pages_reflow_on_a_narrow_screen(page, public_world):
+    """WCAG 2.1 reflow (1.4.10): at 320 CSS pixels the page does not scroll sideways; a wide
+    table scrolls within itself, with its first column still in view."""
+    site, intervention = public_world["site"], public_world["intervention"]
+    page.set_viewport_size({"width": 320, "height": 800})
+    wide = {}
+    for path in ("/", "/koszalin/", "/koszalin/proposals/", "/koszalin/sites/",
+                 "/koszalin/interventions/", "/koszalin/analysis/", "/koszalin/exports/",
+                 f"/koszalin/proposals/{public_world['proposal'].pk}/",
+                 f"/koszalin/sites/{site.pk}/", f"/koszalin/interventions/{intervention.pk}/",
+                 "/ogcapi/koszalin/collections?f=html", "/privacy/"):  # fmt: skip
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 321:
+            wide[path] = width
+    assert wide == {}
+    page.goto(page.base_url + "/koszalin/proposals/")
+    table = page.locator("table.proposal-list")
+    assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls by itself
+    assert table.locator("a").first.is_visible()
