@@ -120,6 +120,21 @@ def test_pages_reflow_on_a_narrow_screen(page, public_world):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 321:
             wide[path] = width
+    from mapapp.models import Role
+    from tests.browser.test_proposal_journey import login
+    from tests.proposals.conftest import make_user
+
+    # the header then holds the account's menu and address, here a long one, in Polish,
+    # whose labels are the longest of the three languages
+    city = public_world["site"].city
+    login(page, make_user("maria.konopnicka-wisniewska@example.org", Role.RESIDENT, city=city))
+    page.context.add_cookies([{"name": "django_language", "value": "pl", "url": page.base_url}])
+    for path in ("/me/proposals/", "/me/data/", "/koszalin/proposals/new/"):
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 321:
+            wide[path] = width
     assert wide == {}
     page.goto(page.base_url + "/koszalin/proposals/")
     table = page.locator("table.proposal-list")
