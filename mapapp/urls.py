@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/tasks", views.healthz_tasks, name="healthz-tasks"),
     path("favicon.ico", views.favicon),
+    path("robots.txt", views.robots, name="robots"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

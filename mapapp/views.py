@@ -149,6 +149,33 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("mapapp/favicon.svg"), permanent=True)
 
 
+ROBOTS = """\
+# The public pages are for everyone, search engines included. Kept out: accounts and
+# workspaces (nothing to index), and the machine interfaces and exports, whose every filter
+# combination is a new address and some of which run long queries.
+User-agent: *
+Disallow: /accounts/
+Disallow: /admin/
+Disallow: /me/
+Disallow: /api/
+Disallow: /ogcapi/
+Disallow: /open311/
+Disallow: /tiles/
+Disallow: /*/officer/
+Disallow: /*/committee/
+Disallow: /*/exports/
+Disallow: /*/analysis/
+Disallow: /*?*page=
+"""
+
+
+@require_GET
+def robots(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(ROBOTS, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

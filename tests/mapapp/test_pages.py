@@ -111,6 +111,19 @@ def test_api_index_leads_to_every_interface(client, koszalin):
     assert client.get("/api/v1/nowhere/").status_code == 404
 
 
+def test_robots_keep_crawlers_off_workspaces_and_machine_interfaces(client, koszalin):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    rules = [line.split(": ", 1) for line in lines if ": " in line and line[0] != "#"]
+    disallowed = {value for name, value in rules if name == "Disallow"}
+    assert {"/api/", "/ogcapi/", "/tiles/", "/me/", "/*/officer/", "/*/exports/"} <= disallowed
+    # the public pages stay open to search engines
+    for path in ("/", "/koszalin/", "/koszalin/proposals/", "/koszalin/sites/"):
+        assert not any(path.startswith(d) for d in disallowed if "*" not in d)
+        assert client.get(path).status_code == 200
+
+
 @pytest.mark.django_db
 def test_healthz_reports_postgis(client):
     response = client.get("/healthz")
