@@ -126,3 +126,20 @@ def test_lists_search_by_words_in_name_or_description(client, exchange_world, se
 def test_search_words_are_echoed_escaped(client, exchange_world):
     html = client.get("/koszalin/proposals/", {"q": '"><script>alert(1)</script>'}).content
     assert b"<script>alert(1)" not in html and b"&quot;&gt;&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_page_costs_the_same_queries_however_many_rows(client, exchange_world, settings, path):
+    """The queries of a list page do not grow with the rows shown (no query per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(size: int) -> int:
+        settings.LIST_PAGE_SIZE = size
+        client.get(path, {"q": "a"})  # the cached parts (cities, years) read once
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(path).content.decode()
+        assert len(rows(html, LISTS[path][0])) == min(size, LISTS[path][1]().count())
+        return len(ctx.captured_queries)
+
+    assert queries(1) == queries(50) <= 10
