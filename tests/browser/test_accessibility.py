@@ -76,12 +76,19 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/analysis/", "/koszalin/exports/", "/privacy/", "/accounts/login/",
         "/accounts/signup/", "/accounts/password/reset/",
         "/ogcapi/koszalin/?f=html", "/ogcapi/koszalin/collections/sites/items?f=html",
+        "/koszalin/no-such-page/",  # the 404 page
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}
     login(page, public_world["resident"])
     proposal = public_world["proposal"].pk
-    for path in ("/koszalin/sites/report/", "/koszalin/proposals/new/", "/me/data/",
-                 f"/koszalin/proposals/{proposal}/support/"):  # fmt: skip
+    signed_in = [
+        "/koszalin/sites/report/",
+        "/koszalin/proposals/new/",
+        "/me/data/",
+        f"/koszalin/proposals/{proposal}/support/",
+        "/koszalin/officer/",  # a resident there: the 403 page
+    ]
+    for path in signed_in:
         found[path] = violations(page, path)
     assert {path: v for path, v in found.items() if v} == {}
 
