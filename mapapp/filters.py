@@ -35,10 +35,10 @@ def matching(qs, text: str, *fields: str):
     return qs
 
 
-def map_query(params) -> str:
-    """A list's filters for its "show them on the map" link: the map has no search words and
-    no pages."""
+def query_without(params, *names: str) -> str:
+    """The query string of `params` without the parameters `names` (for links that set
+    them anew, or that lead to a page which has none of them)."""
     rest = params.copy()
-    for name in ("q", "page"):
+    for name in names:
         rest.pop(name, None)
     return rest.urlencode()

@@ -4,15 +4,25 @@ the page links: a city with 10,000 sites gets a page of LIST_PAGE_SIZE rows, not
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
+from mapapp.filters import matching, query_without, text_query
 
-def page_of(request, qs: QuerySet) -> tuple[Page, str]:
-    """The requested page of the ordered `qs` (the last one for a number past the end, the
-    first for anything else that is not a page number), and the query string of the other
-    parameters, for the page links."""
-    page = Paginator(qs, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    rest = request.GET.copy()
-    rest.pop("page", None)
-    return page, rest.urlencode()
+
+def list_page(request, qs: QuerySet, *, search: tuple[str, ...], order: tuple[str, ...]) -> dict:
+    """A public list page's context: the rows of `qs` holding the search words (`q`) in the
+    `search` fields, in `order`, and the requested page of them (the last one for a number
+    past the end, the first for anything else that is not a page number); the query strings
+    of the page links (every other parameter) and of the "show them on the map" link (no
+    search words either: the map has none)."""
+    q = text_query(request.GET)
+    if q:
+        qs = matching(qs, q, *search)
+    page = Paginator(qs.order_by(*order), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "page": page,
+        "q": q,
+        "page_query": query_without(request.GET, "page"),
+        "map_query": query_without(request.GET, "page", "q"),
+    }

@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from mapapp.filters import map_query, matching, text_query
-from mapapp.paging import page_of
+from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
 from proposals.models import Proposal
@@ -45,20 +44,14 @@ def site_list(request, city):
     sites = selectors.public_sites(city=city_obj, filters=filters).only(
         "id", "name", "condition", "ownership", "district", "reported_at"
     )
-    q = text_query(request.GET)
-    if q:
-        sites = matching(sites, q, "name", "description")
-    page, page_query = page_of(request, sites.order_by("name", "id"))
+    listing = list_page(request, sites, search=("name", "description"), order=("name", "id"))
     return render(
         request,
         "sites/site_list.html",
         {
             "city": city_obj,
-            "sites": page,
-            "page": page,
-            "page_query": page_query,
-            "q": q,
-            "map_query": map_query(request.GET),
+            "sites": listing["page"],
+            **listing,
             **_filter_context(city_obj, filters),
         },
     )
@@ -252,20 +245,16 @@ def intervention_list(request, city):
     city_obj = load_city(request, city)
     filters = selectors.parse_filters(request.GET)
     interventions = selectors.public_interventions(city=city_obj, filters=filters)
-    q = text_query(request.GET)
-    if q:
-        interventions = matching(interventions, q, "title", "description")
-    page, page_query = page_of(request, interventions.order_by("-completed_on", "id"))
+    listing = list_page(
+        request, interventions, search=("title", "description"), order=("-completed_on", "id")
+    )
     return render(
         request,
         "sites/intervention_list.html",
         {
             "city": city_obj,
-            "interventions": page,
-            "page": page,
-            "page_query": page_query,
-            "q": q,
-            "map_query": map_query(request.GET),
+            "interventions": listing["page"],
+            **listing,
             **_filter_context(city_obj, filters),
         },
     )

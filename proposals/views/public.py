@@ -7,8 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mapapp.filters import map_query, matching, text_query
-from mapapp.paging import page_of
+from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import SupportForm
@@ -26,20 +25,19 @@ def proposal_list(request, city):
     proposals = selectors.public_proposals(city=city_obj, filters=filters).select_related(
         "grant_call"
     )
-    q = text_query(request.GET)
-    if q:
-        proposals = matching(proposals, q, "title", "description")
-    page, page_query = page_of(request, proposals.order_by("-submitted_at", "-published_at", "-id"))
+    listing = list_page(
+        request,
+        proposals,
+        search=("title", "description"),
+        order=("-submitted_at", "-published_at", "-id"),
+    )
     return render(
         request,
         "proposals/list.html",
         {
             "city": city_obj,
-            "proposals": page,
-            "page": page,
-            "page_query": page_query,
-            "q": q,
-            "map_query": map_query(request.GET),
+            "proposals": listing["page"],
+            **listing,
             "filters": filters,
             "calls": GrantCall.objects.filter(city=city_obj),
             "statuses": Proposal.Status.choices,
