@@ -232,44 +232,45 @@ def _tile_queries(city, params) -> dict[str, str]:
 MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
 
 
+def _error(request, status: int, default_message, page):
+    """An error answer: JSON with `default_message` for the machine interfaces (their clients
+    parse the body), `page()` (the site's page) for people."""
+    if request.path.startswith(MACHINE_PREFIXES):
+        return JsonResponse({"detail": str(default_message)}, status=status)
+    return page()
+
+
 def not_found(request, exception=None):
-    """404: JSON for the machine interfaces (their clients parse the body), the site's page
-    for people."""
+    """404, with the reason when it was raised with one written for people (NotFound)."""
     from mapapp.errors import NotFound
 
     message = str(exception) if isinstance(exception, NotFound) else ""
-    if request.path.startswith(MACHINE_PREFIXES):
-        return JsonResponse({"detail": message or str(_("Not found."))}, status=404)
-    return render(request, "404.html", {"message": message}, status=404)
+    return _error(
+        request, 404, message or _("Not found."),
+        lambda: render(request, "404.html", {"message": message}, status=404),
+    )  # fmt: skip
 
 
 def permission_denied(request, exception=None):
-    """403: JSON for the machine interfaces, the site's page (with a sign-in link) for
-    people."""
+    """403: for people, the site's page with a sign-in link."""
     from django.views.defaults import permission_denied as default
 
-    if request.path.startswith(MACHINE_PREFIXES):
-        return JsonResponse({"detail": str(_("Not allowed."))}, status=403)
-    return default(request, exception)
+    return _error(request, 403, _("Not allowed."), lambda: default(request, exception))
 
 
 def bad_request(request, exception=None):
     """400 for requests Django refuses before any view (an unknown Host header, a broken
-    cookie): JSON for the machine interfaces, a plain page for people. 400.html stands alone:
-    the request is not trusted enough to render the site's frame."""
+    cookie). 400.html stands alone: the request is not trusted enough to render the site's
+    frame."""
     from django.views.defaults import bad_request as default
 
-    if request.path.startswith(MACHINE_PREFIXES):
-        return JsonResponse({"detail": str(_("Bad request."))}, status=400)
-    return default(request, exception)
+    return _error(request, 400, _("Bad request."), lambda: default(request, exception))
 
 
 def server_error(request):
     from django.views.defaults import server_error as default
 
-    if request.path.startswith(MACHINE_PREFIXES):
-        return JsonResponse({"detail": str(_("Server error."))}, status=500)
-    return default(request)
+    return _error(request, 500, _("Server error."), lambda: default(request))
 
 
 def privacy(request):
