@@ -86,10 +86,9 @@ def _job(request, city, pk) -> ExportJob:
 def export_job(request, city, pk):
     """The job page (refreshes itself while the job runs); JSON with ?f=json."""
     job = _job(request, city, pk)
-    until = export_jobs.export_available_until(job)
-    expired = job.state == ExportJob.State.DONE and not job.file
-    stuck = export_jobs.export_stuck(job)
     if request.GET.get("f") == "json" or "application/json" in request.headers.get("Accept", ""):
+        state = _job_state(job)
+        until = state["available_until"]
         download = None
         if until is not None:
             url = reverse("geodata:export-download", kwargs={"city": job.city.slug, "pk": job.pk})
@@ -106,24 +105,31 @@ def export_job(request, city, pk):
                 "percent": job.percent,
                 "error": job.error if job.state == ExportJob.State.FAILED else "",
                 "available_until": until.isoformat() if until else None,
-                "expired": expired,
-                "stuck": stuck,
+                "expired": state["expired"],
+                "stuck": state["stuck"],
                 "download": download,
             }
         )
-    return render(
-        request,
-        "geodata/export_job.html",
-        {
-            "city": job.city,
-            "job": job,
-            "available_until": until,
-            "expired": expired,
-            "stuck": stuck,
-            "keep_days": settings.EXPORT_KEEP_DAYS,
-            "again": _again_url(job),
-        },
-    )
+    return _job_page(request, job)
+
+
+def _job_state(job: ExportJob) -> dict:
+    return {
+        "available_until": export_jobs.export_available_until(job),
+        "expired": job.state == ExportJob.State.DONE and not job.file,  # after EXPORT_KEEP_DAYS
+        "stuck": export_jobs.export_stuck(job),
+    }
+
+
+def _job_page(request, job: ExportJob, *, status: int = 200):
+    context = {
+        "city": job.city,
+        "job": job,
+        **_job_state(job),
+        "keep_days": settings.EXPORT_KEEP_DAYS,
+        "again": _again_url(job),
+    }
+    return render(request, "geodata/export_job.html", context, status=status)
 
 
 def _again_url(job: ExportJob) -> str:
@@ -139,19 +145,8 @@ def export_download(request, city, pk):
     job = _job(request, city, pk)
     if job.state != ExportJob.State.DONE:
         raise NotFound(_("The export is not ready."))
-    if not job.file:  # removed after EXPORT_KEEP_DAYS
-        return render(
-            request,
-            "geodata/export_job.html",
-            {
-                "city": job.city,
-                "job": job,
-                "expired": True,
-                "keep_days": settings.EXPORT_KEEP_DAYS,
-                "again": _again_url(job),
-            },
-            status=410,
-        )
+    if not job.file:  # removed after EXPORT_KEEP_DAYS: the job page says so
+        return _job_page(request, job, status=410)
     response = file_response(
         job.file, as_attachment=False, content_type=exports.FORMATS[job.format][0]
     )
