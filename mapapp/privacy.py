@@ -171,6 +171,12 @@ def call_final_decision(grant_call):
     return grant_call.proposals.aggregate(m=Max("decided_at"))["m"]
 
 
+def _delete_after_commit(field_file) -> None:
+    """The file goes once the row no longer names it: a rollback then leaves both."""
+    name, storage = field_file.name, field_file.storage
+    transaction.on_commit(lambda: storage.delete(name))
+
+
 def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> dict:
     """Erase what the retention rules say is due. Returns what was (or would be) erased."""
     from proposals.models import GrantCall, Proposal, SignatureSheet, Support
@@ -196,7 +202,7 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 continue
             _erase_supports(supports, now=now)
             for sheet in sheets:
-                sheet.file.delete(save=False)
+                _delete_after_commit(sheet.file)
                 sheet.file = ""
                 sheet.save(update_fields=["file"])
             audit_record(
@@ -221,7 +227,7 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
             result["consent_documents"] += 1
             if dry_run:
                 continue
-            proposal.consent_document.delete(save=False)
+            _delete_after_commit(proposal.consent_document)
             Proposal.objects.filter(pk=proposal.pk).update(consent_document="")
             audit_record(
                 actor=None,

@@ -78,9 +78,11 @@ def test_deleting_an_account_keeps_contributions_and_erases_the_person(
     assert not User.objects.filter(email=resident.email).exists()
 
 
-def test_retention_erases_supporters_and_consents_when_due(submitted, officer, settings):
+def test_retention_erases_supporters_and_consents_when_due(
+    submitted, officer, settings, django_capture_on_commit_callbacks
+):
     settings.SUPPORTER_DATA_RETENTION_DAYS = 365
-    SignatureSheet.objects.create(
+    sheet = SignatureSheet.objects.create(
         proposal=submitted,
         file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 names", "application/pdf"),
         uploaded_by=officer,
@@ -100,14 +102,44 @@ def test_retention_erases_supporters_and_consents_when_due(submitted, officer, s
     assert "due: 15 supporters' details" in out.getvalue()
     assert not Support.objects.filter(erased_at__isnull=False).exists()  # a dry run
 
-    call_command("apply_retention", stdout=out)
+    files = [(f.storage, f.name) for f in (sheet.file, submitted.consent_document)]
+    assert all(storage.exists(name) for storage, name in files)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("apply_retention", stdout=out)
     supports = Support.objects.filter(proposal=submitted)
     assert supports.count() == 15 and all(s.full_name == "—" and not s.address for s in supports)
     assert not SignatureSheet.objects.get(proposal=submitted).file
     proposal = Proposal.objects.get(pk=submitted.pk)
     assert not proposal.consent_document  # never granted, retention time over
+    assert not any(storage.exists(name) for storage, name in files)  # the files went too
     assert AuditEvent.objects.filter(action="retention.supporters_erased").count() == 1
     assert AuditEvent.objects.filter(action="retention.consent_erased").count() == 1
+
+
+def test_retention_that_fails_midway_keeps_rows_and_files_together(submitted, officer, settings):
+    """Files are deleted only once the erasure is committed: a failure after the rows were
+    changed leaves both the rows and their files, never rows naming deleted files."""
+    from django.db import transaction
+
+    from mapapp.privacy import apply_retention
+
+    settings.SUPPORTER_DATA_RETENTION_DAYS = 365
+    sheet = SignatureSheet.objects.create(
+        proposal=submitted,
+        file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 names", "application/pdf"),
+        uploaded_by=officer,
+    )
+    Proposal.objects.filter(pk=submitted.pk).update(
+        status="rejected", decided_at=timezone.now() - dt.timedelta(days=400)
+    )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert apply_retention()["signature_sheets"] == 1
+        raise RuntimeError("the disk filled up after the rows were changed")
+    sheet.refresh_from_db()
+    assert sheet.file and sheet.file.storage.exists(sheet.file.name)
+    proposal = Proposal.objects.get(pk=submitted.pk)
+    assert proposal.consent_document.storage.exists(proposal.consent_document.name)
+    assert not Support.objects.filter(erased_at__isnull=False).exists()
 
 
 def test_deleting_an_account_ends_its_other_sessions(client, supporters):
