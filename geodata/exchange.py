@@ -298,8 +298,9 @@ def data_stamp(model, city: City) -> str:
     0006), read by primary key. ETags of the REST API and the tiles use it; it is kept for
     DATA_STAMP_SECONDS, so a burst of requests asks the database once."""
     from django.conf import settings
-    from django.core.cache import cache
+    from django.core.cache import caches
 
+    cache = caches["local"]
     key = f"exchange:stamp:{city.pk}:{model._meta.label_lower}"
     found = cache.get(key)
     if found is None:
@@ -318,8 +319,9 @@ def collection_size(c: Collection, city: City) -> int:
     """Rows of an unfiltered collection, counted at most once per DATA_STAMP_SECONDS (paging
     through a large collection must not count it again for every page)."""
     from django.conf import settings
-    from django.core.cache import cache
+    from django.core.cache import caches
 
+    cache = caches["local"]
     key = f"exchange:size:{city.pk}:{c.id}:{c.layer_id}"
     found = cache.get(key)
     if found is None:

@@ -20,7 +20,7 @@ import math
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Polygon
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseNotModified
@@ -160,10 +160,10 @@ def tile(request, city, collection_id, z, x, y):
         response = HttpResponseNotModified()
     else:
         key = f"tiles:{tag}"
-        body = cache.get(key)
+        body = caches["local"].get(key)  # per process; nginx keeps public tiles for all
         if body is None:
             body = _sql_tile(c, z, x, y, where, city=city_obj)
-            cache.set(key, body, settings.TILE_CACHE_SECONDS)
+            caches["local"].set(key, body, settings.TILE_CACHE_SECONDS)
         response = HttpResponse(body, content_type=MVT)
     response["ETag"] = etag
     response["Cache-Control"] = cache_control

@@ -298,3 +298,16 @@ class Flag(models.Model):
                 name="mapapp_flag_one_open_per_person",
             )
         ]
+
+
+class RateCount(models.Model):
+    """Requests counted in one window of one rate limit (mapapp.ratelimit), for an address or
+    a user. In the database, so that every worker of a deployment adds to the same count;
+    rows hold client addresses and go once their window has ended (privacy.apply_retention)."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    ends_at = models.DateTimeField(db_index=True)
+    n = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.n}"

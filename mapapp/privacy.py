@@ -18,6 +18,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from mapapp.audit import audit_record
+from mapapp.models import RateCount
 
 ERASED = "—"
 
@@ -185,6 +186,9 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
     today = today or timezone.localdate()
     days = settings.SUPPORTER_DATA_RETENTION_DAYS
     result = {"supports": 0, "signature_sheets": 0, "consent_documents": 0, "calls": []}
+    # rate-limit counters name client addresses; they serve no purpose once their window ends
+    ended = RateCount.objects.filter(ends_at__lt=now)
+    result["rate_counts"] = ended.count() if dry_run else ended.delete()[0]
     with transaction.atomic():
         for call in GrantCall.objects.all():
             decided = call_final_decision(call)

@@ -1,19 +1,21 @@
 """Rate limits for what residents and applications write: per user and per address, in
-fixed windows counted in the cache. Logins, sign-ups and password resets are limited by
-django-allauth (ACCOUNT_RATE_LIMITS); this covers supports, proposals, site reports, uploads
-and Open311 posts.
+fixed windows. Logins, sign-ups and password resets are limited by django-allauth
+(ACCOUNT_RATE_LIMITS, counted in the default cache, which is shared by all workers in
+production); this covers supports, proposals, site reports, uploads, exports and Open311 posts.
 
-The counters live in the cache, so a deployment with several workers needs a shared cache
-(CACHE_URL: the database cache or Redis) for the limits to hold across workers; with the
-default in-process cache each worker counts on its own."""
+The counters are rows of mapapp_ratecount, each raised by one INSERT ... ON CONFLICT: every
+worker of a deployment adds to the same count, and two requests at the same moment cannot
+both read the old number (a cache's get-and-set could, and an in-process cache would give
+each worker a limit of its own)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -34,6 +36,17 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _count(key: str, ends: int) -> int:
+    """Adds one to the count under `key` (a window ending at the Unix time `ends`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO mapapp_ratecount (key, ends_at, n) VALUES (%s, %s, 1)"
+            " ON CONFLICT (key) DO UPDATE SET n = mapapp_ratecount.n + 1 RETURNING n",
+            [key[:255], dt.datetime.fromtimestamp(ends, tz=dt.UTC)],
+        )
+        return cursor.fetchone()[0]
+
+
 def over_limit(scope: str, request) -> int:
     """Counts this request; 0 if it may go on, else the seconds until the window ends."""
     rate = settings.RATE_LIMITS.get(scope)
@@ -47,18 +60,12 @@ def over_limit(scope: str, request) -> int:
     user = getattr(request, "user", None)
     known = user is not None and user.is_authenticated
     factor = settings.RATE_LIMIT_ADDRESS_FACTOR if known else 1
-    keys = [(f"rl:{scope}:a:{client_address(request)}:{start}", limit * factor)]
+    keys = [(f"rl:{scope}:a:{client_address(request)[:100]}:{start}", limit * factor)]
     if known:
         keys.append((f"rl:{scope}:u:{user.pk}:{start}", limit))
     over = False
     for key, allowed in keys:
-        cache.add(key, 0, window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
-            count = 1
-        over = over or count > allowed
+        over = _count(key, start + window) > allowed or over
     return (start + window - now) if over else 0
 
 

@@ -27,15 +27,17 @@ def media_in_tmp(settings, tmp_path):
 def empty_cache(settings):
     """Tiles, counts and stamps are cached: no test sees another's, and a change shows at
     once (the stamp period is a production trade-off, tested where it matters)."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     settings.DATA_STAMP_SECONDS = 0
     from mapapp.selectors import city_forget
 
     city_forget()  # cities kept by the process from another test's database
-    cache.clear()
+    for alias in ("default", "local"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "local"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

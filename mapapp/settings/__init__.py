@@ -157,7 +157,21 @@ if env.str("GEOS_LIBRARY_PATH", default=""):
 # pyogrio's own GDAL. Drop this line once the deployment's GDAL is 3.9 or newer.
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=["gis.W001"])
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Two caches. "default" is shared by every worker: django-allauth counts failed logins there
+# (the lockout after five wrong passwords must hold whichever worker answers), and task
+# queueing is de-duplicated there. In production it is PostgreSQL's own table (created by
+# `migrate`, see mapapp.apps) unless CACHE_URL names Redis or Memcached. "local" is each
+# process's memory, for what may differ between workers for a few seconds and is read on
+# every request: rendered tiles, data stamps, counts, filter values.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default="dbcache://wcs_cache" if PRODUCTION else "locmemcache://"
+    ),
+    "local": env.cache_url("LOCAL_CACHE_URL", default="locmemcache://wcs-local"),
+}
+if CACHES["default"]["BACKEND"].endswith(".DatabaseCache"):
+    # COUNT(*) runs on every write; culling starts above this many rows, expired ones first
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "mapapp.User"

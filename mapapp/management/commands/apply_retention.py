@@ -4,7 +4,8 @@ Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RE
 after their call's final decision; landowner consent documents after the sustainability
 period (or, for proposals never granted, after the same retention time). Every erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
-written. Run it daily (cron or a systemd timer)."""
+written, and rate-limit counters (they name client addresses) once their window has ended.
+Run it daily (cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
 
@@ -28,5 +29,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
-            f"{result['consent_documents']} consent documents, {exports} export files"
+            f"{result['consent_documents']} consent documents, {exports} export files, "
+            f"{result['rate_counts']} rate-limit counters"
         )
