@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 import time
 
 from django.conf import settings
@@ -30,10 +31,28 @@ def _parse(rate: str) -> tuple[int, int]:
 
 
 def client_address(request) -> str:
+    """The client's address: behind the deployment's proxy, the one the proxy saw
+    (RATE_LIMIT_ADDRESS_HEADER), else the connection's. django-allauth's limits on logins,
+    sign-ups and resets use it too (mapapp.adapters), so both count clients, not the proxy."""
     header = getattr(settings, "RATE_LIMIT_ADDRESS_HEADER", "")
     if header and request.META.get(header):
         return request.META[header].split(",")[0].strip()  # the proxy's view of the client
     return request.META.get("REMOTE_ADDR", "")
+
+
+def address_key(address: str) -> str:
+    """What a limit counts per address: an IPv6 address by its /64 network (one household
+    or machine holds a whole /64, and would otherwise have 2^64 limits), as django-allauth
+    does; anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address) + "/64"
+    return str(ip)
 
 
 def _count(key: str, ends: int) -> int:
@@ -60,7 +79,7 @@ def over_limit(scope: str, request) -> int:
     user = getattr(request, "user", None)
     known = user is not None and user.is_authenticated
     factor = settings.RATE_LIMIT_ADDRESS_FACTOR if known else 1
-    keys = [(f"rl:{scope}:a:{client_address(request)[:100]}:{start}", limit * factor)]
+    keys = [(f"rl:{scope}:a:{address_key(client_address(request))}:{start}", limit * factor)]
     if known:
         keys.append((f"rl:{scope}:u:{user.pk}:{start}", limit))
     over = False

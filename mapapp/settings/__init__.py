@@ -191,6 +191,7 @@ LOGIN_REDIRECT_URL = "home"
 # /accounts/2fa/; staff of a city that requires it must (mapapp.middleware.StaffTwoFactor).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "We Create Space"
+ACCOUNT_ADAPTER = "mapapp.adapters.AccountAdapter"  # limits count clients, not the proxy
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -370,7 +371,13 @@ RATE_LIMITS = {
     # new computations of the planners' analysis (reading a stored one is not counted)
     "analysis": env.str("RATE_ANALYSIS", default="60/h"),
 }
-RATE_LIMIT_ADDRESS_HEADER = env.str("RATE_LIMIT_ADDRESS_HEADER", default="")
+# The request header (as in request.META) holding the client's address behind a proxy; the
+# deployment's nginx sets X-Real-IP, so behind a proxy (BEHIND_TLS_PROXY) that is the default.
+# Without it every visitor has the proxy's address, and shares one allowance.
+RATE_LIMIT_ADDRESS_HEADER = env.str(
+    "RATE_LIMIT_ADDRESS_HEADER",
+    default="HTTP_X_REAL_IP" if PRODUCTION and env.bool("BEHIND_TLS_PROXY", default=False) else "",
+)
 RATE_LIMIT_ADDRESS_FACTOR = env.int("RATE_LIMIT_ADDRESS_FACTOR", default=10)
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",

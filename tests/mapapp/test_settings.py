@@ -121,3 +121,15 @@ def test_pages_render_with_the_production_static_storage(koszalin, tmp_path):
         assert status == "200" and int(refs) > 0 and unhashed == "[]", (path, lines[path])
     assert lines["/no-such-page/"].startswith("404 ")
     assert (tmp_path / "staticfiles.json").exists()
+
+
+@pytest.mark.parametrize(
+    "behind_proxy, header", [("1", "HTTP_X_REAL_IP"), ("0", "")], ids=["proxy", "direct"]
+)
+def test_behind_the_proxy_limits_read_the_address_nginx_saw(behind_proxy, header):
+    """The deployment's nginx passes X-Real-IP; without reading it, every visitor would have
+    nginx's address and share one allowance of sign-ups, logins and reports."""
+    code = "from django.conf import settings as s; print(repr(s.RATE_LIMIT_ADDRESS_HEADER))"
+    result = manage("shell", "-c", code, **PRODUCTION, BEHIND_TLS_PROXY=behind_proxy)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == repr(header)

@@ -137,3 +137,50 @@ def test_sign_ups_are_limited_per_address(client, koszalin):
     from mapapp.models import User
 
     assert not User.objects.filter(email="sixth@example.org").exists()
+
+
+def sign_up(client, email, address):
+    return client.post(
+        "/accounts/signup/",
+        {"email": email, "password1": "a-long-enough-passphrase-42",
+         "password2": "a-long-enough-passphrase-42"},
+        REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP=address,
+    )  # fmt: skip
+
+
+def test_behind_the_proxy_sign_ups_are_limited_per_client_not_for_the_whole_city(
+    client, koszalin, settings
+):
+    """Every request reaches the app from nginx's address; allauth's limits (5 sign-ups an
+    hour per address) must count the visitor the proxy saw, as our own limits do."""
+    from mapapp.models import User
+
+    settings.RATE_LIMIT_ADDRESS_HEADER = "HTTP_X_REAL_IP"
+    for i in range(7):  # seven people, seven addresses: more than one address's allowance
+        assert sign_up(client, f"person{i}@example.org", f"198.51.100.{i}").status_code == 302
+        client.logout()
+    for i in range(5):
+        assert sign_up(client, f"same{i}@example.org", "203.0.113.9").status_code == 302
+        client.logout()
+    assert sign_up(client, "sixth@example.org", "203.0.113.9").status_code == 429
+    assert User.objects.filter(email__startswith="person").count() == 7
+    assert not User.objects.filter(email="sixth@example.org").exists()
+
+
+def test_an_ipv6_network_counts_as_one_address(koszalin, settings):
+    """A household or a server holds a whole /64: its addresses share one allowance."""
+    from django.test import RequestFactory
+
+    from mapapp.ratelimit import over_limit
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "site_report": "2/h"}
+
+    def report(address):
+        return over_limit("site_report", RequestFactory().post("/", REMOTE_ADDR=address))
+
+    assert report("2001:db8:1:2::1") == 0
+    assert report("2001:db8:1:2:ffff::7") == 0
+    assert report("2001:db8:1:2::99") > 0  # the same /64, third time
+    assert report("2001:db8:1:3::1") == 0  # the next network counts on its own
+    assert report("192.0.2.1") == 0 and report("::ffff:192.0.2.1") == 0
+    assert report("192.0.2.1") > 0  # an IPv4 address written as IPv6 is the same address
