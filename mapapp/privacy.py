@@ -240,3 +240,25 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 city=proposal.city,
             )
     return result
+
+
+def expire_records(*, now: dt.datetime | None = None, dry_run: bool = False) -> dict:
+    """Records that only pile up: expired sessions (they name who was signed in), and the
+    task queue's finished records older than TASK_RESULTS_KEEP_DAYS (an e-mail's task holds
+    its recipients, subject and text). Returns how many were (or would be) removed."""
+    from django.contrib.sessions.models import Session
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    out = {"sessions": 0, "task_results": 0}
+    if settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    ):
+        expired = Session.objects.filter(expire_date__lt=now)
+        out["sessions"] = expired.count() if dry_run else expired.delete()[0]
+    # finished (done or failed), whatever their backend or queue; waiting and running stay
+    cutoff = now - dt.timedelta(days=settings.TASK_RESULTS_KEEP_DAYS)
+    old = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    out["task_results"] = old.count() if dry_run else old.delete()[0]
+    return out

@@ -344,6 +344,9 @@ LIST_PAGE_SIZE = 50
 # A background export's file is removed this many days after it was written (by
 # `manage.py apply_retention`); its job page then says so and offers to export again.
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
+# Finished background tasks' records are kept this long, then removed by apply_retention
+# (an e-mail's record holds its recipients and text).
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
 # A background export running without a word from its worker for this long, or queued this
 # long while no worker took any task, has lost its worker: its page says so and offers to
 # export again.

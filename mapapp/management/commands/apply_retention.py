@@ -4,19 +4,20 @@ Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RE
 after their call's final decision; landowner consent documents after the sustainability
 period (or, for proposals never granted, after the same retention time). Every erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
-written, and rate-limit counters (they name client addresses) once their window has ended.
+written, rate-limit counters (they name client addresses) once their window has ended,
+expired sessions, and the task queue's finished records after TASK_RESULTS_KEEP_DAYS.
 Run it daily (cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
 
 from geodata.export_jobs import export_files_expire
-from mapapp.privacy import apply_retention
+from mapapp.privacy import apply_retention, expire_records
 
 
 class Command(BaseCommand):
     help = (
         "Erase supporters' data and consent documents whose retention time is over, and "
-        "remove old export files."
+        "remove old export files, rate-limit counters, sessions and task records."
     )
 
     def add_arguments(self, parser):
@@ -25,10 +26,12 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run=False, **options):
         result = apply_retention(dry_run=dry_run)
         exports = export_files_expire(dry_run=dry_run)
+        records = expire_records(dry_run=dry_run)
         verb = "due" if dry_run else "erased"
         self.stdout.write(
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
             f"{result['consent_documents']} consent documents, {exports} export files, "
-            f"{result['rate_counts']} rate-limit counters"
+            f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "
+            f"sessions, {records['task_results']} finished task records"
         )
