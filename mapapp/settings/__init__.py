@@ -243,13 +243,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------
-if PRODUCTION:
+# Production sends through EMAIL_URL; development prints e-mails unless EMAIL_URL is given
+# (e.g. smtp://127.0.0.1:1025 for a local test server).
+if PRODUCTION or env.str("EMAIL_URL", default=""):
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
     vars().update(EMAIL_CONFIG)
 else:
     EMAIL_BACKEND = env.str(
         "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
     )
+# A mail server that stops answering must not hold the task worker (Django waits for ever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# An e-mail the server cannot take for now is tried again after each of these waits
+# (minutes), about 14 hours in all; then it is logged as not sent (mapapp.tasks).
+MAIL_RETRY_MINUTES = [int(m) for m in env.list("MAIL_RETRY_MINUTES", default=[1, 5, 30, 120, 720])]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="We Create Space <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,0 +1,116 @@
+"""E-mails to applicants and officers survive a mail server that is down for a while: the
+real task worker sends them through a real SMTP server (aiosmtpd), queues an e-mail again
+when the server cannot take it for now, and gives up on a permanent refusal."""
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection
+from django.utils import timezone
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_worker(port: int) -> str:
+    """django-tasks-db's db_worker against the test database, sending through `port`."""
+    s = connection.settings_dict
+    url = f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "EMAIL_URL": f"smtp://127.0.0.1:{port}"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives, or refuses recipients with `refuse`."""
+
+    def __init__(self, refuse: str | None = None):
+        self.messages, self.refuse = [], refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return self.refuse
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def queue(transactional_db, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects
+
+
+def test_an_email_waits_for_a_mail_server_that_is_down_and_then_arrives(queue):
+    from mapapp.tasks import mail
+
+    port = free_port()  # nothing listens there yet: the server is down
+    mail("Your proposal was granted", "Congratulations.", ["ala@example.org"])
+    log = run_worker(port)
+    assert "trying again in 1 min" in log
+    retry = queue.get(status="READY")
+    assert retry.args_kwargs["args"][3] == 1  # the second attempt
+    assert retry.run_after > timezone.now() + dt.timedelta(seconds=30)  # not before a minute
+    assert queue.count() == 2 and not queue.filter(status="FAILED").exists()
+
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        run_worker(port)
+        assert inbox.messages == []  # the minute has not passed: the worker leaves it
+        queue.filter(pk=retry.pk).update(run_after=timezone.now())  # ... now it has
+        run_worker(port)
+    finally:
+        server.stop()
+    [(to, message)] = inbox.messages
+    assert to == ["ala@example.org"] and "Subject: Your proposal was granted" in message
+    assert "Congratulations." in message
+    assert not queue.filter(status="READY").exists()
+
+
+def test_a_permanent_refusal_is_not_tried_again(queue):
+    from mapapp.tasks import mail
+
+    port = free_port()
+    inbox = Inbox(refuse="550 No such user here")
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        mail("Your proposal was granted", "Congratulations.", ["nobody@example.org"])
+        log = run_worker(port)
+    finally:
+        server.stop()
+    assert "not sent after 1 attempt(s)" in log and "No such user here" in log
+    assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
+    assert inbox.messages == []
+
+
+def test_after_the_last_wait_the_email_is_given_up_and_logged(queue, settings):
+    from mapapp.tasks import send_email
+
+    send_email.enqueue("Subject", "Text", ["ala@example.org"], len(settings.MAIL_RETRY_MINUTES))
+    log = run_worker(free_port())
+    assert f"not sent after {len(settings.MAIL_RETRY_MINUTES) + 1} attempt(s)" in log
+    assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
