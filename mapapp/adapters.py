@@ -1,6 +1,8 @@
 """django-allauth adapted to this deployment."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from django.contrib.sites.shortcuts import get_current_site
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -12,3 +14,17 @@ class AccountAdapter(DefaultAccountAdapter):
         from mapapp.ratelimit import client_address
 
         return client_address(request) or super().get_client_ip(request)
+
+    def send_mail(self, template_prefix: str, email: str, context_: dict) -> None:
+        """Rendered here, in the visitor's language, and sent by the task worker like every
+        other e-mail (mapapp.tasks): a slow or failing mail server neither holds nor fails a
+        sign-up or a password reset, and the e-mail waits for the server to come back."""
+        from mapapp.tasks import mail
+
+        request = context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        message = self.render_mail(template_prefix, email, {**ctx, **context_})
+        if getattr(message, "alternatives", None):  # an HTML part: the queue carries text
+            message.send()
+            return
+        mail(message.subject, message.body, message.to)

@@ -114,3 +114,25 @@ def test_after_the_last_wait_the_email_is_given_up_and_logged(queue, settings):
     log = run_worker(free_port())
     assert f"not sent after {len(settings.MAIL_RETRY_MINUTES) + 1} attempt(s)" in log
     assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
+
+
+def test_a_sign_up_neither_waits_for_nor_fails_with_the_mail_server(queue, client):
+    """allauth's e-mails (confirmation, password reset) go through the same queue."""
+    port = free_port()  # the mail server is down while the person signs up
+    r = client.post("/accounts/signup/", {"email": "new@example.org",
+                    "password1": "a-long-enough-passphrase-42",
+                    "password2": "a-long-enough-passphrase-42"})  # fmt: skip
+    assert r.status_code == 302
+    [task] = queue.filter(status="READY")
+    assert task.task_path == "mapapp.tasks.send_email"
+    assert task.args_kwargs["args"][2] == ["new@example.org"]
+
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        run_worker(port)
+    finally:
+        server.stop()
+    [(to, message)] = inbox.messages
+    assert to == ["new@example.org"] and "/accounts/confirm-email/" in message
