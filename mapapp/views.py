@@ -196,12 +196,19 @@ def healthz_tasks(request: HttpRequest) -> JsonResponse:
     """The background task queue for monitoring: what waits and for how long. 503 when a task
     has waited more than TASKS_STALE_SECONDS, which means no worker is taking them: e-mail to
     applicants, exports and analysis refreshes all stop until one runs again."""
-    from django.db.models import Count, Min
-    from django_tasks_db.models import DBTaskResult
+    from django.db.models import Case, Count, F, Min, When
+    from django.db.models.functions import Greatest
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     now = timezone.now()
+    # a task waits from when it may run: a deferred one (an e-mail tried again later) from
+    # its run_after, not from when it was queued
+    since = Case(
+        When(run_after=get_date_max(), then=F("enqueued_at")),
+        default=Greatest("enqueued_at", "run_after"),
+    )
     try:
-        waiting = DBTaskResult.objects.ready().aggregate(n=Count("id"), oldest=Min("enqueued_at"))
+        waiting = DBTaskResult.objects.ready().aggregate(n=Count("id"), oldest=Min(since))
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     oldest = round((now - waiting["oldest"]).total_seconds()) if waiting["oldest"] else 0

@@ -165,6 +165,16 @@ def test_healthz_tasks_reports_a_queue_no_worker_takes(client, settings):
     assert body["status"] == "stalled" and body["waiting"] == 2
     assert 660 <= body["oldest_waiting_seconds"] < 720
 
+    # an e-mail queued again for later waits from when it may run, not from when it was queued
+    DBTaskResult.objects.all().delete()
+    retry = send_email.using(run_after=timezone.now() + dt.timedelta(seconds=1))
+    retry.enqueue("Subject", "Body", ["someone@example.org"], 1)
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(hours=12))
+    assert client.get("/healthz/tasks").json()["waiting"] == 0  # not due yet
+    DBTaskResult.objects.update(run_after=timezone.now() - dt.timedelta(seconds=5))
+    body = client.get("/healthz/tasks").json()
+    assert body["status"] == "ok" and body["waiting"] == 1 and body["oldest_waiting_seconds"] < 60
+
 
 def test_healthz_503_when_database_is_down(tmp_path):
     """A real unreachable server: a process whose DATABASE_URL points at a closed port."""
