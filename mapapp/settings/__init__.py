@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "mapapp.middleware.StaffTwoFactor",
+    "mapapp.middleware.CityTimeZone",
 ]
 
 ROOT_URLCONF = "mapapp.urls"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
@@ -12,7 +12,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for city in City.objects.filter(is_active=True).defer("boundary"):
-            overdue = overdue_reports(city=city)
+            with timezone.override(city.time_zone):  # "overdue" by the city's calendar
+                overdue = overdue_reports(city=city)
             if not overdue:
                 continue
             officers = list(

@@ -1,0 +1,76 @@
+"""Each city works in its own time zone (City.time_zone); times are stored in UTC. A call an
+officer sets to close at 23:59 closes at 23:59 on the city's clocks, and pages show it so."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import formats, timezone, translation
+
+from mapapp.selectors import city_forget
+from proposals.models import GrantCall
+
+CALL = {
+    "title_en": "Spaces 2028",
+    "opens_at": "2028-03-01T00:00",
+    "closes_at": "2028-05-31T23:59",
+    "total_budget": "250000",
+    "project_cap": "50000",
+    "allow_individuals": "on",
+    "min_supporters": "15",
+    "supporter_min_age": "15",
+    "rounds": "3",
+    "sustainability_months": "24",
+    "max_area_m2": "10000",
+    "max_vertices": "300",
+}
+
+
+@pytest.mark.parametrize(
+    "zone, closes_utc, opens_utc",
+    [
+        ("Europe/Warsaw", "2028-05-31T21:59", "2028-02-29T23:00"),  # CEST in May, CET in March
+        ("Europe/Lisbon", "2028-05-31T22:59", "2028-03-01T00:00"),  # WEST in May, WET in March
+    ],
+)
+def test_a_call_opens_and_closes_at_the_times_typed_in_the_citys_zone(
+    client, koszalin, officer, committee, zone, closes_utc, opens_utc
+):
+    koszalin.time_zone = zone
+    koszalin.save(update_fields=["time_zone"])
+    city_forget()
+    client.force_login(officer)
+    assert client.post("/koszalin/officer/calls/new/", CALL).status_code == 302
+    call = GrantCall.objects.get(title__en="Spaces 2028")
+    utc = dt.UTC
+    assert call.closes_at == dt.datetime.fromisoformat(closes_utc).replace(tzinfo=utc)
+    assert call.opens_at == dt.datetime.fromisoformat(opens_utc).replace(tzinfo=utc)
+
+    page = client.get(f"/koszalin/officer/calls/{call.pk}/").content.decode()
+    with translation.override("en"):
+        local = formats.date_format(
+            dt.datetime(2028, 5, 31, 23, 59), "SHORT_DATETIME_FORMAT"
+        )  # as the city's clocks say
+        as_utc = formats.date_format(call.closes_at.replace(tzinfo=None), "SHORT_DATETIME_FORMAT")
+    assert local in page and as_utc not in page
+    assert timezone.get_current_timezone_name() == "UTC"  # nothing carried past the request
+
+
+def test_pages_outside_a_city_stay_in_utc(client, koszalin):
+    seen = {}
+
+    from django.test.signals import template_rendered
+
+    def keep(sender, **kwargs):
+        seen.setdefault("zone", timezone.get_current_timezone_name())
+
+    template_rendered.connect(keep)
+    try:
+        client.get("/koszalin/")
+        city_zone = seen.pop("zone")
+        client.get("/privacy/")
+        other_zone = seen.pop("zone")
+    finally:
+        template_rendered.disconnect(keep)
+    assert city_zone == "Europe/Warsaw" and other_zone == "UTC"
+    assert zoneinfo.ZoneInfo(koszalin.time_zone).key == "Europe/Warsaw"
