@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from mapapp.errors import NotFound
 from mapapp.models import City
 from proposals.models import (
     ConflictOfInterest,
@@ -252,6 +254,47 @@ def _value(geometry):
     from django.db.models import Value
 
     return Value(geometry, output_field=GeometryField(srid=4326))
+
+
+# --- calls for the public -------------------------------------------------------------
+
+
+def _with_counts(calls: QuerySet[GrantCall]) -> QuerySet[GrantCall]:
+    from proposals.services.grants import GRANTED_STATES
+
+    public = Q(proposals__status__in=Proposal.PUBLIC_STATUSES, proposals__hidden_at__isnull=True)
+    granted = Q(proposals__status__in=GRANTED_STATES)
+    return calls.annotate(
+        proposal_count=Count("proposals", filter=public),
+        granted_count=Count("proposals", filter=granted),
+        granted_sum=Sum("proposals__granted_amount", filter=granted),
+    )
+
+
+def public_calls(*, city: City, now=None) -> dict[str, list[GrantCall]]:
+    """The city's calls as residents see them: open (closing first), upcoming (opening
+    first) and closed (the latest first), each with its public proposals counted and the
+    projects and money granted."""
+    now = now or timezone.now()
+    out: dict[str, list[GrantCall]] = {"open": [], "upcoming": [], "closed": []}
+    for call in _with_counts(GrantCall.objects.filter(city=city)).order_by("closes_at", "pk"):
+        if call.opens_at > now:
+            out["upcoming"].append(call)
+        elif call.closes_at > now:
+            out["open"].append(call)
+        else:
+            out["closed"].append(call)
+    out["upcoming"].sort(key=lambda c: (c.opens_at, c.pk))
+    out["closed"].reverse()
+    return out
+
+
+def public_call(*, city: City, call_id: int) -> GrantCall:
+    """One call of the city, with the counts of public_calls (404 for another city's)."""
+    call = _with_counts(GrantCall.objects.filter(city=city, pk=call_id)).first()
+    if call is None:
+        raise NotFound(_("There is no such call in this city."))
+    return call
 
 
 # --- after the grant ------------------------------------------------------------------

@@ -6,6 +6,8 @@ app_name = "proposals"
 
 # Mounted under /<city>/ (see mapapp/urls.py).
 urlpatterns = [
+    path("calls/", public.call_list, name="calls"),
+    path("calls/<int:call_id>/", public.call_detail, name="call"),
     path("proposals/", public.proposal_list, name="list"),
     path("proposals/new/", applicant.proposal_start, name="start"),
     path("proposals/<int:pk>/", public.proposal_detail, name="detail"),

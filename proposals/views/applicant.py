@@ -33,7 +33,9 @@ def proposal_start(request, city):
         representatives__user=request.user,
         representatives__verified_at__isnull=False,
     )
-    form = StartProposalForm(request.POST or None, calls=calls)
+    chosen = request.GET.get("call", "")  # from a call's page
+    initial = {"grant_call": int(chosen)} if chosen.isdigit() else None
+    form = StartProposalForm(request.POST or None, calls=calls, initial=initial)
     if request.method == "POST" and form.is_valid():
         organisation = organisations.filter(pk=form.cleaned_data.get("organisation")).first()
         try:

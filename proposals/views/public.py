@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -119,3 +120,30 @@ def proposal_unsupport(request, city, pk):
     except ValidationError as exc:
         report(request, exc)
     return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+
+
+@require_GET
+def call_list(request, city):
+    city_obj = load_city(request, city)
+    return render(
+        request,
+        "proposals/calls.html",
+        {"city": city_obj, "groups": selectors.public_calls(city=city_obj)},
+    )
+
+
+@require_GET
+def call_detail(request, city, call_id):
+    city_obj = load_city(request, city)
+    call = selectors.public_call(city=city_obj, call_id=call_id)
+    return render(
+        request,
+        "proposals/call.html",
+        {
+            "city": city_obj,
+            "call": call,
+            "is_open": call.is_open(),
+            "upcoming": call.opens_at > timezone.now(),
+            "criteria": call.criteria.all(),
+        },
+    )

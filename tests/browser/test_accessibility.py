@@ -77,6 +77,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/accounts/signup/", "/accounts/password/reset/",
         "/ogcapi/koszalin/?f=html", "/ogcapi/koszalin/collections/sites/items?f=html",
         "/koszalin/no-such-page/",  # the 404 page
+        "/koszalin/calls/", f"/koszalin/calls/{public_world['proposal'].grant_call_id}/",
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}
     login(page, public_world["resident"])
@@ -121,7 +122,8 @@ def test_pages_reflow_on_a_narrow_screen(page, public_world):
                  "/koszalin/interventions/", "/koszalin/analysis/", "/koszalin/exports/",
                  f"/koszalin/proposals/{public_world['proposal'].pk}/",
                  f"/koszalin/sites/{site.pk}/", f"/koszalin/interventions/{intervention.pk}/",
-                 "/ogcapi/koszalin/collections?f=html", "/privacy/"):  # fmt: skip
+                 "/ogcapi/koszalin/collections?f=html", "/privacy/", "/koszalin/calls/",
+                 f"/koszalin/calls/{public_world['proposal'].grant_call_id}/"):  # fmt: skip
         page.goto(page.base_url + path)
         page.wait_for_load_state("load")
         width = page.evaluate("document.documentElement.scrollWidth")
