@@ -107,6 +107,9 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
         "filters": filters,
         "query": query,
         "calls": GrantCall.objects.filter(city=city),
+        "open_calls": GrantCall.objects.filter(
+            city=city, opens_at__lte=timezone.now(), closes_at__gt=timezone.now()
+        ).order_by("closes_at"),
         "statuses": [
             (v, label) for v, label in Proposal.Status.choices if v in Proposal.PUBLIC_STATUSES
         ],

@@ -102,3 +102,11 @@ def test_a_proposal_gathering_support_says_until_when(client, collecting):
     close_call(call)
     html = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
     assert "Support is open until" not in html
+
+
+def test_the_city_map_announces_an_open_call(client, grant_call):
+    html = client.get("/koszalin/").content.decode()
+    assert f'href="/koszalin/calls/{grant_call.pk}/"' in html
+    assert f"open for proposals until {in_warsaw(grant_call.closes_at)}" in html
+    close_call(grant_call)
+    assert "open for proposals until" not in client.get("/koszalin/").content.decode()
