@@ -38,3 +38,16 @@ def test_home_in_each_language(client, db, language, expected):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE=language)
     assert response.headers["Content-Language"] == language
     assert expected in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["pl", "cs", "en"])
+def test_every_catalogue_compiles(language):
+    """msgfmt (what compilemessages runs) accepts the catalogue, format strings included: a
+    broken one leaves the previous compiled catalogue in place, untranslated new strings."""
+    import subprocess
+
+    po = ROOT / "locale" / language / "LC_MESSAGES" / "django.po"
+    done = subprocess.run(
+        ["msgfmt", "--check", "-o", "/dev/null", str(po)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

@@ -110,3 +110,17 @@ def test_the_city_map_announces_an_open_call(client, grant_call):
     assert f"open for proposals until {in_warsaw(grant_call.closes_at)}" in html
     close_call(grant_call)
     assert "open for proposals until" not in client.get("/koszalin/").content.decode()
+
+
+def test_the_home_page_explains_the_programme_and_links_each_citys_calls(koszalin):
+    from django.test import Client
+
+    for language, heading in (("en", "How it works"), ("pl", "Jak to działa"),
+                              ("cs", "Jak to funguje")):  # fmt: skip
+        client = Client()
+        client.cookies["django_language"] = language
+        html = client.get("/").content.decode()
+        assert f"<h2>{heading}</h2>" in html, language
+        steps = re.search(r'<ol class="steps">(.*?)</ol>', html, re.S).group(1)
+        assert steps.count("<li>") == 6
+        assert 'href="/koszalin/calls/"' in html
