@@ -5,7 +5,7 @@ from geodata.apis import LayerFeaturesApi, LayerListApi
 from geodata.export_views import export
 from geodata.views import analysis_api
 from mapapp import apis
-from proposals.apis import ProposalCollectionApi
+from proposals.apis import CallApi, CallListApi, ProposalCollectionApi
 from sites.apis import InterventionCollectionApi, SiteCollectionApi
 
 app_name = "api"
@@ -18,6 +18,8 @@ urlpatterns = [
     path("<slug:city>/", apis.CityApiIndex.as_view(), name="city"),
     path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),
+    path("<slug:city>/calls/", CallListApi.as_view(), name="calls"),
+    path("<slug:city>/calls/<int:call_id>/", CallApi.as_view(), name="call"),
     path("<slug:city>/sites/", SiteCollectionApi.as_view(), name="sites"),
     path("<slug:city>/interventions/", InterventionCollectionApi.as_view(), name="interventions"),
     path("<slug:city>/layers/", LayerListApi.as_view(), name="layers"),

@@ -80,6 +80,12 @@ class CityApiIndex(APIView):
         ]
         collections.append(
             {
+                "id": "calls",
+                **_link(request, "data", "api:calls", json_, "Grant calls", city=c.slug),
+            }
+        )
+        collections.append(
+            {
                 "id": "layers",
                 **_link(request, "data", "api:layers", json_, "Reference layers", city=c.slug),
             }

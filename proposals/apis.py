@@ -1,17 +1,25 @@
-"""Public proposals as GeoJSON for the city map and outside tools (public fields only)."""
+"""Public proposals as GeoJSON for the city map and outside tools (public fields only), and
+the grant calls' public facts."""
+
+import datetime as dt
+from decimal import Decimal
 
 from django.db.models import F
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geodata.exchange import data_stamp
 from mapapp import rest
 from mapapp import selectors as city_selectors
+from mapapp.errors import NotFound
 from proposals import selectors
 from proposals.models import Proposal
 
@@ -71,3 +79,85 @@ class ProposalCollectionApi(APIView):
             datetime_field="published_at",
             points=True,  # geom is a PointField
         )
+
+
+def _utc(moment) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def call_json(request, city, call) -> dict:
+    """A call's public facts, for open-data users: what the call pages show, with every
+    language of its title and description, times in UTC and amounts as decimal strings."""
+    page = reverse("proposals:call", kwargs={"city": city.slug, "call_id": call.pk})
+    items = reverse("api:proposals", kwargs={"city": city.slug}) + f"?call={call.pk}"
+    return {
+        "id": call.pk,
+        "title": call.title,
+        "description": call.description,
+        "state": selectors.call_state(call),
+        "opens_at": _utc(call.opens_at),
+        "closes_at": _utc(call.closes_at),
+        "time_zone": city.time_zone,
+        "currency": city.currency,
+        "total_budget": str(call.total_budget),
+        "project_cap": str(call.project_cap),
+        "applicants": [
+            kind
+            for kind, allowed in (("individual", call.allow_individuals), ("ngo", call.allow_ngos))
+            if allowed
+        ],
+        "min_supporters": call.min_supporters,
+        "supporter_min_age": call.supporter_min_age,
+        "landowner_consent_required": call.landowner_consent_required,
+        "max_area_m2": call.max_area_m2,
+        "rounds": call.rounds,
+        "current_round": call.current_round,
+        "sustainability_months": call.sustainability_months,
+        "criteria": [
+            {"key": c.key, "name": c.name, "weight": str(c.weight)} for c in call.criteria.all()
+        ],
+        "proposal_count": call.proposal_count,
+        "granted_count": call.granted_count,
+        "granted_total": str(call.granted_sum or Decimal("0.00")),
+        "links": [
+            {"rel": "alternate", "type": "text/html", "href": request.build_absolute_uri(page)},
+            {
+                "rel": "items",
+                "type": "application/geo+json",
+                "href": request.build_absolute_uri(items),
+            },
+        ],
+    }
+
+
+class CallListApi(APIView):
+    """A city's grant calls, the latest first: dates (UTC), budget and cap (decimal strings
+    in the city's currency), who may apply, supporters needed, landowner consent, rounds,
+    sustainability period, criteria and weights, and the public proposals and grants so far.
+    No personal data."""
+
+    @extend_schema(
+        operation_id="calls_list",
+        parameters=[rest.CITY_PARAMETER],
+        responses={200: OpenApiTypes.OBJECT, 404: rest.NOT_FOUND},
+    )
+    def get(self, request, city):
+        city_obj = city_selectors.city_get(slug=city)
+        calls = selectors.calls_with_counts(city=city_obj)
+        return Response({"calls": [call_json(request, city_obj, c) for c in calls]})
+
+
+class CallApi(APIView):
+    """One grant call of the city (as in the list)."""
+
+    @extend_schema(
+        operation_id="call_detail",
+        parameters=[rest.CITY_PARAMETER, OpenApiParameter("call_id", int, OpenApiParameter.PATH)],
+        responses={200: OpenApiTypes.OBJECT, 404: rest.NOT_FOUND},
+    )
+    def get(self, request, city, call_id):
+        city_obj = city_selectors.city_get(slug=city)
+        call = selectors.calls_with_counts(city=city_obj).filter(pk=call_id).first()
+        if call is None:
+            raise NotFound(_("There is no such call in this city."))
+        return Response(call_json(request, city_obj, call))

@@ -271,6 +271,17 @@ def _with_counts(calls: QuerySet[GrantCall]) -> QuerySet[GrantCall]:
     )
 
 
+def calls_with_counts(*, city: City) -> QuerySet[GrantCall]:
+    """The city's calls, the latest first, with public_calls' counts and their criteria."""
+    calls = GrantCall.objects.filter(city=city).prefetch_related("criteria")
+    return _with_counts(calls).order_by("-opens_at", "-pk")
+
+
+def call_state(call: GrantCall, now=None) -> str:
+    now = now or timezone.now()
+    return "upcoming" if call.opens_at > now else "open" if call.closes_at > now else "closed"
+
+
 def public_calls(*, city: City, now=None) -> dict[str, list[GrantCall]]:
     """The city's calls as residents see them: open (closing first), upcoming (opening
     first) and closed (the latest first), each with its public proposals counted and the
@@ -278,12 +289,7 @@ def public_calls(*, city: City, now=None) -> dict[str, list[GrantCall]]:
     now = now or timezone.now()
     out: dict[str, list[GrantCall]] = {"open": [], "upcoming": [], "closed": []}
     for call in _with_counts(GrantCall.objects.filter(city=city)).order_by("closes_at", "pk"):
-        if call.opens_at > now:
-            out["upcoming"].append(call)
-        elif call.closes_at > now:
-            out["open"].append(call)
-        else:
-            out["closed"].append(call)
+        out[call_state(call, now)].append(call)
     out["upcoming"].sort(key=lambda c: (c.opens_at, c.pk))
     out["closed"].reverse()
     return out

@@ -3,6 +3,7 @@ cap, who may apply, supporters needed, landowner consent, assessment and criteri
 afterwards what it funded. Nothing personal is shown (no committee names)."""
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -124,3 +125,41 @@ def test_the_home_page_explains_the_programme_and_links_each_citys_calls(koszali
         steps = re.search(r'<ol class="steps">(.*?)</ol>', html, re.S).group(1)
         assert steps.count("<li>") == 6
         assert 'href="/koszalin/calls/"' in html
+
+
+def test_the_calls_api_gives_each_calls_public_facts(client, grant_call, collecting, officer):
+    from decimal import Decimal
+
+    close_call(grant_call)
+    Proposal.objects.filter(pk=collecting.pk).update(
+        status="granted", granted_amount=Decimal("12500")
+    )
+    index = client.get("/api/v1/koszalin/").json()
+    link = next(c for c in index["collections"] if c["id"] == "calls")["href"]
+    assert link.endswith("/api/v1/koszalin/calls/")
+    [call] = client.get(link).json()["calls"]
+    assert call == client.get(f"/api/v1/koszalin/calls/{grant_call.pk}/").json()
+    grant_call.refresh_from_db()
+    assert call["id"] == grant_call.pk and call["title"]["pl"] == "Tworzymy przestrzeń 2027"
+    assert call["state"] == "closed" and call["time_zone"] == "Europe/Warsaw"
+    assert call["closes_at"] == grant_call.closes_at.astimezone(dt.UTC).isoformat().replace(
+        "+00:00", "Z"
+    )
+    assert (call["total_budget"], call["project_cap"], call["currency"]) == (
+        "100000.00", "40000.00", "PLN",
+    )  # fmt: skip
+    assert call["applicants"] == ["individual", "ngo"] and call["min_supporters"] == 15
+    assert [c["key"] for c in call["criteria"]] == [
+        c.key for c in grant_call.criteria.all()
+    ] and all(Decimal(c["weight"]) > 0 for c in call["criteria"])
+    assert (call["proposal_count"], call["granted_count"], call["granted_total"]) == (
+        1, 1, "12500.00",
+    )  # fmt: skip
+    items = next(x for x in call["links"] if x["rel"] == "items")["href"]
+    assert items.endswith(f"/api/v1/koszalin/proposals/?call={grant_call.pk}")
+    assert len(client.get(items).json()["features"]) == 1
+    text = json.dumps(call)
+    assert not any(m.email in text for m in grant_call.committee.all())
+    assert officer.email not in text
+    r = client.get("/api/v1/koszalin/calls/999999/")
+    assert r.status_code == 404 and "no such call" in r.json()["detail"]
