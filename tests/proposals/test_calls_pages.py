@@ -74,7 +74,7 @@ def test_a_calls_page_states_its_rules_in_the_citys_time(client, grant_call):
     assert f'href="/koszalin/proposals/new/?call={grant_call.pk}"' in html
     rules = re.search(r'<dl class="facts call-rules">(.*?)</dl>', html, re.S).group(1)
     for text in ("100", "40", "Residents and NGOs", "At least 15 supporters aged 15 or over",
-                 "written consent is needed", "10000 m²", "in 3 rounds",
+                 "written consent is needed", "10,000 m²", "in 3 rounds",
                  "for 24 months"):  # fmt: skip
         assert text in rules, text
     assert grant_call.criteria.count() and all(str(c) in html for c in grant_call.criteria.all())
