@@ -63,6 +63,7 @@ def _base(p: Params) -> dict:
         "call": p.call_id,
         "date_from": p.date_from,
         "date_to": p.date_to,
+        "tz": p.city.time_zone,  # a period's days are the city's days
         "public": list(PUBLIC),
         "granted": list(GRANTED),
         "zone_kinds": list(Layer.ZONE_KINDS),
@@ -83,8 +84,8 @@ IN_SCOPE = """
     p.city_id = %(city)s AND p.geom IS NOT NULL AND p.status = ANY(%(public)s)
       AND p.hidden_at IS NULL
       AND (%(call)s::bigint IS NULL OR p.grant_call_id = %(call)s)
-      AND (%(date_from)s::date IS NULL OR p.created_at::date >= %(date_from)s)
-      AND (%(date_to)s::date IS NULL OR p.created_at::date <= %(date_to)s)
+      AND (%(date_from)s::date IS NULL OR (p.created_at AT TIME ZONE %(tz)s)::date >= %(date_from)s)
+      AND (%(date_to)s::date IS NULL OR (p.created_at AT TIME ZONE %(tz)s)::date <= %(date_to)s)
 """
 PROPOSALS = f"""
     SELECT p.id, p.geom, p.status, p.granted_amount, p.title

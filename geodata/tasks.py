@@ -3,15 +3,26 @@ backend runs it in `manage.py db_worker`)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django_tasks import task
 
 from geodata import export_jobs
 
 
+def _city_zone(model, pk) -> str:
+    """The time zone of the city a job belongs to: the worker then reads dates (a year, a
+    day) as the city's pages do, not in UTC."""
+    found = model.objects.filter(pk=pk).values_list("city__time_zone", flat=True).first()
+    return found or "UTC"
+
+
 @task()
 def run_export(job_id: str) -> str:
     """Write an export job's file; the job row carries progress and the result."""
-    job = export_jobs.export_run(job_id=job_id)
+    from geodata.models import ExportJob
+
+    with timezone.override(_city_zone(ExportJob, job_id)):
+        job = export_jobs.export_run(job_id=job_id)
     return job.state
 
 
@@ -45,4 +56,5 @@ def refresh_analysis(result_id: int) -> str:
     row = rows.filter(pk=result_id).first()
     if row is None:  # pruned meanwhile (ANALYSIS_KEEP): nobody is waiting for it
         return "gone"
-    return analysis_compute(row).state
+    with timezone.override(row.city.time_zone):  # its dates as the dashboard reads them
+        return analysis_compute(row).state

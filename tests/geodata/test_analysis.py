@@ -466,3 +466,22 @@ def test_distances_by_cell_are_exact(
         assert row["to_water_m"] == pytest.approx(
             min(point.distance(g) for g in held["Ponds"]), abs=1e-3
         )
+
+
+def test_a_period_counts_the_citys_days_not_utc_days(world, koszalin, grant_call):
+    """A proposal made at 00:30 on New Year's Day in Koszalin (23:30 UTC the day before)
+    belongs to the new year, in the dashboard and in the task worker alike."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    p = world["on_edge"]
+    Proposal.objects.filter(pk=p.pk).update(
+        created_at=dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    )
+    new_year = Params(city=koszalin, date_from=dt.date(2027, 1, 1), date_to=dt.date(2027, 1, 1))
+    old_year = Params(city=koszalin, date_from=dt.date(2026, 12, 31), date_to=dt.date(2026, 12, 31))
+    for zone in ("UTC", "Europe/Warsaw"):  # the worker's zone, a request's zone
+        with timezone.override(zone):
+            assert analyse(new_year).coverage["proposals"] == 1, zone
+            assert analyse(old_year).coverage["proposals"] == 0, zone
