@@ -527,6 +527,27 @@ class MaintenanceReport(models.Model):
         ]
 
 
+class ReportReminder(models.Model):
+    """An e-mail reminding the applicant of one maintenance report: once in the week before
+    it is due, once when it is overdue (delivery.report_reminders_send, run daily)."""
+
+    class Kind(models.TextChoices):
+        SOON = "soon", _("Due within a week")
+        OVERDUE = "overdue", _("Overdue")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reminders")
+    period = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "period", "kind"], name="proposals_report_reminder_once"
+            )
+        ]
+
+
 class Photo(models.Model):
     class Kind(models.TextChoices):
         BEFORE = "before", _("Before")

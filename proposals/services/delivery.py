@@ -23,11 +23,13 @@ from proposals.models import (
     Milestone,
     Photo,
     Proposal,
+    ReportReminder,
     WorkDay,
 )
 from proposals.services.common import S, check_status, refuse, transition
 
 REPORT_EVERY_MONTHS = 6
+REMIND_DAYS_BEFORE = 7  # the applicant is reminded of a report this many days before it is due
 
 
 def add_months(day: date, months: int) -> date:
@@ -221,6 +223,78 @@ def report_due_dates(proposal: Proposal) -> list[date]:
     start = timezone.localdate(proposal.completed_at)
     count = proposal.grant_call.sustainability_months // REPORT_EVERY_MONTHS
     return [add_months(start, REPORT_EVERY_MONTHS * k) for k in range(1, count + 1)]
+
+
+def report_reminders_send(*, city, today: date | None = None) -> int:
+    """E-mail applicants in the sustainability period about maintenance reports due within
+    REMIND_DAYS_BEFORE days, and about overdue ones: each reminder once (ReportReminder),
+    however often this runs. Returns how many were sent. Run daily, in the city's zone."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=REMIND_DAYS_BEFORE)
+    sent = 0
+    proposals = (
+        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
+        .select_related("grant_call", "author", "city")
+        .annotate(filed=Count("maintenance_reports"))
+    )
+    for proposal in proposals:
+        for period, due in enumerate(report_due_dates(proposal), start=1):
+            if period <= proposal.filed:
+                continue
+            if due > soon:
+                break  # the later ones are further away still
+            kind = ReportReminder.Kind.OVERDUE if due < today else ReportReminder.Kind.SOON
+            with transaction.atomic():
+                _reminder, created = ReportReminder.objects.get_or_create(
+                    proposal=proposal, period=period, kind=kind
+                )
+                if created:
+                    transaction.on_commit(
+                        lambda p=proposal, n=period, d=due, k=kind: _remind(p, n, d, k)
+                    )
+                    sent += 1
+    return sent
+
+
+def _remind(proposal: Proposal, period: int, due: date, kind: str) -> None:
+    from django.urls import reverse
+    from django.utils import formats, translation
+    from django.utils.translation import gettext as _
+
+    from mapapp.tasks import mail, site_link
+
+    language = proposal.author.preferred_language or proposal.city.default_language
+    with translation.override(language):
+        words = {
+            "title": proposal.title,
+            "n": period,
+            "date": formats.date_format(due, "DATE_FORMAT"),
+        }
+        if kind == ReportReminder.Kind.OVERDUE:
+            subject = _("Maintenance report overdue: “%(title)s”") % words
+            body = (
+                _(
+                    "Maintenance report %(n)s for “%(title)s” was due on %(date)s. Please tell the "
+                    "city how the place is doing."
+                )
+                % words
+            )
+        else:
+            subject = _("Maintenance report due on %(date)s: “%(title)s”") % words
+            body = (
+                _(
+                    "Maintenance report %(n)s for “%(title)s” is due on %(date)s. Tell the city "
+                    "how the place is doing, with photos if you can."
+                )
+                % words
+            )
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page)
+    mail(subject, body, [proposal.author.email])
 
 
 @transaction.atomic

@@ -185,3 +185,59 @@ def test_receipt_must_be_a_document(in_progress, resident):
         )
     assert "Upload a PDF, JPEG, PNG or WebP file." in exc.value.messages[0]
     assert not in_progress.expenses.exists()
+
+
+def test_applicants_are_reminded_of_maintenance_reports_once_each(
+    in_progress, resident, officer, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    """A week before a report is due, and once when it is overdue; never twice, however
+    often the daily job runs; not for a report already filed; in the applicant's language."""
+    from django.core.management import call_command
+
+    from proposals.models import Proposal as P
+    from proposals.models import ReportReminder
+
+    def daily_job():
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("notify_overdue_reports")
+
+    settings.SITE_URL = "https://grants.example.org"
+    resident.preferred_language = "en"  # Koszalin's own language is Polish
+    resident.save(update_fields=["preferred_language"])
+    in_sustainability(in_progress, resident, officer)
+    P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=10))
+    daily_job()
+    assert mailoutbox == []  # the first report is due in about six months
+
+    def completed(days_ago):
+        P.objects.filter(pk=in_progress.pk).update(
+            completed_at=timezone.now() - timedelta(days=days_ago)
+        )
+        return delivery.report_due_dates(P.objects.get(pk=in_progress.pk))[0]
+
+    due = completed(days_ago=180)  # six months minus a few days: due within the week
+    assert timezone.localdate() < due <= timezone.localdate() + timedelta(days=7)
+    for _ in range(2):
+        daily_job()
+    [soon] = mailoutbox
+    assert soon.to == [resident.email] and "due on" in soon.subject
+    assert f"https://grants.example.org/koszalin/proposals/{in_progress.pk}/progress/" in soon.body
+
+    mailoutbox.clear()
+    resident.preferred_language = "pl"
+    resident.save(update_fields=["preferred_language"])
+    completed(days_ago=200)  # now overdue: the applicant once, the officers every day
+    for _ in range(2):
+        daily_job()
+    to_applicant = [m for m in mailoutbox if m.to == [resident.email]]
+    assert len(to_applicant) == 1 and "zaległe" in to_applicant[0].subject.lower()
+    assert sum(m.to == [officer.email] for m in mailoutbox) == 2
+    assert set(ReportReminder.objects.values_list("period", "kind")) == {
+        (1, "soon"), (1, "overdue")
+    }  # fmt: skip
+
+    mailoutbox.clear()
+    delivery.maintenance_report_file(actor=resident, proposal=in_progress, text="Weeded.")
+    completed(days_ago=200)
+    daily_job()
+    assert not [m for m in mailoutbox if m.to == [resident.email]]  # report 1 is filed

@@ -5,15 +5,22 @@ from django.utils import timezone, translation
 from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
 from proposals.selectors import overdue_reports
+from proposals.services.delivery import report_reminders_send
 
 
 class Command(BaseCommand):
-    help = "E-mail each city's programme officers the overdue maintenance reports (run daily)."
+    help = (
+        "E-mail each city's programme officers the overdue maintenance reports, and remind "
+        "applicants of reports due within a week or overdue, each once (run daily)."
+    )
 
     def handle(self, *args, **options):
         for city in City.objects.filter(is_active=True).defer("boundary"):
             with timezone.override(city.time_zone):  # "overdue" by the city's calendar
                 overdue = overdue_reports(city=city)
+                reminded = report_reminders_send(city=city)
+            if reminded:
+                self.stdout.write(f"{city.name}: reminded {reminded} applicants")
             if not overdue:
                 continue
             officers = list(
