@@ -100,7 +100,7 @@ def test_api_index_leads_to_every_interface(client, koszalin):
     assert index["city"] == {"slug": "koszalin", "name": "Koszalin"}
     hrefs = [link["href"] for link in body["links"] + index["links"] + index["collections"]]
     assert {c["id"] for c in index["collections"]} == {
-        "proposals", "sites", "interventions", "layers"
+        "proposals", "sites", "interventions", "calls", "layers"
     }  # fmt: skip
     assert index["tiles"].endswith("/tiles/koszalin/{collection}/{z}/{x}/{y}.mvt")
     hrefs.append(index["tiles"].format(collection="proposals", z=14, x=9081, y=5262))
