@@ -8,7 +8,6 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +18,6 @@ from rest_framework.views import APIView
 from geodata.exchange import data_stamp
 from mapapp import rest
 from mapapp import selectors as city_selectors
-from mapapp.errors import NotFound
 from proposals import selectors
 from proposals.models import Proposal
 
@@ -157,7 +155,5 @@ class CallApi(APIView):
     )
     def get(self, request, city, call_id):
         city_obj = city_selectors.city_get(slug=city)
-        call = selectors.calls_with_counts(city=city_obj).filter(pk=call_id).first()
-        if call is None:
-            raise NotFound(_("There is no such call in this city."))
+        call = selectors.public_call(city=city_obj, call_id=call_id)
         return Response(call_json(request, city_obj, call))

@@ -296,8 +296,8 @@ def public_calls(*, city: City, now=None) -> dict[str, list[GrantCall]]:
 
 
 def public_call(*, city: City, call_id: int) -> GrantCall:
-    """One call of the city, with the counts of public_calls (404 for another city's)."""
-    call = _with_counts(GrantCall.objects.filter(city=city, pk=call_id)).first()
+    """One call of the city, as calls_with_counts gives it (404 for another city's)."""
+    call = calls_with_counts(city=city).filter(pk=call_id).first()
     if call is None:
         raise NotFound(_("There is no such call in this city."))
     return call

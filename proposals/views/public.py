@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -142,8 +141,7 @@ def call_detail(request, city, call_id):
         {
             "city": city_obj,
             "call": call,
-            "is_open": call.is_open(),
-            "upcoming": call.opens_at > timezone.now(),
+            "state": selectors.call_state(call),
             "criteria": call.criteria.all(),
         },
     )
