@@ -107,9 +107,7 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
         "filters": filters,
         "query": query,
         "calls": GrantCall.objects.filter(city=city),
-        "open_calls": GrantCall.objects.filter(
-            city=city, opens_at__lte=timezone.now(), closes_at__gt=timezone.now()
-        ).order_by("closes_at"),
+        "open_calls": proposal_selectors.open_calls(city=city),
         "statuses": [
             (v, label) for v, label in Proposal.Status.choices if v in Proposal.PUBLIC_STATUSES
         ],

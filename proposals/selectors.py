@@ -277,6 +277,13 @@ def calls_with_counts(*, city: City) -> QuerySet[GrantCall]:
     return _with_counts(calls).order_by("-opens_at", "-pk")
 
 
+def open_calls(*, city: City, now=None) -> QuerySet[GrantCall]:
+    """The calls taking proposals now, the nearest deadline first."""
+    now = now or timezone.now()
+    calls = GrantCall.objects.filter(city=city, opens_at__lte=now, closes_at__gt=now)
+    return calls.order_by("closes_at", "pk")
+
+
 def call_state(call: GrantCall, now=None) -> str:
     now = now or timezone.now()
     return "upcoming" if call.opens_at > now else "open" if call.closes_at > now else "closed"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
-from proposals.models import GrantCall, Organisation, Photo, Proposal
+from proposals.models import Organisation, Photo, Proposal
 from proposals.services import delivery, drafting
 from proposals.services.drafting import missing_fields, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
@@ -26,8 +26,7 @@ from proposals.views.common import apply_errors, load_city, report
 @rate_limit("proposal_start")
 def proposal_start(request, city):
     city_obj = load_city(request, city)
-    now = timezone.now()
-    calls = GrantCall.objects.filter(city=city_obj, opens_at__lte=now, closes_at__gt=now)
+    calls = selectors.open_calls(city=city_obj)
     organisations = Organisation.objects.filter(
         city=city_obj,
         representatives__user=request.user,
