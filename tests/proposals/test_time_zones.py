@@ -40,6 +40,7 @@ def test_a_call_opens_and_closes_at_the_times_typed_in_the_citys_zone(
     koszalin.save(update_fields=["time_zone"])
     city_forget()
     client.force_login(officer)
+    assert "Times are Koszalin time." in client.get("/koszalin/officer/calls/new/").content.decode()
     assert client.post("/koszalin/officer/calls/new/", CALL).status_code == 302
     call = GrantCall.objects.get(title__en="Spaces 2028")
     utc = dt.UTC
