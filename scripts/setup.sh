@@ -48,7 +48,8 @@ MSG
         return 0
     fi
     local want="gdal-bin libgdal-dev binutils libproj-dev gettext ca-certificates"
-    [ "$WITH_BROWSER" = 1 ] && want="$want chromium fonts-dejavu-core"
+    # the tests' tools: Chromium for the browser tests, systemd-analyze for deploy/systemd
+    [ "$WITH_BROWSER" = 1 ] && want="$want chromium fonts-dejavu-core systemd"
     python3 -c 'import venv, ensurepip' 2>/dev/null || want="$want python3-venv"
     if [ -z "${DATABASE_URL:-}" ]; then
         # apt-cache needs package lists; on a fresh machine they may be empty.
