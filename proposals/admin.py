@@ -58,6 +58,26 @@ class GrantCallAdmin(admin.ModelAdmin):
     inlines = [CriterionInline]
     readonly_fields = ("current_round", "round_open", "copied_from")
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Dates shown and typed in the call's city's time zone, as in the officers'
+        workspace (mapapp.middleware.CityTimeZone); a new call takes its city's from the form."""
+        from django.utils import timezone
+
+        from mapapp.models import City
+
+        zone = None
+        if object_id:
+            calls = GrantCall.objects.filter(pk=object_id)
+            zone = calls.values_list("city__time_zone", flat=True).first()
+        elif request.POST.get("city", "").isdigit():
+            cities = City.objects.filter(pk=request.POST["city"])
+            zone = cities.values_list("time_zone", flat=True).first()
+        with timezone.override(zone or timezone.get_current_timezone()):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the form shows its times now, while the zone is on
+            return response
+
 
 class BudgetLineInline(admin.TabularInline):
     model = BudgetLine

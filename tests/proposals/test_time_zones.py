@@ -2,6 +2,7 @@
 officer sets to close at 23:59 closes at 23:59 on the city's clocks, and pages show it so."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -75,3 +76,14 @@ def test_pages_outside_a_city_stay_in_utc(client, koszalin):
         template_rendered.disconnect(keep)
     assert city_zone == "Europe/Warsaw" and other_zone == "UTC"
     assert zoneinfo.ZoneInfo(koszalin.time_zone).key == "Europe/Warsaw"
+
+
+def test_the_admin_shows_a_calls_times_in_its_citys_zone(client, grant_call, django_user_model):
+    admin = django_user_model.objects.create_superuser(email="root@example.org", password="x")
+    client.force_login(admin)
+    html = client.get(f"/admin/proposals/grantcall/{grant_call.pk}/change/").content.decode()
+    local = timezone.localtime(grant_call.closes_at, zoneinfo.ZoneInfo("Europe/Warsaw"))
+    value = re.search(r'name="closes_at_1"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="closes_at_1"', html
+    )
+    assert value.group(1) == local.strftime("%H:%M:%S")
