@@ -8,7 +8,6 @@ import sys
 import tarfile
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -19,13 +18,13 @@ from django.core.management import call_command
 from django.db import connection
 
 from mapapp.backup import table_counts
+from tests.support import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees committed data only
 
 
 def _url(name):
-    s = connection.settings_dict
-    return f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{name}"
+    return database_url(name)
 
 
 def _psql(name):

@@ -7,22 +7,19 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from datetime import date
-from urllib.parse import quote
 
 import geopandas
 import pyogrio
 import pytest
 import shapely
-from django.db import connection
 from pyproj import Transformer
 
 from geodata.models import ExportJob
 from mapapp.models import Role
 from proposals.models import Proposal
+from tests import support
 from tests.proposals.conftest import make_user
 
 EXPORT = "/api/v1/koszalin/export/"
@@ -127,18 +124,7 @@ def test_non_public_layers_export_for_gis_staff_only(client, exchange_world):
 
 def run_worker():
     """The real task worker (django-tasks-db's db_worker) against the test database."""
-    s = connection.settings_dict
-    url = f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "PRIVATE_MEDIA_ROOT": str(_private_root())}
-    done = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    support.run_worker(PRIVATE_MEDIA_ROOT=str(_private_root()))
 
 
 def _private_root():

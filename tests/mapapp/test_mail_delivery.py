@@ -3,17 +3,14 @@ real task worker sends them through a real SMTP server (aiosmtpd), queues an e-m
 when the server cannot take it for now, and gives up on a permanent refusal."""
 
 import datetime as dt
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.utils import timezone
+
+from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,16 +22,8 @@ def free_port() -> int:
 
 
 def run_worker(port: int) -> str:
-    """django-tasks-db's db_worker against the test database, sending through `port`."""
-    s = connection.settings_dict
-    url = f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "EMAIL_URL": f"smtp://127.0.0.1:{port}"}
-    done = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stderr
+    """The real task worker against the test database, sending through `port`."""
+    return support.run_worker(EMAIL_URL=f"smtp://127.0.0.1:{port}")
 
 
 class Inbox:

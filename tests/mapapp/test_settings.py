@@ -4,9 +4,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+
+from tests.support import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,13 +106,10 @@ def test_pages_render_with_the_production_static_storage(koszalin, tmp_path):
     url() (a vendored library upgraded without its images) would fail only in a deployment.
     Here collectstatic runs as a deployment's does, and the main pages render with every
     static reference hashed."""
-    from django.db import connection
 
-    s = connection.settings_dict
     result = manage(
         "shell", "-c", PAGES_UNDER_PRODUCTION, **PRODUCTION, STATIC_ROOT=str(tmp_path),
-        DATABASE_URL=f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:"
-        f"{s['PORT']}/{s['NAME']}",
+        DATABASE_URL=database_url(),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line[:1] == "/")

@@ -7,21 +7,12 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 from django.db import connection
 
 from mapapp.models import RateCount
 from tests.mapapp.test_settings import PRODUCTION
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    user, password = quote(s["USER"]), quote(s["PASSWORD"])
-    return f"postgis://{user}:{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+from tests.support import ROOT, database_url
 
 
 def run(code: str, *args: str, production: bool = False, wait=True):

@@ -8,16 +8,15 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from urllib.parse import quote
 
 import pytest
 import requests
-from django.db import connection
 from django.test import Client
 
 from mapapp.models import AuditEvent
 from proposals.models import Proposal, Support
 from tests.proposals.conftest import make_user
+from tests.support import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,10 +82,7 @@ def test_simultaneous_submissions_submit_once(collecting, supporters):
     from tests.proposals.conftest import add_supporters
 
     add_supporters(collecting, supporters[:15])
-    s = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": (
-        f"postgis://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    )}  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": database_url()}
     start = str(time.time() + 4)
     procs = [
         subprocess.Popen(

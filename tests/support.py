@@ -1,0 +1,33 @@
+"""Helpers for tests that start other processes against the test database: a task worker,
+a second "worker" process, a production-settings command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url(name: str | None = None) -> str:
+    """The test database (or another database `name` on its server) as a DATABASE_URL."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    user, password = quote(s["USER"]), quote(s["PASSWORD"])
+    return f"postgis://{user}:{password}@{s['HOST']}:{s['PORT']}/{name or s['NAME']}"
+
+
+def run_worker(**env: str) -> str:
+    """django-tasks-db's real db_worker: runs every waiting task, then exits. Returns what it
+    logged (stderr)."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url(), **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stderr
