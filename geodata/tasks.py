@@ -9,19 +9,15 @@ from django_tasks import task
 from geodata import export_jobs
 
 
-def _city_zone(model, pk) -> str:
-    """The time zone of the city a job belongs to: the worker then reads dates (a year, a
-    day) as the city's pages do, not in UTC."""
-    found = model.objects.filter(pk=pk).values_list("city__time_zone", flat=True).first()
-    return found or "UTC"
-
-
 @task()
 def run_export(job_id: str) -> str:
-    """Write an export job's file; the job row carries progress and the result."""
+    """Write an export job's file; the job row carries progress and the result. Runs in
+    the job's city's time zone, so its filters read dates (a year, a day) as the page that
+    asked for it did."""
     from geodata.models import ExportJob
 
-    with timezone.override(_city_zone(ExportJob, job_id)):
+    jobs = ExportJob.objects.filter(pk=job_id)
+    with timezone.override(jobs.values_list("city__time_zone", flat=True).first() or "UTC"):
         job = export_jobs.export_run(job_id=job_id)
     return job.state
 
