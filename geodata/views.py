@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +29,7 @@ from geodata.models import AnalysisResult
 from mapapp import selectors as city_selectors
 from mapapp.models import Role
 from mapapp.ratelimit import limit_message, over_limit
+from mapapp.spreadsheets import csv_response
 from proposals.access import has_role
 from proposals.models import GrantCall
 from proposals.views.common import load_city
@@ -284,15 +283,15 @@ def download(request, city, name):
         return response
     else:
         return HttpResponse(status=404)
-    out = io.StringIO()
+    # stored as jsonb, which keeps no key order: the columns in a fixed one
+    order = COLUMNS[name]
     if rows:
-        # stored as jsonb, which keeps no key order: the columns in a fixed one
-        order = COLUMNS[name]
         fields = [k for k in order if k in rows[0]] + [k for k in rows[0] if k not in order]
-        writer = csv.DictWriter(out, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        fields = list(order)  # an empty table still says what its columns are
     stem = name.removesuffix(".csv")
-    response["Content-Disposition"] = f'attachment; filename="{city_obj.slug}-{stem}-{stamp}.csv"'
-    return response
+    return csv_response(
+        fields,
+        ([row.get(k) for k in fields] for row in rows),
+        filename=f"{city_obj.slug}-{stem}-{stamp}.csv",
+    )

@@ -230,8 +230,9 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
     )
     for cdn in ("cdn.jsdelivr", "code.jquery", "cdnjs", "bootstrapcdn"):
         assert cdn not in html  # folium's assets are ours
-    csv_text = client.get("/koszalin/analysis/zones.csv").content.decode()
-    assert csv_text.splitlines()[0].startswith("id,name,kind,population,proposals")
+    csv_text = client.get("/koszalin/analysis/zones.csv").content.decode("utf-8")
+    assert csv_text.startswith("\ufeff")  # so that Excel reads UTF-8
+    assert csv_text.splitlines()[0].startswith("\ufeffid,name,kind,population,proposals")
     deficit = client.get("/koszalin/analysis/deficit.geojson")
     assert deficit["Content-Disposition"].startswith(
         'attachment; filename="koszalin-green-deficit-'
@@ -485,3 +486,17 @@ def test_a_period_counts_the_citys_days_not_utc_days(world, koszalin, grant_call
         with timezone.override(zone):
             assert analyse(new_year).coverage["proposals"] == 1, zone
             assert analyse(old_year).coverage["proposals"] == 0, zone
+
+
+def test_spreadsheet_downloads_keep_formulas_as_text(client, world, koszalin, planner):
+    """A title a spreadsheet would run as a formula stays text in the planners' CSV."""
+    import csv
+    import io
+
+    p = world["on_edge"]
+    Proposal.objects.filter(pk=p.pk).update(title='=HYPERLINK("http://evil.example","x")')
+    client.force_login(planner)
+    text = client.get("/koszalin/analysis/distances.csv").content.decode("utf-8-sig")
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(text)) if r["type"] == "proposal"}
+    assert rows[str(p.pk)]["name"] == """'=HYPERLINK("http://evil.example","x")"""
+    assert all(not r["name"].startswith("=") for r in rows.values())
