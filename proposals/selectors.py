@@ -179,6 +179,24 @@ def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
     return out
 
 
+def call_table(*, grant_call: GrantCall) -> list[tuple[Proposal, float | None, int | None, bool]]:
+    """The officers' table of a call: (proposal, score, rank, recommended) for every proposal
+    past its draft. Once the assessment is finished, the ranking's order with its ranks and
+    funding proposal, then the others; before, all by title with the current round's
+    scores."""
+    proposals = {
+        p.pk: p for p in grant_call.proposals.exclude(status=S.DRAFT).select_related("organisation")
+    }
+    out = []
+    if grant_call.assessment_finished:
+        for rank, row in enumerate(ranking(grant_call=grant_call), start=1):
+            out.append((proposals.pop(row.proposal.pk), row.score, rank, row.recommended))
+    scores = weighted_scores(grant_call=grant_call, round_number=grant_call.current_round)
+    for p in sorted(proposals.values(), key=lambda p: (p.title.lower(), p.pk)):
+        out.append((p, scores.get(p.pk), None, False))
+    return out
+
+
 # --- versions -------------------------------------------------------------------------
 
 

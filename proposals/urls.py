@@ -41,5 +41,10 @@ urlpatterns = [
     path("officer/audit/", officer.officer_audit, name="officer-audit"),
     path("officer/calls/new/", officer.officer_call_new, name="officer-call-new"),
     path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),
+    path(
+        "officer/calls/<int:call_id>/proposals.csv",
+        officer.officer_call_csv,
+        name="officer-call-csv",
+    ),
     path("officer/proposals/<int:pk>/", officer.officer_proposal, name="officer-proposal"),
 ]

@@ -7,9 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from mapapp.models import Role, User
+from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
 from proposals.forms import GrantCallForm
 from proposals.models import GrantCall, SignatureSheet
@@ -111,6 +114,39 @@ def officer_call(request, city, call_id):
             "committee": call.committee.all(),
         },
     )
+
+
+@login_required
+@require_GET
+def officer_call_csv(request, city, call_id):
+    """The call's proposals as a spreadsheet for the city's decision: no applicant's contact
+    details, only what the decision needs."""
+    city_obj = _officer_city(request, city)
+    call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
+    header = [
+        "#", _("Proposal"), _("Title"), _("Category"), _("Applicant"), _("Organisation"),
+        _("Status"), _("Supporters"), _("Requested"), _("Weighted score"), _("Recommended"),
+        _("Granted"),
+    ]  # fmt: skip
+    rows = (
+        [
+            rank or "",
+            p.pk,
+            p.title,
+            p.get_category_display(),
+            p.get_applicant_kind_display(),
+            p.organisation.name if p.organisation else "",
+            p.get_status_display(),
+            p.support_count,
+            p.requested_amount,
+            "" if score is None else round(score, 2),
+            "✓" if recommended else "",
+            p.granted_amount or "",
+        ]  # fmt: skip
+        for p, score, rank, recommended in selectors.call_table(grant_call=call)
+    )
+    stamp = timezone.localdate().isoformat()
+    return csv_response(header, rows, filename=f"{city_obj.slug}-call-{call.pk}-{stamp}.csv")
 
 
 @login_required

@@ -146,3 +146,37 @@ def test_officers_read_the_audit_log_with_before_and_after(client, submitted, of
     assert "My neighbour" in page.content.decode()
     page = client.get("/koszalin/officer/audit/", {"object": f"proposals.proposal#{submitted.pk}"})
     assert page.status_code == 200 and "assessment.conflict" in page.content.decode()
+
+
+def test_the_officers_call_table_downloads_for_the_decision(
+    client, officer, committee, in_assessment, settings
+):
+    """Ranked as on the call page once assessed, formulas kept as text, Excel-readable, and
+    no applicant's contact details."""
+    import csv
+    import io
+
+    from proposals.models import Proposal
+    from tests.proposals.conftest import run_rounds
+
+    Proposal.objects.filter(pk=in_assessment.pk).update(
+        title="=1+1 garden", contact_phone="+48 600 100 200"
+    )
+    in_assessment.refresh_from_db()
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    client.force_login(officer)
+    url = f"/koszalin/officer/calls/{in_assessment.grant_call_id}/proposals.csv"
+    r = client.get(url)
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    assert r["Content-Disposition"].startswith(
+        f'attachment; filename="koszalin-call-{in_assessment.grant_call_id}-'
+    )
+    text = r.content.decode("utf-8")
+    assert text.startswith("\ufeff#,Proposal,Title")
+    [row] = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert row["#"] == "1" and row["Proposal"] == str(in_assessment.pk)
+    assert row["Title"] == "'=1+1 garden" and row["Recommended"] == "✓"
+    assert float(row["Weighted score"]) == 4.0
+    assert in_assessment.author.email not in text and "600 100 200" not in text
+    page = client.get(f"/koszalin/officer/calls/{in_assessment.grant_call_id}/")
+    assert f'href="{url}"' in page.content.decode()
