@@ -201,6 +201,11 @@ def healthz_tasks(request: HttpRequest) -> JsonResponse:
     from django.db.models.functions import Greatest
     from django_tasks_db.models import DBTaskResult, get_date_max
 
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend != "django_tasks_db.DatabaseBackend":  # its queue is elsewhere: say so
+        body = {"status": "unknown", "backend": backend,
+                "detail": "Only the database backend's queue is reported here."}  # fmt: skip
+        return JsonResponse(body)
     now = timezone.now()
     # a task waits from when it may run: a deferred one (an e-mail tried again later) from
     # its run_after, not from when it was queued

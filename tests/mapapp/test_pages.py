@@ -145,6 +145,8 @@ def test_healthz_tasks_reports_a_queue_no_worker_takes(client, settings):
 
     from mapapp.tasks import send_email
 
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert client.get("/healthz/tasks").json()["status"] == "unknown"  # not a queue we can read
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.TASKS_STALE_SECONDS = 600
     response = client.get("/healthz/tasks")
