@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,21 +50,36 @@ class CriterionInline(admin.TabularInline):
     extra = 0
 
 
+def _city_time(call, moment) -> str:
+    """A moment as the call's city's clocks show it, with the zone (the list mixes cities)."""
+    from django.utils import formats
+
+    local = timezone.localtime(moment, zoneinfo.ZoneInfo(call.city.time_zone))
+    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} ({call.city.time_zone})"
+
+
 @admin.register(GrantCall)
 class GrantCallAdmin(admin.ModelAdmin):
     """Calls are run from the officer workspace; the admin is for corrections."""
 
-    list_display = ("__str__", "city", "opens_at", "closes_at", "total_budget", "current_round")
+    list_display = ("__str__", "city", "opens", "closes", "total_budget", "current_round")
     list_filter = ("city",)
+    list_select_related = ("city",)
     filter_horizontal = ("committee",)
     inlines = [CriterionInline]
     readonly_fields = ("current_round", "round_open", "copied_from")
 
+    @admin.display(description=_("opens"), ordering="opens_at")
+    def opens(self, call):
+        return _city_time(call, call.opens_at)
+
+    @admin.display(description=_("closes"), ordering="closes_at")
+    def closes(self, call):
+        return _city_time(call, call.closes_at)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Dates shown and typed in the call's city's time zone, as in the officers'
         workspace (mapapp.middleware.CityTimeZone); a new call takes its city's from the form."""
-        from django.utils import timezone
-
         from mapapp.models import City
 
         zone = None

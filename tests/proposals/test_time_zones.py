@@ -87,3 +87,13 @@ def test_the_admin_shows_a_calls_times_in_its_citys_zone(client, grant_call, dja
         r'value="([^"]+)"[^>]*name="closes_at_1"', html
     )
     assert value.group(1) == local.strftime("%H:%M:%S")
+
+
+def test_the_admins_call_list_gives_each_call_its_citys_time(client, grant_call, django_user_model):
+    admin = django_user_model.objects.create_superuser(email="root@example.org", password="x")
+    client.force_login(admin)
+    html = client.get("/admin/proposals/grantcall/").content.decode()
+    local = timezone.localtime(grant_call.closes_at, zoneinfo.ZoneInfo("Europe/Warsaw"))
+    with translation.override("en"):
+        shown = formats.date_format(local, "SHORT_DATETIME_FORMAT")
+    assert f"{shown} (Europe/Warsaw)" in html
