@@ -35,8 +35,10 @@ def check_call_open(grant_call: GrantCall) -> None:
     if not grant_call.is_open():
         refuse(
             msg.CALL_NOT_OPEN,
-            opens=date_format(grant_call.opens_at, "SHORT_DATETIME_FORMAT"),
-            closes=date_format(grant_call.closes_at, "SHORT_DATETIME_FORMAT"),
+            # in the current zone (a city's page runs in the city's): date_format alone
+            # would print the stored UTC
+            opens=date_format(timezone.localtime(grant_call.opens_at), "SHORT_DATETIME_FORMAT"),
+            closes=date_format(timezone.localtime(grant_call.closes_at), "SHORT_DATETIME_FORMAT"),
         )
 
 

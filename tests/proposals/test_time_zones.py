@@ -97,3 +97,22 @@ def test_the_admins_call_list_gives_each_call_its_citys_time(client, grant_call,
     with translation.override("en"):
         shown = formats.date_format(local, "SHORT_DATETIME_FORMAT")
     assert f"{shown} (Europe/Warsaw)" in html
+
+
+def test_a_closed_calls_refusal_gives_its_dates_in_the_citys_time(grant_call, resident):
+    from django.core.exceptions import ValidationError
+
+    from proposals.services import drafting
+    from tests.proposals.conftest import close_call
+
+    close_call(grant_call)
+    warsaw = zoneinfo.ZoneInfo("Europe/Warsaw")
+    with timezone.override(warsaw), translation.override("en"):  # as a Koszalin page runs
+        try:
+            drafting.proposal_create_draft(author=resident, grant_call=grant_call)
+        except ValidationError as exc:
+            message = exc.messages[0]
+        expected = formats.date_format(
+            timezone.localtime(grant_call.closes_at, warsaw), "SHORT_DATETIME_FORMAT"
+        )
+    assert expected in message
