@@ -170,12 +170,15 @@ def feedback_release(*, actor, proposal: Proposal, text: str) -> Feedback:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
     text = (text or "").strip()
     if not text:
-        raise ValidationError({"text": ["Write the feedback."]})
-    feedback, _ = Feedback.objects.update_or_create(
+        raise ValidationError({"text": [msg.FEEDBACK_EMPTY]})
+    before = Feedback.objects.filter(proposal=proposal, round_number=call.current_round).first()
+    feedback, _created = Feedback.objects.update_or_create(
         proposal=proposal,
         round_number=call.current_round,
         defaults={"text": text, "released_by": actor},
     )
+    if before is None or before.text != text:  # new or changed: the applicant reads it
+        transaction.on_commit(lambda: _notify_feedback(feedback.pk))
     audit_record(
         actor=actor,
         action="assessment.feedback",
@@ -184,3 +187,29 @@ def feedback_release(*, actor, proposal: Proposal, text: str) -> Feedback:
         after={"round": call.current_round},
     )
     return feedback
+
+
+def _notify_feedback(feedback_id: int) -> None:
+    """E-mail the applicant the committee's feedback, in their language, with the way to
+    revise the proposal before the next round."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from mapapp.tasks import mail, site_link
+
+    feedback = Feedback.objects.select_related(
+        "proposal__author", "proposal__city", "proposal__grant_call"
+    ).get(pk=feedback_id)
+    proposal = feedback.proposal
+    language = proposal.author.preferred_language or proposal.city.default_language
+    with translation.override(language):
+        words = {"title": proposal.title, "n": feedback.round_number}
+        subject = _("Feedback on your proposal “%(title)s”") % words
+        body = _("The expert committee's feedback after round %(n)s:") % words
+        body += "\n\n" + feedback.text + "\n\n"
+        if feedback.round_number < proposal.grant_call.rounds:
+            body += _("You can revise your proposal until the next round opens.") + "\n"
+        page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += site_link(page)
+    mail(subject, body, [proposal.author.email])

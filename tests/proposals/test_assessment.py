@@ -149,3 +149,31 @@ def test_no_fourth_round(in_assessment, officer, committee):
     with pytest.raises(ValidationError) as exc:
         assessment.round_open(actor=officer, grant_call=call)
     assert exc.value.messages == [str(msg.NO_MORE_ROUNDS) % {"rounds": 3}]
+
+
+def test_the_applicant_is_e_mailed_the_feedback_in_their_language(
+    in_assessment, officer, committee, resident, mailoutbox, settings,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    settings.SITE_URL = "https://grants.example.org"
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    score_all(in_assessment, committee, 3)
+    assessment.round_close(actor=officer, grant_call=call)
+    mailoutbox.clear()
+    text = "Say who waters the plants in August."
+    for _ in range(2):  # released again unchanged: no second e-mail
+        with django_capture_on_commit_callbacks(execute=True):
+            assessment.feedback_release(actor=officer, proposal=in_assessment, text=text)
+    [mail] = mailoutbox
+    assert mail.to == [resident.email] and in_assessment.title in mail.subject
+    assert text in mail.body and "until the next round opens" in mail.body
+    assert f"https://grants.example.org/koszalin/proposals/{in_assessment.pk}/" in mail.body
+    with django_capture_on_commit_callbacks(execute=True):  # corrected: told again
+        assessment.feedback_release(actor=officer, proposal=in_assessment, text=text + " Thanks.")
+    assert len(mailoutbox) == 2
+    with pytest.raises(ValidationError) as exc:
+        assessment.feedback_release(actor=officer, proposal=in_assessment, text="  ")
+    assert exc.value.message_dict["text"] == [str(msg.FEEDBACK_EMPTY)]
