@@ -65,6 +65,7 @@ def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
         city=call.city,
         after={"round": call.current_round},
     )
+    transaction.on_commit(lambda: _notify_committee(call.pk))
     return call
 
 
@@ -213,3 +214,31 @@ def _notify_feedback(feedback_id: int) -> None:
         page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += site_link(page)
     mail(subject, body, [proposal.author.email])
+
+
+def _notify_committee(call_id: int) -> None:
+    """Tell each committee member, in their language, that a round is open and how many
+    proposals wait for their scores."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from mapapp.tasks import mail, site_link
+
+    call = GrantCall.objects.select_related("city").get(pk=call_id)
+    count = call.proposals.filter(status=S.IN_ASSESSMENT).count()
+    page = site_link(reverse("proposals:committee", kwargs={"city": call.city.slug}))
+    for member in call.committee.all():
+        with translation.override(member.preferred_language or call.city.default_language):
+            words = {"call": call.display_title, "n": call.current_round, "count": count}
+            subject = _("Round %(n)s of “%(call)s” is open for scoring") % words
+            body = (
+                ngettext(
+                    "%(count)s proposal waits for your scores.",
+                    "%(count)s proposals wait for your scores.",
+                    count,
+                )
+                % words
+            )
+            mail(subject, body + "\n\n" + page, [member.email])

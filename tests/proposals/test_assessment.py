@@ -177,3 +177,22 @@ def test_the_applicant_is_e_mailed_the_feedback_in_their_language(
     with pytest.raises(ValidationError) as exc:
         assessment.feedback_release(actor=officer, proposal=in_assessment, text="  ")
     assert exc.value.message_dict["text"] == [str(msg.FEEDBACK_EMPTY)]
+
+
+def test_opening_a_round_tells_each_committee_member(
+    in_assessment, officer, committee, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://grants.example.org"
+    for member, language in ((committee[0], "cs"), (committee[1], "en")):
+        member.preferred_language = language
+        member.save(update_fields=["preferred_language"])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(m.email for m in committee)
+    by = {m.to[0]: m for m in mailoutbox}
+    english, czech = by[committee[1].email], by[committee[0].email]
+    assert english.subject == "Round 1 of “We Create Space 2027” is open for scoring"
+    assert english.body.startswith("1 proposal waits for your scores.")
+    assert "https://grants.example.org/koszalin/committee/" in english.body
+    assert czech.subject.startswith("Kolo 1 výzvy")
