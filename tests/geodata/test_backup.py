@@ -121,3 +121,20 @@ def test_a_damaged_archive_is_refused_before_anything_is_touched(
             conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'").fetchone()[0]
             == 0
         )  # noqa: E501
+
+
+def test_keep_leaves_the_newest_backups(koszalin, tmp_path):
+    """The nightly unit runs `backup --keep 14`: older archives in the folder go, anything
+    else there stays, and the new one is always kept."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = [folder / f"wecreatespace-backup-2026010{d}-023000.tar" for d in range(1, 6)]
+    for path in old:
+        path.write_bytes(b"an older backup")
+    (folder / "notes.txt").write_text("not ours")
+    new = folder / "wecreatespace-backup-20261126-023000.tar"
+    out = io.StringIO()
+    call_command("backup", output=str(new), keep=3, stdout=out)
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == ["notes.txt", old[3].name, old[4].name, new.name]
+    assert out.getvalue().count("removed:") == 3
