@@ -162,14 +162,58 @@ def test_overdue_reports_are_mailed_to_officers(
 
     from proposals.models import Proposal as P
 
+    officer.preferred_language = "en"  # Koszalin's own language is Polish
+    officer.save(update_fields=["preferred_language"])
     in_sustainability(in_progress, resident, officer)
     # the works were completed seven months ago
     P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=213))
     call_command("notify_overdue_reports")
-    assert [m.to for m in mailoutbox] == [["officer@example.org"]]
-    assert "report 1" in mailoutbox[0].body
+    [digest] = [m for m in mailoutbox if m.to == ["officer@example.org"]]
+    assert digest.subject == "[Koszalin] Waiting in the officers' workspace"
+    assert "1 maintenance report is overdue:" in digest.body
+    assert f"(#{in_progress.pk}), report 1" in digest.body
     link = f"https://grants.example.org/koszalin/officer/proposals/{in_progress.pk}/"
-    assert link in mailoutbox[0].body
+    assert link in digest.body
+
+
+def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
+    submitted, officer, koszalin, resident, mailoutbox, settings
+):
+    from django.core.management import call_command
+
+    from mapapp.models import Flag
+    from sites.models import Site
+    from tests.proposals.conftest import make_user
+
+    settings.SITE_URL = "https://grants.example.org"
+    second = make_user("officer2@example.org", "programme_officer", city=koszalin)
+    second.preferred_language = "cs"
+    second.save(update_fields=["preferred_language"])
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    open_flags = Flag.objects.filter(state="open").count()  # the fixtures' supports burst
+    Flag.objects.create(city=koszalin, target_type="proposal", target_id=submitted.pk,
+                        reason="spam", flagged_by=resident)  # fmt: skip
+    for name in ("Broken bench", "Dumped tyres"):
+        Site.objects.create(city=koszalin, name=name, geom=submitted.geom, moderation="pending")
+    call_command("notify_overdue_reports")
+    by = {m.to[0]: m for m in mailoutbox}
+    english = by["officer@example.org"].body
+    site = "https://grants.example.org/koszalin"
+    assert f"1 proposal waits for the formal check: {site}/officer/" in english
+    flags = open_flags + 1
+    reports = "report of content waits" if flags == 1 else "reports of content wait"
+    assert f"{flags} {reports} for review: {site}/flags/" in english
+    assert "2 neglected-site reports wait for moderation:" in english
+    assert "overdue" not in english
+    assert by["officer2@example.org"].subject.startswith("[Koszalin] ")
+    assert "formal check" not in by["officer2@example.org"].body  # in Czech
+    mailoutbox.clear()
+    Flag.objects.update(state="dismissed")
+    Site.objects.update(moderation="accepted")
+    Proposal.objects.filter(pk=submitted.pk).update(status="in_assessment")
+    call_command("notify_overdue_reports")
+    assert mailoutbox == []  # nothing waits: no e-mail
 
 
 def test_receipt_must_be_a_document(in_progress, resident):
@@ -207,7 +251,9 @@ def test_applicants_are_reminded_of_maintenance_reports_once_each(
     in_sustainability(in_progress, resident, officer)
     P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=10))
     daily_job()
-    assert mailoutbox == []  # the first report is due in about six months
+    applicant = [m for m in mailoutbox if m.to == [resident.email]]
+    assert applicant == []  # the first report is due in about six months
+    mailoutbox.clear()
 
     def completed(days_ago):
         P.objects.filter(pk=in_progress.pk).update(
@@ -219,8 +265,8 @@ def test_applicants_are_reminded_of_maintenance_reports_once_each(
     assert timezone.localdate() < due <= timezone.localdate() + timedelta(days=7)
     for _ in range(2):
         daily_job()
-    [soon] = mailoutbox
-    assert soon.to == [resident.email] and "due on" in soon.subject
+    [soon] = [m for m in mailoutbox if m.to == [resident.email]]  # (officers get a digest)
+    assert "due on" in soon.subject
     assert f"https://grants.example.org/koszalin/proposals/{in_progress.pk}/progress/" in soon.body
 
     mailoutbox.clear()

@@ -1,17 +1,88 @@
+"""manage.py notify_overdue_reports: the daily e-mails of the programme (run it daily).
+
+- Each programme officer of a city gets a digest of what waits in the workspace, in their
+  language: proposals waiting for the formal check, residents' reports of content (flags)
+  waiting for review, neglected-site reports waiting for moderation, and the overdue
+  maintenance reports, each with its link. Nothing waiting, no e-mail.
+- Applicants are reminded of maintenance reports a week before they are due and once when
+  overdue (proposals.services.delivery.report_reminders_send), each reminder once.
+
+(The name is the first of these jobs'; deployments' timers call it.)"""
+
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from mapapp.models import City, CityRole, Role
+from mapapp.models import City, CityRole, Flag, Role
 from mapapp.tasks import mail, site_link
+from proposals.models import Proposal
 from proposals.selectors import overdue_reports
 from proposals.services.delivery import report_reminders_send
+from sites.models import Site
+
+
+def _waiting(city: City) -> dict[str, int]:
+    return {
+        "checks": Proposal.objects.filter(city=city, status=Proposal.Status.SUBMITTED).count(),
+        "flags": Flag.objects.filter(city=city, state=Flag.State.OPEN).count(),
+        "sites": Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
+    }
+
+
+def _digest(city: City, waiting: dict[str, int], overdue: list) -> str:
+    """The digest's text in the active language ('' when nothing waits)."""
+
+    def link(name, **kwargs):
+        return site_link(reverse(name, kwargs={"city": city.slug, **kwargs}))
+
+    checks, flags, sites = waiting["checks"], waiting["flags"], waiting["sites"]
+    parts = []
+    if checks:
+        text = ngettext(
+            "%(n)s proposal waits for the formal check:",
+            "%(n)s proposals wait for the formal check:",
+            checks,
+        )
+        parts.append(f"{text % {'n': checks}} {link('proposals:officer')}")
+    if flags:
+        text = ngettext(
+            "%(n)s report of content waits for review:",
+            "%(n)s reports of content wait for review:",
+            flags,
+        )
+        parts.append(f"{text % {'n': flags}} {link('flags')}")
+    if sites:
+        text = ngettext(
+            "%(n)s neglected-site report waits for moderation:",
+            "%(n)s neglected-site reports wait for moderation:",
+            sites,
+        )
+        parts.append(f"{text % {'n': sites}} {link('sites:moderation')}")
+    if overdue:
+        text = ngettext(
+            "%(n)s maintenance report is overdue:",
+            "%(n)s maintenance reports are overdue:",
+            len(overdue),
+        )
+        lines = [
+            "- "
+            + _("%(title)s (#%(id)s), report %(period)s")
+            % {"title": p.title, "id": p.pk, "period": period}
+            + ": "
+            + link("proposals:officer-proposal", pk=p.pk)
+            for p, period in overdue
+        ]
+        parts.append("\n".join([text % {"n": len(overdue)}, *lines]))
+    return "\n\n".join(parts)
 
 
 class Command(BaseCommand):
     help = (
-        "E-mail each city's programme officers the overdue maintenance reports, and remind "
-        "applicants of reports due within a week or overdue, each once (run daily)."
+        "E-mail each city's programme officers what waits for them (formal checks, flags, "
+        "site reports, overdue maintenance reports), and remind applicants of maintenance "
+        "reports due within a week or overdue, each once (run daily)."
     )
 
     def handle(self, *args, **options):
@@ -21,24 +92,20 @@ class Command(BaseCommand):
                 reminded = report_reminders_send(city=city)
             if reminded:
                 self.stdout.write(f"{city.name}: reminded {reminded} applicants")
-            if not overdue:
-                continue
-            officers = list(
-                CityRole.objects.filter(city=city, role=Role.PROGRAMME_OFFICER).values_list(
-                    "user__email", flat=True
-                )
-            )
-            with translation.override(city.default_language):
-                page = "proposals:officer-proposal"
-                lines = [
-                    f"- {p.title} (#{p.pk}), report {period}: "
-                    + site_link(reverse(page, kwargs={"city": city.slug, "pk": p.pk}))
-                    for p, period in overdue
-                ]
-                if officers:
-                    mail(
-                        f"[{city.name}] {len(overdue)} overdue maintenance reports",
-                        "\n".join(lines),
-                        officers,
-                    )
-            self.stdout.write(f"{city.name}: {len(overdue)} overdue, told {len(officers)} officers")
+            officers = CityRole.objects.filter(
+                city=city, role=Role.PROGRAMME_OFFICER
+            ).select_related("user")
+            waiting = _waiting(city)
+            told = 0
+            for role in officers:
+                user = role.user
+                with translation.override(user.preferred_language or city.default_language):
+                    body = _digest(city, waiting, overdue)
+                    if not body:
+                        continue
+                    subject = _("[%(city)s] Waiting in the officers' workspace") % {
+                        "city": city.name
+                    }
+                mail(subject, body, [user.email])
+                told += 1
+            self.stdout.write(f"{city.name}: {len(overdue)} overdue, told {told} officers")
