@@ -78,15 +78,20 @@ def test_deleting_an_account_keeps_contributions_and_erases_the_person(
     assert not User.objects.filter(email=resident.email).exists()
 
 
+def scanned_sheet(proposal, officer) -> SignatureSheet:
+    """A scanned signature sheet: supporters' names, erased with them."""
+    return SignatureSheet.objects.create(
+        proposal=proposal,
+        file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 names", "application/pdf"),
+        uploaded_by=officer,
+    )
+
+
 def test_retention_erases_supporters_and_consents_when_due(
     submitted, officer, settings, django_capture_on_commit_callbacks
 ):
     settings.SUPPORTER_DATA_RETENTION_DAYS = 365
-    sheet = SignatureSheet.objects.create(
-        proposal=submitted,
-        file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 names", "application/pdf"),
-        uploaded_by=officer,
-    )
+    sheet = scanned_sheet(submitted, officer)
     # decided recently: nothing is due yet
     Proposal.objects.filter(pk=submitted.pk).update(
         status="rejected", decided_at=timezone.now() - dt.timedelta(days=30)
@@ -124,11 +129,7 @@ def test_retention_that_fails_midway_keeps_rows_and_files_together(submitted, of
     from mapapp.privacy import apply_retention
 
     settings.SUPPORTER_DATA_RETENTION_DAYS = 365
-    sheet = SignatureSheet.objects.create(
-        proposal=submitted,
-        file=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 names", "application/pdf"),
-        uploaded_by=officer,
-    )
+    sheet = scanned_sheet(submitted, officer)
     Proposal.objects.filter(pk=submitted.pk).update(
         status="rejected", decided_at=timezone.now() - dt.timedelta(days=400)
     )
