@@ -278,9 +278,8 @@ def intervention_from_proposal(*, proposal) -> Intervention:
             "site": proposal.site,
             "volunteers": work["volunteers"] or 0,
             "volunteer_hours": work["volunteer_hours"] or 0,
-            "maintainer": proposal.organisation.name
-            if proposal.organisation
-            else str(gettext_lazy("The residents who proposed it")),
+            # blank: the page says "the residents who proposed it" in the reader's language
+            "maintainer": proposal.organisation.name if proposal.organisation else "",
             "sustainability_ends_on": proposal.sustainability_ends_on,
         },
     )

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from proposals.services import delivery, grants
 from sites.models import Intervention
-from sites.services import intervention_record
+from sites.services import intervention_from_proposal, intervention_record
 from tests.proposals.conftest import jpeg_upload, run_rounds
 from tests.sites.conftest import PIN
 
@@ -68,6 +68,30 @@ def test_intervention_page_api_and_sharing(client, completed):
         client.get("/api/v1/koszalin/interventions/?sustainability=maintenance_ended").content
     )
     assert ended["features"] == []
+
+
+def test_residents_maintaining_a_project_is_said_in_each_readers_language(client, completed):
+    """Who maintains a residents' project used to be stored in the language of the officer
+    who accepted the completion, and every reader saw that language."""
+    from django.utils import translation
+
+    with translation.override("pl"):  # the officer's language when accepting
+        intervention = intervention_from_proposal(proposal=completed)
+    assert intervention.maintainer == ""
+    url = f"/koszalin/interventions/{intervention.pk}/"
+    expected = {
+        "cs": "Obyvatelé, kteří ho navrhli",
+        "en": "The residents who proposed it",
+        "pl": "Mieszkańcy, którzy go zaproponowali",
+    }
+    for language, text in expected.items():
+        client.cookies["django_language"] = language
+        page = client.get(url).content.decode()
+        assert text in page, language
+        assert all(other not in page for other in expected.values() if other != text)
+    Intervention.objects.filter(pk=intervention.pk).update(maintainer="Friends of the park")
+    page = client.get(url).content.decode()
+    assert "Friends of the park" in page and expected["cs"] not in page
 
 
 def test_officer_records_an_intervention_outside_the_programme(officer, koszalin, resident):
@@ -188,3 +212,18 @@ def test_staff_edit_a_site_residents_cannot(client, koszalin, resident):
     assert site.geom.equals_exact(
         __import__("django.contrib.gis.geos", fromlist=["Point"]).Point(16.1817, 54.1903), 1e-9
     )
+
+
+def test_migration_blanks_the_stored_translation_only(completed):
+    """sites 0004: rows that stored the phrase are blanked; a named maintainer stays."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sites.migrations.0004_maintainer_in_readers_language")
+    intervention = Intervention.objects.get(proposal=completed)
+    for stored, kept in (("Mieszkańcy, którzy go zaproponowali", ""), ("Sąsiedzi", "Sąsiedzi")):
+        Intervention.objects.filter(pk=intervention.pk).update(maintainer=stored)
+        migration.blank(apps, None)
+        intervention.refresh_from_db()
+        assert intervention.maintainer == kept
