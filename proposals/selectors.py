@@ -348,6 +348,44 @@ def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
     return out
 
 
+@dataclass
+class OfficerWaiting:
+    """What waits for a city's programme officers: the officers' page and their daily digest
+    (notify_overdue_reports) read it from here, so the e-mail's counts are the page's."""
+
+    checks: list[Proposal]  # submitted to a closed call before round 1, oldest first
+    flags: int  # residents' reports of content, open
+    sites: int  # neglected-site reports waiting for moderation
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.checks or self.flags or self.sites)
+
+
+def officer_waiting(*, city: City) -> OfficerWaiting:
+    from mapapp.models import Flag
+    from sites.models import Site
+
+    # the formal check is possible from the call's deadline until its first round opens
+    # (services.assessment.proposal_formal_check): a proposal of an open call waits for
+    # nobody yet
+    checks = (
+        Proposal.objects.filter(
+            city=city,
+            status=S.SUBMITTED,
+            grant_call__closes_at__lte=timezone.now(),
+            grant_call__current_round=0,
+        )
+        .select_related("grant_call")
+        .order_by("submitted_at", "id")
+    )
+    return OfficerWaiting(
+        checks=list(checks),
+        flags=Flag.objects.filter(city=city, state=Flag.State.OPEN).count(),
+        sites=Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
+    )
+
+
 # --- pages ----------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ def officer_home(request, city):
             "city": city_obj,
             "calls": call_rows,
             "overdue": selectors.overdue_reports(city=city_obj),
+            "waiting": selectors.officer_waiting(city=city_obj),
         },
     )
 

@@ -13,7 +13,7 @@ from proposals import messages as msg
 from proposals.models import Proposal
 from proposals.selectors import overdue_reports
 from proposals.services import delivery, grants
-from tests.proposals.conftest import jpeg_upload, run_rounds
+from tests.proposals.conftest import close_call, jpeg_upload, run_rounds
 
 S = Proposal.Status
 
@@ -191,6 +191,7 @@ def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
     second.save(update_fields=["preferred_language"])
     officer.preferred_language = "en"
     officer.save(update_fields=["preferred_language"])
+    close_call(submitted.grant_call)  # the formal check can start
     open_flags = Flag.objects.filter(state="open").count()  # the fixtures' supports burst
     Flag.objects.create(city=koszalin, target_type="proposal", target_id=submitted.pk,
                         reason="spam", flagged_by=resident)  # fmt: skip
@@ -214,6 +215,45 @@ def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
     Proposal.objects.filter(pk=submitted.pk).update(status="in_assessment")
     call_command("notify_overdue_reports")
     assert mailoutbox == []  # nothing waits: no e-mail
+
+
+def test_officers_page_lists_what_waits_where_the_digest_links(
+    client, submitted, officer, koszalin, resident
+):
+    """The digest's "proposals wait for the formal check" link lands on the officers' page:
+    it lists each of them with its link, and the reports waiting elsewhere."""
+    from mapapp.models import Flag
+    from proposals.services import assessment
+    from sites.models import Site
+
+    Flag.objects.update(state="dismissed")  # the fixtures' supports burst
+    Site.objects.create(city=koszalin, name="Dumped tyres", geom=submitted.geom,
+                        moderation="pending")  # fmt: skip
+    Proposal.objects.filter(pk=submitted.pk).update(title="<b>Bench</b> by the pond")
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/").content.decode()
+    assert "formal check" not in page  # the call is open: not yet
+    close_call(submitted.grant_call)
+    page = client.get("/koszalin/officer/").content.decode()
+    waiting = page[page.index('id="waiting"') : page.index("Grant calls")]
+    assert "1 proposal waits for the formal check" in waiting
+    assert f'href="/koszalin/officer/proposals/{submitted.pk}/"' in waiting
+    assert "&lt;b&gt;Bench&lt;/b&gt; by the pond" in waiting  # escaped
+    assert '<a href="/koszalin/sites/moderation/">1 neglected-site report waits' in waiting
+    assert "/koszalin/flags/" not in waiting  # no open report of content
+
+    Flag.objects.create(city=koszalin, target_type="proposal", target_id=submitted.pk,
+                        reason="spam", flagged_by=resident)  # fmt: skip
+    assessment.proposal_formal_check(actor=officer, proposal=submitted, eligible=True)
+    page = client.get("/koszalin/officer/").content.decode()
+    waiting = page[page.index('id="waiting"') : page.index("Grant calls")]
+    assert "formal check" not in waiting
+    assert '<a href="/koszalin/flags/">1 report of content waits for review</a>' in waiting
+
+    Flag.objects.update(state="dismissed")
+    Site.objects.update(moderation="accepted")
+    page = client.get("/koszalin/officer/").content.decode()
+    assert "Nothing waits" in page
 
 
 def test_receipt_must_be_a_document(in_progress, resident):

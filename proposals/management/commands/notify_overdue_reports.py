@@ -15,29 +15,19 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mapapp.models import City, CityRole, Flag, Role
+from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
-from proposals.models import Proposal
-from proposals.selectors import overdue_reports
+from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
 from proposals.services.delivery import report_reminders_send
-from sites.models import Site
 
 
-def _waiting(city: City) -> dict[str, int]:
-    return {
-        "checks": Proposal.objects.filter(city=city, status=Proposal.Status.SUBMITTED).count(),
-        "flags": Flag.objects.filter(city=city, state=Flag.State.OPEN).count(),
-        "sites": Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
-    }
-
-
-def _digest(city: City, waiting: dict[str, int], overdue: list) -> str:
+def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
     """The digest's text in the active language ('' when nothing waits)."""
 
     def link(name, **kwargs):
         return site_link(reverse(name, kwargs={"city": city.slug, **kwargs}))
 
-    checks, flags, sites = waiting["checks"], waiting["flags"], waiting["sites"]
+    checks, flags, sites = len(waiting.checks), waiting.flags, waiting.sites
     parts = []
     if checks:
         text = ngettext(
@@ -95,7 +85,7 @@ class Command(BaseCommand):
             officers = CityRole.objects.filter(
                 city=city, role=Role.PROGRAMME_OFFICER
             ).select_related("user")
-            waiting = _waiting(city)
+            waiting = officer_waiting(city=city)
             told = 0
             for role in officers:
                 user = role.user
