@@ -11,7 +11,7 @@ def city_nav(request):
     roles = set(CityRole.objects.filter(user=user, city__slug=slug).values_list("role", flat=True))
     if user.is_superuser:
         roles |= {"programme_officer"}
-    return {"nav_roles": roles, "flag_reasons": Flag.Reason.choices}
+    return {"nav_roles": roles, "flag_reasons": Flag.resident_reasons()}
 
 
 def csp_nonce(request):

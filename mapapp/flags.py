@@ -34,7 +34,8 @@ def can_review(user, city: City) -> bool:
 def flag_create(*, user, city: City, target_type: str, target_id: int, reason: str, note: str):
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied
-    if target_type not in Flag.Target.values or reason not in Flag.Reason.values:
+    reasons = {value for value, _label in Flag.resident_reasons()}
+    if target_type not in Flag.Target.values or reason not in reasons:
         raise ValidationError(_("Choose what is wrong."))
     target = _target_model(target_type).objects.filter(city=city, pk=target_id).first()
     if target is None:
@@ -90,8 +91,17 @@ def content_show_again(*, actor, city: City, target_type: str, target_id: int) -
                      city=city)  # fmt: skip
 
 
-def open_flags(*, city: City):
-    return Flag.objects.filter(city=city, state=Flag.State.OPEN).select_related("flagged_by")
+def open_flags(*, city: City) -> list[Flag]:
+    """The open reports, oldest first, each with its `target` (the proposal or site, None if
+    it is gone) so the queue can name what was reported: one query per kind of target."""
+    flags = list(Flag.objects.filter(city=city, state=Flag.State.OPEN).select_related("flagged_by"))
+    for target_type in Flag.Target.values:
+        ids = {f.target_id for f in flags if f.target_type == target_type}
+        found = _target_model(target_type).objects.filter(city=city).in_bulk(ids) if ids else {}
+        for f in flags:
+            if f.target_type == target_type:
+                f.target = found.get(f.target_id)
+    return flags
 
 
 def hidden_content(*, city: City) -> list:

@@ -262,6 +262,10 @@ class Flag(models.Model):
         SPAM = "spam", _("It is spam or advertising")
         WRONG = "wrong", _("It is false or misleading")
         OTHER = "other", _("Something else")
+        # raised by proposals.services.support, never chosen by a resident
+        SUPPORT_BURST = "support_burst", _("Many supports from new accounts (automatic)")
+
+    AUTOMATIC_REASONS = frozenset({Reason.SUPPORT_BURST})
 
     class State(models.TextChoices):
         OPEN = "open", _("Waiting for review")
@@ -277,6 +281,8 @@ class Flag(models.Model):
     target_id = models.PositiveIntegerField()
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
     note = models.TextField(_("what is wrong"), blank=True, max_length=1000)
+    # an automatic flag's numbers, rendered in the reader's language (e.g. supports, minutes)
+    details = models.JSONField(default=dict, blank=True)
     flagged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -288,6 +294,10 @@ class Flag(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @classmethod
+    def resident_reasons(cls) -> list[tuple[str, str]]:
+        return [(v, label) for v, label in cls.Reason.choices if v not in cls.AUTOMATIC_REASONS]
 
     class Meta:
         ordering = ["created_at"]

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from mapapp.models import City, Role, User
+from mapapp.flags import flag_review
+from mapapp.models import City, Flag, Role, User
 from proposals.models import GrantCall, Proposal
 from proposals.services import assessment, calls, delivery, drafting, grants, support
 
@@ -231,6 +232,18 @@ def load_demo_programme(city: City) -> bool:
         if state == "withdrawn":
             drafting.proposal_withdraw(actor=resident, proposal=p, note="Demo: withdrawn.")
         made[state] = p
+
+    # The demo's neighbours all sign at once, which raises the automatic support-burst flag
+    # on every proposal; the officer has checked all but the newest submission's.
+    for state, p in made.items():
+        if state == "submitted":
+            continue
+        for flag in Flag.objects.filter(
+            target_type=Flag.Target.PROPOSAL, target_id=p.pk, state=Flag.State.OPEN
+        ):
+            flag_review(
+                actor=officer, flag=flag, uphold=False, note="Demo: signed at a street party."
+            )
 
     # The 2025 call: its window passes, then checks, three rounds, decisions, delivery.
     past = made_calls["past"]

@@ -123,9 +123,8 @@ def _flag_burst(proposal: Proposal) -> None:
             city=proposal.city,
             target_type=Flag.Target.PROPOSAL,
             target_id=proposal.pk,
-            reason=Flag.Reason.OTHER,
-            note=f"Automatic: {recent} supports within {settings.SUPPORT_BURST_MINUTES} minutes "
-            "from accounts created in the last 24 hours. Check them before counting.",
+            reason=Flag.Reason.SUPPORT_BURST,
+            details={"supports": recent, "minutes": settings.SUPPORT_BURST_MINUTES},
         )
 
 

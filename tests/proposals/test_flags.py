@@ -97,7 +97,8 @@ def test_a_burst_of_supports_from_new_accounts_is_flagged_once(collecting, suppo
     for i in range(4, 8):
         add(i)
     flags = Flag.objects.filter(target_id=collecting.pk, flagged_by=None)
-    assert flags.count() == 1 and "Automatic: 5 supports" in flags.get().note
+    assert flags.count() == 1
+    assert flags.get().reason == "support_burst" and flags.get().details["supports"] == 5
     assert Proposal.objects.get(pk=collecting.pk).hidden_at is None  # nothing automatic
 
 
@@ -110,3 +111,74 @@ def test_hidden_content_leaves_the_analysis_too(client, submitted, officer):
     before = counted()
     Proposal.objects.filter(pk=submitted.pk).update(hidden_at=submitted.created_at)
     assert counted() == before - 1
+
+
+def test_officers_queue_names_what_was_reported_in_their_language(
+    client, collecting, supporters, officer, resident, koszalin, settings
+):
+    """The queue names the proposal or site (escaped), not only its number; the automatic
+    burst flag is explained in the officer's language, links to the supporters, and is
+    closed as checked (hiding the proposal is not the answer to it)."""
+    from proposals.services.support import support_add
+
+    settings.SUPPORT_BURST_COUNT = 3
+    for i in range(3):
+        support_add(user=supporters[i], proposal=collecting, full_name=f"Person {i}",
+                    address=f"Street {i}, Koszalin", age_confirmed=True)  # fmt: skip
+    Proposal.objects.filter(pk=collecting.pk).update(title="<i>Swings</i> for the yard")
+    site = Site.objects.create(city=koszalin, name="Broken <b>fence</b>",
+                               geom=Point(16.18, 54.19, srid=4326))  # fmt: skip
+    client.force_login(resident)
+    client.post("/koszalin/flag/", {"target_type": "site", "target_id": site.pk,
+                                    "reason": "offensive", "note": "Rude words"})  # fmt: skip
+    client.force_login(officer)
+
+    client.cookies["django_language"] = "en"
+    page = client.get("/koszalin/flags/").content.decode()
+    burst = page[page.index("&lt;i&gt;Swings&lt;/i&gt; for the yard") :]
+    burst = burst[: burst.index("</section>")]
+    assert "3 supports within 60 minutes came from accounts made in the last 24 hours." in burst
+    assert f'href="/koszalin/officer/proposals/{collecting.pk}/"' in burst
+    assert 'value="dismiss">Checked</button>' in burst and 'value="uphold"' not in burst
+    reported = page[page.index("Broken &lt;b&gt;fence&lt;/b&gt;") :]
+    reported = reported[: reported.index("</section>")]
+    assert "It is offensive or hateful" in reported and "Rude words" in reported
+    assert 'value="uphold"' in reported and "officer/proposals" not in reported
+
+    client.cookies["django_language"] = "cs"
+    page = client.get("/koszalin/flags/").content.decode()
+    assert "supports within" not in page and "Automatic" not in page
+    assert "3 " in page and "60" in page
+
+
+def test_residents_cannot_file_an_automatic_reason(client, submitted, supporters):
+    client.force_login(supporters[0])
+    page = client.get(f"/koszalin/proposals/{submitted.pk}/").content.decode()
+    assert 'value="spam"' in page and 'value="support_burst"' not in page
+    before = Flag.objects.count()
+    client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": submitted.pk,
+                                    "reason": "support_burst"})  # fmt: skip
+    assert Flag.objects.count() == before
+
+
+def test_migration_turns_old_automatic_notes_into_the_burst_reason(submitted, resident):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("mapapp.migrations.0006_flag_support_burst")
+    note = ("Automatic: 12 supports within 60 minutes from accounts created in the last 24 "
+            "hours. Check them before counting.")  # fmt: skip
+    old = Flag.objects.create(city=submitted.city, target_type="proposal",
+                              target_id=submitted.pk, reason="other", note=note)  # fmt: skip
+    residents = Flag.objects.create(city=submitted.city, target_type="proposal",
+                                    target_id=submitted.pk, reason="other",
+                                    note="Automatic: sprinklers flood the path",
+                                    flagged_by=resident)  # fmt: skip
+    migration.to_support_burst(apps, None)
+    old.refresh_from_db()
+    residents.refresh_from_db()
+    assert (old.reason, old.details, old.note) == (
+        "support_burst", {"supports": 12, "minutes": 60}, ""
+    )
+    assert (residents.reason, residents.note) == ("other", "Automatic: sprinklers flood the path")
