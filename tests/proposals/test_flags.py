@@ -179,6 +179,8 @@ def test_migration_turns_old_automatic_notes_into_the_burst_reason(submitted, re
     old.refresh_from_db()
     residents.refresh_from_db()
     assert (old.reason, old.details, old.note) == (
-        "support_burst", {"supports": 12, "minutes": 60}, ""
+        "support_burst",
+        {"supports": 12, "minutes": 60},
+        "",
     )
     assert (residents.reason, residents.note) == ("other", "Automatic: sprinklers flood the path")
