@@ -78,6 +78,9 @@ def user_data_export(*, user) -> dict:
                 "address": s.address,
                 "created_at": _iso(s.created_at),
                 "withdrawn_at": _iso(s.withdrawn_at),
+                # an officer found it invalid: the person has a right to know, and why
+                "struck": s.struck_by_id is not None or bool(s.strike_reason),
+                "strike_reason": s.strike_reason,
             }
             for s in Support.objects.filter(user=user)
         ],
@@ -107,8 +110,11 @@ def _erase_supports(supports, *, now) -> int:
         support.full_name = ERASED
         support.address = ""
         support.identity_key = f"erased:{support.pk}"
+        support.strike_reason = ""  # an officer's reason may name the person
         support.erased_at = now
-        support.save(update_fields=["full_name", "address", "identity_key", "erased_at"])
+        support.save(
+            update_fields=["full_name", "address", "identity_key", "strike_reason", "erased_at"]
+        )
         n += 1
     return n
 

@@ -34,6 +34,15 @@ SUPPORT_CLOSED = _("Support can only be given or withdrawn while the call is ope
 SUPPORT_NAME = _("Give your full name.")
 SUPPORT_ADDRESS = _("Give your address.")
 SUPPORT_NOT_FOUND = _("You do not support this proposal.")
+SUPPORT_STRUCK = _(
+    "An officer found an earlier support by this person invalid; contact the programme office."
+)
+STRIKE_REASON = _("Say why this support does not count.")
+SUPPORT_INACTIVE = _("This support no longer counts.")
+SUPPORTERS_SHORT = _(
+    "Only %(have)s supports count; the call needs %(need)s. The proposal is not eligible."
+)
+INELIGIBLE_REASON = _("Give the reason the applicant will see.")
 
 ROUND_NOT_OPEN = _("No assessment round is open for this call.")
 ROUND_ALREADY_OPEN = _("Round %(round)s is still open; close it first.")

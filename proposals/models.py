@@ -401,6 +401,12 @@ class Support(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # struck by an officer checking supporters (withdrawn_at is set too: it stops counting);
+    # kept for the record with who and why (services.support.support_strike)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    strike_reason = models.CharField(max_length=300, blank=True)
     # personal data (name, address) erased by retention or at the person's request
     erased_at = models.DateTimeField(null=True, blank=True)
 

@@ -28,10 +28,14 @@ def proposal_formal_check(
     if call.current_round > 0:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
     if eligible:
+        # supporters may withdraw, and officers strike invalid supports, after submission
+        have = proposal.supports.filter(withdrawn_at__isnull=True).count()
+        if proposal.status == S.SUBMITTED and have < call.min_supporters:
+            refuse(msg.SUPPORTERS_SHORT, have=have, need=call.min_supporters)
         return transition(proposal, to=S.IN_ASSESSMENT, actor=actor, allowed_from=(S.SUBMITTED,))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Give the reason the applicant will see."]})
+        raise ValidationError({"reason": [msg.INELIGIBLE_REASON]})
     return transition(
         proposal,
         to=S.INELIGIBLE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from mapapp.audit import audit_record
@@ -52,6 +52,11 @@ def _create_support(
     if not age_confirmed:
         refuse(msg.SUPPORT_AGE, age=proposal.grant_call.supporter_min_age)
     full_name, address = _clean_person(full_name, address)
+    struck = Q(identity_key=normalise_identity(full_name, address))
+    if values.get("user") is not None:
+        struck |= Q(user=values["user"])
+    if proposal.supports.filter(struck, struck_by__isnull=False).exists():
+        refuse(msg.SUPPORT_STRUCK)  # an officer's decision is not undone by signing again
     try:
         with transaction.atomic():
             support = Support.objects.create(
@@ -148,6 +153,43 @@ def support_withdraw(*, user, proposal: Proposal) -> Support:
         obj=support,
         city=proposal.city,
         after={"proposal": proposal.pk},
+    )
+    return support
+
+
+STRIKABLE = (S.COLLECTING_SUPPORT, S.SUBMITTED)
+
+
+@transaction.atomic
+def support_strike(*, actor, support: Support, reason: str) -> Support:
+    """An officer checking the supporters finds one invalid (no such person or address,
+    under age, the same person twice under two spellings...): it stops counting and is
+    kept, with who struck it and why. Until the formal check decides; the same person
+    cannot support the proposal again."""
+    proposal = (
+        Proposal.objects.select_for_update().select_related("city").get(pk=support.proposal_id)
+    )
+    check_officer(actor, proposal.city)
+    if proposal.status not in STRIKABLE:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise ValidationError({"strike_reason": [msg.STRIKE_REASON]})
+    support = Support.objects.select_for_update().get(pk=support.pk)
+    if support.withdrawn_at is not None:
+        refuse(msg.SUPPORT_INACTIVE)
+    support.withdrawn_at = timezone.now()
+    support.struck_by = actor
+    support.strike_reason = reason[:300]
+    support.save(update_fields=["withdrawn_at", "struck_by", "strike_reason"])
+    _touch(proposal, -1)
+    audit_record(
+        actor=actor,
+        action="support.strike",
+        obj=support,
+        city=proposal.city,
+        after={"proposal": proposal.pk},
+        note=reason,
     )
     return support
 

@@ -15,7 +15,7 @@ from mapapp.models import Role, User
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
 from proposals.forms import GrantCallForm
-from proposals.models import GrantCall, SignatureSheet
+from proposals.models import GrantCall, SignatureSheet, Support
 from proposals.services import assessment, calls, delivery, grants, support
 from proposals.views.common import apply_errors, load_city, report
 
@@ -192,6 +192,11 @@ def officer_proposal(request, city, pk):
                 support.signature_sheet_upload(
                     actor=user, proposal=proposal, file=request.FILES["file"]
                 )
+            elif action == "strike":
+                item = get_object_or_404(Support, proposal=proposal, pk=post.get("support"))
+                support.support_strike(
+                    actor=user, support=item, reason=post.get("strike_reason", "")
+                )
             elif action == "paper_supporter":
                 sheet = get_object_or_404(SignatureSheet, proposal=proposal, pk=post.get("sheet"))
                 support.support_add_paper(
@@ -219,7 +224,9 @@ def officer_proposal(request, city, pk):
             "city": city_obj,
             "proposal": proposal,
             "call": call,
-            "supports": proposal.supports.order_by("created_at"),
+            "supports": proposal.supports.select_related("struck_by").order_by("created_at"),
+            "supports_counted": proposal.supports.filter(withdrawn_at__isnull=True).count(),
+            "can_strike": proposal.status in support.STRIKABLE,
             "sheets": proposal.sheets.all(),
             "rounds": rounds,
             "feedback": proposal.feedback.all(),

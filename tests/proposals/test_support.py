@@ -127,3 +127,74 @@ def test_name_and_address_are_required(collecting, supporters):
         add(collecting, supporters[0], name=" ", address="x")
     assert set(exc.value.message_dict) == {"full_name", "address"}
     assert not collecting.supports.exists()
+
+
+def test_officer_strikes_an_invalid_support_and_the_formal_check_counts_it(
+    client, submitted, supporters, officer, resident
+):
+    """15 supports, the call's minimum. The officer finds one invalid and strikes it: it
+    stops counting, is kept with the reason, and the proposal can no longer pass the formal
+    check; the struck person cannot sign again."""
+    from mapapp.models import AuditEvent
+    from proposals.models import Proposal
+    from proposals.services import assessment
+
+    target = submitted.supports.get(user=supporters[3])
+    with pytest.raises(PermissionDenied):
+        support.support_strike(actor=resident, support=target, reason="Not a neighbour")
+    with pytest.raises(ValidationError) as exc:
+        support.support_strike(actor=officer, support=target, reason=" ")
+    assert exc.value.message_dict == {"strike_reason": ["Say why this support does not count."]}
+
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{submitted.pk}/"
+    page = client.get(url).content.decode()
+    assert "15 supports count; the call needs 15." in page
+    assert "The formal check starts when the call closes" in page  # the call is open
+    assert 'value="eligible"' not in page
+    client.post(url, {"action": "strike", "support": target.pk,
+                      "strike_reason": "No such address in the city register"})  # fmt: skip
+    target.refresh_from_db()
+    assert target.withdrawn_at and target.struck_by == officer
+    assert target.strike_reason == "No such address in the city register"
+    assert Proposal.objects.get(pk=submitted.pk).support_count == 14
+    assert AuditEvent.objects.filter(action="support.strike", object_id=str(target.pk)).exists()
+    with pytest.raises(ValidationError, match="no longer counts"):
+        support.support_strike(actor=officer, support=target, reason="Again")
+
+    with pytest.raises(ValidationError, match="An officer found an earlier support"):
+        support.support_add(user=supporters[3], proposal=submitted, full_name="Another Name",
+                            address="Elsewhere 5, Koszalin", age_confirmed=True)  # fmt: skip
+    with pytest.raises(ValidationError, match="An officer found an earlier support"):
+        support.support_add(user=supporters[15], proposal=submitted,
+                            full_name="Neighbour Number 3",
+                            address="Ulica Zwycięstwa 4, Koszalin", age_confirmed=True)  # fmt: skip
+
+    close_call(submitted.grant_call)
+    page = client.get(url).content.decode()
+    assert "14 supports count; the call needs 15." in page
+    assert "Only 14 supports count; the call needs 15." in page
+    assert 'value="eligible"' not in page and 'value="ineligible"' in page
+    assert "struck: No such address in the city register (officer@example.org)" in page
+    with pytest.raises(ValidationError, match="Only 14 supports count"):
+        assessment.proposal_formal_check(actor=officer, proposal=submitted, eligible=True)
+    assessment.proposal_formal_check(
+        actor=officer, proposal=submitted, eligible=False, reason="Too few valid supporters."
+    )
+    other = submitted.supports.get(user=supporters[4])
+    with pytest.raises(ValidationError, match="cannot be done while"):
+        support.support_strike(actor=officer, support=other, reason="Too late")
+
+
+def test_a_struck_supports_reason_is_the_persons_data(submitted, supporters, officer):
+    from django.utils import timezone
+
+    from mapapp.privacy import _erase_supports, user_data_export
+
+    target = submitted.supports.get(user=supporters[0])
+    support.support_strike(actor=officer, support=target, reason="Signed for Jan, aged 12")
+    [mine] = user_data_export(user=supporters[0])["supports"]
+    assert mine["struck"] is True and mine["strike_reason"] == "Signed for Jan, aged 12"
+    _erase_supports(submitted.supports.all(), now=timezone.now())
+    target.refresh_from_db()
+    assert target.strike_reason == "" and target.struck_by == officer
