@@ -13,6 +13,9 @@ TOO_FEW_SUPPORTERS = _("%(missing)s more supporters are needed (%(have)s of %(ne
 OVER_CAP = _("The total %(total)s exceeds the call's cap of %(cap)s per project.")
 BUDGET_MISMATCH = _("The budget lines add up to %(sum)s, not the %(total)s stated.")
 BUDGET_EMPTY = _("Add at least one budget line.")
+BUDGET_LINE_UNREADABLE = _("Budget line %(n)s: %(error)s")
+BUDGET_LINE_INCOMPLETE = _("Budget line %(n)s needs an item and an amount above zero.")
+BUDGET_TOO_MANY = _("At most %(n)s budget lines.")
 CONSENT_MISSING = _("Upload the landowner's consent; this call requires it.")
 LANDOWNER_UNKNOWN = _("Find out who owns the land: this call requires the landowner's consent.")
 

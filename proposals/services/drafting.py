@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from mapapp.amounts import AmountError, parse_amount
 from mapapp.audit import audit_record
 from mapapp.files import check_document
 from proposals import messages as msg
@@ -82,18 +83,18 @@ def _parse_budget(lines) -> list[tuple[str, Decimal]]:
         if not item and amount in (None, ""):
             continue
         try:
-            value = Decimal(str(amount).replace(" ", "").replace(",", "."))
-        except (InvalidOperation, ValueError):
-            errors.append(f"{i}: {amount!r}")
+            value = parse_amount(amount)
+        except AmountError as error:
+            errors.append(msg.BUDGET_LINE_UNREADABLE % {"n": i, "error": error.message})
             continue
-        if not item or value <= 0 or value.as_tuple().exponent < -2:
-            errors.append(f"{i}: {item or '?'} {amount}")
+        if not item or value <= 0:
+            errors.append(msg.BUDGET_LINE_INCOMPLETE % {"n": i})
             continue
         parsed.append((item[:200], value))
     if errors:
-        raise ValidationError({"budget": [f"Budget line {e}" for e in errors]})
+        raise ValidationError({"budget": errors})
     if len(parsed) > MAX_BUDGET_LINES:
-        raise ValidationError({"budget": [f"At most {MAX_BUDGET_LINES} budget lines."]})
+        raise ValidationError({"budget": [msg.BUDGET_TOO_MANY % {"n": MAX_BUDGET_LINES}]})
     return parsed
 
 

@@ -3,12 +3,14 @@ at once: every decision locks the call's row and sums what is granted inside tha
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from mapapp.amounts import AmountError, parse_amount
 from proposals import messages as msg
 from proposals.access import check_officer
 from proposals.models import GrantCall, Proposal
@@ -50,9 +52,9 @@ def proposal_decide(
             decided_at=timezone.now(),
         )
     try:
-        amount = Decimal(str(amount)) if amount not in (None, "") else None
-    except InvalidOperation:
-        amount = None
+        amount = parse_amount(amount) if amount not in (None, "") else None
+    except AmountError as error:
+        raise ValidationError(error.message) from None
     if amount is None or amount <= 0:
         refuse(msg.AMOUNT_REQUIRED)
     if amount > proposal.requested_amount:

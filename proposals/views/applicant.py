@@ -1,7 +1,7 @@
 """Applicants: start a proposal, edit and autosave it, publish, submit, withdraw, report."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mapapp.amounts import AmountError, parse_amount
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
@@ -230,9 +231,9 @@ def my_proposals(request):
 
 def _decimal(value):
     try:
-        return Decimal(str(value).replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(_("Enter a number.")) from None
+        return parse_amount(value)
+    except AmountError as error:
+        raise ValidationError(error.message) from None
 
 
 def _date(value):

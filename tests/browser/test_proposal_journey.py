@@ -104,10 +104,17 @@ def fill_proposal(page, files):
     items = page.locator("input[name=budget_item]")
     amounts = page.locator("input[name=budget_amount]")
     items.nth(0).fill("Timber")
-    amounts.nth(0).fill("9000")
+    amounts.nth(0).fill("1.500")  # fifteen hundred, or one and a half? Not guessed
+    assert total(page) == "0,00 zł + ?"
+    amounts.nth(0).fill("9 000,50")  # as Poles write it; the server reads it the same way
     items.nth(1).fill("Soil and seedlings")
-    amounts.nth(1).fill("3000")
-    assert page.locator("#budget-total").inner_text() == "12000.00"
+    amounts.nth(1).fill("2999,50")
+    assert total(page) == "12 000,00 zł"  # in the page's language and the city's currency
+
+
+def total(page) -> str:
+    text = page.locator("#budget-total").inner_text()
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def test_whole_programme(page, world):

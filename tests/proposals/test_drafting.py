@@ -114,6 +114,24 @@ def test_bad_geometry_is_refused_and_nothing_saved(draft, resident, area, point,
     assert Proposal.objects.values().get(pk=draft.pk) == before
 
 
+def test_budget_lines_read_as_people_type_and_refusals_say_which_line(draft, resident):
+    from django.utils import translation
+
+    lines = [("Bench", "1 250,50"), ("Paint", "1,000.00")]
+    saved = drafting.proposal_save(actor=resident, proposal=draft, fields={}, budget_lines=lines)
+    assert saved.requested_amount == Decimal("2250.50")
+    with translation.override("pl"), pytest.raises(ValidationError) as exc:
+        drafting.proposal_save(actor=resident, proposal=draft, fields={},
+                               budget_lines=[("Bench", "100"), ("Paint", "1.500"),
+                                             ("", "20"), ("Soil", "12a")])  # fmt: skip
+    errors = exc.value.message_dict["budget"]
+    assert len(errors) == 3
+    assert errors[0].startswith("Pozycja budżetu 2:") and "1.500" in errors[0]
+    assert errors[1].startswith("Pozycja budżetu 3 ")
+    assert errors[2].startswith("Pozycja budżetu 4:") and "12a" in errors[2]
+    assert draft.budget_lines.count() == 2  # nothing half-saved
+
+
 def test_bad_budget_line_refused(draft, resident):
     with pytest.raises(ValidationError) as exc:
         drafting.proposal_save(

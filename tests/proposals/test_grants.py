@@ -180,3 +180,14 @@ def test_the_officers_call_table_downloads_for_the_decision(
     assert in_assessment.author.email not in text and "600 100 200" not in text
     page = client.get(f"/koszalin/officer/calls/{in_assessment.grant_call_id}/")
     assert f'href="{url}"' in page.content.decode()
+
+
+def test_granted_amount_is_read_as_officers_type_it(assessed, officer):
+    """The form offers the requested amount; officers in Poland and Czechia retype it their
+    way ("35 000,00"). An amount that reads two ways is refused with what to write."""
+    with pytest.raises(ValidationError, match="can be read two ways"):
+        grants.proposal_decide(actor=officer, proposal=assessed[1], granted=True, amount="35.000")
+    p = grants.proposal_decide(
+        actor=officer, proposal=assessed[1], granted=True, amount="34 999,50"
+    )
+    assert p.granted_amount == Decimal("34999.50")

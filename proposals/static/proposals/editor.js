@@ -77,15 +77,49 @@
   latInput.addEventListener("change", fromTyped);
   lonInput.addEventListener("change", fromTyped);
 
-  // Budget total shown as lines are typed.
+  // Budget total shown as lines are typed, read as the server reads amounts
+  // (mapapp/amounts.py: "1 250,50", "1,250.50", "12 000 Kč"; "1.500" is ambiguous) and
+  // written in the page's language and the city's currency.
   var totalBox = document.getElementById("budget-total");
-  function updateTotal() {
-    var sum = 0;
-    form.querySelectorAll("input[name=budget_amount]").forEach(function (i) {
-      var v = parseFloat(String(i.value).replace(",", "."));
-      if (!isNaN(v)) { sum += v; }
+  function parseAmount(text) {
+    var t = String(text).trim().replace(/(kč|czk|zł|pln|€|eur)\.?$/i, "").replace(/[\s\u00a0\u202f\u2009']/g, "");
+    if (!/^[-+]?[\d.,]+$/.test(t) || !/\d/.test(t)) { return NaN; }
+    var last = Math.max(t.lastIndexOf(","), t.lastIndexOf("."));
+    if (last < 0) { return Number(t); }
+    var both = t.indexOf(",") >= 0 && t.indexOf(".") >= 0;
+    var count = t.split(t[last]).length - 1;
+    var ungroup = function (s, sep) {
+      var parts = s.split(sep);
+      var head = parts[0].replace(/^[-+]/, "");
+      if (head.length < 1 || head.length > 3 || parts.slice(1).some(function (g) { return g.length !== 3; })) { return null; }
+      return parts.join("");
+    };
+    var whole;
+    if (both) {
+      if (count > 1) { return NaN; }
+      whole = ungroup(t.slice(0, last), t[last] === "." ? "," : ".");
+      return whole === null ? NaN : Number(whole + "." + t.slice(last + 1));
+    }
+    if (count > 1) { whole = ungroup(t, t[last]); return whole === null ? NaN : Number(whole); }
+    if (t.length - last - 1 === 3) { return NaN; }
+    return Number(t.slice(0, last) + "." + t.slice(last + 1));
+  }
+  var money = null;
+  try {
+    money = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+      style: "currency", currency: totalBox ? totalBox.dataset.currency : "EUR"
     });
-    if (totalBox) { totalBox.textContent = sum.toFixed(2); }
+  } catch (e) { money = null; }
+  function updateTotal() {
+    var sum = 0, unreadable = false;
+    form.querySelectorAll("input[name=budget_amount]").forEach(function (i) {
+      if (!String(i.value).trim()) { return; }
+      var v = parseAmount(i.value);
+      if (isNaN(v)) { unreadable = true; } else { sum += v; }
+    });
+    if (!totalBox) { return; }
+    var text = money ? money.format(sum) : sum.toFixed(2) + " " + totalBox.dataset.currency;
+    totalBox.textContent = unreadable ? text + " + ?" : text;
   }
   form.addEventListener("input", updateTotal);
   updateTotal();
