@@ -1,9 +1,14 @@
-"""Request middleware of the core: two-factor login for staff, and each city's time zone."""
+"""Request middleware of the core: two-factor login for staff, each city's time zone, and
+the city's language on the account pages reached from it."""
+
+from contextlib import suppress
+from urllib.parse import urlsplit
 
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from mapapp.models import CityRole, Role
 from mapapp.selectors import city_get
@@ -58,4 +63,35 @@ class CityTimeZone:
             except Http404:
                 return None  # the view answers for an unknown city
             timezone.activate(city.time_zone)
+        return None
+
+
+class AccountPagesInCityLanguage:
+    """Sign-in, sign-up and password pages opened from a city's page (the header's links
+    carry `next`) speak that city's language to a visitor who has not chosen one, as the
+    city's pages do (mapapp.views.activate_city_language): Ostrava's Czech visitor with an
+    English browser no longer signs in in English, and the e-mails allauth renders there
+    follow."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.path.startswith("/accounts/"):
+            return None
+        target = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            return None
+        try:
+            slug = resolve(urlsplit(target).path).kwargs.get("city")
+        except Resolver404:
+            return None
+        if isinstance(slug, str):
+            from mapapp.views import activate_city_language
+
+            with suppress(Http404):  # an unknown city: the visitor's own language
+                activate_city_language(request, city_get(slug=slug))
         return None

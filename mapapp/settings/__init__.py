@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "mapapp.middleware.StaffTwoFactor",
     "mapapp.middleware.CityTimeZone",
+    "mapapp.middleware.AccountPagesInCityLanguage",
 ]
 
 ROOT_URLCONF = "mapapp.urls"

@@ -121,3 +121,42 @@ def test_load_demo_makes_no_accounts_outside_development(db, settings):
     settings.DEBUG = False
     call_command("load_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_signing_in_from_a_city_page_comes_back_to_it_in_its_language(client, ostrava):
+    """A visitor who has not chosen a language reads Ostrava in Czech; its header's links
+    carry the page, so sign-in speaks Czech too (not the browser's English) and returns
+    there afterwards."""
+    User.objects.create_user(email="jana@example.org", password=PASSWORD)
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(
+        user=User.objects.get(), email="jana@example.org", verified=True, primary=True
+    )
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    page = client.get("/ostrava/proposals/?category=playground", **english).content.decode()
+    assert '<html lang="cs">' in page
+    login = "/accounts/login/?next=/ostrava/proposals/%3Fcategory%3Dplayground"
+    assert f'href="{login}"' in page
+    assert 'href="/accounts/signup/?next=/ostrava/proposals/%3Fcategory%3Dplayground"' in page
+
+    assert '<html lang="cs">' in client.get(login, **english).content.decode()
+    assert '<html lang="en">' in client.get("/accounts/login/", **english).content.decode()
+    for elsewhere in ("/me/proposals/", "https://evil.example/ostrava/", "/nowhere/at/all/x"):
+        page = client.get(f"/accounts/login/?next={elsewhere}", **english).content.decode()
+        assert '<html lang="en">' in page, elsewhere
+    client.cookies["django_language"] = "pl"  # a language chosen wins over the city's
+    assert '<html lang="pl">' in client.get(login, **english).content.decode()
+    del client.cookies["django_language"]
+
+    response = client.post(
+        "/accounts/login/",
+        {"login": "jana@example.org", "password": PASSWORD,
+         "next": "/ostrava/proposals/?category=playground"},
+        **english,
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert response["Location"] == "/ostrava/proposals/?category=playground"
+    page = client.get("/accounts/login/").content.decode()  # the sign-in page links no loop
+    assert "?next=/accounts/" not in page
