@@ -222,6 +222,12 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
     page = client.get("/koszalin/analysis/")
     assert page.status_code == 200
     assert "Zones 1" in page.content.decode()
+    deficit = page.context["data"]["green"]["deficit_area_m2"]
+    assert deficit >= 1000000  # written in groups of thousands, as the reader's language does
+    client.cookies["django_language"] = "pl"
+    grouped = f"{deficit:,.0f}".replace(",", "\u00a0")
+    assert f"{grouped} m²" in client.get("/koszalin/analysis/").content.decode()
+    del client.cookies["django_language"]
     html = client.get("/koszalin/analysis/map/").content.decode()
     assert "/static/leaflet/leaflet.js" in html
     points = map_layers(html)[-1]["features"]  # the four public proposals; not the draft
