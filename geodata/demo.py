@@ -18,6 +18,36 @@ from mapapp.models import City
 
 CENTRES = {"koszalin": (16.1817, 54.1903), "ostrava": (18.2925, 49.8355)}
 SUFFIX = {"pl": " (dane syntetyczne)", "cs": " (syntetická data)", "en": " (synthetic data)"}
+# layer names as a city's GIS staff would write them, in the city's language
+NAMES = {
+    "en": {
+        "revitalisation_zone": "Revitalisation zone",
+        "revitalisation_subzone": "Revitalisation sub-zones",
+        "park": "Parks",
+        "forest": "Forest",
+        "river": "River",
+        "water_body": "Ponds",
+        "district": "Districts",
+    },
+    "pl": {
+        "revitalisation_zone": "Obszar rewitalizacji",
+        "revitalisation_subzone": "Podobszary rewitalizacji",
+        "park": "Parki",
+        "forest": "Las",
+        "river": "Rzeka",
+        "water_body": "Stawy",
+        "district": "Dzielnice",
+    },
+    "cs": {
+        "revitalisation_zone": "Revitalizační zóna",
+        "revitalisation_subzone": "Revitalizační podzóny",
+        "park": "Parky",
+        "forest": "Les",
+        "river": "Řeka",
+        "water_body": "Rybníky",
+        "district": "Obvody",
+    },
+}
 
 
 def _layers(city: City) -> dict[str, tuple[str, list[dict]]]:
@@ -88,31 +118,38 @@ def _layers(city: City) -> dict[str, tuple[str, list[dict]]]:
             if not part.is_empty:
                 districts.append((part, f"D{i * 2 + j + 1}", 8000 + rng.randrange(30000)))
     suffix = SUFFIX.get(city.default_language, SUFFIX["en"])
+    names = NAMES.get(city.default_language, NAMES["en"])
     return {
         "revitalisation_zone": (
-            "Revitalisation zone" + suffix,
+            names["revitalisation_zone"] + suffix,
             [feature(zone, name="Centre", population=12000)],
         ),
         "revitalisation_subzone": (
-            "Revitalisation sub-zones" + suffix,
+            names["revitalisation_subzone"] + suffix,
             [
                 feature(g, name=f"Centre {n}")
                 for n, g in zip("ABC", subzones, strict=True)
                 if not g.is_empty
             ],
         ),
-        "park": ("Parks" + suffix, [feature(g, name=f"Park {i + 1}") for i, g in enumerate(parks)]),
+        "park": (
+            names["park"] + suffix,
+            [feature(g, name=f"Park {i + 1}") for i, g in enumerate(parks)],
+        ),
         "forest": (
-            "Forest" + suffix,
+            names["forest"] + suffix,
             [feature(forest, name="Forest")] if not forest.is_empty else [],
         ),
-        "river": ("River" + suffix, [feature(river, name="River")] if not river.is_empty else []),
+        "river": (
+            names["river"] + suffix,
+            [feature(river, name="River")] if not river.is_empty else [],
+        ),
         "water_body": (
-            "Ponds" + suffix,
+            names["water_body"] + suffix,
             [feature(g, name=f"Pond {i + 1}") for i, g in enumerate(ponds) if not g.is_empty],
         ),
         "district": (
-            "Districts" + suffix,
+            names["district"] + suffix,
             [feature(g, name=n, population=p) for g, n, p in districts],
         ),
     }

@@ -233,6 +233,11 @@ def test_demo_layers(demo_cities):
         }
         assert all(layer.is_synthetic for layer in layers)
         assert Feature.objects.filter(layer__city=city, population__isnull=False).exists()
+    # named in the city's language, as its GIS staff would
+    names = {c: set(Layer.objects.filter(city__slug=c).values_list("name", flat=True))
+             for c in ("koszalin", "ostrava")}  # fmt: skip
+    assert "Parki (dane syntetyczne)" in names["koszalin"]
+    assert "Parky (syntetická data)" in names["ostrava"]
 
 
 def test_layers_api_and_map(client, demo_cities):
