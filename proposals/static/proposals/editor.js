@@ -77,6 +77,27 @@
   latInput.addEventListener("change", fromTyped);
   lonInput.addEventListener("change", fromTyped);
 
+  // On the spot with a phone: the device's position places the pin (where the browser may
+  // tell it: https, and the person allows it).
+  var locateButton = document.getElementById("locate-me");
+  var locateStatus = document.getElementById("locate-status");
+  if (locateButton && navigator.geolocation && window.isSecureContext) {
+    locateButton.parentNode.hidden = false;
+    locateButton.addEventListener("click", function () {
+      locateStatus.textContent = locateButton.dataset.searching;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        latInput.value = position.coords.latitude.toFixed(6);
+        lonInput.value = position.coords.longitude.toFixed(6);
+        fromTyped();
+        scheduleSave();
+        locateStatus.textContent = locateButton.dataset.found.replace(
+          "{m}", String(Math.round(position.coords.accuracy)));
+      }, function () {
+        locateStatus.textContent = locateButton.dataset.failed;
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
   // Budget total shown as lines are typed, read as the server reads amounts
   // (mapapp/amounts.py: "1 250,50", "1,250.50", "12 000 Kč"; "1.500" is ambiguous) and
   // written in the page's language and the city's currency.

@@ -1,0 +1,54 @@
+"""Reporting a neglected site on the spot, with a phone: the device's position places the pin;
+without it, the person is told and places it by hand."""
+
+import pytest
+
+from mapapp.models import Role
+from sites.models import Site
+from tests.browser.test_proposal_journey import login
+from tests.conftest import wait_until
+
+pytestmark = [pytest.mark.browser]
+
+HERE = {"latitude": 54.1912, "longitude": 16.1723, "accuracy": 12}  # by Koszalin's town hall
+
+
+@pytest.fixture
+def resident(transactional_db):
+    from mapapp.demo import load_demo_cities
+    from tests.proposals.conftest import make_user
+
+    koszalin = {c.slug: c for c in load_demo_cities()}["koszalin"]
+    return make_user("resident@example.org", Role.RESIDENT, city=koszalin)
+
+
+def test_use_my_location_places_the_pin_and_the_report_keeps_it(page, resident):
+    page.context.grant_permissions(["geolocation"], origin=page.base_url)
+    page.context.set_geolocation(HERE)
+    login(page, resident)
+    page.goto(page.base_url + "/koszalin/sites/report/")
+    button = page.locator("#locate-me")
+    button.click()
+    wait_until(page, "document.querySelector('input[name=latitude]').value !== ''")
+    assert page.locator("input[name=latitude]").input_value() == "54.191200"
+    assert page.locator("input[name=longitude]").input_value() == "16.172300"
+    assert "12 m" in page.locator("#locate-status").inner_text()
+    assert page.evaluate("document.querySelectorAll('#editor-map .leaflet-marker-icon').length")
+    page.fill("input[name=name]", "Rubbish behind the bus stop")
+    page.fill("textarea[name=description]", "Bags of rubbish for weeks.")
+    with page.expect_navigation():
+        page.locator("form[data-map-editor] button[type=submit]").click()
+    site = Site.objects.get(name="Rubbish behind the bus stop")
+    assert (round(site.geom.y, 6), round(site.geom.x, 6)) == (54.1912, 16.1723)
+    assert site.moderation == "pending"
+    assert page.errors.unexpected() == []
+
+
+def test_without_permission_the_person_is_told_and_nothing_is_placed(page, resident):
+    login(page, resident)  # geolocation not granted: the browser refuses it
+    page.goto(page.base_url + "/koszalin/sites/report/")
+    page.locator("#locate-me").click()
+    wait_until(page, "document.getElementById('locate-status').textContent.length > 30")
+    assert "nie udało się ustalić" in page.locator("#locate-status").inner_text().lower()
+    assert page.locator("input[name=latitude]").input_value() == ""
+    assert page.errors.unexpected() == []
