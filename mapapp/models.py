@@ -310,6 +310,24 @@ class Flag(models.Model):
         ]
 
 
+class OutgoingMail(models.Model):
+    """An e-mail waiting for the task worker (mapapp.tasks.deliver_mail). Its text lives
+    here, not in the task queue's record (which keeps only this row's id), so that it is
+    deleted the moment it is sent: confirmation and reset links and the feedback and
+    decisions e-mails carry stay in the database, and in its backups, only while they wait.
+    A failed e-mail stays with its error until apply_retention removes it."""
+
+    subject = models.TextField()
+    body = models.TextField()
+    recipients = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="mapapp_outgoingmail_created")]
+
+
 class RateCount(models.Model):
     """Requests counted in one window of one rate limit (mapapp.ratelimit), for an address or
     a user. In the database, so that every worker of a deployment adds to the same count;

@@ -18,7 +18,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from mapapp.audit import audit_record
-from mapapp.models import RateCount
+from mapapp.models import OutgoingMail, RateCount
 
 ERASED = "—"
 
@@ -142,6 +142,13 @@ def account_delete(*, user) -> None:
             support_withdraw(user=user, proposal=support.proposal)
     _erase_supports(Support.objects.filter(user=user), now=now)
     Proposal.objects.filter(author=user).update(contact_phone="")
+    # e-mails still waiting are not sent to a closed account (others still get theirs)
+    for item in OutgoingMail.objects.filter(recipients__contains=[user.email]):
+        item.recipients = [r for r in item.recipients if r != user.email]
+        if item.recipients:
+            item.save(update_fields=["recipients"])
+        else:
+            item.delete()
     EmailAddress.objects.filter(user=user).delete()
     CityRole.objects.filter(user=user).delete()
     Token.objects.filter(user=user).delete()
@@ -249,14 +256,15 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
 
 
 def expire_records(*, now: dt.datetime | None = None, dry_run: bool = False) -> dict:
-    """Records that only pile up: expired sessions (they name who was signed in), and the
-    task queue's finished records older than TASK_RESULTS_KEEP_DAYS (an e-mail's task holds
-    its recipients, subject and text). Returns how many were (or would be) removed."""
+    """Records that only pile up: expired sessions (they name who was signed in), the task
+    queue's finished records older than TASK_RESULTS_KEEP_DAYS (their arguments and errors),
+    and e-mails not sent by then (OutgoingMail: recipients, subject and text). Returns how
+    many were (or would be) removed."""
     from django.contrib.sessions.models import Session
     from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
-    out = {"sessions": 0, "task_results": 0}
+    out = {"sessions": 0, "task_results": 0, "outgoing_mails": 0}
     if settings.SESSION_ENGINE in (
         "django.contrib.sessions.backends.db",
         "django.contrib.sessions.backends.cached_db",
@@ -267,4 +275,8 @@ def expire_records(*, now: dt.datetime | None = None, dry_run: bool = False) -> 
     cutoff = now - dt.timedelta(days=settings.TASK_RESULTS_KEEP_DAYS)
     old = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
     out["task_results"] = old.count() if dry_run else old.delete()[0]
+    # e-mails given up (their error kept for the operator) or left by a lost task; a sent
+    # e-mail's row was deleted when it went
+    mails = OutgoingMail.objects.filter(created_at__lt=cutoff)
+    out["outgoing_mails"] = mails.count() if dry_run else mails.delete()[0]
     return out

@@ -31,20 +31,18 @@ def _temporary(error: Exception) -> bool:
     return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
 
 
-@task()
-def send_email(subject: str, body: str, recipients: list[str], attempt: int = 0) -> int:
-    """One e-mail, sent by the worker: a slow or failing mail server never holds a request.
-    While the server cannot take it for now, the e-mail is queued again after each of
-    MAIL_RETRY_MINUTES in turn; after the last, or on a permanent refusal, the task fails
-    and the error is logged (the task record keeps it until apply_retention removes it)."""
+def _send_or_retry(subject, body, recipients, attempt: int, again) -> int:
+    """Send once. While the server cannot take it for now, `again(run_after, attempt + 1)`
+    queues the next attempt after the next of MAIL_RETRY_MINUTES and 0 is returned; after
+    the last, or on a permanent refusal, the error is logged and raised (the task fails)."""
     try:
         return send_mail(subject, body, None, recipients)
     except Exception as error:
         waits = settings.MAIL_RETRY_MINUTES
-        again = (
-            _temporary(error) and attempt < len(waits) and send_email.get_backend().supports_defer
+        retry = (
+            _temporary(error) and attempt < len(waits) and deliver_mail.get_backend().supports_defer
         )
-        if not again:
+        if not retry:
             logger.error(
                 "E-mail %r to %d recipient(s) not sent after %d attempt(s): %r",
                 subject, len(recipients), attempt + 1, error,
@@ -53,13 +51,51 @@ def send_email(subject: str, body: str, recipients: list[str], attempt: int = 0)
         logger.warning(
             "E-mail %r not sent (%r); trying again in %d min", subject, error, waits[attempt]
         )
-        later = timezone.now() + dt.timedelta(minutes=waits[attempt])
-        send_email.using(run_after=later).enqueue(subject, body, recipients, attempt + 1)
+        again(timezone.now() + dt.timedelta(minutes=waits[attempt]), attempt + 1)
         return 0
+
+
+@task()
+def deliver_mail(mail_id: int, attempt: int = 0) -> int:
+    """One queued e-mail (OutgoingMail), sent by the worker: a slow or failing mail server
+    never holds a request. Sent, its row is deleted; given up, the row keeps the error."""
+    from mapapp.models import OutgoingMail
+
+    item = OutgoingMail.objects.filter(pk=mail_id, failed_at__isnull=True).first()
+    if item is None:
+        return 0  # sent already, or withdrawn (the recipient's account was deleted)
+    try:
+        sent = _send_or_retry(
+            item.subject, item.body, item.recipients, attempt,
+            lambda when, nxt: deliver_mail.using(run_after=when).enqueue(mail_id, nxt),
+        )  # fmt: skip
+    except Exception as error:
+        OutgoingMail.objects.filter(pk=mail_id).update(
+            failed_at=timezone.now(), last_error=repr(error)[:2000]
+        )
+        raise
+    if sent:
+        item.delete()
+    return sent
+
+
+@task()
+def send_email(subject: str, body: str, recipients: list[str], attempt: int = 0) -> int:
+    """E-mails queued before OutgoingMail, with their text in the task record: kept so that
+    an upgrade sends what was waiting. New e-mails go through `mail` and deliver_mail."""
+    return _send_or_retry(
+        subject, body, recipients, attempt,
+        lambda when, nxt: send_email.using(run_after=when).enqueue(subject, body, recipients, nxt),
+    )  # fmt: skip
 
 
 def mail(subject, body, recipients) -> None:
     """Queue an e-mail (texts are rendered in the right language before they are queued)."""
+    from mapapp.models import OutgoingMail
+
     recipients = [r for r in recipients if r]
     if recipients:
-        send_email.enqueue(str(subject), str(body), list(recipients))
+        item = OutgoingMail.objects.create(
+            subject=str(subject), body=str(body), recipients=list(recipients)
+        )
+        deliver_mail.enqueue(item.pk)

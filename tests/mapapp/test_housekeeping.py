@@ -1,6 +1,5 @@
 """The daily apply_retention also removes what only piles up and names people: expired
-sessions and the task queue's old finished records (an e-mail's record holds its
-recipients and text)."""
+sessions, the task queue's old finished records, and e-mails given up long ago."""
 
 import datetime as dt
 import io
@@ -47,3 +46,46 @@ def test_expired_sessions_and_old_finished_task_records_go(db, settings):
     settings.TASK_RESULTS_KEEP_DAYS = 1
     call_command("apply_retention", stdout=out)
     assert DBTaskResult.objects.count() == 2  # only what waits or runs stays
+
+
+def test_unsent_emails_go_after_the_keep_days_and_with_their_recipients_account(db, settings):
+    """An e-mail's text is deleted when it is sent; one given up stays for the operator until
+    the task records' keep days pass, and none waits for an account that was closed."""
+    from mapapp.models import OutgoingMail, User
+    from mapapp.privacy import account_delete
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    now = timezone.now()
+
+    def outgoing(to, days_ago=0, failed=False):
+        item = OutgoingMail.objects.create(subject="S", body="B", recipients=to)
+        when = now - dt.timedelta(days=days_ago)
+        OutgoingMail.objects.filter(pk=item.pk).update(
+            created_at=when, failed_at=when if failed else None
+        )
+        return item.pk
+
+    old_failed = outgoing(["ala@example.org"], days_ago=20, failed=True)
+    recent_failed = outgoing(["ala@example.org"], days_ago=2, failed=True)
+    waiting = outgoing(["ala@example.org"])
+    for_closed = outgoing(["ola@example.org"])
+    shared = outgoing(["ola@example.org", "ala@example.org"])
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)
+    assert "1 unsent e-mails" in out.getvalue()
+    assert set(OutgoingMail.objects.values_list("pk", flat=True)) == {
+        recent_failed,
+        waiting,
+        for_closed,
+        shared,
+    }
+    assert old_failed not in OutgoingMail.objects.values_list("pk", flat=True)
+
+    ola = User.objects.create_user(email="ola@example.org", password="x" * 20)
+    account_delete(user=ola)
+    assert set(OutgoingMail.objects.values_list("pk", flat=True)) == {
+        recent_failed,
+        waiting,
+        shared,
+    }
+    assert OutgoingMail.objects.get(pk=shared).recipients == ["ala@example.org"]

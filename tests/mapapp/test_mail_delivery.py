@@ -3,6 +3,7 @@ real task worker sends them through a real SMTP server (aiosmtpd), queues an e-m
 when the server cannot take it for now, and gives up on a permanent refusal."""
 
 import datetime as dt
+import json
 import socket
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def queue(transactional_db, settings):
 
 
 def test_an_email_waits_for_a_mail_server_that_is_down_and_then_arrives(queue):
+    from mapapp.models import OutgoingMail
     from mapapp.tasks import mail
 
     port = free_port()  # nothing listens there yet: the server is down
@@ -59,7 +61,10 @@ def test_an_email_waits_for_a_mail_server_that_is_down_and_then_arrives(queue):
     log = run_worker(port)
     assert "trying again in 1 min" in log
     retry = queue.get(status="READY")
-    assert retry.args_kwargs["args"][3] == 1  # the second attempt
+    assert retry.task_path == "mapapp.tasks.deliver_mail"
+    [waiting] = OutgoingMail.objects.all()
+    assert retry.args_kwargs["args"] == [waiting.pk, 1]  # the second attempt, by id only
+    assert "Congratulations" not in json.dumps([r.args_kwargs for r in queue.all()])
     assert retry.run_after > timezone.now() + dt.timedelta(seconds=30)  # not before a minute
     assert queue.count() == 2 and not queue.filter(status="FAILED").exists()
 
@@ -77,6 +82,7 @@ def test_an_email_waits_for_a_mail_server_that_is_down_and_then_arrives(queue):
     assert to == ["ala@example.org"] and "Subject: Your proposal was granted" in message
     assert "Congratulations." in message
     assert not queue.filter(status="READY").exists()
+    assert not OutgoingMail.objects.exists()  # sent: its text is gone from the database
 
 
 def test_a_permanent_refusal_is_not_tried_again(queue):
@@ -94,15 +100,45 @@ def test_a_permanent_refusal_is_not_tried_again(queue):
     assert "not sent after 1 attempt(s)" in log and "No such user here" in log
     assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
     assert inbox.messages == []
+    from mapapp.models import OutgoingMail
+
+    [failed] = OutgoingMail.objects.all()  # kept for the operator, with why
+    assert failed.failed_at and "No such user here" in failed.last_error
 
 
 def test_after_the_last_wait_the_email_is_given_up_and_logged(queue, settings):
+    from mapapp.models import OutgoingMail
+    from mapapp.tasks import deliver_mail
+
+    item = OutgoingMail.objects.create(subject="Subject", body="Text", recipients=["a@x.org"])
+    deliver_mail.enqueue(item.pk, len(settings.MAIL_RETRY_MINUTES))
+    log = run_worker(free_port())
+    assert f"not sent after {len(settings.MAIL_RETRY_MINUTES) + 1} attempt(s)" in log
+    assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
+    item.refresh_from_db()
+    assert item.failed_at is not None
+
+
+def test_emails_queued_before_the_outbox_are_still_sent(queue, settings):
+    """send_email, whose task record carries the text, stays for what an upgrade finds
+    waiting; it retries and gives up like deliver_mail."""
     from mapapp.tasks import send_email
 
     send_email.enqueue("Subject", "Text", ["ala@example.org"], len(settings.MAIL_RETRY_MINUTES))
     log = run_worker(free_port())
     assert f"not sent after {len(settings.MAIL_RETRY_MINUTES) + 1} attempt(s)" in log
     assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
+    send_email.enqueue("Old", "Queued before the upgrade.", ["ala@example.org"])
+    port = free_port()
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        run_worker(port)
+    finally:
+        server.stop()
+    [(to, message)] = inbox.messages
+    assert "Queued before the upgrade." in message
 
 
 def test_a_sign_up_neither_waits_for_nor_fails_with_the_mail_server(queue, client):
@@ -113,8 +149,12 @@ def test_a_sign_up_neither_waits_for_nor_fails_with_the_mail_server(queue, clien
                     "password2": "a-long-enough-passphrase-42"})  # fmt: skip
     assert r.status_code == 302
     [task] = queue.filter(status="READY")
-    assert task.task_path == "mapapp.tasks.send_email"
-    assert task.args_kwargs["args"][2] == ["new@example.org"]
+    assert task.task_path == "mapapp.tasks.deliver_mail"
+    from mapapp.models import OutgoingMail
+
+    waiting = OutgoingMail.objects.get(pk=task.args_kwargs["args"][0])
+    assert waiting.recipients == ["new@example.org"]
+    assert "confirm-email" not in json.dumps(task.args_kwargs)  # the link is not in the queue
 
     inbox = Inbox()
     server = Controller(inbox, hostname="127.0.0.1", port=port)

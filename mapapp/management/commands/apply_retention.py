@@ -33,5 +33,6 @@ class Command(BaseCommand):
             f"{result['signature_sheets']} signature sheets, "
             f"{result['consent_documents']} consent documents, {exports} export files, "
             f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "
-            f"sessions, {records['task_results']} finished task records"
+            f"sessions, {records['task_results']} finished task records, "
+            f"{records['outgoing_mails']} unsent e-mails"
         )
