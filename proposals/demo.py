@@ -100,6 +100,8 @@ PROJECTS = [
         (-4, 7),
     ),
     ("closed", "past", "art", "Rzeźba z wikliny", "Proutěná socha", (5, 5)),
+    # gathering support when the 2025 call closed, never submitted
+    ("expired", "past", "greenery", "Zielony dach przystanku", "Zelená střecha zastávky", (2, -5)),
 ]
 
 PAST_SCORES = {
@@ -218,7 +220,7 @@ def load_demo_programme(city: City) -> bool:
             made[state] = p
             continue
         drafting.proposal_publish(actor=resident, proposal=p)
-        supporters = neighbours[: 6 if state == "collecting_support" else 16]
+        supporters = neighbours[: 6 if state in ("collecting_support", "expired") else 16]
         for n, person in enumerate(supporters):
             support.support_add(
                 user=person,
@@ -227,7 +229,7 @@ def load_demo_programme(city: City) -> bool:
                 address=f"Demo Street {n + 1}",
                 age_confirmed=True,
             )
-        if state != "collecting_support":
+        if state not in ("collecting_support", "expired"):
             drafting.proposal_submit(actor=resident, proposal=p)
         if state == "withdrawn":
             drafting.proposal_withdraw(actor=resident, proposal=p, note="Demo: withdrawn.")
@@ -248,6 +250,7 @@ def load_demo_programme(city: City) -> bool:
     # The 2025 call: its window passes, then checks, three rounds, decisions, delivery.
     past = made_calls["past"]
     _set_window(past, datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 5, 31, tzinfo=UTC))
+    drafting.expire_unsubmitted(grant_call=past)
     scored = []
     for state, value in PAST_SCORES.items():
         p = made[state]

@@ -46,6 +46,10 @@ SUPPORTERS_SHORT = _(
     "Only %(have)s supports count; the call needs %(need)s. The proposal is not eligible."
 )
 INELIGIBLE_REASON = _("Give the reason the applicant will see.")
+EXPIRED_NOTE = _(
+    "The call closed before the proposal was submitted, so it is no longer public. You can "
+    "propose it again in a later call."
+)
 
 ROUND_NOT_OPEN = _("No assessment round is open for this call.")
 ROUND_ALREADY_OPEN = _("Round %(round)s is still open; close it first.")

@@ -187,6 +187,8 @@ class Proposal(models.Model):
         SUSTAINABILITY = "sustainability", _("Sustainability period")
         CLOSED = "closed", _("Closed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        # gathering support when its call closed, never submitted (drafting.expire_unsubmitted)
+        EXPIRED = "expired", _("Not submitted in time")
 
     class Category(models.TextChoices):
         COMMUNITY_GARDEN = "community_garden", _("Community garden")

@@ -54,6 +54,10 @@ def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
         refuse(msg.CALL_STILL_OPEN)
     if call.round_open:
         refuse(msg.ROUND_ALREADY_OPEN, round=call.current_round)
+    if call.current_round == 0:
+        from proposals.services.drafting import expire_unsubmitted
+
+        expire_unsubmitted(grant_call=call)  # the daily job's work, if it has not run yet
     if call.current_round >= call.rounds:
         refuse(msg.NO_MORE_ROUNDS, rounds=call.rounds)
     pending = call.proposals.filter(status=S.SUBMITTED).count()

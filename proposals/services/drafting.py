@@ -324,6 +324,31 @@ def proposal_submit(*, actor, proposal: Proposal) -> Proposal:
     return proposal
 
 
+def expire_unsubmitted(*, grant_call: GrantCall | None = None, now=None) -> int:
+    """Proposals still gathering support when their call closed were never submitted: they
+    leave the public pages and stop counting as waiting (so the call can be decided and its
+    supporters' details erased in time), and the applicant is told. Run daily and when a
+    call's first round opens. Drafts stay the applicant's. Returns how many expired."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(
+        status=S.COLLECTING_SUPPORT, grant_call__closes_at__lte=now
+    ).order_by("pk")
+    if grant_call is not None:
+        due = due.filter(grant_call=grant_call)
+    count = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            proposal = Proposal.objects.select_for_update().get(pk=pk)
+            if proposal.status != S.COLLECTING_SUPPORT:
+                continue  # submitted or withdrawn meanwhile
+            transition(
+                proposal, to=S.EXPIRED, actor=None, allowed_from=(S.COLLECTING_SUPPORT,),
+                note=msg.EXPIRED_NOTE,  # lazy: the e-mail says it in the applicant's language
+            )  # fmt: skip
+            count += 1
+    return count
+
+
 WITHDRAWABLE = (
     S.DRAFT,
     S.COLLECTING_SUPPORT,

@@ -40,7 +40,7 @@ def proposal_list(request, city):
             **listing,
             "filters": filters,
             "calls": GrantCall.objects.filter(city=city_obj),
-            "statuses": Proposal.Status.choices,
+            "statuses": [c for c in Proposal.Status.choices if c[0] in Proposal.PUBLIC_STATUSES],
             "categories": Proposal.Category.choices,
             "districts": districts(city=city_obj),
         },

@@ -328,3 +328,68 @@ def test_only_officers_create_calls(resident, koszalin):
             total_budget=Decimal("10"),
             project_cap=Decimal("5"),
         )
+
+
+def test_proposals_not_submitted_when_the_call_closes_expire(
+    client, collecting, resident, supporters, officer, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """A proposal still gathering support when its call closed was never submitted: the
+    daily job expires it, so it leaves the public pages, no longer holds up the call's
+    decision and its supporters' erasure, and the applicant is told in their language."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    from mapapp.models import AuditEvent
+    from mapapp.privacy import call_final_decision
+    from tests.proposals.conftest import close_call, complete_fields
+
+    call = collecting.grant_call
+    draft_of_another = drafting.proposal_create_draft(author=resident, grant_call=call)
+    other = drafting.proposal_create_draft(author=resident, grant_call=call)
+    other = drafting.proposal_save(
+        actor=resident, proposal=other, fields=complete_fields(title="Benches"),
+        budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
+        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
+    )  # fmt: skip
+    drafting.proposal_publish(actor=resident, proposal=other)
+    add_supporters(other, supporters[:15])
+    submitted_other = drafting.proposal_submit(actor=resident, proposal=other)
+
+    resident.preferred_language = "pl"
+    resident.save(update_fields=["preferred_language"])
+    call_command("notify_overdue_reports")
+    assert Proposal.objects.get(pk=collecting.pk).status == "collecting_support"  # still open
+
+    close_call(collecting.grant_call)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports")
+    assert Proposal.objects.get(pk=collecting.pk).status == "expired"
+    assert Proposal.objects.get(pk=draft_of_another.pk).status == "draft"  # the owner's
+    assert Proposal.objects.get(pk=submitted_other.pk).status == "submitted"
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "Nie złożono w terminie" in told.subject and "w późniejszym naborze" in told.body
+    assert AuditEvent.objects.filter(action="proposal.expired", actor=None).count() == 1
+
+    assert client.get(f"/koszalin/proposals/{collecting.pk}/").status_code == 404
+    assert collecting.title not in client.get("/koszalin/proposals/").content.decode()
+    client.force_login(resident)
+    assert "Not submitted in time" in client.get("/me/proposals/").content.decode()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports")  # again: nothing more
+    assert [m for m in mailoutbox if m.to == [resident.email]] == []
+    # the call is decided once its submitted proposals are: the expired one waits for nothing
+    Proposal.objects.filter(pk=submitted_other.pk).update(
+        status="rejected", decided_at=timezone.now()
+    )
+    assert call_final_decision(call) is not None
+
+
+def test_opening_the_first_round_expires_what_the_daily_job_has_not(collecting, officer):
+    from proposals.services import assessment
+    from tests.proposals.conftest import close_call
+
+    close_call(collecting.grant_call)
+    assessment.round_open(actor=officer, grant_call=collecting.grant_call)
+    assert Proposal.objects.get(pk=collecting.pk).status == "expired"

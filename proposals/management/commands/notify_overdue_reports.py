@@ -6,6 +6,8 @@
   maintenance reports, each with its link. Nothing waiting, no e-mail.
 - Applicants are reminded of maintenance reports a week before they are due and once when
   overdue (proposals.services.delivery.report_reminders_send), each reminder once.
+- Proposals still gathering support when their call closed expire (and their applicants
+  are told): proposals.services.drafting.expire_unsubmitted.
 
 (The name is the first of these jobs'; deployments' timers call it.)"""
 
@@ -19,6 +21,7 @@ from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
 from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
 from proposals.services.delivery import report_reminders_send
+from proposals.services.drafting import expire_unsubmitted
 
 
 def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
@@ -72,10 +75,14 @@ class Command(BaseCommand):
     help = (
         "E-mail each city's programme officers what waits for them (formal checks, flags, "
         "site reports, overdue maintenance reports), and remind applicants of maintenance "
-        "reports due within a week or overdue, each once (run daily)."
+        "reports due within a week or overdue, each once; expire proposals not submitted "
+        "before their call closed (run daily)."
     )
 
     def handle(self, *args, **options):
+        expired = expire_unsubmitted()
+        if expired:
+            self.stdout.write(f"{expired} proposals not submitted before their call closed")
         for city in City.objects.filter(is_active=True).defer("boundary"):
             with timezone.override(city.time_zone):  # "overdue" by the city's calendar
                 overdue = overdue_reports(city=city)
