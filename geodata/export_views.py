@@ -179,5 +179,7 @@ def export_page(request, city):
                 (3857, "Web Mercator (EPSG:3857)"),
             ],
             "ogcapi": f"/ogcapi/{city_obj.slug}/",
+            # the city's own extent, as an example of the box's form
+            "bbox_example": ",".join(f"{v:.2f}" for v in city_obj.boundary.extent),
         },
     )
