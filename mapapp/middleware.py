@@ -1,19 +1,21 @@
 """Request middleware of the core: two-factor login for staff, each city's time zone, and
-the city's language on the account pages reached from it."""
+the language each page speaks."""
 
 from contextlib import suppress
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from mapapp.models import CityRole, Role
 from mapapp.selectors import city_get
 
 STAFF_ROLES = (Role.PROGRAMME_OFFICER, Role.COMMITTEE_MEMBER, Role.PLANNER, Role.GIS_STAFF)
+MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
 FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/favicon.ico", "/privacy/")
 
 
@@ -66,12 +68,24 @@ class CityTimeZone:
         return None
 
 
-class AccountPagesInCityLanguage:
-    """Sign-in, sign-up and password pages opened from a city's page (the header's links
-    carry `next`) speak that city's language to a visitor who has not chosen one, as the
-    city's pages do (mapapp.views.activate_city_language): Ostrava's Czech visitor with an
-    English browser no longer signs in in English, and the e-mails allauth renders there
-    follow."""
+def activate_language(request, language: str) -> None:
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+
+
+class VisitorLanguage:
+    """Which language a page speaks, after Django's LocaleMiddleware (which reads the
+    language cookie, then the browser's Accept-Language):
+
+    1. a language the visitor chose with the switcher (the cookie) wins;
+    2. else a signed-in person's preferred language (set by the switcher, and the language
+       of their e-mails), so pages and e-mails agree on every device;
+    3. else a city's own language on its pages (a visitor who has not chosen reads Ostrava
+       in Czech), and on the account pages opened from them (the header's links carry
+       `next`), so signing in does not switch to the browser's English.
+
+    In one place for every view: some city pages set the city's language themselves and
+    others (exports, reports of content) did not, so one site spoke two languages."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -80,18 +94,29 @@ class AccountPagesInCityLanguage:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not request.path.startswith("/accounts/"):
+        if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
             return None
+        if request.path.startswith(MACHINE_PREFIXES):
+            return None  # clients of the interfaces negotiate with Accept-Language alone
+        user = getattr(request, "user", None)
+        preferred = getattr(user, "preferred_language", "") if user else ""
+        if preferred and preferred in dict(settings.LANGUAGES):
+            activate_language(request, preferred)
+            return None
+        slug = view_kwargs.get("city")
+        if slug is None and request.path.startswith("/accounts/"):
+            slug = self._city_of_next(request)
+        if isinstance(slug, str):
+            with suppress(Http404):  # an unknown city: the view answers for it
+                activate_language(request, city_get(slug=slug).default_language)
+        return None
+
+    @staticmethod
+    def _city_of_next(request) -> str | None:
         target = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             return None
         try:
-            slug = resolve(urlsplit(target).path).kwargs.get("city")
+            return resolve(urlsplit(target).path).kwargs.get("city")
         except Resolver404:
             return None
-        if isinstance(slug, str):
-            from mapapp.views import activate_city_language
-
-            with suppress(Http404):  # an unknown city: the visitor's own language
-                activate_city_language(request, city_get(slug=slug))
-        return None

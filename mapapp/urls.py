@@ -18,7 +18,7 @@ urlpatterns = [
     path("robots.txt", views.robots, name="robots"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("api/v1/", include("mapapp.api_urls")),
     path("ogcapi/", include("geodata.ogcapi_urls")),
     path("open311/", include("sites.open311_urls")),

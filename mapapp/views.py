@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,11 +18,23 @@ from mapapp.models import City
 from mapapp.ratelimit import rate_limit
 
 
-def activate_city_language(request: HttpRequest, city: City) -> None:
-    """A visitor who has not chosen a language sees the city in its own language."""
-    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        translation.activate(city.default_language)
-        request.LANGUAGE_CODE = city.default_language
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (the cookie), and for a signed-in person also their
+    preferred language: the one their e-mails are written in and their pages speak on
+    another device (mapapp.middleware.VisitorLanguage)."""
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and request.user.preferred_language != language
+    ):
+        request.user.preferred_language = language
+        request.user.save(update_fields=["preferred_language"])
+    return response
 
 
 @require_GET
@@ -138,7 +150,6 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
 @require_GET
 def city_map(request: HttpRequest, city: str) -> HttpResponse:
     city_obj = selectors.city_get(slug=city)
-    activate_city_language(request, city_obj)
     context = city_map_context(request, city_obj)
     context["area_km2"] = selectors.city_area_km2(city=city_obj)
     return render(request, "mapapp/city_map.html", context)

@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "mapapp.middleware.StaffTwoFactor",
     "mapapp.middleware.CityTimeZone",
-    "mapapp.middleware.AccountPagesInCityLanguage",
+    "mapapp.middleware.VisitorLanguage",
 ]
 
 ROOT_URLCONF = "mapapp.urls"

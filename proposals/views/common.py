@@ -2,13 +2,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 
 from mapapp import selectors as city_selectors
-from mapapp.views import activate_city_language
 
 
 def load_city(request, slug):
-    city = city_selectors.city_get(slug=slug)
-    activate_city_language(request, city)
-    return city
+    """The page's city (its language is set by mapapp.middleware.VisitorLanguage)."""
+    return city_selectors.city_get(slug=slug)
 
 
 def report(request, exc: ValidationError) -> None:

@@ -51,3 +51,56 @@ def test_every_catalogue_compiles(language):
         ["msgfmt", "--check", "-o", "/dev/null", str(po)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.django_db
+def test_every_city_page_speaks_one_language(client, ostrava):
+    """A visitor who has not chosen reads a city in its language on every page: the exports
+    page (and the reports queue) used to answer in the browser's language while the map
+    and lists spoke the city's."""
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    for path in ("/ostrava/", "/ostrava/proposals/", "/ostrava/exports/", "/ostrava/calls/",
+                 "/ostrava/interventions/", "/ostrava/analysis/"):  # fmt: skip
+        page = client.get(path, **english).content.decode()
+        assert '<html lang="cs">' in page, path
+    assert '<html lang="en">' in client.get("/", **english).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_signed_in_persons_choice_follows_them_and_their_emails(client, ostrava):
+    """Choosing a language while signed in makes it the person's: their pages speak it on
+    another device (no cookie there) and their e-mails are written in it."""
+    from django.test import Client
+
+    from mapapp.models import User
+
+    user = User.objects.create_user(email="jana@example.org", password="x" * 20)
+    client.force_login(user)
+    response = client.post("/i18n/setlang/", {"language": "pl", "next": "/ostrava/"})
+    assert response.status_code == 302 and response["Location"] == "/ostrava/"
+    user.refresh_from_db()
+    assert user.preferred_language == "pl"
+
+    phone = Client()  # another device: signed in, no language cookie
+    phone.force_login(user)
+    assert '<html lang="pl">' in phone.get("/ostrava/proposals/").content.decode()
+    phone.cookies["django_language"] = "en"  # a choice made on that device wins there
+    assert '<html lang="en">' in phone.get("/ostrava/proposals/").content.decode()
+
+    client.post("/i18n/setlang/", {"language": "xx", "next": "/"})  # not a language of ours
+    user.refresh_from_db()
+    assert user.preferred_language == "pl"
+    client.logout()
+    client.post("/i18n/setlang/", {"language": "cs", "next": "/"})  # anonymous: cookie only
+    user.refresh_from_db()
+    assert user.preferred_language == "pl"
+
+
+@pytest.mark.django_db
+def test_the_interfaces_negotiate_their_language_with_accept_language_alone(client, ostrava):
+    """Open311 and the APIs answer machines: the city's language is for its pages only."""
+    english = client.get("/api/v1/ostrava/proposals/?bbox=x", HTTP_ACCEPT_LANGUAGE="en")
+    czech = client.get("/api/v1/ostrava/proposals/?bbox=x", HTTP_ACCEPT_LANGUAGE="cs")
+    assert english.status_code == czech.status_code == 400
+    assert english.content != czech.content
+    assert english["Content-Language"] == "en" and czech["Content-Language"] == "cs"
