@@ -1,5 +1,7 @@
 """Committee members: their calls, and scoring one proposal per round."""
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +39,7 @@ def committee_score(request, city, pk):
     call = proposal.grant_call
     conflicted = assessment.has_conflict(member=request.user, proposal=proposal)
     criteria = list(call.criteria.all())
+    posted = None  # what the member sent, shown again when it is refused: nothing is lost
     if request.method == "POST":
         try:
             if request.POST.get("action") == "conflict":
@@ -56,6 +59,14 @@ def committee_score(request, city, pk):
             assessment.scores_save(member=request.user, proposal=proposal, scores=scores)
         except ValidationError as exc:
             report(request, exc)
+            posted = {
+                c.pk: SimpleNamespace(
+                    value=int(raw) if (raw := request.POST.get(f"score_{c.pk}", "")).isdigit()
+                    else None,
+                    comment=request.POST.get(f"comment_{c.pk}", ""),
+                )
+                for c in criteria
+            }  # fmt: skip
         else:
             messages.success(request, _("Scores saved."))
             return redirect("proposals:committee", city=city_obj.slug)
@@ -79,12 +90,13 @@ def committee_score(request, city, pk):
             "proposal": proposal,
             "call": call,
             "conflicted": conflicted,
-            "criteria": [(c, mine.get(c.pk)) for c in criteria],
+            "criteria": [(c, (posted or mine).get(c.pk)) for c in criteria],
             "budget_lines": proposal.budget_lines.all(),
             "diff": diff,
             "versions": versions,
             "feedback": proposal.feedback.all(),
             "map_config": selectors.proposal_map_config(proposal=proposal),
             "score_range": range(6),
+            "conflict_reason": request.POST.get("reason", "") if request.method == "POST" else "",
         },
     )

@@ -196,3 +196,23 @@ def test_opening_a_round_tells_each_committee_member(
     assert english.body.startswith("1 proposal waits for your scores.")
     assert "https://grants.example.org/koszalin/committee/" in english.body
     assert czech.subject.startswith("Kolo 1 výzvy")
+
+
+def test_a_refused_score_sheet_comes_back_as_the_member_filled_it(
+    client, in_assessment, officer, committee
+):
+    """Comments written for five criteria are not lost when the sheet is refused (here: one
+    criterion left without a score, as a browser without validation would send it)."""
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    member = committee[0]
+    client.force_login(member)
+    criteria = list(in_assessment.grant_call.criteria.all())
+    form = {f"comment_{c.pk}": f"Note <b>{i}</b> on {c.key}" for i, c in enumerate(criteria)}
+    form |= {f"score_{c.pk}": "4" for c in criteria[1:]}  # the first one forgotten
+    url = f"/koszalin/committee/proposals/{in_assessment.pk}/"
+    page = client.post(url, form).content.decode()
+    assert "Score every criterion" in page
+    for i, c in enumerate(criteria):
+        assert f"Note &lt;b&gt;{i}&lt;/b&gt; on {c.key}</textarea>" in page
+    assert page.count('value="4" checked') == len(criteria) - 1
+    assert not Score.objects.filter(member=member).exists()
