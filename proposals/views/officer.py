@@ -210,9 +210,14 @@ def officer_proposal(request, city, pk):
                 raise ValidationError(_("Unknown action."))
         except ValidationError as exc:
             report(request, exc)
+            # shown again with what was typed (a reason, feedback, a note): nothing is lost
+            posted = request.POST
+            proposal = access.proposal_get_for_officer(user=request.user, city=city_obj, pk=pk)
         else:
             messages.success(request, _("Done."))
-        return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
+            return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
+    else:
+        posted = {}
     rounds = [
         (n, selectors.score_summary(proposal=proposal, round_number=n))
         for n in range(1, call.current_round + 1)
@@ -235,7 +240,9 @@ def officer_proposal(request, city, pk):
             "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
             "remaining_budget": call.total_budget - grants.granted_total(call),
             "conflicts": proposal.conflicts.select_related("member"),
+            "posted": posted,
         },
+        status=400 if posted else 200,
     )
 
 

@@ -198,3 +198,20 @@ def test_a_struck_supports_reason_is_the_persons_data(submitted, supporters, off
     _erase_supports(submitted.supports.all(), now=timezone.now())
     target.refresh_from_db()
     assert target.strike_reason == "" and target.struck_by == officer
+
+
+def test_a_refused_officer_form_comes_back_with_what_was_typed(client, collecting, officer):
+    """Officers' forms on a proposal (a paper supporter, a reason, feedback, a note) are
+    shown again with what was typed, with the refusal, as a 400: nothing is lost."""
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{collecting.pk}/"
+    pdf = SimpleUploadedFile("sheet.pdf", b"%PDF-1.4 sheet", "application/pdf")
+    assert client.post(url, {"action": "sheet", "file": pdf}).status_code == 302
+    sheet = collecting.sheets.get()
+    typed = {"full_name": "Zofia <Nowak>", "address": "Polna 7, Koszalin"}  # not old enough
+    response = client.post(url, {"action": "paper_supporter", "sheet": sheet.pk, **typed})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Supporters must be at least 15 years old." in page
+    assert 'value="Zofia &lt;Nowak&gt;"' in page and 'value="Polna 7, Koszalin"' in page
+    assert not Support.objects.filter(proposal=collecting).exists()
