@@ -227,3 +227,19 @@ def test_migration_blanks_the_stored_translation_only(completed):
         migration.blank(apps, None)
         intervention.refresh_from_db()
         assert intervention.maintainer == kept
+
+
+def test_the_proposal_links_its_completed_project(client, completed, resident, supporters):
+    intervention = Intervention.objects.get(proposal=completed)
+    page = client.get(f"/koszalin/proposals/{completed.pk}/").content.decode()
+    assert f'id="completed-project" href="/koszalin/interventions/{intervention.pk}/"' in page
+    client.force_login(resident)  # the applicant is not offered to report their own
+    assert (
+        'action="/koszalin/flag/"'
+        not in client.get(f"/koszalin/proposals/{completed.pk}/").content.decode()
+    )
+    client.force_login(supporters[0])
+    assert (
+        'action="/koszalin/flag/"'
+        in client.get(f"/koszalin/proposals/{completed.pk}/").content.decode()
+    )
