@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from mapapp.models import AuditEvent, City, CityRole, User
+from mapapp.models import AuditEvent, City, CityRole, OutgoingMail, User
 
 
 @admin.register(City)
@@ -68,4 +68,49 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """E-mails waiting or given up (a sent one leaves no row), for superusers: an operator
+    who has fixed the mail server or its credentials sends the given-up ones again. They
+    hold personal data (recipients, decisions, links), so nobody else sees them."""
+
+    list_display = ("created_at", "subject", "recipient_count", "failed_at", "error")
+    list_filter = (("failed_at", admin.EmptyFieldListFilter),)
+    readonly_fields = ("subject", "body", "recipients", "created_at", "failed_at", "last_error")
+    actions = ["send_again"]
+
+    @admin.display(description=_("recipients"))
+    def recipient_count(self, obj) -> int:
+        return len(obj.recipients)
+
+    @admin.display(description=_("error"))
+    def error(self, obj) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description=_("Send the selected e-mails again"))
+    def send_again(self, request, queryset):
+        from mapapp.tasks import deliver_mail
+
+        again = list(queryset.filter(failed_at__isnull=False).values_list("pk", flat=True))
+        OutgoingMail.objects.filter(pk__in=again).update(failed_at=None, last_error="")
+        for pk in again:
+            deliver_mail.enqueue(pk)
+        self.message_user(request, _("%(n)s e-mails queued again.") % {"n": len(again)})
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -89,3 +89,26 @@ def test_unsent_emails_go_after_the_keep_days_and_with_their_recipients_account(
         shared,
     }
     assert OutgoingMail.objects.get(pk=shared).recipients == ["ala@example.org"]
+
+
+def test_superusers_send_given_up_emails_again_and_no_one_else_sees_them(client, db, mailoutbox):
+    from mapapp.models import OutgoingMail, User
+
+    item = OutgoingMail.objects.create(subject="Granted", body="Congratulations.",
+                                       recipients=["ala@example.org"],
+                                       failed_at=timezone.now(),
+                                       last_error="SMTPAuthenticationError(535)")  # fmt: skip
+    waiting = OutgoingMail.objects.create(subject="Waiting", body="x", recipients=["b@x.org"])
+    staff = User.objects.create_user(email="staff@example.org", password="x" * 20, is_staff=True)
+    client.force_login(staff)
+    assert client.get("/admin/mapapp/outgoingmail/").status_code == 403
+    root = User.objects.create_superuser(email="root@example.org", password="x" * 20)
+    client.force_login(root)
+    listing = client.get("/admin/mapapp/outgoingmail/?failed_at__isnull=False").content.decode()
+    assert "SMTPAuthenticationError(535)" in listing and "Waiting" not in listing
+    client.post("/admin/mapapp/outgoingmail/", {
+        "action": "send_again", "_selected_action": [item.pk, waiting.pk]})  # fmt: skip
+    [sent] = mailoutbox  # the given-up one, sent at once by the tests' task backend
+    assert sent.to == ["ala@example.org"] and sent.subject == "Granted"
+    assert not OutgoingMail.objects.filter(pk=item.pk).exists()  # sent: gone
+    assert OutgoingMail.objects.filter(pk=waiting.pk, failed_at=None).exists()  # untouched
