@@ -44,6 +44,18 @@ class Inbox:
         return "250 Message accepted"
 
 
+def run_worker_with_server(port: int, inbox: "Inbox | None" = None) -> tuple["Inbox", str]:
+    """The worker runs while a real SMTP server listens on `port`; what arrived, and the log."""
+    inbox = inbox or Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        log = run_worker(port)
+    finally:
+        server.stop()
+    return inbox, log
+
+
 @pytest.fixture
 def queue(transactional_db, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -88,15 +100,8 @@ def test_an_email_waits_for_a_mail_server_that_is_down_and_then_arrives(queue):
 def test_a_permanent_refusal_is_not_tried_again(queue):
     from mapapp.tasks import mail
 
-    port = free_port()
-    inbox = Inbox(refuse="550 No such user here")
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        mail("Your proposal was granted", "Congratulations.", ["nobody@example.org"])
-        log = run_worker(port)
-    finally:
-        server.stop()
+    mail("Your proposal was granted", "Congratulations.", ["nobody@example.org"])
+    inbox, log = run_worker_with_server(free_port(), Inbox(refuse="550 No such user here"))
     assert "not sent after 1 attempt(s)" in log and "No such user here" in log
     assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
     assert inbox.messages == []
@@ -129,14 +134,7 @@ def test_emails_queued_before_the_outbox_are_still_sent(queue, settings):
     assert f"not sent after {len(settings.MAIL_RETRY_MINUTES) + 1} attempt(s)" in log
     assert queue.filter(status="FAILED").count() == 1 and queue.count() == 1
     send_email.enqueue("Old", "Queued before the upgrade.", ["ala@example.org"])
-    port = free_port()
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        run_worker(port)
-    finally:
-        server.stop()
+    inbox, _log = run_worker_with_server(free_port())
     [(to, message)] = inbox.messages
     assert "Queued before the upgrade." in message
 
@@ -156,12 +154,6 @@ def test_a_sign_up_neither_waits_for_nor_fails_with_the_mail_server(queue, clien
     assert waiting.recipients == ["new@example.org"]
     assert "confirm-email" not in json.dumps(task.args_kwargs)  # the link is not in the queue
 
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        run_worker(port)
-    finally:
-        server.stop()
+    inbox, _log = run_worker_with_server(port)
     [(to, message)] = inbox.messages
     assert to == ["new@example.org"] and "/accounts/confirm-email/" in message
