@@ -16,6 +16,7 @@ from django.contrib.gis.db.models.functions import Area, PointOnSurface, Transfo
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import Value
+from django.utils.formats import number_format
 from shapely.geometry import shape
 
 from mapapp.models import City
@@ -150,7 +151,8 @@ def check_location(
         m2 = row["m2"].sq_m
         if m2 > max_area_m2:
             raise ValidationError(
-                msg.GEOMETRY_TOO_LARGE, params={"area": f"{m2:,.0f}", "max": f"{max_area_m2:,}"}
+                msg.GEOMETRY_TOO_LARGE,
+                params={"area": _grouped(m2), "max": _grouped(max_area_m2)},
             )
         return Location(point=row["on_surface"], area=shape_to_check)
     return Location(point=shape_to_check, area=None)
@@ -160,3 +162,8 @@ def _covers(geometry: GEOSGeometry):
     from django.db.models import BooleanField, ExpressionWrapper, Q
 
     return ExpressionWrapper(Q(boundary__covers=geometry), output_field=BooleanField())
+
+
+def _grouped(number) -> str:
+    """12345.6 -> "12 346" in Polish and Czech, "12,346" in English: as the reader writes it."""
+    return number_format(round(number), 0, force_grouping=True)

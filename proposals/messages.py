@@ -69,6 +69,7 @@ AMOUNT_OVER_REQUEST = _("The granted amount may not exceed the %(requested)s req
 AMOUNT_REQUIRED = _("Give the granted amount.")
 
 EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)s granted.")
+PAIR_WITH_BEFORE = _("Pair an after photo with a before photo of this project.")
 AFTER_PHOTO_REQUIRED = _("Add at least one after photo taken from the viewpoint of a before photo.")
 SUSTAINABILITY_NOT_OVER = _("The sustainability period ends on %(date)s.")
 REPORT_PERIOD = _("A report for period %(period)s was already filed.")

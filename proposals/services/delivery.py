@@ -159,9 +159,7 @@ def photo_add(
     check_applicant(actor, proposal)
     check_status(proposal, *PHOTO_STATES[kind])
     if pair_of is not None and (pair_of.proposal_id != proposal.pk or pair_of.kind != "before"):
-        raise ValidationError(
-            {"pair_of": ["Pair an after photo with a before photo of this project."]}
-        )
+        raise ValidationError({"pair_of": [msg.PAIR_WITH_BEFORE]})
     processed = process_image(upload, name_stem=f"p{proposal.pk}-{kind}")
     photo = Photo(
         proposal=proposal,

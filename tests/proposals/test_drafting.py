@@ -393,3 +393,13 @@ def test_opening_the_first_round_expires_what_the_daily_job_has_not(collecting, 
     close_call(collecting.grant_call)
     assessment.round_open(actor=officer, grant_call=collecting.grant_call)
     assert Proposal.objects.get(pk=collecting.pk).status == "expired"
+
+
+def test_too_large_area_is_said_with_the_readers_grouping(draft, resident):
+    from django.utils import translation
+
+    area = json.dumps(square(*RYNEK, d_lon=0.003, d_lat=0.002))
+    with translation.override("pl"), pytest.raises(ValidationError) as exc:
+        drafting.proposal_save(actor=resident, proposal=draft, fields={}, area_geojson=area)
+    text = " ".join(exc.value.messages).replace("\u00a0", " ")
+    assert "10 000 m²" in text and "10,000" not in text
