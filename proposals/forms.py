@@ -104,8 +104,13 @@ class GrantCallForm(forms.ModelForm):
 
     def __init__(self, *args, city, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["committee_size"].required = False  # newer than the form: 6 when left out
         self.fields["copy_from"].queryset = GrantCall.objects.filter(city=city)
         self.fields["copy_from"].label_from_instance = lambda c: c.display_title
+
+    def clean_committee_size(self):
+        size = self.cleaned_data.get("committee_size")
+        return size if size is not None else GrantCall._meta.get_field("committee_size").default
 
     def titles(self) -> dict:
         return {

@@ -55,6 +55,12 @@ ROUND_NOT_OPEN = _("No assessment round is open for this call.")
 ROUND_ALREADY_OPEN = _("Round %(round)s is still open; close it first.")
 NO_MORE_ROUNDS = _("All %(rounds)s rounds have been held.")
 FORMAL_CHECK_PENDING = _("%(count)s submitted proposals still await the formal check.")
+COMMITTEE_ROUND_OPEN = _("Round %(round)s is open; change the committee after it closes.")
+NOT_A_COMMITTEE_MEMBER = _("Not committee members of this city: %(emails)s.")
+COMMITTEE_TOO_LARGE = _("The call's committee has %(size)s members; %(chosen)s were chosen.")
+COMMITTEE_INCOMPLETE = _(
+    "The committee has %(have)s of its %(size)s members; complete it before opening a round."
+)
 NOT_ON_COMMITTEE = _("You are not on this call's committee.")
 CONFLICTED = _("You declared a conflict of interest on this proposal.")
 SCORE_RANGE = _("Scores are from 0 to 5.")

@@ -109,6 +109,12 @@ class GrantCall(models.Model):
     )
     max_area_m2 = models.PositiveIntegerField(_("largest project area (m²)"), default=10_000)
     max_vertices = models.PositiveIntegerField(_("most vertices of a drawn area"), default=300)
+    committee_size = models.PositiveSmallIntegerField(
+        _("committee members"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(15)],
+        help_text=_("Rounds open only once the committee has this many members."),
+    )
     committee = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="committee_calls"
     )

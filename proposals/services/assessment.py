@@ -60,6 +60,9 @@ def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
         expire_unsubmitted(grant_call=call)  # the daily job's work, if it has not run yet
     if call.current_round >= call.rounds:
         refuse(msg.NO_MORE_ROUNDS, rounds=call.rounds)
+    have = call.committee.count()
+    if have < call.committee_size:
+        refuse(msg.COMMITTEE_INCOMPLETE, have=have, size=call.committee_size)
     pending = call.proposals.filter(status=S.SUBMITTED).count()
     if pending:
         refuse(msg.FORMAL_CHECK_PENDING, count=pending)

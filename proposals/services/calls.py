@@ -8,9 +8,11 @@ from decimal import Decimal
 from django.db import transaction
 
 from mapapp.audit import audit_record
-from mapapp.models import City
+from mapapp.models import City, CityRole, Role
+from proposals import messages as msg
 from proposals.access import check_officer
 from proposals.models import Criterion, GrantCall
+from proposals.services.common import refuse
 
 DEFAULT_CRITERIA = [
     (
@@ -51,6 +53,7 @@ CALL_FIELDS = (
     "supporter_min_age",
     "landowner_consent_required",
     "rounds",
+    "committee_size",
     "sustainability_months",
     "max_area_m2",
     "max_vertices",
@@ -122,8 +125,26 @@ def grant_call_copy(
 
 
 @transaction.atomic
+@transaction.atomic
 def grant_call_set_committee(*, actor, grant_call: GrantCall, members) -> None:
+    """Who scores the call's proposals: committee members of the call's city, at most the
+    call's committee size, changed only while no round is open (a member's scores in closed
+    rounds stay)."""
     check_officer(actor, grant_call.city)
+    grant_call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
+    if grant_call.round_open:
+        refuse(msg.COMMITTEE_ROUND_OPEN, round=grant_call.current_round)
+    members = list(members)
+    allowed = set(
+        CityRole.objects.filter(
+            city=grant_call.city, role=Role.COMMITTEE_MEMBER, user__in=members
+        ).values_list("user_id", flat=True)
+    )
+    strangers = sorted(m.email for m in members if m.pk not in allowed)
+    if strangers:
+        refuse(msg.NOT_A_COMMITTEE_MEMBER, emails=", ".join(strangers))
+    if len(members) > grant_call.committee_size:
+        refuse(msg.COMMITTEE_TOO_LARGE, size=grant_call.committee_size, chosen=len(members))
     before = sorted(grant_call.committee.values_list("email", flat=True))
     grant_call.committee.set(members)
     audit_record(

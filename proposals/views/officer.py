@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -48,32 +49,37 @@ def officer_home(request, city):
 def officer_call_new(request, city):
     city_obj = _officer_city(request, city)
     form = GrantCallForm(request.POST or None, city=city_obj)
-    members = User.objects.filter(city_roles__city=city_obj, city_roles__role=Role.COMMITTEE_MEMBER)
+    members = _committee_candidates(city_obj)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if data.get("copy_from"):
-                call = calls.grant_call_copy(
-                    actor=request.user,
-                    source=data["copy_from"],
-                    title=form.titles(),
-                    opens_at=data["opens_at"],
-                    closes_at=data["closes_at"],
-                )
-            else:
-                options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
-                options["description"] = {"en": data.get("description_en", "")}
-                call = calls.grant_call_create(
-                    actor=request.user,
-                    city=city_obj,
-                    title=form.titles(),
-                    opens_at=data["opens_at"],
-                    closes_at=data["closes_at"],
-                    **options,
-                )
-            chosen = members.filter(pk__in=request.POST.getlist("committee"))
-            if chosen:
-                calls.grant_call_set_committee(actor=request.user, grant_call=call, members=chosen)
+            # the call and its committee together, or neither (a refused committee
+            # left a call behind)
+            with transaction.atomic():
+                if data.get("copy_from"):
+                    call = calls.grant_call_copy(
+                        actor=request.user,
+                        source=data["copy_from"],
+                        title=form.titles(),
+                        opens_at=data["opens_at"],
+                        closes_at=data["closes_at"],
+                    )
+                else:
+                    options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
+                    options["description"] = {"en": data.get("description_en", "")}
+                    call = calls.grant_call_create(
+                        actor=request.user,
+                        city=city_obj,
+                        title=form.titles(),
+                        opens_at=data["opens_at"],
+                        closes_at=data["closes_at"],
+                        **options,
+                    )
+                chosen = members.filter(pk__in=request.POST.getlist("committee"))
+                if chosen:
+                    calls.grant_call_set_committee(
+                        actor=request.user, grant_call=call, members=chosen
+                    )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -82,7 +88,8 @@ def officer_call_new(request, city):
     return render(
         request,
         "proposals/officer_call_new.html",
-        {"city": city_obj, "form": form, "members": members},
+        {"city": city_obj, "form": form, "members": members,
+         "chosen": set(request.POST.getlist("committee"))},  # fmt: skip
         status=400 if form.errors else 200,
     )
 
@@ -98,6 +105,11 @@ def officer_call(request, city, call_id):
                 assessment.round_open(actor=request.user, grant_call=call)
             elif action == "round_close":
                 assessment.round_close(actor=request.user, grant_call=call)
+            elif action == "committee":
+                chosen = _committee_candidates(city_obj).filter(
+                    pk__in=request.POST.getlist("committee")
+                )
+                calls.grant_call_set_committee(actor=request.user, grant_call=call, members=chosen)
         except ValidationError as exc:
             report(request, exc)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
@@ -112,9 +124,17 @@ def officer_call(request, city, call_id):
             "rows": [(p, scores.get(p.pk)) for p in proposals],
             "ranking": selectors.ranking(grant_call=call) if call.assessment_finished else None,
             "granted_total": grants.granted_total(call),
-            "committee": call.committee.all(),
+            "committee": list(call.committee.all()),
+            "candidates": _committee_candidates(city_obj),
         },
     )
+
+
+def _committee_candidates(city):
+    """The city's committee members, the only people a call's committee may hold."""
+    return User.objects.filter(
+        city_roles__city=city, city_roles__role=Role.COMMITTEE_MEMBER
+    ).order_by("email")
 
 
 @login_required

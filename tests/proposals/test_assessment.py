@@ -216,3 +216,64 @@ def test_a_refused_score_sheet_comes_back_as_the_member_filled_it(
         assert f"Note &lt;b&gt;{i}&lt;/b&gt; on {c.key}</textarea>" in page
     assert page.count('value="4" checked') == len(criteria) - 1
     assert not Score.objects.filter(member=member).exists()
+
+
+def test_rounds_open_only_with_a_complete_committee_of_the_citys_members(
+    client, in_assessment, officer, committee, resident, koszalin
+):
+    """The programme's committee has six members (per call: committee_size); a round opens
+    only when it is complete, and only the city's committee members can sit on it."""
+    from proposals.services import calls
+    from tests.proposals.conftest import make_user
+
+    call = in_assessment.grant_call
+    calls.grant_call_set_committee(actor=officer, grant_call=call, members=committee[:4])
+    with pytest.raises(ValidationError, match="4 of its 6 members"):
+        assessment.round_open(actor=officer, grant_call=call)
+    with pytest.raises(ValidationError, match="Not committee members of this city: resident@"):
+        calls.grant_call_set_committee(
+            actor=officer, grant_call=call, members=[*committee[:4], resident]
+        )
+    seventh = make_user("member7@example.org", "committee_member", city=koszalin)
+    with pytest.raises(ValidationError, match="has 6 members; 7 were chosen"):
+        calls.grant_call_set_committee(
+            actor=officer, grant_call=call, members=[*committee, seventh]
+        )
+    assert call.committee.count() == 4  # nothing half-saved
+
+    client.force_login(officer)
+    url = f"/koszalin/officer/calls/{call.pk}/"
+    assert "4 of 6 members." in client.get(url).content.decode()
+    client.post(url, {"action": "committee", "committee": [m.pk for m in committee]})
+    assert call.committee.count() == 6
+    assessment.round_open(actor=officer, grant_call=call)
+    page = client.get(url).content.decode()
+    assert "6 of 6 members." in page and 'value="committee"' not in page  # round open
+    with pytest.raises(ValidationError, match="Round 1 is open"):
+        calls.grant_call_set_committee(actor=officer, grant_call=call, members=committee[:5])
+
+
+def test_a_refused_committee_leaves_no_call_behind(client, officer, committee, koszalin):
+    from django.utils import timezone
+
+    from proposals.models import GrantCall
+
+    client.force_login(officer)
+    now = timezone.localtime()
+    form = {
+        "title_en": "Spaces 2028", "opens_at": (now).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + timezone.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+        "total_budget": "100000", "project_cap": "20000", "allow_individuals": "on",
+        "min_supporters": 15, "supporter_min_age": 15, "landowner_consent_required": "on",
+        "rounds": 3, "committee_size": 3, "sustainability_months": 24, "max_area_m2": 10000,
+        "max_vertices": 300, "committee": [m.pk for m in committee[:4]],
+    }  # fmt: skip
+    response = client.post("/koszalin/officer/calls/new/", form)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "has 3 members; 4 were chosen" in page
+    assert page.count('name="committee" value=') == 6 and page.count(" checked>") >= 4
+    assert not GrantCall.objects.filter(title__en="Spaces 2028").exists()
+    form["committee"] = [m.pk for m in committee[:3]]
+    assert client.post("/koszalin/officer/calls/new/", form).status_code == 302
+    assert GrantCall.objects.get(title__en="Spaces 2028").committee.count() == 3
