@@ -88,8 +88,12 @@ def officer_call_new(request, city):
     return render(
         request,
         "proposals/officer_call_new.html",
-        {"city": city_obj, "form": form, "members": members,
-         "chosen": set(request.POST.getlist("committee"))},  # fmt: skip
+        {
+            "city": city_obj,
+            "form": form,
+            "members": members,
+            "chosen": set(request.POST.getlist("committee")),
+        },  # fmt: skip
         status=400 if form.errors else 200,
     )
 
