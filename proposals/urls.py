@@ -16,6 +16,7 @@ urlpatterns = [
     path("proposals/<int:pk>/support/", public.proposal_support, name="support"),
     path("proposals/<int:pk>/unsupport/", public.proposal_unsupport, name="unsupport"),
     path("proposals/<int:pk>/withdraw/", applicant.proposal_withdraw, name="withdraw"),
+    path("proposals/<int:pk>/copy/", applicant.proposal_copy, name="copy"),
     path("proposals/<int:pk>/progress/", applicant.proposal_progress, name="progress"),
     path(
         "proposals/<int:pk>/files/consent/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -347,6 +348,50 @@ def expire_unsubmitted(*, grant_call: GrantCall | None = None, now=None) -> int:
             )  # fmt: skip
             count += 1
     return count
+
+
+COPYABLE = (S.EXPIRED, S.REJECTED, S.INELIGIBLE, S.WITHDRAWN)
+
+
+@transaction.atomic
+def proposal_copy(*, author, source: Proposal, grant_call: GrantCall) -> Proposal:
+    """A new draft in an open call from the applicant's proposal that went nowhere (not
+    submitted in time, not granted, ineligible, withdrawn): its text, category, place and
+    budget. Not its supporters, landowner's consent or photos: they belong to the earlier
+    call, and a consent document may be erased with it. The new call's rules apply: a place
+    it refuses (a smaller largest area) is left for the applicant to draw again."""
+    source = Proposal.objects.select_related("organisation", "site").get(pk=source.pk)
+    check_applicant(author, source)
+    check_status(source, *COPYABLE)
+    if grant_call.city_id != source.city_id:
+        refuse(msg.NOT_ALLOWED)
+    draft = proposal_create_draft(
+        author=author,
+        grant_call=grant_call,
+        applicant_kind=source.applicant_kind,
+        organisation=source.organisation,
+    )
+    fields = {name: getattr(source, name) for name in EDITABLE_FIELDS}
+    lines = [(line.item, str(line.amount)) for line in source.budget_lines.order_by("position")]
+    # GeoJSON from the coordinates themselves: GEOS's own output rounds the last digit
+    if source.area is not None:
+        place = {"area_geojson": json.dumps({"type": "Polygon", "coordinates": source.area.coords})}
+    elif source.geom is not None:
+        place = {"point_geojson": json.dumps({"type": "Point", "coordinates": source.geom.coords})}
+    else:
+        place = {}
+    site = source.site if source.site and source.site.moderation == "accepted" else None
+    try:
+        with transaction.atomic():
+            copy = proposal_save(
+                actor=author, proposal=draft, fields=fields, budget_lines=lines, site=site,
+                **place,
+            )  # fmt: skip
+    except ValidationError:
+        copy = proposal_save(actor=author, proposal=draft, fields=fields, budget_lines=lines)
+    audit_record(actor=author, action="proposal.copy", obj=copy, city=copy.city,
+                 after={"from": source.pk, "call": grant_call.pk})  # fmt: skip
+    return copy
 
 
 WITHDRAWABLE = (

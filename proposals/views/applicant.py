@@ -223,6 +223,24 @@ def proposal_withdraw(request, city, pk):
 
 
 @login_required
+@require_POST
+def proposal_copy(request, city, pk):
+    """The applicant proposes an earlier proposal again in an open call: a new draft."""
+    city_obj = load_city(request, city)
+    source = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
+    call = selectors.open_calls(city=city_obj).filter(pk=request.POST.get("grant_call")).first()
+    try:
+        if call is None:
+            raise ValidationError(_("Choose a call that is open."))
+        copy = drafting.proposal_copy(author=request.user, source=source, grant_call=call)
+    except ValidationError as exc:
+        report(request, exc)
+        return redirect("proposals:detail", city=city_obj.slug, pk=source.pk)
+    messages.success(request, _("A new draft in this call, from your earlier proposal."))
+    return redirect("proposals:edit", city=city_obj.slug, pk=copy.pk)
+
+
+@login_required
 def my_proposals(request):
     return render(
         request, "proposals/mine.html", {"proposals": selectors.proposals_of(user=request.user)}

@@ -13,7 +13,7 @@ from proposals import access, selectors
 from proposals.forms import SupportForm
 from proposals.models import GrantCall, Proposal
 from proposals.services import support as support_services
-from proposals.services.drafting import active_support_count, revision_window_open
+from proposals.services.drafting import COPYABLE, active_support_count, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
 from sites.selectors import districts
 
@@ -75,6 +75,10 @@ def proposal_detail(request, city, pk):
             and proposal.grant_call.is_open()
             and not is_author,
             "can_revise": is_author and revision_window_open(proposal),
+            # an applicant's proposal that went nowhere can be proposed again in an open call
+            "copy_to_calls": list(selectors.open_calls(city=city_obj))
+            if is_author and proposal.status in COPYABLE
+            else None,
             "map_config": selectors.proposal_map_config(proposal=proposal),
         },
     )

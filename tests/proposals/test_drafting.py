@@ -403,3 +403,58 @@ def test_too_large_area_is_said_with_the_readers_grouping(draft, resident):
         drafting.proposal_save(actor=resident, proposal=draft, fields={}, area_geojson=area)
     text = " ".join(exc.value.messages).replace("\u00a0", " ")
     assert "10 000 m²" in text and "10,000" not in text
+
+
+def test_an_expired_proposal_is_proposed_again_in_the_next_call(
+    client, collecting, resident, officer, supporters
+):
+    """Its text, place and budget come into a new draft of an open call; not its supporters
+    or consent; a place the new call refuses is left to draw again."""
+    from mapapp.models import AuditEvent
+    from proposals.services import calls
+    from tests.proposals.conftest import close_call
+
+    add_supporters(collecting, supporters[:3])
+    close_call(collecting.grant_call)
+    drafting.expire_unsubmitted()
+    expired = Proposal.objects.get(pk=collecting.pk)
+    client.force_login(resident)
+    page = client.get(f"/koszalin/proposals/{expired.pk}/").content.decode()
+    assert "When a call opens, you can propose it again" in page and "copy-form" not in page
+
+    now = timezone.now()
+    later = calls.grant_call_create(
+        actor=officer, city=expired.city, title={"en": "Spaces 2028"},
+        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=30),
+        total_budget=Decimal("100000"), project_cap=Decimal("40000"), max_area_m2=100,
+    )  # fmt: skip
+    page = client.get(f"/koszalin/proposals/{expired.pk}/").content.decode()
+    assert 'id="copy-form"' in page and "Spaces 2028" in page
+    response = client.post(f"/koszalin/proposals/{expired.pk}/copy/", {"grant_call": later.pk})
+    copy = Proposal.objects.exclude(pk=expired.pk).get(author=resident, grant_call=later)
+    assert response["Location"] == f"/koszalin/proposals/{copy.pk}/edit/"
+    assert copy.status == "draft" and copy.title == expired.title
+    assert copy.maintenance_plan == expired.maintenance_plan
+    assert [(b.item, b.amount) for b in copy.budget_lines.order_by("position")] == [
+        (b.item, b.amount) for b in expired.budget_lines.order_by("position")
+    ]
+    assert copy.requested_amount == expired.requested_amount
+    assert copy.area is None  # the new call allows 100 m²: drawn again
+    assert not copy.consent_document and copy.supports.count() == 0
+    assert AuditEvent.objects.filter(action="proposal.copy", object_id=str(copy.pk)).exists()
+
+    roomy = calls.grant_call_create(
+        actor=officer, city=expired.city, title={"en": "Big spaces 2028"},
+        opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=30),
+        total_budget=Decimal("100000"), project_cap=Decimal("40000"),
+    )  # fmt: skip
+    kept = drafting.proposal_copy(author=resident, source=expired, grant_call=roomy)
+    assert kept.area.equals_exact(expired.area, 0) and kept.geom.equals_exact(expired.geom, 0)
+
+    other = make_user("other@example.org", city=expired.city)
+    client.force_login(other)
+    assert client.post(
+        f"/koszalin/proposals/{expired.pk}/copy/", {"grant_call": later.pk}
+    ).status_code in (403, 404)
+    with pytest.raises(ValidationError):  # only what went nowhere is copied
+        drafting.proposal_copy(author=resident, source=copy, grant_call=later)

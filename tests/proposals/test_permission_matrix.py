@@ -66,6 +66,7 @@ MATRIX = {
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
+           "proposals:copy",
            "set_language", "open311:token", "proposals:file-receipt",
            "geodata:analysis-refresh"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
@@ -250,6 +251,7 @@ POSTS = {
     # route: (url key in the world, roles whose POST is taken up (200, 302 or a 400 form))
     "proposals:autosave": ("proposals:edit", frozenset({"author"})),
     "proposals:withdraw": ("proposals:edit", frozenset({"author"})),
+    "proposals:copy": ("proposals:edit", frozenset({"author"})),
     "proposals:unsupport": ("proposals:detail", SIGNED_IN),
     "flag": (None, SIGNED_IN),
 }
@@ -262,6 +264,7 @@ def test_every_role_on_every_post_only_route(client, world):
     targets = {
         "proposals:autosave": f"{draft}/autosave/",
         "proposals:withdraw": f"{draft}/withdraw/",
+        "proposals:copy": f"{draft}/copy/",
         "proposals:unsupport": f"{submitted}/unsupport/",
         "flag": "/koszalin/flag/",
     }
