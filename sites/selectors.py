@@ -129,6 +129,43 @@ def moderation_queue(*, city: City) -> QuerySet[Site]:
     )
 
 
+NEARBY_M = 150
+
+NEARBY_SQL = """
+SELECT p.id, s.id, s.name, s.moderation,
+       ST_Distance(ST_Transform(p.geom, %(srid)s), ST_Transform(s.geom, %(srid)s)) AS metres
+FROM sites_site p
+JOIN sites_site s
+  ON s.city_id = p.city_id AND s.id <> p.id AND s.hidden_at IS NULL
+ AND s.moderation IN ('accepted', 'pending')
+ AND s.geom && ST_Expand(p.geom, %(degrees)s)
+ AND ST_DWithin(ST_Transform(p.geom, %(srid)s), ST_Transform(s.geom, %(srid)s), %(metres)s)
+WHERE p.city_id = %(city)s AND p.moderation = 'pending'
+ORDER BY p.id, metres
+"""
+
+
+def nearby_for_moderation(*, city: City, within_m: float = NEARBY_M) -> dict[int, list[dict]]:
+    """For each report waiting for moderation, the sites on the map or waiting too within
+    `within_m` (measured in the city's metric CRS), nearest first: the same place reported
+    twice, or already known, shows before it is accepted."""
+    from django.db import connection
+
+    out: dict[int, list[dict]] = {}
+    # the box in degrees (index-friendly) holds the distance up to 74° of latitude, where
+    # a degree of longitude is 30 km; the distance itself is measured in metres
+    params = {"srid": city.metric_srid, "metres": within_m, "city": city.pk,
+              "degrees": within_m / 30_000}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(NEARBY_SQL, params)
+        for pending_id, site_id, name, moderation, metres in cursor.fetchall():
+            out.setdefault(pending_id, []).append(
+                {"id": site_id, "name": name, "pending": moderation == "pending",
+                 "metres": round(metres)}
+            )  # fmt: skip
+    return out
+
+
 def reports_of(*, user) -> QuerySet[Site]:
     return (
         Site.objects.filter(reported_by=user, source="report")

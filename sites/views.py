@@ -229,7 +229,12 @@ def moderation(request, city):
     return render(
         request,
         "sites/moderation.html",
-        {"city": city_obj, "queue": selectors.moderation_queue(city=city_obj)},
+        {
+            "city": city_obj,
+            "queue": selectors.moderation_queue(city=city_obj),
+            "nearby": selectors.nearby_for_moderation(city=city_obj),
+            "nearby_m": selectors.NEARBY_M,
+        },
     )
 
 

@@ -101,3 +101,30 @@ def test_planner_of_another_city_cannot_moderate(pending_report, ostrava):
     other = make_user("ostrava-planner@example.org", Role.PLANNER, city=ostrava)
     with pytest.raises(PermissionDenied):
         site_moderate(actor=other, site=pending_report, accept=True)
+
+
+def test_moderators_see_what_is_already_near_a_report(client, planner, pending_report, koszalin):
+    """The same place reported twice, or already on the map, shows before it is accepted:
+    within 150 m, measured in metres in the city's CRS, nearest first."""
+    from django.contrib.gis.geos import Point
+
+    lon, lat = pending_report.geom.x, pending_report.geom.y
+    metre = 1 / 111_320  # of latitude
+    near = Site.objects.create(city=koszalin, name="Pond <benches>", moderation="accepted",
+                               geom=Point(lon, lat + 40 * metre, srid=4326))  # fmt: skip
+    twice = Site.objects.create(city=koszalin, name="Benches again", moderation="pending",
+                                geom=Point(lon, lat + 120 * metre, srid=4326))  # fmt: skip
+    Site.objects.create(city=koszalin, name="Far away", moderation="accepted",
+                        geom=Point(lon, lat + 400 * metre, srid=4326))  # fmt: skip
+    Site.objects.create(city=koszalin, name="Rejected here", moderation="rejected",
+                        geom=Point(lon, lat + 10 * metre, srid=4326))  # fmt: skip
+    client.force_login(planner)
+    page = client.get("/koszalin/sites/moderation/").content.decode()
+    item = page[page.index(f'data-site="{pending_report.pk}"') :]
+    item = item[: item.index("</section>")]
+    assert item.index("Pond &lt;benches&gt;") < item.index("Benches again")
+    assert f'href="/koszalin/sites/{near.pk}/"' in item
+    assert "40 m" in item and "120 m" in item and "also waiting for moderation" in item
+    assert "Far away" not in item and "Rejected here" not in item
+    other = page[page.index(f'data-site="{twice.pk}"') :]
+    assert "Broken benches by the pond" in other[: other.index("</section>")]
