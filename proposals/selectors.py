@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mapapp.collation import collated
 from mapapp.errors import NotFound
 from mapapp.models import City
 from proposals.models import (
@@ -115,7 +116,7 @@ def proposals_for_committee(*, member, grant_call: GrantCall) -> QuerySet[Propos
     return (
         grant_call.proposals.filter(status=S.IN_ASSESSMENT)
         .exclude(pk__in=conflicted)
-        .order_by("title")
+        .order_by(collated("title"), "pk")
     )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from mapapp.collation import collated
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
@@ -44,7 +45,9 @@ def site_list(request, city):
     sites = selectors.public_sites(city=city_obj, filters=filters).only(
         "id", "name", "condition", "ownership", "district", "reported_at"
     )
-    listing = list_page(request, sites, search=("name", "description"), order=("name", "id"))
+    listing = list_page(
+        request, sites, search=("name", "description"), order=(collated("name"), "id")
+    )
     return render(
         request,
         "sites/site_list.html",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from mapapp.collation import collated
 from mapapp.models import Role, User
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
@@ -117,7 +118,7 @@ def officer_call(request, city, call_id):
         except ValidationError as exc:
             report(request, exc)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
-    proposals = call.proposals.exclude(status="draft").order_by("title")
+    proposals = call.proposals.exclude(status="draft").order_by(collated("title"), "pk")
     scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
     return render(
         request,

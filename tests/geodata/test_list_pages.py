@@ -143,3 +143,18 @@ def test_a_page_costs_the_same_queries_however_many_rows(client, exchange_world,
         return len(ctx.captured_queries)
 
     assert queries(1) == queries(50) <= 10
+
+
+def test_the_sites_list_sorts_in_the_readers_alphabet(client, ostrava):
+    """Czech puts "ch" after "h" and "Š" after "S", with lower and upper case together; the
+    database's own C order put every lowercase name after "Z"."""
+    from sites.models import Site
+
+    names = ["Zahrada", "chodník", "Šafránka", "hřiště", "sportovní areál", "Alej"]
+    for name in names:
+        Site.objects.create(city=ostrava, name=name, moderation="accepted",
+                            geom=ostrava.boundary.point_on_surface)  # fmt: skip
+    client.cookies["django_language"] = "cs"
+    page = client.get("/ostrava/sites/").content.decode()
+    shown = sorted(names, key=page.index)
+    assert shown == ["Alej", "hřiště", "chodník", "sportovní areál", "Šafránka", "Zahrada"]

@@ -1,0 +1,34 @@
+"""Text sorted as the reader's alphabet sorts it: "Šafránka" among the S's in Czech and
+"Łąka" after "L" in Polish, lower and upper case side by side. The database's own
+collation (C in the project's cluster) put every lowercase name after "Z".
+
+PostgreSQL's ICU collations ("cs-x-icu", "pl-x-icu", "en-x-icu") do it; a server built
+without ICU keeps its own order."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Collate
+from django.utils.translation import get_language
+
+
+@cache
+def _icu_collations() -> frozenset[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT collname FROM pg_collation WHERE collname LIKE '%%-x-icu'")
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
+def collated(field: str):
+    """An order_by() term for the text `field` ("-name" descending) in the active
+    language's alphabet."""
+    descending = field.startswith("-")
+    name = field.lstrip("-")
+    collation = f"{(get_language() or 'en')[:2]}-x-icu"
+    if collation not in _icu_collations():
+        return field
+    term = Collate(F(name), collation)
+    return term.desc() if descending else term.asc()
