@@ -32,3 +32,16 @@ def collated(field: str):
         return field
     term = Collate(F(name), collation)
     return term.desc() if descending else term.asc()
+
+
+def sorted_names(names) -> list[str]:
+    """`names` (a few dozen: districts, say) sorted as collated() sorts rows."""
+    names = list(names)
+    collation = f"{(get_language() or 'en')[:2]}-x-icu"
+    if collation not in _icu_collations():
+        return sorted(names)
+    with connection.cursor() as cursor:
+        # the collation's name is one found in pg_collation above, never user input
+        sql = f'SELECT n FROM unnest(%s::text[]) AS n ORDER BY n COLLATE "{collation}"'  # noqa: S608
+        cursor.execute(sql, [names])
+        return [row[0] for row in cursor.fetchall()]

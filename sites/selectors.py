@@ -6,6 +6,7 @@ from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
+from mapapp.collation import sorted_names
 from mapapp.models import City
 from sites.models import Intervention, Site
 
@@ -77,7 +78,7 @@ def districts(*, city: City) -> list[str]:
     names = set(sites.values_list("district", flat=True).distinct())
     features = district_features(city=city).exclude(name="").order_by()
     names |= set(features.values_list("name", flat=True).distinct())
-    return sorted(names)
+    return sorted_names(names)
 
 
 def years(*, city: City) -> list[int]:
