@@ -163,3 +163,10 @@ def test_the_calls_api_gives_each_calls_public_facts(client, grant_call, collect
     assert officer.email not in text
     r = client.get("/api/v1/koszalin/calls/999999/")
     assert r.status_code == 404 and "no such call" in r.json()["detail"]
+
+
+def test_with_no_call_open_the_start_page_says_where_to_go(client, resident, koszalin):
+    client.force_login(resident)
+    page = client.get("/koszalin/proposals/new/").content.decode()
+    assert "No call is open for proposals at the moment." in page
+    assert 'href="/koszalin/calls/"' in page and 'href="/koszalin/sites/report/"' in page
