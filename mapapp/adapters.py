@@ -15,6 +15,17 @@ class AccountAdapter(DefaultAccountAdapter):
 
         return client_address(request) or super().get_client_ip(request)
 
+    def save_user(self, request, user, form, commit=True):
+        """A new account speaks the language its sign-up page spoke (chosen, the city's, or
+        the browser's): its e-mails are written in it from the first one on."""
+        from django.conf import settings
+        from django.utils import translation
+
+        language = (translation.get_language() or "")[:2]
+        if not user.preferred_language and language in dict(settings.LANGUAGES):
+            user.preferred_language = language
+        return super().save_user(request, user, form, commit)
+
     def send_mail(self, template_prefix: str, email: str, context_: dict) -> None:
         """Rendered here, in the visitor's language, and sent by the task worker like every
         other e-mail (mapapp.tasks): a slow or failing mail server neither holds nor fails a

@@ -160,3 +160,18 @@ def test_signing_in_from_a_city_page_comes_back_to_it_in_its_language(client, os
     assert response["Location"] == "/ostrava/proposals/?category=playground"
     page = client.get("/accounts/login/").content.decode()  # the sign-in page links no loop
     assert "?next=/accounts/" not in page
+
+
+@pytest.mark.django_db
+def test_a_new_account_keeps_the_language_it_signed_up_in(client, ostrava):
+    """Signing up from Ostrava's pages (in Czech) makes Czech the person's language, so the
+    confirmation and every later e-mail are in Czech; the browser's English otherwise."""
+    form = {"password1": PASSWORD, "password2": PASSWORD}
+    client.post("/accounts/signup/?next=/ostrava/", {"email": "jana@example.org", **form},
+                HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    jana = User.objects.get(email="jana@example.org")
+    assert jana.preferred_language == "cs"
+    assert "Potvrďte" in mail.outbox[-1].subject or "potvr" in mail.outbox[-1].body.lower()
+    client.post("/accounts/signup/", {"email": "john@example.org", **form},
+                HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert User.objects.get(email="john@example.org").preferred_language == "en"
