@@ -170,3 +170,14 @@ def test_with_no_call_open_the_start_page_says_where_to_go(client, resident, kos
     page = client.get("/koszalin/proposals/new/").content.decode()
     assert "No call is open for proposals at the moment." in page
     assert 'href="/koszalin/calls/"' in page and 'href="/koszalin/sites/report/"' in page
+
+
+def test_until_it_expires_a_proposal_of_a_closed_call_says_it_can_go_nowhere(client, collecting):
+    """The daily job expires it; until then its page must not look like it is gathering."""
+    from tests.proposals.conftest import close_call
+
+    page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    assert "call-closed-unsubmitted" not in page
+    close_call(collecting.grant_call)
+    page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    assert 'id="call-closed-unsubmitted"' in page and "Support is open until" not in page
