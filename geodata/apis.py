@@ -59,6 +59,8 @@ class LayerFeaturesApi(APIView):
     """One reference layer's features as a GeoJSON FeatureCollection (name, population and
     the imported attributes as properties), with bbox and paging like the other collections."""
 
+    renderer_classes = rest.GEOJSON_RENDERERS
+
     @extend_schema(
         operation_id="layer_features",
         parameters=[

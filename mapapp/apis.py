@@ -153,6 +153,8 @@ class CityListApi(APIView):
 class CityBoundaryApi(APIView):
     """The city's boundary as one GeoJSON Feature (RFC 7946)."""
 
+    renderer_classes = rest.GEOJSON_RENDERERS
+
     @extend_schema(
         operation_id="city_boundary",
         parameters=[rest.CITY_PARAMETER],

@@ -16,9 +16,24 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.renderers import JSONRenderer
 
 from geodata import exchange
 from geodata.collections import points_in
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """Lets a client that asks for GeoJSON by its own media type (RFC 7946:
+    `Accept: application/geo+json`) be served: the collections answer with it, but content
+    negotiation knew only application/json and refused such a client with 406."""
+
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+# the renderers of every view answering a GeoJSON FeatureCollection
+GEOJSON_RENDERERS = [JSONRenderer, GeoJSONRenderer]
+
 
 PAGE_MAX = 10_000
 

@@ -49,6 +49,8 @@ class ProposalCollectionApi(APIView):
     proposal's location point (a drawn area is in OGC API Features and the exports). Labels
     and page URLs are derived by the client, so each feature stays small."""
 
+    renderer_classes = rest.GEOJSON_RENDERERS
+
     @extend_schema(
         operation_id="proposals_list",
         parameters=[

@@ -38,6 +38,8 @@ class SiteCollectionApi(APIView):
     """Moderated neglected sites of a city (GeoJSON; properties name, condition, ownership,
     district)."""
 
+    renderer_classes = rest.GEOJSON_RENDERERS
+
     @extend_schema(
         operation_id="sites_list",
         parameters=[
@@ -66,6 +68,8 @@ class SiteCollectionApi(APIView):
 class InterventionCollectionApi(APIView):
     """Completed projects of a city (GeoJSON; properties title, category, completed,
     sustainability, funding, call)."""
+
+    renderer_classes = rest.GEOJSON_RENDERERS
 
     @extend_schema(
         operation_id="interventions_list",

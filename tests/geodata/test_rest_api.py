@@ -3,6 +3,7 @@ OpenAPI document and its docs page, tokens for GIS staff."""
 
 import json
 
+import pytest
 from django.contrib.gis.geos import Polygon
 from rest_framework.authtoken.models import Token
 
@@ -188,3 +189,15 @@ def test_features_are_valid_json_whatever_the_text(koszalin, grant_call, residen
     assert [f["properties"]["title"] for f in features] == [*titles, "No place yet"]
     assert next(f for f in features if f["id"] == draft.pk)["geometry"] is None
     assert features[0]["geometry"] == {"type": "Point", "coordinates": [16.18, 54.19]}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/koszalin/proposals/", "/api/v1/koszalin/sites/",
+             "/api/v1/koszalin/interventions/", "/api/v1/koszalin/boundary/"],
+)  # fmt: skip
+def test_a_client_asking_for_geojson_by_its_media_type_is_served(client, koszalin, path):
+    """RFC 7946's media type: `Accept: application/geo+json` alone was refused with 406."""
+    response = client.get(path, HTTP_ACCEPT="application/geo+json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/geo+json")
+    assert client.get(path, HTTP_ACCEPT="text/csv").status_code == 406  # still negotiated
