@@ -157,6 +157,13 @@ def site_report(request, city, staff=False, pk=None):
                 )
             return redirect("sites:detail", city=city_obj.slug, pk=site.pk)
     config = _editor_config(request, city_obj)
+    config["nearby"] = {  # the same place reported already, or on the map
+        "url": reverse("api:sites", kwargs={"city": city_obj.slug}),
+        "exclude": instance.pk if instance is not None else None,
+        "page": reverse("sites:detail", kwargs={"city": city_obj.slug, "pk": 0}),
+        "label": "name",
+        "heading": _("Already on the map near this place:"),
+    }
     if instance is not None and request.method != "POST":
         shape = _shape_config(city_obj, instance)
         config.update(point=shape["point"], area=shape["area"])

@@ -106,6 +106,16 @@ def _editor_context(request, city, proposal, form, budget=None):
             )
             if editable
             else None,
+            # what is already proposed near the place, to support instead of duplicating
+            "nearby": {
+                "url": reverse("api:proposals", kwargs={"city": city.slug}),
+                "exclude": proposal.pk,
+                "page": reverse("proposals:detail", kwargs={"city": city.slug, "pk": 0}),
+                "label": "title",
+                "heading": _(
+                    "Already proposed near this place (support it, or say how yours differs):"
+                ),
+            },  # fmt: skip
             "messages": {
                 "saved": _("Draft saved."),
                 "notSaved": _("Not saved:"),

@@ -44,6 +44,35 @@ def test_use_my_location_places_the_pin_and_the_report_keeps_it(page, resident):
     assert page.errors.unexpected() == []
 
 
+def test_what_is_already_on_the_map_nearby_is_shown_as_text(page, resident):
+    """The same place is often reported twice: once the pin is placed, the sites already on
+    the map within about 150 m are listed (names as text, never as HTML)."""
+    from django.contrib.gis.geos import Point
+
+    koszalin = resident.city_roles.get().city
+    metre = 1 / 111_320
+    lat, lon = HERE["latitude"], HERE["longitude"]
+    near = Site.objects.create(
+        city=koszalin, name="<b>Bus stop</b> rubbish", moderation="accepted",
+        geom=Point(lon, lat + 60 * metre),
+    )  # fmt: skip
+    Site.objects.create(city=koszalin, name="Far away", moderation="accepted",
+                        geom=Point(lon, lat + 900 * metre))  # fmt: skip
+    Site.objects.create(city=koszalin, name="Waiting nearby", moderation="pending",
+                        geom=Point(lon, lat + 30 * metre))  # fmt: skip
+    page.context.grant_permissions(["geolocation"], origin=page.base_url)
+    page.context.set_geolocation(HERE)
+    login(page, resident)
+    page.goto(page.base_url + "/koszalin/sites/report/")
+    page.locator("#locate-me").click()
+    page.locator("#nearby li").first.wait_for()
+    assert page.locator("#nearby li").all_inner_texts() == ["<b>Bus stop</b> rubbish"]
+    assert page.locator("#nearby b").count() == 0
+    href = page.locator("#nearby a").get_attribute("href")
+    assert href == f"/koszalin/sites/{near.pk}/"
+    assert page.errors.unexpected() == []
+
+
 def test_without_permission_the_person_is_told_and_nothing_is_placed(page, resident):
     login(page, resident)  # geolocation not granted: the browser refuses it
     page.goto(page.base_url + "/koszalin/sites/report/")

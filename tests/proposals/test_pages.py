@@ -385,3 +385,20 @@ def test_officer_creates_and_copies_a_call_in_the_browserless_form(
     copied = GrantCall.objects.get(title__en="Copied")
     assert copied.copied_from == grant_call
     assert copied.total_budget == grant_call.total_budget
+
+
+def test_the_editor_looks_for_proposals_near_the_place(client, resident, collecting):
+    """The editor asks the REST API what is proposed near the pin (the browser test of the
+    site report shows the list); here: it asks the proposals' collection, leaving itself out."""
+    from proposals.services import drafting
+
+    mine = drafting.proposal_create_draft(author=resident, grant_call=collecting.grant_call)
+    client.force_login(resident)
+    config = client.get(f"/koszalin/proposals/{mine.pk}/edit/").context["editor_config"]
+    near = config["nearby"]
+    assert near["url"] == "/api/v1/koszalin/proposals/" and near["exclude"] == mine.pk
+    page = near["page"].replace("/0/", f"/{collecting.pk}/")
+    assert page == f"/koszalin/proposals/{collecting.pk}/"
+    bbox = "16.17,54.18,16.19,54.20"  # around the other proposal, on the Rynek
+    found = client.get(near["url"], {"bbox": bbox}, HTTP_ACCEPT="application/json").json()
+    assert [f["properties"][near["label"]] for f in found["features"]] == [collecting.title]

@@ -64,6 +64,51 @@
     geomInput.value = ""; areaInput.value = ""; scheduleSave();
   });
 
+  // What is already near the place (config.nearby: a collection of the REST API), so a
+  // resident can support or look at it instead of proposing or reporting it twice. Titles
+  // go in as text, never as HTML.
+  var nearbyBox = null;
+  var NEARBY_M = 150;
+  function showNearby(lat, lon) {
+    var near = config.nearby;
+    if (!near) { return; }
+    if (!nearbyBox) {
+      nearbyBox = document.createElement("div");
+      nearbyBox.id = "nearby";
+      nearbyBox.className = "nearby";
+      nearbyBox.setAttribute("role", "status");
+      document.getElementById("editor-map").insertAdjacentElement("afterend", nearbyBox);
+    }
+    var dLat = NEARBY_M / 111320, dLon = NEARBY_M / (111320 * Math.cos(lat * Math.PI / 180));
+    var bbox = [lon - dLon, lat - dLat, lon + dLon, lat + dLat].map(function (v) { return v.toFixed(6); });
+    fetch(near.url + "?limit=6&bbox=" + bbox.join(","), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (data) {
+        var found = (data.features || []).filter(function (f) { return f.id !== near.exclude; }).slice(0, 5);
+        nearbyBox.textContent = "";
+        if (!found.length) { return; }
+        var heading = document.createElement("p");
+        heading.textContent = near.heading;
+        var list = document.createElement("ul");
+        found.forEach(function (f) {
+          var link = document.createElement("a");
+          link.href = near.page.replace("/0/", "/" + f.id + "/");
+          link.textContent = f.properties[near.label] || ("#" + f.id);
+          link.target = "_blank";
+          link.rel = "noopener";
+          var item = document.createElement("li");
+          item.appendChild(link);
+          list.appendChild(item);
+        });
+        nearbyBox.appendChild(heading);
+        nearbyBox.appendChild(list);
+      }).catch(function () {});
+  }
+  map.on(L.Draw.Event.CREATED, function (event) {
+    var c = event.layer.getBounds ? event.layer.getBounds().getCenter() : event.layer.getLatLng();
+    showNearby(c.lat, c.lng);
+  });
+
   // Typed coordinates (keyboard alternative) move the pin.
   function fromTyped() {
     var lat = parseFloat(latInput.value), lon = parseFloat(lonInput.value);
@@ -73,6 +118,7 @@
     geomInput.value = JSON.stringify({ type: "Point", coordinates: [lon, lat] });
     areaInput.value = "";
     map.setView([lat, lon], Math.max(map.getZoom(), 16));
+    showNearby(lat, lon);
   }
   latInput.addEventListener("change", fromTyped);
   lonInput.addEventListener("change", fromTyped);
