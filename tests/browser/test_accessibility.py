@@ -94,6 +94,27 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
     assert {path: v for path, v in found.items() if v} == {}
 
 
+def test_the_officers_workspace_has_no_serious_violations(page, public_world):
+    """The staff's pages too: officers and planners use them all day, some with a screen
+    reader or the keyboard."""
+    from mapapp.models import User
+    from proposals.models import GrantCall, Proposal
+    from tests.browser.test_proposal_journey import login
+
+    login(page, User.objects.get(email="officer@example.org"))
+    call = GrantCall.objects.filter(city__slug="koszalin").order_by("opens_at").first()
+    proposal = Proposal.objects.filter(grant_call=call, status="in_assessment").first()
+    pages = [
+        "/koszalin/officer/", f"/koszalin/officer/calls/{call.pk}/", "/koszalin/officer/audit/",
+        f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
+        "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
+    ]  # fmt: skip
+    found = {path: violations(page, path) for path in pages}
+    assert {path: v for path, v in found.items() if v} == {}
+    page.goto(page.base_url + "/koszalin/officer/")
+    assert page.locator("#waiting-heading").count() == 1  # the workspace, not a refusal
+
+
 def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public_world):
     page.goto(page.base_url + "/koszalin/")
     page.locator("#map[data-layers-loaded='true']").wait_for()
