@@ -114,6 +114,18 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     page.goto(page.base_url + "/koszalin/officer/")
     assert page.locator("#waiting-heading").count() == 1  # the workspace, not a refusal
 
+    # the applicant's own pages: the editor of a draft, works and maintenance
+    login(page, User.objects.get(email="resident@example.org"))
+    mine = Proposal.objects.filter(city__slug="koszalin", author__email="resident@example.org")
+    pages = [
+        f"/koszalin/proposals/{mine.get(status='draft').pk}/edit/",
+        f"/koszalin/proposals/{mine.get(status='in_progress').pk}/progress/",
+        f"/koszalin/proposals/{mine.get(status='sustainability').pk}/progress/",
+        "/me/proposals/",
+    ]
+    found = {path: violations(page, path) for path in pages}
+    assert {path: v for path, v in found.items() if v} == {}
+
 
 def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public_world):
     page.goto(page.base_url + "/koszalin/")
