@@ -111,6 +111,7 @@ def call_json(request, city, call) -> dict:
         "landowner_consent_required": call.landowner_consent_required,
         "max_area_m2": call.max_area_m2,
         "rounds": call.rounds,
+        "committee_size": call.committee_size,
         "current_round": call.current_round,
         "sustainability_months": call.sustainability_months,
         "criteria": [

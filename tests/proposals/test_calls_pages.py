@@ -149,6 +149,7 @@ def test_the_calls_api_gives_each_calls_public_facts(client, grant_call, collect
         "100000.00", "40000.00", "PLN",
     )  # fmt: skip
     assert call["applicants"] == ["individual", "ngo"] and call["min_supporters"] == 15
+    assert (call["rounds"], call["committee_size"]) == (3, 6)
     assert [c["key"] for c in call["criteria"]] == [
         c.key for c in grant_call.criteria.all()
     ] and all(Decimal(c["weight"]) > 0 for c in call["criteria"])
