@@ -104,3 +104,20 @@ def test_the_interfaces_negotiate_their_language_with_accept_language_alone(clie
     assert english.status_code == czech.status_code == 400
     assert english.content != czech.content
     assert english["Content-Language"] == "en" and czech["Content-Language"] == "cs"
+
+
+@pytest.mark.django_db
+def test_a_language_chosen_before_signing_in_becomes_the_persons_if_they_had_none(client):
+    from mapapp.models import User
+    from tests.proposals.conftest import make_user
+
+    make_user("ola@example.org")
+    User.objects.filter(pk=make_user("eva@example.org").pk).update(preferred_language="cs")
+    client.cookies["django_language"] = "pl"
+    for email in ("ola@example.org", "eva@example.org"):
+        form = {"login": email, "password": "a-long-enough-passphrase-42"}
+        r = client.post("/accounts/login/", form)
+        assert r.status_code == 302 and "_auth_user_id" in client.session
+        client.post("/accounts/logout/")
+    langs = dict(User.objects.values_list("email", "preferred_language"))
+    assert langs == {"ola@example.org": "pl", "eva@example.org": "cs"}  # a choice made stays
