@@ -7,3 +7,8 @@ from django.http import Http404
 
 class NotFound(Http404):
     """Raise with a translated message, e.g. NotFound(_("No such collection."))."""
+
+
+# The machine interfaces' paths: their errors are JSON (their clients parse the body) and they
+# negotiate their language with Accept-Language alone.
+MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")

@@ -11,11 +11,11 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from mapapp.errors import MACHINE_PREFIXES
 from mapapp.models import CityRole, Role
 from mapapp.selectors import city_get
 
 STAFF_ROLES = (Role.PROGRAMME_OFFICER, Role.COMMITTEE_MEMBER, Role.PLANNER, Role.GIS_STAFF)
-MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
 FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/favicon.ico", "/privacy/")
 
 

@@ -21,8 +21,9 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from mapapp.errors import MACHINE_PREFIXES
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
 
 
 def _parse(rate: str) -> tuple[int, int]:

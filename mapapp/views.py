@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mapapp import selectors
+from mapapp.errors import MACHINE_PREFIXES
 from mapapp.models import City
 from mapapp.ratelimit import rate_limit
 
@@ -251,9 +252,6 @@ def _tile_queries(city, params) -> dict[str, str]:
         keys = found[name].filters if name in found else {}
         out[name] = urlencode([(k, v) for k in keys for v in params.getlist(k)])
     return out
-
-
-MACHINE_PREFIXES = ("/api/", "/ogcapi/", "/open311/", "/tiles/")
 
 
 def _error(request, status: int, default_message, page):
