@@ -10,6 +10,7 @@ from proposals import messages as msg
 from proposals.access import check_committee_member, check_officer
 from proposals.models import ConflictOfInterest, Feedback, GrantCall, Proposal, Score
 from proposals.services.common import S, check_status, refuse, transition
+from proposals.services.drafting import active_support_count, expire_unsubmitted
 
 
 def _lock_call(grant_call: GrantCall) -> GrantCall:
@@ -29,7 +30,7 @@ def proposal_formal_check(
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
     if eligible:
         # supporters may withdraw, and officers strike invalid supports, after submission
-        have = proposal.supports.filter(withdrawn_at__isnull=True).count()
+        have = active_support_count(proposal)
         if proposal.status == S.SUBMITTED and have < call.min_supporters:
             refuse(msg.SUPPORTERS_SHORT, have=have, need=call.min_supporters)
         return transition(proposal, to=S.IN_ASSESSMENT, actor=actor, allowed_from=(S.SUBMITTED,))
@@ -55,8 +56,6 @@ def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
     if call.round_open:
         refuse(msg.ROUND_ALREADY_OPEN, round=call.current_round)
     if call.current_round == 0:
-        from proposals.services.drafting import expire_unsubmitted
-
         expire_unsubmitted(grant_call=call)  # the daily job's work, if it has not run yet
     if call.current_round >= call.rounds:
         refuse(msg.NO_MORE_ROUNDS, rounds=call.rounds)

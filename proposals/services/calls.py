@@ -125,7 +125,6 @@ def grant_call_copy(
 
 
 @transaction.atomic
-@transaction.atomic
 def grant_call_set_committee(*, actor, grant_call: GrantCall, members) -> None:
     """Who scores the call's proposals: committee members of the call's city, at most the
     call's committee size, changed only while no round is open (a member's scores in closed

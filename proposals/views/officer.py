@@ -18,7 +18,7 @@ from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
 from proposals.forms import GrantCallForm
 from proposals.models import GrantCall, SignatureSheet, Support
-from proposals.services import assessment, calls, delivery, grants, support
+from proposals.services import assessment, calls, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
 
 
@@ -255,7 +255,7 @@ def officer_proposal(request, city, pk):
             "proposal": proposal,
             "call": call,
             "supports": proposal.supports.select_related("struck_by").order_by("created_at"),
-            "supports_counted": proposal.supports.filter(withdrawn_at__isnull=True).count(),
+            "supports_counted": drafting.active_support_count(proposal),
             "can_strike": proposal.status in support.STRIKABLE,
             "sheets": proposal.sheets.all(),
             "rounds": rounds,
