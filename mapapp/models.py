@@ -172,6 +172,10 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    def language_in(self, city) -> str:
+        """The language of this person's e-mails about `city`: their own, else the city's."""
+        return self.preferred_language or city.default_language
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -213,7 +213,7 @@ def _notify_feedback(feedback_id: int) -> None:
         "proposal__author", "proposal__city", "proposal__grant_call"
     ).get(pk=feedback_id)
     proposal = feedback.proposal
-    language = proposal.author.preferred_language or proposal.city.default_language
+    language = proposal.author.language_in(proposal.city)
     with translation.override(language):
         words = {"title": proposal.title, "n": feedback.round_number}
         subject = _("Feedback on your proposal “%(title)s”") % words
@@ -240,7 +240,7 @@ def _notify_committee(call_id: int) -> None:
     count = call.proposals.filter(status=S.IN_ASSESSMENT).count()
     page = site_link(reverse("proposals:committee", kwargs={"city": call.city.slug}))
     for member in call.committee.all():
-        with translation.override(member.preferred_language or call.city.default_language):
+        with translation.override(member.language_in(call.city)):
             words = {"call": call.display_title, "n": call.current_round, "count": count}
             subject = _("Round %(n)s of “%(call)s” is open for scoring") % words
             body = (

@@ -64,7 +64,7 @@ def transition(
 
 def notify_applicant(proposal_id: int, note: str = "") -> None:
     proposal = Proposal.objects.select_related("author", "city").get(pk=proposal_id)
-    language = proposal.author.preferred_language or proposal.city.default_language
+    language = proposal.author.language_in(proposal.city)
     with translation.override(language):
         url = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         subject = _("Your proposal “%(title)s” is now: %(status)s") % {

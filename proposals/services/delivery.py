@@ -265,7 +265,7 @@ def _remind(proposal: Proposal, period: int, due: date, kind: str) -> None:
 
     from mapapp.tasks import mail, site_link
 
-    language = proposal.author.preferred_language or proposal.city.default_language
+    language = proposal.author.language_in(proposal.city)
     with translation.override(language):
         words = {
             "title": proposal.title,

@@ -96,7 +96,7 @@ class Command(BaseCommand):
             told = 0
             for role in officers:
                 user = role.user
-                with translation.override(user.preferred_language or city.default_language):
+                with translation.override(user.language_in(city)):
                     body = _digest(city, waiting, overdue)
                     if not body:
                         continue
