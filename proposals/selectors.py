@@ -332,21 +332,26 @@ def public_call(*, city: City, call_id: int) -> GrantCall:
 # --- after the grant ------------------------------------------------------------------
 
 
-def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
-    """(proposal, period) for every maintenance report past its due date and not filed."""
+def unfiled_reports(*, city: City):
+    """(proposal, period, due date) for every maintenance report of the city's proposals in
+    their sustainability period that is not filed yet, earliest period first per proposal."""
     from proposals.services.delivery import report_due_dates
 
-    today = today or timezone.localdate()
-    out = []
-    for proposal in (
+    proposals = (
         Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
-        .select_related("grant_call")
+        .select_related("grant_call", "author", "city")
         .annotate(filed=Count("maintenance_reports"))
-    ):
+    )
+    for proposal in proposals:
         for period, due in enumerate(report_due_dates(proposal), start=1):
-            if due < today and period > proposal.filed:
-                out.append((proposal, period))
-    return out
+            if period > proposal.filed:
+                yield proposal, period, due
+
+
+def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
+    """(proposal, period) for every maintenance report past its due date and not filed."""
+    today = today or timezone.localdate()
+    return [(p, period) for p, period, due in unfiled_reports(city=city) if due < today]
 
 
 @dataclass

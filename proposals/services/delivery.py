@@ -229,32 +229,24 @@ def report_reminders_send(*, city, today: date | None = None) -> int:
     however often this runs. Returns how many were sent. Run daily, in the city's zone."""
     from datetime import timedelta
 
-    from django.db.models import Count
+    from proposals.selectors import unfiled_reports
 
     today = today or timezone.localdate()
     soon = today + timedelta(days=REMIND_DAYS_BEFORE)
     sent = 0
-    proposals = (
-        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
-        .select_related("grant_call", "author", "city")
-        .annotate(filed=Count("maintenance_reports"))
-    )
-    for proposal in proposals:
-        for period, due in enumerate(report_due_dates(proposal), start=1):
-            if period <= proposal.filed:
-                continue
-            if due > soon:
-                break  # the later ones are further away still
-            kind = ReportReminder.Kind.OVERDUE if due < today else ReportReminder.Kind.SOON
-            with transaction.atomic():
-                _reminder, created = ReportReminder.objects.get_or_create(
-                    proposal=proposal, period=period, kind=kind
+    for proposal, period, due in unfiled_reports(city=city):
+        if due > soon:
+            continue  # not yet
+        kind = ReportReminder.Kind.OVERDUE if due < today else ReportReminder.Kind.SOON
+        with transaction.atomic():
+            _reminder, created = ReportReminder.objects.get_or_create(
+                proposal=proposal, period=period, kind=kind
+            )
+            if created:
+                transaction.on_commit(
+                    lambda p=proposal, n=period, d=due, k=kind: _remind(p, n, d, k)
                 )
-                if created:
-                    transaction.on_commit(
-                        lambda p=proposal, n=period, d=due, k=kind: _remind(p, n, d, k)
-                    )
-                    sent += 1
+                sent += 1
     return sent
 
 
