@@ -185,15 +185,14 @@ def call_table(*, grant_call: GrantCall) -> list[tuple[Proposal, float | None, i
     past its draft. Once the assessment is finished, the ranking's order with its ranks and
     funding proposal, then the others; before, all by title with the current round's
     scores."""
-    proposals = {
-        p.pk: p for p in grant_call.proposals.exclude(status=S.DRAFT).select_related("organisation")
-    }
+    rows = grant_call.proposals.exclude(status=S.DRAFT).select_related("organisation")
+    proposals = {p.pk: p for p in rows.order_by(collated("title"), "pk")}  # the page's order
     out = []
     if grant_call.assessment_finished:
         for rank, row in enumerate(ranking(grant_call=grant_call), start=1):
             out.append((proposals.pop(row.proposal.pk), row.score, rank, row.recommended))
     scores = weighted_scores(grant_call=grant_call, round_number=grant_call.current_round)
-    for p in sorted(proposals.values(), key=lambda p: (p.title.lower(), p.pk)):
+    for p in proposals.values():
         out.append((p, scores.get(p.pk), None, False))
     return out
 
