@@ -22,26 +22,30 @@ def _icu_collations() -> frozenset[str]:
         return frozenset(row[0] for row in cursor.fetchall())
 
 
+def _collation() -> str | None:
+    """The ICU collation of the active language, if the server has it."""
+    name = f"{(get_language() or 'en')[:2]}-x-icu"
+    return name if name in _icu_collations() else None
+
+
 def collated(field: str):
     """An order_by() term for the text `field` ("-name" descending) in the active
     language's alphabet."""
-    descending = field.startswith("-")
-    name = field.lstrip("-")
-    collation = f"{(get_language() or 'en')[:2]}-x-icu"
-    if collation not in _icu_collations():
+    collation = _collation()
+    if collation is None:
         return field
-    term = Collate(F(name), collation)
-    return term.desc() if descending else term.asc()
+    term = Collate(F(field.lstrip("-")), collation)
+    return term.desc() if field.startswith("-") else term.asc()
 
 
 def sorted_names(names) -> list[str]:
     """`names` (a few dozen: districts, say) sorted as collated() sorts rows."""
     names = list(names)
-    collation = f"{(get_language() or 'en')[:2]}-x-icu"
-    if collation not in _icu_collations():
+    collation = _collation()
+    if collation is None:
         return sorted(names)
     with connection.cursor() as cursor:
-        # the collation's name is one found in pg_collation above, never user input
+        # the collation's name is one found in pg_collation (_collation), never user input
         sql = f'SELECT n FROM unnest(%s::text[]) AS n ORDER BY n COLLATE "{collation}"'  # noqa: S608
         cursor.execute(sql, [names])
         return [row[0] for row in cursor.fetchall()]
