@@ -69,6 +69,13 @@ class GrantCallAdmin(admin.ModelAdmin):
     inlines = [CriterionInline]
     readonly_fields = ("current_round", "round_open", "copied_from")
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "closes_at" in form.changed_data:
+            from proposals.services.calls import schedule_expiry
+
+            schedule_expiry(obj)  # its unsubmitted proposals expire at the new deadline
+
     @admin.display(description=_("opens"), ordering="opens_at")
     def opens(self, call):
         return _city_time(call, call.opens_at)

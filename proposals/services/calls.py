@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from mapapp.audit import audit_record
 from mapapp.models import City, CityRole, Role
@@ -85,6 +86,7 @@ def grant_call_create(
     )
     call.full_clean()
     call.save()
+    schedule_expiry(call)
     if criteria is None:
         criteria = [(key, name, Decimal("1")) for key, name in DEFAULT_CRITERIA]
     Criterion.objects.bulk_create(
@@ -99,6 +101,18 @@ def grant_call_create(
         after={"title": title, "total_budget": str(total_budget), "cap": str(project_cap)},
     )
     return call
+
+
+def schedule_expiry(call: GrantCall) -> None:
+    """Queue the expiry of the call's unsubmitted proposals for the moment it closes (once
+    the transaction commits), so they leave the public pages on time rather than at the
+    next daily job. Called when a call is created and when its deadline is changed."""
+    from proposals.tasks import expire_call
+
+    if not expire_call.get_backend().supports_defer:
+        return  # a backend that cannot wait (tests' immediate one): the daily job does it
+    when = max(call.closes_at + timedelta(seconds=1), timezone.now())
+    transaction.on_commit(lambda: expire_call.using(run_after=when).enqueue(call.pk))
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -458,3 +459,43 @@ def test_an_expired_proposal_is_proposed_again_in_the_next_call(
     ).status_code in (403, 404)
     with pytest.raises(ValidationError):  # only what went nowhere is copied
         drafting.proposal_copy(author=resident, source=copy, grant_call=later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unsubmitted_proposals_expire_at_the_deadline_not_at_the_next_daily_job(
+    collecting, officer, admin_client, settings
+):
+    """Creating a call, or moving its deadline in the admin, queues its expiry for the
+    deadline itself: the real worker leaves it alone before then and runs it after."""
+    from django_tasks_db.models import DBTaskResult
+
+    from proposals.services.calls import schedule_expiry
+    from tests.support import run_worker
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    call = collecting.grant_call
+    schedule_expiry(call)  # as grant_call_create does, outside a transaction: queued now
+    [queued] = DBTaskResult.objects.filter(task_path="proposals.tasks.expire_call")
+    assert queued.args_kwargs["args"] == [call.pk]
+    assert abs((queued.run_after - call.closes_at).total_seconds() - 1) < 0.01
+    run_worker()
+    assert Proposal.objects.get(pk=collecting.pk).status == "collecting_support"  # not yet
+
+    # an officer closes the call early in the admin: expiry is queued for now
+    form = (
+        admin_client.get(f"/admin/proposals/grantcall/{call.pk}/change/").context["adminform"].form
+    )
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "committee"}
+    closes = timezone.localtime(timezone.now() - timedelta(minutes=1), ZoneInfo("Europe/Warsaw"))
+    opens = closes - timedelta(days=30)
+    data |= {
+        "title": json.dumps(call.title), "opens_at_0": opens.date().isoformat(),
+        "opens_at_1": opens.strftime("%H:%M:%S"), "closes_at_0": closes.date().isoformat(),
+        "closes_at_1": closes.strftime("%H:%M:%S"), "city": call.city_id,
+        "criteria-TOTAL_FORMS": 0, "criteria-INITIAL_FORMS": 0,
+    }  # fmt: skip
+    response = admin_client.post(f"/admin/proposals/grantcall/{call.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert DBTaskResult.objects.filter(task_path="proposals.tasks.expire_call").count() == 2
+    run_worker()
+    assert Proposal.objects.get(pk=collecting.pk).status == "expired"

@@ -1,0 +1,18 @@
+"""Background work of the grant calls (run by `manage.py db_worker`)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def expire_call(call_id: int) -> int:
+    """At a call's deadline: its proposals still gathering support expire (see
+    drafting.expire_unsubmitted). Queued for the deadline by calls.schedule_expiry; a task
+    left from an earlier deadline that was moved later finds nothing due and does nothing.
+    The daily job catches whatever a stopped worker missed."""
+    from proposals.models import GrantCall
+    from proposals.services.drafting import expire_unsubmitted
+
+    call = GrantCall.objects.filter(pk=call_id).first()
+    return 0 if call is None else expire_unsubmitted(grant_call=call)
