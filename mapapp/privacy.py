@@ -32,7 +32,7 @@ def user_data_export(*, user) -> dict:
     from allauth.account.models import EmailAddress
 
     from mapapp.models import AuditEvent, CityRole
-    from proposals.models import Proposal, Representative, Support
+    from proposals.models import Follow, Proposal, Representative, Support
     from sites.models import Site
 
     return {
@@ -84,6 +84,10 @@ def user_data_export(*, user) -> dict:
             }
             for s in Support.objects.filter(user=user)
         ],
+        "following": [
+            {"proposal": f.proposal_id, "since": _iso(f.created_at)}
+            for f in Follow.objects.filter(user=user).order_by("pk")
+        ],
         "site_reports": [
             {
                 "id": s.pk,
@@ -128,7 +132,7 @@ def account_delete(*, user) -> None:
     from rest_framework.authtoken.models import Token
 
     from mapapp.models import CityRole
-    from proposals.models import Proposal, Support
+    from proposals.models import Follow, Proposal, Support
     from proposals.services.support import support_withdraw
 
     now = timezone.now()
@@ -150,6 +154,7 @@ def account_delete(*, user) -> None:
         else:
             item.delete()
     EmailAddress.objects.filter(user=user).delete()
+    Follow.objects.filter(user=user).delete()
     CityRole.objects.filter(user=user).delete()
     Token.objects.filter(user=user).delete()
     # the audit log keeps what was done and by which account, not the person's address: the

@@ -66,6 +66,11 @@ class SupportForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     address = forms.CharField(label=_("Address"), max_length=300)
     age_confirmed = forms.BooleanField(label=_("I am old enough to support"), required=False)
+    follow = forms.BooleanField(
+        label=_("E-mail me when it is submitted, decided and built"),
+        required=False,
+        help_text=_("You can stop these e-mails at any time, from a link in each of them."),
+    )
 
 
 class StartProposalForm(forms.Form):

@@ -438,6 +438,23 @@ class Support(models.Model):
         indexes = [models.Index(fields=["proposal", "withdrawn_at"], name="proposals_support_idx")]
 
 
+class Follow(models.Model):
+    """A signed-in person asked to be e-mailed when a proposal reaches its milestones (it is
+    submitted, decided, built; services.following). Opt-in, ended by the person (one link in
+    every such e-mail) or by the proposal's last milestone: nothing of it is kept after."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="proposals_follow_once")
+        ]
+
+
 class ConflictOfInterest(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -17,6 +17,7 @@ from mapapp.errors import NotFound
 from mapapp.models import City
 from proposals.models import (
     ConflictOfInterest,
+    Follow,
     GrantCall,
     Proposal,
     ProposalVersion,
@@ -65,6 +66,18 @@ def proposals_of(*, user) -> QuerySet[Proposal]:
         Proposal.objects.filter(author=user)
         .select_related("city", "grant_call")
         .order_by("-updated_at")
+    )
+
+
+def follows_of(*, user) -> QuerySet[Follow]:
+    """The proposals a person follows (only while they are public: a hidden one is left
+    out, though its follow stays until the person or its last milestone ends it)."""
+    return (
+        Follow.objects.filter(
+            user=user, proposal__status__in=Proposal.PUBLIC_STATUSES, proposal__hidden_at=None
+        )
+        .select_related("proposal", "proposal__city")
+        .order_by("-created_at")
     )
 
 

@@ -16,3 +16,12 @@ def expire_call(call_id: int) -> int:
 
     call = GrantCall.objects.filter(pk=call_id).first()
     return 0 if call is None else expire_unsubmitted(grant_call=call)
+
+
+@task()
+def tell_followers(proposal_id: int, status: str) -> int:
+    """A proposal reached a milestone: its followers' e-mails are written in the background,
+    however many they are (services.following.notify_followers)."""
+    from proposals.services.following import notify_followers
+
+    return notify_followers(proposal_id, status)

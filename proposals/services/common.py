@@ -1,4 +1,5 @@
-"""The one way a proposal changes state: check the turn, save, audit, tell the applicant."""
+"""The one way a proposal changes state: check the turn, save, audit, tell the applicant (and
+whoever follows it)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,11 @@ def transition(
     )
     if to in NOTIFY:
         transaction.on_commit(lambda: notify_applicant(proposal.pk, note))
+    from proposals.services.following import MILESTONES  # it uses this module's refuse()
+    from proposals.tasks import tell_followers
+
+    if to in MILESTONES and proposal.follows.exists():
+        transaction.on_commit(lambda: tell_followers.enqueue(proposal.pk, str(to)))
     return proposal
 
 

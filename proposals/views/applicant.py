@@ -253,7 +253,12 @@ def proposal_copy(request, city, pk):
 @login_required
 def my_proposals(request):
     return render(
-        request, "proposals/mine.html", {"proposals": selectors.proposals_of(user=request.user)}
+        request,
+        "proposals/mine.html",
+        {
+            "proposals": selectors.proposals_of(user=request.user),
+            "follows": selectors.follows_of(user=request.user),
+        },
     )
 
 

@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,7 +13,8 @@ from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import SupportForm
-from proposals.models import GrantCall, Proposal
+from proposals.models import Follow, GrantCall, Proposal
+from proposals.services import following
 from proposals.services import support as support_services
 from proposals.services.drafting import COPYABLE, active_support_count, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
@@ -71,6 +74,8 @@ def proposal_detail(request, city, pk):
             "is_author": is_author,
             "is_officer": access.is_officer(user, city_obj),
             "my_support": my_support,
+            "following": following.is_following(user=user, proposal=proposal),
+            "can_follow": proposal.status in following.FOLLOWABLE and not is_author,
             "can_support": proposal.status in support_services.SUPPORTABLE
             and proposal.grant_call.is_open()
             and not is_author,
@@ -103,6 +108,8 @@ def proposal_support(request, city, pk):
             apply_errors(form, exc)
         else:
             messages.success(request, _("Thank you: your support is counted."))
+            if form.cleaned_data["follow"]:
+                _follow(request, proposal)
             return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
     return render(
         request,
@@ -110,6 +117,62 @@ def proposal_support(request, city, pk):
         {"city": city_obj, "proposal": proposal, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+def _follow(request, proposal) -> None:
+    try:
+        following.follow(user=request.user, proposal=proposal)
+    except ValidationError as exc:
+        report(request, exc)
+    else:
+        messages.success(
+            request, _("You will get an e-mail when it is submitted, decided and built.")
+        )
+
+
+@login_required
+@require_POST
+def proposal_follow(request, city, pk):
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    _follow(request, proposal)
+    return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+
+
+@login_required
+@require_POST
+def proposal_unfollow(request, city, pk):
+    """Stop following, from the proposal's page or from "my proposals" (back to `next`)."""
+    city_obj = load_city(request, city)
+    proposal = get_object_or_404(Proposal, city=city_obj, pk=pk)  # also one no longer public
+    if following.unfollow(user=request.user, proposal=proposal):
+        messages.success(request, _("You no longer get e-mails about it."))
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+
+
+def stop_emails(request, city, pk, token):
+    """The link in a follower's e-mail: stops that person's e-mails about this proposal
+    without signing in. A GET only asks (mail scanners open links); the button POSTs."""
+    city_obj = load_city(request, city)
+    proposal = get_object_or_404(Proposal, city=city_obj, pk=pk)
+    user_id = following.stop_by_token(token=token, proposal_id=proposal.pk)
+    if user_id is None:
+        return render(
+            request, "proposals/stop_emails.html",
+            {"city": city_obj, "proposal": proposal, "invalid": True}, status=400,
+        )  # fmt: skip
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    stopped = request.method == "POST"
+    if stopped:
+        Follow.objects.filter(user_id=user_id, proposal=proposal).delete()
+    return render(
+        request, "proposals/stop_emails.html",
+        {"city": city_obj, "proposal": proposal, "stopped": stopped},
+    )  # fmt: skip
 
 
 @login_required

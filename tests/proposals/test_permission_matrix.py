@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from geodata.models import ExportJob, Layer
 from mapapp.models import Role
 from proposals.models import Proposal, SignatureSheet
+from proposals.services.following import stop_token
 from sites.models import Intervention, Site
 from tests.proposals.conftest import make_user
 
@@ -42,6 +43,8 @@ MATRIX = {
     "proposals:detail-draft": frozenset({"author", "officer", "superuser"}),
     "proposals:edit": frozenset({"author"}),
     "proposals:support": SIGNED_IN,
+    # the link in a follower's e-mail: whoever holds it may stop those e-mails
+    "proposals:stop-emails": ALL,
     "proposals:progress": frozenset({"author"}),
     "proposals:file-consent": frozenset({"author", "officer", "superuser"}),
     "proposals:file-sheet": OFFICERS,
@@ -66,7 +69,7 @@ MATRIX = {
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
-           "proposals:copy",
+           "proposals:copy", "proposals:follow", "proposals:unfollow",
            "set_language", "open311:token", "proposals:file-receipt",
            "geodata:analysis-refresh"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
@@ -177,6 +180,8 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "proposals:detail-draft": f"{c}/proposals/{draft.pk}/",
         "proposals:edit": f"{c}/proposals/{draft.pk}/edit/",
         "proposals:support": f"{c}/proposals/{submitted.pk}/support/",
+        "proposals:stop-emails": f"{c}/proposals/{submitted.pk}/stop-emails/"
+        + stop_token(user_id=supporters[0].pk, proposal_id=submitted.pk) + "/",
         "proposals:progress": f"{c}/proposals/{submitted.pk}/progress/",
         "proposals:file-consent": f"{c}/proposals/{draft.pk}/files/consent/",
         "proposals:file-sheet": f"{c}/proposals/{submitted.pk}/files/sheet/{sheet.pk}/",
@@ -253,6 +258,8 @@ POSTS = {
     "proposals:withdraw": ("proposals:edit", frozenset({"author"})),
     "proposals:copy": ("proposals:edit", frozenset({"author"})),
     "proposals:unsupport": ("proposals:detail", SIGNED_IN),
+    "proposals:follow": ("proposals:detail", SIGNED_IN),
+    "proposals:unfollow": ("proposals:detail", SIGNED_IN),
     "flag": (None, SIGNED_IN),
 }
 
@@ -266,6 +273,8 @@ def test_every_role_on_every_post_only_route(client, world):
         "proposals:withdraw": f"{draft}/withdraw/",
         "proposals:copy": f"{draft}/copy/",
         "proposals:unsupport": f"{submitted}/unsupport/",
+        "proposals:follow": f"{submitted}/follow/",
+        "proposals:unfollow": f"{submitted}/unfollow/",
         "flag": "/koszalin/flag/",
     }
     failures = []

@@ -1,0 +1,149 @@
+"""Following a proposal: a signed-in person, by their own choice, is e-mailed when it reaches
+its milestones (submitted, through the formal check, decided, works started, built, or gone).
+
+A follow is personal data (who takes an interest in what), so it is kept no longer than it
+serves: the proposal's last milestone ends it after the e-mail, the person ends it from any
+such e-mail without signing in (a signed link) or from their proposals page, and closing the
+account ends it (mapapp.privacy)."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from mapapp.tasks import mail, site_link
+from proposals import messages as msg
+from proposals.models import Follow, Proposal
+from proposals.services.common import refuse
+
+S = Proposal.Status
+
+# Public and still going somewhere: what a person may start following.
+FOLLOWABLE = (
+    S.COLLECTING_SUPPORT,
+    S.SUBMITTED,
+    S.IN_ASSESSMENT,
+    S.GRANTED,
+    S.AGREEMENT_SIGNED,
+    S.IN_PROGRESS,
+)
+
+
+def _milestones():
+    """What followers are told at each milestone (gettext at call time: the follower's
+    language is active)."""
+    return {
+        S.SUBMITTED: _(
+            "It was submitted to the city with enough supporters. The city checks it against "
+            "the call's rules, then the expert committee assesses it."
+        ),
+        S.IN_ASSESSMENT: _("It passed the formal check: the expert committee is assessing it."),
+        S.INELIGIBLE: _(
+            "The city found that it does not meet the call's rules; its page says why."
+        ),
+        S.REJECTED: _("The city decided not to fund it in this call."),
+        S.GRANTED: _("The city decided to fund it. The community now builds it."),
+        S.IN_PROGRESS: _("The works have started."),
+        S.COMPLETED: _("It is built: its page shows it before and after."),
+        S.WITHDRAWN: _("The applicant withdrew it; it is no longer public."),
+        S.EXPIRED: _("It was not submitted before the call closed; it is no longer public."),
+    }
+
+
+MILESTONES = frozenset(_milestones())
+# After these nothing more will happen to tell: the follows end with the e-mail.
+LAST = frozenset({S.INELIGIBLE, S.REJECTED, S.COMPLETED, S.WITHDRAWN, S.EXPIRED})
+_SALT = "proposals.follow.stop"
+
+
+def follow(*, user, proposal: Proposal) -> Follow:
+    """Start following (again: no error, the same follow). Only a confirmed address is
+    written to, so nobody can sign another person's address up for e-mails."""
+    proposal = Proposal.objects.get(pk=proposal.pk)
+    if proposal.status not in FOLLOWABLE or proposal.hidden_at is not None:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    if proposal.author_id == user.pk:
+        refuse(msg.FOLLOW_OWN)
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+        refuse(msg.FOLLOW_EMAIL_UNCONFIRMED)
+    try:
+        with transaction.atomic():
+            return Follow.objects.create(user=user, proposal=proposal)
+    except IntegrityError:  # following already (or a double click)
+        return Follow.objects.get(user=user, proposal=proposal)
+
+
+def unfollow(*, user, proposal: Proposal) -> bool:
+    """Stop following; True if there was something to stop."""
+    deleted, _rows = Follow.objects.filter(user=user, proposal=proposal).delete()
+    return bool(deleted)
+
+
+def is_following(*, user, proposal: Proposal) -> bool:
+    return user.is_authenticated and Follow.objects.filter(user=user, proposal=proposal).exists()
+
+
+def stop_token(*, user_id: int, proposal_id: int) -> str:
+    """What an e-mail's "stop these e-mails" link carries: signed with the site's key, so it
+    stops this person's follow of this proposal and nothing else. It does not expire: an
+    old e-mail's link must still work."""
+    return signing.dumps([user_id, proposal_id], salt=_SALT, compress=True)
+
+
+def stop_by_token(*, token: str, proposal_id: int) -> int | None:
+    """The user id a stop link is for, if it is a genuine link for this proposal."""
+    try:
+        user_id, signed_proposal = signing.loads(token, salt=_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return user_id if signed_proposal == proposal_id else None
+
+
+def notify_followers(proposal_id: int, status: str) -> int:
+    """E-mail each follower (not the applicant, who is told separately), in their language,
+    what the milestone means, with the page's link while it is public and their own link to
+    stop. After the last milestone the follows end. Returns how many were e-mailed. Run by
+    the worker (proposals.tasks.tell_followers)."""
+    proposal = Proposal.objects.select_related("city").get(pk=proposal_id)
+    if status not in MILESTONES:
+        return 0
+    follows = Follow.objects.filter(proposal=proposal).exclude(user=proposal.author_id)
+    follows = follows.select_related("user").order_by("pk")
+    sent = 0
+    if proposal.hidden_at is None:  # hidden after a report: nothing is said of it
+        city = proposal.city
+        for item in follows:
+            with translation.override(item.user.language_in(city)):
+                mail(*_follower_mail(proposal, status, item.user_id), [item.user.email])
+            sent += 1
+    if status in LAST:
+        Follow.objects.filter(proposal=proposal).delete()
+    return sent
+
+
+def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, str]:
+    kwargs = {"city": proposal.city.slug, "pk": proposal.pk}
+    subject = _("“%(title)s” is now: %(status)s") % {
+        "title": proposal.title,
+        "status": S(status).label,  # the milestone's, should the proposal have moved on since
+    }
+    lines = [
+        _("News of the proposal “%(title)s” that you follow:") % {"title": proposal.title},
+        _milestones()[status],
+    ]
+    if proposal.status in Proposal.PUBLIC_STATUSES:
+        lines.append(site_link(reverse("proposals:detail", kwargs=kwargs)))
+    if status in LAST:
+        lines.append(_("This is the last e-mail about it: you no longer follow it."))
+    else:
+        token = stop_token(user_id=user_id, proposal_id=proposal.pk)
+        stop = reverse("proposals:stop-emails", kwargs={**kwargs, "token": token})
+        lines.append(
+            _("You get these e-mails because you chose to follow it. To stop them: %(link)s")
+            % {"link": site_link(stop)}
+        )
+    return subject, "\n\n".join(lines)
