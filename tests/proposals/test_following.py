@@ -123,9 +123,10 @@ def test_who_may_follow(client, collecting, draft, resident, supporters, koszali
     assert client.post(f"/koszalin/proposals/{second.pk}/follow/").status_code == 404
     # the author is not offered it; the public is offered to sign in
     client.force_login(resident)
-    assert "Follow this proposal" not in client.get(
-        f"/koszalin/proposals/{collecting.pk}/"
-    ).content.decode()
+    assert (
+        "Follow this proposal"
+        not in client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    )
     client.logout()  # and its language cookie: the page speaks Koszalin's Polish
     page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
     assert "Zaloguj się, aby obserwować" in page
