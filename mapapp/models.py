@@ -324,6 +324,8 @@ class OutgoingMail(models.Model):
     subject = models.TextField()
     body = models.TextField()
     recipients = models.JSONField(default=list)
+    # extra headers, e.g. List-Unsubscribe (RFC 2369/8058) on the e-mails people opted into
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -7,7 +7,7 @@ import logging
 import smtplib
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tasks import task
 
@@ -31,12 +31,12 @@ def _temporary(error: Exception) -> bool:
     return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
 
 
-def _send_or_retry(subject, body, recipients, attempt: int, again) -> int:
+def _send_or_retry(subject, body, recipients, attempt: int, again, headers=None) -> int:
     """Send once. While the server cannot take it for now, `again(run_after, attempt + 1)`
     queues the next attempt after the next of MAIL_RETRY_MINUTES and 0 is returned; after
     the last, or on a permanent refusal, the error is logged and raised (the task fails)."""
     try:
-        return send_mail(subject, body, None, recipients)
+        return EmailMessage(subject, body, None, recipients, headers=headers or None).send()
     except Exception as error:
         waits = settings.MAIL_RETRY_MINUTES
         retry = (
@@ -68,6 +68,7 @@ def deliver_mail(mail_id: int, attempt: int = 0) -> int:
         sent = _send_or_retry(
             item.subject, item.body, item.recipients, attempt,
             lambda when, nxt: deliver_mail.using(run_after=when).enqueue(mail_id, nxt),
+            headers=item.headers,
         )  # fmt: skip
     except Exception as error:
         OutgoingMail.objects.filter(pk=mail_id).update(
@@ -89,13 +90,14 @@ def send_email(subject: str, body: str, recipients: list[str], attempt: int = 0)
     )  # fmt: skip
 
 
-def mail(subject, body, recipients) -> None:
+def mail(subject, body, recipients, headers: dict | None = None) -> None:
     """Queue an e-mail (texts are rendered in the right language before they are queued)."""
     from mapapp.models import OutgoingMail
 
     recipients = [r for r in recipients if r]
     if recipients:
         item = OutgoingMail.objects.create(
-            subject=str(subject), body=str(body), recipients=list(recipients)
-        )
+            subject=str(subject), body=str(body), recipients=list(recipients),
+            headers=headers or {},
+        )  # fmt: skip
         deliver_mail.enqueue(item.pk)

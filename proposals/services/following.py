@@ -118,14 +118,17 @@ def notify_followers(proposal_id: int, status: str) -> int:
         city = proposal.city
         for item in follows:
             with translation.override(item.user.language_in(city)):
-                mail(*_follower_mail(proposal, status, item.user_id), [item.user.email])
+                subject, body, headers = _follower_mail(proposal, status, item.user_id)
+                mail(subject, body, [item.user.email], headers=headers)
             sent += 1
     if status in LAST:
         Follow.objects.filter(proposal=proposal).delete()
     return sent
 
 
-def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, str]:
+def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, str, dict]:
+    """Subject, text and headers. Until the last, the stop link is also in List-Unsubscribe
+    with RFC 8058's one-click POST, so a mail client's own "unsubscribe" button stops them."""
     kwargs = {"city": proposal.city.slug, "pk": proposal.pk}
     subject = _("“%(title)s” is now: %(status)s") % {
         "title": proposal.title,
@@ -137,13 +140,18 @@ def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, 
     ]
     if proposal.status in Proposal.PUBLIC_STATUSES:
         lines.append(site_link(reverse("proposals:detail", kwargs=kwargs)))
+    headers = {}
     if status in LAST:
         lines.append(_("This is the last e-mail about it: you no longer follow it."))
     else:
         token = stop_token(user_id=user_id, proposal_id=proposal.pk)
-        stop = reverse("proposals:stop-emails", kwargs={**kwargs, "token": token})
+        stop = site_link(reverse("proposals:stop-emails", kwargs={**kwargs, "token": token}))
         lines.append(
             _("You get these e-mails because you chose to follow it. To stop them: %(link)s")
-            % {"link": site_link(stop)}
+            % {"link": stop}
         )
-    return subject, "\n\n".join(lines)
+        headers = {
+            "List-Unsubscribe": f"<{stop}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return subject, "\n\n".join(lines), headers

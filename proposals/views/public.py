@@ -7,6 +7,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from mapapp.paging import list_page
@@ -153,9 +154,11 @@ def proposal_unfollow(request, city, pk):
     return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
 
 
+@csrf_exempt  # the signed token is what authorises; mail clients' one-click POST has no CSRF
 def stop_emails(request, city, pk, token):
     """The link in a follower's e-mail: stops that person's e-mails about this proposal
-    without signing in. A GET only asks (mail scanners open links); the button POSTs."""
+    without signing in. A GET only asks (mail scanners open links); the button POSTs, and so
+    does a mail client's own "unsubscribe" (RFC 8058 one-click, from List-Unsubscribe)."""
     city_obj = load_city(request, city)
     proposal = get_object_or_404(Proposal, city=city_obj, pk=pk)
     user_id = following.stop_by_token(token=token, proposal_id=proposal.pk)

@@ -184,3 +184,27 @@ def test_a_proposal_hidden_after_a_report_tells_its_followers_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         drafting.proposal_submit(actor=resident, proposal=collecting)
     assert _mails_to(mailoutbox, supporters[0]) == []
+
+
+def test_a_mail_clients_own_unsubscribe_button_stops_them(
+    collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks
+):
+    """RFC 8058: the stop link is also the List-Unsubscribe header, and the mail provider's
+    one-click POST (no cookie, no CSRF token) is taken."""
+    from django.test import Client
+
+    person = supporters[0]
+    following.follow(user=person, proposal=collecting)
+    add_supporters(collecting, supporters[1:16])
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    [sent] = _mails_to(mailoutbox, person)
+    header = sent.extra_headers["List-Unsubscribe"]
+    assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    [in_body] = re.findall(r"https?://\S+/stop-emails/\S+/", sent.body)
+    assert header == f"<{in_body}>"
+    provider = Client(enforce_csrf_checks=True)
+    path = in_body.split("://", 1)[1].split("/", 1)[1]
+    response = provider.post(f"/{path}", {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert not Follow.objects.exists()
