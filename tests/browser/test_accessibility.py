@@ -79,6 +79,10 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/no-such-page/",  # the 404 page
         "/koszalin/calls/", f"/koszalin/calls/{public_world['proposal'].grant_call_id}/",
     ]  # fmt: skip
+    from proposals.services.following import stop_token
+
+    stop = stop_token(user_id=public_world["resident"].pk, proposal_id=public_world["proposal"].pk)
+    pages.append(f"/koszalin/proposals/{public_world['proposal'].pk}/stop-emails/{stop}/")
     found = {path: violations(page, path) for path in pages}
     login(page, public_world["resident"])
     proposal = public_world["proposal"].pk
@@ -87,10 +91,11 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/proposals/new/",
         "/me/data/",
         f"/koszalin/proposals/{proposal}/support/",
+        f"/koszalin/proposals/{proposal}/",  # signed in: "follow this proposal"
         "/koszalin/officer/",  # a resident there: the 403 page
     ]
     for path in signed_in:
-        found[path] = violations(page, path)
+        found[f"{path} (signed in)"] = violations(page, path)
     assert {path: v for path, v in found.items() if v} == {}
 
 
