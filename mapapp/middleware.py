@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from mapapp.errors import MACHINE_PREFIXES
 from mapapp.models import CityRole, Role
-from mapapp.selectors import city_get
+from mapapp.selectors import admin_time_zone, city_get
 
 STAFF_ROLES = (Role.PROGRAMME_OFFICER, Role.COMMITTEE_MEMBER, Role.PLANNER, Role.GIS_STAFF)
 FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/favicon.ico", "/privacy/")
@@ -46,7 +46,8 @@ class CityTimeZone:
     """A city's pages in the city's own time zone (City.time_zone): a call an officer sets to
     close at 23:59 closes at 23:59 in Koszalin, and every page shows its dates and times as
     people there read their clocks. Times are stored in UTC (settings.TIME_ZONE), which
-    pages outside a city, the admin and the machine interfaces' ISO times keep."""
+    pages outside a city and the machine interfaces' ISO times keep. The admin uses its
+    user's cities' zone (selectors.admin_time_zone) and says which in its header."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,6 +66,10 @@ class CityTimeZone:
             except Http404:
                 return None  # the view answers for an unknown city
             timezone.activate(city.time_zone)
+        elif request.path.startswith("/admin/") and getattr(request.user, "is_staff", False):
+            # the admin in its user's cities' zone (a call's form in that call's city's:
+            # proposals.admin); its header says which
+            timezone.activate(admin_time_zone(user=request.user))
         return None
 
 

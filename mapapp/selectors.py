@@ -41,6 +41,26 @@ def city_get(*, slug: str) -> City:
     return copy.copy(city)
 
 
+def admin_time_zone(*, user) -> str:
+    """The zone the admin shows and reads times in for this person: their cities' zone when
+    they all share one (a city's staff), else the deployment's when every active city shares
+    one, else UTC (settings.TIME_ZONE), which the admin then says."""
+    from django.conf import settings
+
+    mine = set(
+        CityRole.objects.filter(user=user, city__is_active=True).values_list(
+            "city__time_zone", flat=True
+        )
+    )
+    if len(mine) == 1:
+        return mine.pop()
+    if not mine:
+        every = set(City.objects.filter(is_active=True).values_list("time_zone", flat=True))
+        if len(every) == 1:
+            return every.pop()
+    return settings.TIME_ZONE
+
+
 def city_forget(slug: str | None = None) -> None:
     if slug is None:
         _CITIES.clear()

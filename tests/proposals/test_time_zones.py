@@ -116,3 +116,39 @@ def test_a_closed_calls_refusal_gives_its_dates_in_the_citys_time(grant_call, re
             timezone.localtime(grant_call.closes_at, warsaw), "SHORT_DATETIME_FORMAT"
         )
     assert expected in message
+
+
+def test_the_admin_shows_times_in_its_users_cities_zone_and_says_which(client, koszalin):
+    """The admin used to show every time in UTC, an hour or two off the officers' clocks.
+    It now uses the zone of its user's cities (or of the deployment, when every city shares
+    one), and says so; a superuser of cities in different zones gets UTC, said as well."""
+    from mapapp.audit import audit_record
+    from mapapp.models import City, CityRole, Role, User
+
+    root = User.objects.create_superuser(email="root@example.org", password="x-long-pass-2026")
+    at = audit_record(actor=root, action="test.event", obj=koszalin, city=koszalin).at
+    client.force_login(root)
+
+    def shown():
+        page = client.get("/admin/mapapp/auditevent/").content.decode()
+        zone = re.search(r'id="admin-time-zone">([^<]*)<', page).group(1)
+        return zone, page
+
+    def written(zone):
+        with translation.override("en"):
+            local = at.astimezone(zoneinfo.ZoneInfo(zone))
+            return formats.date_format(local, "DATETIME_FORMAT")
+
+    assert written("Europe/Warsaw") != written("UTC")
+    zone, page = shown()  # one city in the deployment: its zone
+    assert zone == "Times in Europe/Warsaw" and written("Europe/Warsaw") in page
+
+    City.objects.create(
+        slug="lisboa", name="Lisboa", boundary=koszalin.boundary, metric_srid=3763,
+        default_language="en", currency="EUR", time_zone="Europe/Lisbon",
+    )  # fmt: skip
+    zone, page = shown()  # cities in different zones, none of them the superuser's: UTC
+    assert zone == "Times in UTC" and written("UTC") in page
+    CityRole.objects.create(user=root, city=koszalin, role=Role.PROGRAMME_OFFICER)
+    zone, page = shown()  # Koszalin's officer too: Koszalin's zone
+    assert zone == "Times in Europe/Warsaw" and written("Europe/Warsaw") in page
