@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from mapapp.flags import flag_review
 from mapapp.models import City, Flag, Role, User
 from proposals.models import GrantCall, Proposal
-from proposals.services import assessment, calls, delivery, drafting, grants, support
+from proposals.services import assessment, calls, delivery, drafting, following, grants, support
 
 DEMO_MARK = "demo"  # GrantCall.description["demo"] marks demo calls
 
@@ -234,6 +234,10 @@ def load_demo_programme(city: City) -> bool:
         if state == "withdrawn":
             drafting.proposal_withdraw(actor=resident, proposal=p, note="Demo: withdrawn.")
         made[state] = p
+
+    # A neighbour follows two proposals by e-mail (listed on their "my proposals" page).
+    for state in ("collecting_support", "submitted"):
+        following.follow(user=neighbours[0], proposal=made[state])
 
     # The demo's neighbours all sign at once, which raises the automatic support-burst flag
     # on every proposal; the officer has checked all but the newest submission's.

@@ -113,6 +113,10 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
         assert states == set(Proposal.Status.values)
         inside = Proposal.objects.filter(city=city, geom__within=city.boundary).count()
         assert inside == Proposal.objects.filter(city=city).count()
+        followed = Proposal.objects.filter(
+            city=city, follows__user__email="neighbour01@example.org"
+        )
+        assert set(followed.values_list("status", flat=True)) == {"collecting_support", "submitted"}
 
 
 def test_load_demo_makes_no_accounts_outside_development(db, settings):
