@@ -61,6 +61,10 @@ def proposal_detail(request, city, pk):
         user.is_authenticated
         and proposal.supports.filter(user=user, withdrawn_at__isnull=True).exists()
     )
+    # supports are given and withdrawn only in this window (support._check_support_window)
+    support_open = (
+        proposal.status in support_services.SUPPORTABLE and proposal.grant_call.is_open()
+    )
     return render(
         request,
         "proposals/detail.html",
@@ -77,9 +81,8 @@ def proposal_detail(request, city, pk):
             "my_support": my_support,
             "following": following.is_following(user=user, proposal=proposal),
             "can_follow": proposal.status in following.FOLLOWABLE and not is_author,
-            "can_support": proposal.status in support_services.SUPPORTABLE
-            and proposal.grant_call.is_open()
-            and not is_author,
+            "support_open": support_open,
+            "can_support": support_open and not is_author,
             "can_revise": is_author and revision_window_open(proposal),
             # an applicant's proposal that went nowhere can be proposed again in an open call
             "copy_to_calls": list(selectors.open_calls(city=city_obj))

@@ -215,3 +215,18 @@ def test_a_refused_officer_form_comes_back_with_what_was_typed(client, collectin
     assert "Supporters must be at least 15 years old." in page
     assert 'value="Zofia &lt;Nowak&gt;"' in page and 'value="Polna 7, Koszalin"' in page
     assert not Support.objects.filter(proposal=collecting).exists()
+
+
+def test_withdrawing_is_offered_only_while_it_can_be_done(client, collecting, supporters):
+    """After the call closes a support can no longer be withdrawn: the page says that the
+    person supports it instead of offering a button that would be refused."""
+    from tests.proposals.conftest import add_supporters
+
+    add_supporters(collecting, supporters[:1])
+    client.force_login(supporters[0])
+    page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    assert "Withdraw my support" in page and "support-until" in page
+    close_call(collecting.grant_call)
+    page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    assert "Withdraw my support" not in page and "support-until" not in page
+    assert 'id="my-support"' in page and "You support this proposal." in page
