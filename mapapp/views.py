@@ -331,14 +331,12 @@ def flag(request, city):
     """A resident reports a proposal or a site (the form sits on their pages)."""
     from django.contrib import messages
     from django.core.exceptions import ValidationError
-    from django.utils.http import url_has_allowed_host_and_scheme
 
     from mapapp.flags import flag_create
+    from mapapp.navigation import posted_next
 
     city_obj = selectors.city_get(slug=city)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("city-map", kwargs={"city": city_obj.slug})
+    back = posted_next(request, reverse("city-map", kwargs={"city": city_obj.slug}))
     try:
         flag_create(
             user=request.user,

@@ -278,12 +278,11 @@ def _date(value):
 
 def _back(request, city, proposal) -> str:
     """Where a form on another page (the editor's photo form) wants to return to."""
-    from django.utils.http import url_has_allowed_host_and_scheme
+    from mapapp.navigation import posted_next
 
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("proposals:progress", kwargs={"city": city.slug, "pk": proposal.pk})
+    return posted_next(
+        request, reverse("proposals:progress", kwargs={"city": city.slug, "pk": proposal.pk})
+    )
 
 
 @login_required

@@ -5,11 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from mapapp.navigation import posted_next
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
@@ -62,9 +63,7 @@ def proposal_detail(request, city, pk):
         and proposal.supports.filter(user=user, withdrawn_at__isnull=True).exists()
     )
     # supports are given and withdrawn only in this window (support._check_support_window)
-    support_open = (
-        proposal.status in support_services.SUPPORTABLE and proposal.grant_call.is_open()
-    )
+    support_open = proposal.status in support_services.SUPPORTABLE and proposal.grant_call.is_open()
     return render(
         request,
         "proposals/detail.html",
@@ -151,10 +150,8 @@ def proposal_unfollow(request, city, pk):
     proposal = get_object_or_404(Proposal, city=city_obj, pk=pk)  # also one no longer public
     if following.unfollow(user=request.user, proposal=proposal):
         messages.success(request, _("You no longer get e-mails about it."))
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("proposals:detail", city=city_obj.slug, pk=proposal.pk)
+    detail = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": proposal.pk})
+    return redirect(posted_next(request, detail))
 
 
 @csrf_exempt  # the signed token is what authorises; mail clients' one-click POST has no CSRF
