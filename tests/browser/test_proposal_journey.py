@@ -5,6 +5,7 @@ applicant reports completion with after photos. Plus escaping in page, list and 
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -144,8 +145,12 @@ def test_whole_programme(page, world):
         page.fill("#id_full_name", f"Neighbour {neighbour.pk}")
         page.fill("#id_address", f"Zwycięstwa {neighbour.pk}, Koszalin")
         page.check("#id_age_confirmed")
+        if neighbour == world["neighbours"][0]:
+            page.check("#id_follow")  # and asks for its news by e-mail
         click_and_wait(page, page.locator("form button[type=submit]").last)
     assert page.locator("#support-count").inner_text() == "2"
+    assert page.locator("#follow button").inner_text() == "Obserwuj tę propozycję"  # the 2nd
+    assert [f.user for f in proposal.follows.all()] == [world["neighbours"][0]]
     for i, neighbour in enumerate(world["neighbours"][2:]):
         support.support_add(
             user=neighbour,
@@ -244,6 +249,12 @@ def test_whole_programme(page, world):
     click_and_wait(page, page.locator("button[value=complete]"))
     proposal.refresh_from_db()
     assert proposal.status == "completed"
+    # the follower heard of each milestone, and the last ended the follow
+    told = [m.subject for m in mail.outbox if m.to == [world["neighbours"][0].email]]
+    assert [t.rsplit(": ", 1)[1] for t in told] == [
+        "Złożony", "W ocenie", "Przyznano dofinansowanie", "W realizacji", "Zakończony",
+    ], told  # fmt: skip
+    assert not proposal.follows.exists()
     go(page, f"/koszalin/proposals/{proposal.pk}/")
     assert page.locator(".photos img").count() == 2
     assert [t.strip() for t in page.locator(".timeline li span").all_inner_texts()][
