@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from mapapp.models import AuditEvent, City, CityRole, OutgoingMail, User
+from mapapp.models import AuditEvent, City, CityRole, JobRun, OutgoingMail, User
 
 
 @admin.register(City)
@@ -108,6 +108,21 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """When each scheduled job last worked and why it last failed (/healthz/jobs reports the
+    times to monitoring, not the errors)."""
+
+    list_display = ("name", "last_success_at", "last_failure_at")
+    readonly_fields = ("name", "last_success_at", "last_failure_at", "last_error")
 
     def has_add_permission(self, request):
         return False

@@ -345,3 +345,15 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.n}"
+
+
+class JobRun(models.Model):
+    """When a scheduled job (daily jobs, backup) last succeeded and failed (mapapp.jobs)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)  # for the admin only: it may name hosts, paths
+
+    def __str__(self):
+        return self.name

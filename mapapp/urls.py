@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/tasks", views.healthz_tasks, name="healthz-tasks"),
+    path("healthz/jobs", views.healthz_jobs, name="healthz-jobs"),
     path("favicon.ico", views.favicon),
     path("robots.txt", views.robots, name="robots"),
     path("admin/", admin.site.urls),

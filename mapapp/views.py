@@ -240,6 +240,23 @@ def healthz_tasks(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if stale else 200)
 
 
+@never_cache
+@require_GET
+def healthz_jobs(request: HttpRequest) -> JsonResponse:
+    """The scheduled jobs for monitoring: when each last succeeded; 503 when one has gone
+    longer than its SCHEDULED_JOBS hours without (never enabled, or failing every night).
+    No error texts here: they are in the admin (Job runs), as they may name hosts."""
+    from mapapp.jobs import job_health
+
+    try:
+        jobs = job_health()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    overdue = sorted(name for name, job in jobs.items() if job["overdue"])
+    body = {"status": "overdue" if overdue else "ok", "overdue": overdue, "jobs": jobs}
+    return JsonResponse(body, status=503 if overdue else 200)
+
+
 def _tile_queries(city, params) -> dict[str, str]:
     """Per map layer, the part of the page's filters that its tiles understand."""
     from django.utils.http import urlencode

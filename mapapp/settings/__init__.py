@@ -348,6 +348,15 @@ EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
 # /healthz/tasks answers 503 when a background task has waited longer than this: no worker
 # is taking them (e-mail, exports and analysis refreshes wait with them).
 TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=900)
+# Scheduled jobs and the hours each may go without succeeding before /healthz/jobs answers
+# 503 (deploy/systemd runs them nightly). A deployment that backs up another way leaves
+# `backup` out: SCHEDULED_JOBS=apply_retention=36,notify_overdue_reports=36,cluster_spatial=36
+SCHEDULED_JOBS = env.dict(
+    "SCHEDULED_JOBS",
+    cast={"value": int},
+    default={"apply_retention": 36, "notify_overdue_reports": 36, "cluster_spatial": 36,
+             "backup": 36},
+)  # fmt: skip
 # Rows per page of the public lists of proposals, sites and completed projects.
 LIST_PAGE_SIZE = 50
 # A background export's file is removed this many days after it was written (by

@@ -11,6 +11,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from mapapp.jobs import recorded
+
 TABLES = {
     "proposals": ("proposals_proposal", "proposals_proposal_geom_gist"),
     "sites": ("sites_site", "sites_site_geom_gist"),
@@ -27,7 +29,13 @@ class Command(BaseCommand):
             "--only", choices=sorted(TABLES), action="append", help="only these tables"
         )
 
-    def handle(self, *args, only=None, **options):
+    def handle(self, *args, **options):
+        if options.get("only"):
+            return self._run(*args, **options)
+        with recorded("cluster_spatial"):  # /healthz/jobs reports when it last worked
+            return self._run(*args, **options)
+
+    def _run(self, *args, only=None, **options):
         for key in only or TABLES:
             table, index = TABLES[key]
             start = time.perf_counter()

@@ -11,6 +11,7 @@ Run it daily (cron or a systemd timer)."""
 from django.core.management.base import BaseCommand
 
 from geodata.export_jobs import export_files_expire
+from mapapp.jobs import recorded
 from mapapp.privacy import apply_retention, expire_records
 
 
@@ -23,7 +24,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="only say what is due")
 
-    def handle(self, *args, dry_run=False, **options):
+    def handle(self, *args, **options):
+        if options.get("dry_run"):
+            return self._run(*args, **options)
+        with recorded("apply_retention"):  # /healthz/jobs reports when it last worked
+            return self._run(*args, **options)
+
+    def _run(self, *args, dry_run=False, **options):
         result = apply_retention(dry_run=dry_run)
         exports = export_files_expire(dry_run=dry_run)
         records = expire_records(dry_run=dry_run)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from mapapp.backup import BackupError, backup
+from mapapp.jobs import recorded
 
 PREFIX = "wecreatespace-backup-"
 
@@ -24,7 +25,11 @@ class Command(BaseCommand):
             help=f"then delete all but the newest N {PREFIX}*.tar in the same folder (0: keep all)",
         )
 
-    def handle(self, *args, output, keep, **options):
+    def handle(self, *args, **options):
+        with recorded("backup"):  # /healthz/jobs reports when it last worked
+            return self._run(*args, **options)
+
+    def _run(self, *args, output, keep, **options):
         if keep < 0:
             raise CommandError("--keep: a number of backups, 0 or more.")
         try:

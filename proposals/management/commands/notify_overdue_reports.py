@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mapapp.jobs import recorded
 from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
 from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
@@ -80,6 +81,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        with recorded("notify_overdue_reports"):  # /healthz/jobs reports when it last worked
+            return self._run(*args, **options)
+
+    def _run(self, *args, **options):
         expired = expire_unsubmitted()
         if expired:
             self.stdout.write(f"{expired} proposals not submitted before their call closed")
