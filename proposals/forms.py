@@ -1,9 +1,11 @@
 """Forms parse input only; services validate the programme's rules."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.forms import LocationForm
+from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
 from proposals.services.calls import CALL_FIELDS
 
@@ -88,24 +90,68 @@ class StartProposalForm(forms.Form):
             self.fields["grant_call"].initial = calls.first().pk
 
 
-class GrantCallForm(forms.ModelForm):
-    title_en = forms.CharField(label=_("Title (English)"), max_length=200)
-    title_pl = forms.CharField(label=_("Title (Polish)"), max_length=200, required=False)
-    title_cs = forms.CharField(label=_("Title (Czech)"), max_length=200, required=False)
-    description_en = forms.CharField(
-        label=_("Description (English)"), widget=forms.Textarea, required=False
-    )
+class CallTextsForm(forms.ModelForm):
+    """A call's title and description in each of the site's languages (settings.LANGUAGES:
+    a language added there gets its fields here); at least one title."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        texts = {}
+        for code, name in settings.LANGUAGES:
+            texts[f"title_{code}"] = forms.CharField(
+                label=_("Title (%(language)s)") % {"language": name},
+                max_length=200,
+                required=False,
+            )
+        for code, name in settings.LANGUAGES:
+            texts[f"description_{code}"] = forms.CharField(
+                label=_("Description (%(language)s)") % {"language": name},
+                widget=forms.Textarea(attrs={"rows": 4}),
+                required=False,
+            )
+        self.fields = {**texts, **self.fields}  # the texts first
+        if self.instance.pk:
+            for code, _name in settings.LANGUAGES:
+                self.initial.setdefault(f"title_{code}", (self.instance.title or {}).get(code))
+                description = (self.instance.description or {}).get(code)
+                self.initial.setdefault(f"description_{code}", description)
+
+    def clean(self):
+        data = super().clean()
+        if not self.titles():
+            self.add_error(f"title_{settings.LANGUAGES[0][0]}", msg.CALL_TITLE_MISSING)
+        return data
+
+    def _texts(self, prefix: str) -> dict:
+        return {
+            code: self.cleaned_data[f"{prefix}_{code}"].strip()
+            for code, _name in settings.LANGUAGES
+            if (self.cleaned_data.get(f"{prefix}_{code}") or "").strip()
+        }
+
+    def titles(self) -> dict:
+        return self._texts("title")
+
+    def descriptions(self) -> dict:
+        return self._texts("description")
+
+
+DATETIME_WIDGETS = {  # in the city's time (the page's zone); the format the browser's input reads
+    "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+}
+CALL_FORM_FIELDS = ["opens_at", "closes_at", *(f for f in CALL_FIELDS if f != "description")]
+
+
+class GrantCallForm(CallTextsForm):
     copy_from = forms.ModelChoiceField(
         queryset=GrantCall.objects.none(), required=False, label=_("Copy rules from")
     )
 
     class Meta:
         model = GrantCall
-        fields = ["opens_at", "closes_at", *(f for f in CALL_FIELDS if f != "description")]
-        widgets = {
-            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        }
+        fields = CALL_FORM_FIELDS
+        widgets = DATETIME_WIDGETS
 
     def __init__(self, *args, city, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,9 +163,45 @@ class GrantCallForm(forms.ModelForm):
         size = self.cleaned_data.get("committee_size")
         return size if size is not None else GrantCall._meta.get_field("committee_size").default
 
-    def titles(self) -> dict:
-        return {
-            lang: self.cleaned_data[f"title_{lang}"]
-            for lang in ("en", "pl", "cs")
-            if self.cleaned_data.get(f"title_{lang}")
-        }
+
+class GrantCallEditForm(CallTextsForm):
+    """Corrections and extensions of a call (services.calls.grant_call_update): what the
+    call's phase no longer allows to change is shown, not offered."""
+
+    class Meta:
+        model = GrantCall
+        fields = CALL_FORM_FIELDS
+        widgets = DATETIME_WIDGETS
+
+    def __init__(self, *args, **kwargs):
+        from django.utils import timezone
+
+        from proposals.services.calls import RULES
+
+        super().__init__(*args, **kwargs)
+        call, now = self.instance, timezone.now()
+        locked = set()
+        if call.opens_at <= now:
+            locked |= {"opens_at", *RULES}
+        if call.closes_at <= now:
+            locked.add("closes_at")
+        if call.current_round or call.round_open:
+            locked.add("committee_size")
+        for name in locked:
+            self.fields[name].disabled = True
+        self.locked = locked
+
+    def changes(self) -> dict:
+        out = {}
+        for name in CALL_FORM_FIELDS:
+            if name not in self.cleaned_data or name in self.locked:
+                continue
+            value, stored = self.cleaned_data[name], self.initial.get(name)
+            if (
+                name in DATETIME_WIDGETS
+                and stored
+                and value == stored.replace(second=0, microsecond=0)
+            ):
+                continue  # the input shows minutes: a time set to the second is unchanged
+            out[name] = value
+        return out

@@ -60,6 +60,14 @@ FORMAL_CHECK_PENDING = _("%(count)s submitted proposals still await the formal c
 COMMITTEE_ROUND_OPEN = _("Round %(round)s is open; change the committee after it closes.")
 NOT_A_COMMITTEE_MEMBER = _("Not committee members of this city: %(emails)s.")
 COMMITTEE_TOO_LARGE = _("The call's committee has %(size)s members; %(chosen)s were chosen.")
+CALL_TITLE_MISSING = _("Give the call a title in at least one language.")
+CALL_RULE_LOCKED = _("“%(field)s” can no longer change: the call has opened.")
+CALL_OPENS_LOCKED = _("The opening time can no longer change: the call has opened.")
+CALL_CLOSES_LOCKED = _("The deadline can no longer change: the call has closed.")
+COMMITTEE_SIZE_LOCKED = _("The committee's size can no longer change: the assessment has begun.")
+COMMITTEE_SIZE_BELOW = _(
+    "The committee already has %(have)s members; take some off before making it smaller."
+)
 COMMITTEE_INCOMPLETE = _(
     "The committee has %(have)s of its %(size)s members; complete it before opening a round."
 )

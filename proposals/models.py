@@ -129,11 +129,16 @@ class GrantCall(models.Model):
         ordering = ["-opens_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_at__gt=models.F("opens_at")), name="proposals_call_dates"
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="proposals_call_dates",
+                violation_error_message=_("The call must close after it opens."),
             ),
             models.CheckConstraint(
                 condition=Q(project_cap__gt=0) & Q(project_cap__lte=models.F("total_budget")),
                 name="proposals_call_cap_within_budget",
+                violation_error_message=_(
+                    "The per-project cap must be above zero and at most the total budget."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(current_round__lte=models.F("rounds")), name="proposals_call_round"

@@ -45,6 +45,7 @@ urlpatterns = [
     path("officer/audit/", officer.officer_audit, name="officer-audit"),
     path("officer/calls/new/", officer.officer_call_new, name="officer-call-new"),
     path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),
+    path("officer/calls/<int:call_id>/edit/", officer.officer_call_edit, name="officer-call-edit"),
     path(
         "officer/calls/<int:call_id>/proposals.csv",
         officer.officer_call_csv,

@@ -103,6 +103,61 @@ def grant_call_create(
     return call
 
 
+# What an officer may still change, by the call's phase (grant_call_update): the rules
+# applicants and supporters rely on only before the call opens; the deadline while it is
+# open (an extension); the committee's size until the assessment begins; the texts always.
+RULES = tuple(f for f in CALL_FIELDS if f not in ("description", "committee_size"))
+
+
+@transaction.atomic
+def grant_call_update(
+    *, actor, grant_call: GrantCall, title: dict, description: dict, **changes
+) -> GrantCall:
+    """Correct or extend a call: its title and description in each language at any time;
+    `changes` (opens_at, closes_at and CALL_FIELDS) only in the phase where nobody already
+    relies on them. Unchanged values pass in every phase. Audited with before and after."""
+    check_officer(actor, grant_call.city)
+    call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
+    title = {k: v.strip() for k, v in title.items() if v and v.strip()}
+    if not title:
+        refuse(msg.CALL_TITLE_MISSING)
+    now = timezone.now()
+    changed = {k: v for k, v in changes.items() if getattr(call, k) != v}
+    opened, closed = call.opens_at <= now, call.closes_at <= now
+    for name in changed:
+        if name in RULES and opened:
+            field = GrantCall._meta.get_field(name).verbose_name
+            refuse(msg.CALL_RULE_LOCKED, field=str(field))
+    if "opens_at" in changed and opened:
+        refuse(msg.CALL_OPENS_LOCKED)
+    if "closes_at" in changed and closed:
+        refuse(msg.CALL_CLOSES_LOCKED)
+    if "committee_size" in changed:
+        if call.current_round or call.round_open:
+            refuse(msg.COMMITTEE_SIZE_LOCKED)
+        have = call.committee.count()
+        if changed["committee_size"] < have:
+            refuse(msg.COMMITTEE_SIZE_BELOW, have=have)
+    # the description may carry keys other than languages (the demo's mark): they stay
+    kept = {k: v for k, v in (call.description or {}).items() if not isinstance(v, str)}
+    description = {k: v.strip() for k, v in description.items() if v and v.strip()}
+    before = {"title": call.title, "description": call.description}
+    before |= {k: str(getattr(call, k)) for k in changed}
+    call.title, call.description = title, {**kept, **description}
+    for name, value in changed.items():
+        setattr(call, name, value)
+    call.full_clean()
+    call.save()
+    if "closes_at" in changed:
+        schedule_expiry(call)  # at the new deadline (an earlier task finds nothing due)
+    after = {"title": call.title, "description": call.description}
+    after |= {k: str(v) for k, v in changed.items()}
+    audit_record(
+        actor=actor, action="call.update", obj=call, city=call.city, before=before, after=after
+    )
+    return call
+
+
 def schedule_expiry(call: GrantCall) -> None:
     """Queue the expiry of the call's unsubmitted proposals for the moment it closes (once
     the transaction commits), so they leave the public pages on time rather than at the

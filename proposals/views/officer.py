@@ -16,7 +16,7 @@ from mapapp.collation import collated
 from mapapp.models import Role, User
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
-from proposals.forms import GrantCallForm
+from proposals.forms import GrantCallEditForm, GrantCallForm
 from proposals.models import GrantCall, SignatureSheet, Support
 from proposals.services import assessment, calls, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
@@ -67,7 +67,7 @@ def officer_call_new(request, city):
                     )
                 else:
                     options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
-                    options["description"] = {"en": data.get("description_en", "")}
+                    options["description"] = form.descriptions()
                     call = calls.grant_call_create(
                         actor=request.user,
                         city=city_obj,
@@ -132,6 +132,32 @@ def officer_call(request, city, call_id):
             "committee": list(call.committee.all()),
             "candidates": _committee_candidates(city_obj),
         },
+    )
+
+
+@login_required
+def officer_call_edit(request, city, call_id):
+    """Correct a call's texts in every language, extend its deadline, or change its rules
+    before it opens (services.calls.grant_call_update says what each phase allows)."""
+    city_obj = _officer_city(request, city)
+    call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
+    form = GrantCallEditForm(request.POST or None, instance=call)
+    if request.method == "POST" and form.is_valid():
+        try:
+            calls.grant_call_update(
+                actor=request.user, grant_call=call, title=form.titles(),
+                description=form.descriptions(), **form.changes(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The call is saved."))
+            return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
+    return render(
+        request,
+        "proposals/officer_call_edit.html",
+        {"city": city_obj, "call": GrantCall.objects.get(pk=call.pk), "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -1,0 +1,189 @@
+"""Officers correct and extend a call: its texts in every language at any time; its deadline
+while it is open; its rules only before it opens; the committee's size until the assessment
+begins. Each refusal says why and changes nothing; every change is audited."""
+
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from mapapp.models import AuditEvent
+from proposals import messages as msg
+from proposals.models import GrantCall, Proposal
+from proposals.services import calls
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(client, call):
+    """What the edit page offers, as a browser would post it back unchanged."""
+    form = client.get(f"/koszalin/officer/calls/{call.pk}/edit/").context["form"]
+    data = {}
+    for name, field in form.fields.items():
+        if field.disabled:
+            continue
+        value = form[name].value()
+        if name in ("opens_at", "closes_at"):  # in the city's time, as the input sends it
+            local = timezone.localtime(getattr(call, name), ZoneInfo(call.city.time_zone))
+            value = local.strftime("%Y-%m-%dT%H:%M")
+        if value is True:
+            value = "on"
+        if value not in (None, False):
+            data[name] = value
+    return data
+
+
+def test_the_texts_are_written_in_each_language_and_read_in_the_readers(
+    client, officer, grant_call
+):
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/calls/{grant_call.pk}/").content.decode()
+    assert f"/koszalin/officer/calls/{grant_call.pk}/edit/" in page
+    data = _form(client, grant_call)
+    assert data["title_pl"] == "Tworzymy przestrzeń 2027" and data["title_en"]
+    assert (
+        "description_cs"
+        in client.get(f"/koszalin/officer/calls/{grant_call.pk}/edit/").context["form"].fields
+    )  # every language of settings.LANGUAGES
+    data |= {"description_pl": "Małe granty na przestrzeń publiczną.",
+             "description_cs": "Malé granty.", "description_en": "Small grants."}  # fmt: skip
+    response = client.post(f"/koszalin/officer/calls/{grant_call.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    call = GrantCall.objects.get(pk=grant_call.pk)
+    assert call.description["pl"] == "Małe granty na przestrzeń publiczną."
+    event = AuditEvent.objects.get(action="call.update")
+    assert event.actor == officer and event.after["description"]["cs"] == "Malé granty."
+
+    client.cookies["django_language"] = "pl"
+    public = client.get(f"/koszalin/calls/{grant_call.pk}/").content.decode()
+    assert "Małe granty na przestrzeń publiczną." in public and "Small grants." not in public
+
+
+def test_a_new_call_needs_a_title_in_one_language_any_of_them(client, officer, committee):
+    client.force_login(officer)
+    data = {
+        "title_cs": "Tvoříme prostor 2028", "description_cs": "Popis výzvy.",
+        "opens_at": "2028-03-01T00:00", "closes_at": "2028-05-31T23:59",
+        "total_budget": "250000", "project_cap": "50000", "allow_individuals": "on",
+        "min_supporters": "15", "supporter_min_age": "15", "rounds": "3",
+        "sustainability_months": "24", "max_area_m2": "10000", "max_vertices": "300",
+    }  # fmt: skip
+    response = client.post("/koszalin/officer/calls/new/", data)
+    assert response.status_code == 302
+    call = GrantCall.objects.get(title__cs="Tvoříme prostor 2028")
+    assert call.title == {"cs": "Tvoříme prostor 2028"}
+    assert call.description == {"cs": "Popis výzvy."}
+
+    response = client.post("/koszalin/officer/calls/new/", {**data, "title_cs": "  "})
+    assert response.status_code == 400
+    assert str(msg.CALL_TITLE_MISSING) in response.content.decode()
+    # the dates the wrong way round: said in words, not as a database constraint's name
+    response = client.post(
+        "/koszalin/officer/calls/new/",
+        {**data, "title_cs": "Zpět", "closes_at": "2028-02-01T00:00"},
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "The call must close after it opens." in text and "proposals_call_dates" not in text
+    assert not GrantCall.objects.filter(title__cs="Zpět").exists()
+
+
+def test_what_each_phase_of_the_call_allows_to_change(officer, grant_call, collecting):
+    call = grant_call  # open since yesterday, proposals gathering support
+    keep = {"title": call.title, "description": {}}
+    # the rules applicants rely on stay once it has opened
+    with pytest.raises(ValidationError) as refused:
+        calls.grant_call_update(
+            actor=officer, grant_call=call, **keep, project_cap=Decimal("45000")
+        )
+    assert "per-project cap" in refused.value.messages[0]
+    with pytest.raises(ValidationError) as refused:
+        calls.grant_call_update(
+            actor=officer, grant_call=call, **keep, opens_at=call.opens_at - timedelta(days=1)
+        )
+    assert refused.value.messages == [str(msg.CALL_OPENS_LOCKED)]
+    # unchanged values pass, and the deadline moves while it is open
+    later = call.closes_at + timedelta(days=14)
+    calls.grant_call_update(
+        actor=officer, grant_call=call, **keep, project_cap=call.project_cap, closes_at=later
+    )
+    assert GrantCall.objects.get(pk=call.pk).closes_at == later
+    # the committee's size: not below the members it has
+    with pytest.raises(ValidationError) as refused:
+        calls.grant_call_update(actor=officer, grant_call=call, **keep, committee_size=5)
+    assert refused.value.messages == [str(msg.COMMITTEE_SIZE_BELOW) % {"have": 6}]
+
+    # closed: the deadline stays
+    GrantCall.objects.filter(pk=call.pk).update(closes_at=timezone.now() - timedelta(hours=1))
+    call.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        calls.grant_call_update(
+            actor=officer, grant_call=call, **keep, closes_at=timezone.now() + timedelta(days=1)
+        )
+    assert refused.value.messages == [str(msg.CALL_CLOSES_LOCKED)]
+    assert GrantCall.objects.get(pk=call.pk).closes_at < timezone.now()
+    assert Proposal.objects.get(pk=collecting.pk).status == "collecting_support"
+
+
+def test_before_it_opens_everything_changes(client, officer, committee, koszalin):
+    now = timezone.now()
+    call = calls.grant_call_create(
+        actor=officer, city=koszalin, title={"pl": "Nabór 2028"},
+        opens_at=now + timedelta(days=10), closes_at=now + timedelta(days=40),
+        total_budget=Decimal("100000"), project_cap=Decimal("20000"),
+    )  # fmt: skip
+    client.force_login(officer)
+    data = _form(client, call) | {"project_cap": "25000", "min_supporters": "20"}
+    response = client.post(f"/koszalin/officer/calls/{call.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    call.refresh_from_db()
+    assert (call.project_cap, call.min_supporters) == (Decimal("25000"), 20)
+    # a cap over the budget: the form says so, nothing changes
+    response = client.post(
+        f"/koszalin/officer/calls/{call.pk}/edit/", {**data, "project_cap": "500000"}
+    )
+    assert response.status_code == 400
+    assert "at most the total budget" in response.content.decode()
+    call.refresh_from_db()
+    assert call.project_cap == Decimal("25000")
+
+
+def test_once_open_the_page_shows_the_rules_but_does_not_take_them(client, officer, grant_call):
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/calls/{grant_call.pk}/edit/")
+    form = page.context["form"]
+    assert form.fields["project_cap"].disabled and form.fields["opens_at"].disabled
+    assert not form.fields["closes_at"].disabled and not form.fields["title_pl"].disabled
+    data = _form(client, grant_call) | {"project_cap": "1", "title_en": "Renamed"}
+    response = client.post(f"/koszalin/officer/calls/{grant_call.pk}/edit/", data)
+    assert response.status_code == 302
+    call = GrantCall.objects.get(pk=grant_call.pk)
+    assert call.project_cap == grant_call.project_cap and call.title["en"] == "Renamed"
+
+
+def test_only_the_citys_officers_edit_its_calls(client, resident, grant_call, ostrava):
+    from mapapp.models import Role
+    from tests.proposals.conftest import make_user
+
+    other = make_user("ostrava-officer@example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    for person in (resident, other):
+        client.force_login(person)
+        response = client.post(
+            f"/koszalin/officer/calls/{grant_call.pk}/edit/", {"title_en": "Hijacked"}
+        )
+        assert response.status_code in (403, 404)
+    assert "Hijacked" not in GrantCall.objects.get(pk=grant_call.pk).title.values()
+
+
+def test_saving_the_texts_leaves_a_deadline_set_to_the_second_alone(client, officer, grant_call):
+    """The page's time inputs show minutes: posting them back is not a change of deadline."""
+    client.force_login(officer)
+    data = _form(client, grant_call) | {"title_en": "Typo fixed"}
+    assert client.post(f"/koszalin/officer/calls/{grant_call.pk}/edit/", data).status_code == 302
+    call = GrantCall.objects.get(pk=grant_call.pk)
+    assert call.closes_at == grant_call.closes_at  # to the microsecond, as it was
+    event = AuditEvent.objects.get(action="call.update")
+    assert "closes_at" not in event.after
