@@ -29,7 +29,8 @@ def money(amount, currency) -> str:
         get_format("DECIMAL_SEPARATOR"),
         decimal_pos=2,
         grouping=3,
-        thousand_sep="\u00a0" if language in ("pl", "cs") else ",",
+        # the language's own grouping (Django's formats), never broken across lines
+        thousand_sep=get_format("THOUSAND_SEPARATOR").replace(" ", "\u00a0"),
         force_grouping=True,
     )
     symbol = SYMBOLS.get(language, {}).get(code, code)

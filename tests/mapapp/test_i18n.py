@@ -121,3 +121,24 @@ def test_a_language_chosen_before_signing_in_becomes_the_persons_if_they_had_non
         client.post("/accounts/logout/")
     langs = dict(User.objects.values_list("email", "preferred_language"))
     assert langs == {"ola@example.org": "pl", "eva@example.org": "cs"}  # a choice made stays
+
+
+@pytest.mark.parametrize(
+    "language, currency, expected",
+    [
+        ("pl", "PLN", "1\u00a0234\u00a0567,50\u00a0zł"),
+        ("cs", "CZK", "1\u00a0234\u00a0567,50\u00a0Kč"),
+        ("en", "PLN", "1,234,567.50\u00a0PLN"),
+        # a language added later gets its own grouping from Django's formats
+        ("de", "EUR", "1.234.567,50\u00a0EUR"),
+    ],
+)
+def test_money_is_written_as_the_readers_language_writes_it(language, currency, expected):
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from mapapp.templatetags.civic import money
+
+    with translation.override(language):
+        assert money(Decimal("1234567.5"), currency) == expected
