@@ -1,9 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
 
 from geodata.tiles import tile
 from mapapp import views
+from mapapp.sitemaps import SITEMAPS
 from proposals.views.applicant import my_proposals
 from sites.views import my_reports
 
@@ -17,6 +20,18 @@ urlpatterns = [
     path("healthz/jobs", views.healthz_jobs, name="healthz-jobs"),
     path("favicon.ico", views.favicon),
     path("robots.txt", views.robots, name="robots"),
+    path(
+        "sitemap.xml",
+        cache_control(public=True, max_age=3600)(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cache_control(public=True, max_age=3600)(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),

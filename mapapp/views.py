@@ -184,7 +184,9 @@ Disallow: /*?*page=
 
 @require_GET
 def robots(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(ROBOTS, content_type="text/plain; charset=utf-8")
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    text = f"{ROBOTS}\n# every public page, the lists' later pages included\nSitemap: {sitemap}\n"
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
     return response
 

@@ -25,6 +25,7 @@ OFFICERS = frozenset({"officer", "superuser"})
 # route name -> roles that get 200 (GET); the ids come from the world below
 MATRIX = {
     "healthz-tasks": ALL, "healthz-jobs": ALL, "robots": ALL,
+    "sitemap": ALL, "sitemap-section": ALL,
     "home": ALL, "healthz": ALL, "privacy": ALL, "favicon": frozenset(),  # a redirect
     "api:root": ALL, "api:city": ALL,
     "api:schema": ALL, "api:docs": ALL, "api:city-list": ALL, "api:city-boundary": ALL,
@@ -150,7 +151,8 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
     c = "/koszalin"
     urls = {
         "healthz-tasks": "/healthz/tasks", "healthz-jobs": "/healthz/jobs",
-        "robots": "/robots.txt",
+        "robots": "/robots.txt", "sitemap": "/sitemap.xml",
+        "sitemap-section": "/sitemap-proposals.xml",
         "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
         "api:root": "/api/v1/", "api:city": "/api/v1/koszalin/",
         "api:schema": "/api/v1/schema/", "api:docs": "/api/v1/docs/",
