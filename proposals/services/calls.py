@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -118,8 +119,8 @@ def grant_call_update(
     relies on them. Unchanged values pass in every phase. Audited with before and after."""
     check_officer(actor, grant_call.city)
     call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
-    title = {k: v.strip() for k, v in title.items() if v and v.strip()}
-    if not title:
+    title = _texts(call.title, title)
+    if not any(title.get(code) for code, _name in settings.LANGUAGES):
         refuse(msg.CALL_TITLE_MISSING)
     now = timezone.now()
     changed = {k: v for k, v in changes.items() if getattr(call, k) != v}
@@ -138,12 +139,9 @@ def grant_call_update(
         have = call.committee.count()
         if changed["committee_size"] < have:
             refuse(msg.COMMITTEE_SIZE_BELOW, have=have)
-    # the description may carry keys other than languages (the demo's mark): they stay
-    kept = {k: v for k, v in (call.description or {}).items() if not isinstance(v, str)}
-    description = {k: v.strip() for k, v in description.items() if v and v.strip()}
     before = {"title": call.title, "description": call.description}
     before |= {k: str(getattr(call, k)) for k in changed}
-    call.title, call.description = title, {**kept, **description}
+    call.title, call.description = title, _texts(call.description, description)
     for name, value in changed.items():
         setattr(call, name, value)
     call.full_clean()
@@ -156,6 +154,14 @@ def grant_call_update(
         actor=actor, action="call.update", obj=call, city=call.city, before=before, after=after
     )
     return call
+
+
+def _texts(stored: dict | None, posted: dict) -> dict:
+    """The site's languages as posted (blank ones left out); whatever else the stored dict
+    holds stays: a language no longer offered, the demo's mark."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    kept = {k: v for k, v in (stored or {}).items() if k not in codes}
+    return kept | {k: v.strip() for k, v in posted.items() if k in codes and (v or "").strip()}
 
 
 def schedule_expiry(call: GrantCall) -> None:

@@ -78,7 +78,8 @@ def follow(*, user, proposal: Proposal) -> Follow:
 
 
 def unfollow(*, user, proposal: Proposal) -> bool:
-    """Stop following; True if there was something to stop."""
+    """Stop following; True if there was something to stop. `user` may be an id (the stop
+    link's, whose holder need not sign in)."""
     deleted, _rows = Follow.objects.filter(user=user, proposal=proposal).delete()
     return bool(deleted)
 

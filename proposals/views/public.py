@@ -15,7 +15,7 @@ from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import SupportForm
-from proposals.models import Follow, GrantCall, Proposal
+from proposals.models import GrantCall, Proposal
 from proposals.services import following
 from proposals.services import support as support_services
 from proposals.services.drafting import COPYABLE, active_support_count, revision_window_open
@@ -171,7 +171,7 @@ def stop_emails(request, city, pk, token):
         return HttpResponseNotAllowed(["GET", "POST"])
     stopped = request.method == "POST"
     if stopped:
-        Follow.objects.filter(user_id=user_id, proposal=proposal).delete()
+        following.unfollow(user=user_id, proposal=proposal)
     return render(
         request, "proposals/stop_emails.html",
         {"city": city_obj, "proposal": proposal, "stopped": stopped},

@@ -187,3 +187,17 @@ def test_saving_the_texts_leaves_a_deadline_set_to_the_second_alone(client, offi
     assert call.closes_at == grant_call.closes_at  # to the microsecond, as it was
     event = AuditEvent.objects.get(action="call.update")
     assert "closes_at" not in event.after
+
+
+def test_texts_in_a_language_the_site_no_longer_offers_are_kept(officer, grant_call):
+    GrantCall.objects.filter(pk=grant_call.pk).update(
+        description={"de": "Kleine Zuschüsse.", "demo": True, "en": "Old."}
+    )
+    call = GrantCall.objects.get(pk=grant_call.pk)
+    calls.grant_call_update(
+        actor=officer, grant_call=call, title={"en": "T", "pl": ""},
+        description={"en": "New.", "cs": "  "},
+    )  # fmt: skip
+    call.refresh_from_db()
+    assert call.description == {"de": "Kleine Zuschüsse.", "demo": True, "en": "New."}
+    assert call.title == {"en": "T"}
