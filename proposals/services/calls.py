@@ -148,12 +148,56 @@ def grant_call_update(
     call.save()
     if "closes_at" in changed:
         schedule_expiry(call)  # at the new deadline (an earlier task finds nothing due)
+        transaction.on_commit(lambda: tell_applicants_of_deadline(call.pk))
     after = {"title": call.title, "description": call.description}
     after |= {k: str(v) for k, v in changed.items()}
     audit_record(
         actor=actor, action="call.update", obj=call, city=call.city, before=before, after=after
     )
     return call
+
+
+def tell_applicants_of_deadline(call_id: int) -> int:
+    """The deadline moved: each applicant with a proposal not yet submitted in the call (a
+    draft, or gathering support) is told the new one, in their language and the city's
+    time. Returns how many were told."""
+    import zoneinfo
+
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from mapapp.tasks import mail, site_link
+    from proposals.models import Proposal
+
+    call = GrantCall.objects.select_related("city").get(pk=call_id)
+    waiting = Proposal.objects.filter(
+        grant_call=call,
+        status__in=(Proposal.Status.DRAFT, Proposal.Status.COLLECTING_SUPPORT),
+    ).select_related("author")
+    told = 0
+    for proposal in waiting.order_by("pk"):
+        with translation.override(proposal.author.language_in(call.city)):
+            local = call.closes_at.astimezone(zoneinfo.ZoneInfo(call.city.time_zone))
+            words = {
+                "call": call.display_title,
+                "when": date_format(local, "DATETIME_FORMAT"),
+                "city": call.city.name,
+                "title": proposal.title or _("Untitled proposal"),
+            }
+            url = reverse("proposals:edit", kwargs={"city": call.city.slug, "pk": proposal.pk})
+            subject = _("New deadline for “%(call)s”") % words
+            body = (
+                _(
+                    "The deadline of the call “%(call)s” is now %(when)s (%(city)s time). Your "
+                    "proposal “%(title)s” must be submitted by then."
+                )
+                % words
+            )
+            mail(subject, f"{body}\n\n{site_link(url)}", [proposal.author.email])
+        told += 1
+    return told
 
 
 def _texts(stored: dict | None, posted: dict) -> dict:

@@ -2,18 +2,21 @@
 while it is open; its rules only before it opens; the committee's size until the assessment
 begins. Each refusal says why and changes nothing; every change is audited."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from mapapp.models import AuditEvent
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
-from proposals.services import calls
+from proposals.services import calls, drafting
+from tests.proposals.conftest import RYNEK, add_supporters, complete_fields, make_user, square
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +204,43 @@ def test_texts_in_a_language_the_site_no_longer_offers_are_kept(officer, grant_c
     call.refresh_from_db()
     assert call.description == {"de": "Kleine Zuschüsse.", "demo": True, "en": "New."}
     assert call.title == {"en": "T"}
+
+
+def test_applicants_still_to_submit_are_told_of_a_new_deadline(
+    officer, grant_call, collecting, resident, submitted_elsewhere,
+    mailoutbox, django_capture_on_commit_callbacks,
+):  # fmt: skip
+    resident.preferred_language = "pl"
+    resident.save(update_fields=["preferred_language"])
+    later = grant_call.closes_at + timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        calls.grant_call_update(
+            actor=officer, grant_call=grant_call, title=grant_call.title, description={},
+            closes_at=later,
+        )  # fmt: skip
+    told = [m for m in mailoutbox if "termin" in m.subject.lower()]
+    assert [m.to for m in told] == [[resident.email]]  # not the one already submitted
+    local = later.astimezone(ZoneInfo("Europe/Warsaw"))
+    assert f"{local:%H:%M}" in told[0].body and "Koszalin" in told[0].body
+    assert f"/koszalin/proposals/{collecting.pk}/edit/" in told[0].body
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # texts only: nobody is told
+        calls.grant_call_update(
+            actor=officer, grant_call=grant_call, title={"en": "Renamed"}, description={}
+        )
+    assert mailoutbox == []
+
+
+@pytest.fixture
+def submitted_elsewhere(grant_call, supporters):
+    """Another applicant's proposal of the same call, submitted already."""
+    author = make_user("other-applicant@example.org")
+    p = drafting.proposal_create_draft(author=author, grant_call=grant_call)
+    p = drafting.proposal_save(
+        actor=author, proposal=p, fields=complete_fields(title="Benches"),
+        budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
+        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
+    )  # fmt: skip
+    drafting.proposal_publish(actor=author, proposal=p)
+    add_supporters(p, supporters[:15])
+    return drafting.proposal_submit(actor=author, proposal=p)
