@@ -1,5 +1,6 @@
 from django.urls import path
 
+from proposals.feeds import CityProposalsFeed
 from proposals.views import applicant, committee, files, officer, public
 
 app_name = "proposals"
@@ -9,6 +10,7 @@ urlpatterns = [
     path("calls/", public.call_list, name="calls"),
     path("calls/<int:call_id>/", public.call_detail, name="call"),
     path("proposals/", public.proposal_list, name="list"),
+    path("proposals/feed/", CityProposalsFeed(), name="feed"),
     path("proposals/new/", applicant.proposal_start, name="start"),
     path("proposals/<int:pk>/", public.proposal_detail, name="detail"),
     path("proposals/<int:pk>/edit/", applicant.proposal_edit, name="edit"),
