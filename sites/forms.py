@@ -40,3 +40,11 @@ class InterventionForm(LocationForm):
     before = forms.FileField(label=_("Before photo"), required=False)
     after = forms.FileField(label=_("After photo, same viewpoint"), required=False)
     caption = forms.CharField(label=_("Caption"), max_length=200, required=False)
+
+
+class PhotoPairForm(forms.Form):
+    """A before/after pair added to a completed project's page."""
+
+    before = forms.FileField(label=_("Before photo"))
+    after = forms.FileField(label=_("After photo, same viewpoint"))
+    caption = forms.CharField(label=_("Caption"), max_length=200, required=False)

@@ -3,10 +3,12 @@ command and the demo loader call them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import transaction
 
 from mapapp.models import City
@@ -79,4 +81,160 @@ def import_ostrava_sport_fields(*, city: City, path: str | Path) -> ImportResult
             result.created += 1
         else:
             result.updated += 1
+    return result
+
+
+# --- completed projects from before the platform -------------------------------------
+
+INTERVENTION_FIELDS = ("title", "completed", "category", "description", "cost", "maintainer")
+
+
+@dataclass
+class InterventionImport:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (row number, why)
+
+
+class ImportRefused(ValueError):
+    """The file has rows that cannot be imported; nothing was written."""
+
+    def __init__(self, refused: list[tuple[int, str]]):
+        self.refused = refused
+        lines = [f"row {n}: {why}" for n, why in refused[:50]]
+        more = f"\n... and {len(refused) - 50} more" if len(refused) > 50 else ""
+        super().__init__("\n".join(lines) + more)
+
+
+def _completed(value) -> date:
+    """A date (any the file's driver gives, or YYYY-MM-DD text), or a year alone, read as
+    the last day of that year."""
+    import pandas
+
+    if value is None or (isinstance(value, float) and value != value):
+        raise ValueError("no date")
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        year = int(float(value))
+        if 1900 <= year <= 2100:
+            return date(year, 12, 31)
+        raise ValueError(f"{value!r} is not a year")
+    if isinstance(value, pandas.Timestamp | datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip()[:10])
+
+
+def import_interventions(
+    *,
+    city: City,
+    path: str | Path,
+    fields: dict[str, str] | None = None,
+    id_field: str | None = None,
+    srid: int | None = None,
+    sustainability_months: int = 24,
+    skip_invalid: bool = False,
+) -> InterventionImport:
+    """Completed projects made before the city used the platform (earlier calls, other
+    funding), from any file GDAL reads (GeoPackage, GeoJSON, Shapefile), so that the public
+    before/after map shows them from the first day. `fields` maps INTERVENTION_FIELDS to the
+    file's column names (same names by default). Points, or polygons (their area is kept,
+    their point is a point on the surface); each must lie in the city, as an officer's
+    would (sites.services). Rows that cannot be read are listed by number; then nothing is
+    written, unless `skip_invalid` (the others are imported). Importing again updates the
+    rows it made (by `id_field`, else by title and date), never duplicates them."""
+    import hashlib
+
+    import geopandas
+    import shapely
+    from django.core.exceptions import ValidationError
+
+    from proposals.geometry import check_location
+    from proposals.models import Proposal
+    from proposals.services.delivery import add_months
+    from sites.models import Intervention
+    from sites.services import SITE_MAX_AREA_M2, SITE_MAX_VERTICES
+
+    names = {key: key for key in INTERVENTION_FIELDS} | (fields or {})
+    frame = geopandas.read_file(path, engine="pyogrio")
+    if frame.crs is None:
+        if srid is None:
+            raise ValueError(f"{Path(path).name} declares no CRS: give its EPSG code")
+        frame = frame.set_crs(epsg=srid)
+    frame = frame.to_crs(epsg=4326)
+    missing = [names[k] for k in ("title", "completed") if names[k] not in frame.columns]
+    if id_field and id_field not in frame.columns:
+        missing.append(id_field)
+    if missing:
+        raise ValueError(f"no column {', '.join(missing)} (columns: {', '.join(frame.columns)})")
+    categories = {c.lower(): c for c in Proposal.Category.values}
+    result = InterventionImport(read=len(frame))
+    rows = []
+
+    def value(row, key, column=None):
+        column = column or names[key]
+        item = row.get(column) if column in frame.columns else None
+        return None if item is None or (isinstance(item, float) and item != item) else item
+
+    for number, (_index, row) in enumerate(frame.iterrows(), start=1):
+        try:
+            title = str(value(row, "title") or "").strip()
+            if not title:
+                raise ValueError("no title")
+            completed = _completed(value(row, "completed"))
+            geometry = row.geometry
+            if geometry is None or geometry.is_empty:
+                raise ValueError("no geometry")
+            geometry = shapely.force_2d(geometry)
+            kind = geometry.geom_type
+            if kind not in ("Point", "Polygon", "MultiPolygon"):
+                raise ValueError(f"a point or a polygon is expected, not a {kind}")
+            is_point = kind == "Point"
+            try:
+                location = check_location(
+                    city=city, max_area_m2=SITE_MAX_AREA_M2, max_vertices=SITE_MAX_VERTICES,
+                    point=geometry if is_point else None, area=None if is_point else geometry,
+                )  # fmt: skip
+            except ValidationError as error:
+                raise ValueError(" ".join(error.messages)) from None
+            cost = value(row, "cost")
+            category = str(value(row, "category") or "").strip().lower()
+            ref = str(value(row, None, column=id_field) or "") if id_field else None
+            if not ref:
+                ref = "auto:" + hashlib.sha256(f"{title}|{completed}".encode()).hexdigest()[:20]
+            rows.append(
+                (
+                    ref,
+                    {
+                        "title": title[:200],
+                        "description": str(value(row, "description") or "").strip(),
+                        "category": categories.get(category, Proposal.Category.OTHER),
+                        "geom": location.point,
+                        "area": None if is_point else MultiPolygon(location.area, srid=4326),
+                        "completed_on": completed,
+                        "cost": Decimal(str(cost)) if cost is not None else Decimal("0"),
+                        "maintainer": str(value(row, "maintainer") or "").strip()[:200],
+                        "sustainability_ends_on": add_months(completed, sustainability_months),
+                    },
+                )
+            )
+        except (ValueError, TypeError, ArithmeticError) as error:
+            result.refused.append((number, str(error)))
+    if result.refused and not skip_invalid:
+        raise ImportRefused(result.refused)
+    with transaction.atomic():
+        for ref, defaults in rows:
+            _obj, created = Intervention.objects.update_or_create(
+                city=city, source_ref=ref[:100], defaults=defaults
+            )
+            result.created += created
+            result.updated += not created
+        from mapapp.audit import audit_record
+
+        audit_record(
+            actor=None, action="intervention.import", obj=city, city=city,
+            after={"file": Path(path).name, "created": result.created,
+                   "updated": result.updated, "refused": len(result.refused)},
+        )  # fmt: skip
     return result

@@ -150,6 +150,9 @@ class Intervention(models.Model):
     sustainability_ends_on = models.DateField(
         _("sustainability period ends"), null=True, blank=True
     )
+    # the row's id in the file it was imported from (sites.importers.import_interventions):
+    # importing the file again updates it instead of adding it twice
+    source_ref = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -167,6 +170,11 @@ class Intervention(models.Model):
             models.CheckConstraint(
                 condition=Q(funding="other") | Q(grant_call__isnull=False),
                 name="sites_intervention_grant_has_call",
+            ),
+            models.UniqueConstraint(
+                fields=["city", "source_ref"],
+                condition=~Q(source_ref=""),
+                name="sites_intervention_source_ref_once",
             ),
         ]
         indexes = [

@@ -339,24 +339,78 @@ def intervention_record(
         sustainability_ends_on=sustainability_ends_on,
     )
     intervention.full_clean(exclude=["geom", "area"])
-    processed = []
-    for before, after, caption in pairs:
-        processed.append(
-            (
-                process_image(before, name_stem="before"),
-                process_image(after, name_stem="after"),
-                caption,
-            )
-        )
-    if len(processed) > MAX_PHOTOS:
+    if len(pairs) > MAX_PHOTOS:
         refuse(TOO_MANY_PHOTOS, n=MAX_PHOTOS)
+    processed = [_processed_pair(before, after, caption) for before, after, caption in pairs]
     intervention.save()
-    for position, (before, after, caption) in enumerate(processed):
-        pair = PhotoPair(
-            intervention=intervention, caption=(caption or "")[:200], position=position
-        )
-        pair.before.save(before.display.name, before.display, save=False)
-        pair.after.save(after.display.name, after.display, save=False)
-        pair.save()
+    for position, item in enumerate(processed):
+        _store_pair(intervention, item, position)
     audit_record(actor=actor, action="intervention.record", obj=intervention, city=city)
     return intervention
+
+
+def _processed_pair(before, after, caption):
+    """Both photos checked and re-encoded before either is stored (nothing half-saved)."""
+    return (
+        process_image(before, name_stem="before"),
+        process_image(after, name_stem="after"),
+        (caption or "").strip()[:200],
+    )
+
+
+def _store_pair(intervention: Intervention, processed, position: int) -> PhotoPair:
+    before, after, caption = processed
+    pair = PhotoPair(intervention=intervention, caption=caption, position=position)
+    pair.before.save(before.display.name, before.display, save=False)
+    pair.after.save(after.display.name, after.display, save=False)
+    pair.save()
+    return pair
+
+
+@transaction.atomic
+def intervention_add_pair(
+    *, actor, intervention: Intervention, before, after, caption=""
+) -> PhotoPair:
+    """A before/after pair added to a completed project later: one recorded without photos,
+    or imported from a city's file (sites.importers.import_interventions)."""
+    from proposals.services.common import refuse
+
+    if not has_role(actor, intervention.city, Role.PROGRAMME_OFFICER):
+        raise PermissionDenied(NOT_STAFF)
+    intervention = Intervention.objects.select_for_update().get(pk=intervention.pk)
+    if intervention.pairs.count() >= MAX_PHOTOS:
+        refuse(TOO_MANY_PHOTOS, n=MAX_PHOTOS)
+    position = (intervention.pairs.order_by("-position").values_list("position", flat=True)
+                .first())  # fmt: skip
+    pair = _store_pair(
+        intervention,
+        _processed_pair(before, after, caption),
+        0 if position is None else position + 1,
+    )
+    audit_record(
+        actor=actor, action="intervention.pair_add", obj=intervention, city=intervention.city,
+        after={"pair": pair.pk, "caption": pair.caption},
+    )  # fmt: skip
+    return pair
+
+
+@transaction.atomic
+def intervention_remove_pair(*, actor, pair: PhotoPair) -> None:
+    """A pair taken off a project's page (a wrong photo). Its files stay when a proposal's
+    photos are the same files (intervention_from_proposal shares them), else they go."""
+    from proposals.models import Photo
+
+    intervention = pair.intervention
+    if not has_role(actor, intervention.city, Role.PROGRAMME_OFFICER):
+        raise PermissionDenied(NOT_STAFF)
+    names = [pair.before.name, pair.after.name]
+    shared = set(Photo.objects.filter(image__in=names).values_list("image", flat=True))
+    files = [f for f in (pair.before, pair.after) if f.name not in shared]
+    audit_record(
+        actor=actor, action="intervention.pair_remove", obj=intervention,
+        city=intervention.city, before={"pair": pair.pk, "caption": pair.caption},
+    )  # fmt: skip
+    pair.delete()
+    for field_file in files:
+        storage, name = field_file.storage, field_file.name
+        transaction.on_commit(lambda s=storage, n=name: s.delete(n))

@@ -15,5 +15,6 @@ urlpatterns = [
     path("interventions/new/", views.intervention_new, name="intervention-new"),
     path("interventions/", views.intervention_list, name="interventions"),
     path("interventions/<int:pk>/", views.intervention_detail, name="intervention"),
+    path("interventions/<int:pk>/pairs/", views.intervention_pairs, name="intervention-pairs"),
     path("embed/", views.embed, name="embed"),
 ]

@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from mapapp.collation import collated
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
+from proposals.access import is_officer
 from proposals.models import Proposal
 from proposals.views.common import apply_errors, load_city, report
 from sites import selectors, services
@@ -275,6 +276,36 @@ def intervention_list(request, city):
     )
 
 
+@login_required
+@require_POST
+def intervention_pairs(request, city, pk):
+    """Officers add a before/after pair to a completed project, or take one off."""
+    from proposals.access import check_officer
+    from sites.forms import PhotoPairForm
+
+    city_obj = load_city(request, city)
+    check_officer(request.user, city_obj)
+    intervention = get_object_or_404(Intervention, city=city_obj, pk=pk)
+    try:
+        if request.POST.get("action") == "remove":
+            pair = get_object_or_404(intervention.pairs, pk=request.POST.get("pair"))
+            services.intervention_remove_pair(actor=request.user, pair=pair)
+            messages.success(request, _("The photos are taken off."))
+        else:
+            form = PhotoPairForm(request.POST, request.FILES)
+            if not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            services.intervention_add_pair(
+                actor=request.user, intervention=intervention, **form.cleaned_data
+            )
+            messages.success(request, _("The photos are added."))
+    except ValidationError as exc:
+        report(request, exc)
+    return redirect(
+        reverse("sites:intervention", kwargs={"city": city_obj.slug, "pk": pk}) + "#pairs-admin"
+    )
+
+
 @require_GET
 def intervention_detail(request, city, pk):
     city_obj = load_city(request, city)
@@ -297,6 +328,7 @@ def intervention_detail(request, city, pk):
             "share_url": request.build_absolute_uri(),
             "category_label": dict(Proposal.Category.choices).get(intervention.category, ""),
             "map_config": _shape_config(city_obj, intervention),
+            "can_edit_pairs": is_officer(request.user, city_obj),
         },
     )
 

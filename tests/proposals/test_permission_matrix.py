@@ -71,7 +71,7 @@ MATRIX = {
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
-           "proposals:copy", "proposals:follow", "proposals:unfollow",
+           "proposals:copy", "proposals:follow", "proposals:unfollow", "sites:intervention-pairs",
            "set_language", "open311:token", "proposals:file-receipt",
            "geodata:analysis-refresh"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
@@ -266,6 +266,7 @@ POSTS = {
     "proposals:unsupport": ("proposals:detail", SIGNED_IN),
     "proposals:follow": ("proposals:detail", SIGNED_IN),
     "proposals:unfollow": ("proposals:detail", SIGNED_IN),
+    "sites:intervention-pairs": ("sites:intervention", OFFICERS),
     "flag": (None, SIGNED_IN),
 }
 
@@ -281,6 +282,7 @@ def test_every_role_on_every_post_only_route(client, world):
         "proposals:unsupport": f"{submitted}/unsupport/",
         "proposals:follow": f"{submitted}/follow/",
         "proposals:unfollow": f"{submitted}/unfollow/",
+        "sites:intervention-pairs": urls["sites:intervention"] + "pairs/",
         "flag": "/koszalin/flag/",
     }
     failures = []

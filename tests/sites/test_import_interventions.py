@@ -1,0 +1,147 @@
+"""Completed projects from before the platform, imported from a city's own file into its
+before/after map: any CRS the file declares, points or polygons, all rows or none (each
+refusal by row number), and importing again updates instead of duplicating."""
+
+import io
+from datetime import date
+
+import geopandas
+import pytest
+from django.core.management import CommandError, call_command
+from shapely.geometry import Point, Polygon
+
+from sites.models import Intervention
+
+pytestmark = pytest.mark.django_db
+SQUARE = (18.2925, 49.8355)  # Masarykovo náměstí, Ostrava
+
+
+def _square(lon, lat, d=0.0004):
+    return Polygon([(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)])
+
+
+def _write(path, rows, crs="EPSG:4326", to=5514):
+    frame = geopandas.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs(epsg=to)
+    frame.to_file(path, driver="GPKG", engine="pyogrio")
+    return path
+
+
+GOOD = [
+    {"nazev": "Komunitní zahrada", "rok": "2021", "druh": "community_garden", "cislo": 1,
+     "naklady": 150000.0, "geometry": _square(*SQUARE)},
+    {"nazev": "Lavičky u kašny", "rok": "2023-06-15", "druh": "Seating", "cislo": 2,
+     "naklady": None, "geometry": Point(SQUARE[0] + 0.002, SQUARE[1])},
+]  # fmt: skip
+BAD = [
+    {"nazev": "", "rok": "2022", "druh": "art", "cislo": 3, "naklady": 1.0,
+     "geometry": Point(*SQUARE)},  # no title
+    {"nazev": "V Praze", "rok": "2022", "druh": "art", "cislo": 4, "naklady": 1.0,
+     "geometry": Point(14.42, 50.08)},  # outside Ostrava
+    {"nazev": "Motýlek", "rok": "2022", "druh": "art", "cislo": 5, "naklady": 1.0,
+     "geometry": Polygon([(18.29, 49.83), (18.291, 49.831), (18.291, 49.83), (18.29, 49.831)])},
+    {"nazev": "Bez data", "rok": "někdy", "druh": "art", "cislo": 6, "naklady": 1.0,
+     "geometry": Point(*SQUARE)},
+]  # fmt: skip
+FIELDS = ["--title-field", "nazev", "--completed-field", "rok", "--category-field", "druh",
+          "--cost-field", "naklady", "--id-field", "cislo"]  # fmt: skip
+
+
+def test_a_file_with_unreadable_rows_imports_nothing_and_says_which(ostrava, tmp_path):
+    path = _write(tmp_path / "hotove.gpkg", GOOD + BAD)
+    with pytest.raises(CommandError) as refused:
+        call_command("import_interventions", str(path), "--city", "ostrava", *FIELDS)
+    text = str(refused.value)
+    assert "Nothing imported: 4 rows" in text
+    assert "row 3: no title" in text and "row 4:" in text and "Ostrava" in text
+    assert "row 5:" in text and "Self-intersection" in text and "row 6:" in text
+    assert not Intervention.objects.exists()
+
+
+def test_the_readable_rows_are_imported_once_and_shown(client, ostrava, tmp_path):
+    path = _write(tmp_path / "hotove.gpkg", GOOD + BAD)
+    out, err = io.StringIO(), io.StringIO()
+    args = ("import_interventions", str(path), "--city", "ostrava", *FIELDS, "--skip-invalid")
+    call_command(*args, stdout=out, stderr=err)
+    assert "read 6, new 2, updated 0, skipped 4" in out.getvalue()
+    assert "row 4 skipped" in err.getvalue()
+    garden = Intervention.objects.get(title="Komunitní zahrada")
+    assert garden.completed_on == date(2021, 12, 31)  # a year alone: its last day
+    assert garden.sustainability_ends_on == date(2023, 12, 31)
+    assert garden.category == "community_garden" and garden.cost == 150000
+    assert garden.area is not None and garden.area.covers(garden.geom)  # point on its surface
+    # the file was in S-JTSK (EPSG:5514): the square comes back where it was drawn
+    assert abs(garden.area.extent[0] - SQUARE[0]) < 1e-6
+    benches = Intervention.objects.get(title="Lavičky u kašny")
+    assert benches.category == "seating" and benches.cost == 0 and benches.area is None
+    assert benches.completed_on == date(2023, 6, 15) and benches.funding == "other"
+
+    # again, with a corrected title: updated, not doubled
+    _write(path, [{**GOOD[0], "nazev": "Komunitní zahrada Fifejdy"}, GOOD[1]])
+    out = io.StringIO()
+    call_command("import_interventions", str(path), "--city", "ostrava", *FIELDS, stdout=out)
+    assert "new 0, updated 2" in out.getvalue()
+    assert Intervention.objects.count() == 2
+    assert Intervention.objects.filter(title="Komunitní zahrada Fifejdy").exists()
+
+    page = client.get("/ostrava/interventions/").content.decode()
+    assert "Komunitní zahrada Fifejdy" in page and "Lavičky u kašny" in page
+    api = client.get("/api/v1/ostrava/interventions/").json()
+    assert {f["properties"]["title"] for f in api["features"]} >= {"Lavičky u kašny"}
+
+
+def test_a_file_without_a_crs_needs_one_named(ostrava, tmp_path):
+    frame = geopandas.GeoDataFrame(GOOD[1:], geometry="geometry")  # no CRS
+    path = tmp_path / "bez-crs.shp"  # a Shapefile without its .prj
+    with pytest.warns(UserWarning, match="crs"):  # as such files are made
+        frame.to_file(path, driver="ESRI Shapefile", engine="pyogrio")
+    args = ["import_interventions", str(path), "--city", "ostrava", *FIELDS]
+    with pytest.raises(CommandError, match="declares no CRS"):
+        call_command(*args)
+    call_command(*args, "--srid", "4326", stdout=io.StringIO())
+    assert Intervention.objects.count() == 1
+
+
+def test_officers_add_before_and_after_photos_to_an_imported_project(
+    client, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mapapp.images import NOT_AN_IMAGE
+    from mapapp.models import Role
+    from tests.proposals.conftest import jpeg_upload, make_user
+
+    path = _write(tmp_path / "hotove.gpkg", GOOD)
+    call_command("import_interventions", str(path), "--city", "ostrava", *FIELDS,
+                 stdout=io.StringIO())  # fmt: skip
+    garden = Intervention.objects.get(title="Komunitní zahrada")
+    url = f"/ostrava/interventions/{garden.pk}/pairs/"
+    photos = {"before": jpeg_upload("b.jpg", color="gray"),
+              "after": jpeg_upload("a.jpg", color="green"), "caption": "Od silnice"}  # fmt: skip
+
+    resident = make_user("obyvatel@example.org", Role.RESIDENT, city=ostrava)
+    client.force_login(resident)
+    assert client.post(url, photos).status_code == 403
+    assert (
+        'id="pair-form"' not in client.get(f"/ostrava/interventions/{garden.pk}/").content.decode()
+    )
+
+    officer = make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    client.force_login(officer)
+    # a text file named .jpg: refused with the reason, nothing stored
+    fake = SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg")
+    response = client.post(url, {**photos, "before": jpeg_upload(), "after": fake}, follow=True)
+    assert garden.pairs.count() == 0
+    assert str(NOT_AN_IMAGE) in response.content.decode()
+    response = client.post(url, {**photos, "before": jpeg_upload(), "after": jpeg_upload()})
+    assert response.status_code == 302 and response["Location"].endswith("#pairs-admin")
+    [pair] = garden.pairs.all()
+    page = client.get(f"/ostrava/interventions/{garden.pk}/").content.decode()
+    assert pair.after.url in page and "Od silnice" in page and 'id="pair-form"' in page
+    stored = [pair.before.name, pair.after.name]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "remove", "pair": pair.pk})
+    assert garden.pairs.count() == 0
+    from django.core.files.storage import default_storage
+
+    assert not any(default_storage.exists(name) for name in stored)  # its files went too
