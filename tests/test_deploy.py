@@ -68,7 +68,7 @@ def test_units_run_programs_and_commands_that_exist(tmp_path):
             assert (tmp_path / name.replace(".timer", ".service")).exists(), name
             continue
         for line in entries(path, "ExecStart"):
-            argv = shlex.split(line)
+            argv = shlex.split(line.lstrip("-@:+!"))  # systemd's prefixes ("-": may fail)
             assert Path(argv[0]).is_file(), (name, argv[0])
             if argv[1:2] == [str(ROOT / "manage.py")]:
                 assert argv[2] in commands, (name, argv[2])
