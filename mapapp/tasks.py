@@ -31,10 +31,17 @@ def _temporary(error: Exception) -> bool:
     return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
 
 
+def one_line(subject) -> str:
+    """A subject on one line: user text in it (a proposal's or a site's title) may hold line
+    breaks, which a mail header cannot (Django refuses the message for good)."""
+    return " ".join(str(subject).split())
+
+
 def _send_or_retry(subject, body, recipients, attempt: int, again, headers=None) -> int:
     """Send once. While the server cannot take it for now, `again(run_after, attempt + 1)`
     queues the next attempt after the next of MAIL_RETRY_MINUTES and 0 is returned; after
     the last, or on a permanent refusal, the error is logged and raised (the task fails)."""
+    subject = one_line(subject)
     try:
         return EmailMessage(subject, body, None, recipients, headers=headers or None).send()
     except Exception as error:
@@ -97,7 +104,7 @@ def mail(subject, body, recipients, headers: dict | None = None) -> None:
     recipients = [r for r in recipients if r]
     if recipients:
         item = OutgoingMail.objects.create(
-            subject=str(subject), body=str(body), recipients=list(recipients),
+            subject=one_line(subject), body=str(body), recipients=list(recipients),
             headers=headers or {},
         )  # fmt: skip
         deliver_mail.enqueue(item.pk)

@@ -208,3 +208,25 @@ def test_a_mail_clients_own_unsubscribe_button_stops_them(
     response = provider.post(f"/{path}", {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     assert not Follow.objects.exists()
+
+
+def test_a_title_with_a_line_break_does_not_stop_its_emails(
+    collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A mail header cannot hold a line break, and a crafted form can put one in a title:
+    the subject is written on one line instead of the e-mail failing for good."""
+    Proposal.objects.filter(pk=collecting.pk).update(title="Benches\r\nBcc: victim@example.org")
+    collecting.refresh_from_db()
+    following.follow(user=supporters[0], proposal=collecting)
+    add_supporters(collecting, supporters[1:16])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    subjects = [m.subject for m in mailoutbox]
+    assert len(subjects) == 2  # the applicant's and the follower's
+    assert all("\n" not in s and "\r" not in s for s in subjects)
+    assert all("Benches Bcc: victim@example.org" in s for s in subjects)
+    assert all(m.bcc == [] and "victim@example.org" not in m.to for m in mailoutbox)
+    from mapapp.models import OutgoingMail
+
+    assert not OutgoingMail.objects.filter(failed_at__isnull=False).exists()
