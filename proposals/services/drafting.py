@@ -136,7 +136,10 @@ def proposal_save(
     errors: dict[str, list] = {}
     for name in EDITABLE_FIELDS:
         if name in fields:
-            setattr(proposal, name, (fields[name] or "").strip())
+            value = (fields[name] or "").strip()
+            if name == "title":  # one line: it heads pages, lists, e-mail subjects, feeds
+                value = " ".join(value.split())
+            setattr(proposal, name, value)
     if point_geojson is not None or area_geojson is not None:
         try:
             area = parse_geojson_geometry(area_geojson)

@@ -499,3 +499,10 @@ def test_unsubmitted_proposals_expire_at_the_deadline_not_at_the_next_daily_job(
     assert DBTaskResult.objects.filter(task_path="proposals.tasks.expire_call").count() == 2
     run_worker()
     assert Proposal.objects.get(pk=collecting.pk).status == "expired"
+
+
+def test_a_title_is_kept_on_one_line(draft, resident):
+    drafting.proposal_save(
+        actor=resident, proposal=draft, fields={"title": "  Raised\r\nbeds\t on  the Rynek "}
+    )
+    assert Proposal.objects.get(pk=draft.pk).title == "Raised beds on the Rynek"
