@@ -17,7 +17,16 @@ from PIL import Image, ImageDraw
 from mapapp.flags import flag_review
 from mapapp.models import City, Flag, Role, User
 from proposals.models import GrantCall, Proposal
-from proposals.services import assessment, calls, delivery, drafting, following, grants, support
+from proposals.services import (
+    assessment,
+    calls,
+    delivery,
+    drafting,
+    following,
+    grants,
+    organisations,
+    support,
+)
 
 DEMO_MARK = "demo"  # GrantCall.description["demo"] marks demo calls
 
@@ -234,6 +243,21 @@ def load_demo_programme(city: City) -> bool:
         if state == "withdrawn":
             drafting.proposal_withdraw(actor=resident, proposal=p, note="Demo: withdrawn.")
         made[state] = p
+
+    # The demo's NGO representative is verified for a demo association; another request
+    # waits in the officers' queue.
+    ngo = _user("ngo@example.org", city, Role.NGO_REPRESENTATIVE)
+    names = {"pl": "Stowarzyszenie Sąsiedzi (demo)", "cs": "Spolek Sousedé (demo)"}
+    verified = organisations.representation_request(
+        user=ngo, city=city, name=names.get(lang, "Neighbours' association (demo)"),
+        registration_number=f"DEMO-{city.slug.upper()}-1", role="Chair",
+    )  # fmt: skip
+    organisations.representation_decide(actor=officer, representative=verified, verify=True)
+    organisations.representation_request(
+        user=neighbours[1], city=city, name="Klub seniorů (demo)" if lang == "cs" else
+        "Klub Seniora (demo)", registration_number=f"DEMO-{city.slug.upper()}-2",
+        role="Member",
+    )  # fmt: skip
 
     # A neighbour follows two proposals by e-mail (listed on their "my proposals" page).
     for state in ("collecting_support", "submitted"):

@@ -205,3 +205,18 @@ class GrantCallEditForm(CallTextsForm):
                 continue  # the input shows minutes: a time set to the second is unchanged
             out[name] = value
         return out
+
+
+class OrganisationRequestForm(forms.Form):
+    name = forms.CharField(label=_("Organisation's name"), max_length=200)
+    registration_number = forms.CharField(
+        label=_("Registration number"),
+        max_length=60,
+        help_text=_("As in the public register (in Poland the KRS number, in Czechia the IČO)."),
+    )
+    role = forms.CharField(
+        label=_("Your role in the organisation"),
+        max_length=100,
+        required=False,
+        help_text=_("For example: chair of the board, member authorised by the board."),
+    )

@@ -90,3 +90,11 @@ AFTER_PHOTO_REQUIRED = _("Add at least one after photo taken from the viewpoint 
 SUSTAINABILITY_NOT_OVER = _("The sustainability period ends on %(date)s.")
 REPORT_PERIOD = _("A report for period %(period)s was already filed.")
 FEEDBACK_EMPTY = _("Write the feedback.")
+
+ORG_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before asking to represent an organisation.")
+ORG_NAME = _("Give the organisation's name.")
+ORG_NUMBER = _("Give the organisation's registration number (as in the public register).")
+ORG_ALREADY_VERIFIED = _("You already represent this organisation.")
+ORG_ALREADY_WAITING = _("Your request to represent this organisation waits for the city.")
+ORG_NOT_PENDING = _("This request has been decided already.")
+ORG_REASON_REQUIRED = _("Say why, so that the person can put it right.")

@@ -78,11 +78,21 @@ class Representative(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # asked by the person (services.organisations.representation_request), decided by an
+    # officer: verified, or refused with the reason they are told
+    role = models.CharField(_("your role in the organisation"), max_length=100, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    refused_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "user"], name="proposals_rep_unique")
         ]
+
+    @property
+    def pending(self) -> bool:
+        return self.verified_at is None and self.refused_at is None
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation}"

@@ -21,6 +21,7 @@ from proposals.models import (
     GrantCall,
     Proposal,
     ProposalVersion,
+    Representative,
     Score,
 )
 
@@ -374,10 +375,11 @@ class OfficerWaiting:
     checks: list[Proposal]  # submitted to a closed call before round 1, oldest first
     flags: int  # residents' reports of content, open
     sites: int  # neglected-site reports waiting for moderation
+    representations: int = 0  # requests to represent an NGO, to verify
 
     @property
     def nothing(self) -> bool:
-        return not (self.checks or self.flags or self.sites)
+        return not (self.checks or self.flags or self.sites or self.representations)
 
 
 def officer_waiting(*, city: City) -> OfficerWaiting:
@@ -401,6 +403,27 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
         checks=list(checks),
         flags=Flag.objects.filter(city=city, state=Flag.State.OPEN).count(),
         sites=Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
+        representations=pending_representations(city=city).count(),
+    )
+
+
+def pending_representations(*, city: City) -> QuerySet[Representative]:
+    """Requests to represent an organisation of the city, waiting for an officer, oldest
+    first."""
+    return (
+        Representative.objects.filter(
+            organisation__city=city, verified_at__isnull=True, refused_at__isnull=True
+        )
+        .select_related("organisation", "user")
+        .order_by("requested_at", "pk")
+    )
+
+
+def representations_of(*, user, city: City) -> QuerySet[Representative]:
+    return (
+        Representative.objects.filter(user=user, organisation__city=city)
+        .select_related("organisation")
+        .order_by("organisation__name")
     )
 
 

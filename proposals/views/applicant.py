@@ -57,6 +57,40 @@ def proposal_start(request, city):
     )
 
 
+@login_required
+@rate_limit("proposal_start")
+def organisation_request(request, city):
+    """Ask to represent an NGO (services.organisations); the page lists one's requests in
+    the city and what became of them."""
+    from proposals.forms import OrganisationRequestForm
+    from proposals.services import organisations
+
+    city_obj = load_city(request, city)
+    form = OrganisationRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisations.representation_request(
+                user=request.user, city=city_obj, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Your request is sent. The city checks it and e-mails you.")
+            )
+            return redirect("proposals:organisation-request", city=city_obj.slug)
+    return render(
+        request,
+        "proposals/organisation_request.html",
+        {
+            "city": city_obj,
+            "form": form,
+            "requests": selectors.representations_of(user=request.user, city=city_obj),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 def _posted_geojson(text):
     """The drawing the user sent, to draw it again after a refusal (nothing is lost)."""
     import json

@@ -161,6 +161,44 @@ def officer_call_edit(request, city, call_id):
     )
 
 
+@login_required
+def officer_organisations(request, city):
+    """Requests to represent an NGO: verify each against the public register, or refuse it
+    with a reason; the verified representatives below."""
+    from proposals.models import Representative
+    from proposals.services import organisations
+
+    city_obj = _officer_city(request, city)
+    if request.method == "POST":
+        item = get_object_or_404(
+            Representative, organisation__city=city_obj, pk=request.POST.get("request")
+        )
+        try:
+            organisations.representation_decide(
+                actor=request.user, representative=item,
+                verify=request.POST.get("action") == "verify",
+                reason=request.POST.get("reason", ""),
+            )  # fmt: skip
+            messages.success(request, _("Done."))
+        except ValidationError as exc:
+            report(request, exc)
+        return redirect("proposals:officer-organisations", city=city_obj.slug)
+    verified = (
+        Representative.objects.filter(organisation__city=city_obj, verified_at__isnull=False)
+        .select_related("organisation", "user", "verified_by")
+        .order_by(collated("organisation__name"), "user__email")
+    )
+    return render(
+        request,
+        "proposals/officer_organisations.html",
+        {
+            "city": city_obj,
+            "pending": selectors.pending_representations(city=city_obj),
+            "verified": verified,
+        },
+    )
+
+
 def _committee_candidates(city):
     """The city's committee members, the only people a call's committee may hold."""
     return User.objects.filter(

@@ -92,6 +92,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/me/data/",
         f"/koszalin/proposals/{proposal}/support/",
         f"/koszalin/proposals/{proposal}/",  # signed in: "follow this proposal"
+        "/koszalin/organisations/request/",
         "/koszalin/officer/",  # a resident there: the 403 page
     ]
     for path in signed_in:
@@ -113,7 +114,7 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         "/koszalin/officer/", f"/koszalin/officer/calls/{call.pk}/", "/koszalin/officer/audit/",
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
         "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
-        f"/koszalin/officer/calls/{call.pk}/edit/",
+        f"/koszalin/officer/calls/{call.pk}/edit/", "/koszalin/officer/organisations/",
         f"/koszalin/interventions/{public_world['intervention'].pk}/",  # its photo forms
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}

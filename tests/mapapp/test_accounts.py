@@ -117,6 +117,11 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
             city=city, follows__user__email="neighbour01@example.org"
         )
         assert set(followed.values_list("status", flat=True)) == {"collecting_support", "submitted"}
+        from proposals.models import Representative
+
+        reps = Representative.objects.filter(organisation__city=city)
+        assert reps.get(verified_at__isnull=False).user.email == "ngo@example.org"
+        assert reps.filter(verified_at__isnull=True, refused_at__isnull=True).count() == 1
 
 
 def test_load_demo_makes_no_accounts_outside_development(db, settings):

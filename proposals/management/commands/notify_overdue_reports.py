@@ -54,6 +54,14 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
             sites,
         )
         parts.append(f"{text % {'n': sites}} {link('sites:moderation')}")
+    if waiting.representations:
+        n = waiting.representations
+        text = ngettext(
+            "%(n)s request to represent an organisation waits for verification:",
+            "%(n)s requests to represent an organisation wait for verification:",
+            n,
+        )
+        parts.append(f"{text % {'n': n}} {link('proposals:officer-organisations')}")
     if overdue:
         text = ngettext(
             "%(n)s maintenance report is overdue:",

@@ -1,0 +1,134 @@
+"""NGOs apply through representatives the city verified: a person asks, an officer of the
+city verifies it or refuses it with a reason, the person is told, and only then may they
+propose in the organisation's name."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from mapapp.models import AuditEvent, Role
+from proposals import messages as msg
+from proposals.models import Organisation, Proposal, Representative
+from proposals.services import organisations
+from tests.proposals.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+REQUEST = {"name": "Stowarzyszenie Zielony Koszalin", "registration_number": "KRS 0000 123 456",
+           "role": "Prezes zarządu"}  # fmt: skip
+
+
+def test_a_person_asks_an_officer_verifies_and_the_person_proposes_for_the_ngo(
+    client, resident, officer, grant_call, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(resident)
+    start = client.get("/koszalin/proposals/new/").content.decode()
+    assert "/koszalin/organisations/request/" in start  # the way there from the start page
+    response = client.post("/koszalin/organisations/request/", REQUEST)
+    assert response.status_code == 302
+    request = Representative.objects.get(user=resident)
+    assert request.pending and request.organisation.registration_number == "KRS0000123456"
+    page = client.get("/koszalin/organisations/request/").content.decode()
+    assert "Waiting for the city" in page
+    # asking twice: said, not doubled
+    response = client.post(
+        "/koszalin/organisations/request/", {**REQUEST, "registration_number": "krs0000123456"}
+    )
+    assert response.status_code == 400 and str(msg.ORG_ALREADY_WAITING) in response.content.decode()
+    assert Representative.objects.count() == 1
+
+    client.force_login(officer)
+    home = client.get("/koszalin/officer/").content.decode()
+    assert "1 request to represent an organisation waits" in home
+    queue = client.get("/koszalin/officer/organisations/").content.decode()
+    assert "Stowarzyszenie Zielony Koszalin" in queue and resident.email in queue
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/koszalin/officer/organisations/", {"request": request.pk, "action": "verify"})
+    request.refresh_from_db()
+    assert request.verified_at and request.verified_by == officer
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "Stowarzyszenie Zielony Koszalin" in told.subject and "/proposals/new/" in told.body
+    assert AuditEvent.objects.filter(action="organisation.verify", actor=officer).exists()
+
+    client.force_login(resident)
+    response = client.post(
+        "/koszalin/proposals/new/",
+        {"grant_call": grant_call.pk, "applicant_kind": "ngo",
+         "organisation": request.organisation_id},
+    )  # fmt: skip
+    assert response.status_code == 302
+    proposal = Proposal.objects.get(author=resident)
+    assert proposal.organisation_id == request.organisation_id
+
+
+def test_a_refusal_says_why_and_the_person_may_ask_again(
+    client, resident, officer, mailoutbox, django_capture_on_commit_callbacks
+):
+    request = organisations.representation_request(
+        user=resident, city=officer.city_roles.first().city, **REQUEST
+    )
+    client.force_login(officer)
+    # a refusal needs its reason
+    client.post("/koszalin/officer/organisations/", {"request": request.pk, "action": "refuse"})
+    request.refresh_from_db()
+    assert request.pending
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/koszalin/officer/organisations/",
+            {"request": request.pk, "action": "refuse",
+             "reason": "Nie ma Pani w zarządzie według KRS."},
+        )  # fmt: skip
+    request.refresh_from_db()
+    assert request.refused_at and request.verified_at is None
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "Nie ma Pani w zarządzie według KRS." in told.body
+    # decided once
+    with pytest.raises(ValidationError) as again:
+        organisations.representation_decide(actor=officer, representative=request, verify=True)
+    assert again.value.messages == [str(msg.ORG_NOT_PENDING)]
+
+    client.force_login(resident)
+    page = client.get("/koszalin/organisations/request/").content.decode()
+    assert "Nie ma Pani w zarządzie według KRS." in page
+    assert client.post("/koszalin/organisations/request/", REQUEST).status_code == 302
+    request.refresh_from_db()
+    assert request.pending and request.refusal_reason == ""
+
+
+def test_who_may_decide_and_what_a_request_needs(resident, officer, koszalin, ostrava):
+    with pytest.raises(ValidationError) as bad:
+        organisations.representation_request(
+            user=resident, city=koszalin, name=" ", registration_number="12"
+        )
+    assert set(bad.value.message_dict) == {"name", "registration_number"}
+    unconfirmed = make_user("unconfirmed@example.org", verified=False)
+    with pytest.raises(ValidationError) as exc:
+        organisations.representation_request(user=unconfirmed, city=koszalin, **REQUEST)
+    assert exc.value.messages == [str(msg.ORG_EMAIL_UNCONFIRMED)]
+
+    request = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    ostrava_officer = make_user("o@example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    with pytest.raises(PermissionDenied):
+        organisations.representation_decide(
+            actor=ostrava_officer, representative=request, verify=True
+        )
+    with pytest.raises(PermissionDenied):
+        organisations.representation_decide(actor=resident, representative=request, verify=True)
+    # a request names an existing organisation by its number; its name stays
+    other = make_user("other@example.org")
+    organisations.representation_request(
+        user=other, city=koszalin, name="Zielony Koszalin (inna nazwa)",
+        registration_number="krs 0000.123.456",
+    )  # fmt: skip
+    assert Organisation.objects.get().name == "Stowarzyszenie Zielony Koszalin"
+    assert Representative.objects.filter(organisation__city=koszalin).count() == 2
+
+
+def test_the_officers_digest_names_requests_waiting(
+    resident, officer, koszalin, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports")
+    [digest] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert "/koszalin/officer/organisations/" in digest.body
