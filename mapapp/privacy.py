@@ -68,7 +68,15 @@ def user_data_export(*, user) -> dict:
             for p in Proposal.objects.filter(author=user).select_related("city")
         ],
         "organisations": [
-            {"organisation": r.organisation.name}
+            {
+                "organisation": r.organisation.name,
+                "registration_number": r.organisation.registration_number,
+                "role": r.role,
+                "requested_at": _iso(r.requested_at),
+                "verified_at": _iso(r.verified_at),
+                "refused_at": _iso(r.refused_at),
+                "refusal_reason": r.refusal_reason,
+            }
             for r in Representative.objects.filter(user=user).select_related("organisation")
         ],
         "supports": [

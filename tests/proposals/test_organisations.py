@@ -132,3 +132,12 @@ def test_the_officers_digest_names_requests_waiting(
         call_command("notify_overdue_reports")
     [digest] = [m for m in mailoutbox if m.to == [officer.email]]
     assert "/koszalin/officer/organisations/" in digest.body
+
+
+def test_a_request_is_in_the_persons_data_export(resident, koszalin):
+    from mapapp.privacy import user_data_export
+
+    organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    [item] = user_data_export(user=resident)["organisations"]
+    assert item["role"] == "Prezes zarządu" and item["verified_at"] is None
+    assert item["registration_number"] == "KRS0000123456"
