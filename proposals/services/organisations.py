@@ -121,3 +121,29 @@ def _tell(representative_id: int) -> None:
             body += _("You can ask again with what is missing.")
             link = reverse("proposals:organisation-request", kwargs={"city": city.slug})
         mail(subject, f"{body}\n\n{site_link(link)}", [request.user.email])
+
+
+@transaction.atomic
+def representation_revoke(*, actor, representative: Representative, reason: str) -> None:
+    """A verified representative who no longer acts for the organisation (left its board)
+    loses the right to propose in its name. Proposals made before stay as they are, with
+    their author. Audited with the reason."""
+    request = (
+        Representative.objects.select_for_update()
+        .select_related("organisation__city", "user")
+        .get(pk=representative.pk)
+    )
+    city = request.organisation.city
+    check_officer(actor, city)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [msg.ORG_REASON_REQUIRED]})
+    if request.verified_at is None:
+        refuse(msg.ORG_NOT_PENDING)
+    audit_record(
+        actor=actor, action="organisation.revoke", obj=request, city=city, note=reason,
+        before={"organisation": request.organisation.name, "user": request.user.email},
+    )  # fmt: skip
+    request.verified_at, request.verified_by = None, None
+    request.refused_at, request.refusal_reason = timezone.now(), reason[:500]
+    request.save()

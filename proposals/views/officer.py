@@ -173,12 +173,17 @@ def officer_organisations(request, city):
         item = get_object_or_404(
             Representative, organisation__city=city_obj, pk=request.POST.get("request")
         )
+        action, reason = request.POST.get("action"), request.POST.get("reason", "")
         try:
-            organisations.representation_decide(
-                actor=request.user, representative=item,
-                verify=request.POST.get("action") == "verify",
-                reason=request.POST.get("reason", ""),
-            )  # fmt: skip
+            if action == "revoke":
+                organisations.representation_revoke(
+                    actor=request.user, representative=item, reason=reason
+                )
+            else:
+                organisations.representation_decide(
+                    actor=request.user, representative=item, verify=action == "verify",
+                    reason=reason,
+                )  # fmt: skip
             messages.success(request, _("Done."))
         except ValidationError as exc:
             report(request, exc)

@@ -141,3 +141,28 @@ def test_a_request_is_in_the_persons_data_export(resident, koszalin):
     [item] = user_data_export(user=resident)["organisations"]
     assert item["role"] == "Prezes zarządu" and item["verified_at"] is None
     assert item["registration_number"] == "KRS0000123456"
+
+
+def test_a_representative_who_left_is_revoked_and_cannot_propose_for_it(
+    client, resident, officer, koszalin, grant_call
+):
+    request = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    organisations.representation_decide(actor=officer, representative=request, verify=True)
+    client.force_login(officer)
+    client.post("/koszalin/officer/organisations/", {"request": request.pk, "action": "revoke"})
+    request.refresh_from_db()
+    assert request.verified_at is not None  # a revocation needs its reason
+    client.post(
+        "/koszalin/officer/organisations/",
+        {"request": request.pk, "action": "revoke", "reason": "Left the board in May."},
+    )
+    request.refresh_from_db()
+    assert request.verified_at is None and request.refusal_reason == "Left the board in May."
+    assert AuditEvent.objects.filter(action="organisation.revoke").exists()
+    client.force_login(resident)
+    client.post(
+        "/koszalin/proposals/new/",
+        {"grant_call": grant_call.pk, "applicant_kind": "ngo",
+         "organisation": request.organisation_id},
+    )  # fmt: skip
+    assert not Proposal.objects.filter(organisation=request.organisation).exists()
