@@ -33,6 +33,21 @@ def recorded(name: str):
     JobRun.objects.update_or_create(name=name, defaults={"last_success_at": timezone.now()})
 
 
+class ScheduledCommand:
+    """A management command that is a scheduled job: its `run()` is recorded under the
+    command's name, unless `partial(options)` says this run is not the whole job (a dry run,
+    some tables only). Mixed in before BaseCommand."""
+
+    def partial(self, options) -> bool:
+        return False
+
+    def handle(self, *args, **options):
+        if self.partial(options):
+            return self.run(*args, **options)
+        with recorded(self.__module__.rsplit(".", 1)[1]):  # /healthz/jobs reports it
+            return self.run(*args, **options)
+
+
 def _installed_at() -> dt.datetime | None:
     """When the deployment's database was made (its first migration)."""
     with connection.cursor() as cursor:

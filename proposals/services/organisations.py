@@ -71,11 +71,7 @@ def representation_decide(
     *, actor, representative: Representative, verify: bool, reason: str = ""
 ) -> Representative:
     """Verify a request, or refuse it with a reason; the person is e-mailed either way."""
-    request = (
-        Representative.objects.select_for_update()
-        .select_related("organisation__city", "user")
-        .get(pk=representative.pk)
-    )
+    request = _locked(representative)
     city = request.organisation.city
     check_officer(actor, city)
     if not request.pending:
@@ -96,6 +92,14 @@ def representation_decide(
     )  # fmt: skip
     transaction.on_commit(lambda: _tell(request.pk))
     return request
+
+
+def _locked(representative: Representative) -> Representative:
+    return (
+        Representative.objects.select_for_update()
+        .select_related("organisation__city", "user")
+        .get(pk=representative.pk)
+    )
 
 
 def _tell(representative_id: int) -> None:
@@ -128,11 +132,7 @@ def representation_revoke(*, actor, representative: Representative, reason: str)
     """A verified representative who no longer acts for the organisation (left its board)
     loses the right to propose in its name. Proposals made before stay as they are, with
     their author. Audited with the reason."""
-    request = (
-        Representative.objects.select_for_update()
-        .select_related("organisation__city", "user")
-        .get(pk=representative.pk)
-    )
+    request = _locked(representative)
     city = request.organisation.city
     check_officer(actor, city)
     reason = (reason or "").strip()

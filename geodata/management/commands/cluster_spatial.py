@@ -11,7 +11,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from mapapp.jobs import recorded
+from mapapp.jobs import ScheduledCommand
 
 TABLES = {
     "proposals": ("proposals_proposal", "proposals_proposal_geom_gist"),
@@ -21,7 +21,7 @@ TABLES = {
 }
 
 
-class Command(BaseCommand):
+class Command(ScheduledCommand, BaseCommand):
     help = "CLUSTER the spatial tables by their GiST index and ANALYZE them."
 
     def add_arguments(self, parser):
@@ -29,13 +29,10 @@ class Command(BaseCommand):
             "--only", choices=sorted(TABLES), action="append", help="only these tables"
         )
 
-    def handle(self, *args, **options):
-        if options.get("only"):
-            return self._run(*args, **options)
-        with recorded("cluster_spatial"):  # /healthz/jobs reports when it last worked
-            return self._run(*args, **options)
+    def partial(self, options) -> bool:
+        return bool(options.get("only"))
 
-    def _run(self, *args, only=None, **options):
+    def run(self, *args, only=None, **options):
         for key in only or TABLES:
             table, index = TABLES[key]
             start = time.perf_counter()

@@ -11,11 +11,11 @@ Run it daily (cron or a systemd timer)."""
 from django.core.management.base import BaseCommand
 
 from geodata.export_jobs import export_files_expire
-from mapapp.jobs import recorded
+from mapapp.jobs import ScheduledCommand
 from mapapp.privacy import apply_retention, expire_records
 
 
-class Command(BaseCommand):
+class Command(ScheduledCommand, BaseCommand):
     help = (
         "Erase supporters' data and consent documents whose retention time is over, and "
         "remove old export files, rate-limit counters, sessions and task records."
@@ -24,13 +24,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="only say what is due")
 
-    def handle(self, *args, **options):
-        if options.get("dry_run"):
-            return self._run(*args, **options)
-        with recorded("apply_retention"):  # /healthz/jobs reports when it last worked
-            return self._run(*args, **options)
+    def partial(self, options) -> bool:
+        return bool(options.get("dry_run"))
 
-    def _run(self, *args, dry_run=False, **options):
+    def run(self, *args, dry_run=False, **options):
         result = apply_retention(dry_run=dry_run)
         exports = export_files_expire(dry_run=dry_run)
         records = expire_records(dry_run=dry_run)

@@ -7,12 +7,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from mapapp.backup import BackupError, backup
-from mapapp.jobs import recorded
+from mapapp.jobs import ScheduledCommand
 
 PREFIX = "wecreatespace-backup-"
 
 
-class Command(BaseCommand):
+class Command(ScheduledCommand, BaseCommand):
     help = "Write a consistent backup (database dump, uploaded files, manifest) as one .tar."
 
     def add_arguments(self, parser):
@@ -25,11 +25,7 @@ class Command(BaseCommand):
             help=f"then delete all but the newest N {PREFIX}*.tar in the same folder (0: keep all)",
         )
 
-    def handle(self, *args, **options):
-        with recorded("backup"):  # /healthz/jobs reports when it last worked
-            return self._run(*args, **options)
-
-    def _run(self, *args, output, keep, **options):
+    def run(self, *args, output, keep, **options):
         if keep < 0:
             raise CommandError("--keep: a number of backups, 0 or more.")
         try:

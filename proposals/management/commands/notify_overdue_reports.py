@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mapapp.jobs import recorded
+from mapapp.jobs import ScheduledCommand
 from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
 from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
@@ -80,7 +80,7 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
     return "\n\n".join(parts)
 
 
-class Command(BaseCommand):
+class Command(ScheduledCommand, BaseCommand):
     help = (
         "E-mail each city's programme officers what waits for them (formal checks, flags, "
         "site reports, overdue maintenance reports), and remind applicants of maintenance "
@@ -88,11 +88,7 @@ class Command(BaseCommand):
         "before their call closed (run daily)."
     )
 
-    def handle(self, *args, **options):
-        with recorded("notify_overdue_reports"):  # /healthz/jobs reports when it last worked
-            return self._run(*args, **options)
-
-    def _run(self, *args, **options):
+    def run(self, *args, **options):
         expired = expire_unsubmitted()
         if expired:
             self.stdout.write(f"{expired} proposals not submitted before their call closed")
