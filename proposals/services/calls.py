@@ -222,11 +222,20 @@ def schedule_expiry(call: GrantCall) -> None:
 
 @transaction.atomic
 def grant_call_copy(
-    *, actor, source: GrantCall, title: dict, opens_at: datetime, closes_at: datetime
+    *,
+    actor,
+    source: GrantCall,
+    title: dict,
+    opens_at: datetime,
+    closes_at: datetime,
+    description: dict | None = None,
 ) -> GrantCall:
-    """A new call with the rules, criteria and committee of an earlier one."""
+    """A new call with the rules, criteria and committee of an earlier one; its description
+    too, unless a new one is given."""
     check_officer(actor, source.city)
     options = {f: getattr(source, f) for f in CALL_FIELDS}
+    if description:
+        options["description"] = description
     criteria = [(c.key, c.name, c.weight) for c in source.criteria.all()]
     call = grant_call_create(
         actor=actor,

@@ -64,6 +64,7 @@ def officer_call_new(request, city):
                         title=form.titles(),
                         opens_at=data["opens_at"],
                         closes_at=data["closes_at"],
+                        description=form.descriptions(),  # typed ones win over the copy's
                     )
                 else:
                     options = {f: data[f] for f in calls.CALL_FIELDS if f in data}

@@ -244,3 +244,23 @@ def submitted_elsewhere(grant_call, supporters):
     drafting.proposal_publish(actor=author, proposal=p)
     add_supporters(p, supporters[:15])
     return drafting.proposal_submit(actor=author, proposal=p)
+
+
+def test_a_copied_call_keeps_the_description_typed_for_it(client, officer, grant_call):
+    GrantCall.objects.filter(pk=grant_call.pk).update(description={"en": "Last year's text."})
+    client.force_login(officer)
+    data = {
+        "title_en": "Spaces 2029", "description_pl": "Nowy opis naboru.",
+        "opens_at": "2029-03-01T00:00", "closes_at": "2029-05-31T23:59",
+        "total_budget": "1", "project_cap": "1", "min_supporters": "1",
+        "supporter_min_age": "15", "rounds": "3", "sustainability_months": "24",
+        "max_area_m2": "1", "max_vertices": "3", "copy_from": grant_call.pk,
+    }  # fmt: skip
+    assert client.post("/koszalin/officer/calls/new/", data).status_code == 302
+    copied = GrantCall.objects.get(title__en="Spaces 2029")
+    assert copied.description == {"pl": "Nowy opis naboru."}
+    assert copied.total_budget == grant_call.total_budget  # the rules are the copy's
+    del data["description_pl"]
+    data["title_en"] = "Spaces 2030"
+    assert client.post("/koszalin/officer/calls/new/", data).status_code == 302
+    assert GrantCall.objects.get(title__en="Spaces 2030").description == {"en": "Last year's text."}
