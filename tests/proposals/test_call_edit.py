@@ -2,21 +2,19 @@
 while it is open; its rules only before it opens; the committee's size until the assessment
 begins. Each refusal says why and changes nothing; every change is audited."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from mapapp.models import AuditEvent
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
-from proposals.services import calls, drafting
-from tests.proposals.conftest import RYNEK, add_supporters, complete_fields, make_user, square
+from proposals.services import calls
+from tests.proposals.conftest import make_user, submit_another
 
 pytestmark = pytest.mark.django_db
 
@@ -234,16 +232,7 @@ def test_applicants_still_to_submit_are_told_of_a_new_deadline(
 @pytest.fixture
 def submitted_elsewhere(grant_call, supporters):
     """Another applicant's proposal of the same call, submitted already."""
-    author = make_user("other-applicant@example.org")
-    p = drafting.proposal_create_draft(author=author, grant_call=grant_call)
-    p = drafting.proposal_save(
-        actor=author, proposal=p, fields=complete_fields(title="Benches"),
-        budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
-        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
-    )  # fmt: skip
-    drafting.proposal_publish(actor=author, proposal=p)
-    add_supporters(p, supporters[:15])
-    return drafting.proposal_submit(actor=author, proposal=p)
+    return submit_another(make_user("other-applicant@example.org"), grant_call, supporters)
 
 
 def test_a_copied_call_keeps_the_description_typed_for_it(client, officer, grant_call):

@@ -338,24 +338,15 @@ def test_proposals_not_submitted_when_the_call_closes_expire(
     """A proposal still gathering support when its call closed was never submitted: the
     daily job expires it, so it leaves the public pages, no longer holds up the call's
     decision and its supporters' erasure, and the applicant is told in their language."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
 
     from mapapp.models import AuditEvent
     from mapapp.privacy import call_final_decision
-    from tests.proposals.conftest import close_call, complete_fields
+    from tests.proposals.conftest import close_call, submit_another
 
     call = collecting.grant_call
     draft_of_another = drafting.proposal_create_draft(author=resident, grant_call=call)
-    other = drafting.proposal_create_draft(author=resident, grant_call=call)
-    other = drafting.proposal_save(
-        actor=resident, proposal=other, fields=complete_fields(title="Benches"),
-        budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
-        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
-    )  # fmt: skip
-    drafting.proposal_publish(actor=resident, proposal=other)
-    add_supporters(other, supporters[:15])
-    submitted_other = drafting.proposal_submit(actor=resident, proposal=other)
+    submitted_other = submit_another(resident, call, supporters)
 
     resident.preferred_language = "pl"
     resident.save(update_fields=["preferred_language"])
