@@ -324,6 +324,12 @@ def officer_proposal(request, city, pk):
             "city": city_obj,
             "proposal": proposal,
             "call": call,
+            # for an NGO's proposal: is its author (still) the verified representative?
+            "representation": proposal.organisation.representatives.filter(
+                user=proposal.author_id
+            ).first()
+            if proposal.organisation_id
+            else None,
             "supports": proposal.supports.select_related("struck_by").order_by("created_at"),
             "supports_counted": drafting.active_support_count(proposal),
             "can_strike": proposal.status in support.STRIKABLE,

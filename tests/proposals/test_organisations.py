@@ -166,3 +166,22 @@ def test_a_representative_who_left_is_revoked_and_cannot_propose_for_it(
          "organisation": request.organisation_id},
     )  # fmt: skip
     assert not Proposal.objects.filter(organisation=request.organisation).exists()
+
+
+def test_the_officers_proposal_page_says_whether_the_author_still_represents_the_ngo(
+    client, resident, officer, koszalin, grant_call
+):
+    request = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    organisations.representation_decide(actor=officer, representative=request, verify=True)
+    from proposals.services import drafting
+
+    proposal = drafting.proposal_create_draft(
+        author=resident, grant_call=grant_call, applicant_kind="ngo",
+        organisation=request.organisation,
+    )  # fmt: skip
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/").content.decode()
+    assert "KRS0000123456" in page and "verified representative since" in page
+    organisations.representation_revoke(actor=officer, representative=request, reason="Left.")
+    page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/").content.decode()
+    assert "not a verified representative now" in page
