@@ -185,3 +185,33 @@ def test_the_officers_proposal_page_says_whether_the_author_still_represents_the
     organisations.representation_revoke(actor=officer, representative=request, reason="Left.")
     page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/").content.decode()
     assert "not a verified representative now" in page
+
+
+def test_a_revoked_representative_cannot_submit_a_draft_in_the_ngos_name(
+    resident, officer, koszalin, grant_call, supporters
+):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from proposals.services import drafting
+    from tests.proposals.conftest import RYNEK, add_supporters, complete_fields, square
+
+    request = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    organisations.representation_decide(actor=officer, representative=request, verify=True)
+    draft = drafting.proposal_create_draft(
+        author=resident, grant_call=grant_call, applicant_kind="ngo",
+        organisation=request.organisation,
+    )  # fmt: skip
+    draft = drafting.proposal_save(
+        actor=resident, proposal=draft, fields=complete_fields(),
+        budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
+        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
+    )  # fmt: skip
+    drafting.proposal_publish(actor=resident, proposal=draft)
+    add_supporters(draft, supporters[:15])
+    organisations.representation_revoke(actor=officer, representative=request, reason="Left.")
+    with pytest.raises(ValidationError) as refused:
+        drafting.proposal_submit(actor=resident, proposal=draft)
+    assert refused.value.messages == [str(msg.NGO_NOT_VERIFIED)]
+    assert Proposal.objects.get(pk=draft.pk).status == "collecting_support"
