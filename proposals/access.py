@@ -19,6 +19,15 @@ def has_role(user, city: City, *roles: str) -> bool:
     return CityRole.objects.filter(user=user, city=city, role__in=roles).exists()
 
 
+def email_confirmed(user) -> bool:
+    """Whether the account's own address is confirmed: what supporting, following and asking
+    to represent an organisation need, so that nobody acts, or is written to, in the name of
+    an address they do not hold."""
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
 def is_officer(user, city: City) -> bool:
     return has_role(user, city, Role.PROGRAMME_OFFICER)
 

@@ -419,6 +419,15 @@ def pending_representations(*, city: City) -> QuerySet[Representative]:
     )
 
 
+def verified_representations(*, city: City) -> QuerySet[Representative]:
+    """The city's verified NGO representatives, by organisation in the reader's alphabet."""
+    return (
+        Representative.objects.filter(organisation__city=city, verified_at__isnull=False)
+        .select_related("organisation", "user", "verified_by")
+        .order_by(collated("organisation__name"), "user__email")
+    )
+
+
 def representations_of(*, user, city: City) -> QuerySet[Representative]:
     return (
         Representative.objects.filter(user=user, organisation__city=city)

@@ -8,7 +8,6 @@ account ends it (mapapp.privacy)."""
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from mapapp.tasks import mail, site_link
 from proposals import messages as msg
+from proposals.access import email_confirmed
 from proposals.models import Follow, Proposal
 from proposals.services.common import refuse
 
@@ -68,7 +68,7 @@ def follow(*, user, proposal: Proposal) -> Follow:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
     if proposal.author_id == user.pk:
         refuse(msg.FOLLOW_OWN)
-    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+    if not email_confirmed(user):
         refuse(msg.FOLLOW_EMAIL_UNCONFIRMED)
     try:
         with transaction.atomic():

@@ -5,7 +5,6 @@ reason the person is told. Before, only a superuser could do this, in the admin.
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -16,7 +15,7 @@ from mapapp.audit import audit_record
 from mapapp.models import City
 from mapapp.tasks import mail, site_link
 from proposals import messages as msg
-from proposals.access import check_officer
+from proposals.access import check_officer, email_confirmed
 from proposals.models import Organisation, Representative
 from proposals.services.common import refuse
 
@@ -41,7 +40,7 @@ def representation_request(
         errors["registration_number"] = [msg.ORG_NUMBER]
     if errors:
         raise ValidationError(errors)
-    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+    if not email_confirmed(user):
         refuse(msg.ORG_EMAIL_UNCONFIRMED)
     organisation, _created = Organisation.objects.get_or_create(
         city=city, registration_number=number[:40], defaults={"name": name[:200]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -11,7 +10,7 @@ from django.utils import timezone
 from mapapp.audit import audit_record
 from mapapp.files import check_document
 from proposals import messages as msg
-from proposals.access import check_officer
+from proposals.access import check_officer, email_confirmed
 from proposals.models import Proposal, SignatureSheet, Support, normalise_identity
 from proposals.services.common import S, refuse
 
@@ -81,7 +80,7 @@ def support_add(
     _check_support_window(proposal)
     if proposal.author_id == user.pk:
         refuse(msg.SUPPORT_OWN)
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if not email_confirmed(user):
         refuse(msg.SUPPORT_EMAIL_UNCONFIRMED)
     support = _create_support(
         proposal=proposal,

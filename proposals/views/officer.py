@@ -189,18 +189,13 @@ def officer_organisations(request, city):
         except ValidationError as exc:
             report(request, exc)
         return redirect("proposals:officer-organisations", city=city_obj.slug)
-    verified = (
-        Representative.objects.filter(organisation__city=city_obj, verified_at__isnull=False)
-        .select_related("organisation", "user", "verified_by")
-        .order_by(collated("organisation__name"), "user__email")
-    )
     return render(
         request,
         "proposals/officer_organisations.html",
         {
             "city": city_obj,
             "pending": selectors.pending_representations(city=city_obj),
-            "verified": verified,
+            "verified": selectors.verified_representations(city=city_obj),
         },
     )
 
