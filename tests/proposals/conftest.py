@@ -153,20 +153,27 @@ def add_supporters(proposal, people):
         )
 
 
-def submit_another(author, grant_call, supporters, title="Benches"):
-    """One more proposal of the call, complete, supported and submitted by `author`."""
+def publish_another(author, grant_call, supporters, title="Benches", **applicant):
+    """One more proposal of the call, complete, published and supported by 15 people, not
+    submitted; `applicant` may name applicant_kind and organisation."""
     import json
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    p = drafting.proposal_create_draft(author=author, grant_call=grant_call)
+    p = drafting.proposal_create_draft(author=author, grant_call=grant_call, **applicant)
     p = drafting.proposal_save(
         actor=author, proposal=p, fields=complete_fields(title=title),
         budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
         consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
     )  # fmt: skip
-    drafting.proposal_publish(actor=author, proposal=p)
+    p = drafting.proposal_publish(actor=author, proposal=p)
     add_supporters(p, supporters[:15])
+    return p
+
+
+def submit_another(author, grant_call, supporters, title="Benches"):
+    """One more proposal of the call, complete, supported and submitted by `author`."""
+    p = publish_another(author, grant_call, supporters, title=title)
     return drafting.proposal_submit(actor=author, proposal=p)
 
 

@@ -168,49 +168,40 @@ def test_a_representative_who_left_is_revoked_and_cannot_propose_for_it(
     assert not Proposal.objects.filter(organisation=request.organisation).exists()
 
 
-def test_the_officers_proposal_page_says_whether_the_author_still_represents_the_ngo(
-    client, resident, officer, koszalin, grant_call
-):
+@pytest.fixture
+def verified(resident, officer, koszalin):
+    """The resident, verified as the association's representative."""
     request = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
-    organisations.representation_decide(actor=officer, representative=request, verify=True)
+    return organisations.representation_decide(actor=officer, representative=request, verify=True)
+
+
+def test_the_officers_proposal_page_says_whether_the_author_still_represents_the_ngo(
+    client, resident, officer, grant_call, verified
+):
     from proposals.services import drafting
 
     proposal = drafting.proposal_create_draft(
         author=resident, grant_call=grant_call, applicant_kind="ngo",
-        organisation=request.organisation,
+        organisation=verified.organisation,
     )  # fmt: skip
     client.force_login(officer)
     page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/").content.decode()
     assert "KRS0000123456" in page and "verified representative since" in page
-    organisations.representation_revoke(actor=officer, representative=request, reason="Left.")
+    organisations.representation_revoke(actor=officer, representative=verified, reason="Left.")
     page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/").content.decode()
     assert "not a verified representative now" in page
 
 
 def test_a_revoked_representative_cannot_submit_a_draft_in_the_ngos_name(
-    resident, officer, koszalin, grant_call, supporters
+    resident, officer, grant_call, supporters, verified
 ):
-    import json
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from proposals.services import drafting
-    from tests.proposals.conftest import RYNEK, add_supporters, complete_fields, square
+    from tests.proposals.conftest import publish_another
 
-    request = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
-    organisations.representation_decide(actor=officer, representative=request, verify=True)
-    draft = drafting.proposal_create_draft(
-        author=resident, grant_call=grant_call, applicant_kind="ngo",
-        organisation=request.organisation,
-    )  # fmt: skip
-    draft = drafting.proposal_save(
-        actor=resident, proposal=draft, fields=complete_fields(),
-        budget_lines=[("Benches", "9000")], area_geojson=json.dumps(square(*RYNEK)),
-        consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
-    )  # fmt: skip
-    drafting.proposal_publish(actor=resident, proposal=draft)
-    add_supporters(draft, supporters[:15])
-    organisations.representation_revoke(actor=officer, representative=request, reason="Left.")
+    draft = publish_another(
+        resident, grant_call, supporters, applicant_kind="ngo", organisation=verified.organisation
+    )
+    organisations.representation_revoke(actor=officer, representative=verified, reason="Left.")
     with pytest.raises(ValidationError) as refused:
         drafting.proposal_submit(actor=resident, proposal=draft)
     assert refused.value.messages == [str(msg.NGO_NOT_VERIFIED)]
