@@ -50,9 +50,15 @@ class Collection:
     kind: str = ""  # for reference layers, the layer kind
     layer_id: int | None = None
     keywords: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()  # text fields the search words (`q`) look in
 
     def queryset(self) -> QuerySet:
         return self.rows()
+
+    def query_params(self) -> set[str]:
+        """The collection's own query parameters: its property filters, and `q` when it can
+        be searched."""
+        return set(self.filters) | ({"q"} if self.search else set())
 
     def bbox_q(self, envelope) -> Q:
         """Rows whose geometry intersects `envelope` (a 4326 geometry), written so that the
@@ -101,7 +107,7 @@ def _geom(point: str, area: str | None):
 
 def _proposals(city: City) -> Collection:
     from proposals.models import Proposal
-    from proposals.selectors import public_proposals
+    from proposals.selectors import SEARCH_FIELDS, public_proposals
 
     def rows():
         return public_proposals(city=city).annotate(
@@ -137,12 +143,13 @@ def _proposals(city: City) -> Collection:
             "call": Filter("grant_call_id__in", kind="int"),
         },
         keywords=("proposals", "participatory budgeting", "public space"),
+        search=SEARCH_FIELDS,
     )
 
 
 def _sites(city: City) -> Collection:
     from sites.models import Site
-    from sites.selectors import public_sites
+    from sites.selectors import SITE_SEARCH_FIELDS, public_sites
 
     def rows():
         return public_sites(city=city).annotate(
@@ -167,12 +174,13 @@ def _sites(city: City) -> Collection:
             "ownership": Filter("ownership__in", tuple(Site.Ownership.values)),
         },
         keywords=("neglected sites", "public space"),
+        search=SITE_SEARCH_FIELDS,
     )
 
 
 def _interventions(city: City) -> Collection:
     from proposals.models import Proposal
-    from sites.selectors import public_interventions
+    from sites.selectors import INTERVENTION_SEARCH_FIELDS, public_interventions
 
     def rows():
         return public_interventions(city=city).annotate(
@@ -202,6 +210,7 @@ def _interventions(city: City) -> Collection:
             "call": Filter("grant_call_id__in", kind="int"),
         },
         keywords=("interventions", "public space"),
+        search=INTERVENTION_SEARCH_FIELDS,
     )
 
 
@@ -237,6 +246,7 @@ def _layer(layer) -> Collection:
         kind=layer.kind,
         layer_id=layer.pk,
         keywords=("reference layer", layer.kind),
+        search=("name",),
     )
 
 

@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from geodata.collections import Collection
+from mapapp.filters import text_query, words_q
 from mapapp.geofuncs import FlipCoordinates, ForcePolygonCCW
 from mapapp.models import City
 
@@ -235,7 +236,8 @@ def parse_offset(value: str | None) -> int:
 
 
 def property_q(collection: Collection, params) -> tuple[Q, dict]:
-    """Filters by property (`status=a,b` or repeated), strict: an unknown value is a 400."""
+    """Filters by property (`status=a,b` or repeated), strict: an unknown value is a 400;
+    and by search words (`q`) where the collection has text to search."""
     q = Q()
     echo = {}
     for name, flt in collection.filters.items():
@@ -258,6 +260,10 @@ def property_q(collection: Collection, params) -> tuple[Q, dict]:
                 values.append(v)
         q &= Q(**{flt.lookup: values})
         echo[name] = ",".join(str(v) for v in values)
+    words = text_query(params) if collection.search else ""
+    if words:  # as on the list pages and the map: every word, in any of the text fields
+        q &= words_q(words, *collection.search)
+        echo["q"] = words
     return q, echo
 
 

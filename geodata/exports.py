@@ -59,7 +59,7 @@ def filename(city: City, collection_id: str, fmt: str) -> str:
 
 
 def parse_export(params, *, city: City, collection: Collection) -> ExportRequest:
-    unknown = sorted(set(params) - EXPORT_PARAMS - set(collection.filters))
+    unknown = sorted(set(params) - EXPORT_PARAMS - collection.query_params())
     if unknown:
         raise exchange.BadQuery(
             _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)[:200]}

@@ -262,7 +262,7 @@ def collection(request, city, collection_id):
 
 def _items_params(city, kwargs, request):
     c = collection_get(city=city, collection_id=kwargs["collection_id"], user=request.user)
-    return ITEMS_PARAMS | (set(c.filters) if c else set())
+    return ITEMS_PARAMS | (c.query_params() if c else set())
 
 
 def parse_items(request, city, c: Collection, *, default_limit=DEFAULT_LIMIT) -> tuple:

@@ -86,6 +86,17 @@ def definition(request, city, collections) -> dict:
             )
             for name, flt in c.filters.items()
         ]
+        if c.search:
+            filters.append(
+                _param(
+                    "q",
+                    schema={"type": "string", "maxLength": 100},
+                    description=(
+                        "Search words: only features holding every word, ignoring case, in "
+                        + " or ".join(c.search)
+                    ),
+                )
+            )
         items_params = [
             f_param,
             _param(

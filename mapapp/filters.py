@@ -5,11 +5,12 @@ from __future__ import annotations
 
 
 def parse_common(params) -> dict:
-    """Year and district from a query string."""
+    """Year, district and search words from a query string."""
     year = params.get("year", "")
     return {
         "year": int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
         "district": params.get("district", "")[:120],
+        "q": text_query(params),
     }
 
 
@@ -18,21 +19,27 @@ def choices(params, name: str, allowed) -> list[str]:
 
 
 def text_query(params) -> str:
-    """The list pages' search words (`q`), whitespace squeezed, at most 100 characters."""
+    """The search words (`q`), whitespace squeezed, at most 100 characters."""
     return " ".join(params.get("q", "").split())[:100]
 
 
-def matching(qs, text: str, *fields: str):
+def words_q(text: str, *fields: str):
     """Rows whose fields contain every word of `text`, ignoring case (a resident searching for
-    "rain garden" finds "Rain garden by the school")."""
+    "rain garden" finds "Rain garden by the school"). Written as `UPPER(field) LIKE`, which
+    the trigram indexes on UPPER(field) serve (proposals and sites have them)."""
     from django.db.models import Q
 
+    found = Q()
     for word in text.split():
         any_field = Q()
         for name in fields:
             any_field |= Q(**{f"{name}__icontains": word})
-        qs = qs.filter(any_field)
-    return qs
+        found &= any_field
+    return found
+
+
+def matching(qs, text: str, *fields: str):
+    return qs.filter(words_q(text, *fields)) if text.strip() else qs
 
 
 def query_without(params, *names: str) -> str:

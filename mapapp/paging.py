@@ -7,22 +7,20 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
-from mapapp.filters import matching, query_without, text_query
+from mapapp.filters import query_without, text_query
 
 
-def list_page(request, qs: QuerySet, *, search: tuple[str, ...], order: tuple[str, ...]) -> dict:
-    """A public list page's context: the rows of `qs` holding the search words (`q`) in the
-    `search` fields, in `order`, and the requested page of them (the last one for a number
-    past the end, the first for anything else that is not a page number); the query strings
-    of the page links (every other parameter) and of the "show them on the map" link (no
-    search words either: the map has none)."""
-    q = text_query(request.GET)
-    if q:
-        qs = matching(qs, q, *search)
+def list_page(request, qs: QuerySet, *, order: tuple[str, ...]) -> dict:
+    """A public list page's context: the rows of `qs` (already filtered, search words
+    included, by the collection's selector) in `order`, and the requested page of them (the
+    last one for a number past the end, the first for anything else that is not a page
+    number); the search words to show in the form; the query strings of the page links
+    (every other parameter) and of the "show them on the map" link (the same filters, the
+    map filters alike; the link names its one layer itself)."""
     page = Paginator(qs.order_by(*order), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "page": page,
-        "q": q,
+        "q": text_query(request.GET),
         "page_query": query_without(request.GET, "page"),
-        "map_query": query_without(request.GET, "page", "q"),
+        "map_query": query_without(request.GET, "page", "layers"),
     }

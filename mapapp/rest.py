@@ -59,6 +59,11 @@ COMMON_PARAMETERS = [
     OpenApiParameter("year", OpenApiTypes.INT, description="Only this year"),
     OpenApiParameter("district", OpenApiTypes.STR, description="Only in this district"),
     OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="Search words: only features holding every word in their text, any case",
+    ),
+    OpenApiParameter(
         "limit", OpenApiTypes.INT, description=f"Page size, 1 to {PAGE_MAX} (default {PAGE_MAX})"
     ),
     OpenApiParameter("offset", OpenApiTypes.INT, description="Features to skip"),

@@ -77,7 +77,7 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
             ],
             "query": query,
             # above this many features a layer is drawn from vector tiles, with the
-            # layer's own filters (tiles know status, category, call and condition)
+            # layer's own filters (tiles know status, category, call, condition and q)
             "tilesAbove": settings.MAP_TILES_ABOVE,
             "vectorTiles": {
                 name: reverse(
@@ -268,7 +268,7 @@ def _tile_queries(city, params) -> dict[str, str]:
     found = city_collections(city=city)
     out = {}
     for name in LAYERS:
-        keys = found[name].filters if name in found else {}
+        keys = sorted(found[name].query_params()) if name in found else []
         out[name] = urlencode([(k, v) for k in keys for v in params.getlist(k)])
     return out
 

@@ -26,9 +26,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GistIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -322,6 +323,13 @@ class Proposal(models.Model):
             models.Index(
                 fields=["city", "-submitted_at", "-published_at", "-id"],
                 name="proposals_list_order_idx",
+            ),
+            # search words (`q`, UPPER(...) LIKE '%word%'): trigram indexes, so a search
+            # reads the matching rows, not all of a city's proposals
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="proposals_title_trgm"),
+            GinIndex(
+                OpClass(Upper("description"), name="gin_trgm_ops"),
+                name="proposals_description_trgm",
             ),
         ]
 

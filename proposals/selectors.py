@@ -28,8 +28,13 @@ from proposals.models import (
 S = Proposal.Status
 
 
+# the text a search (`q`) looks in; trigram indexes on both (proposals 0015)
+SEARCH_FIELDS = ("title", "description")
+
+
 def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Proposal]:
-    """Proposals the public may see, filtered by call, status and category."""
+    """Proposals the public may see, filtered by call, status, category, year, district and
+    search words."""
     qs = Proposal.objects.filter(
         city=city, status__in=Proposal.PUBLIC_STATUSES, hidden_at__isnull=True
     )
@@ -46,6 +51,10 @@ def public_proposals(*, city: City, filters: dict | None = None) -> QuerySet[Pro
         from geodata.selectors import in_district
 
         qs = in_district(qs, city=city, name=filters["district"])
+    if filters.get("q"):
+        from mapapp.filters import matching
+
+        qs = matching(qs, filters["q"], *SEARCH_FIELDS)
     return qs
 
 

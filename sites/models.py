@@ -11,8 +11,9 @@ Its sustainability period ends on a date; until then it is "in maintenance".
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GistIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,12 @@ class Site(models.Model):
             GistIndex(fields=["geom"], name="sites_site_geom_gist"),
             GistIndex(fields=["area"], name="sites_site_area_gist"),
             models.Index(fields=["city", "moderation", "condition"], name="sites_site_public_idx"),
+            # search words (`q`): trigram indexes, as on the proposals
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="sites_site_name_trgm"),
+            GinIndex(
+                OpClass(Upper("description"), name="gin_trgm_ops"),
+                name="sites_site_description_trgm",
+            ),
         ]
 
     def __str__(self) -> str:

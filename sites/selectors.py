@@ -7,10 +7,16 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from mapapp.collation import sorted_names
+from mapapp.filters import matching
 from mapapp.models import City
 from sites.models import Intervention, Site
 
 SUSTAINABILITY_STATES = ("in_maintenance", "maintenance_ended")
+
+
+# the text a search (`q`) looks in; trigram indexes on the sites' (sites 0006)
+SITE_SEARCH_FIELDS = ("name", "description")
+INTERVENTION_SEARCH_FIELDS = ("title", "description")
 
 
 def public_sites(*, city: City, filters: dict | None = None) -> QuerySet[Site]:
@@ -26,6 +32,8 @@ def public_sites(*, city: City, filters: dict | None = None) -> QuerySet[Site]:
         qs = qs.filter(district=name) | in_district(qs, city=city, name=name)
     if filters.get("year"):
         qs = qs.filter(reported_at__year=filters["year"])
+    if filters.get("q"):
+        qs = matching(qs, filters["q"], *SITE_SEARCH_FIELDS)
     return qs
 
 
@@ -53,6 +61,8 @@ def public_interventions(*, city: City, filters: dict | None = None) -> QuerySet
         from geodata.selectors import in_district
 
         qs = in_district(qs, city=city, name=filters["district"])
+    if filters.get("q"):
+        qs = matching(qs, filters["q"], *INTERVENTION_SEARCH_FIELDS)
     return qs
 
 

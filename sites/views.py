@@ -46,9 +46,7 @@ def site_list(request, city):
     sites = selectors.public_sites(city=city_obj, filters=filters).only(
         "id", "name", "condition", "ownership", "district", "reported_at"
     )
-    listing = list_page(
-        request, sites, search=("name", "description"), order=(collated("name"), "id")
-    )
+    listing = list_page(request, sites, order=(collated("name"), "id"))
     return render(
         request,
         "sites/site_list.html",
@@ -261,9 +259,7 @@ def intervention_list(request, city):
     city_obj = load_city(request, city)
     filters = selectors.parse_filters(request.GET)
     interventions = selectors.public_interventions(city=city_obj, filters=filters)
-    listing = list_page(
-        request, interventions, search=("title", "description"), order=("-completed_on", "id")
-    )
+    listing = list_page(request, interventions, order=("-completed_on", "id"))
     return render(
         request,
         "sites/intervention_list.html",

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.gis",
+    # OpClass in index definitions (the trigram search indexes) and its lookups
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_gis",
     "rest_framework.authtoken",

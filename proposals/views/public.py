@@ -33,7 +33,6 @@ def proposal_list(request, city):
     listing = list_page(
         request,
         proposals,
-        search=("title", "description"),
         order=("-submitted_at", "-published_at", "-id"),
     )
     return render(

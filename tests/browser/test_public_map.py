@@ -95,3 +95,29 @@ def test_layers_filters_list_and_before_after(page, public_data):
     clip = page.locator(".ba-before").evaluate("el => el.style.clipPath")
     assert clip == "inset(0px 40% 0px 0px)"
     assert page.errors.unexpected() == []
+
+
+def test_search_words_filter_the_map_and_its_list(page, public_data):
+    """A resident types words into the map's search box: the layer shows only the places
+    holding them (any case), and the list link shows the same places."""
+    page.goto(page.base_url + "/koszalin/?layers=sites")
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    assert len(layer_ids(page, "sites")) == 6
+    page.locator("input[name=q]").fill("SKWER")
+    page.locator("input[name=q]").press("Enter")
+    page.wait_for_url(lambda url: "q=SKWER" in url)
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    on_map = layer_ids(page, "sites")
+    assert len(on_map) == 2  # "Zaniedbany skwer ..." and "Skwer z fontanną ..."
+    assert page.locator("input[name=q]").input_value() == "SKWER"
+
+    page.locator(".list-links a").first.click()
+    page.wait_for_url(lambda url: "/koszalin/sites/?" in url)
+    rows = page.locator("tr[data-site]")
+    assert sorted(int(r.get_attribute("data-site")) for r in rows.all()) == on_map
+    # and back: "show them on the map" keeps the words
+    page.locator("main a[href^='/koszalin/?layers=sites']").click()  # "show them on the map"
+    page.wait_for_url(lambda url: "q=SKWER" in url and "layers=sites" in url)
+    page.locator("#map[data-layers-loaded='true']").wait_for()
+    assert layer_ids(page, "sites") == on_map
+    assert page.errors.unexpected() == []

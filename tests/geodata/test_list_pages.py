@@ -109,9 +109,12 @@ def test_lists_search_by_words_in_name_or_description(client, exchange_world, se
     html = client.get("/koszalin/proposals/", {"q": "  garden   RAIN "}).content.decode()
     assert sorted(rows(html, "data-proposal")) == sorted([a.pk, b.pk])
     assert 'name="q" value="garden RAIN"' in html and "1–2 of 2" in html
-    # the map has no search words: its link keeps the other filters only
-    html = client.get("/koszalin/proposals/", {"q": "rain", "status": "granted"}).content.decode()
-    assert re.search(r'href="/koszalin/\?status=granted">', html)
+    # the map searches alike: its link keeps the words and the other filters, and shows
+    # the one layer the list is of (not the layers of a map the list was opened from)
+    html = client.get(
+        "/koszalin/proposals/", {"q": "rain", "status": "granted", "layers": "sites", "page": "2"}
+    ).content.decode()
+    assert re.search(r'href="/koszalin/\?layers=proposals&amp;q=rain&amp;status=granted">', html)
 
     site = Site.objects.filter(moderation="accepted").first()
     Site.objects.filter(pk=site.pk).update(description="Broken fountain in the courtyard")
