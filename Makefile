@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis bench-exchange bench-load
+.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis bench-exchange bench-search bench-load
 
 setup:
 	@scripts/setup.sh
@@ -61,6 +61,9 @@ bench-analysis: db
 bench-exchange: db
 	@scripts/ensure-nginx.sh
 	@$(PY) bench/exchange.py $(BENCH_ARGS)
+
+bench-search: db
+	@$(PY) bench/search.py $(BENCH_ARGS)
 
 # locust is only for this benchmark: installed on first use, not with the project
 bench-load: db messages

@@ -29,12 +29,12 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.files import private_storage
+from mapapp.filters import Fold
 from mapapp.models import City, Ownership
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -324,11 +324,11 @@ class Proposal(models.Model):
                 fields=["city", "-submitted_at", "-published_at", "-id"],
                 name="proposals_list_order_idx",
             ),
-            # search words (`q`, UPPER(...) LIKE '%word%'): trigram indexes, so a search
+            # search words (`q`, wcs_fold(...) LIKE '%word%'): trigram indexes, so a search
             # reads the matching rows, not all of a city's proposals
-            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="proposals_title_trgm"),
+            GinIndex(OpClass(Fold("title"), name="gin_trgm_ops"), name="proposals_title_trgm"),
             GinIndex(
-                OpClass(Upper("description"), name="gin_trgm_ops"),
+                OpClass(Fold("description"), name="gin_trgm_ops"),
                 name="proposals_description_trgm",
             ),
         ]

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.filters import Fold
 from mapapp.models import City, Ownership
 
 
@@ -92,9 +92,9 @@ class Site(models.Model):
             GistIndex(fields=["area"], name="sites_site_area_gist"),
             models.Index(fields=["city", "moderation", "condition"], name="sites_site_public_idx"),
             # search words (`q`): trigram indexes, as on the proposals
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="sites_site_name_trgm"),
+            GinIndex(OpClass(Fold("name"), name="gin_trgm_ops"), name="sites_site_name_trgm"),
             GinIndex(
-                OpClass(Upper("description"), name="gin_trgm_ops"),
+                OpClass(Fold("description"), name="gin_trgm_ops"),
                 name="sites_site_description_trgm",
             ),
         ]

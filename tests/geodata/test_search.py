@@ -1,6 +1,7 @@
 """Search words (`q`) everywhere a collection is read: the REST API (and so the city map), OGC
 API Features, the exports and the vector tiles find the same rows as the list pages: every
-word, in any case, in the name or the description; public rows only."""
+word, in any case and with or without accents, in the name or the description; public rows
+only."""
 
 import json
 import re
@@ -28,13 +29,19 @@ def worded(exchange_world):
     Proposal.objects.filter(pk=c.pk).update(title="Rain shelter")
     draft = Proposal.objects.filter(status="draft").first()
     Proposal.objects.filter(pk=draft.pk).update(title="Rain garden, a private draft")
-    site = Site.objects.filter(moderation="accepted").order_by("pk").first()
+    site, spring = Site.objects.filter(moderation="accepted").order_by("pk")[:2]
     Site.objects.filter(pk=site.pk).update(description="Broken fountain in the courtyard")
+    Site.objects.filter(pk=spring.pk).update(name="Źródło przy Szkole", description="Łąka")
     pending = Site.objects.filter(moderation="pending").first()
     Site.objects.filter(pk=pending.pk).update(name="Fountain, not yet moderated")
     project = Intervention.objects.order_by("pk").first()
     Intervention.objects.filter(pk=project.pk).update(title="Benches by the pond")
-    return {"proposals": {a.pk, b.pk}, "sites": {site.pk}, "interventions": {project.pk}}
+    return {
+        "proposals": {a.pk, b.pk},
+        "sites": {site.pk},
+        "spring": {spring.pk},
+        "interventions": {project.pk},
+    }
 
 
 def ids_of(response) -> set[int]:
@@ -57,6 +64,15 @@ def test_the_rest_api_searches_as_the_lists_do(client, worded, collection, words
         (nxt,) = [x["href"] for x in doc["links"] if x["rel"] == "next"]
         assert ids_of(client.get(nxt)) | ids_of(r) == worded[collection]
     assert ids_of(client.get(f"/api/v1/koszalin/{collection}/", {"q": "nowhere"})) == set()
+
+
+@pytest.mark.parametrize("words", ["zrodlo szkole", "ŹRÓDŁO", "laka", "źródło łąka"])
+def test_accents_and_case_do_not_matter(client, worded, words):
+    """Typed on a phone without Polish or Czech letters, or with them where the name has
+    none: the same place."""
+    assert ids_of(client.get("/api/v1/koszalin/sites/", {"q": words})) == worded["spring"]
+    html = client.get("/koszalin/sites/", {"q": words}).content.decode()
+    assert re.findall(r'data-site="(\d+)"', html) == [str(pk) for pk in worded["spring"]]
 
 
 def test_the_map_page_hands_the_words_to_its_layers_and_tiles(client, worded):
