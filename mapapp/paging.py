@@ -15,12 +15,12 @@ def list_page(request, qs: QuerySet, *, order: tuple[str, ...]) -> dict:
     included, by the collection's selector) in `order`, and the requested page of them (the
     last one for a number past the end, the first for anything else that is not a page
     number); the search words to show in the form; the query strings of the page links
-    (every other parameter) and of the "show them on the map" link (the same filters, the
-    map filters alike; the link names its one layer itself)."""
+    (every other parameter) and of the filters alone, for the links to the same selection
+    elsewhere: "show them on the map" (which names its one layer itself) and the feed."""
     page = Paginator(qs.order_by(*order), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "page": page,
         "q": text_query(request.GET),
         "page_query": query_without(request.GET, "page"),
-        "map_query": query_without(request.GET, "page", "layers"),
+        "filter_query": query_without(request.GET, "page", "layers"),
     }
