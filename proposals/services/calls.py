@@ -148,7 +148,7 @@ def grant_call_update(
     call.save()
     if "closes_at" in changed:
         schedule_expiry(call)  # at the new deadline (an earlier task finds nothing due)
-        transaction.on_commit(lambda: tell_applicants_of_deadline(call.pk))
+        transaction.on_commit(lambda: tell_of_new_deadline(call.pk))
     after = {"title": call.title, "description": call.description}
     after |= {k: str(v) for k, v in changed.items()}
     audit_record(
@@ -157,15 +157,31 @@ def grant_call_update(
     return call
 
 
-def tell_applicants_of_deadline(call_id: int) -> int:
-    """The deadline moved: each applicant with a proposal not yet submitted in the call (a
-    draft, or gathering support) is told the new one, in their language and the city's
-    time. Returns how many were told."""
+def deadline_local(call: GrantCall) -> str:
+    """The call's deadline as its city's people read it: their clock, the active language's
+    format."""
     import zoneinfo
 
+    from django.utils.formats import date_format
+
+    local = call.closes_at.astimezone(zoneinfo.ZoneInfo(call.city.time_zone))
+    return date_format(local, "DATETIME_FORMAT")
+
+
+def tell_of_new_deadline(call_id: int) -> int:
+    """The deadline moved: the applicants whose proposals are still to be submitted, and the
+    followers of those gathering support, are told. Returns how many e-mails were sent."""
+    from proposals.services.following import tell_followers_of_deadline
+
+    return tell_applicants_of_deadline(call_id) + tell_followers_of_deadline(call_id)
+
+
+def tell_applicants_of_deadline(call_id: int) -> int:
+    """Each applicant with a proposal not yet submitted in the call (a draft, or gathering
+    support) is told the new deadline, in their language and the city's time. Returns how
+    many were told."""
     from django.urls import reverse
     from django.utils import translation
-    from django.utils.formats import date_format
     from django.utils.translation import gettext as _
 
     from mapapp.tasks import mail, site_link
@@ -179,10 +195,9 @@ def tell_applicants_of_deadline(call_id: int) -> int:
     told = 0
     for proposal in waiting.order_by("pk"):
         with translation.override(proposal.author.language_in(call.city)):
-            local = call.closes_at.astimezone(zoneinfo.ZoneInfo(call.city.time_zone))
             words = {
                 "call": call.display_title,
-                "when": date_format(local, "DATETIME_FORMAT"),
+                "when": deadline_local(call),
                 "city": call.city.name,
                 "title": proposal.title or _("Untitled proposal"),
             }

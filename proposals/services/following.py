@@ -1,5 +1,6 @@
 """Following a proposal: a signed-in person, by their own choice, is e-mailed when it reaches
-its milestones (submitted, through the formal check, decided, works started, built, or gone).
+its milestones (submitted, through the formal check, decided, works started, built, or gone),
+and when its call's deadline moves while it gathers support.
 
 A follow is personal data (who takes an interest in what), so it is kept no longer than it
 serves: the proposal's last milestone ends it after the e-mail, the person ends it from any
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -145,14 +147,69 @@ def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, 
     if status in LAST:
         lines.append(_("This is the last e-mail about it: you no longer follow it."))
     else:
-        token = stop_token(user_id=user_id, proposal_id=proposal.pk)
-        stop = site_link(reverse("proposals:stop-emails", kwargs={**kwargs, "token": token}))
-        lines.append(
-            _("You get these e-mails because you chose to follow it. To stop them: %(link)s")
-            % {"link": stop}
-        )
-        headers = {
-            "List-Unsubscribe": f"<{stop}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        line, headers = _stop_part(proposal, user_id)
+        lines.append(line)
     return subject, "\n\n".join(lines), headers
+
+
+def _stop_part(proposal: Proposal, user_id: int) -> tuple[str, dict]:
+    """The follower's own stop link, as a line of the e-mail and as its headers."""
+    kwargs = {"city": proposal.city.slug, "pk": proposal.pk}
+    token = stop_token(user_id=user_id, proposal_id=proposal.pk)
+    stop = site_link(reverse("proposals:stop-emails", kwargs={**kwargs, "token": token}))
+    line = _("You get these e-mails because you chose to follow it. To stop them: %(link)s") % {
+        "link": stop
+    }
+    headers = {
+        "List-Unsubscribe": f"<{stop}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return line, headers
+
+
+def tell_followers_of_deadline(call_id: int) -> int:
+    """The call's deadline moved: the followers of its proposals still gathering support
+    (whose support ends with it) are told the new one, in their language and the city's
+    time, with the page and their stop link. Not the applicant (told separately), nor of a
+    proposal hidden after a report. Returns how many e-mails were sent."""
+    from proposals.models import GrantCall
+    from proposals.services.calls import deadline_local
+
+    call = GrantCall.objects.select_related("city").get(pk=call_id)
+    follows = (
+        Follow.objects.filter(
+            proposal__grant_call=call,
+            proposal__status=S.COLLECTING_SUPPORT,
+            proposal__hidden_at=None,
+        )
+        .exclude(user=F("proposal__author"))
+        .select_related("user", "proposal", "proposal__city")
+        .order_by("pk")
+    )
+    sent = 0
+    for item in follows:
+        proposal = item.proposal
+        with translation.override(item.user.language_in(call.city)):
+            words = {
+                "call": call.display_title,
+                "when": deadline_local(call),
+                "city": call.city.name,
+                "title": proposal.title,
+            }
+            page = reverse("proposals:detail", kwargs={"city": call.city.slug, "pk": proposal.pk})
+            line, headers = _stop_part(proposal, item.user_id)
+            body = "\n\n".join(
+                [
+                    _(
+                        "The deadline of the call “%(call)s” is now %(when)s (%(city)s time): "
+                        "the proposal “%(title)s” that you follow gathers support until then."
+                    )
+                    % words,
+                    site_link(page),
+                    line,
+                ]
+            )
+            subject = _("New deadline for “%(call)s”") % words
+            mail(subject, body, [item.user.email], headers=headers)
+        sent += 1
+    return sent

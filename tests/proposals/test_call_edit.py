@@ -13,8 +13,8 @@ from django.utils import timezone
 from mapapp.models import AuditEvent
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
-from proposals.services import calls
-from tests.proposals.conftest import make_user, submit_another
+from proposals.services import calls, following
+from tests.proposals.conftest import make_user, publish_another, submit_another
 
 pytestmark = pytest.mark.django_db
 
@@ -227,6 +227,35 @@ def test_applicants_still_to_submit_are_told_of_a_new_deadline(
             actor=officer, grant_call=grant_call, title={"en": "Renamed"}, description={}
         )
     assert mailoutbox == []
+
+
+def test_followers_of_proposals_still_gathering_support_hear_of_a_new_deadline(
+    officer, grant_call, collecting, supporters, submitted_elsewhere,
+    mailoutbox, django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """Their support ends with the call: they are told when, in their language, with the
+    page and their own stop link; not of a submitted proposal, nor of a hidden one."""
+    czech, of_submitted, of_hidden = (make_user(f"follower{i}@example.org") for i in range(3))
+    czech.preferred_language = "cs"
+    czech.save(update_fields=["preferred_language"])
+    following.follow(user=czech, proposal=collecting)
+    following.follow(user=of_submitted, proposal=submitted_elsewhere)
+    hidden = publish_another(make_user("third@example.org"), grant_call, supporters, "Swings")
+    following.follow(user=of_hidden, proposal=hidden)
+    Proposal.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
+    later = grant_call.closes_at + timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        calls.grant_call_update(
+            actor=officer, grant_call=grant_call, title=grant_call.title, description={},
+            closes_at=later,
+        )  # fmt: skip
+    [told] = [m for m in mailoutbox if m.to == [czech.email]]
+    assert told.subject.startswith("Nová uzávěrka")  # Czech
+    local = later.astimezone(ZoneInfo("Europe/Warsaw"))
+    assert f"{local:%H:%M}" in told.body and collecting.title in told.body
+    assert f"/koszalin/proposals/{collecting.pk}/" in told.body
+    assert "stop-emails" in told.extra_headers["List-Unsubscribe"]
+    assert not [m for m in mailoutbox if m.to in ([of_submitted.email], [of_hidden.email])]
 
 
 @pytest.fixture
