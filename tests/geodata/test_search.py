@@ -151,3 +151,18 @@ def test_search_reads_the_trigram_indexes(worded):
     assert "proposals_title_trgm" in plan and "proposals_description_trgm" in plan
     plan = Site.objects.filter(words_q("fountain", *SITE_SEARCH_FIELDS)).explain()
     assert "sites_site_name_trgm" in plan and "sites_site_description_trgm" in plan
+
+
+def test_each_word_counts_once_and_six_at_most(client, worded):
+    """Every word is a test of every row: repeating one, or typing a page of them, must not
+    make a request read the table over and over (a cheap way to load the database)."""
+    from mapapp.filters import search_words
+
+    words = search_words("Rain garden rain GARDEN a b c d e f")
+    assert words == ["Rain", "garden", "a", "b", "c", "d"]
+    assert search_words("o " * 50) == ["o"]
+    # the seventh and later different words are not looked for
+    many = "rain garden RAIN school by the a nowhere"
+    found = ids_of(client.get("/api/v1/koszalin/proposals/", {"q": many}))
+    first = Proposal.objects.get(title="Rain Garden by the school")
+    assert found == {first.pk}  # "nowhere" would have found nothing
