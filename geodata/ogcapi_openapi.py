@@ -92,8 +92,8 @@ def definition(request, city, collections) -> dict:
                     "q",
                     schema={"type": "string", "maxLength": 100},
                     description=(
-                        "Search words: only features holding every word, ignoring case, in "
-                        + " or ".join(c.search)
+                        "Search words (six at most): only features holding every word, "
+                        "ignoring case and accents, in " + " or ".join(c.search)
                     ),
                 )
             )

@@ -61,7 +61,10 @@ COMMON_PARAMETERS = [
     OpenApiParameter(
         "q",
         OpenApiTypes.STR,
-        description="Search words: only features holding every word in their text, any case",
+        description=(
+            "Search words (six at most): only features holding every word in their text, "
+            "in any case, with or without accents"
+        ),
     ),
     OpenApiParameter(
         "limit", OpenApiTypes.INT, description=f"Page size, 1 to {PAGE_MAX} (default {PAGE_MAX})"
