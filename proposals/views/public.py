@@ -87,8 +87,28 @@ def proposal_detail(request, city, pk):
             if is_author and proposal.status in COPYABLE
             else None,
             "map_config": selectors.proposal_map_config(proposal=proposal),
+            **_sharing(request, city_obj, proposal, support_open),
         },
     )
+
+
+def _sharing(request, city, proposal, support_open: bool) -> dict:
+    """What the page offers to pass it on, and what a link preview shows: public proposals
+    only (an author's draft is not for sharing); the preview's picture is an after photo,
+    else a before photo, else none."""
+    if proposal.status not in Proposal.PUBLIC_STATUSES or proposal.hidden_at:
+        return {"shareable": False}
+    photos = {p.kind: p for p in reversed(list(proposal.photos.all()))}  # first of each kind
+    picture = photos.get("after") or photos.get("before")
+    page = reverse("proposals:detail", kwargs={"city": city.slug, "pk": proposal.pk})
+    return {
+        "shareable": True,
+        "share_url": request.build_absolute_uri(page),
+        "share_image": request.build_absolute_uri(picture.image.url) if picture else "",
+        "share_hint": _("Supporters come from neighbours who hear of it: send them the link.")
+        if support_open
+        else "",
+    }
 
 
 @login_required
