@@ -321,7 +321,7 @@ def intervention_detail(request, city, pk):
             "intervention": intervention,
             "pairs": pairs,
             "share_image": request.build_absolute_uri(pairs[0].after.url) if pairs else "",
-            "share_url": request.build_absolute_uri(),
+            "share_url": request.build_absolute_uri(request.path),  # without any query
             "category_label": dict(Proposal.Category.choices).get(intervention.category, ""),
             "map_config": _shape_config(city_obj, intervention),
             "can_edit_pairs": is_officer(request.user, city_obj),

@@ -60,6 +60,7 @@ def test_intervention_page_api_and_sharing(client, completed):
     assert 'class="ba-slider"' in page
     assert '<meta property="og:title" content="Community garden by the square">' in page
     assert 'property="og:image" content="http://testserver/media/' in page
+    assert 'id="share-address" type="url" value="http://testserver/koszalin/interventions/' in page
     data = json.loads(client.get("/api/v1/koszalin/interventions/").content)
     (feature,) = data["features"]
     assert feature["properties"]["sustainability"] == "in_maintenance"
