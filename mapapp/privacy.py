@@ -32,7 +32,7 @@ def user_data_export(*, user) -> dict:
     from allauth.account.models import EmailAddress
 
     from mapapp.models import AuditEvent, CityRole
-    from proposals.models import Follow, Proposal, Representative, Support
+    from proposals.models import AreaAlert, Follow, Proposal, Representative, Support
     from sites.models import Site
 
     return {
@@ -96,6 +96,16 @@ def user_data_export(*, user) -> dict:
             {"proposal": f.proposal_id, "since": _iso(f.created_at)}
             for f in Follow.objects.filter(user=user).order_by("pk")
         ],
+        "area_alerts": [
+            {
+                "city": a.city.slug,
+                "district": a.district,
+                "proposals": a.proposals,
+                "sites": a.sites,
+                "since": _iso(a.created_at),
+            }
+            for a in AreaAlert.objects.filter(user=user).select_related("city").order_by("pk")
+        ],
         "site_reports": [
             {
                 "id": s.pk,
@@ -140,7 +150,7 @@ def account_delete(*, user) -> None:
     from rest_framework.authtoken.models import Token
 
     from mapapp.models import CityRole
-    from proposals.models import Follow, Proposal, Support
+    from proposals.models import AreaAlert, Follow, Proposal, Support
     from proposals.services.support import support_withdraw
 
     now = timezone.now()
@@ -163,6 +173,7 @@ def account_delete(*, user) -> None:
             item.delete()
     EmailAddress.objects.filter(user=user).delete()
     Follow.objects.filter(user=user).delete()
+    AreaAlert.objects.filter(user=user).delete()
     CityRole.objects.filter(user=user).delete()
     Token.objects.filter(user=user).delete()
     # the audit log keeps what was done and by which account, not the person's address: the

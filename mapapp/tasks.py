@@ -20,6 +20,15 @@ def site_link(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def unsubscribe_headers(stop_url: str) -> dict:
+    """The headers with which a mail client offers its own "unsubscribe" button for news
+    someone asked for: `stop_url` opened, or POSTed to at once (RFC 8058 one-click)."""
+    return {
+        "List-Unsubscribe": f"<{stop_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def _temporary(error: Exception) -> bool:
     """Whether the mail server may take the message later: it could not be reached or it
     answered 4xx ("try again"). A 5xx answer (no such recipient, refused sender, wrong

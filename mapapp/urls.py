@@ -7,6 +7,7 @@ from django.views.decorators.cache import cache_control
 from geodata.tiles import tile
 from mapapp import views
 from mapapp.sitemaps import SITEMAPS
+from proposals.views.alerts import alert_delete, alert_stop
 from proposals.views.applicant import my_proposals
 from sites.views import my_reports
 
@@ -44,6 +45,8 @@ urlpatterns = [
         name="tile",
     ),
     path("me/proposals/", my_proposals, name="my-proposals"),
+    path("me/alerts/<int:pk>/delete/", alert_delete, name="alert-delete"),
+    path("me/alerts/stop/<str:token>/", alert_stop, name="alert-stop"),
     path("me/data/", views.my_data, name="my-data"),
     path("privacy/", views.privacy, name="privacy"),
     path("me/reports/", my_reports, name="my-reports"),

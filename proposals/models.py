@@ -478,6 +478,35 @@ class Follow(models.Model):
         ]
 
 
+class AreaAlert(models.Model):
+    """A signed-in person asked to be e-mailed when something new appears in a city, or in one
+    of its districts: a proposal published there, a neglected site accepted there
+    (services.alerts). Opt-in, ended by the person (a link in every such e-mail, or their
+    proposals page) or with the account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="area_alerts"
+    )
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
+    district = models.CharField(_("district"), max_length=120, blank=True)  # "": the whole city
+    proposals = models.BooleanField(_("new proposals"), default=True)
+    sites = models.BooleanField(_("newly reported neglected sites"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "city", "district"], name="proposals_areaalert_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(proposals=True) | Q(sites=True), name="proposals_areaalert_something"
+            ),
+        ]
+
+    def area_label(self) -> str:
+        return self.district or self.city.name
+
+
 class ConflictOfInterest(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -25,3 +25,12 @@ def tell_followers(proposal_id: int, status: str) -> int:
     from proposals.services.following import notify_followers
 
     return notify_followers(proposal_id, status)
+
+
+@task()
+def tell_area_alerts(kind: str, object_id: int) -> int:
+    """A proposal was published or a neglected site accepted: e-mail those who asked for news
+    of its area (services.alerts.tell_area_alerts)."""
+    from proposals.services.alerts import tell_area_alerts as tell
+
+    return tell(kind, object_id)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from proposals.feeds import CityProposalsFeed
-from proposals.views import applicant, committee, files, officer, public
+from proposals.views import alerts, applicant, committee, files, officer, public
 
 app_name = "proposals"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("calls/<int:call_id>/", public.call_detail, name="call"),
     path("proposals/", public.proposal_list, name="list"),
     path("proposals/feed/", CityProposalsFeed(), name="feed"),
+    path("alerts/", alerts.alert_create, name="alert-create"),
     path("proposals/new/", applicant.proposal_start, name="start"),
     path("organisations/request/", applicant.organisation_request, name="organisation-request"),
     path("proposals/<int:pk>/", public.proposal_detail, name="detail"),

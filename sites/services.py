@@ -134,6 +134,10 @@ def site_save(
     site.full_clean(exclude=["geom", "area"])
     site.save()
     _photos(site, photos)
+    if created:
+        from proposals.services import alerts
+
+        alerts.enqueue("sites", site.pk, city.pk)  # one added by staff is news as well
     audit_record(
         actor=actor,
         action="site.create" if created else "site.update",
@@ -167,6 +171,10 @@ def site_moderate(*, actor, site: Site, accept: bool, note: str = "") -> Site:
     )
     if site.reported_by_id or hasattr(site, "open311"):
         transaction.on_commit(lambda: _tell_reporter(site.pk))
+    if accept:
+        from proposals.services import alerts
+
+        alerts.enqueue("sites", site.pk, site.city_id)  # those who asked for its area
     return site
 
 

@@ -18,6 +18,7 @@ from proposals import messages as msg
 from proposals.access import check_applicant
 from proposals.geometry import check_location, parse_geojson_geometry
 from proposals.models import BudgetLine, GrantCall, Proposal, ProposalVersion, Representative
+from proposals.services import alerts
 from proposals.services.common import S, check_status, refuse, transition
 
 EDITABLE_FIELDS = (
@@ -279,13 +280,15 @@ def proposal_publish(*, actor, proposal: Proposal) -> Proposal:
         missing.append(str(Proposal._meta.get_field("geom").verbose_name))
     if missing:
         refuse(msg.INCOMPLETE, missing=", ".join(missing))
-    return transition(
+    proposal = transition(
         proposal,
         to=S.COLLECTING_SUPPORT,
         actor=actor,
         allowed_from=(S.DRAFT,),
         published_at=timezone.now(),
     )
+    alerts.enqueue("proposals", proposal.pk, proposal.city_id)  # those who asked for its area
+    return proposal
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from mapapp.tasks import mail, site_link
+from mapapp.tasks import mail, site_link, unsubscribe_headers
 from proposals import messages as msg
 from proposals.access import email_confirmed
 from proposals.models import Follow, Proposal
@@ -160,11 +160,7 @@ def _stop_part(proposal: Proposal, user_id: int) -> tuple[str, dict]:
     line = _("You get these e-mails because you chose to follow it. To stop them: %(link)s") % {
         "link": stop
     }
-    headers = {
-        "List-Unsubscribe": f"<{stop}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-    return line, headers
+    return line, unsubscribe_headers(stop)
 
 
 def tell_followers_of_deadline(call_id: int) -> int:

@@ -18,7 +18,7 @@ from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
 from proposals.models import Organisation, Photo, Proposal
-from proposals.services import delivery, drafting
+from proposals.services import alerts, delivery, drafting
 from proposals.services.drafting import missing_fields, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
 
@@ -292,6 +292,7 @@ def my_proposals(request):
         {
             "proposals": selectors.proposals_of(user=request.user),
             "follows": selectors.follows_of(user=request.user),
+            "alerts": alerts.alerts_of(user=request.user),
         },
     )
 

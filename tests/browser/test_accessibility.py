@@ -83,6 +83,12 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
 
     stop = stop_token(user_id=public_world["resident"].pk, proposal_id=public_world["proposal"].pk)
     pages.append(f"/koszalin/proposals/{public_world['proposal'].pk}/stop-emails/{stop}/")
+    from proposals.services.alerts import alert_set
+    from proposals.services.alerts import stop_token as alert_stop_token
+
+    alert = alert_set(user=public_world["resident"], city=public_world["proposal"].city,
+                      district="", proposals=True, sites=False)  # fmt: skip
+    pages.append(f"/me/alerts/stop/{alert_stop_token(user_id=alert.user_id, alert_id=alert.pk)}/")
     found = {path: violations(page, path) for path in pages}
     login(page, public_world["resident"])
     proposal = public_world["proposal"].pk
@@ -94,6 +100,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         f"/koszalin/proposals/{proposal}/",  # signed in: "follow this proposal"
         "/koszalin/organisations/request/",
         "/koszalin/officer/",  # a resident there: the 403 page
+        "/koszalin/sites/",  # signed in: the form asking for news of an area by e-mail
     ]
     for path in signed_in:
         found[f"{path} (signed in)"] = violations(page, path)

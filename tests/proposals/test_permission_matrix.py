@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from geodata.models import ExportJob, Layer
 from mapapp.models import Role
 from proposals.models import Proposal, SignatureSheet
+from proposals.services.alerts import stop_token as alert_stop_token
 from proposals.services.following import stop_token
 from sites.models import Intervention, Site
 from tests.proposals.conftest import make_user
@@ -46,6 +47,7 @@ MATRIX = {
     "proposals:support": SIGNED_IN,
     # the link in a follower's e-mail: whoever holds it may stop those e-mails
     "proposals:stop-emails": ALL,
+    "alert-stop": ALL,  # likewise the link in an area alert's e-mail
     "proposals:progress": frozenset({"author"}),
     "proposals:file-consent": frozenset({"author", "officer", "superuser"}),
     "proposals:file-sheet": OFFICERS,
@@ -73,6 +75,7 @@ MATRIX = {
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
            "proposals:copy", "proposals:follow", "proposals:unfollow", "sites:intervention-pairs",
+           "proposals:alert-create", "alert-delete",
            "set_language", "open311:token", "proposals:file-receipt",
            "geodata:analysis-refresh"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
@@ -188,6 +191,8 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "proposals:support": f"{c}/proposals/{submitted.pk}/support/",
         "proposals:stop-emails": f"{c}/proposals/{submitted.pk}/stop-emails/"
         + stop_token(user_id=supporters[0].pk, proposal_id=submitted.pk) + "/",
+        "alert-stop": "/me/alerts/stop/"
+        + alert_stop_token(user_id=supporters[0].pk, alert_id=1) + "/",
         "proposals:progress": f"{c}/proposals/{submitted.pk}/progress/",
         "proposals:file-consent": f"{c}/proposals/{draft.pk}/files/consent/",
         "proposals:file-sheet": f"{c}/proposals/{submitted.pk}/files/sheet/{sheet.pk}/",
@@ -269,6 +274,8 @@ POSTS = {
     "proposals:unsupport": ("proposals:detail", SIGNED_IN),
     "proposals:follow": ("proposals:detail", SIGNED_IN),
     "proposals:unfollow": ("proposals:detail", SIGNED_IN),
+    "proposals:alert-create": (None, SIGNED_IN),
+    "alert-delete": (None, SIGNED_IN),
     "sites:intervention-pairs": ("sites:intervention", OFFICERS),
     "flag": (None, SIGNED_IN),
 }
@@ -285,6 +292,8 @@ def test_every_role_on_every_post_only_route(client, world):
         "proposals:unsupport": f"{submitted}/unsupport/",
         "proposals:follow": f"{submitted}/follow/",
         "proposals:unfollow": f"{submitted}/unfollow/",
+        "proposals:alert-create": "/koszalin/alerts/",
+        "alert-delete": "/me/alerts/1/delete/",
         "sites:intervention-pairs": urls["sites:intervention"] + "pairs/",
         "flag": "/koszalin/flag/",
     }

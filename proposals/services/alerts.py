@@ -1,0 +1,158 @@
+"""Area alerts: a signed-in person, by their own choice, is e-mailed when a proposal is
+published, or a neglected site is accepted onto the map, in a city or one of its districts.
+
+Like following a proposal, an alert is personal data (where someone takes an interest): it
+is written to a confirmed address only, nobody else sees it, it is ended by the person from
+any such e-mail without signing in (a signed link, also List-Unsubscribe with RFC 8058's
+one-click) or from their proposals page, and it ends with the account.
+
+What sets one off: a proposal's first publication (not its later changes), a resident's
+report accepted by moderation, and a site added by the city's staff one at a time. Bulk
+imports of registers do not: a thousand e-mails for an import would teach people to ignore
+them. The person who proposed or reported it is not told of their own."""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from mapapp.models import City
+from mapapp.tasks import mail, site_link, unsubscribe_headers
+from proposals import messages as msg
+from proposals.access import email_confirmed
+from proposals.models import AreaAlert
+from proposals.services.common import refuse
+
+MAX_ALERTS = 20  # per person: more is a mistake or abuse, not interest
+KINDS = ("proposals", "sites")
+_SALT = "proposals.alert.stop"
+
+
+def alert_set(*, user, city: City, district: str, proposals: bool, sites: bool) -> AreaAlert:
+    """Ask for news of `district` (a name from the city's district filter; "" for the whole
+    city). Asking again for the same area changes what is sent."""
+    from sites.selectors import districts
+
+    district = (district or "").strip()
+    if not email_confirmed(user):
+        refuse(msg.ALERT_EMAIL_UNCONFIRMED)
+    if not (proposals or sites):
+        refuse(msg.ALERT_NOTHING)
+    if district and district not in districts(city=city):
+        refuse(msg.ALERT_DISTRICT_UNKNOWN, district=district[:120])
+    existing = AreaAlert.objects.filter(user=user, city=city, district=district).first()
+    if existing is None and AreaAlert.objects.filter(user=user).count() >= MAX_ALERTS:
+        refuse(msg.ALERT_TOO_MANY, max=MAX_ALERTS)
+    try:
+        with transaction.atomic():
+            alert, _created = AreaAlert.objects.update_or_create(
+                user=user,
+                city=city,
+                district=district,
+                defaults={"proposals": proposals, "sites": sites},
+            )
+    except IntegrityError:  # the same request twice at once
+        alert = AreaAlert.objects.get(user=user, city=city, district=district)
+    return alert
+
+
+def alert_delete(*, user, alert_id: int) -> bool:
+    """End an alert; True if there was one. `user` may be an id (the stop link's)."""
+    deleted, _rows = AreaAlert.objects.filter(user=user, pk=alert_id).delete()
+    return bool(deleted)
+
+
+def alerts_of(*, user):
+    return AreaAlert.objects.filter(user=user).select_related("city").order_by("city__name", "pk")
+
+
+def stop_token(*, user_id: int, alert_id: int) -> str:
+    """Signed with the site's key: stops this person's alert and nothing else. It does not
+    expire (an old e-mail's link must still work)."""
+    return signing.dumps([user_id, alert_id], salt=_SALT, compress=True)
+
+
+def stop_by_token(token: str) -> tuple[int, int] | None:
+    """(user id, alert id) of a genuine stop link."""
+    try:
+        user_id, alert_id = signing.loads(token, salt=_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not (isinstance(user_id, int) and isinstance(alert_id, int)):
+        return None
+    return user_id, alert_id
+
+
+def enqueue(kind: str, object_id: int, city_id: int) -> None:
+    """After the transaction commits, queue the e-mails, if anyone asked for this kind of news
+    in this city."""
+    from proposals.tasks import tell_area_alerts
+
+    if AreaAlert.objects.filter(city_id=city_id, **{kind: True}).exists():
+        transaction.on_commit(lambda: tell_area_alerts.enqueue(kind, object_id))
+
+
+def tell_area_alerts(kind: str, object_id: int) -> int:
+    """E-mail everyone whose alert covers the new proposal or site, in their language.
+    Returns how many were e-mailed. Run by the worker."""
+    from proposals.selectors import public_proposals
+    from sites.selectors import public_sites
+
+    if kind not in KINDS:
+        return 0
+    if kind == "proposals":
+        from proposals.models import Proposal
+
+        obj = Proposal.objects.select_related("city").filter(pk=object_id).first()
+        public, author_id = public_proposals, getattr(obj, "author_id", None)
+    else:
+        from sites.models import Site
+
+        obj = Site.objects.select_related("city").filter(pk=object_id).first()
+        public, author_id = public_sites, getattr(obj, "reported_by_id", None)
+    if obj is None or not public(city=obj.city).filter(pk=obj.pk).exists():
+        return 0  # gone, or no longer public, by the time the worker came to it
+    alerts = AreaAlert.objects.filter(city=obj.city, **{kind: True}).select_related("user")
+    alerts = alerts.exclude(user_id=author_id).order_by("pk")
+    inside: dict[str, bool] = {"": True}
+    sent = 0
+    for alert in alerts:
+        if alert.district not in inside:
+            within = public(city=obj.city, filters={"district": alert.district})
+            inside[alert.district] = within.filter(pk=obj.pk).exists()
+        if not inside[alert.district]:
+            continue
+        with translation.override(alert.user.language_in(obj.city)):
+            subject, body, headers = _alert_mail(kind, obj, alert)
+            mail(subject, body, [alert.user.email], headers=headers)
+        sent += 1
+    return sent
+
+
+def _alert_mail(kind: str, obj, alert: AreaAlert) -> tuple[str, str, dict]:
+    area = alert.area_label()
+    if kind == "proposals":
+        page = reverse("proposals:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
+        subject = _("New proposal in %(area)s: %(title)s") % {"area": area, "title": obj.title}
+        first = _("A proposal was published in %(area)s. It gathers supporters now:") % {
+            "area": area
+        }
+        what = f"{obj.title} ({obj.get_category_display()})"
+    else:
+        page = reverse("sites:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
+        subject = _("New neglected site in %(area)s: %(name)s") % {"area": area, "name": obj.name}
+        first = _("A neglected site in %(area)s is now on the map:") % {"area": area}
+        what = obj.name
+    token = stop_token(user_id=alert.user_id, alert_id=alert.pk)
+    stop = site_link(reverse("alert-stop", kwargs={"token": token}))
+    lines = [
+        first,
+        what,
+        site_link(page),
+        _("You get these e-mails because you asked for news of %(area)s. To stop them: %(link)s")
+        % {"area": area, "link": stop},
+    ]
+    return subject, "\n\n".join(lines), unsubscribe_headers(stop)

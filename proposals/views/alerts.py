@@ -1,0 +1,70 @@
+"""Area alerts: asked for from a city's lists, ended from "my proposals" or from the link in
+each e-mail (services.alerts)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from mapapp.navigation import posted_next
+from proposals.models import AreaAlert
+from proposals.services import alerts
+from proposals.views.common import load_city, report
+
+
+@login_required
+@require_POST
+def alert_create(request, city):
+    city_obj = load_city(request, city)
+    back = posted_next(request, reverse("proposals:list", kwargs={"city": city_obj.slug}))
+    try:
+        alert = alerts.alert_set(
+            user=request.user,
+            city=city_obj,
+            district=request.POST.get("district", ""),
+            proposals=bool(request.POST.get("proposals")),
+            sites=bool(request.POST.get("sites")),
+        )
+    except ValidationError as exc:
+        report(request, exc)
+        return redirect(back)
+    messages.success(
+        request,
+        _("You will get an e-mail when something new appears in %(area)s.")
+        % {"area": alert.area_label()},
+    )
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def alert_delete(request, pk):
+    if alerts.alert_delete(user=request.user, alert_id=pk):
+        messages.success(request, _("You no longer get these e-mails."))
+    return redirect(posted_next(request, reverse("my-proposals") + "#alerts"))
+
+
+@csrf_exempt  # the signed token is what authorises; mail clients' one-click POST has no CSRF
+def alert_stop(request, token):
+    """The link in an alert's e-mail: ends that alert without signing in. A GET only asks
+    (mail scanners open links); the button POSTs, as does a mail client's one-click."""
+    found = alerts.stop_by_token(token)
+    if found is None:
+        return render(request, "proposals/alert_stop.html", {"invalid": True}, status=400)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    user_id, alert_id = found
+    alert = AreaAlert.objects.filter(pk=alert_id, user_id=user_id).select_related("city").first()
+    stopped = request.method == "POST"
+    if stopped:
+        alerts.alert_delete(user=user_id, alert_id=alert_id)
+    return render(
+        request,
+        "proposals/alert_stop.html",
+        {"alert": alert, "stopped": stopped, "gone": alert is None and not stopped},
+    )

@@ -1,0 +1,185 @@
+"""Area alerts: a person asks to be e-mailed of new proposals or neglected sites in a city or
+one of its districts; told in their own language, with a stop link that works without
+signing in; never of their own; nothing kept once stopped."""
+
+import re
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
+
+from geodata.models import Feature, Layer
+from mapapp.models import Role
+from proposals.models import AreaAlert
+from proposals.services import alerts, drafting
+from sites import services as site_services
+from tests.proposals.conftest import RYNEK, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def districts(koszalin):
+    """Śródmieście around the Rynek (where the test proposals are), Rokosowo to the south."""
+    layer = Layer.objects.create(
+        city=koszalin, kind=Layer.Kind.DISTRICT, name="Districts", is_current=True
+    )
+    x, y = RYNEK
+    for name, (x1, y1, x2, y2) in {
+        "Śródmieście": (x - 0.01, y - 0.01, x + 0.01, y + 0.01),
+        "Rokosowo": (x - 0.01, y - 0.05, x + 0.01, y - 0.02),
+    }.items():
+        Feature.objects.create(
+            layer=layer,
+            name=name,
+            geom=MultiPolygon(Polygon.from_bbox((x1, y1, x2, y2)), srid=4326),
+        )
+    return layer
+
+
+def mails_to(outbox, user):
+    return [m for m in outbox if m.to == [user.email]]
+
+
+def test_a_proposal_published_in_a_district_is_told_to_those_who_asked(
+    draft, resident, koszalin, districts, mailoutbox, django_capture_on_commit_callbacks
+):
+    czech = make_user("czech@example.org")
+    czech.preferred_language = "cs"
+    czech.save(update_fields=["preferred_language"])
+    whole_city, elsewhere, sites_only = (make_user(f"n{i}@example.org") for i in range(3))
+    alerts.alert_set(user=czech, city=koszalin, district="Śródmieście", proposals=True, sites=False)
+    alerts.alert_set(user=whole_city, city=koszalin, district="", proposals=True, sites=True)
+    alerts.alert_set(user=elsewhere, city=koszalin, district="Rokosowo", proposals=True, sites=True)
+    alerts.alert_set(user=sites_only, city=koszalin, district="", proposals=False, sites=True)
+    alerts.alert_set(user=resident, city=koszalin, district="", proposals=True, sites=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_publish(actor=resident, proposal=draft)
+
+    [told] = mails_to(mailoutbox, czech)
+    assert told.subject.startswith("Nový návrh: Śródmieście")  # in Czech
+    assert draft.title in told.subject and draft.title in told.body
+    assert f"/koszalin/proposals/{draft.pk}/" in told.body
+    stop = re.search(r"(/me/alerts/stop/[^/\s]+/)", told.body).group(1)
+    assert stop in told.extra_headers["List-Unsubscribe"]
+    assert told.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len(mails_to(mailoutbox, whole_city)) == 1
+    assert mails_to(mailoutbox, elsewhere) == []  # another district
+    assert mails_to(mailoutbox, sites_only) == []  # asked for sites only
+    assert not [m for m in mails_to(mailoutbox, resident) if "/me/alerts/stop/" in m.body]
+
+
+def test_a_site_accepted_or_added_by_staff_is_told_to_those_who_asked_for_sites(
+    koszalin, resident, districts, mailoutbox, django_capture_on_commit_callbacks
+):
+    officer = make_user("officer-sites@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    sites_too, proposals_only = make_user("s@example.org"), make_user("p@example.org")
+    alerts.alert_set(
+        user=sites_too, city=koszalin, district="Śródmieście", proposals=False, sites=True
+    )
+    alerts.alert_set(user=proposals_only, city=koszalin, district="", proposals=True, sites=False)
+    alerts.alert_set(user=resident, city=koszalin, district="", proposals=False, sites=True)
+    point = f'{{"type": "Point", "coordinates": [{RYNEK[0]}, {RYNEK[1]}]}}'
+    report = site_services.site_report(
+        reporter=resident, city=koszalin, name="Broken bench", description="By the fountain.",
+        point_geojson=point,
+    )  # fmt: skip
+    assert mailoutbox == []  # not public yet
+    with django_capture_on_commit_callbacks(execute=True):
+        site_services.site_moderate(actor=officer, site=report, accept=True)
+    [told] = mails_to(mailoutbox, sites_too)
+    assert "Broken bench" in told.subject and f"/koszalin/sites/{report.pk}/" in told.body
+    assert mails_to(mailoutbox, proposals_only) == []
+    assert not [
+        m
+        for m in mails_to(mailoutbox, resident)
+        if "Broken bench" in m.body and "/me/alerts/stop/" in m.body
+    ]  # the reporter hears the outcome only
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        site = site_services.site_save(
+            actor=officer, city=koszalin, site=None, name="Empty lot", description="",
+            condition="neglected", ownership="city", district="", point_geojson=point,
+        )  # fmt: skip
+    assert [m.subject for m in mails_to(mailoutbox, sites_too)] and site.pk
+
+
+def test_the_stop_link_asks_then_stops_without_signing_in(client, koszalin, mailoutbox):
+    person = make_user("stop@example.org")
+    alert = alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=False)
+    url = f"/me/alerts/stop/{alerts.stop_token(user_id=person.pk, alert_id=alert.pk)}/"
+    page = client.get(url)
+    assert page.status_code == 200 and "Koszalin" in page.content.decode()
+    assert AreaAlert.objects.filter(pk=alert.pk).exists()  # a mail scanner's GET stops nothing
+    assert client.post(url).status_code == 200
+    assert not AreaAlert.objects.filter(pk=alert.pk).exists()
+    assert "stopped already" in client.get(url).content.decode()
+    # another person's alert cannot be stopped with a forged or mixed token
+    other = make_user("other@example.org")
+    kept = alerts.alert_set(user=other, city=koszalin, district="", proposals=True, sites=False)
+    forged = alerts.stop_token(user_id=person.pk, alert_id=kept.pk)
+    client.post(f"/me/alerts/stop/{forged}/")
+    assert AreaAlert.objects.filter(pk=kept.pk).exists()
+    assert client.get("/me/alerts/stop/not-a-token/").status_code == 400
+
+
+def test_asking_from_the_lists_and_ending_from_my_proposals(client, koszalin, districts):
+    person = make_user("asker@example.org")
+    client.force_login(person)
+    page = client.get("/koszalin/sites/", {"district": "Rokosowo"}).content.decode()
+    assert 'id="alerts"' in page and '<option value="Rokosowo" selected>' in page
+    assert re.search(r'name="sites" value="1" checked', page)  # on the sites list
+    r = client.post(
+        "/koszalin/alerts/",
+        {"district": "Rokosowo", "proposals": "1", "next": "/koszalin/sites/?district=Rokosowo"},
+    )
+    assert r.status_code == 302 and r["Location"] == "/koszalin/sites/?district=Rokosowo"
+    alert = AreaAlert.objects.get(user=person)
+    assert (alert.district, alert.proposals, alert.sites) == ("Rokosowo", True, False)
+    # the same area again changes what is sent, it does not add a second alert
+    client.post("/koszalin/alerts/", {"district": "Rokosowo", "sites": "1"})
+    alert.refresh_from_db()
+    assert (alert.proposals, alert.sites) == (False, True) and AreaAlert.objects.count() == 1
+    mine = client.get("/me/proposals/").content.decode()
+    assert 'id="alerts"' in mine and "Rokosowo, Koszalin" in mine
+    assert client.post(f"/me/alerts/{alert.pk}/delete/").status_code == 302
+    assert not AreaAlert.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "district, kinds, words",
+    [
+        ("Nowhere", {"proposals": True, "sites": False}, "no district"),
+        ("", {"proposals": False, "sites": False}, "Choose"),
+    ],
+)
+def test_bad_requests_are_refused_with_the_reason(koszalin, districts, district, kinds, words):
+    person = make_user("bad@example.org")
+    with pytest.raises(Exception, match=words):
+        alerts.alert_set(user=person, city=koszalin, district=district, **kinds)
+    assert not AreaAlert.objects.exists()
+
+
+def test_only_a_confirmed_address_and_twenty_alerts_at_most(koszalin, districts):
+    unconfirmed = make_user("unconfirmed@example.org", verified=False)
+    with pytest.raises(Exception, match="Confirm your e-mail"):
+        alerts.alert_set(user=unconfirmed, city=koszalin, district="", proposals=True, sites=False)
+    person = make_user("many@example.org")
+    AreaAlert.objects.bulk_create(
+        AreaAlert(user=person, city=koszalin, district=f"d{i}") for i in range(alerts.MAX_ALERTS)
+    )
+    with pytest.raises(Exception, match="20 alerts"):
+        alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=False)
+
+
+def test_an_alert_is_the_persons_data_and_ends_with_the_account(client, koszalin):
+    from mapapp.privacy import account_delete, user_data_export
+
+    person = make_user("mine@example.org")
+    alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=True)
+    data = user_data_export(user=person)
+    assert data["area_alerts"] == [
+        {"city": "koszalin", "district": "", "proposals": True, "sites": True,
+         "since": data["area_alerts"][0]["since"]}
+    ]  # fmt: skip
+    account_delete(user=person)
+    assert not AreaAlert.objects.exists()
