@@ -18,6 +18,7 @@ from mapapp.flags import flag_review
 from mapapp.models import City, Flag, Role, User
 from proposals.models import GrantCall, Proposal
 from proposals.services import (
+    alerts,
     assessment,
     calls,
     delivery,
@@ -262,6 +263,8 @@ def load_demo_programme(city: City) -> bool:
     # A neighbour follows two proposals by e-mail (listed on their "my proposals" page).
     for state in ("collecting_support", "submitted"):
         following.follow(user=neighbours[0], proposal=made[state])
+    # ... and asks for news of the whole city by e-mail (proposals and neglected sites).
+    alerts.alert_set(user=neighbours[0], city=city, district="", proposals=True, sites=True)
 
     # The demo's neighbours all sign at once, which raises the automatic support-burst flag
     # on every proposal; the officer has checked all but the newest submission's.

@@ -117,6 +117,10 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
             city=city, follows__user__email="neighbour01@example.org"
         )
         assert set(followed.values_list("status", flat=True)) == {"collecting_support", "submitted"}
+        from proposals.models import AreaAlert
+
+        alert = AreaAlert.objects.get(city=city, user__email="neighbour01@example.org")
+        assert (alert.district, alert.proposals, alert.sites) == ("", True, True)
         from proposals.models import Representative
 
         reps = Representative.objects.filter(organisation__city=city)
