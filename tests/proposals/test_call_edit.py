@@ -204,18 +204,24 @@ def test_texts_in_a_language_the_site_no_longer_offers_are_kept(officer, grant_c
     assert call.title == {"en": "T"}
 
 
+def move_deadline(officer, grant_call, capture_on_commit):
+    """The officer moves the call's deadline a week later; what follows the commit runs."""
+    later = grant_call.closes_at + timedelta(days=7)
+    with capture_on_commit(execute=True):
+        calls.grant_call_update(
+            actor=officer, grant_call=grant_call, title=grant_call.title, description={},
+            closes_at=later,
+        )  # fmt: skip
+    return later
+
+
 def test_applicants_still_to_submit_are_told_of_a_new_deadline(
     officer, grant_call, collecting, resident, submitted_elsewhere,
     mailoutbox, django_capture_on_commit_callbacks,
 ):  # fmt: skip
     resident.preferred_language = "pl"
     resident.save(update_fields=["preferred_language"])
-    later = grant_call.closes_at + timedelta(days=7)
-    with django_capture_on_commit_callbacks(execute=True):
-        calls.grant_call_update(
-            actor=officer, grant_call=grant_call, title=grant_call.title, description={},
-            closes_at=later,
-        )  # fmt: skip
+    later = move_deadline(officer, grant_call, django_capture_on_commit_callbacks)
     told = [m for m in mailoutbox if "termin" in m.subject.lower()]
     assert [m.to for m in told] == [[resident.email]]  # not the one already submitted
     local = later.astimezone(ZoneInfo("Europe/Warsaw"))
@@ -243,12 +249,7 @@ def test_followers_of_proposals_still_gathering_support_hear_of_a_new_deadline(
     hidden = publish_another(make_user("third@example.org"), grant_call, supporters, "Swings")
     following.follow(user=of_hidden, proposal=hidden)
     Proposal.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
-    later = grant_call.closes_at + timedelta(days=7)
-    with django_capture_on_commit_callbacks(execute=True):
-        calls.grant_call_update(
-            actor=officer, grant_call=grant_call, title=grant_call.title, description={},
-            closes_at=later,
-        )  # fmt: skip
+    later = move_deadline(officer, grant_call, django_capture_on_commit_callbacks)
     [told] = [m for m in mailoutbox if m.to == [czech.email]]
     assert told.subject.startswith("Nová uzávěrka")  # Czech
     local = later.astimezone(ZoneInfo("Europe/Warsaw"))
