@@ -14,6 +14,7 @@ from geodata import selectors
 from geodata.models import Feature
 from mapapp import rest
 from mapapp import selectors as city_selectors
+from mapapp.filters import matching, text_query
 
 
 class LayerListApi(APIView):
@@ -57,7 +58,8 @@ def _layer_etag(request, city, pk):
 @method_decorator(condition(etag_func=_layer_etag), name="get")
 class LayerFeaturesApi(APIView):
     """One reference layer's features as a GeoJSON FeatureCollection (name, population and
-    the imported attributes as properties), with bbox and paging like the other collections."""
+    the imported attributes as properties), with bbox, search words in the name (`q`, as in
+    OGC API Features) and paging like the other collections."""
 
     renderer_classes = rest.GEOJSON_RENDERERS
 
@@ -66,7 +68,7 @@ class LayerFeaturesApi(APIView):
         parameters=[
             rest.CITY_PARAMETER,
             OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH),
-            *[p for p in rest.COMMON_PARAMETERS if p.name in ("bbox", "limit", "offset")],
+            *[p for p in rest.COMMON_PARAMETERS if p.name in ("bbox", "q", "limit", "offset")],
             rest.ordering_parameter({"id": "id", "name": "name"}),
         ],
         responses=rest.geojson_responses(),
@@ -76,9 +78,10 @@ class LayerFeaturesApi(APIView):
         layer = selectors.layers_for(city=city_obj, user=request.user).filter(pk=pk).first()
         if layer is None:
             raise Http404
+        features = matching(Feature.objects.filter(layer=layer), text_query(request.GET), "name")
         return rest.collection_response(
             request,
-            Feature.objects.filter(layer=layer),
+            features,
             properties=["name", "population", "attributes"],
             orderings={"id": "id", "name": "name"},
         )

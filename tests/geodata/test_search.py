@@ -10,6 +10,7 @@ import mapbox_vector_tile
 import pytest
 from django.db import connection
 
+from geodata.models import Layer
 from mapapp.filters import words_q
 from proposals.models import Proposal
 from proposals.selectors import SEARCH_FIELDS
@@ -106,6 +107,11 @@ def test_ogc_api_features_searches_and_declares_it(client, worded):
         )["numberMatched"]
         == 0
     )
+    # and the REST API's layer features alike
+    parks_id = Layer.objects.get(name="Parks", is_current=True).pk
+    layer_url = f"/api/v1/koszalin/layers/{parks_id}/"
+    assert json.loads(client.get(layer_url, {"q": "PARK"}).content)["numberMatched"] == 1
+    assert json.loads(client.get(layer_url, {"q": "pond"}).content)["numberMatched"] == 0
     api = json.loads(client.get("/ogcapi/koszalin/api", {"f": "json"}).content)
     names = {p["name"] for p in api["paths"]["/collections/proposals/items"]["get"]["parameters"]}
     assert "q" in names
