@@ -41,7 +41,7 @@ def search_words(text: str) -> list[str]:
 
 class Fold(Func):
     """Text as a search compares it: without accents and in capitals (`wcs_fold`, made by
-    the migration proposals 0016 from PostgreSQL's unaccent), so "skola" finds "Škola" and
+    the migration mapapp 0010 from PostgreSQL's unaccent), so "skola" finds "Škola" and
     "zrodlo" finds "Źródło". Immutable, so the trigram indexes are built on it."""
 
     function = "wcs_fold"
