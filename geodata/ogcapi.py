@@ -359,6 +359,9 @@ def items(request, city, collection_id):
                 "features": json.loads(features),
                 "properties": list(c.properties),
                 "offset": query.offset,
+                # the search form keeps the other filters of the page it is on
+                "q": query.echo.get("q", ""),
+                "kept": [(k, v) for k, v in query.echo.items() if k != "q"],
             },
         )
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"

@@ -96,6 +96,11 @@ def test_ogc_api_features_searches_and_declares_it(client, worded):
     second = json.loads(client.get(nxt).content)
     got = {doc["features"][0]["id"], second["features"][0]["id"]}
     assert got == worded["proposals"]
+    # the HTML page has the search form, keeping the page's other filters
+    page = client.get(base, {"q": "garden rain", "status": "collecting_support", "f": "html"})
+    text = page.content.decode()
+    assert 'name="q" value="garden rain"' in text
+    assert '<input type="hidden" name="status" value="collecting_support">' in text
     # reference layers are searched by feature name
     parks = json.loads(
         client.get("/ogcapi/koszalin/collections/layer-parks/items", {"q": "par"}).content
