@@ -118,8 +118,10 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
     alerts = AreaAlert.objects.filter(city=obj.city, **{kind: True}).select_related("user")
     alerts = alerts.exclude(user_id=author_id).order_by("pk")
     inside: dict[str, bool] = {"": True}
-    sent = 0
+    told: set[int] = set()  # one e-mail a person, however many of their alerts cover it
     for alert in alerts:
+        if alert.user_id in told:
+            continue
         if alert.district not in inside:
             within = public(city=obj.city, filters={"district": alert.district})
             inside[alert.district] = within.filter(pk=obj.pk).exists()
@@ -128,8 +130,8 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
         with translation.override(alert.user.language_in(obj.city)):
             subject, body, headers = _alert_mail(kind, obj, alert)
             mail(subject, body, [alert.user.email], headers=headers)
-        sent += 1
-    return sent
+        told.add(alert.user_id)
+    return len(told)
 
 
 def _alert_mail(kind: str, obj, alert: AreaAlert) -> tuple[str, str, dict]:

@@ -49,6 +49,10 @@ def test_a_proposal_published_in_a_district_is_told_to_those_who_asked(
     whole_city, elsewhere, sites_only = (make_user(f"n{i}@example.org") for i in range(3))
     alerts.alert_set(user=czech, city=koszalin, district="Śródmieście", proposals=True, sites=False)
     alerts.alert_set(user=whole_city, city=koszalin, district="", proposals=True, sites=True)
+    # and for its district too: still one e-mail
+    alerts.alert_set(
+        user=whole_city, city=koszalin, district="Śródmieście", proposals=True, sites=False
+    )
     alerts.alert_set(user=elsewhere, city=koszalin, district="Rokosowo", proposals=True, sites=True)
     alerts.alert_set(user=sites_only, city=koszalin, district="", proposals=False, sites=True)
     alerts.alert_set(user=resident, city=koszalin, district="", proposals=True, sites=False)
