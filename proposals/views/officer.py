@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from mapapp.collation import collated
+from mapapp.filters import matching, text_query
 from mapapp.models import Role, User
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
 from proposals.forms import GrantCallEditForm, GrantCallForm
-from proposals.models import GrantCall, SignatureSheet, Support
+from proposals.models import GrantCall, Proposal, SignatureSheet, Support
 from proposals.services import assessment, calls, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
 
@@ -120,6 +121,12 @@ def officer_call(request, city, call_id):
             report(request, exc)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
     proposals = call.proposals.exclude(status="draft").order_by(collated("title"), "pk")
+    # what the table shows: one status and/or search words (a call may have hundreds)
+    counts = dict(proposals.order_by().values_list("status").annotate(n=Count("pk")))
+    status = request.GET.get("status", "")
+    q = text_query(request.GET)
+    shown = proposals.filter(status=status) if status in counts else proposals
+    shown = matching(shown, q, *selectors.SEARCH_FIELDS)
     scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
     return render(
         request,
@@ -127,7 +134,15 @@ def officer_call(request, city, call_id):
         {
             "city": city_obj,
             "call": call,
-            "rows": [(p, scores.get(p.pk)) for p in proposals],
+            "rows": [(p, scores.get(p.pk)) for p in shown],
+            "total": sum(counts.values()),
+            "status_counts": [
+                (value, label, counts[value])
+                for value, label in Proposal.Status.choices
+                if value in counts
+            ],
+            "status": status if status in counts else "",
+            "q": q,
             "ranking": selectors.ranking(grant_call=call) if call.assessment_finished else None,
             "granted_total": grants.granted_total(call),
             "committee": list(call.committee.all()),

@@ -1,6 +1,7 @@
 """Proposal pages and the map API over HTTP: filters, privacy, escaping, permissions, 400s."""
 
 import json
+import re
 
 import pytest
 
@@ -402,3 +403,28 @@ def test_the_editor_looks_for_proposals_near_the_place(client, resident, collect
     bbox = "16.17,54.18,16.19,54.20"  # around the other proposal, on the Rynek
     found = client.get(near["url"], {"bbox": bbox}, HTTP_ACCEPT="application/json").json()
     assert [f["properties"][near["label"]] for f in found["features"]] == [collecting.title]
+
+
+def test_the_officers_call_table_filters_by_status_and_words(
+    client, officer, grant_call, submitted, supporters
+):
+    """A call of hundreds of proposals: the officer narrows the table to one status (the
+    choices say how many each has) or to words in a title or description."""
+    from tests.proposals.conftest import make_user, publish_another
+
+    other = publish_another(make_user("bench-maker@example.org"), grant_call, supporters, "Ławki")
+    client.force_login(officer)
+    url = f"/koszalin/officer/calls/{grant_call.pk}/"
+    page = client.get(url).content.decode()
+    assert f"/officer/proposals/{submitted.pk}/" in page
+    assert f"/officer/proposals/{other.pk}/" in page
+    assert re.search(r'<option value="submitted">[^<]*\(1\)</option>', page)
+    page = client.get(url, {"status": "collecting_support"}).content.decode()
+    assert f"/officer/proposals/{other.pk}/" in page
+    assert f"/officer/proposals/{submitted.pk}/" not in page
+    assert "1 of 2 proposals shown." in page
+    page = client.get(url, {"q": "LAWKI"}).content.decode()  # any case, no accents
+    assert f"/officer/proposals/{other.pk}/" in page
+    assert f"/officer/proposals/{submitted.pk}/" not in page
+    page = client.get(url, {"status": "no-such-status"}).content.decode()  # ignored
+    assert f"/officer/proposals/{submitted.pk}/" in page and "shown." not in page
