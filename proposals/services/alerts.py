@@ -115,8 +115,8 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
         public, author_id = public_sites, getattr(obj, "reported_by_id", None)
     if obj is None or not public(city=obj.city).filter(pk=obj.pk).exists():
         return 0  # gone, or no longer public, by the time the worker came to it
-    alerts = AreaAlert.objects.filter(city=obj.city, **{kind: True}).select_related("user")
-    alerts = alerts.exclude(user_id=author_id).order_by("pk")
+    alerts = AreaAlert.objects.filter(city=obj.city, user__is_active=True, **{kind: True})
+    alerts = alerts.exclude(user_id=author_id).select_related("user", "city").order_by("pk")
     inside: dict[str, bool] = {"": True}
     told: set[int] = set()  # one e-mail a person, however many of their alerts cover it
     for alert in alerts:

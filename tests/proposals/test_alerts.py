@@ -56,8 +56,13 @@ def test_a_proposal_published_in_a_district_is_told_to_those_who_asked(
     alerts.alert_set(user=elsewhere, city=koszalin, district="Rokosowo", proposals=True, sites=True)
     alerts.alert_set(user=sites_only, city=koszalin, district="", proposals=False, sites=True)
     alerts.alert_set(user=resident, city=koszalin, district="", proposals=True, sites=False)
+    blocked = make_user("blocked@example.org")  # an account the city has deactivated
+    alerts.alert_set(user=blocked, city=koszalin, district="", proposals=True, sites=False)
+    blocked.is_active = False
+    blocked.save(update_fields=["is_active"])
     with django_capture_on_commit_callbacks(execute=True):
         drafting.proposal_publish(actor=resident, proposal=draft)
+    assert mails_to(mailoutbox, blocked) == []
 
     [told] = mails_to(mailoutbox, czech)
     assert told.subject.startswith("Nový návrh: Śródmieście")  # in Czech
