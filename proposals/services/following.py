@@ -114,7 +114,8 @@ def notify_followers(proposal_id: int, status: str) -> int:
     proposal = Proposal.objects.select_related("city").get(pk=proposal_id)
     if status not in MILESTONES:
         return 0
-    follows = Follow.objects.filter(proposal=proposal).exclude(user=proposal.author_id)
+    follows = Follow.objects.filter(proposal=proposal, user__is_active=True)
+    follows = follows.exclude(user=proposal.author_id)
     follows = follows.select_related("user").order_by("pk")
     sent = 0
     if proposal.hidden_at is None:  # hidden after a report: nothing is said of it
@@ -174,6 +175,7 @@ def tell_followers_of_deadline(call_id: int) -> int:
     call = GrantCall.objects.select_related("city").get(pk=call_id)
     follows = (
         Follow.objects.filter(
+            user__is_active=True,
             proposal__grant_call=call,
             proposal__status=S.COLLECTING_SUPPORT,
             proposal__hidden_at=None,

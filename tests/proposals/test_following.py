@@ -186,6 +186,23 @@ def test_a_proposal_hidden_after_a_report_tells_its_followers_nothing(
     assert _mails_to(mailoutbox, supporters[0]) == []
 
 
+def test_a_deactivated_account_is_told_nothing(
+    collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The city deactivated the account (abuse, a request): its follows stay, silent."""
+    active, deactivated = supporters[0], supporters[1]
+    following.follow(user=active, proposal=collecting)
+    following.follow(user=deactivated, proposal=collecting)
+    deactivated.is_active = False
+    deactivated.save(update_fields=["is_active"])
+    add_supporters(collecting, supporters[:15])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_submit(actor=resident, proposal=collecting)
+    assert len(_mails_to(mailoutbox, active)) == 1
+    assert _mails_to(mailoutbox, deactivated) == []
+
+
 def test_a_mail_clients_own_unsubscribe_button_stops_them(
     collecting, resident, supporters, mailoutbox, django_capture_on_commit_callbacks
 ):
