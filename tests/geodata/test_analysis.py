@@ -186,9 +186,15 @@ def test_lower_threshold_counts_the_small_park(world, koszalin):
 
 
 def test_call_and_period_limits(world, koszalin, grant_call):
-    from datetime import date, timedelta
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
 
-    later = analyse(Params(city=koszalin, date_from=date.today() + timedelta(days=1))).coverage
+    from django.utils import timezone
+
+    # "tomorrow" in the city: the analysis reads dates in the city's time (between 23:00 and
+    # midnight UTC, the machine's date.today() is already yesterday in Koszalin)
+    today = timezone.localdate(timezone=ZoneInfo(koszalin.time_zone))
+    later = analyse(Params(city=koszalin, date_from=today + timedelta(days=1))).coverage
     assert later["proposals"] == 0
     assert analyse(Params(city=koszalin, call_id=grant_call.pk)).coverage["proposals"] == 4
 
