@@ -71,6 +71,21 @@ def parse_filters(params, *, city: City) -> dict:
     return out
 
 
+def call_proposals(
+    *, grant_call, status: str = "", q: str = ""
+) -> tuple[QuerySet[Proposal], dict[str, int]]:
+    """The proposals the officers' call page lists: the call's (drafts left out) in title order,
+    narrowed to `status` when the call has any such proposal (else ignored) and to search
+    words; with the count of the call's proposals in each status, for the choices."""
+    from mapapp.filters import matching
+
+    proposals = grant_call.proposals.exclude(status=Proposal.Status.DRAFT)
+    counts = dict(proposals.order_by().values_list("status").annotate(n=Count("pk")))
+    if status in counts:
+        proposals = proposals.filter(status=status)
+    return matching(proposals, q, *SEARCH_FIELDS).order_by(collated("title"), "pk"), counts
+
+
 def proposals_of(*, user) -> QuerySet[Proposal]:
     return (
         Proposal.objects.filter(author=user)

@@ -12,8 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from mapapp.collation import collated
-from mapapp.filters import matching, text_query
+from mapapp.filters import text_query
 from mapapp.models import Role, User
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
@@ -120,13 +119,9 @@ def officer_call(request, city, call_id):
         except ValidationError as exc:
             report(request, exc)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
-    proposals = call.proposals.exclude(status="draft").order_by(collated("title"), "pk")
     # what the table shows: one status and/or search words (a call may have hundreds)
-    counts = dict(proposals.order_by().values_list("status").annotate(n=Count("pk")))
-    status = request.GET.get("status", "")
-    q = text_query(request.GET)
-    shown = proposals.filter(status=status) if status in counts else proposals
-    shown = matching(shown, q, *selectors.SEARCH_FIELDS)
+    status, q = request.GET.get("status", ""), text_query(request.GET)
+    shown, counts = selectors.call_proposals(grant_call=call, status=status, q=q)
     scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
     return render(
         request,
