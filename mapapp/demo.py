@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from mapapp.geo import read_boundary_file
-from mapapp.models import City, Role
-from mapapp.services import city_save, user_ensure_demo
+from mapapp.models import City, CityInformation, Role
+from mapapp.services import city_information_update, city_save, user_ensure_demo
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -17,6 +17,17 @@ DEMO_CITIES = [
         "default_language": "pl",
         "currency": "PLN",
         "time_zone": "Europe/Warsaw",
+        # the city hall's public address and the national bodies; the e-mails are the demo's
+        "information": {
+            "operator": {"pl": "Urząd Miejski w Koszalinie", "en": "Koszalin City Hall"},
+            "postal_address": "Rynek Staromiejski 6-7\n75-007 Koszalin",
+            "contact_email": "tworzymy.przestrzen@example.org",
+            "dpo_contact": "iod@example.org",
+            "authority_name": "Prezes Urzędu Ochrony Danych Osobowych",
+            "authority_url": "https://uodo.gov.pl/",
+            "enforcement_name": "Rzecznik Praw Obywatelskich",
+            "enforcement_url": "https://bip.brpo.gov.pl/",
+        },
     },
     {
         "slug": "ostrava",
@@ -26,6 +37,16 @@ DEMO_CITIES = [
         "default_language": "cs",
         "currency": "CZK",
         "time_zone": "Europe/Prague",
+        "information": {
+            "operator": {"cs": "Magistrát města Ostravy", "en": "Ostrava City Hall"},
+            "postal_address": "Prokešovo náměstí 1803/8\n729 30 Ostrava",
+            "contact_email": "tvorimeprostor@example.org",
+            "dpo_contact": "poverenec@example.org",
+            "authority_name": "Úřad pro ochranu osobních údajů",
+            "authority_url": "https://uoou.gov.cz/",
+            "enforcement_name": "Ministerstvo vnitra",
+            "enforcement_url": "https://www.mvcr.cz/",
+        },
     },
 ]
 
@@ -48,6 +69,7 @@ def load_demo_cities() -> list[City]:
         if existing is not None:
             # idempotent, and never overwrite what an administrator changed since
             cities.append(existing)
+            _demo_information(existing, spec)
             continue
         city, _ = city_save(
             slug=spec["slug"],
@@ -59,7 +81,14 @@ def load_demo_cities() -> list[City]:
             time_zone=spec["time_zone"],
         )
         cities.append(city)
+        _demo_information(city, spec)
     return cities
+
+
+def _demo_information(city: City, spec: dict) -> None:
+    """The contact page's details, once: what officers changed since stays."""
+    if not CityInformation.objects.filter(city=city).exists():
+        city_information_update(actor=None, city=city, data=spec["information"])
 
 
 def load_demo_users(cities: list[City]) -> list[tuple[str, str]]:

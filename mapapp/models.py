@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, URLValidator
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +134,127 @@ class City(models.Model):
     @property
     def basemap_attribution(self) -> str:
         return self.tile_attribution if self.tile_url else settings.MAP_TILE_ATTRIBUTION
+
+
+WEB_ADDRESS = URLValidator(schemes=["http", "https"])  # links a resident follows
+
+
+class CityInformation(models.Model):
+    """What the law asks a city's site to say about who runs it, kept by the city's programme
+    officers (`/<city>/officer/information/`), never invented by the platform:
+
+    - who runs the programme and how to reach them (the contact page);
+    - the controller of personal data, its data protection officer and the supervisory
+      authority (GDPR Art. 13; the city's privacy notice);
+    - the accessibility statement's own parts (Directive (EU) 2016/2102, the model statement
+      of Implementing Decision (EU) 2018/1523): the compliance status, the city's findings,
+      the dates and method, a contact, the enforcement body. The platform's known limits
+      are written in by the page itself.
+
+    Texts a resident reads are per language ({"pl": ...}); a city without a row shows what is
+    missing rather than another city's details."""
+
+    class Compliance(models.TextChoices):
+        FULL = "full", _("fully compliant")
+        PARTIAL = "partial", _("partially compliant")
+        NONE = "none", _("not compliant")
+
+    class Method(models.TextChoices):
+        SELF = "self", _("self-assessment by the city")
+        THIRD_PARTY = "third_party", _("assessment by a third party")
+
+    city = models.OneToOneField(
+        City, on_delete=models.CASCADE, primary_key=True, related_name="information"
+    )
+    operator = models.JSONField(
+        _("who runs the programme"), default=dict, blank=True,
+        help_text=_("Per language: the city's office that runs the programme."),
+    )  # fmt: skip
+    postal_address = models.TextField(_("postal address"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    website = models.URLField(
+        _("the programme's page on the city's website"), blank=True, validators=[WEB_ADDRESS]
+    )
+    dpo_contact = models.CharField(
+        _("data protection officer"), max_length=300, blank=True,
+        help_text=_("An e-mail address or a postal address."),
+    )  # fmt: skip
+    authority_name = models.CharField(_("data protection authority"), max_length=200, blank=True)
+    authority_url = models.URLField(
+        _("data protection authority's website"), blank=True, validators=[WEB_ADDRESS]
+    )
+    accessibility_status = models.CharField(
+        _("compliance with the accessibility requirements"), max_length=10,
+        choices=Compliance.choices, blank=True,
+    )  # fmt: skip
+    accessibility_prepared_on = models.DateField(
+        _("accessibility statement prepared on"), null=True, blank=True
+    )
+    accessibility_reviewed_on = models.DateField(
+        _("accessibility statement last reviewed on"), null=True, blank=True
+    )
+    accessibility_method = models.CharField(
+        _("how the site was assessed"), max_length=12, choices=Method.choices, blank=True
+    )
+    accessibility_findings = models.JSONField(
+        _("content found not accessible"), default=dict, blank=True,
+        help_text=_("Per language: what the city's own assessment found, beyond the platform's "
+                    "known limits, which the statement lists by itself."),
+    )  # fmt: skip
+    accessibility_contact = models.CharField(
+        _("contact for accessibility requests"), max_length=300, blank=True,
+        help_text=_("Empty uses the contact e-mail."),
+    )  # fmt: skip
+    enforcement_name = models.CharField(_("enforcement body"), max_length=200, blank=True)
+    enforcement_url = models.URLField(
+        _("enforcement body's website"), blank=True, validators=[WEB_ADDRESS]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("city information")
+        verbose_name_plural = _("city information")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(accessibility_reviewed_on__isnull=True)
+                | Q(accessibility_prepared_on__isnull=False)
+                & Q(accessibility_reviewed_on__gte=models.F("accessibility_prepared_on")),
+                name="%(app_label)s_%(class)s_review_after_preparation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.city)
+
+    def text(self, field: str) -> str:
+        """A per-language text in the page's language, else the city's, else any."""
+        from django.utils.translation import get_language
+
+        value = getattr(self, field) or {}
+        for lang in ((get_language() or "")[:2], self.city.default_language):
+            if value.get(lang):
+                return value[lang]
+        return next((v for v in value.values() if v), "")
+
+    @property
+    def operator_text(self) -> str:
+        return self.text("operator")
+
+    @property
+    def findings_text(self) -> str:
+        return self.text("accessibility_findings")
+
+    @property
+    def accessibility_contact_or_email(self) -> str:
+        return self.accessibility_contact or self.contact_email
+
+    @property
+    def has_contact(self) -> bool:
+        return any(
+            (self.operator_text, self.postal_address, self.contact_email,
+             self.contact_phone, self.website)
+        )  # fmt: skip
 
 
 class UserManager(BaseUserManager):

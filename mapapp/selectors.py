@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from mapapp.geofuncs import ForcePolygonCCW
-from mapapp.models import City, CityRole, User
+from mapapp.models import City, CityInformation, CityRole, User
 
 GEOJSON_PRECISION = 6  # ~0.1 m; more is noise
 
@@ -66,6 +66,13 @@ def city_forget(slug: str | None = None) -> None:
         _CITIES.clear()
     else:
         _CITIES.pop(slug, None)
+
+
+def city_information(*, city: City) -> CityInformation:
+    """The city's information, or an empty unsaved one (its pages then say what is missing)."""
+    info = CityInformation.objects.filter(city=city).first() or CityInformation(city=city)
+    info.city = city  # the caller's (cached) city: no second query for it
+    return info
 
 
 def city_extent(*, city: City) -> tuple[float, float, float, float]:

@@ -1,4 +1,4 @@
-"""Writes for the core: cities and demo accounts."""
+"""Writes for the core: cities, their information pages, and demo accounts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import transaction
 
 from mapapp.audit import audit_record
 from mapapp.geo import check_boundary_fits_crs
-from mapapp.models import City, CityRole, Role, User
+from mapapp.models import City, CityInformation, CityRole, Role, User
 
 CITY_AUDIT_FIELDS = ("name", "metric_srid", "default_language", "currency", "time_zone")
 
@@ -61,6 +61,47 @@ def city_save(
         after=_city_snapshot(city),
     )
     return city, created
+
+
+INFORMATION_FIELDS = tuple(
+    f.name for f in CityInformation._meta.concrete_fields if f.name not in ("city", "updated_at")
+)
+
+
+def _information_snapshot(info: CityInformation) -> dict:
+    return {
+        name: (value.isoformat() if hasattr(value, "isoformat") else value)
+        for name in INFORMATION_FIELDS
+        if (value := getattr(info, name)) not in ("", None, {})
+    }
+
+
+@transaction.atomic
+def city_information_update(*, actor: User | None, city: City, data: dict) -> CityInformation:
+    """Set the city's contact, privacy and accessibility details (the fields named in `data`;
+    others keep their values). Raises ValidationError and writes nothing when a value is
+    wrong. Every change is in the audit log, before and after."""
+    unknown = set(data) - set(INFORMATION_FIELDS)
+    if unknown:
+        raise ValueError(f"not city information: {sorted(unknown)}")
+    info = CityInformation.objects.select_for_update().filter(city=city).first()
+    info = info or CityInformation(city=city)
+    before = _information_snapshot(info) if info.updated_at else None
+    for name, value in data.items():
+        if isinstance(value, dict):  # per language: no empty texts kept
+            value = {lang: text.strip() for lang, text in value.items() if (text or "").strip()}
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(info, name, value)
+    info.full_clean()
+    after = _information_snapshot(info)
+    if before == after:
+        return info
+    info.save()
+    audit_record(
+        actor=actor, action="city.information", obj=info, city=city, before=before, after=after
+    )
+    return info
 
 
 @transaction.atomic

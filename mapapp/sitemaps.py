@@ -27,7 +27,8 @@ def _across_cities(public):
 class CityPages(Sitemap):
     changefreq = "daily"
     priority = 0.8
-    PAGES = ("city-map", "proposals:calls", "proposals:list", "sites:list", "sites:interventions")
+    PAGES = ("city-map", "proposals:calls", "proposals:list", "sites:list", "sites:interventions",
+             "city-about", "city-accessibility")  # fmt: skip
 
     def items(self):
         return [(city.slug, name) for city in city_list() for name in self.PAGES]

@@ -317,7 +317,8 @@ def server_error(request):
 def privacy(request):
     """The privacy notice, in the visitor's language."""
     days = settings.SUPPORTER_DATA_RETENTION_DAYS
-    return render(request, "mapapp/privacy.html", {"retention_days": days})
+    context = {"retention_days": days, "cities": selectors.city_list()}
+    return render(request, "mapapp/privacy.html", context)
 
 
 @login_required
@@ -412,4 +413,57 @@ def flags_review(request, city):
             "flags": flag_services.open_flags(city=city_obj),
             "hidden": flag_services.hidden_content(city=city_obj),
         },
+    )
+
+
+def city_about(request: HttpRequest, city: str) -> HttpResponse:
+    """Who runs the city's programme and how to reach them."""
+    city_obj = selectors.city_get(slug=city)
+    info = selectors.city_information(city=city_obj)
+    return render(request, "mapapp/about.html", {"city": city_obj, "info": info})
+
+
+def city_privacy(request: HttpRequest, city: str) -> HttpResponse:
+    """The privacy notice with the city as the controller: who it is, its data protection
+    officer and the authority to complain to."""
+    city_obj = selectors.city_get(slug=city)
+    info = selectors.city_information(city=city_obj)
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    context = {"city": city_obj, "info": info, "retention_days": days}
+    return render(request, "mapapp/privacy.html", context)
+
+
+def city_accessibility(request: HttpRequest, city: str) -> HttpResponse:
+    """The accessibility statement: the city's own parts, and the platform's known limits."""
+    city_obj = selectors.city_get(slug=city)
+    info = selectors.city_information(city=city_obj)
+    return render(request, "mapapp/accessibility.html", {"city": city_obj, "info": info})
+
+
+@login_required
+def city_information_edit(request: HttpRequest, city: str) -> HttpResponse:
+    """Officers keep the city's contact, privacy and accessibility details."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from mapapp.forms import CityInformationForm
+    from mapapp.services import city_information_update
+    from proposals.access import is_officer
+
+    city_obj = selectors.city_get(slug=city)
+    if not is_officer(request.user, city_obj):
+        raise PermissionDenied
+    info = selectors.city_information(city=city_obj)
+    form = CityInformationForm(request.POST or None, instance=info)
+    if request.method == "POST" and form.is_valid():
+        try:
+            city_information_update(actor=request.user, city=city_obj, data=form.data_for_service())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The city's information is saved."))
+            return redirect("city-information-edit", city=city_obj.slug)
+    status = 400 if form.errors else 200
+    return render(
+        request, "mapapp/information_edit.html", {"city": city_obj, "form": form}, status=status
     )

@@ -78,6 +78,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/ogcapi/koszalin/?f=html", "/ogcapi/koszalin/collections/sites/items?f=html",
         "/koszalin/no-such-page/",  # the 404 page
         "/koszalin/calls/", f"/koszalin/calls/{public_world['proposal'].grant_call_id}/",
+        "/koszalin/about/", "/koszalin/privacy/", "/koszalin/accessibility/",
     ]  # fmt: skip
     from proposals.services.following import stop_token
 
@@ -122,6 +123,7 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
         "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
         f"/koszalin/officer/calls/{call.pk}/edit/", "/koszalin/officer/organisations/",
+        "/koszalin/officer/information/",
         f"/koszalin/interventions/{public_world['intervention'].pk}/",  # its photo forms
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}
@@ -171,6 +173,7 @@ def test_pages_reflow_on_a_narrow_screen(page, public_world):
                  f"/koszalin/proposals/{public_world['proposal'].pk}/",
                  f"/koszalin/sites/{site.pk}/", f"/koszalin/interventions/{intervention.pk}/",
                  "/ogcapi/koszalin/collections?f=html", "/privacy/", "/koszalin/calls/",
+                 "/koszalin/accessibility/", "/koszalin/about/",
                  f"/koszalin/calls/{public_world['proposal'].grant_call_id}/"):  # fmt: skip
         page.goto(page.base_url + path)
         page.wait_for_load_state("load")

@@ -71,6 +71,8 @@ MATRIX = {
     "geodata:dashboard": ALL, "geodata:dashboard-map": ALL,
     "geodata:download": ALL,  # the public's files leave out money per resident
     "flags": OFFICERS,
+    "city-about": ALL, "city-privacy": ALL, "city-accessibility": ALL,
+    "city-information-edit": OFFICERS,
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
@@ -217,6 +219,9 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "geodata:dashboard": f"{c}/analysis/", "geodata:dashboard-map": f"{c}/analysis/map/",
         "geodata:download": f"{c}/analysis/zones.csv",
         "flags": f"{c}/flags/",
+        "city-about": f"{c}/about/", "city-privacy": f"{c}/privacy/",
+        "city-accessibility": f"{c}/accessibility/",
+        "city-information-edit": f"{c}/officer/information/",
         "geodata:exports": f"{c}/exports/", "geodata:export-job": f"{c}/exports/{job.pk}/",
         "geodata:export-download": f"{c}/exports/{job.pk}/download",
     }  # fmt: skip

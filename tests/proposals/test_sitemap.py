@@ -54,7 +54,8 @@ def test_the_sitemap_lists_the_public_pages_and_only_those(
     assert f"/koszalin/sites/{accepted.pk}/" in paths
     assert f"/koszalin/sites/{waiting.pk}/" not in paths
     assert f"/koszalin/calls/{collecting.grant_call_id}/" in paths
-    assert {"/koszalin/", "/koszalin/proposals/", "/koszalin/interventions/"} <= paths
+    assert {"/koszalin/", "/koszalin/proposals/", "/koszalin/interventions/",
+            "/koszalin/about/", "/koszalin/accessibility/"} <= paths  # fmt: skip
     assert not any(p.startswith("/ostrava/") for p in paths)  # an inactive city
     for path in paths:  # every listed page is there for an anonymous visitor
         assert client.get(path).status_code == 200, path

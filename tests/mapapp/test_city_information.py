@@ -1,0 +1,220 @@
+"""The city's own information: the contact page, the privacy notice naming the controller, and
+the accessibility statement. Officers keep it; the public reads it in their language; what a
+city has not given is said so, never borrowed from another city."""
+
+import pytest
+from django.conf import settings
+
+from mapapp.models import AuditEvent, CityInformation, Role
+from mapapp.services import city_information_update
+from tests.proposals.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+FULL_FORM = {
+    "operator_en": "Koszalin City Hall, Department of Strategy",
+    "operator_pl": "Urząd Miejski w Koszalinie, Wydział Strategii",
+    "operator_cs": "",
+    "postal_address": "Rynek Staromiejski 6-7\n75-007 Koszalin",
+    "contact_email": "grants@example.org",
+    "contact_phone": "+48 94 348 86 00",
+    "website": "https://koszalin.example.org/tworzymy",
+    "dpo_contact": "dpo@example.org",
+    "authority_name": "Prezes Urzędu Ochrony Danych Osobowych",
+    "authority_url": "https://uodo.gov.pl/",
+    "accessibility_status": "partial",
+    "accessibility_prepared_on": "2026-03-01",
+    "accessibility_reviewed_on": "2026-09-15",
+    "accessibility_method": "third_party",
+    "accessibility_findings_en": "The call's PDF rules have no headings.",
+    "accessibility_findings_pl": "Regulamin naboru w PDF nie ma nagłówków.",
+    "accessibility_findings_cs": "",
+    "accessibility_contact": "access@example.org",
+    "enforcement_name": "Rzecznik Praw Obywatelskich",
+    "enforcement_url": "https://bip.brpo.gov.pl/",
+}
+
+
+@pytest.fixture
+def officer(koszalin):
+    return make_user("officer@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+
+
+def page(client, path, language="en"):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.content.decode()
+
+
+def test_a_city_that_has_given_nothing_says_so_and_borrows_nothing(client, koszalin, ostrava):
+    """Koszalin (no information) next to Ostrava (the demo's): none of Ostrava's details
+    appear on Koszalin's pages."""
+    CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
+    about = page(client, "/koszalin/about/")
+    assert "Koszalin has not yet given its contact details here." in about
+    statement = page(client, "/koszalin/accessibility/")
+    assert "Koszalin has not yet assessed this website." in statement
+    assert "Koszalin has not yet prepared its statement." in statement
+    assert "Koszalin has not yet given a contact for accessibility requests." in statement
+    assert "Koszalin has not yet named it here." in statement
+    # the platform's own known limits are there from the start
+    assert 'id="known-limits"' in statement and "coordinates" in statement
+    privacy = page(client, "/koszalin/privacy/")
+    assert "not yet given here; ask the city" in privacy
+    assert "the data protection authority of your country" in privacy
+    for body in (about, statement, privacy):
+        assert "Ostrav" not in body.split('<main id="main">')[1].split("</main>")[0]
+        assert "example.org" not in body
+
+
+def test_an_officer_fills_it_in_and_the_public_reads_it_in_their_language(
+    client, koszalin, officer
+):
+    client.force_login(officer)
+    response = client.post("/koszalin/officer/information/", FULL_FORM)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.logout()
+
+    about = page(client, "/koszalin/about/")
+    assert "Koszalin City Hall, Department of Strategy" in about
+    assert 'href="mailto:grants@example.org"' in about
+    assert 'href="tel:+48943488600"' in about
+    assert "Rynek Staromiejski 6-7<br>75-007 Koszalin" in about
+    assert "Urząd Miejski w Koszalinie, Wydział Strategii" in page(client, "/koszalin/about/", "pl")
+    # no Czech text given: the city's language (Polish) rather than nothing
+    assert "Urząd Miejski w Koszalinie, Wydział Strategii" in page(client, "/koszalin/about/", "cs")
+
+    statement = page(client, "/koszalin/accessibility/")
+    assert "partially compliant with the harmonised standard EN 301 549" in statement
+    assert "The call&#x27;s PDF rules have no headings." in statement
+    assert "This statement was prepared on March 1, 2026." in statement
+    assert "It was last reviewed on Sept. 15, 2026." in statement
+    assert "How the website was assessed: assessment by a third party." in statement
+    assert 'href="mailto:access@example.org"' in statement
+    assert '<a href="https://bip.brpo.gov.pl/" rel="noopener">Rzecznik Praw Obywatelskich</a>' in (
+        statement
+    )
+    assert "Regulamin naboru w PDF nie ma nagłówków." in page(
+        client, "/koszalin/accessibility/", "pl"
+    )
+
+    privacy = page(client, "/koszalin/privacy/")
+    assert "Koszalin City Hall, Department of Strategy" in privacy
+    assert 'href="mailto:dpo@example.org"' in privacy
+    assert '<a href="https://uodo.gov.pl/" rel="noopener">' in privacy
+    # the general notice sends people to each city's
+    assert 'href="/koszalin/privacy/"' in page(client, "/privacy/")
+
+
+def test_every_change_is_audited_and_an_unchanged_save_is_not(client, koszalin, officer):
+    client.force_login(officer)
+    client.post("/koszalin/officer/information/", FULL_FORM)
+    client.post("/koszalin/officer/information/", FULL_FORM)  # the same again
+    events = AuditEvent.objects.filter(action="city.information")
+    assert events.count() == 1
+    assert events.get().before is None and events.get().actor == officer
+    client.post("/koszalin/officer/information/", {**FULL_FORM, "contact_phone": ""})
+    change = AuditEvent.objects.filter(action="city.information").order_by("pk").last()
+    assert change.before["contact_phone"] == "+48 94 348 86 00"
+    assert "contact_phone" not in change.after
+    assert change.after["operator"] == {
+        "en": FULL_FORM["operator_en"], "pl": FULL_FORM["operator_pl"]
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"contact_email": "not an address"}, "contact_email", "valid email"),
+        ({"website": "javascript:alert(1)"}, "website", "valid URL"),
+        ({"authority_url": "ftp://uodo.gov.pl/"}, "authority_url", "valid URL"),
+        ({"accessibility_status": "mostly"}, "accessibility_status", "valid choice"),
+        ({"accessibility_prepared_on": "2026-13-01"}, "accessibility_prepared_on", "valid date"),
+        ({"operator_pl": "x" * 301}, "operator_pl", "at most 300"),
+    ],
+)
+def test_a_wrong_value_is_refused_with_its_reason_and_nothing_is_saved(
+    client, koszalin, officer, change, field, message
+):
+    client.force_login(officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post("/koszalin/officer/information/", {**FULL_FORM, **change})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert message in " ".join(errors[field])
+    # what the officer typed is still in the form
+    assert response.context["form"]["contact_phone"].value() == FULL_FORM["contact_phone"]
+    assert not CityInformation.objects.filter(city=koszalin).exists()
+    assert not AuditEvent.objects.filter(action="city.information").exists()
+
+
+def test_a_review_before_the_statement_was_prepared_is_refused(client, koszalin, officer):
+    client.force_login(officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for dates in ({"accessibility_reviewed_on": "2026-02-01"},
+                  {"accessibility_prepared_on": ""}):  # fmt: skip
+        response = client.post("/koszalin/officer/information/", {**FULL_FORM, **dates})
+        assert response.status_code == 400, dates
+        assert response.context["form"].non_field_errors()
+        assert not CityInformation.objects.filter(city=koszalin).exists()
+
+
+def test_only_the_citys_officers_may_change_it(client, koszalin, ostrava, officer):
+    resident = make_user("resident@example.org", Role.RESIDENT, city=koszalin)
+    elsewhere = make_user("officer@ostrava.example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    planner = make_user("planner@example.org", Role.PLANNER, city=koszalin)
+    CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
+    for user in (resident, elsewhere, planner):
+        client.force_login(user)
+        assert client.post("/koszalin/officer/information/", FULL_FORM).status_code == 403
+    client.logout()
+    response = client.post("/koszalin/officer/information/", FULL_FORM)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not CityInformation.objects.filter(city=koszalin).exists()
+
+
+def test_what_officers_write_is_shown_as_text(client, koszalin, officer):
+    script = "<script>alert(1)</script>"
+    city_information_update(
+        actor=officer, city=koszalin,
+        data={"operator": {"en": script}, "accessibility_findings": {"en": script},
+              "postal_address": script, "dpo_contact": script, "authority_name": script,
+              "accessibility_contact": script, "enforcement_name": script},
+    )  # fmt: skip
+    for path in ("/koszalin/about/", "/koszalin/privacy/", "/koszalin/accessibility/"):
+        body = page(client, path)
+        assert script not in body, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
+
+
+def test_the_service_keeps_no_empty_texts_and_refuses_unknown_fields(koszalin):
+    info = city_information_update(
+        actor=None, city=koszalin,
+        data={"operator": {"en": "  City Hall ", "pl": "   ", "cs": ""}, "contact_phone": " 1 "},
+    )  # fmt: skip
+    info.refresh_from_db()
+    assert info.operator == {"en": "City Hall"} and info.contact_phone == "1"
+    with pytest.raises(ValueError, match="boundary"):
+        city_information_update(actor=None, city=koszalin, data={"boundary": None})
+
+
+def test_every_city_page_links_its_contact_privacy_and_accessibility_pages(client, ostrava):
+    for path in ("/ostrava/", "/ostrava/proposals/", "/ostrava/calls/", "/ostrava/analysis/"):
+        body = page(client, path)
+        for link in ("/ostrava/about/", "/ostrava/privacy/", "/ostrava/accessibility/"):
+            assert f'href="{link}"' in body, (path, link)
+    home = page(client, "/")
+    assert 'href="/privacy/"' in home and "/ostrava/accessibility/" not in home
+
+
+def test_the_demo_fills_it_once_and_keeps_what_officers_changed(ostrava):
+    from mapapp.demo import load_demo_cities
+
+    info = CityInformation.objects.get(city=ostrava)
+    assert info.operator["cs"] == "Magistrát města Ostravy"
+    assert info.authority_url == "https://uoou.gov.cz/"
+    city_information_update(actor=None, city=ostrava, data={"contact_email": "new@example.org"})
+    load_demo_cities()
+    info.refresh_from_db()
+    assert info.contact_email == "new@example.org"
