@@ -106,14 +106,21 @@ def send_email(subject: str, body: str, recipients: list[str], attempt: int = 0)
     )  # fmt: skip
 
 
-def mail(subject, body, recipients, headers: dict | None = None) -> None:
-    """Queue an e-mail (texts are rendered in the right language before they are queued)."""
-    from mapapp.models import OutgoingMail
+def mail(subject, body, recipients, headers: dict | None = None, city=None) -> None:
+    """Queue an e-mail (texts are rendered in the right language before they are queued).
+    With the `city` it is about, a reply goes to the city's contact address (its
+    information page), not to the sender's, which nobody may read."""
+    from mapapp.models import CityInformation, OutgoingMail
 
     recipients = [r for r in recipients if r]
+    headers = dict(headers or {})
+    if recipients and city is not None and "Reply-To" not in headers:
+        contact = CityInformation.objects.filter(city=city).values_list("contact_email", flat=True)
+        if reply_to := contact.first():
+            headers["Reply-To"] = reply_to
     if recipients:
         item = OutgoingMail.objects.create(
             subject=one_line(subject), body=str(body), recipients=list(recipients),
-            headers=headers or {},
+            headers=headers,
         )  # fmt: skip
         deliver_mail.enqueue(item.pk)

@@ -129,7 +129,7 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
             continue
         with translation.override(alert.user.language_in(obj.city)):
             subject, body, headers = _alert_mail(kind, obj, alert)
-            mail(subject, body, [alert.user.email], headers=headers)
+            mail(subject, body, [alert.user.email], headers=headers, city=obj.city)
         told.add(alert.user_id)
     return len(told)
 

@@ -210,7 +210,7 @@ def tell_applicants_of_deadline(call_id: int) -> int:
                 )
                 % words
             )
-            mail(subject, f"{body}\n\n{site_link(url)}", [proposal.author.email])
+            mail(subject, f"{body}\n\n{site_link(url)}", [proposal.author.email], city=call.city)
         told += 1
     return told
 

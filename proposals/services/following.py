@@ -123,7 +123,7 @@ def notify_followers(proposal_id: int, status: str) -> int:
         for item in follows:
             with translation.override(item.user.language_in(city)):
                 subject, body, headers = _follower_mail(proposal, status, item.user_id)
-                mail(subject, body, [item.user.email], headers=headers)
+                mail(subject, body, [item.user.email], headers=headers, city=city)
             sent += 1
     if status in LAST:
         Follow.objects.filter(proposal=proposal).delete()
@@ -208,6 +208,6 @@ def tell_followers_of_deadline(call_id: int) -> int:
                 ]
             )
             subject = _("New deadline for “%(call)s”") % words
-            mail(subject, body, [item.user.email], headers=headers)
+            mail(subject, body, [item.user.email], headers=headers, city=call.city)
         sent += 1
     return sent

@@ -123,7 +123,7 @@ def _tell(representative_id: int) -> None:
             body += f"\n\n{request.refusal_reason}\n\n"
             body += _("You can ask again with what is missing.")
             link = reverse("proposals:organisation-request", kwargs={"city": city.slug})
-        mail(subject, f"{body}\n\n{site_link(link)}", [request.user.email])
+        mail(subject, f"{body}\n\n{site_link(link)}", [request.user.email], city=city)
 
 
 @transaction.atomic

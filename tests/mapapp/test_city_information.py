@@ -218,3 +218,32 @@ def test_the_demo_fills_it_once_and_keeps_what_officers_changed(ostrava):
     load_demo_cities()
     info.refresh_from_db()
     assert info.contact_email == "new@example.org"
+
+
+def test_a_reply_to_the_citys_emails_reaches_its_contact_address(
+    koszalin, ostrava, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Ostrava has a contact e-mail (the demo's), Koszalin none: a resident who answers
+    Ostrava's e-mail writes to its programme office; Koszalin's e-mails have no Reply-To
+    rather than another city's."""
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Site
+    from sites.services import site_moderate
+
+    CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
+    officers = {
+        city.slug: make_user(f"officer@{city.slug}.example.org", Role.PROGRAMME_OFFICER, city=city)
+        for city in (koszalin, ostrava)
+    }
+    reporter = make_user("reporter@example.org")
+    for city, where in ((ostrava, Point(18.29, 49.83)), (koszalin, Point(16.18, 54.19))):
+        site = Site.objects.create(
+            city=city, name="Old yard", geom=where, moderation="pending", reported_by=reporter
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            site_moderate(actor=officers[city.slug], site=site, accept=True)
+    ostrava_mail, koszalin_mail = mailoutbox
+    assert ostrava_mail.to == ["reporter@example.org"]
+    assert ostrava_mail.message()["Reply-To"] == "tvorimeprostor@example.org"
+    assert koszalin_mail.message()["Reply-To"] is None
