@@ -23,6 +23,26 @@ from mapapp.models import OutgoingMail, RateCount
 ERASED = "—"
 
 
+def notice_facts(*, city=None) -> dict:
+    """What the privacy notice states from the configuration rather than in words: how long
+    supporters' details are kept, the cookies the site sets, and the host the background
+    map's images come from (the visitor's browser asks it, so it sees their IP address)."""
+    from urllib.parse import urlsplit
+
+    tiles = city.basemap_url if city is not None else settings.MAP_TILE_URL
+    return {
+        "retention_days": settings.SUPPORTER_DATA_RETENTION_DAYS,
+        "cookies": {
+            "session": settings.SESSION_COOKIE_NAME,
+            "csrf": settings.CSRF_COOKIE_NAME,
+            "language": settings.LANGUAGE_COOKIE_NAME,
+            "messages": "messages",  # django.contrib.messages' cookie storage
+        },
+        # "{s}.tile.example.org": the subdomains are one server to the visitor
+        "tile_host": urlsplit(tiles.replace("{s}.", "")).hostname or "",
+    }
+
+
 def _iso(value):
     return value.isoformat() if value else None
 

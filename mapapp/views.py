@@ -316,8 +316,9 @@ def server_error(request):
 
 def privacy(request):
     """The privacy notice, in the visitor's language."""
-    days = settings.SUPPORTER_DATA_RETENTION_DAYS
-    context = {"retention_days": days, "cities": selectors.city_list()}
+    from mapapp.privacy import notice_facts
+
+    context = {**notice_facts(), "cities": selectors.city_list()}
     return render(request, "mapapp/privacy.html", context)
 
 
@@ -426,10 +427,11 @@ def city_about(request: HttpRequest, city: str) -> HttpResponse:
 def city_privacy(request: HttpRequest, city: str) -> HttpResponse:
     """The privacy notice with the city as the controller: who it is, its data protection
     officer and the authority to complain to."""
+    from mapapp.privacy import notice_facts
+
     city_obj = selectors.city_get(slug=city)
     info = selectors.city_information(city=city_obj)
-    days = settings.SUPPORTER_DATA_RETENTION_DAYS
-    context = {"city": city_obj, "info": info, "retention_days": days}
+    context = {**notice_facts(city=city_obj), "city": city_obj, "info": info}
     return render(request, "mapapp/privacy.html", context)
 
 

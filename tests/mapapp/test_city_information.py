@@ -247,3 +247,17 @@ def test_a_reply_to_the_citys_emails_reaches_its_contact_address(
     assert ostrava_mail.to == ["reporter@example.org"]
     assert ostrava_mail.message()["Reply-To"] == "tvorimeprostor@example.org"
     assert koszalin_mail.message()["Reply-To"] is None
+
+
+def test_the_privacy_notice_names_the_cookies_and_who_serves_the_background_map(client, koszalin):
+    """The browser asks the basemap's server for its images, so that server sees the
+    visitor's IP address: the notice names it, the city's own server when it has one."""
+    general = page(client, "/privacy/")
+    assert "<strong>tile.openstreetmap.org</strong>" in general
+    for cookie in ("sessionid", "csrftoken", "django_language", "messages"):
+        assert f"<code>{cookie}</code>" in general
+    koszalin.tile_url = "https://{s}.maps.koszalin.example.net/{z}/{x}/{y}.png"
+    koszalin.save()  # clears the city cache (mapapp.signals)
+    city = page(client, "/koszalin/privacy/")
+    assert "<strong>maps.koszalin.example.net</strong>" in city
+    assert "tile.openstreetmap.org" not in city
