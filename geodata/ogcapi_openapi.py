@@ -20,6 +20,19 @@ def _param(name, where="query", schema=None, description="", required=False, sty
     return p
 
 
+def _contact(city) -> dict:
+    """OpenAPI's info.contact from the city's information page: whom to ask about the data."""
+    from mapapp.selectors import city_information
+
+    info = city_information(city=city)
+    contact = {"name": info.operator_text or city.name}
+    if info.contact_email:
+        contact["email"] = info.contact_email
+    if info.website:
+        contact["url"] = info.website
+    return contact if len(contact) > 1 else {}
+
+
 def definition(request, city, collections) -> dict:
     base = request.build_absolute_uri(reverse("ogcapi:landing", kwargs={"city": city.slug}))
     f_param = _param("f", schema={"type": "string", "enum": ["json", "html"]})
@@ -174,13 +187,16 @@ def definition(request, city, collections) -> dict:
                 },
             }
         }
+    info = {
+        "title": f"We Create Space: {city.name} (OGC API - Features)",
+        "version": "1.0.0",
+        "license": {"name": "See each collection's licence"},
+    }
+    if contact := _contact(city):
+        info["contact"] = contact
     return {
         "openapi": "3.0.3",
-        "info": {
-            "title": f"We Create Space: {city.name} (OGC API - Features)",
-            "version": "1.0.0",
-            "license": {"name": "See each collection's licence"},
-        },
+        "info": info,
         "servers": [{"url": base.rstrip("/")}],
         "paths": paths,
     }

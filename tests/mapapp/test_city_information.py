@@ -261,3 +261,16 @@ def test_the_privacy_notice_names_the_cookies_and_who_serves_the_background_map(
     city = page(client, "/koszalin/privacy/")
     assert "<strong>maps.koszalin.example.net</strong>" in city
     assert "tile.openstreetmap.org" not in city
+
+
+def test_the_ogc_api_definition_says_whom_to_ask_about_the_data(client, koszalin, ostrava):
+    import json
+
+    api = json.loads(client.get("/ogcapi/ostrava/api", {"f": "json"}).content)
+    assert api["info"]["contact"] == {"name": "Ostrava City Hall",
+                                      "email": "tvorimeprostor@example.org"}  # fmt: skip
+    czech = client.get("/ogcapi/ostrava/api", {"f": "json"}, HTTP_ACCEPT_LANGUAGE="cs")
+    assert json.loads(czech.content)["info"]["contact"]["name"] == "Magistrát města Ostravy"
+    CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
+    api = json.loads(client.get("/ogcapi/koszalin/api", {"f": "json"}).content)
+    assert "contact" not in api["info"]  # nothing to say, rather than a name alone
