@@ -6,6 +6,12 @@ every file the dump refers to is in the archive; a file added during the backup 
 it without a row, which is harmless. A manifest records row counts and file checksums, and
 the restore checks the archive against it before it touches anything.
 
+Copies that leave the machine (`copy_off_machine`) are encrypted first with age
+(https://age-encryption.org, Debian's `age`), for the recipients in BACKUP_AGE_RECIPIENTS:
+the archive holds supporters' addresses and consent documents, and the storage it goes to
+is someone else's. Only the holder of a recipient's private key can read a copy
+(`manage.py restore FILE.tar.age --identity KEY`, or `age -d -i KEY`).
+
 Archive layout (a plain tar, readable without us):
     manifest.json
     database.dump        pg_dump custom format, restorable with pg_restore
@@ -19,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -29,6 +36,7 @@ from django.conf import settings
 from django.db import connection
 
 FORMAT = 1
+PREFIX = "wecreatespace-backup-"  # the default names (manage.py backup), which --keep prunes
 
 
 class BackupError(RuntimeError):
@@ -159,3 +167,110 @@ def restore(archive: Path) -> dict:
         return {"rows": sum(counts.values()), "files": len(manifest["files"])}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _age(args: list[str], what: str) -> None:
+    if shutil.which("age") is None:
+        raise BackupError("age is not installed (Debian and Ubuntu: apt install age)")
+    done = subprocess.run(["age", *args], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise BackupError(f"{what} failed: {done.stderr.strip()[:500]}")
+
+
+def encrypt(path: Path, recipients: list[str]) -> Path:
+    """`path`.age, readable only with a private key of one of `recipients` (age public keys
+    or SSH public keys; a path to a file of them also works). age streams: any size."""
+    if not recipients:
+        raise BackupError("no recipients to encrypt for")
+    args = ["--encrypt"]
+    for recipient in recipients:
+        args += ["--recipients-file" if recipient.startswith("/") else "--recipient", recipient]
+    output = path.with_name(path.name + ".age")
+    partial = output.with_name(output.name + ".partial")
+    try:
+        _age([*args, "--output", str(partial), str(path)], "encrypting the backup")
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return output
+
+
+def decrypt(path: Path, identity: Path, output: Path) -> Path:
+    """An encrypted copy back into a plain archive, with the private key in `identity`.
+    age checks the copy's integrity as it goes: a changed byte fails the whole."""
+    _age(["--decrypt", "--identity", str(identity), "--output", str(output), str(path)],
+         "decrypting the backup")  # fmt: skip
+    return output
+
+
+def _copy_into(source: Path, folder: Path, keep: int) -> Path:
+    """`source` into `folder` under its own name, read back and compared before it takes
+    that name (a copy that exists is a whole one); then only the newest `keep` stay. The
+    folder must exist: made here, it would be on this machine's disk, under a mount point
+    whose storage is not mounted."""
+    if not folder.is_dir():
+        raise BackupError(f"BACKUP_COPY_DIR {folder} is not a folder (is its storage mounted?)")
+    target = folder / source.name
+    partial = folder / (source.name + ".partial")
+    try:
+        shutil.copyfile(source, partial)
+        if _digest(partial) != _digest(source):
+            raise BackupError(f"the copy in {folder} differs from the backup")
+        partial.replace(target)
+    except OSError as error:
+        raise BackupError(f"copying the backup into {folder} failed: {error}") from error
+    finally:
+        partial.unlink(missing_ok=True)
+    if keep:
+        prune(folder, "*.tar.age", keep, target)
+    return target
+
+
+def prune(folder: Path, suffix: str, keep: int, newest: Path) -> list[Path]:
+    """Delete all but the newest `keep` backups named PREFIX`suffix` in `folder`, by name
+    (the default names sort by time); `newest` is always kept, other files never touched."""
+    older = sorted(p for p in folder.glob(f"{PREFIX}{suffix}") if p != newest)
+    gone = older[: max(0, len(older) - (keep - 1))]
+    for old in gone:
+        old.unlink()
+    return gone
+
+
+def copy_off_machine(archive: Path) -> list[str]:
+    """Encrypt `archive` and send it where the settings say (BACKUP_COPY_DIR and/or
+    BACKUP_COPY_COMMAND). Returns where it went; nothing is configured, nothing is done.
+    Raises BackupError (the scheduled job then fails, and /healthz/jobs says so) when a
+    destination is set without recipients, or a copy fails. The encrypted file is removed
+    from this machine afterwards: the plain archive is here already."""
+    folder, command = settings.BACKUP_COPY_DIR, settings.BACKUP_COPY_COMMAND
+    if not (folder or command):
+        return []
+    if not settings.BACKUP_AGE_RECIPIENTS:
+        raise BackupError(
+            "BACKUP_COPY_DIR or BACKUP_COPY_COMMAND is set, but BACKUP_AGE_RECIPIENTS is not: "
+            "backups hold personal data and leave the machine only encrypted"
+        )
+    encrypted = encrypt(Path(archive), settings.BACKUP_AGE_RECIPIENTS)
+    went = []
+    try:
+        if folder:
+            went.append(str(_copy_into(encrypted, Path(folder), settings.BACKUP_COPY_KEEP)))
+        if command:
+            argv = [
+                part.replace("{file}", str(encrypted)).replace("{name}", encrypted.name)
+                for part in shlex.split(command)
+            ]
+            try:
+                done = subprocess.run(
+                    argv, capture_output=True, text=True, check=False,
+                    timeout=settings.BACKUP_COPY_TIMEOUT,
+                )  # fmt: skip
+            except (OSError, subprocess.TimeoutExpired) as error:
+                raise BackupError(f"BACKUP_COPY_COMMAND could not run: {error}") from error
+            if done.returncode:
+                output = (done.stderr or done.stdout).strip()[:500]
+                raise BackupError(f"BACKUP_COPY_COMMAND failed ({done.returncode}): {output}")
+            went.append(argv[0])
+    finally:
+        encrypted.unlink(missing_ok=True)
+    return went

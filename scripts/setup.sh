@@ -42,12 +42,13 @@ system_packages() {
   - PostgreSQL 15+ with PostGIS 3 (or set DATABASE_URL=postgis://user:pass@host:port/db
     to use an existing PostGIS server),
   - the GDAL and GEOS shared libraries (GeoDjango loads them) and gdal-bin (ogrinfo/ogr2ogr),
-  - gettext (msgfmt), and Chromium for the browser tests,
+  - gettext (msgfmt), age (encrypted backup copies), and Chromium for the browser tests,
 then run this again.
 MSG
         return 0
     fi
-    local want="gdal-bin libgdal-dev binutils libproj-dev gettext ca-certificates"
+    # age encrypts the backup copies that leave the machine (manage.py backup)
+    local want="gdal-bin libgdal-dev binutils libproj-dev gettext ca-certificates age"
     # the tests' tools: Chromium for the browser tests, systemd-analyze for deploy/systemd
     [ "$WITH_BROWSER" = 1 ] && want="$want chromium fonts-dejavu-core systemd"
     python3 -c 'import venv, ensurepip' 2>/dev/null || want="$want python3-venv"

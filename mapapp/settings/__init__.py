@@ -377,6 +377,17 @@ EXPORT_STUCK_SECONDS = env.int("EXPORT_STUCK_SECONDS", default=900)
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).
 SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)
 
+# Backup copies off the machine (manage.py backup): encrypted with age for these recipients
+# (age1... public keys, or ssh-ed25519/ssh-rsa keys), then written into BACKUP_COPY_DIR (a
+# folder on other storage: an NFS, SMB or rclone mount), keeping the newest
+# BACKUP_COPY_KEEP there, and/or handed to BACKUP_COPY_COMMAND ({file} and {name} replaced;
+# e.g. "rclone copyto {file} offsite:wecreatespace/{name}"). No copy leaves unencrypted.
+BACKUP_AGE_RECIPIENTS = env.list("BACKUP_AGE_RECIPIENTS", default=[])
+BACKUP_COPY_DIR = env.str("BACKUP_COPY_DIR", default="")
+BACKUP_COPY_KEEP = env.int("BACKUP_COPY_KEEP", default=30)
+BACKUP_COPY_COMMAND = env.str("BACKUP_COPY_COMMAND", default="")
+BACKUP_COPY_TIMEOUT = env.int("BACKUP_COPY_TIMEOUT", default=6 * 3600)
+
 # This many supports of one proposal within SUPPORT_BURST_MINUTES from accounts less than a
 # day old raise a flag for officers.
 SUPPORT_BURST_COUNT = env.int("SUPPORT_BURST_COUNT", default=10)

@@ -3,6 +3,7 @@ and compare everything; a damaged archive or a non-empty target is refused untou
 
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -140,3 +141,139 @@ def test_keep_leaves_the_newest_backups(koszalin, tmp_path):
     left = sorted(p.name for p in folder.iterdir())
     assert left == ["notes.txt", old[3].name, old[4].name, new.name]
     assert out.getvalue().count("removed:") == 3
+
+
+@pytest.fixture
+def age_key(tmp_path):
+    """A real age key pair (age-keygen): (the private key's file, the public key)."""
+    key = tmp_path / "backup-key.txt"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    public = next(
+        line.split(": ", 1)[1]
+        for line in key.read_text().splitlines()
+        if line.startswith("# public key: ")
+    )
+    return key, public
+
+
+def test_an_encrypted_copy_leaves_the_machine_and_comes_back(
+    exchange_world, draft, tmp_path, empty_database, age_key, settings
+):
+    """The nightly backup writes an age-encrypted copy into the off-machine folder, keeps
+    the newest BACKUP_COPY_KEEP there, and only the private key's holder restores it."""
+    key, public = age_key
+    here, offsite = tmp_path / "backups", tmp_path / "offsite"
+    here.mkdir()
+    offsite.mkdir()
+    older = [offsite / f"wecreatespace-backup-2026010{d}-023000.tar.age" for d in (1, 2, 3)]
+    for path in older:
+        path.write_bytes(b"an older copy")
+    (offsite / "README.txt").write_text("the storage's own file")
+    settings.BACKUP_AGE_RECIPIENTS = [public]
+    settings.BACKUP_COPY_DIR = str(offsite)
+    settings.BACKUP_COPY_KEEP = 2
+    archive = here / "wecreatespace-backup-20261126-023000.tar"
+    out = io.StringIO()
+    call_command("backup", output=str(archive), stdout=out)
+
+    copy = offsite / (archive.name + ".age")
+    assert f"encrypted copy sent: {copy}" in out.getvalue()
+    assert sorted(p.name for p in offsite.iterdir()) == [
+        "README.txt", older[2].name, copy.name
+    ]  # fmt: skip
+    assert sorted(p.name for p in here.iterdir()) == [archive.name]  # no plain copy's twin
+    sealed = copy.read_bytes()
+    assert sealed.startswith(b"age-encryption.org/v1")
+    assert not tarfile.is_tarfile(copy)
+    assert b"database.dump" not in sealed and b"manifest" not in sealed
+    assert draft.title.encode() not in sealed
+
+    # without the key, or with another one, nothing is touched
+    media, private = tmp_path / "new-media", tmp_path / "new-private"
+    refused = manage("restore", str(copy), database=empty_database, media=media, private=private)
+    assert refused.returncode != 0 and "--identity" in refused.stderr
+    other = tmp_path / "other-key.txt"
+    subprocess.run(["age-keygen", "-o", str(other)], check=True, capture_output=True)
+    wrong = manage("restore", str(copy), "--identity", str(other), database=empty_database,
+                   media=media, private=private)  # fmt: skip
+    assert wrong.returncode != 0 and "decrypting the backup failed" in wrong.stderr
+    with _psql(empty_database) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'")
+        assert tables.fetchone()[0] == 0
+
+    done = manage("restore", str(copy), "--identity", str(key), database=empty_database,
+                  media=media, private=private)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with _psql(empty_database) as conn:
+        titles = [r[0] for r in conn.execute("SELECT title FROM proposals_proposal")]
+    assert draft.title in titles
+    assert files(private) == files(Path(settings.PRIVATE_MEDIA_ROOT))  # the consent too
+
+
+def test_the_copy_command_is_handed_the_encrypted_file(koszalin, tmp_path, age_key, settings):
+    _key, public = age_key
+    received = tmp_path / "received"
+    received.mkdir()
+    settings.BACKUP_AGE_RECIPIENTS = [public]
+    settings.BACKUP_COPY_COMMAND = f"cp {{file}} '{received}/{{name}}'"
+    archive = tmp_path / "wecreatespace-backup-20261126-023000.tar"
+    call_command("backup", output=str(archive), stdout=io.StringIO())
+    (sent,) = received.iterdir()
+    assert sent.name == archive.name + ".age"
+    assert sent.read_bytes().startswith(b"age-encryption.org/v1")
+    assert not (tmp_path / sent.name).exists()  # the encrypted file does not stay here
+
+
+@pytest.mark.parametrize(
+    "copy_settings, message",
+    [
+        # a destination without recipients: a copy would leave unencrypted
+        ({"BACKUP_COPY_DIR": "{tmp}/offsite"}, "leave the machine only encrypted"),
+        ({"BACKUP_COPY_COMMAND": "false", "BACKUP_AGE_RECIPIENTS": "KEY"},
+         "BACKUP_COPY_COMMAND failed (1)"),
+        ({"BACKUP_COPY_COMMAND": "no-such-uploader {file}", "BACKUP_AGE_RECIPIENTS": "KEY"},
+         "BACKUP_COPY_COMMAND could not run"),
+        ({"BACKUP_COPY_DIR": "/proc/no-such-folder", "BACKUP_AGE_RECIPIENTS": "KEY"},
+         "BACKUP_COPY_DIR /proc/no-such-folder is not a folder (is its storage mounted?)"),
+        ({"BACKUP_COPY_DIR": "/proc/version", "BACKUP_AGE_RECIPIENTS": "KEY"},
+         "is not a folder"),
+        ({"BACKUP_COPY_DIR": "{tmp}/offsite", "BACKUP_AGE_RECIPIENTS": "age1notakey"},
+         "encrypting the backup failed"),
+    ],
+)  # fmt: skip
+def test_a_copy_that_fails_fails_the_nightly_job_with_its_reason(
+    koszalin, tmp_path, age_key, settings, copy_settings, message
+):
+    """The local backup stands, but the job is recorded as failed (/healthz/jobs), with
+    the reason; nothing unencrypted is left in the destination."""
+    from django.core.management.base import CommandError
+
+    from mapapp.models import JobRun
+
+    settings.BACKUP_AGE_RECIPIENTS = []
+    for name, value in copy_settings.items():
+        if name == "BACKUP_AGE_RECIPIENTS":
+            value = [age_key[1] if value == "KEY" else value]
+        elif isinstance(value, str):
+            value = value.replace("{tmp}", str(tmp_path))
+        setattr(settings, name, value)
+    archive = tmp_path / "wecreatespace-backup-20261126-023000.tar"
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("backup", output=str(archive), stdout=io.StringIO())
+    assert archive.exists() and not (tmp_path / (archive.name + ".age")).exists()
+    assert not (tmp_path / "offsite").exists() or not any((tmp_path / "offsite").iterdir())
+    run = JobRun.objects.get(name="backup")
+    assert run.last_success_at is None and message in run.last_error
+
+
+def test_no_copy_keeps_the_backup_here_and_is_not_the_nightly_job(
+    koszalin, tmp_path, age_key, settings
+):
+    from mapapp.models import JobRun
+
+    settings.BACKUP_AGE_RECIPIENTS = [age_key[1]]
+    settings.BACKUP_COPY_DIR = str(tmp_path / "offsite")
+    archive = tmp_path / "wecreatespace-backup-20261126-023000.tar"
+    call_command("backup", output=str(archive), no_copy=True, stdout=io.StringIO())
+    assert archive.exists() and not (tmp_path / "offsite").exists()
+    assert not JobRun.objects.filter(name="backup").exists()

@@ -1,15 +1,15 @@
-"""manage.py backup [--output FILE] [--keep N]: the database and all uploaded files in one
-archive; with --keep, only the newest N backups stay in the archive's folder."""
+"""manage.py backup [--output FILE] [--keep N] [--no-copy]: the database and all uploaded
+files in one archive; with --keep, only the newest N backups stay in the archive's folder.
+Then, when the settings name a destination (BACKUP_COPY_DIR, BACKUP_COPY_COMMAND), an
+encrypted copy leaves the machine (mapapp.backup.copy_off_machine)."""
 
 import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mapapp.backup import BackupError, backup
+from mapapp.backup import PREFIX, BackupError, backup, copy_off_machine, prune
 from mapapp.jobs import ScheduledCommand
-
-PREFIX = "wecreatespace-backup-"
 
 
 class Command(ScheduledCommand, BaseCommand):
@@ -24,8 +24,20 @@ class Command(ScheduledCommand, BaseCommand):
             default=0,
             help=f"then delete all but the newest N {PREFIX}*.tar in the same folder (0: keep all)",
         )
+        parser.add_argument(
+            "--no-copy",
+            action="store_true",
+            help="do not send the encrypted copy off the machine, even when it is configured",
+        )
 
-    def run(self, *args, output, keep, **options):
+    def partial(self, options) -> bool:
+        # a backup kept here while a copy is due elsewhere is not the nightly job done
+        from django.conf import settings
+
+        configured = settings.BACKUP_COPY_DIR or settings.BACKUP_COPY_COMMAND
+        return bool(options["no_copy"] and configured)
+
+    def run(self, *args, output, keep, no_copy, **options):
         if keep < 0:
             raise CommandError("--keep: a number of backups, 0 or more.")
         try:
@@ -34,8 +46,11 @@ class Command(ScheduledCommand, BaseCommand):
             raise CommandError(str(e)) from e
         self.stdout.write(f"backup written: {path} ({path.stat().st_size // 1024} KB)")
         if keep:
-            # by name: the default names sort by time; the new one is always kept
-            older = sorted(p for p in path.parent.glob(f"{PREFIX}*.tar") if p != path)
-            for old in older[: max(0, len(older) - (keep - 1))]:
-                old.unlink()
+            for old in prune(path.parent, "*.tar", keep, path):
                 self.stdout.write(f"removed: {old.name}")
+        if not no_copy:
+            try:
+                for where in copy_off_machine(path):
+                    self.stdout.write(f"encrypted copy sent: {where}")
+            except BackupError as e:  # the local backup stands; the job is still failed
+                raise CommandError(f"{path.name} is written, but its copy is not: {e}") from e

@@ -1,10 +1,13 @@
-"""manage.py restore FILE: a backup brought back into an empty database and file folders."""
+"""manage.py restore FILE [--identity KEY]: a backup brought back into an empty database and
+file folders. An encrypted copy (FILE.tar.age, from BACKUP_COPY_DIR or the copy command) is
+decrypted first with the private key in KEY (age-keygen's file, or an SSH private key)."""
 
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mapapp.backup import BackupError, restore
+from mapapp.backup import BackupError, decrypt, restore
 
 
 class Command(BaseCommand):
@@ -12,10 +15,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive")
+        parser.add_argument(
+            "--identity", help="the private key an encrypted copy (.age) was made for"
+        )
 
-    def handle(self, *args, archive, **options):
+    def handle(self, *args, archive, identity, **options):
+        archive = Path(archive)
+        encrypted = archive.suffix == ".age"
+        if encrypted and not identity:
+            raise CommandError(f"{archive.name} is encrypted: give its private key (--identity).")
+        if identity and not encrypted:
+            raise CommandError(f"{archive.name} is not an encrypted copy (.age): no --identity.")
         try:
-            result = restore(Path(archive))
+            if not encrypted:
+                result = restore(archive)
+            else:
+                with tempfile.TemporaryDirectory(prefix="restore-") as work:
+                    plain = decrypt(archive, Path(identity), Path(work) / archive.stem)
+                    result = restore(plain)
         except BackupError as e:
             raise CommandError(str(e)) from e
         self.stdout.write(f"restored {result['rows']} rows and {result['files']} files")
