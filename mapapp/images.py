@@ -42,7 +42,10 @@ def _encode(image: Image.Image, size: int) -> bytes:
     return out.getvalue()
 
 
-def process_image(upload, *, name_stem: str = "photo") -> ProcessedImage:
+def check_image(upload) -> None:
+    """The cheap checks, without decoding the pixels: size, format, pixel count, structure.
+    Raises ValidationError with the reason (an importer checks a whole file's photos first,
+    then decodes them one by one as it stores them)."""
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
         raise ValidationError(TOO_BIG_FILE, params={"mb": MAX_UPLOAD_BYTES // (1024 * 1024)})
@@ -56,7 +59,19 @@ def process_image(upload, *, name_stem: str = "photo") -> ProcessedImage:
             if width * height > MAX_PIXELS:
                 raise ValidationError(TOO_MANY_PIXELS, params={"mp": MAX_PIXELS // 1_000_000})
             probe.verify()
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ValidationError(TOO_MANY_PIXELS, params={"mp": MAX_PIXELS // 1_000_000}) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(NOT_AN_IMAGE) from exc
+    finally:
         upload.seek(0)
+
+
+def process_image(upload, *, name_stem: str = "photo") -> ProcessedImage:
+    check_image(upload)
+    try:
         with Image.open(upload) as image:
             image.load()
             image = ImageOps.exif_transpose(image)
@@ -70,8 +85,6 @@ def process_image(upload, *, name_stem: str = "photo") -> ProcessedImage:
             display = _encode(image, DISPLAY_SIZE)
             thumb = _encode(image, THUMB_SIZE)
             width, height = image.size
-    except ValidationError:
-        raise
     except Image.DecompressionBombError as exc:
         raise ValidationError(TOO_MANY_PIXELS, params={"mp": MAX_PIXELS // 1_000_000}) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -86,7 +86,19 @@ def import_ostrava_sport_fields(*, city: City, path: str | Path) -> ImportResult
 
 # --- completed projects from before the platform -------------------------------------
 
-INTERVENTION_FIELDS = ("title", "completed", "category", "description", "cost", "maintainer")
+INTERVENTION_FIELDS = ("title", "completed", "category", "description", "cost", "maintainer",
+                       "before_photos", "after_photos", "photo_captions")  # fmt: skip
+PHOTO_SEPARATOR = ";"  # several pairs in one row: "a.jpg; b.jpg" and "a2.jpg; b2.jpg"
+
+
+@dataclass
+class SourcePair:
+    """A before/after pair named by an imported row: checked, not yet decoded or stored."""
+
+    before: Path
+    after: Path
+    caption: str
+    ref: str  # the two files' digest: PhotoPair.source_ref
 
 
 @dataclass
@@ -95,6 +107,99 @@ class InterventionImport:
     created: int = 0
     updated: int = 0
     refused: list[tuple[int, str]] = field(default_factory=list)  # (row number, why)
+    pairs_added: int = 0
+    pairs_kept: int = 0
+    pairs_removed: int = 0
+
+
+def _source_pairs(row_values: dict, folder: Path, max_pairs: int) -> list[SourcePair]:
+    """The row's before/after photos: file names relative to `folder` (the data file's,
+    or --photos), several separated by ";", paired in order. Each must be a JPEG, PNG or
+    WebP image inside that folder. Raises ValueError with the reason."""
+    import hashlib
+
+    from django.core.exceptions import ValidationError
+    from django.core.files import File
+
+    from mapapp.images import check_image
+
+    def names(key):
+        text = str(row_values.get(key) or "")
+        return [n.strip() for n in text.split(PHOTO_SEPARATOR) if n.strip()]
+
+    befores, afters = names("before_photos"), names("after_photos")
+    if len(befores) != len(afters):
+        raise ValueError(f"{len(befores)} before photos but {len(afters)} after photos")
+    if len(befores) > max_pairs:
+        raise ValueError(f"{len(befores)} photo pairs: at most {max_pairs}")
+    captions = [
+        c.strip() for c in str(row_values.get("photo_captions") or "").split(PHOTO_SEPARATOR)
+    ]
+    root = folder.resolve()
+    pairs = []
+    for n, (before, after) in enumerate(zip(befores, afters, strict=True)):
+        paths, digest = [], hashlib.sha256()
+        for name in (before, after):
+            path = (root / name).resolve()
+            if not path.is_relative_to(root):
+                raise ValueError(f"photo {name}: outside the photos folder {root}")
+            if not path.is_file():
+                raise ValueError(f"photo {name}: no such file in {root}")
+            with path.open("rb") as handle:
+                try:
+                    check_image(File(handle, name=path.name))
+                except ValidationError as error:
+                    raise ValueError(f"photo {name}: {' '.join(error.messages)}") from None
+                handle.seek(0)
+                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                    digest.update(block)
+            paths.append(path)
+        caption = captions[n] if n < len(captions) else ""
+        pairs.append(SourcePair(paths[0], paths[1], caption[:200], digest.hexdigest()[:64]))
+    return pairs
+
+
+def _store_source_pairs(intervention, pairs: list[SourcePair], stored: list[str]) -> tuple:
+    """The row's pairs on its intervention: new ones decoded, re-encoded (no metadata) and
+    stored, those imported before and listed again kept, those imported before and no
+    longer listed removed (after the commit); pairs added by hand stay. The names of files
+    written are appended to `stored`, for the caller to delete if the import fails.
+    Returns (added, kept, removed)."""
+    from django.core.files import File
+
+    from sites.models import PhotoPair
+    from sites.services import MAX_PHOTOS, _processed_pair, _store_pair
+
+    imported = {p.source_ref: p for p in intervention.pairs.exclude(source_ref="")}
+    by_hand = intervention.pairs.filter(source_ref="").count()
+    if by_hand + len(pairs) > MAX_PHOTOS:
+        raise ValueError(
+            f"{len(pairs)} photo pairs and {by_hand} added by hand: at most {MAX_PHOTOS}"
+        )
+    added = kept = 0
+    for position, item in enumerate(pairs):
+        pair = imported.pop(item.ref, None)
+        if pair is not None:
+            if (pair.caption, pair.position) != (item.caption, position):
+                pair.caption, pair.position = item.caption, position
+                pair.save(update_fields=["caption", "position"])
+            kept += 1
+            continue
+        with item.before.open("rb") as before, item.after.open("rb") as after:
+            processed = _processed_pair(
+                File(before, name=item.before.name), File(after, name=item.after.name),
+                item.caption,
+            )  # fmt: skip
+        pair = _store_pair(intervention, processed, position)
+        stored += [pair.before.name, pair.after.name]
+        PhotoPair.objects.filter(pk=pair.pk).update(source_ref=item.ref)
+        added += 1
+    for gone in imported.values():
+        files = [(f.storage, f.name) for f in (gone.before, gone.after)]
+        gone.delete()
+        for storage, name in files:
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    return added, kept, len(imported)
 
 
 class ImportRefused(ValueError):
@@ -135,6 +240,7 @@ def import_interventions(
     srid: int | None = None,
     sustainability_months: int = 24,
     skip_invalid: bool = False,
+    photos_dir: str | Path | None = None,
 ) -> InterventionImport:
     """Completed projects made before the city used the platform (earlier calls, other
     funding), from any file GDAL reads (GeoPackage, GeoJSON, Shapefile), so that the public
@@ -143,7 +249,14 @@ def import_interventions(
     their point is a point on the surface); each must lie in the city, as an officer's
     would (sites.services). Rows that cannot be read are listed by number; then nothing is
     written, unless `skip_invalid` (the others are imported). Importing again updates the
-    rows it made (by `id_field`, else by title and date), never duplicates them."""
+    rows it made (by `id_field`, else by title and date), never duplicates them.
+
+    Before/after photos come with the file when its rows name them (`before_photos`,
+    `after_photos`, optional `photo_captions`; several pairs separated by ";"): files in
+    `photos_dir` (default: the data file's folder), checked with the row (a missing or
+    unreadable photo is that row's refusal), stored without their metadata like an
+    officer's upload. Importing again keeps the pairs already imported, adds new ones and
+    drops those the file no longer names; pairs officers added by hand stay."""
     import hashlib
 
     import geopandas
@@ -154,9 +267,10 @@ def import_interventions(
     from proposals.models import Proposal
     from proposals.services.delivery import add_months
     from sites.models import Intervention
-    from sites.services import SITE_MAX_AREA_M2, SITE_MAX_VERTICES
+    from sites.services import MAX_PHOTOS, SITE_MAX_AREA_M2, SITE_MAX_VERTICES
 
     names = {key: key for key in INTERVENTION_FIELDS} | (fields or {})
+    folder = Path(photos_dir) if photos_dir else Path(path).resolve().parent
     frame = geopandas.read_file(path, engine="pyogrio")
     if frame.crs is None:
         if srid is None:
@@ -203,9 +317,16 @@ def import_interventions(
             ref = str(value(row, None, column=id_field) or "") if id_field else None
             if not ref:
                 ref = "auto:" + hashlib.sha256(f"{title}|{completed}".encode()).hexdigest()[:20]
+            pairs = _source_pairs(
+                {key: value(row, key) for key in ("before_photos", "after_photos",
+                                                  "photo_captions")},
+                folder, MAX_PHOTOS,
+            )  # fmt: skip
             rows.append(
                 (
                     ref,
+                    number,
+                    pairs,
                     {
                         "title": title[:200],
                         "description": str(value(row, "description") or "").strip(),
@@ -223,18 +344,36 @@ def import_interventions(
             result.refused.append((number, str(error)))
     if result.refused and not skip_invalid:
         raise ImportRefused(result.refused)
-    with transaction.atomic():
-        for ref, defaults in rows:
-            _obj, created = Intervention.objects.update_or_create(
-                city=city, source_ref=ref[:100], defaults=defaults
-            )
-            result.created += created
-            result.updated += not created
-        from mapapp.audit import audit_record
+    stored: list[str] = []  # photo files written: deleted again if the import fails
+    try:
+        with transaction.atomic():
+            for ref, number, pairs, defaults in rows:
+                obj, created = Intervention.objects.update_or_create(
+                    city=city, source_ref=ref[:100], defaults=defaults
+                )
+                result.created += created
+                result.updated += not created
+                try:
+                    added, kept, removed = _store_source_pairs(obj, pairs, stored)
+                except (ValueError, ValidationError) as error:
+                    why = " ".join(getattr(error, "messages", [str(error)]))
+                    raise ImportRefused([(number, why)]) from error
+                result.pairs_added += added
+                result.pairs_kept += kept
+                result.pairs_removed += removed
+            from mapapp.audit import audit_record
 
-        audit_record(
-            actor=None, action="intervention.import", obj=city, city=city,
-            after={"file": Path(path).name, "created": result.created,
-                   "updated": result.updated, "refused": len(result.refused)},
-        )  # fmt: skip
+            audit_record(
+                actor=None, action="intervention.import", obj=city, city=city,
+                after={"file": Path(path).name, "created": result.created,
+                       "updated": result.updated, "refused": len(result.refused),
+                       "pairs_added": result.pairs_added,
+                       "pairs_removed": result.pairs_removed},
+            )  # fmt: skip
+    except BaseException:
+        from django.core.files.storage import default_storage
+
+        for name in stored:  # nothing half-saved: the rows are rolled back, so are their files
+            default_storage.delete(name)
+        raise
     return result

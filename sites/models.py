@@ -210,6 +210,10 @@ class PhotoPair(models.Model):
     viewpoint = models.PointField(_("viewpoint"), srid=4326, null=True, blank=True)
     direction = models.PositiveSmallIntegerField(_("direction (degrees)"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # the two source photos' digest when the pair came with an imported file
+    # (sites.importers.import_interventions): importing again keeps it instead of adding it
+    # twice, and drops it when the file no longer lists it; pairs added by hand have none
+    source_ref = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -145,3 +145,150 @@ def test_officers_add_before_and_after_photos_to_an_imported_project(
     from django.core.files.storage import default_storage
 
     assert not any(default_storage.exists(name) for name in stored)  # its files went too
+
+
+def _photos(folder, **named):
+    """Real JPEG files in `folder`: name -> colour; the first carries GPS metadata."""
+    from PIL import Image
+
+    from tests.proposals.conftest import jpeg_bytes
+
+    folder.mkdir(parents=True, exist_ok=True)
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (49.0, 50.0, 6.0)}  # GPSInfo: where the photographer stood
+    for n, (name, color) in enumerate(named.items()):
+        (folder / name).write_bytes(jpeg_bytes(color, exif=exif.tobytes() if n == 0 else None))
+
+
+PHOTO_FIELDS = [*FIELDS, "--before-photos-field", "pred", "--after-photos-field", "po",
+                "--photo-captions-field", "popisky"]  # fmt: skip
+
+
+def test_photos_named_by_the_rows_come_with_them_once(
+    client, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    colours = {"zahrada-pred.jpg": "gray", "zahrada-po.jpg": "green",
+               "zahrada-pred2.jpg": "black", "zahrada-po2.jpg": "olive",
+               "lavicky-pred.jpg": "brown", "lavicky-po.jpg": "orange"}  # fmt: skip
+    _photos(tmp_path / "foto", **colours)
+    rows = [
+        {**GOOD[0], "pred": "foto/zahrada-pred.jpg; foto/zahrada-pred2.jpg",
+         "po": "foto/zahrada-po.jpg;foto/zahrada-po2.jpg", "popisky": "Od silnice; Od školy"},
+        {**GOOD[1], "pred": "foto/lavicky-pred.jpg", "po": "foto/lavicky-po.jpg",
+         "popisky": None},
+    ]  # fmt: skip
+    path = _write(tmp_path / "hotove.gpkg", rows)
+    out = io.StringIO()
+    call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS,
+                 stdout=out)  # fmt: skip
+    assert "photo pairs: new 3, kept 0, removed 0" in out.getvalue()
+    garden = Intervention.objects.get(title="Komunitní zahrada")
+    first, second = garden.pairs.all()
+    assert (first.caption, second.caption) == ("Od silnice", "Od školy")
+    with Image.open(first.before.path) as stored:  # decoded and written anew
+        assert stored.getpixel((5, 5))[0] > 100 and not stored.getexif()  # gray, no GPS
+    assert str(tmp_path) not in first.before.name  # stored in MEDIA_ROOT, under a new name
+    page = client.get(f"/ostrava/interventions/{garden.pk}/").content.decode()
+    assert first.after.url in page and "Od školy" in page
+
+    # an officer adds a pair by hand; the file drops the second pair and renames a caption
+    from mapapp.models import Role
+    from sites.services import intervention_add_pair
+    from tests.proposals.conftest import jpeg_upload, make_user
+
+    officer = make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    by_hand = intervention_add_pair(actor=officer, intervention=garden,
+                                    before=jpeg_upload(), after=jpeg_upload())  # fmt: skip
+    dropped = [second.before.name, second.after.name]
+    rows[0] = {**rows[0], "pred": "foto/zahrada-pred.jpg", "po": "foto/zahrada-po.jpg",
+               "popisky": "Od hlavní silnice"}  # fmt: skip
+    _write(path, rows)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the rows have gone
+        call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS,
+                     stdout=out)  # fmt: skip
+    assert "photo pairs: new 0, kept 2, removed 1" in out.getvalue()
+    assert set(garden.pairs.values_list("pk", flat=True)) == {first.pk, by_hand.pk}
+    first.refresh_from_db()
+    assert first.caption == "Od hlavní silnice"
+    assert not any(default_storage.exists(name) for name in dropped)
+    assert default_storage.exists(by_hand.before.name)
+
+
+@pytest.mark.parametrize(
+    "pred, po, why",
+    [
+        ("foto/chybi.jpg", "foto/po.jpg", "photo foto/chybi.jpg: no such file"),
+        ("foto/text.jpg", "foto/po.jpg", "photo foto/text.jpg: The file is not a JPEG"),
+        ("../tajne.jpg", "foto/po.jpg", "photo ../tajne.jpg: outside the photos folder"),
+        ("foto/pred.jpg; foto/pred.jpg", "foto/po.jpg", "2 before photos but 1 after photos"),
+        (";".join(["foto/pred.jpg"] * 7), ";".join(["foto/po.jpg"] * 7),
+         "7 photo pairs: at most 6"),
+    ],
+)  # fmt: skip
+def test_a_row_whose_photos_cannot_be_read_is_refused_and_nothing_is_stored(
+    ostrava, tmp_path, settings, pred, po, why
+):
+    from pathlib import Path
+
+    data = tmp_path / "data"
+    _photos(data / "foto", **{"pred.jpg": "gray", "po.jpg": "green"})
+    (data / "foto" / "text.jpg").write_text("not a photo")
+    _photos(tmp_path, **{"tajne.jpg": "red"})  # beside the folder, not in it
+    good = {**GOOD[1], "pred": "foto/pred.jpg", "po": "foto/po.jpg", "popisky": None}
+    path = _write(data / "hotove.gpkg", [good, {**GOOD[0], "pred": pred, "po": po,
+                                               "popisky": None}])  # fmt: skip
+    media = Path(settings.MEDIA_ROOT)
+    before = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+    with pytest.raises(CommandError) as refused:
+        call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS)
+    assert f"row 2: {why}" in str(refused.value)
+    assert not Intervention.objects.exists()
+    after = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+    assert after == before  # the good row's photos were not stored either
+
+
+def test_photos_from_another_folder(ostrava, tmp_path):
+    _photos(tmp_path / "archiv", **{"a.jpg": "gray", "b.jpg": "green"})
+    path = _write(tmp_path / "hotove.gpkg",
+                  [{**GOOD[1], "pred": "a.jpg", "po": "b.jpg", "popisky": "U kašny"}])  # fmt: skip
+    call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS,
+                 "--photos", str(tmp_path / "archiv"), stdout=io.StringIO())  # fmt: skip
+    assert Intervention.objects.get().pairs.get().caption == "U kašny"
+
+
+def test_a_refusal_while_storing_takes_the_photos_already_stored_back(ostrava, tmp_path):
+    """A row's pairs that no longer fit beside those officers added by hand are found only
+    while storing: the rows before it, their new photo files included, are undone."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from mapapp.models import Role
+    from sites.services import intervention_add_pair
+    from tests.proposals.conftest import jpeg_upload, make_user
+
+    _photos(tmp_path / "foto", **{"a.jpg": "gray", "b.jpg": "green", "c.jpg": "red",
+                                  "d.jpg": "blue"})  # fmt: skip
+    garden = {**GOOD[0], "pred": "foto/a.jpg", "po": "foto/b.jpg", "popisky": None}
+    benches = {**GOOD[1], "pred": None, "po": None, "popisky": None}
+    path = _write(tmp_path / "hotove.gpkg", [garden, benches])
+    call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS,
+                 stdout=io.StringIO())  # fmt: skip
+    officer = make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    full = Intervention.objects.get(title="Lavičky u kašny")
+    for _ in range(6):
+        intervention_add_pair(actor=officer, intervention=full, before=jpeg_upload(),
+                              after=jpeg_upload())  # fmt: skip
+    media = Path(settings.MEDIA_ROOT)
+    files_before = {p for p in media.rglob("*") if p.is_file()}
+
+    _write(path, [{**garden, "pred": "foto/a.jpg; foto/c.jpg", "po": "foto/b.jpg; foto/d.jpg"},
+                  {**benches, "pred": "foto/c.jpg", "po": "foto/d.jpg"}])  # fmt: skip
+    with pytest.raises(CommandError, match="row 2: 1 photo pairs and 6 added by hand"):
+        call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS)
+    assert Intervention.objects.get(title="Komunitní zahrada").pairs.count() == 1
+    assert {p for p in media.rglob("*") if p.is_file()} == files_before

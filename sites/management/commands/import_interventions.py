@@ -10,8 +10,9 @@ from sites.importers import INTERVENTION_FIELDS, ImportRefused, import_intervent
 class Command(BaseCommand):
     help = (
         "Import completed projects (earlier calls, other funding) from a GeoPackage, GeoJSON "
-        "or Shapefile into a city's before/after map. All rows or none, unless --skip-invalid; "
-        "importing again updates them."
+        "or Shapefile into a city's before/after map, with their before/after photos when "
+        "the rows name them. All rows or none, unless --skip-invalid; importing again "
+        "updates them."
     )
 
     def add_arguments(self, parser):
@@ -19,13 +20,17 @@ class Command(BaseCommand):
         parser.add_argument("--city", required=True)
         for key in INTERVENTION_FIELDS:
             parser.add_argument(
-                f"--{key}-field", dest=f"field_{key}", default=key,
-                help=f"the column holding the {key} (default: {key})",
+                f"--{key.replace('_', '-')}-field", dest=f"field_{key}", default=key,
+                help=f"the column holding the {key.replace('_', ' ')} (default: {key})",
             )  # fmt: skip
         parser.add_argument("--id-field", help="a column that identifies each row")
         parser.add_argument("--srid", type=int, help="the file's EPSG code, if it declares none")
         parser.add_argument("--sustainability-months", type=int, default=24)
         parser.add_argument("--skip-invalid", action="store_true")
+        parser.add_argument(
+            "--photos",
+            help="the folder the photo columns' file names are in (default: the file's own)",
+        )
 
     def handle(self, *args, **opts):
         city = City.objects.filter(slug=opts["city"]).first()
@@ -40,6 +45,7 @@ class Command(BaseCommand):
                 srid=opts["srid"],
                 sustainability_months=opts["sustainability_months"],
                 skip_invalid=opts["skip_invalid"],
+                photos_dir=opts["photos"],
             )
         except ImportRefused as refused:
             raise CommandError(
@@ -52,5 +58,6 @@ class Command(BaseCommand):
             self.stderr.write(f"row {number} skipped: {why}")
         self.stdout.write(
             f"{city.name}: read {result.read}, new {result.created}, updated {result.updated}, "
-            f"skipped {len(result.refused)}"
+            f"skipped {len(result.refused)}; photo pairs: new {result.pairs_added}, "
+            f"kept {result.pairs_kept}, removed {result.pairs_removed}"
         )
