@@ -9,6 +9,9 @@ many titles, most words in a few), and measures, in interleaved rounds, what the
 list asks for a search: the first page (LIST_PAGE_SIZE rows in the list's order) and the
 count. The baseline is the same ORM query in a transaction that dropped the four trigram
 indexes (rolled back after each run), so both sides plan on the same data and statistics.
+A third side, interleaved too, is the indexed query looking for the words as they are typed
+only (no word close to them: mapapp.filters.HasWordLike off), which prices the similar-word
+test; "another ending" is a word with its last letter changed, which only that test finds.
 
 It prints medians and ratios per kind of word and the query plans, and writes
 bench/results/search.json. Compare ratios from one run, not absolute times across runs.
@@ -102,7 +105,16 @@ def words_to_search(city_id: int) -> dict[str, str]:
         "rare": nearest(5 / total),
         "absent": "qqqxx",
         "two words": f"{ranked[1]} {nearest(0.01)}",
+        "another ending": _other_ending(nearest(0.001), counts),
     }
+
+
+def _other_ending(word: str, counts: dict[str, int]) -> str:
+    """`word` with its last letter changed into one that makes no word of the titles."""
+    for letter in "aeiouy":
+        if letter != word[-1] and word[:-1] + letter not in counts:
+            return word[:-1] + letter
+    return word + "a"
 
 
 def run_list_query(city, q: str) -> float:
@@ -129,6 +141,29 @@ def without_indexes(city, q: str) -> float:
         ms = run_list_query(city, q)
         transaction.set_rollback(True)
     return ms
+
+
+def exact_words_only(city, q: str) -> float:
+    from mapapp import filters
+
+    kept = filters.FUZZY_MIN_LENGTH
+    filters.FUZZY_MIN_LENGTH = 10**6  # no word is long enough for the similar-word test
+    try:
+        return run_list_query(city, q)
+    finally:
+        filters.FUZZY_MIN_LENGTH = kept
+
+
+def exact_count(city, q: str) -> int:
+    from mapapp import filters
+    from proposals.selectors import public_proposals
+
+    kept = filters.FUZZY_MIN_LENGTH
+    filters.FUZZY_MIN_LENGTH = 10**6
+    try:
+        return public_proposals(city=city, filters={"q": q}).count()
+    finally:
+        filters.FUZZY_MIN_LENGTH = kept
 
 
 def plan(city, q: str) -> str:
@@ -163,16 +198,18 @@ def main() -> None:
         searches = words_to_search(city.pk)
         rnd = random.Random(args.seed)
         times: dict[str, dict[str, list[float]]] = {
-            kind: {"indexed": [], "unindexed": []} for kind in searches
+            kind: {"indexed": [], "unindexed": [], "exact": []} for kind in searches
         }
-        for q in searches.values():  # warm both paths once
+        for q in searches.values():  # warm every path once
             run_list_query(city, q)
             without_indexes(city, q)
+            exact_words_only(city, q)
         for _ in range(args.rounds):
             order = list(searches.items())
             rnd.shuffle(order)
             for kind, q in order:
-                sides = [("indexed", run_list_query), ("unindexed", without_indexes)]
+                sides = [("indexed", run_list_query), ("unindexed", without_indexes),
+                         ("exact", exact_words_only)]  # fmt: skip
                 rnd.shuffle(sides)  # neither side always runs first
                 for side, fn in sides:
                     times[kind][side].append(fn(city, q))
@@ -180,12 +217,16 @@ def main() -> None:
         for kind, q in searches.items():
             indexed = statistics.median(times[kind]["indexed"])
             unindexed = statistics.median(times[kind]["unindexed"])
+            exact = statistics.median(times[kind]["exact"])
             results[kind] = {
                 "q": q,
                 "matched": public_proposals(city=city, filters={"q": q}).count(),
+                "matched_as_typed": exact_count(city, q),
                 "indexed_ms": round(indexed, 2),
                 "unindexed_ms": round(unindexed, 2),
+                "as_typed_ms": round(exact, 2),
                 "speed-up": round(unindexed / indexed, 1),
+                "similar_words_cost": round(indexed / exact, 2),
                 "plan": plan(city, q),
             }
         write_report(
@@ -201,9 +242,10 @@ def main() -> None:
         )
         for kind, r in results.items():
             print(
-                f"{kind:>12} {r['q']!r:>24} ({r['matched']:>6} rows): "
-                f"{r['indexed_ms']:8.2f} ms indexed, "
-                f"{r['unindexed_ms']:8.2f} ms without, {r['speed-up']}x"
+                f"{kind:>14} {r['q']!r:>24} ({r['matched']:>6} rows, {r['matched_as_typed']:>6} "
+                f"as typed): {r['indexed_ms']:8.2f} ms indexed, "
+                f"{r['unindexed_ms']:8.2f} ms without ({r['speed-up']}x); words as typed "
+                f"only {r['as_typed_ms']:8.2f} ms ({r['similar_words_cost']}x)"
             )
 
 

@@ -177,3 +177,47 @@ def test_each_word_counts_once_and_six_at_most(client, worded):
     found = ids_of(client.get("/api/v1/koszalin/proposals/", {"q": many}))
     first = Proposal.objects.get(title="Rain Garden by the school")
     assert found == {first.pk}  # "nowhere" would have found nothing
+
+
+@pytest.mark.parametrize(
+    "words, title",
+    [
+        ("zahrady", "Komunitní zahrada u školy"),  # Czech: another case of the same word
+        ("ogród", "Ogrody społeczne przy bloku"),  # Polish: singular for the plural
+        ("lavičky", "Lavička u kašny"),
+        ("drzewa", "Nasadzenie drzew"),
+        ("plyground", "New playground by the pond"),  # a letter left out
+        ("zahrady lavicka", "Zahrada s lavičkou"),  # every word, each its own way
+    ],
+)
+def test_another_ending_of_a_word_in_the_title_finds_it(client, worded, words, title):
+    """Polish and Czech change a word's ending with its case and number: a resident who
+    types "zahrady" means the proposal called "Komunitní zahrada"."""
+    target = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES).order_by("-pk")[0]
+    Proposal.objects.filter(pk=target.pk).update(title=title, description="")
+    assert target.pk in ids_of(client.get("/api/v1/koszalin/proposals/", {"q": words}))
+    html = client.get("/koszalin/proposals/", {"q": words}).content.decode()
+    assert f'/koszalin/proposals/{target.pk}/"' in html
+
+
+@pytest.mark.parametrize(
+    "words, title",
+    [
+        ("kwiaty", "Łąka kwietna"),  # related, but not the same word
+        ("pond", "Park nad stawem"),  # four letters, another word
+        ("lva", "Lavička u kašny"),  # three letters: as typed only
+        ("zahrady", "Popis bez toho slova"),
+    ],
+)
+def test_a_different_word_is_not_stretched_to_match(client, worded, words, title):
+    target = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES).order_by("-pk")[0]
+    Proposal.objects.filter(pk=target.pk).update(title=title, description="")
+    assert target.pk not in ids_of(client.get("/api/v1/koszalin/proposals/", {"q": words}))
+
+
+def test_similar_words_are_looked_for_in_the_title_through_its_index(worded):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = Proposal.objects.filter(words_q("zahrady", *SEARCH_FIELDS)).explain()
+    assert "%> 'ZAHRADY'" in plan and "proposals_title_trgm" in plan
+    assert "description) %>" not in plan  # descriptions: as typed only
