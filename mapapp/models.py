@@ -34,6 +34,7 @@ RESERVED_SLUGS = frozenset(
         "jsi18n",
         "me",
         "privacy",
+        "accessibility",
         # the API's own pages under /api/v1/, beside the cities' indexes
         "cities",
         "docs",

@@ -49,6 +49,7 @@ urlpatterns = [
     path("me/alerts/stop/<str:token>/", alert_stop, name="alert-stop"),
     path("me/data/", views.my_data, name="my-data"),
     path("privacy/", views.privacy, name="privacy"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("me/reports/", my_reports, name="my-reports"),
     # City pages last: their first segment is a slug (see RESERVED_SLUGS).
     path("<slug:city>/", views.city_map, name="city-map"),

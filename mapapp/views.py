@@ -435,6 +435,11 @@ def city_privacy(request: HttpRequest, city: str) -> HttpResponse:
     return render(request, "mapapp/privacy.html", context)
 
 
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """Pages outside any city (the list of cities, accounts): each city's statement."""
+    return render(request, "mapapp/accessibility_index.html", {"cities": selectors.city_list()})
+
+
 def city_accessibility(request: HttpRequest, city: str) -> HttpResponse:
     """The accessibility statement: the city's own parts, and the platform's known limits."""
     city_obj = selectors.city_get(slug=city)

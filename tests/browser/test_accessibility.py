@@ -76,6 +76,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/analysis/", "/koszalin/exports/", "/privacy/", "/accounts/login/",
         "/accounts/signup/", "/accounts/password/reset/",
         "/ogcapi/koszalin/?f=html", "/ogcapi/koszalin/collections/sites/items?f=html",
+        "/accessibility/",
         "/koszalin/no-such-page/",  # the 404 page
         "/koszalin/calls/", f"/koszalin/calls/{public_world['proposal'].grant_call_id}/",
         "/koszalin/about/", "/koszalin/privacy/", "/koszalin/accessibility/",

@@ -107,3 +107,19 @@ def test_the_audit_log_is_append_only_in_the_database(koszalin):
         rows.delete()
     rows.update(actor_label="deleted user #1")  # the one change allowed (account deletion)
     assert AuditEvent.objects.get(pk=event.pk).after == {"budget": 100}
+
+
+def test_every_first_path_segment_of_ours_is_reserved():
+    """A city whose slug were one of our own first segments ('privacy', 'accessibility',
+    'api', ...) would lose its page to ours, or hide ours: each must be refused as a slug."""
+    from django.urls import get_resolver
+
+    from mapapp.models import RESERVED_SLUGS
+
+    ours = set()
+    for pattern in get_resolver().url_patterns:
+        first = str(pattern.pattern).lstrip("^").split("/", 1)[0]
+        if first and "<" not in first and not first.endswith((".txt", ".ico", ".xml")):
+            ours.add(first.rstrip("$"))
+    assert ours - RESERVED_SLUGS == set()
+    assert {"privacy", "accessibility"} <= ours

@@ -205,7 +205,10 @@ def test_every_city_page_links_its_contact_privacy_and_accessibility_pages(clien
         for link in ("/ostrava/about/", "/ostrava/privacy/", "/ostrava/accessibility/"):
             assert f'href="{link}"' in body, (path, link)
     home = page(client, "/")
-    assert 'href="/privacy/"' in home and "/ostrava/accessibility/" not in home
+    assert 'href="/privacy/"' in home and 'href="/accessibility/"' in home
+    assert "/ostrava/accessibility/" not in home
+    # outside any city, the statement page leads to each city's
+    assert 'href="/ostrava/accessibility/"' in page(client, "/accessibility/")
 
 
 def test_the_demo_fills_it_once_and_keeps_what_officers_changed(ostrava):

@@ -27,7 +27,8 @@ OFFICERS = frozenset({"officer", "superuser"})
 MATRIX = {
     "healthz-tasks": ALL, "healthz-jobs": ALL, "robots": ALL,
     "sitemap": ALL, "sitemap-section": ALL,
-    "home": ALL, "healthz": ALL, "privacy": ALL, "favicon": frozenset(),  # a redirect
+    "home": ALL, "healthz": ALL, "privacy": ALL, "accessibility": ALL,
+    "favicon": frozenset(),  # a redirect
     "api:root": ALL, "api:city": ALL,
     "api:schema": ALL, "api:docs": ALL, "api:city-list": ALL, "api:city-boundary": ALL,
     "api:proposals": ALL, "api:sites": ALL, "api:interventions": ALL, "api:layers": ALL,
@@ -160,6 +161,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "robots": "/robots.txt", "sitemap": "/sitemap.xml",
         "sitemap-section": "/sitemap-proposals.xml",
         "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
+        "accessibility": "/accessibility/",
         "api:root": "/api/v1/", "api:city": "/api/v1/koszalin/",
         "api:schema": "/api/v1/schema/", "api:docs": "/api/v1/docs/",
         "api:city-list": "/api/v1/cities/", "api:city-boundary": "/api/v1/koszalin/boundary/",
