@@ -121,3 +121,25 @@ def test_search_words_filter_the_map_and_its_list(page, public_data):
     page.locator("#map[data-layers-loaded='true']").wait_for()
     assert layer_ids(page, "sites") == on_map
     assert page.errors.unexpected() == []
+
+
+def test_the_home_page_shows_each_city_as_one_card_with_its_calls(page, transactional_db):
+    """The calls link once showed as a card of its own, one 'calls' box per city beside the
+    cities' boxes: each city is one card holding both links."""
+    from mapapp.demo import load_demo_cities
+
+    cities = load_demo_cities()
+    page.goto(page.base_url + "/")
+    cards = page.locator(".city-list > li")
+    assert cards.count() == len(cities)
+    for n in range(len(cities)):
+        card = cards.nth(n)
+        assert card.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
+        o = card.bounding_box()
+        for link in (card.locator("a.city-name"), card.locator("a.city-calls")):
+            b = link.bounding_box()
+            assert o["x"] <= b["x"] and b["x"] + b["width"] <= o["x"] + o["width"]
+            assert o["y"] <= b["y"] and b["y"] + b["height"] <= o["y"] + o["height"]
+            assert link.evaluate("e => getComputedStyle(e).borderTopStyle") != "solid"
+    page.locator(".city-list a.city-calls").first.click()
+    page.wait_for_url("**/calls/")
