@@ -116,10 +116,33 @@ class CityApiIndex(APIView):
                 fmt="json",
             ),
             _link(request, "exports", "geodata:exports", "text/html", "Exports", city=c.slug),
+            # who runs it, how it treats personal data ("about" and "privacy-policy" are
+            # IANA link relations), and how accessible its pages are
+            _link(request, "about", "city-about", "text/html", "About and contact", city=c.slug),
+            _link(
+                request,
+                "privacy-policy",
+                "city-privacy",
+                "text/html",
+                "Privacy notice",
+                city=c.slug,
+            ),
+            _link(
+                request,
+                "accessibility",
+                "city-accessibility",
+                "text/html",
+                "Accessibility statement",
+                city=c.slug,
+            ),
         ]
+        info = selectors.city_information(city=c)
+        contact = {"name": info.operator_text, "email": info.contact_email,
+                   "url": info.website}  # fmt: skip
         return Response(
             {
                 "city": {"slug": c.slug, "name": c.name},
+                "contact": {k: v for k, v in contact.items() if v} or None,
                 "links": links,
                 "collections": collections,
                 "tiles": tiles.replace("COLLECTION/0/0/0.mvt", "{collection}/{z}/{x}/{y}.mvt"),

@@ -277,3 +277,14 @@ def test_the_ogc_api_definition_says_whom_to_ask_about_the_data(client, koszalin
     CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
     api = json.loads(client.get("/ogcapi/koszalin/api", {"f": "json"}).content)
     assert "contact" not in api["info"]  # nothing to say, rather than a name alone
+
+
+def test_the_rest_apis_city_index_links_the_pages_and_gives_the_contact(client, koszalin, ostrava):
+    doc = client.get("/api/v1/ostrava/").json()
+    rels = {link["rel"]: link["href"] for link in doc["links"]}
+    assert rels["about"].endswith("/ostrava/about/")
+    assert rels["privacy-policy"].endswith("/ostrava/privacy/")
+    assert rels["accessibility"].endswith("/ostrava/accessibility/")
+    assert doc["contact"] == {"name": "Ostrava City Hall", "email": "tvorimeprostor@example.org"}
+    CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
+    assert client.get("/api/v1/koszalin/").json()["contact"] is None
