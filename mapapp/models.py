@@ -250,6 +250,20 @@ class CityInformation(models.Model):
     def accessibility_contact_or_email(self) -> str:
         return self.accessibility_contact or self.contact_email
 
+    def missing(self) -> list[str]:
+        """What the law asks the city's pages to say and they cannot yet: the officers'
+        page lists it until it is filled in."""
+        wanted = [
+            (self.contact_email, _("a contact e-mail")),
+            (self.operator_text, _("who runs the programme")),
+            (self.dpo_contact, _("the data protection officer")),
+            (self.authority_name, _("the data protection authority")),
+            (self.accessibility_status, _("the accessibility compliance status")),
+            (self.accessibility_prepared_on, _("the date of the accessibility statement")),
+            (self.enforcement_name, _("the accessibility enforcement body")),
+        ]
+        return [str(label) for value, label in wanted if not value]
+
     @property
     def has_contact(self) -> bool:
         return any(

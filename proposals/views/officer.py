@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from mapapp.filters import text_query
 from mapapp.models import Role, User
+from mapapp.selectors import city_information
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
 from proposals.forms import GrantCallEditForm, GrantCallForm
@@ -42,6 +43,7 @@ def officer_home(request, city):
             "calls": call_rows,
             "overdue": selectors.overdue_reports(city=city_obj),
             "waiting": selectors.officer_waiting(city=city_obj),
+            "information_missing": city_information(city=city_obj).missing(),
         },
     )
 

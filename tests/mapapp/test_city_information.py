@@ -288,3 +288,18 @@ def test_the_rest_apis_city_index_links_the_pages_and_gives_the_contact(client, 
     assert doc["contact"] == {"name": "Ostrava City Hall", "email": "tvorimeprostor@example.org"}
     CityInformation.objects.filter(city=koszalin).delete()  # loading Ostrava's demo filled it
     assert client.get("/api/v1/koszalin/").json()["contact"] is None
+
+
+def test_the_officers_page_says_what_the_city_has_not_given_yet(client, koszalin, officer):
+    client.force_login(officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get("/koszalin/officer/").content.decode()
+    assert 'id="information-missing"' in body
+    assert "a contact e-mail" in body and "the date of the accessibility statement" in body
+    client.post("/koszalin/officer/information/", FULL_FORM)
+    body = client.get("/koszalin/officer/").content.decode()
+    assert 'id="information-missing"' not in body
+    # one field emptied again: named, the others not
+    client.post("/koszalin/officer/information/", {**FULL_FORM, "dpo_contact": ""})
+    body = client.get("/koszalin/officer/").content.decode()
+    assert "the data protection officer" in body and "a contact e-mail" not in body
