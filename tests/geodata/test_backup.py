@@ -204,6 +204,8 @@ def test_an_encrypted_copy_leaves_the_machine_and_comes_back(
     done = manage("restore", str(copy), "--identity", str(key), database=empty_database,
                   media=media, private=private)  # fmt: skip
     assert done.returncode == 0, done.stderr
+    # decrypted beside the copy (room was there), and nothing of it left behind
+    assert sorted(p.name for p in offsite.iterdir()) == ["README.txt", older[2].name, copy.name]
     with _psql(empty_database) as conn:
         titles = [r[0] for r in conn.execute("SELECT title FROM proposals_proposal")]
     assert draft.title in titles

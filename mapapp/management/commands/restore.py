@@ -30,8 +30,14 @@ class Command(BaseCommand):
             if not encrypted:
                 result = restore(archive)
             else:
-                with tempfile.TemporaryDirectory(prefix="restore-") as work:
-                    plain = decrypt(archive, Path(identity), Path(work) / archive.stem)
+                # beside the copy, where there was room for it (the temporary folder
+                # may be small, and the restore unpacks the archive there), else there
+                try:
+                    work = tempfile.TemporaryDirectory(prefix=".restore-", dir=archive.parent)
+                except OSError:
+                    work = tempfile.TemporaryDirectory(prefix="restore-")
+                with work as folder:
+                    plain = decrypt(archive, Path(identity), Path(folder) / archive.stem)
                     result = restore(plain)
         except BackupError as e:
             raise CommandError(str(e)) from e
