@@ -106,18 +106,40 @@ def send_email(subject: str, body: str, recipients: list[str], attempt: int = 0)
     )  # fmt: skip
 
 
+def city_signature(city) -> tuple[str, str]:
+    """(the signature closing an e-mail about `city`, in the active language; the address
+    a reply should go to, or ""): who runs the programme, how to reach them, and the
+    city's privacy notice, from its information page."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from mapapp.models import CityInformation
+
+    info = CityInformation.objects.filter(city=city).first() or CityInformation(city=city)
+    info.city = city
+    programme = _("We Create Space, %(city)s") % {"city": city.name}
+    lines = [f"{info.operator_text} · {programme}" if info.operator_text else programme]
+    if info.contact_email:
+        lines.append(info.contact_email)
+    privacy = site_link(reverse("city-privacy", kwargs={"city": city.slug}))
+    lines.append(_("How we treat your data: %(url)s") % {"url": privacy})
+    return "-- \n" + "\n".join(lines), info.contact_email
+
+
 def mail(subject, body, recipients, headers: dict | None = None, city=None) -> None:
     """Queue an e-mail (texts are rendered in the right language before they are queued).
-    With the `city` it is about, a reply goes to the city's contact address (its
-    information page), not to the sender's, which nobody may read."""
-    from mapapp.models import CityInformation, OutgoingMail
+    With the `city` it is about, it is signed by the city (city_signature, rendered in the
+    active language: call it where the recipient's language is active) and a reply goes to
+    the city's contact address, not to the sender's, which nobody may read."""
+    from mapapp.models import OutgoingMail
 
     recipients = [r for r in recipients if r]
     headers = dict(headers or {})
-    if recipients and city is not None and "Reply-To" not in headers:
-        contact = CityInformation.objects.filter(city=city).values_list("contact_email", flat=True)
-        if reply_to := contact.first():
-            headers["Reply-To"] = reply_to
+    if recipients and city is not None:
+        signature, reply_to = city_signature(city)
+        body = f"{body}\n\n{signature}"
+        if reply_to:
+            headers.setdefault("Reply-To", reply_to)
     if recipients:
         item = OutgoingMail.objects.create(
             subject=one_line(subject), body=str(body), recipients=list(recipients),

@@ -198,7 +198,7 @@ def _tell_reporter(site_id: int) -> None:
         if site.moderation == Site.Moderation.ACCEPTED:  # public from now on
             url = reverse("sites:detail", kwargs={"city": site.city.slug, "pk": site.pk})
             body += "\n\n" + site_link(url)
-    mail(subject, body, [address], city=site.city)
+        mail(subject, body, [address], city=site.city)
 
 
 @transaction.atomic

@@ -223,7 +223,7 @@ def _notify_feedback(feedback_id: int) -> None:
             body += _("You can revise your proposal until the next round opens.") + "\n"
         page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += site_link(page)
-    mail(subject, body, [proposal.author.email], city=proposal.city)
+        mail(subject, body, [proposal.author.email], city=proposal.city)
 
 
 def _notify_committee(call_id: int) -> None:

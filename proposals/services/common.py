@@ -84,4 +84,4 @@ def notify_applicant(proposal_id: int, note: str = "") -> None:
         if note:
             body += "\n\n" + note
         body += "\n\n" + site_link(url)
-    mail(subject, body, [proposal.author.email], city=proposal.city)
+        mail(subject, body, [proposal.author.email], city=proposal.city)

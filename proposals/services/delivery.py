@@ -284,7 +284,7 @@ def _remind(proposal: Proposal, period: int, due: date, kind: str) -> None:
             )
         page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(page)
-    mail(subject, body, [proposal.author.email], city=proposal.city)
+        mail(subject, body, [proposal.author.email], city=proposal.city)
 
 
 @transaction.atomic

@@ -250,6 +250,16 @@ def test_a_reply_to_the_citys_emails_reaches_its_contact_address(
     assert ostrava_mail.to == ["reporter@example.org"]
     assert ostrava_mail.message()["Reply-To"] == "tvorimeprostor@example.org"
     assert koszalin_mail.message()["Reply-To"] is None
+    # signed by the city, in the reporter's language (Czech for Ostrava, Polish for
+    # Koszalin: the cities' own, the reporter having chosen none)
+    signature = ostrava_mail.body.split("\n-- \n", 1)[1]
+    assert signature.splitlines()[:2] == [
+        "Magistrát města Ostravy · Tvoříme prostor, Ostrava", "tvorimeprostor@example.org"
+    ]  # fmt: skip
+    assert "/ostrava/privacy/" in signature
+    signature = koszalin_mail.body.split("\n-- \n", 1)[1]
+    assert signature.splitlines()[0] == "Tworzymy przestrzeń, Koszalin"
+    assert "example.org" not in signature and "/koszalin/privacy/" in signature
 
 
 def test_the_privacy_notice_names_the_cookies_and_who_serves_the_background_map(client, koszalin):
@@ -303,3 +313,32 @@ def test_the_officers_page_says_what_the_city_has_not_given_yet(client, koszalin
     client.post("/koszalin/officer/information/", {**FULL_FORM, "dpo_contact": ""})
     body = client.get("/koszalin/officer/").content.decode()
     assert "the data protection officer" in body and "a contact e-mail" not in body
+
+
+def test_every_email_about_a_city_is_queued_in_its_recipients_language():
+    """mail(..., city=) signs the e-mail in the active language: a call made after the
+    `translation.override(...)` block had closed signed a Czech reporter's e-mail in
+    English. Each such call must sit inside that block."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    outside = []
+    for path in [*root.glob("proposals/**/*.py"), *root.glob("sites/**/*.py"),
+                 *root.glob("geodata/**/*.py"), *root.glob("mapapp/**/*.py")]:  # fmt: skip
+        tree = ast.parse(path.read_text())
+        parents = {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "mail"):
+                continue
+            if "city" not in {k.arg for k in node.keywords}:
+                continue
+            up, inside = node, False
+            while up in parents and not inside:
+                up = parents[up]
+                inside = isinstance(up, ast.With) and any(
+                    "translation.override" in ast.unparse(item.context_expr) for item in up.items
+                )
+            if not inside:
+                outside.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert outside == []
