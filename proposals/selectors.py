@@ -405,6 +405,22 @@ class OfficerWaiting:
     def nothing(self) -> bool:
         return not (self.checks or self.flags or self.sites or self.representations)
 
+    @property
+    def checks_shown(self) -> list[Proposal]:
+        """The oldest CHECKS_SHOWN of them: after a deadline a call may have hundreds."""
+        return self.checks[:CHECKS_SHOWN]
+
+    @property
+    def checks_by_call(self) -> list[tuple[GrantCall, int]]:
+        """(call, how many of its proposals wait), for links to each call's page."""
+        counts: dict[GrantCall, int] = {}
+        for proposal in self.checks:
+            counts[proposal.grant_call] = counts.get(proposal.grant_call, 0) + 1
+        return list(counts.items())
+
+
+CHECKS_SHOWN = 20
+
 
 def officer_waiting(*, city: City) -> OfficerWaiting:
     from mapapp.models import Flag

@@ -327,3 +327,35 @@ def test_applicants_are_reminded_of_maintenance_reports_once_each(
     completed(days_ago=200)
     daily_job()
     assert not [m for m in mailoutbox if m.to == [resident.email]]  # report 1 is filed
+
+
+def test_officers_page_shows_the_oldest_checks_and_links_each_calls_list(
+    client, submitted, officer
+):
+    """After a deadline a call may have hundreds of proposals waiting: the page lists the
+    oldest twenty and links each call's page filtered to them, with their number."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proposals.selectors import CHECKS_SHOWN
+
+    start = timezone.now() - timedelta(days=3)
+    for n in range(CHECKS_SHOWN + 4):
+        Proposal.objects.create(
+            city=submitted.city, grant_call=submitted.grant_call, author=submitted.author,
+            status="submitted", title=f"Bench {n:02d}", geom=submitted.geom,
+            submitted_at=start + timedelta(minutes=n),
+        )  # fmt: skip
+    close_call(submitted.grant_call)
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/").content.decode()
+    waiting = page[page.index('id="waiting"') : page.index("Grant calls")]
+    total = CHECKS_SHOWN + 5  # with the fixture's own
+    assert f"{total} proposals wait for the formal check" in waiting
+    assert waiting.count('href="/koszalin/officer/proposals/') == CHECKS_SHOWN
+    assert "Bench 00" in waiting and f"Bench {CHECKS_SHOWN - 1:02d}" in waiting  # the oldest
+    assert f"Bench {CHECKS_SHOWN + 3:02d}" not in waiting
+    call = submitted.grant_call
+    link = f'href="/koszalin/officer/calls/{call.pk}/?status=submitted">{call.display_title}'
+    assert f"{link} ({total})</a>" in waiting
