@@ -25,6 +25,7 @@ urlpatterns = [
     path("proposals/<int:pk>/withdraw/", applicant.proposal_withdraw, name="withdraw"),
     path("proposals/<int:pk>/copy/", applicant.proposal_copy, name="copy"),
     path("proposals/<int:pk>/progress/", applicant.proposal_progress, name="progress"),
+    path("proposals/<int:pk>/sheet/", applicant.proposal_sheet, name="sheet"),
     path(
         "proposals/<int:pk>/files/consent/",
         files.private_file,

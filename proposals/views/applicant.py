@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -403,5 +404,43 @@ def proposal_progress(request, city, pk):
             "reports": proposal.maintenance_reports.all(),
             "due_dates": delivery.report_due_dates(proposal),
             "photo_kinds": Photo.Kind.choices,
+        },
+    )
+
+
+SHEET_ROWS = 20  # the call's minimum is 15 in most calls; room for a few that do not count
+
+
+@login_required
+def proposal_sheet(request, city, pk):
+    """A signature sheet to print, for neighbours who support the proposal on paper: the
+    proposal, the call's rule on age, one row per supporter with the fields the online form
+    asks, and whom their data goes to and for how long. The applicant hands it to the city,
+    whose officers enter it (services.support). For the applicant and the city's officers,
+    while support is open."""
+    from mapapp.selectors import city_information
+    from proposals.services.support import SUPPORTABLE
+
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    if proposal.author_id != request.user.pk and not access.is_officer(request.user, city_obj):
+        access.check_applicant(request.user, proposal)  # refused, with the usual message
+    support_open = proposal.status in SUPPORTABLE and proposal.grant_call.is_open()
+    page = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": proposal.pk})
+    return render(
+        request,
+        "proposals/sheet.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "call": proposal.grant_call,
+            "info": city_information(city=city_obj),
+            "support_open": support_open,
+            "rows": range(1, SHEET_ROWS + 1),
+            "page_url": request.build_absolute_uri(page),
+            "privacy_url": request.build_absolute_uri(
+                reverse("city-privacy", kwargs={"city": city_obj.slug})
+            ),
+            "retention_days": settings.SUPPORTER_DATA_RETENTION_DAYS,
         },
     )

@@ -125,6 +125,8 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
         f"/koszalin/officer/calls/{call.pk}/edit/", "/koszalin/officer/organisations/",
         "/koszalin/officer/information/",
+        *(f"/koszalin/proposals/{p.pk}/sheet/" for p in Proposal.objects.filter(
+            city__slug="koszalin", status="collecting_support") if p.grant_call.is_open()),
         f"/koszalin/interventions/{public_world['intervention'].pk}/",  # its photo forms
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}

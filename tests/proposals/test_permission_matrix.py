@@ -50,6 +50,7 @@ MATRIX = {
     "proposals:stop-emails": ALL,
     "alert-stop": ALL,  # likewise the link in an area alert's e-mail
     "proposals:progress": frozenset({"author"}),
+    "proposals:sheet": frozenset({"author", "officer", "superuser"}),
     "proposals:file-consent": frozenset({"author", "officer", "superuser"}),
     "proposals:file-sheet": OFFICERS,
     # members of the call's committee only: a superuser does not score
@@ -198,6 +199,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "alert-stop": "/me/alerts/stop/"
         + alert_stop_token(user_id=supporters[0].pk, alert_id=1) + "/",
         "proposals:progress": f"{c}/proposals/{submitted.pk}/progress/",
+        "proposals:sheet": f"{c}/proposals/{draft.pk}/sheet/",
         "proposals:file-consent": f"{c}/proposals/{draft.pk}/files/consent/",
         "proposals:file-sheet": f"{c}/proposals/{submitted.pk}/files/sheet/{sheet.pk}/",
         "proposals:committee": f"{c}/committee/",
