@@ -22,6 +22,12 @@ def test_the_sheet_prints_on_one_a4_page_without_the_sites_chrome(page, transact
         for p in Proposal.objects.filter(city=koszalin, status="collecting_support")
         if p.grant_call.is_open()
     )
+    # the longest title a proposal may have, and a three-line address to hand it in at
+    from mapapp.services import city_information_update
+
+    Proposal.objects.filter(pk=proposal.pk).update(title=("Ławki i zieleń " * 15)[:200])
+    city_information_update(actor=None, city=koszalin, data={
+        "postal_address": "Urząd Miejski\nRynek Staromiejski 6-7\n75-007 Koszalin"})  # fmt: skip
     login(page, proposal.author)
     page.goto(page.base_url + f"/koszalin/proposals/{proposal.pk}/")
     page.locator("#sheet-link").click()

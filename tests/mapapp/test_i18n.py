@@ -60,7 +60,8 @@ def test_every_city_page_speaks_one_language(client, ostrava):
     and lists spoke the city's."""
     english = {"HTTP_ACCEPT_LANGUAGE": "en"}
     for path in ("/ostrava/", "/ostrava/proposals/", "/ostrava/exports/", "/ostrava/calls/",
-                 "/ostrava/interventions/", "/ostrava/analysis/"):  # fmt: skip
+                 "/ostrava/interventions/", "/ostrava/analysis/", "/ostrava/about/",
+                 "/ostrava/privacy/", "/ostrava/accessibility/"):  # fmt: skip
         page = client.get(path, **english).content.decode()
         assert '<html lang="cs">' in page, path
     assert '<html lang="en">' in client.get("/", **english).content.decode()
