@@ -20,6 +20,14 @@ DEMO_CITIES = [
         # the city hall's public address and the national bodies; the e-mails are the demo's
         "information": {
             "operator": {"pl": "Urząd Miejski w Koszalinie", "en": "Koszalin City Hall"},
+            "introduction": {
+                "pl": "Tworzymy przestrzeń to program Koszalina, w którym mieszkańcy i "
+                "organizacje dostają małe dotacje na własne projekty w przestrzeni publicznej: "
+                "ogrody społeczne, place zabaw, ławki i miejsca spotkań.",
+                "en": "We Create Space is Koszalin's programme of small grants for residents' "
+                "and organisations' own projects in public space: community gardens, "
+                "playgrounds, benches and places to meet.",
+            },
             "postal_address": "Rynek Staromiejski 6-7\n75-007 Koszalin",
             "contact_email": "tworzymy.przestrzen@example.org",
             "dpo_contact": "iod@example.org",
@@ -39,6 +47,14 @@ DEMO_CITIES = [
         "time_zone": "Europe/Prague",
         "information": {
             "operator": {"cs": "Magistrát města Ostravy", "en": "Ostrava City Hall"},
+            "introduction": {
+                "cs": "Tvoříme prostor je program města Ostravy, ve kterém obyvatelé a spolky "
+                "dostávají malé granty na vlastní projekty ve veřejném prostoru: komunitní "
+                "zahrady, hřiště, lavičky a místa k setkávání.",
+                "en": "We Create Space is Ostrava's programme of small grants for residents' "
+                "and organisations' own projects in public space: community gardens, "
+                "playgrounds, benches and places to meet.",
+            },
             "postal_address": "Prokešovo náměstí 1803/8\n729 30 Ostrava",
             "contact_email": "tvorimeprostor@example.org",
             "dpo_contact": "poverenec@example.org",

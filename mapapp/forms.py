@@ -50,6 +50,10 @@ class CityInformationForm(forms.ModelForm):
 
     PER_LANGUAGE = {
         "operator": (_("Who runs the programme (%(language)s)"), forms.TextInput),
+        "introduction": (
+            _("The programme in the city's words (%(language)s)"),
+            lambda: forms.Textarea(attrs={"rows": 3}),
+        ),
         "accessibility_findings": (
             _("Content found not accessible (%(language)s)"),
             lambda: forms.Textarea(attrs={"rows": 4}),
@@ -70,7 +74,7 @@ class CityInformationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         texts = {}
         for name, (label, widget) in self.PER_LANGUAGE.items():
-            max_length = 300 if name == "operator" else 4000
+            max_length = {"operator": 300, "introduction": 1000}.get(name, 4000)
             for code, language in settings.LANGUAGES:
                 texts[f"{name}_{code}"] = forms.CharField(
                     label=label % {"language": language}, required=False,
@@ -79,8 +83,10 @@ class CityInformationForm(forms.ModelForm):
                 self.initial.setdefault(
                     f"{name}_{code}", (getattr(self.instance, name) or {}).get(code, "")
                 )
-        # the operator's names first, the findings among the accessibility fields
-        order = [*(f for f in texts if f.startswith("operator_")), *self.fields]
+        # the operator's names and the introduction first, the findings among the
+        # accessibility fields
+        order = [*(f for f in texts if f.startswith(("operator_", "introduction_"))),
+                 *self.fields]  # fmt: skip
         at = order.index("accessibility_method") + 1
         findings = [f for f in texts if f.startswith("accessibility_findings_")]
         order[at:at] = findings
@@ -89,7 +95,10 @@ class CityInformationForm(forms.ModelForm):
     def groups(self) -> list[tuple[str, list]]:
         """(legend, bound fields) for the page's fieldsets."""
         groups = [
-            (_("Contact"), lambda n: n.startswith("operator_") or n in CONTACT_FIELDS),
+            (
+                _("Contact"),
+                lambda n: n.startswith(("operator_", "introduction_")) or n in CONTACT_FIELDS,
+            ),
             (_("Personal data"), lambda n: n in PRIVACY_FIELDS),
             (
                 _("Accessibility statement"),

@@ -171,6 +171,11 @@ class CityInformation(models.Model):
         _("who runs the programme"), default=dict, blank=True,
         help_text=_("Per language: the city's office that runs the programme."),
     )  # fmt: skip
+    introduction = models.JSONField(
+        _("the programme in the city's words"), default=dict, blank=True,
+        help_text=_("Per language: a few sentences on the city's map page and its about "
+                    "page, in place of the platform's general description."),
+    )  # fmt: skip
     postal_address = models.TextField(_("postal address"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
@@ -241,6 +246,10 @@ class CityInformation(models.Model):
     @property
     def operator_text(self) -> str:
         return self.text("operator")
+
+    @property
+    def introduction_text(self) -> str:
+        return self.text("introduction")
 
     @property
     def findings_text(self) -> str:

@@ -153,6 +153,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
     city_obj = selectors.city_get(slug=city)
     context = city_map_context(request, city_obj)
     context["area_km2"] = selectors.city_area_km2(city=city_obj)
+    context["info"] = selectors.city_information(city=city_obj)
     return render(request, "mapapp/city_map.html", context)
 
 

@@ -15,6 +15,9 @@ FULL_FORM = {
     "operator_en": "Koszalin City Hall, Department of Strategy",
     "operator_pl": "Urząd Miejski w Koszalinie, Wydział Strategii",
     "operator_cs": "",
+    "introduction_en": "Koszalin funds what its neighbours build.\n\n<b>Since 2026.</b>",
+    "introduction_pl": "Koszalin finansuje to, co budują sąsiedzi.",
+    "introduction_cs": "",
     "postal_address": "Rynek Staromiejski 6-7\n75-007 Koszalin",
     "contact_email": "grants@example.org",
     "contact_phone": "+48 94 348 86 00",
@@ -342,3 +345,25 @@ def test_every_email_about_a_city_is_queued_in_its_recipients_language():
             if not inside:
                 outside.append(f"{path.relative_to(root)}:{node.lineno}")
     assert outside == []
+
+
+def test_the_city_says_what_its_programme_is_on_its_map_and_about_pages(client, koszalin, officer):
+    client.force_login(officer)
+    assert client.post("/koszalin/officer/information/", FULL_FORM).status_code == 302
+    client.logout()
+    about = page(client, "/koszalin/about/")
+    assert "<p>Koszalin funds what its neighbours build.</p>" in about
+    assert "&lt;b&gt;Since 2026.&lt;/b&gt;" in about  # an officer's text is text
+    assert "propose small projects for public space" not in about  # the general words
+    assert "Koszalin finansuje to, co budują sąsiedzi." in page(client, "/koszalin/about/", "pl")
+    city_map = page(client, "/koszalin/")
+    intro = city_map.split('id="city-introduction">')[1].split("</p>")[0]
+    assert "Koszalin funds what its neighbours build." in intro
+    assert 'href="/koszalin/about/"' in intro
+    # a long one is shortened on the map, whole on the about page
+    client.force_login(officer)
+    client.post("/koszalin/officer/information/",
+                {**FULL_FORM, "introduction_en": "word " * 100 + "END"})  # fmt: skip
+    client.logout()
+    assert "END" not in page(client, "/koszalin/").split('id="city-introduction">')[1]
+    assert "END" in page(client, "/koszalin/about/")
