@@ -65,8 +65,20 @@ def alert_delete(*, user, alert_id: int) -> bool:
     return bool(deleted)
 
 
-def alerts_of(*, user):
-    return AreaAlert.objects.filter(user=user).select_related("city").order_by("city__name", "pk")
+def alerts_of(*, user) -> list[AreaAlert]:
+    """A person's alerts, each with `gone` set when its district is no longer one of its
+    city's (a new districts layer renamed it): such an alert finds nothing any more."""
+    from sites.selectors import districts
+
+    alerts = list(
+        AreaAlert.objects.filter(user=user).select_related("city").order_by("city__name", "pk")
+    )
+    known: dict[int, set[str]] = {}
+    for alert in alerts:
+        if alert.district and alert.city_id not in known:
+            known[alert.city_id] = set(districts(city=alert.city))
+        alert.gone = bool(alert.district) and alert.district not in known[alert.city_id]
+    return alerts
 
 
 def stop_token(*, user_id: int, alert_id: int) -> str:

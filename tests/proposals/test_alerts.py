@@ -192,3 +192,20 @@ def test_an_alert_is_the_persons_data_and_ends_with_the_account(client, koszalin
     ]  # fmt: skip
     account_delete(user=person)
     assert not AreaAlert.objects.exists()
+
+
+def test_an_alert_whose_district_was_renamed_says_so_on_the_persons_page(
+    client, koszalin, districts
+):
+    """A new districts layer may rename a district: the alert for the old name then finds
+    nothing. The person's page says so, rather than letting them wait for e-mails."""
+    person = make_user("jana@example.org", Role.RESIDENT, city=koszalin)
+    alerts.alert_set(user=person, city=koszalin, district="Rokosowo", proposals=True, sites=False)
+    alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=False)
+    client.force_login(person)
+    assert "alert-gone" not in client.get("/me/proposals/").content.decode()
+    Feature.objects.filter(layer=districts, name="Rokosowo").update(name="Osiedle Rokosowo")
+    page = client.get("/me/proposals/").content.decode()
+    assert page.count("alert-gone") == 1  # the district's; the whole city's still works
+    row = page.split("Rokosowo, ")[1].split("</tr>")[0]
+    assert "no longer on the city" in row
