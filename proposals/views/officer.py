@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from mapapp.filters import text_query
+from mapapp.filters import query_without, text_query
 from mapapp.models import Role, User
 from mapapp.selectors import city_information
 from mapapp.spreadsheets import csv_response
@@ -21,6 +22,8 @@ from proposals.forms import GrantCallEditForm, GrantCallForm
 from proposals.models import GrantCall, Proposal, SignatureSheet, Support
 from proposals.services import assessment, calls, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
+
+OFFICER_PAGE_SIZE = 100  # rows of the call's table: a call may have hundreds
 
 
 def _officer_city(request, city):
@@ -124,6 +127,7 @@ def officer_call(request, city, call_id):
     # what the table shows: one status and/or search words (a call may have hundreds)
     status, q = request.GET.get("status", ""), text_query(request.GET)
     shown, counts = selectors.call_proposals(grant_call=call, status=status, q=q)
+    page = Paginator(shown, OFFICER_PAGE_SIZE).get_page(request.GET.get("page"))
     scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
     return render(
         request,
@@ -131,7 +135,9 @@ def officer_call(request, city, call_id):
         {
             "city": city_obj,
             "call": call,
-            "rows": [(p, scores.get(p.pk)) for p in shown],
+            "rows": [(p, scores.get(p.pk)) for p in page],
+            "page": page,
+            "page_query": query_without(request.GET, "page"),
             "total": sum(counts.values()),
             "status_counts": [
                 (value, label, counts[value])
@@ -357,8 +363,6 @@ def officer_proposal(request, city, pk):
 @login_required
 def officer_audit(request, city):
     """The city's audit log: who did what, when, with the values before and after."""
-    from django.core.paginator import Paginator
-
     from mapapp.models import AuditEvent
 
     city_obj = _officer_city(request, city)

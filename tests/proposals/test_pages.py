@@ -428,3 +428,26 @@ def test_the_officers_call_table_filters_by_status_and_words(
     assert f"/officer/proposals/{submitted.pk}/" not in page
     page = client.get(url, {"status": "no-such-status"}).content.decode()  # ignored
     assert f"/officer/proposals/{submitted.pk}/" in page and "shown." not in page
+
+
+def test_the_officers_call_table_comes_in_pages_that_keep_the_filter(
+    client, officer, grant_call, submitted, resident
+):
+    from proposals.views.officer import OFFICER_PAGE_SIZE
+
+    many = OFFICER_PAGE_SIZE + 5
+    Proposal.objects.bulk_create(
+        Proposal(city=submitted.city, grant_call=grant_call, author=resident, geom=submitted.geom,
+                 status="collecting_support", title=f"Bench {n:03d}")
+        for n in range(many)
+    )  # fmt: skip
+    client.force_login(officer)
+    url = f"/koszalin/officer/calls/{grant_call.pk}/"
+    first = client.get(url, {"status": "collecting_support"}).content.decode()
+    assert first.count('href="/koszalin/officer/proposals/') == OFFICER_PAGE_SIZE
+    assert f"{many} of {many + 1} proposals shown." in first
+    (nxt,) = re.findall(r'<a rel="next" href="([^"]+)"', first)
+    assert "status=collecting_support" in nxt and "page=2" in nxt
+    second = client.get(url + nxt.replace("&amp;", "&")).content.decode()
+    assert second.count('href="/koszalin/officer/proposals/') == 5
+    assert f"Bench {many - 1:03d}" in second and "Bench 000" not in second
