@@ -113,10 +113,9 @@ def city_signature(city) -> tuple[str, str]:
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
-    from mapapp.models import CityInformation
+    from mapapp.selectors import city_information
 
-    info = CityInformation.objects.filter(city=city).first() or CityInformation(city=city)
-    info.city = city
+    info = city_information(city=city)
     programme = _("We Create Space, %(city)s") % {"city": city.name}
     lines = [f"{info.operator_text} · {programme}" if info.operator_text else programme]
     if info.contact_email:
