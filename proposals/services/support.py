@@ -17,8 +17,15 @@ from proposals.services.common import S, refuse
 SUPPORTABLE = (S.COLLECTING_SUPPORT, S.SUBMITTED)
 
 
+def support_open(proposal: Proposal) -> bool:
+    """Whether supports are given and withdrawn now: while the proposal gathers them (or is
+    submitted) and its call is open. The pages offer the support form and the paper sheet
+    by the same rule."""
+    return proposal.status in SUPPORTABLE and proposal.grant_call.is_open()
+
+
 def _check_support_window(proposal: Proposal) -> None:
-    if proposal.status not in SUPPORTABLE or not proposal.grant_call.is_open():
+    if not support_open(proposal):
         refuse(msg.SUPPORT_CLOSED)
 
 

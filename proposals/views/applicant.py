@@ -419,13 +419,12 @@ def proposal_sheet(request, city, pk):
     whose officers enter it (services.support). For the applicant and the city's officers,
     while support is open."""
     from mapapp.selectors import city_information
-    from proposals.services.support import SUPPORTABLE
+    from proposals.services.support import support_open
 
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
     if proposal.author_id != request.user.pk and not access.is_officer(request.user, city_obj):
         access.check_applicant(request.user, proposal)  # refused, with the usual message
-    support_open = proposal.status in SUPPORTABLE and proposal.grant_call.is_open()
     page = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": proposal.pk})
     return render(
         request,
@@ -435,7 +434,7 @@ def proposal_sheet(request, city, pk):
             "proposal": proposal,
             "call": proposal.grant_call,
             "info": city_information(city=city_obj),
-            "support_open": support_open,
+            "support_open": support_open(proposal),
             "rows": range(1, SHEET_ROWS + 1),
             "page_url": request.build_absolute_uri(page),
             "privacy_url": request.build_absolute_uri(

@@ -61,8 +61,7 @@ def proposal_detail(request, city, pk):
         user.is_authenticated
         and proposal.supports.filter(user=user, withdrawn_at__isnull=True).exists()
     )
-    # supports are given and withdrawn only in this window (support._check_support_window)
-    support_open = proposal.status in support_services.SUPPORTABLE and proposal.grant_call.is_open()
+    support_open = support_services.support_open(proposal)
     return render(
         request,
         "proposals/detail.html",
