@@ -168,7 +168,7 @@ def _store_source_pairs(intervention, pairs: list[SourcePair], stored: list[str]
     from django.core.files import File
 
     from sites.models import PhotoPair
-    from sites.services import MAX_PHOTOS, _processed_pair, _store_pair
+    from sites.services import MAX_PHOTOS, _processed_pair, _store_pair, pair_delete
 
     imported = {p.source_ref: p for p in intervention.pairs.exclude(source_ref="")}
     by_hand = intervention.pairs.filter(source_ref="").count()
@@ -195,10 +195,7 @@ def _store_source_pairs(intervention, pairs: list[SourcePair], stored: list[str]
         PhotoPair.objects.filter(pk=pair.pk).update(source_ref=item.ref)
         added += 1
     for gone in imported.values():
-        files = [(f.storage, f.name) for f in (gone.before, gone.after)]
-        gone.delete()
-        for storage, name in files:
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+        pair_delete(gone)
     return added, kept, len(imported)
 
 

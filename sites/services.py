@@ -406,19 +406,26 @@ def intervention_add_pair(
 def intervention_remove_pair(*, actor, pair: PhotoPair) -> None:
     """A pair taken off a project's page (a wrong photo). Its files stay when a proposal's
     photos are the same files (intervention_from_proposal shares them), else they go."""
-    from proposals.models import Photo
 
     intervention = pair.intervention
     if not has_role(actor, intervention.city, Role.PROGRAMME_OFFICER):
         raise PermissionDenied(NOT_STAFF)
-    names = [pair.before.name, pair.after.name]
-    shared = set(Photo.objects.filter(image__in=names).values_list("image", flat=True))
-    files = [f for f in (pair.before, pair.after) if f.name not in shared]
     audit_record(
         actor=actor, action="intervention.pair_remove", obj=intervention,
         city=intervention.city, before={"pair": pair.pk, "caption": pair.caption},
     )  # fmt: skip
+    pair_delete(pair)
+
+
+def pair_delete(pair: PhotoPair) -> None:
+    """The pair's row now, its files once the transaction commits (a rollback keeps them),
+    except files a proposal's photos share (intervention_from_proposal). No checks: the
+    callers' (an officer's removal, an import that no longer names the pair)."""
+    from proposals.models import Photo
+
+    names = [pair.before.name, pair.after.name]
+    shared = set(Photo.objects.filter(image__in=names).values_list("image", flat=True))
+    files = [(f.storage, f.name) for f in (pair.before, pair.after) if f.name not in shared]
     pair.delete()
-    for field_file in files:
-        storage, name = field_file.storage, field_file.name
+    for storage, name in files:
         transaction.on_commit(lambda s=storage, n=name: s.delete(n))
