@@ -30,8 +30,9 @@ class LocationForm(forms.Form):
 CONTACT_FIELDS = ("postal_address", "contact_email", "contact_phone", "website")
 PRIVACY_FIELDS = ("dpo_contact", "authority_name", "authority_url")
 ACCESSIBILITY_FIELDS = (
-    "accessibility_status", "accessibility_prepared_on", "accessibility_reviewed_on",
-    "accessibility_method", "accessibility_contact", "enforcement_name", "enforcement_url",
+    "accessibility_status", "site_published_on", "site_updated_on", "accessibility_prepared_on",
+    "accessibility_reviewed_on", "accessibility_method", "accessibility_contact",
+    "enforcement_name", "enforcement_url",
 )  # fmt: skip
 
 
@@ -58,6 +59,10 @@ class CityInformationForm(forms.ModelForm):
             _("Content found not accessible (%(language)s)"),
             lambda: forms.Textarea(attrs={"rows": 4}),
         ),
+        "building_accessibility": (
+            _("Accessibility of the office (%(language)s)"),
+            lambda: forms.Textarea(attrs={"rows": 3}),
+        ),
     }
 
     class Meta:
@@ -67,6 +72,8 @@ class CityInformationForm(forms.ModelForm):
         widgets = {
             "postal_address": forms.Textarea(attrs={"rows": 3}),
             "accessibility_prepared_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "site_published_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "site_updated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "accessibility_reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
@@ -90,6 +97,8 @@ class CityInformationForm(forms.ModelForm):
         at = order.index("accessibility_method") + 1
         findings = [f for f in texts if f.startswith("accessibility_findings_")]
         order[at:at] = findings
+        at = order.index("accessibility_contact")
+        order[at:at] = [f for f in texts if f.startswith("building_accessibility_")]
         self.fields = {name: self.fields.get(name) or texts[name] for name in order}
 
     def groups(self) -> list[tuple[str, list]]:
@@ -102,7 +111,10 @@ class CityInformationForm(forms.ModelForm):
             (_("Personal data"), lambda n: n in PRIVACY_FIELDS),
             (
                 _("Accessibility statement"),
-                lambda n: n.startswith("accessibility_findings_") or n in ACCESSIBILITY_FIELDS,
+                lambda n: (
+                    n.startswith(("accessibility_findings_", "building_accessibility_"))
+                    or n in ACCESSIBILITY_FIELDS
+                ),
             ),
         ]
         return [(legend, [self[n] for n in self.fields if test(n)]) for legend, test in groups]

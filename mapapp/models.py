@@ -194,6 +194,13 @@ class CityInformation(models.Model):
         _("compliance with the accessibility requirements"), max_length=10,
         choices=Compliance.choices, blank=True,
     )  # fmt: skip
+    site_published_on = models.DateField(
+        _("the city's pages published on"), null=True, blank=True,
+        help_text=_("Some countries' statements must give it (in Poland: data publikacji)."),
+    )  # fmt: skip
+    site_updated_on = models.DateField(
+        _("the city's pages last significantly updated on"), null=True, blank=True
+    )
     accessibility_prepared_on = models.DateField(
         _("accessibility statement prepared on"), null=True, blank=True
     )
@@ -207,6 +214,12 @@ class CityInformation(models.Model):
         _("content found not accessible"), default=dict, blank=True,
         help_text=_("Per language: what the city's own assessment found, beyond the platform's "
                     "known limits, which the statement lists by itself."),
+    )  # fmt: skip
+    building_accessibility = models.JSONField(
+        _("accessibility of the office"), default=dict, blank=True,
+        help_text=_("Per language: how residents reach the office where they hand in papers "
+                    "(entrances, lifts, parking, induction loops, sign language). Polish "
+                    "statements must describe it."),
     )  # fmt: skip
     accessibility_contact = models.CharField(
         _("contact for accessibility requests"), max_length=300, blank=True,
@@ -227,6 +240,12 @@ class CityInformation(models.Model):
                 | Q(accessibility_prepared_on__isnull=False)
                 & Q(accessibility_reviewed_on__gte=models.F("accessibility_prepared_on")),
                 name="%(app_label)s_%(class)s_review_after_preparation",
+            ),
+            models.CheckConstraint(
+                condition=Q(site_updated_on__isnull=True)
+                | Q(site_published_on__isnull=False)
+                & Q(site_updated_on__gte=models.F("site_published_on")),
+                name="%(app_label)s_%(class)s_update_after_publication",
             ),
         ]
 
@@ -254,6 +273,10 @@ class CityInformation(models.Model):
     @property
     def findings_text(self) -> str:
         return self.text("accessibility_findings")
+
+    @property
+    def building_text(self) -> str:
+        return self.text("building_accessibility")
 
     @property
     def accessibility_contact_or_email(self) -> str:

@@ -26,6 +26,11 @@ FULL_FORM = {
     "authority_name": "Prezes Urzędu Ochrony Danych Osobowych",
     "authority_url": "https://uodo.gov.pl/",
     "accessibility_status": "partial",
+    "site_published_on": "2026-01-15",
+    "site_updated_on": "2026-11-01",
+    "building_accessibility_en": "The office at Rynek Staromiejski has a ramp and a lift.",
+    "building_accessibility_pl": "Urząd przy Rynku Staromiejskim ma podjazd i windę.",
+    "building_accessibility_cs": "",
     "accessibility_prepared_on": "2026-03-01",
     "accessibility_reviewed_on": "2026-09-15",
     "accessibility_method": "third_party",
@@ -93,6 +98,9 @@ def test_an_officer_fills_it_in_and_the_public_reads_it_in_their_language(
     assert "The call&#x27;s PDF rules have no headings." in statement
     assert "This statement was prepared on March 1, 2026." in statement
     assert "It was last reviewed on Sept. 15, 2026." in statement
+    assert "The pages were published on Jan. 15, 2026." in statement
+    assert "They were last significantly updated on Nov. 1, 2026." in statement
+    assert "The office at Rynek Staromiejski has a ramp and a lift." in statement
     assert "How the website was assessed: assessment by a third party." in statement
     assert 'href="mailto:access@example.org"' in statement
     assert '<a href="https://bip.brpo.gov.pl/" rel="noopener">Rzecznik Praw Obywatelskich</a>' in (
@@ -156,7 +164,9 @@ def test_a_review_before_the_statement_was_prepared_is_refused(client, koszalin,
     client.force_login(officer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     for dates in ({"accessibility_reviewed_on": "2026-02-01"},
-                  {"accessibility_prepared_on": ""}):  # fmt: skip
+                  {"accessibility_prepared_on": ""},
+                  {"site_updated_on": "2025-12-31"},  # before the publication
+                  {"site_published_on": ""}):  # fmt: skip
         response = client.post("/koszalin/officer/information/", {**FULL_FORM, **dates})
         assert response.status_code == 400, dates
         assert response.context["form"].non_field_errors()
@@ -182,6 +192,7 @@ def test_what_officers_write_is_shown_as_text(client, koszalin, officer):
     city_information_update(
         actor=officer, city=koszalin,
         data={"operator": {"en": script}, "accessibility_findings": {"en": script},
+              "building_accessibility": {"en": script}, "introduction": {"en": script},
               "postal_address": script, "dpo_contact": script, "authority_name": script,
               "accessibility_contact": script, "enforcement_name": script},
     )  # fmt: skip
