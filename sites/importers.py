@@ -159,16 +159,50 @@ def _source_pairs(row_values: dict, folder: Path, max_pairs: int) -> list[Source
     return pairs
 
 
-def _store_source_pairs(intervention, pairs: list[SourcePair], stored: list[str]) -> tuple:
-    """The row's pairs on its intervention: new ones decoded, re-encoded (no metadata) and
-    stored, those imported before and listed again kept, those imported before and no
-    longer listed removed (after the commit); pairs added by hand stay. The names of files
-    written are appended to `stored`, for the caller to delete if the import fails.
-    Returns (added, kept, removed)."""
+def _prepare_source_pairs(city, rows, stored: list[str], progress) -> dict:
+    """The new pairs of every row, decoded, re-encoded (no metadata) and written to storage
+    before the import's transaction opens, so that the slow part holds no locks: returns
+    {(row number, pair ref): unsaved PhotoPair}. Pairs a row's project already has from an
+    earlier import are not prepared again. The names of files written are appended to
+    `stored`, for the caller to delete if the import fails."""
     from django.core.files import File
 
     from sites.models import PhotoPair
-    from sites.services import MAX_PHOTOS, _processed_pair, _store_pair, pair_delete
+    from sites.services import _processed_pair
+
+    known = set(
+        PhotoPair.objects.filter(intervention__city=city,
+                                 intervention__source_ref__in=[r[0][:100] for r in rows])
+        .exclude(source_ref="").values_list("intervention__source_ref", "source_ref")
+    )  # fmt: skip
+    todo = [(ref, number, item) for ref, number, pairs, _defaults in rows for item in pairs
+            if (ref[:100], item.ref) not in known]  # fmt: skip
+    prepared = {}
+    for done, (_ref, number, item) in enumerate(todo, start=1):
+        with item.before.open("rb") as before, item.after.open("rb") as after:
+            processed = _processed_pair(
+                File(before, name=item.before.name), File(after, name=item.after.name),
+                item.caption,
+            )  # fmt: skip
+        new_before, new_after, caption = processed
+        pair = PhotoPair(caption=caption, source_ref=item.ref)
+        pair.before.save(new_before.display.name, new_before.display, save=False)
+        stored.append(pair.before.name)
+        pair.after.save(new_after.display.name, new_after.display, save=False)
+        stored.append(pair.after.name)
+        prepared[(number, item.ref)] = pair
+        progress("photos", done, len(todo))
+    return prepared
+
+
+def _store_source_pairs(
+    intervention, number: int, pairs: list[SourcePair], prepared: dict
+) -> tuple:
+    """The row's pairs on its intervention: new ones from `prepared` (their files already
+    written), those imported before and listed again kept, those imported before and no
+    longer listed removed (after the commit); pairs added by hand stay. Returns (added,
+    kept, removed)."""
+    from sites.services import MAX_PHOTOS, pair_delete
 
     imported = {p.source_ref: p for p in intervention.pairs.exclude(source_ref="")}
     by_hand = intervention.pairs.filter(source_ref="").count()
@@ -185,14 +219,11 @@ def _store_source_pairs(intervention, pairs: list[SourcePair], stored: list[str]
                 pair.save(update_fields=["caption", "position"])
             kept += 1
             continue
-        with item.before.open("rb") as before, item.after.open("rb") as after:
-            processed = _processed_pair(
-                File(before, name=item.before.name), File(after, name=item.after.name),
-                item.caption,
-            )  # fmt: skip
-        pair = _store_pair(intervention, processed, position)
-        stored += [pair.before.name, pair.after.name]
-        PhotoPair.objects.filter(pk=pair.pk).update(source_ref=item.ref)
+        pair = prepared.get((number, item.ref))
+        if pair is None:  # it was here when the photos were prepared, removed since
+            raise ValueError("its photos were changed during the import: import again")
+        pair.intervention, pair.position = intervention, position
+        pair.save()
         added += 1
     for gone in imported.values():
         pair_delete(gone)
@@ -238,6 +269,8 @@ def import_interventions(
     sustainability_months: int = 24,
     skip_invalid: bool = False,
     photos_dir: str | Path | None = None,
+    actor=None,
+    progress=None,
 ) -> InterventionImport:
     """Completed projects made before the city used the platform (earlier calls, other
     funding), from any file GDAL reads (GeoPackage, GeoJSON, Shapefile), so that the public
@@ -253,7 +286,13 @@ def import_interventions(
     `photos_dir` (default: the data file's folder), checked with the row (a missing or
     unreadable photo is that row's refusal), stored without their metadata like an
     officer's upload. Importing again keeps the pairs already imported, adds new ones and
-    drops those the file no longer names; pairs officers added by hand stay."""
+    drops those the file no longer names; pairs officers added by hand stay. New photos are
+    re-encoded and written before the transaction that stores the rows opens; if the import
+    fails, they are deleted again.
+
+    `actor` is recorded in the audit log (None: a command run on the server); `progress`,
+    if given, is called as progress(stage, done, total) with stage "rows" (checking each
+    row and its photos), "photos" (re-encoding new photos) and "saving"."""
     import hashlib
 
     import geopandas
@@ -266,6 +305,7 @@ def import_interventions(
     from sites.models import Intervention
     from sites.services import MAX_PHOTOS, SITE_MAX_AREA_M2, SITE_MAX_VERTICES
 
+    progress = progress or (lambda stage, done, total: None)
     names = {key: key for key in INTERVENTION_FIELDS} | (fields or {})
     folder = Path(photos_dir) if photos_dir else Path(path).resolve().parent
     frame = geopandas.read_file(path, engine="pyogrio")
@@ -289,6 +329,7 @@ def import_interventions(
         return None if item is None or (isinstance(item, float) and item != item) else item
 
     for number, (_index, row) in enumerate(frame.iterrows(), start=1):
+        progress("rows", number - 1, len(frame))
         try:
             title = str(value(row, "title") or "").strip()
             if not title:
@@ -341,8 +382,11 @@ def import_interventions(
             result.refused.append((number, str(error)))
     if result.refused and not skip_invalid:
         raise ImportRefused(result.refused)
+    progress("rows", len(frame), len(frame))
     stored: list[str] = []  # photo files written: deleted again if the import fails
     try:
+        prepared = _prepare_source_pairs(city, rows, stored, progress)
+        progress("saving", 0, len(rows))
         with transaction.atomic():
             for ref, number, pairs, defaults in rows:
                 obj, created = Intervention.objects.update_or_create(
@@ -351,7 +395,7 @@ def import_interventions(
                 result.created += created
                 result.updated += not created
                 try:
-                    added, kept, removed = _store_source_pairs(obj, pairs, stored)
+                    added, kept, removed = _store_source_pairs(obj, number, pairs, prepared)
                 except (ValueError, ValidationError) as error:
                     why = " ".join(getattr(error, "messages", [str(error)]))
                     raise ImportRefused([(number, why)]) from error
@@ -361,7 +405,7 @@ def import_interventions(
             from mapapp.audit import audit_record
 
             audit_record(
-                actor=None, action="intervention.import", obj=city, city=city,
+                actor=actor, action="intervention.import", obj=city, city=city,
                 after={"file": Path(path).name, "created": result.created,
                        "updated": result.updated, "refused": len(result.refused),
                        "pairs_added": result.pairs_added,
@@ -373,4 +417,5 @@ def import_interventions(
         for name in stored:  # nothing half-saved: the rows are rolled back, so are their files
             default_storage.delete(name)
         raise
+    progress("saving", len(rows), len(rows))
     return result

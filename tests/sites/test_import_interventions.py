@@ -292,3 +292,30 @@ def test_a_refusal_while_storing_takes_the_photos_already_stored_back(ostrava, t
         call_command("import_interventions", str(path), "--city", "ostrava", *PHOTO_FIELDS)
     assert Intervention.objects.get(title="Komunitní zahrada").pairs.count() == 1
     assert {p for p in media.rglob("*") if p.is_file()} == files_before
+
+
+def test_photos_are_re_encoded_before_the_transaction_and_progress_is_reported(ostrava, tmp_path):
+    """Re-encoding is the slow part: it runs before the rows' transaction opens, so a file
+    of hundreds of projects holds no locks for minutes; each stage reports its progress."""
+    from django.db import connection
+
+    from sites.importers import import_interventions
+
+    _photos(tmp_path / "foto", **{"a.jpg": "gray", "b.jpg": "green", "c.jpg": "red",
+                                  "d.jpg": "blue"})  # fmt: skip
+    rows = [{**GOOD[0], "pred": "foto/a.jpg; foto/c.jpg", "po": "foto/b.jpg; foto/d.jpg",
+             "popisky": None}, {**GOOD[1], "pred": None, "po": None, "popisky": None}]  # fmt: skip
+    path = _write(tmp_path / "hotove.gpkg", rows)
+    calls = []
+
+    def progress(stage, done, total):
+        calls.append((stage, done, total, len(connection.savepoint_ids)))
+
+    fields = {"title": "nazev", "completed": "rok", "before_photos": "pred",
+              "after_photos": "po", "photo_captions": "popisky"}  # fmt: skip
+    import_interventions(city=ostrava, path=path, fields=fields, progress=progress)
+    outer = calls[0][3]  # savepoints of pytest-django's own test transaction
+    assert [c[:3] for c in calls if c[0] == "photos"] == [("photos", 1, 2), ("photos", 2, 2)]
+    assert all(c[3] == outer for c in calls if c[0] == "photos")
+    assert ("rows", 2, 2) in [c[:3] for c in calls] and calls[-1][:3] == ("saving", 2, 2)
+    assert Intervention.objects.get(title="Komunitní zahrada").pairs.count() == 2
