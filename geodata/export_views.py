@@ -117,7 +117,7 @@ def _job_state(job: ExportJob) -> dict:
     return {
         "available_until": export_jobs.export_available_until(job),
         "expired": job.state == ExportJob.State.DONE and not job.file,  # after EXPORT_KEEP_DAYS
-        "stuck": export_jobs.export_stuck(job),
+        "stuck": export_jobs.job_stuck(job),
     }
 
 

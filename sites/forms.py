@@ -48,3 +48,85 @@ class PhotoPairForm(forms.Form):
     before = forms.FileField(label=_("Before photo"))
     after = forms.FileField(label=_("After photo, same viewpoint"))
     caption = forms.CharField(label=_("Caption"), max_length=200, required=False)
+
+
+class ProjectImportForm(forms.Form):
+    """An officer's upload of completed projects (sites.project_imports): the data file, a
+    zip of the photos its rows name, and the importer's options."""
+
+    data = forms.FileField(
+        label=_("Data file"),
+        help_text=_(
+            "A GeoPackage (.gpkg) or GeoJSON file, or a zip file holding a Shapefile, or the "
+            "data file together with its photos."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".gpkg,.geojson,.json,.zip"}),
+    )
+    photos = forms.FileField(
+        label=_("Photos (a zip file)"),
+        required=False,
+        help_text=_(
+            "The photos the rows name, with the same folder names. Without it, the names are "
+            "looked up in the data file's zip."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip"}),
+    )
+    id_field = forms.CharField(
+        label=_("Column that identifies each project"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Importing a corrected file again then updates those projects. Without it, a "
+            "project is known by its title and date."
+        ),
+    )
+    srid = forms.IntegerField(
+        label=_("EPSG code of a file that declares no coordinate system"),
+        required=False,
+        min_value=1,
+        max_value=999999,
+    )
+    sustainability_months = forms.IntegerField(
+        label=_("Sustainability period (months after completion)"),
+        min_value=0,
+        max_value=120,
+        initial=24,
+    )
+    skip_invalid = forms.BooleanField(
+        label=_("Import the readable rows and list the others"),
+        required=False,
+        help_text=_("Without it, a file with any unreadable row imports nothing."),
+    )
+
+    def clean_data(self):
+        from sites.project_imports import check_data_upload
+
+        check_data_upload(self.cleaned_data["data"])
+        return self.cleaned_data["data"]
+
+    def clean_photos(self):
+        from sites.project_imports import check_photos_upload
+
+        photos = self.cleaned_data.get("photos")
+        if photos:
+            check_photos_upload(photos)
+        return photos
+
+    def clean_srid(self):
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        srid = self.cleaned_data.get("srid")
+        if srid:
+            try:
+                CRS.from_epsg(srid)
+            except CRSError:
+                raise forms.ValidationError(_("Unknown EPSG code %(code)s."),
+                                            params={"code": srid}) from None  # fmt: skip
+        return srid
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {"id_field": data["id_field"].strip(), "srid": data["srid"],
+                "sustainability_months": data["sustainability_months"],
+                "skip_invalid": data["skip_invalid"]}  # fmt: skip

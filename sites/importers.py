@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from mapapp.models import City
 from mapapp.selectors import points_inside
@@ -129,9 +130,14 @@ def _source_pairs(row_values: dict, folder: Path, max_pairs: int) -> list[Source
 
     befores, afters = names("before_photos"), names("after_photos")
     if len(befores) != len(afters):
-        raise ValueError(f"{len(befores)} before photos but {len(afters)} after photos")
+        raise ValueError(
+            _("%(before)s before photos but %(after)s after photos")
+            % {"before": len(befores), "after": len(afters)}
+        )
     if len(befores) > max_pairs:
-        raise ValueError(f"{len(befores)} photo pairs: at most {max_pairs}")
+        raise ValueError(
+            _("%(n)s photo pairs: at most %(max)s") % {"n": len(befores), "max": max_pairs}
+        )
     captions = [
         c.strip() for c in str(row_values.get("photo_captions") or "").split(PHOTO_SEPARATOR)
     ]
@@ -142,14 +148,17 @@ def _source_pairs(row_values: dict, folder: Path, max_pairs: int) -> list[Source
         for name in (before, after):
             path = (root / name).resolve()
             if not path.is_relative_to(root):
-                raise ValueError(f"photo {name}: outside the photos folder {root}")
+                raise ValueError(_("photo %(name)s: outside the photos folder") % {"name": name})
             if not path.is_file():
-                raise ValueError(f"photo {name}: no such file in {root}")
+                raise ValueError(_("photo %(name)s: no such file") % {"name": name})
             with path.open("rb") as handle:
                 try:
                     check_image(File(handle, name=path.name))
                 except ValidationError as error:
-                    raise ValueError(f"photo {name}: {' '.join(error.messages)}") from None
+                    why = " ".join(error.messages)
+                    raise ValueError(
+                        _("photo %(name)s: %(why)s") % {"name": name, "why": why}
+                    ) from None
                 handle.seek(0)
                 for block in iter(lambda h=handle: h.read(1 << 20), b""):
                     digest.update(block)
@@ -208,7 +217,8 @@ def _store_source_pairs(
     by_hand = intervention.pairs.filter(source_ref="").count()
     if by_hand + len(pairs) > MAX_PHOTOS:
         raise ValueError(
-            f"{len(pairs)} photo pairs and {by_hand} added by hand: at most {MAX_PHOTOS}"
+            _("%(n)s photo pairs and %(by_hand)s added by hand: at most %(max)s")
+            % {"n": len(pairs), "by_hand": by_hand, "max": MAX_PHOTOS}
         )
     added = kept = 0
     for position, item in enumerate(pairs):
@@ -221,7 +231,7 @@ def _store_source_pairs(
             continue
         pair = prepared.get((number, item.ref))
         if pair is None:  # it was here when the photos were prepared, removed since
-            raise ValueError("its photos were changed during the import: import again")
+            raise ValueError(_("its photos were changed during the import: import again"))
         pair.intervention, pair.position = intervention, position
         pair.save()
         added += 1
@@ -246,17 +256,34 @@ def _completed(value) -> date:
     import pandas
 
     if value is None or (isinstance(value, float) and value != value):
-        raise ValueError("no date")
+        raise ValueError(_("no date"))
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
         year = int(float(value))
         if 1900 <= year <= 2100:
             return date(year, 12, 31)
-        raise ValueError(f"{value!r} is not a year")
+        raise ValueError(_("%(value)s is not a year") % {"value": value})
     if isinstance(value, pandas.Timestamp | datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value).strip()[:10])
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValueError(
+            _("“%(value)s” is neither a date (YYYY-MM-DD) nor a year") % {"value": str(value)[:40]}
+        ) from None
+
+
+def _cost(value) -> Decimal:
+    if value is None:
+        return Decimal("0")
+    try:
+        cost = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
+    except ArithmeticError:
+        cost = None
+    if cost is None or not cost.is_finite() or cost < 0 or cost >= 10**10:
+        raise ValueError(_("cost %(value)s is not an amount") % {"value": str(value)[:40]})
+    return cost.quantize(Decimal("0.01"))
 
 
 def import_interventions(
@@ -311,14 +338,20 @@ def import_interventions(
     frame = geopandas.read_file(path, engine="pyogrio")
     if frame.crs is None:
         if srid is None:
-            raise ValueError(f"{Path(path).name} declares no CRS: give its EPSG code")
+            raise ValueError(
+                _("%(file)s declares no coordinate system: give its EPSG code")
+                % {"file": Path(path).name}
+            )
         frame = frame.set_crs(epsg=srid)
     frame = frame.to_crs(epsg=4326)
     missing = [names[k] for k in ("title", "completed") if names[k] not in frame.columns]
     if id_field and id_field not in frame.columns:
         missing.append(id_field)
     if missing:
-        raise ValueError(f"no column {', '.join(missing)} (columns: {', '.join(frame.columns)})")
+        raise ValueError(
+            _("no column %(missing)s (the file's columns: %(columns)s)")
+            % {"missing": ", ".join(missing), "columns": ", ".join(map(str, frame.columns))}
+        )
     categories = {c.lower(): c for c in Proposal.Category.values}
     result = InterventionImport(read=len(frame))
     rows = []
@@ -333,15 +366,17 @@ def import_interventions(
         try:
             title = str(value(row, "title") or "").strip()
             if not title:
-                raise ValueError("no title")
+                raise ValueError(_("no title"))
             completed = _completed(value(row, "completed"))
             geometry = row.geometry
             if geometry is None or geometry.is_empty:
-                raise ValueError("no geometry")
+                raise ValueError(_("no geometry"))
             geometry = shapely.force_2d(geometry)
             kind = geometry.geom_type
             if kind not in ("Point", "Polygon", "MultiPolygon"):
-                raise ValueError(f"a point or a polygon is expected, not a {kind}")
+                raise ValueError(
+                    _("a point or a polygon is expected, not a %(kind)s") % {"kind": kind}
+                )
             is_point = kind == "Point"
             try:
                 location = check_location(
@@ -372,7 +407,7 @@ def import_interventions(
                         "geom": location.point,
                         "area": None if is_point else MultiPolygon(location.area, srid=4326),
                         "completed_on": completed,
-                        "cost": Decimal(str(cost)) if cost is not None else Decimal("0"),
+                        "cost": _cost(cost),
                         "maintainer": str(value(row, "maintainer") or "").strip()[:200],
                         "sustainability_ends_on": add_months(completed, sustainability_months),
                     },

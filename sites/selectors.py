@@ -191,3 +191,15 @@ def sites_for_picker(*, city: City) -> QuerySet[Site]:
         .filter(~Q(condition=Site.Condition.REVITALISED))
         .only("id", "name", "district")
     )
+
+
+PROJECT_IMPORTS_SHOWN = 20
+
+
+def project_imports(*, city: City) -> QuerySet:
+    """The city's latest imports of completed projects, newest first."""
+    from sites.models import ProjectImport
+
+    return ProjectImport.objects.filter(city=city).select_related("requested_by")[
+        :PROJECT_IMPORTS_SHOWN
+    ]

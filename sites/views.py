@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +24,8 @@ from proposals.views.common import apply_errors, load_city, report
 from sites import selectors, services
 from sites.forms import SiteForm
 from sites.models import Intervention, Site
+
+REFUSED_SHOWN = 500  # an import's refused rows listed on its page
 
 
 def _filter_context(city, filters):
@@ -340,3 +343,64 @@ def embed(request, city):
     context = city_map_context(request, city_obj)
     context["embedded"] = True
     return render(request, "mapapp/embed.html", context)
+
+
+@login_required
+def project_import(request, city):
+    """Officers upload completed projects from before the platform; the task worker imports
+    them (sites.project_imports) and the job's page follows it."""
+    from proposals.access import check_officer
+    from sites import project_imports
+    from sites.forms import ProjectImportForm
+
+    city_obj = load_city(request, city)
+    check_officer(request.user, city_obj)
+    form = ProjectImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = project_imports.project_import_create(
+                actor=request.user, city=city_obj, data=form.cleaned_data["data"],
+                photos=form.cleaned_data["photos"] or None,
+                options={**form.options(), "language": translation.get_language()},
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("sites:project-import-job", city=city_obj.slug, pk=job.pk)
+    return render(
+        request,
+        "sites/project_import.html",
+        {"city": city_obj, "form": form, "jobs": selectors.project_imports(city=city_obj),
+         "categories": Proposal.Category.values},
+        status=400 if form.errors else 200,
+    )  # fmt: skip
+
+
+@login_required
+@require_GET
+def project_import_job(request, city, pk):
+    """An import's state (the page refreshes itself while it runs); JSON with ?f=json."""
+    from django.http import JsonResponse
+
+    from proposals.access import check_officer
+    from sites.models import ProjectImport
+    from sites.project_imports import project_import_stuck
+
+    city_obj = load_city(request, city)
+    check_officer(request.user, city_obj)
+    job = get_object_or_404(ProjectImport.objects.select_related("requested_by"),
+                            city=city_obj, pk=pk)  # fmt: skip
+    stuck = project_import_stuck(job)
+    if request.GET.get("f") == "json":
+        return JsonResponse(
+            {"id": str(job.pk), "state": job.state, "stage": job.stage, "done": job.done,
+             "total": job.total, "percent": job.percent, "counts": job.counts,
+             "refused": job.refused, "error": job.error, "stuck": stuck}
+        )  # fmt: skip
+    return render(
+        request,
+        "sites/project_import_job.html",
+        {"city": city_obj, "job": job, "stuck": stuck,
+         "refused": job.refused[:REFUSED_SHOWN],
+         "refused_more": max(0, len(job.refused) - REFUSED_SHOWN)},
+    )  # fmt: skip

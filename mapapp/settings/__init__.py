@@ -347,6 +347,14 @@ if DEBUG:
 # A city's basemap defaults to these unless the City row sets its own.
 # Layer files uploaded in the admin above this size are imported by the task worker.
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=2 * 1024 * 1024)
+# Officers' imports of completed projects (/<city>/interventions/import/): the largest data
+# file or photos zip accepted, and what a zip may unpack to (files, bytes). nginx's limit for
+# that path (deploy/nginx) must be at least PROJECT_IMPORT_MAX_BYTES.
+PROJECT_IMPORT_MAX_BYTES = env.int("PROJECT_IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
+PROJECT_IMPORT_MAX_UNPACKED_BYTES = env.int(
+    "PROJECT_IMPORT_MAX_UNPACKED_BYTES", default=2 * 1024 * 1024 * 1024
+)
+PROJECT_IMPORT_MAX_FILES = env.int("PROJECT_IMPORT_MAX_FILES", default=5000)
 # GeoPackage/Shapefile exports above this many features run as background jobs.
 EXPORT_SYNC_MAX = env.int("EXPORT_SYNC_MAX", default=20000)
 # /healthz/tasks answers 503 when a background task has waited longer than this: no worker

@@ -117,3 +117,51 @@ def test_token_holders_go_past_the_cache(proxy):
     assert get(proxy, path)[1]["x-cache-status"] == "HIT"
     status, headers, _ = get(proxy, path, {"Authorization": "Token abc"})
     assert headers["x-cache-status"] == "BYPASS"
+
+
+def test_an_officers_import_may_be_larger_than_other_requests(live_server, transactional_db):
+    """nginx refuses bodies over 50 MB (deploy/nginx), except on the officers' import of
+    past projects, whose data file and photos zip may each be PROJECT_IMPORT_MAX_BYTES: there
+    the app answers, with its own message."""
+    from django.test import Client
+
+    from mapapp.demo import load_demo_cities
+
+    ostrava = {c.slug: c for c in load_demo_cities()}["ostrava"]
+    client = Client()
+    client.force_login(make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava))
+    started = start_nginx(live_server.url.removeprefix("http://"))
+    assert started, "nginx is missing: scripts/ensure-nginx.sh installs it (make test runs it)"
+    proc, address = started
+    import re
+
+    session = f"sessionid={client.cookies['sessionid'].value}"
+    status, headers, form = get(address, "/ostrava/interventions/import/", {"Cookie": session})
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1).decode()
+    csrf = re.search(r"csrftoken=([^;]+)", headers["set-cookie"]).group(1)
+    boundary = "wcs-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+        f"{token}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="data"; filename="big.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\n".encode()
+        + b"x" * (60 * 1024 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+               "Cookie": f"{session}; csrftoken={csrf}"}  # fmt: skip
+    try:
+        answers = {}
+        for path in ("/ostrava/interventions/import/", "/ostrava/sites/report/"):
+            host, port = address.split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=60)
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            answers[path] = (response.status, response.read())
+            conn.close()
+        status, page = answers["/ostrava/interventions/import/"]
+        assert status == 400 and b"big.txt" in page  # the app read it and said what is wrong
+        assert answers["/ostrava/sites/report/"][0] == 413  # nginx's limit elsewhere
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

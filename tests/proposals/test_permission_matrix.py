@@ -69,6 +69,7 @@ MATRIX = {
     "sites:detail-pending": frozenset({"author", "officer", "planner", "superuser"}),
     "sites:edit": frozenset({"officer", "planner", "superuser"}),
     "sites:intervention-new": OFFICERS,
+    "sites:project-import": OFFICERS, "sites:project-import-job": OFFICERS,
     "sites:interventions": ALL, "sites:intervention": ALL, "sites:embed": ALL,
     "geodata:dashboard": ALL, "geodata:dashboard-map": ALL,
     "geodata:download": ALL,  # the public's files leave out money per resident
@@ -142,6 +143,9 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
     Layer.objects.filter(pk=hidden.pk).update(is_public=False)
     job = ExportJob.objects.create(city=koszalin, collection="sites", format="gpkg")
     from mapapp.models import User
+    from sites.models import ProjectImport
+
+    project_import = ProjectImport.objects.create(city=koszalin, filename="hotove.gpkg")
 
     users = {
         "anonymous": None,
@@ -218,6 +222,8 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "sites:detail": f"{c}/sites/{site.pk}/", "sites:detail-pending": f"{c}/sites/{pending.pk}/",
         "sites:edit": f"{c}/sites/{site.pk}/edit/",
         "sites:intervention-new": f"{c}/interventions/new/",
+        "sites:project-import": f"{c}/interventions/import/",
+        "sites:project-import-job": f"{c}/interventions/import/{project_import.pk}/",
         "sites:interventions": f"{c}/interventions/",
         "sites:intervention": f"{c}/interventions/{intervention.pk}/", "sites:embed": f"{c}/embed/",
         "geodata:dashboard": f"{c}/analysis/", "geodata:dashboard-map": f"{c}/analysis/map/",

@@ -95,7 +95,7 @@ def test_a_file_without_a_crs_needs_one_named(ostrava, tmp_path):
     with pytest.warns(UserWarning, match="crs"):  # as such files are made
         frame.to_file(path, driver="ESRI Shapefile", engine="pyogrio")
     args = ["import_interventions", str(path), "--city", "ostrava", *FIELDS]
-    with pytest.raises(CommandError, match="declares no CRS"):
+    with pytest.raises(CommandError, match="declares no coordinate system"):
         call_command(*args)
     call_command(*args, "--srid", "4326", stdout=io.StringIO())
     assert Intervention.objects.count() == 1

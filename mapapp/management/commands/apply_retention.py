@@ -4,8 +4,9 @@ Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RE
 after their call's final decision; landowner consent documents after the sustainability
 period (or, for proposals never granted, after the same retention time). Every erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
-written, rate-limit counters (they name client addresses) once their window has ended,
-expired sessions, and the task queue's finished records after TASK_RESULTS_KEEP_DAYS.
+written, officers' uploads of past projects a day after, when their import never finished,
+rate-limit counters (they name client addresses) once their window has ended, expired
+sessions, and the task queue's finished records after TASK_RESULTS_KEEP_DAYS.
 Run it daily (cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from geodata.export_jobs import export_files_expire
 from mapapp.jobs import ScheduledCommand
 from mapapp.privacy import apply_retention, expire_records
+from sites.project_imports import project_import_files_expire
 
 
 class Command(ScheduledCommand, BaseCommand):
@@ -30,12 +32,14 @@ class Command(ScheduledCommand, BaseCommand):
     def run(self, *args, dry_run=False, **options):
         result = apply_retention(dry_run=dry_run)
         exports = export_files_expire(dry_run=dry_run)
+        uploads = project_import_files_expire(dry_run=dry_run)
         records = expire_records(dry_run=dry_run)
         verb = "due" if dry_run else "erased"
         self.stdout.write(
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
             f"{result['consent_documents']} consent documents, {exports} export files, "
+            f"{uploads} unfinished imports' uploads, "
             f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "
             f"sessions, {records['task_results']} finished task records, "
             f"{records['outgoing_mails']} unsent e-mails"

@@ -1,0 +1,293 @@
+"""Officers import completed projects through the web: a data file and a zip of photos
+uploaded on /<city>/interventions/import/, checked at once (type, size, the zip's listing),
+imported by the task worker with the command's importer, the job's page following it, each
+refused row listed by number in the officer's language. Nothing half-saved, the uploads
+deleted once read."""
+
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from mapapp.models import Role
+from sites.models import Intervention, ProjectImport
+from tests.proposals.conftest import make_user
+from tests.sites.test_import_interventions import BAD, GOOD, _photos, _write
+
+pytestmark = pytest.mark.django_db
+URL = "/ostrava/interventions/import/"
+# the command's defaults: the web form maps nothing, the file uses the documented names
+ROWS = [
+    {"title": g["nazev"], "completed": g["rok"], "category": g["druh"], "cost": g["naklady"],
+     "ref": str(g["cislo"]), "geometry": g["geometry"]}
+    for g in GOOD
+]  # fmt: skip
+BAD_ROWS = [
+    {"title": b["nazev"], "completed": b["rok"], "category": b["druh"], "cost": b["naklady"],
+     "ref": str(b["cislo"]), "geometry": b["geometry"]}
+    for b in BAD
+]  # fmt: skip
+
+
+@pytest.fixture
+def officer(ostrava, client):
+    user = make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava)
+    client.force_login(user)
+    return user
+
+
+def _zip(files: dict, name="foto.zip") -> SimpleUploadedFile:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="application/zip")
+
+
+def _upload(path, name=None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes())
+
+
+def _post(client, capture, data, photos=None, **options):
+    form = {"data": data, "sustainability_months": 24, **options}
+    if photos is not None:
+        form["photos"] = photos
+    with capture(execute=True):  # the task runs when the upload commits (tests run it at once)
+        return client.post(URL, form)
+
+
+def test_an_officer_imports_a_file_with_its_photos_and_follows_the_job(
+    client, officer, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    from PIL import Image
+
+    from mapapp.models import AuditEvent
+
+    _photos(tmp_path / "foto", **{"a.jpg": "gray", "b.jpg": "green"})
+    rows = [
+        {
+            **ROWS[0],
+            "before_photos": "foto/a.jpg",
+            "after_photos": "foto/b.jpg",
+            "photo_captions": "Od silnice",
+        },
+        {**ROWS[1], "before_photos": None, "after_photos": None, "photo_captions": None},
+    ]
+    data = _write(tmp_path / "hotove.gpkg", rows)  # EPSG:5514, as Ostrava's GIS has it
+    photos = _zip({f"foto/{n}": (tmp_path / "foto" / n).read_bytes() for n in ("a.jpg", "b.jpg")})
+    r = _post(client, django_capture_on_commit_callbacks, _upload(data), photos, id_field="ref")
+
+    job = ProjectImport.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"{URL}{job.pk}/"
+    assert job.state == "done" and job.requested_by == officer and job.refused == []
+    assert job.counts == {"read": 2, "created": 2, "updated": 0, "pairs_added": 1,
+                          "pairs_kept": 0, "pairs_removed": 0}  # fmt: skip
+    assert not job.data and not job.photos  # the uploads were deleted once read
+    garden = Intervention.objects.get(title="Komunitní zahrada", city=ostrava)
+    assert garden.source_ref == "1" and garden.sustainability_ends_on.year == 2023
+    pair = garden.pairs.get()
+    assert pair.caption == "Od silnice"
+    with Image.open(pair.before.path) as stored:
+        assert not stored.getexif()  # re-encoded, no GPS
+    page = client.get(r["Location"]).content.decode()
+    assert "Read 2 rows: 2 new projects, 0 updated." in page and "refresh" not in page
+    assert "Photo pairs: 1 new, 0 kept, 0 removed." in page
+    status = client.get(r["Location"] + "?f=json").json()
+    assert status["state"] == "done" and status["counts"]["created"] == 2
+    actions = set(AuditEvent.objects.filter(actor=officer).values_list("action", flat=True))
+    assert {"intervention.import.queued", "intervention.import"} <= actions
+
+    # the corrected file again: the same projects updated, the pair kept, nothing twice
+    r = _post(client, django_capture_on_commit_callbacks, _upload(data), _zip(
+        {f"foto/{n}": (tmp_path / "foto" / n).read_bytes() for n in ("a.jpg", "b.jpg")}),
+        id_field="ref")  # fmt: skip
+    again = ProjectImport.objects.exclude(pk=job.pk).get()
+    assert again.counts["updated"] == 2 and again.counts["pairs_kept"] == 1
+    assert Intervention.objects.filter(city=ostrava).count() == 2
+    listing = client.get(URL).content.decode()
+    assert listing.count("hotove.gpkg") == 2 and f"{URL}{again.pk}/" in listing
+
+
+def test_one_zip_with_the_data_file_and_its_photos_or_a_zipped_shapefile(
+    client, officer, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    _photos(tmp_path / "foto", **{"a.jpg": "gray", "b.jpg": "green"})
+    rows = [{**ROWS[1], "before_photos": "foto/a.jpg", "after_photos": "foto/b.jpg"}]
+    data = _write(tmp_path / "hotove.gpkg", rows)
+    bundle = _zip({"export/hotove.gpkg": data.read_bytes(),
+                   "export/foto/a.jpg": (tmp_path / "foto" / "a.jpg").read_bytes(),
+                   "export/foto/b.jpg": (tmp_path / "foto" / "b.jpg").read_bytes(),
+                   "__MACOSX/export/._hotove.gpkg": b"resource fork"}, "export.zip")  # fmt: skip
+    _post(client, django_capture_on_commit_callbacks, bundle)
+    assert ProjectImport.objects.get().state == "done"
+    assert Intervention.objects.get(city=ostrava).pairs.count() == 1
+
+    import geopandas
+
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    geopandas.GeoDataFrame([ROWS[0]], geometry="geometry", crs="EPSG:4326").to_file(
+        shp / "hotove.shp", engine="pyogrio"
+    )
+    zipped = _zip({p.name: p.read_bytes() for p in shp.iterdir()}, "hotove-shp.zip")
+    _post(client, django_capture_on_commit_callbacks, zipped)
+    assert ProjectImport.objects.filter(state="done").count() == 2
+    assert Intervention.objects.filter(city=ostrava, title="Komunitní zahrada").exists()
+
+
+def test_unreadable_rows_are_listed_by_number_in_the_officers_language_and_nothing_is_saved(
+    client, officer, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    data = _write(tmp_path / "hotove.gpkg", ROWS + BAD_ROWS)
+    client.cookies["django_language"] = "cs"
+    _post(client, django_capture_on_commit_callbacks, _upload(data))
+    job = ProjectImport.objects.get()
+    assert job.state == "failed" and not Intervention.objects.exists()
+    assert [number for number, _why in job.refused] == [3, 4, 5, 6]
+    why = dict(job.refused)
+    assert why[3] == "bez názvu"  # "no title", in the language of the officer's page
+    assert "Self-intersection" in why[5] or "protíná" in why[5]
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert 'id="refused-rows"' in page and "bez názvu" in page and "refresh" not in page
+    assert not job.data  # deleted: the officer corrects their own file and uploads it again
+
+    # with "import the readable rows": the two good ones, the four others listed as skipped
+    client.cookies["django_language"] = "en"
+    _post(client, django_capture_on_commit_callbacks, _upload(data), skip_invalid="on")
+    done = ProjectImport.objects.get(state="done")
+    assert done.counts["created"] == 2 and len(done.refused) == 4
+    page = client.get(f"{URL}{done.pk}/").content.decode()
+    assert "Rows skipped" in page and "no title" in page
+    assert Intervention.objects.filter(city=ostrava).count() == 2
+
+
+def _symlink_zip() -> SimpleUploadedFile:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        link = zipfile.ZipInfo("foto/link.jpg")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    return SimpleUploadedFile("foto.zip", out.getvalue())
+
+
+@pytest.mark.parametrize(
+    "field, upload, why",
+    [
+        ("data", SimpleUploadedFile("projects.txt", b"title\nA"), "not projects.txt"),
+        ("data", SimpleUploadedFile("projects.gpkg", b"PK\x03\x04 not sqlite"),
+         "not a GeoPackage"),
+        ("data", SimpleUploadedFile("projects.geojson", b"<html>"), "not GeoJSON"),
+        ("data", SimpleUploadedFile("projects.zip", b"not a zip"), "not a zip file"),
+        ("data", _zip({"a.gpkg": b"x", "b.geojson": b"{}"}, "two.zip"), "it holds 2"),
+        ("data", _zip({"readme.txt": b"x"}, "none.zip"), "it holds 0"),
+        ("data", _zip({"../../etc/hotove.geojson": b"{}"}, "evil.zip"), "outside itself"),
+        ("photos", _zip({"/abs/a.jpg": b"x"}), "outside itself"),
+        ("photos", _symlink_zip(), "holds a link"),
+        ("photos", SimpleUploadedFile("foto.tar", b"x"), "one zip file"),
+        ("photos", _zip({f"{n}.jpg": b"x" for n in range(6)}), "at most 5 are imported"),
+        ("photos", _zip({"big.jpg": b"\0" * 5000}), "more than 0 MB"),
+    ],
+)  # fmt: skip
+def test_wrong_files_get_a_form_error_and_no_job(
+    client, officer, tmp_path, settings, django_capture_on_commit_callbacks, field, upload, why
+):
+    settings.PROJECT_IMPORT_MAX_FILES = 5
+    settings.PROJECT_IMPORT_MAX_UNPACKED_BYTES = 4096
+    upload.seek(0)
+    good = _upload(_write(tmp_path / "hotove.gpkg", ROWS))
+    files = {"data": good, field: upload}
+    r = _post(client, django_capture_on_commit_callbacks, files["data"], files.get("photos"))
+    assert r.status_code == 400 and why in r.content.decode()
+    assert not ProjectImport.objects.exists() and not Intervention.objects.exists()
+
+
+def test_too_large_and_an_unknown_crs_are_refused_before_anything_is_kept(
+    client, officer, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    data = _write(tmp_path / "hotove.gpkg", ROWS)
+    settings.PROJECT_IMPORT_MAX_BYTES = 1024 * 1024
+    big = SimpleUploadedFile("hotove.gpkg", b"SQLite format 3\x00" + b"\0" * 1024 * 1024)
+    r = _post(client, django_capture_on_commit_callbacks, big)
+    assert r.status_code == 400 and "larger than 1 MB" in r.content.decode()
+    r = _post(client, django_capture_on_commit_callbacks, _upload(data), srid=999999)
+    assert r.status_code == 400 and "Unknown EPSG code 999999" in r.content.decode()
+    r = _post(client, django_capture_on_commit_callbacks, _upload(data), sustainability_months=-1)
+    assert r.status_code == 400
+    assert not ProjectImport.objects.exists() and not Intervention.objects.exists()
+
+
+def test_a_file_the_importer_cannot_read_fails_with_its_reason(
+    client, officer, tmp_path, django_capture_on_commit_callbacks
+):
+    no_title = _write(tmp_path / "jine.gpkg", [{k: v for k, v in r.items() if k != "title"}
+                                              for r in ROWS])  # fmt: skip
+    _post(client, django_capture_on_commit_callbacks, _upload(no_title))
+    job = ProjectImport.objects.get()
+    assert job.state == "failed" and "no column title" in job.error
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert 'id="import-error"' in page and "no column title" in page
+    assert not Intervention.objects.exists()
+
+
+def test_others_cannot_import_or_see_an_import(client, ostrava, koszalin, tmp_path):
+    job = ProjectImport.objects.create(city=ostrava, filename="hotove.gpkg")
+    data = _upload(_write(tmp_path / "hotove.gpkg", ROWS))
+    for who in (
+        make_user("obyvatel@example.org", Role.RESIDENT, city=ostrava),
+        make_user("planner@example.org", Role.PLANNER, city=ostrava),
+        make_user("urzednik@example.org", Role.PROGRAMME_OFFICER, city=koszalin),
+    ):
+        client.force_login(who)
+        assert client.post(URL, {"data": data, "sustainability_months": 24}).status_code == 403
+        assert client.get(f"{URL}{job.pk}/").status_code == 403
+    assert ProjectImport.objects.count() == 1
+    koszalin_officer = make_user("k@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    client.force_login(koszalin_officer)
+    assert client.get(f"/koszalin/interventions/import/{job.pk}/").status_code == 404
+
+
+def test_a_job_whose_worker_was_lost_says_so(client, officer, ostrava, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.EXPORT_STUCK_SECONDS = 600
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    job = ProjectImport.objects.create(city=ostrava, filename="hotove.gpkg", state="running",
+                                       stage="photos", done=3, total=10)  # fmt: skip
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert "Preparing the photos: 3 / 10" in page and 'http-equiv="refresh"' in page
+    ProjectImport.objects.filter(pk=job.pk).update(heartbeat_at=long_ago, created_at=long_ago)
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert 'id="import-stuck"' in page and 'http-equiv="refresh"' not in page
+
+
+def test_uploads_of_an_import_that_never_finished_are_removed_a_day_later(ostrava, tmp_path):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from sites.models import ProjectImport as Job
+
+    data = _upload(_write(tmp_path / "hotove.gpkg", ROWS))
+    lost = Job(city=ostrava, filename="hotove.gpkg", state="running")
+    lost.data.save("hotove.gpkg", data, save=False)
+    lost.photos.save("foto.zip", _zip({"a.jpg": b"x"}), save=False)
+    lost.save()
+    recent = Job(city=ostrava, filename="hotove.gpkg")
+    recent.data.save("hotove.gpkg", data, save=False)
+    recent.save()
+    Job.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
+    paths = [lost.data.path, lost.photos.path]
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)
+    assert "1 unfinished imports' uploads" in out.getvalue()
+    lost.refresh_from_db()
+    assert lost.state == "failed" and "import again" in lost.error and not lost.data
+    assert not any(Path(p).exists() for p in paths)
+    recent.refresh_from_db()
+    assert recent.state == "queued" and recent.data  # its worker may still take it
