@@ -129,10 +129,22 @@ def mail(subject, body, recipients, headers: dict | None = None, city=None) -> N
     """Queue an e-mail (texts are rendered in the right language before they are queued).
     With the `city` it is about, it is signed by the city (city_signature, rendered in the
     active language: call it where the recipient's language is active) and a reply goes to
-    the city's contact address, not to the sender's, which nobody may read."""
-    from mapapp.models import OutgoingMail
+    the city's contact address, not to the sender's, which nobody may read.
+
+    Addresses of closed accounts (deleted by their owner, or deactivated by an
+    administrator) are left out: a deleted account's address is a placeholder that cannot
+    receive mail, and a deactivated one cannot sign in to act on it. Addresses that are no
+    account's (a reporter's through Open311) are kept."""
+    from mapapp.models import OutgoingMail, User
 
     recipients = [r for r in recipients if r]
+    if recipients:
+        closed = set(
+            User.objects.filter(email__in=recipients, is_active=False).values_list(
+                "email", flat=True
+            )
+        )
+        recipients = [r for r in recipients if r not in closed]
     headers = dict(headers or {})
     if recipients and city is not None:
         signature, reply_to = city_signature(city)
