@@ -1,13 +1,20 @@
 """Flags: residents report content that should not be public; officers review. Upholding a
 flag hides the proposal or site everywhere public (pages, API, OGC API, tiles, exports go
 through the same public selectors); nothing of the content is changed, so it can be shown
-again or kept as evidence."""
+again or kept as evidence.
+
+Each decision is told: the author of hidden content gets the reasons (the reports'
+reasons, and what the officer wrote for them) and where to object; when it is shown
+again, they are told too; whoever reported it learns the outcome. This is the "statement
+of reasons" and the notice of the decision the EU's Digital Services Act (Art. 16, 17)
+asks of hosting services. The officer's note for the record stays internal."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.audit import audit_record
@@ -52,8 +59,92 @@ def flag_create(*, user, city: City, target_type: str, target_id: int, reason: s
     return flag
 
 
+def _author(target):
+    """Who wrote the proposal or reported the site (None for a site staff added)."""
+    return getattr(target, "author", None) or getattr(target, "reported_by", None)
+
+
+def _target_url(target) -> str:
+    from django.urls import reverse
+
+    from proposals.models import Proposal
+
+    name = "proposals:detail" if isinstance(target, Proposal) else "sites:detail"
+    return reverse(name, kwargs={"city": target.city.slug, "pk": target.pk})
+
+
+def _tell_author(target, *, hidden: bool, reasons=(), statement: str = "") -> None:
+    """The author of hidden (or again shown) content is told, in their language."""
+    from django.urls import reverse
+
+    from mapapp.tasks import mail, site_link
+
+    author = _author(target)
+    if author is None:
+        return
+    city = target.city
+    with translation.override(author.language_in(city)):
+        names = {"title": str(target), "city": city.name}
+        if hidden:
+            subject = gettext("“%(title)s” is hidden after a report") % names
+            why = "; ".join(str(Flag.Reason(r).label) for r in reasons)
+            parts = [
+                gettext(
+                    "After a report, the officers of %(city)s hid “%(title)s” from the public "
+                    "pages, the map and the data exports. Nothing in it was changed, and you "
+                    "still see it when you are signed in."
+                )
+                % names,
+            ]
+            if why:
+                parts.append(gettext("Why: %(reasons)s.") % {"reasons": why})
+            if statement:
+                parts.append(statement)
+            about = reverse("city-about", kwargs={"city": city.slug})
+            parts.append(
+                gettext("If you think this is wrong, tell the programme's office: %(url)s")
+                % {"url": site_link(about)}
+            )
+        else:
+            subject = gettext("“%(title)s” is public again") % names
+            parts = [gettext("The officers of %(city)s made “%(title)s” public again.") % names]
+        parts.append(site_link(_target_url(target)))
+        mail(subject, "\n\n".join(parts), [author.email], city=city)
+
+
+def _tell_reporters(reporters, target, *, upheld: bool) -> None:
+    """Whoever reported the content learns the decision (not the officer's notes)."""
+    from mapapp.tasks import mail
+
+    city = target.city
+    for user in reporters:
+        with translation.override(user.language_in(city)):
+            names = {"title": str(target)}
+            subject = gettext("Your report about “%(title)s”") % names
+            if upheld:
+                body = (
+                    gettext(
+                        "Thank you. The officers reviewed your report and hid “%(title)s” from the "
+                        "public."
+                    )
+                    % names
+                )
+            else:
+                body = (
+                    gettext(
+                        "Thank you. The officers reviewed your report and decided that "
+                        "“%(title)s” stays public."
+                    )
+                    % names
+                )
+            mail(subject, body, [user.email], city=city)
+
+
 @transaction.atomic
-def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "") -> Flag:
+def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "", statement: str = "") -> Flag:
+    """Decide a report. Upholding hides the content and answers every open report of it;
+    `statement` is what the author is told beyond the reports' reasons; `note` stays in
+    the record."""
     if not can_review(actor, flag.city):
         raise PermissionDenied
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
@@ -70,7 +161,21 @@ def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "") -> Flag:
         )
     else:
         same = Flag.objects.filter(pk=flag.pk)
+    decided = list(same.select_related("flagged_by"))
     same.update(state=state, reviewed_by=actor, reviewed_at=now, review_note=note.strip())
+    target = model.objects.filter(pk=flag.target_id).first()
+    if target is not None:
+        reporters = {f.flagged_by_id: f.flagged_by for f in decided
+                     if f.flagged_by is not None and f.flagged_by != _author(target)}  # fmt: skip
+        reasons = sorted({f.reason for f in decided} - Flag.AUTOMATIC_REASONS)
+        statement = (statement or "").strip()[:1000]
+
+        def tell():
+            if uphold:
+                _tell_author(target, hidden=True, reasons=reasons, statement=statement)
+            _tell_reporters(reporters.values(), target, upheld=uphold)
+
+        transaction.on_commit(tell)
     audit_record(actor=actor, action=f"flag.{state}", obj=flag, city=flag.city,
                  before={"state": "open"}, after={"state": state,
                  "target": f"{flag.target_type}#{flag.target_id}"}, note=note)  # fmt: skip
@@ -87,8 +192,9 @@ def content_show_again(*, actor, city: City, target_type: str, target_id: int) -
         hidden_at=None
     )
     if done:
-        audit_record(actor=actor, action="content.shown", obj=model.objects.get(pk=target_id),
-                     city=city)  # fmt: skip
+        target = model.objects.get(pk=target_id)
+        audit_record(actor=actor, action="content.shown", obj=target, city=city)
+        transaction.on_commit(lambda: _tell_author(target, hidden=False))
 
 
 def open_flags(*, city: City) -> list[Flag]:

@@ -402,6 +402,7 @@ def flags_review(request, city):
                 flag_services.flag_review(
                     actor=request.user, flag=item, uphold=request.POST.get("action") == "uphold",
                     note=request.POST.get("note", ""),
+                    statement=request.POST.get("statement", ""),
                 )  # fmt: skip
             messages.success(request, _("Done."))
         except (ValidationError, KeyError, ValueError) as exc:

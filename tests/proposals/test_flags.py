@@ -184,3 +184,57 @@ def test_migration_turns_old_automatic_notes_into_the_burst_reason(submitted, re
         "",
     )
     assert (residents.reason, residents.note) == ("other", "Automatic: sprinklers flood the path")
+
+
+def test_each_decision_is_told_to_the_author_and_the_reporters(
+    client, submitted, resident, supporters, officer, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """The author of hidden content gets the reasons and where to object, in their own
+    language; whoever reported it learns the outcome; the note for the record stays
+    internal. Showing it again is told too."""
+    resident.preferred_language = "pl"
+    resident.save(update_fields=["preferred_language"])
+    for reporter, reason in ((supporters[0], "personal_data"), (supporters[1], "offensive")):
+        client.force_login(reporter)
+        client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": submitted.pk,
+                                        "reason": reason})  # fmt: skip
+    client.force_login(officer)
+    flag = Flag.objects.filter(flagged_by=supporters[0]).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/koszalin/flags/", {
+            "flag": flag.pk, "action": "uphold", "note": "Internal: called the author",
+            "statement": "The photo shows a car's number plate <b>clearly</b>."})  # fmt: skip
+    to_author = [m for m in mailoutbox if m.to == [resident.email]]
+    assert len(to_author) == 1
+    text = to_author[0].body
+    assert submitted.title in to_author[0].subject and "ukryli" in text  # Polish
+    assert "dane osobowe" in text.lower() and "obraźliw" in text  # both reports' reasons
+    assert "car's number plate <b>clearly</b>" in text and "Internal" not in text
+    assert "/koszalin/about/" in text and f"/koszalin/proposals/{submitted.pk}/" in text
+    told = {m.to[0]: m.body for m in mailoutbox if m.to != [resident.email]}
+    assert set(told) == {supporters[0].email, supporters[1].email}
+    assert all("Internal" not in body and "number plate" not in body for body in told.values())
+    assert Flag.objects.filter(state="upheld", flagged_by__isnull=False).count() == 2  # both
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/koszalin/flags/", {"action": "show", "target_type": "proposal",
+                                         "target_id": submitted.pk})  # fmt: skip
+    assert [m.to for m in mailoutbox] == [[resident.email]]
+    assert "ponownie" in mailoutbox[0].body  # "public again", in Polish
+
+
+def test_a_dismissed_report_is_told_to_its_reporter_only(
+    client, submitted, resident, supporters, officer, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    client.force_login(supporters[2])
+    client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": submitted.pk,
+                                    "reason": "wrong"})  # fmt: skip
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        flag = Flag.objects.get(flagged_by=supporters[2])
+        client.post("/koszalin/flags/", {"flag": flag.pk, "action": "dismiss"})
+    assert [m.to for m in mailoutbox] == [[supporters[2].email]]
+    assert "stays public" in mailoutbox[0].body or "publiczn" in mailoutbox[0].body
