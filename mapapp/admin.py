@@ -16,10 +16,21 @@ class CityAdmin(LeafletGeoAdmin):
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "slug", "is_active", "boundary")}),
-        (_("Region"), {"fields": ("metric_srid", "default_language", "currency", "time_zone")}),
+        (
+            _("Region"),
+            {"fields": ("metric_srid", "default_language", "currency", "time_zone", "country")},
+        ),
         (_("Map"), {"fields": ("map_center", "map_zoom", "tile_url", "tile_attribution")}),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        """A country set here fills the city's empty legal fields, as `city_add` does."""
+        from mapapp.services import city_information_from_country
+
+        super().save_model(request, obj, form, change)
+        if "country" in form.changed_data and obj.country:
+            city_information_from_country(actor=request.user, city=obj)
 
 
 class CityRoleInline(admin.TabularInline):

@@ -4,7 +4,12 @@ from pathlib import Path
 
 from mapapp.geo import read_boundary_file
 from mapapp.models import City, CityInformation, Role
-from mapapp.services import city_information_update, city_save, user_ensure_demo
+from mapapp.services import (
+    city_information_from_country,
+    city_information_update,
+    city_save,
+    user_ensure_demo,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -17,7 +22,8 @@ DEMO_CITIES = [
         "default_language": "pl",
         "currency": "PLN",
         "time_zone": "Europe/Warsaw",
-        # the city hall's public address and the national bodies; the e-mails are the demo's
+        "country": "PL",  # the national bodies come from mapapp.countries
+        # the city hall's public address; the e-mails are the demo's
         "information": {
             "operator": {"pl": "Urząd Miejski w Koszalinie", "en": "Koszalin City Hall"},
             "introduction": {
@@ -31,10 +37,6 @@ DEMO_CITIES = [
             "postal_address": "Rynek Staromiejski 6-7\n75-007 Koszalin",
             "contact_email": "tworzymy.przestrzen@example.org",
             "dpo_contact": "iod@example.org",
-            "authority_name": "Prezes Urzędu Ochrony Danych Osobowych",
-            "authority_url": "https://uodo.gov.pl/",
-            "enforcement_name": "Rzecznik Praw Obywatelskich",
-            "enforcement_url": "https://bip.brpo.gov.pl/",
         },
     },
     {
@@ -45,6 +47,7 @@ DEMO_CITIES = [
         "default_language": "cs",
         "currency": "CZK",
         "time_zone": "Europe/Prague",
+        "country": "CZ",
         "information": {
             "operator": {"cs": "Magistrát města Ostravy", "en": "Ostrava City Hall"},
             "introduction": {
@@ -58,10 +61,6 @@ DEMO_CITIES = [
             "postal_address": "Prokešovo náměstí 1803/8\n729 30 Ostrava",
             "contact_email": "tvorimeprostor@example.org",
             "dpo_contact": "poverenec@example.org",
-            "authority_name": "Úřad pro ochranu osobních údajů",
-            "authority_url": "https://uoou.gov.cz/",
-            "enforcement_name": "Ministerstvo vnitra",
-            "enforcement_url": "https://www.mvcr.cz/",
         },
     },
 ]
@@ -84,6 +83,10 @@ def load_demo_cities() -> list[City]:
         existing = City.objects.filter(slug=spec["slug"]).first()
         if existing is not None:
             # idempotent, and never overwrite what an administrator changed since
+            if not existing.country:  # a database from before cities had one
+                existing.country = spec["country"]
+                existing.save(update_fields=["country"])
+                city_information_from_country(actor=None, city=existing)
             cities.append(existing)
             _demo_information(existing, spec)
             continue
@@ -95,6 +98,7 @@ def load_demo_cities() -> list[City]:
             default_language=spec["default_language"],
             currency=spec["currency"],
             time_zone=spec["time_zone"],
+            country=spec["country"],
         )
         cities.append(city)
         _demo_information(city, spec)
@@ -102,9 +106,11 @@ def load_demo_cities() -> list[City]:
 
 
 def _demo_information(city: City, spec: dict) -> None:
-    """The contact page's details, once: what officers changed since stays."""
-    if not CityInformation.objects.filter(city=city).exists():
-        city_information_update(actor=None, city=city, data=spec["information"])
+    """The contact page's details where the city has none: what officers gave stays."""
+    info = CityInformation.objects.filter(city=city).first()
+    empty = {k: v for k, v in spec["information"].items() if not getattr(info, k, None)}
+    if empty:
+        city_information_update(actor=None, city=city, data=empty)
 
 
 def load_demo_users(cities: list[City]) -> list[tuple[str, str]]:

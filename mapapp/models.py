@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, RegexValidator, URLValidator
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +87,14 @@ class City(models.Model):
                     "turn on two-factor login before they can work."),
     )  # fmt: skip
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    # ISO 3166-1 alpha-2: whose law names the city's data protection authority, accessibility
+    # enforcement body and accessibility law (mapapp.countries)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Two capital letters (ISO 3166), e.g. PL."))],
+        help_text=_("Its two-letter code, e.g. PL or CZ: the city's information is filled in "
+                    "with what that country's law names, where the platform knows it."),
+    )  # fmt: skip
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Europe/Warsaw", validators=[validate_time_zone]
     )

@@ -9,7 +9,8 @@ from mapapp.audit import audit_record
 from mapapp.geo import check_boundary_fits_crs
 from mapapp.models import City, CityInformation, CityRole, Role, User
 
-CITY_AUDIT_FIELDS = ("name", "metric_srid", "default_language", "currency", "time_zone")
+CITY_AUDIT_FIELDS = ("name", "metric_srid", "default_language", "currency", "time_zone",
+                     "country")  # fmt: skip
 
 
 def _city_snapshot(city: City) -> dict:
@@ -28,9 +29,12 @@ def city_save(
     default_language: str | None = None,
     currency: str | None = None,
     time_zone: str | None = None,
+    country: str | None = None,
     actor: User | None = None,
 ) -> tuple[City, bool]:
-    """Create the city with this slug, or update it. Returns (city, created).
+    """Create the city with this slug, or update it. Returns (city, created). With a
+    `country` the platform has a preset for (mapapp.countries), the city's information gets
+    the bodies that country's law names, where it has none yet.
 
     Raises BoundaryError when the boundary does not fit the metric CRS and ValidationError for
     any other invalid field; in both cases nothing is written.
@@ -50,6 +54,8 @@ def city_save(
         city.currency = currency
     if time_zone:
         city.time_zone = time_zone
+    if country:
+        city.country = country.upper()
     city.full_clean()
     city.save()
     audit_record(
@@ -60,6 +66,8 @@ def city_save(
         before=before,
         after=_city_snapshot(city),
     )
+    if city.country:
+        city_information_from_country(actor=actor, city=city)
     return city, created
 
 
@@ -102,6 +110,25 @@ def city_information_update(*, actor: User | None, city: City, data: dict) -> Ci
         actor=actor, action="city.information", obj=info, city=city, before=before, after=after
     )
     return info
+
+
+def country_values_missing(city: City) -> dict[str, str]:
+    """What the city's country preset would fill in: the preset's values for the fields
+    the city's information leaves empty (none without a preset)."""
+    from mapapp.countries import preset_values
+
+    values = preset_values(city.country)
+    info = CityInformation.objects.filter(city=city).first()
+    return {name: value for name, value in values.items() if not getattr(info, name, "")}
+
+
+def city_information_from_country(*, actor: User | None, city: City) -> CityInformation | None:
+    """Fill the city's empty authority and enforcement fields from its country's preset;
+    what the city gave stays. Audited like any change; None when nothing was missing."""
+    missing = country_values_missing(city)
+    if not missing:
+        return None
+    return city_information_update(actor=actor, city=city, data=missing)
 
 
 @transaction.atomic

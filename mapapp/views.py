@@ -445,8 +445,14 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 def city_accessibility(request: HttpRequest, city: str) -> HttpResponse:
     """The accessibility statement: the city's own parts, and the platform's known limits."""
     city_obj = selectors.city_get(slug=city)
+    from mapapp.countries import preset
+
     info = selectors.city_information(city=city_obj)
-    return render(request, "mapapp/accessibility.html", {"city": city_obj, "info": info})
+    return render(
+        request,
+        "mapapp/accessibility.html",
+        {"city": city_obj, "info": info, "country": preset(city_obj.country)},
+    )
 
 
 @login_required
@@ -462,6 +468,13 @@ def city_information_edit(request: HttpRequest, city: str) -> HttpResponse:
     city_obj = selectors.city_get(slug=city)
     if not is_officer(request.user, city_obj):
         raise PermissionDenied
+    from mapapp.countries import preset
+    from mapapp.services import city_information_from_country, country_values_missing
+
+    if request.method == "POST" and request.POST.get("action") == "country":
+        if city_information_from_country(actor=request.user, city=city_obj) is not None:
+            messages.success(request, _("The bodies the country's law names are filled in."))
+        return redirect("city-information-edit", city=city_obj.slug)
     info = selectors.city_information(city=city_obj)
     form = CityInformationForm(request.POST or None, instance=info)
     if request.method == "POST" and form.is_valid():
@@ -473,6 +486,11 @@ def city_information_edit(request: HttpRequest, city: str) -> HttpResponse:
             messages.success(request, _("The city's information is saved."))
             return redirect("city-information-edit", city=city_obj.slug)
     status = 400 if form.errors else 200
+    country = preset(city_obj.country)
     return render(
-        request, "mapapp/information_edit.html", {"city": city_obj, "form": form}, status=status
-    )
+        request,
+        "mapapp/information_edit.html",
+        {"city": city_obj, "form": form, "country": country,
+         "country_missing": country_values_missing(city_obj) if country else {}},
+        status=status,
+    )  # fmt: skip

@@ -29,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--language", choices=[code for code, _ in settings.LANGUAGES])
         parser.add_argument("--currency", choices=City.Currency.values)
         parser.add_argument("--time-zone")
+        parser.add_argument(
+            "--country",
+            help="ISO 3166 code, e.g. PL or CZ: the city's information gets the data "
+            "protection authority and accessibility bodies that country's law names",
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -42,6 +47,7 @@ class Command(BaseCommand):
                 currency=opts["currency"]
                 or (None if City.objects.filter(slug=opts["slug"]).exists() else "EUR"),
                 time_zone=opts["time_zone"],
+                country=opts["country"],
             )
         except BoundaryError as exc:
             raise CommandError(str(exc)) from exc
