@@ -123,11 +123,27 @@ def backup(output: Path) -> Path:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def restore(archive: Path) -> dict:
+def work_folder(near: Path, workdir: Path | None = None) -> Path:
+    """A fresh folder to unpack an archive in: inside `workdir` when given, else beside the
+    archive, where there was room for it (the system's temporary folder is often a small
+    tmpfs, and an archive unpacks to its own size), else in the temporary folder."""
+    if workdir is not None:
+        try:
+            return Path(tempfile.mkdtemp(prefix=".restore-", dir=workdir))
+        except OSError as error:
+            raise BackupError(f"cannot unpack in {workdir}: {error.strerror}") from error
+    try:
+        return Path(tempfile.mkdtemp(prefix=".restore-", dir=near))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="restore-"))
+
+
+def restore(archive: Path, *, workdir: Path | None = None) -> dict:
     """Brings an archive back into an empty database and empty file folders. Checks every
-    checksum first; refuses rather than mixing a backup with existing data."""
+    checksum first; refuses rather than mixing a backup with existing data. The archive is
+    unpacked in work_folder(its folder, `workdir`)."""
     archive = Path(archive)
-    work = Path(tempfile.mkdtemp(prefix="restore-"))
+    work = work_folder(archive.parent, workdir)
     try:
         with tarfile.open(archive) as tar:
             tar.extractall(work, filter="data")  # no absolute paths, links or devices

@@ -96,6 +96,15 @@ def test_backup_wipe_restore_compare(exchange_world, draft, tmp_path, empty_data
     )
     assert files(media) == source_files["media"] and files(private) == source_files["private"]
 
+    # it unpacked beside the archive and left nothing there; a work folder that cannot be
+    # written is said so before anything is touched
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".restore-")) == []
+    blocked = manage(
+        "restore", str(archive), "--workdir", str(tmp_path / "missing"),
+        database=empty_database, media=tmp_path / "m3", private=tmp_path / "p3",
+    )  # fmt: skip
+    assert blocked.returncode != 0 and "cannot unpack in" in blocked.stderr
+    assert not (tmp_path / "m3").exists()
     # a second restore into the now full database is refused, and changes nothing
     again = manage("restore", str(archive), database=empty_database, media=tmp_path / "m2",
                    private=tmp_path / "p2")  # fmt: skip

@@ -1,13 +1,14 @@
 """manage.py restore FILE [--identity KEY]: a backup brought back into an empty database and
 file folders. An encrypted copy (FILE.tar.age, from BACKUP_COPY_DIR or the copy command) is
-decrypted first with the private key in KEY (age-keygen's file, or an SSH private key)."""
+decrypted first with the private key in KEY (age-keygen's file, or an SSH private key).
+It is unpacked beside FILE, or in --workdir DIR (it needs the archive's size there)."""
 
-import tempfile
+import shutil
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mapapp.backup import BackupError, decrypt, restore
+from mapapp.backup import BackupError, decrypt, restore, work_folder
 
 
 class Command(BaseCommand):
@@ -18,9 +19,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--identity", help="the private key an encrypted copy (.age) was made for"
         )
+        parser.add_argument(
+            "--workdir",
+            help="where to decrypt and unpack it, with room for its size (default: beside it)",
+        )
 
-    def handle(self, *args, archive, identity, **options):
+    def handle(self, *args, archive, identity, workdir, **options):
         archive = Path(archive)
+        workdir = Path(workdir) if workdir else None
         encrypted = archive.suffix == ".age"
         if encrypted and not identity:
             raise CommandError(f"{archive.name} is encrypted: give its private key (--identity).")
@@ -28,17 +34,14 @@ class Command(BaseCommand):
             raise CommandError(f"{archive.name} is not an encrypted copy (.age): no --identity.")
         try:
             if not encrypted:
-                result = restore(archive)
+                result = restore(archive, workdir=workdir)
             else:
-                # beside the copy, where there was room for it (the temporary folder
-                # may be small, and the restore unpacks the archive there), else there
+                folder = work_folder(archive.parent, workdir)
                 try:
-                    work = tempfile.TemporaryDirectory(prefix=".restore-", dir=archive.parent)
-                except OSError:
-                    work = tempfile.TemporaryDirectory(prefix="restore-")
-                with work as folder:
-                    plain = decrypt(archive, Path(identity), Path(folder) / archive.stem)
-                    result = restore(plain)
+                    plain = decrypt(archive, Path(identity), folder / archive.stem)
+                    result = restore(plain, workdir=folder)
+                finally:
+                    shutil.rmtree(folder, ignore_errors=True)
         except BackupError as e:
             raise CommandError(str(e)) from e
         self.stdout.write(f"restored {result['rows']} rows and {result['files']} files")
