@@ -248,8 +248,16 @@ def project_import_run(*, job_id: str) -> ProjectImport:
         job.error = _("Nothing was imported: rows of the file cannot be read.")
     except ValidationError as error:  # a zip that cannot be unpacked
         job.state, job.error = ProjectImport.State.FAILED, " ".join(error.messages)
-    except (ValueError, OSError, RuntimeError) as error:  # the file itself (pyogrio's errors)
+    except ValueError as error:  # the importer's own reasons (columns, coordinate system)
         job.state, job.error = ProjectImport.State.FAILED, str(error)[:5000]
+    except (OSError, RuntimeError) as error:  # GDAL cannot read it (pyogrio's errors)
+        # named as the officer knows it, not by the server's folder it was unpacked in
+        why = str(error).replace(f"{folder}/data/", "").replace(f"{folder}/upload/", "")
+        why = why.replace(str(folder), "")
+        job.state = ProjectImport.State.FAILED
+        job.error = (_("%(file)s cannot be read: %(why)s") % {"file": job.filename, "why": why})[
+            :5000
+        ]
     except Exception:
         log.exception("project import %s failed", job.pk)
         job.state = ProjectImport.State.FAILED

@@ -291,3 +291,20 @@ def test_uploads_of_an_import_that_never_finished_are_removed_a_day_later(ostrav
     assert not any(Path(p).exists() for p in paths)
     recent.refresh_from_db()
     assert recent.state == "queued" and recent.data  # its worker may still take it
+
+
+@pytest.mark.filterwarnings(  # GDAL's own warnings about the damaged file, as it reads it
+    "ignore::RuntimeWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+def test_a_file_gdal_cannot_read_is_named_without_the_servers_folders(
+    client, officer, django_capture_on_commit_callbacks
+):
+    broken = SimpleUploadedFile("hotove.gpkg", b"SQLite format 3\x00" + b"\x01" * 4096)
+    _post(client, django_capture_on_commit_callbacks, broken)
+    zipped = _zip({"export/hotove.shp": b"\x00" * 200, "export/hotove.dbf": b"x"}, "shp.zip")
+    _post(client, django_capture_on_commit_callbacks, zipped)
+    errors = list(ProjectImport.objects.order_by("created_at").values_list("error", flat=True))
+    assert errors[0].startswith("hotove.gpkg cannot be read: ")
+    assert errors[1].startswith("shp.zip cannot be read: ")
+    for error in errors:
+        assert "project-import-" not in error and "/tmp" not in error, error
