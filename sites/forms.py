@@ -98,6 +98,25 @@ class ProjectImportForm(forms.Form):
         help_text=_("Without it, a file with any unreadable row imports nothing."),
     )
 
+    def __init__(self, *args, **kwargs):
+        from sites.importers import INTERVENTION_FIELDS
+
+        super().__init__(*args, **kwargs)
+        for key in INTERVENTION_FIELDS:  # the file's own column names, if not ours
+            self.fields[f"column_{key}"] = forms.CharField(
+                label=key, max_length=100, required=False,
+                widget=forms.TextInput(attrs={"placeholder": key, "autocomplete": "off"}),
+            )  # fmt: skip
+
+    def column_fields(self):
+        return [self[name] for name in self.fields if name.startswith("column_")]
+
+    def columns_given(self) -> bool:
+        return any(field.value() or field.errors for field in self.column_fields())
+
+    def main_fields(self):
+        return [self[name] for name in self.fields if not name.startswith("column_")]
+
     def clean_data(self):
         from sites.project_imports import check_data_upload
 
@@ -127,6 +146,8 @@ class ProjectImportForm(forms.Form):
 
     def options(self) -> dict:
         data = self.cleaned_data
+        columns = {name.removeprefix("column_"): value.strip() for name, value in data.items()
+                   if name.startswith("column_") and value.strip()}  # fmt: skip
         return {"id_field": data["id_field"].strip(), "srid": data["srid"],
                 "sustainability_months": data["sustainability_months"],
-                "skip_invalid": data["skip_invalid"]}  # fmt: skip
+                "skip_invalid": data["skip_invalid"], "columns": columns}  # fmt: skip

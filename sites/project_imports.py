@@ -166,7 +166,7 @@ def can_import(user, city) -> bool:
 def project_import_create(*, actor, city, data, photos=None, options: dict) -> ProjectImport:
     """Keep the uploads in private storage and queue the import; the files are checked
     first (check_data_upload, check_photos_upload). `options`: id_field, srid,
-    sustainability_months, skip_invalid."""
+    sustainability_months, skip_invalid, columns ({our name: the file's column}), language."""
     from sites.tasks import run_project_import
 
     if not can_import(actor, city):
@@ -237,7 +237,7 @@ def project_import_run(*, job_id: str) -> ProjectImport:
             unpack(_copy(job.photos, folder / "upload" / job.photos_filename), photos_dir)
         result = import_interventions(
             city=job.city, path=data,
-            fields={key: key for key in INTERVENTION_FIELDS},
+            fields={key: options.get("columns", {}).get(key) or key for key in INTERVENTION_FIELDS},
             id_field=options.get("id_field") or None, srid=options.get("srid") or None,
             sustainability_months=options.get("sustainability_months", 24),
             skip_invalid=bool(options.get("skip_invalid")), photos_dir=photos_dir,

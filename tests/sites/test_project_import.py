@@ -308,3 +308,22 @@ def test_a_file_gdal_cannot_read_is_named_without_the_servers_folders(
     assert errors[1].startswith("shp.zip cannot be read: ")
     for error in errors:
         assert "project-import-" not in error and "/tmp" not in error, error
+
+
+def test_the_files_own_column_names(client, officer, ostrava, tmp_path,
+                                    django_capture_on_commit_callbacks):  # fmt: skip
+    """Ostrava's GIS names its columns in Czech: the form maps them, as the command does."""
+    data = _write(tmp_path / "hotove.gpkg", GOOD)  # nazev, rok, druh, naklady, cislo
+    _post(client, django_capture_on_commit_callbacks, _upload(data), id_field="cislo",
+          column_title="nazev", column_completed="rok", column_category="druh",
+          column_cost="naklady")  # fmt: skip
+    job = ProjectImport.objects.get()
+    assert job.state == "done" and job.counts["created"] == 2, job.error
+    assert job.options["columns"] == {"title": "nazev", "completed": "rok",
+                                      "category": "druh", "cost": "naklady"}  # fmt: skip
+    garden = Intervention.objects.get(title="Komunitní zahrada")
+    assert (garden.category, garden.cost, garden.source_ref) == ("community_garden", 150000, "1")
+    # without them, the refusal names the file's columns, so the officer knows what to map
+    _post(client, django_capture_on_commit_callbacks, _upload(data))
+    failed = ProjectImport.objects.get(state="failed")
+    assert "no column title, completed" in failed.error and "nazev" in failed.error
