@@ -213,15 +213,15 @@ def _reporter(job: ProjectImport):
 
 def project_import_run(*, job_id: str) -> ProjectImport:
     """Run a queued import (the task worker calls it): unpack, import, record the outcome,
-    delete the uploads. A finished job is left as it is."""
+    delete the uploads. Only a queued job is taken, by one worker."""
     from sites.importers import INTERVENTION_FIELDS, ImportRefused, import_interventions
 
     job = ProjectImport.objects.select_related("city", "requested_by").get(pk=job_id)
-    if job.state in (ProjectImport.State.DONE, ProjectImport.State.FAILED):
-        return job
-    ProjectImport.objects.filter(pk=job.pk).update(
+    taken = ProjectImport.objects.filter(pk=job.pk, state=ProjectImport.State.QUEUED).update(
         state=ProjectImport.State.RUNNING, heartbeat_at=timezone.now()
     )
+    if not taken:  # finished, or another worker runs it: left as it is
+        return job
     folder = Path(tempfile.mkdtemp(prefix="project-import-"))
     options = job.options
     try:

@@ -327,3 +327,16 @@ def test_the_files_own_column_names(client, officer, ostrava, tmp_path,
     _post(client, django_capture_on_commit_callbacks, _upload(data))
     failed = ProjectImport.objects.get(state="failed")
     assert "no column title, completed" in failed.error and "nazev" in failed.error
+
+
+def test_a_job_is_run_once(officer, ostrava, tmp_path):
+    from sites.project_imports import project_import_run
+
+    job = ProjectImport(city=ostrava, filename="hotove.gpkg", requested_by=officer)
+    job.data.save("hotove.gpkg", _upload(_write(tmp_path / "hotove.gpkg", ROWS)), save=False)
+    job.save()
+    assert project_import_run(job_id=str(job.pk)).state == "done"
+    again = project_import_run(job_id=str(job.pk))  # a second worker, or the task retried
+    assert again.state == "done" and Intervention.objects.filter(city=ostrava).count() == 2
+    running = ProjectImport.objects.create(city=ostrava, filename="x.gpkg", state="running")
+    assert project_import_run(job_id=str(running.pk)).state == "running"  # another runs it
