@@ -444,9 +444,9 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 def city_accessibility(request: HttpRequest, city: str) -> HttpResponse:
     """The accessibility statement: the city's own parts, and the platform's known limits."""
-    city_obj = selectors.city_get(slug=city)
     from mapapp.countries import preset
 
+    city_obj = selectors.city_get(slug=city)
     info = selectors.city_information(city=city_obj)
     return render(
         request,
@@ -461,16 +461,18 @@ def city_information_edit(request: HttpRequest, city: str) -> HttpResponse:
     from django.contrib import messages
     from django.core.exceptions import PermissionDenied, ValidationError
 
+    from mapapp.countries import preset
     from mapapp.forms import CityInformationForm
-    from mapapp.services import city_information_update
+    from mapapp.services import (
+        city_information_from_country,
+        city_information_update,
+        country_values_missing,
+    )
     from proposals.access import is_officer
 
     city_obj = selectors.city_get(slug=city)
     if not is_officer(request.user, city_obj):
         raise PermissionDenied
-    from mapapp.countries import preset
-    from mapapp.services import city_information_from_country, country_values_missing
-
     if request.method == "POST" and request.POST.get("action") == "country":
         if city_information_from_country(actor=request.user, city=city_obj) is not None:
             messages.success(request, _("The bodies the country's law names are filled in."))
