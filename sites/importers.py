@@ -361,6 +361,7 @@ def import_interventions(
         item = row.get(column) if column in frame.columns else None
         return None if item is None or (isinstance(item, float) and item != item) else item
 
+    seen: dict[str, int] = {}  # each row's key: its first row
     for number, (_index, row) in enumerate(frame.iterrows(), start=1):
         progress("rows", number - 1, len(frame))
         try:
@@ -390,6 +391,14 @@ def import_interventions(
             ref = str(value(row, None, column=id_field) or "") if id_field else None
             if not ref:
                 ref = "auto:" + hashlib.sha256(f"{title}|{completed}".encode()).hexdigest()[:20]
+            first = seen.setdefault(ref[:100], number)
+            if first != number:  # else the second row would silently overwrite the first
+                if ref.startswith("auto:"):
+                    raise ValueError(
+                        _("the same title and date as row %(row)s: give the file a column that "
+                          "identifies each project") % {"row": first}
+                    )  # fmt: skip
+                raise ValueError(_("the same id as row %(row)s") % {"row": first})
             pairs = _source_pairs(
                 {key: value(row, key) for key in ("before_photos", "after_photos",
                                                   "photo_captions")},

@@ -319,3 +319,18 @@ def test_photos_are_re_encoded_before_the_transaction_and_progress_is_reported(o
     assert all(c[3] == outer for c in calls if c[0] == "photos")
     assert ("rows", 2, 2) in [c[:3] for c in calls] and calls[-1][:3] == ("saving", 2, 2)
     assert Intervention.objects.get(title="Komunitní zahrada").pairs.count() == 2
+
+
+def test_two_rows_for_the_same_project_are_refused_not_merged(ostrava, tmp_path):
+    """Importing again updates a project by its id (or title and date): two rows of one file
+    with the same key would overwrite each other silently, so the second is refused."""
+    twice = {**GOOD[1], "nazev": "Lavičky u kašny", "cislo": 1}  # GOOD[0]'s id
+    path = _write(tmp_path / "hotove.gpkg", [GOOD[0], twice])
+    with pytest.raises(CommandError, match="row 2: the same id as row 1"):
+        call_command("import_interventions", str(path), "--city", "ostrava", *FIELDS)
+    same = {**GOOD[0], "cislo": 2}  # no id column given: title and date are the key
+    path = _write(tmp_path / "hotove.gpkg", [GOOD[0], same])
+    no_id = FIELDS[: FIELDS.index("--id-field")]
+    with pytest.raises(CommandError, match="row 2: the same title and date as row 1"):
+        call_command("import_interventions", str(path), "--city", "ostrava", *no_id)
+    assert not Intervention.objects.exists()
