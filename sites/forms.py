@@ -144,6 +144,15 @@ class ProjectImportForm(forms.Form):
                                             params={"code": srid}) from None  # fmt: skip
         return srid
 
+    @staticmethod
+    def initial_from(options: dict) -> dict:
+        """The form filled as the city's last import was (its column names, id column,
+        EPSG code and period): the same file is imported again after corrections."""
+        initial = {f"column_{key}": name for key, name in options.get("columns", {}).items()}
+        initial.update({key: options[key] for key in ("id_field", "srid", "sustainability_months")
+                        if options.get(key) not in (None, "")})  # fmt: skip
+        return initial
+
     def options(self) -> dict:
         data = self.cleaned_data
         columns = {name.removeprefix("column_"): value.strip() for name, value in data.items()

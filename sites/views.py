@@ -355,7 +355,11 @@ def project_import(request, city):
 
     city_obj = load_city(request, city)
     check_officer(request.user, city_obj)
-    form = ProjectImportForm(request.POST or None, request.FILES or None)
+    jobs = selectors.project_imports(city=city_obj)
+    form = ProjectImportForm(
+        request.POST or None, request.FILES or None,
+        initial=ProjectImportForm.initial_from(jobs[0].options) if jobs else None,
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         try:
             job = project_imports.project_import_create(
@@ -370,8 +374,7 @@ def project_import(request, city):
     return render(
         request,
         "sites/project_import.html",
-        {"city": city_obj, "form": form, "jobs": selectors.project_imports(city=city_obj),
-         "categories": Proposal.Category.values},
+        {"city": city_obj, "form": form, "jobs": jobs, "categories": Proposal.Category.values},
         status=400 if form.errors else 200,
     )  # fmt: skip
 

@@ -340,3 +340,19 @@ def test_a_job_is_run_once(officer, ostrava, tmp_path):
     assert again.state == "done" and Intervention.objects.filter(city=ostrava).count() == 2
     running = ProjectImport.objects.create(city=ostrava, filename="x.gpkg", state="running")
     assert project_import_run(job_id=str(running.pk)).state == "running"  # another runs it
+
+
+def test_the_form_comes_filled_as_the_last_import_was(
+    client, officer, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    """The same file is imported again after corrections: its column names, id column and
+    period need not be typed twice."""
+    data = _write(tmp_path / "hotove.gpkg", GOOD)
+    _post(client, django_capture_on_commit_callbacks, _upload(data), id_field="cislo",
+          column_title="nazev", column_completed="rok", sustainability_months=36)  # fmt: skip
+    form = client.get(URL).context["form"]
+    assert form["column_title"].value() == "nazev" and form["column_completed"].value() == "rok"
+    assert form["id_field"].value() == "cislo" and form["sustainability_months"].value() == 36
+    assert form["column_cost"].value() in (None, "")
+    page = client.get(URL).content.decode()
+    assert 'id="import-column-names" open' in page  # shown, since they are used
