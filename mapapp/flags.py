@@ -5,9 +5,12 @@ again or kept as evidence.
 
 Each decision is told: the author of hidden content gets the reasons (the reports'
 reasons, and what the officer wrote for them) and where to object; when it is shown
-again, they are told too; whoever reported it learns the outcome. This is the "statement
-of reasons" and the notice of the decision the EU's Digital Services Act (Art. 16, 17)
-asks of hosting services. The officer's note for the record stays internal."""
+again, they are told too; whoever reported it learns the outcome. The author may object
+from the hidden content's page (objection_create): the objection waits in the officers'
+queue, who show it again or keep it hidden, and the author is told either way. This is the
+"statement of reasons", the notice of the decision and the complaint handling the EU's
+Digital Services Act (Art. 16, 17, 20) asks of hosting services. The officer's note for
+the record stays internal."""
 
 from __future__ import annotations
 
@@ -22,6 +25,10 @@ from mapapp.models import City, Flag
 
 ALREADY_FLAGGED = _("You have already reported this; an officer will look at it.")
 ALREADY_REVIEWED = _("This report has already been reviewed.")
+NOT_HIDDEN = _("It is public: there is nothing to object to.")
+NOT_THE_AUTHOR = _("Only its author can object to hiding it.")
+OBJECTION_WAITING = _("Your objection already waits for the officers' review.")
+OBJECTION_TEXT = _("Say in a sentence or two why it should be shown again.")
 
 
 def _target_model(target_type: str):
@@ -59,6 +66,44 @@ def flag_create(*, user, city: City, target_type: str, target_id: int, reason: s
     return flag
 
 
+@transaction.atomic
+def objection_create(*, user, city: City, target_type: str, target_id: int, note: str) -> Flag:
+    """The author of hidden content asks for it to be shown again; the objection waits in
+    the officers' queue like a report (one open objection per content)."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied
+    if target_type not in Flag.Target.values:
+        raise ValidationError(_("There is nothing to report here."))
+    target = _target_model(target_type).objects.filter(city=city, pk=target_id).first()
+    if target is None:
+        raise ValidationError(_("There is nothing to report here."))
+    if getattr(_author(target), "pk", None) != user.pk:
+        raise PermissionDenied(NOT_THE_AUTHOR)
+    if target.hidden_at is None:
+        raise ValidationError(NOT_HIDDEN)
+    note = (note or "").strip()
+    if len(note) < 10:
+        raise ValidationError(OBJECTION_TEXT)
+    flag = Flag(city=city, target_type=target_type, target_id=target.pk,
+                reason=Flag.Reason.OBJECTION, note=note[:1000], flagged_by=user)  # fmt: skip
+    try:
+        with transaction.atomic():
+            flag.save()
+    except IntegrityError as exc:
+        raise ValidationError(OBJECTION_WAITING) from exc
+    audit_record(actor=user, action="flag.objection", obj=flag, city=city,
+                 after={"target": f"{target_type}#{target.pk}"})  # fmt: skip
+    return flag
+
+
+def objection_waiting(*, user, target_type: str, target_id: int) -> bool:
+    """Whether this person's objection to hiding the content waits for review."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    mine = Flag.objects.filter(target_type=target_type, target_id=target_id, flagged_by=user)
+    return mine.filter(reason=Flag.Reason.OBJECTION, state=Flag.State.OPEN).exists()
+
+
 def _author(target):
     """Who wrote the proposal or reported the site (None for a site staff added)."""
     return getattr(target, "author", None) or getattr(target, "reported_by", None)
@@ -73,8 +118,11 @@ def _target_url(target) -> str:
     return reverse(name, kwargs={"city": target.city.slug, "pk": target.pk})
 
 
-def _tell_author(target, *, hidden: bool, reasons=(), statement: str = "") -> None:
-    """The author of hidden (or again shown) content is told, in their language."""
+def _tell_author(
+    target, *, hidden: bool, reasons=(), statement: str = "", objection: bool = False
+) -> None:
+    """The author of hidden (or again shown) content is told, in their language; with
+    `objection`, that their objection was reviewed and it stays hidden."""
     from django.urls import reverse
 
     from mapapp.tasks import mail, site_link
@@ -85,7 +133,18 @@ def _tell_author(target, *, hidden: bool, reasons=(), statement: str = "") -> No
     city = target.city
     with translation.override(author.language_in(city)):
         names = {"title": str(target), "city": city.name}
-        if hidden:
+        if hidden and objection:
+            subject = gettext("Your objection about “%(title)s”") % names
+            parts = [
+                gettext(
+                    "The officers of %(city)s reviewed your objection and keep “%(title)s” "
+                    "hidden from the public."
+                )
+                % names
+            ]
+            if statement:
+                parts.append(statement)
+        elif hidden:
             subject = gettext("“%(title)s” is hidden after a report") % names
             why = "; ".join(str(Flag.Reason(r).label) for r in reasons)
             parts = [
@@ -150,6 +209,9 @@ def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "", statement: s
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
     if flag.state != Flag.State.OPEN:
         raise ValidationError(ALREADY_REVIEWED)
+    if flag.reason == Flag.Reason.OBJECTION:
+        return _objection_review(actor=actor, flag=flag, show=uphold, note=note,
+                                 statement=statement)  # fmt: skip
     now = timezone.now()
     state = Flag.State.UPHELD if uphold else Flag.State.DISMISSED
     model = _target_model(flag.target_type)
@@ -158,7 +220,7 @@ def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "", statement: s
         # the other open reports of the same content are answered by this decision
         same = Flag.objects.filter(
             target_type=flag.target_type, target_id=flag.target_id, state=Flag.State.OPEN
-        )
+        ).exclude(reason=Flag.Reason.OBJECTION)
     else:
         same = Flag.objects.filter(pk=flag.pk)
     decided = list(same.select_related("flagged_by"))
@@ -183,6 +245,29 @@ def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "", statement: s
     return flag
 
 
+def _objection_review(*, actor, flag: Flag, show: bool, note: str, statement: str) -> Flag:
+    """An author's objection decided: shown again (upheld) or kept hidden (dismissed); the
+    author is told either way, with what the officer wrote for them."""
+    now = timezone.now()
+    state = Flag.State.UPHELD if show else Flag.State.DISMISSED
+    model = _target_model(flag.target_type)
+    Flag.objects.filter(pk=flag.pk).update(state=state, reviewed_by=actor, reviewed_at=now,
+                                           review_note=note.strip())  # fmt: skip
+    target = model.objects.filter(pk=flag.target_id).first()
+    if target is not None:
+        if show:
+            model.objects.filter(pk=target.pk).update(hidden_at=None)
+        statement = (statement or "").strip()[:1000]
+        transaction.on_commit(lambda: _tell_author(target, hidden=not show, objection=True,
+                                                   statement=statement))  # fmt: skip
+    audit_record(actor=actor, action="flag.objection_" + ("upheld" if show else "dismissed"),
+                 obj=flag, city=flag.city, before={"state": "open"},
+                 after={"state": state, "target": f"{flag.target_type}#{flag.target_id}"},
+                 note=note)  # fmt: skip
+    flag.refresh_from_db()
+    return flag
+
+
 @transaction.atomic
 def content_show_again(*, actor, city: City, target_type: str, target_id: int) -> None:
     if not can_review(actor, city):
@@ -193,6 +278,10 @@ def content_show_again(*, actor, city: City, target_type: str, target_id: int) -
     )
     if done:
         target = model.objects.get(pk=target_id)
+        # an objection waiting for it is answered by this
+        Flag.objects.filter(target_type=target_type, target_id=target_id, state=Flag.State.OPEN,
+                            reason=Flag.Reason.OBJECTION).update(
+            state=Flag.State.UPHELD, reviewed_by=actor, reviewed_at=timezone.now())  # fmt: skip
         audit_record(actor=actor, action="content.shown", obj=target, city=city)
         transaction.on_commit(lambda: _tell_author(target, hidden=False))
 

@@ -444,6 +444,8 @@ class Flag(models.Model):
         OTHER = "other", _("Something else")
         # raised by proposals.services.support, never chosen by a resident
         SUPPORT_BURST = "support_burst", _("Many supports from new accounts (automatic)")
+        # the author of hidden content asks for it to be shown again (mapapp.flags)
+        OBJECTION = "objection", _("The author objects to hiding it")
 
     AUTOMATIC_REASONS = frozenset({Reason.SUPPORT_BURST})
 
@@ -477,7 +479,8 @@ class Flag(models.Model):
 
     @classmethod
     def resident_reasons(cls) -> list[tuple[str, str]]:
-        return [(v, label) for v, label in cls.Reason.choices if v not in cls.AUTOMATIC_REASONS]
+        return [(v, label) for v, label in cls.Reason.choices
+                if v not in cls.AUTOMATIC_REASONS and v != cls.Reason.OBJECTION]  # fmt: skip
 
     class Meta:
         ordering = ["created_at"]

@@ -354,25 +354,32 @@ def flag(request, city):
     from django.contrib import messages
     from django.core.exceptions import ValidationError
 
-    from mapapp.flags import flag_create
+    from mapapp.flags import flag_create, objection_create
+    from mapapp.models import Flag
     from mapapp.navigation import posted_next
 
     city_obj = selectors.city_get(slug=city)
     back = posted_next(request, reverse("city-map", kwargs={"city": city_obj.slug}))
+    target = {"target_type": request.POST.get("target_type", ""),
+              "target_id": int(request.POST.get("target_id") or 0)}  # fmt: skip
+    objection = request.POST.get("reason") == Flag.Reason.OBJECTION
     try:
-        flag_create(
-            user=request.user,
-            city=city_obj,
-            target_type=request.POST.get("target_type", ""),
-            target_id=int(request.POST.get("target_id") or 0),
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", ""),
-        )
+        if objection:  # the author of hidden content, from its page
+            objection_create(user=request.user, city=city_obj, note=request.POST.get("note", ""),
+                             **target)  # fmt: skip
+        else:
+            flag_create(user=request.user, city=city_obj, reason=request.POST.get("reason", ""),
+                        note=request.POST.get("note", ""), **target)  # fmt: skip
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
     else:
-        messages.success(request, _("Thank you: an officer will look at it."))
+        messages.success(
+            request,
+            _("Your objection is sent: the officers will review it and tell you.")
+            if objection
+            else _("Thank you: an officer will look at it."),
+        )
     return redirect(back)
 
 

@@ -45,3 +45,12 @@ def get_item(mapping, key):
 @register.filter
 def basename(path) -> str:
     return str(path).rsplit("/", 1)[-1]
+
+
+@register.simple_tag(takes_context=True)
+def objection_waiting(context, target_type, target_id) -> bool:
+    """Whether the signed-in person's objection to hiding this content waits for review."""
+    from mapapp.flags import objection_waiting as waiting
+
+    user = context.get("user")
+    return waiting(user=user, target_type=target_type, target_id=target_id)

@@ -238,3 +238,96 @@ def test_a_dismissed_report_is_told_to_its_reporter_only(
         client.post("/koszalin/flags/", {"flag": flag.pk, "action": "dismiss"})
     assert [m.to for m in mailoutbox] == [[supporters[2].email]]
     assert "stays public" in mailoutbox[0].body or "publiczn" in mailoutbox[0].body
+
+
+def _hide(client, officer, reporter, proposal, capture):
+    client.force_login(reporter)
+    client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": proposal.pk,
+                                    "reason": "offensive"})  # fmt: skip
+    client.force_login(officer)
+    flag = Flag.objects.get(flagged_by=reporter, state="open")
+    with capture(execute=True):
+        client.post("/koszalin/flags/", {"flag": flag.pk, "action": "uphold"})
+
+
+def _object(client, proposal, note="The photo shows our own garden, with our consent."):
+    form = {"target_type": "proposal", "target_id": proposal.pk, "reason": "objection",
+            "note": note, "next": f"/koszalin/proposals/{proposal.pk}/"}  # fmt: skip
+    return client.post("/koszalin/flag/", form)
+
+
+def test_the_author_objects_and_the_officers_keep_it_hidden_saying_why(
+    client, submitted, resident, supporters, officer, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """The author of hidden content objects from its page; the objection waits in the
+    officers' queue; kept hidden, the author is told with what the officer wrote."""
+    _hide(client, officer, supporters[0], submitted, django_capture_on_commit_callbacks)
+    client.force_login(resident)
+    page = client.get(f"/koszalin/proposals/{submitted.pk}/").content.decode()
+    assert 'id="objection-form"' in page
+    _object(client, submitted, note="No.")
+    assert not Flag.objects.filter(reason="objection").exists()  # too short: refused
+    _object(client, submitted)
+    objection = Flag.objects.get(reason="objection")
+    assert objection.flagged_by == resident and objection.state == "open"
+    page = client.get(f"/koszalin/proposals/{submitted.pk}/").content.decode()
+    assert 'id="objection-waiting"' in page and 'id="objection-form"' not in page
+    _object(client, submitted)  # twice: refused, still one
+    assert Flag.objects.filter(reason="objection").count() == 1
+    client.force_login(supporters[1])  # not the author
+    assert _object(client, submitted).status_code == 403
+
+    client.force_login(officer)
+    queue = client.get("/koszalin/flags/").content.decode()
+    assert "our own garden" in queue and 'value="dismiss"' in queue
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = {"flag": objection.pk, "action": "dismiss", "note": "internal",
+                    "statement": "A child's face."}  # fmt: skip
+        client.post("/koszalin/flags/", decision)
+    objection.refresh_from_db()
+    assert objection.state == "dismissed"
+    assert Proposal.objects.get(pk=submitted.pk).hidden_at is not None
+    assert [m.to for m in mailoutbox] == [[resident.email]]
+    assert "A child's face." in mailoutbox[0].body and "internal" not in mailoutbox[0].body
+
+
+def test_an_upheld_objection_shows_it_again_and_tells_the_author(
+    client, submitted, resident, supporters, officer, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    _hide(client, officer, supporters[0], submitted, django_capture_on_commit_callbacks)
+    client.force_login(resident)
+    _object(client, submitted)
+    objection = Flag.objects.get(reason="objection")
+    client.force_login(officer)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/koszalin/flags/", {"flag": objection.pk, "action": "uphold"})
+    assert Proposal.objects.get(pk=submitted.pk).hidden_at is None
+    assert Flag.objects.get(pk=objection.pk).state == "upheld"
+    assert [m.to for m in mailoutbox] == [[resident.email]]
+    client.logout()
+    assert client.get(f"/koszalin/proposals/{submitted.pk}/").status_code == 200
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"flag.objection", "flag.objection_upheld"} <= actions
+
+
+def test_showing_it_again_answers_the_waiting_objection_and_public_content_has_none(
+    client, submitted, resident, supporters, officer, django_capture_on_commit_callbacks
+):
+    client.force_login(resident)
+    _object(client, submitted)  # public: nothing to object to
+    assert not Flag.objects.filter(reason="objection").exists()
+    _hide(client, officer, supporters[0], submitted, django_capture_on_commit_callbacks)
+    client.force_login(resident)
+    _object(client, submitted)
+    client.force_login(officer)
+    client.post("/koszalin/flags/", {"action": "show", "target_type": "proposal",
+                                     "target_id": submitted.pk})  # fmt: skip
+    assert Flag.objects.get(reason="objection").state == "upheld"
+    assert "our own garden" not in client.get("/koszalin/flags/").content.decode()
+    # residents cannot choose "objection" as a report's reason
+    reasons = dict(Flag.resident_reasons())
+    assert "objection" not in reasons
