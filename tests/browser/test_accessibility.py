@@ -124,7 +124,7 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
         "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
         f"/koszalin/officer/calls/{call.pk}/edit/", "/koszalin/officer/organisations/",
-        "/koszalin/officer/information/",
+        "/koszalin/officer/information/", "/koszalin/interventions/import/",
         *(f"/koszalin/proposals/{p.pk}/sheet/" for p in Proposal.objects.filter(
             city__slug="koszalin", status="collecting_support") if p.grant_call.is_open()),
         f"/koszalin/interventions/{public_world['intervention'].pk}/",  # its photo forms
@@ -137,7 +137,12 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     # the applicant's own pages: the editor of a draft, works and maintenance
     login(page, User.objects.get(email="resident@example.org"))
     mine = Proposal.objects.filter(city__slug="koszalin", author__email="resident@example.org")
+    from django.utils import timezone
+
+    hidden = mine.get(status="sustainability")  # hidden after a report: the objection form
+    Proposal.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
     pages = [
+        f"/koszalin/proposals/{hidden.pk}/",
         f"/koszalin/proposals/{mine.get(status='draft').pk}/edit/",
         f"/koszalin/proposals/{mine.get(status='in_progress').pk}/progress/",
         f"/koszalin/proposals/{mine.get(status='sustainability').pk}/progress/",
@@ -145,6 +150,8 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     ]
     found = {path: violations(page, path) for path in pages}
     assert {path: v for path, v in found.items() if v} == {}
+    page.goto(page.base_url + f"/koszalin/proposals/{hidden.pk}/")
+    assert page.locator("#objection-form textarea").count() == 1  # axe saw the form
 
 
 def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public_world):
