@@ -223,9 +223,15 @@ def _copy_into(source: Path, folder: Path, keep: int) -> Path:
     """`source` into `folder` under its own name, read back and compared before it takes
     that name (a copy that exists is a whole one); then only the newest `keep` stay. The
     folder must exist: made here, it would be on this machine's disk, under a mount point
-    whose storage is not mounted."""
+    whose storage is not mounted. It must be on another disk (device) than `source`, the
+    encrypted copy written beside the backups, unless BACKUP_COPY_SAME_DISK."""
     if not folder.is_dir():
         raise BackupError(f"BACKUP_COPY_DIR {folder} is not a folder (is its storage mounted?)")
+    if folder.stat().st_dev == source.parent.stat().st_dev and not settings.BACKUP_COPY_SAME_DISK:
+        raise BackupError(
+            f"BACKUP_COPY_DIR {folder} is on the same disk as the backups, so a copy there is "
+            "lost with them (is the other storage mounted?); BACKUP_COPY_SAME_DISK=1 allows it"
+        )
     target = folder / source.name
     partial = folder / (source.name + ".partial")
     try:

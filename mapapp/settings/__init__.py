@@ -395,6 +395,9 @@ BACKUP_COPY_DIR = env.str("BACKUP_COPY_DIR", default="")
 BACKUP_COPY_KEEP = env.int("BACKUP_COPY_KEEP", default=30)
 BACKUP_COPY_COMMAND = env.str("BACKUP_COPY_COMMAND", default="")
 BACKUP_COPY_TIMEOUT = env.int("BACKUP_COPY_TIMEOUT", default=6 * 3600)
+# BACKUP_COPY_DIR on the same disk as the backups is refused (a copy there is lost with
+# them: usually a share that is not mounted); 1 allows it, e.g. to try the set-up.
+BACKUP_COPY_SAME_DISK = env.bool("BACKUP_COPY_SAME_DISK", default=False)
 
 # This many supports of one proposal within SUPPORT_BURST_MINUTES from accounts less than a
 # day old raise a flag for officers.

@@ -181,6 +181,7 @@ def test_an_encrypted_copy_leaves_the_machine_and_comes_back(
     settings.BACKUP_AGE_RECIPIENTS = [public]
     settings.BACKUP_COPY_DIR = str(offsite)
     settings.BACKUP_COPY_KEEP = 2
+    settings.BACKUP_COPY_SAME_DISK = True  # the test's "other storage" is a local folder
     archive = here / "wecreatespace-backup-20261126-023000.tar"
     out = io.StringIO()
     call_command("backup", output=str(archive), stdout=out)
@@ -250,6 +251,9 @@ def test_the_copy_command_is_handed_the_encrypted_file(koszalin, tmp_path, age_k
          "is not a folder"),
         ({"BACKUP_COPY_DIR": "{tmp}/offsite", "BACKUP_AGE_RECIPIENTS": "age1notakey"},
          "encrypting the backup failed"),
+        # a folder on this machine's own disk (a share that is not mounted): no copy at all
+        ({"BACKUP_COPY_DIR": "{tmp}", "BACKUP_AGE_RECIPIENTS": "KEY"},
+         "is on the same disk as the backups"),
     ],
 )  # fmt: skip
 def test_a_copy_that_fails_fails_the_nightly_job_with_its_reason(
