@@ -360,8 +360,9 @@ def flag(request, city):
 
     city_obj = selectors.city_get(slug=city)
     back = posted_next(request, reverse("city-map", kwargs={"city": city_obj.slug}))
+    raw_id = request.POST.get("target_id", "").strip()
     target = {"target_type": request.POST.get("target_type", ""),
-              "target_id": int(request.POST.get("target_id") or 0)}  # fmt: skip
+              "target_id": int(raw_id) if raw_id.isdigit() else 0}  # fmt: skip
     objection = request.POST.get("reason") == Flag.Reason.OBJECTION
     try:
         if objection:  # the author of hidden content, from its page

@@ -331,3 +331,13 @@ def test_showing_it_again_answers_the_waiting_objection_and_public_content_has_n
     # residents cannot choose "objection" as a report's reason
     reasons = dict(Flag.resident_reasons())
     assert "objection" not in reasons
+
+
+def test_a_report_of_nothing_gets_a_message_not_an_error(client, supporters):
+    client.force_login(supporters[0])
+    for target_id in ("abc", "", "-3", "1e9"):
+        r = client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": target_id,
+                                            "reason": "spam"}, follow=True)  # fmt: skip
+        assert r.status_code == 200
+        assert "There is nothing to report here." in r.content.decode()
+    assert not Flag.objects.exists()
