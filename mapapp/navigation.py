@@ -1,4 +1,4 @@
-"""Where a form goes back to after it is posted."""
+"""Reading what a form posts: where it goes back to, and which row it names."""
 
 from __future__ import annotations
 
@@ -15,3 +15,10 @@ def posted_next(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def posted_id(request, name: str) -> int | None:
+    """The row id a form posts in `name`, or None when it is not a whole number (a crafted
+    or damaged form): looked up, None finds nothing, so the answer is 404, not an error."""
+    value = request.POST.get(name, "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None

@@ -356,13 +356,12 @@ def flag(request, city):
 
     from mapapp.flags import flag_create, objection_create
     from mapapp.models import Flag
-    from mapapp.navigation import posted_next
+    from mapapp.navigation import posted_id, posted_next
 
     city_obj = selectors.city_get(slug=city)
     back = posted_next(request, reverse("city-map", kwargs={"city": city_obj.slug}))
-    raw_id = request.POST.get("target_id", "").strip()
     target = {"target_type": request.POST.get("target_type", ""),
-              "target_id": int(raw_id) if raw_id.isdigit() else 0}  # fmt: skip
+              "target_id": posted_id(request, "target_id") or 0}  # fmt: skip
     objection = request.POST.get("reason") == Flag.Reason.OBJECTION
     try:
         if objection:  # the author of hidden content, from its page
@@ -393,6 +392,7 @@ def flags_review(request, city):
 
     from mapapp import flags as flag_services
     from mapapp.models import Flag
+    from mapapp.navigation import posted_id
 
     city_obj = selectors.city_get(slug=city)
     if not flag_services.can_review(request.user, city_obj):
@@ -406,7 +406,7 @@ def flags_review(request, city):
                     target_id=int(request.POST.get("target_id") or 0),
                 )  # fmt: skip
             else:
-                item = get_object_or_404(Flag, city=city_obj, pk=request.POST.get("flag"))
+                item = get_object_or_404(Flag, city=city_obj, pk=posted_id(request, "flag"))
                 flag_services.flag_review(
                     actor=request.user, flag=item, uphold=request.POST.get("action") == "uphold",
                     note=request.POST.get("note", ""),

@@ -15,6 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from mapapp.collation import collated
+from mapapp.navigation import posted_id
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, shape_map_config
@@ -226,7 +227,7 @@ def moderation(request, city):
     city_obj = load_city(request, city)
     services.check_site_staff(request.user, city_obj)
     if request.method == "POST":
-        site = get_object_or_404(Site, city=city_obj, pk=request.POST.get("site"))
+        site = get_object_or_404(Site, city=city_obj, pk=posted_id(request, "site"))
         try:
             services.site_moderate(
                 actor=request.user,
@@ -287,7 +288,7 @@ def intervention_pairs(request, city, pk):
     intervention = get_object_or_404(Intervention, city=city_obj, pk=pk)
     try:
         if request.POST.get("action") == "remove":
-            pair = get_object_or_404(intervention.pairs, pk=request.POST.get("pair"))
+            pair = get_object_or_404(intervention.pairs, pk=posted_id(request, "pair"))
             services.intervention_remove_pair(actor=request.user, pair=pair)
             messages.success(request, _("The photos are taken off."))
         else:

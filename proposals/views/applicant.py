@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mapapp.amounts import AmountError, parse_amount
+from mapapp.navigation import posted_id
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
@@ -273,7 +274,7 @@ def proposal_copy(request, city, pk):
     """The applicant proposes an earlier proposal again in an open call: a new draft."""
     city_obj = load_city(request, city)
     source = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
-    call = selectors.open_calls(city=city_obj).filter(pk=request.POST.get("grant_call")).first()
+    call = selectors.open_calls(city=city_obj).filter(pk=posted_id(request, "grant_call")).first()
     try:
         if call is None:
             raise ValidationError(_("Choose a call that is open."))

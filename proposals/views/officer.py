@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from mapapp.filters import query_without, text_query
 from mapapp.models import Role, User
+from mapapp.navigation import posted_id
 from mapapp.selectors import city_information
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
@@ -190,7 +191,7 @@ def officer_organisations(request, city):
     city_obj = _officer_city(request, city)
     if request.method == "POST":
         item = get_object_or_404(
-            Representative, organisation__city=city_obj, pk=request.POST.get("request")
+            Representative, organisation__city=city_obj, pk=posted_id(request, "request")
         )
         action, reason = request.POST.get("action"), request.POST.get("reason", "")
         try:

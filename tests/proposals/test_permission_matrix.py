@@ -335,3 +335,22 @@ def test_every_role_on_every_post_only_route(client, world):
     client.force_login(users["author"])
     assert client.post(targets["proposals:withdraw"]).status_code == 302
     assert failures == [], "\n".join(failures)
+
+
+def test_a_crafted_row_id_in_a_form_gets_an_answer_not_a_server_error(client, world):
+    """Forms name rows by id; one that is not a number (a crafted or damaged form) is not
+    found (404) or refused with a message, never a server error."""
+    users, urls, _job = world
+    draft = urls["proposals:edit"].rsplit("/edit/", 1)[0]
+    posts = {
+        "officer": [("/koszalin/officer/organisations/", {"request": "abc", "action": "verify"}),
+                    ("/koszalin/sites/moderation/", {"site": "1 OR 1=1", "action": "accept"}),
+                    ("/koszalin/flags/", {"flag": "x", "action": "uphold"}),
+                    (urls["sites:intervention"] + "pairs/", {"action": "remove", "pair": "-1"})],
+        "author": [(f"{draft}/copy/", {"grant_call": "9" * 30})],
+    }  # fmt: skip
+    for role, forms in posts.items():
+        client.force_login(users[role])
+        for url, form in forms:
+            response = client.post(url, form)
+            assert response.status_code in (302, 400, 404), (role, url, response.status_code)
