@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from mapapp.filters import query_without, text_query
 from mapapp.models import Role, User
-from mapapp.navigation import posted_id
+from mapapp.navigation import posted_id, posted_ids
 from mapapp.selectors import city_information
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
@@ -83,7 +83,7 @@ def officer_call_new(request, city):
                         closes_at=data["closes_at"],
                         **options,
                     )
-                chosen = members.filter(pk__in=request.POST.getlist("committee"))
+                chosen = members.filter(pk__in=posted_ids(request, "committee"))
                 if chosen:
                     calls.grant_call_set_committee(
                         actor=request.user, grant_call=call, members=chosen
@@ -119,7 +119,7 @@ def officer_call(request, city, call_id):
                 assessment.round_close(actor=request.user, grant_call=call)
             elif action == "committee":
                 chosen = _committee_candidates(city_obj).filter(
-                    pk__in=request.POST.getlist("committee")
+                    pk__in=posted_ids(request, "committee")
                 )
                 calls.grant_call_set_committee(actor=request.user, grant_call=call, members=chosen)
         except ValidationError as exc:
