@@ -161,7 +161,10 @@ def _tell_author(
                 parts.append(statement)
             about = reverse("city-about", kwargs={"city": city.slug})
             parts.append(
-                gettext("If you think this is wrong, tell the programme's office: %(url)s")
+                gettext(
+                    "If you think this is wrong, object on its page (the link below); the "
+                    "programme's office answers questions: %(url)s"
+                )
                 % {"url": site_link(about)}
             )
         else:
