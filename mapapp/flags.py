@@ -44,26 +44,43 @@ def can_review(user, city: City) -> bool:
     return is_officer(user, city)
 
 
-@transaction.atomic
-def flag_create(*, user, city: City, target_type: str, target_id: int, reason: str, note: str):
-    if not getattr(user, "is_authenticated", False):
-        raise PermissionDenied
-    reasons = {value for value, _label in Flag.resident_reasons()}
-    if target_type not in Flag.Target.values or reason not in reasons:
-        raise ValidationError(_("Choose what is wrong."))
-    target = _target_model(target_type).objects.filter(city=city, pk=target_id).first()
-    if target is None:
+def _target(city: City, target_type: str, target_id: int):
+    """The reported proposal or site of this city, or a refusal."""
+    found = None
+    if target_type in Flag.Target.values:
+        found = _target_model(target_type).objects.filter(city=city, pk=target_id).first()
+    if found is None:
         raise ValidationError(_("There is nothing to report here."))
+    return found
+
+
+def _open_flag(*, user, city, target, target_type: str, reason: str, note: str, already):
+    """Save a report (or an objection) of `target`, audited; `already` is the refusal when
+    this person has one open for it."""
     flag = Flag(city=city, target_type=target_type, target_id=target.pk, reason=reason,
-                note=(note or "").strip()[:1000], flagged_by=user)  # fmt: skip
+                note=note[:1000], flagged_by=user)  # fmt: skip
     try:
         with transaction.atomic():
             flag.save()
     except IntegrityError as exc:
-        raise ValidationError(ALREADY_FLAGGED) from exc
-    audit_record(actor=user, action="flag.create", obj=flag, city=city,
+        raise ValidationError(already) from exc
+    action = "flag.objection" if reason == Flag.Reason.OBJECTION else "flag.create"
+    audit_record(actor=user, action=action, obj=flag, city=city,
                  after={"target": f"{target_type}#{target.pk}", "reason": reason})  # fmt: skip
     return flag
+
+
+@transaction.atomic
+def flag_create(*, user, city: City, target_type: str, target_id: int, reason: str, note: str):
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied
+    if reason not in {value for value, _label in Flag.resident_reasons()}:
+        raise ValidationError(_("Choose what is wrong."))
+    target = _target(city, target_type, target_id)
+    return _open_flag(
+        user=user, city=city, target=target, target_type=target_type, reason=reason,
+        note=(note or "").strip(), already=ALREADY_FLAGGED,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -72,11 +89,7 @@ def objection_create(*, user, city: City, target_type: str, target_id: int, note
     the officers' queue like a report (one open objection per content)."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied
-    if target_type not in Flag.Target.values:
-        raise ValidationError(_("There is nothing to report here."))
-    target = _target_model(target_type).objects.filter(city=city, pk=target_id).first()
-    if target is None:
-        raise ValidationError(_("There is nothing to report here."))
+    target = _target(city, target_type, target_id)
     if getattr(_author(target), "pk", None) != user.pk:
         raise PermissionDenied(NOT_THE_AUTHOR)
     if target.hidden_at is None:
@@ -84,16 +97,10 @@ def objection_create(*, user, city: City, target_type: str, target_id: int, note
     note = (note or "").strip()
     if len(note) < 10:
         raise ValidationError(OBJECTION_TEXT)
-    flag = Flag(city=city, target_type=target_type, target_id=target.pk,
-                reason=Flag.Reason.OBJECTION, note=note[:1000], flagged_by=user)  # fmt: skip
-    try:
-        with transaction.atomic():
-            flag.save()
-    except IntegrityError as exc:
-        raise ValidationError(OBJECTION_WAITING) from exc
-    audit_record(actor=user, action="flag.objection", obj=flag, city=city,
-                 after={"target": f"{target_type}#{target.pk}"})  # fmt: skip
-    return flag
+    return _open_flag(
+        user=user, city=city, target=target, target_type=target_type,
+        reason=Flag.Reason.OBJECTION, note=note, already=OBJECTION_WAITING,
+    )  # fmt: skip
 
 
 def objection_waiting(*, user, target_type: str, target_id: int) -> bool:
