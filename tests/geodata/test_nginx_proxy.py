@@ -119,49 +119,62 @@ def test_token_holders_go_past_the_cache(proxy):
     assert headers["x-cache-status"] == "BYPASS"
 
 
-def test_an_officers_import_may_be_larger_than_other_requests(live_server, transactional_db):
-    """nginx refuses bodies over 50 MB (deploy/nginx), except on the officers' import of
-    past projects, whose data file and photos zip may each be PROJECT_IMPORT_MAX_BYTES: there
-    the app answers, with its own message."""
-    from django.test import Client
-
-    from mapapp.demo import load_demo_cities
-
-    ostrava = {c.slug: c for c in load_demo_cities()}["ostrava"]
-    client = Client()
-    client.force_login(make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava))
-    started = start_nginx(live_server.url.removeprefix("http://"))
-    assert started, "nginx is missing: scripts/ensure-nginx.sh installs it (make test runs it)"
-    proc, address = started
+def _post_large(address, path, session, field, megabytes=60):
+    """POST a file of `megabytes` through nginx as the form on `path` would, with its CSRF
+    token; returns (status, body)."""
     import re
 
-    session = f"sessionid={client.cookies['sessionid'].value}"
-    status, headers, form = get(address, "/ostrava/interventions/import/", {"Cookie": session})
+    status, headers, form = get(address, path, {"Cookie": session})
+    assert status == 200, (path, status)
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1).decode()
     csrf = re.search(r"csrftoken=([^;]+)", headers["set-cookie"]).group(1)
     boundary = "wcs-boundary"
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
         f"{token}\r\n"
-        f'--{boundary}\r\nContent-Disposition: form-data; name="data"; filename="big.txt"\r\n'
-        f"Content-Type: text/plain\r\n\r\n".encode()
-        + b"x" * (60 * 1024 * 1024)
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="big.txt"'
+        f"\r\nContent-Type: text/plain\r\n\r\n".encode()
+        + b"x" * (megabytes * 1024 * 1024)
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
-               "Cookie": f"{session}; csrftoken={csrf}"}  # fmt: skip
+    host, port = address.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request("POST", path, body=body, headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Cookie": f"{session}; csrftoken={csrf}"})  # fmt: skip
+    response = conn.getresponse()
+    answer = (response.status, response.read())
+    conn.close()
+    return answer
+
+
+def test_large_uploads_pass_where_the_app_takes_them_and_nowhere_else(
+    live_server, transactional_db
+):
+    """nginx refuses bodies over 50 MB (deploy/nginx), except where the app takes larger
+    files with its own limits and messages: the officers' import of past projects
+    (PROJECT_IMPORT_MAX_BYTES each) and the admin's layer upload (200 MB)."""
+    from django.test import Client
+
+    from mapapp.demo import load_demo_cities
+    from mapapp.models import User
+
+    ostrava = {c.slug: c for c in load_demo_cities()}["ostrava"]
+    officer, admin = Client(), Client()
+    officer.force_login(make_user("referent@example.org", Role.PROGRAMME_OFFICER, city=ostrava))
+    admin.force_login(User.objects.create_superuser(email="root@example.org", password="x" * 20))
+    started = start_nginx(live_server.url.removeprefix("http://"))
+    assert started, "nginx is missing: scripts/ensure-nginx.sh installs it (make test runs it)"
+    proc, address = started
+    as_officer = f"sessionid={officer.cookies['sessionid'].value}"
+    as_admin = f"sessionid={admin.cookies['sessionid'].value}"
     try:
-        answers = {}
-        for path in ("/ostrava/interventions/import/", "/ostrava/sites/report/"):
-            host, port = address.split(":")
-            conn = http.client.HTTPConnection(host, int(port), timeout=60)
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            answers[path] = (response.status, response.read())
-            conn.close()
-        status, page = answers["/ostrava/interventions/import/"]
+        status, page = _post_large(address, "/ostrava/interventions/import/", as_officer, "data")
         assert status == 400 and b"big.txt" in page  # the app read it and said what is wrong
-        assert answers["/ostrava/sites/report/"][0] == 413  # nginx's limit elsewhere
+        status, page = _post_large(address, "/admin/geodata/layer/upload/", as_admin, "file")
+        assert status == 400 and b"Unsupported file type" in page
+        status, _page = _post_large(address, "/ostrava/sites/report/", as_officer, "photos")
+        assert status == 413  # nginx's limit elsewhere
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
