@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from mapapp.models import City
@@ -59,10 +60,11 @@ def alert_set(*, user, city: City, district: str, proposals: bool, sites: bool) 
     return alert
 
 
-def alert_delete(*, user, alert_id: int) -> bool:
-    """End an alert; True if there was one. `user` may be an id (the stop link's)."""
-    deleted, _rows = AreaAlert.objects.filter(user=user, pk=alert_id).delete()
-    return bool(deleted)
+def alerts_delete(*, user_id: int, alert_ids: list[int]) -> int:
+    """End these alerts of this person (from their page, or a stop link's); how many there
+    still were."""
+    deleted, _rows = AreaAlert.objects.filter(user_id=user_id, pk__in=alert_ids).delete()
+    return deleted
 
 
 def alerts_of(*, user) -> list[AreaAlert]:
@@ -81,21 +83,36 @@ def alerts_of(*, user) -> list[AreaAlert]:
     return alerts
 
 
-def stop_token(*, user_id: int, alert_id: int) -> str:
-    """Signed with the site's key: stops this person's alert and nothing else. It does not
-    expire (an old e-mail's link must still work)."""
-    return signing.dumps([user_id, alert_id], salt=_SALT, compress=True)
+def areas_label(theirs) -> str:
+    """The areas of several alerts, as a sentence names them ("Koszalin and Rokosowo")."""
+    return get_text_list([alert.area_label() for alert in theirs], _("and"))
 
 
-def stop_by_token(token: str) -> tuple[int, int] | None:
-    """(user id, alert id) of a genuine stop link."""
+def stop_token(*, user_id: int, alert_ids: list[int]) -> str:
+    """Signed with the site's key: stops these alerts of this person and nothing else (all of
+    theirs that covered the news the e-mail told of). It does not expire (an old e-mail's
+    link must still work)."""
+    ids = sorted(alert_ids)
+    return signing.dumps([user_id, ids[0] if len(ids) == 1 else ids], salt=_SALT, compress=True)
+
+
+def stop_by_token(token: str) -> tuple[int, list[int]] | None:
+    """(user id, alert ids) of a genuine stop link. Links sent before one e-mail could stop
+    several alerts carry a single id; they still work."""
     try:
-        user_id, alert_id = signing.loads(token, salt=_SALT)
+        user_id, alert_ids = signing.loads(token, salt=_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    if not (isinstance(user_id, int) and isinstance(alert_id, int)):
+    if isinstance(alert_ids, int):
+        alert_ids = [alert_ids]
+    if not (
+        isinstance(user_id, int)
+        and isinstance(alert_ids, list)
+        and alert_ids
+        and all(isinstance(pk, int) for pk in alert_ids)
+    ):
         return None
-    return user_id, alert_id
+    return user_id, alert_ids
 
 
 def enqueue(kind: str, object_id: int, city_id: int) -> None:
@@ -128,26 +145,25 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
     if obj is None or not public(city=obj.city).filter(pk=obj.pk).exists():
         return 0  # gone, or no longer public, by the time the worker came to it
     alerts = AreaAlert.objects.filter(city=obj.city, user__is_active=True, **{kind: True})
-    alerts = alerts.exclude(user_id=author_id).select_related("user", "city").order_by("pk")
+    alerts = alerts.exclude(user_id=author_id).select_related("user", "city")
+    alerts = alerts.order_by("user_id", "district")
     inside: dict[str, bool] = {"": True}
-    told: set[int] = set()  # one e-mail a person, however many of their alerts cover it
+    covering: dict[int, list[AreaAlert]] = {}  # a person's alerts that cover it
     for alert in alerts:
-        if alert.user_id in told:
-            continue
         if alert.district not in inside:
             within = public(city=obj.city, filters={"district": alert.district})
             inside[alert.district] = within.filter(pk=obj.pk).exists()
-        if not inside[alert.district]:
-            continue
-        with translation.override(alert.user.language_in(obj.city)):
-            subject, body, headers = _alert_mail(kind, obj, alert)
-            mail(subject, body, [alert.user.email], headers=headers, city=obj.city)
-        told.add(alert.user_id)
-    return len(told)
+        if inside[alert.district]:
+            covering.setdefault(alert.user_id, []).append(alert)
+    for theirs in covering.values():  # one e-mail a person, however many alerts cover it
+        with translation.override(theirs[0].user.language_in(obj.city)):
+            subject, body, headers = _alert_mail(kind, obj, theirs)
+            mail(subject, body, [theirs[0].user.email], headers=headers, city=obj.city)
+    return len(covering)
 
 
-def _alert_mail(kind: str, obj, alert: AreaAlert) -> tuple[str, str, dict]:
-    area = alert.area_label()
+def _alert_mail(kind: str, obj, theirs: list[AreaAlert]) -> tuple[str, str, dict]:
+    area = theirs[0].area_label()  # the whole city before its districts ("" sorts first)
     if kind == "proposals":
         page = reverse("proposals:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
         subject = _("New proposal in %(area)s: %(title)s") % {"area": area, "title": obj.title}
@@ -160,13 +176,13 @@ def _alert_mail(kind: str, obj, alert: AreaAlert) -> tuple[str, str, dict]:
         subject = _("New neglected site in %(area)s: %(name)s") % {"area": area, "name": obj.name}
         first = _("A neglected site in %(area)s is now on the map:") % {"area": area}
         what = obj.name
-    token = stop_token(user_id=alert.user_id, alert_id=alert.pk)
+    token = stop_token(user_id=theirs[0].user_id, alert_ids=[alert.pk for alert in theirs])
     stop = site_link(reverse("alert-stop", kwargs={"token": token}))
     lines = [
         first,
         what,
         site_link(page),
         _("You get these e-mails because you asked for news of %(area)s. To stop them: %(link)s")
-        % {"area": area, "link": stop},
+        % {"area": areas_label(theirs), "link": stop},
     ]
     return subject, "\n\n".join(lines), unsubscribe_headers(stop)

@@ -44,7 +44,7 @@ def alert_create(request, city):
 @login_required
 @require_POST
 def alert_delete(request, pk):
-    if alerts.alert_delete(user=request.user, alert_id=pk):
+    if alerts.alerts_delete(user_id=request.user.pk, alert_ids=[pk]):
         messages.success(request, _("You no longer get these e-mails."))
     return redirect(posted_next(request, reverse("my-proposals") + "#alerts"))
 
@@ -58,13 +58,21 @@ def alert_stop(request, token):
         return render(request, "proposals/alert_stop.html", {"invalid": True}, status=400)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    user_id, alert_id = found
-    alert = AreaAlert.objects.filter(pk=alert_id, user_id=user_id).select_related("city").first()
+    user_id, alert_ids = found
+    theirs = list(
+        AreaAlert.objects.filter(pk__in=alert_ids, user_id=user_id)
+        .select_related("city")
+        .order_by("district")
+    )
     stopped = request.method == "POST"
     if stopped:
-        alerts.alert_delete(user=user_id, alert_id=alert_id)
+        alerts.alerts_delete(user_id=user_id, alert_ids=alert_ids)
     return render(
         request,
         "proposals/alert_stop.html",
-        {"alert": alert, "stopped": stopped, "gone": alert is None and not stopped},
+        {
+            "areas": alerts.areas_label(theirs) if theirs else "",
+            "stopped": stopped,
+            "gone": not theirs and not stopped,
+        },
     )

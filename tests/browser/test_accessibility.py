@@ -90,7 +90,8 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
 
     alert = alert_set(user=public_world["resident"], city=public_world["proposal"].city,
                       district="", proposals=True, sites=False)  # fmt: skip
-    pages.append(f"/me/alerts/stop/{alert_stop_token(user_id=alert.user_id, alert_id=alert.pk)}/")
+    alert_stop = alert_stop_token(user_id=alert.user_id, alert_ids=[alert.pk])
+    pages.append(f"/me/alerts/stop/{alert_stop}/")
     found = {path: violations(page, path) for path in pages}
     login(page, public_world["resident"])
     proposal = public_world["proposal"].pk

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.core import signing
 
 from geodata.models import Feature, Layer
 from mapapp.models import Role
@@ -115,7 +116,10 @@ def test_a_site_accepted_or_added_by_staff_is_told_to_those_who_asked_for_sites(
 def test_the_stop_link_asks_then_stops_without_signing_in(client, koszalin, mailoutbox):
     person = make_user("stop@example.org")
     alert = alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=False)
-    url = f"/me/alerts/stop/{alerts.stop_token(user_id=person.pk, alert_id=alert.pk)}/"
+    # as the links sent before one could stop several alerts were signed: they still work
+    old = signing.dumps([person.pk, alert.pk], salt="proposals.alert.stop", compress=True)
+    assert old == alerts.stop_token(user_id=person.pk, alert_ids=[alert.pk])
+    url = f"/me/alerts/stop/{old}/"
     page = client.get(url)
     assert page.status_code == 200 and "Koszalin" in page.content.decode()
     assert AreaAlert.objects.filter(pk=alert.pk).exists()  # a mail scanner's GET stops nothing
@@ -125,10 +129,51 @@ def test_the_stop_link_asks_then_stops_without_signing_in(client, koszalin, mail
     # another person's alert cannot be stopped with a forged or mixed token
     other = make_user("other@example.org")
     kept = alerts.alert_set(user=other, city=koszalin, district="", proposals=True, sites=False)
-    forged = alerts.stop_token(user_id=person.pk, alert_id=kept.pk)
+    forged = alerts.stop_token(user_id=person.pk, alert_ids=[kept.pk])
     client.post(f"/me/alerts/stop/{forged}/")
     assert AreaAlert.objects.filter(pk=kept.pk).exists()
     assert client.get("/me/alerts/stop/not-a-token/").status_code == 400
+
+
+def test_one_stop_link_ends_every_alert_that_covered_the_news(
+    client, draft, resident, koszalin, districts, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Someone who asked for news of the whole city and of their district gets one e-mail; its
+    stop link must end both, or the e-mails go on after they asked them to stop."""
+    person = make_user("twice@example.org")
+    person.preferred_language = "en"
+    person.save(update_fields=["preferred_language"])
+    city = alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=True)
+    district = alerts.alert_set(
+        user=person, city=koszalin, district="Śródmieście", proposals=True, sites=False
+    )
+    elsewhere = alerts.alert_set(
+        user=person, city=koszalin, district="Rokosowo", proposals=True, sites=False
+    )
+    other = make_user("neighbour@example.org")
+    neighbours = alerts.alert_set(
+        user=other, city=koszalin, district="Śródmieście", proposals=True, sites=False
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_publish(actor=resident, proposal=draft)
+    [told] = mails_to(mailoutbox, person)
+    assert "news of Koszalin and Śródmieście. To stop them" in told.body
+    stop = re.search(r"(/me/alerts/stop/[^/\s]+/)", told.body).group(1)
+    asked = client.get(stop, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "what is new in Koszalin and Śródmieście?" in asked, asked
+    client.post(stop)
+    assert set(AreaAlert.objects.values_list("pk", flat=True)) == {elsewhere.pk, neighbours.pk}
+    assert city.pk != district.pk
+    # the news of the next proposal in Śródmieście reaches the neighbour only
+    mailoutbox.clear()
+    draft.pk = None
+    draft.title = "A second bench"
+    draft.status = draft.Status.DRAFT
+    draft.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_publish(actor=resident, proposal=draft)
+    assert mails_to(mailoutbox, person) == []
+    assert len(mails_to(mailoutbox, other)) == 1
 
 
 def test_asking_from_the_lists_and_ending_from_my_proposals(client, koszalin, districts):

@@ -201,7 +201,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "proposals:stop-emails": f"{c}/proposals/{submitted.pk}/stop-emails/"
         + stop_token(user_id=supporters[0].pk, proposal_id=submitted.pk) + "/",
         "alert-stop": "/me/alerts/stop/"
-        + alert_stop_token(user_id=supporters[0].pk, alert_id=1) + "/",
+        + alert_stop_token(user_id=supporters[0].pk, alert_ids=[1]) + "/",
         "proposals:progress": f"{c}/proposals/{submitted.pk}/progress/",
         "proposals:sheet": f"{c}/proposals/{draft.pk}/sheet/",
         "proposals:file-consent": f"{c}/proposals/{draft.pk}/files/consent/",
