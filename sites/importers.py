@@ -240,6 +240,9 @@ def _store_source_pairs(
     return added, kept, len(imported)
 
 
+_IMPORT_LOCK = 0x5343  # pg_advisory_xact_lock's first key: "intervention imports"
+
+
 class ImportRefused(ValueError):
     """The file has rows that cannot be imported; nothing was written."""
 
@@ -432,6 +435,7 @@ def import_interventions(
         prepared = _prepare_source_pairs(city, rows, stored, progress)
         progress("saving", 0, len(rows))
         with transaction.atomic():
+            _one_import_at_a_time(city)
             for ref, number, pairs, defaults in rows:
                 obj, created = Intervention.objects.update_or_create(
                     city=city, source_ref=ref[:100], defaults=defaults
@@ -461,5 +465,26 @@ def import_interventions(
         for name in stored:  # nothing half-saved: the rows are rolled back, so are their files
             default_storage.delete(name)
         raise
+    _delete_unused(prepared)
     progress("saving", len(rows), len(rows))
     return result
+
+
+def _one_import_at_a_time(city: City) -> None:
+    """Imports into one city wait for each other (until the transaction ends). Two at once
+    that share projects, in different orders, would each hold a row the other needs: the
+    database would end one as a deadlock, and the officer would see it fail."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK, city.pk])
+
+
+def _delete_unused(prepared: dict) -> None:
+    """Photos prepared for pairs another import stored first, while this one waited."""
+    from django.core.files.storage import default_storage
+
+    for pair in prepared.values():
+        if pair.pk is None:
+            default_storage.delete(pair.before.name)
+            default_storage.delete(pair.after.name)

@@ -334,3 +334,70 @@ def test_two_rows_for_the_same_project_are_refused_not_merged(ostrava, tmp_path)
     with pytest.raises(CommandError, match="row 2: the same title and date as row 1"):
         call_command("import_interventions", str(path), "--city", "ostrava", *no_id)
     assert not Intervention.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # two officers' imports, in two connections
+def test_two_imports_at_once_wait_for_each_other_instead_of_failing(ostrava, tmp_path):
+    """Two officers import files sharing projects at the same moment, in different orders:
+    each would hold a project the other needs, and the database would end one of them as a
+    deadlock. The second waits for the first instead, then updates what it stored; the
+    photos it prepared meanwhile for a pair the first stored are not left behind."""
+    import threading
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from sites.importers import import_interventions
+
+    _photos(tmp_path / "foto", **{"pred.jpg": "gray", "po.jpg": "green"})
+    garden = {**GOOD[0], "pred": "foto/pred.jpg", "po": "foto/po.jpg", "popisky": None}
+    benches = {**GOOD[1], "pred": None, "po": None, "popisky": None}
+    a_garden = _write(tmp_path / "a1.gpkg", [garden])
+    a_benches = _write(tmp_path / "a2.gpkg", [benches])
+    b_both = _write(tmp_path / "b.gpkg", [benches, garden])
+    options = {"city": ostrava, "id_field": "cislo",
+               "fields": {"title": "nazev", "completed": "rok", "before_photos": "pred",
+                          "after_photos": "po", "photo_captions": "popisky"}}  # fmt: skip
+    media = Path(settings.MEDIA_ROOT)
+    files_before = {p for p in media.rglob("*") if p.is_file()}
+    outcome, a_holds, b_started = {}, threading.Event(), threading.Event()
+
+    def officer_a():  # one long import: the garden saved, the benches still to come
+        try:
+            with transaction.atomic():
+                import_interventions(path=a_garden, **options)
+                a_holds.set()
+                b_started.wait(10)
+                time.sleep(1.5)  # B saves the benches meanwhile, then waits for the garden
+                import_interventions(path=a_benches, **options)
+            outcome["a"] = "done"
+        except Exception as error:
+            outcome["a"] = repr(error)
+        finally:
+            a_holds.set()
+            connection.close()
+
+    def officer_b():
+        b_started.set()
+        try:
+            result = import_interventions(path=b_both, **options)
+            outcome["b"] = (result.created, result.updated, result.pairs_added, result.pairs_kept)
+        except Exception as error:
+            outcome["b"] = repr(error)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=officer_a)
+    a.start()
+    a_holds.wait(30)
+    b = threading.Thread(target=officer_b)
+    b.start()
+    a.join(60)
+    b.join(60)
+    assert outcome == {"a": "done", "b": (0, 2, 0, 1)}
+    assert Intervention.objects.count() == 2
+    [pair] = Intervention.objects.get(title="Komunitní zahrada").pairs.all()
+    added = {p for p in media.rglob("*") if p.is_file()} - files_before
+    assert {p.relative_to(media).as_posix() for p in added} == {pair.before.name, pair.after.name}
