@@ -249,14 +249,17 @@ def load_demo_programme(city: City) -> bool:
     # waits in the officers' queue.
     ngo = _user("ngo@example.org", city, Role.NGO_REPRESENTATIVE)
     names = {"pl": "Stowarzyszenie Sąsiedzi (demo)", "cs": "Spolek Sousedé (demo)"}
+    # numbers as the country's register writes them, far beyond those given so far
+    numbers = {"PL": ("KRS 0009999991", "KRS 0009999992"), "CZ": ("99999901", "99999919")}
+    first, second = numbers.get(city.country, (f"DEMO-{city.slug}-1", f"DEMO-{city.slug}-2"))
     verified = organisations.representation_request(
         user=ngo, city=city, name=names.get(lang, "Neighbours' association (demo)"),
-        registration_number=f"DEMO-{city.slug.upper()}-1", role="Chair",
+        registration_number=first, role="Chair",
     )  # fmt: skip
     organisations.representation_decide(actor=officer, representative=verified, verify=True)
     organisations.representation_request(
         user=neighbours[1], city=city, name="Klub seniorů (demo)" if lang == "cs" else
-        "Klub Seniora (demo)", registration_number=f"DEMO-{city.slug.upper()}-2",
+        "Klub Seniora (demo)", registration_number=second,
         role="Member",
     )  # fmt: skip
 

@@ -212,7 +212,10 @@ class OrganisationRequestForm(forms.Form):
     registration_number = forms.CharField(
         label=_("Registration number"),
         max_length=60,
-        help_text=_("As in the public register (in Poland the KRS number, in Czechia the IČO)."),
+        help_text=_(
+            "As in the public register: in Poland the KRS number (or the NIP or REGON of an "
+            "organisation outside the KRS), in Czechia the IČO."
+        ),
     )
     role = forms.CharField(
         label=_("Your role in the organisation"),

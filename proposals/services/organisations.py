@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mapapp.audit import audit_record
+from mapapp.countries import registration_number as registration_number_of
 from mapapp.models import City
 from mapapp.tasks import mail, site_link
 from proposals import messages as msg
@@ -20,23 +21,22 @@ from proposals.models import Organisation, Representative
 from proposals.services.common import refuse
 
 
-def normalised_number(value: str) -> str:
-    """ "KRS 0000 123 456" and "0000123456" are one number: no spaces or dots, upper case."""
-    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
-
-
 @transaction.atomic
 def representation_request(
     *, user, city: City, name: str, registration_number: str, role: str = ""
 ) -> Representative:
     """Ask to represent an organisation of the city. The organisation is found by its
-    registration number (its name is not changed by a request), or recorded as new."""
+    registration number (its name is not changed by a request), or recorded as new. The
+    number is checked as the city's country's registers write it (mapapp.countries)."""
     name, role = " ".join((name or "").split()), " ".join((role or "").split())
-    number = normalised_number(registration_number)
     errors = {}
     if len(name) < 2:
         errors["name"] = [msg.ORG_NAME]
-    if len(number) < 4:
+    try:
+        number = registration_number_of(city.country, registration_number)
+    except ValidationError as error:
+        number, errors["registration_number"] = "", error.messages
+    if len(number) < 4 and "registration_number" not in errors:
         errors["registration_number"] = [msg.ORG_NUMBER]
     if errors:
         raise ValidationError(errors)

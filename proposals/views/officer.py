@@ -185,6 +185,7 @@ def officer_call_edit(request, city, call_id):
 def officer_organisations(request, city):
     """Requests to represent an NGO: verify each against the public register, or refuse it
     with a reason; the verified representatives below."""
+    from mapapp.countries import preset
     from proposals.models import Representative
     from proposals.services import organisations
 
@@ -215,6 +216,7 @@ def officer_organisations(request, city):
             "city": city_obj,
             "pending": selectors.pending_representations(city=city_obj),
             "verified": selectors.verified_representations(city=city_obj),
+            "register": preset(city_obj.country),
         },
     )
 

@@ -206,3 +206,92 @@ def test_a_revoked_representative_cannot_submit_a_draft_in_the_ngos_name(
         drafting.proposal_submit(actor=resident, proposal=draft)
     assert refused.value.messages == [str(msg.NGO_NOT_VERIFIED)]
     assert Proposal.objects.get(pk=draft.pk).status == "collecting_support"
+
+
+@pytest.mark.parametrize(
+    "country, given, stored",
+    [
+        ("PL", "KRS 0000 123 456", "KRS0000123456"),
+        ("PL", "123456", "KRS0000123456"),  # as people write it, without the leading zeros
+        ("PL", "NIP 123-456-32-18", "NIP1234563218"),
+        ("PL", "PL1234563218", "NIP1234563218"),  # the EU VAT number is the NIP
+        ("PL", "123456785", "REGON123456785"),
+        ("PL", "REGON 12345678512347", "REGON12345678512347"),
+        ("CZ", "IČO 00845451", "00845451"),  # the City of Ostrava
+        ("CZ", "845451", "00845451"),
+        ("CZ", "CZ00845451", "00845451"),
+        ("", "Reg. 12/ab", "REG12AB"),  # a country without rules: letters and digits
+        ("DE", "VR 1234", "VR1234"),
+    ],
+)
+def test_a_number_is_stored_as_the_countrys_register_writes_it(country, given, stored):
+    from mapapp.countries import registration_number
+
+    assert registration_number(country, given) == stored
+
+
+@pytest.mark.parametrize(
+    "country, given, why",
+    [
+        ("PL", "1234563219", "is not a KRS number, NIP or REGON"),  # a NIP with a typo
+        ("PL", "123456786", "is not a KRS number, NIP or REGON"),  # a REGON with a typo
+        ("PL", "KRS 1234563218", "is not a KRS number, NIP or REGON"),  # a NIP called KRS
+        ("PL", "REGON 1234563218", "is not a KRS number, NIP or REGON"),
+        ("CZ", "00845452", "is not an IČO"),
+        ("CZ", "123456789", "is not an IČO"),  # nine digits
+        ("CZ", "KRS 845451", "is not an IČO"),
+    ],
+)
+def test_a_typo_in_a_number_is_said_on_the_form(client, resident, koszalin, country, given, why):
+    koszalin.country = country
+    koszalin.save()  # city_get caches cities: saving clears it
+    client.force_login(resident)
+    posted = {**REQUEST, "registration_number": given}
+    answer = client.post("/koszalin/organisations/request/", posted)
+    page = answer.content.decode()
+    assert answer.status_code == 400 and why in page and given in page
+    assert not Organisation.objects.exists()
+
+
+def test_one_organisation_however_its_number_is_written(resident, koszalin, client):
+    koszalin.country = "PL"
+    koszalin.save()
+    first = organisations.representation_request(user=resident, city=koszalin, **REQUEST)
+    other = make_user("other@example.org")
+    second = organisations.representation_request(
+        user=other, city=koszalin, name="Zielony Koszalin", registration_number="123456"
+    )
+    assert first.organisation_id == second.organisation_id
+    # the officers' page links the country's register
+    officer = make_user("urzednik@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/organisations/").content.decode()
+    assert 'href="https://wyszukiwarka-krs.ms.gov.pl/"' in page and "KRS0000123456" in page
+
+
+def test_numbers_recorded_before_are_brought_to_the_same_form(koszalin, ostrava):
+    """The data migration: what the rules accept takes its form, unless another organisation
+    of the city has that form already; what they refuse stays as it was."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    koszalin.country, ostrava.country = "PL", "CZ"
+    koszalin.save()
+    ostrava.save()
+    given = {
+        (koszalin, "123456"): "KRS0000123456",
+        (koszalin, "0000654321"): "0000654321",  # the next one has its form already
+        (koszalin, "KRS0000654321"): "KRS0000654321",
+        (koszalin, "DEMOKOSZALIN1"): "DEMOKOSZALIN1",  # refused by the rules
+        (ostrava, "ICO845451"): "00845451",
+    }
+    made = {
+        number: Organisation.objects.create(city=city, name=number, registration_number=number)
+        for city, number in given
+    }
+    import_module("proposals.migrations.0018_registration_numbers_canonical").canonical(apps, None)
+    assert {
+        (o.city, o.name): o.registration_number
+        for o in Organisation.objects.filter(pk__in=[o.pk for o in made.values()])
+    } == given
