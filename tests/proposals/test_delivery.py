@@ -209,6 +209,10 @@ def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
     assert "overdue" not in english
     assert by["officer2@example.org"].subject.startswith("[Koszalin] ")
     assert "formal check" not in by["officer2@example.org"].body  # in Czech
+    # signed by the city in each one's language, as its other e-mails are
+    assert f"How we treat your data: {site}/privacy/" in english
+    assert f"{site}/privacy/" in by["officer2@example.org"].body
+    assert "How we treat your data" not in by["officer2@example.org"].body
     mailoutbox.clear()
     Flag.objects.update(state="dismissed")
     Site.objects.update(moderation="accepted")

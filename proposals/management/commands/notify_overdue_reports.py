@@ -1,7 +1,7 @@
 """manage.py notify_overdue_reports: the daily e-mails of the programme (run it daily).
 
 - Each programme officer of a city gets a digest of what waits in the workspace, in their
-  language: proposals waiting for the formal check, residents' reports of content (flags)
+  language, signed as the city's other e-mails are: proposals waiting for the formal check, residents' reports of content (flags)
   waiting for review, neglected-site reports waiting for moderation, and the overdue
   maintenance reports, each with its link. Nothing waiting, no e-mail.
 - Applicants are reminded of maintenance reports a week before they are due and once when
@@ -112,6 +112,6 @@ class Command(ScheduledCommand, BaseCommand):
                     subject = _("[%(city)s] Waiting in the officers' workspace") % {
                         "city": city.name
                     }
-                mail(subject, body, [user.email])
+                    mail(subject, body, [user.email], city=city)
                 told += 1
             self.stdout.write(f"{city.name}: {len(overdue)} overdue, told {told} officers")
