@@ -1,9 +1,10 @@
 """manage.py notify_overdue_reports: the daily e-mails of the programme (run it daily).
 
 - Each programme officer of a city gets a digest of what waits in the workspace, in their
-  language, signed as the city's other e-mails are: proposals waiting for the formal check, residents' reports of content (flags)
-  waiting for review, neglected-site reports waiting for moderation, and the overdue
-  maintenance reports, each with its link. Nothing waiting, no e-mail.
+  language, signed as the city's other e-mails are: proposals waiting for the formal
+  check, residents' reports of content (flags) waiting for review, neglected-site reports
+  waiting for moderation, and the overdue maintenance reports, each with its link.
+  Nothing waiting, no e-mail.
 - Applicants are reminded of maintenance reports a week before they are due and once when
   overdue (proposals.services.delivery.report_reminders_send), each reminder once.
 - Proposals still gathering support when their call closed expire (and their applicants
