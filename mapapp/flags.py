@@ -28,6 +28,10 @@ ALREADY_REVIEWED = _("This report has already been reviewed.")
 NOT_HIDDEN = _("It is public: there is nothing to object to.")
 NOT_THE_AUTHOR = _("Only its author can object to hiding it.")
 OBJECTION_WAITING = _("Your objection already waits for the officers' review.")
+OBJECTION_DECIDED = _(
+    "The officers reviewed your objection to this decision and keep it hidden; the "
+    "programme's office answers further questions (the city's “About and contact” page)."
+)
 OBJECTION_TEXT = _("Say in a sentence or two why it should be shown again.")
 
 
@@ -36,6 +40,12 @@ def _target_model(target_type: str):
     from sites.models import Site
 
     return {Flag.Target.PROPOSAL: Proposal, Flag.Target.SITE: Site}[target_type]
+
+
+def _target_type(target) -> str:
+    from proposals.models import Proposal
+
+    return Flag.Target.PROPOSAL if isinstance(target, Proposal) else Flag.Target.SITE
 
 
 def can_review(user, city: City) -> bool:
@@ -86,7 +96,9 @@ def flag_create(*, user, city: City, target_type: str, target_id: int, reason: s
 @transaction.atomic
 def objection_create(*, user, city: City, target_type: str, target_id: int, note: str) -> Flag:
     """The author of hidden content asks for it to be shown again; the objection waits in
-    the officers' queue like a report (one open objection per content)."""
+    the officers' queue like a report. One objection to one decision: while it waits, and
+    once the officers kept it hidden, no other (hidden again later, it may be objected to
+    again)."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied
     target = _target(city, target_type, target_id)
@@ -94,6 +106,9 @@ def objection_create(*, user, city: City, target_type: str, target_id: int, note
         raise PermissionDenied(NOT_THE_AUTHOR)
     if target.hidden_at is None:
         raise ValidationError(NOT_HIDDEN)
+    earlier = objection_of(user=user, target=target)
+    if earlier is not None and earlier.state == Flag.State.DISMISSED:
+        raise ValidationError(OBJECTION_DECIDED)  # one objection to one decision
     note = (note or "").strip()
     if len(note) < 10:
         raise ValidationError(OBJECTION_TEXT)
@@ -103,12 +118,23 @@ def objection_create(*, user, city: City, target_type: str, target_id: int, note
     )  # fmt: skip
 
 
-def objection_waiting(*, user, target_type: str, target_id: int) -> bool:
-    """Whether this person's objection to hiding the content waits for review."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    mine = Flag.objects.filter(target_type=target_type, target_id=target_id, flagged_by=user)
-    return mine.filter(reason=Flag.Reason.OBJECTION, state=Flag.State.OPEN).exists()
+def objection_of(*, user, target) -> Flag | None:
+    """This person's objection to the content's present hiding (made since it was hidden):
+    open (it waits), dismissed (reviewed: it stays hidden), or None."""
+    if not getattr(user, "is_authenticated", False) or target.hidden_at is None:
+        return None
+    return (
+        Flag.objects.filter(
+            target_type=_target_type(target),
+            target_id=target.pk,
+            flagged_by=user,
+            reason=Flag.Reason.OBJECTION,
+            created_at__gte=target.hidden_at,
+            state__in=(Flag.State.OPEN, Flag.State.DISMISSED),
+        )  # fmt: skip
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def _author(target):
@@ -119,9 +145,7 @@ def _author(target):
 def _target_url(target) -> str:
     from django.urls import reverse
 
-    from proposals.models import Proposal
-
-    name = "proposals:detail" if isinstance(target, Proposal) else "sites:detail"
+    name = "proposals:detail" if _target_type(target) == Flag.Target.PROPOSAL else "sites:detail"
     return reverse(name, kwargs={"city": target.city.slug, "pk": target.pk})
 
 

@@ -48,9 +48,9 @@ def basename(path) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def objection_waiting(context, target_type, target_id) -> bool:
-    """Whether the signed-in person's objection to hiding this content waits for review."""
-    from mapapp.flags import objection_waiting as waiting
+def objection_of(context, target):
+    """The signed-in person's objection to hiding this content (mapapp.flags.objection_of):
+    open, dismissed, or None."""
+    from mapapp.flags import objection_of as find
 
-    user = context.get("user")
-    return waiting(user=user, target_type=target_type, target_id=target_id)
+    return find(user=context.get("user"), target=target)

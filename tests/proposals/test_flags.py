@@ -293,6 +293,41 @@ def test_the_author_objects_and_the_officers_keep_it_hidden_saying_why(
     assert "A child's face." in mailoutbox[0].body and "internal" not in mailoutbox[0].body
 
 
+def test_one_objection_to_one_decision(
+    client, submitted, resident, supporters, officer, django_capture_on_commit_callbacks
+):
+    """Kept hidden after an objection, the decision stands: the page says so, and a second
+    objection is refused with where to ask. Hidden again after being shown, the author may
+    object to the new decision."""
+    capture = django_capture_on_commit_callbacks
+    _hide(client, officer, supporters[0], submitted, capture)
+    client.force_login(resident)
+    _object(client, submitted)
+    client.force_login(officer)
+    with capture(execute=True):
+        client.post("/koszalin/flags/", {"flag": Flag.objects.get(reason="objection").pk,
+                                         "action": "dismiss"})  # fmt: skip
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{submitted.pk}/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="objection-decided"' in page and 'id="objection-form"' not in page
+    assert "/koszalin/about/" in page
+    answer = client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": submitted.pk,
+                                             "reason": "objection", "note": "Please look again.",
+                                             "next": url}, follow=True)  # fmt: skip
+    assert "reviewed your objection to this decision" in answer.content.decode()
+    assert Flag.objects.filter(reason="objection").count() == 1
+    # shown again, then hidden again after another report: a new decision
+    client.force_login(officer)
+    client.post("/koszalin/flags/", {"action": "show", "target_type": "proposal",
+                                     "target_id": submitted.pk})  # fmt: skip
+    _hide(client, officer, supporters[1], submitted, capture)
+    client.force_login(resident)
+    assert 'id="objection-form"' in client.get(url).content.decode()
+    _object(client, submitted)
+    assert Flag.objects.filter(reason="objection", state="open").count() == 1
+
+
 def test_an_upheld_objection_shows_it_again_and_tells_the_author(
     client, submitted, resident, supporters, officer, mailoutbox,
     django_capture_on_commit_callbacks,
@@ -341,3 +376,23 @@ def test_a_report_of_nothing_gets_a_message_not_an_error(client, supporters):
         assert r.status_code == 200
         assert "There is nothing to report here." in r.content.decode()
     assert not Flag.objects.exists()
+
+
+def test_a_hidden_sites_reporter_objects_from_its_page(client, koszalin, resident, officer):
+    from django.utils import timezone
+
+    site = Site.objects.create(city=koszalin, name="Dumped tyres", reported_by=resident,
+                               geom=Point(16.1823, 54.1903, srid=4326), moderation="accepted",
+                               hidden_at=timezone.now())  # fmt: skip
+    client.force_login(resident)
+    url = f"/koszalin/sites/{site.pk}/"
+    assert 'id="objection-form"' in client.get(url).content.decode()
+    client.post("/koszalin/flag/", {"target_type": "site", "target_id": site.pk,
+                                    "reason": "objection", "note": "The tyres are still there.",
+                                    "next": url})  # fmt: skip
+    assert 'id="objection-waiting"' in client.get(url).content.decode()
+    client.force_login(officer)
+    client.post("/koszalin/flags/", {"flag": Flag.objects.get(reason="objection").pk,
+                                     "action": "dismiss"})  # fmt: skip
+    client.force_login(resident)
+    assert 'id="objection-decided"' in client.get(url).content.decode()
