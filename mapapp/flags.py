@@ -149,21 +149,38 @@ def _target_url(target) -> str:
     return reverse(name, kwargs={"city": target.city.slug, "pk": target.pk})
 
 
+def _author_contact(target) -> tuple[str, str, bool] | None:
+    """(address, language, whether it is an account's) of whoever wrote the proposal or
+    reported the site: their account, or the address an Open311 application gave with the
+    report (in the city's language); None when there is nobody to tell."""
+    author = _author(target)
+    if author is not None:
+        return author.email, author.language_in(target.city), True
+    request = getattr(target, "open311", None)  # a site reported through Open311
+    if request is not None and request.email:
+        return request.email, target.city.default_language, False
+    return None
+
+
 def _tell_author(
     target, *, hidden: bool, reasons=(), statement: str = "", objection: bool = False
 ) -> None:
     """The author of hidden (or again shown) content is told, in their language; with
-    `objection`, that their objection was reviewed and it stays hidden."""
+    `objection`, that their objection was reviewed and it stays hidden. Someone who reported
+    a site through an Open311 application has no account to see it or object with: they
+    are told to write to the programme's office instead."""
     from django.urls import reverse
 
     from mapapp.tasks import mail, site_link
 
-    author = _author(target)
-    if author is None:
+    contact = _author_contact(target)
+    if contact is None:
         return
+    address, language, account = contact
     city = target.city
-    with translation.override(author.language_in(city)):
+    with translation.override(language):
         names = {"title": str(target), "city": city.name}
+        about = site_link(reverse("city-about", kwargs={"city": city.slug}))
         if hidden and objection:
             subject = gettext("Your objection about “%(title)s”") % names
             parts = [
@@ -178,31 +195,42 @@ def _tell_author(
         elif hidden:
             subject = gettext("“%(title)s” is hidden after a report") % names
             why = "; ".join(str(Flag.Reason(r).label) for r in reasons)
-            parts = [
+            what = (
                 gettext(
                     "After a report, the officers of %(city)s hid “%(title)s” from the public "
                     "pages, the map and the data exports. Nothing in it was changed, and you "
                     "still see it when you are signed in."
                 )
-                % names,
-            ]
+                if account
+                else gettext(
+                    "After a report, the officers of %(city)s hid “%(title)s” from the public "
+                    "pages, the map and the data exports. Nothing in it was changed."
+                )
+            )
+            parts = [what % names]
             if why:
                 parts.append(gettext("Why: %(reasons)s.") % {"reasons": why})
             if statement:
                 parts.append(statement)
-            about = reverse("city-about", kwargs={"city": city.slug})
-            parts.append(
-                gettext(
-                    "If you think this is wrong, object on its page (the link below); the "
-                    "programme's office answers questions: %(url)s"
+            if account:
+                parts.append(
+                    gettext(
+                        "If you think this is wrong, object on its page (the link below); the "
+                        "programme's office answers questions: %(url)s"
+                    )
+                    % {"url": about}
                 )
-                % {"url": site_link(about)}
-            )
+            else:
+                parts.append(
+                    gettext("If you think this is wrong, write to the programme's office: %(url)s")
+                    % {"url": about}
+                )
         else:
             subject = gettext("“%(title)s” is public again") % names
             parts = [gettext("The officers of %(city)s made “%(title)s” public again.") % names]
-        parts.append(site_link(_target_url(target)))
-        mail(subject, "\n\n".join(parts), [author.email], city=city)
+        if account or not hidden:  # a hidden page is shown to its author's account only
+            parts.append(site_link(_target_url(target)))
+        mail(subject, "\n\n".join(parts), [address], city=city)
 
 
 def _tell_reporters(reporters, target, *, upheld: bool) -> None:

@@ -396,3 +396,49 @@ def test_a_hidden_sites_reporter_objects_from_its_page(client, koszalin, residen
                                      "action": "dismiss"})  # fmt: skip
     client.force_login(resident)
     assert 'id="objection-decided"' in client.get(url).content.decode()
+
+
+def test_a_site_reported_through_open311_has_its_reporter_told_without_an_account(
+    client, koszalin, supporters, officer, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Someone who reported through an Open311 application gave only an address: they are
+    told the decision in the city's language, with where to write, not a page they cannot
+    see or a form they cannot use."""
+    import uuid
+
+    from sites.models import Open311Client, Open311Request
+
+    site = Site.objects.create(
+        city=koszalin,
+        name="Graffiti on the wall",
+        geom=Point(16.1823, 54.1903, srid=4326),
+        moderation="accepted",
+    )
+    app = Open311Client.objects.create(city=koszalin, name="Naprawmy to")
+    Open311Request.objects.create(token=uuid.uuid4(), site=site, client=app,
+                                  email="reporter@example.net")  # fmt: skip
+    client.force_login(supporters[0])
+    client.post("/koszalin/flag/", {"target_type": "site", "target_id": site.pk,
+                                    "reason": "personal_data"})  # fmt: skip
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/koszalin/flags/",
+            {
+                "flag": Flag.objects.get().pk,
+                "action": "uphold",
+                "statement": "A car's number plate is readable.",
+            },
+        )
+    [told] = [m for m in mailoutbox if m.to == ["reporter@example.net"]]
+    assert "Graffiti on the wall" in told.subject
+    assert "A car's number plate is readable." in told.body
+    assert "/koszalin/about/" in told.body
+    assert f"/koszalin/sites/{site.pk}/" not in told.body  # hidden: a page they cannot see
+    assert "Urzędnicy" in told.body or "urzędnicy" in told.body  # Koszalin's language
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/koszalin/flags/", {"action": "show", "target_type": "site",
+                                         "target_id": site.pk})  # fmt: skip
+    [told] = [m for m in mailoutbox if m.to == ["reporter@example.net"]]
+    assert f"/koszalin/sites/{site.pk}/" in told.body
