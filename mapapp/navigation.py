@@ -28,3 +28,25 @@ def posted_ids(request, name: str) -> list[int]:
     """The row ids a form posts in `name` (checkboxes): the whole numbers among them."""
     values = (v.strip() for v in request.POST.getlist(name))
     return [int(v) for v in values if v.isdigit() and len(v) < 19]
+
+
+def city_of_next(request):
+    """The active city whose page the visitor came from, as the `next` field or parameter a
+    sign-in, sign-up or reset form carries names it (/koszalin/proposals/new/), or None."""
+    from urllib.parse import urlsplit
+
+    from django.http import Http404
+    from django.urls import Resolver404, resolve
+
+    from mapapp.selectors import city_get
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    try:
+        slug = resolve(urlsplit(target).path).kwargs.get("city")
+        return city_get(slug=slug) if slug else None
+    except (Resolver404, Http404):
+        return None

@@ -125,6 +125,17 @@ def city_signature(city) -> tuple[str, str]:
     return "-- \n" + "\n".join(lines), info.contact_email
 
 
+def deployment_signature() -> str:
+    """The signature of an e-mail about no city (accounts), in the active language: the
+    programme's name and the deployment's privacy notice."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    privacy = site_link(reverse("privacy"))
+    return "-- \n" + "\n".join([_("We Create Space"), _("How we treat your data: %(url)s")
+                                 % {"url": privacy}])  # fmt: skip
+
+
 def mail(subject, body, recipients, headers: dict | None = None, city=None) -> None:
     """Queue an e-mail (texts are rendered in the right language before they are queued).
     With the `city` it is about, it is signed by the city (city_signature, rendered in the

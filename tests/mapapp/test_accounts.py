@@ -188,3 +188,32 @@ def test_a_new_account_keeps_the_language_it_signed_up_in(client, ostrava):
     client.post("/accounts/signup/", {"email": "john@example.org", **form},
                 HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
     assert User.objects.get(email="john@example.org").preferred_language == "en"
+
+
+@pytest.mark.django_db
+def test_account_emails_are_signed_by_the_city_the_visitor_came_from(client, ostrava, settings):
+    """Signing up from Ostrava's pages: the confirmation names Ostrava, is signed by its
+    office, replies go to its contact address, and its privacy notice is linked. Without a
+    city (or with a `next` elsewhere), the programme signs with the deployment's notice."""
+    from mapapp.services import city_information_update
+
+    settings.SITE_URL = "https://grants.example.org"
+    city_information_update(actor=None, city=ostrava, data={"contact_email": "tp@ostrava.cz"})
+    form = {"password1": PASSWORD, "password2": PASSWORD, "next": "/ostrava/proposals/new/"}
+    client.post("/accounts/signup/", {**form, "email": "jana@example.org"},
+                HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    [signed] = mail.outbox
+    assert signed.subject.startswith("[Ostrava] ")
+    assert "Tvoříme prostor, Ostrava" in signed.body and "tp@ostrava.cz" in signed.body  # Czech
+    assert "https://grants.example.org/ostrava/privacy/" in signed.body
+    assert signed.extra_headers["Reply-To"] == "tp@ostrava.cz"
+    assert "/accounts/confirm-email/" in signed.body
+    for elsewhere in ("", "https://evil.example.net/ostrava/", "/no-such-city/"):
+        mail.outbox.clear()
+        client.post("/accounts/signup/", {**form, "next": elsewhere,
+                                          "email": f"p{len(elsewhere)}@example.org"},
+                    HTTP_ACCEPT_LANGUAGE="cs")  # fmt: skip
+        [plain] = mail.outbox
+        assert plain.subject.startswith("[Tvoříme prostor] ")  # the programme, in Czech
+        assert "Ostrava" not in plain.body and "Reply-To" not in plain.extra_headers
+        assert plain.body.rstrip().endswith("https://grants.example.org/privacy/")

@@ -332,7 +332,8 @@ def test_the_officers_page_says_what_the_city_has_not_given_yet(client, koszalin
 def test_every_email_about_a_city_is_queued_in_its_recipients_language():
     """mail(..., city=) signs the e-mail in the active language: a call made after the
     `translation.override(...)` block had closed signed a Czech reporter's e-mail in
-    English. Each such call must sit inside that block."""
+    English. Each such call must sit inside that block, except in allauth's adapter: it
+    sends within the visitor's own request, whose language is theirs."""
     import ast
     from pathlib import Path
 
@@ -346,6 +347,8 @@ def test_every_email_about_a_city_is_queued_in_its_recipients_language():
             if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "mail"):
                 continue
             if "city" not in {k.arg for k in node.keywords}:
+                continue
+            if path.relative_to(root).as_posix() == "mapapp/adapters.py":
                 continue
             up, inside = node, False
             while up in parents and not inside:
