@@ -2,6 +2,7 @@
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import GeoFunc
+from django.db.models import BooleanField
 
 
 class ForcePolygonCCW(GeoFunc):
@@ -16,3 +17,12 @@ class FlipCoordinates(GeoFunc):
 
     function = "ST_FlipCoordinates"
     output_field = GeometryField()
+
+
+class DWithin(GeoFunc):
+    """ST_DWithin(a, b, distance): whether they lie within the distance of each other, in the
+    units of their CRS (give them transformed to the city's metric CRS for metres)."""
+
+    function = "ST_DWithin"
+    output_field = BooleanField()
+    geom_param_pos = (0, 1)

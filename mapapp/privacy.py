@@ -120,6 +120,8 @@ def user_data_export(*, user) -> dict:
             {
                 "city": a.city.slug,
                 "district": a.district,
+                "place": [a.near.x, a.near.y] if a.near else None,  # lon, lat
+                "distance_m": a.radius_m,
                 "proposals": a.proposals,
                 "sites": a.sites,
                 "since": _iso(a.created_at),

@@ -150,10 +150,13 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
 
 @require_GET
 def city_map(request: HttpRequest, city: str) -> HttpResponse:
+    from proposals.models import AreaAlert, distance_label
+
     city_obj = selectors.city_get(slug=city)
     context = city_map_context(request, city_obj)
     context["area_km2"] = selectors.city_area_km2(city=city_obj)
     context["info"] = selectors.city_information(city=city_obj)
+    context["alert_radii"] = [(m, distance_label(m)) for m in AreaAlert.RADII]
     return render(request, "mapapp/city_map.html", context)
 
 

@@ -478,17 +478,30 @@ class Follow(models.Model):
         ]
 
 
+def distance_label(metres: int) -> str:
+    """250 m, 1 km: a distance as people say it."""
+    if metres % 1000 == 0:
+        return _("%(km)s km") % {"km": metres // 1000}
+    return _("%(m)s m") % {"m": metres}
+
+
 class AreaAlert(models.Model):
-    """A signed-in person asked to be e-mailed when something new appears in a city, or in one
-    of its districts: a proposal published there, a neglected site accepted there
-    (services.alerts). Opt-in, ended by the person (a link in every such e-mail, or their
-    proposals page) or with the account."""
+    """A signed-in person asked to be e-mailed when something new appears in a city, in one
+    of its districts, or near a place they chose on its map: a proposal published there, a
+    neglected site accepted there (services.alerts). Opt-in, ended by the person (a link in
+    every such e-mail, or their proposals page) or with the account. The place is personal
+    data (often someone's home): nobody else sees it."""
+
+    RADII = (250, 500, 1000, 2000)  # metres around a chosen place
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="area_alerts"
     )
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="+")
     district = models.CharField(_("district"), max_length=120, blank=True)  # "": the whole city
+    # or a place on the map and the distance around it (the district is then "")
+    near = models.PointField(_("place"), srid=4326, null=True, blank=True, spatial_index=False)
+    radius_m = models.PositiveIntegerField(_("distance (m)"), null=True, blank=True)
     proposals = models.BooleanField(_("new proposals"), default=True)
     sites = models.BooleanField(_("newly reported neglected sites"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -496,14 +509,28 @@ class AreaAlert(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "city", "district"], name="proposals_areaalert_once"
+                fields=["user", "city", "district"],
+                condition=Q(near__isnull=True),
+                name="proposals_areaalert_once",
             ),
             models.CheckConstraint(
                 condition=Q(proposals=True) | Q(sites=True), name="proposals_areaalert_something"
             ),
+            models.CheckConstraint(
+                condition=Q(near__isnull=True, radius_m__isnull=True)
+                | Q(near__isnull=False, radius_m__gt=0, district=""),
+                name="proposals_areaalert_place_or_district",
+            ),
         ]
 
+    def distance_label(self) -> str:
+        return distance_label(self.radius_m) if self.radius_m else ""
+
     def area_label(self) -> str:
+        if self.near is not None:
+            return _("%(distance)s around the place you chose") % {
+                "distance": self.distance_label()
+            }
         return self.district or self.city.name
 
 

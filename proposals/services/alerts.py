@@ -1,10 +1,12 @@
 """Area alerts: a signed-in person, by their own choice, is e-mailed when a proposal is
-published, or a neglected site is accepted onto the map, in a city or one of its districts.
+published, or a neglected site is accepted onto the map, in a city, one of its districts, or
+within a distance of a place they chose on its map (a proposal or site counts by its point).
 
-Like following a proposal, an alert is personal data (where someone takes an interest): it
-is written to a confirmed address only, nobody else sees it, it is ended by the person from
-any such e-mail without signing in (a signed link, also List-Unsubscribe with RFC 8058's
-one-click) or from their proposals page, and it ends with the account.
+Like following a proposal, an alert is personal data (where someone takes an interest, a
+chosen place often their home): it is written to a confirmed address only, nobody else
+sees it, it is ended by the person from any such e-mail without signing in (a signed link,
+also List-Unsubscribe with RFC 8058's one-click) or from their proposals page, and it ends
+with the account.
 
 What sets one off: a proposal's first publication (not its later changes), a resident's
 report accepted by moderation, and a site added by the city's staff one at a time. Bulk
@@ -13,13 +15,17 @@ them. The person who proposed or reported it is not told of their own."""
 
 from __future__ import annotations
 
+from django.contrib.gis.db.models.functions import Transform
+from django.contrib.gis.geos import Point
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from mapapp.geofuncs import DWithin
 from mapapp.models import City
 from mapapp.tasks import mail, site_link, unsubscribe_headers
 from proposals import messages as msg
@@ -32,32 +38,47 @@ KINDS = ("proposals", "sites")
 _SALT = "proposals.alert.stop"
 
 
-def alert_set(*, user, city: City, district: str, proposals: bool, sites: bool) -> AreaAlert:
+def alert_set(
+    *, user, city: City, district: str, proposals: bool, sites: bool,
+    near: Point | None = None, radius_m: int | None = None,
+) -> AreaAlert:  # fmt: skip
     """Ask for news of `district` (a name from the city's district filter; "" for the whole
-    city). Asking again for the same area changes what is sent."""
+    city), or of the `radius_m` metres around `near` (a point in the city; one of
+    AreaAlert.RADII). Asking again for the same area changes what is sent."""
     from sites.selectors import districts
 
-    district = (district or "").strip()
+    district = "" if near is not None else (district or "").strip()
     if not email_confirmed(user):
         refuse(msg.ALERT_EMAIL_UNCONFIRMED)
     if not (proposals or sites):
         refuse(msg.ALERT_NOTHING)
-    if district and district not in districts(city=city):
-        refuse(msg.ALERT_DISTRICT_UNKNOWN, district=district[:120])
-    existing = AreaAlert.objects.filter(user=user, city=city, district=district).first()
+    if near is not None:
+        if radius_m not in AreaAlert.RADII:
+            refuse(msg.ALERT_RADIUS)
+        near = Point(round(near.x, 5), round(near.y, 5), srid=4326)  # about a metre: enough
+        if not City.objects.filter(pk=city.pk, boundary__covers=near).exists():
+            refuse(msg.ALERT_PLACE_OUTSIDE, city=city.name)
+        same = {"near__equals": near, "radius_m": radius_m}
+    else:
+        if district and district not in districts(city=city):
+            refuse(msg.ALERT_DISTRICT_UNKNOWN, district=district[:120])
+        same, radius_m = {"near__isnull": True, "district": district}, None
+    existing = AreaAlert.objects.filter(user=user, city=city, **same).first()
     if existing is None and AreaAlert.objects.filter(user=user).count() >= MAX_ALERTS:
         refuse(msg.ALERT_TOO_MANY, max=MAX_ALERTS)
+    if existing is not None:
+        existing.proposals, existing.sites = proposals, sites
+        existing.save(update_fields=["proposals", "sites"])
+        return existing
     try:
         with transaction.atomic():
-            alert, _created = AreaAlert.objects.update_or_create(
-                user=user,
-                city=city,
-                district=district,
-                defaults={"proposals": proposals, "sites": sites},
-            )
+            return AreaAlert.objects.create(
+                user=user, city=city, district=district, near=near, radius_m=radius_m,
+                proposals=proposals, sites=sites,
+            )  # fmt: skip
     except IntegrityError:  # the same request twice at once
-        alert = AreaAlert.objects.get(user=user, city=city, district=district)
-    return alert
+        alert = AreaAlert.objects.get(user=user, city=city, **same)
+        return alert
 
 
 def alerts_delete(*, user_id: int, alert_ids: list[int]) -> int:
@@ -146,15 +167,19 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
         return 0  # gone, or no longer public, by the time the worker came to it
     alerts = AreaAlert.objects.filter(city=obj.city, user__is_active=True, **{kind: True})
     alerts = alerts.exclude(user_id=author_id).select_related("user", "city")
-    alerts = alerts.order_by("user_id", "district")
+    alerts = alerts.order_by("user_id", "district", "pk")
     inside: dict[str, bool] = {"": True}
     covering: dict[int, list[AreaAlert]] = {}  # a person's alerts that cover it
-    for alert in alerts:
+    for alert in alerts.filter(near__isnull=True):
         if alert.district not in inside:
             within = public(city=obj.city, filters={"district": alert.district})
             inside[alert.district] = within.filter(pk=obj.pk).exists()
         if inside[alert.district]:
             covering.setdefault(alert.user_id, []).append(alert)
+    srid = obj.city.metric_srid
+    near = DWithin(Transform("near", srid), Transform(obj.geom, srid), F("radius_m"))
+    for alert in alerts.filter(near__isnull=False).filter(near):  # the places' after the areas
+        covering.setdefault(alert.user_id, []).append(alert)
     for theirs in covering.values():  # one e-mail a person, however many alerts cover it
         with translation.override(theirs[0].user.language_in(obj.city)):
             subject, body, headers = _alert_mail(kind, obj, theirs)
@@ -163,18 +188,33 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
 
 
 def _alert_mail(kind: str, obj, theirs: list[AreaAlert]) -> tuple[str, str, dict]:
-    area = theirs[0].area_label()  # the whole city before its districts ("" sorts first)
+    first_alert = theirs[0]  # the whole city, then its districts, then chosen places
+    names = {"area": first_alert.area_label(), "distance": first_alert.distance_label()}
+    near = first_alert.near is not None
     if kind == "proposals":
         page = reverse("proposals:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
-        subject = _("New proposal in %(area)s: %(title)s") % {"area": area, "title": obj.title}
-        first = _("A proposal was published in %(area)s. It gathers supporters now:") % {
-            "area": area
-        }
+        names["title"] = obj.title
+        if near:
+            subject = _("New proposal near the place you chose: %(title)s") % names
+            first = _(
+                "A proposal was published within %(distance)s of the place you chose. It "
+                "gathers supporters now:"
+            ) % names  # fmt: skip
+        else:
+            subject = _("New proposal in %(area)s: %(title)s") % names
+            first = _("A proposal was published in %(area)s. It gathers supporters now:") % names
         what = f"{obj.title} ({obj.get_category_display()})"
     else:
         page = reverse("sites:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
-        subject = _("New neglected site in %(area)s: %(name)s") % {"area": area, "name": obj.name}
-        first = _("A neglected site in %(area)s is now on the map:") % {"area": area}
+        names["name"] = obj.name
+        if near:
+            subject = _("New neglected site near the place you chose: %(name)s") % names
+            first = _(
+                "A neglected site within %(distance)s of the place you chose is now on the map:"
+            ) % names  # fmt: skip
+        else:
+            subject = _("New neglected site in %(area)s: %(name)s") % names
+            first = _("A neglected site in %(area)s is now on the map:") % names
         what = obj.name
     token = stop_token(user_id=theirs[0].user_id, alert_ids=[alert.pk for alert in theirs])
     stop = site_link(reverse("alert-stop", kwargs={"token": token}))

@@ -3,6 +3,7 @@ each e-mail (services.alerts)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -29,16 +30,36 @@ def alert_create(request, city):
             district=request.POST.get("district", ""),
             proposals=bool(request.POST.get("proposals")),
             sites=bool(request.POST.get("sites")),
+            **_place(request),
         )
     except ValidationError as exc:
         report(request, exc)
         return redirect(back)
-    messages.success(
-        request,
-        _("You will get an e-mail when something new appears in %(area)s.")
-        % {"area": alert.area_label()},
-    )
+    if alert.near is not None:
+        done = _("You will get an e-mail when something new appears within %(distance)s of "
+                 "this place.") % {"distance": alert.distance_label()}  # fmt: skip
+    else:
+        done = _("You will get an e-mail when something new appears in %(area)s.") % {
+            "area": alert.area_label()
+        }
+    messages.success(request, done)
     return redirect(back)
+
+
+def _place(request) -> dict:
+    """The map's place and distance, when the form is the city map's "near here" one (its
+    script fills in the map's centre). A place that is not one is said, not guessed."""
+    if "near_lon" not in request.POST:
+        return {}
+    unreadable = ValidationError(_("The place could not be read: move the map and try again."))
+    try:
+        lon, lat = float(request.POST["near_lon"]), float(request.POST["near_lat"])
+        radius = int(request.POST.get("radius", ""))
+    except (KeyError, ValueError):
+        raise unreadable from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise unreadable
+    return {"near": Point(lon, lat, srid=4326), "radius_m": radius}
 
 
 @login_required

@@ -90,6 +90,9 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
 
     alert = alert_set(user=public_world["resident"], city=public_world["proposal"].city,
                       district="", proposals=True, sites=False)  # fmt: skip
+    alert_set(user=public_world["resident"], city=public_world["proposal"].city, district="",
+              proposals=True, sites=True, near=public_world["proposal"].geom,
+              radius_m=500)  # fmt: skip
     alert_stop = alert_stop_token(user_id=alert.user_id, alert_ids=[alert.pk])
     pages.append(f"/me/alerts/stop/{alert_stop}/")
     found = {path: violations(page, path) for path in pages}
@@ -104,6 +107,8 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/organisations/request/",
         "/koszalin/officer/",  # a resident there: the 403 page
         "/koszalin/sites/",  # signed in: the form asking for news of an area by e-mail
+        "/koszalin/",  # signed in: the map's form asking for news near a place
+        "/me/proposals/",  # the person's alerts, a place's among them
     ]
     for path in signed_in:
         found[f"{path} (signed in)"] = violations(page, path)

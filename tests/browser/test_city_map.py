@@ -40,7 +40,7 @@ def test_koszalin_map_draws_boundary_and_switches_language(page, cities, tmp_pat
     wait_until(page, "document.documentElement.lang === 'pl'")
     assert page.locator("html").get_attribute("lang") == "pl"
     assert page.locator(".facts dt").first.inner_text() == "Powierzchnia"
-    assert page.get_by_role("link", name="Zaloguj się").is_visible()
+    assert page.get_by_role("link", name="Zaloguj się", exact=True).is_visible()
     page.locator("#map[data-boundary-loaded='true']").wait_for()
     page.locator("#map[data-layers-loaded]").wait_for()
     assert page.locator("#map-status").inner_text() == (
@@ -59,4 +59,46 @@ def test_map_page_is_usable_without_tiles_and_keyboard_reaches_the_map(page, cit
     assert page.locator("html").get_attribute("lang") == "cs"
     # Leaflet's map container is focusable for keyboard panning and zooming.
     assert page.locator("#map").get_attribute("tabindex") == "0"
+    assert page.errors.unexpected() == []
+
+
+def test_a_resident_asks_for_news_near_the_place_under_the_cross(page, cities):
+    """Signed in, the map's panel offers e-mails about what is new near a place: using the
+    form marks the map's centre with a cross and the chosen distance; moving the map moves
+    them; the alert is saved for the centre the map had, and the map comes back there."""
+    from proposals.models import AreaAlert
+    from tests.browser.test_proposal_journey import login
+    from tests.proposals.conftest import make_user
+
+    person = make_user("near-map@example.org")
+    person.preferred_language = "en"
+    person.save(update_fields=["preferred_language"])
+    login(page, person)
+    page.goto(page.base_url + "/koszalin/#14/54.19000/16.18000")
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
+    form = page.locator("#near-alert-form")
+    assert form.is_visible()  # shown by the map's script
+    assert page.locator(".near-alert-area").count() == 0  # nothing drawn before it is used
+    page.get_by_label("Within this distance of the cross in the map's centre").select_option("1000")
+    page.locator("#map[data-near-area='shown']").wait_for()
+    small = page.locator("path.near-alert-area").bounding_box()
+    page.get_by_label("Within this distance of the cross in the map's centre").select_option("2000")
+    wait_until(page, "document.querySelector('path.near-alert-area').getBBox().width > 0")
+    large = page.locator("path.near-alert-area").bounding_box()
+    assert 1.8 < large["width"] / small["width"] < 2.2  # twice the distance, twice as wide
+    page.evaluate("window.cityMap.panTo([54.19500, 16.17000], {animate: false})")
+    cross = page.locator(".near-alert-cross").bounding_box()
+    map_box = page.locator("#map").bounding_box()
+    assert abs(cross["x"] + cross["width"] / 2 - (map_box["x"] + map_box["width"] / 2)) < 3
+    centre = page.evaluate("(function (c) { return [c.lng, c.lat]; })(window.cityMap.getCenter())")
+    with page.expect_navigation():
+        page.get_by_role("button", name="E-mail me").click()
+    assert page.url.split("#")[1] == f"14/{centre[1]:.5f}/{centre[0]:.5f}"  # the same view
+    assert "within 2 km of this place" in page.locator("ul.messages").inner_text()
+    alert = AreaAlert.objects.get(user=person)
+    assert alert.radius_m == 2000 and alert.proposals and alert.sites
+    assert abs(alert.near.x - centre[0]) < 1e-4 and abs(alert.near.y - centre[1]) < 1e-4
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
+    back = page.evaluate("(function (c) { return [c.lng, c.lat]; })(window.cityMap.getCenter())")
+    assert abs(back[0] - centre[0]) < 1e-4 and abs(back[1] - centre[1]) < 1e-4
     assert page.errors.unexpected() == []

@@ -5,7 +5,7 @@ signing in; never of their own; nothing kept once stopped."""
 import re
 
 import pytest
-from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core import signing
 
 from geodata.models import Feature, Layer
@@ -232,9 +232,14 @@ def test_an_alert_is_the_persons_data_and_ends_with_the_account(client, koszalin
     alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=True)
     data = user_data_export(user=person)
     assert data["area_alerts"] == [
-        {"city": "koszalin", "district": "", "proposals": True, "sites": True,
-         "since": data["area_alerts"][0]["since"]}
+        {"city": "koszalin", "district": "", "place": None, "distance_m": None,
+         "proposals": True, "sites": True, "since": data["area_alerts"][0]["since"]}
     ]  # fmt: skip
+    near = Point(16.18, 54.19, srid=4326)
+    alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=False,
+                     near=near, radius_m=500)  # fmt: skip
+    place = user_data_export(user=person)["area_alerts"][1]
+    assert (place["place"], place["distance_m"]) == ([16.18, 54.19], 500)
     account_delete(user=person)
     assert not AreaAlert.objects.exists()
 
@@ -254,3 +259,72 @@ def test_an_alert_whose_district_was_renamed_says_so_on_the_persons_page(
     assert page.count("alert-gone") == 1  # the district's; the whole city's still works
     row = page.split("Rokosowo, ")[1].split("</tr>")[0]
     assert "no longer on the city" in row
+
+
+def _east_of(point, metres, srid=2180):
+    """The point `metres` east of `point`, measured in Koszalin's metric CRS."""
+    moved = point.transform(srid, clone=True)
+    return Point(moved.x + metres, moved.y, srid=srid).transform(4326, clone=True)
+
+
+def test_news_within_a_distance_of_a_place_chosen_on_the_map(
+    client, draft, resident, koszalin, districts, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A person asks for news within 500 m of a place: a proposal 450 m away is told, one
+    600 m away is not (measured in the city's metric CRS). With the whole city asked for too,
+    one e-mail names both, and its stop link ends both."""
+    point = draft.geom
+    inside, outside, both = (make_user(f"{n}@example.org") for n in ("in", "out", "both"))
+    for person in (inside, outside, both):
+        person.preferred_language = "en"
+        person.save(update_fields=["preferred_language"])
+    kinds = {"district": "", "proposals": True, "sites": False, "radius_m": 500}
+    alerts.alert_set(user=inside, city=koszalin, near=_east_of(point, 450), **kinds)
+    alerts.alert_set(user=outside, city=koszalin, near=_east_of(point, 600), **kinds)
+    alerts.alert_set(user=both, city=koszalin, near=_east_of(point, 100), **kinds)
+    alerts.alert_set(user=both, city=koszalin, district="", proposals=True, sites=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_publish(actor=resident, proposal=draft)
+    [told] = mails_to(mailoutbox, inside)
+    assert told.subject == f"New proposal near the place you chose: {draft.title}"
+    assert "published within 500 m of the place you chose" in told.body
+    assert "news of 500 m around the place you chose" in told.body
+    assert mails_to(mailoutbox, outside) == []
+    [told] = mails_to(mailoutbox, both)
+    assert told.subject.startswith("New proposal in Koszalin: ")  # the whole city first
+    assert "news of Koszalin and 500 m around the place you chose" in told.body
+    stop = re.search(r"(/me/alerts/stop/[^/\s]+/)", told.body).group(1)
+    client.post(stop)
+    assert not AreaAlert.objects.filter(user=both).exists()
+
+
+def test_asking_for_news_near_the_maps_centre(client, koszalin):
+    """The city map's form posts the map's centre and a distance: saved (rounded to about a
+    metre), shown on the person's page with a link to the place on the map, and asked again
+    for the same place, changed rather than doubled. A place outside the city, a distance
+    not offered or an unreadable place is refused with the reason, and nothing is saved."""
+    person = make_user("near@example.org")
+    client.force_login(person)
+    form = {"near_lon": "16.1817123", "near_lat": "54.1903456", "radius": "1000",
+            "proposals": "1", "next": "/koszalin/#15/54.19035/16.18171"}  # fmt: skip
+    answer = client.post("/koszalin/alerts/", form)
+    assert answer.status_code == 302 and answer["Location"] == form["next"]
+    alert = AreaAlert.objects.get(user=person)
+    assert (alert.near.x, alert.near.y, alert.radius_m) == (16.18171, 54.19035, 1000)
+    assert (alert.district, alert.proposals, alert.sites) == ("", True, False)
+    client.post("/koszalin/alerts/", {**form, "sites": "1"})
+    alert.refresh_from_db()
+    assert alert.sites and AreaAlert.objects.count() == 1
+    mine = client.get("/me/proposals/").content.decode()
+    assert "1 km around the place you chose, Koszalin" in mine
+    assert 'href="/koszalin/#15/54.19035/16.18171"' in mine
+    for bad, words in [
+        ({"near_lon": "21.01", "near_lat": "52.23"}, "Choose a place in Koszalin"),  # Warsaw
+        ({"radius": "300"}, "Choose one of the distances offered"),
+        ({"near_lon": "", "near_lat": ""}, "The place could not be read"),
+        ({"near_lon": "nan"}, "The place could not be read"),
+        ({"near_lat": "1e999"}, "The place could not be read"),
+    ]:
+        page = client.post("/koszalin/alerts/", {**form, **bad}, follow=True).content.decode()
+        assert words in page, bad
+    assert AreaAlert.objects.count() == 1

@@ -219,6 +219,43 @@
       container.setAttribute("data-" + layer + "-loaded", String(markers.length));
     });
   });
+  // "New near here, by e-mail": the place is the map's centre, marked by a cross and the
+  // chosen distance once the form is used; the form is hidden without this script.
+  var nearForm = document.getElementById("near-alert-form");
+  if (nearForm) {
+    nearForm.hidden = false;
+    var nearArea = null;
+    var showNear = function () {
+      var centre = map.getCenter();
+      var metres = +nearForm.elements.radius.value;
+      if (!nearArea) {
+        nearArea = L.layerGroup([
+          L.circle(centre, { radius: metres, interactive: false, className: "near-alert-area",
+            color: "#1f5f8b", weight: 2, dashArray: "6 4", fillOpacity: 0.06 }),
+          L.marker(centre, { interactive: false, keyboard: false,
+            icon: L.divIcon({ className: "near-alert-cross", iconSize: [22, 22] }) })
+        ]).addTo(map);
+        container.setAttribute("data-near-area", "shown");
+      }
+      nearArea.eachLayer(function (layer) {
+        layer.setLatLng(centre);
+        if (layer.setRadius) { layer.setRadius(metres); }
+      });
+    };
+    nearForm.addEventListener("focusin", showNear);
+    nearForm.addEventListener("mouseenter", showNear);
+    nearForm.elements.radius.addEventListener("change", showNear);
+    map.on("move", function () { if (nearArea) { showNear(); } });
+    nearForm.addEventListener("submit", function () {
+      var centre = map.getCenter();
+      nearForm.elements.near_lon.value = centre.lng.toFixed(5);
+      nearForm.elements.near_lat.value = centre.lat.toFixed(5);
+      // back to the same view, the form in sight
+      nearForm.elements.next.value = window.location.pathname + window.location.search +
+        window.location.hash;
+    });
+  }
+
   Promise.all(pending).then(function () {
     var items = config.layers.map(function (layer) {
       return (messages.layerNames ? messages.layerNames[layer] : layer) + " " + counts[layer];
