@@ -128,9 +128,18 @@ class FeatureAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     """Background imports: their state, progress and the importer's summary or refusal."""
 
-    list_display = ("filename", "city", "kind", "state", "done", "total", "created_at")
+    list_display = ("filename", "city", "kind", "state", "worker_lost", "done", "total",
+                    "created_at")  # fmt: skip
     list_filter = ("city", "state")
     readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    @admin.display(boolean=True, description=_("worker lost"))
+    def worker_lost(self, job) -> bool:
+        """Running without a report, or queued with no worker, for EXPORT_STUCK_SECONDS: it
+        will not finish (geodata.export_jobs.job_stuck). Upload the file again."""
+        from geodata.export_jobs import job_stuck
+
+        return job_stuck(job)
 
     def has_add_permission(self, request):
         return False  # imports start from the layer upload form

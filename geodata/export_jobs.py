@@ -60,15 +60,13 @@ def _request_of(job: ExportJob) -> ExportRequest:
 
 def export_run(*, job_id: str) -> ExportJob:
     job = ExportJob.objects.select_related("city", "requested_by").get(pk=job_id)
-    if job.state == ExportJob.State.DONE:
+    if not ExportJob.take(job.pk):  # finished, or another worker runs it: left as it is
         return job
     folder = Path(tempfile.mkdtemp(prefix="export-"))
     try:
         req = _request_of(job)
         total = req.qs.order_by().count()
-        ExportJob.objects.filter(pk=job.pk).update(
-            state=ExportJob.State.RUNNING, total=total, done=0, heartbeat_at=timezone.now()
-        )
+        ExportJob.objects.filter(pk=job.pk).update(total=total, done=0, heartbeat_at=timezone.now())
 
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now())
@@ -100,8 +98,8 @@ def job_visible_to(*, job: ExportJob, user) -> bool:
 
 
 def job_stuck(job, *, now: dt.datetime | None = None) -> bool:
-    """A background job (an export, an officer's import of projects: any with JobState,
-    heartbeat_at and created_at) its worker lost: running without a report for
+    """A background job (any geodata.models.BackgroundJob: an export, a layer import, an
+    officer's import of projects) its worker lost: running without a report for
     EXPORT_STUCK_SECONDS (the worker died with it), or queued that long while no worker
     started or finished any task (none is running). A job queued behind other long tasks of
     a working worker is not stuck. (If a worker takes a stuck job up later, it still

@@ -4,16 +4,20 @@ summary (read, imported, repaired, refused) or the importer's refusal."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from geodata.importers import LayerImportError, import_layer
 from geodata.models import ImportJob
 from mapapp.audit import audit_record
+
+log = logging.getLogger(__name__)
 
 
 def import_job_create(*, city, kind, name, upload, options: dict, user) -> ImportJob:
@@ -31,10 +35,11 @@ def import_job_create(*, city, kind, name, upload, options: dict, user) -> Impor
 
 
 def import_run(*, job_id: str) -> ImportJob:
+    """Run a queued layer import (the task worker calls it). Only a queued job is taken, by
+    one worker; its upload is deleted once read, whatever became of it."""
     job = ImportJob.objects.select_related("city").get(pk=job_id)
-    if job.state in (ImportJob.State.DONE, ImportJob.State.FAILED):
+    if not ImportJob.take(job.pk):  # finished, or another worker runs it: left as it is
         return job
-    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING)
     folder = Path(tempfile.mkdtemp(prefix="import-"))
     try:
         target = folder / job.filename
@@ -42,7 +47,9 @@ def import_run(*, job_id: str) -> ImportJob:
             shutil.copyfileobj(source, out)
 
         def progress(done: int, total: int) -> None:
-            ImportJob.objects.filter(pk=job.pk).update(done=done, total=total)
+            ImportJob.objects.filter(pk=job.pk).update(
+                done=done, total=total, heartbeat_at=timezone.now()
+            )
 
         o = job.options
         report = import_layer(
@@ -53,9 +60,37 @@ def import_run(*, job_id: str) -> ImportJob:
         job.state, job.summary, job.layer = ImportJob.State.DONE, report.summary(), report.layer
     except LayerImportError as exc:
         job.state, job.error = ImportJob.State.FAILED, str(exc)[:5000]
+    except Exception:  # recorded for whoever waits for it; the details go to the log
+        log.exception("layer import %s failed", job.pk)
+        job.state = ImportJob.State.FAILED
+        job.error = _("The import failed unexpectedly; the server's log has the details.")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     job.finished_at = timezone.now()
     job.file.delete(save=False)  # the layer (or the refusal) is what is kept
     job.save(update_fields=["state", "summary", "error", "layer", "finished_at", "file"])
     return job
+
+
+def import_files_expire(*, now=None, dry_run: bool = False) -> int:
+    """Uploads of layer imports that never finished (their worker died, or none ran) a day
+    after they were uploaded: the files removed, the job marked failed, so that no upload
+    stays in private storage for ever. `manage.py apply_retention` runs it. Returns the
+    count."""
+    import datetime as dt
+
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(
+        created_at__lt=now - dt.timedelta(days=1),
+        state__in=(ImportJob.State.QUEUED, ImportJob.State.RUNNING),
+    )
+    if dry_run:
+        return stale.count()
+    count = 0
+    for job in stale:
+        job.file.delete(save=False)
+        job.state, job.finished_at = ImportJob.State.FAILED, now
+        job.error = _("The import never finished, and its file was removed: upload it again.")
+        job.save(update_fields=["file", "state", "error", "finished_at"])
+        count += 1
+    return count

@@ -12,6 +12,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.files import PrivateFileStorage
@@ -106,41 +107,65 @@ class JobState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ExportJob(models.Model):
-    """A collection export run in the background (large GeoPackage or Shapefile exports, or
-    any export asked for in the background). Its id is unguessable; its file is private."""
+class BackgroundJob(models.Model):
+    """What every job the task worker runs for someone keeps (a collection export, a layer
+    import, an officer's import of projects): who asked, its state and progress, its error,
+    and when it was asked for, last reported and finished. Its id is unguessable.
+    geodata.export_jobs.job_stuck reads these to tell a job whose worker was lost."""
 
     State = JobState
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="export_jobs")
-    collection = models.CharField(max_length=120)
-    format = models.CharField(max_length=16)
-    srid = models.PositiveIntegerField(default=4326)
-    query = models.JSONField(default=dict, blank=True)  # the filters, as given
     requested_by = models.ForeignKey(
         "mapapp.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
-    file = models.FileField(storage=private_storage, upload_to="exports/%Y/", blank=True)
-    filename = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # when the worker last reported (started, or wrote another chunk): a job silent for
+    # when the worker last reported (started, or did more): a running job silent for
     # EXPORT_STUCK_SECONDS lost its worker
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
 
     @property
     def percent(self) -> int:
         if self.state == self.State.DONE:
             return 100
-        return int(100 * self.done / self.total) if self.total else 0
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    @classmethod
+    def take(cls, pk) -> bool:
+        """Mark a queued job running, for one worker only: False when it has finished, or
+        another worker has it (a task run twice, or retried)."""
+        taken = cls.objects.filter(pk=pk, state=JobState.QUEUED).update(
+            state=JobState.RUNNING, heartbeat_at=timezone.now()
+        )
+        return bool(taken)
+
+
+class ExportJob(BackgroundJob):
+    """A collection export run in the background (large GeoPackage or Shapefile exports, or
+    any export asked for in the background). Its file is private."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="export_jobs")
+    collection = models.CharField(max_length=120)
+    format = models.CharField(max_length=16)
+    srid = models.PositiveIntegerField(default=4326)
+    query = models.JSONField(default=dict, blank=True)  # the filters, as given
+    file = models.FileField(storage=private_storage, upload_to="exports/%Y/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+
+    class Meta(BackgroundJob.Meta):
+        pass
 
 
 class AnalysisResult(models.Model):
@@ -171,36 +196,21 @@ class AnalysisResult(models.Model):
         return f"{self.city} {self.params}"
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     """A layer import run by the task worker (files above IMPORT_SYNC_MAX_BYTES uploaded in
     the admin). Keeps the options, progress and the importer's summary or refusal."""
 
-    State = JobState
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="import_jobs")
     kind = models.CharField(max_length=32)
     name = models.CharField(max_length=200, blank=True)
     file = models.FileField(storage=private_storage, upload_to="imports/%Y/")
     filename = models.CharField(max_length=200)
     options = models.JSONField(default=dict, blank=True)  # srid, make_valid, source, licence
-    requested_by = models.ForeignKey(
-        "mapapp.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.get_state_display()})"
+    class Meta(BackgroundJob.Meta):
+        pass
 
 
 class TileGridCell(models.Model):

@@ -9,8 +9,6 @@ when its completion is accepted) or recorded by officers for work outside the pr
 Its sustainability period ends on a date; until then it is "in maintenance".
 """
 
-import uuid
-
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
@@ -18,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from geodata.models import JobState, private_storage
+from geodata.models import BackgroundJob, private_storage
 from mapapp.filters import Fold
 from mapapp.models import City, Ownership
 
@@ -268,20 +266,17 @@ class Open311Request(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
-class ProjectImport(models.Model):
+class ProjectImport(BackgroundJob):
     """An officer's upload of completed projects from before the platform (a GeoPackage,
     GeoJSON or zipped Shapefile, and a zip of their photos), imported by the task worker
     with the same importer as `manage.py import_interventions`. Keeps the options, the
     progress, the counts and each refused row; the uploaded files are deleted once read."""
-
-    State = JobState
 
     class Stage(models.TextChoices):
         ROWS = "rows", _("Checking the rows and their photos")
         PHOTOS = "photos", _("Preparing the photos")
         SAVING = "saving", _("Saving")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="project_imports")
     data = models.FileField(storage=private_storage, upload_to="project-imports/%Y/")
     photos = models.FileField(storage=private_storage, upload_to="project-imports/%Y/",
@@ -290,28 +285,10 @@ class ProjectImport(models.Model):
     photos_filename = models.CharField(max_length=200, blank=True)
     # id_field, srid, sustainability_months, skip_invalid
     options = models.JSONField(default=dict, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # read, created, updated, pairs_added, pairs_kept, pairs_removed
     counts = models.JSONField(default=dict, blank=True)
     refused = models.JSONField(default=list, blank=True)  # [[row number, why], ...]
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.get_state_display()})"
-
-    @property
-    def percent(self) -> int:
-        return min(100, round(100 * self.done / self.total)) if self.total else 0
+    class Meta(BackgroundJob.Meta):
+        pass

@@ -217,10 +217,7 @@ def project_import_run(*, job_id: str) -> ProjectImport:
     from sites.importers import INTERVENTION_FIELDS, ImportRefused, import_interventions
 
     job = ProjectImport.objects.select_related("city", "requested_by").get(pk=job_id)
-    taken = ProjectImport.objects.filter(pk=job.pk, state=ProjectImport.State.QUEUED).update(
-        state=ProjectImport.State.RUNNING, heartbeat_at=timezone.now()
-    )
-    if not taken:  # finished, or another worker runs it: left as it is
+    if not ProjectImport.take(job.pk):  # finished, or another worker runs it: left as it is
         return job
     folder = Path(tempfile.mkdtemp(prefix="project-import-"))
     options = job.options
@@ -278,13 +275,6 @@ def project_import_run(*, job_id: str) -> ProjectImport:
     job.save(update_fields=["state", "refused", "error", "counts", "finished_at", "data",
                             "photos"])  # fmt: skip
     return job
-
-
-def project_import_stuck(job: ProjectImport, *, now=None) -> bool:
-    """Its worker was lost, as an export's can be (geodata.export_jobs.job_stuck)."""
-    from geodata.export_jobs import job_stuck
-
-    return job_stuck(job, now=now)
 
 
 def project_import_files_expire(*, now=None, dry_run: bool = False) -> int:

@@ -386,15 +386,15 @@ def project_import_job(request, city, pk):
     """An import's state (the page refreshes itself while it runs); JSON with ?f=json."""
     from django.http import JsonResponse
 
+    from geodata.export_jobs import job_stuck
     from proposals.access import check_officer
     from sites.models import ProjectImport
-    from sites.project_imports import project_import_stuck
 
     city_obj = load_city(request, city)
     check_officer(request.user, city_obj)
     job = get_object_or_404(ProjectImport.objects.select_related("requested_by"),
                             city=city_obj, pk=pk)  # fmt: skip
-    stuck = project_import_stuck(job)
+    stuck = job_stuck(job)
     if request.GET.get("f") == "json":
         return JsonResponse(
             {"id": str(job.pk), "state": job.state, "stage": job.stage, "done": job.done,

@@ -2,6 +2,7 @@
 
 import json
 import zipfile
+from pathlib import Path
 
 import geopandas
 import pytest
@@ -303,3 +304,68 @@ def test_large_admin_uploads_are_imported_by_the_task_worker(admin_client, kosza
     failed = ImportJob.objects.exclude(pk=job.pk).get()
     assert bad.status_code == 302 and failed.state == "failed"
     assert "invalid or empty geometry: #1" in failed.error
+
+
+def _layer_job(city, tmp_path, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from geodata.models import ImportJob
+
+    path = geojson(tmp_path, [Point(*RYNEK).buffer(0.001)])
+    job = ImportJob(city=city, kind="park", name="Parks", filename="parks.geojson", **fields)
+    job.file.save("parks.geojson", SimpleUploadedFile("parks.geojson", path.read_bytes()),
+                  save=False)  # fmt: skip
+    job.save()
+    return job
+
+
+@pytest.mark.django_db
+def test_a_layer_import_job_is_run_once_and_a_lost_upload_fails_it_with_a_message(
+    koszalin, tmp_path, caplog
+):
+    """A task run twice (or retried) must not import the layer twice, nor a running job
+    again; a job whose upload is gone fails with a message, the details in the log, rather
+    than staying 'running' for ever."""
+    from geodata.import_jobs import import_run
+
+    job = _layer_job(koszalin, tmp_path)
+    assert import_run(job_id=str(job.pk)).state == "done"
+    assert import_run(job_id=str(job.pk)).state == "done"
+    assert Layer.objects.filter(city=koszalin, name="Parks").count() == 1
+    running = _layer_job(koszalin, tmp_path, state="running")
+    assert import_run(job_id=str(running.pk)).state == "running"  # another worker has it
+    assert running.file  # and its upload
+    lost = _layer_job(koszalin, tmp_path)
+    lost.file.storage.delete(lost.file.name)
+    failed = import_run(job_id=str(lost.pk))
+    assert failed.state == "failed" and "failed unexpectedly" in failed.error
+    assert "layer import" in caplog.text and failed.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_layer_import_that_never_finished_is_shown_lost_and_its_upload_removed(
+    admin_client, koszalin, tmp_path, settings
+):
+    import datetime as dt
+    import io
+
+    from django.utils import timezone
+
+    from geodata.models import ImportJob
+
+    settings.EXPORT_STUCK_SECONDS = 600
+    lost = _layer_job(koszalin, tmp_path, state="running")
+    recent = _layer_job(koszalin, tmp_path)
+    long_ago = timezone.now() - dt.timedelta(days=2)
+    ImportJob.objects.filter(pk=lost.pk).update(created_at=long_ago, heartbeat_at=long_ago)
+    listing = admin_client.get("/admin/geodata/importjob/").content.decode()
+    assert listing.count('alt="True"') == 1  # the lost one's "worker lost"
+    path = lost.file.path
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)
+    assert "1 unfinished imports' uploads" in out.getvalue()
+    lost.refresh_from_db()
+    assert lost.state == "failed" and "upload it again" in lost.error and not lost.file
+    assert not Path(path).exists()
+    recent.refresh_from_db()
+    assert recent.state == "queued" and recent.file  # its worker may still take it

@@ -4,14 +4,16 @@ Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RE
 after their call's final decision; landowner consent documents after the sustainability
 period (or, for proposals never granted, after the same retention time). Every erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
-written, officers' uploads of past projects a day after, when their import never finished,
-rate-limit counters (they name client addresses) once their window has ended, expired
-sessions, and the task queue's finished records after TASK_RESULTS_KEEP_DAYS.
+written, officers' uploads of past projects and large layer uploads a day after, when their
+import never finished, rate-limit counters (they name client addresses) once their window
+has ended, expired sessions, and the task queue's finished records after
+TASK_RESULTS_KEEP_DAYS.
 Run it daily (cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
 
 from geodata.export_jobs import export_files_expire
+from geodata.import_jobs import import_files_expire
 from mapapp.jobs import ScheduledCommand
 from mapapp.privacy import apply_retention, expire_records
 from sites.project_imports import project_import_files_expire
@@ -33,6 +35,7 @@ class Command(ScheduledCommand, BaseCommand):
         result = apply_retention(dry_run=dry_run)
         exports = export_files_expire(dry_run=dry_run)
         uploads = project_import_files_expire(dry_run=dry_run)
+        uploads += import_files_expire(dry_run=dry_run)
         records = expire_records(dry_run=dry_run)
         verb = "due" if dry_run else "erased"
         self.stdout.write(
