@@ -258,12 +258,49 @@ def prune(folder: Path, suffix: str, keep: int, newest: Path) -> list[Path]:
     return gone
 
 
+def _run_copy_command(name: str, template: str, encrypted: Path) -> str:
+    """Run the setting `name`'s command with {file} and {name} replaced; its output, or a
+    BackupError when it cannot run, takes too long or exits with an error."""
+    argv = [
+        part.replace("{file}", str(encrypted)).replace("{name}", encrypted.name)
+        for part in shlex.split(template)
+    ]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, check=False,
+            timeout=settings.BACKUP_COPY_TIMEOUT,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BackupError(f"{name} could not run: {error}") from error
+    if done.returncode:
+        output = (done.stderr or done.stdout).strip()[:500]
+        raise BackupError(f"{name} failed ({done.returncode}): {output}")
+    return done.stdout
+
+
+def _check_copy(encrypted: Path) -> None:
+    """An uploader that exits 0 may still have stored nothing, or part of it: the check
+    command asks the other side for the copy's SHA-256 (e.g. `rclone hashsum sha256
+    --download offsite:wecreatespace/{name}`, or `ssh backup@host sha256sum {name}`), and
+    its output must show the one of the file sent."""
+    output = _run_copy_command(
+        "BACKUP_COPY_CHECK_COMMAND", settings.BACKUP_COPY_CHECK_COMMAND, encrypted
+    )
+    if _digest(encrypted) not in output.lower():
+        raise BackupError(
+            "BACKUP_COPY_CHECK_COMMAND did not show the SHA-256 of the file sent "
+            f"({encrypted.name}): the copy is missing or differs. It said: {output.strip()[:300]}"
+        )
+
+
 def copy_off_machine(archive: Path) -> list[str]:
     """Encrypt `archive` and send it where the settings say (BACKUP_COPY_DIR and/or
     BACKUP_COPY_COMMAND). Returns where it went; nothing is configured, nothing is done.
     Raises BackupError (the scheduled job then fails, and /healthz/jobs says so) when a
-    destination is set without recipients, or a copy fails. The encrypted file is removed
-    from this machine afterwards: the plain archive is here already."""
+    destination is set without recipients, or a copy fails (for the command: it exits
+    with an error, or BACKUP_COPY_CHECK_COMMAND, when set, does not find the copy whole).
+    The encrypted file is removed from this machine afterwards: the plain archive is here
+    already."""
     folder, command = settings.BACKUP_COPY_DIR, settings.BACKUP_COPY_COMMAND
     if not (folder or command):
         return []
@@ -278,21 +315,10 @@ def copy_off_machine(archive: Path) -> list[str]:
         if folder:
             went.append(str(_copy_into(encrypted, Path(folder), settings.BACKUP_COPY_KEEP)))
         if command:
-            argv = [
-                part.replace("{file}", str(encrypted)).replace("{name}", encrypted.name)
-                for part in shlex.split(command)
-            ]
-            try:
-                done = subprocess.run(
-                    argv, capture_output=True, text=True, check=False,
-                    timeout=settings.BACKUP_COPY_TIMEOUT,
-                )  # fmt: skip
-            except (OSError, subprocess.TimeoutExpired) as error:
-                raise BackupError(f"BACKUP_COPY_COMMAND could not run: {error}") from error
-            if done.returncode:
-                output = (done.stderr or done.stdout).strip()[:500]
-                raise BackupError(f"BACKUP_COPY_COMMAND failed ({done.returncode}): {output}")
-            went.append(argv[0])
+            _run_copy_command("BACKUP_COPY_COMMAND", command, encrypted)
+            went.append(shlex.split(command)[0])
+            if settings.BACKUP_COPY_CHECK_COMMAND:
+                _check_copy(encrypted)
     finally:
         encrypted.unlink(missing_ok=True)
     return went

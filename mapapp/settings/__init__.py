@@ -394,6 +394,11 @@ BACKUP_COPY_DIR = env.str("BACKUP_COPY_DIR", default="")
 BACKUP_COPY_KEEP = env.int("BACKUP_COPY_KEEP", default=30)
 BACKUP_COPY_COMMAND = env.str("BACKUP_COPY_COMMAND", default="")
 BACKUP_COPY_TIMEOUT = env.int("BACKUP_COPY_TIMEOUT", default=6 * 3600)
+# After BACKUP_COPY_COMMAND, a command that prints the SHA-256 of the copy on the other side
+# ({name} replaced; e.g. "rclone hashsum sha256 --download offsite:wecreatespace/{name}"):
+# the job fails unless it shows the SHA-256 of the file sent. An uploader's exit status alone
+# does not prove the copy is there and whole.
+BACKUP_COPY_CHECK_COMMAND = env.str("BACKUP_COPY_CHECK_COMMAND", default="")
 # BACKUP_COPY_DIR on the same disk as the backups is refused (a copy there is lost with
 # them: usually a share that is not mounted); 1 allows it, e.g. to try the set-up.
 BACKUP_COPY_SAME_DISK = env.bool("BACKUP_COPY_SAME_DISK", default=False)

@@ -228,6 +228,8 @@ def test_the_copy_command_is_handed_the_encrypted_file(koszalin, tmp_path, age_k
     received.mkdir()
     settings.BACKUP_AGE_RECIPIENTS = [public]
     settings.BACKUP_COPY_COMMAND = f"cp {{file}} '{received}/{{name}}'"
+    # the other side is asked for the copy's SHA-256, which must be the file's sent
+    settings.BACKUP_COPY_CHECK_COMMAND = f"sha256sum '{received}/{{name}}'"
     archive = tmp_path / "wecreatespace-backup-20261126-023000.tar"
     call_command("backup", output=str(archive), stdout=io.StringIO())
     (sent,) = received.iterdir()
@@ -245,6 +247,13 @@ def test_the_copy_command_is_handed_the_encrypted_file(koszalin, tmp_path, age_k
          "BACKUP_COPY_COMMAND failed (1)"),
         ({"BACKUP_COPY_COMMAND": "no-such-uploader {file}", "BACKUP_AGE_RECIPIENTS": "KEY"},
          "BACKUP_COPY_COMMAND could not run"),
+        # the uploader exits 0 but stored nothing, or part of the file: the check says so
+        ({"BACKUP_COPY_COMMAND": "true", "BACKUP_AGE_RECIPIENTS": "KEY",
+          "BACKUP_COPY_CHECK_COMMAND": "sha256sum {tmp}/sent.age"},
+         "BACKUP_COPY_CHECK_COMMAND failed (1)"),
+        ({"BACKUP_COPY_COMMAND": "sh -c 'head -c 100 {file} > {tmp}/sent.age'",
+          "BACKUP_COPY_CHECK_COMMAND": "sha256sum {tmp}/sent.age", "BACKUP_AGE_RECIPIENTS": "KEY"},
+         "BACKUP_COPY_CHECK_COMMAND did not show the SHA-256 of the file sent"),
         ({"BACKUP_COPY_DIR": "/proc/no-such-folder", "BACKUP_AGE_RECIPIENTS": "KEY"},
          "BACKUP_COPY_DIR /proc/no-such-folder is not a folder (is its storage mounted?)"),
         ({"BACKUP_COPY_DIR": "/proc/version", "BACKUP_AGE_RECIPIENTS": "KEY"},
