@@ -136,8 +136,8 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("worker lost"))
     def worker_lost(self, job) -> bool:
         """Running without a report, or queued with no worker, for EXPORT_STUCK_SECONDS: it
-        will not finish (geodata.export_jobs.job_stuck). Upload the file again."""
-        from geodata.export_jobs import job_stuck
+        will not finish (geodata.jobs.job_stuck). Upload the file again."""
+        from geodata.jobs import job_stuck
 
         return job_stuck(job)
 

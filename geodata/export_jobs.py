@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from geodata.collections import collection_get
 from geodata.exports import ExportRequest, parse_export, write_file
-from geodata.models import ExportJob, JobState
+from geodata.models import ExportJob
 from mapapp.audit import audit_record
 
 
@@ -95,26 +95,6 @@ def job_visible_to(*, job: ExportJob, user) -> bool:
     if collection_get(city=job.city, collection_id=job.collection) is not None:
         return True
     return getattr(user, "is_authenticated", False) and job.requested_by_id == user.pk
-
-
-def job_stuck(job, *, now: dt.datetime | None = None) -> bool:
-    """A background job (any geodata.models.BackgroundJob: an export, a layer import, an
-    officer's import of projects) its worker lost: running without a report for
-    EXPORT_STUCK_SECONDS (the worker died with it), or queued that long while no worker
-    started or finished any task (none is running). A job queued behind other long tasks of
-    a working worker is not stuck. (If a worker takes a stuck job up later, it still
-    finishes.)"""
-    from django.db.models import Q
-    from django_tasks_db.models import DBTaskResult
-
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.EXPORT_STUCK_SECONDS)
-    if job.state == JobState.RUNNING:
-        return (job.heartbeat_at or job.created_at) < cutoff
-    if job.state != JobState.QUEUED or job.created_at >= cutoff:
-        return False
-    working = DBTaskResult.objects.filter(Q(started_at__gte=cutoff) | Q(finished_at__gte=cutoff))
-    return not working.exists()
 
 
 def export_available_until(job: ExportJob) -> dt.datetime | None:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from geodata import exchange, export_jobs, exports
 from geodata.collections import city_collections, collection_get
+from geodata.jobs import job_stuck
 from geodata.models import ExportJob
 from mapapp import selectors as city_selectors
 from mapapp.errors import NotFound
@@ -117,7 +118,7 @@ def _job_state(job: ExportJob) -> dict:
     return {
         "available_until": export_jobs.export_available_until(job),
         "expired": job.state == ExportJob.State.DONE and not job.file,  # after EXPORT_KEEP_DAYS
-        "stuck": export_jobs.job_stuck(job),
+        "stuck": job_stuck(job),
     }
 
 

@@ -73,24 +73,10 @@ def import_run(*, job_id: str) -> ImportJob:
 
 
 def import_files_expire(*, now=None, dry_run: bool = False) -> int:
-    """Uploads of layer imports that never finished (their worker died, or none ran) a day
-    after they were uploaded: the files removed, the job marked failed, so that no upload
-    stays in private storage for ever. `manage.py apply_retention` runs it. Returns the
-    count."""
-    import datetime as dt
+    """Large layer uploads whose import never finished, removed a day later."""
+    from geodata.jobs import unfinished_uploads_expire
 
-    now = now or timezone.now()
-    stale = ImportJob.objects.filter(
-        created_at__lt=now - dt.timedelta(days=1),
-        state__in=(ImportJob.State.QUEUED, ImportJob.State.RUNNING),
-    )
-    if dry_run:
-        return stale.count()
-    count = 0
-    for job in stale:
-        job.file.delete(save=False)
-        job.state, job.finished_at = ImportJob.State.FAILED, now
-        job.error = _("The import never finished, and its file was removed: upload it again.")
-        job.save(update_fields=["file", "state", "error", "finished_at"])
-        count += 1
-    return count
+    return unfinished_uploads_expire(
+        ImportJob, files=("file",), now=now, dry_run=dry_run,
+        error=_("The import never finished, and its file was removed: upload it again."),
+    )  # fmt: skip

@@ -111,7 +111,7 @@ class BackgroundJob(models.Model):
     """What every job the task worker runs for someone keeps (a collection export, a layer
     import, an officer's import of projects): who asked, its state and progress, its error,
     and when it was asked for, last reported and finished. Its id is unguessable.
-    geodata.export_jobs.job_stuck reads these to tell a job whose worker was lost."""
+    geodata.jobs.job_stuck reads these to tell a job whose worker was lost."""
 
     State = JobState
 

@@ -278,25 +278,10 @@ def project_import_run(*, job_id: str) -> ProjectImport:
 
 
 def project_import_files_expire(*, now=None, dry_run: bool = False) -> int:
-    """Uploads of imports that never finished (their worker died, or none ran) a day after
-    they were uploaded: the files removed, the job marked failed, so that no upload stays
-    in private storage for ever. `manage.py apply_retention` runs it. Returns the count."""
-    import datetime as dt
+    """Officers' uploads whose import never finished, removed a day later."""
+    from geodata.jobs import unfinished_uploads_expire
 
-    now = now or timezone.now()
-    stale = ProjectImport.objects.filter(
-        created_at__lt=now - dt.timedelta(days=1),
-        state__in=(ProjectImport.State.QUEUED, ProjectImport.State.RUNNING),
-    )
-    if dry_run:
-        return stale.count()
-    count = 0
-    for job in stale:
-        job.data.delete(save=False)
-        if job.photos:
-            job.photos.delete(save=False)
-        job.state, job.finished_at = ProjectImport.State.FAILED, now
-        job.error = _("The import never finished, and its files were removed: import again.")
-        job.save(update_fields=["data", "photos", "state", "error", "finished_at"])
-        count += 1
-    return count
+    return unfinished_uploads_expire(
+        ProjectImport, files=("data", "photos"), now=now, dry_run=dry_run,
+        error=_("The import never finished, and its files were removed: import again."),
+    )  # fmt: skip

@@ -386,7 +386,7 @@ def project_import_job(request, city, pk):
     """An import's state (the page refreshes itself while it runs); JSON with ?f=json."""
     from django.http import JsonResponse
 
-    from geodata.export_jobs import job_stuck
+    from geodata.jobs import job_stuck
     from proposals.access import check_officer
     from sites.models import ProjectImport
 
