@@ -76,9 +76,8 @@ def alert_set(
                 user=user, city=city, district=district, near=near, radius_m=radius_m,
                 proposals=proposals, sites=sites,
             )  # fmt: skip
-    except IntegrityError:  # the same request twice at once
-        alert = AreaAlert.objects.get(user=user, city=city, **same)
-        return alert
+    except IntegrityError:  # the same request for a district twice at once
+        return AreaAlert.objects.get(user=user, city=city, **same)
 
 
 def alerts_delete(*, user_id: int, alert_ids: list[int]) -> int:
