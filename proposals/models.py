@@ -513,6 +513,11 @@ class AreaAlert(models.Model):
                 condition=Q(near__isnull=True),
                 name="proposals_areaalert_once",
             ),
+            models.UniqueConstraint(
+                fields=["user", "city", "near", "radius_m"],
+                condition=Q(near__isnull=False),
+                name="proposals_areaalert_place_once",
+            ),
             models.CheckConstraint(
                 condition=Q(proposals=True) | Q(sites=True), name="proposals_areaalert_something"
             ),

@@ -76,7 +76,7 @@ def alert_set(
                 user=user, city=city, district=district, near=near, radius_m=radius_m,
                 proposals=proposals, sites=sites,
             )  # fmt: skip
-    except IntegrityError:  # the same request for a district twice at once
+    except IntegrityError:  # the same request twice at once
         return AreaAlert.objects.get(user=user, city=city, **same)
 
 

@@ -328,3 +328,18 @@ def test_asking_for_news_near_the_maps_centre(client, koszalin):
         page = client.post("/koszalin/alerts/", {**form, **bad}, follow=True).content.decode()
         assert words in page, bad
     assert AreaAlert.objects.count() == 1
+
+
+def test_the_database_keeps_one_alert_per_place_and_distance(koszalin):
+    """Two requests for the same place at once (a double click) must not make two alerts,
+    and two e-mails of each piece of news: the database refuses the second."""
+    from django.db import IntegrityError, transaction
+
+    person = make_user("twice-near@example.org")
+    place = Point(16.18171, 54.19035, srid=4326)
+    kinds = {"user": person, "city": koszalin, "near": place, "proposals": True}
+    AreaAlert.objects.create(radius_m=500, **kinds)
+    AreaAlert.objects.create(radius_m=1000, **kinds)  # another distance: another alert
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AreaAlert.objects.create(radius_m=500, **kinds)
+    assert AreaAlert.objects.filter(user=person).count() == 2
