@@ -102,3 +102,16 @@ def test_a_resident_asks_for_news_near_the_place_under_the_cross(page, cities):
     back = page.evaluate("(function (c) { return [c.lng, c.lat]; })(window.cityMap.getCenter())")
     assert abs(back[0] - centre[0]) < 1e-4 and abs(back[1] - centre[1]) < 1e-4
     assert page.errors.unexpected() == []
+
+
+def test_the_lists_lead_to_the_maps_form_for_news_near_a_place(page, cities):
+    from tests.browser.test_proposal_journey import login
+    from tests.proposals.conftest import make_user
+
+    login(page, make_user("lists-near@example.org"))
+    page.goto(page.base_url + "/koszalin/sites/")
+    page.locator("#near-alert-link").click()
+    page.locator("#map[data-near-area='shown']").wait_for()  # the cross, at once
+    assert page.locator("#near-radius").evaluate("el => el === document.activeElement")
+    assert page.locator("#near-alert-form").is_visible()
+    assert page.errors.unexpected() == []

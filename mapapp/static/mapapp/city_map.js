@@ -223,6 +223,7 @@
   // chosen distance once the form is used; the form is hidden without this script.
   var nearForm = document.getElementById("near-alert-form");
   if (nearForm) {
+    var cameForIt = window.location.hash === "#near-alert"; // the lists' link to it
     nearForm.hidden = false;
     var nearArea = null;
     var showNear = function () {
@@ -246,6 +247,12 @@
     nearForm.addEventListener("mouseenter", showNear);
     nearForm.elements.radius.addEventListener("change", showNear);
     map.on("move", function () { if (nearArea) { showNear(); } });
+    if (cameForIt) { // after the browser's own move to the #near-alert anchor, which blurs
+      window.addEventListener("load", function () {
+        nearForm.elements.radius.focus(); // shows the cross and the distance
+        document.getElementById("near-alert").scrollIntoView();
+      });
+    }
     nearForm.addEventListener("submit", function () {
       var centre = map.getCenter();
       nearForm.elements.near_lon.value = centre.lng.toFixed(5);
