@@ -15,7 +15,7 @@ them. The person who proposed or reported it is not told of their own."""
 
 from __future__ import annotations
 
-from django.contrib.gis.db.models.functions import Transform
+from django.contrib.gis.db.models.functions import Distance, Transform
 from django.contrib.gis.geos import Point
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -175,9 +175,10 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
             inside[alert.district] = within.filter(pk=obj.pk).exists()
         if inside[alert.district]:
             covering.setdefault(alert.user_id, []).append(alert)
-    srid = obj.city.metric_srid
-    near = DWithin(Transform("near", srid), Transform(obj.geom, srid), F("radius_m"))
-    for alert in alerts.filter(near__isnull=False).filter(near):  # the places' after the areas
+    srid = obj.city.metric_srid  # metres, as the city measures them
+    here, there = Transform("near", srid), Transform(obj.geom, srid)
+    places = alerts.filter(near__isnull=False).filter(DWithin(here, there, F("radius_m")))
+    for alert in places.annotate(metres=Distance(here, there)):  # the places after the areas
         covering.setdefault(alert.user_id, []).append(alert)
     for theirs in covering.values():  # one e-mail a person, however many alerts cover it
         with translation.override(theirs[0].user.language_in(obj.city)):
@@ -186,17 +187,27 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
     return len(covering)
 
 
+def _about(alert: AreaAlert) -> str:
+    """How far the news is from the alert's place, as people say it: "320 m", "1,4 km"."""
+    from django.utils.formats import number_format
+
+    metres = alert.metres.m
+    if metres < 995:
+        return _("%(m)s m") % {"m": max(10, round(metres / 10) * 10)}
+    return _("%(km)s km") % {"km": number_format(round(metres / 1000, 1), 1)}
+
+
 def _alert_mail(kind: str, obj, theirs: list[AreaAlert]) -> tuple[str, str, dict]:
     first_alert = theirs[0]  # the whole city, then its districts, then chosen places
-    names = {"area": first_alert.area_label(), "distance": first_alert.distance_label()}
     near = first_alert.near is not None
+    names = {"area": first_alert.area_label(), "distance": _about(first_alert) if near else ""}
     if kind == "proposals":
         page = reverse("proposals:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
         names["title"] = obj.title
         if near:
             subject = _("New proposal near the place you chose: %(title)s") % names
             first = _(
-                "A proposal was published within %(distance)s of the place you chose. It "
+                "A proposal was published about %(distance)s from the place you chose. It "
                 "gathers supporters now:"
             ) % names  # fmt: skip
         else:
@@ -209,7 +220,7 @@ def _alert_mail(kind: str, obj, theirs: list[AreaAlert]) -> tuple[str, str, dict
         if near:
             subject = _("New neglected site near the place you chose: %(name)s") % names
             first = _(
-                "A neglected site within %(distance)s of the place you chose is now on the map:"
+                "A neglected site about %(distance)s from the place you chose is now on the map:"
             ) % names  # fmt: skip
         else:
             subject = _("New neglected site in %(area)s: %(name)s") % names

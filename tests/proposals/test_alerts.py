@@ -287,7 +287,7 @@ def test_news_within_a_distance_of_a_place_chosen_on_the_map(
         drafting.proposal_publish(actor=resident, proposal=draft)
     [told] = mails_to(mailoutbox, inside)
     assert told.subject == f"New proposal near the place you chose: {draft.title}"
-    assert "published within 500 m of the place you chose" in told.body
+    assert "published about 450 m from the place you chose" in told.body  # as measured
     assert "news of 500 m around the place you chose" in told.body
     assert mails_to(mailoutbox, outside) == []
     [told] = mails_to(mailoutbox, both)
@@ -343,3 +343,18 @@ def test_the_database_keeps_one_alert_per_place_and_distance(koszalin):
     with pytest.raises(IntegrityError), transaction.atomic():
         AreaAlert.objects.create(radius_m=500, **kinds)
     assert AreaAlert.objects.filter(user=person).count() == 2
+
+
+@pytest.mark.parametrize(
+    "metres, language, said",
+    [(4, "en", "10 m"), (324, "en", "320 m"), (1449, "en", "1.4 km"), (1449, "pl", "1,4 km"),
+     (996, "cs", "1,0 km")],
+)  # fmt: skip
+def test_how_far_the_news_is_from_the_place_is_said_as_people_say_it(metres, language, said):
+    from django.contrib.gis.measure import D
+    from django.utils import translation
+
+    alert = AreaAlert(radius_m=2000)
+    alert.metres = D(m=metres)
+    with translation.override(language):
+        assert alerts._about(alert) == said
