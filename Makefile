@@ -2,13 +2,14 @@
 #   make run       set up, start the embedded PostGIS, migrate, load demo data, serve
 #   make test      set up, lint, run the whole suite (real PostGIS, real Chromium, nginx)
 #   make db-stop   stop the embedded PostGIS (data is kept)
+#   make lock      resolve the dependencies afresh into constraints.txt (then run make test)
 SHELL := /bin/bash
 PY := .venv/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell bench-map bench-analysis bench-exchange bench-search bench-load
+.PHONY: run test setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-load
 
 setup:
 	@scripts/setup.sh
@@ -43,6 +44,18 @@ test: db messages
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# The newest versions pyproject.toml allows, installed into a throwaway virtualenv and
+# written down exactly: setup installs those, so every machine runs what was tested.
+lock:
+	@rm -rf .lock-venv && python3 -m venv .lock-venv
+	@.lock-venv/bin/python -m pip install -q --upgrade pip
+	@.lock-venv/bin/python -m pip install -q -e ".[dev]"
+	@{ echo "# Exact versions of every Python package, written by 'make lock' on $$(date -u +%F)"; \
+	  echo "# from pyproject.toml's ranges; scripts/setup.sh installs with them (pip -c)."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	@rm -rf .lock-venv
+	@echo "[lock] constraints.txt written; run make test before committing it"
 
 lint: setup
 	@$(PY) -m ruff check .

@@ -73,11 +73,12 @@ python_env() {
         exit 1
     fi
     [ -x .venv/bin/python ] || { say "creating .venv"; "$py" -m venv .venv; }
-    local stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+    # exact versions from constraints.txt (make lock), within pyproject.toml's ranges
+    local stamp=.venv/.installed-$(cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
     if [ ! -f "$stamp" ]; then
         say "installing Python dependencies into .venv"
         .venv/bin/python -m pip install -q --upgrade pip
-        .venv/bin/python -m pip install -q -e ".[dev]"
+        .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
         rm -f .venv/.installed-*
         touch "$stamp"
     fi
