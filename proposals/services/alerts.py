@@ -1,6 +1,7 @@
 """Area alerts: a signed-in person, by their own choice, is e-mailed when a proposal is
-published, or a neglected site is accepted onto the map, in a city, one of its districts, or
-within a distance of a place they chose on its map (a proposal or site counts by its point).
+published, or a neglected site is accepted onto the map, in a city, one of its districts (a
+proposal or site counts by its point), or within a distance of a place they chose on its
+map (any part of the area drawn for it counts).
 
 Like following a proposal, an alert is personal data (where someone takes an interest, a
 chosen place often their home): it is written to a confirmed address only, nobody else
@@ -176,7 +177,8 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
         if inside[alert.district]:
             covering.setdefault(alert.user_id, []).append(alert)
     srid = obj.city.metric_srid  # metres, as the city measures them
-    here, there = Transform("near", srid), Transform(obj.geom, srid)
+    # a place counts what is drawn within the distance, not only the point: a park's edge
+    here, there = Transform("near", srid), Transform(obj.area or obj.geom, srid)
     places = alerts.filter(near__isnull=False).filter(DWithin(here, there, F("radius_m")))
     for alert in places.annotate(metres=Distance(here, there)):  # the places after the areas
         covering.setdefault(alert.user_id, []).append(alert)

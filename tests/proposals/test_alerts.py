@@ -261,41 +261,51 @@ def test_an_alert_whose_district_was_renamed_says_so_on_the_persons_page(
     assert "no longer on the city" in row
 
 
-def _east_of(point, metres, srid=2180):
-    """The point `metres` east of `point`, measured in Koszalin's metric CRS."""
-    moved = point.transform(srid, clone=True)
-    return Point(moved.x + metres, moved.y, srid=srid).transform(4326, clone=True)
+def _east_of(shape, metres, srid=2180):
+    """The point `metres` east of `shape`'s eastmost edge, at its centre's latitude, measured
+    in Koszalin's metric CRS."""
+    moved = shape.transform(srid, clone=True)
+    east = Point(moved.extent[2] + metres, moved.centroid.y, srid=srid)
+    return east.transform(4326, clone=True)
 
 
 def test_news_within_a_distance_of_a_place_chosen_on_the_map(
     client, draft, resident, koszalin, districts, mailoutbox, django_capture_on_commit_callbacks
 ):
-    """A person asks for news within 500 m of a place: a proposal 450 m away is told, one
-    600 m away is not (measured in the city's metric CRS). With the whole city asked for too,
-    one e-mail names both, and its stop link ends both."""
-    point = draft.geom
-    inside, outside, both = (make_user(f"{n}@example.org") for n in ("in", "out", "both"))
-    for person in (inside, outside, both):
+    """A person asks for news within 500 m of a place: a proposal whose area comes 450 m
+    near is told, one 600 m away is not (measured in the city's metric CRS), and one whose
+    area comes 490 m near is told though its point is farther. With the whole city asked for
+    too, one e-mail names both, and its stop link ends both."""
+    area = draft.area
+    assert (
+        draft.geom.transform(2180, clone=True).distance(
+            _east_of(area, 490).transform(2180, clone=True)
+        )
+        > 500
+    )  # the point is beyond the distance; the area is not
+    people = {n: make_user(f"{n}@example.org") for n in ("in", "out", "edge", "both")}
+    for person in people.values():
         person.preferred_language = "en"
         person.save(update_fields=["preferred_language"])
     kinds = {"district": "", "proposals": True, "sites": False, "radius_m": 500}
-    alerts.alert_set(user=inside, city=koszalin, near=_east_of(point, 450), **kinds)
-    alerts.alert_set(user=outside, city=koszalin, near=_east_of(point, 600), **kinds)
-    alerts.alert_set(user=both, city=koszalin, near=_east_of(point, 100), **kinds)
-    alerts.alert_set(user=both, city=koszalin, district="", proposals=True, sites=False)
+    for name, metres in {"in": 450, "out": 600, "edge": 490, "both": 100}.items():
+        alerts.alert_set(user=people[name], city=koszalin, near=_east_of(area, metres), **kinds)
+    alerts.alert_set(user=people["both"], city=koszalin, district="", proposals=True, sites=False)
     with django_capture_on_commit_callbacks(execute=True):
         drafting.proposal_publish(actor=resident, proposal=draft)
-    [told] = mails_to(mailoutbox, inside)
+    [told] = mails_to(mailoutbox, people["in"])
     assert told.subject == f"New proposal near the place you chose: {draft.title}"
     assert "published about 450 m from the place you chose" in told.body  # as measured
     assert "news of 500 m around the place you chose" in told.body
-    assert mails_to(mailoutbox, outside) == []
-    [told] = mails_to(mailoutbox, both)
+    assert mails_to(mailoutbox, people["out"]) == []
+    [told] = mails_to(mailoutbox, people["edge"])
+    assert "published about 490 m from the place you chose" in told.body
+    [told] = mails_to(mailoutbox, people["both"])
     assert told.subject.startswith("New proposal in Koszalin: ")  # the whole city first
     assert "news of Koszalin and 500 m around the place you chose" in told.body
     stop = re.search(r"(/me/alerts/stop/[^/\s]+/)", told.body).group(1)
     client.post(stop)
-    assert not AreaAlert.objects.filter(user=both).exists()
+    assert not AreaAlert.objects.filter(user=people["both"]).exists()
 
 
 def test_asking_for_news_near_the_maps_centre(client, koszalin):
