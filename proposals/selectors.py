@@ -5,10 +5,11 @@ from __future__ import annotations
 import difflib
 import statistics
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -397,9 +398,10 @@ class OfficerWaiting:
     (notify_overdue_reports) read it from here, so the e-mail's counts are the page's."""
 
     checks: list[Proposal]  # submitted to a closed call before round 1, oldest first
-    flags: int  # residents' reports of content, open
+    flags: int  # residents' reports of content (and authors' objections), open
     sites: int  # neglected-site reports waiting for moderation
     representations: int = 0  # requests to represent an NGO, to verify
+    flags_since: datetime | None = None  # when the oldest open report was made
 
     @property
     def nothing(self) -> bool:
@@ -439,9 +441,13 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
         .select_related("grant_call")
         .order_by("submitted_at", "id")
     )
+    flags = Flag.objects.filter(city=city, state=Flag.State.OPEN).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
     return OfficerWaiting(
         checks=list(checks),
-        flags=Flag.objects.filter(city=city, state=Flag.State.OPEN).count(),
+        flags=flags["n"],
+        flags_since=flags["oldest"],
         sites=Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
         representations=pending_representations(city=city).count(),
     )

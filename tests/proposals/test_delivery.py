@@ -207,12 +207,23 @@ def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
     assert f"{flags} {reports} for review: {site}/flags/" in english
     assert "2 neglected-site reports wait for moderation:" in english
     assert "overdue" not in english
+    assert "The oldest has waited" not in english  # reported today: nothing to add
     assert by["officer2@example.org"].subject.startswith("[Koszalin] ")
     assert "formal check" not in by["officer2@example.org"].body  # in Czech
     # signed by the city in each one's language, as its other e-mails are
     assert f"How we treat your data: {site}/privacy/" in english
     assert f"{site}/privacy/" in by["officer2@example.org"].body
     assert "How we treat your data" not in by["officer2@example.org"].body
+    # a report left for days: the digest says since when (the city's calendar)
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    mailoutbox.clear()
+    waited = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("UTC"))  # the 21st in Koszalin
+    Flag.objects.filter(reason="spam").update(created_at=waited)
+    call_command("notify_overdue_reports")
+    english = {m.to[0]: m for m in mailoutbox}["officer@example.org"].body
+    assert "The oldest has waited since Nov. 21, 2026." in english, english
     mailoutbox.clear()
     Flag.objects.update(state="dismissed")
     Site.objects.update(moderation="accepted")

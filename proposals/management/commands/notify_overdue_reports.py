@@ -12,9 +12,13 @@
 
 (The name is the first of these jobs'; deployments' timers call it.)"""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -47,7 +51,12 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
             "%(n)s reports of content wait for review:",
             flags,
         )
-        parts.append(f"{text % {'n': flags}} {link('flags')}")
+        line = f"{text % {'n': flags}} {link('flags')}"
+        since = waiting.flags_since
+        if since and since < timezone.now() - timedelta(days=1):  # in yesterday's e-mail too
+            when = date_format(timezone.localtime(since, ZoneInfo(city.time_zone)), "DATE_FORMAT")
+            line += "\n" + _("The oldest has waited since %(date)s.") % {"date": when}
+        parts.append(line)
     if sites:
         text = ngettext(
             "%(n)s neglected-site report waits for moderation:",
