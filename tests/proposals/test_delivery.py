@@ -264,6 +264,7 @@ def test_officers_page_lists_what_waits_where_the_digest_links(
     waiting = page[page.index('id="waiting"') : page.index("Grant calls")]
     assert "formal check" not in waiting
     assert '<a href="/koszalin/flags/">1 report of content waits for review</a>' in waiting
+    assert 'id="flags-since"' in waiting  # since when, as the digest says
 
     Flag.objects.update(state="dismissed")
     Site.objects.update(moderation="accepted")
