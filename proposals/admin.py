@@ -1,6 +1,8 @@
 import zoneinfo
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,8 +24,30 @@ class RepresentativeInline(admin.TabularInline):
     readonly_fields = ("verified_at", "verified_by")
 
 
+class OrganisationForm(forms.ModelForm):
+    """The number checked and written as the city's country's registers write it, as a
+    representative's request is (mapapp.countries.registration_number)."""
+
+    class Meta:
+        model = Organisation
+        fields = ["city", "name", "registration_number"]
+
+    def clean(self):
+        from mapapp.countries import registration_number
+
+        data = super().clean()
+        city, number = data.get("city"), data.get("registration_number")
+        if city is not None and number:
+            try:
+                data["registration_number"] = registration_number(city.country, number)
+            except ValidationError as error:
+                self.add_error("registration_number", error)
+        return data
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationForm
     list_display = ("name", "registration_number", "city")
     list_filter = ("city",)
     search_fields = ("name", "registration_number")

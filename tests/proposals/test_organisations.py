@@ -295,3 +295,18 @@ def test_numbers_recorded_before_are_brought_to_the_same_form(koszalin, ostrava)
         (o.city, o.name): o.registration_number
         for o in Organisation.objects.filter(pk__in=[o.pk for o in made.values()])
     } == given
+
+
+def test_the_admin_checks_and_writes_the_number_as_the_request_does(admin_client, koszalin):
+    koszalin.country = "PL"
+    koszalin.save()
+    form = {"name": "Zielony Koszalin", "city": koszalin.pk,
+            "representatives-TOTAL_FORMS": "0", "representatives-INITIAL_FORMS": "0"}  # fmt: skip
+    bad = admin_client.post("/admin/proposals/organisation/add/",
+                            {**form, "registration_number": "1234563219"})  # fmt: skip
+    assert bad.status_code == 200 and "is not a KRS number, NIP or REGON" in bad.content.decode()
+    assert not Organisation.objects.exists()
+    good = admin_client.post("/admin/proposals/organisation/add/",
+                             {**form, "registration_number": "krs 123456"})  # fmt: skip
+    assert good.status_code == 302
+    assert Organisation.objects.get().registration_number == "KRS0000123456"
