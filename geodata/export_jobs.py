@@ -1,7 +1,8 @@
 """Export jobs: created by a request, run by the task worker, read on a job page.
 
-A job keeps the filters it was asked with, so it can be run again after a failure, and
-reports progress as rows written out of the total."""
+A job keeps the filters it was asked with, so it can be run again after a failure (set
+back to queued: only a queued job is taken, by one worker), and reports progress as rows
+written out of the total."""
 
 from __future__ import annotations
 
