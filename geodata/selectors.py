@@ -35,6 +35,15 @@ def district_features(*, city: City) -> QuerySet[Feature]:
     )
 
 
+def place_in_city(*, city: City, point) -> dict:
+    """Whether `point` lies in the city, and the name of its district ("" when the city has
+    no districts layer, or none covers it): what the city map says of the place under its
+    cross, before someone asks for news near it."""
+    inside = City.objects.filter(pk=city.pk, boundary__covers=point).exists()
+    names = district_features(city=city).filter(geom__covers=point).values_list("name", flat=True)
+    return {"inside": inside, "district": (names.first() or "") if inside else ""}
+
+
 def in_district(qs: QuerySet, *, city: City, name: str, field: str = "geom") -> QuerySet:
     """Rows whose point lies in the named district of the city's districts layer."""
     from django.db.models import Exists, OuterRef

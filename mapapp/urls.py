@@ -55,6 +55,7 @@ urlpatterns = [
     path("<slug:city>/", views.city_map, name="city-map"),
     path("<slug:city>/flag/", views.flag, name="flag"),
     path("<slug:city>/flags/", views.flags_review, name="flags"),
+    path("<slug:city>/place/", views.city_place, name="city-place"),
     path("<slug:city>/about/", views.city_about, name="city-about"),
     path("<slug:city>/privacy/", views.city_privacy, name="city-privacy"),
     path("<slug:city>/accessibility/", views.city_accessibility, name="city-accessibility"),

@@ -161,6 +161,26 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
 
 
 @require_GET
+def city_place(request: HttpRequest, city: str) -> HttpResponse:
+    """What the city map says of the place under its cross (the form asking for news near a
+    place): whether it is in the city, and its district. JSON, from ?lon=&lat=."""
+    from django.contrib.gis.geos import Point
+
+    from geodata.selectors import place_in_city
+
+    city_obj = selectors.city_get(slug=city)
+    try:
+        lon, lat = float(request.GET["lon"]), float(request.GET["lat"])
+    except (KeyError, ValueError):
+        return JsonResponse({"error": _("Give lon and lat as numbers.")}, status=400)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return JsonResponse({"error": _("Give lon and lat as numbers.")}, status=400)
+    answer = JsonResponse(place_in_city(city=city_obj, point=Point(lon, lat, srid=4326)))
+    answer["Cache-Control"] = "public, max-age=300"
+    return answer
+
+
+@require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico on pages that name none (the admin)."""
     return redirect(static("mapapp/favicon.svg"), permanent=True)

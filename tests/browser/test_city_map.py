@@ -86,6 +86,12 @@ def test_a_resident_asks_for_news_near_the_place_under_the_cross(page, cities):
     wait_until(page, "document.querySelector('path.near-alert-area').getBBox().width > 0")
     large = page.locator("path.near-alert-area").bounding_box()
     assert 1.8 < large["width"] / small["width"] < 2.2  # twice the distance, twice as wide
+    where = page.locator("#near-alert-where")
+    wait_until(page, "document.getElementById('near-alert-where').textContent.length > 0")
+    assert where.inner_text() == "The cross is in Koszalin."  # the demo has no districts
+    page.evaluate("window.cityMap.panTo([54.40000, 16.17000], {animate: false})")  # the sea
+    wait_until(page, "document.getElementById('near-alert-where').textContent.includes('outside')")
+    assert where.inner_text() == "The cross is outside Koszalin: move the map."
     page.evaluate("window.cityMap.panTo([54.19500, 16.17000], {animate: false})")
     cross = page.locator(".near-alert-cross").bounding_box()
     map_box = page.locator("#map").bounding_box()

@@ -368,3 +368,23 @@ def test_how_far_the_news_is_from_the_place_is_said_as_people_say_it(metres, lan
     alert.metres = D(m=metres)
     with translation.override(language):
         assert alerts._about(alert) == said
+
+
+def test_the_map_says_where_the_cross_is(client, koszalin, districts):
+    """The city map's form asks where its cross is: in which district of the city, or
+    outside it; a place that is not one is a 400 with the reason."""
+    x, y = RYNEK
+    assert client.get("/koszalin/place/", {"lon": x, "lat": y}).json() == {
+        "inside": True, "district": "Śródmieście"}  # fmt: skip
+    assert client.get("/koszalin/place/", {"lon": x + 0.03, "lat": y}).json() == {
+        "inside": True, "district": ""}  # fmt: skip
+    assert client.get("/koszalin/place/", {"lon": 21.01, "lat": 52.23}).json() == {
+        "inside": False, "district": ""}  # Warsaw  # fmt: skip
+    for bad in (
+        {},
+        {"lon": "x", "lat": "1"},
+        {"lon": "nan", "lat": "54"},
+        {"lon": "200", "lat": "54"},
+    ):
+        answer = client.get("/koszalin/place/", bad)
+        assert answer.status_code == 400 and "lon and lat" in answer.json()["error"]

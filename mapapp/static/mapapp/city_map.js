@@ -243,9 +243,31 @@
         if (layer.setRadius) { layer.setRadius(metres); }
       });
     };
-    nearForm.addEventListener("focusin", showNear);
-    nearForm.addEventListener("mouseenter", showNear);
-    nearForm.elements.radius.addEventListener("change", showNear);
+    // say where the cross is (the district, or outside the city), for everyone and for
+    // screen readers, once the map has stopped
+    var where = document.getElementById("near-alert-where");
+    var asked = 0;
+    var sayWhere = function () {
+      if (!nearArea || !where) { return; }
+      var centre = map.getCenter();
+      var mine = ++asked;
+      getJson(where.dataset.url + "?lon=" + centre.lng.toFixed(5) + "&lat=" + centre.lat.toFixed(5))
+        .then(function (place) {
+          if (mine !== asked) { return; } // the map moved again meanwhile
+          where.textContent = !place.inside ? where.dataset.outside :
+            place.district ? where.dataset.district.replace("%(district)s", place.district) :
+            where.dataset.city;
+        }).catch(function () { where.textContent = ""; });
+    };
+    map.on("moveend", sayWhere);
+    var useNear = function () {
+      var first = !nearArea;
+      showNear();
+      if (first) { sayWhere(); }
+    };
+    nearForm.addEventListener("focusin", useNear);
+    nearForm.addEventListener("mouseenter", useNear);
+    nearForm.elements.radius.addEventListener("change", useNear);
     map.on("move", function () { if (nearArea) { showNear(); } });
     if (cameForIt) { // after the browser's own move to the #near-alert anchor, which blurs
       window.addEventListener("load", function () {
