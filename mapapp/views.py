@@ -202,6 +202,7 @@ Disallow: /*/officer/
 Disallow: /*/committee/
 Disallow: /*/exports/
 Disallow: /*/analysis/
+Disallow: /*/place/
 Disallow: /*?*page=
 """
 

@@ -117,7 +117,15 @@ def test_robots_keep_crawlers_off_workspaces_and_machine_interfaces(client, kosz
     lines = response.content.decode().splitlines()
     rules = [line.split(": ", 1) for line in lines if ": " in line and line[0] != "#"]
     disallowed = {value for name, value in rules if name == "Disallow"}
-    assert {"/api/", "/ogcapi/", "/tiles/", "/me/", "/*/officer/", "/*/exports/"} <= disallowed
+    assert {
+        "/api/",
+        "/ogcapi/",
+        "/tiles/",
+        "/me/",
+        "/*/officer/",
+        "/*/exports/",
+        "/*/place/",
+    } <= disallowed
     # the public pages stay open to search engines
     for path in ("/", "/koszalin/", "/koszalin/proposals/", "/koszalin/sites/"):
         assert not any(path.startswith(d) for d in disallowed if "*" not in d)
