@@ -388,3 +388,29 @@ def test_the_map_says_where_the_cross_is(client, koszalin, districts):
     ):
         answer = client.get("/koszalin/place/", bad)
         assert answer.status_code == 400 and "lon and lat" in answer.json()["error"]
+
+
+def test_a_neglected_site_near_the_place_is_told_with_its_distance(
+    koszalin, resident, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Sites count as proposals do: by their area when one is drawn (a MultiPolygon)."""
+    from django.contrib.gis.geos import MultiPolygon
+
+    officer = make_user("officer-near@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    person = make_user("near-sites@example.org")
+    person.preferred_language = "en"
+    person.save(update_fields=["preferred_language"])
+    x, y = RYNEK
+    lot = MultiPolygon(Polygon.from_bbox((x, y, x + 0.002, y + 0.001)), srid=4326)
+    alerts.alert_set(user=person, city=koszalin, district="", proposals=False, sites=True,
+                     near=_east_of(lot, 240), radius_m=250)  # fmt: skip
+    point = f'{{"type": "Point", "coordinates": [{x + 0.001}, {y + 0.0005}]}}'
+    with django_capture_on_commit_callbacks(execute=True):
+        site_services.site_save(
+            actor=officer, city=koszalin, site=None, name="Empty lot", description="",
+            condition="neglected", ownership="city", district="", point_geojson=point,
+            area_geojson=lot.json,
+        )  # fmt: skip
+    [told] = mails_to(mailoutbox, person)
+    assert told.subject == "New neglected site near the place you chose: Empty lot"
+    assert "A neglected site about 240 m from the place you chose" in told.body
