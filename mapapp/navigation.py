@@ -21,13 +21,13 @@ def posted_id(request, name: str) -> int | None:
     """The row id a form posts in `name`, or None when it is not a whole number (a crafted
     or damaged form): looked up, None finds nothing, so the answer is 404, not an error."""
     value = request.POST.get(name, "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isdecimal() and len(value) < 19 else None
 
 
 def posted_ids(request, name: str) -> list[int]:
     """The row ids a form posts in `name` (checkboxes): the whole numbers among them."""
     values = (v.strip() for v in request.POST.getlist(name))
-    return [int(v) for v in values if v.isdigit() and len(v) < 19]
+    return [int(v) for v in values if v.isdecimal() and len(v) < 19]
 
 
 def city_of_next(request):

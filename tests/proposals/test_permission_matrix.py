@@ -348,9 +348,10 @@ def test_a_crafted_row_id_in_a_form_gets_an_answer_not_a_server_error(client, wo
         "officer": [("/koszalin/officer/organisations/", {"request": "abc", "action": "verify"}),
                     ("/koszalin/sites/moderation/", {"site": "1 OR 1=1", "action": "accept"}),
                     ("/koszalin/flags/", {"flag": "x", "action": "uphold"}),
+                    ("/koszalin/flags/", {"flag": "²", "action": "uphold"}),  # a digit, not decimal
                     (urls["sites:intervention"] + "pairs/", {"action": "remove", "pair": "-1"}),
                     (urls["proposals:officer-call"], {"action": "committee",
-                                                      "committee": ["x", "1;2"]})],
+                                                      "committee": ["x", "1;2", "³"]})],
         "author": [(f"{draft}/copy/", {"grant_call": "9" * 30})],
     }  # fmt: skip
     for role, forms in posts.items():
