@@ -18,6 +18,20 @@ class BoundaryError(ValueError):
     """A boundary file or geometry that cannot become a city boundary."""
 
 
+def lonlat_point(lon, lat):
+    """The WGS 84 point of a form's or a query's longitude and latitude (text), or None when
+    they are not numbers on the globe (missing, "nan", "1e999", 200)."""
+    from django.contrib.gis.geos import Point
+
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        return None
+    if not (-180 <= x <= 180 and -90 <= y <= 90):  # NaN fails both comparisons
+        return None
+    return Point(x, y, srid=4326)
+
+
 def projected_crs_or_error(srid: int) -> str | None:
     """None when EPSG:srid is a projected (metric) CRS, else a message saying why not."""
     try:

@@ -164,18 +164,14 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
 def city_place(request: HttpRequest, city: str) -> HttpResponse:
     """What the city map says of the place under its cross (the form asking for news near a
     place): whether it is in the city, and its district. JSON, from ?lon=&lat=."""
-    from django.contrib.gis.geos import Point
-
     from geodata.selectors import place_in_city
+    from mapapp.geo import lonlat_point
 
     city_obj = selectors.city_get(slug=city)
-    try:
-        lon, lat = float(request.GET["lon"]), float(request.GET["lat"])
-    except (KeyError, ValueError):
+    point = lonlat_point(request.GET.get("lon"), request.GET.get("lat"))
+    if point is None:
         return JsonResponse({"error": _("Give lon and lat as numbers.")}, status=400)
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return JsonResponse({"error": _("Give lon and lat as numbers.")}, status=400)
-    answer = JsonResponse(place_in_city(city=city_obj, point=Point(lon, lat, srid=4326)))
+    answer = JsonResponse(place_in_city(city=city_obj, point=point))
     answer["Cache-Control"] = "public, max-age=300"
     return answer
 

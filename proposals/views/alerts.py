@@ -3,7 +3,6 @@ each e-mail (services.alerts)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -49,17 +48,15 @@ def alert_create(request, city):
 def _place(request) -> dict:
     """The map's place and distance, when the form is the city map's "near here" one (its
     script fills in the map's centre). A place that is not one is said, not guessed."""
+    from mapapp.geo import lonlat_point
+
     if "near_lon" not in request.POST:
         return {}
-    unreadable = ValidationError(_("The place could not be read: move the map and try again."))
-    try:
-        lon, lat = float(request.POST["near_lon"]), float(request.POST["near_lat"])
-        radius = int(request.POST.get("radius", ""))
-    except (KeyError, ValueError):
-        raise unreadable from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise unreadable
-    return {"near": Point(lon, lat, srid=4326), "radius_m": radius}
+    point = lonlat_point(request.POST.get("near_lon"), request.POST.get("near_lat"))
+    radius = request.POST.get("radius", "")
+    if point is None or not radius.isdecimal():
+        raise ValidationError(_("The place could not be read: move the map and try again."))
+    return {"near": point, "radius_m": int(radius)}
 
 
 @login_required

@@ -334,6 +334,7 @@ def test_asking_for_news_near_the_maps_centre(client, koszalin):
         ({"near_lon": "", "near_lat": ""}, "The place could not be read"),
         ({"near_lon": "nan"}, "The place could not be read"),
         ({"near_lat": "1e999"}, "The place could not be read"),
+        ({"radius": "²"}, "The place could not be read"),  # a digit, but not a number
     ]:
         page = client.post("/koszalin/alerts/", {**form, **bad}, follow=True).content.decode()
         assert words in page, bad
