@@ -132,6 +132,7 @@ class ImportJobAdmin(admin.ModelAdmin):
                     "created_at")  # fmt: skip
     list_filter = ("city", "state")
     readonly_fields = [f.name for f in ImportJob._meta.fields]
+    actions = ["run_again"]
 
     @admin.display(boolean=True, description=_("worker lost"))
     def worker_lost(self, job) -> bool:
@@ -140,6 +141,24 @@ class ImportJobAdmin(admin.ModelAdmin):
         from geodata.jobs import job_stuck
 
         return job_stuck(job)
+
+    @admin.action(description=_("Run the selected imports again (failed, or worker lost)"))
+    def run_again(self, request, queryset):
+        """From the upload each kept: an import that failed for the server's reasons, or
+        whose worker was lost (geodata.jobs.job_run_again). Others are left, and counted."""
+        from geodata.import_jobs import import_run_again
+
+        jobs = list(queryset.select_related("city"))
+        again = [job for job in jobs if import_run_again(job=job, actor=request.user)]
+        if again:
+            self.message_user(request, _("%(n)s imports queued again.") % {"n": len(again)})
+        if len(again) < len(jobs):
+            self.message_user(
+                request,
+                _("%(n)s imports cannot run again: they finished, are running, were refused, "
+                  "or their files are no longer kept.") % {"n": len(jobs) - len(again)},
+                messages.WARNING,
+            )  # fmt: skip
 
     def has_add_permission(self, request):
         return False  # imports start from the layer upload form

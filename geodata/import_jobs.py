@@ -36,11 +36,15 @@ def import_job_create(*, city, kind, name, upload, options: dict, user) -> Impor
 
 def import_run(*, job_id: str) -> ImportJob:
     """Run a queued layer import (the task worker calls it). Only a queued job is taken, by
-    one worker; its upload is deleted once read, whatever became of it."""
+    one worker. Its upload is deleted once read, unless the import failed for the server's
+    reasons: then it is kept to run again (geodata.jobs.job_run_again)."""
+    from geodata.jobs import failed_unexpectedly
+
     job = ImportJob.objects.select_related("city").get(pk=job_id)
     if not ImportJob.take(job.pk):  # finished, or another worker runs it: left as it is
         return job
     folder = Path(tempfile.mkdtemp(prefix="import-"))
+    keep = False  # the uploads, to run again
     try:
         target = folder / job.filename
         with job.file.open("rb") as source, target.open("wb") as out:
@@ -62,21 +66,32 @@ def import_run(*, job_id: str) -> ImportJob:
         job.state, job.error = ImportJob.State.FAILED, str(exc)[:5000]
     except Exception:  # recorded for whoever waits for it; the details go to the log
         log.exception("layer import %s failed", job.pk)
-        job.state = ImportJob.State.FAILED
-        job.error = _("The import failed unexpectedly; the server's log has the details.")
+        job.state, job.error, keep = ImportJob.State.FAILED, failed_unexpectedly(), True
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     job.finished_at = timezone.now()
-    job.file.delete(save=False)  # the layer (or the refusal) is what is kept
+    if not keep:
+        job.file.delete(save=False)  # the layer (or the refusal) is what is kept
     job.save(update_fields=["state", "summary", "error", "layer", "finished_at", "file"])
     return job
 
 
+def import_run_again(*, job: ImportJob, actor) -> bool:
+    """Queue a layer import again from its kept upload (see geodata.jobs.job_run_again)."""
+    from geodata.jobs import job_run_again
+    from geodata.tasks import run_import
+
+    pk = str(job.pk)
+    return job_run_again(job, actor=actor, enqueue=lambda: run_import.enqueue(pk),
+                         reset={"summary": "", "layer": None})  # fmt: skip
+
+
 def import_files_expire(*, now=None, dry_run: bool = False) -> int:
-    """Large layer uploads whose import never finished, removed a day later."""
+    """Large layer uploads whose import never finished, removed a day later; those kept to
+    run again, IMPORT_RERUN_KEEP_DAYS after the import failed."""
     from geodata.jobs import unfinished_uploads_expire
 
     return unfinished_uploads_expire(
-        ImportJob, files=("file",), now=now, dry_run=dry_run,
+        ImportJob, now=now, dry_run=dry_run,
         error=_("The import never finished, and its file was removed: upload it again."),
     )  # fmt: skip

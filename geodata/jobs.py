@@ -1,13 +1,17 @@
 """What every background job (geodata.models.BackgroundJob: exports, layer imports,
 officers' imports of projects) needs beyond its own run: telling one whose worker was lost,
-and removing the uploads of imports that never finished."""
+running an import again from the uploads it kept, and removing the uploads of imports that
+never finished."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from geodata.models import JobState
 
@@ -25,30 +29,95 @@ def job_stuck(job, *, now: dt.datetime | None = None) -> bool:
     cutoff = now - dt.timedelta(seconds=settings.EXPORT_STUCK_SECONDS)
     if job.state == JobState.RUNNING:
         return (job.heartbeat_at or job.created_at) < cutoff
-    if job.state != JobState.QUEUED or job.created_at >= cutoff:
+    # a job queued again (job_run_again) counts from then
+    if job.state != JobState.QUEUED or (job.heartbeat_at or job.created_at) >= cutoff:
         return False
     working = DBTaskResult.objects.filter(Q(started_at__gte=cutoff) | Q(finished_at__gte=cutoff))
     return not working.exists()
 
 
-def unfinished_uploads_expire(
-    model, *, files: tuple[str, ...], error: str, now=None, dry_run: bool = False
-) -> int:
-    """Uploads of a `model`'s imports that never finished (their worker died, or none ran) a
-    day after they were uploaded: the `files` removed, the job marked failed with `error`,
-    so that no upload stays in private storage for ever (`manage.py apply_retention`).
-    Returns the count."""
+def failed_unexpectedly() -> str:
+    """An import's error when it failed for a reason of the server's, not of its file: its
+    uploads are kept (IMPORT_RERUN_KEEP_DAYS) so that it can run again."""
+    return _(
+        "The import failed unexpectedly; the server's log has the details. Its files are "
+        "kept for %(days)s days, so it can be run again without uploading them."
+    ) % {"days": settings.IMPORT_RERUN_KEEP_DAYS}
+
+
+def job_can_run_again(job, *, now: dt.datetime | None = None) -> bool:
+    """An import whose uploads (the model's UPLOADS, the first required) are still in
+    storage and which failed unexpectedly (a refused file's uploads are deleted at once, so a failed
+    job with its uploads failed for the server's reasons) or lost its worker."""
+    upload = getattr(job, job.UPLOADS[0])
+    if not upload or not upload.storage.exists(upload.name):
+        return False
+    return job.state == JobState.FAILED or job_stuck(job, now=now)
+
+
+def job_run_again(job, *, actor, enqueue, reset: dict | None = None) -> bool:
+    """Queue an import again from the uploads it kept, when job_can_run_again: progress,
+    error and `reset` (the model's own results) cleared, audited, `enqueue()` called once
+    the transaction commits. Only if the job is still as it was read (a worker that comes
+    back, or a second click, wins): False otherwise."""
+    from mapapp.audit import audit_record
+
+    now = timezone.now()
+    if not job_can_run_again(job, now=now):
+        return False
+    unchanged = type(job).objects.filter(pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at)
+    with transaction.atomic():
+        fields = dict(state=JobState.QUEUED, done=0, total=0, error="", heartbeat_at=now,
+                      finished_at=None, **(reset or {}))  # fmt: skip
+        if not unchanged.update(**fields):
+            return False
+        audit_record(actor=actor, action="import.run_again", obj=job, city=job.city,
+                     before={"state": job.state, "error": job.error})  # fmt: skip
+        transaction.on_commit(enqueue)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return True
+
+
+def unfinished_uploads_expire(model, *, error: str, now=None, dry_run: bool = False) -> int:
+    """Uploads (the `model`'s UPLOADS) of imports that never finished, a day after they
+    were uploaded or queued again, with no word from a worker since (it died, or none ran):
+    removed, the job marked failed with `error`. Uploads kept to run a job again
+    (failed_unexpectedly) are removed IMPORT_RERUN_KEEP_DAYS after it failed. So no upload
+    stays in private storage for ever (`manage.py apply_retention`). Returns the count."""
     now = now or timezone.now()
-    stale = model.objects.filter(
-        created_at__lt=now - dt.timedelta(days=1), state__in=(JobState.QUEUED, JobState.RUNNING)
+    silent = Coalesce("heartbeat_at", "created_at")
+    stale = model.objects.annotate(silent_since=silent).filter(
+        silent_since__lt=now - dt.timedelta(days=1),
+        state__in=(JobState.QUEUED, JobState.RUNNING),
+    )
+    kept = (
+        model.objects.filter(
+            state=JobState.FAILED,
+            finished_at__lt=now - dt.timedelta(days=settings.IMPORT_RERUN_KEEP_DAYS),
+        )
+        .exclude(**{model.UPLOADS[0]: ""})
+        .exclude(**{f"{model.UPLOADS[0]}__isnull": True})
     )
     if dry_run:
-        return stale.count()
+        return stale.count() + kept.count()
     count = 0
     for job in stale:
-        for name in files:
-            getattr(job, name).delete(save=False)
+        _remove_uploads(job)
         job.state, job.finished_at, job.error = JobState.FAILED, now, str(error)
-        job.save(update_fields=[*files, "state", "error", "finished_at"])
+        job.save(update_fields=[*model.UPLOADS, "state", "error", "finished_at"])
+        count += 1
+    for job in kept:
+        _remove_uploads(job)
+        job.error = _(
+            "The import failed unexpectedly, and its files were removed after %(days)s days: "
+            "upload them again."
+        ) % {"days": settings.IMPORT_RERUN_KEEP_DAYS}
+        job.save(update_fields=[*model.UPLOADS, "error"])
         count += 1
     return count
+
+
+def _remove_uploads(job) -> None:
+    for name in job.UPLOADS:
+        getattr(job, name).delete(save=False)

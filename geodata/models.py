@@ -209,6 +209,8 @@ class ImportJob(BackgroundJob):
     summary = models.TextField(blank=True)
     layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.SET_NULL)
 
+    UPLOADS = ("file",)  # kept while it may run again (geodata.jobs.job_run_again)
+
     class Meta(BackgroundJob.Meta):
         pass
 

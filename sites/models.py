@@ -290,5 +290,7 @@ class ProjectImport(BackgroundJob):
     counts = models.JSONField(default=dict, blank=True)
     refused = models.JSONField(default=list, blank=True)  # [[row number, why], ...]
 
+    UPLOADS = ("data", "photos")  # kept while it may run again (geodata.jobs.job_run_again)
+
     class Meta(BackgroundJob.Meta):
         pass

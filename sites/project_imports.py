@@ -213,13 +213,16 @@ def _reporter(job: ProjectImport):
 
 def project_import_run(*, job_id: str) -> ProjectImport:
     """Run a queued import (the task worker calls it): unpack, import, record the outcome,
-    delete the uploads. Only a queued job is taken, by one worker."""
+    delete the uploads (kept when it failed for the server's reasons, to run again: see
+    geodata.jobs.job_run_again). Only a queued job is taken, by one worker."""
+    from geodata.jobs import failed_unexpectedly
     from sites.importers import INTERVENTION_FIELDS, ImportRefused, import_interventions
 
     job = ProjectImport.objects.select_related("city", "requested_by").get(pk=job_id)
     if not ProjectImport.take(job.pk):  # finished, or another worker runs it: left as it is
         return job
     folder = Path(tempfile.mkdtemp(prefix="project-import-"))
+    keep = False  # the uploads, to run again
     options = job.options
     try:
         data = _copy(job.data, folder / "upload" / job.filename)
@@ -257,8 +260,7 @@ def project_import_run(*, job_id: str) -> ProjectImport:
         ]
     except Exception:
         log.exception("project import %s failed", job.pk)
-        job.state = ProjectImport.State.FAILED
-        job.error = _("The import failed unexpectedly; the server's log has the details.")
+        job.state, job.error, keep = ProjectImport.State.FAILED, failed_unexpectedly(), True
     else:
         job.state, job.refused = ProjectImport.State.DONE, [list(r) for r in result.refused]
         job.counts = {
@@ -269,19 +271,31 @@ def project_import_run(*, job_id: str) -> ProjectImport:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     job.finished_at = timezone.now()
-    job.data.delete(save=False)  # the projects (or the refusal) are what is kept
-    if job.photos:
-        job.photos.delete(save=False)
+    if not keep:
+        job.data.delete(save=False)  # the projects (or the refusal) are what is kept
+        if job.photos:
+            job.photos.delete(save=False)
     job.save(update_fields=["state", "refused", "error", "counts", "finished_at", "data",
                             "photos"])  # fmt: skip
     return job
 
 
+def project_import_run_again(*, job: ProjectImport, actor) -> bool:
+    """Queue an officer's import again from its kept uploads (geodata.jobs.job_run_again)."""
+    from geodata.jobs import job_run_again
+    from sites.tasks import run_project_import
+
+    pk = str(job.pk)
+    return job_run_again(job, actor=actor, enqueue=lambda: run_project_import.enqueue(pk),
+                         reset={"stage": "", "counts": {}, "refused": []})  # fmt: skip
+
+
 def project_import_files_expire(*, now=None, dry_run: bool = False) -> int:
-    """Officers' uploads whose import never finished, removed a day later."""
+    """Officers' uploads whose import never finished, removed a day later; those kept to run
+    again, IMPORT_RERUN_KEEP_DAYS after the import failed."""
     from geodata.jobs import unfinished_uploads_expire
 
     return unfinished_uploads_expire(
-        ProjectImport, files=("data", "photos"), now=now, dry_run=dry_run,
+        ProjectImport, now=now, dry_run=dry_run,
         error=_("The import never finished, and its files were removed: import again."),
     )  # fmt: skip

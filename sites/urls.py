@@ -15,6 +15,11 @@ urlpatterns = [
     path("interventions/new/", views.intervention_new, name="intervention-new"),
     path("interventions/import/", views.project_import, name="project-import"),
     path("interventions/import/<uuid:pk>/", views.project_import_job, name="project-import-job"),
+    path(
+        "interventions/import/<uuid:pk>/again/",
+        views.project_import_again,
+        name="project-import-again",
+    ),  # fmt: skip
     path("interventions/", views.intervention_list, name="interventions"),
     path("interventions/<int:pk>/", views.intervention_detail, name="intervention"),
     path("interventions/<int:pk>/pairs/", views.intervention_pairs, name="intervention-pairs"),

@@ -386,7 +386,7 @@ def project_import_job(request, city, pk):
     """An import's state (the page refreshes itself while it runs); JSON with ?f=json."""
     from django.http import JsonResponse
 
-    from geodata.jobs import job_stuck
+    from geodata.jobs import job_can_run_again, job_stuck
     from proposals.access import check_officer
     from sites.models import ProjectImport
 
@@ -394,17 +394,38 @@ def project_import_job(request, city, pk):
     check_officer(request.user, city_obj)
     job = get_object_or_404(ProjectImport.objects.select_related("requested_by"),
                             city=city_obj, pk=pk)  # fmt: skip
-    stuck = job_stuck(job)
+    stuck, again = job_stuck(job), job_can_run_again(job)
     if request.GET.get("f") == "json":
         return JsonResponse(
             {"id": str(job.pk), "state": job.state, "stage": job.stage, "done": job.done,
              "total": job.total, "percent": job.percent, "counts": job.counts,
-             "refused": job.refused, "error": job.error, "stuck": stuck}
+             "refused": job.refused, "error": job.error, "stuck": stuck,
+             "can_run_again": again}
         )  # fmt: skip
     return render(
         request,
         "sites/project_import_job.html",
-        {"city": city_obj, "job": job, "stuck": stuck,
+        {"city": city_obj, "job": job, "stuck": stuck, "can_run_again": again,
          "refused": job.refused[:REFUSED_SHOWN],
          "refused_more": max(0, len(job.refused) - REFUSED_SHOWN)},
     )  # fmt: skip
+
+
+@login_required
+@require_POST
+def project_import_again(request, city, pk):
+    """Run an import again from the uploads it kept: it failed for the server's reasons, or
+    its worker was lost. Anything else is out of turn: said on the job's page."""
+    from proposals.access import check_officer
+    from sites import project_imports
+    from sites.models import ProjectImport
+
+    city_obj = load_city(request, city)
+    check_officer(request.user, city_obj)
+    job = get_object_or_404(ProjectImport, city=city_obj, pk=pk)
+    if project_imports.project_import_run_again(job=job, actor=request.user):
+        messages.success(request, _("The import runs again with the same files and options."))
+    else:
+        messages.error(request, _("This import cannot be run again: it has finished, it is "
+                                  "running, or its files are no longer kept."))  # fmt: skip
+    return redirect("sites:project-import-job", city=city_obj.slug, pk=job.pk)

@@ -380,6 +380,10 @@ TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
 # long while no worker took any task, has lost its worker: its page says so and offers to
 # export again.
 EXPORT_STUCK_SECONDS = env.int("EXPORT_STUCK_SECONDS", default=900)
+# An import that failed unexpectedly (not a refusal of its file), or whose worker was lost,
+# keeps its uploads this many days so that it can be run again without uploading them again;
+# then `manage.py apply_retention` removes them.
+IMPORT_RERUN_KEEP_DAYS = env.int("IMPORT_RERUN_KEEP_DAYS", default=7)
 # Retention: supporters' names and addresses (and scanned sheets) are erased this many days
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).
 SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)

@@ -369,3 +369,43 @@ def test_a_layer_import_that_never_finished_is_shown_lost_and_its_upload_removed
     assert not Path(path).exists()
     recent.refresh_from_db()
     assert recent.state == "queued" and recent.file  # its worker may still take it
+
+
+@pytest.mark.django_db(transaction=True)  # the admin's action queues the task on commit
+def test_a_layer_import_that_failed_unexpectedly_keeps_its_upload_and_runs_again(
+    admin_client, koszalin, tmp_path, monkeypatch, caplog
+):
+    """A fault of the server's (here injected around the real importer) must not cost the
+    admin their upload: it is kept, and the admin list's action runs it again."""
+    from geodata import import_jobs
+    from mapapp.models import AuditEvent
+
+    real, calls = import_jobs.import_layer, []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("No space left on device")
+        return real(**kwargs)
+
+    monkeypatch.setattr(import_jobs, "import_layer", flaky)
+    job, done = _layer_job(koszalin, tmp_path), _layer_job(koszalin, tmp_path)
+    lost = _layer_job(koszalin, tmp_path)
+    for each in (job, done):
+        import_jobs.import_run(job_id=str(each.pk))
+    lost.file.storage.delete(lost.file.name)
+    import_jobs.import_run(job_id=str(lost.pk))
+    job.refresh_from_db()
+    assert job.state == "failed" and "kept for 7 days" in job.error and job.file
+    assert "layer import" in caplog.text and Path(job.file.path).exists()
+
+    form = {"action": "run_again", "_selected_action": [job.pk, done.pk, lost.pk]}
+    r = admin_client.post("/admin/geodata/importjob/", form, follow=True)
+    page = r.content.decode()
+    assert "1 imports queued again" in page and "2 imports cannot run again" in page
+    job.refresh_from_db()
+    assert job.state == "done" and "imported 1" in job.summary and not job.file
+    assert Layer.objects.filter(city=koszalin, name="Parks").count() == 2  # job's and done's
+    assert AuditEvent.objects.filter(action="import.run_again").count() == 1
+    lost.refresh_from_db()
+    assert lost.state == "failed"  # its upload is gone: uploading again is the way

@@ -83,7 +83,7 @@ NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withd
            "proposals:copy", "proposals:follow", "proposals:unfollow", "sites:intervention-pairs",
            "proposals:alert-create", "alert-delete",
            "set_language", "open311:token", "proposals:file-receipt",
-           "geodata:analysis-refresh"}  # fmt: skip
+           "geodata:analysis-refresh", "sites:project-import-again"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
            "%PDF-1.4 names", "officer@example.org", "neighbour0@example.org"]  # fmt: skip
 
@@ -294,6 +294,7 @@ POSTS = {
     "proposals:alert-create": (None, SIGNED_IN),
     "alert-delete": (None, SIGNED_IN),
     "sites:intervention-pairs": ("sites:intervention", OFFICERS),
+    "sites:project-import-again": ("sites:project-import-job", OFFICERS),
     "flag": (None, SIGNED_IN),
 }
 
@@ -312,6 +313,7 @@ def test_every_role_on_every_post_only_route(client, world):
         "proposals:alert-create": "/koszalin/alerts/",
         "alert-delete": "/me/alerts/1/delete/",
         "sites:intervention-pairs": urls["sites:intervention"] + "pairs/",
+        "sites:project-import-again": urls["sites:project-import-job"] + "again/",
         "flag": "/koszalin/flag/",
     }
     failures = []

@@ -356,3 +356,124 @@ def test_the_form_comes_filled_as_the_last_import_was(
     assert form["column_cost"].value() in (None, "")
     page = client.get(URL).content.decode()
     assert 'id="import-column-names" open' in page  # shown, since they are used
+
+
+def _failing_once(monkeypatch):
+    """The importer fails once for a reason of the server's (a database restarted under
+    it, a full disk), then works: fault injection around the real importer."""
+    from django.db import OperationalError
+
+    from sites import importers
+
+    real, calls = importers.import_interventions, []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    monkeypatch.setattr(importers, "import_interventions", flaky)
+    return calls
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_import_that_failed_unexpectedly_keeps_its_files_and_runs_again(
+    client, officer, ostrava, tmp_path, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """Nothing the officer uploaded is lost to a fault of the server's: the files stay, the
+    job's page offers to run it again, and it then imports as it would have."""
+    from mapapp.models import AuditEvent
+
+    calls = _failing_once(monkeypatch)
+    photos = _zip({f"{n}.jpg": b"x" for n in ("a", "b")})
+    _post(client, django_capture_on_commit_callbacks, _upload(_write(tmp_path / "h.gpkg", ROWS)),
+          photos=photos)  # fmt: skip
+    job = ProjectImport.objects.get()
+    assert (
+        job.state == "failed" and "kept for 7 days" in job.error and "project import" in caplog.text
+    )
+    assert job.data and Path(job.data.path).exists() and Path(job.photos.path).exists()
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert 'id="import-again"' in page and 'id="import-error"' in page
+    assert client.get(f"{URL}{job.pk}/?f=json").json()["can_run_again"] is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"{URL}{job.pk}/again/", follow=True)
+    job.refresh_from_db()
+    assert len(calls) == 2 and job.state == "done", job.error
+    assert job.counts["created"] == 2 and Intervention.objects.filter(city=ostrava).count() == 2
+    assert "runs again with the same files" in r.content.decode()
+    assert not job.data and not job.photos and not job.error  # read, so removed
+    event = AuditEvent.objects.get(action="import.run_again")
+    assert event.actor == officer and event.before["state"] == "failed"
+
+    # out of turn: a finished import does not run again, and says why
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"{URL}{job.pk}/again/", follow=True)
+    assert "cannot be run again" in r.content.decode() and len(calls) == 2
+    assert 'id="import-again"' not in r.content.decode()
+
+
+def test_a_refused_file_is_not_kept_nor_offered_again(
+    client, officer, tmp_path, django_capture_on_commit_callbacks
+):
+    no_title = _write(tmp_path / "jine.gpkg", [{k: v for k, v in r.items() if k != "title"}
+                                              for r in ROWS])  # fmt: skip
+    _post(client, django_capture_on_commit_callbacks, _upload(no_title))
+    job = ProjectImport.objects.get()
+    assert job.state == "failed" and not job.data
+    assert 'id="import-again"' not in client.get(f"{URL}{job.pk}/").content.decode()
+    r = client.post(f"{URL}{job.pk}/again/", follow=True)
+    assert "cannot be run again" in r.content.decode()
+    job.refresh_from_db()
+    assert job.state == "failed" and "no column title" in job.error
+
+
+def test_an_import_whose_worker_was_lost_runs_again_from_its_files(
+    client, officer, ostrava, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.EXPORT_STUCK_SECONDS = 600
+    job = ProjectImport(city=ostrava, filename="hotove.gpkg", state="running", stage="photos",
+                        requested_by=officer, options={"sustainability_months": 24})  # fmt: skip
+    job.data.save("hotove.gpkg", _upload(_write(tmp_path / "hotove.gpkg", ROWS)), save=False)
+    job.save()
+    assert 'id="import-again"' not in client.get(f"{URL}{job.pk}/").content.decode()  # working
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    ProjectImport.objects.filter(pk=job.pk).update(heartbeat_at=long_ago, created_at=long_ago)
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert 'id="import-stuck"' in page and 'id="import-again"' in page and "Run it again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{URL}{job.pk}/again/")
+    job.refresh_from_db()
+    assert job.state == "done" and job.counts["created"] == 2 and job.stage == "saving"
+
+
+def test_kept_files_are_removed_after_the_days_they_are_kept_for(ostrava, tmp_path):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    def failed(days_ago):
+        job = ProjectImport(city=ostrava, filename="h.gpkg", state="failed", error="x",
+                            finished_at=timezone.now() - dt.timedelta(days=days_ago))  # fmt: skip
+        job.data.save("h.gpkg", _upload(_write(tmp_path / "h.gpkg", ROWS)), save=False)
+        job.photos.save("foto.zip", _zip({"a.jpg": b"x"}), save=False)
+        job.save()
+        return job
+
+    old, recent = failed(8), failed(6)
+    paths = [old.data.path, old.photos.path]
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)
+    assert "1 unfinished imports' uploads" in out.getvalue()
+    old.refresh_from_db()
+    assert not old.data and not old.photos and "removed after 7 days" in old.error
+    assert not any(Path(p).exists() for p in paths)
+    recent.refresh_from_db()
+    assert recent.data and Path(recent.data.path).exists()

@@ -5,7 +5,8 @@ after their call's final decision; landowner consent documents after the sustain
 period (or, for proposals never granted, after the same retention time). Every erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
 written, officers' uploads of past projects and large layer uploads a day after, when their
-import never finished, rate-limit counters (they name client addresses) once their window
+import never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
+it again), rate-limit counters (they name client addresses) once their window
 has ended, expired sessions, and the task queue's finished records after
 TASK_RESULTS_KEEP_DAYS.
 Run it daily (cron or a systemd timer)."""
