@@ -124,6 +124,7 @@ def user_data_export(*, user) -> dict:
                 "distance_m": a.radius_m,
                 "proposals": a.proposals,
                 "sites": a.sites,
+                "projects": a.projects,
                 "since": _iso(a.created_at),
             }
             for a in AreaAlert.objects.filter(user=user).select_related("city").order_by("pk")

@@ -488,9 +488,9 @@ def distance_label(metres: int) -> str:
 class AreaAlert(models.Model):
     """A signed-in person asked to be e-mailed when something new appears in a city, in one
     of its districts, or near a place they chose on its map: a proposal published there, a
-    neglected site accepted there (services.alerts). Opt-in, ended by the person (a link in
-    every such e-mail, or their proposals page) or with the account. The place is personal
-    data (often someone's home): nobody else sees it."""
+    neglected site accepted there, a project completed there (services.alerts). Opt-in,
+    ended by the person (a link in every such e-mail, or their proposals page) or with the
+    account. The place is personal data (often someone's home): nobody else sees it."""
 
     RADII = (250, 500, 1000, 2000)  # metres around a chosen place
 
@@ -504,6 +504,7 @@ class AreaAlert(models.Model):
     radius_m = models.PositiveIntegerField(_("distance (m)"), null=True, blank=True)
     proposals = models.BooleanField(_("new proposals"), default=True)
     sites = models.BooleanField(_("newly reported neglected sites"), default=False)
+    projects = models.BooleanField(_("completed projects"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -519,7 +520,8 @@ class AreaAlert(models.Model):
                 name="proposals_areaalert_place_once",
             ),
             models.CheckConstraint(
-                condition=Q(proposals=True) | Q(sites=True), name="proposals_areaalert_something"
+                condition=Q(proposals=True) | Q(sites=True) | Q(projects=True),
+                name="proposals_areaalert_something",
             ),
             models.CheckConstraint(
                 condition=Q(near__isnull=True, radius_m__isnull=True)
@@ -530,6 +532,12 @@ class AreaAlert(models.Model):
 
     def distance_label(self) -> str:
         return distance_label(self.radius_m) if self.radius_m else ""
+
+    def kinds_label(self) -> str:
+        """What it asks for, as a list of the fields' names ("new proposals, completed
+        projects")."""
+        chosen = [f for f in ("proposals", "sites", "projects") if getattr(self, f)]
+        return ", ".join(str(self._meta.get_field(f).verbose_name) for f in chosen)
 
     def area_label(self) -> str:
         if self.near is not None:

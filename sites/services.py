@@ -270,7 +270,7 @@ def intervention_from_proposal(*, proposal) -> Intervention:
     )
     spent = proposal.expenses.aggregate(t=Sum("amount"))["t"]
     area = MultiPolygon(proposal.area, srid=4326) if proposal.area is not None else None
-    intervention, _created = Intervention.objects.update_or_create(
+    intervention, created = Intervention.objects.update_or_create(
         proposal=proposal,
         defaults={
             "city": proposal.city,
@@ -304,6 +304,10 @@ def intervention_from_proposal(*, proposal) -> Intervention:
         )
     if proposal.site_id:
         Site.objects.filter(pk=proposal.site_id).update(condition=Site.Condition.REVITALISED)
+    if created:
+        from proposals.services import alerts
+
+        alerts.enqueue("projects", intervention.pk, intervention.city_id)  # news for its area
     return intervention
 
 
@@ -354,6 +358,9 @@ def intervention_record(
     for position, item in enumerate(processed):
         _store_pair(intervention, item, position)
     audit_record(actor=actor, action="intervention.record", obj=intervention, city=city)
+    from proposals.services import alerts
+
+    alerts.enqueue("projects", intervention.pk, city.pk)  # one recorded by hand is news too
     return intervention
 
 

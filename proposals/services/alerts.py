@@ -1,7 +1,7 @@
 """Area alerts: a signed-in person, by their own choice, is e-mailed when a proposal is
-published, or a neglected site is accepted onto the map, in a city, one of its districts (a
-proposal or site counts by its point), or within a distance of a place they chose on its
-map (any part of the area drawn for it counts).
+published, a neglected site is accepted onto the map, or a project is completed, in a city,
+one of its districts (each counts by its point), or within a distance of a place they chose
+on its map (any part of the area drawn for it counts).
 
 Like following a proposal, an alert is personal data (where someone takes an interest, a
 chosen place often their home): it is written to a confirmed address only, nobody else
@@ -10,9 +10,11 @@ also List-Unsubscribe with RFC 8058's one-click) or from their proposals page, a
 with the account.
 
 What sets one off: a proposal's first publication (not its later changes), a resident's
-report accepted by moderation, and a site added by the city's staff one at a time. Bulk
-imports of registers do not: a thousand e-mails for an import would teach people to ignore
-them. The person who proposed or reported it is not told of their own."""
+report accepted by moderation, a site added by the city's staff one at a time, a granted
+project's completion accepted by the officers, and a completed project the officers record
+one at a time. Bulk imports (of registers, of past projects) do not: a thousand e-mails for
+an import would teach people to ignore them. The person who proposed or reported it is not
+told of their own."""
 
 from __future__ import annotations
 
@@ -35,12 +37,12 @@ from proposals.models import AreaAlert
 from proposals.services.common import refuse
 
 MAX_ALERTS = 20  # per person: more is a mistake or abuse, not interest
-KINDS = ("proposals", "sites")
+KINDS = ("proposals", "sites", "projects")  # the AreaAlert fields that ask for each
 _SALT = "proposals.alert.stop"
 
 
 def alert_set(
-    *, user, city: City, district: str, proposals: bool, sites: bool,
+    *, user, city: City, district: str, proposals: bool, sites: bool, projects: bool = False,
     near: Point | None = None, radius_m: int | None = None,
 ) -> AreaAlert:  # fmt: skip
     """Ask for news of `district` (a name from the city's district filter; "" for the whole
@@ -51,7 +53,7 @@ def alert_set(
     district = "" if near is not None else (district or "").strip()
     if not email_confirmed(user):
         refuse(msg.ALERT_EMAIL_UNCONFIRMED)
-    if not (proposals or sites):
+    if not (proposals or sites or projects):
         refuse(msg.ALERT_NOTHING)
     if near is not None:
         if radius_m not in AreaAlert.RADII:
@@ -68,14 +70,14 @@ def alert_set(
     if existing is None and AreaAlert.objects.filter(user=user).count() >= MAX_ALERTS:
         refuse(msg.ALERT_TOO_MANY, max=MAX_ALERTS)
     if existing is not None:
-        existing.proposals, existing.sites = proposals, sites
-        existing.save(update_fields=["proposals", "sites"])
+        existing.proposals, existing.sites, existing.projects = proposals, sites, projects
+        existing.save(update_fields=["proposals", "sites", "projects"])
         return existing
     try:
         with transaction.atomic():
             return AreaAlert.objects.create(
                 user=user, city=city, district=district, near=near, radius_m=radius_m,
-                proposals=proposals, sites=sites,
+                proposals=proposals, sites=sites, projects=projects,
             )  # fmt: skip
     except IntegrityError:  # the same request twice at once
         return AreaAlert.objects.get(user=user, city=city, **same)
@@ -146,10 +148,10 @@ def enqueue(kind: str, object_id: int, city_id: int) -> None:
 
 
 def tell_area_alerts(kind: str, object_id: int) -> int:
-    """E-mail everyone whose alert covers the new proposal or site, in their language.
-    Returns how many were e-mailed. Run by the worker."""
+    """E-mail everyone whose alert covers the new proposal, site or completed project, in
+    their language. Returns how many were e-mailed. Run by the worker."""
     from proposals.selectors import public_proposals
-    from sites.selectors import public_sites
+    from sites.selectors import public_interventions, public_sites
 
     if kind not in KINDS:
         return 0
@@ -158,11 +160,18 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
 
         obj = Proposal.objects.select_related("city").filter(pk=object_id).first()
         public, author_id = public_proposals, getattr(obj, "author_id", None)
-    else:
+    elif kind == "sites":
         from sites.models import Site
 
         obj = Site.objects.select_related("city").filter(pk=object_id).first()
         public, author_id = public_sites, getattr(obj, "reported_by_id", None)
+    else:
+        from sites.models import Intervention
+
+        obj = Intervention.objects.select_related("city", "proposal").filter(pk=object_id).first()
+        # the applicants of a granted project know it is done
+        author_id = obj.proposal.author_id if obj is not None and obj.proposal else None
+        public = public_interventions
     if obj is None or not public(city=obj.city).filter(pk=obj.pk).exists():
         return 0  # gone, or no longer public, by the time the worker came to it
     alerts = AreaAlert.objects.filter(city=obj.city, user__is_active=True, **{kind: True})
@@ -216,6 +225,25 @@ def _alert_mail(kind: str, obj, theirs: list[AreaAlert]) -> tuple[str, str, dict
             subject = _("New proposal in %(area)s: %(title)s") % names
             first = _("A proposal was published in %(area)s. It gathers supporters now:") % names
         what = f"{obj.title} ({obj.get_category_display()})"
+    elif kind == "projects":
+        page = reverse("sites:intervention", kwargs={"city": obj.city.slug, "pk": obj.pk})
+        names["title"] = obj.title
+        if near:
+            subject = _("Project completed near the place you chose: %(title)s") % names
+            first = _(
+                "A project was completed about %(distance)s from the place you chose. Its page "
+                "shows what was made, with photos before and after where there are some:"
+            ) % names  # fmt: skip
+        else:
+            subject = _("Project completed in %(area)s: %(title)s") % names
+            first = _(
+                "A project was completed in %(area)s. Its page shows what was made, with photos "
+                "before and after where there are some:"
+            ) % names  # fmt: skip
+        from proposals.models import Proposal
+
+        label = dict(Proposal.Category.choices).get(obj.category)
+        what = f"{obj.title} ({label})" if label else obj.title
     else:
         page = reverse("sites:detail", kwargs={"city": obj.city.slug, "pk": obj.pk})
         names["name"] = obj.name

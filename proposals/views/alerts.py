@@ -29,6 +29,7 @@ def alert_create(request, city):
             district=request.POST.get("district", ""),
             proposals=bool(request.POST.get("proposals")),
             sites=bool(request.POST.get("sites")),
+            projects=bool(request.POST.get("projects")),
             **_place(request),
         )
     except ValidationError as exc:

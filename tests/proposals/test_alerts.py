@@ -233,7 +233,8 @@ def test_an_alert_is_the_persons_data_and_ends_with_the_account(client, koszalin
     data = user_data_export(user=person)
     assert data["area_alerts"] == [
         {"city": "koszalin", "district": "", "place": None, "distance_m": None,
-         "proposals": True, "sites": True, "since": data["area_alerts"][0]["since"]}
+         "proposals": True, "sites": True, "projects": False,
+         "since": data["area_alerts"][0]["since"]}
     ]  # fmt: skip
     near = Point(16.18, 54.19, srid=4326)
     alerts.alert_set(user=person, city=koszalin, district="", proposals=True, sites=False,

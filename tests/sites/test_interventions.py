@@ -1,6 +1,7 @@
 """Interventions: from completed proposals and recorded by officers; public pages and data."""
 
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,6 +18,10 @@ from tests.sites.conftest import PIN
 @pytest.fixture
 def completed(in_assessment, officer, committee, resident):
     """A proposal granted, built with volunteers and paired photos, completion accepted."""
+    return complete(in_assessment, officer, committee, resident)
+
+
+def complete(in_assessment, officer, committee, resident):
     run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
     p = grants.proposal_decide(actor=officer, proposal=in_assessment, granted=True, amount="20000")
     delivery.agreement_sign(actor=officer, proposal=p)
@@ -244,3 +249,70 @@ def test_the_proposal_links_its_completed_project(client, completed, resident, s
         'action="/koszalin/flag/"'
         in client.get(f"/koszalin/proposals/{completed.pk}/").content.decode()
     )
+
+
+def test_a_completed_project_is_told_to_those_who_asked_for_its_area(
+    client, in_assessment, officer, committee, resident, koszalin, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """News of completed projects (the third kind of area alert): told when the officers
+    accept a granted project's completion and when they record one by hand, to those whose
+    city, district or place covers it and who asked for projects; not to the applicants
+    of their own project."""
+    from django.contrib.gis.geos import Point
+
+    from proposals.services import alerts
+    from tests.proposals.conftest import RYNEK, make_user
+
+    city, near, proposals_only = (make_user(f"{n}@example.org") for n in ("c", "n", "p"))
+    for person in (city, near, proposals_only):
+        person.preferred_language = "en"
+        person.save(update_fields=["preferred_language"])
+    kinds = {"proposals": False, "sites": False, "projects": True}
+    alerts.alert_set(user=city, city=koszalin, district="", **kinds)
+    alerts.alert_set(user=near, city=koszalin, district="", near=Point(*RYNEK), radius_m=2000,
+                     **kinds)  # fmt: skip
+    alerts.alert_set(user=proposals_only, city=koszalin, district="", proposals=True, sites=True)
+    alerts.alert_set(user=resident, city=koszalin, district="", **kinds)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = complete(in_assessment, officer, committee, resident)
+    intervention = Intervention.objects.get(proposal=done)
+    [told] = [m for m in mailoutbox if m.to == [city.email]]
+    assert told.subject == f"Project completed in Koszalin: {done.title}"
+    assert f"/koszalin/interventions/{intervention.pk}/" in told.body
+    assert "photos before and after" in told.body and "/me/alerts/stop/" in told.body
+    [told] = [m for m in mailoutbox if m.to == [near.email]]
+    assert told.subject.startswith("Project completed near the place you chose")
+    assert re.search(r"completed about \d+ m from the place you chose", told.body)
+    assert not [m for m in mailoutbox if m.to == [proposals_only.email]]
+    assert not [m for m in mailoutbox if "/me/alerts/stop/" in m.body and m.to == [resident.email]]
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = intervention_record(
+            actor=officer, city=koszalin, title="New trees on the boulevard", description="",
+            category="greenery", completed_on=date.today(), cost=Decimal("5000"),
+            maintainer="City greenery department", point_geojson=PIN,
+        )  # fmt: skip
+    told = {m.to[0]: m for m in mailoutbox}
+    assert set(told) == {city.email, near.email, resident.email}
+    assert f"/koszalin/interventions/{recorded.pk}/" in told[resident.email].body
+    assert "New trees on the boulevard (Greenery and trees)" in told[city.email].body
+
+
+def test_the_completed_projects_list_offers_their_news(client, resident, koszalin):
+    from proposals.models import AreaAlert
+
+    client.force_login(resident)
+    page = client.get("/koszalin/interventions/").content.decode()
+    box = page.split('id="alerts"')[1].split("</section>")[0]
+    assert 'name="projects" value="1" checked' in box
+    assert 'name="proposals" value="1" checked' not in box
+    client.post("/koszalin/alerts/", {"district": "", "projects": "1",
+                                      "next": "/koszalin/interventions/#alerts"})  # fmt: skip
+    alert = AreaAlert.objects.get(user=resident)
+    assert (alert.proposals, alert.sites, alert.projects) == (False, False, True)
+    assert "completed projects" in client.get("/me/proposals/").content.decode()
+    from mapapp.privacy import user_data_export
+
+    assert user_data_export(user=resident)["area_alerts"][0]["projects"] is True
