@@ -44,6 +44,66 @@ def place_in_city(*, city: City, point) -> dict:
     return {"inside": inside, "district": (names.first() or "") if inside else ""}
 
 
+PLACES_SHOWN = 8  # the city map's "find a place": more is a list to read, not to choose from
+PLACE_OUTLINE_TOLERANCE_M = 2  # an outline to see where it is, not to measure it
+
+
+def _named_places(city: City) -> QuerySet[Feature]:
+    features = Feature.objects.filter(
+        layer__city=city, layer__is_current=True, layer__is_public=True
+    )
+    return features.exclude(name="")
+
+
+def has_named_places(*, city: City) -> bool:
+    """Whether the city map's "find a place" has anything to find."""
+    return _named_places(city).exists()
+
+
+def places_named(*, city: City, text: str) -> list[dict]:
+    """Named features of the city's current public reference layers (districts, parks,
+    water, ...) whose name holds every word of `text`, found as the lists' search finds
+    them (any case, with or without accents, another ending): the city map's "find a place",
+    a gazetteer of the city's own layers (no outside geocoder). Names that begin with the
+    text come first, then the shorter. Each: its name, the layer's kind and name, and its
+    outline simplified in the city's metric CRS, as RFC 7946 GeoJSON."""
+    import json
+
+    from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+    from django.db.models import Case, IntegerField, Value, When
+    from django.db.models.functions import Length
+    from django.db.models.lookups import StartsWith
+
+    from mapapp.filters import Fold, words_q
+    from mapapp.geofuncs import SimplifyPreserveTopology
+
+    features = _named_places(city).filter(words_q(text, "name"))
+    begins = StartsWith(Fold("name"), Fold(Value(text.strip())))
+    simple = SimplifyPreserveTopology(
+        Transform("geom", city.metric_srid), PLACE_OUTLINE_TOLERANCE_M
+    )
+    rows = (
+        features.annotate(
+            first=Case(When(begins, then=0), default=1, output_field=IntegerField()),
+            outline=AsGeoJSON(Transform(simple, 4326), precision=6),
+        )
+        .order_by("first", Length("name"), "name", "pk")
+        .values("pk", "name", "layer__kind", "layer__name", "outline")[:PLACES_SHOWN]
+    )
+    kinds = dict(Layer.Kind.choices)
+    return [
+        {
+            "id": row["pk"],
+            "name": row["name"],
+            "kind": row["layer__kind"],
+            "kind_label": str(kinds.get(row["layer__kind"], "")),
+            "layer": row["layer__name"],
+            "geometry": json.loads(row["outline"]),
+        }
+        for row in rows
+    ]
+
+
 def in_district(qs: QuerySet, *, city: City, name: str, field: str = "geom") -> QuerySet:
     """Rows whose point lies in the named district of the city's districts layer."""
     from django.db.models import Exists, OuterRef

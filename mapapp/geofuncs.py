@@ -26,3 +26,12 @@ class DWithin(GeoFunc):
     function = "ST_DWithin"
     output_field = BooleanField()
     geom_param_pos = (0, 1)
+
+
+class SimplifyPreserveTopology(GeoFunc):
+    """ST_SimplifyPreserveTopology(geom, tolerance): fewer vertices, never an invalid shape,
+    the tolerance in the units of its CRS (metres, in the city's metric CRS)."""
+
+    function = "ST_SimplifyPreserveTopology"
+    output_field = GeometryField()
+    geom_param_pos = (0,)

@@ -56,6 +56,7 @@ urlpatterns = [
     path("<slug:city>/flag/", views.flag, name="flag"),
     path("<slug:city>/flags/", views.flags_review, name="flags"),
     path("<slug:city>/place/", views.city_place, name="city-place"),
+    path("<slug:city>/places/", views.city_places, name="city-places"),
     path("<slug:city>/about/", views.city_about, name="city-about"),
     path("<slug:city>/privacy/", views.city_privacy, name="city-privacy"),
     path("<slug:city>/accessibility/", views.city_accessibility, name="city-accessibility"),

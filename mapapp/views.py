@@ -150,6 +150,7 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
 
 @require_GET
 def city_map(request: HttpRequest, city: str) -> HttpResponse:
+    from geodata.selectors import has_named_places
     from proposals.models import AreaAlert, distance_label
 
     city_obj = selectors.city_get(slug=city)
@@ -157,6 +158,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
     context["area_km2"] = selectors.city_area_km2(city=city_obj)
     context["info"] = selectors.city_information(city=city_obj)
     context["alert_radii"] = [(m, distance_label(m)) for m in AreaAlert.RADII]
+    context["places_to_find"] = has_named_places(city=city_obj)
     return render(request, "mapapp/city_map.html", context)
 
 
@@ -172,6 +174,28 @@ def city_place(request: HttpRequest, city: str) -> HttpResponse:
     if point is None:
         return JsonResponse({"error": _("Give lon and lat as numbers.")}, status=400)
     answer = JsonResponse(place_in_city(city=city_obj, point=point))
+    answer["Cache-Control"] = "public, max-age=300"
+    return answer
+
+
+PLACE_SEARCH_LENGTH = (2, 100)  # characters: fewer finds everything, more is no name
+
+
+@require_GET
+def city_places(request: HttpRequest, city: str) -> HttpResponse:
+    """The city map's "find a place": named districts, parks, water and other features of
+    the city's public reference layers, by name (?q=), with their outlines. JSON."""
+    from geodata.selectors import places_named
+
+    city_obj = selectors.city_get(slug=city)
+    text = " ".join(request.GET.get("q", "").split())
+    shortest, longest = PLACE_SEARCH_LENGTH
+    if not shortest <= len(text) <= longest:
+        message = _("Give a name of %(min)s to %(max)s characters to look for.") % {
+            "min": shortest, "max": longest,
+        }  # fmt: skip
+        return JsonResponse({"error": message}, status=400)
+    answer = JsonResponse({"places": places_named(city=city_obj, text=text)})
     answer["Cache-Control"] = "public, max-age=300"
     return answer
 
@@ -199,6 +223,7 @@ Disallow: /*/committee/
 Disallow: /*/exports/
 Disallow: /*/analysis/
 Disallow: /*/place/
+Disallow: /*/places/
 Disallow: /*?*page=
 """
 

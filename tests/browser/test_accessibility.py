@@ -31,6 +31,15 @@ def public_world(transactional_db):
         completed_on="2025-05-01", sustainability_ends_on="2027-05-01",
     )  # fmt: skip
     site = Site.objects.filter(city=koszalin, moderation="accepted").first()
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geodata.models import Feature, Layer
+
+    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
+    Feature.objects.create(  # a named place: the map offers "find a place"
+        layer=parks, name="Park Książąt Pomorskich",
+        geom=MultiPolygon(Polygon.from_bbox((16.18, 54.19, 16.182, 54.191)), srid=4326),
+    )  # fmt: skip
     resident = make_user("a11y@example.org", Role.RESIDENT, city=koszalin)
     from proposals.demo import load_demo_programme
     from proposals.models import Proposal
@@ -107,6 +116,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/organisations/request/",
         "/koszalin/officer/",  # a resident there: the 403 page
         "/koszalin/sites/",  # signed in: the form asking for news of an area by e-mail
+        "/koszalin/interventions/",  # the same form, for completed projects
         "/koszalin/",  # signed in: the map's form asking for news near a place
         "/me/proposals/",  # the person's alerts, a place's among them
     ]

@@ -121,3 +121,56 @@ def test_the_lists_lead_to_the_maps_form_for_news_near_a_place(page, cities):
     assert page.locator("#near-radius").evaluate("el => el === document.activeElement")
     assert page.locator("#near-alert-form").is_visible()
     assert page.errors.unexpected() == []
+
+
+def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
+    """The panel's "find a place": names from the city's own layers, listed as text (a
+    name with markup stays text), one chosen is outlined and fitted into the map's view; a
+    name found nowhere, or too short, is said."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geodata.models import Feature, Layer
+
+    koszalin = next(c for c in cities if c.slug == "koszalin")
+    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
+    far = Feature.objects.create(
+        layer=parks, name="Park Książąt Pomorskich",
+        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
+    )  # fmt: skip
+    Feature.objects.create(
+        layer=parks, name='<img src=x onerror="window.hacked=1">Park przy szkole',
+        geom=MultiPolygon(Polygon.from_bbox((16.17, 54.18, 16.171, 54.181)), srid=4326),
+    )  # fmt: skip
+    from django.conf import settings
+
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": page.base_url}]
+    )
+    page.goto(page.base_url + "/koszalin/#13/54.19000/16.17000")
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
+    search = page.get_by_label("Find a district, park or other place")
+    search.fill("park")
+    search.press("Enter")
+    page.locator("#place-results li").nth(1).wait_for()
+    items = page.locator("#place-results li")
+    assert items.count() == 2
+    assert page.locator("#place-results img").count() == 0  # the markup is text
+    assert '<img src=x onerror="window.hacked=1">Park przy szkole' in items.nth(1).inner_text()
+    assert "Places found: 2" in page.locator("#place-status").inner_text()
+    page.get_by_role("button", name="Park Książąt Pomorskich").click()
+    page.locator(f"#map[data-place-shown='{far.pk}']").wait_for()
+    assert page.locator("path.place-outline").count() == 1
+    bounds = page.evaluate(
+        "(function (b) { return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })"
+        "(window.cityMap.getBounds())"
+    )
+    assert (
+        bounds[0] < 16.2050 and bounds[1] < 54.2000 and bounds[2] > 16.2080 and bounds[3] > 54.2020
+    )
+    assert page.locator("#place-status").inner_text() == "The map shows Park Książąt Pomorskich."
+    search.fill("zzzz")
+    search.press("Enter")
+    wait_until(page, "document.getElementById('place-status').textContent.includes('No district')")
+    assert page.locator("#place-results li").count() == 0
+    assert page.evaluate("window.hacked === undefined")
+    assert page.errors.unexpected() == []

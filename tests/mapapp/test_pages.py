@@ -125,6 +125,7 @@ def test_robots_keep_crawlers_off_workspaces_and_machine_interfaces(client, kosz
         "/*/officer/",
         "/*/exports/",
         "/*/place/",
+        "/*/places/",
     } <= disallowed
     # the public pages stay open to search engines
     for path in ("/", "/koszalin/", "/koszalin/proposals/", "/koszalin/sites/"):

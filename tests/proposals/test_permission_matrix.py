@@ -75,7 +75,7 @@ MATRIX = {
     "geodata:download": ALL,  # the public's files leave out money per resident
     "flags": OFFICERS,
     "city-about": ALL, "city-privacy": ALL, "city-accessibility": ALL,
-    "city-place": ALL,
+    "city-place": ALL, "city-places": ALL,
     "city-information-edit": OFFICERS,
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
 }  # fmt: skip
@@ -233,6 +233,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "city-about": f"{c}/about/", "city-privacy": f"{c}/privacy/",
         "city-accessibility": f"{c}/accessibility/",
         "city-place": f"{c}/place/?lon=16.18&lat=54.19",
+        "city-places": f"{c}/places/?q=park",
         "city-information-edit": f"{c}/officer/information/",
         "geodata:exports": f"{c}/exports/", "geodata:export-job": f"{c}/exports/{job.pk}/",
         "geodata:export-download": f"{c}/exports/{job.pk}/download",

@@ -1,0 +1,91 @@
+"""The city map's "find a place": a gazetteer of the city's own public reference layers
+(no outside geocoder) at /<city>/places/?q=, found as the lists' search finds words."""
+
+import json
+
+import pytest
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
+
+from geodata.models import Feature, Layer
+
+pytestmark = pytest.mark.django_db
+RYNEK = (16.1817, 54.1903)
+
+
+def _layer(city, kind, name, *, public=True, current=True, version=1):
+    return Layer.objects.create(city=city, kind=kind, name=name, is_public=public,
+                                is_current=current, version=version)  # fmt: skip
+
+
+def _square(layer, name, dx=0.0, size=0.002, vertices_per_side=1):
+    x, y = RYNEK[0] + dx, RYNEK[1]
+    if vertices_per_side == 1:
+        shape = Polygon.from_bbox((x, y, x + size, y + size))
+    else:  # a square drawn with many vertices on its sides, as surveyed outlines are
+        n, step = vertices_per_side, size / vertices_per_side
+        ring = [(x + i * step, y) for i in range(n)] + [(x + size, y + i * step) for i in range(n)]
+        ring += [(x + size - i * step, y + size) for i in range(n)]
+        ring += [(x, y + size - i * step) for i in range(n)] + [(x, y)]
+        shape = Polygon(ring)
+    return Feature.objects.create(layer=layer, name=name, geom=MultiPolygon(shape, srid=4326))
+
+
+def _find(client, city, q):
+    answer = client.get(f"/{city}/places/", {"q": q})
+    return answer, answer.json()
+
+
+def test_places_are_found_by_name_in_the_citys_public_layers_only(client, koszalin, ostrava):
+    parks = _layer(koszalin, "park", "Parks")
+    _square(parks, "Park Książąt Pomorskich", vertices_per_side=400)
+    _square(parks, "Park Zdobywców Wału Pomorskiego", dx=0.01)
+    _square(parks, "Mały skwer przy parku", dx=0.02)
+    districts = _layer(koszalin, "district", "Districts")
+    _square(districts, "Śródmieście", size=0.02)
+    hidden = _layer(koszalin, "municipal_land", "Land", public=False)
+    _square(hidden, "Park plot 17 (municipal land)")
+    old = _layer(koszalin, "park", "Parks", current=False, version=0)
+    _square(old, "Park Zniesiony")
+    _square(_layer(ostrava, "park", "Parky"), "Park Komenského")
+    Feature.objects.create(layer=parks, name="", geom=Point(*RYNEK, srid=4326))
+
+    answer, found = _find(client, "koszalin", "park")
+    assert answer.status_code == 200 and answer["Cache-Control"] == "public, max-age=300"
+    names = [p["name"] for p in found["places"]]
+    # names that begin with it first, the shorter first; "parku" as another ending
+    assert names == ["Park Książąt Pomorskich", "Park Zdobywców Wału Pomorskiego",
+                     "Mały skwer przy parku"]  # fmt: skip
+    first = found["places"][0]
+    assert (first["kind"], first["kind_label"], first["layer"]) == ("park", "Park", "Parks")
+    # the outline, simplified: the 1,600 surveyed vertices of a square are its 4 corners
+    outline = GEOSGeometry(json.dumps(first["geometry"]))
+    assert outline.num_coords == 5 and outline.valid
+    assert all(round(v, 6) == v for point in outline.coords[0] for v in point)  # 6 decimals
+    assert outline.extent[0] == pytest.approx(RYNEK[0], abs=1e-6)  # lon first
+
+    # any case, with or without accents, every word
+    assert [p["name"] for p in _find(client, "koszalin", "SRODMIESCIE")[1]["places"]] == [
+        "Śródmieście"
+    ]
+    assert [p["name"] for p in _find(client, "koszalin", "park wału")[1]["places"]] == [
+        "Park Zdobywców Wału Pomorskiego"
+    ]
+    assert _find(client, "koszalin", "Komenského")[1] == {"places": []}  # Ostrava's
+
+
+def test_at_most_eight_places_and_a_name_of_two_to_a_hundred_characters(client, koszalin):
+    ponds = _layer(koszalin, "water_body", "Ponds")
+    for n in range(12):
+        _square(ponds, f"Staw {n + 1}", dx=0.003 * n, size=0.001)
+    assert len(_find(client, "koszalin", "staw")[1]["places"]) == 8
+    for bad in ("", " ", "s", "x" * 101):
+        answer, said = _find(client, "koszalin", bad)
+        assert answer.status_code == 400 and "2 to 100 characters" in said["error"], bad
+    assert client.get("/nowhere/places/", {"q": "staw"}).status_code == 404
+
+
+def test_the_map_offers_the_search_only_when_there_is_a_named_place(client, koszalin):
+    assert 'id="place-search"' not in client.get("/koszalin/").content.decode()
+    _square(_layer(koszalin, "park", "Parks"), "Park Książąt Pomorskich")
+    page = client.get("/koszalin/").content.decode()
+    assert 'id="place-search"' in page and 'action="/koszalin/places/"' in page
