@@ -15,6 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from mapapp.collation import collated
+from mapapp.held_photos import held_files, held_photos, hold_photos, release
 from mapapp.navigation import posted_id
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
@@ -119,6 +120,10 @@ def site_report(request, city, staff=False, pk=None):
         services.check_site_staff(request.user, city_obj)
         instance = get_object_or_404(Site, city=city_obj, pk=pk) if pk else None
     form = SiteForm(request.POST or None, staff=staff, instance=instance)
+    # photos kept from a try the server refused come back with this one (mapapp.held_photos)
+    kept = held_photos(user=request.user, tokens=request.POST.getlist("held"))
+    said_of_photos = False
+    photos = [*held_files(kept), *request.FILES.getlist("photos")]
     if request.method == "POST" and form.is_valid():
         point, area = form.location_geojson()
         data = form.cleaned_data
@@ -135,7 +140,7 @@ def site_report(request, city, staff=False, pk=None):
                     district=data.get("district", ""),
                     point_geojson=point,
                     area_geojson=area,
-                    photos=request.FILES.getlist("photos"),
+                    photos=photos,
                 )
             else:
                 site = services.site_report(
@@ -145,11 +150,13 @@ def site_report(request, city, staff=False, pk=None):
                     description=data["description"],
                     point_geojson=point,
                     area_geojson=area,
-                    photos=request.FILES.getlist("photos"),
+                    photos=photos,
                 )
         except ValidationError as exc:
+            said_of_photos = "photos" in getattr(exc, "error_dict", {})
             apply_errors(form, exc)
         else:
+            release(kept)  # stored with the site
             if not staff:
                 messages.success(
                     request,
@@ -159,6 +166,11 @@ def site_report(request, city, staff=False, pk=None):
                     ),
                 )
             return redirect("sites:detail", city=city_obj.slug, pk=site.pk)
+    photo_errors = []
+    if request.method == "POST":  # refused: the photos chosen are kept for the next try
+        new, refused = hold_photos(user=request.user, uploads=request.FILES.getlist("photos"))
+        kept += new
+        photo_errors = [] if said_of_photos else refused  # the service's reasons are shown
     config = _editor_config(request, city_obj)
     config["nearby"] = {  # the same place reported already, or on the map
         "url": reverse("api:sites", kwargs={"city": city_obj.slug}),
@@ -173,7 +185,15 @@ def site_report(request, city, staff=False, pk=None):
     return render(
         request,
         "sites/site_form.html",
-        {"city": city_obj, "form": form, "staff": staff, "editor_config": config, "site": instance},
+        {
+            "city": city_obj,
+            "form": form,
+            "staff": staff,
+            "editor_config": config,
+            "site": instance,
+            "held": kept,
+            "photo_errors": photo_errors,
+        },
         status=400 if form.errors else 200,
     )
 
