@@ -122,7 +122,7 @@ def site_report(request, city, staff=False, pk=None):
     form = SiteForm(request.POST or None, staff=staff, instance=instance)
     # photos kept from a try the server refused come back with this one (mapapp.held_photos)
     kept = held_photos(user=request.user, tokens=request.POST.getlist("held"))
-    said_of_photos = False
+    said_of_photos = []  # the service's reasons the photos were refused
     photos = [*held_files(kept), *request.FILES.getlist("photos")]
     if request.method == "POST" and form.is_valid():
         point, area = form.location_geojson()
@@ -153,7 +153,8 @@ def site_report(request, city, staff=False, pk=None):
                     photos=photos,
                 )
         except ValidationError as exc:
-            said_of_photos = "photos" in getattr(exc, "error_dict", {})
+            said_of_photos = exc.error_dict.pop("photos", []) if hasattr(exc, "error_dict") else []
+            said_of_photos = [m for error in said_of_photos for m in error.messages]
             apply_errors(form, exc)
         else:
             release(kept)  # stored with the site
@@ -170,7 +171,7 @@ def site_report(request, city, staff=False, pk=None):
     if request.method == "POST":  # refused: the photos chosen are kept for the next try
         new, refused = hold_photos(user=request.user, uploads=request.FILES.getlist("photos"))
         kept += new
-        photo_errors = [] if said_of_photos else refused  # the service's reasons are shown
+        photo_errors = said_of_photos or refused
     config = _editor_config(request, city_obj)
     config["nearby"] = {  # the same place reported already, or on the map
         "url": reverse("api:sites", kwargs={"city": city_obj.slug}),
@@ -194,7 +195,7 @@ def site_report(request, city, staff=False, pk=None):
             "held": kept,
             "photo_errors": photo_errors,
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors or photo_errors else 200,
     )
 
 

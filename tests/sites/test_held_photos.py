@@ -112,3 +112,20 @@ def test_kept_photos_are_deleted_a_day_later(client, resident, koszalin):
     call_command("apply_retention", stdout=out)
     assert "1 photos kept from refused forms" in out.getvalue()
     assert _kept_files() == [new]
+
+
+def test_too_many_photos_are_said_under_the_photos_and_kept_to_choose_from(
+    client, resident, koszalin
+):
+    client.force_login(resident)
+    answer = client.post(URL, {"name": "Seven", "description": "", "geom": PIN,
+                               "photos": [jpeg_upload(f"{n}.jpg") for n in range(7)]})  # fmt: skip
+    page = answer.content.decode()
+    assert answer.status_code == 400 and not Site.objects.exists()
+    field = page.split('id="id_photos"')[1].split("</p>")[0]
+    assert "At most 6 photos." in field and 'class="errorlist"' in field
+    held = _held(page)
+    assert len(held) == 7
+    saved = client.post(URL, {"name": "Six", "description": "", "geom": PIN,
+                              "held": [token for token, _name in held[:6]]})  # fmt: skip
+    assert saved.status_code == 302 and Site.objects.get().photos.count() == 6
