@@ -208,12 +208,21 @@ def intervention_new(request, city):
     city_obj = load_city(request, city)
     check_officer(request.user, city_obj)
     form = InterventionForm(request.POST or None, request.FILES or None)
+    # the pair's photos kept from a try the server refused (mapapp.held_photos)
+    held = {
+        side: held_photos(user=request.user, tokens=request.POST.getlist(f"held_{side}"))[:1]
+        for side in ("before", "after")
+    }
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         point, area = form.location_geojson()
+        photo = {
+            side: data.get(side) or next(iter(held_files(held[side])), None)
+            for side in ("before", "after")
+        }
         pairs = []
-        if data.get("before") and data.get("after"):
-            pairs.append((data["before"], data["after"], data.get("caption", "")))
+        if photo["before"] and photo["after"]:
+            pairs.append((photo["before"], photo["after"], data.get("caption", "")))
         try:
             intervention = services.intervention_record(
                 actor=request.user,
@@ -234,13 +243,20 @@ def intervention_new(request, city):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            release(held["before"] + held["after"])  # stored with the project
             return redirect("sites:intervention", city=city_obj.slug, pk=intervention.pk)
+    if request.method == "POST":  # refused: a photo chosen now is kept for the next try
+        for side in ("before", "after"):
+            if request.FILES.get(side):
+                new, _refused = hold_photos(user=request.user, uploads=[request.FILES[side]])
+                held[side] = new or held[side]
     return render(
         request,
         "sites/intervention_form.html",
-        {"city": city_obj, "form": form, "editor_config": _editor_config(request, city_obj)},
+        {"city": city_obj, "form": form, "editor_config": _editor_config(request, city_obj),
+         "held": held},
         status=400 if form.errors else 200,
-    )
+    )  # fmt: skip
 
 
 @login_required

@@ -316,3 +316,27 @@ def test_the_completed_projects_list_offers_their_news(client, resident, koszali
     from mapapp.privacy import user_data_export
 
     assert user_data_export(user=resident)["area_alerts"][0]["projects"] is True
+
+
+def test_the_pair_chosen_on_a_refused_form_is_kept_for_the_next_try(client, officer, koszalin):
+    import re
+
+    client.force_login(officer)
+    form = {"title": "Wildflower strip", "category": "greenery", "completed_on": "2026-05-01",
+            "cost": "1200", "maintainer": "Parks dept.", "caption": "North end"}  # fmt: skip
+    refused = client.post("/koszalin/interventions/new/", {
+        **form, "latitude": "49.83", "longitude": "18.29",  # Ostrava: outside Koszalin
+        "before": jpeg_upload("before.jpg", color="grey"), "after": jpeg_upload("after.jpg"),
+    })  # fmt: skip
+    page = refused.content.decode()
+    assert refused.status_code == 400 and not Intervention.objects.exists()
+    kept = dict(re.findall(r'name="held_(before|after)" value="([^"]+)" checked', page))
+    assert set(kept) == {"before", "after"}
+    assert "Kept from your last try: before.jpg" in page
+    saved = client.post("/koszalin/interventions/new/", {
+        **form, "latitude": "54.1903", "longitude": "16.1817",
+        "held_before": kept["before"], "held_after": kept["after"],
+    })  # fmt: skip
+    assert saved.status_code == 302
+    pair = Intervention.objects.get(title="Wildflower strip").pairs.get()
+    assert pair.caption == "North end" and pair.before and pair.after
