@@ -15,7 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from mapapp.collation import collated
-from mapapp.held_photos import held_files, held_photos, hold_photos, release
+from mapapp.held_uploads import held_files, held_uploads, hold_photos, release
 from mapapp.navigation import posted_id
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
@@ -120,8 +120,8 @@ def site_report(request, city, staff=False, pk=None):
         services.check_site_staff(request.user, city_obj)
         instance = get_object_or_404(Site, city=city_obj, pk=pk) if pk else None
     form = SiteForm(request.POST or None, staff=staff, instance=instance)
-    # photos kept from a try the server refused come back with this one (mapapp.held_photos)
-    kept = held_photos(user=request.user, tokens=request.POST.getlist("held"))
+    # photos kept from a try the server refused come back with this one (mapapp.held_uploads)
+    kept = held_uploads(user=request.user, tokens=request.POST.getlist("held"))
     said_of_photos = []  # the service's reasons the photos were refused
     photos = [*held_files(kept), *request.FILES.getlist("photos")]
     if request.method == "POST" and form.is_valid():
@@ -208,9 +208,9 @@ def intervention_new(request, city):
     city_obj = load_city(request, city)
     check_officer(request.user, city_obj)
     form = InterventionForm(request.POST or None, request.FILES or None)
-    # the pair's photos kept from a try the server refused (mapapp.held_photos)
+    # the pair's photos kept from a try the server refused (mapapp.held_uploads)
     held = {
-        side: held_photos(user=request.user, tokens=request.POST.getlist(f"held_{side}"))[:1]
+        side: held_uploads(user=request.user, tokens=request.POST.getlist(f"held_{side}"))[:1]
         for side in ("before", "after")
     }
     if request.method == "POST" and form.is_valid():

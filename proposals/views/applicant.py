@@ -326,11 +326,21 @@ def _back(request, city, proposal) -> str:
 @rate_limit("upload")
 def proposal_progress(request, city, pk):
     """The applicant's page for the works and the sustainability period."""
+    from mapapp.held_uploads import held_files, held_uploads, hold_documents, hold_photos, release
+
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_applicant(user=request.user, city=city_obj, pk=pk)
+    again, status = None, 200  # a refused form: shown again with what was typed and chosen
+    # a receipt or photo kept from a try the server refused (mapapp.held_uploads)
+    held = {
+        name: held_uploads(user=request.user, tokens=request.POST.getlist(f"held_{name}"))[:1]
+        for name in ("receipt", "image")
+    }
     if request.method == "POST":
         action = request.POST.get("action")
-        post, files, user = request.POST, request.FILES, request.user
+        post, user = request.POST, request.user
+        files = {name: request.FILES.get(name) or next(iter(held_files(held[name])), None)
+                 for name in ("receipt", "image")}  # fmt: skip
         try:
             if action == "start":
                 delivery.works_start(actor=user, proposal=proposal)
@@ -347,7 +357,7 @@ def proposal_progress(request, city, pk):
                     actor=user, milestone=milestone, done_on=timezone.localdate()
                 )
             elif action == "expense":
-                if "receipt" not in files:
+                if not files["receipt"]:
                     raise ValidationError(_("Attach the receipt."))
                 delivery.expense_add(
                     actor=user,
@@ -366,7 +376,7 @@ def proposal_progress(request, city, pk):
                     hours=_decimal(post.get("hours")),
                 )
             elif action == "photo":
-                if "image" not in files:
+                if not files["image"]:
                     raise ValidationError(_("Choose a photo."))
                 pair = proposal.photos.filter(pk=post.get("pair_of") or 0).first()
                 delivery.photo_add(
@@ -387,9 +397,20 @@ def proposal_progress(request, city, pk):
                 raise ValidationError(_("Unknown action."))
         except (ValidationError, KeyError) as exc:
             report(request, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+            if post.get("next"):  # a form on another page (the editor's photo): back to it
+                return redirect(_back(request, city_obj, proposal))
+            # this page's form again, with what was typed, and the file chosen kept
+            again, status = {"action": action, "post": post}, 400
+            if request.FILES.get("receipt"):
+                new, _refused = hold_documents(user=user, uploads=[request.FILES["receipt"]])
+                held["receipt"] = new or held["receipt"]
+            if request.FILES.get("image"):
+                new, _refused = hold_photos(user=user, uploads=[request.FILES["image"]])
+                held["image"] = new or held["image"]
+        else:
+            release(held["receipt"] + held["image"])  # stored, or not needed any more
+            messages.success(request, _("Saved."))
             return redirect(_back(request, city_obj, proposal))
-        messages.success(request, _("Saved."))
-        return redirect(_back(request, city_obj, proposal))
     return render(
         request,
         "proposals/progress.html",
@@ -405,7 +426,11 @@ def proposal_progress(request, city, pk):
             "reports": proposal.maintenance_reports.all(),
             "due_dates": delivery.report_due_dates(proposal),
             "photo_kinds": Photo.Kind.choices,
+            # what a refused form held, under its action: {"expense": the POST}
+            "typed": {again["action"]: again["post"]} if again else {},
+            "held": held,
         },
+        status=status,
     )
 
 

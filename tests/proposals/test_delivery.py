@@ -375,3 +375,49 @@ def test_officers_page_shows_the_oldest_checks_and_links_each_calls_list(
     call = submitted.grant_call
     link = f'href="/koszalin/officer/calls/{call.pk}/?status=submitted">{call.display_title}'
     assert f"{link} ({total})</a>" in waiting
+
+
+def test_a_refused_expense_keeps_what_was_typed_and_the_receipt(client, in_progress, resident):
+    """An expense over the grant is refused with the reason; the form comes back (400) with
+    the description, amount and date as typed, and the receipt kept: correcting the amount
+    and sending again stores it with that receipt, without choosing it again."""
+    import re
+
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    scan = b"%PDF-1.4 the shop's receipt no. 17"
+    refused = client.post(url, {
+        "action": "expense", "description": "Timber & screws", "amount": "20000.01",
+        "spent_on": "2026-06-01",
+        "receipt": SimpleUploadedFile("paragon.pdf", scan, "application/pdf"),
+    })  # fmt: skip
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "20000.01" in page.split('class="messages')[1][:600]
+    assert 'value="Timber &amp; screws"' in page and 'value="20000.01"' in page
+    assert 'value="2026-06-01"' in page
+    [token] = re.findall(r'name="held_receipt" value="([^"]+)" checked', page)
+    assert "Kept from your last try: paragon.pdf" in page
+    assert not in_progress.expenses.exists()
+
+    saved = client.post(url, {"action": "expense", "description": "Timber & screws",
+                              "amount": "19000", "spent_on": "2026-06-01",
+                              "held_receipt": token})  # fmt: skip
+    assert saved.status_code == 302
+    expense = in_progress.expenses.get()
+    with expense.receipt.open("rb") as stored:
+        assert stored.read() == scan
+    assert expense.receipt.name.endswith(".pdf")
+
+
+def test_a_refused_maintenance_report_keeps_its_text(client, in_progress, resident, officer):
+    done = in_sustainability(in_progress, resident, officer)
+    for _period in delivery.report_due_dates(done):
+        delivery.maintenance_report_file(actor=resident, proposal=done, text="Done.")
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{done.pk}/progress/"
+    text = "Mowed the meadow twice, repaired the bench's backrest <b>and</b> planted bulbs."
+    # one report more than the period has: refused, and the text is not lost
+    refused = client.post(url, {"action": "maintenance", "text": text})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert "Mowed the meadow twice, repaired the bench&#x27;s backrest &lt;b&gt;and" in page

@@ -6,7 +6,7 @@ period (or, for proposals never granted, after the same retention time). Every e
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
 written, officers' uploads of past projects and large layer uploads a day after, when their
 import never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
-it again), photos kept from a refused form a day after (mapapp.held_photos), rate-limit
+it again), photos kept from a refused form a day after (mapapp.held_uploads), rate-limit
 counters (they name client addresses) once their window has ended, expired sessions, and the
 task queue's finished records after TASK_RESULTS_KEEP_DAYS.
 Run it daily (cron or a systemd timer)."""
@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 
 from geodata.export_jobs import export_files_expire
 from geodata.import_jobs import import_files_expire
-from mapapp.held_photos import held_photos_expire
+from mapapp.held_uploads import held_uploads_expire
 from mapapp.jobs import ScheduledCommand
 from mapapp.privacy import apply_retention, expire_records
 from sites.project_imports import project_import_files_expire
@@ -38,7 +38,7 @@ class Command(ScheduledCommand, BaseCommand):
         exports = export_files_expire(dry_run=dry_run)
         uploads = project_import_files_expire(dry_run=dry_run)
         uploads += import_files_expire(dry_run=dry_run)
-        held = held_photos_expire(dry_run=dry_run)
+        held = held_uploads_expire(dry_run=dry_run)
         records = expire_records(dry_run=dry_run)
         verb = "due" if dry_run else "erased"
         self.stdout.write(

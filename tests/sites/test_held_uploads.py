@@ -1,6 +1,6 @@
 """Photos chosen on a form the server refused are not lost: kept (their metadata removed)
 and sent again with the next try, for the person who chose them only, deleted once the
-form is saved or a day later (mapapp.held_photos)."""
+form is saved or a day later (mapapp.held_uploads)."""
 
 import datetime as dt
 import io
@@ -14,7 +14,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from mapapp.files import private_storage
-from mapapp.held_photos import FOLDER
+from mapapp.held_uploads import FOLDER
 from sites.models import Site
 from tests.proposals.conftest import jpeg_bytes, jpeg_upload, make_user
 from tests.sites.conftest import PIN
