@@ -18,7 +18,15 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from geodata.collections import collection_get
-from geodata.exports import ExportRequest, parse_export, write_file
+from geodata.exports import (
+    ALL,
+    ExportRequest,
+    filename,
+    parse_export,
+    parse_export_all,
+    write_all,
+    write_file,
+)
 from geodata.models import ExportJob
 from mapapp.audit import audit_record
 
@@ -47,16 +55,37 @@ def export_job_create(*, req: ExportRequest, user) -> ExportJob:
     return job
 
 
-def _request_of(job: ExportJob) -> ExportRequest:
-    collection = collection_get(city=job.city, collection_id=job.collection, user=job.requested_by)
-    if collection is None:
-        raise ValueError(f"the collection {job.collection} is no longer available")
+def export_all_job_create(*, reqs: list[ExportRequest], query: dict, user) -> ExportJob:
+    """The whole city as one GeoPackage (exports.write_all), always in the background."""
+    from geodata.tasks import run_export
+
+    city = reqs[0].city
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            city=city, collection=ALL, format="gpkg", srid=reqs[0].srid, query=query,
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+            filename=filename(city, ALL, "gpkg"),
+        )  # fmt: skip
+        audit_record(actor=job.requested_by, action="export.queued", obj=job, city=city,
+                     after={"collection": ALL, "format": "gpkg", "srid": job.srid})  # fmt: skip
+        transaction.on_commit(lambda: run_export.enqueue(str(job.pk)))
+    return job
+
+
+def _params_of(job: ExportJob) -> QueryDict:
     params = QueryDict(mutable=True)
     for key, value in job.query.items():
         params[key] = value
     params["format"] = job.format
     params["crs"] = f"EPSG:{job.srid}"
-    return parse_export(params, city=job.city, collection=collection)
+    return params
+
+
+def _request_of(job: ExportJob) -> ExportRequest:
+    collection = collection_get(city=job.city, collection_id=job.collection, user=job.requested_by)
+    if collection is None:
+        raise ValueError(f"the collection {job.collection} is no longer available")
+    return parse_export(_params_of(job), city=job.city, collection=collection)
 
 
 def export_run(*, job_id: str) -> ExportJob:
@@ -65,14 +94,20 @@ def export_run(*, job_id: str) -> ExportJob:
         return job
     folder = Path(tempfile.mkdtemp(prefix="export-"))
     try:
-        req = _request_of(job)
-        total = req.qs.order_by().count()
+        if job.collection == ALL:  # every collection the requester may read, as layers
+            reqs = parse_export_all(_params_of(job), city=job.city, user=job.requested_by)
+        else:
+            reqs = [_request_of(job)]
+        total = sum(req.qs.order_by().count() for req in reqs)
         ExportJob.objects.filter(pk=job.pk).update(total=total, done=0, heartbeat_at=timezone.now())
 
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now())
 
-        path = write_file(req, folder, progress=progress)
+        if job.collection == ALL:
+            path = write_all(reqs, folder, progress=progress)
+        else:
+            path = write_file(reqs[0], folder, progress=progress)
         with path.open("rb") as fh:
             job.refresh_from_db()
             job.file.save(job.filename, File(fh), save=False)
@@ -93,7 +128,13 @@ def export_run(*, job_id: str) -> ExportJob:
 def job_visible_to(*, job: ExportJob, user) -> bool:
     """Anyone with the link may follow a job of public data; a job over a non-public layer
     only its requester (whose role allowed it) can."""
-    if collection_get(city=job.city, collection_id=job.collection) is not None:
+    if job.collection == ALL:  # public unless its requester's role added hidden layers
+        from geodata.collections import city_collections
+
+        public = city_collections(city=job.city).keys()
+        if city_collections(city=job.city, user=job.requested_by).keys() == public:
+            return True
+    elif collection_get(city=job.city, collection_id=job.collection) is not None:
         return True
     return getattr(user, "is_authenticated", False) and job.requested_by_id == user.pk
 

@@ -48,8 +48,17 @@ class _RemovingFile:
 @rate_limit("export", methods=("GET",))
 def export(request, city, collection_id):
     """GET /api/v1/<city>/export/<collection>/?format=geojson|gpkg|shp|csv&crs=EPSG:n&...
-    with the filters of OGC API Features (bbox, bbox-crs, datetime, the collection's own)."""
+    with the filters of OGC API Features (bbox, bbox-crs, datetime, the collection's own);
+    /export/all/?format=gpkg&crs=...: every collection as a layer of one GeoPackage."""
     city_obj = city_selectors.city_get(slug=city)
+    if collection_id == exports.ALL:  # the whole city, one GeoPackage, in the background
+        try:
+            reqs = exports.parse_export_all(request.GET, city=city_obj, user=request.user)
+        except exchange.BadQuery as e:
+            return JsonResponse({"detail": str(e)}, status=400)
+        query = {k: v for k, v in request.GET.items() if k in ("bbox", "bbox-crs")}
+        job = export_jobs.export_all_job_create(reqs=reqs, query=query, user=request.user)
+        return redirect("geodata:export-job", city=city_obj.slug, pk=job.pk)
     c = collection_get(city=city_obj, collection_id=collection_id, user=request.user)
     if c is None:
         raise NotFound(_("No such collection."))

@@ -12,6 +12,7 @@ define. CSV carries the geometry as WKT in the chosen CRS plus lon/lat of a poin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import tempfile
 import zipfile
@@ -188,11 +189,21 @@ def _shp_names(names: list[str]) -> dict[str, str]:
     return out
 
 
+def layer_name(req: ExportRequest) -> str:
+    """A collection's layer in a GeoPackage (and a Shapefile's name): koszalin_proposals."""
+    return f"{req.city.slug}_{req.collection.id}".replace("-", "_")
+
+
 def write_file(
-    req: ExportRequest, folder: Path, progress: Callable[[int], None] | None = None
+    req: ExportRequest,
+    folder: Path,
+    progress: Callable[[int], None] | None = None,
+    *,
+    target: Path | None = None,
 ) -> Path:
     """A GeoPackage or a zipped Shapefile of the rows, written in chunks; `progress` gets the
-    number of rows written so far. Returns the file's path inside `folder`."""
+    number of rows written so far. Returns the file's path inside `folder`; a GeoPackage is
+    written as a new layer into `target` instead, when given (write_all)."""
     import geopandas
     import pyogrio
     import shapely
@@ -207,10 +218,10 @@ def write_file(
                GeometryType(t._g) AS kind, ST_AsBinary({geom}) AS wkb
         FROM ({inner}) AS t
     """  # noqa: S608 - {inner} is the ORM's parameterised SQL; names come from the registry
-    layer = f"{req.city.slug}_{c.id}".replace("-", "_")
+    layer = layer_name(req)
     columns = _shp_names(names) if is_shp else {n: n for n in names}
     workdir = Path(tempfile.mkdtemp(dir=folder))
-    gpkg = workdir / f"{layer}.gpkg"
+    gpkg = target or workdir / f"{layer}.gpkg"
     written: dict[str, bool] = {}
     done = 0
 
@@ -276,3 +287,58 @@ def write_file(
             + "".join(f"{short}\t{name}\n" for name, short in columns.items()),
         )
     return archive
+
+
+ALL = "all"  # the collection id of the whole city in one GeoPackage (write_all)
+ALL_PARAMS = {"format", "crs", "bbox", "bbox-crs", "background"}
+
+
+def parse_export_all(params, *, city: City, user=None) -> list[ExportRequest]:
+    """Every collection `user` may read (the public ones, and the non-public layers their
+    role allows), for one GeoPackage: only the CRS and a box apply to all of them."""
+    from geodata.collections import city_collections
+
+    unknown = sorted(set(params) - ALL_PARAMS)
+    if unknown:
+        raise exchange.BadQuery(
+            _("Unknown query parameter: %(names)s. The whole city's GeoPackage takes crs and "
+              "bbox only.") % {"names": ", ".join(unknown)[:200]}
+        )  # fmt: skip
+    if params.get("format", "gpkg") != "gpkg":
+        raise exchange.BadQuery(
+            _("format: the whole city comes as one GeoPackage (gpkg), a layer for each "
+              "collection; export a collection alone for the other formats.")
+        )  # fmt: skip
+    each = params.copy()
+    each["format"] = "gpkg"
+    each.pop("background", None)
+    collections = city_collections(city=city, user=user).values()
+    return [parse_export(each, city=city, collection=c) for c in collections]
+
+
+def write_all(
+    reqs: list[ExportRequest], folder: Path, progress: Callable[[int], None] | None = None
+) -> Path:
+    """One GeoPackage of the city: its boundary, then a layer for each collection, in the
+    requests' CRS. `progress` gets the rows written so far, across the layers."""
+    import geopandas
+    import pyogrio
+    import shapely
+
+    city, srid = reqs[0].city, reqs[0].srid
+    gpkg = folder / f"{city.slug}.gpkg"
+    boundary = city.boundary.transform(srid, clone=True)
+    frame = geopandas.GeoDataFrame(
+        {"name": [city.name]}, geometry=[shapely.from_wkb(bytes(boundary.wkb))],
+        crs=f"EPSG:{srid}",
+    )  # fmt: skip
+    pyogrio.write_dataframe(frame, gpkg, layer=f"{city.slug}_boundary", driver="GPKG")
+    counts = [r.qs.order_by().count() if progress else 0 for r in reqs]
+    for req, before in zip(reqs, itertools.accumulate([0, *counts]), strict=False):
+
+        def each(done: int, before=before) -> None:
+            if progress:
+                progress(before + done)
+
+        write_file(req, folder, progress=each, target=gpkg)
+    return gpkg

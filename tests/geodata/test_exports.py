@@ -300,3 +300,60 @@ def test_the_worker_reports_while_it_writes(
         client.get(EXPORT + "sites/", {"format": "gpkg", "background": "1"})
     job = ExportJob.objects.get()
     assert job.state == "done" and before <= job.heartbeat_at <= job.finished_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_whole_city_in_one_geopackage_read_by_ogrinfo(client, exchange_world, tmp_path):
+    """GIS staff take everything into QGIS at once: the boundary and a layer per collection
+    in one GeoPackage, in the chosen CRS, built by the real task worker; GDAL's ogrinfo lists
+    the same layers and feature counts as the database. Anyone gets the public layers; GIS
+    staff also the non-public ones their role allows, in a job only they can open."""
+    import subprocess
+
+    from django.conf import settings
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    page = client.get("/koszalin/exports/").content.decode()
+    assert 'href="/api/v1/koszalin/export/all/?format=gpkg&amp;crs=EPSG:2180"' in page
+    r = client.get(EXPORT + "all/", {"format": "gpkg", "crs": "EPSG:2180"})
+    assert r.status_code == 302
+    run_worker()
+    job = ExportJob.objects.get()
+    assert job.state == "done" and job.collection == "all", job.error
+    got = client.get(f"/koszalin/exports/{job.pk}/download")
+    assert got["Content-Disposition"].endswith(f'koszalin-all-{date.today().isoformat()}.gpkg"')
+    path = tmp_path / "all.gpkg"
+    path.write_bytes(b"".join(got.streaming_content))
+    report = subprocess.run(["ogrinfo", "-so", "-al", str(path)], capture_output=True,
+                            text=True, check=True).stdout  # fmt: skip
+    counts = dict(re.findall(r"Layer name: (\w+).*?Feature Count: (\d+)", report, re.S))
+    assert counts == {
+        "koszalin_boundary": "1", "koszalin_proposals": str(len(public_ids())),
+        "koszalin_sites": "14", "koszalin_interventions": "5",
+        "koszalin_layer_parks": "1",
+    }  # fmt: skip
+    assert (job.done, job.total) == (37 + 14 + 5 + 1, 37 + 14 + 5 + 1)
+    assert report.count('ID["EPSG",2180]') >= 5  # every layer in the chosen CRS
+    assert "+48 600" not in path.read_bytes().decode("latin-1")  # no contact details
+
+    client.force_login(make_user("gis-all@example.org", Role.GIS_STAFF, city=exchange_world))
+    r = client.get(EXPORT + "all/", {"format": "gpkg", "crs": "EPSG:2180"})
+    run_worker()
+    staff_job = ExportJob.objects.exclude(pk=job.pk).get()
+    assert staff_job.state == "done" and staff_job.total == job.total + 1  # "City land"
+    client.logout()
+    assert client.get(f"/koszalin/exports/{staff_job.pk}/").status_code == 404
+    assert client.get(f"/koszalin/exports/{job.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [({"format": "shp"}, "one GeoPackage"), ({"format": "gpkg", "status": "granted"},
+      "crs and bbox only"), ({"format": "gpkg", "crs": "EPSG:99999999"}, "crs")],
+)  # fmt: skip
+def test_the_whole_city_takes_a_geopackage_a_crs_and_a_box_only(
+    client, exchange_world, params, words
+):
+    r = client.get(EXPORT + "all/", params)
+    assert r.status_code == 400 and words in r.json()["detail"]
+    assert not ExportJob.objects.exists()
