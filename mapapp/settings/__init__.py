@@ -198,6 +198,8 @@ LOGIN_REDIRECT_URL = "home"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "We Create Space"
 ACCOUNT_ADAPTER = "mapapp.adapters.AccountAdapter"  # limits count clients, not the proxy
+# the sign-in form's "forgot your password" link keeps `next`: resets are signed by the city
+ACCOUNT_FORMS = {"login": "mapapp.account_forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -217,3 +217,28 @@ def test_account_emails_are_signed_by_the_city_the_visitor_came_from(client, ost
         assert plain.subject.startswith("[Tvoříme prostor] ")  # the programme, in Czech
         assert "Ostrava" not in plain.body and "Reply-To" not in plain.extra_headers
         assert plain.body.rstrip().endswith("https://grants.example.org/privacy/")
+
+
+def test_a_password_reset_asked_from_a_city_page_is_signed_by_the_city(client, ostrava, settings):
+    """The sign-in page opened from Ostrava's pages links "Forgot your password?" with the
+    same `next`; the reset form carries it on, so the e-mail is Ostrava's, as a sign-up
+    confirmation is. Another site's `next` is not carried."""
+    import html
+    import re
+
+    settings.SITE_URL = "https://grants.example.org"
+    User.objects.create_user(email="forgot@example.org", password=PASSWORD)
+    login = client.get("/accounts/login/", {"next": "/ostrava/proposals/new/"}).content.decode()
+    [link] = re.findall(r'href="(/accounts/password/reset/\?[^"]+)"', login)
+    assert html.unescape(link) == "/accounts/password/reset/?next=%2Fostrava%2Fproposals%2Fnew%2F"
+    reset_page = client.get(html.unescape(link)).content.decode()
+    assert 'name="next" value="/ostrava/proposals/new/"' in reset_page
+    client.post("/accounts/password/reset/",
+                {"email": "forgot@example.org", "next": "/ostrava/proposals/new/"})  # fmt: skip
+    [signed] = mail.outbox
+    assert signed.subject.startswith("[Ostrava] ")
+    assert "https://grants.example.org/ostrava/privacy/" in signed.body
+    elsewhere = client.get("/accounts/login/", {"next": "https://evil.example.net/ostrava/"})
+    assert "evil.example.net" not in "".join(
+        re.findall(r'href="(/accounts/password/reset/[^"]*)"', elsewhere.content.decode())
+    )
