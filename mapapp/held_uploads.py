@@ -86,7 +86,10 @@ def held_uploads(*, user, tokens) -> list[HeldUpload]:
         if not isinstance(data, dict) or data.get("u") != user.pk:
             continue
         path, name = str(data.get("p", "")), str(data.get("n", ""))
-        if not path.startswith(f"{FOLDER}/") or path in seen or not private_storage.exists(path):
+        # a file of the folder itself, never a path out of it (the token is signed; still)
+        if path != f"{FOLDER}/{Path(path).name}" or path in seen:
+            continue
+        if not private_storage.exists(path):  # expired
             continue
         seen.add(path)
         found.append(HeldUpload(token=token, path=path, name=name))

@@ -129,3 +129,18 @@ def test_too_many_photos_are_said_under_the_photos_and_kept_to_choose_from(
     saved = client.post(URL, {"name": "Six", "description": "", "geom": PIN,
                               "held": [token for token, _name in held[:6]]})  # fmt: skip
     assert saved.status_code == 302 and Site.objects.get().photos.count() == 6
+
+
+def test_a_signed_token_cannot_reach_out_of_the_folder(resident, koszalin):
+    """Defence in depth: even a token signed with the site's key (never given out for
+    such a path) does not reach another private file."""
+    from django.core import signing
+    from django.core.files.base import ContentFile
+
+    from mapapp.held_uploads import held_uploads
+
+    secret = private_storage.save("consents/someone.pdf", ContentFile(b"%PDF-1.4 private"))
+    for path in (f"{FOLDER}/../{secret}", secret, f"{FOLDER}/sub/../../{secret}"):
+        token = signing.dumps({"u": resident.pk, "p": path, "n": "x.pdf"},
+                              salt="mapapp.held_upload", compress=True)  # fmt: skip
+        assert held_uploads(user=resident, tokens=[token]) == []
