@@ -9,13 +9,14 @@ areas as MultiPolygon, rivers as lines or areas, street trees as points.
 import uuid
 
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GistIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.files import PrivateFileStorage
+from mapapp.filters import Fold
 from mapapp.models import City
 
 private_storage = PrivateFileStorage()
@@ -92,7 +93,11 @@ class Feature(models.Model):
                 condition=Q(geom__isvalid=True), name="%(app_label)s_%(class)s_geom_is_valid"
             ),
         ]
-        indexes = [GistIndex(fields=["geom"], name="geodata_feature_geom_gist")]
+        indexes = [
+            GistIndex(fields=["geom"], name="geodata_feature_geom_gist"),
+            # the city map's "find a place" (wcs_fold(name) LIKE '%word%', and name %> word)
+            GinIndex(OpClass(Fold("name"), name="gin_trgm_ops"), name="geodata_feature_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name or f"#{self.pk}"
