@@ -131,6 +131,9 @@ class GrantCall(models.Model):
     )
     current_round = models.PositiveSmallIntegerField(default=0)  # 0: not started
     round_open = models.BooleanField(default=False)
+    # when the news of its grants decided meanwhile goes to the area alerts (one e-mail a
+    # person for a sitting of decisions: services.alerts.grant_news_schedule); None: none due
+    grant_news_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -289,6 +292,8 @@ class Proposal(models.Model):
     ineligible_reason = models.TextField(blank=True)
     granted_amount = models.DecimalField(null=True, blank=True, **MONEY)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # when the area alerts were told it is funded (services.alerts.tell_grants)
+    grant_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)
     sustainability_ends_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -504,7 +509,8 @@ class AreaAlert(models.Model):
     radius_m = models.PositiveIntegerField(_("distance (m)"), null=True, blank=True)
     proposals = models.BooleanField(_("new proposals"), default=True)
     sites = models.BooleanField(_("newly reported neglected sites"), default=False)
-    projects = models.BooleanField(_("completed projects"), default=False)
+    # a sitting's grants in one e-mail, and each completed project
+    projects = models.BooleanField(_("projects funded or completed"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -34,3 +34,12 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
     from proposals.services.alerts import tell_area_alerts as tell
 
     return tell(kind, object_id)
+
+
+@task()
+def tell_grants(call_id: int) -> int:
+    """A call's grants decided in a sitting: e-mail those who asked for projects in their
+    area, one e-mail a person (services.alerts.tell_grants)."""
+    from proposals.services.alerts import tell_grants as tell
+
+    return tell(call_id)

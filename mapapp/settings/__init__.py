@@ -382,6 +382,9 @@ TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
 # long while no worker took any task, has lost its worker: its page says so and offers to
 # export again.
 EXPORT_STUCK_SECONDS = env.int("EXPORT_STUCK_SECONDS", default=900)
+# The officers decide a call's grants one by one: the news of those decided within this many
+# minutes of the first goes to the area alerts in one e-mail a person.
+GRANT_NEWS_DELAY_MINUTES = env.int("GRANT_NEWS_DELAY_MINUTES", default=60)
 # An import that failed unexpectedly (not a refusal of its file), or whose worker was lost,
 # keeps its uploads this many days so that it can be run again without uploading them again;
 # then `manage.py apply_retention` removes them.

@@ -1,7 +1,8 @@
 """Area alerts: a signed-in person, by their own choice, is e-mailed when a proposal is
-published, a neglected site is accepted onto the map, or a project is completed, in a city,
-one of its districts (each counts by its point), or within a distance of a place they chose
-on its map (any part of the area drawn for it counts).
+published, a neglected site is accepted onto the map, or a project is funded (a sitting's
+grants in one e-mail) or completed, in a city, one of its districts (each counts by its
+point), or within a distance of a place they chose on its map (any part of the area drawn
+for it counts).
 
 Like following a proposal, an alert is personal data (where someone takes an interest, a
 chosen place often their home): it is written to a confirmed address only, nobody else
@@ -10,11 +11,11 @@ also List-Unsubscribe with RFC 8058's one-click) or from their proposals page, a
 with the account.
 
 What sets one off: a proposal's first publication (not its later changes), a resident's
-report accepted by moderation, a site added by the city's staff one at a time, a granted
-project's completion accepted by the officers, and a completed project the officers record
-one at a time. Bulk imports (of registers, of past projects) do not: a thousand e-mails for
-an import would teach people to ignore them. The person who proposed or reported it is not
-told of their own."""
+report accepted by moderation, a site added by the city's staff one at a time, the city's
+grants, a granted project's completion accepted by the officers, and a completed project
+the officers record one at a time. Bulk imports (of registers, of past projects) do not: a
+thousand e-mails for an import would teach people to ignore them. The person who proposed
+or reported it is not told of their own."""
 
 from __future__ import annotations
 
@@ -175,10 +176,22 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
     if obj is None or not public(city=obj.city).filter(pk=obj.pk).exists():
         return 0  # gone, or no longer public, by the time the worker came to it
     alerts = AreaAlert.objects.filter(city=obj.city, user__is_active=True, **{kind: True})
-    alerts = alerts.exclude(user_id=author_id).select_related("user", "city")
-    alerts = alerts.order_by("user_id", "district", "pk")
+    covering = _covering(obj, alerts.exclude(user_id=author_id), public)
+    for theirs in covering.values():  # one e-mail a person, however many alerts cover it
+        with translation.override(theirs[0].user.language_in(obj.city)):
+            subject, body, headers = _alert_mail(kind, obj, theirs)
+            mail(subject, body, [theirs[0].user.email], headers=headers, city=obj.city)
+    return len(covering)
+
+
+def _covering(obj, alerts, public) -> dict[int, list[AreaAlert]]:
+    """Each person's `alerts` that cover `obj` (a proposal, site or project; `public` its
+    selector): the whole city, then districts (by its point, as the lists' filter), then
+    places (within the distance of any part of what is drawn, measured in the city's metric
+    CRS; such alerts carry `metres`)."""
+    alerts = alerts.select_related("user", "city").order_by("user_id", "district", "pk")
     inside: dict[str, bool] = {"": True}
-    covering: dict[int, list[AreaAlert]] = {}  # a person's alerts that cover it
+    covering: dict[int, list[AreaAlert]] = {}
     for alert in alerts.filter(near__isnull=True):
         if alert.district not in inside:
             within = public(city=obj.city, filters={"district": alert.district})
@@ -191,11 +204,117 @@ def tell_area_alerts(kind: str, object_id: int) -> int:
     places = alerts.filter(near__isnull=False).filter(DWithin(here, there, F("radius_m")))
     for alert in places.annotate(metres=Distance(here, there)):  # the places after the areas
         covering.setdefault(alert.user_id, []).append(alert)
-    for theirs in covering.values():  # one e-mail a person, however many alerts cover it
-        with translation.override(theirs[0].user.language_in(obj.city)):
-            subject, body, headers = _alert_mail(kind, obj, theirs)
-            mail(subject, body, [theirs[0].user.email], headers=headers, city=obj.city)
-    return len(covering)
+    return covering
+
+
+def grant_news_schedule(call) -> None:
+    """After a grant is decided (and committed): the news of the call's grants goes to those
+    who asked for projects in their area GRANT_NEWS_DELAY_MINUTES later, once for all the
+    grants decided meanwhile. The officers decide a call's grants one by one, in a sitting:
+    one e-mail a person, not one a grant. A news task due long ago (its worker lost) is
+    replaced; a grant committed while the news is being written gets news of its own."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from proposals.models import GrantCall
+    from proposals.tasks import tell_grants
+
+    if not AreaAlert.objects.filter(city_id=call.city_id, projects=True).exists():
+        return
+    if not tell_grants.get_backend().supports_defer:  # one that cannot wait: at once
+        tell_grants.enqueue(call.pk)
+        return
+    now = timezone.now()
+    due = now + dt.timedelta(minutes=settings.GRANT_NEWS_DELAY_MINUTES)
+    lost = now - dt.timedelta(seconds=settings.TASKS_STALE_SECONDS)
+    free = Q(grant_news_due_at__isnull=True) | Q(grant_news_due_at__lt=lost)
+    if GrantCall.objects.filter(free, pk=call.pk).update(grant_news_due_at=due):
+        tell_grants.using(run_after=due).enqueue(call.pk)
+
+
+def tell_grants(call_id: int) -> int:
+    """E-mail those who asked for projects in an area of the call's city the grants decided
+    there and not yet told: one e-mail a person listing them all. Returns how many were
+    e-mailed. Run by the worker."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from proposals.models import GrantCall, Proposal
+    from proposals.selectors import public_proposals
+    from proposals.services.grants import GRANTED_STATES
+
+    call = GrantCall.objects.select_related("city").filter(pk=call_id).first()
+    if call is None:
+        return 0
+    # cleared first: a grant committed from now on schedules news of its own
+    GrantCall.objects.filter(pk=call.pk).update(grant_news_due_at=None)
+    untold = Q(grant_call=call, status__in=GRANTED_STATES, grant_told_at__isnull=True)
+    granted = list(public_proposals(city=call.city).filter(untold).order_by("title", "pk"))
+    alerts = AreaAlert.objects.filter(city=call.city, user__is_active=True, projects=True)
+    news: dict[int, list[tuple[Proposal, list[AreaAlert]]]] = {}
+    for proposal in granted:
+        mine = alerts.exclude(user_id=proposal.author_id)  # the applicants know already
+        for user_id, theirs in _covering(proposal, mine, public_proposals).items():
+            news.setdefault(user_id, []).append((proposal, theirs))
+    for items in news.values():
+        user = items[0][1][0].user
+        with translation.override(user.language_in(call.city)):
+            subject, body, headers = _grants_mail(call, items)
+            mail(subject, body, [user.email], headers=headers, city=call.city)
+    told = Proposal.objects.filter(pk__in=[p.pk for p in granted], grant_told_at__isnull=True)
+    told.update(grant_told_at=timezone.now())
+    return len(news)
+
+
+def _grants_mail(call, items) -> tuple[str, str, dict]:
+    """One e-mail of the grants that a person's alerts cover: each with its page, and how far
+    from their place when a place's alert covers it."""
+    n = len(items)
+    names = {"n": n, "city": call.city.name, "title": items[0][0].title}
+    if n == 1:
+        subject = _("Funded in %(city)s: %(title)s") % names
+    else:
+        subject = (
+            translation.ngettext(
+                "%(n)s project funded in %(city)s", "%(n)s projects funded in %(city)s", n
+            )
+            % names
+        )
+    lines = [
+        translation.ngettext(
+            "The city decided to fund this project near you. It will be built by the "
+            "residents who proposed it:",
+            "The city decided to fund these %(n)s projects near you. They will be built by "
+            "the residents who proposed them:",
+            n,
+        )
+        % {"n": n}
+    ]
+    every = {}
+    for proposal, theirs in items:
+        page = reverse("proposals:detail", kwargs={"city": call.city.slug, "pk": proposal.pk})
+        places = sorted((a for a in theirs if a.near is not None), key=lambda a: a.metres)
+        near = (  # the nearest of their places, when one covers it
+            " · "
+            + _("about %(distance)s from the place you chose") % {"distance": _about(places[0])}
+            if places
+            else ""
+        )
+        lines.append(
+            f"{proposal.title} ({proposal.get_category_display()}){near}\n{site_link(page)}"
+        )
+        every.update({alert.pk: alert for alert in theirs})
+    alerts = sorted(every.values(), key=lambda a: (a.near is not None, a.district, a.pk))
+    token = stop_token(user_id=alerts[0].user_id, alert_ids=[a.pk for a in alerts])
+    stop = site_link(reverse("alert-stop", kwargs={"token": token}))
+    lines.append(
+        _("You get these e-mails because you asked for news of %(area)s. To stop them: %(link)s")
+        % {"area": areas_label(alerts), "link": stop}
+    )
+    return subject, "\n\n".join(lines), unsubscribe_headers(stop)
 
 
 def _about(alert: AreaAlert) -> str:

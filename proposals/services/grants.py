@@ -64,7 +64,7 @@ def proposal_decide(
     total = granted_total(call) + amount
     if total > call.total_budget:
         refuse(msg.OVER_BUDGET, amount=amount, total=total, budget=call.total_budget)
-    return transition(
+    proposal = transition(
         proposal,
         to=S.GRANTED,
         actor=actor,
@@ -73,3 +73,8 @@ def proposal_decide(
         granted_amount=amount,
         decided_at=timezone.now(),
     )
+    from proposals.services import alerts
+
+    # news for those who asked for projects near it, once the decision is committed
+    transaction.on_commit(lambda: alerts.grant_news_schedule(call))
+    return proposal

@@ -191,3 +191,87 @@ def test_granted_amount_is_read_as_officers_type_it(assessed, officer):
         actor=officer, proposal=assessed[1], granted=True, amount="34 999,50"
     )
     assert p.granted_amount == Decimal("34999.50")
+
+
+def test_grants_decided_in_a_sitting_are_told_in_one_email_a_person(
+    assessed, officer, resident, koszalin, settings, django_capture_on_commit_callbacks
+):
+    """Those who asked for projects near them hear of the grants, not of each decision:
+    the first grant of a sitting schedules the news GRANT_NEWS_DELAY_MINUTES later, the
+    others join it, and one e-mail a person lists every grant their alerts cover (with the
+    distance from their place). Rejections are no news; the applicant is not told of their
+    own; a grant decided after the news was written gets news of its own."""
+    import re
+
+    from django.contrib.gis.geos import Point
+    from django_tasks_db.models import DBTaskResult
+
+    from mapapp.models import OutgoingMail
+    from proposals.services import alerts
+    from tests.proposals.conftest import make_user
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.GRANT_NEWS_DELAY_MINUTES = 60
+    city_wide, near, sites_only = (make_user(f"g{n}@example.org") for n in range(3))
+    for person in (city_wide, near, sites_only):
+        person.preferred_language = "en"
+        person.save(update_fields=["preferred_language"])
+    projects = {"proposals": False, "sites": False, "projects": True}
+    alerts.alert_set(user=city_wide, city=koszalin, district="", **projects)
+    alerts.alert_set(user=near, city=koszalin, district="", near=Point(*RYNEK), radius_m=500,
+                     **projects)  # fmt: skip
+    alerts.alert_set(user=sites_only, city=koszalin, district="", proposals=False, sites=True)
+    alerts.alert_set(user=resident, city=koszalin, district="", **projects)
+    first, second, third, fourth = assessed
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="40000")
+        grants.proposal_decide(actor=officer, proposal=second, granted=True, amount="35000")
+        grants.proposal_decide(actor=officer, proposal=fourth, granted=False, note="No.")
+    queued = DBTaskResult.objects.filter(task_path="proposals.tasks.tell_grants")
+    assert queued.count() == 1  # one news for the sitting, an hour after its first grant
+    call = GrantCall.objects.get(pk=first.grant_call_id)
+    assert queued.get().run_after == call.grant_news_due_at
+
+    assert alerts.tell_grants(call.pk) == 2  # what the worker runs when it is due
+    news = OutgoingMail.objects.filter(body__contains="/me/alerts/stop/")  # not the decisions
+    told = {m.recipients[0]: m for m in news}
+    assert set(told) == {city_wide.email, near.email}  # not the applicant, nor sites_only
+    mine = told[city_wide.email]
+    assert mine.subject == "2 projects funded in Koszalin"
+    assert f"/koszalin/proposals/{first.pk}/" in mine.body
+    assert f"/koszalin/proposals/{second.pk}/" in mine.body
+    assert f"/proposals/{fourth.pk}/" not in mine.body and "/me/alerts/stop/" in mine.body
+    assert re.search(r"Project 0 \(.+\) · about \d+ m from the place you chose",
+                     told[near.email].body)  # fmt: skip
+    assert alerts.tell_grants(call.pk) == 0  # told once
+
+    OutgoingMail.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.proposal_decide(actor=officer, proposal=third, granted=True, amount="20000")
+    assert queued.count() == 2  # the earlier news was written: this grant gets its own
+    alerts.tell_grants(call.pk)
+    [alone] = news.filter(recipients=[city_wide.email])
+    assert alone.subject == "Funded in Koszalin: Project 2"
+
+
+def test_news_whose_task_was_lost_is_scheduled_again(grant_call, koszalin, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from proposals.services import alerts
+    from tests.proposals.conftest import make_user
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    alerts.alert_set(user=make_user("lost@example.org"), city=koszalin, district="",
+                     proposals=False, sites=False, projects=True)  # fmt: skip
+    queued = DBTaskResult.objects.filter(task_path="proposals.tasks.tell_grants")
+    pending = timezone.now() + dt.timedelta(minutes=30)
+    GrantCall.objects.filter(pk=grant_call.pk).update(grant_news_due_at=pending)
+    alerts.grant_news_schedule(grant_call)
+    assert queued.count() == 0  # news is due already: the grant joins it
+    lost = timezone.now() - dt.timedelta(hours=2)  # due long ago, never run: its worker lost
+    GrantCall.objects.filter(pk=grant_call.pk).update(grant_news_due_at=lost)
+    alerts.grant_news_schedule(grant_call)
+    assert queued.count() == 1 and GrantCall.objects.get(pk=grant_call.pk).grant_news_due_at > lost

@@ -277,11 +277,13 @@ def test_a_completed_project_is_told_to_those_who_asked_for_its_area(
     with django_capture_on_commit_callbacks(execute=True):
         done = complete(in_assessment, officer, committee, resident)
     intervention = Intervention.objects.get(proposal=done)
-    [told] = [m for m in mailoutbox if m.to == [city.email]]
+    funded = [m for m in mailoutbox if m.to == [city.email] and "Funded" in m.subject]
+    assert funded and f"/koszalin/proposals/{done.pk}/" in funded[0].body  # at its grant
+    [told] = [m for m in mailoutbox if m.to == [city.email] and "completed" in m.subject]
     assert told.subject == f"Project completed in Koszalin: {done.title}"
     assert f"/koszalin/interventions/{intervention.pk}/" in told.body
     assert "photos before and after" in told.body and "/me/alerts/stop/" in told.body
-    [told] = [m for m in mailoutbox if m.to == [near.email]]
+    [told] = [m for m in mailoutbox if m.to == [near.email] and "completed" in m.subject]
     assert told.subject.startswith("Project completed near the place you chose")
     assert re.search(r"completed about \d+ m from the place you chose", told.body)
     assert not [m for m in mailoutbox if m.to == [proposals_only.email]]
@@ -312,7 +314,7 @@ def test_the_completed_projects_list_offers_their_news(client, resident, koszali
                                       "next": "/koszalin/interventions/#alerts"})  # fmt: skip
     alert = AreaAlert.objects.get(user=resident)
     assert (alert.proposals, alert.sites, alert.projects) == (False, False, True)
-    assert "completed projects" in client.get("/me/proposals/").content.decode()
+    assert "projects funded or completed" in client.get("/me/proposals/").content.decode()
     from mapapp.privacy import user_data_export
 
     assert user_data_export(user=resident)["area_alerts"][0]["projects"] is True
