@@ -308,13 +308,19 @@ def _grants_mail(call, items) -> tuple[str, str, dict]:
         )
         every.update({alert.pk: alert for alert in theirs})
     alerts = sorted(every.values(), key=lambda a: (a.near is not None, a.district, a.pk))
-    token = stop_token(user_id=alerts[0].user_id, alert_ids=[a.pk for a in alerts])
+    why, headers = _why_and_stop(alerts)
+    return subject, "\n\n".join([*lines, why]), headers
+
+
+def _why_and_stop(theirs: list[AreaAlert]) -> tuple[str, dict]:
+    """An alert e-mail's last line (why it came, and the link that stops every alert of the
+    person's that it answers) and its List-Unsubscribe headers."""
+    token = stop_token(user_id=theirs[0].user_id, alert_ids=[alert.pk for alert in theirs])
     stop = site_link(reverse("alert-stop", kwargs={"token": token}))
-    lines.append(
-        _("You get these e-mails because you asked for news of %(area)s. To stop them: %(link)s")
-        % {"area": areas_label(alerts), "link": stop}
-    )
-    return subject, "\n\n".join(lines), unsubscribe_headers(stop)
+    why = _(
+        "You get these e-mails because you asked for news of %(area)s. To stop them: %(link)s"
+    ) % {"area": areas_label(theirs), "link": stop}
+    return why, unsubscribe_headers(stop)
 
 
 def _about(alert: AreaAlert) -> str:
@@ -375,13 +381,5 @@ def _alert_mail(kind: str, obj, theirs: list[AreaAlert]) -> tuple[str, str, dict
             subject = _("New neglected site in %(area)s: %(name)s") % names
             first = _("A neglected site in %(area)s is now on the map:") % names
         what = obj.name
-    token = stop_token(user_id=theirs[0].user_id, alert_ids=[alert.pk for alert in theirs])
-    stop = site_link(reverse("alert-stop", kwargs={"token": token}))
-    lines = [
-        first,
-        what,
-        site_link(page),
-        _("You get these e-mails because you asked for news of %(area)s. To stop them: %(link)s")
-        % {"area": areas_label(theirs), "link": stop},
-    ]
-    return subject, "\n\n".join(lines), unsubscribe_headers(stop)
+    why, headers = _why_and_stop(theirs)
+    return subject, "\n\n".join([first, what, site_link(page), why]), headers

@@ -43,6 +43,28 @@ def make_user(email, *roles, city=None, verified=True):
     return user
 
 
+def projects_news_people(city, applicant, *, radius_m):
+    """Who asked for news of projects (funded or completed) in `city`, reading English: one
+    for the whole city, one within `radius_m` of the Rynek; one who asked for proposals and
+    sites only; and the `applicant`, who asked for projects too. Returns the first three."""
+    from django.contrib.gis.geos import Point
+
+    from proposals.services import alerts
+
+    people = [make_user(f"news-{n}@example.org") for n in ("city", "near", "other")]
+    for person in people:
+        person.preferred_language = "en"
+        person.save(update_fields=["preferred_language"])
+    projects = {"proposals": False, "sites": False, "projects": True}
+    whole_city, near, other = people
+    alerts.alert_set(user=whole_city, city=city, district="", **projects)
+    alerts.alert_set(user=near, city=city, district="", near=Point(*RYNEK), radius_m=radius_m,
+                     **projects)  # fmt: skip
+    alerts.alert_set(user=other, city=city, district="", proposals=True, sites=True)
+    alerts.alert_set(user=applicant, city=city, district="", **projects)
+    return whole_city, near, other
+
+
 def jpeg_bytes(color="green", size=(64, 48), exif=None):
     out = io.BytesIO()
     image = Image.new("RGB", size, color)

@@ -11,7 +11,14 @@ from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
 from proposals.selectors import ranking
 from proposals.services import drafting, grants
-from tests.proposals.conftest import RYNEK, add_supporters, close_call, run_rounds, square
+from tests.proposals.conftest import (
+    RYNEK,
+    add_supporters,
+    close_call,
+    projects_news_people,
+    run_rounds,
+    square,
+)
 
 
 def make_proposals(grant_call, resident, supporters, amounts):
@@ -203,25 +210,14 @@ def test_grants_decided_in_a_sitting_are_told_in_one_email_a_person(
     own; a grant decided after the news was written gets news of its own."""
     import re
 
-    from django.contrib.gis.geos import Point
     from django_tasks_db.models import DBTaskResult
 
     from mapapp.models import OutgoingMail
     from proposals.services import alerts
-    from tests.proposals.conftest import make_user
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.GRANT_NEWS_DELAY_MINUTES = 60
-    city_wide, near, sites_only = (make_user(f"g{n}@example.org") for n in range(3))
-    for person in (city_wide, near, sites_only):
-        person.preferred_language = "en"
-        person.save(update_fields=["preferred_language"])
-    projects = {"proposals": False, "sites": False, "projects": True}
-    alerts.alert_set(user=city_wide, city=koszalin, district="", **projects)
-    alerts.alert_set(user=near, city=koszalin, district="", near=Point(*RYNEK), radius_m=500,
-                     **projects)  # fmt: skip
-    alerts.alert_set(user=sites_only, city=koszalin, district="", proposals=False, sites=True)
-    alerts.alert_set(user=resident, city=koszalin, district="", **projects)
+    city_wide, near, _other = projects_news_people(koszalin, resident, radius_m=500)
     first, second, third, fourth = assessed
     with django_capture_on_commit_callbacks(execute=True):
         grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="40000")
@@ -235,7 +231,7 @@ def test_grants_decided_in_a_sitting_are_told_in_one_email_a_person(
     assert alerts.tell_grants(call.pk) == 2  # what the worker runs when it is due
     news = OutgoingMail.objects.filter(body__contains="/me/alerts/stop/")  # not the decisions
     told = {m.recipients[0]: m for m in news}
-    assert set(told) == {city_wide.email, near.email}  # not the applicant, nor sites_only
+    assert set(told) == {city_wide.email, near.email}  # not the applicant, nor the other
     mine = told[city_wide.email]
     assert mine.subject == "2 projects funded in Koszalin"
     assert f"/koszalin/proposals/{first.pk}/" in mine.body

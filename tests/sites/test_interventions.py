@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from proposals.services import delivery, grants
 from sites.models import Intervention
 from sites.services import intervention_from_proposal, intervention_record
-from tests.proposals.conftest import jpeg_upload, run_rounds
+from tests.proposals.conftest import jpeg_upload, projects_news_people, run_rounds
 from tests.sites.conftest import PIN
 
 
@@ -259,21 +259,8 @@ def test_a_completed_project_is_told_to_those_who_asked_for_its_area(
     accept a granted project's completion and when they record one by hand, to those whose
     city, district or place covers it and who asked for projects; not to the applicants
     of their own project."""
-    from django.contrib.gis.geos import Point
 
-    from proposals.services import alerts
-    from tests.proposals.conftest import RYNEK, make_user
-
-    city, near, proposals_only = (make_user(f"{n}@example.org") for n in ("c", "n", "p"))
-    for person in (city, near, proposals_only):
-        person.preferred_language = "en"
-        person.save(update_fields=["preferred_language"])
-    kinds = {"proposals": False, "sites": False, "projects": True}
-    alerts.alert_set(user=city, city=koszalin, district="", **kinds)
-    alerts.alert_set(user=near, city=koszalin, district="", near=Point(*RYNEK), radius_m=2000,
-                     **kinds)  # fmt: skip
-    alerts.alert_set(user=proposals_only, city=koszalin, district="", proposals=True, sites=True)
-    alerts.alert_set(user=resident, city=koszalin, district="", **kinds)
+    city, near, proposals_only = projects_news_people(koszalin, resident, radius_m=2000)
     with django_capture_on_commit_callbacks(execute=True):
         done = complete(in_assessment, officer, committee, resident)
     intervention = Intervention.objects.get(proposal=done)
