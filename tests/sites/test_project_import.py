@@ -230,6 +230,12 @@ def test_a_file_the_importer_cannot_read_fails_with_its_reason(
     page = client.get(f"{URL}{job.pk}/").content.decode()
     assert 'id="import-error"' in page and "no column title" in page
     assert not Intervention.objects.exists()
+    # the file itself is refused: not kept, and not offered to run again
+    assert not job.data and 'id="import-again"' not in page
+    again = client.post(f"{URL}{job.pk}/again/", follow=True).content.decode()
+    assert "cannot be run again" in again
+    job.refresh_from_db()
+    assert job.state == "failed" and "no column title" in job.error
 
 
 def test_others_cannot_import_or_see_an_import(client, ostrava, koszalin, tmp_path):
@@ -413,21 +419,6 @@ def test_an_import_that_failed_unexpectedly_keeps_its_files_and_runs_again(
         r = client.post(f"{URL}{job.pk}/again/", follow=True)
     assert "cannot be run again" in r.content.decode() and len(calls) == 2
     assert 'id="import-again"' not in r.content.decode()
-
-
-def test_a_refused_file_is_not_kept_nor_offered_again(
-    client, officer, tmp_path, django_capture_on_commit_callbacks
-):
-    no_title = _write(tmp_path / "jine.gpkg", [{k: v for k, v in r.items() if k != "title"}
-                                              for r in ROWS])  # fmt: skip
-    _post(client, django_capture_on_commit_callbacks, _upload(no_title))
-    job = ProjectImport.objects.get()
-    assert job.state == "failed" and not job.data
-    assert 'id="import-again"' not in client.get(f"{URL}{job.pk}/").content.decode()
-    r = client.post(f"{URL}{job.pk}/again/", follow=True)
-    assert "cannot be run again" in r.content.decode()
-    job.refresh_from_db()
-    assert job.state == "failed" and "no column title" in job.error
 
 
 def test_an_import_whose_worker_was_lost_runs_again_from_its_files(
