@@ -40,7 +40,7 @@ def hold_photos(*, user, uploads) -> tuple[list[HeldUpload], list[str]]:
     person's next try; the others' reasons ("name: why"), which the form shows."""
 
     def photo(upload):
-        image = process_image(upload, name_stem="held")
+        image = process_image(upload, name_stem=f"u{user.pk}-held")
         return image.display.name, image.display
 
     return _hold(user, uploads, photo)
@@ -54,7 +54,7 @@ def hold_documents(*, user, uploads) -> tuple[list[HeldUpload], list[str]]:
         check_document(upload)
         upload.seek(0)
         suffix = Path(upload.name or "").suffix.lower()[:10]
-        return f"held-{secrets.token_urlsafe(12)}{suffix}", upload
+        return f"u{user.pk}-held-{secrets.token_urlsafe(12)}{suffix}", upload
 
     return _hold(user, uploads, document)
 
@@ -109,6 +109,19 @@ def release(kept: list[HeldUpload]) -> None:
     """The form is saved: its kept files are stored with it, so their copies go."""
     for upload in kept:
         private_storage.delete(upload.path)
+
+
+def release_all_of(user) -> int:
+    """An account is deleted: the files kept for it go at once (their names begin with its
+    id), not a day later. Returns the count."""
+    try:
+        _folders, names = private_storage.listdir(FOLDER)
+    except FileNotFoundError:
+        return 0
+    mine = [name for name in names if name.startswith(f"u{user.pk}-")]
+    for name in mine:
+        private_storage.delete(f"{FOLDER}/{name}")
+    return len(mine)
 
 
 def held_uploads_expire(*, now: dt.datetime | None = None, dry_run: bool = False) -> int:

@@ -197,6 +197,9 @@ def account_delete(*, user) -> None:
     EmailAddress.objects.filter(user=user).delete()
     Follow.objects.filter(user=user).delete()
     AreaAlert.objects.filter(user=user).delete()
+    from mapapp.held_uploads import release_all_of
+
+    release_all_of(user)  # files kept from a refused form
     CityRole.objects.filter(user=user).delete()
     Token.objects.filter(user=user).delete()
     # the audit log keeps what was done and by which account, not the person's address: the

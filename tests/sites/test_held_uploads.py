@@ -144,3 +144,18 @@ def test_a_signed_token_cannot_reach_out_of_the_folder(resident, koszalin):
         token = signing.dumps({"u": resident.pk, "p": path, "n": "x.pdf"},
                               salt="mapapp.held_upload", compress=True)  # fmt: skip
         assert held_uploads(user=resident, tokens=[token]) == []
+
+
+def test_kept_photos_go_with_the_account(client, resident, koszalin):
+    from mapapp.privacy import account_delete
+
+    client.force_login(resident)
+    client.post(URL, {"name": "x", "description": "", "geom": OUTSIDE,
+                      "photos": [jpeg_upload("mine.jpg")]})  # fmt: skip
+    other = make_user("keeps@example.org")
+    client.force_login(other)
+    client.post(URL, {"name": "y", "description": "", "geom": OUTSIDE,
+                      "photos": [jpeg_upload("theirs.jpg")]})  # fmt: skip
+    assert len(_kept_files()) == 2
+    account_delete(user=resident)
+    assert [name.startswith(f"u{other.pk}-") for name in _kept_files()] == [True]
