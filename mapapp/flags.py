@@ -348,6 +348,15 @@ def content_show_again(*, actor, city: City, target_type: str, target_id: int) -
         transaction.on_commit(lambda: _tell_author(target, hidden=False))
 
 
+def review_due_before():
+    """Reports made before this have waited longer than FLAG_REVIEW_DAYS: overdue."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    return timezone.now() - dt.timedelta(days=settings.FLAG_REVIEW_DAYS)
+
+
 def open_flags(*, city: City) -> list[Flag]:
     """The open reports, oldest first, each with its `target` (the proposal or site, None if
     it is gone) so the queue can name what was reported: one query per kind of target."""
@@ -358,6 +367,9 @@ def open_flags(*, city: City) -> list[Flag]:
         for f in flags:
             if f.target_type == target_type:
                 f.target = found.get(f.target_id)
+    due = review_due_before()
+    for f in flags:
+        f.overdue = f.created_at < due
     return flags
 
 

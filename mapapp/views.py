@@ -421,9 +421,15 @@ def flag(request, city):
     else:
         messages.success(
             request,
-            _("Your objection is sent: the officers will review it and tell you.")
-            if objection
-            else _("Thank you: an officer will look at it."),
+            (
+                _(
+                    "Your objection is sent: the officers will review it within %(days)s days and "
+                    "tell you."
+                )
+                if objection
+                else _("Thank you: an officer will look at it within %(days)s days.")
+            )
+            % {"days": settings.FLAG_REVIEW_DAYS},
         )
     return redirect(back)
 
@@ -468,6 +474,7 @@ def flags_review(request, city):
             "city": city_obj,
             "flags": flag_services.open_flags(city=city_obj),
             "hidden": flag_services.hidden_content(city=city_obj),
+            "review_days": settings.FLAG_REVIEW_DAYS,
         },
     )
 

@@ -402,10 +402,17 @@ class OfficerWaiting:
     sites: int  # neglected-site reports waiting for moderation
     representations: int = 0  # requests to represent an NGO, to verify
     flags_since: datetime | None = None  # when the oldest open report was made
+    flags_overdue: int = 0  # open for longer than FLAG_REVIEW_DAYS
 
     @property
     def nothing(self) -> bool:
         return not (self.checks or self.flags or self.sites or self.representations)
+
+    @property
+    def review_days(self) -> int:
+        from django.conf import settings
+
+        return settings.FLAG_REVIEW_DAYS
 
     @property
     def checks_shown(self) -> list[Proposal]:
@@ -441,13 +448,18 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
         .select_related("grant_call")
         .order_by("submitted_at", "id")
     )
+    from mapapp.flags import review_due_before
+
     flags = Flag.objects.filter(city=city, state=Flag.State.OPEN).aggregate(
-        n=Count("id"), oldest=Min("created_at")
+        n=Count("id"),
+        oldest=Min("created_at"),
+        overdue=Count("id", filter=Q(created_at__lt=review_due_before())),
     )
     return OfficerWaiting(
         checks=list(checks),
         flags=flags["n"],
         flags_since=flags["oldest"],
+        flags_overdue=flags["overdue"],
         sites=Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
         representations=pending_representations(city=city).count(),
     )

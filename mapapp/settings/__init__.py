@@ -382,6 +382,9 @@ TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
 # long while no worker took any task, has lost its worker: its page says so and offers to
 # export again.
 EXPORT_STUCK_SECONDS = env.int("EXPORT_STUCK_SECONDS", default=900)
+# Reports of content (and objections) are reviewed within this many days: told to whoever
+# reports, and one waiting longer is marked overdue on the officers' queue and in their digest.
+FLAG_REVIEW_DAYS = env.int("FLAG_REVIEW_DAYS", default=7)
 # The officers decide a call's grants one by one: the news of those decided within this many
 # minutes of the first goes to the area alerts in one e-mail a person.
 GRANT_NEWS_DELAY_MINUTES = env.int("GRANT_NEWS_DELAY_MINUTES", default=60)

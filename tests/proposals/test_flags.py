@@ -442,3 +442,39 @@ def test_a_site_reported_through_open311_has_its_reporter_told_without_an_accoun
                                          "target_id": site.pk})  # fmt: skip
     [told] = [m for m in mailoutbox if m.to == ["reporter@example.net"]]
     assert f"/koszalin/sites/{site.pk}/" in told.body
+
+
+def test_reports_are_promised_a_decision_in_days_and_overdue_ones_are_marked(
+    client, submitted, supporters, officer, koszalin, mailoutbox, settings
+):
+    """Whoever reports is told when to expect a decision (FLAG_REVIEW_DAYS); a report left
+    longer is marked on the officers' queue and page, and counted in their digest."""
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.FLAG_REVIEW_DAYS = 5
+    Flag.objects.update(state="dismissed")  # the fixtures' supports burst
+    client.force_login(supporters[0])
+    told = client.post("/koszalin/flag/", {"target_type": "proposal", "target_id": submitted.pk,
+                                           "reason": "spam"}, follow=True)  # fmt: skip
+    assert "an officer will look at it within 5 days" in told.content.decode()
+    fresh = Flag.objects.get(state="open")
+    old = Flag.objects.create(city=koszalin, target_type="proposal", target_id=submitted.pk,
+                              reason="offensive", flagged_by=supporters[1])  # fmt: skip
+    Flag.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=6))
+    client.force_login(officer)
+    queue = client.get("/koszalin/flags/").content.decode()
+    marks = {
+        pk: "waiting longer than 5 days" in queue.split(f'data-flag="{pk}"')[1].split("</p>")[0]
+        for pk in (fresh.pk, old.pk)
+    }
+    assert marks == {fresh.pk: False, old.pk: True}
+    page = client.get("/koszalin/officer/").content.decode()
+    assert "1 of them waits longer than 5 days" in page and 'id="flags-overdue"' in page
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    call_command("notify_overdue_reports")
+    [digest] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert "1 has waited longer than the 5 days the programme promises." in digest.body

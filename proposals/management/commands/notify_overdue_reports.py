@@ -56,6 +56,12 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
         if since and since < timezone.now() - timedelta(days=1):  # in yesterday's e-mail too
             when = date_format(timezone.localtime(since, ZoneInfo(city.time_zone)), "DATE_FORMAT")
             line += "\n" + _("The oldest has waited since %(date)s.") % {"date": when}
+        if waiting.flags_overdue:
+            line += "\n" + ngettext(
+                "%(n)s has waited longer than the %(days)s days the programme promises.",
+                "%(n)s have waited longer than the %(days)s days the programme promises.",
+                waiting.flags_overdue,
+            ) % {"n": waiting.flags_overdue, "days": waiting.review_days}
         parts.append(line)
     if sites:
         text = ngettext(
