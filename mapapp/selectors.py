@@ -75,6 +75,17 @@ def city_information(*, city: City) -> CityInformation:
     return info
 
 
+def places_url(city: City) -> str | None:
+    """The city's "find a place" (/<city>/places/), when its public layers name a place."""
+    from django.urls import reverse
+
+    from geodata.selectors import has_named_places
+
+    return (
+        reverse("city-places", kwargs={"city": city.slug}) if has_named_places(city=city) else None
+    )
+
+
 def city_extent(*, city: City) -> tuple[float, float, float, float]:
     """(west, south, east, north) of the boundary, computed in the database."""
     return City.objects.filter(pk=city.pk).aggregate(e=Extent("boundary"))["e"]

@@ -150,7 +150,6 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
 
 @require_GET
 def city_map(request: HttpRequest, city: str) -> HttpResponse:
-    from geodata.selectors import has_named_places
     from proposals.models import AreaAlert, distance_label
 
     city_obj = selectors.city_get(slug=city)
@@ -158,7 +157,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
     context["area_km2"] = selectors.city_area_km2(city=city_obj)
     context["info"] = selectors.city_information(city=city_obj)
     context["alert_radii"] = [(m, distance_label(m)) for m in AreaAlert.RADII]
-    context["places_to_find"] = has_named_places(city=city_obj)
+    context["places_url"] = selectors.places_url(city_obj)  # "find a place", when there are
     return render(request, "mapapp/city_map.html", context)
 
 

@@ -81,3 +81,35 @@ def test_without_permission_the_person_is_told_and_nothing_is_placed(page, resid
     assert "nie udało się ustalić" in page.locator("#locate-status").inner_text().lower()
     assert page.locator("input[name=latitude]").input_value() == ""
     assert page.errors.unexpected() == []
+
+
+def test_finding_a_park_by_name_above_the_editors_map(page, resident):
+    """The report's map has "find a place" too: Enter in it searches and moves the map to
+    the place, and does not send the report; the pin is then placed there by hand."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geodata.models import Feature, Layer
+    from mapapp.models import City
+
+    koszalin = City.objects.get(slug="koszalin")
+    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
+    park = Feature.objects.create(
+        layer=parks, name="Park Książąt Pomorskich",
+        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
+    )  # fmt: skip
+    login(page, resident)
+    page.goto(page.base_url + "/koszalin/sites/report/")
+    search = page.locator("#place-q")
+    assert search.is_visible()
+    search.fill("ksiazat")  # without accents
+    search.press("Enter")
+    page.locator(f"#editor-map[data-place-shown='{park.pk}']").wait_for()
+    assert page.url.endswith("/koszalin/sites/report/")  # the report was not sent
+    assert not Site.objects.exists()
+    bounds = page.evaluate(
+        "(function (b) { return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })"
+        "(window.editorMap.getBounds())"
+    )
+    assert bounds[0] < 16.2050 and bounds[2] > 16.2080 and bounds[1] < 54.2000
+    assert "Park Książąt Pomorskich" in page.locator("#place-status").inner_text()
+    assert page.errors.unexpected() == []

@@ -88,4 +88,4 @@ def test_the_map_offers_the_search_only_when_there_is_a_named_place(client, kosz
     assert 'id="place-search"' not in client.get("/koszalin/").content.decode()
     _square(_layer(koszalin, "park", "Parks"), "Park Książąt Pomorskich")
     page = client.get("/koszalin/").content.decode()
-    assert 'id="place-search"' in page and 'action="/koszalin/places/"' in page
+    assert 'id="place-search"' in page and 'data-url="/koszalin/places/"' in page

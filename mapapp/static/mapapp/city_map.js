@@ -285,68 +285,9 @@
     });
   }
 
-  // "Find a district, park or other place": a gazetteer of the city's own public layers
-  // (no outside geocoder); the form is hidden without this script. Names are set as text.
-  var placeForm = document.getElementById("place-search");
-  if (placeForm) {
-    placeForm.hidden = false;
-    var placeStatus = document.getElementById("place-status");
-    var placeList = document.getElementById("place-results");
-    var outline = null;
-    var showPlace = function (place) {
-      if (outline) { map.removeLayer(outline); }
-      outline = L.geoJSON(place.geometry, {
-        interactive: false,
-        style: { className: "place-outline", color: "#a14a00", weight: 3, dashArray: "8 6", fill: false },
-        pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, { radius: 10, className: "place-outline", color: "#a14a00", weight: 3, fill: false });
-        }
-      }).addTo(map);
-      map.fitBounds(outline.getBounds(), { maxZoom: 17, padding: [24, 24] });
-      placeStatus.textContent = placeForm.dataset.shown.replace("%(name)s", place.name);
-      container.setAttribute("data-place-shown", String(place.id));
-    };
-    var searched = 0;
-    placeForm.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var mine = ++searched;
-      var url = placeForm.action + "?q=" + encodeURIComponent(placeForm.elements.q.value);
-      fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
-        return response.json().then(function (answer) {
-          if (!response.ok) { // the server's reason (a name too short, too long)
-            var refused = new Error(answer.error || "");
-            refused.said = true;
-            throw refused;
-          }
-          return answer.places;
-        });
-      }).then(function (places) {
-        if (mine !== searched) { return; } // another search meanwhile
-        placeList.textContent = "";
-        places.forEach(function (place) {
-          var item = document.createElement("li");
-          var button = document.createElement("button");
-          button.type = "button";
-          button.className = "link-button";
-          button.textContent = place.name;
-          button.addEventListener("click", function () { showPlace(place); });
-          var kind = document.createElement("span");
-          kind.className = "hint";
-          kind.textContent = " · " + place.kind_label;
-          item.appendChild(button);
-          item.appendChild(kind);
-          placeList.appendChild(item);
-        });
-        placeStatus.textContent = places.length ?
-          placeForm.dataset.found.replace("%(n)s", places.length) : placeForm.dataset.none;
-        if (places.length === 1) { showPlace(places[0]); }
-      }).catch(function (error) {
-        if (mine !== searched) { return; }
-        placeList.textContent = "";
-        placeStatus.textContent = (error.said && error.message) || placeForm.dataset.failed;
-      });
-    });
-  }
+  // "Find a district, park or other place" (map_common.js); hidden without this script
+  var placeSearch = document.getElementById("place-search");
+  if (placeSearch) { WCS.placeSearch(map, placeSearch, container); }
 
   Promise.all(pending).then(function () {
     var items = config.layers.map(function (layer) {

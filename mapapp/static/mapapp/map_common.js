@@ -56,9 +56,73 @@
 
   var SITE_COLORS = { neglected: "#b2182b", being_revitalised: "#ef8a62", revitalised: "#67a9cf" };
 
+  // "Find a district, park or other place": a gazetteer of the city's own public layers
+  // (no outside geocoder) at root's data-url. root holds #place-q, #place-find, #place-status
+  // and #place-results, and its data-* texts; it may sit inside another form (the editors),
+  // so Enter in the field searches instead of sending that form. Names are set as text.
+  function placeSearch(map, root, marked) {
+    var input = root.querySelector("#place-q");
+    var status = root.querySelector("#place-status");
+    var list = root.querySelector("#place-results");
+    var outline = null;
+    var searched = 0;
+    root.hidden = false;
+    function show(place) {
+      if (outline) { map.removeLayer(outline); }
+      outline = L.geoJSON(place.geometry, {
+        interactive: false,
+        style: { className: "place-outline", color: "#a14a00", weight: 3, dashArray: "8 6", fill: false },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, { radius: 10, className: "place-outline", color: "#a14a00", weight: 3, fill: false });
+        }
+      }).addTo(map);
+      map.fitBounds(outline.getBounds(), { maxZoom: 17, padding: [24, 24] });
+      status.textContent = root.dataset.shown.replace("%(name)s", place.name);
+      if (marked) { marked.setAttribute("data-place-shown", String(place.id)); }
+    }
+    function search() {
+      var mine = ++searched;
+      var url = root.dataset.url + "?q=" + encodeURIComponent(input.value);
+      fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) { // the server's reason (a name too short, too long)
+            var refused = new Error(answer.error || "");
+            refused.said = true;
+            throw refused;
+          }
+          return answer.places;
+        });
+      }).then(function (places) {
+        if (mine !== searched) { return; } // another search meanwhile
+        list.textContent = "";
+        places.forEach(function (place) {
+          var item = document.createElement("li");
+          var button = el("button", place.name, "link-button");
+          button.type = "button";
+          button.addEventListener("click", function () { show(place); });
+          item.appendChild(button);
+          item.appendChild(el("span", " · " + place.kind_label, "hint"));
+          list.appendChild(item);
+        });
+        status.textContent = places.length ?
+          root.dataset.found.replace("%(n)s", places.length) : root.dataset.none;
+        if (places.length === 1) { show(places[0]); }
+      }).catch(function (error) {
+        if (mine !== searched) { return; }
+        list.textContent = "";
+        status.textContent = (error.said && error.message) || root.dataset.failed;
+      });
+    }
+    root.querySelector("#place-find").addEventListener("click", search);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); search(); }
+    });
+  }
+
   window.WCS = {
     readJson: readJson, addBasemap: addBasemap, el: el, proposalPopup: proposalPopup,
-    statusMarker: statusMarker, STATUS_COLORS: STATUS_COLORS, SITE_COLORS: SITE_COLORS
+    statusMarker: statusMarker, STATUS_COLORS: STATUS_COLORS, SITE_COLORS: SITE_COLORS,
+    placeSearch: placeSearch
   };
 
   // Filter forms submit on change (the state lives in the URL, so it can be shared).

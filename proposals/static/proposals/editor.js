@@ -13,6 +13,9 @@
 
   var map = L.map("editor-map", { keyboard: true });
   window.editorMap = map;
+  // "Find a district, park or other place" above the map, to pin a project there
+  var placeSearch = document.getElementById("place-search");
+  if (placeSearch) { WCS.placeSearch(map, placeSearch, document.getElementById("editor-map")); }
   map.fitBounds(config.bounds);
   WCS.addBasemap(map, config.tiles);
   fetch(config.boundaryUrl).then(function (r) { return r.json(); }).then(function (f) {
