@@ -98,14 +98,15 @@ def export_run(*, job_id: str) -> ExportJob:
             reqs = parse_export_all(_params_of(job), city=job.city, user=job.requested_by)
         else:
             reqs = [_request_of(job)]
-        total = sum(req.qs.order_by().count() for req in reqs)
+        counts = [req.qs.order_by().count() for req in reqs]
+        total = sum(counts)
         ExportJob.objects.filter(pk=job.pk).update(total=total, done=0, heartbeat_at=timezone.now())
 
         def progress(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(done=done, heartbeat_at=timezone.now())
 
         if job.collection == ALL:
-            path = write_all(reqs, folder, progress=progress)
+            path = write_all(reqs, folder, progress=progress, counts=counts)
         else:
             path = write_file(reqs[0], folder, progress=progress)
         with path.open("rb") as fh:

@@ -317,10 +317,15 @@ def parse_export_all(params, *, city: City, user=None) -> list[ExportRequest]:
 
 
 def write_all(
-    reqs: list[ExportRequest], folder: Path, progress: Callable[[int], None] | None = None
+    reqs: list[ExportRequest],
+    folder: Path,
+    progress: Callable[[int], None] | None = None,
+    *,
+    counts: list[int] | None = None,
 ) -> Path:
     """One GeoPackage of the city: its boundary, then a layer for each collection, in the
-    requests' CRS. `progress` gets the rows written so far, across the layers."""
+    requests' CRS. `progress` gets the rows written so far, across the layers (`counts`:
+    each request's rows, when the caller has counted them already)."""
     import geopandas
     import pyogrio
     import shapely
@@ -333,7 +338,8 @@ def write_all(
         crs=f"EPSG:{srid}",
     )  # fmt: skip
     pyogrio.write_dataframe(frame, gpkg, layer=f"{city.slug}_boundary", driver="GPKG")
-    counts = [r.qs.order_by().count() if progress else 0 for r in reqs]
+    if counts is None:
+        counts = [r.qs.order_by().count() if progress else 0 for r in reqs]
     for req, before in zip(reqs, itertools.accumulate([0, *counts]), strict=False):
 
         def each(done: int, before=before) -> None:
