@@ -75,7 +75,7 @@ def places_named(*, city: City, text: str) -> list[dict]:
     from django.db.models.lookups import StartsWith
 
     from mapapp.filters import Fold, words_q
-    from mapapp.geofuncs import SimplifyPreserveTopology
+    from mapapp.geofuncs import ForcePolygonCCW, SimplifyPreserveTopology
 
     features = _named_places(city).filter(words_q(text, "name"))
     begins = StartsWith(Fold("name"), Fold(Value(text.strip())))
@@ -85,7 +85,7 @@ def places_named(*, city: City, text: str) -> list[dict]:
     rows = (
         features.annotate(
             first=Case(When(begins, then=0), default=1, output_field=IntegerField()),
-            outline=AsGeoJSON(Transform(simple, 4326), precision=6),
+            outline=AsGeoJSON(ForcePolygonCCW(Transform(simple, 4326)), precision=6),
         )
         .order_by("first", Length("name"), "name", "pk")
         .values("pk", "name", "layer__kind", "layer__name", "outline")[:PLACES_SHOWN]

@@ -26,7 +26,7 @@ def _square(layer, name, dx=0.0, size=0.002, vertices_per_side=1):
         ring = [(x + i * step, y) for i in range(n)] + [(x + size, y + i * step) for i in range(n)]
         ring += [(x + size - i * step, y + size) for i in range(n)]
         ring += [(x, y + size - i * step) for i in range(n)] + [(x, y)]
-        shape = Polygon(ring)
+        shape = Polygon(ring[::-1])  # clockwise, as some GIS write them
     return Feature.objects.create(layer=layer, name=name, geom=MultiPolygon(shape, srid=4326))
 
 
@@ -60,6 +60,10 @@ def test_places_are_found_by_name_in_the_citys_public_layers_only(client, koszal
     # the outline, simplified: the 1,600 surveyed vertices of a square are its 4 corners
     outline = GEOSGeometry(json.dumps(first["geometry"]))
     assert outline.num_coords == 5 and outline.valid
+    ring = first["geometry"]["coordinates"][0]  # RFC 7946: the exterior counter-clockwise
+    assert (
+        sum((x2 - x1) * (y2 + y1) for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)) < 0
+    )
     assert all(round(v, 6) == v for point in outline.coords[0] for v in point)  # 6 decimals
     assert outline.extent[0] == pytest.approx(RYNEK[0], abs=1e-6)  # lon first
 
