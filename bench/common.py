@@ -53,6 +53,29 @@ def write_report(name: str, report: dict) -> None:
     print(text)
 
 
+def interleaved(cases: dict, sides: dict, *, rounds: int, seed: int) -> dict:
+    """Times (ms) of every side on every case: {case: {side: [ms, ...]}}. Each side is
+    `fn(q) -> ms`; every side runs once on every case first, unmeasured (warm caches), then
+    `rounds` times, the cases in a shuffled order and the sides shuffled within each case, so
+    neither side always runs first and the machine's noise falls on both."""
+    import random
+
+    rnd = random.Random(seed)
+    for q in cases.values():
+        for fn in sides.values():
+            fn(q)
+    times = {case: {side: [] for side in sides} for case in cases}
+    for _ in range(rounds):
+        order = list(cases.items())
+        rnd.shuffle(order)
+        for case, q in order:
+            pairs = list(sides.items())
+            rnd.shuffle(pairs)
+            for side, fn in pairs:
+                times[case][side].append(fn(q))
+    return times
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -113,7 +113,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.common import throwaway_database, write_report
+    from bench.common import interleaved, throwaway_database, write_report
     from bench.exchange import seed
     from mapapp.models import City
 
@@ -122,21 +122,15 @@ def main() -> None:
         city = City.objects.get(slug="bench")
         words = give_names(city.pk, args.seed)
         kinds = searches(words)
-        rnd = random.Random(args.seed)
-        times: dict[str, dict[str, list[float]]] = {
-            kind: {"indexed": [], "unindexed": []} for kind in kinds
-        }
-        for q in kinds.values():  # warm both paths once
-            run_search(city, q)
-            without_index(city, q)
-        for _ in range(args.rounds):
-            order = list(kinds.items())
-            rnd.shuffle(order)
-            for kind, q in order:
-                sides = [("indexed", run_search), ("unindexed", without_index)]
-                rnd.shuffle(sides)  # neither side always runs first
-                for side, fn in sides:
-                    times[kind][side].append(fn(city, q))
+        times = interleaved(
+            kinds,
+            {
+                "indexed": lambda q: run_search(city, q),
+                "unindexed": lambda q: without_index(city, q),
+            },
+            rounds=args.rounds,
+            seed=args.seed,
+        )
         results = {}
         for kind, q in kinds.items():
             indexed = statistics.median(times[kind]["indexed"])

@@ -186,7 +186,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.common import throwaway_database, write_report
+    from bench.common import interleaved, throwaway_database, write_report
     from bench.exchange import seed
     from mapapp.models import City
     from proposals.selectors import public_proposals
@@ -196,23 +196,16 @@ def main() -> None:
         city = City.objects.get(slug="bench")
         give_words(city.pk, args.seed)
         searches = words_to_search(city.pk)
-        rnd = random.Random(args.seed)
-        times: dict[str, dict[str, list[float]]] = {
-            kind: {"indexed": [], "unindexed": [], "exact": []} for kind in searches
-        }
-        for q in searches.values():  # warm every path once
-            run_list_query(city, q)
-            without_indexes(city, q)
-            exact_words_only(city, q)
-        for _ in range(args.rounds):
-            order = list(searches.items())
-            rnd.shuffle(order)
-            for kind, q in order:
-                sides = [("indexed", run_list_query), ("unindexed", without_indexes),
-                         ("exact", exact_words_only)]  # fmt: skip
-                rnd.shuffle(sides)  # neither side always runs first
-                for side, fn in sides:
-                    times[kind][side].append(fn(city, q))
+        times = interleaved(
+            searches,
+            {
+                "indexed": lambda q: run_list_query(city, q),
+                "unindexed": lambda q: without_indexes(city, q),
+                "exact": lambda q: exact_words_only(city, q),
+            },
+            rounds=args.rounds,
+            seed=args.seed,
+        )
         results = {}
         for kind, q in searches.items():
             indexed = statistics.median(times[kind]["indexed"])
