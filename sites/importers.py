@@ -204,17 +204,54 @@ def _prepare_source_pairs(city, rows, stored: list[str], progress) -> dict:
     return prepared
 
 
+SAVE_BATCH = 500  # rows a statement, when an import's rows are written
+
+
+def _save_rows(city: City, rows: list) -> tuple[list, dict]:
+    """The rows' interventions written in batches: those the city has under the same key
+    updated (locked first, as update_or_create would), the others created. Returns
+    [(intervention, created)] in the rows' order, and the existing ones' photo pairs by
+    intervention id, read in one query."""
+    from collections import defaultdict
+
+    from sites.models import Intervention, PhotoPair
+
+    refs = [ref[:100] for ref, *_rest in rows]
+    existing = {
+        i.source_ref: i
+        for i in Intervention.objects.select_for_update().filter(city=city, source_ref__in=refs)
+    }
+    saved, new, changed = [], [], []
+    for ref, (_ref, _number, _pairs, defaults) in zip(refs, rows, strict=True):
+        obj = existing.get(ref)
+        if obj is None:
+            obj = Intervention(city=city, source_ref=ref, **defaults)
+            new.append(obj)
+        else:
+            for name, value in defaults.items():
+                setattr(obj, name, value)
+            changed.append(obj)
+        saved.append((obj, obj.pk is None))
+    Intervention.objects.bulk_create(new, batch_size=SAVE_BATCH)
+    if changed:
+        Intervention.objects.bulk_update(changed, fields=list(rows[0][3]), batch_size=SAVE_BATCH)
+    pairs_of = defaultdict(list)
+    for pair in PhotoPair.objects.filter(intervention__in=changed):
+        pairs_of[pair.intervention_id].append(pair)
+    return saved, pairs_of
+
+
 def _store_source_pairs(
-    intervention, number: int, pairs: list[SourcePair], prepared: dict
+    intervention, number: int, pairs: list[SourcePair], prepared: dict, existing: list
 ) -> tuple:
     """The row's pairs on its intervention: new ones from `prepared` (their files already
     written), those imported before and listed again kept, those imported before and no
-    longer listed removed (after the commit); pairs added by hand stay. Returns (added,
-    kept, removed)."""
+    longer listed removed (after the commit); pairs added by hand stay. `existing`: the
+    intervention's pairs as they were. Returns (added, kept, removed)."""
     from sites.services import MAX_PHOTOS, pair_delete
 
-    imported = {p.source_ref: p for p in intervention.pairs.exclude(source_ref="")}
-    by_hand = intervention.pairs.filter(source_ref="").count()
+    imported = {p.source_ref: p for p in existing if p.source_ref}
+    by_hand = sum(1 for p in existing if not p.source_ref)
     if by_hand + len(pairs) > MAX_PHOTOS:
         raise ValueError(
             _("%(n)s photo pairs and %(by_hand)s added by hand: at most %(max)s")
@@ -332,7 +369,6 @@ def import_interventions(
     from proposals.geometry import check_location
     from proposals.models import Proposal
     from proposals.services.delivery import add_months
-    from sites.models import Intervention
     from sites.services import MAX_PHOTOS, SITE_MAX_AREA_M2, SITE_MAX_VERTICES
 
     progress = progress or (lambda stage, done, total: None)
@@ -436,14 +472,14 @@ def import_interventions(
         progress("saving", 0, len(rows))
         with transaction.atomic():
             _one_import_at_a_time(city)
-            for ref, number, pairs, defaults in rows:
-                obj, created = Intervention.objects.update_or_create(
-                    city=city, source_ref=ref[:100], defaults=defaults
-                )
-                result.created += created
-                result.updated += not created
+            saved, pairs_of = _save_rows(city, rows)  # a few statements, not a few a row
+            result.created = sum(created for _obj, created in saved)
+            result.updated = len(saved) - result.created
+            for (obj, _created), (_ref, number, pairs, _defaults) in zip(saved, rows, strict=True):
                 try:
-                    added, kept, removed = _store_source_pairs(obj, number, pairs, prepared)
+                    added, kept, removed = _store_source_pairs(
+                        obj, number, pairs, prepared, pairs_of.get(obj.pk, [])
+                    )
                 except (ValueError, ValidationError) as error:
                     why = " ".join(getattr(error, "messages", [str(error)]))
                     raise ImportRefused([(number, why)]) from error
