@@ -1,5 +1,5 @@
-"""Helpers for tests that start other processes against the test database: a task worker,
-a second "worker" process, a production-settings command."""
+"""Helpers for tests that start other processes against the test database (a task worker,
+a second "worker" process, a production-settings command), and for injecting a fault."""
 
 from __future__ import annotations
 
@@ -31,3 +31,19 @@ def run_worker(**env: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stderr
+
+
+def fail_once(monkeypatch, module, name: str, error: Exception) -> list:
+    """`module.name` raises `error` on its first call (a fault of the server's: a database
+    restarted under it, a full disk), then works as the real one. Returns the calls list,
+    which grows by one a call."""
+    real, calls = getattr(module, name), []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, flaky)
+    return calls

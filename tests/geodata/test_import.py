@@ -379,16 +379,9 @@ def test_a_layer_import_that_failed_unexpectedly_keeps_its_upload_and_runs_again
     admin their upload: it is kept, and the admin list's action runs it again."""
     from geodata import import_jobs
     from mapapp.models import AuditEvent
+    from tests.support import fail_once
 
-    real, calls = import_jobs.import_layer, []
-
-    def flaky(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OSError("No space left on device")
-        return real(**kwargs)
-
-    monkeypatch.setattr(import_jobs, "import_layer", flaky)
+    fail_once(monkeypatch, import_jobs, "import_layer", OSError("No space left on device"))
     job, done = _layer_job(koszalin, tmp_path), _layer_job(koszalin, tmp_path)
     lost = _layer_job(koszalin, tmp_path)
     for each in (job, done):

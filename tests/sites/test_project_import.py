@@ -370,17 +370,10 @@ def _failing_once(monkeypatch):
     from django.db import OperationalError
 
     from sites import importers
+    from tests.support import fail_once
 
-    real, calls = importers.import_interventions, []
-
-    def flaky(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(**kwargs)
-
-    monkeypatch.setattr(importers, "import_interventions", flaky)
-    return calls
+    error = OperationalError("server closed the connection unexpectedly")
+    return fail_once(monkeypatch, importers, "import_interventions", error)
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
