@@ -37,42 +37,53 @@ def import_job_create(*, city, kind, name, upload, options: dict, user) -> Impor
 def import_run(*, job_id: str) -> ImportJob:
     """Run a queued layer import (the task worker calls it). Only a queued job is taken, by
     one worker. Its upload is deleted once read, unless the import failed for the server's
-    reasons: then it is kept to run again (geodata.jobs.job_run_again)."""
-    from geodata.jobs import failed_unexpectedly
+    reasons: then it is kept to run again (geodata.jobs.job_run_again). A run that finds the
+    job run again meanwhile (it had fallen silent) rolls its layer back and records nothing:
+    the later run's layer is the one version."""
+    from geodata.jobs import JobSuperseded, failed_unexpectedly, job_record
 
     job = ImportJob.objects.select_related("city").get(pk=job_id)
-    if not ImportJob.take(job.pk):  # finished, or another worker runs it: left as it is
+    attempt = ImportJob.take(job.pk)
+    if not attempt:  # finished, or another worker runs it: left as it is
         return job
+    held = ImportJob.held(job.pk, attempt)
     folder = Path(tempfile.mkdtemp(prefix="import-"))
-    keep = False  # the uploads, to run again
+    outcome = None  # a failure's fields; success is recorded with the layer
     try:
         target = folder / job.filename
         with job.file.open("rb") as source, target.open("wb") as out:
             shutil.copyfileobj(source, out)
 
         def progress(done: int, total: int) -> None:
-            ImportJob.objects.filter(pk=job.pk).update(
-                done=done, total=total, heartbeat_at=timezone.now()
-            )
+            held.update(done=done, total=total, heartbeat_at=timezone.now())
+
+        def record(report) -> None:  # in the layer's transaction
+            done = {"state": ImportJob.State.DONE, "summary": report.summary(),
+                    "layer": report.layer}  # fmt: skip
+            if not job_record(job, attempt, remove_uploads=True, **done):
+                raise JobSuperseded
 
         o = job.options
-        report = import_layer(
+        import_layer(
             city=job.city, kind=job.kind, path=target, name=job.name or None,
             source_srid=o.get("srid"), make_valid=bool(o.get("make_valid")),
             source=o.get("source", ""), licence=o.get("licence", ""), progress=progress,
+            before_commit=record,
         )  # fmt: skip
-        job.state, job.summary, job.layer = ImportJob.State.DONE, report.summary(), report.layer
-    except LayerImportError as exc:
-        job.state, job.error = ImportJob.State.FAILED, str(exc)[:5000]
+    except JobSuperseded:
+        log.warning("layer import %s was run again while run %s was silent", job.pk, attempt)
+    except LayerImportError as exc:  # the file's fault: the layer (or refusal) is what is kept
+        outcome = {"state": ImportJob.State.FAILED, "error": str(exc)[:5000],
+                   "remove_uploads": True}  # fmt: skip
     except Exception:  # recorded for whoever waits for it; the details go to the log
         log.exception("layer import %s failed", job.pk)
-        job.state, job.error, keep = ImportJob.State.FAILED, failed_unexpectedly(), True
+        outcome = {"state": ImportJob.State.FAILED, "error": failed_unexpectedly(),
+                   "remove_uploads": False}  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    job.finished_at = timezone.now()
-    if not keep:
-        job.file.delete(save=False)  # the layer (or the refusal) is what is kept
-    job.save(update_fields=["state", "summary", "error", "layer", "finished_at", "file"])
+    if outcome and not job_record(job, attempt, **outcome):
+        log.warning("layer import %s was run again while run %s was silent", job.pk, attempt)
+    job.refresh_from_db()
     return job
 
 

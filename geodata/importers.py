@@ -95,7 +95,11 @@ def import_layer(
     is_public: bool = True,
     is_synthetic: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    before_commit: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
+    """`before_commit(report)`, if given, is called inside the transaction that stores the
+    layer, once it is entirely in: what it records commits with the layer, and an exception
+    it raises rolls the layer back."""
     import geopandas
     import shapely
 
@@ -158,7 +162,8 @@ def import_layer(
             f"{len(report.refused)} features have invalid or empty geometry: "
             f"#{', #'.join(map(str, report.refused[:20]))}; fix the file or use --make-valid"
         )
-    report.layer = _store(
+    report.imported = len(rows)
+    _store(
         city=city,
         kind=kind,
         name=name or path.stem,
@@ -168,13 +173,15 @@ def import_layer(
         is_public=is_public,
         is_synthetic=is_synthetic,
         progress=progress,
+        report=report,
+        before_commit=before_commit,
     )
-    report.imported = len(rows)
     return report
 
 
 @transaction.atomic
-def _store(*, city, kind, name, rows, source, licence, is_public, is_synthetic, progress):
+def _store(*, city, kind, name, rows, source, licence, is_public, is_synthetic, progress, report,
+           before_commit):  # fmt: skip
     import shapely
 
     previous = Layer.objects.select_for_update().filter(city=city, name=name).order_by("-version")
@@ -218,4 +225,6 @@ def _store(*, city, kind, name, rows, source, licence, is_public, is_synthetic, 
     Layer.objects.filter(city=city, name=name, is_current=True).update(is_current=False)
     layer.is_current, layer.feature_count = True, len(features)
     layer.save(update_fields=["is_current", "feature_count"])
-    return layer
+    report.layer = layer
+    if before_commit:
+        before_commit(report)

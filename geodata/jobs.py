@@ -36,6 +36,40 @@ def job_stuck(job, *, now: dt.datetime | None = None) -> bool:
     return not working.exists()
 
 
+class JobSuperseded(Exception):
+    """A run found its job run again meanwhile (job_run_again after it fell silent): a later
+    run holds the job, so this one's work is rolled back and its outcome not recorded."""
+
+
+def job_record(job, attempt: int, *, remove_uploads: bool, **fields) -> bool:
+    """Record run `attempt`'s outcome of `job` (state, error, results, finished_at now),
+    only while that run still holds it (BackgroundJob.held): False, and nothing written, when
+    the job was run again meanwhile. Inside the caller's transaction, called just before
+    the work it records commits, outcome and work commit together or not at all: a worker
+    lost in between cannot leave done work on a job that looks lost (and would be run
+    again). `remove_uploads` clears the model's UPLOADS and deletes their files once it
+    commits: a failed job without them cannot be run again."""
+    model = type(job)
+    fields["finished_at"] = timezone.now()
+    gone = []
+    with transaction.atomic():
+        held = model.held(job.pk, attempt).select_for_update()
+        if not held.exists():
+            return False
+        if remove_uploads:
+            for name in model.UPLOADS:
+                upload = getattr(job, name)
+                if upload:
+                    gone.append((upload.storage, upload.name))
+                fields[name] = ""
+        held.update(**fields)
+        for storage, name in gone:
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return True
+
+
 def failed_unexpectedly() -> str:
     """An import's error when it failed for a reason of the server's, not of its file: its
     uploads are kept (IMPORT_RERUN_KEEP_DAYS) so that it can run again."""

@@ -11,7 +11,8 @@ import uuid
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -133,6 +134,9 @@ class BackgroundJob(models.Model):
     # EXPORT_STUCK_SECONDS lost its worker
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # which run holds it: take() counts up, and a run records its progress and outcome only
+    # while it still holds the job (run again meanwhile, a later run holds it)
+    attempt = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         abstract = True
@@ -148,13 +152,22 @@ class BackgroundJob(models.Model):
         return min(100, int(100 * self.done / self.total)) if self.total else 0
 
     @classmethod
-    def take(cls, pk) -> bool:
-        """Mark a queued job running, for one worker only: False when it has finished, or
-        another worker has it (a task run twice, or retried)."""
-        taken = cls.objects.filter(pk=pk, state=JobState.QUEUED).update(
-            state=JobState.RUNNING, heartbeat_at=timezone.now()
-        )
-        return bool(taken)
+    def take(cls, pk) -> int:
+        """Mark a queued job running, for one worker only, and return the run's number
+        (`attempt`, from 1): 0 when it has finished, or another worker has it (a task run
+        twice, or retried)."""
+        with transaction.atomic():  # the row stays locked from the update to the read
+            taken = cls.objects.filter(pk=pk, state=JobState.QUEUED).update(
+                state=JobState.RUNNING, heartbeat_at=timezone.now(), attempt=F("attempt") + 1
+            )
+            if not taken:
+                return 0
+            return cls.objects.filter(pk=pk).values_list("attempt", flat=True).get()
+
+    @classmethod
+    def held(cls, pk, attempt: int):
+        """The job while run `attempt` still holds it (running, not queued again since)."""
+        return cls.objects.filter(pk=pk, attempt=attempt, state=JobState.RUNNING)
 
 
 class ExportJob(BackgroundJob):

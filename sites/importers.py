@@ -338,6 +338,7 @@ def import_interventions(
     photos_dir: str | Path | None = None,
     actor=None,
     progress=None,
+    before_commit=None,
 ) -> InterventionImport:
     """Completed projects made before the city used the platform (earlier calls, other
     funding), from any file GDAL reads (GeoPackage, GeoJSON, Shapefile), so that the public
@@ -359,7 +360,10 @@ def import_interventions(
 
     `actor` is recorded in the audit log (None: a command run on the server); `progress`,
     if given, is called as progress(stage, done, total) with stage "rows" (checking each
-    row and its photos), "photos" (re-encoding new photos) and "saving"."""
+    row and its photos), "photos" (re-encoding new photos) and "saving". `before_commit`,
+    if given, is called as before_commit(result) inside the transaction that stores the rows,
+    once they are all in: what it records commits with them, and an exception it raises
+    rolls them back."""
     import hashlib
 
     import geopandas
@@ -495,6 +499,8 @@ def import_interventions(
                        "pairs_added": result.pairs_added,
                        "pairs_removed": result.pairs_removed},
             )  # fmt: skip
+            if before_commit:
+                before_commit(result)
     except BaseException:
         from django.core.files.storage import default_storage
 

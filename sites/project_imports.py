@@ -196,7 +196,7 @@ def _copy(field, target: Path) -> Path:
     return target
 
 
-def _reporter(job: ProjectImport):
+def _reporter(job: ProjectImport, attempt: int):
     last = {"stage": None, "at": 0.0}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -204,7 +204,7 @@ def _reporter(job: ProjectImport):
         if stage == last["stage"] and done < total and now - last["at"] < PROGRESS_EVERY_S:
             return
         last.update(stage=stage, at=now)
-        ProjectImport.objects.filter(pk=job.pk).update(
+        ProjectImport.held(job.pk, attempt).update(
             stage=stage, done=done, total=total, heartbeat_at=timezone.now()
         )
 
@@ -214,16 +214,31 @@ def _reporter(job: ProjectImport):
 def project_import_run(*, job_id: str) -> ProjectImport:
     """Run a queued import (the task worker calls it): unpack, import, record the outcome,
     delete the uploads (kept when it failed for the server's reasons, to run again: see
-    geodata.jobs.job_run_again). Only a queued job is taken, by one worker."""
-    from geodata.jobs import failed_unexpectedly
+    geodata.jobs.job_run_again). Only a queued job is taken, by one worker. A run that finds
+    the job run again meanwhile (it had fallen silent) rolls its rows back and records
+    nothing: the later run's outcome is the job's."""
+    from geodata.jobs import JobSuperseded, failed_unexpectedly, job_record
     from sites.importers import INTERVENTION_FIELDS, ImportRefused, import_interventions
 
     job = ProjectImport.objects.select_related("city", "requested_by").get(pk=job_id)
-    if not ProjectImport.take(job.pk):  # finished, or another worker runs it: left as it is
+    attempt = ProjectImport.take(job.pk)
+    if not attempt:  # finished, or another worker runs it: left as it is
         return job
     folder = Path(tempfile.mkdtemp(prefix="project-import-"))
-    keep = False  # the uploads, to run again
+    outcome = None  # a failure's fields; success is recorded with the rows
     options = job.options
+
+    def record(result) -> None:  # in the rows' transaction
+        counts = {
+            "read": result.read, "created": result.created, "updated": result.updated,
+            "pairs_added": result.pairs_added, "pairs_kept": result.pairs_kept,
+            "pairs_removed": result.pairs_removed,
+        }  # fmt: skip
+        done = {"state": ProjectImport.State.DONE, "counts": counts,
+                    "refused": [list(r) for r in result.refused]}  # fmt: skip
+        if not job_record(job, attempt, remove_uploads=True, **done):
+            raise JobSuperseded
+
     try:
         data = _copy(job.data, folder / "upload" / job.filename)
         photos_dir = None
@@ -235,48 +250,43 @@ def project_import_run(*, job_id: str) -> ProjectImport:
         if job.photos:
             photos_dir = folder / "photos"
             unpack(_copy(job.photos, folder / "upload" / job.photos_filename), photos_dir)
-        result = import_interventions(
+        import_interventions(
             city=job.city, path=data,
             fields={key: options.get("columns", {}).get(key) or key for key in INTERVENTION_FIELDS},
             id_field=options.get("id_field") or None, srid=options.get("srid") or None,
             sustainability_months=options.get("sustainability_months", 24),
             skip_invalid=bool(options.get("skip_invalid")), photos_dir=photos_dir,
-            actor=job.requested_by, progress=_reporter(job),
+            actor=job.requested_by, progress=_reporter(job, attempt), before_commit=record,
         )  # fmt: skip
+    except JobSuperseded:
+        log.warning("project import %s was run again while run %s was silent", job.pk, attempt)
     except ImportRefused as refused:
-        job.state, job.refused = ProjectImport.State.FAILED, [list(r) for r in refused.refused]
-        job.error = _("Nothing was imported: rows of the file cannot be read.")
+        outcome = {
+            "refused": [list(r) for r in refused.refused],
+            "error": _("Nothing was imported: rows of the file cannot be read."),
+        }
     except ValidationError as error:  # a zip that cannot be unpacked
-        job.state, job.error = ProjectImport.State.FAILED, " ".join(error.messages)
+        outcome = {"error": " ".join(error.messages)}
     except ValueError as error:  # the importer's own reasons (columns, coordinate system)
-        job.state, job.error = ProjectImport.State.FAILED, str(error)[:5000]
+        outcome = {"error": str(error)[:5000]}
     except (OSError, RuntimeError) as error:  # GDAL cannot read it (pyogrio's errors)
         # named as the officer knows it, not by the server's folder it was unpacked in
         why = str(error).replace(f"{folder}/data/", "").replace(f"{folder}/upload/", "")
         why = why.replace(str(folder), "")
-        job.state = ProjectImport.State.FAILED
-        job.error = (_("%(file)s cannot be read: %(why)s") % {"file": job.filename, "why": why})[
-            :5000
-        ]
+        said = _("%(file)s cannot be read: %(why)s") % {"file": job.filename, "why": why}
+        outcome = {"error": said[:5000]}
     except Exception:
         log.exception("project import %s failed", job.pk)
-        job.state, job.error, keep = ProjectImport.State.FAILED, failed_unexpectedly(), True
-    else:
-        job.state, job.refused = ProjectImport.State.DONE, [list(r) for r in result.refused]
-        job.counts = {
-            "read": result.read, "created": result.created, "updated": result.updated,
-            "pairs_added": result.pairs_added, "pairs_kept": result.pairs_kept,
-            "pairs_removed": result.pairs_removed,
-        }  # fmt: skip
+        outcome = {"error": failed_unexpectedly(), "remove_uploads": False}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    job.finished_at = timezone.now()
-    if not keep:
-        job.data.delete(save=False)  # the projects (or the refusal) are what is kept
-        if job.photos:
-            job.photos.delete(save=False)
-    job.save(update_fields=["state", "refused", "error", "counts", "finished_at", "data",
-                            "photos"])  # fmt: skip
+    if outcome is not None:
+        # the file's fault: its uploads go (the projects, or the refusal, are what is kept)
+        outcome = {"state": ProjectImport.State.FAILED, "remove_uploads": True} | outcome
+        if not job_record(job, attempt, **outcome):
+            log.warning("project import %s was run again while run %s was silent", job.pk,
+                        attempt)  # fmt: skip
+    job.refresh_from_db()
     return job
 
 

@@ -47,3 +47,31 @@ def fail_once(monkeypatch, module, name: str, error: Exception) -> list:
 
     monkeypatch.setattr(module, name, flaky)
     return calls
+
+
+def run_again_meanwhile(monkeypatch, module, name: str, job, run) -> list:
+    """Run 1 of `job` falls silent at its first call of `module.name` (the import it is
+    about to store): an officer runs the job again (geodata.jobs.job_run_again), and run 2
+    (`run(job_id=...)`, the task's function) goes to the end. Then run 1 goes on, as a
+    worker that was slow rather than lost. Returns the calls list."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from geodata.jobs import job_run_again
+
+    real, calls = getattr(module, name), []
+
+    def meanwhile(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            silent = timezone.now() - dt.timedelta(seconds=settings.EXPORT_STUCK_SECONDS + 1)
+            type(job).objects.filter(pk=job.pk).update(heartbeat_at=silent)
+            assert job_run_again(type(job).objects.get(pk=job.pk), actor=None,
+                                 enqueue=lambda: None)  # fmt: skip
+            assert run(job_id=str(job.pk)).state == "done"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, meanwhile)
+    return calls

@@ -342,6 +342,29 @@ def test_a_layer_import_job_is_run_once_and_a_lost_upload_fails_it_with_a_messag
     assert "layer import" in caplog.text and failed.finished_at is not None
 
 
+@pytest.mark.django_db(transaction=True)  # each run commits as a worker's would
+def test_a_silent_layer_import_run_again_meanwhile_leaves_one_layer_version(
+    koszalin, tmp_path, monkeypatch, caplog
+):
+    """A worker silent so long that the job was run again (job_run_again), and run to the
+    end, may still come back: its layer is rolled back, and the job keeps the later run's
+    outcome, rather than a second version of the layer."""
+    from geodata import import_jobs
+    from geodata.models import ImportJob
+    from tests.support import run_again_meanwhile
+
+    job = _layer_job(koszalin, tmp_path)
+    calls = run_again_meanwhile(monkeypatch, import_jobs, "import_layer", job,
+                                import_jobs.import_run)  # fmt: skip
+    first = import_jobs.import_run(job_id=str(job.pk))
+    assert len(calls) == 2  # both runs imported the file as far as storing it
+    assert Layer.objects.filter(city=koszalin, name="Parks").count() == 1
+    assert first.state == "done" and first.attempt == 2 and not first.file
+    assert first.layer == Layer.objects.get(city=koszalin, name="Parks", is_current=True)
+    assert "was run again while run 1 was silent" in caplog.text
+    assert ImportJob.take(job.pk) == 0  # done: no run takes it again
+
+
 @pytest.mark.django_db
 def test_a_layer_import_that_never_finished_is_shown_lost_and_its_upload_removed(
     admin_client, koszalin, tmp_path, settings

@@ -348,6 +348,31 @@ def test_a_job_is_run_once(officer, ostrava, tmp_path):
     assert project_import_run(job_id=str(running.pk)).state == "running"  # another runs it
 
 
+@pytest.mark.django_db(transaction=True)  # each run commits as a worker's would
+def test_a_silent_import_run_again_meanwhile_is_recorded_once(officer, ostrava, tmp_path,
+                                                             monkeypatch, caplog):  # fmt: skip
+    """A worker silent so long that the import was run again, and run to the end, may still
+    come back: its transaction is rolled back, so the projects are written and audited
+    once, and the job keeps the later run's counts."""
+    from mapapp.models import AuditEvent
+    from sites import importers
+    from sites.project_imports import project_import_run
+    from tests.support import run_again_meanwhile
+
+    job = ProjectImport(city=ostrava, filename="hotove.gpkg", requested_by=officer)
+    job.data.save("hotove.gpkg", _upload(_write(tmp_path / "hotove.gpkg", ROWS)), save=False)
+    job.save()
+    calls = run_again_meanwhile(monkeypatch, importers, "import_interventions", job,
+                                project_import_run)  # fmt: skip
+    first = project_import_run(job_id=str(job.pk))
+    assert len(calls) == 2
+    assert first.state == "done" and first.attempt == 2 and not first.data
+    assert first.counts["created"] == 2 and first.counts["updated"] == 0
+    assert Intervention.objects.filter(city=ostrava).count() == 2
+    assert AuditEvent.objects.filter(action="intervention.import").count() == 1
+    assert "was run again while run 1 was silent" in caplog.text
+
+
 def test_the_form_comes_filled_as_the_last_import_was(
     client, officer, ostrava, tmp_path, django_capture_on_commit_callbacks
 ):
