@@ -119,6 +119,28 @@ def test_token_holders_go_past_the_cache(proxy):
     assert headers["x-cache-status"] == "BYPASS"
 
 
+def test_the_maps_lookups_are_limited_per_address_and_nothing_else_is(proxy):
+    """"Find a place" and "where is the cross" answer each search and map move: nginx
+    limits them per client address (bursts of 40, then 10 a second), with a JSON 429 and
+    Retry-After, and leaves the other paths alone (the app limits what people write)."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:  # a script's pace, far past 10 a second
+        answers = list(pool.map(lambda _: get(proxy, "/koszalin/places/?q=park"), range(160)))
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) == {200, 429} and statuses.count(200) >= 40  # the burst passes
+    status, headers, body = answers[statuses.index(429)]
+    assert headers["retry-after"] == "1" and headers["content-type"] == "application/json"
+    assert "Too many requests" in json.loads(body)["detail"]
+    # the same address is limited on the other lookup too, and the app behind it is not
+    # asked: its own answer for the path is a 400 (no lon/lat)
+    assert get(proxy, "/koszalin/place/")[0] == 429
+    path = "/api/v1/koszalin/proposals/?limit=1"
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(lambda _: get(proxy, path)[0], range(160))) == {200}
+
+
 def _post_large(address, path, session, field, megabytes=60):
     """POST a file of `megabytes` through nginx as the form on `path` would, with its CSRF
     token; returns (status, body)."""
