@@ -381,6 +381,7 @@ def embed(request, city):
     city_obj = load_city(request, city)
     context = city_map_context(request, city_obj)
     context["embedded"] = True
+    context["places_url"] = places_url(city_obj)  # "find a place", over the map
     return render(request, "mapapp/embed.html", context)
 
 

@@ -174,3 +174,40 @@ def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
     assert page.locator("#place-results li").count() == 0
     assert page.evaluate("window.hacked === undefined")
     assert page.errors.unexpected() == []
+
+
+def test_the_embedded_map_finds_a_place_over_the_map(page, cities):
+    """The map a city's website frames (/<city>/embed/) has no panel: its "find a place" is a
+    control over the map, and works as the city map's."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geodata.models import Feature, Layer
+
+    koszalin = next(c for c in cities if c.slug == "koszalin")
+    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
+    park = Feature.objects.create(
+        layer=parks, name="Park Książąt Pomorskich",
+        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
+    )  # fmt: skip
+    page.set_viewport_size({"width": 480, "height": 360})  # a frame on the city's website
+    page.goto(page.base_url + "/koszalin/embed/#13/54.19000/16.17000")
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
+    control = page.locator("#map .leaflet-top.leaflet-right #place-search")
+    assert control.is_visible()
+    box = control.bounding_box()
+    assert box["x"] + box["width"] <= 480 and box["height"] < 180  # leaves the map in sight
+    search = page.locator("#place-q")
+    search.fill("ksiazat")
+    search.press("Enter")
+    page.locator(f"#map[data-place-shown='{park.pk}']").wait_for()  # one found: shown
+    assert page.locator("path.place-outline").count() == 1
+    # fitted into the view below the control, in sight, once the map has moved
+    wait_until(page, "(function (o, c) { return o.top >= c.bottom && o.bottom <= 360"
+               " && o.width > 40; })(document.querySelector('path.place-outline')"
+               ".getBoundingClientRect(), document.getElementById('place-search')"
+               ".getBoundingClientRect())")  # fmt: skip
+    centre = page.evaluate("window.cityMap.getCenter()")
+    # a click on the search does not reach the map (no popup, no pan)
+    search.click()
+    assert page.evaluate("window.cityMap.getCenter()") == centre
+    assert page.errors.unexpected() == []

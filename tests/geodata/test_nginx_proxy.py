@@ -120,7 +120,7 @@ def test_token_holders_go_past_the_cache(proxy):
 
 
 def test_the_maps_lookups_are_limited_per_address_and_nothing_else_is(proxy):
-    """"Find a place" and "where is the cross" answer each search and map move: nginx
+    """ "Find a place" and "where is the cross" answer each search and map move: nginx
     limits them per client address (bursts of 40, then 10 a second), with a JSON 429 and
     Retry-After, and leaves the other paths alone (the app limits what people write)."""
     import json

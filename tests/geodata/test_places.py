@@ -90,6 +90,8 @@ def test_at_most_eight_places_and_a_name_of_two_to_a_hundred_characters(client, 
 
 def test_the_map_offers_the_search_only_when_there_is_a_named_place(client, koszalin):
     assert 'id="place-search"' not in client.get("/koszalin/").content.decode()
+    assert 'id="place-search"' not in client.get("/koszalin/embed/").content.decode()
     _square(_layer(koszalin, "park", "Parks"), "Park Książąt Pomorskich")
-    page = client.get("/koszalin/").content.decode()
-    assert 'id="place-search"' in page and 'data-url="/koszalin/places/"' in page
+    for path in ("/koszalin/", "/koszalin/embed/"):  # the embed's over its map
+        page = client.get(path).content.decode()
+        assert 'id="place-search"' in page and 'data-url="/koszalin/places/"' in page

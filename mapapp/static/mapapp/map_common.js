@@ -76,7 +76,12 @@
           return L.circleMarker(latlng, { radius: 10, className: "place-outline", color: "#a14a00", weight: 3, fill: false });
         }
       }).addTo(map);
-      map.fitBounds(outline.getBounds(), { maxZoom: 17, padding: [24, 24] });
+      var options = { maxZoom: 17, padding: [24, 24] };
+      if (map.getContainer().contains(root)) { // a control over the map: fit below it
+        var top = root.getBoundingClientRect().bottom - map.getContainer().getBoundingClientRect().top;
+        options = { maxZoom: 17, paddingTopLeft: [24, top + 12], paddingBottomRight: [24, 24] };
+      }
+      map.fitBounds(outline.getBounds(), options);
       status.textContent = root.dataset.shown.replace("%(name)s", place.name);
       if (marked) { marked.setAttribute("data-place-shown", String(place.id)); }
     }
