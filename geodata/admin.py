@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from geodata.importers import LayerImportError, import_layer
+from geodata.importers import LayerImportError, import_layer, name_format_fields
 from geodata.models import Feature, ImportJob, Layer
 from mapapp.models import City
 
@@ -28,9 +28,29 @@ class LayerUploadForm(forms.Form):
         help_text=_("GeoJSON, GeoPackage, zipped Shapefile, or any format GDAL reads.")
     )
     srid = forms.IntegerField(required=False, label=_("CRS (EPSG) of a file that declares none"))
+    name_format = forms.CharField(
+        max_length=300,
+        required=False,
+        label=_("Feature names from columns"),
+        help_text=_(
+            "For address points, whose street and numbers are columns apart: the columns in "
+            "braces, e.g. {street} {number}. Empty: the file's name column."
+        ),
+    )
     make_valid = forms.BooleanField(required=False, label=_("Repair invalid geometry"))
     source = forms.CharField(max_length=300, required=False)
     licence = forms.CharField(max_length=200, required=False)
+
+    def clean_name_format(self):
+        name_format = self.cleaned_data["name_format"].strip()
+        if name_format:
+            try:
+                name_format_fields(name_format)
+            except LayerImportError:
+                raise forms.ValidationError(
+                    _("Write the columns in braces, e.g. {street} {number}.")
+                ) from None
+        return name_format
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -79,7 +99,8 @@ class LayerAdmin(admin.ModelAdmin):
                 job = import_job_create(
                     city=data["city"], kind=data["kind"], name=data["name"], upload=upload,
                     options={"srid": data["srid"], "make_valid": data["make_valid"],
-                             "source": data["source"], "licence": data["licence"]},
+                             "source": data["source"], "licence": data["licence"],
+                             "name_format": data["name_format"]},
                     user=request.user,
                 )  # fmt: skip
                 messages.info(request, _("A large file: it is imported in the background."))
@@ -99,6 +120,7 @@ class LayerAdmin(admin.ModelAdmin):
                         make_valid=data["make_valid"],
                         source=data["source"],
                         licence=data["licence"],
+                        name_format=data["name_format"] or None,
                     )
                 except LayerImportError as exc:
                     form.add_error("file", str(exc))

@@ -68,7 +68,7 @@ def import_run(*, job_id: str) -> ImportJob:
             city=job.city, kind=job.kind, path=target, name=job.name or None,
             source_srid=o.get("srid"), make_valid=bool(o.get("make_valid")),
             source=o.get("source", ""), licence=o.get("licence", ""), progress=progress,
-            before_commit=record,
+            before_commit=record, name_format=o.get("name_format") or None,
         )  # fmt: skip
     except JobSuperseded:
         log.warning("layer import %s was run again while run %s was silent", job.pk, attempt)

@@ -10,6 +10,7 @@ is entirely in: one transaction."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,8 +27,46 @@ NAME_KEYS = ("name", "nazwa", "nazev", "NAME", "NAZWA", "NAZEV", "title")
 POPULATION_KEYS = ("population", "ludnosc", "pocet_obyvatel", "POPULATION", "pop")
 
 
+NAME_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
 class LayerImportError(ValueError):
     """The file cannot become a layer; nothing was changed."""
+
+
+def name_format_fields(name_format: str) -> list[str]:
+    """The columns a name format names ("{ulica|miejscowosc} {numer}": ulica, miejscowosc,
+    numer); refused when it names none, or has a brace outside a {column}."""
+    found, rest = NAME_FIELD.findall(name_format), NAME_FIELD.sub("", name_format)
+    fields = [name for alternatives in found for name in alternatives.split("|")]
+    if not fields or "" in fields or "{" in rest or "}" in rest:
+        raise LayerImportError(
+            f"The name format {name_format!r} names no column: write columns in braces, "
+            "e.g. {street} {number}"
+        )
+    return fields
+
+
+def formatted_name(name_format: str, attributes: dict) -> str:
+    """A feature's name from its columns (an address from street, house number and the
+    like): each {column} replaced by its value (whole numbers without ".0"; empty when the
+    value is missing), {a|b} by a's value, or b's when a has none (a village's houses have
+    no street: the village's name instead), then what missing values leave tidied: doubled
+    spaces, and a separator (/ , -) at either end ("Sportovní 1256/" for a house without an
+    orientation number is "Sportovní 1256")."""
+
+    def text(item) -> str:
+        if item is None or (isinstance(item, float) and math.isnan(item)):
+            return ""
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
+        return str(item).strip()
+
+    def value(match: re.Match) -> str:
+        said = (text(attributes.get(name)) for name in match.group(1).split("|"))
+        return next((each for each in said if each), "")
+
+    return re.sub(r"\s+", " ", NAME_FIELD.sub(value, name_format)).strip(" /,-")
 
 
 @dataclass
@@ -96,10 +135,13 @@ def import_layer(
     is_synthetic: bool = False,
     progress: Callable[[int, int], None] | None = None,
     before_commit: Callable[[ImportReport], None] | None = None,
+    name_format: str | None = None,
 ) -> ImportReport:
-    """`before_commit(report)`, if given, is called inside the transaction that stores the
-    layer, once it is entirely in: what it records commits with the layer, and an exception
-    it raises rolls the layer back."""
+    """`name_format` ("{street} {number}") makes each feature's name from its columns
+    (formatted_name), instead of the first name-like column (NAME_KEYS): address points
+    come with street and numbers apart. `before_commit(report)`, if given, is called inside
+    the transaction that stores the layer, once it is entirely in: what it records commits
+    with the layer, and an exception it raises rolls the layer back."""
     import geopandas
     import shapely
 
@@ -125,6 +167,14 @@ def import_layer(
     report = ImportReport(read=len(frame))
     if not len(frame):
         raise LayerImportError(f"{path.name} has no features")
+    if name_format:
+        columns = [str(c) for c in frame.columns if c != "geometry"]
+        missing = [f for f in name_format_fields(name_format) if f not in columns]
+        if missing:
+            raise LayerImportError(
+                f"The name format names {', '.join(missing)}, not a column of {path.name} "
+                f"(its columns: {', '.join(columns)})"
+            )
 
     rows = []
     wrong_type = []
@@ -168,6 +218,7 @@ def import_layer(
         kind=kind,
         name=name or path.stem,
         rows=rows,
+        name_format=name_format,
         source=source,
         licence=licence,
         is_public=is_public,
@@ -180,8 +231,8 @@ def import_layer(
 
 
 @transaction.atomic
-def _store(*, city, kind, name, rows, source, licence, is_public, is_synthetic, progress, report,
-           before_commit):  # fmt: skip
+def _store(*, city, kind, name, rows, name_format, source, licence, is_public, is_synthetic,
+           progress, report, before_commit):  # fmt: skip
     import shapely
 
     previous = Layer.objects.select_for_update().filter(city=city, name=name).order_by("-version")
@@ -203,7 +254,11 @@ def _store(*, city, kind, name, rows, source, licence, is_public, is_synthetic, 
         features.append(
             Feature(
                 layer=layer,
-                name=str(_value(attributes, NAME_KEYS) or "")[:200],
+                name=(
+                    formatted_name(name_format, attributes)
+                    if name_format
+                    else str(_value(attributes, NAME_KEYS) or "")
+                )[:200],
                 population=int(population) if isinstance(population, int | float) else None,
                 attributes={
                     k: (v if isinstance(v, str | int | float | bool) or v is None else str(v))

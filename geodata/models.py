@@ -37,12 +37,16 @@ class Layer(models.Model):
         RAIN_GARDEN = "rain_garden", _("Rain garden or retention")
         DISTRICT = "district", _("Districts")
         MUNICIPAL_LAND = "municipal_land", _("Municipal land")
+        ADDRESS = "address", _("Address points")
         OTHER = "other", _("Other")
 
     GREEN_KINDS = ("park", "forest", "meadow", "allotments")
     WATER_KINDS = ("water_body", "river", "rain_garden")
     ZONE_KINDS = ("revitalisation_zone", "revitalisation_subzone")
-    POINT_KINDS = ("street_trees",)
+    POINT_KINDS = ("street_trees", "address")
+    # found by the maps' "find a place", and exchanged as any layer, but not offered as a
+    # layer to draw on the map (tens of thousands of points that say nothing at a glance)
+    LOOKUP_KINDS = ("address",)
     LINE_KINDS = ("river",)
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="layers")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from geodata.models import Feature, Layer
 from mapapp.models import City
@@ -55,9 +56,10 @@ def _named_places(city: City) -> QuerySet[Feature]:
     return features.exclude(name="")
 
 
-def has_named_places(*, city: City) -> bool:
-    """Whether the city map's "find a place" has anything to find."""
-    return _named_places(city).exists()
+def has_named_places(*, city: City, kinds: tuple[str, ...] | None = None) -> bool:
+    """Whether the city map's "find a place" has anything to find (of these layer kinds)."""
+    found = _named_places(city)
+    return (found.filter(layer__kind__in=kinds) if kinds else found).exists()
 
 
 def places_named(*, city: City, text: str) -> list[dict]:
@@ -90,7 +92,7 @@ def places_named(*, city: City, text: str) -> list[dict]:
         .order_by("first", Length("name"), "name", "pk")
         .values("pk", "name", "layer__kind", "layer__name", "outline")[:PLACES_SHOWN]
     )
-    kinds = dict(Layer.Kind.choices)
+    kinds = dict(Layer.Kind.choices) | {Layer.Kind.ADDRESS: _("Address")}  # one of them
     return [
         {
             "id": row["pk"],

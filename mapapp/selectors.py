@@ -75,15 +75,21 @@ def city_information(*, city: City) -> CityInformation:
     return info
 
 
-def places_url(city: City) -> str | None:
-    """The city's "find a place" (/<city>/places/), when its public layers name a place."""
+def place_search(city: City) -> dict | None:
+    """The city's "find a place", when its public layers name a place: its `url`
+    (/<city>/places/), and whether it finds `addresses` (an address points layer), which its
+    label then names."""
     from django.urls import reverse
 
+    from geodata.models import Layer
     from geodata.selectors import has_named_places
 
-    return (
-        reverse("city-places", kwargs={"city": city.slug}) if has_named_places(city=city) else None
-    )
+    if not has_named_places(city=city):
+        return None
+    return {
+        "url": reverse("city-places", kwargs={"city": city.slug}),
+        "addresses": has_named_places(city=city, kinds=Layer.LOOKUP_KINDS),
+    }
 
 
 def city_extent(*, city: City) -> tuple[float, float, float, float]:

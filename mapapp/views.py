@@ -49,13 +49,14 @@ LAYERS = ("sites", "proposals", "interventions")
 def city_map_context(request: HttpRequest, city: City) -> dict:
     """Everything the public map needs: layers and filters from the query string (so a
     map's state can be shared as a link), URLs and label tables for the script."""
+    from geodata.models import Layer
     from geodata.selectors import public_layers
     from proposals import selectors as proposal_selectors
     from proposals.models import GrantCall, Proposal
     from sites import selectors as site_selectors
     from sites.models import Site
 
-    reference = list(public_layers(city=city))
+    reference = list(public_layers(city=city).exclude(kind__in=Layer.LOOKUP_KINDS))
     reference_ids = {layer.layer_key for layer in reference}
     layers = [x for x in request.GET.getlist("layers") if x in LAYERS or x in reference_ids]
     if "layers" not in request.GET:
@@ -157,7 +158,7 @@ def city_map(request: HttpRequest, city: str) -> HttpResponse:
     context["area_km2"] = selectors.city_area_km2(city=city_obj)
     context["info"] = selectors.city_information(city=city_obj)
     context["alert_radii"] = [(m, distance_label(m)) for m in AreaAlert.RADII]
-    context["places_url"] = selectors.places_url(city_obj)  # "find a place", when there are
+    context["place_search"] = selectors.place_search(city_obj)  # "find a place", if any
     return render(request, "mapapp/city_map.html", context)
 
 

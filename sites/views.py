@@ -19,7 +19,7 @@ from mapapp.held_uploads import held_files, held_uploads, hold_photos, release
 from mapapp.navigation import posted_id
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
-from mapapp.selectors import city_extent, places_url, shape_map_config
+from mapapp.selectors import city_extent, place_search, shape_map_config
 from proposals.access import is_officer
 from proposals.models import Proposal
 from proposals.views.common import apply_errors, load_city, report
@@ -107,7 +107,7 @@ def _editor_config(request, city):
         "tiles": {"url": city.basemap_url, "attribution": city.basemap_attribution},
         "autosaveUrl": None,
         "messages": {"saved": "", "notSaved": "", "offline": ""},
-        "places": places_url(city),
+        "places": place_search(city),
     }
 
 
@@ -381,7 +381,7 @@ def embed(request, city):
     city_obj = load_city(request, city)
     context = city_map_context(request, city_obj)
     context["embedded"] = True
-    context["places_url"] = places_url(city_obj)  # "find a place", over the map
+    context["place_search"] = place_search(city_obj)  # "find a place", over the map
     return render(request, "mapapp/embed.html", context)
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from mapapp.amounts import AmountError, parse_amount
 from mapapp.navigation import posted_id
 from mapapp.ratelimit import rate_limit
-from mapapp.selectors import places_url
+from mapapp.selectors import place_search
 from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
 from proposals.models import Organisation, Photo, Proposal
@@ -138,7 +138,7 @@ def _editor_context(request, city, proposal, form, budget=None):
             **stored,
             "bounds": _bounds(city),
             "boundaryUrl": reverse("api:city-boundary", kwargs={"city": city.slug}),
-            "places": places_url(city),  # "find a place", when the city's layers name some
+            "places": place_search(city),  # "find a place", when the city's layers name some
             "autosaveUrl": reverse(
                 "proposals:autosave", kwargs={"city": city.slug, "pk": proposal.pk}
             )

@@ -86,7 +86,7 @@ def test_without_permission_the_person_is_told_and_nothing_is_placed(page, resid
 def test_finding_a_park_by_name_above_the_editors_map(page, resident):
     """The report's map has "find a place" too: Enter in it searches and moves the map to
     the place, and does not send the report; the pin is then placed there by hand."""
-    from django.contrib.gis.geos import MultiPolygon, Polygon
+    from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
     from geodata.models import Feature, Layer
     from mapapp.models import City
@@ -112,4 +112,16 @@ def test_finding_a_park_by_name_above_the_editors_map(page, resident):
     )
     assert bounds[0] < 16.2050 and bounds[2] > 16.2080 and bounds[1] < 54.2000
     assert "Park Książąt Pomorskich" in page.locator("#place-status").inner_text()
+    # an address point (a layer of kind "address") is ringed, and the map zoomed in on it
+    addresses = Layer.objects.create(city=koszalin, kind="address", name="Punkty adresowe",
+                                     is_current=True)  # fmt: skip
+    house = Feature.objects.create(layer=addresses, name="Zwycięstwa 105",
+                                   geom=Point(16.1790, 54.1890, srid=4326))  # fmt: skip
+    search.fill("zwyciestwa 105")
+    search.press("Enter")
+    page.locator(f"#editor-map[data-place-shown='{house.pk}']").wait_for()
+    assert page.locator("path.place-outline").count() == 1  # the park's outline is gone
+    wait_until(page, "window.editorMap.getZoom() === 17")
+    centre = page.evaluate("window.editorMap.getCenter()")
+    assert abs(centre["lng"] - 16.1790) < 0.0005 and abs(centre["lat"] - 54.1890) < 0.0005
     assert page.errors.unexpected() == []

@@ -214,6 +214,54 @@ def test_admin_upload_uses_the_same_importer(admin_client, koszalin, tmp_path):
         {"city": koszalin.pk, "kind": "park", "file": SimpleUploadedFile("x.exe", b"MZ")},
     )
     assert exe.status_code == 400 and "Unsupported file type" in exe.content.decode()
+    named = {"city": koszalin.pk, "kind": "park", "name": "Named parks",
+             "name_format": "Park {name}"}  # fmt: skip
+    response = admin_client.post("/admin/geodata/layer/upload/", {
+        **named, "file": SimpleUploadedFile("parks.geojson", path.read_bytes())})  # fmt: skip
+    assert response.status_code == 302
+    assert Layer.objects.get(name="Named parks").features.get().name == "Park f0"
+    response = admin_client.post("/admin/geodata/layer/upload/", {
+        **named, "name_format": "Park {name",
+        "file": SimpleUploadedFile("parks.geojson", path.read_bytes())})  # fmt: skip
+    assert (
+        response.status_code == 400 and "Write the columns in braces" in response.content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_address_points_are_named_from_their_columns(ostrava, tmp_path):
+    """Address registers (RÚIAN, PRG) keep the street and the numbers in columns apart: a
+    name format makes each point's name from them, whatever is missing tidied away."""
+    x, y = MASARYKOVO
+    frame = geopandas.GeoDataFrame(
+        {
+            "ulice": ["Sportovní", "Sportovní", None],
+            "cast_obce": ["Vítkovice", "Vítkovice", "Lhotka"],
+            "cislo_domovni": [1256, 1257, 48],
+            "cislo_orientacni": [12.0, None, None],  # a number column with gaps: floats
+            "znak": ["a", None, None],
+        },
+        geometry=[Point(x, y), Point(x + 0.001, y), Point(x + 0.002, y)],
+        crs=4326,
+    ).to_crs(5514)
+    path = tmp_path / "adresy.gpkg"
+    frame.to_file(path, engine="pyogrio")
+    name_format = "{ulice|cast_obce} {cislo_domovni}/{cislo_orientacni}{znak}"
+    report = import_layer(city=ostrava, kind="address", path=path, name="Adresní místa",
+                          name_format=name_format)  # fmt: skip
+    names = sorted(report.layer.features.values_list("name", flat=True))
+    assert names == ["Lhotka 48", "Sportovní 1256/12a", "Sportovní 1257"]
+    assert report.layer.features.first().attributes["ulice"] in ("Sportovní", None)  # kept
+    with pytest.raises(LayerImportError, match=r"names street, number, not a column of "
+                       r"adresy.gpkg \(its columns: ulice, cast_obce"):  # fmt: skip
+        import_layer(city=ostrava, kind="address", path=path, name_format="{street} {number}")
+    for bad in ("Sportovní", "{ulice", "{ulice} }", "{ulice|}"):
+        with pytest.raises(LayerImportError, match="names no column"):
+            import_layer(city=ostrava, kind="address", path=path, name_format=bad)
+    squares = geojson(tmp_path, [Point(*MASARYKOVO).buffer(0.001)])
+    with pytest.raises(LayerImportError, match="not of the kind's geometry"):
+        import_layer(city=ostrava, kind="address", path=squares)
+    assert Layer.objects.filter(city=ostrava).count() == 1  # nothing of the refusals
 
 
 def test_demo_layers(demo_cities):

@@ -88,6 +88,27 @@ def test_at_most_eight_places_and_a_name_of_two_to_a_hundred_characters(client, 
     assert client.get("/nowhere/places/", {"q": "staw"}).status_code == 404
 
 
+def test_addresses_are_found_as_places_and_not_offered_as_a_map_layer(client, ostrava, settings):
+    """An address points layer (kind `address`) makes "find a place" find addresses, and
+    says so in its label; it is exchanged as any layer, but not offered to draw on the map
+    (tens of thousands of points)."""
+    addresses = _layer(ostrava, "address", "Adresní místa")
+    for n, name in enumerate(["Sportovní 1256/12", "Sportovní 12", "Nádražní 12", "Sportovní 120"]):
+        Feature.objects.create(layer=addresses, name=name,
+                               geom=Point(18.29 + n * 0.001, 49.83, srid=4326))  # fmt: skip
+    found = _find(client, "ostrava", "sportovni 12")[1]["places"]
+    assert [p["name"] for p in found] == ["Sportovní 12", "Sportovní 120", "Sportovní 1256/12"]
+    assert found[0]["kind_label"] == "Address" and found[0]["geometry"]["type"] == "Point"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/ostrava/").content.decode()
+    assert "Find an address, district, park or other place" in page
+    assert "Adresní místa" not in page  # no switch for it among the map's layers
+    listed = client.get("/api/v1/ostrava/layers/").json()
+    assert "Adresní místa" in json.dumps(listed, ensure_ascii=False)
+    _square(_layer(ostrava, "park", "Parky"), "Park Komenského")
+    assert "Parky" in client.get("/ostrava/").content.decode()  # other layers are offered
+
+
 def test_the_map_offers_the_search_only_when_there_is_a_named_place(client, koszalin):
     assert 'id="place-search"' not in client.get("/koszalin/").content.decode()
     assert 'id="place-search"' not in client.get("/koszalin/embed/").content.decode()

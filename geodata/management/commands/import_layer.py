@@ -24,6 +24,10 @@ class Command(BaseCommand):
             action="store_true",
             help="repair invalid geometry instead of refusing the file",
         )
+        parser.add_argument(
+            "--name-format",
+            help='each feature\'s name from its columns, e.g. "{street} {number}" (addresses)',
+        )
         parser.add_argument("--source", default="")
         parser.add_argument("--licence", default="")
         parser.add_argument("--private", action="store_true", help="not a public layer")
@@ -44,6 +48,7 @@ class Command(BaseCommand):
                 source=opts["source"],
                 licence=opts["licence"],
                 is_public=not opts["private"],
+                name_format=opts["name_format"],
                 progress=self._progress,
             )
         except LayerImportError as exc:
