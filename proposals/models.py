@@ -656,6 +656,27 @@ class MaintenanceReport(models.Model):
         ]
 
 
+class DeadlineReminder(models.Model):
+    """An e-mail reminding the applicant, before the call closes, that their proposal is
+    not submitted yet (drafting.deadline_reminders_send, run daily): once per stage
+    (SUBMIT_REMIND_DAYS, days before the deadline) of a deadline; a moved deadline is a new
+    one."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="deadline_reminders"
+    )
+    deadline = models.DateTimeField()
+    days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "deadline", "days"], name="proposals_deadline_reminder_once"
+            )
+        ]
+
+
 class ReportReminder(models.Model):
     """An e-mail reminding the applicant of one maintenance report: once in the week before
     it is due, once when it is overdue (delivery.report_reminders_send, run daily)."""

@@ -388,6 +388,9 @@ FLAG_REVIEW_DAYS = env.int("FLAG_REVIEW_DAYS", default=7)
 # The officers decide a call's grants one by one: the news of those decided within this many
 # minutes of the first goes to the area alerts in one e-mail a person.
 GRANT_NEWS_DELAY_MINUTES = env.int("GRANT_NEWS_DELAY_MINUTES", default=60)
+# Applicants whose proposal is not submitted are reminded this many days before their call
+# closes (each once; the daily job, so a reminder comes up to a day earlier than this).
+SUBMIT_REMIND_DAYS = tuple(env.list("SUBMIT_REMIND_DAYS", cast=int, default=[7, 2]))
 # An import that failed unexpectedly (not a refusal of its file), or whose worker was lost,
 # keeps its uploads this many days so that it can be run again without uploading them again;
 # then `manage.py apply_retention` removes them.

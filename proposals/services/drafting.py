@@ -356,6 +356,95 @@ def expire_unsubmitted(*, grant_call: GrantCall | None = None, now=None) -> int:
     return count
 
 
+def deadline_reminders_send(*, city, now=None) -> int:
+    """Applicants whose proposal is not submitted (a draft, or gathering support) are
+    reminded before their call closes, SUBMIT_REMIND_DAYS before it (7 and 2 by default):
+    what is still missing, or that it is ready to submit. Each stage once per deadline
+    (DeadlineReminder; a moved deadline is reminded again); a proposal first seen in a
+    later stage gets that one only. Run daily. Returns how many were reminded."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db import IntegrityError
+
+    from proposals.models import DeadlineReminder
+
+    now = now or timezone.now()
+    stages = sorted(settings.SUBMIT_REMIND_DAYS)
+    if not stages:
+        return 0
+    waiting = Proposal.objects.filter(
+        city=city, status__in=(S.DRAFT, S.COLLECTING_SUPPORT),
+        grant_call__opens_at__lte=now, grant_call__closes_at__gt=now,
+        grant_call__closes_at__lte=now + timedelta(days=stages[-1]),
+    ).select_related("grant_call", "author", "city")  # fmt: skip
+    reminded = 0
+    for proposal in waiting.order_by("pk"):
+        deadline = proposal.grant_call.closes_at
+        stage = next(days for days in stages if deadline - now <= timedelta(days=days))
+        done = proposal.deadline_reminders.filter(deadline=deadline, days__lte=stage)
+        if done.exists():
+            continue
+        try:
+            with transaction.atomic():  # one reminder however many jobs run at once
+                DeadlineReminder.objects.create(proposal=proposal, deadline=deadline, days=stage)
+                transaction.on_commit(lambda p=proposal: _remind_of_deadline(p))
+        except IntegrityError:
+            continue
+        reminded += 1
+    return reminded
+
+
+def _remind_of_deadline(proposal: Proposal) -> None:
+    """The reminder itself, in the applicant's language, with the call's deadline in the
+    city's time and what the proposal still lacks."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from mapapp.tasks import mail, site_link
+    from proposals.services.calls import deadline_local
+
+    call, city = proposal.grant_call, proposal.city
+    with translation.override(proposal.author.language_in(city)):
+        words = {
+            "call": call.display_title,
+            "when": deadline_local(call),
+            "city": city.name,
+            "title": proposal.title or _("Untitled proposal"),
+        }
+        lines = [
+            _(
+                "The call “%(call)s” closes on %(when)s (%(city)s time). Your proposal "
+                "“%(title)s” is not submitted yet: a proposal not submitted by then is not "
+                "assessed."
+            )
+            % words
+        ]
+        missing = missing_fields(proposal)
+        if missing:
+            lines.append(_("Still to fill in: %(missing)s.") % {"missing": ", ".join(missing)})
+        if call.landowner_consent_required and not proposal.consent_document:
+            lines.append(_("The landowner's consent is still to be uploaded."))
+        if proposal.status == S.DRAFT:
+            lines.append(_("It is still a draft: publish it, so that people can support it."))
+            ready = False
+        else:
+            have, need = active_support_count(proposal), call.min_supporters
+            if have < need:
+                lines.append(
+                    _("It has %(have)s of the %(need)s supporters it needs.")
+                    % {"have": have, "need": need}
+                )
+            ready = have >= need
+        if ready and len(lines) == 1:
+            lines.append(_("It has all it needs: submit it."))
+        subject = _("“%(title)s” is not submitted: the call closes on %(when)s") % words
+        url = reverse("proposals:edit", kwargs={"city": city.slug, "pk": proposal.pk})
+        body = "\n\n".join(lines) + "\n\n" + site_link(url)
+        mail(subject, body, [proposal.author.email], city=city)
+
+
 COPYABLE = (S.EXPIRED, S.REJECTED, S.INELIGIBLE, S.WITHDRAWN)
 
 

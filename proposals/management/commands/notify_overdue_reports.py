@@ -7,6 +7,9 @@
   Nothing waiting, no e-mail.
 - Applicants are reminded of maintenance reports a week before they are due and once when
   overdue (proposals.services.delivery.report_reminders_send), each reminder once.
+- Applicants whose proposal is not submitted are reminded SUBMIT_REMIND_DAYS (7 and 2)
+  before their call closes, with what it still lacks
+  (proposals.services.drafting.deadline_reminders_send), each reminder once.
 - Proposals still gathering support when their call closed expire (and their applicants
   are told): proposals.services.drafting.expire_unsubmitted.
 
@@ -27,7 +30,7 @@ from mapapp.models import City, CityRole, Role
 from mapapp.tasks import mail, site_link
 from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
 from proposals.services.delivery import report_reminders_send
-from proposals.services.drafting import expire_unsubmitted
+from proposals.services.drafting import deadline_reminders_send, expire_unsubmitted
 
 
 def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
@@ -100,8 +103,9 @@ class Command(ScheduledCommand, BaseCommand):
     help = (
         "E-mail each city's programme officers what waits for them (formal checks, flags, "
         "site reports, overdue maintenance reports), and remind applicants of maintenance "
-        "reports due within a week or overdue, each once; expire proposals not submitted "
-        "before their call closed (run daily)."
+        "reports due within a week or overdue, and of their call's deadline while their "
+        "proposal is not submitted, each once; expire proposals not submitted before their "
+        "call closed (run daily)."
     )
 
     def run(self, *args, **options):
@@ -114,6 +118,11 @@ class Command(ScheduledCommand, BaseCommand):
                 reminded = report_reminders_send(city=city)
             if reminded:
                 self.stdout.write(f"{city.name}: reminded {reminded} applicants")
+            reminded = deadline_reminders_send(city=city)
+            if reminded:
+                self.stdout.write(
+                    f"{city.name}: reminded {reminded} applicants of their call's deadline"
+                )
             officers = CityRole.objects.filter(
                 city=city, role=Role.PROGRAMME_OFFICER
             ).select_related("user")
