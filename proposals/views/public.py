@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -217,6 +217,40 @@ def call_list(request, city):
         "proposals/calls.html",
         {"city": city_obj, "groups": selectors.public_calls(city=city_obj)},
     )
+
+
+def _calendar_response(request, *, calls, name: str, filename: str) -> HttpResponse:
+    from proposals.calendar import calls_calendar, site_host
+
+    body = calls_calendar(
+        calls=calls, name=name, host=site_host(request),
+        page_of=lambda c: request.build_absolute_uri(
+            reverse("proposals:call", kwargs={"city": c.city.slug, "call_id": c.pk})
+        ),
+    )  # fmt: skip
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def calls_calendar(request, city):
+    """Every call's opening and deadline as an iCalendar file to subscribe to."""
+    city_obj = load_city(request, city)
+    calls = GrantCall.objects.filter(city=city_obj).select_related("city").order_by("opens_at")
+    name = _("%(city)s: grant calls") % {"city": city_obj.name}
+    return _calendar_response(request, calls=calls, name=name,
+                              filename=f"{city_obj.slug}-calls.ics")  # fmt: skip
+
+
+@require_GET
+def call_calendar(request, city, call_id):
+    """One call's opening and deadline as an iCalendar file, to add to a calendar."""
+    city_obj = load_city(request, city)
+    call = selectors.public_call(city=city_obj, call_id=call_id)
+    return _calendar_response(request, calls=[call], name=call.display_title,
+                              filename=f"{city_obj.slug}-call-{call.pk}.ics")  # fmt: skip
 
 
 @require_GET
