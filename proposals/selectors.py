@@ -518,3 +518,88 @@ def proposal_map_config(*, proposal: Proposal) -> dict:
     from mapapp.selectors import shape_map_config
 
     return shape_map_config(obj=proposal, city=proposal.city, status=proposal.status)
+
+
+# --- the programme in figures --------------------------------------------------------
+
+
+@dataclass
+class CallFigures:
+    """One call's figures for the programme's report (officers), or the totals of all."""
+
+    call: GrantCall | None  # None: the totals row
+    budget: Decimal = Decimal("0")
+    published: int = 0  # ever published to gather support
+    submitted: int = 0
+    supporters: int = 0  # supports counted now, over the published proposals
+    assessed: int = 0  # passed the formal check: in assessment or decided
+    granted: int = 0
+    granted_sum: Decimal = Decimal("0")
+    spent: Decimal = Decimal("0")  # the granted projects' expenses with receipts
+    completed: int = 0  # built: completed, in the sustainability period, or closed
+    volunteer_hours: Decimal = Decimal("0")  # people x hours of the work days logged
+    area_m2: float = 0.0  # the granted projects' drawn areas, in the city's metric CRS
+
+    FIELDS = ("budget", "published", "submitted", "supporters", "assessed", "granted",
+              "granted_sum", "spent", "completed", "volunteer_hours", "area_m2")  # fmt: skip
+
+
+def programme_figures(*, city: City) -> tuple[list[CallFigures], CallFigures]:
+    """Each call of the city, the latest first, in figures, and the totals: what a city
+    reports to its council and its partners. Three grouped queries (proposals, expenses,
+    work days), each summed per call in the database, so the rows of one relation never
+    multiply another's sums. Hidden proposals count: this is the officers' record."""
+    from django.db.models import DecimalField, ExpressionWrapper, FloatField, Func
+    from django.db.models.functions import Coalesce
+
+    from proposals.models import Expense, WorkDay
+    from proposals.services.grants import GRANTED_STATES
+
+    granted = Q(status__in=GRANTED_STATES)
+    built = Q(status__in=(S.COMPLETED, S.SUSTAINABILITY, S.CLOSED))
+    assessed = Q(status__in=(S.IN_ASSESSMENT, S.REJECTED)) | granted
+    area = Func(Transform("area", city.metric_srid), function="ST_Area", output_field=FloatField())
+    per_call = (
+        Proposal.objects.filter(city=city)
+        .values("grant_call")
+        .annotate(
+            published=Count("pk", filter=Q(published_at__isnull=False)),
+            submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
+            supporters=Sum("support_count", filter=Q(published_at__isnull=False)),
+            assessed=Count("pk", filter=assessed),
+            granted=Count("pk", filter=granted),
+            granted_sum=Sum("granted_amount", filter=granted),
+            completed=Count("pk", filter=built),
+            area_m2=Sum(area, filter=granted & Q(area__isnull=False)),
+        )
+    )
+    spent = (
+        Expense.objects.filter(proposal__city=city, proposal__status__in=GRANTED_STATES)
+        .values("proposal__grant_call")
+        .annotate(total=Sum("amount"))
+    )
+    hours = ExpressionWrapper(
+        F("people") * F("hours"), output_field=DecimalField(max_digits=14, decimal_places=1)
+    )
+    worked = (
+        WorkDay.objects.filter(proposal__city=city)
+        .values("proposal__grant_call")
+        .annotate(total=Coalesce(Sum(hours), Decimal("0")))
+    )
+    rows = {
+        call.pk: CallFigures(call=call, budget=call.total_budget)
+        for call in GrantCall.objects.filter(city=city).order_by("-opens_at", "-pk")
+    }
+    for found in per_call:
+        row = rows[found.pop("grant_call")]
+        for name, value in found.items():
+            setattr(row, name, value or type(getattr(row, name))())
+    for found in spent:
+        rows[found["proposal__grant_call"]].spent = found["total"]
+    for found in worked:
+        rows[found["proposal__grant_call"]].volunteer_hours = found["total"]
+    totals = CallFigures(call=None)
+    for row in rows.values():
+        for name in CallFigures.FIELDS:
+            setattr(totals, name, getattr(totals, name) + getattr(row, name))
+    return list(rows.values()), totals

@@ -50,6 +50,7 @@ urlpatterns = [
     path("committee/proposals/<int:pk>/", committee.committee_score, name="committee-score"),
     path("officer/", officer.officer_home, name="officer"),
     path("officer/audit/", officer.officer_audit, name="officer-audit"),
+    path("officer/figures/", officer.officer_figures, name="officer-figures"),
     path("officer/organisations/", officer.officer_organisations, name="officer-organisations"),
     path("officer/calls/new/", officer.officer_call_new, name="officer-call-new"),
     path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),

@@ -364,6 +364,44 @@ def officer_proposal(request, city, pk):
 
 
 @login_required
+def officer_figures(request, city):
+    """The programme in figures, call by call and in total: what the city reports to its
+    council and partners. `?format=csv` for a spreadsheet."""
+    city_obj = _officer_city(request, city)
+    rows, totals = selectors.programme_figures(city=city_obj)
+    if request.GET.get("format") == "csv":
+        header = [
+            _("Call"), _("Opens"), _("Closes"), _("Budget"), _("Proposals published"),
+            _("Submitted"), _("Supporters"), _("Passed the formal check"),
+            _("Projects granted"), _("Granted"), _("Spent"), _("Projects built"),
+            _("Volunteer hours"), _("Area of granted projects (m²)"),
+        ]  # fmt: skip
+
+        def line(row, title, opens="", closes=""):
+            return [title, opens, closes, row.budget, row.published, row.submitted,
+                    row.supporters, row.assessed, row.granted, row.granted_sum, row.spent,
+                    row.completed, row.volunteer_hours, round(row.area_m2)]  # fmt: skip
+
+        lines = [
+            line(
+                r,
+                r.call.display_title,
+                timezone.localdate(r.call.opens_at).isoformat(),
+                timezone.localdate(r.call.closes_at).isoformat(),
+            )  # the page's time zone
+            for r in rows
+        ]
+        lines.append(line(totals, _("All calls")))
+        stamp = timezone.localdate().isoformat()
+        return csv_response(header, lines, filename=f"{city_obj.slug}-programme-{stamp}.csv")
+    return render(
+        request,
+        "proposals/officer_figures.html",
+        {"city": city_obj, "rows": rows, "totals": totals},
+    )
+
+
+@login_required
 def officer_audit(request, city):
     """The city's audit log: who did what, when, with the values before and after."""
     from mapapp.models import AuditEvent

@@ -1,0 +1,109 @@
+"""The programme in figures (officers): each call and the totals, as a page and a
+spreadsheet, checked against the rows themselves and, for the area, against shapely and
+pyproj measuring the same polygon."""
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from proposals.models import GrantCall
+from proposals.selectors import programme_figures
+from proposals.services import delivery, drafting
+from tests.proposals.conftest import RYNEK, make_user, publish_another, square
+from tests.proposals.test_delivery import granted, in_progress, receipt  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _area_m2(geojson: dict, srid: int) -> float:
+    """The polygon's area measured by shapely in the CRS pyproj transforms it to."""
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import shape
+
+    to_metric = Transformer.from_crs(4326, srid, always_xy=True)
+    return shapely.transform(
+        shape(geojson), lambda xy: list(zip(*to_metric.transform(xy[:, 0], xy[:, 1]), strict=True))
+    ).area
+
+
+@pytest.fixture
+def world(in_progress, resident, officer, supporters, koszalin):  # noqa: F811
+    """Call one: a granted project in progress (an expense, a work day), a proposal that
+    gathers support, a draft; call two, earlier, had none."""
+    delivery.expense_add(
+        actor=resident,
+        proposal=in_progress,
+        description="Timber",
+        amount=Decimal("15000.50"),
+        spent_on=date.today(),
+        receipt=receipt(),
+    )
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(), people=6,
+                          hours=Decimal("3.5"))  # fmt: skip
+    # a second of each: a join of the two would count each one twice
+    delivery.expense_add(
+        actor=resident,
+        proposal=in_progress,
+        description="Soil",
+        amount=Decimal("1000"),
+        spent_on=date.today(),
+        receipt=receipt(),
+    )
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(), people=2,
+                          hours=Decimal("1.5"))  # fmt: skip
+    call = in_progress.grant_call
+    GrantCall.objects.filter(pk=call.pk).update(closes_at=timezone.now() + timedelta(days=5))
+    call.refresh_from_db()  # open again, for one more proposal
+    other = make_user("ngo@example.org", city=koszalin)
+    publish_another(other, call, supporters, title="Benches")  # 15 supporters
+    drafting.proposal_create_draft(author=other, grant_call=call)
+    earlier = GrantCall.objects.create(
+        city=koszalin, title={"en": "=Earlier call"}, total_budget=50000, project_cap=10000,
+        opens_at=timezone.now() - timedelta(days=400), closes_at=timezone.now() - timedelta(days=1),
+    )  # fmt: skip
+    return call, earlier
+
+
+def test_each_call_and_the_totals_in_figures(world, koszalin):
+    call, earlier = world
+    rows, totals = programme_figures(city=koszalin)
+    assert [r.call for r in rows] == [call, earlier]  # the latest first
+    one = rows[0]
+    assert (one.budget, one.published, one.submitted, one.supporters) == (
+        Decimal("100000"), 2, 1, 30)  # fmt: skip
+    assert (one.assessed, one.granted, one.granted_sum) == (1, 1, Decimal("20000"))
+    assert (one.spent, one.completed, one.volunteer_hours) == (Decimal("16000.50"), 0, 24)
+    expected = _area_m2(square(*RYNEK), koszalin.metric_srid)
+    assert one.area_m2 == pytest.approx(expected, rel=1e-6) and expected > 1000
+    two = rows[1]
+    assert (two.published, two.submitted, two.granted, two.spent, two.area_m2) == (0, 0, 0, 0, 0)
+    assert totals.budget == Decimal("150000") and totals.supporters == 30
+    assert totals.granted_sum == Decimal("20000") and totals.volunteer_hours == 24
+
+
+def test_the_page_and_its_spreadsheet_say_the_same_to_officers_only(client, world, officer,
+                                                                    resident):  # fmt: skip
+    call, earlier = world
+    client.force_login(resident)
+    assert client.get("/koszalin/officer/figures/").status_code in (403, 404)
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/figures/").content.decode()
+    assert "The programme in figures" in page and 'data-call="all"' in page
+    assert client.get("/koszalin/officer/").content.decode().count("/officer/figures/") == 1
+    response = client.get("/koszalin/officer/figures/?format=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="koszalin-programme-' in response["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, *lines = table
+    assert header[:4] == ["Call", "Opens", "Closes", "Budget"] and len(lines) == 3
+    first = dict(zip(header, lines[0], strict=True))
+    assert first["Call"] == "We Create Space 2027" and first["Supporters"] == "30"
+    assert first["Granted"] == "20000.00" and first["Spent"] == "16000.50"
+    assert first["Volunteer hours"] == "24.0"
+    assert lines[1][0] == "'=Earlier call"  # a spreadsheet shows it as text, never runs it
+    assert lines[2][0] == "All calls" and lines[2][3] == "150000.00"
