@@ -544,11 +544,12 @@ class CallFigures:
               "granted_sum", "spent", "completed", "volunteer_hours", "area_m2")  # fmt: skip
 
 
-def programme_figures(*, city: City) -> tuple[list[CallFigures], CallFigures]:
+def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFigures], CallFigures]:
     """Each call of the city, the latest first, in figures, and the totals: what a city
     reports to its council and its partners. Three grouped queries (proposals, expenses,
     work days), each summed per call in the database, so the rows of one relation never
-    multiply another's sums. Hidden proposals count: this is the officers' record."""
+    multiply another's sums. Hidden proposals count in the officers' record; `public`
+    leaves them out (the calls page's "so far")."""
     from django.db.models import DecimalField, ExpressionWrapper, FloatField, Func
     from django.db.models.functions import Coalesce
 
@@ -559,22 +560,21 @@ def programme_figures(*, city: City) -> tuple[list[CallFigures], CallFigures]:
     built = Q(status__in=(S.COMPLETED, S.SUSTAINABILITY, S.CLOSED))
     assessed = Q(status__in=(S.IN_ASSESSMENT, S.REJECTED)) | granted
     area = Func(Transform("area", city.metric_srid), function="ST_Area", output_field=FloatField())
-    per_call = (
-        Proposal.objects.filter(city=city)
-        .values("grant_call")
-        .annotate(
-            published=Count("pk", filter=Q(published_at__isnull=False)),
-            submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
-            supporters=Sum("support_count", filter=Q(published_at__isnull=False)),
-            assessed=Count("pk", filter=assessed),
-            granted=Count("pk", filter=granted),
-            granted_sum=Sum("granted_amount", filter=granted),
-            completed=Count("pk", filter=built),
-            area_m2=Sum(area, filter=granted & Q(area__isnull=False)),
-        )
+    proposals = Proposal.objects.filter(city=city)
+    if public:
+        proposals = proposals.filter(hidden_at__isnull=True)
+    per_call = proposals.values("grant_call").annotate(
+        published=Count("pk", filter=Q(published_at__isnull=False)),
+        submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
+        supporters=Sum("support_count", filter=Q(published_at__isnull=False)),
+        assessed=Count("pk", filter=assessed),
+        granted=Count("pk", filter=granted),
+        granted_sum=Sum("granted_amount", filter=granted),
+        completed=Count("pk", filter=built),
+        area_m2=Sum(area, filter=granted & Q(area__isnull=False)),
     )
     spent = (
-        Expense.objects.filter(proposal__city=city, proposal__status__in=GRANTED_STATES)
+        Expense.objects.filter(proposal__in=proposals, proposal__status__in=GRANTED_STATES)
         .values("proposal__grant_call")
         .annotate(total=Sum("amount"))
     )
@@ -582,7 +582,7 @@ def programme_figures(*, city: City) -> tuple[list[CallFigures], CallFigures]:
         F("people") * F("hours"), output_field=DecimalField(max_digits=14, decimal_places=1)
     )
     worked = (
-        WorkDay.objects.filter(proposal__city=city)
+        WorkDay.objects.filter(proposal__in=proposals)
         .values("proposal__grant_call")
         .annotate(total=Coalesce(Sum(hours), Decimal("0")))
     )

@@ -215,7 +215,11 @@ def call_list(request, city):
     return render(
         request,
         "proposals/calls.html",
-        {"city": city_obj, "groups": selectors.public_calls(city=city_obj)},
+        {
+            "city": city_obj,
+            "groups": selectors.public_calls(city=city_obj),
+            "so_far": selectors.programme_figures(city=city_obj, public=True)[1],
+        },
     )
 
 

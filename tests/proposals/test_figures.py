@@ -107,3 +107,19 @@ def test_the_page_and_its_spreadsheet_say_the_same_to_officers_only(client, worl
     assert first["Volunteer hours"] == "24.0"
     assert lines[1][0] == "'=Earlier call"  # a spreadsheet shows it as text, never runs it
     assert lines[2][0] == "All calls" and lines[2][3] == "150000.00"
+
+
+def test_the_calls_page_says_what_the_programme_did_so_far_without_hidden_proposals(
+    client, world, koszalin
+):
+    from proposals.models import Proposal
+
+    page = client.get("/koszalin/calls/").content.decode()
+    assert 'id="so-far"' in page
+    assert "Volunteer hours</dt><dd>24</dd>" in page and "Projects built</dt><dd>0</dd>" in page
+    funded = Proposal.objects.get(granted_amount__isnull=False)
+    Proposal.objects.filter(pk=funded.pk).update(hidden_at=timezone.now())  # moderated
+    rows, totals = programme_figures(city=koszalin, public=True)
+    assert (totals.granted, totals.volunteer_hours, totals.spent, totals.area_m2) == (0, 0, 0, 0)
+    assert 'id="so-far"' not in client.get("/koszalin/calls/").content.decode()
+    assert programme_figures(city=koszalin)[1].granted == 1  # the officers' record keeps it
