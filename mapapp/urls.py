@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz/jobs", views.healthz_jobs, name="healthz-jobs"),
     path("favicon.ico", views.favicon),
     path("robots.txt", views.robots, name="robots"),
+    path(".well-known/security.txt", views.security_txt, name="security-txt"),
     path(
         "sitemap.xml",
         cache_control(public=True, max_age=3600)(sitemap_views.index),

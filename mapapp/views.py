@@ -237,6 +237,30 @@ def robots(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_GET
+def security_txt(request: HttpRequest) -> HttpResponse:
+    """Where to report a vulnerability (RFC 9116), from SECURITY_CONTACT; 404 without one.
+    It expires 180 days after it is read (the field is required), so it never states a
+    contact older than the deployment's settings."""
+    import datetime as dt
+
+    from django.http import Http404
+    from django.utils import timezone
+
+    if not settings.SECURITY_CONTACT:
+        raise Http404
+    expires = (timezone.now() + dt.timedelta(days=180)).replace(microsecond=0)
+    lines = [f"Contact: {contact}" for contact in settings.SECURITY_CONTACT]
+    lines.append(f"Expires: {expires.astimezone(dt.UTC).isoformat().replace('+00:00', 'Z')}")
+    lines.append("Preferred-Languages: " + ", ".join(code for code, _n in settings.LANGUAGES))
+    lines.append("Canonical: " + request.build_absolute_uri(reverse("security-txt")))
+    if settings.SECURITY_POLICY_URL:
+        lines.append(f"Policy: {settings.SECURITY_POLICY_URL}")
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -264,6 +264,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # An e-mail the server cannot take for now is tried again after each of these waits
 # (minutes), about 14 hours in all; then it is logged as not sent (mapapp.tasks).
 MAIL_RETRY_MINUTES = [int(m) for m in env.list("MAIL_RETRY_MINUTES", default=[1, 5, 30, 120, 720])]
+# Where to report a vulnerability (RFC 9116: /.well-known/security.txt), e.g.
+# "mailto:security@grants.example.org" (several: comma-separated); unset, the file is a 404.
+SECURITY_CONTACT = env.list("SECURITY_CONTACT", default=[])
+SECURITY_POLICY_URL = env.str("SECURITY_POLICY_URL", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="We Create Space <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

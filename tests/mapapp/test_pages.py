@@ -206,3 +206,28 @@ def test_healthz_503_when_database_is_down(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 503
     assert result["body"] == {"status": "error", "database": "unavailable"}
+
+
+@pytest.mark.django_db
+def test_security_txt_names_the_contact_once_it_is_set(client, settings):
+    """RFC 9116: where to report a vulnerability, with the required Expires (under a year
+    ahead) and the canonical address; no file, a 404, until a contact is configured."""
+    import datetime as dt
+
+    settings.SECURITY_CONTACT = []
+    assert client.get("/.well-known/security.txt").status_code == 404
+    settings.SECURITY_CONTACT = ["mailto:security@grants.example.org", "https://example.org/vd"]
+    settings.SECURITY_POLICY_URL = "https://example.org/disclosure"
+    response = client.get("/.well-known/security.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    fields = [line.split(": ", 1) for line in response.content.decode().splitlines()]
+    assert [v for k, v in fields if k == "Contact"] == [
+        "mailto:security@grants.example.org", "https://example.org/vd"]  # fmt: skip
+    named = dict(fields)
+    expires = dt.datetime.fromisoformat(named["Expires"].replace("Z", "+00:00"))
+    now = dt.datetime.now(dt.UTC)
+    assert now + dt.timedelta(days=30) < expires < now + dt.timedelta(days=365)
+    assert named["Canonical"] == "http://testserver/.well-known/security.txt"
+    assert named["Preferred-Languages"] == "en, pl, cs"  # settings.LANGUAGES
+    assert named["Policy"] == "https://example.org/disclosure"

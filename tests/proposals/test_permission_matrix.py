@@ -29,6 +29,7 @@ MATRIX = {
     "sitemap": ALL, "sitemap-section": ALL,
     "home": ALL, "healthz": ALL, "privacy": ALL, "accessibility": ALL,
     "favicon": frozenset(),  # a redirect
+    "security-txt": frozenset(),  # a 404 until SECURITY_CONTACT is set (tests/mapapp)
     "api:root": ALL, "api:city": ALL,
     "api:schema": ALL, "api:docs": ALL, "api:city-list": ALL, "api:city-boundary": ALL,
     "api:proposals": ALL, "api:sites": ALL, "api:interventions": ALL, "api:layers": ALL,
@@ -166,6 +167,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
     urls = {
         "healthz-tasks": "/healthz/tasks", "healthz-jobs": "/healthz/jobs",
         "robots": "/robots.txt", "sitemap": "/sitemap.xml",
+        "security-txt": "/.well-known/security.txt",
         "sitemap-section": "/sitemap-proposals.xml",
         "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
         "accessibility": "/accessibility/",
