@@ -60,6 +60,38 @@ def give_names(city_id: int, seed: int) -> list[str]:
     return words
 
 
+def add_addresses(city_id: int, count: int, words: list[str], seed: int) -> tuple[str, str]:
+    """An address points layer of `count` points inside the city, named as an address
+    register's name format makes them: "<Street> <house>/<orientation>", about forty
+    addresses a street. Returns a street and one of its addresses' numbers."""
+    from django.db import connection
+
+    if not count:
+        return "", ""
+    rnd = random.Random(seed + 1)
+    streets = [w.title() for w in rnd.sample(words, min(len(words), max(1, count // 40)))]
+    names = [f"{rnd.choice(streets)} {rnd.randint(1, 2500)}/{rnd.randint(1, 60)}"
+             for _ in range(count)]  # fmt: skip
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO geodata_layer (city_id, kind, name, source, licence, version, "
+            "is_current, is_public, is_synthetic, feature_count, imported_at) VALUES "
+            "(%s, 'address', 'Addresses', '', '', 1, true, true, true, %s, now()) RETURNING id",
+            [city_id, count],
+        )
+        (layer,) = cur.fetchone()
+        cur.execute(
+            "INSERT INTO geodata_feature (layer_id, name, attributes, geom) "
+            "SELECT %s, (%s::text[])[d.path[1]], '{}'::jsonb, d.geom "
+            "FROM mapapp_city c, ST_Dump(ST_GeneratePoints(c.boundary, %s, %s)) d "
+            "WHERE c.id = %s",
+            [layer, names, count, seed, city_id],
+        )
+        cur.execute("VACUUM ANALYZE geodata_feature")
+    street = names[0].split(" ")[0]
+    return street, names[0].split(" ")[1].split("/")[0]
+
+
 def searches(words: list[str]) -> dict[str, str]:
     """One search of each kind: a word in many names, one in few, two words, another ending
     (the last letter changed: only the similar-word test finds it), and none."""
@@ -105,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zones", type=int, default=1_000)
     parser.add_argument("--green", type=int, default=10_000)
+    parser.add_argument("--addresses", type=int, default=50_000, help="address points (0: none)")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -122,6 +155,10 @@ def main() -> None:
         city = City.objects.get(slug="bench")
         words = give_names(city.pk, args.seed)
         kinds = searches(words)
+        street, number = add_addresses(city.pk, args.addresses, words, args.seed)
+        if street:  # what residents type: a street and a house number, or a number alone
+            kinds |= {"street and number": f"{street} {number}", "street": street,
+                      "number alone": number, "two digits": "12"}  # fmt: skip
         times = interleaved(
             kinds,
             {
@@ -149,7 +186,8 @@ def main() -> None:
             {
                 "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
                 "date": time.strftime("%Y-%m-%d"),
-                "features": args.zones + args.green,
+                "features": args.zones + args.green + args.addresses,
+                "addresses": args.addresses,
                 "rounds": args.rounds,
                 "measured": "places_named (8 places with outlines), medians in ms",
                 "results": results,
