@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from mapapp.filters import query_without, text_query
@@ -372,7 +373,8 @@ def officer_figures(request, city):
     if request.GET.get("format") == "csv":
         header = [
             _("Call"), _("Opens"), _("Closes"), _("Budget"), _("Proposals published"),
-            _("Submitted"), _("Supporters"), _("Passed the formal check"),
+            pgettext("programme figures: proposals", "Submitted"), _("Supporters"),
+            _("Passed the formal check"),
             _("Projects granted"), _("Granted"), _("Spent"), _("Projects built"),
             _("Volunteer hours"), _("Area of granted projects (m²)"),
         ]  # fmt: skip

@@ -112,6 +112,7 @@ def test_finding_a_park_by_name_above_the_editors_map(page, resident):
     )
     assert bounds[0] < 16.2050 and bounds[2] > 16.2080 and bounds[1] < 54.2000
     assert "Park Książąt Pomorskich" in page.locator("#place-status").inner_text()
+    assert page.locator(".place-pin").count() == 0  # an area: no pin offered
     # an address point (a layer of kind "address") is ringed, and the map zoomed in on it
     addresses = Layer.objects.create(city=koszalin, kind="address", name="Punkty adresowe",
                                      is_current=True)  # fmt: skip
@@ -124,4 +125,14 @@ def test_finding_a_park_by_name_above_the_editors_map(page, resident):
     wait_until(page, "window.editorMap.getZoom() === 17")
     centre = page.evaluate("window.editorMap.getCenter()")
     assert abs(centre["lng"] - 16.1790) < 0.0005 and abs(centre["lat"] - 54.1890) < 0.0005
+    # and the pin may be put on it: the report's place, as typed coordinates would set it
+    assert page.locator(".leaflet-marker-icon").count() == 0
+    shown = page.locator("#place-status").inner_text()
+    page.locator(".place-pin").click()  # "Put the pin here", in the page's language
+    assert page.locator("input[name=latitude]").input_value() == "54.189000"
+    assert page.locator("input[name=longitude]").input_value() == "16.179000"
+    assert page.locator(".leaflet-marker-icon").count() == 1
+    pinned = page.locator("#place-status").inner_text()
+    assert "Zwycięstwa 105" in pinned and pinned != shown
+    assert page.locator(".place-pin").count() == 0 and not Site.objects.exists()
     assert page.errors.unexpected() == []

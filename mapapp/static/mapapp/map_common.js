@@ -60,13 +60,29 @@
   // (no outside geocoder) at root's data-url. root holds #place-q, #place-find, #place-status
   // and #place-results, and its data-* texts; it may sit inside another form (the editors),
   // so Enter in the field searches instead of sending that form. Names are set as text.
-  function placeSearch(map, root, marked) {
+  // pin(latlng), if given (the editors), is offered for a place that is a point (an
+  // address): "Put the pin here" places the project's pin on it.
+  function placeSearch(map, root, marked, pin) {
     var input = root.querySelector("#place-q");
     var status = root.querySelector("#place-status");
     var list = root.querySelector("#place-results");
     var outline = null;
+    var pinButton = null;
     var searched = 0;
     root.hidden = false;
+    function offerPin(place) {
+      if (pinButton) { pinButton.remove(); pinButton = null; }
+      if (!pin || !place || place.geometry.type !== "Point") { return; }
+      var c = place.geometry.coordinates;
+      pinButton = el("button", root.dataset.pin, "secondary place-pin");
+      pinButton.type = "button";
+      pinButton.addEventListener("click", function () {
+        pin(L.latLng(c[1], c[0]));
+        status.textContent = root.dataset.pinned.replace("%(name)s", place.name);
+        pinButton.remove(); pinButton = null;
+      });
+      status.parentNode.insertBefore(pinButton, status.nextSibling);
+    }
     function show(place) {
       if (outline) { map.removeLayer(outline); }
       outline = L.geoJSON(place.geometry, {
@@ -84,9 +100,11 @@
       map.fitBounds(outline.getBounds(), options);
       status.textContent = root.dataset.shown.replace("%(name)s", place.name);
       if (marked) { marked.setAttribute("data-place-shown", String(place.id)); }
+      offerPin(place);
     }
     function search() {
       var mine = ++searched;
+      offerPin(null);
       var url = root.dataset.url + "?q=" + encodeURIComponent(input.value);
       fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
         return response.json().then(function (answer) {

@@ -15,7 +15,14 @@
   window.editorMap = map;
   // "Find a district, park or other place" above the map, to pin a project there
   var placeSearch = document.getElementById("place-search");
-  if (placeSearch) { WCS.placeSearch(map, placeSearch, document.getElementById("editor-map")); }
+  if (placeSearch) {
+    WCS.placeSearch(map, placeSearch, document.getElementById("editor-map"), function (latlng) {
+      latInput.value = latlng.lat.toFixed(6);
+      lonInput.value = latlng.lng.toFixed(6);
+      fromTyped(); // as typed coordinates: the pin, the view and what is near
+      scheduleSave();
+    });
+  }
   map.fitBounds(config.bounds);
   WCS.addBasemap(map, config.tiles);
   fetch(config.boundaryUrl).then(function (r) { return r.json(); }).then(function (f) {
