@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import statistics
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -540,9 +541,6 @@ class CallFigures:
     volunteer_hours: Decimal = Decimal("0")  # people x hours of the work days logged
     area_m2: float = 0.0  # the granted projects' drawn areas, in the city's metric CRS
 
-    FIELDS = ("budget", "published", "submitted", "supporters", "assessed", "granted",
-              "granted_sum", "spent", "completed", "volunteer_hours", "area_m2")  # fmt: skip
-
 
 def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFigures], CallFigures]:
     """Each call of the city, the latest first, in figures, and the totals: what a city
@@ -599,7 +597,8 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
     for found in worked:
         rows[found["proposal__grant_call"]].volunteer_hours = found["total"]
     totals = CallFigures(call=None)
+    figures = [f.name for f in dataclass_fields(CallFigures) if f.name != "call"]
     for row in rows.values():
-        for name in CallFigures.FIELDS:
+        for name in figures:
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
     return list(rows.values()), totals
