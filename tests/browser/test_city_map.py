@@ -7,6 +7,20 @@ from tests.conftest import wait_until
 pytestmark = [pytest.mark.browser]
 
 
+def named_park(city):
+    """A current public parks layer of `city` with one park, "Park Książąt Pomorskich",
+    about 200 m north-east of Koszalin's Rynek: what "find a place" finds by name."""
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from geodata.models import Feature, Layer
+
+    parks = Layer.objects.create(city=city, kind="park", name="Parks", is_current=True)
+    return Feature.objects.create(
+        layer=parks, name="Park Książąt Pomorskich",
+        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
+    )  # fmt: skip
+
+
 @pytest.fixture
 def cities(transactional_db):
     from mapapp.demo import load_demo_cities
@@ -129,14 +143,11 @@ def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
     name found nowhere, or too short, is said."""
     from django.contrib.gis.geos import MultiPolygon, Polygon
 
-    from geodata.models import Feature, Layer
+    from geodata.models import Feature
 
     koszalin = next(c for c in cities if c.slug == "koszalin")
-    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
-    far = Feature.objects.create(
-        layer=parks, name="Park Książąt Pomorskich",
-        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
-    )  # fmt: skip
+    far = named_park(koszalin)
+    parks = far.layer
     Feature.objects.create(
         layer=parks, name='<img src=x onerror="window.hacked=1">Park przy szkole',
         geom=MultiPolygon(Polygon.from_bbox((16.17, 54.18, 16.171, 54.181)), srid=4326),
@@ -179,16 +190,7 @@ def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
 def test_the_embedded_map_finds_a_place_over_the_map(page, cities):
     """The map a city's website frames (/<city>/embed/) has no panel: its "find a place" is a
     control over the map, and works as the city map's."""
-    from django.contrib.gis.geos import MultiPolygon, Polygon
-
-    from geodata.models import Feature, Layer
-
-    koszalin = next(c for c in cities if c.slug == "koszalin")
-    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
-    park = Feature.objects.create(
-        layer=parks, name="Park Książąt Pomorskich",
-        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
-    )  # fmt: skip
+    park = named_park(next(c for c in cities if c.slug == "koszalin"))
     page.set_viewport_size({"width": 480, "height": 360})  # a frame on the city's website
     page.goto(page.base_url + "/koszalin/embed/#13/54.19000/16.17000")
     page.locator("#map[data-boundary-loaded='true']").wait_for()

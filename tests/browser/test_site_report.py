@@ -86,17 +86,14 @@ def test_without_permission_the_person_is_told_and_nothing_is_placed(page, resid
 def test_finding_a_park_by_name_above_the_editors_map(page, resident):
     """The report's map has "find a place" too: Enter in it searches and moves the map to
     the place, and does not send the report; the pin is then placed there by hand."""
-    from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+    from django.contrib.gis.geos import Point
 
     from geodata.models import Feature, Layer
     from mapapp.models import City
+    from tests.browser.test_city_map import named_park
 
     koszalin = City.objects.get(slug="koszalin")
-    parks = Layer.objects.create(city=koszalin, kind="park", name="Parks", is_current=True)
-    park = Feature.objects.create(
-        layer=parks, name="Park Książąt Pomorskich",
-        geom=MultiPolygon(Polygon.from_bbox((16.2050, 54.2000, 16.2080, 54.2020)), srid=4326),
-    )  # fmt: skip
+    park = named_park(koszalin)
     login(page, resident)
     page.goto(page.base_url + "/koszalin/sites/report/")
     search = page.locator("#place-q")

@@ -35,27 +35,21 @@ def _area_m2(geojson: dict, srid: int) -> float:
 def world(in_progress, resident, officer, supporters, koszalin):  # noqa: F811
     """Call one: a granted project in progress (an expense, a work day), a proposal that
     gathers support, a draft; call two, earlier, had none."""
-    delivery.expense_add(
-        actor=resident,
-        proposal=in_progress,
-        description="Timber",
-        amount=Decimal("15000.50"),
-        spent_on=date.today(),
-        receipt=receipt(),
-    )
-    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(), people=6,
-                          hours=Decimal("3.5"))  # fmt: skip
-    # a second of each: a join of the two would count each one twice
-    delivery.expense_add(
-        actor=resident,
-        proposal=in_progress,
-        description="Soil",
-        amount=Decimal("1000"),
-        spent_on=date.today(),
-        receipt=receipt(),
-    )
-    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(), people=2,
-                          hours=Decimal("1.5"))  # fmt: skip
+    # two of each: a join of the two would count each one twice
+    for what, amount, people, hours in (
+        ("Timber", "15000.50", 6, "3.5"),
+        ("Soil", "1000", 2, "1.5"),
+    ):
+        delivery.expense_add(
+            actor=resident,
+            proposal=in_progress,
+            description=what,
+            amount=Decimal(amount),
+            spent_on=date.today(),
+            receipt=receipt(),
+        )
+        delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(),
+                              people=people, hours=Decimal(hours))  # fmt: skip
     call = in_progress.grant_call
     GrantCall.objects.filter(pk=call.pk).update(closes_at=timezone.now() + timedelta(days=5))
     call.refresh_from_db()  # open again, for one more proposal
