@@ -69,6 +69,7 @@ def import_run(*, job_id: str) -> ImportJob:
             source_srid=o.get("srid"), make_valid=bool(o.get("make_valid")),
             source=o.get("source", ""), licence=o.get("licence", ""), progress=progress,
             before_commit=record, name_format=o.get("name_format") or None,
+            is_public=o.get("public", True),
         )  # fmt: skip
     except JobSuperseded:
         log.warning("layer import %s was run again while run %s was silent", job.pk, attempt)

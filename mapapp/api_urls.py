@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from geodata.apis import LayerFeaturesApi, LayerListApi
+from geodata.apis import LayerFeaturesApi, LayerImportApi, LayerImportJobApi, LayerListApi
 from geodata.export_views import export
 from geodata.views import analysis_api
 from mapapp import apis
@@ -23,6 +23,10 @@ urlpatterns = [
     path("<slug:city>/sites/", SiteCollectionApi.as_view(), name="sites"),
     path("<slug:city>/interventions/", InterventionCollectionApi.as_view(), name="interventions"),
     path("<slug:city>/layers/", LayerListApi.as_view(), name="layers"),
+    path("<slug:city>/layers/imports/", LayerImportApi.as_view(), name="layer-imports"),
+    path(
+        "<slug:city>/layers/imports/<uuid:job>/", LayerImportJobApi.as_view(), name="layer-import"
+    ),  # fmt: skip
     path("<slug:city>/analysis/", analysis_api, name="analysis"),
     path("<slug:city>/export/<str:collection_id>/", export, name="export"),
     path("<slug:city>/layers/<int:pk>/", LayerFeaturesApi.as_view(), name="layer"),

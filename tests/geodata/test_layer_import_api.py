@@ -1,0 +1,93 @@
+"""GIS staff send layer files to the REST API for import (scripts that keep the city's
+layers in step with its own GIS): the admin upload's checks and importer, a background job
+to follow, the city's GIS staff only."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.authtoken.models import Token
+
+from geodata.models import ImportJob, Layer
+from mapapp.models import Role
+from tests.proposals.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+RYNEK = (16.1817, 54.1903)
+
+
+def _addresses() -> SimpleUploadedFile:
+    features = [
+        {"type": "Feature", "properties": {"ulica": street, "numer": number},
+         "geometry": {"type": "Point", "coordinates": [RYNEK[0] + i * 0.001, RYNEK[1]]}}
+        for i, (street, number) in enumerate([("Zwycięstwa", 105), ("Rynek Staromiejski", 1)])
+    ]  # fmt: skip
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    return SimpleUploadedFile("punkty.geojson", data, "application/geo+json")
+
+
+@pytest.fixture
+def gis(koszalin):
+    user = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
+
+
+def test_gis_staff_send_a_layer_and_follow_its_import(
+    client, gis, koszalin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the worker takes it
+        sent = client.post("/api/v1/koszalin/layers/imports/", {
+            "file": _addresses(), "kind": "address", "name": "Punkty adresowe",
+            "name_format": "{ulica} {numer}", "public": "false", "source": "PRG",
+        }, **gis)  # fmt: skip
+    assert sent.status_code == 202
+    job = sent.json()
+    assert sent["Location"] == job["url"] and job["state"] == "queued"
+    followed = client.get(job["url"], **gis)
+    assert followed.status_code == 200 and followed["Cache-Control"] == "no-store"
+    done = followed.json()
+    assert done["state"] == "done" and "imported 2" in done["summary"] and not done["error"]
+    layer = Layer.objects.get(pk=done["layer"]["id"])
+    assert (layer.kind, layer.name, layer.source, layer.is_public) == (
+        "address", "Punkty adresowe", "PRG", False)  # fmt: skip
+    assert sorted(layer.features.values_list("name", flat=True)) == [
+        "Rynek Staromiejski 1", "Zwycięstwa 105"]  # fmt: skip
+    assert client.get(done["layer"]["url"], **gis).status_code == 200  # GIS staff read it
+    assert client.get(done["layer"]["url"]).status_code == 404  # not public
+    assert not ImportJob.objects.get(pk=job["id"]).file  # the upload is gone once read
+
+
+def test_a_refused_file_or_form_says_why_and_keeps_nothing(
+    client, gis, koszalin, django_capture_on_commit_callbacks
+):
+    url = "/api/v1/koszalin/layers/imports/"
+    bad = client.post(url, {"file": SimpleUploadedFile("x.exe", b"MZ"), "kind": "nowhere",
+                            "public": "perhaps", "name_format": "{ulica"}, **gis)  # fmt: skip
+    assert bad.status_code == 400
+    errors = bad.json()["errors"]
+    assert set(errors) == {"file", "kind", "public", "name_format"}
+    assert "Unsupported file type" in errors["file"][0]
+    assert client.post(url, {"kind": "park"}, **gis).json()["errors"]["file"]
+    assert ImportJob.objects.count() == 0
+    # a file the importer refuses: the job says why, and no layer is made
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(url, {"file": _addresses(), "kind": "park"}, **gis)
+    failed = client.get(sent.json()["url"], **gis).json()
+    assert failed["state"] == "failed" and "not of the kind's geometry" in failed["error"]
+    assert failed["layer"] is None and not Layer.objects.exists()
+
+
+def test_only_the_citys_gis_staff(client, koszalin, ostrava, gis):
+    url = "/api/v1/koszalin/layers/imports/"
+    assert client.post(url, {"kind": "park"}).status_code == 401
+    for email, role, city in (("res@example.org", Role.RESIDENT, koszalin),
+                              ("officer@example.org", Role.PROGRAMME_OFFICER, koszalin),
+                              ("gis2@example.org", Role.GIS_STAFF, ostrava)):  # fmt: skip
+        token = Token.objects.create(user=make_user(email, role, city=city)).key
+        r = client.post(url, {"file": _addresses(), "kind": "park"},
+                        HTTP_AUTHORIZATION=f"Token {token}")  # fmt: skip
+        assert r.status_code == 403, email
+    job = ImportJob.objects.create(city=ostrava, kind="park", filename="x.geojson")
+    assert client.get(f"/api/v1/koszalin/layers/imports/{job.pk}/", **gis).status_code == 404
+    assert client.get(f"/api/v1/ostrava/layers/imports/{job.pk}/", **gis).status_code == 403
+    assert ImportJob.objects.count() == 1
