@@ -175,7 +175,8 @@ def test_large_uploads_pass_where_the_app_takes_them_and_nowhere_else(
 ):
     """nginx refuses bodies over 50 MB (deploy/nginx), except where the app takes larger
     files with its own limits and messages: the officers' import of past projects
-    (PROJECT_IMPORT_MAX_BYTES each) and the admin's layer upload (200 MB)."""
+    (PROJECT_IMPORT_MAX_BYTES each) and the layer uploads of the admin and the API
+    (200 MB)."""
     from django.test import Client
 
     from mapapp.demo import load_demo_cities
@@ -197,6 +198,25 @@ def test_large_uploads_pass_where_the_app_takes_them_and_nowhere_else(
         assert status == 400 and b"Unsupported file type" in page
         status, _page = _post_large(address, "/ostrava/sites/report/", as_officer, "photos")
         assert status == 413  # nginx's limit elsewhere
+        # the REST API's layer import, with a GIS token instead of a form's CSRF token
+        from rest_framework.authtoken.models import Token
+
+        gis = make_user("gis@example.org", Role.GIS_STAFF, city=ostrava)
+        boundary = "wcs-boundary"
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            'filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n'
+        ).encode()
+        body += b"x" * (60 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+        host, port = address.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        conn.request("POST", "/api/v1/ostrava/layers/imports/", body=body, headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Authorization": f"Token {Token.objects.create(user=gis).key}"})  # fmt: skip
+        response = conn.getresponse()
+        said = response.read()
+        conn.close()
+        assert response.status == 400 and b"Unsupported file type" in said  # the app's word
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
