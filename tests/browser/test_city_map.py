@@ -160,6 +160,11 @@ def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
     page.goto(page.base_url + "/koszalin/#13/54.19000/16.17000")
     page.locator("#map[data-boundary-loaded='true']").wait_for()
     search = page.get_by_label("Find a district, park or other place")
+    # the results follow the typing, once it pauses; the map stays where it is
+    search.press_sequentially("ksiaz", delay=30)
+    page.locator("#place-results li").first.wait_for()
+    assert page.locator("#place-results li").all_inner_texts() == ["Park Książąt Pomorskich · Park"]
+    assert page.locator("#map[data-place-shown]").count() == 0
     search.fill("park")
     search.press("Enter")
     page.locator("#place-results li").nth(1).wait_for()

@@ -102,8 +102,11 @@
       if (marked) { marked.setAttribute("data-place-shown", String(place.id)); }
       offerPin(place);
     }
-    function search() {
+    // typed: the results follow as one types (three characters or more, once typing
+    // pauses), without moving the map; asked (Enter, the button): a single result is shown
+    function search(typed) {
       var mine = ++searched;
+      clearTimeout(typing);
       offerPin(null);
       var url = root.dataset.url + "?q=" + encodeURIComponent(input.value);
       fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
@@ -129,16 +132,23 @@
         });
         status.textContent = places.length ?
           root.dataset.found.replace("%(n)s", places.length) : root.dataset.none;
-        if (places.length === 1) { show(places[0]); }
+        if (places.length === 1 && typed !== true) { show(places[0]); }
       }).catch(function (error) {
         if (mine !== searched) { return; }
         list.textContent = "";
         status.textContent = (error.said && error.message) || root.dataset.failed;
       });
     }
-    root.querySelector("#place-find").addEventListener("click", search);
+    var typing = null;
+    var TYPED_MIN = 3, TYPED_PAUSE_MS = 400;
+    root.querySelector("#place-find").addEventListener("click", function () { search(); });
     input.addEventListener("keydown", function (event) {
       if (event.key === "Enter") { event.preventDefault(); search(); }
+    });
+    input.addEventListener("input", function () {
+      clearTimeout(typing);
+      if (input.value.trim().length < TYPED_MIN) { return; }
+      typing = setTimeout(function () { search(true); }, TYPED_PAUSE_MS);
     });
   }
 
