@@ -42,10 +42,13 @@ def analysis_map(
     zones_geojson: dict,
     deficit_geojson: str | None,
     points: list[dict],
+    place_search: str = "",
 ) -> str:
     """The dashboard map as a standalone HTML page: the deficit area, the zones shaded by
     their number of proposals or (a second layer, switched on in the layer control) by the
-    money granted in them, and the proposals (those in the deficit in red)."""
+    money granted in them, and the proposals (those in the deficit in red). `place_search`,
+    the "find a place" control's HTML (mapapp/_place_search.html), is put over the map with
+    our script (map_common.js)."""
     (west, south, east, north) = city.boundary.extent
     m = LocalMap(
         location=[(south + north) / 2, (west + east) / 2],
@@ -120,4 +123,16 @@ def analysis_map(
         ).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     folium.LayerControl().add_to(m)
+    if place_search:
+        root = m.get_root()
+        root.header.add_child(folium.CssLink(static("mapapp/app.css")))
+        root.html.add_child(folium.Element(place_search))
+        root.html.add_child(folium.JavascriptLink(static("mapapp/map_common.js")))
+        name = m.get_name()  # the map's variable and its element's id, folium's own
+        # once folium's own script (written after this one) has made the map
+        root.script.add_child(folium.Element(
+            'document.addEventListener("DOMContentLoaded", function () { '
+            f'WCS.placeSearch({name}, document.getElementById("place-search"), '
+            f'document.getElementById("{name}")); }});'
+        ))  # fmt: skip
     return m.get_root().render()

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -224,12 +225,17 @@ def dashboard_map(request, city):
     zones = selectors.analysis_zones_geojson(data=data)
     in_deficit = set(data["green"]["proposals_in_deficit"])
     points = selectors.analysis_map_points(params=shown.params, in_deficit=in_deficit)
+    search = city_selectors.place_search(city_obj)  # "find a place" over the map, if any
     html = analysis_map(
         city=city_obj,
         zones_geojson=zones,
         deficit_geojson=data["green"]["deficit_geojson"],
         points=points,
-    )
+        place_search=render_to_string(
+            "mapapp/_place_search.html",
+            {"search": search, "control": True, "position": "topleft"}, request=request,
+        ) if search else "",
+    )  # fmt: skip
     # folium writes inline script: each of its script tags carries this response's nonce
     html = html.replace("<script", f'<script nonce="{request.csp_nonce}"')
     return HttpResponse(html)

@@ -60,3 +60,22 @@ def test_dashboard_map_draws_and_shows_titles_as_text(page, grant_call, resident
     wait_until(page, f"document.querySelectorAll('path.leaflet-interactive').length == {paths + 2}")
     # folium's scripts and styles are ours: only the basemap's tiles may fail to load here
     assert page.errors.unexpected() == []
+
+
+@pytest.mark.usefixtures("transactional_db", "world")
+def test_the_dashboard_map_finds_a_place(page):
+    """Planners find a zone, park or district by name on the dashboard's map too: the same
+    "find a place" as the city map, a control over folium's map."""
+    page.goto(page.base_url + "/koszalin/analysis/map/")
+    wait_until(page, "document.querySelectorAll('path.leaflet-interactive').length >= 7")
+    control = page.locator(".leaflet-top.leaflet-left #place-search")
+    assert control.is_visible()
+    search = page.locator("#place-q")
+    search.fill("zones")
+    search.press("Enter")
+    page.locator("#place-results li").nth(1).wait_for()
+    assert page.locator("#place-results li").count() == 2  # Zones 1 and Zones 2
+    page.locator("#place-results button").first.click()
+    wait_until(page, "document.querySelector('.folium-map[data-place-shown]') !== null")
+    assert page.locator("path.place-outline").count() == 1
+    assert page.errors.unexpected() == []

@@ -287,18 +287,7 @@
 
   // "Find a district, park or other place" (map_common.js); hidden without this script
   var placeSearch = document.getElementById("place-search");
-  if (placeSearch) {
-    if (placeSearch.classList.contains("place-search-control")) { // the embed: over the map
-      var searchControl = L.control({ position: "topright" });
-      searchControl.onAdd = function () {
-        L.DomEvent.disableClickPropagation(placeSearch);
-        L.DomEvent.disableScrollPropagation(placeSearch);
-        return placeSearch;
-      };
-      searchControl.addTo(map);
-    }
-    WCS.placeSearch(map, placeSearch, container);
-  }
+  if (placeSearch) { WCS.placeSearch(map, placeSearch, container); } // over the map: embed
 
   Promise.all(pending).then(function () {
     var items = config.layers.map(function (layer) {

@@ -61,8 +61,19 @@
   // and #place-results, and its data-* texts; it may sit inside another form (the editors),
   // so Enter in the field searches instead of sending that form. Names are set as text.
   // pin(latlng), if given (the editors), is offered for a place that is a point (an
-  // address): "Put the pin here" places the project's pin on it.
+  // address): "Put the pin here" places the project's pin on it. A root of class
+  // place-search-control (the embed, the analysis map) becomes a control over the map, in
+  // the corner its data-position names (default top right).
   function placeSearch(map, root, marked, pin) {
+    if (root.classList.contains("place-search-control")) {
+      var control = L.control({ position: root.dataset.position || "topright" });
+      control.onAdd = function () {
+        L.DomEvent.disableClickPropagation(root);
+        L.DomEvent.disableScrollPropagation(root);
+        return root;
+      };
+      control.addTo(map);
+    }
     var input = root.querySelector("#place-q");
     var status = root.querySelector("#place-status");
     var list = root.querySelector("#place-results");
