@@ -85,9 +85,23 @@ def _utc(moment) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def call_json(request, city, call) -> dict:
+def figures_json(row) -> dict:
+    """What a call (or all of them) did, as the calls page's "so far" counts it: hidden
+    proposals left out, no money spent (the officers' record)."""
+    return {
+        "supporters": row.supporters,
+        "granted_count": row.granted,
+        "granted_total": str(row.granted_sum or Decimal("0.00")),
+        "built_count": row.completed,
+        "volunteer_hours": str(row.volunteer_hours),
+        "area_m2": round(row.area_m2),
+    }
+
+
+def call_json(request, city, call, figures=None) -> dict:
     """A call's public facts, for open-data users: what the call pages show, with every
-    language of its title and description, times in UTC and amounts as decimal strings."""
+    language of its title and description, times in UTC and amounts as decimal strings;
+    `figures` (selectors.CallFigures, public), what it did so far."""
     page = reverse("proposals:call", kwargs={"city": city.slug, "call_id": call.pk})
     items = reverse("api:proposals", kwargs={"city": city.slug}) + f"?call={call.pk}"
     return {
@@ -128,13 +142,15 @@ def call_json(request, city, call) -> dict:
                 "href": request.build_absolute_uri(items),
             },
         ],
-    }
+    } | ({"figures": figures_json(figures)} if figures is not None else {})
 
 
 class CallListApi(APIView):
     """A city's grant calls, the latest first: dates (UTC), budget and cap (decimal strings
     in the city's currency), who may apply, supporters needed, landowner consent, rounds,
-    sustainability period, criteria and weights, and the public proposals and grants so far.
+    sustainability period, criteria and weights, and the public proposals and grants so far;
+    each call's `figures` (supporters, grants, projects built, volunteer hours, the granted
+    projects' drawn area in m²) and their `totals`, as the calls page's "so far" counts them.
     No personal data."""
 
     @extend_schema(
@@ -145,7 +161,13 @@ class CallListApi(APIView):
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
         calls = selectors.calls_with_counts(city=city_obj)
-        return Response({"calls": [call_json(request, city_obj, c) for c in calls]})
+        rows, totals = selectors.programme_figures(city=city_obj, public=True)
+        figures = {row.call.pk: row for row in rows}
+        return Response({
+            "calls": [call_json(request, city_obj, c, figures[c.pk]) for c in calls],
+            "currency": city_obj.currency,
+            "totals": figures_json(totals),
+        })  # fmt: skip
 
 
 class CallApi(APIView):
@@ -159,4 +181,6 @@ class CallApi(APIView):
     def get(self, request, city, call_id):
         city_obj = city_selectors.city_get(slug=city)
         call = selectors.public_call(city=city_obj, call_id=call_id)
-        return Response(call_json(request, city_obj, call))
+        rows, _totals = selectors.programme_figures(city=city_obj, public=True)
+        figures = next(row for row in rows if row.call.pk == call.pk)
+        return Response(call_json(request, city_obj, call, figures))

@@ -156,6 +156,18 @@ def test_the_calls_api_gives_each_calls_public_facts(client, grant_call, collect
     assert (call["proposal_count"], call["granted_count"], call["granted_total"]) == (
         1, 1, "12500.00",
     )  # fmt: skip
+    # what it did so far, as the calls page counts it (the granted proposal's drawn area)
+    figures = call["figures"]
+    assert (figures["granted_count"], figures["granted_total"], figures["built_count"]) == (
+        1, "12500.00", 0)  # fmt: skip
+    assert figures["supporters"] == 0 and figures["volunteer_hours"] == "0"
+    assert 1000 < figures["area_m2"] < 3000  # a ~40 x 44 m square
+    totals = client.get(link).json()["totals"]
+    assert totals == figures  # one call
+    hidden = Proposal.objects.filter(pk=collecting.pk)
+    hidden.update(hidden_at=timezone.now())  # moderated: left out
+    assert client.get(link).json()["totals"]["granted_count"] == 0
+    hidden.update(hidden_at=None)
     items = next(x for x in call["links"] if x["rel"] == "items")["href"]
     assert items.endswith(f"/api/v1/koszalin/proposals/?call={grant_call.pk}")
     assert len(client.get(items).json()["features"]) == 1
