@@ -167,12 +167,15 @@ def export_download(request, city, pk):
 @require_GET
 def export_page(request, city):
     """Links to every collection in every format, and a form for a CRS and filters."""
+    from mapapp.services import api_token_allowed
+
     city_obj = city_selectors.city_get(slug=city)
     return render(
         request,
         "geodata/exports.html",
         {
             "city": city_obj,
+            "token_allowed": api_token_allowed(request.user),  # a link to /me/token/
             "collections": list(city_collections(city=city_obj, user=request.user).values()),
             "formats": [
                 ("geojson", "GeoJSON"),

@@ -152,3 +152,45 @@ def user_ensure_demo(
             raise ValueError(f"unknown role {role}")
         CityRole.objects.get_or_create(user=user, city=city, role=role)
     return user, created
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+# the roles a token is for: it shows them, in the API, OGC API, tiles and exports (QGIS,
+# scripts), what their role lets them read beyond the public data, and GIS staff import
+TOKEN_ROLES = (Role.GIS_STAFF, Role.PLANNER, Role.PROGRAMME_OFFICER)
+
+
+def api_token_allowed(user) -> bool:
+    """Whether the person may hold an API token: superusers, and the staff roles of a city
+    whose non-public data a token reads (TOKEN_ROLES). Anyone reads the public API
+    without one."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or CityRole.objects.filter(user=user, role__in=TOKEN_ROLES).exists()
+
+
+@transaction.atomic
+def api_token_issue(*, user):
+    """A new token for the person, the one before it ending at once (a lost or leaked
+    token is replaced, not added to). Audited, without the key."""
+    from django.core.exceptions import PermissionDenied
+    from rest_framework.authtoken.models import Token
+
+    if not api_token_allowed(user):
+        raise PermissionDenied
+    replaced = Token.objects.filter(user=user).delete()[0] > 0
+    token = Token.objects.create(user=user)
+    audit_record(actor=user, action="token.issued", obj=user, after={"replaced": replaced})
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user) -> bool:
+    """The person's token ends (audited); False when there was none."""
+    from rest_framework.authtoken.models import Token
+
+    ended = Token.objects.filter(user=user).delete()[0] > 0
+    if ended:
+        audit_record(actor=user, action="token.revoked", obj=user)
+    return ended

@@ -49,6 +49,7 @@ urlpatterns = [
     path("me/alerts/<int:pk>/delete/", alert_delete, name="alert-delete"),
     path("me/alerts/stop/<str:token>/", alert_stop, name="alert-stop"),
     path("me/data/", views.my_data, name="my-data"),
+    path("me/token/", views.my_token, name="my-token"),
     path("privacy/", views.privacy, name="privacy"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("me/reports/", my_reports, name="my-reports"),

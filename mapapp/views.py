@@ -412,7 +412,38 @@ def my_data(request):
             logout(request)
             return render(request, "mapapp/account_deleted.html")
         error = _("Type your password and tick the box to delete your account.")
-    return render(request, "mapapp/my_data.html", {"error": error}, status=400 if error else 200)
+    from mapapp.services import api_token_allowed
+
+    context = {"error": error, "token_allowed": api_token_allowed(request.user)}
+    return render(request, "mapapp/my_data.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_token(request):
+    """The person's API token, for QGIS and scripts (TOKEN_ROLES and superusers): make
+    one (which ends the one before), or end it. A new key is shown once, on the answer to
+    its POST; later the page shows only its last characters."""
+    from django.core.exceptions import PermissionDenied
+    from rest_framework.authtoken.models import Token
+
+    from mapapp.services import api_token_allowed, api_token_issue, api_token_revoke
+
+    if not api_token_allowed(request.user):
+        raise PermissionDenied
+    new_key, revoked = "", False
+    if request.method == "POST":
+        if request.POST.get("action") == "issue":
+            new_key = api_token_issue(user=request.user).key
+        elif request.POST.get("action") == "revoke":
+            revoked = api_token_revoke(user=request.user)
+    token = Token.objects.filter(user=request.user).first()
+    response = render(request, "mapapp/my_token.html", {
+        "token": token, "new_key": new_key, "revoked": revoked,
+        "api": request.build_absolute_uri(reverse("api:root")),
+    })  # fmt: skip
+    response["Cache-Control"] = "no-store"  # a page that may show a key
+    return response
 
 
 @login_required

@@ -137,7 +137,7 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     proposal = Proposal.objects.filter(grant_call=call, status="in_assessment").first()
     pages = [
         "/koszalin/officer/", f"/koszalin/officer/calls/{call.pk}/", "/koszalin/officer/audit/",
-        "/koszalin/officer/figures/", "/koszalin/calls/",
+        "/koszalin/officer/figures/", "/koszalin/calls/", "/me/token/",
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
         "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
         f"/koszalin/officer/calls/{call.pk}/edit/", "/koszalin/officer/organisations/",

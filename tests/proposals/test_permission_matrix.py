@@ -42,6 +42,8 @@ MATRIX = {
     "open311:requests": ALL, "open311:request": ALL,
     "tile": ALL,
     "my-proposals": SIGNED_IN, "my-data": SIGNED_IN, "my-reports": SIGNED_IN,
+    # a token reads what a staff role may: for those roles (in any city) and superusers
+    "my-token": frozenset({"officer", "planner", "gis", "other_city_officer", "superuser"}),
     "city-map": ALL, "proposals:list": ALL, "proposals:start": SIGNED_IN,
     "proposals:calls": ALL, "proposals:call": ALL,
     "proposals:calls-calendar": ALL, "proposals:call-calendar": ALL,
@@ -198,6 +200,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "open311:request": f"/open311/koszalin/v2/requests/{site.pk}.json",
         "tile": "/tiles/koszalin/proposals/12/2231/1310.mvt",
         "my-proposals": "/me/proposals/", "my-data": "/me/data/", "my-reports": "/me/reports/",
+        "my-token": "/me/token/",
         "city-map": f"{c}/", "proposals:list": f"{c}/proposals/",
         "proposals:start": f"{c}/proposals/new/",
         "proposals:calls": f"{c}/calls/", "proposals:call": f"{c}/calls/{submitted.grant_call_id}/",
