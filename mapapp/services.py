@@ -179,6 +179,7 @@ def api_token_issue(*, user):
 
     if not api_token_allowed(user):
         raise PermissionDenied
+    User.objects.select_for_update().filter(pk=user.pk).first()  # a double click waits
     replaced = Token.objects.filter(user=user).delete()[0] > 0
     token = Token.objects.create(user=user)
     audit_record(actor=user, action="token.issued", obj=user, after={"replaced": replaced})

@@ -60,3 +60,33 @@ def test_residents_hold_no_token_and_staff_find_the_page(client, koszalin):
     client.force_login(make_user("planner@example.org", Role.PLANNER, city=koszalin))
     assert "/me/token/" in client.get("/koszalin/exports/").content.decode()
     assert "/me/token/" in client.get("/me/data/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_leave_one_token(koszalin):
+    """A double click: two makes at once wait for each other (the person's row is locked),
+    rather than the second failing on the one-token-a-person constraint."""
+    import threading
+
+    from django.db import connection
+
+    from mapapp.services import api_token_issue
+
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    errors, barrier = [], threading.Barrier(2)
+
+    def make():
+        try:
+            barrier.wait()
+            api_token_issue(user=gis)
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=make) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and Token.objects.filter(user=gis).count() == 1
