@@ -108,7 +108,7 @@ class LayerImportApi(APIView):
         },
     )
     def post(self, request, city):
-        from geodata.admin import LayerUploadForm
+        from geodata.forms import LayerUploadForm
         from geodata.import_jobs import import_job_create
         from mapapp.ratelimit import limit_message, over_limit
 
