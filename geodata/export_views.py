@@ -20,6 +20,7 @@ from geodata.collections import city_collections, collection_get
 from geodata.jobs import job_stuck
 from geodata.models import ExportJob
 from mapapp import selectors as city_selectors
+from mapapp.authentication import token_user
 from mapapp.errors import NotFound
 from mapapp.files import file_response
 from mapapp.ratelimit import rate_limit
@@ -44,6 +45,7 @@ class _RemovingFile:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
+@token_user  # scripts export what their holder's role may read
 @require_GET
 @rate_limit("export", methods=("GET",))
 def export(request, city, collection_id):
@@ -92,6 +94,7 @@ def _job(request, city, pk) -> ExportJob:
     return job
 
 
+@token_user
 @require_GET
 def export_job(request, city, pk):
     """The job page (refreshes itself while the job runs); JSON with ?f=json."""
@@ -150,6 +153,7 @@ def _again_url(job: ExportJob) -> str:
     return f"{url}?{urlencode(query)}"
 
 
+@token_user
 @require_GET
 def export_download(request, city, pk):
     job = _job(request, city, pk)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from geodata import exchange
 from geodata.collections import Collection, city_collections, collection_get
 from mapapp import selectors as city_selectors
+from mapapp.authentication import token_user
 from mapapp.errors import NotFound
 
 CONFORMANCE = [
@@ -68,11 +69,16 @@ def _check_params(request, allowed: set[str]) -> None:
         )
 
 
+def _refused(text: str) -> JsonResponse:
+    return _error(401, "Unauthorized", text)
+
+
 def ogc_view(allowed=frozenset({"f"})):
-    """GET only; known parameters only; BadQuery -> 400, a missing city -> 404 (JSON)."""
+    """GET only; known parameters only; BadQuery -> 400, a missing city -> 404 (JSON); an
+    API token signs its holder in (QGIS and GDAL read non-public layers with it), a refused
+    one -> 401."""
 
     def wrap(view):
-        @require_GET
         def inner(request, city, **kwargs):
             try:
                 city_obj = city_selectors.city_get(slug=city)
@@ -89,7 +95,7 @@ def ogc_view(allowed=frozenset({"f"})):
 
         inner.__name__ = view.__name__
         inner.__doc__ = view.__doc__
-        return inner
+        return token_user(require_GET(inner), refused=_refused)
 
     return wrap
 

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET
 from geodata import exchange
 from geodata.collections import Collection, collection_get
 from mapapp import selectors as city_selectors
+from mapapp.authentication import token_user
 from mapapp.errors import NotFound
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -135,6 +136,7 @@ def _clustered(c: Collection, qs, z: int, x: int, y: int) -> bytes:
         return bytes(cursor.fetchone()[0] or b"")
 
 
+@token_user  # QGIS and scripts read non-public layers' tiles with their token
 @require_GET
 def tile(request, city, collection_id, z, x, y):
     city_obj = city_selectors.city_get(slug=city)

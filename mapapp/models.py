@@ -537,3 +537,17 @@ class JobRun(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApiTokenReminder(models.Model):
+    """The e-mail that told a token's holder it ends soon (services.api_token_reminders_send):
+    one per token. It goes with its token, so a replaced token's successor is reminded in
+    its turn."""
+
+    token = models.OneToOneField(
+        "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.token.user_id}: {self.sent_at:%Y-%m-%d}"

@@ -186,6 +186,80 @@ def api_token_issue(*, user):
     return token
 
 
+def api_token_reminders_send(*, now=None) -> int:
+    """Each token's holder is e-mailed API_TOKEN_REMIND_DAYS before it ends (API_TOKEN_DAYS
+    after it was made), once per token (ApiTokenReminder), however many daily jobs run at
+    once: their programs are refused from then on. Run daily. Returns how many were told."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db import IntegrityError
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from mapapp.models import ApiTokenReminder
+
+    days, ahead = settings.API_TOKEN_DAYS, settings.API_TOKEN_REMIND_DAYS
+    if not days or ahead <= 0:
+        return 0
+    now = now or timezone.now()
+    ending = Token.objects.filter(
+        created__gt=now - timedelta(days=days),  # not ended yet
+        created__lte=now - timedelta(days=days) + timedelta(days=ahead),
+        user__is_active=True,
+    ).select_related("user")
+    told = 0
+    for token in ending.order_by("created"):
+        try:
+            with transaction.atomic():
+                _, made = ApiTokenReminder.objects.get_or_create(token=token)
+        except IntegrityError:  # another job's, at the same moment
+            continue
+        if made:
+            transaction.on_commit(lambda t=token: _remind_token_ends(t))
+            told += 1
+    return told
+
+
+def _remind_token_ends(token) -> None:
+    """The e-mail, in the holder's language, with the end in their city's time."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from mapapp.authentication import token_expires
+    from mapapp.tasks import mail, site_link
+
+    user = token.user
+    role = CityRole.objects.filter(user=user).select_related("city").order_by("pk").first()
+    city = role.city if role else None
+    language = user.preferred_language or (city.default_language if city else None)
+    zone = ZoneInfo(city.time_zone if city else settings.TIME_ZONE)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        words = {
+            "end": token.key[-4:],
+            "date": date_format(
+                timezone.localtime(token_expires(token), zone), "DATETIME_FORMAT"
+            ),  # fmt: skip
+            "link": site_link(reverse("my-token")),
+        }
+        subject = _("Your API token ends on %(date)s") % words
+        body = (
+            _(
+                "Your API token (ending in …%(end)s) ends on %(date)s. From then on QGIS, GDAL "
+                "and the scripts that use it are refused.\n\n"
+                "Make a new one at %(link)s and put it in their settings: the token you have "
+                "ends as soon as the new one is made."
+            )
+            % words
+        )
+        mail(subject, body, [user.email], city=city)
+
+
 @transaction.atomic
 def api_token_revoke(*, user) -> bool:
     """The person's token ends (audited); False when there was none."""

@@ -315,13 +315,18 @@ if PRODUCTION:
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    # GIS staff use tokens (admin, or `manage.py drf_create_token`); people use their session
+    # GIS staff use tokens (/me/token/, the admin, or `manage.py drf_create_token`), which
+    # end after API_TOKEN_DAYS; people use their session
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "mapapp.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# An API token is good for this many days from when it is made (0: it does not end); its
+# holder is e-mailed API_TOKEN_REMIND_DAYS before it ends (by notify_overdue_reports).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=365)
+API_TOKEN_REMIND_DAYS = env.int("API_TOKEN_REMIND_DAYS", default=14)
 SPECTACULAR_SETTINGS = {
     "TITLE": "We Create Space API",
     "DESCRIPTION": (

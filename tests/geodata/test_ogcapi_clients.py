@@ -81,3 +81,34 @@ def test_ogr_spatial_filter_matches_postgis(ogc_url, tmp_path):
         )
     )
     assert got == expected and expected
+
+
+def test_gis_clients_read_non_public_layers_with_a_token(ogc_url, tmp_path):
+    """QGIS and GDAL send the token as a header (GDAL_HTTP_HEADERS; OWSLib's headers): the
+    non-public layer is listed and copied whole; an unknown token is refused."""
+    from rest_framework.authtoken.models import Token
+
+    from geodata.models import Layer
+    from mapapp.models import Role
+    from tests.proposals.conftest import make_user
+
+    gis = make_user(
+        "gis@example.org", Role.GIS_STAFF, city=Layer.objects.get(name="City land").city
+    )
+    header = f"Authorization: Token {Token.objects.create(user=gis).key}"
+    ids = [c["id"] for c in Features(ogc_url, headers=dict([header.split(": ")]))
+           .collections()["collections"]]  # fmt: skip
+    assert "layer-city-land" in ids
+    listing = gdal("ogrinfo", "-ro", "-q", "--config", "GDAL_HTTP_HEADERS", header,
+                   f"OAPIF:{ogc_url}")  # fmt: skip
+    assert "layer-city-land" in listing
+    out = tmp_path / "land.gpkg"
+    gdal("ogr2ogr", "-f", "GPKG", str(out), "--config", "GDAL_HTTP_HEADERS", header,
+         f"OAPIF:{ogc_url}", "layer-city-land")  # fmt: skip
+    stored = Layer.objects.get(name="City land").features.count()
+    assert stored > 0 and len(pyogrio.read_dataframe(out)) == stored
+    refused = subprocess.run(
+        ["ogrinfo", "-ro", "-q", "--config", "GDAL_HTTP_HEADERS", "Authorization: Token bad",
+         f"OAPIF:{ogc_url}"], capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "401" in refused.stderr

@@ -90,3 +90,88 @@ def test_two_requests_at_once_leave_one_token(koszalin):
     for t in threads:
         t.join()
     assert errors == [] and Token.objects.filter(user=gis).count() == 1
+
+
+def _made_ago(token, **ago):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(**ago))
+
+
+def test_the_page_says_until_when_a_token_is_good_and_when_it_ended(client, koszalin, settings):
+    settings.LANGUAGE_CODE = "en"
+    settings.API_TOKEN_DAYS, settings.API_TOKEN_REMIND_DAYS = 365, 14
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    client.force_login(gis)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.post("/me/token/", {"action": "issue"})
+    page = client.get("/me/token/").content.decode()
+    assert 'id="token-ends"' in page and "We e-mail you 14 days before it ends." in page
+    _made_ago(Token.objects.get(user=gis), days=366)
+    page = client.get("/me/token/").content.decode()
+    assert 'id="token-ended"' in page and 'id="token-ends"' not in page
+    client.post("/me/token/", {"action": "issue"})  # a new one starts a new year
+    assert 'id="token-ended"' not in client.get("/me/token/").content.decode()
+    settings.API_TOKEN_DAYS = 0
+    page = client.get("/me/token/").content.decode()
+    assert 'id="token-ends"' not in page and 'id="token-ended"' not in page
+
+
+def test_holders_are_told_once_before_their_token_ends(
+    koszalin, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from mapapp.services import api_token_issue
+    from mapapp.services import api_token_reminders_send as send
+
+    def api_token_reminders_send():
+        with django_capture_on_commit_callbacks(execute=True):
+            return send()
+
+    settings.API_TOKEN_DAYS, settings.API_TOKEN_REMIND_DAYS = 365, 14
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    gis.preferred_language = "pl"
+    gis.save()
+    planner = make_user("planner@example.org", Role.PLANNER, city=koszalin)
+    gone = make_user("gone@example.org", Role.GIS_STAFF, city=koszalin)
+    ending, later = api_token_issue(user=gis), api_token_issue(user=planner)
+    ended = api_token_issue(user=gone)
+    _made_ago(ending, days=352)  # ends in 13 days
+    _made_ago(later, days=340)  # in 25 days: not yet
+    _made_ago(ended, days=366)  # ended: its holder already knows from the refusals
+    assert api_token_reminders_send() == 1
+    assert api_token_reminders_send() == 0  # once per token
+    (sent,) = mailoutbox
+    assert sent.to == ["gis@example.org"]
+    assert f"…{ending.key[-4:]}" in sent.body and ending.key not in sent.body
+    assert "/me/token/" in sent.body and "Koszalin" in sent.body  # signed by the city
+    assert "token API" in sent.subject  # in the holder's language (Polish)
+
+    fresh = api_token_issue(user=gis)  # a replaced token is reminded in its own turn
+    assert api_token_reminders_send() == 0
+    _made_ago(fresh, days=360)
+    gis.is_active = False  # unless the account is closed
+    gis.save()
+    assert api_token_reminders_send() == 0
+    gis.is_active = True
+    gis.save()
+    assert api_token_reminders_send() == 1 and len(mailoutbox) == 2
+    settings.API_TOKEN_DAYS = 0  # tokens that do not end are never reminded
+    _made_ago(later, days=360)
+    assert api_token_reminders_send() == 0
+
+
+def test_the_daily_job_tells_holders_of_ending_tokens(
+    koszalin, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from mapapp.services import api_token_issue
+
+    settings.API_TOKEN_DAYS, settings.API_TOKEN_REMIND_DAYS = 30, 14
+    token = api_token_issue(user=make_user("gis@example.org", Role.GIS_STAFF, city=koszalin))
+    _made_ago(token, days=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports", stdout=__import__("io").StringIO())
+    assert [m.to for m in mailoutbox] == [["gis@example.org"]]

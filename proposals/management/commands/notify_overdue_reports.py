@@ -12,6 +12,8 @@
   (proposals.services.drafting.deadline_reminders_send), each reminder once.
 - Proposals still gathering support when their call closed expire (and their applicants
   are told): proposals.services.drafting.expire_unsubmitted.
+- Holders of an API token are told API_TOKEN_REMIND_DAYS (14) before it ends
+  (mapapp.services.api_token_reminders_send), once per token.
 
 (The name is the first of these jobs'; deployments' timers call it.)"""
 
@@ -27,6 +29,7 @@ from django.utils.translation import ngettext
 
 from mapapp.jobs import ScheduledCommand
 from mapapp.models import City, CityRole, Role
+from mapapp.services import api_token_reminders_send
 from mapapp.tasks import mail, site_link
 from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
 from proposals.services.delivery import report_reminders_send
@@ -105,13 +108,16 @@ class Command(ScheduledCommand, BaseCommand):
         "site reports, overdue maintenance reports), and remind applicants of maintenance "
         "reports due within a week or overdue, and of their call's deadline while their "
         "proposal is not submitted, each once; expire proposals not submitted before their "
-        "call closed (run daily)."
+        "call closed; tell holders of API tokens that end soon (run daily)."
     )
 
     def run(self, *args, **options):
         expired = expire_unsubmitted()
         if expired:
             self.stdout.write(f"{expired} proposals not submitted before their call closed")
+        told = api_token_reminders_send()
+        if told:
+            self.stdout.write(f"{told} holders of an API token that ends soon told")
         for city in City.objects.filter(is_active=True).defer("boundary"):
             with timezone.override(city.time_zone):  # "overdue" by the city's calendar
                 overdue = overdue_reports(city=city)
