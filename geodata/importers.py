@@ -84,12 +84,21 @@ class ImportReport:
         )
 
 
-def _wanted(kind: str) -> tuple[str, ...]:
+def wanted(kind: str) -> tuple[str, ...]:
+    """The geometry types a kind of layer takes."""
     if kind in Layer.POINT_KINDS:
         return ("Point", "MultiPoint")
     if kind in Layer.LINE_KINDS:
         return ("LineString", "MultiLineString", "Polygon", "MultiPolygon")
     return ("Polygon", "MultiPolygon")
+
+
+def geometry_family(declared: str | None) -> str | None:
+    """A file's declared geometry type without its dimensions ("MultiPolygon Z":
+    MultiPolygon); None where it does not say one (Unknown, mixed, a collection)."""
+    base = (declared or "").split(" ")[0].removesuffix("25D")
+    known = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+    return base if base in known else None
 
 
 def _normalise(geometry, kind: str):
@@ -99,12 +108,12 @@ def _normalise(geometry, kind: str):
     geometry = shapely.force_2d(geometry)
     family = geometry.geom_type
     if family == "GeometryCollection":  # what make_valid may return: keep the fitting parts
-        parts = [g for g in geometry.geoms if g.geom_type in _wanted(kind)]
+        parts = [g for g in geometry.geoms if g.geom_type in wanted(kind)]
         if not parts:
             return None
         geometry = shapely.union_all(parts)
         family = geometry.geom_type
-    if family not in _wanted(kind):
+    if family not in wanted(kind):
         return None
     if family == "Polygon":
         return shapely.MultiPolygon([geometry])
@@ -205,7 +214,7 @@ def import_layer(
     if wrong_type:
         raise LayerImportError(
             f"{len(wrong_type)} features are not of the kind's geometry "
-            f"({'/'.join(_wanted(kind))}): #{', #'.join(map(str, wrong_type[:20]))}"
+            f"({'/'.join(wanted(kind))}): #{', #'.join(map(str, wrong_type[:20]))}"
         )
     if report.refused:
         raise LayerImportError(

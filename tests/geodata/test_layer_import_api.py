@@ -69,11 +69,55 @@ def test_a_refused_file_or_form_says_why_and_keeps_nothing(
     assert "Unsupported file type" in errors["file"][0]
     assert client.post(url, {"kind": "park"}, **gis).json()["errors"]["file"]
     assert ImportJob.objects.count() == 0
-    # a file the importer refuses: the job says why, and no layer is made
+
+
+def _collection(name: str, features: list) -> SimpleUploadedFile:
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    return SimpleUploadedFile(name, data, "application/geo+json")
+
+
+def test_what_the_file_itself_shows_is_refused_at_once(client, gis, settings):
+    """What the importer would surely refuse, read from the file's description (CRS,
+    geometry type, columns, count), is a 400 by the field at fault, and no job is made."""
+    settings.LANGUAGE_CODE = "en"
+    url = "/api/v1/koszalin/layers/imports/"
+
+    def refused(data) -> dict:
+        r = client.post(url, data, **gis)
+        assert r.status_code == 400, r.content
+        return r.json()["errors"]
+
+    points = refused({"file": _addresses(), "kind": "park"})
+    assert points["kind"] == [
+        "The file holds Point geometry; this kind of layer needs Polygon / MultiPolygon."
+    ]
+    broken = refused({"file": SimpleUploadedFile("x.geojson", b"{not json"), "kind": "park"})
+    assert broken["file"][0].startswith("GDAL cannot read this file")
+    empty = refused({"file": _collection("empty.geojson", []), "kind": "address"})
+    assert empty["file"] == ["The file has no features."]
+    other = refused({"file": _addresses(), "kind": "address", "srid": "2180"})
+    assert other["srid"] == ["The file declares EPSG:4326, not EPSG:2180."]
+    csv = SimpleUploadedFile("pts.csv", b'WKT,name\n"POINT (16.18 54.19)",a\n', "text/csv")
+    assert refused({"file": csv, "kind": "address"})["srid"] == [
+        "The file declares no CRS: give its EPSG code."]  # fmt: skip
+    columns = refused({"file": _addresses(), "kind": "address", "name_format": "{street}"})
+    assert columns["name_format"] == [
+        "No such column: street. The file's columns: ulica, numer."]  # fmt: skip
+    assert ImportJob.objects.count() == 0 and not Layer.objects.exists()
+
+
+def test_what_needs_every_feature_read_is_the_jobs_to_refuse(
+    client, gis, django_capture_on_commit_callbacks
+):
+    bowtie = [[16.18, 54.19], [16.19, 54.20], [16.19, 54.19], [16.18, 54.20], [16.18, 54.19]]
     with django_capture_on_commit_callbacks(execute=True):
-        sent = client.post(url, {"file": _addresses(), "kind": "park"}, **gis)
+        sent = client.post("/api/v1/koszalin/layers/imports/", {
+            "file": _collection("bow.geojson", [{"type": "Feature", "properties": {},
+                                "geometry": {"type": "Polygon", "coordinates": [bowtie]}}]),
+            "kind": "park"}, **gis)  # fmt: skip
+    assert sent.status_code == 202
     failed = client.get(sent.json()["url"], **gis).json()
-    assert failed["state"] == "failed" and "not of the kind's geometry" in failed["error"]
+    assert failed["state"] == "failed" and "invalid or empty geometry" in failed["error"]
     assert failed["layer"] is None and not Layer.objects.exists()
 
 
