@@ -54,6 +54,11 @@ def violations(page, path):
     page.goto(page.base_url + path)
     page.wait_for_load_state("load")
     page.wait_for_timeout(300)  # maps settle
+    return page_violations(page)
+
+
+def page_violations(page):
+    """axe's serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Runtime.evaluate", {"expression": AXE})
     result = cdp.send(
@@ -187,6 +192,20 @@ def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public
     assert page.evaluate("window.cityMap.getCenter().lng") > centre
     # the same content as lists, linked from the map page
     assert page.locator("a[href*='/koszalin/sites/']").count() > 0
+
+
+def test_find_a_place_with_its_results_open_has_no_violations(page, public_world):
+    """The search's results open, one marked by the arrow keys: the combobox's states
+    (aria-expanded, aria-activedescendant, the options) as assistive tools read them."""
+    page.goto(page.base_url + "/koszalin/")
+    page.locator("#map[data-boundary-loaded='true']").wait_for()
+    search = page.locator("#place-q")
+    assert search.get_attribute("role") == "combobox"
+    search.press_sequentially("park", delay=30)  # typed: the results open, none chosen
+    page.locator("#place-results li").first.wait_for()
+    search.press("ArrowDown")
+    assert search.get_attribute("aria-activedescendant") == "place-results-0"
+    assert page_violations(page) == []
 
 
 def test_pages_reflow_on_a_narrow_screen(page, public_world):

@@ -75,7 +75,7 @@ def test_the_dashboard_map_finds_a_place(page):
     search.press("Enter")
     page.locator("#place-results li").nth(1).wait_for()
     assert page.locator("#place-results li").count() == 2  # Zones 1 and Zones 2
-    page.locator("#place-results button").first.click()
+    page.locator("#place-results li").first.click()
     wait_until(page, "document.querySelector('.folium-map[data-place-shown]') !== null")
     assert page.locator("path.place-outline").count() == 1
     assert page.errors.unexpected() == []

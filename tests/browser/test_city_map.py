@@ -159,7 +159,7 @@ def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
     )
     page.goto(page.base_url + "/koszalin/#13/54.19000/16.17000")
     page.locator("#map[data-boundary-loaded='true']").wait_for()
-    search = page.get_by_label("Find a district, park or other place")
+    search = page.get_by_role("combobox", name="Find a district, park or other place")
     # the results follow the typing, once it pauses; the map stays where it is
     search.press_sequentially("ksiaz", delay=30)
     page.locator("#place-results li").first.wait_for()
@@ -173,8 +173,34 @@ def test_finding_a_park_by_name_shows_it_on_the_map(page, cities):
     assert page.locator("#place-results img").count() == 0  # the markup is text
     assert '<img src=x onerror="window.hacked=1">Park przy szkole' in items.nth(1).inner_text()
     assert "Places found: 2" in page.locator("#place-status").inner_text()
-    page.get_by_role("button", name="Park Książąt Pomorskich").click()
+    # an ARIA combobox: the arrow keys mark a result, focus stays in the field
+    assert search.get_attribute("aria-expanded") == "true"
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    assert search.get_attribute("aria-activedescendant") == "place-results-1"
+    assert items.nth(1).get_attribute("aria-selected") == "true"
+    search.press("ArrowDown")  # round to the first
+    assert search.get_attribute("aria-activedescendant") == "place-results-0"
+    search.press("Escape")  # closes the results, keeps the words
+    assert not items.first.is_visible() and search.get_attribute("aria-expanded") == "false"
+    assert search.get_attribute("aria-activedescendant") is None and search.input_value()
+    search.press("ArrowUp")  # opens them again, on the last one
+    assert search.get_attribute("aria-activedescendant") == "place-results-1"
+    search.press("ArrowUp")
+    search.press("Enter")  # chooses the marked one (not a new search)
     page.locator(f"#map[data-place-shown='{far.pk}']").wait_for()
+    assert search.input_value() == "Park Książąt Pomorskich"
+    assert search.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.id") == "place-q"
+    search.press("Escape")
+    assert search.input_value() == ""  # a second Escape clears the field
+    search.fill("park")
+    search.press("Enter")
+    page.locator("#place-results li").nth(1).wait_for()
+    page.get_by_role("option", name="Park Książąt Pomorskich").click()  # or a click
+    wait_until(page, "document.getElementById('place-q').value === 'Park Książąt Pomorskich'")
+    page.locator(f"#map[data-place-shown='{far.pk}']").wait_for()
+    assert not items.first.is_visible()
     assert page.locator("path.place-outline").count() == 1
     bounds = page.evaluate(
         "(function (b) { return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })"

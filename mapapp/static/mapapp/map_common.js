@@ -131,30 +131,82 @@
         });
       }).then(function (places) {
         if (mine !== searched) { return; } // another search meanwhile
-        list.textContent = "";
-        places.forEach(function (place) {
-          var item = document.createElement("li");
-          var button = el("button", place.name, "link-button");
-          button.type = "button";
-          button.addEventListener("click", function () { show(place); });
-          item.appendChild(button);
-          item.appendChild(el("span", " · " + place.kind_label, "hint"));
-          list.appendChild(item);
-        });
+        listPlaces(places);
         status.textContent = places.length ?
           root.dataset.found.replace("%(n)s", places.length) : root.dataset.none;
-        if (places.length === 1 && typed !== true) { show(places[0]); }
+        if (places.length === 1 && typed !== true) { choose(0); }
       }).catch(function (error) {
         if (mine !== searched) { return; }
-        list.textContent = "";
+        listPlaces([]);
         status.textContent = (error.said && error.message) || root.dataset.failed;
       });
+    }
+    // The field and its results are an ARIA combobox with a listbox popup (the WAI-ARIA
+    // Authoring Practices' pattern): focus stays in the field; the arrow keys move through
+    // the results (aria-activedescendant), Enter chooses the one marked (or searches when
+    // none is), Escape closes the results, then clears the field. A click chooses too.
+    var found = [];
+    var active = -1;
+    function expand(open) {
+      var on = open && found.length > 0;
+      list.hidden = !on;
+      input.setAttribute("aria-expanded", on ? "true" : "false");
+      if (!on) { mark(-1); }
+    }
+    function mark(index) {
+      var options = list.querySelectorAll("[role=option]");
+      options.forEach(function (option, i) {
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    function choose(index) {
+      var place = found[index];
+      input.value = place.name;
+      expand(false);
+      show(place);
+    }
+    function listPlaces(places) {
+      found = places;
+      list.textContent = "";
+      places.forEach(function (place, i) {
+        var item = el("li", place.name);
+        item.id = list.id + "-" + i;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        item.appendChild(el("span", " · " + place.kind_label, "hint"));
+        item.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        item.addEventListener("click", function () { choose(i); });
+        list.appendChild(item);
+      });
+      expand(true);
     }
     var typing = null;
     var TYPED_MIN = 3, TYPED_PAUSE_MS = 400;
     root.querySelector("#place-find").addEventListener("click", function () { search(); });
     input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") { event.preventDefault(); search(); }
+      var open = !list.hidden;
+      if (event.key === "Enter") {
+        event.preventDefault(); // not the editor's form
+        if (open && active >= 0) { choose(active); } else { search(); }
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!found.length) { return; }
+        event.preventDefault();
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        if (!open) { expand(true); mark(step > 0 ? 0 : found.length - 1); return; }
+        mark(active < 0 ? (step > 0 ? 0 : found.length - 1) :
+          (active + step + found.length) % found.length);
+      } else if (event.key === "Escape") {
+        if (open) { event.preventDefault(); expand(false); } else if (input.value) {
+          event.preventDefault(); input.value = "";
+        }
+      }
     });
     input.addEventListener("input", function () {
       clearTimeout(typing);
