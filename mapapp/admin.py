@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdmin
 
 from mapapp.models import AuditEvent, City, CityRole, JobRun, OutgoingMail, User
@@ -140,3 +141,93 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- API tokens. DRF's own admin listed every token's key to whoever could see the list, and
+# its change and delete pages name a token by its key (Token.__str__), which the admin's log
+# then keeps. Ours is a list only: the key's last characters, the holder, when it was made,
+# ends and was last used, and an action that ends the chosen tokens (audited). Tokens are
+# made by their holders at /me/token/ (or with `manage.py drf_create_token`). DRF's
+# changelist is kept for its mapping of rows to the holder's id: a key is never in a page's
+# form or address.
+from django.contrib.admin import helpers  # noqa: E402
+from django.urls import path  # noqa: E402
+from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin  # noqa: E402
+from rest_framework.authtoken.models import Token, TokenProxy  # noqa: E402
+
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+class _TokenRow:
+    """A token as its row names it: the holder and the key's last characters."""
+
+    def __init__(self, token):
+        self.pk, self._label = token.pk, f"{token.user} (…{token.key[-4:]})"
+
+    def __str__(self):
+        return self._label
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(DrfTokenAdmin):
+    list_display = ("key_end", "user", "created", "ends", "last_used")
+    list_display_links = None
+    search_help_text = _("E-mail")
+    actions = ["end_tokens"]
+
+    def get_urls(self):  # the list only: no page that would name a token by its key
+        return [path("", self.admin_site.admin_view(self.changelist_view),
+                     name="authtoken_tokenproxy_changelist")]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "record")
+
+    def action_checkbox(self, obj):
+        """The row's checkbox is labelled with str(obj), DRF's key: with its holder here."""
+        return super().action_checkbox(_TokenRow(obj))
+
+    @admin.display(description=_("key"))
+    def key_end(self, obj) -> str:
+        return "…" + obj.key[-4:]
+
+    @admin.display(description=_("ends"))
+    def ends(self, obj):
+        from mapapp.authentication import token_expires
+
+        return token_expires(obj) or "—"
+
+    @admin.display(description=_("last used"))
+    def last_used(self, obj):
+        record = getattr(obj, "record", None)
+        return (record and record.last_used_at) or "—"
+
+    @admin.action(description=_("End the selected tokens"), permissions=["delete"])
+    def end_tokens(self, request, queryset):
+        """The rows' checkboxes carry the holders' ids (TokenProxy.pk), which the admin's
+        own filter of the queryset by pk cannot match: the ids are read from the form
+        (unless every token the list's search and filters show was chosen)."""
+        from mapapp.audit import audit_record
+
+        if request.POST.get("select_across") == "1":
+            chosen = Token.objects.filter(key__in=queryset.values("key"))
+        else:
+            holders = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            chosen = Token.objects.filter(user_id__in=[h for h in holders if h.isdigit()])
+        ended = 0
+        for token in chosen.select_related("user"):
+            audit_record(actor=request.user, action="token.revoked", obj=token.user,
+                         after={"by": "admin"})  # fmt: skip
+            token.delete()
+            ended += 1
+        self.message_user(request, ngettext("%(n)s token ended.", "%(n)s tokens ended.", ended)
+                          % {"n": ended})  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

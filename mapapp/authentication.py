@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -36,8 +37,12 @@ def token_expired(token, now: dt.datetime | None = None) -> bool:
     return ends is not None and ends <= (now or timezone.now())
 
 
+USE_PRECISION_SECONDS = 3600  # a token's last use is noted this finely
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, refusing a token older than API_TOKEN_DAYS."""
+    """DRF's token authentication, refusing a token older than API_TOKEN_DAYS, and noting
+    when a token was last used."""
 
     def authenticate_credentials(self, key):
         user, token = super().authenticate_credentials(key)
@@ -47,7 +52,23 @@ class ExpiringTokenAuthentication(TokenAuthentication):
                 _("This token ended on %(date)s. Make a new one at %(url)s.")
                 % {"date": ended, "url": reverse("my-token")}
             )
+        note_use(token)
         return user, token
+
+
+def note_use(token) -> None:
+    """ApiTokenRecord.last_used_at, written at most once an hour per worker (the process's
+    own cache remembers that it was): a script reading pages of features makes thousands
+    of requests, and each must not cost a write."""
+    from django.core.cache import caches
+
+    from mapapp.models import ApiTokenRecord
+
+    seen = "token-used:" + hashlib.blake2s(token.key.encode(), digest_size=12).hexdigest()
+    if caches["local"].add(seen, True, USE_PRECISION_SECONDS):
+        ApiTokenRecord.objects.update_or_create(
+            token=token, defaults={"last_used_at": timezone.now()}
+        )
 
 
 def token_authenticate(request) -> None:

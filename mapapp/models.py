@@ -539,15 +539,17 @@ class JobRun(models.Model):
         return self.name
 
 
-class ApiTokenReminder(models.Model):
-    """The e-mail that told a token's holder it ends soon (services.api_token_reminders_send):
-    one per token. It goes with its token, so a replaced token's successor is reminded in
-    its turn."""
+class ApiTokenRecord(models.Model):
+    """What the platform notes of an API token beyond DRF's own row: when it was last used
+    (mapapp.authentication, at most once an hour per worker: for whoever looks for tokens
+    nobody uses any more, or at what a leaked one did) and when its holder was told it ends
+    soon (services.api_token_reminders_send, once). It goes with its token."""
 
     token = models.OneToOneField(
-        "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="record"
     )
-    sent_at = models.DateTimeField(auto_now_add=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
-        return f"{self.token.user_id}: {self.sent_at:%Y-%m-%d}"
+        return f"{self.token.user_id}: {self.last_used_at}"

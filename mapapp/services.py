@@ -188,16 +188,16 @@ def api_token_issue(*, user):
 
 def api_token_reminders_send(*, now=None) -> int:
     """Each token's holder is e-mailed API_TOKEN_REMIND_DAYS before it ends (API_TOKEN_DAYS
-    after it was made), once per token (ApiTokenReminder), however many daily jobs run at
-    once: their programs are refused from then on. Run daily. Returns how many were told."""
+    after it was made), once per token (ApiTokenRecord.reminded_at), however many daily
+    jobs run at once: their programs are refused from then on. Run daily. Returns how many
+    were told."""
     from datetime import timedelta
 
     from django.conf import settings
-    from django.db import IntegrityError
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from mapapp.models import ApiTokenReminder
+    from mapapp.models import ApiTokenRecord
 
     days, ahead = settings.API_TOKEN_DAYS, settings.API_TOKEN_REMIND_DAYS
     if not days or ahead <= 0:
@@ -210,14 +210,13 @@ def api_token_reminders_send(*, now=None) -> int:
     ).select_related("user")
     told = 0
     for token in ending.order_by("created"):
-        try:
-            with transaction.atomic():
-                _, made = ApiTokenReminder.objects.get_or_create(token=token)
-        except IntegrityError:  # another job's, at the same moment
-            continue
-        if made:
-            transaction.on_commit(lambda t=token: _remind_token_ends(t))
-            told += 1
+        with transaction.atomic():
+            ApiTokenRecord.objects.get_or_create(token=token)
+            # one job wins this update, whatever runs at the same moment
+            first = ApiTokenRecord.objects.filter(token=token, reminded_at__isnull=True)
+            if first.update(reminded_at=now):
+                transaction.on_commit(lambda t=token: _remind_token_ends(t))
+                told += 1
     return told
 
 

@@ -428,6 +428,7 @@ def my_token(request):
     from rest_framework.authtoken.models import Token
 
     from mapapp.authentication import token_expired, token_expires
+    from mapapp.models import ApiTokenRecord
     from mapapp.services import api_token_allowed, api_token_issue, api_token_revoke
 
     if not api_token_allowed(request.user):
@@ -443,6 +444,8 @@ def my_token(request):
         "token": token, "new_key": new_key, "revoked": revoked,
         "ends": token and token_expires(token), "ended": token and token_expired(token),
         "remind_days": settings.API_TOKEN_REMIND_DAYS if settings.API_TOKEN_DAYS else 0,
+        "last_used": token and ApiTokenRecord.objects.filter(token=token)
+        .values_list("last_used_at", flat=True).first(),
         "api": request.build_absolute_uri(reverse("api:root")),
     })  # fmt: skip
     response["Cache-Control"] = "no-store"  # a page that may show a key

@@ -175,3 +175,52 @@ def test_the_daily_job_tells_holders_of_ending_tokens(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("notify_overdue_reports", stdout=__import__("io").StringIO())
     assert [m.to for m in mailoutbox] == [["gis@example.org"]]
+
+
+def test_the_last_use_is_noted_at_most_once_an_hour(client, koszalin, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mapapp.models import ApiTokenRecord
+    from mapapp.services import api_token_issue
+
+    settings.LANGUAGE_CODE = "en"
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    token = api_token_issue(user=gis)
+    client.force_login(gis)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Not used yet." in client.get("/me/token/").content.decode()
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    assert client.get("/api/v1/koszalin/layers/", **auth).status_code == 200
+    used = ApiTokenRecord.objects.get(token=token).last_used_at
+    assert timezone.now() - used < timedelta(seconds=30)
+    assert "Last used on" in client.get("/me/token/").content.decode()
+    earlier = used - timedelta(minutes=20)
+    ApiTokenRecord.objects.filter(token=token).update(last_used_at=earlier)
+    client.get("/ogcapi/koszalin/collections", {"f": "json"}, **auth)  # within the hour
+    assert ApiTokenRecord.objects.get(token=token).last_used_at == earlier
+
+
+def test_the_admin_lists_tokens_without_their_keys_and_ends_them(client, koszalin):
+    from mapapp.models import User
+    from mapapp.services import api_token_issue
+
+    admin = User.objects.create_superuser(email="root@example.org", password="x-long-pass-42")
+    client.force_login(admin)
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    planner = make_user("planner@example.org", Role.PLANNER, city=koszalin)
+    keys = {u.pk: api_token_issue(user=u).key for u in (gis, planner)}
+    listing = client.get("/admin/authtoken/tokenproxy/")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert all(key not in page and f"…{key[-4:]}" in page for key in keys.values())
+    assert "gis@example.org" in page
+    assert client.get(f"/admin/authtoken/tokenproxy/{gis.pk}/change/").status_code == 404
+    assert client.get("/admin/authtoken/tokenproxy/add/").status_code == 404
+    ended = client.post("/admin/authtoken/tokenproxy/", {
+        "action": "end_tokens", "_selected_action": [str(gis.pk)]}, follow=True)  # fmt: skip
+    assert "1 token ended." in ended.content.decode()
+    assert list(Token.objects.values_list("user_id", flat=True)) == [planner.pk]
+    event = AuditEvent.objects.get(action="token.revoked")
+    assert event.actor_id == admin.pk and keys[gis.pk] not in str(event.after)
