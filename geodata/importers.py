@@ -19,6 +19,7 @@ from pathlib import Path
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 
+from geodata.jobs import server_fault
 from geodata.models import Feature, Layer
 from mapapp.models import City
 
@@ -162,6 +163,8 @@ def import_layer(
         try:
             frame = geopandas.read_file(path, engine="pyogrio")
         except Exception as exc:  # pyogrio raises several types for unreadable files
+            if server_fault(exc):  # not the file's: no memory, say
+                raise
             said = "; ".join(str(w.message) for w in gdal_warnings)
             raise LayerImportError(f"Cannot read {path.name}: {exc} {said}".strip()) from exc
     if frame.crs is None:

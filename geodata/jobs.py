@@ -6,6 +6,7 @@ never finished."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 
 from django.conf import settings
 from django.db import transaction
@@ -68,6 +69,22 @@ def job_record(job, attempt: int, *, remove_uploads: bool, **fields) -> bool:
     for name, value in fields.items():
         setattr(job, name, value)
     return True
+
+
+# errors that say the server failed (its disk, memory, open files, limits, permissions), not
+# the file it was reading
+_SERVER_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM,
+                            errno.EMFILE, errno.ENFILE, errno.EFBIG, errno.EACCES,
+                            errno.EPERM})  # fmt: skip
+
+
+def server_fault(error: BaseException) -> bool:
+    """Whether an import failed for a reason of the server's (a full disk, no memory, too
+    many open files, a file size limit, permissions) rather than of its file: its uploads
+    are then kept to run it again (failed_unexpectedly), not removed as a bad file's are."""
+    if isinstance(error, MemoryError):
+        return True
+    return isinstance(error, OSError) and error.errno in _SERVER_ERRNOS
 
 
 def failed_unexpectedly() -> str:

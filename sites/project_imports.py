@@ -217,7 +217,7 @@ def project_import_run(*, job_id: str) -> ProjectImport:
     geodata.jobs.job_run_again). Only a queued job is taken, by one worker. A run that finds
     the job run again meanwhile (it had fallen silent) rolls its rows back and records
     nothing: the later run's outcome is the job's."""
-    from geodata.jobs import JobSuperseded, failed_unexpectedly, job_record
+    from geodata.jobs import JobSuperseded, failed_unexpectedly, job_record, server_fault
     from sites.importers import INTERVENTION_FIELDS, ImportRefused, import_interventions
 
     job = ProjectImport.objects.select_related("city", "requested_by").get(pk=job_id)
@@ -270,11 +270,15 @@ def project_import_run(*, job_id: str) -> ProjectImport:
     except ValueError as error:  # the importer's own reasons (columns, coordinate system)
         outcome = {"error": str(error)[:5000]}
     except (OSError, RuntimeError) as error:  # GDAL cannot read it (pyogrio's errors)
-        # named as the officer knows it, not by the server's folder it was unpacked in
-        why = str(error).replace(f"{folder}/data/", "").replace(f"{folder}/upload/", "")
-        why = why.replace(str(folder), "")
-        said = _("%(file)s cannot be read: %(why)s") % {"file": job.filename, "why": why}
-        outcome = {"error": said[:5000]}
+        if server_fault(error):  # a full disk, say: the uploads stay, to run it again
+            log.exception("project import %s failed", job.pk)
+            outcome = {"error": failed_unexpectedly(), "remove_uploads": False}
+        else:
+            # named as the officer knows it, not by the server's folder it was unpacked in
+            why = str(error).replace(f"{folder}/data/", "").replace(f"{folder}/upload/", "")
+            why = why.replace(str(folder), "")
+            said = _("%(file)s cannot be read: %(why)s") % {"file": job.filename, "why": why}
+            outcome = {"error": said[:5000]}
     except Exception:
         log.exception("project import %s failed", job.pk)
         outcome = {"error": failed_unexpectedly(), "remove_uploads": False}

@@ -473,3 +473,18 @@ def test_a_layer_import_that_failed_unexpectedly_keeps_its_upload_and_runs_again
     assert AuditEvent.objects.filter(action="import.run_again").count() == 1
     lost.refresh_from_db()
     assert lost.state == "failed"  # its upload is gone: uploading again is the way
+
+
+def test_the_servers_faults_are_told_from_the_files():
+    """An import's uploads are kept to run again when it failed for the server's reasons,
+    removed when for its file's (geodata.jobs.server_fault)."""
+    import errno
+
+    from geodata.jobs import server_fault
+
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EMFILE, errno.EFBIG):
+        assert server_fault(OSError(code, "no")), code
+    assert server_fault(MemoryError())
+    assert not server_fault(OSError(errno.ENOENT, "no such file in the zip"))
+    assert not server_fault(RuntimeError("GDAL cannot read it"))
+    assert not server_fault(ValueError("a column is missing"))

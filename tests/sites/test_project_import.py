@@ -486,3 +486,35 @@ def test_kept_files_are_removed_after_the_days_they_are_kept_for(ostrava, tmp_pa
     assert not any(Path(p).exists() for p in paths)
     recent.refresh_from_db()
     assert recent.data and Path(recent.data.path).exists()
+
+
+def test_a_full_disk_while_unpacking_keeps_the_uploads_to_run_again(
+    client, officer, ostrava, tmp_path, django_capture_on_commit_callbacks
+):
+    """A write the server cannot make (here a real one: the process's file size limit,
+    RLIMIT_FSIZE, as a full disk or a quota would refuse it) is the server's fault, not
+    the file's: the uploads are kept and the job offers to run again."""
+    import os
+    import resource
+    import signal
+
+    from sites.project_imports import project_import_run
+
+    big = os.urandom(3 << 20)  # a photo of 3 MB, unpacked under a 2 MB limit
+    photos = _zip({"a.jpg": big})
+    with django_capture_on_commit_callbacks(execute=False):  # queued, not run yet
+        client.post(URL, {"data": _upload(_write(tmp_path / "h.gpkg", ROWS)),
+                          "photos": photos, "sustainability_months": 24})  # fmt: skip
+    job = ProjectImport.objects.get()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    before = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an OSError, not a kill
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, hard))
+    try:
+        job = project_import_run(job_id=str(job.pk))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, before)
+    assert job.state == "failed" and "kept for 7 days" in job.error, job.error
+    assert job.data and Path(job.photos.path).exists()  # nothing the officer sent is lost
+    assert client.get(f"{URL}{job.pk}/?f=json").json()["can_run_again"] is True
+    assert not Intervention.objects.filter(city=ostrava).exists()
