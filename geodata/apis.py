@@ -114,6 +114,7 @@ class LayerImportApi(APIView):
 
         city_obj = city_selectors.city_get(slug=city)
         check_gis_staff(request, city_obj)
+        check_token_may_import(request)
         wait = over_limit("upload", request)
         if wait:
             return Response({"detail": limit_message(wait)}, status=429,
@@ -172,6 +173,21 @@ def check_gis_staff(request, city) -> None:
         raise NotAuthenticated
     if not has_role(request.user, city, Role.GIS_STAFF):
         raise PermissionDenied(_("Only the city's GIS staff may import layers."))
+
+
+def check_token_may_import(request) -> None:
+    """A token sends layers for import only when it was made to (mapapp ApiTokenRecord
+    .can_import): the tokens kept in QGIS projects only read. A session is not a token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.exceptions import PermissionDenied
+
+    from mapapp.services import api_token_can_import
+
+    if isinstance(request.auth, Token) and not api_token_can_import(request.auth):
+        raise PermissionDenied(_(
+            "This token only reads. To send layers for import, make one that may at "
+            "%(url)s."
+        ) % {"url": request.build_absolute_uri(reverse("my-token"))})  # fmt: skip
 
 
 def import_job_data(request, job) -> dict:

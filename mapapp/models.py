@@ -543,13 +543,17 @@ class ApiTokenRecord(models.Model):
     """What the platform notes of an API token beyond DRF's own row: when it was last used
     (mapapp.authentication, at most once an hour per worker: for whoever looks for tokens
     nobody uses any more, or at what a leaked one did) and when its holder was told it ends
-    soon (services.api_token_reminders_send, once). It goes with its token."""
+    soon (services.api_token_reminders_send, once), and what it may do beyond reading. It
+    goes with its token."""
 
     token = models.OneToOneField(
         "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="record"
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # a token reads; one made to, by GIS staff, also sends layers for import (the REST API's
+    # only write): a token kept in a QGIS project that leaks cannot change the city's layers
+    can_import = models.BooleanField(default=False)
 
     def __str__(self):
         return f"{self.token.user_id}: {self.last_used_at}"

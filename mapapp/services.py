@@ -170,20 +170,41 @@ def api_token_allowed(user) -> bool:
     return user.is_superuser or CityRole.objects.filter(user=user, role__in=TOKEN_ROLES).exists()
 
 
+def api_token_may_import(user) -> bool:
+    """Whether the person's token may be made to send layers for import: GIS staff of a
+    city (the import itself checks the city) and superusers."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or CityRole.objects.filter(user=user, role=Role.GIS_STAFF).exists()
+
+
 @transaction.atomic
-def api_token_issue(*, user):
+def api_token_issue(*, user, can_import: bool = False):
     """A new token for the person, the one before it ending at once (a lost or leaked
-    token is replaced, not added to). Audited, without the key."""
+    token is replaced, not added to). It reads; `can_import` (GIS staff only) lets it send
+    layers for import too. Audited, without the key."""
     from django.core.exceptions import PermissionDenied
     from rest_framework.authtoken.models import Token
 
-    if not api_token_allowed(user):
+    from mapapp.models import ApiTokenRecord
+
+    if not api_token_allowed(user) or (can_import and not api_token_may_import(user)):
         raise PermissionDenied
     User.objects.select_for_update().filter(pk=user.pk).first()  # a double click waits
     replaced = Token.objects.filter(user=user).delete()[0] > 0
     token = Token.objects.create(user=user)
-    audit_record(actor=user, action="token.issued", obj=user, after={"replaced": replaced})
+    ApiTokenRecord.objects.create(token=token, can_import=can_import)
+    audit_record(actor=user, action="token.issued", obj=user,
+                 after={"replaced": replaced, "can_import": can_import})  # fmt: skip
     return token
+
+
+def api_token_can_import(token) -> bool:
+    """Whether this token was made to send layers for import (ApiTokenRecord.can_import);
+    a token made otherwise (`manage.py drf_create_token`) only reads."""
+    from mapapp.models import ApiTokenRecord
+
+    return ApiTokenRecord.objects.filter(token=token, can_import=True).exists()
 
 
 def api_token_reminders_send(*, now=None) -> int:

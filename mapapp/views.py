@@ -429,14 +429,20 @@ def my_token(request):
 
     from mapapp.authentication import token_expired, token_expires
     from mapapp.models import ApiTokenRecord
-    from mapapp.services import api_token_allowed, api_token_issue, api_token_revoke
+    from mapapp.services import (
+        api_token_allowed,
+        api_token_issue,
+        api_token_may_import,
+        api_token_revoke,
+    )
 
     if not api_token_allowed(request.user):
         raise PermissionDenied
     new_key, revoked = "", False
     if request.method == "POST":
         if request.POST.get("action") == "issue":
-            new_key = api_token_issue(user=request.user).key
+            can_import = request.POST.get("can_import") == "1"
+            new_key = api_token_issue(user=request.user, can_import=can_import).key
         elif request.POST.get("action") == "revoke":
             revoked = api_token_revoke(user=request.user)
     token = Token.objects.filter(user=request.user).first()
@@ -444,8 +450,8 @@ def my_token(request):
         "token": token, "new_key": new_key, "revoked": revoked,
         "ends": token and token_expires(token), "ended": token and token_expired(token),
         "remind_days": settings.API_TOKEN_REMIND_DAYS if settings.API_TOKEN_DAYS else 0,
-        "last_used": token and ApiTokenRecord.objects.filter(token=token)
-        .values_list("last_used_at", flat=True).first(),
+        "record": token and ApiTokenRecord.objects.filter(token=token).first(),
+        "may_import": api_token_may_import(request.user),
         "api": request.build_absolute_uri(reverse("api:root")),
     })  # fmt: skip
     response["Cache-Control"] = "no-store"  # a page that may show a key

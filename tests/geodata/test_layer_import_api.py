@@ -28,8 +28,10 @@ def _addresses() -> SimpleUploadedFile:
 
 @pytest.fixture
 def gis(koszalin):
+    from mapapp.services import api_token_issue
+
     user = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
-    return {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
+    return {"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=user, can_import=True).key}"}
 
 
 def test_gis_staff_send_a_layer_and_follow_its_import(
@@ -135,3 +137,27 @@ def test_only_the_citys_gis_staff(client, koszalin, ostrava, gis):
     assert client.get(f"/api/v1/koszalin/layers/imports/{job.pk}/", **gis).status_code == 404
     assert client.get(f"/api/v1/ostrava/layers/imports/{job.pk}/", **gis).status_code == 403
     assert ImportJob.objects.count() == 1
+
+
+def test_a_token_sends_layers_only_when_made_to(client, koszalin, settings):
+    """Tokens read; one made to, by GIS staff, also imports: a token kept in a QGIS project
+    that leaks cannot change the city's layers."""
+    from mapapp.services import api_token_issue
+
+    settings.LANGUAGE_CODE = "en"
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    url = "/api/v1/koszalin/layers/imports/"
+    reads = {"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=gis).key}"}
+    refused = client.post(url, {"file": _addresses(), "kind": "address"}, **reads)
+    assert refused.status_code == 403 and "only reads" in refused.json()["detail"]
+    assert "/me/token/" in refused.json()["detail"]
+    assert client.get("/api/v1/koszalin/layers/", **reads).status_code == 200  # it reads
+    Token.objects.filter(user=gis).delete()
+    made_by_admin = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=gis).key}"}
+    assert client.post(url, {"file": _addresses(), "kind": "address"},
+                       **made_by_admin).status_code == 403  # fmt: skip
+    imports = {"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=gis, can_import=True).key}"}
+    assert client.post(url, {"file": _addresses(), "kind": "address"}, **imports).status_code == 202
+    client.force_login(gis)  # signed in, the person is not held to a token's scope
+    assert client.post(url, {"file": _addresses(), "kind": "address"}).status_code == 202
+    assert ImportJob.objects.count() == 2

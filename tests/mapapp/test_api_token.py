@@ -224,3 +224,23 @@ def test_the_admin_lists_tokens_without_their_keys_and_ends_them(client, koszali
     assert list(Token.objects.values_list("user_id", flat=True)) == [planner.pk]
     event = AuditEvent.objects.get(action="token.revoked")
     assert event.actor_id == admin.pk and keys[gis.pk] not in str(event.after)
+
+
+def test_only_gis_staff_make_a_token_that_imports(client, koszalin, settings):
+    settings.LANGUAGE_CODE = "en"
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    client.force_login(gis)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert 'name="can_import"' in client.get("/me/token/").content.decode()
+    made = client.post("/me/token/", {"action": "issue", "can_import": "1"}).content.decode()
+    assert "It reads, and sends layers for import." in made
+    again = client.post("/me/token/", {"action": "issue"}).content.decode()
+    assert "It reads only." in again  # a new token is made as asked, not as the last one
+    event = AuditEvent.objects.filter(action="token.issued").order_by("pk").first()
+    assert event.after["can_import"] is True
+    planner = make_user("planner@example.org", Role.PLANNER, city=koszalin)
+    client.force_login(planner)
+    page = client.get("/me/token/").content.decode()
+    assert 'name="can_import"' not in page
+    assert client.post("/me/token/", {"action": "issue", "can_import": "1"}).status_code == 403
+    assert not Token.objects.filter(user=planner).exists()
