@@ -35,6 +35,7 @@ RESERVED_SLUGS = frozenset(
         "me",
         "privacy",
         "accessibility",
+        "figures",  # the network's figures
         ".well-known",  # RFC 8615 (security.txt); no slug has a dot, but it is ours
         # the API's own pages under /api/v1/, beside the cities' indexes
         "cities",

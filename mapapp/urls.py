@@ -16,6 +16,7 @@ admin.site.site_title = "We Create Space"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("figures/", views.network_figures, name="network-figures"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/tasks", views.healthz_tasks, name="healthz-tasks"),
     path("healthz/jobs", views.healthz_jobs, name="healthz-jobs"),

@@ -10,6 +10,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -41,6 +42,34 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "mapapp/home.html", {"cities": selectors.city_list()})
+
+
+def network_figures(request: HttpRequest) -> HttpResponse:
+    """The programme in figures across the network's cities (public): what each city has
+    granted and built, side by side, for the network and its partners. `?format=csv`."""
+    from mapapp.spreadsheets import csv_response
+    from proposals.selectors import network_figures as figures_of_network
+
+    network = figures_of_network()
+    if request.GET.get("format") == "csv":
+        header = [_("City"), _("Calls"), _("Proposals published"),
+                  pgettext("programme figures: proposals", "Submitted"), _("Projects granted"),
+                  _("Granted"), _("Currency"), _("Projects built"), _("Volunteer hours"),
+                  _("Public space in the projects (m²)")]  # fmt: skip
+        lines = [
+            [r.city.name, r.calls, r.figures.published, r.figures.submitted, r.figures.granted,
+             r.figures.granted_sum, r.city.currency, r.figures.completed,
+             r.figures.volunteer_hours, round(r.figures.area_m2)]
+            for r in network.cities
+        ]  # fmt: skip
+        t = network.totals
+        single = next(iter(network.money.items())) if len(network.money) == 1 else ("", "")
+        lines.append([_("All cities"), network.calls, t.published, t.submitted, t.granted,
+                      single[1], single[0], t.completed, t.volunteer_hours,
+                      round(t.area_m2)])  # fmt: skip
+        stamp = timezone.localdate().isoformat()
+        return csv_response(header, lines, filename=f"network-programme-{stamp}.csv")
+    return render(request, "mapapp/figures.html", {"network": network})
 
 
 LAYERS = ("sites", "proposals", "interventions")

@@ -602,3 +602,44 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
         for name in figures:
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
     return list(rows.values()), totals
+
+
+@dataclass
+class CityFigures:
+    city: City
+    figures: CallFigures  # the city's totals
+    calls: int  # calls run or announced
+
+
+@dataclass
+class NetworkFigures:
+    """The programme across the deployment's cities, as the public sees it: each active
+    city's totals (programme_figures, hidden proposals left out), the counts summed, and
+    the money summed within each currency only (a złoty and a koruna do not add up)."""
+
+    cities: list[CityFigures]
+    totals: CallFigures  # its money fields are not used: see `money`
+    money: dict[str, Decimal]  # currency -> granted
+    calls: int
+
+
+def network_figures() -> NetworkFigures:
+    from mapapp.selectors import city_list
+
+    cities = list(city_list())
+    calls = dict(
+        GrantCall.objects.filter(city__in=cities).values_list("city").annotate(n=Count("pk"))
+    )
+    rows = [
+        CityFigures(city, programme_figures(city=city, public=True)[1], calls.get(city.pk, 0))
+        for city in cities
+    ]
+    totals, money = CallFigures(call=None), {}
+    for row in rows:
+        for name in ("published", "submitted", "granted", "completed", "volunteer_hours",
+                     "area_m2"):  # fmt: skip
+            setattr(totals, name, getattr(totals, name) + getattr(row.figures, name))
+        money[row.city.currency] = money.get(row.city.currency, Decimal("0")) + (
+            row.figures.granted_sum
+        )
+    return NetworkFigures(cities=rows, totals=totals, money=money, calls=sum(calls.values()))

@@ -94,6 +94,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/no-such-page/",  # the 404 page
         "/koszalin/calls/", f"/koszalin/calls/{public_world['proposal'].grant_call_id}/",
         "/koszalin/about/", "/koszalin/privacy/", "/koszalin/accessibility/",
+        "/figures/",
     ]  # fmt: skip
     from proposals.services.following import stop_token
 
@@ -219,7 +220,7 @@ def test_pages_reflow_on_a_narrow_screen(page, public_world):
                  f"/koszalin/proposals/{public_world['proposal'].pk}/",
                  f"/koszalin/sites/{site.pk}/", f"/koszalin/interventions/{intervention.pk}/",
                  "/ogcapi/koszalin/collections?f=html", "/privacy/", "/koszalin/calls/",
-                 "/koszalin/accessibility/", "/koszalin/about/",
+                 "/koszalin/accessibility/", "/koszalin/about/", "/figures/",
                  f"/koszalin/calls/{public_world['proposal'].grant_call_id}/"):  # fmt: skip
         page.goto(page.base_url + path)
         page.wait_for_load_state("load")

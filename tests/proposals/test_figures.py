@@ -117,3 +117,49 @@ def test_the_calls_page_says_what_the_programme_did_so_far_without_hidden_propos
     assert (totals.granted, totals.volunteer_hours, totals.spent, totals.area_m2) == (0, 0, 0, 0)
     assert 'id="so-far"' not in client.get("/koszalin/calls/").content.decode()
     assert programme_figures(city=koszalin)[1].granted == 1  # the officers' record keeps it
+
+
+def test_the_network_in_figures_sums_money_within_each_currency(world, koszalin, ostrava, client,
+                                                                 settings):  # fmt: skip
+    """/figures/: each city's public totals side by side; counts summed, money summed within
+    a currency only; hidden proposals left out, as on each city's calls page."""
+    from django.contrib.gis.geos import Point
+
+    from proposals.models import Proposal
+
+    settings.LANGUAGE_CODE = "en"
+    call = GrantCall.objects.create(
+        city=ostrava, title={"en": "Tvoříme prostor"}, total_budget=1_000_000, project_cap=200_000,
+        opens_at=timezone.now() - timedelta(days=90), closes_at=timezone.now() - timedelta(days=30),
+    )  # fmt: skip
+    author = make_user("spolek@example.org", city=ostrava)
+    for title, amount, hidden in (("Komunitní zahrada", 150_000, None),
+                                  ("Skryté", 90_000, timezone.now())):  # fmt: skip
+        Proposal.objects.create(
+            city=ostrava, grant_call=call, author=author, title=title, status="granted",
+            granted_amount=amount, published_at=timezone.now(), geom=Point(18.29, 49.83),
+            hidden_at=hidden,
+        )  # fmt: skip
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/figures/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    import re
+
+    def row(slug):
+        found = re.search(rf'<tr data-city="{slug}">(.*?)</tr>', html, re.S).group(1)
+        return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>",
+                                                                         found, re.S)]  # fmt: skip
+
+    assert row("koszalin")[:6] == ["Koszalin", "2", "2", "1", "20,000.00\u00a0PLN", "0"]
+    assert row("ostrava")[:6] == ["Ostrava", "1", "1", "1", "150,000.00\u00a0CZK", "0"]
+    total = row("all")
+    assert total[:4] == ["All cities", "3", "3", "2"]
+    assert "20,000.00\u00a0PLN" in total[4] and "150,000.00\u00a0CZK" in total[4]  # not added
+    assert "Skryté" not in html and "/figures/" in client.get("/").content.decode()
+
+    sheet = client.get("/figures/", {"format": "csv"})
+    lines = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert lines[0][:2] == ["City", "Calls"]
+    assert lines[2][:7] == ["Ostrava", "1", "1", "0", "1", "150000.00", "CZK"]
+    assert lines[-1][0] == "All cities" and lines[-1][5:7] == ["", ""]  # two currencies

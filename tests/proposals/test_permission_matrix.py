@@ -27,7 +27,7 @@ OFFICERS = frozenset({"officer", "superuser"})
 MATRIX = {
     "healthz-tasks": ALL, "healthz-jobs": ALL, "robots": ALL,
     "sitemap": ALL, "sitemap-section": ALL,
-    "home": ALL, "healthz": ALL, "privacy": ALL, "accessibility": ALL,
+    "home": ALL, "healthz": ALL, "privacy": ALL, "accessibility": ALL, "network-figures": ALL,
     "favicon": frozenset(),  # a redirect
     "security-txt": frozenset(),  # a 404 until SECURITY_CONTACT is set (tests/mapapp)
     "api:root": ALL, "api:city": ALL,
@@ -172,7 +172,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
     urls = {
         "healthz-tasks": "/healthz/tasks", "healthz-jobs": "/healthz/jobs",
         "robots": "/robots.txt", "sitemap": "/sitemap.xml",
-        "security-txt": "/.well-known/security.txt",
+        "security-txt": "/.well-known/security.txt", "network-figures": "/figures/",
         "sitemap-section": "/sitemap-proposals.xml",
         "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
         "accessibility": "/accessibility/",
