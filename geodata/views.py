@@ -28,6 +28,7 @@ from geodata.analysis_results import (
 )
 from geodata.models import AnalysisResult
 from mapapp import selectors as city_selectors
+from mapapp.authentication import token_user
 from mapapp.models import Role
 from mapapp.ratelimit import limit_message, over_limit
 from mapapp.spreadsheets import csv_response
@@ -145,6 +146,7 @@ def _pending(shown: Shown, *, as_json: bool = False) -> HttpResponse:
     return response
 
 
+@token_user  # planners' scripts read the whole analysis with their token
 @require_GET
 def analysis_api(request, city):
     """GET /api/v1/<city>/analysis/?call=&from=&to=&min_green_m2=&deficit_m=&action_m=
@@ -241,6 +243,7 @@ def dashboard_map(request, city):
     return HttpResponse(html)
 
 
+@token_user
 @require_GET
 def download(request, city, name):
     city_obj = load_city(request, city)

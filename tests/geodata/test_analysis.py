@@ -216,6 +216,16 @@ def test_api_public_is_reduced_and_bad_params_are_400(client, world, koszalin, o
     client.force_login(officer)
     full = client.get("/api/v1/koszalin/analysis/").json()
     assert any(z["amount_per_resident"] == 5.0 for z in full["coverage"]["zones"])
+    client.logout()  # a planner's script, with a token: the whole analysis too
+    from mapapp.services import api_token_issue
+
+    auth = {"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=officer).key}"}
+    full = client.get("/api/v1/koszalin/analysis/", **auth).json()
+    assert any(z["amount_per_resident"] == 5.0 for z in full["coverage"]["zones"])
+    zones = client.get("/koszalin/analysis/zones.csv", **auth).content.decode()
+    assert "amount_per_resident" in zones
+    assert "amount_per_resident" not in client.get("/koszalin/analysis/zones.csv").content.decode()
+    assert client.get("/api/v1/koszalin/analysis/", HTTP_AUTHORIZATION="Token x").status_code == 401
     assert client.get("/api/v1/koszalin/analysis/?deficit_m=-1").status_code == 400
     assert client.get("/api/v1/koszalin/analysis/?from=yesterday").status_code == 400
     assert client.get("/api/v1/koszalin/analysis/?call=999999").status_code == 400
