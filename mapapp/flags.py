@@ -119,18 +119,21 @@ def objection_create(*, user, city: City, target_type: str, target_id: int, note
 
 
 def objection_of(*, user, target) -> Flag | None:
-    """This person's objection to the content's present hiding (made since it was hidden):
-    open (it waits), dismissed (reviewed: it stays hidden), or None."""
+    """This person's objection to the content's present hiding: open (it waits, whichever
+    decision it was made against: a later one is reviewed with it), dismissed since the
+    latest decision to hide it (reviewed: it stays hidden), or None."""
+    from django.db.models import Q
+
     if not getattr(user, "is_authenticated", False) or target.hidden_at is None:
         return None
     return (
         Flag.objects.filter(
+            Q(state=Flag.State.OPEN)
+            | Q(state=Flag.State.DISMISSED, created_at__gte=target.hidden_at),
             target_type=_target_type(target),
             target_id=target.pk,
             flagged_by=user,
             reason=Flag.Reason.OBJECTION,
-            created_at__gte=target.hidden_at,
-            state__in=(Flag.State.OPEN, Flag.State.DISMISSED),
         )  # fmt: skip
         .order_by("-created_at")
         .first()
@@ -278,7 +281,9 @@ def flag_review(*, actor, flag: Flag, uphold: bool, note: str = "", statement: s
     state = Flag.State.UPHELD if uphold else Flag.State.DISMISSED
     model = _target_model(flag.target_type)
     if uphold:
-        model.objects.filter(pk=flag.target_id, hidden_at__isnull=True).update(hidden_at=now)
+        # hidden from now; upheld while already hidden (a later report), a new decision:
+        # its author may object to it (objection_of counts objections since hidden_at)
+        model.objects.filter(pk=flag.target_id).update(hidden_at=now)
         # the other open reports of the same content are answered by this decision
         same = Flag.objects.filter(
             target_type=flag.target_type, target_id=flag.target_id, state=Flag.State.OPEN

@@ -297,8 +297,8 @@ def test_one_objection_to_one_decision(
     client, submitted, resident, supporters, officer, django_capture_on_commit_callbacks
 ):
     """Kept hidden after an objection, the decision stands: the page says so, and a second
-    objection is refused with where to ask. Hidden again after being shown, the author may
-    object to the new decision."""
+    objection is refused with where to ask. A later decision to keep it hidden (another
+    report upheld), or hiding it again after it was shown, the author may object to."""
     capture = django_capture_on_commit_callbacks
     _hide(client, officer, supporters[0], submitted, capture)
     client.force_login(resident)
@@ -317,6 +317,21 @@ def test_one_objection_to_one_decision(
                                              "next": url}, follow=True)  # fmt: skip
     assert "reviewed your objection to this decision" in answer.content.decode()
     assert Flag.objects.filter(reason="objection").count() == 1
+    # another report upheld while it is still hidden: a new decision, with its own reasons,
+    # told to the author with the objection form, which must then take the objection
+    _hide(client, officer, supporters[2], submitted, capture)
+    client.force_login(resident)
+    assert 'id="objection-form"' in client.get(url).content.decode()
+    _object(client, submitted)
+    assert Flag.objects.filter(reason="objection", state="open").count() == 1
+    _hide(client, officer, supporters[3], submitted, capture)  # while the objection waits
+    client.force_login(resident)
+    page = client.get(url).content.decode()
+    assert 'id="objection-waiting"' in page and 'id="objection-form"' not in page
+    client.force_login(officer)
+    with capture(execute=True):
+        client.post("/koszalin/flags/", {"flag": Flag.objects.get(reason="objection",
+                                         state="open").pk, "action": "dismiss"})  # fmt: skip
     # shown again, then hidden again after another report: a new decision
     client.force_login(officer)
     client.post("/koszalin/flags/", {"action": "show", "target_type": "proposal",
