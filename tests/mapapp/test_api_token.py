@@ -244,3 +244,24 @@ def test_only_gis_staff_make_a_token_that_imports(client, koszalin, settings):
     assert 'name="can_import"' not in page
     assert client.post("/me/token/", {"action": "issue", "can_import": "1"}).status_code == 403
     assert not Token.objects.filter(user=planner).exists()
+
+
+def test_tokens_of_gis_staff_made_before_scopes_keep_importing(koszalin):
+    """The migration that gave tokens their scope (mapapp 0018) records the existing
+    tokens of GIS staff as able to import, so that running scripts do not break; others
+    only read. Its data step, run on today's models."""
+    import importlib
+
+    from django.apps import apps
+
+    from mapapp.models import ApiTokenRecord
+
+    step = importlib.import_module("mapapp.migrations.0018_api_token_can_import")
+    gis = make_user("gis@example.org", Role.GIS_STAFF, city=koszalin)
+    planner = make_user("planner@example.org", Role.PLANNER, city=koszalin)
+    old = {u.email: Token.objects.create(user=u) for u in (gis, planner)}
+    step.keep_imports_working(apps, None)
+    assert ApiTokenRecord.objects.get(token=old["gis@example.org"]).can_import
+    assert not ApiTokenRecord.objects.filter(token=old["planner@example.org"], can_import=True)
+    step.keep_imports_working(apps, None)  # twice: still one record each
+    assert ApiTokenRecord.objects.count() == 1
