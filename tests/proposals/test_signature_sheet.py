@@ -35,6 +35,10 @@ def test_the_applicant_prints_a_sheet_with_the_calls_rule_and_the_citys_notice(
     assert f"Signature sheet: {collecting.title}" in body
     assert "confirm that I am 16 or older" in body
     assert body.count('<td class="n">') == SHEET_ROWS
+    have = collecting.support_count
+    assert (f"needs {call.min_supporters} supporters and has {have} so far. A sheet has "
+            f"{SHEET_ROWS} rows: print as many sheets as you need") in body  # fmt: skip
+    assert 'class="sheet-number"' in body  # to tell the copies apart
     assert f"/koszalin/proposals/{collecting.pk}/" in body  # where it is read about
     assert "Koszalin City Hall, Rynek Staromiejski 6-7<br>75-007 Koszalin" in body
     assert "go to Koszalin City Hall, which runs the programme" in body
