@@ -56,9 +56,10 @@ class Collection:
         return self.rows()
 
     def query_params(self) -> set[str]:
-        """The collection's own query parameters: its property filters, and `q` when it can
-        be searched."""
-        return set(self.filters) | ({"q"} if self.search else set())
+        """The collection's own query parameters: its property filters, a CQL2 filter on
+        its queryables (geodata.cql), and `q` when it can be searched."""
+        cql = {"filter", "filter-lang", "filter-crs"}
+        return set(self.filters) | cql | ({"q"} if self.search else set())
 
     def bbox_q(self, envelope) -> Q:
         """Rows whose geometry intersects `envelope` (a 4326 geometry), written so that the

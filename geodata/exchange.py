@@ -30,6 +30,9 @@ OFFERED_SRIDS = (4326, 3857, 2180, 5514)
 MAX_LIMIT = 10_000
 
 
+FILTER_PARAMS = ("filter", "filter-lang", "filter-crs")
+
+
 class BadQuery(ValueError):
     """A query parameter the client must fix: answered with HTTP 400 and this text."""
 
@@ -291,7 +294,27 @@ def filter_collection(c: Collection, params, *, city: City) -> tuple[QuerySet, d
     if props:
         qs = qs.filter(q)
         echo.update(props)
+    q, said = cql_q(c, params)
+    if said:
+        qs = qs.filter(q)
+        echo.update(said)
     return qs, echo
+
+
+def cql_q(c: Collection, params) -> tuple[Q, dict]:
+    """A CQL2 `filter` (OGC API Features Part 3, geodata.cql) on the collection's
+    queryables, with `filter-lang` and `filter-crs`; the parameters used, for links."""
+    from geodata.cql import FilterError, filter_q
+
+    if not params.get("filter"):
+        if params.get("filter-lang") or params.get("filter-crs"):
+            raise BadQuery(_("filter-lang and filter-crs go with a filter."))
+        return Q(), {}
+    try:
+        q = filter_q(c, params["filter"], params.get("filter-lang"), params.get("filter-crs"))
+    except FilterError as e:
+        raise BadQuery(str(e)) from None
+    return q, {k: params[k] for k in FILTER_PARAMS if params.get(k)}
 
 
 def matched(qs: QuerySet) -> int:

@@ -29,7 +29,18 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3, filtering with CQL2 (geodata.cql)
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT = 100
@@ -226,6 +237,12 @@ def _collection_doc(request, city, c: Collection) -> dict:
                 "title": _("Features"),
                 "href": _url(request, "items", city, {"f": "html"}, collection_id=c.id),
             },
+            {
+                "rel": QUERYABLES_REL,
+                "type": "application/schema+json",
+                "title": _("Properties a filter may name"),
+                "href": _url(request, "queryables", city, collection_id=c.id),
+            },
         ],
     }
     temporal = exchange.temporal_extent(qs, c.datetime_field)
@@ -264,6 +281,16 @@ def collection(request, city, collection_id):
     if _wants_html(request):
         return render(request, "geodata/ogcapi/collection.html", {"city": city, "doc": data})
     return _json(data)
+
+
+@ogc_view()
+def queryables(request, city, collection_id):
+    """What a CQL2 filter may name in this collection (Part 3), as JSON Schema."""
+    from geodata.cql import queryables_schema
+
+    c = _get(request, city, collection_id)
+    url = _url(request, "queryables", city, collection_id=c.id)
+    return _json(queryables_schema(c, url), content_type="application/schema+json")
 
 
 def _items_params(city, kwargs, request):

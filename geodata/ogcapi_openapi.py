@@ -132,7 +132,16 @@ def definition(request, city, collections) -> dict:
             _param("bbox-crs", schema={"type": "string", "enum": exchange.offered_crs(city)}),
             crs_param,
             *filters,
-        ]
+            _param("filter", description=(
+                "A CQL2 expression on the collection's queryables (see its queryables "
+                "resource), e.g. status = 'granted' AND S_INTERSECTS(geometry, "
+                "BBOX(16.17, 54.18, 16.20, 54.20))")),
+            # cql-text: the draft's name, which GDAL before 3.7 sends (read as cql2-text)
+            _param("filter-lang", schema={"type": "string",
+                                          "enum": ["cql2-text", "cql2-json", "cql-text"],
+                                          "default": "cql2-text"}),
+            _param("filter-crs", schema={"type": "string", "enum": [exchange.CRS84]}),
+        ]  # fmt: skip
         if c.datetime_field:
             items_params.append(_param("datetime", description="RFC 3339 instant or interval"))
         paths[f"/collections/{c.id}"] = {
@@ -164,6 +173,19 @@ def definition(request, city, collections) -> dict:
                                 }
                             }
                         },
+                    },
+                    **errors,
+                },
+            }
+        }
+        paths[f"/collections/{c.id}/queryables"] = {
+            "get": {
+                "summary": f"{c.title}: what a filter may name",
+                "operationId": f"queryables-{c.id}",
+                "responses": {
+                    "200": {
+                        "description": "The queryables, as JSON Schema",
+                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
                     },
                     **errors,
                 },

@@ -12,6 +12,11 @@ urlpatterns = [
     path("<slug:city>/collections/<str:collection_id>", ogcapi.collection, name="collection"),
     path("<slug:city>/collections/<str:collection_id>/items", ogcapi.items, name="items"),
     path(
+        "<slug:city>/collections/<str:collection_id>/queryables",
+        ogcapi.queryables,
+        name="queryables",
+    ),
+    path(
         "<slug:city>/collections/<str:collection_id>/items/<int:feature_id>",
         ogcapi.item,
         name="item",

@@ -149,8 +149,11 @@ def tile(request, city, collection_id, z, x, y):
     c = collection_get(city=city_obj, collection_id=collection_id, user=request.user)
     if c is None:
         raise NotFound(_("No such collection."))
-    try:  # the collection's own filters (status=, category=, ...), as in OGC API Features
+    try:  # the collection's own filters (status=, category=, ...) and a CQL2 filter, as in
+        # OGC API Features
         where, echo = exchange.property_q(c, request.GET)
+        cql, said = exchange.cql_q(c, request.GET)
+        where, echo = where & cql, {**echo, **said}
     except exchange.BadQuery as e:
         return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
     public = c.layer_id is None or collection_get(city=city_obj, collection_id=collection_id)

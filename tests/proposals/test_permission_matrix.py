@@ -38,6 +38,7 @@ MATRIX = {
     "api:layer-import": frozenset({"gis", "superuser"}),  # an import sent by GIS staff
     "ogcapi:landing": ALL, "ogcapi:conformance": ALL, "ogcapi:api": ALL,
     "ogcapi:collections": ALL, "ogcapi:collection": ALL, "ogcapi:items": ALL, "ogcapi:item": ALL,
+    "ogcapi:queryables": ALL,
     "open311:discovery": ALL, "open311:services": ALL, "open311:service": ALL,
     "open311:requests": ALL, "open311:request": ALL,
     "tile": ALL,
@@ -192,6 +193,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "ogcapi:api": "/ogcapi/koszalin/api", "ogcapi:collections": "/ogcapi/koszalin/collections",
         "ogcapi:collection": "/ogcapi/koszalin/collections/proposals",
         "ogcapi:items": "/ogcapi/koszalin/collections/proposals/items",
+        "ogcapi:queryables": "/ogcapi/koszalin/collections/proposals/queryables",
         "ogcapi:item": f"/ogcapi/koszalin/collections/proposals/items/{submitted.pk}",
         "open311:discovery": "/open311/koszalin/v2/discovery.json",
         "open311:services": "/open311/koszalin/v2/services.json",

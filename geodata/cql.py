@@ -1,0 +1,161 @@
+"""CQL2 filters (OGC API - Features - Part 3: Filtering) on a collection's public properties.
+
+`filter=` takes a CQL2 expression (text by default; `filter-lang=cql2-json` for JSON) over
+the collection's queryables: its public properties, with their dates as dates, and its
+`geometry` (CRS84). pygeofilter (the parser pygeoapi uses) reads it; our evaluator turns it
+into a Django Q on the collection's rows, so values are bound as parameters, never written
+into the SQL, and only the queryables can be named: a private column cannot be reached by
+naming it. The same filter works in OGC API items, the exports and the vector tiles
+(geodata.exchange.filter_collection).
+
+Supported: comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, the temporal comparisons,
+and spatial predicates (S_INTERSECTS and the others) with geometries and BBOX in CRS84.
+Functions and arithmetic are refused with a 400 saying so."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from pygeofilter import ast, values
+from pygeofilter.backends.django.evaluate import DjangoFilterEvaluator
+from pygeofilter.backends.evaluator import handle
+from pygeofilter.parsers.cql2_json import parse as parse_json
+from pygeofilter.parsers.cql2_text import parse as parse_text
+
+from geodata.collections import Collection
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+LANGUAGES = ("cql2-text", "cql2-json", "cql-text")  # cql-text: the draft's, from GDAL < 3.7
+GEOMETRY = "geometry"
+MAX_LENGTH = 4000  # characters of a filter: ample for people, not a payload
+
+# properties whose public value is a text rendering of a date: filtered on the date itself
+_DATES = {
+    "published": ("published_at", "date-time"),
+    "reported": ("reported_at", "date-time"),
+    "completed": ("completed_on", "date"),
+}
+_SKIPPED_TYPES = {"object", "array"}  # a layer's free attributes: not queryable
+
+
+def queryables(c: Collection) -> dict[str, dict]:
+    """The collection's queryables as JSON Schema properties: name -> schema (its ORM field
+    under the private key `x-field`, dropped from what is published)."""
+    found: dict[str, dict] = {}
+    model = c.queryset().model
+    for name, kind in c.properties.items():
+        if kind in _SKIPPED_TYPES:
+            continue
+        if name in _DATES:
+            field, fmt = _DATES[name]
+            found[name] = {"type": "string", "format": fmt, "x-field": field}
+            continue
+        schema: dict = {"type": kind, "x-field": name}
+        try:
+            choices = model._meta.get_field(name).choices
+        except Exception:  # noqa: BLE001 - an annotation, not a model field
+            choices = None
+        if choices:
+            schema["enum"] = [value for value, _label in choices]
+        found[name] = schema
+    found[GEOMETRY] = {"format": "geometry-any", "x-field": "_geom"}
+    return found
+
+
+def queryables_schema(c: Collection, url: str) -> dict:
+    """The queryables resource (JSON Schema 2020-12), as Part 3 asks."""
+    props = {
+        name: {k: v for k, v in schema.items() if k != "x-field"} | {"title": name}
+        for name, schema in queryables(c).items()
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "type": "object",
+        "title": c.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+class FilterError(ValueError):
+    """A filter that cannot be read or names what is not a queryable; its text says why."""
+
+
+def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None = None) -> Q:
+    """The rows of `c` that `text` (a CQL2 expression in `lang`) selects, as a Q."""
+    lang = lang or "cql2-text"
+    if lang not in LANGUAGES:
+        raise FilterError(_("filter-lang: use cql2-text or cql2-json."))
+    if crs not in (None, "", CRS84):
+        raise FilterError(_("filter-crs: only %(crs)s is supported.") % {"crs": CRS84})
+    if len(text) > MAX_LENGTH:
+        raise FilterError(_("filter: at most %(n)s characters.") % {"n": MAX_LENGTH})
+    try:
+        tree = parse_json(text) if lang == "cql2-json" else parse_text(text)  # cql-text too
+    except Exception as exc:  # noqa: BLE001 - lark and json raise many kinds
+        said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise FilterError(_("filter: it cannot be read as %(lang)s: %(why)s")
+                          % {"lang": lang, "why": said}) from None  # fmt: skip
+    try:
+        q = _Evaluator(queryables(c)).evaluate(tree)
+    except FilterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - what the evaluator cannot express
+        raise FilterError(
+            _("filter: this expression is not supported (%(what)s).") % {"what": str(exc)[:200]}
+        ) from None
+    if not isinstance(q, Q):
+        raise FilterError(_("filter: it must be a condition, such as status = 'granted'."))
+    return q
+
+
+def _box(corners) -> Polygon:
+    box = Polygon.from_bbox(corners)
+    box.srid = 4326
+    return box
+
+
+class _Evaluator(DjangoFilterEvaluator):
+    """pygeofilter's Django evaluator, held to the queryables and to CRS84."""
+
+    def __init__(self, allowed: dict[str, dict]):
+        super().__init__({name: s["x-field"] for name, s in allowed.items()}, None)
+        self.allowed = allowed
+
+    @handle(ast.Attribute)
+    def attribute(self, node):
+        if node.name not in self.allowed:
+            raise FilterError(
+                _("filter: %(name)s is not a queryable of this collection. Queryables: %(names)s.")
+                % {"name": str(node.name)[:80], "names": ", ".join(self.allowed)}  # fmt: skip
+            )
+        return super().attribute(node)
+
+    @handle(values.Geometry)
+    def geometry(self, node):
+        geometry = GEOSGeometry(json.dumps(node.__geo_interface__))
+        geometry.srid = 4326
+        return geometry
+
+    @handle(values.Envelope)
+    def envelope(self, node):
+        return _box((node.x1, node.y1, node.x2, node.y2))
+
+    @handle(ast.Function)
+    def function(self, node, *arguments):
+        # CQL2-text's BBOX(minx, miny, maxx, maxy) literal arrives as a function here
+        numbers = [getattr(a, "value", a) for a in arguments]
+        is_box = str(node.name).lower() == "bbox" and len(numbers) in (4, 6)
+        if is_box and all(isinstance(n, int | float) for n in numbers):
+            half = len(numbers) // 2  # 6: with heights, dropped
+            return _box((numbers[0], numbers[1], numbers[half], numbers[half + 1]))
+        raise FilterError(_("filter: functions are not supported (%(name)s).")
+                          % {"name": str(node.name)[:80]})  # fmt: skip
+
+    @handle(ast.Arithmetic, subclasses=True)
+    def arithmetic(self, node, lhs, rhs):
+        raise FilterError(_("filter: arithmetic is not supported."))
