@@ -101,7 +101,7 @@ def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None 
         raise FilterError(_("filter: it cannot be read as %(lang)s: %(why)s")
                           % {"lang": lang, "why": said}) from None  # fmt: skip
     try:
-        q = _Evaluator(queryables(c)).evaluate(tree)
+        q = _Evaluator(queryables(c), c).evaluate(tree)
     except FilterError:
         raise
     except Exception as exc:  # noqa: BLE001 - what the evaluator cannot express
@@ -122,9 +122,20 @@ def _box(corners) -> Polygon:
 class _Evaluator(DjangoFilterEvaluator):
     """pygeofilter's Django evaluator, held to the queryables and to CRS84."""
 
-    def __init__(self, allowed: dict[str, dict]):
+    def __init__(self, allowed: dict[str, dict], collection: Collection):
         super().__init__({name: s["x-field"] for name, s in allowed.items()}, None)
         self.allowed = allowed
+        self.collection = collection
+
+    @handle(ast.SpatialComparisonPredicate, subclasses=True)
+    def spatial_operation(self, node, lhs, rhs):
+        """S_INTERSECTS(geometry, ...) as the bbox parameter's query, which the GiST
+        indexes of the point and the area serve (the geometry is either of them); the
+        other predicates as GeoDjango's lookups on the geometry."""
+        on_geometry = getattr(lhs, "name", None) == "_geom" and isinstance(rhs, GEOSGeometry)
+        if on_geometry and node.op.name == "INTERSECTS":
+            return self.collection.bbox_q(rhs)
+        return super().spatial_operation(node, lhs, rhs)
 
     @handle(ast.Attribute)
     def attribute(self, node):
