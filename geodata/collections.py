@@ -22,6 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from mapapp.models import City
 
+# a CQL2 filter on a collection's queryables (geodata.cql), in every interface
+FILTER_PARAMS = ("filter", "filter-lang", "filter-crs")
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -58,8 +61,7 @@ class Collection:
     def query_params(self) -> set[str]:
         """The collection's own query parameters: its property filters, a CQL2 filter on
         its queryables (geodata.cql), and `q` when it can be searched."""
-        cql = {"filter", "filter-lang", "filter-crs"}
-        return set(self.filters) | cql | ({"q"} if self.search else set())
+        return set(self.filters) | set(FILTER_PARAMS) | ({"q"} if self.search else set())
 
     def bbox_q(self, envelope) -> Q:
         """Rows whose geometry intersects `envelope` (a 4326 geometry), written so that the

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from pygeofilter import ast, values
@@ -56,7 +57,7 @@ def queryables(c: Collection) -> dict[str, dict]:
         schema: dict = {"type": kind, "x-field": name}
         try:
             choices = model._meta.get_field(name).choices
-        except Exception:  # noqa: BLE001 - an annotation, not a model field
+        except FieldDoesNotExist:  # an annotation, not a model field
             choices = None
         if choices:
             schema["enum"] = [value for value, _label in choices]

@@ -19,7 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from geodata.collections import Collection
+from geodata.collections import FILTER_PARAMS, Collection
 from mapapp.filters import text_query, words_q
 from mapapp.geofuncs import FlipCoordinates, ForcePolygonCCW
 from mapapp.models import City
@@ -28,9 +28,6 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
 OFFERED_SRIDS = (4326, 3857, 2180, 5514)
 MAX_LIMIT = 10_000
-
-
-FILTER_PARAMS = ("filter", "filter-lang", "filter-crs")
 
 
 class BadQuery(ValueError):

@@ -78,7 +78,6 @@ class LayerUploadForm(forms.Form):
 
     def _check_contents(self, upload, kind, srid, name_format) -> None:
         import pyogrio
-        from pyproj import CRS
 
         with on_disk(upload) as path:
             try:
@@ -90,9 +89,9 @@ class LayerUploadForm(forms.Form):
         declared = info.get("crs")
         if not declared and srid is None:
             self.add_error("srid", gettext("The file declares no CRS: give its EPSG code."))
-        elif declared and srid is not None and CRS.from_user_input(declared).to_epsg() != srid:
+        elif declared and srid is not None and _epsg(declared) != srid:
             self.add_error("srid", gettext("The file declares %(crs)s, not EPSG:%(srid)s.")
-                           % {"crs": declared, "srid": srid})  # fmt: skip
+                           % {"crs": declared[:200], "srid": srid})  # fmt: skip
         family = geometry_family(info.get("geometry_type"))
         if family and family not in wanted(kind):
             self.add_error("kind", gettext(
@@ -109,6 +108,17 @@ class LayerUploadForm(forms.Form):
                     gettext("No such column: %(missing)s. The file's columns: %(columns)s.")
                     % {"missing": ", ".join(missing), "columns": ", ".join(columns)[:500]},
                 )
+
+
+def _epsg(declared: str) -> int | None:
+    """The EPSG code of a CRS as pyogrio gives it (None: none, or not one pyproj reads)."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        return CRS.from_user_input(declared).to_epsg()
+    except CRSError:
+        return None
 
 
 @contextlib.contextmanager

@@ -5,9 +5,10 @@ API_TOKEN_DAYS from when it was made (365 by default; 0 for no end), then refuse
 message that says when it ended and where to make a new one.
 
 The REST API reads it through DRF (ExpiringTokenAuthentication, in REST_FRAMEWORK). The
-other ways GIS staff take data, which are plain Django views (OGC API - Features, vector
-tiles, exports and their jobs), read it through `token_user`, with the same rules: QGIS
-and GDAL send the same header to all of them."""
+other ways GIS staff and planners take data, which are plain Django views (OGC API -
+Features, vector tiles, exports and their jobs, the analysis API and its downloads), read
+it through `token_user`, with the same rules: QGIS and GDAL send the same header to all
+of them."""
 
 from __future__ import annotations
 

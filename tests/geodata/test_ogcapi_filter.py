@@ -131,7 +131,7 @@ def test_the_same_filter_in_exports_and_tiles(client, exchange_world):
                    {"format": "geojson", "filter": "status = 'granted'"})  # fmt: skip
     assert r.status_code == 200
     got = json.loads(b"".join(r.streaming_content))["features"]
-    assert {f["properties"]["id"] if "id" in f["properties"] else f["id"] for f in got} == want
+    assert {f["id"] for f in got} == want
     bad = client.get("/api/v1/koszalin/export/proposals/", {"format": "geojson",
                                                              "filter": "nope ="})  # fmt: skip
     assert bad.status_code == 400
