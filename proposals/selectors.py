@@ -626,14 +626,10 @@ class NetworkFigures:
 def network_figures() -> NetworkFigures:
     from mapapp.selectors import city_list
 
-    cities = list(city_list())
-    calls = dict(
-        GrantCall.objects.filter(city__in=cities).values_list("city").annotate(n=Count("pk"))
-    )
-    rows = [
-        CityFigures(city, programme_figures(city=city, public=True)[1], calls.get(city.pk, 0))
-        for city in cities
-    ]
+    rows = []
+    for city in city_list():
+        calls, figures = programme_figures(city=city, public=True)  # a row a call, the totals
+        rows.append(CityFigures(city, figures, len(calls)))
     totals, money = CallFigures(call=None), {}
     for row in rows:
         for name in ("published", "submitted", "granted", "completed", "volunteer_hours",
@@ -642,4 +638,5 @@ def network_figures() -> NetworkFigures:
         money[row.city.currency] = money.get(row.city.currency, Decimal("0")) + (
             row.figures.granted_sum
         )
-    return NetworkFigures(cities=rows, totals=totals, money=money, calls=sum(calls.values()))
+    return NetworkFigures(cities=rows, totals=totals, money=money,
+                          calls=sum(row.calls for row in rows))  # fmt: skip
