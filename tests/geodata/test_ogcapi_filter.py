@@ -102,6 +102,14 @@ def test_bad_filters_are_400_with_the_reason_and_private_columns_cannot_be_named
     assert "go with a filter" in refused(**{"filter-lang": "cql2-text"})
     assert "not supported" in refused(filter="support_count + 1 > 2")
     assert "at most" in refused(filter="status = '" + "x" * 5000 + "'")
+    # a quote inside a string is written twice, as CQL2 has it
+    Proposal.objects.filter(pk=min(public().values_list("pk", flat=True))).update(
+        title="Children's garden"
+    )
+    quoted = expected(Q(title="Children's garden"))
+    assert len(quoted) == 1 and ids(client, "title = 'Children''s garden'") == quoted
+    assert ids(client, "title LIKE 'Children''s%' AND status <> 'x'") == quoted
+    assert ids(client, "title IN ('Children''s garden', 'x')") == quoted
     # a value is a value, bound as a parameter, never written into the SQL
     assert ids(client, "title = 'x; DELETE FROM proposals_proposal; --'") == set()
     assert public().count() == 37
