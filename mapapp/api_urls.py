@@ -5,7 +5,7 @@ from geodata.apis import LayerFeaturesApi, LayerImportApi, LayerImportJobApi, La
 from geodata.export_views import export
 from geodata.views import analysis_api
 from mapapp import apis
-from proposals.apis import CallApi, CallListApi, ProposalCollectionApi
+from proposals.apis import CallApi, CallListApi, NetworkFiguresApi, ProposalCollectionApi
 from sites.apis import InterventionCollectionApi, SiteCollectionApi
 
 app_name = "api"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("cities/", apis.CityListApi.as_view(), name="city-list"),
+    path("figures/", NetworkFiguresApi.as_view(), name="network-figures"),
     path("<slug:city>/", apis.CityApiIndex.as_view(), name="city"),
     path("<slug:city>/boundary/", apis.CityBoundaryApi.as_view(), name="city-boundary"),
     path("<slug:city>/proposals/", ProposalCollectionApi.as_view(), name="proposals"),

@@ -42,6 +42,13 @@ class ApiRootApi(APIView):
             schema,
             _link(request, "service-doc", "api:docs", "text/html", "The API's documentation"),
             _link(request, "data", "api:city-list", json_, "The cities, with details"),
+            _link(
+                request,
+                "data",
+                "api:network-figures",
+                json_,
+                "The programme in figures, city by city and in total",
+            ),
         ]
         cities = [
             {

@@ -184,3 +184,31 @@ class CallApi(APIView):
         rows, _totals = selectors.programme_figures(city=city_obj, public=True)
         figures = next(row for row in rows if row.call.pk == call.pk)
         return Response(call_json(request, city_obj, call, figures))
+
+
+class NetworkFiguresApi(APIView):
+    """The programme across the cities served here (as /figures/ shows it): each city's
+    calls and `figures`, counted as its calls page counts them (hidden proposals left out),
+    and the network's `totals`: counts summed, money (`granted_total`) summed within each
+    currency only. For the network's own site and dashboards. No personal data."""
+
+    @extend_schema(operation_id="network_figures", responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        network = selectors.network_figures()
+        cities = [
+            {
+                "slug": row.city.slug,
+                "name": row.city.name,
+                "currency": row.city.currency,
+                "calls": row.calls,
+                "calls_url": request.build_absolute_uri(
+                    reverse("api:calls", kwargs={"city": row.city.slug})
+                ),
+                "figures": figures_json(row.figures),
+            }
+            for row in network.cities
+        ]
+        totals = {k: v for k, v in figures_json(network.totals).items() if k != "granted_total"}
+        totals["calls"] = network.calls
+        totals["granted_total"] = {code: str(amount) for code, amount in network.money.items()}
+        return Response({"cities": cities, "totals": totals})

@@ -632,8 +632,8 @@ def network_figures() -> NetworkFigures:
         rows.append(CityFigures(city, figures, len(calls)))
     totals, money = CallFigures(call=None), {}
     for row in rows:
-        for name in ("published", "submitted", "granted", "completed", "volunteer_hours",
-                     "area_m2"):  # fmt: skip
+        for name in ("published", "submitted", "supporters", "granted", "completed",
+                     "volunteer_hours", "area_m2"):  # fmt: skip
             setattr(totals, name, getattr(totals, name) + getattr(row.figures, name))
         money[row.city.currency] = money.get(row.city.currency, Decimal("0")) + (
             row.figures.granted_sum

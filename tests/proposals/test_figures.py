@@ -163,3 +163,32 @@ def test_the_network_in_figures_sums_money_within_each_currency(world, koszalin,
     assert lines[0][:2] == ["City", "Calls"]
     assert lines[2][:7] == ["Ostrava", "1", "1", "0", "1", "150000.00", "CZK"]
     assert lines[-1][0] == "All cities" and lines[-1][5:7] == ["", ""]  # two currencies
+
+
+def test_the_network_figures_as_json(world, koszalin, ostrava, client):
+    """/api/v1/figures/: the same counts as /figures/, money as decimal strings per
+    currency, never added across currencies."""
+    from django.contrib.gis.geos import Point
+
+    from proposals.models import Proposal
+
+    call = GrantCall.objects.create(
+        city=ostrava, title={"en": "Tvoříme prostor"}, total_budget=1_000_000, project_cap=200_000,
+        opens_at=timezone.now() - timedelta(days=90), closes_at=timezone.now() - timedelta(days=30),
+    )  # fmt: skip
+    Proposal.objects.create(
+        city=ostrava, grant_call=call, author=make_user("spolek@example.org", city=ostrava),
+        title="Komunitní zahrada", status="granted", granted_amount=150_000,
+        published_at=timezone.now(), geom=Point(18.29, 49.83), support_count=17,
+    )  # fmt: skip
+    data = client.get("/api/v1/figures/").json()
+    by_slug = {c["slug"]: c for c in data["cities"]}
+    assert by_slug["ostrava"]["currency"] == "CZK" and by_slug["ostrava"]["calls"] == 1
+    assert by_slug["ostrava"]["figures"]["granted_total"] == "150000.00"
+    assert by_slug["koszalin"]["figures"]["granted_total"] == "20000.00"
+    assert by_slug["koszalin"]["calls_url"].endswith("/api/v1/koszalin/calls/")
+    totals = data["totals"]
+    assert totals["granted_total"] == {"PLN": "20000.00", "CZK": "150000.00"}
+    assert totals["granted_count"] == 2 and totals["calls"] == 3
+    assert totals["supporters"] == 30 + 17
+    assert "/api/v1/figures/" in client.get("/api/v1/").content.decode()

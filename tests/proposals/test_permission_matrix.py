@@ -28,6 +28,7 @@ MATRIX = {
     "healthz-tasks": ALL, "healthz-jobs": ALL, "robots": ALL,
     "sitemap": ALL, "sitemap-section": ALL,
     "home": ALL, "healthz": ALL, "privacy": ALL, "accessibility": ALL, "network-figures": ALL,
+    "api:network-figures": ALL,
     "favicon": frozenset(),  # a redirect
     "security-txt": frozenset(),  # a 404 until SECURITY_CONTACT is set (tests/mapapp)
     "api:root": ALL, "api:city": ALL,
@@ -174,6 +175,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "healthz-tasks": "/healthz/tasks", "healthz-jobs": "/healthz/jobs",
         "robots": "/robots.txt", "sitemap": "/sitemap.xml",
         "security-txt": "/.well-known/security.txt", "network-figures": "/figures/",
+        "api:network-figures": "/api/v1/figures/",
         "sitemap-section": "/sitemap-proposals.xml",
         "home": "/", "healthz": "/healthz", "privacy": "/privacy/", "favicon": "/favicon.ico",
         "accessibility": "/accessibility/",
