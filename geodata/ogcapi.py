@@ -395,6 +395,12 @@ def items(request, city, collection_id):
                 # the search form keeps the other filters of the page it is on
                 "q": query.echo.get("q", ""),
                 "kept": [(k, v) for k, v in query.echo.items() if k != "q"],
+                # and the filter form (CQL2) its other parameters
+                "filter": query.echo.get("filter", ""),
+                "kept_by_filter": [
+                    (k, v) for k, v in query.echo.items() if k not in ("filter", "filter-lang")
+                ],  # fmt: skip
+                "queryables": _url(request, "queryables", city, collection_id=c.id),
             },
         )
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"

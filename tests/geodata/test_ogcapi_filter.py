@@ -152,3 +152,17 @@ def test_the_same_filter_in_exports_and_tiles(client, exchange_world):
     features = decode(fetch(client, "proposals", z, x, y, filter=text))["proposals"]["features"]
     selected = expected(Q(status="granted") | Q(category="seating"))
     assert sum(f["properties"]["count"] for f in features) == len(selected) < public().count()
+
+
+def test_the_html_page_has_a_filter_form_that_keeps_the_other_parameters(client, exchange_world):
+    query = urlencode({"f": "html", "filter": "status = 'granted'", "q": "Proposal",
+                       "limit": 500})  # fmt: skip
+    page = client.get(f"{ITEMS}?{query}").content.decode()
+    form = page[
+        page.index('id="items-filter"') : page.index("</form>", page.index('id="items-filter"'))
+    ]
+    assert 'name="filter" value="status = &#x27;granted&#x27;"' in form  # escaped
+    assert 'name="q" value="Proposal"' in form and 'name="filter-lang"' not in form
+    assert "/collections/proposals/queryables" in form
+    granted = len(expected(Q(status="granted")))
+    assert f"{granted} of {granted} features." in page
