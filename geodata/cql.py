@@ -2,30 +2,40 @@
 
 `filter=` takes a CQL2 expression (text by default; `filter-lang=cql2-json` for JSON) over
 the collection's queryables: its public properties, with their dates as dates, and its
-`geometry` (CRS84). pygeofilter (the parser pygeoapi uses) reads it; our evaluator turns it
+`geometry` (CRS84). pygeofilter (the parser pygeoapi uses) reads it, with our rules for
+AND, OR and NOT on its text grammar (`_BOOLEAN_RULES`); our evaluator turns it
 into a Django Q on the collection's rows, so values are bound as parameters, never written
 into the SQL, and only the queryables can be named: a private column cannot be reached by
 naming it. The same filter works in OGC API items, the exports and the vector tiles
 (geodata.exchange.filter_collection).
 
-Supported: comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, the temporal comparisons,
-and spatial predicates (S_INTERSECTS and the others) with geometries and BBOX in CRS84; a
-quote inside a string is written twice, as CQL2 has it. Functions and arithmetic are
-refused with a 400 saying so."""
+Supported: comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, CASEI and ACCENTI, the
+temporal comparisons, and spatial predicates (S_INTERSECTS and the others) with geometries
+and BBOX in CRS84; a quote inside a string is written twice, as CQL2 has it. Other
+functions and arithmetic are refused with a 400 saying so.
+
+Comparisons, LIKE, BETWEEN and IN are SQL's own operators, not Django's field lookups, so
+they keep SQL's (and CQL2's) three-valued logic: a property without a value is neither
+equal nor unequal to anything, and `NOT (granted_amount > 100)` does not select proposals
+with no granted amount. (Django's `exclude()` selects them, which is right for Python and
+wrong here.) LIKE takes CQL2's wildcards, `%` and `_`, with `\\` escaping, which are SQL's."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Q
+from django.db.models import Func, Q, TextField, Value, lookups
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from pygeofilter import ast, values
 from pygeofilter.backends.django.evaluate import DjangoFilterEvaluator
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
+from pygeofilter.parsers.cql2_text import parser as text_parser
 
 from geodata.collections import Collection
 
@@ -98,7 +108,10 @@ def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None 
         raise FilterError(_("filter: at most %(n)s characters.") % {"n": MAX_LENGTH})
     try:
         # cql-text (the draft's) is read as cql2-text
-        tree = parse_json(text) if lang == "cql2-json" else parse_text(_quotes_kept(text))
+        if lang == "cql2-json":
+            tree = parse_json(_json_read(text))
+        else:
+            tree = _text_parser().parse(_quotes_kept(text))
     except Exception as exc:  # noqa: BLE001 - lark and json raise many kinds
         said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise FilterError(_("filter: it cannot be read as %(lang)s: %(why)s")
@@ -114,6 +127,39 @@ def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None 
     if not isinstance(q, Q):
         raise FilterError(_("filter: it must be a condition, such as status = 'granted'."))
     return q
+
+
+# CQL2's boolean expressions, where pygeofilter 0.4's grammar has AND and OR at one level
+# (it read `a OR b AND c` as `(a OR b) AND c`) and NOT before a predicate only (it could
+# not read `NOT (a OR b)`): AND binds before OR, and NOT takes a bracketed condition.
+_BOOLEAN_RULES = r"""
+%override ?condition: boolean_term
+    | condition "OR"i boolean_term -> or_
+?boolean_term: condition_1
+    | boolean_term "AND"i condition_1 -> and_
+%override ?condition_1: predicate
+    | "NOT"i predicate -> not_
+    | "NOT"i "(" condition ")" -> not_
+    | "(" condition ")"
+"""
+
+
+@functools.cache
+def _text_parser():
+    """pygeofilter's CQL2-text grammar and its tree builder, with our boolean rules."""
+    from lark import Lark
+
+    grammar = os.path.join(os.path.dirname(text_parser.__file__), "grammar.lark")
+    with open(grammar, encoding="utf-8") as f:
+        text = f.read()
+    return Lark(
+        text + _BOOLEAN_RULES,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=text_parser.CQLTransformer(),
+        source_path=grammar,  # its own imports (WKT, ISO 8601) are relative to it
+        import_paths=[os.path.dirname(os.path.dirname(text_parser.__file__))],
+    )
 
 
 _QUOTE = "\ue000"  # a quote inside a string, while pygeofilter parses it
@@ -135,6 +181,53 @@ def _quotes_kept(text: str) -> str:
         out.append(char)
         i += 1
     return "".join(out)
+
+
+def _json_read(text: str):
+    """The CQL2-JSON document, with what pygeofilter 0.4 reads in the draft's form only
+    put in that form: BETWEEN's three arguments (the standard's) as a value and a pair,
+    and ACCENTI as a function."""
+
+    def walk(node):
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: walk(value) for key, value in node.items()}
+        args = node.get("args")
+        if node.get("op") == "between" and isinstance(args, list) and len(args) == 3:
+            node["args"] = [args[0], args[1:]]
+        elif node.get("op") == "accenti" and isinstance(args, list):
+            return {"function": {"name": "accenti", "arguments": args}}
+        return node
+
+    return walk(json.loads(text))
+
+
+class _Like(lookups.Lookup):
+    """`lhs LIKE pattern`: SQL's operator, whose wildcards (`%`, `_`) and escape (`\\`)
+    are CQL2's. Built as an expression, never registered as a field lookup."""
+
+    lookup_name = "cql2_like"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE {rhs}", (*lhs_params, *rhs_params)
+
+
+_COMPARISONS = {
+    "=": lookups.Exact,
+    "<": lookups.LessThan,
+    "<=": lookups.LessThanOrEqual,
+    ">": lookups.GreaterThan,
+    ">=": lookups.GreaterThanOrEqual,
+}
+
+
+def _operand(value):
+    return value if hasattr(value, "resolve_expression") else Value(value)
 
 
 def _box(corners) -> Polygon:
@@ -167,10 +260,42 @@ class _Evaluator(DjangoFilterEvaluator):
             node = node.replace(_QUOTE, "'")
         return super().literal(node)
 
+    @handle(ast.Comparison, subclasses=True)
+    def comparison(self, node, lhs, rhs):
+        if isinstance(lhs, GEOSGeometry) or isinstance(rhs, GEOSGeometry):
+            return super().comparison(node, lhs, rhs)
+        op = node.op.value
+        if op == "<>":  # NOT (a = b): unknown, so not selected, when either has no value
+            return ~Q(lookups.Exact(_operand(lhs), _operand(rhs)))
+        return Q(_COMPARISONS[op](_operand(lhs), _operand(rhs)))
+
+    @handle(ast.Between)
+    def between(self, node, lhs, low, high):
+        lhs = _operand(lhs)
+        q = Q(lookups.GreaterThanOrEqual(lhs, _operand(low))) & Q(
+            lookups.LessThanOrEqual(lhs, _operand(high))
+        )
+        return ~q if node.not_ else q
+
+    @handle(ast.In)
+    def in_(self, node, lhs, *options):
+        values = [getattr(option, "value", option) for option in options]
+        q = Q(lookups.In(_operand(lhs), values))
+        return ~q if node.not_ else q
+
     @handle(ast.Like)
     def like(self, node, lhs):
-        node.pattern = node.pattern.replace(_QUOTE, "'")
-        return super().like(node, lhs)
+        pattern = node.pattern
+        if isinstance(pattern, ast.Node):  # CASEI('...') or ACCENTI('...')
+            pattern = self.evaluate(pattern)
+        elif isinstance(pattern, str):
+            pattern = Value(pattern.replace(_QUOTE, "'"))
+        else:
+            raise FilterError(_("filter: LIKE takes a text pattern."))
+        if node.nocase:
+            lhs, pattern = Lower(_operand(lhs)), Lower(pattern)
+        q = Q(_Like(_operand(lhs), pattern))
+        return ~q if node.not_ else q
 
     @handle(ast.Attribute)
     def attribute(self, node):
@@ -193,9 +318,15 @@ class _Evaluator(DjangoFilterEvaluator):
 
     @handle(ast.Function)
     def function(self, node, *arguments):
+        name = str(node.name).lower()
+        if name in ("lower", "accenti") and len(arguments) == 1:  # CASEI arrives as lower
+            text = _operand(arguments[0])
+            if name == "lower":
+                return Lower(text)
+            return Func(text, function="unaccent", output_field=TextField())
         # CQL2-text's BBOX(minx, miny, maxx, maxy) literal arrives as a function here
         numbers = [getattr(a, "value", a) for a in arguments]
-        is_box = str(node.name).lower() == "bbox" and len(numbers) in (4, 6)
+        is_box = name == "bbox" and len(numbers) in (4, 6)
         if is_box and all(isinstance(n, int | float) for n in numbers):
             half = len(numbers) // 2  # 6: with heights, dropped
             return _box((numbers[0], numbers[1], numbers[half], numbers[half + 1]))

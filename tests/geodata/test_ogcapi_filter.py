@@ -4,6 +4,8 @@ reason; nothing private reachable by naming it; the same filter in the exports a
 tiles."""
 
 import json
+import re
+import unicodedata
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -74,6 +76,26 @@ def test_spatial_filters_in_crs84_match_postgis(client, exchange_world):
     # with the other parameters: bbox and filter together
     assert ids(client, "status = 'granted'", bbox="16.16,54.18,16.20,54.20") == (
         want & expected(Q(status="granted"))
+    )
+
+
+def test_and_binds_before_or_and_not_takes_a_bracketed_condition(client, exchange_world):
+    seating, granted = Q(category="seating"), Q(status="granted")
+    greenery = Q(category="greenery")
+    text = "category = 'seating' OR status = 'granted' AND category = 'greenery'"
+    want = expected(seating | (granted & greenery))
+    assert want != expected((seating | granted) & greenery)  # the two readings differ here
+    assert ids(client, text) == want
+    assert ids(client, "status = 'granted' AND category = 'greenery' OR category = 'seating'") == (
+        want
+    )
+    bracketed = "(category = 'seating' OR status = 'granted') AND category = 'greenery'"
+    assert ids(client, bracketed) == expected((seating | granted) & greenery)
+    assert ids(client, "NOT (category = 'seating' OR status = 'granted')") == expected(
+        ~seating & ~granted
+    )
+    assert ids(client, "NOT (status IN ('granted', 'completed')) AND NOT category = 'seating'") == (
+        expected(~Q(status__in=("granted", "completed")) & ~seating)
     )
 
 
@@ -166,3 +188,117 @@ def test_the_html_page_has_a_filter_form_that_keeps_the_other_parameters(client,
     assert "/collections/proposals/queryables" in form
     granted = len(expected(Q(status="granted")))
     assert f"{granted} of {granted} features." in page
+
+
+def like_regex(pattern: str, flags=0):
+    """CQL2's LIKE as a Python regular expression, to check the database against: `%` any
+    run of characters, `_` one character, a backslash makes the next one literal."""
+    out, chars = [], iter(pattern)
+    for char in chars:
+        if char == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif char == "%":
+            out.append(".*")
+        elif char == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(char))
+    return re.compile("".join(out), flags | re.DOTALL)
+
+
+def titled(*titles: str) -> list[int]:
+    pks = sorted(public().values_list("pk", flat=True))[: len(titles)]
+    for pk, title in zip(pks, titles, strict=True):
+        Proposal.objects.filter(pk=pk).update(title=title)
+    return pks
+
+
+def by_title(test) -> set[int]:
+    return {pk for pk, title in public().values_list("pk", "title") if test(title)}
+
+
+def test_like_has_cql2s_wildcards_and_escape(client, exchange_world):
+    titled("Ala", "Alaska", "A_b", "Axb", "50% off", "500 off", "Park_1", "Komunitní zahrada")
+    for pattern in ["A%a%a", "A_b", "A\\_b", "50\\%%", "50%", "%\\_%", "Park__", "Park_",
+                    "%zahrada", "_la%", "%"]:  # fmt: skip
+        escaped = pattern.replace("'", "''")
+        regex = like_regex(pattern)
+        want = by_title(lambda t, r=regex: r.fullmatch(t) is not None)
+        assert ids(client, f"title LIKE '{escaped}'") == want, pattern
+        assert ids(client, f"title NOT LIKE '{escaped}'") == expected(Q()) - want, pattern
+    # the cases the old reading (starts with, contains, ends with) got wrong
+    assert ids(client, "title LIKE 'A%a%a'") == by_title(lambda t: t == "Alaska")
+    assert ids(client, "title LIKE 'A_b'") == by_title(lambda t: t in ("A_b", "Axb"))
+
+
+def test_casei_and_accenti(client, exchange_world):
+    titled("Komunitní Zahrada", "komunitni zahrada", "KOMUNITNÍ ZAHRADA", "Ogród")
+    fold = lambda t: "".join(  # noqa: E731
+        c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c)
+    )
+    cases = [
+        ("CASEI(title) = CASEI('komunitní zahrada')",
+         lambda t: t.lower() == "komunitní zahrada"),
+        ("CASEI(title) LIKE CASEI('%zahrada')", lambda t: t.lower().endswith("zahrada")),
+        ("ACCENTI(title) = ACCENTI('Komunitni Zahrada')",
+         lambda t: fold(t) == "Komunitni Zahrada"),
+        ("CASEI(ACCENTI(title)) = CASEI(ACCENTI('KOMUNITNI zahrada'))",
+         lambda t: fold(t).lower() == "komunitni zahrada"),
+        ("ACCENTI(title) LIKE 'Ogrod%'", lambda t: fold(t).startswith("Ogrod")),
+    ]  # fmt: skip
+    for text, test in cases:
+        want = by_title(test)
+        assert want and ids(client, text) == want, text
+    assert len(ids(client, "CASEI(title) LIKE CASEI('komunitni%')")) == 1  # the accent differs
+    tree = {"op": "like", "args": [{"op": "casei", "args": [{"property": "title"}]},
+                                   {"op": "casei", "args": ["%ZAHRADA"]}]}  # fmt: skip
+    assert ids(client, json.dumps(tree), lang="cql2-json") == by_title(
+        lambda t: t.lower().endswith("zahrada")
+    )
+    tree = {"op": "=", "args": [{"op": "accenti", "args": [{"property": "title"}]},
+                                {"op": "accenti", "args": ["Ogrod"]}]}  # fmt: skip
+    assert ids(client, json.dumps(tree), lang="cql2-json") == by_title(lambda t: t == "Ogród")
+    numeric = json.dumps({"op": "like", "args": [{"property": "title"}, 5]})
+    r = client.get(f"{ITEMS}?{urlencode({'filter': numeric, 'filter-lang': 'cql2-json'})}")
+    assert r.status_code == 400 and "LIKE takes a text pattern" in r.json()["description"]
+    conformance = client.get("/ogcapi/koszalin/conformance?f=json").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison" in conformance
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison" in (
+        conformance
+    )
+
+
+def test_a_property_without_a_value_is_neither_equal_nor_unequal(client, exchange_world):
+    """CQL2's three-valued logic, as SQL's: a comparison with a missing value is unknown, and
+    neither it nor its negation selects the row."""
+    pks = sorted(public().values_list("pk", flat=True))
+    for amount, pk in zip((50, 100, 5000, 20000), pks, strict=False):
+        Proposal.objects.filter(pk=pk).update(granted_amount=amount)
+    amounts = dict(public().values_list("pk", "granted_amount"))
+    assert None in amounts.values()
+
+    def where(test) -> set[int]:
+        return {pk for pk, a in amounts.items() if a is not None and test(a)}
+
+    cases = [
+        ("granted_amount <> 5000", lambda a: a != 5000),
+        ("NOT (granted_amount > 100)", lambda a: a <= 100),
+        ("NOT (granted_amount = 50)", lambda a: a != 50),
+        ("granted_amount NOT BETWEEN 60 AND 10000", lambda a: not 60 <= a <= 10000),
+        ("NOT (granted_amount BETWEEN 60 AND 10000)", lambda a: not 60 <= a <= 10000),
+        ("granted_amount NOT IN (50, 100)", lambda a: a not in (50, 100)),
+        ("NOT (granted_amount IN (50, 100) OR granted_amount < 10)",
+         lambda a: a not in (50, 100) and not a < 10),
+        ("100 <= granted_amount", lambda a: a >= 100),
+    ]  # fmt: skip
+    for text, test in cases:
+        want = where(test)
+        assert want and ids(client, text) == want, text
+    # NOT (unknown OR true) is false; NOT (unknown AND false) is true
+    assert ids(client, "NOT (granted_amount > 100 OR status = 'granted')") == {
+        pk for pk in where(lambda a: a <= 100) if pk not in expected(Q(status="granted"))
+    }
+    both = "NOT (granted_amount > 100 AND category = 'no such category')"
+    assert ids(client, both) == expected(Q())
+    tree = {"op": "between", "args": [{"property": "granted_amount"}, 60, 10000]}  # the standard's
+    assert ids(client, json.dumps(tree), lang="cql2-json") == where(lambda a: 60 <= a <= 10000)
