@@ -131,7 +131,8 @@ def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None 
 
 # CQL2's boolean expressions, where pygeofilter 0.4's grammar has AND and OR at one level
 # (it read `a OR b AND c` as `(a OR b) AND c`) and NOT before a predicate only (it could
-# not read `NOT (a OR b)`): AND binds before OR, and NOT takes a bracketed condition.
+# not read `NOT (a OR b)`): AND binds before OR, and NOT takes a bracketed condition. ILIKE
+# (the draft's, which GDAL may send) is LIKE without case, as CASEI on both sides.
 _BOOLEAN_RULES = r"""
 %override ?condition: boolean_term
     | condition "OR"i boolean_term -> or_
@@ -141,6 +142,8 @@ _BOOLEAN_RULES = r"""
     | "NOT"i predicate -> not_
     | "NOT"i "(" condition ")" -> not_
     | "(" condition ")"
+%extend ?predicate: expression "ILIKE"i expression -> ilike
+    | expression "NOT"i "ILIKE"i expression -> not_ilike
 """
 
 

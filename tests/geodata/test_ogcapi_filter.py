@@ -258,6 +258,12 @@ def test_casei_and_accenti(client, exchange_world):
     tree = {"op": "=", "args": [{"op": "accenti", "args": [{"property": "title"}]},
                                 {"op": "accenti", "args": ["Ogrod"]}]}  # fmt: skip
     assert ids(client, json.dumps(tree), lang="cql2-json") == by_title(lambda t: t == "Ogród")
+    # the draft's ILIKE, which GDAL may send: LIKE without case
+    ends = by_title(lambda t: t.lower().endswith("zahrada"))
+    assert ids(client, "title ILIKE '%ZAHRADA'") == ends
+    assert ids(client, "title NOT ILIKE 'komunitni%'") == by_title(
+        lambda t: not t.lower().startswith("komunitni")
+    )
     numeric = json.dumps({"op": "like", "args": [{"property": "title"}, 5]})
     r = client.get(f"{ITEMS}?{urlencode({'filter': numeric, 'filter-lang': 'cql2-json'})}")
     assert r.status_code == 400 and "LIKE takes a text pattern" in r.json()["description"]
