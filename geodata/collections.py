@@ -76,6 +76,20 @@ class Collection:
             Q(**{f"{self.area_field}__isnull": True}) & point
         )
 
+    def geometry_q(self, lookup: str, geometry) -> Q:
+        """Rows whose geometry (the drawn area where there is one, else the point) stands in
+        `lookup`, a GeoDjango spatial lookup (`within`, `contains`, `touches`, ...), to
+        `geometry` (4326). Written on the stored fields, not on the `_geom` annotation, so
+        that their GiST indexes serve it."""
+        if lookup == "intersects":
+            return self.bbox_q(geometry)
+        point = Q(**{f"{self.point_field}__{lookup}": geometry})
+        if self.area_field is None:
+            return point
+        return Q(**{f"{self.area_field}__{lookup}": geometry}) | (
+            Q(**{f"{self.area_field}__isnull": True}) & point
+        )
+
 
 def points_in(point_field: str, envelope) -> Q:
     """Rows whose point (`point_field`) intersects `envelope`, a 4326 geometry.

@@ -229,6 +229,9 @@ _COMPARISONS = {
 }
 
 
+_TURNED = {"CONTAINS": "WITHIN", "WITHIN": "CONTAINS"}  # the others are symmetric
+
+
 def _operand(value):
     return value if hasattr(value, "resolve_expression") else Value(value)
 
@@ -249,12 +252,14 @@ class _Evaluator(DjangoFilterEvaluator):
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
     def spatial_operation(self, node, lhs, rhs):
-        """S_INTERSECTS(geometry, ...) as the bbox parameter's query, which the GiST
-        indexes of the point and the area serve (the geometry is either of them); the
-        other predicates as GeoDjango's lookups on the geometry."""
-        on_geometry = getattr(lhs, "name", None) == "_geom" and isinstance(rhs, GEOSGeometry)
-        if on_geometry and node.op.name == "INTERSECTS":
-            return self.collection.bbox_q(rhs)
+        """A predicate between the geometry and a literal as GeoDjango's lookup on the
+        stored point and area (Collection.geometry_q), which their GiST indexes serve;
+        S_INTERSECTS as the bbox parameter's query. A literal first is turned round."""
+        op = node.op.name
+        if isinstance(lhs, GEOSGeometry) and getattr(rhs, "name", None) == "_geom":
+            lhs, rhs, op = rhs, lhs, _TURNED.get(op, op)
+        if getattr(lhs, "name", None) == "_geom" and isinstance(rhs, GEOSGeometry):
+            return self.collection.geometry_q(op.lower(), rhs)
         return super().spatial_operation(node, lhs, rhs)
 
     @handle(*values.LITERALS)

@@ -99,6 +99,39 @@ def test_and_binds_before_or_and_not_takes_a_bracketed_condition(client, exchang
     )
 
 
+def test_every_spatial_predicate_matches_postgis_on_the_geometry_shown(client, exchange_world):
+    """Each predicate is written on the stored point and area (for their indexes); the
+    answer must be PostGIS's own on the geometry the collection shows: the area where one
+    is drawn, else the point."""
+    from django.contrib.gis.db.models import GeometryField
+    from django.db.models.functions import Coalesce
+
+    shown = public().annotate(shape=Coalesce("area", "geom", output_field=GeometryField()))
+    drawn = public().filter(area__isnull=False).first()
+    inside = drawn.area.point_on_surface
+    box = Polygon.from_bbox((16.16, 54.18, 16.20, 54.20))
+    box.srid = inside.srid = 4326
+    polygon = box.wkt
+    cases = [
+        (f"S_WITHIN(geometry, {polygon})", "within", box),
+        (f"S_CONTAINS({polygon}, geometry)", "within", box),  # turned round
+        (f"S_CONTAINS(geometry, {inside.wkt})", "contains", inside),
+        (f"S_WITHIN({inside.wkt}, geometry)", "contains", inside),
+        (f"S_INTERSECTS({polygon}, geometry)", "intersects", box),
+        (f"S_OVERLAPS(geometry, {polygon})", "overlaps", box),
+        (f"S_TOUCHES(geometry, {polygon})", "touches", box),
+        (f"S_EQUALS(geometry, {drawn.area.wkt})", "equals", drawn.area),
+        (f"NOT S_WITHIN(geometry, {polygon})", "within", box),
+    ]
+    for text, lookup, geometry in cases:
+        want = set(shown.filter(**{f"shape__{lookup}": geometry}).values_list("pk", flat=True))
+        if text.startswith("NOT"):
+            want = expected(Q()) - want
+        assert ids(client, text) == want, text
+    assert len(ids(client, f"S_CONTAINS(geometry, {inside.wkt})")) == 1
+    assert 0 < len(ids(client, f"S_WITHIN(geometry, {polygon})")) < public().count()
+
+
 def test_cql2_json_reads_the_same(client, exchange_world):
     status = {"op": "=", "args": [{"property": "status"}, "granted"]}
     supported = {"op": ">=", "args": [{"property": "support_count"}, 0]}
