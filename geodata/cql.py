@@ -2,17 +2,17 @@
 
 `filter=` takes a CQL2 expression (text by default; `filter-lang=cql2-json` for JSON) over
 the collection's queryables: its public properties, with their dates as dates, and its
-`geometry` (CRS84). pygeofilter (the parser pygeoapi uses) reads it, with our rules for
-AND, OR and NOT on its text grammar (`_BOOLEAN_RULES`); our evaluator turns it
-into a Django Q on the collection's rows, so values are bound as parameters, never written
-into the SQL, and only the queryables can be named: a private column cannot be reached by
-naming it. The same filter works in OGC API items, the exports and the vector tiles
-(geodata.exchange.filter_collection).
+`geometry` (CRS84, or `filter-crs`: any CRS the city offers, in that CRS's axis order).
+pygeofilter (the parser pygeoapi uses) reads it, with our rules for AND, OR and NOT on its
+text grammar (`_BOOLEAN_RULES`); our evaluator turns it into a Django Q on the collection's
+rows, so values are bound as parameters, never written into the SQL, and only the
+queryables can be named: a private column cannot be reached by naming it. The same filter
+works in OGC API items, the exports and the vector tiles (geodata.exchange.filter_collection).
 
 Supported: comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, CASEI and ACCENTI, the
 temporal comparisons, and spatial predicates (S_INTERSECTS and the others) with geometries
-and BBOX in CRS84; a quote inside a string is written twice, as CQL2 has it. Other
-functions and arithmetic are refused with a 400 saying so.
+and BBOX; a quote inside a string is written twice, as CQL2 has it. Other functions and
+arithmetic are refused with a 400 saying so.
 
 Comparisons, LIKE, BETWEEN and IN are SQL's own operators, not Django's field lookups, so
 they keep SQL's (and CQL2's) three-valued logic: a property without a value is neither
@@ -28,6 +28,7 @@ import os
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core.exceptions import FieldDoesNotExist
+from django.db import DatabaseError, transaction
 from django.db.models import Func, Q, TextField, Value, lookups
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -39,7 +40,6 @@ from pygeofilter.parsers.cql2_text import parser as text_parser
 
 from geodata.collections import Collection
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 LANGUAGES = ("cql2-text", "cql2-json", "cql-text")  # cql-text: the draft's, from GDAL < 3.7
 GEOMETRY = "geometry"
 MAX_LENGTH = 4000  # characters of a filter: ample for people, not a payload
@@ -97,13 +97,12 @@ class FilterError(ValueError):
     """A filter that cannot be read or names what is not a queryable; its text says why."""
 
 
-def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None = None) -> Q:
-    """The rows of `c` that `text` (a CQL2 expression in `lang`) selects, as a Q."""
+def filter_q(c: Collection, text: str, lang: str | None = None, srid: int | None = None) -> Q:
+    """The rows of `c` that `text` (a CQL2 expression in `lang`, its geometries in `srid`
+    and that CRS's axis order; None: CRS84) selects, as a Q."""
     lang = lang or "cql2-text"
     if lang not in LANGUAGES:
         raise FilterError(_("filter-lang: use cql2-text or cql2-json."))
-    if crs not in (None, "", CRS84):
-        raise FilterError(_("filter-crs: only %(crs)s is supported.") % {"crs": CRS84})
     if len(text) > MAX_LENGTH:
         raise FilterError(_("filter: at most %(n)s characters.") % {"n": MAX_LENGTH})
     try:
@@ -117,7 +116,7 @@ def filter_q(c: Collection, text: str, lang: str | None = None, crs: str | None 
         raise FilterError(_("filter: it cannot be read as %(lang)s: %(why)s")
                           % {"lang": lang, "why": said}) from None  # fmt: skip
     try:
-        q = _Evaluator(queryables(c), c).evaluate(tree)
+        q = _Evaluator(queryables(c), c, srid).evaluate(tree)
     except FilterError:
         raise
     except Exception as exc:  # noqa: BLE001 - what the evaluator cannot express
@@ -236,19 +235,35 @@ def _operand(value):
     return value if hasattr(value, "resolve_expression") else Value(value)
 
 
-def _box(corners) -> Polygon:
-    box = Polygon.from_bbox(corners)
-    box.srid = 4326
-    return box
-
-
 class _Evaluator(DjangoFilterEvaluator):
-    """pygeofilter's Django evaluator, held to the queryables and to CRS84."""
+    """pygeofilter's Django evaluator, held to the queryables, its geometries put in 4326."""
 
-    def __init__(self, allowed: dict[str, dict], collection: Collection):
+    def __init__(self, allowed: dict[str, dict], collection: Collection, srid: int | None):
         super().__init__({name: s["x-field"] for name, s in allowed.items()}, None)
         self.allowed = allowed
         self.collection = collection
+        self.srid = srid  # of the filter's geometries; None: CRS84
+
+    def placed(self, geometry: GEOSGeometry) -> GEOSGeometry:
+        """A geometry of the filter, as written in filter-crs, in 4326 (lon, lat)."""
+        from geodata.exchange import north_first, to_4326
+
+        if self.srid is None:
+            geometry.srid = 4326
+            return geometry
+        try:
+            with transaction.atomic():  # a savepoint: a caller's transaction stays usable
+                return to_4326(geometry, self.srid, flip=north_first(self.srid))
+        except DatabaseError:
+            raise FilterError(
+                _("filter: a geometry lies outside what EPSG:%(srid)s can express "
+                  "(check the axis order: %(order)s).")
+                % {"srid": self.srid,
+                   "order": _("northing first") if north_first(self.srid) else _("easting first")}
+            ) from None  # fmt: skip
+
+    def box(self, corners) -> GEOSGeometry:
+        return self.placed(Polygon.from_bbox(corners))
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
     def spatial_operation(self, node, lhs, rhs):
@@ -316,13 +331,11 @@ class _Evaluator(DjangoFilterEvaluator):
 
     @handle(values.Geometry)
     def geometry(self, node):
-        geometry = GEOSGeometry(json.dumps(node.__geo_interface__))
-        geometry.srid = 4326
-        return geometry
+        return self.placed(GEOSGeometry(json.dumps(node.__geo_interface__)))
 
     @handle(values.Envelope)
     def envelope(self, node):
-        return _box((node.x1, node.y1, node.x2, node.y2))
+        return self.box((node.x1, node.y1, node.x2, node.y2))
 
     @handle(ast.Function)
     def function(self, node, *arguments):
@@ -337,7 +350,7 @@ class _Evaluator(DjangoFilterEvaluator):
         is_box = name == "bbox" and len(numbers) in (4, 6)
         if is_box and all(isinstance(n, int | float) for n in numbers):
             half = len(numbers) // 2  # 6: with heights, dropped
-            return _box((numbers[0], numbers[1], numbers[half], numbers[half + 1]))
+            return self.box((numbers[0], numbers[1], numbers[half], numbers[half + 1]))
         raise FilterError(_("filter: functions are not supported (%(name)s).")
                           % {"name": str(node.name)[:80]})  # fmt: skip
 

@@ -129,12 +129,22 @@ def parse_bbox(value: str, *, bbox_crs: int | None) -> GEOSGeometry:
         if not (-180 <= x1 <= 180 and -180 <= x2 <= 180 and -90 <= y1 <= 90 and -90 <= y2 <= 90):
             raise BadQuery(_("bbox: longitude or latitude out of range."))
         return Polygon.from_bbox((x1, y1, x2, y2)) if (x1, y1) != (x2, y2) else _point(x1, y1)
+    return to_4326(Polygon.from_bbox((x1, y1, x2, y2)), bbox_crs)
+
+
+def to_4326(geometry: GEOSGeometry, srid: int, *, flip: bool = False) -> GEOSGeometry:
+    """`geometry`, whose coordinates are in `srid` (x first, or y first with `flip`), in
+    4326. Edges are densified before reprojection (32 steps over the longer side), so lines
+    and areas keep their true course, not the straight chord between reprojected corners."""
+    x1, y1, x2, y2 = geometry.extent
     step = max(x2 - x1, y2 - y1) / 32 or 1
+    placed = "ST_SetSRID(%s::geometry, %s)"
+    if flip:
+        placed = f"ST_FlipCoordinates({placed})"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT ST_AsEWKB(ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, %s),"
-            " %s), 4326))",
-            [x1, y1, x2, y2, bbox_crs, step],
+            f"SELECT ST_AsEWKB(ST_Transform(ST_Segmentize({placed}, %s), 4326))",  # noqa: S608 - our text
+            [bytes(geometry.wkb), srid, step],
         )
         return GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
 
@@ -291,24 +301,26 @@ def filter_collection(c: Collection, params, *, city: City) -> tuple[QuerySet, d
     if props:
         qs = qs.filter(q)
         echo.update(props)
-    q, said = cql_q(c, params)
+    q, said = cql_q(c, params, city=city)
     if said:
         qs = qs.filter(q)
         echo.update(said)
     return qs, echo
 
 
-def cql_q(c: Collection, params) -> tuple[Q, dict]:
+def cql_q(c: Collection, params, *, city: City) -> tuple[Q, dict]:
     """A CQL2 `filter` (OGC API Features Part 3, geodata.cql) on the collection's
-    queryables, with `filter-lang` and `filter-crs`; the parameters used, for links."""
+    queryables, with `filter-lang` and `filter-crs` (any CRS the city offers, in its axis
+    order); the parameters used, for links."""
     from geodata.cql import FilterError, filter_q
 
     if not params.get("filter"):
         if params.get("filter-lang") or params.get("filter-crs"):
             raise BadQuery(_("filter-lang and filter-crs go with a filter."))
         return Q(), {}
+    srid = parse_crs(params.get("filter-crs", ""), city=city, name="filter-crs")
     try:
-        q = filter_q(c, params["filter"], params.get("filter-lang"), params.get("filter-crs"))
+        q = filter_q(c, params["filter"], params.get("filter-lang"), srid)
     except FilterError as e:
         raise BadQuery(str(e)) from None
     return q, {k: params[k] for k in FILTER_PARAMS if params.get(k)}

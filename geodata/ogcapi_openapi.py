@@ -140,7 +140,8 @@ def definition(request, city, collections) -> dict:
             _param("filter-lang", schema={"type": "string",
                                           "enum": ["cql2-text", "cql2-json", "cql-text"],
                                           "default": "cql2-text"}),
-            _param("filter-crs", schema={"type": "string", "enum": [exchange.CRS84]}),
+            _param("filter-crs", schema={"type": "string", "enum": exchange.offered_crs(city),
+                                         "default": exchange.CRS84}),
         ]  # fmt: skip
         if c.datetime_field:
             items_params.append(_param("datetime", description="RFC 3339 instant or interval"))

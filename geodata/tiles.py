@@ -152,7 +152,7 @@ def tile(request, city, collection_id, z, x, y):
     try:  # the collection's own filters (status=, category=, ...) and a CQL2 filter, as in
         # OGC API Features
         where, echo = exchange.property_q(c, request.GET)
-        cql, said = exchange.cql_q(c, request.GET)
+        cql, said = exchange.cql_q(c, request.GET, city=city_obj)
         where, echo = where & cql, {**echo, **said}
     except exchange.BadQuery as e:
         return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")

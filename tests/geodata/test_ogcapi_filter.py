@@ -132,6 +132,43 @@ def test_every_spatial_predicate_matches_postgis_on_the_geometry_shown(client, e
     assert 0 < len(ids(client, f"S_WITHIN(geometry, {polygon})")) < public().count()
 
 
+def test_filter_crs_takes_the_offered_crs_in_their_axis_order(client, exchange_world):
+    """Part 3's filter-crs: geometries in any CRS the city offers, written in that CRS's axis
+    order (EPSG:4326 and EPSG:2180 put the northing first; EPSG:3857 does not)."""
+    drawn = public().filter(area__isnull=False).first()
+    inside = drawn.area.point_on_surface
+    lon, lat = inside.coords
+    mercator, poland = inside.transform(3857, clone=True), inside.transform(2180, clone=True)
+    written = {
+        "EPSG:4326": f"POINT({lat} {lon})",
+        "http://www.opengis.net/def/crs/EPSG/0/3857": f"POINT({mercator.x} {mercator.y})",
+        "http://www.opengis.net/def/crs/EPSG/0/2180": f"POINT({poland.y} {poland.x})",
+    }
+    for crs, point in written.items():
+        assert ids(client, f"S_CONTAINS(geometry, {point})", **{"filter-crs": crs}) == {drawn.pk}
+        swapped = point.replace("POINT(", "").rstrip(")").split()
+        other = f"POINT({swapped[1]} {swapped[0]})"  # the other axis order: elsewhere
+        assert ids(client, f"S_CONTAINS(geometry, {other})", **{"filter-crs": crs}) == set()
+    crs84 = ids(client, "S_INTERSECTS(geometry, BBOX(16.16, 54.18, 16.20, 54.20))")
+    assert 0 < len(crs84) < public().count()
+    north_first = "S_INTERSECTS(geometry, BBOX(54.18, 16.16, 54.20, 16.20))"
+    assert ids(client, north_first, **{"filter-crs": "EPSG:4326"}) == crs84
+    # a point no projection can reach: a 400 that says so, and the database connection (in
+    # the test, one transaction) is still usable afterwards
+    r = client.get(f"{ITEMS}?" + urlencode({"filter": "S_INTERSECTS(geometry, POINT(1e20 1e20))",
+                                            "filter-crs": "EPSG:2180"}))  # fmt: skip
+    assert r.status_code == 400 and "northing first" in r.json()["description"]
+    assert ids(client, north_first, **{"filter-crs": "EPSG:4326"}) == crs84
+    api = client.get("/ogcapi/koszalin/api?f=json").json()
+    crs_enums = [
+        p["schema"]["enum"]
+        for path in api["paths"].values()
+        for p in path.get("get", {}).get("parameters", [])
+        if p.get("name") == "filter-crs"
+    ]
+    assert crs_enums and "http://www.opengis.net/def/crs/EPSG/0/2180" in crs_enums[0]
+
+
 def test_cql2_json_reads_the_same(client, exchange_world):
     status = {"op": "=", "args": [{"property": "status"}, "granted"]}
     supported = {"op": ">=", "args": [{"property": "support_count"}, 0]}
@@ -153,7 +190,8 @@ def test_bad_filters_are_400_with_the_reason_and_private_columns_cannot_be_named
     assert "not a queryable" in said and "status" in said and "contact_phone, " not in said
     assert "not a queryable" in refused(filter="author_id = 1")
     assert "filter-lang" in refused(filter="status = 'granted'", **{"filter-lang": "ecql"})
-    assert "filter-crs" in refused(filter="status = 'granted'", **{"filter-crs": "EPSG:2180"})
+    said = refused(filter="status = 'granted'", **{"filter-crs": "EPSG:32633"})
+    assert "filter-crs" in said and "not offered" in said and "EPSG/0/2180" in said
     assert "go with a filter" in refused(**{"filter-lang": "cql2-text"})
     assert "not supported" in refused(filter="support_count + 1 > 2")
     assert "at most" in refused(filter="status = '" + "x" * 5000 + "'")
