@@ -25,11 +25,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, transaction
-from django.db.models import Func, Q, TextField, Value, lookups
+from django.db.models import F, Func, Q, TextField, Value, lookups
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from pygeofilter import ast, values
@@ -231,6 +233,34 @@ _COMPARISONS = {
 _TURNED = {"CONTAINS": "WITHIN", "WITHIN": "CONTAINS"}  # the others are symmetric
 
 
+_LITERAL_KINDS = (  # bool before int: True is an int in Python
+    (bool, "boolean"),
+    (int | float | Decimal, "number"),
+    (str, "string"),
+    (datetime, "date-time"),
+    (date, "date"),
+    (GEOSGeometry, "geometry"),
+)
+_KIN = {"date": "date-time"}  # kinds that compare with each other
+
+
+def _compare_values(a, op: str, b) -> bool:
+    return {"=": a == b, "<>": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _texts(node) -> list[str]:
+    """The strings written in a LIKE pattern: itself, or inside CASEI(...) and ACCENTI(...)."""
+    if isinstance(node, str):
+        return [node]
+    return [t for argument in getattr(node, "arguments", ()) for t in _texts(argument)]
+
+
+def _ends_escaping(text: str) -> bool:
+    """An odd run of backslashes at the end: an escape with nothing after it, which
+    PostgreSQL refuses."""
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
+
+
 def _operand(value):
     return value if hasattr(value, "resolve_expression") else Value(value)
 
@@ -243,6 +273,7 @@ class _Evaluator(DjangoFilterEvaluator):
         self.allowed = allowed
         self.collection = collection
         self.srid = srid  # of the filter's geometries; None: CRS84
+        self.by_field = {schema["x-field"]: schema for schema in allowed.values()}
 
     def placed(self, geometry: GEOSGeometry) -> GEOSGeometry:
         """A geometry of the filter, as written in filter-crs, in 4326 (lon, lat)."""
@@ -283,17 +314,49 @@ class _Evaluator(DjangoFilterEvaluator):
             node = node.replace(_QUOTE, "'")
         return super().literal(node)
 
+    def kind(self, value) -> str:
+        """What a side of a comparison holds: string, number, boolean, date, date-time,
+        geometry (or `other`), from the queryable's schema or the literal's type."""
+        if isinstance(value, F):
+            schema = self.by_field.get(value.name, {})
+            kind = schema.get("format") or schema.get("type", "other")
+            return {"integer": "number", "geometry-any": "geometry"}.get(kind, kind)
+        if isinstance(value, Lower | Func):  # CASEI, ACCENTI
+            return "string"
+        value = getattr(value, "value", value)
+        for types, kind in _LITERAL_KINDS:
+            if isinstance(value, types):
+                return kind
+        return "other"
+
+    def comparable(self, *sides) -> None:
+        """Refused with a 400 unless every side holds the same kind of value (a date and a
+        timestamp compare), rather than a database error for `status > 5`."""
+        kinds = {_KIN.get(k, k) for k in map(self.kind, sides)}
+        if len(kinds) > 1 or kinds & {"geometry", "other"}:
+            named = [s.name for s in sides if isinstance(s, F)]
+            label = {v: k for k, v in self.field_mapping.items()}.get(named[0]) if named else ""
+            raise FilterError(
+                _("filter: %(name)s cannot be compared with %(kinds)s.")
+                % {"name": label or _("a value"), "kinds": ", ".join(sorted(kinds))}
+            )
+
     @handle(ast.Comparison, subclasses=True)
     def comparison(self, node, lhs, rhs):
         if isinstance(lhs, GEOSGeometry) or isinstance(rhs, GEOSGeometry):
             return super().comparison(node, lhs, rhs)
+        self.comparable(lhs, rhs)
         op = node.op.value
+        if not any(isinstance(side, F | Func) for side in (lhs, rhs)):  # two literals
+            a, b = (getattr(side, "value", side) for side in (lhs, rhs))
+            return Q() if _compare_values(a, op, b) else Q(pk__isnull=True)  # never
         if op == "<>":  # NOT (a = b): unknown, so not selected, when either has no value
             return ~Q(lookups.Exact(_operand(lhs), _operand(rhs)))
         return Q(_COMPARISONS[op](_operand(lhs), _operand(rhs)))
 
     @handle(ast.Between)
     def between(self, node, lhs, low, high):
+        self.comparable(lhs, low, high)
         lhs = _operand(lhs)
         q = Q(lookups.GreaterThanOrEqual(lhs, _operand(low))) & Q(
             lookups.LessThanOrEqual(lhs, _operand(high))
@@ -302,6 +365,7 @@ class _Evaluator(DjangoFilterEvaluator):
 
     @handle(ast.In)
     def in_(self, node, lhs, *options):
+        self.comparable(lhs, *options)
         values = [getattr(option, "value", option) for option in options]
         q = Q(lookups.In(_operand(lhs), values))
         return ~q if node.not_ else q
@@ -309,12 +373,18 @@ class _Evaluator(DjangoFilterEvaluator):
     @handle(ast.Like)
     def like(self, node, lhs):
         pattern = node.pattern
+        if any(_ends_escaping(text) for text in _texts(pattern)):
+            raise FilterError(
+                _("filter: a LIKE pattern cannot end with its escape character (\\).")
+            )
         if isinstance(pattern, ast.Node):  # CASEI('...') or ACCENTI('...')
             pattern = self.evaluate(pattern)
         elif isinstance(pattern, str):
             pattern = Value(pattern.replace(_QUOTE, "'"))
         else:
             raise FilterError(_("filter: LIKE takes a text pattern."))
+        if self.kind(lhs) != "string":
+            raise FilterError(_("filter: LIKE takes a text property."))
         if node.nocase:
             lhs, pattern = Lower(_operand(lhs)), Lower(pattern)
         q = Q(_Like(_operand(lhs), pattern))
@@ -341,6 +411,8 @@ class _Evaluator(DjangoFilterEvaluator):
     def function(self, node, *arguments):
         name = str(node.name).lower()
         if name in ("lower", "accenti") and len(arguments) == 1:  # CASEI arrives as lower
+            if self.kind(arguments[0]) != "string":
+                raise FilterError(_("filter: CASEI and ACCENTI take text."))
             text = _operand(arguments[0])
             if name == "lower":
                 return Lower(text)

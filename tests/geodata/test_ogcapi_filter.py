@@ -195,6 +195,23 @@ def test_bad_filters_are_400_with_the_reason_and_private_columns_cannot_be_named
     assert "go with a filter" in refused(**{"filter-lang": "cql2-text"})
     assert "not supported" in refused(filter="support_count + 1 > 2")
     assert "at most" in refused(filter="status = '" + "x" * 5000 + "'")
+    # values of the wrong kind: a 400 that says so, not the database's error
+    for text, said in [
+        ("status > 5", "status cannot be compared with number, string"),
+        ("granted_amount = 'abc'", "granted_amount cannot be compared"),
+        ("published > 5", "published cannot be compared with date-time, number"),
+        ("support_count BETWEEN 'a' AND 'b'", "support_count cannot be compared"),
+        ("granted_amount IN ('x', 1)", "granted_amount cannot be compared"),
+        ("status = TRUE", "status cannot be compared with boolean, string"),
+        ("support_count LIKE '1%'", "LIKE takes a text property"),
+        ("CASEI(support_count) = 'x'", "CASEI and ACCENTI take text"),
+        ("title LIKE 'abc\\'", "cannot end with its escape character"),
+        ("title LIKE CASEI('abc\\')", "cannot end with its escape character"),
+    ]:
+        assert said in refused(filter=text), text
+    assert ids(client, "title LIKE '%\\\\'") == set()  # an escaped backslash at the end
+    assert ids(client, "published > DATE('2000-01-01')") == expected(Q())  # dates compare
+    assert ids(client, "5 = 5") == expected(Q()) and ids(client, "'a' = 'b'") == set()
     # a quote inside a string is written twice, as CQL2 has it
     Proposal.objects.filter(pk=min(public().values_list("pk", flat=True))).update(
         title="Children's garden"
