@@ -1,0 +1,172 @@
+"""CQL2 filters checked against a reference: random expressions over the proposals'
+queryables (comparisons, LIKE with its wildcards, BETWEEN, IN, IS NULL, NOT, AND and OR,
+written with only the brackets CQL2's precedence needs), each evaluated here in Python
+with CQL2's three-valued logic over the rows, and by the server through OGC API. Both
+must select the same proposals."""
+
+import re
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from proposals.models import Proposal
+
+pytestmark = pytest.mark.django_db
+
+TITLES = ["Ala", "Alaska", "A_b", "Axb", "50% off", "Park", "park 2", "Zahrada", "Ogród"]
+AMOUNTS = [None, Decimal(50), Decimal(100), Decimal(5000)]
+STATUSES = ["collecting_support", "submitted", "granted", "rejected", "completed"]
+CATEGORIES = ["playground", "seating", "greenery"]
+
+
+@pytest.fixture
+def rows(exchange_world):
+    public = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES, hidden_at__isnull=True)
+    for n, pk in enumerate(public.order_by("pk").values_list("pk", flat=True)):
+        Proposal.objects.filter(pk=pk).update(
+            title=TITLES[n % len(TITLES)], granted_amount=AMOUNTS[n % len(AMOUNTS)]
+        )
+    return list(public.values("pk", "title", "status", "category", "granted_amount"))
+
+
+# --- expressions: (text, precedence, evaluate(row) -> True / False / None) ----------------
+
+OR, AND, NOT, PREDICATE = 1, 2, 3, 4
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _compare(a, op, b):
+    if a is None or b is None:
+        return None
+    return {"=": a == b, "<>": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _like(value, pattern):
+    if value is None:
+        return None
+    regex, chars = [], iter(pattern)
+    for char in chars:
+        if char == "\\":
+            regex.append(re.escape(next(chars, "\\")))
+        else:
+            regex.append({"%": ".*", "_": "."}.get(char, re.escape(char)))
+    return re.fullmatch("".join(regex), value, re.DOTALL) is not None
+
+
+def _not(v):
+    return None if v is None else not v
+
+
+def _and(a, b):
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
+
+
+def _or(a, b):
+    if a is True or b is True:
+        return True
+    return None if a is None or b is None else False
+
+
+ops = st.sampled_from(["=", "<>", "<", "<=", ">", ">="])
+amounts = st.integers(min_value=0, max_value=6000)
+pattern_chars = st.sampled_from(list("AaPpl%_\\ 0xk") + ["%", "_"])
+
+
+@st.composite
+def predicates(draw):
+    kind = draw(st.sampled_from(["text", "amount", "like", "between", "in", "null"]))
+    if kind == "text":
+        name = draw(st.sampled_from(["status", "category"]))
+        value = draw(st.sampled_from(STATUSES if name == "status" else CATEGORIES))
+        op = draw(ops)
+        return f"{name} {op} {_quoted(value)}", lambda r: _compare(r[name], op, value)
+    if kind == "amount":
+        op, value = draw(ops), draw(amounts)
+        return f"granted_amount {op} {value}", lambda r: _compare(r["granted_amount"], op, value)
+    if kind == "like":
+        pattern = "".join(draw(st.lists(pattern_chars, min_size=1, max_size=6)))
+        if (len(pattern) - len(pattern.rstrip("\\"))) % 2:  # an escape with nothing after
+            pattern += "%"
+        negated = draw(st.booleans())
+        text = f"title {'NOT ' if negated else ''}LIKE {_quoted(pattern)}"
+        return (
+            text,
+            lambda r: _not(_like(r["title"], pattern)) if negated else _like(r["title"], pattern),
+        )
+    if kind == "between":
+        low, high = sorted(draw(st.lists(amounts, min_size=2, max_size=2)))
+        negated = draw(st.booleans())
+        text = f"granted_amount {'NOT ' if negated else ''}BETWEEN {low} AND {high}"
+
+        def between(r):
+            inside = _and(_compare(r["granted_amount"], ">=", low),
+                          _compare(r["granted_amount"], "<=", high))  # fmt: skip
+            return _not(inside) if negated else inside
+
+        return text, between
+    if kind == "in":
+        values = draw(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3, unique=True))
+        negated = draw(st.booleans())
+        listed = ", ".join(_quoted(v) for v in values)
+        text = f"status {'NOT ' if negated else ''}IN ({listed})"
+        return text, lambda r: (r["status"] not in values) if negated else (r["status"] in values)
+    negated = draw(st.booleans())
+    text = f"granted_amount IS {'NOT ' if negated else ''}NULL"
+    return text, lambda r: (r["granted_amount"] is not None) == negated
+
+
+def _wrapped(expr, level):
+    text, own, _evaluate = expr
+    return f"({text})" if own < level else text
+
+
+def conditions():
+    leaves = predicates().map(lambda p: (p[0], PREDICATE, p[1]))
+
+    def extend(children):
+        def negate(e):
+            return f"NOT ({e[0]})", NOT, lambda r: _not(e[2](r))
+
+        def both(pair):
+            a, b = pair
+            return (
+                f"{_wrapped(a, AND)} AND {_wrapped(b, AND + 1)}",
+                AND,
+                lambda r: _and(a[2](r), b[2](r)),
+            )
+
+        def either(pair):
+            a, b = pair
+            return (
+                f"{_wrapped(a, OR)} OR {_wrapped(b, OR + 1)}",
+                OR,
+                lambda r: _or(a[2](r), b[2](r)),
+            )
+
+        pairs = st.tuples(children, children)
+        return children.map(negate) | pairs.map(both) | pairs.map(either)
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+def test_random_filters_select_what_cql2s_logic_selects(client, rows):
+    @settings(max_examples=150, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(conditions())
+    def check(expr):
+        text, _level, evaluate = expr
+        want = {r["pk"] for r in rows if evaluate(r) is True}
+        query = urlencode({"filter": text, "limit": 1000, "f": "json"})
+        r = client.get(f"/ogcapi/koszalin/collections/proposals/items?{query}")
+        assert r.status_code == 200, (text, r.content[:300])
+        assert {f["id"] for f in r.json()["features"]} == want, text
+
+    check()
