@@ -216,6 +216,7 @@ class ItemsQuery:
     ordering: tuple[str, ...] = ("id",)
     echo: dict = field(default_factory=dict)  # the parameters to carry into next/prev links
     after: int | None = None  # keyset paging: rows after this id
+    matching: QuerySet | None = None  # every row the filters select, the cursor aside
 
 
 def parse_limit(value: str | None, *, default: int, maximum: int = MAX_LIMIT) -> int:

@@ -311,6 +311,7 @@ def parse_items(request, city, c: Collection, *, default_limit=DEFAULT_LIMIT) ->
     qs, echo = exchange.filter_collection(c, p, city=city)
     query.echo.update(echo)
     query.filtered = bool(echo)
+    query.matching = qs  # numberMatched counts these, however deep the page
     if p.get("cursor"):
         # next links carry "<last id>.<position>": the page starts after that id (an index
         # range, however deep), and the position keeps counts and prev links right
@@ -340,7 +341,10 @@ def items(request, city, collection_id):
         offset=0 if query.after is not None else query.offset,
         with_last_id=True,
     )
-    number_matched = exchange.matched(qs) if query.filtered else exchange.collection_size(c, city)
+    if query.filtered:
+        number_matched = exchange.matched(query.matching)
+    else:
+        number_matched = exchange.collection_size(c, city)
     fmt = "html" if html else "json"
     base = {**query.echo, "f": fmt}
 

@@ -108,6 +108,31 @@ def test_paging_counts_and_links(client, exchange_world):
 
 
 @pytest.mark.parametrize(
+    "filters",
+    [{}, {"bbox": "16.15,54.17,16.22,54.21"}, {"status": "granted,submitted,completed"},
+     {"filter": "support_count >= 0"}, {"q": "Proposal"}],
+)  # fmt: skip
+def test_following_next_links_reaches_every_row_once_filtered_or_not(
+    client, exchange_world, filters
+):
+    """A client pages by the next links, three rows a page: each row it may see comes
+    once, and every page counts them all (numberMatched), not those left after it."""
+    from urllib.parse import urlencode
+
+    first = f"/ogcapi/koszalin/collections/proposals/items?{urlencode({**filters, 'limit': 3})}"
+    total = body(client.get(first, HTTP_ACCEPT="*/*"))["numberMatched"]
+    assert total > 6
+    seen, url, pages = [], first, 0
+    while url:
+        doc = body(client.get(url, HTTP_ACCEPT="*/*"))
+        assert doc["numberMatched"] == total, (pages, url)
+        seen += [f["id"] for f in doc["features"]]
+        url = next((link["href"] for link in doc["links"] if link["rel"] == "next"), None)
+        pages += 1
+    assert len(seen) == len(set(seen)) == total and pages == -(-total // 3)
+
+
+@pytest.mark.parametrize(
     "params, words",
     [
         ({"foo": "1"}, "Unknown query parameter: foo"),
