@@ -169,6 +169,25 @@ def export_download(request, city, pk):
 
 
 @require_GET
+@require_GET
+def qgis_project(request, city):
+    """A QGIS project with the city's public collections as live layers (geodata.qgis)."""
+    from django.http import HttpResponse
+
+    from geodata.qgis import project_xml
+
+    city_obj = city_selectors.city_get(slug=city)
+    body = project_xml(
+        city=city_obj,
+        site=request.build_absolute_uri("/").rstrip("/"),
+        tile_url=settings.MAP_TILE_URL,
+        tile_attribution=settings.MAP_TILE_ATTRIBUTION,
+    )
+    response = HttpResponse(body, content_type="application/x-qgis-project")
+    response["Content-Disposition"] = _disposition(f"wecreatespace-{city_obj.slug}.qgs")
+    return response
+
+
 def export_page(request, city):
     """Links to every collection in every format, and a form for a CRS and filters."""
     from mapapp.services import api_token_allowed

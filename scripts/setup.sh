@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs and skips what is already there:
 #   1. system packages through apt-get (PostgreSQL + PostGIS unless DATABASE_URL is set,
-#      the GDAL runtime GeoDjango loads, gettext for translations, Chromium for browser tests);
+#      the GDAL runtime GeoDjango loads, gettext for translations, and the tests' clients:
+#      Chromium for browser tests, PyQGIS for the QGIS project; WITH_BROWSER=0 skips them);
 #   2. a .venv with the project installed editable, with its dev extra.
 # Safe to run again: the apt step is skipped when every package is installed, the pip step
 # when pyproject.toml has not changed since the last install.
@@ -49,8 +50,9 @@ MSG
     fi
     # age encrypts the backup copies that leave the machine (manage.py backup)
     local want="gdal-bin libgdal-dev binutils libproj-dev gettext ca-certificates age"
-    # the tests' tools: Chromium for the browser tests, systemd-analyze for deploy/systemd
-    [ "$WITH_BROWSER" = 1 ] && want="$want chromium fonts-dejavu-core systemd"
+    # the tests' tools: Chromium for the browser tests, systemd-analyze for deploy/systemd,
+    # PyQGIS to open the QGIS project the way QGIS does (tests/geodata/test_qgis_project.py)
+    [ "$WITH_BROWSER" = 1 ] && want="$want chromium fonts-dejavu-core systemd python3-qgis"
     python3 -c 'import venv, ensurepip' 2>/dev/null || want="$want python3-venv"
     if [ -z "${DATABASE_URL:-}" ]; then
         # apt-cache needs package lists; on a fresh machine they may be empty.

@@ -85,6 +85,7 @@ MATRIX = {
     "city-place": ALL, "city-places": ALL,
     "city-information-edit": OFFICERS,
     "geodata:exports": ALL, "geodata:export-job": ALL, "geodata:export-download": ALL,
+    "geodata:qgis-project": ALL,
 }  # fmt: skip
 NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withdraw",
            "proposals:copy", "proposals:follow", "proposals:unfollow", "sites:intervention-pairs",
@@ -253,6 +254,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "city-places": f"{c}/places/?q=park",
         "city-information-edit": f"{c}/officer/information/",
         "geodata:exports": f"{c}/exports/", "geodata:export-job": f"{c}/exports/{job.pk}/",
+        "geodata:qgis-project": f"{c}/exports/qgis-project.qgs",
         "geodata:export-download": f"{c}/exports/{job.pk}/download",
     }  # fmt: skip
     return users, urls, job
