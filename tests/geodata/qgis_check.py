@@ -4,6 +4,10 @@ CRS and view, the layer tree, each layer (valid, geometry, features read from th
 renderer and its categories' colours), and which colours a render of the map holds.
 
     /usr/bin/python3 tests/geodata/qgis_check.py project.qgs image.png
+
+or reads one layer through a QGIS provider, within a box if given, and reports its features:
+
+    /usr/bin/python3 tests/geodata/qgis_check.py --layer URI PROVIDER [xmin ymin xmax ymax]
 """
 
 import json
@@ -14,10 +18,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from qgis.core import (  # noqa: E402 - after the platform is chosen
     QgsApplication,
+    QgsFeatureRequest,
     QgsLayerTreeGroup,
     QgsMapRendererSequentialJob,
     QgsMapSettings,
     QgsProject,
+    QgsRectangle,
     QgsVectorLayer,
     QgsWkbTypes,
 )
@@ -92,11 +98,32 @@ def main(path: str, image: str) -> dict:
     return out
 
 
+def read_layer(uri: str, provider: str, box: list[str]) -> dict:
+    layer = QgsVectorLayer(uri, "layer", provider)
+    if not layer.isValid():
+        return {"valid": False, "error": layer.error().summary()}
+    request = QgsFeatureRequest()
+    if box:
+        request.setFilterRect(QgsRectangle(*map(float, box)))
+    features = list(layer.getFeatures(request))
+    return {
+        "valid": True,
+        "geometry": QgsWkbTypes.displayString(layer.wkbType()),
+        "fields": layer.fields().names(),
+        "ids": [f["id"] if "id" in f.fields().names() else f.id() for f in features],
+        "names": [f["name"] if "name" in f.fields().names() else None for f in features],
+        "crs": layer.crs().authid(),
+    }
+
+
 if __name__ == "__main__":
     app = QgsApplication([], False)
     app.setPrefixPath("/usr", True)
     app.initQgis()
-    result = main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--layer":
+        result = read_layer(sys.argv[2], sys.argv[3], sys.argv[4:])
+    else:
+        result = main(sys.argv[1], sys.argv[2])
     print(json.dumps(result))
     sys.stdout.flush()
     QgsProject.instance().clear()

@@ -85,6 +85,28 @@ def test_ogr_spatial_filter_matches_postgis(ogc_url, tmp_path):
     assert got == expected and len(expected) >= 3
 
 
+def test_qgis_reads_a_collection_by_its_own_ogc_api_provider(ogc_url):
+    """QGIS's OAPIF provider (Debian's 3.22, through PyQGIS), as the Add Layer dialog makes
+    it: two features a page, and only those in the view's box: exactly the sites the
+    database says intersect it, each once."""
+    from django.contrib.gis.geos import Polygon
+
+    from tests.geodata.test_qgis_project import pyqgis
+
+    uri = f"url='{ogc_url}' typename='sites' pageSize='2' restrictToRequestBBOX='1'"
+    got = pyqgis("--layer", uri, "OAPIF", "16.16", "54.18", "16.20", "54.20")
+    assert got["valid"] and got["crs"] == "EPSG:4326", got
+    box = Polygon.from_bbox((16.16, 54.18, 16.20, 54.20))
+    box.srid = 4326
+    inside = Site.objects.filter(moderation="accepted", geom__intersects=box)
+    assert sorted(got["names"]) == sorted(inside.values_list("name", flat=True))
+    assert len(got["names"]) >= 3
+    whole = pyqgis("--layer", f"url='{ogc_url}' typename='sites' pageSize='4'", "OAPIF")
+    assert sorted(whole["names"]) == sorted(
+        Site.objects.filter(moderation="accepted").values_list("name", flat=True)
+    )
+
+
 def test_gis_clients_read_non_public_layers_with_a_token(ogc_url, tmp_path):
     """QGIS and GDAL send the token as a header (GDAL_HTTP_HEADERS; OWSLib's headers): the
     non-public layer is listed and copied whole; an unknown token is refused."""
