@@ -30,7 +30,6 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core.exceptions import FieldDoesNotExist
-from django.db import DatabaseError, transaction
 from django.db.models import F, Func, Q, TextField, Value, lookups
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -277,21 +276,15 @@ class _Evaluator(DjangoFilterEvaluator):
 
     def placed(self, geometry: GEOSGeometry) -> GEOSGeometry:
         """A geometry of the filter, as written in filter-crs, in 4326 (lon, lat)."""
-        from geodata.exchange import north_first, to_4326
+        from geodata.exchange import BadQuery, north_first, to_4326
 
         if self.srid is None:
             geometry.srid = 4326
             return geometry
         try:
-            with transaction.atomic():  # a savepoint: a caller's transaction stays usable
-                return to_4326(geometry, self.srid, flip=north_first(self.srid))
-        except DatabaseError:
-            raise FilterError(
-                _("filter: a geometry lies outside what EPSG:%(srid)s can express "
-                  "(check the axis order: %(order)s).")
-                % {"srid": self.srid,
-                   "order": _("northing first") if north_first(self.srid) else _("easting first")}
-            ) from None  # fmt: skip
+            return to_4326(geometry, self.srid, name="filter", flip=north_first(self.srid))
+        except BadQuery as e:
+            raise FilterError(str(e)) from None
 
     def box(self, corners) -> GEOSGeometry:
         return self.placed(Polygon.from_bbox(corners))

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
-from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db import connection
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Polygon
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
 OFFERED_SRIDS = (4326, 3857, 2180, 5514)
 MAX_LIMIT = 10_000
+MAX_ID = 2**63 - 1  # the largest key PostgreSQL holds (bigint)
 
 
 class BadQuery(ValueError):
@@ -129,24 +130,35 @@ def parse_bbox(value: str, *, bbox_crs: int | None) -> GEOSGeometry:
         if not (-180 <= x1 <= 180 and -180 <= x2 <= 180 and -90 <= y1 <= 90 and -90 <= y2 <= 90):
             raise BadQuery(_("bbox: longitude or latitude out of range."))
         return Polygon.from_bbox((x1, y1, x2, y2)) if (x1, y1) != (x2, y2) else _point(x1, y1)
-    return to_4326(Polygon.from_bbox((x1, y1, x2, y2)), bbox_crs)
+    box = Polygon.from_bbox((x1, y1, x2, y2)) if (x1, y1) != (x2, y2) else _point(x1, y1)
+    return to_4326(box, bbox_crs, name="bbox", flip=False)
 
 
-def to_4326(geometry: GEOSGeometry, srid: int, *, flip: bool = False) -> GEOSGeometry:
+def to_4326(geometry: GEOSGeometry, srid: int, *, name: str, flip: bool) -> GEOSGeometry:
     """`geometry`, whose coordinates are in `srid` (x first, or y first with `flip`), in
-    4326. Edges are densified before reprojection (32 steps over the longer side), so lines
-    and areas keep their true course, not the straight chord between reprojected corners."""
+    4326 (x first).
+    Edges are densified before reprojection (32 steps over the longer side), so lines and
+    areas keep their true course, not the straight chord between reprojected corners.
+    Coordinates no projection reaches are BadQuery, naming the parameter `name`; the query
+    runs in a savepoint, so a caller's transaction stays usable."""
     x1, y1, x2, y2 = geometry.extent
     step = max(x2 - x1, y2 - y1) / 32 or 1
     placed = "ST_SetSRID(%s::geometry, %s)"
     if flip:
         placed = f"ST_FlipCoordinates({placed})"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT ST_AsEWKB(ST_Transform(ST_Segmentize({placed}, %s), 4326))",  # noqa: S608 - our text
-            [bytes(geometry.wkb), srid, step],
-        )
-        return GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT ST_AsEWKB(ST_Transform(ST_Segmentize({placed}, %s), 4326))",  # noqa: S608 - our text
+                [bytes(geometry.wkb), srid, step],
+            )
+            return GEOSGeometry(memoryview(bytes(cursor.fetchone()[0])))
+    except (DatabaseError, GEOSException, TypeError):  # refused, or nothing came back
+        order = _("northing first") if north_first(srid) else _("easting first")
+        raise BadQuery(
+            _("%(name)s: it lies outside what EPSG:%(srid)s can express (check the axis "
+              "order: %(order)s).") % {"name": name, "srid": srid, "order": order}
+        ) from None  # fmt: skip
 
 
 def _point(x, y):

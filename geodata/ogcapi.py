@@ -320,6 +320,8 @@ def parse_items(request, city, c: Collection, *, default_limit=DEFAULT_LIMIT) ->
         after, _dot, position = p["cursor"].partition(".")
         if not (after.isdigit() and position.isdigit()):
             raise exchange.BadQuery(_("cursor: use the next link as it was given."))
+        if int(after) > exchange.MAX_ID:
+            raise exchange.BadQuery(_("cursor: use the next link as it was given."))
         qs = qs.filter(pk__gt=int(after))
         query.offset = int(position)
         query.after = int(after)
@@ -419,6 +421,8 @@ def items(request, city, collection_id):
 @ogc_view(allowed={"f", "crs"})
 def item(request, city, collection_id, feature_id):
     c = _get(request, city, collection_id)
+    if feature_id > exchange.MAX_ID:  # beyond any key: PostgreSQL would refuse the number
+        raise NotFound(_("No such feature."))
     srid = exchange.parse_crs(request.GET.get("crs", ""), city=city)
     features, n = exchange.features_json(
         c.queryset().filter(pk=feature_id), properties=list(c.properties), srid=srid

@@ -69,3 +69,40 @@ def test_public_api_keeps_its_contract(api_schema):
             case.call_and_validate(headers={"Accept-Encoding": "identity"}, checks=CHECKS)
 
         check()
+
+
+@pytest.fixture
+def ogc_schema(exchange_world):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from mapapp.wsgi import application
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/ogcapi/koszalin/api?f=json", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_ogc_api_never_answers_a_server_error(ogc_schema):
+    """OGC API - Features fuzzed against its own OpenAPI document: whatever the generated
+    parameters (bbox, bbox-crs, crs, datetime, limit, cursor, a CQL2 filter, filter-crs,
+    the collections' own filters), never a 5xx, and only the status codes it documents."""
+    operations = [result.ok() for result in ogc_schema.get_all_operations()]
+    assert len(operations) >= 10
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        def check(case):
+            case.call_and_validate(
+                headers={"Accept-Encoding": "identity", "Accept": "application/geo+json"},
+                checks=[checks.not_a_server_error, checks.status_code_conformance],
+            )
+
+        check()

@@ -148,6 +148,14 @@ def test_following_next_links_reaches_every_row_once_filtered_or_not(
         ({"call": "x"}, "call"),
         ({"cursor": "abc"}, "cursor"),
         ({"cursor": "5.10", "offset": "10"}, "offset or cursor"),
+        ({"cursor": f"{2**63}.10"}, "cursor"),  # beyond any key (found by the fuzz test)
+        (
+            {
+                "bbox": "1e20,1e20,2e20,2e20",
+                "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2180",
+            },
+            "bbox: it lies outside what EPSG:2180 can express (check the axis order: northing",
+        ),
     ],
 )
 def test_bad_parameters_answer_400_with_the_reason(client, exchange_world, params, words):
@@ -159,6 +167,11 @@ def test_bad_parameters_answer_400_with_the_reason(client, exchange_world, param
 def test_unknown_collection_feature_and_city_are_404(client, exchange_world):
     assert get(client, "collections/nope").status_code == 404
     assert get(client, "collections/proposals/items/999999").status_code == 404
+    assert get(client, f"collections/proposals/items/{2**64}").status_code == 404  # no 500
+    # a box of no size in a projected CRS is a point there (it was a 500)
+    point = get(client, "collections/proposals/items", bbox="0,0,0,0",
+                **{"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2180"})  # fmt: skip
+    assert point.status_code == 200 and body(point)["numberMatched"] == 0
     draft = Proposal.objects.filter(status="draft").first()
     assert get(client, f"collections/proposals/items/{draft.pk}").status_code == 404
     assert client.get("/ogcapi/atlantis/collections").status_code == 404
