@@ -1,14 +1,17 @@
 """CQL2 filters checked against a reference: random expressions over the proposals'
-queryables (comparisons, LIKE with its wildcards, BETWEEN, IN, IS NULL, NOT, AND and OR,
-written with only the brackets CQL2's precedence needs), each evaluated here in Python
-with CQL2's three-valued logic over the rows, and by the server through OGC API. Both
-must select the same proposals."""
+queryables (comparisons, LIKE with its wildcards, CASEI, BETWEEN, IN, IS NULL, timestamps,
+S_INTERSECTS with a box, NOT, AND and OR, written with only the brackets CQL2's precedence
+needs), each evaluated here in Python with CQL2's three-valued logic over the rows, and by
+the server through OGC API. Both must select the same proposals."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.gis.geos import Polygon
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +23,7 @@ TITLES = ["Ala", "Alaska", "A_b", "Axb", "50% off", "Park", "park 2", "Zahrada",
 AMOUNTS = [None, Decimal(50), Decimal(100), Decimal(5000)]
 STATUSES = ["collecting_support", "submitted", "granted", "rejected", "completed"]
 CATEGORIES = ["playground", "seating", "greenery"]
+NOW = timezone.now()
 
 
 @pytest.fixture
@@ -29,7 +33,11 @@ def rows(exchange_world):
         Proposal.objects.filter(pk=pk).update(
             title=TITLES[n % len(TITLES)], granted_amount=AMOUNTS[n % len(AMOUNTS)]
         )
-    return list(public.values("pk", "title", "status", "category", "granted_amount"))
+    found = list(public.values("pk", "title", "status", "category", "granted_amount",
+                               "published_at", "geom", "area"))  # fmt: skip
+    for row in found:  # the geometry the collection shows: the drawn area, else the pin
+        row["shape"] = row["area"] or row["geom"]
+    return found
 
 
 # --- expressions: (text, precedence, evaluate(row) -> True / False / None) ----------------
@@ -82,7 +90,26 @@ pattern_chars = st.sampled_from(list("AaPpl%_\\ 0xk") + ["%", "_"])
 
 @st.composite
 def predicates(draw):
-    kind = draw(st.sampled_from(["text", "amount", "like", "between", "in", "null"]))
+    kind = draw(st.sampled_from(["text", "amount", "like", "between", "in", "null",
+                                 "casei", "published", "box"]))  # fmt: skip
+    if kind == "casei":
+        pattern = "".join(draw(st.lists(st.sampled_from(list("aAlLpPkK%_")), min_size=1,
+                                        max_size=5)))  # fmt: skip
+        text = f"CASEI(title) LIKE CASEI({_quoted(pattern)})"
+        return text, lambda r: _like(r["title"].lower(), pattern.lower())
+    if kind == "published":
+        days, op = draw(st.integers(min_value=0, max_value=40)), draw(ops)
+        when = (NOW - timedelta(days=days, hours=12)).replace(microsecond=0)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = f"published {op} TIMESTAMP('{stamp}')"
+        return text, lambda r: _compare(r["published_at"], op, when)
+    if kind == "box":
+        x, y = draw(st.floats(16.15, 16.21)), draw(st.floats(54.17, 54.20))
+        w, h = draw(st.floats(0.001, 0.03)), draw(st.floats(0.001, 0.02))
+        box = Polygon.from_bbox((x, y, x + w, y + h))
+        box.srid = 4326
+        text = f"S_INTERSECTS(geometry, BBOX({x!r}, {y!r}, {x + w!r}, {y + h!r}))"
+        return text, lambda r: r["shape"].intersects(box)
     if kind == "text":
         name = draw(st.sampled_from(["status", "category"]))
         value = draw(st.sampled_from(STATUSES if name == "status" else CATEGORIES))
