@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from django.contrib.gis.db.models.functions import GeoFunc
 from django.db.models import CharField
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.collections import Collection, city_collections
@@ -83,6 +84,7 @@ class Layer:
     source: str
     family: str
     renderer: ET.Element
+    abstract: str = ""  # what the collection is, and for a reference layer its source
 
 
 def families(c: Collection) -> list[str]:
@@ -132,9 +134,18 @@ def project_xml(*, city: City, site: str, tile_url: str, tile_attribution: str) 
     groups.append((_("City"), [boundary]))
     groups = [(name, layers) for name, layers in groups if layers]
 
-    root = ET.Element("qgis", projectname=f"We Create Space · {city.name}", version="3.22.0")
+    title = f"{_('We Create Space')} · {city.name}"
+    root = ET.Element("qgis", projectname=title, version="3.22.0")
     ET.SubElement(root, "homePath", path="")
-    ET.SubElement(root, "title").text = f"We Create Space · {city.name}"
+    ET.SubElement(root, "title").text = title
+    about = ET.SubElement(root, "projectMetadata")
+    ET.SubElement(about, "title").text = title
+    ET.SubElement(about, "abstract").text = _(
+        "The public data of %(city)s's We Create Space programme, read live from %(url)s "
+        "(OGC API - Features)."
+    ) % {"city": city.name, "url": ogcapi}
+    ET.SubElement(about, "author").text = city.name
+    ET.SubElement(about, "creation").text = timezone.now().strftime("%Y-%m-%dT%H:%M:%S")
     project_crs = ET.SubElement(root, "projectCrs")
     project_crs.append(_crs(city.metric_srid))
     properties = ET.SubElement(root, "properties")  # without it QGIS ignores projectCrs
@@ -191,6 +202,7 @@ def _layers(c: Collection, ogcapi: str) -> list[Layer]:
             source=f"OAPIF:{ogcapi}|layername={c.id}|geometrytype={family}|option:PAGE_SIZE={PAGE}",
             family=family,
             renderer=_renderer(c, family),
+            abstract=str(c.description),
         ))  # fmt: skip
     return out
 
@@ -321,6 +333,8 @@ def _maplayer(layer: Layer) -> ET.Element:
     ET.SubElement(element, "layername").text = layer.name
     ET.SubElement(element, "srs").append(_crs(4326))
     ET.SubElement(element, "provider", encoding="UTF-8").text = "ogr"
+    metadata = ET.SubElement(element, "resourceMetadata")
+    ET.SubElement(metadata, "abstract").text = layer.abstract
     element.append(layer.renderer)
     return element
 

@@ -39,7 +39,8 @@ def main(path: str, image: str) -> dict:
     project = QgsProject.instance()
     if not project.read(path):
         return {"read": False, "error": project.error()}
-    out = {"read": True, "crs": project.crs().authid(), "title": project.title()}
+    out = {"read": True, "crs": project.crs().authid(), "title": project.title(),
+           "abstract": project.metadata().abstract()}  # fmt: skip
     view = project.viewSettings().defaultViewExtent()
     out["view"] = [view.xMinimum(), view.yMinimum(), view.xMaximum(), view.yMaximum(),
                    view.crs().authid()]  # fmt: skip
@@ -56,7 +57,7 @@ def main(path: str, image: str) -> dict:
     layers = {}
     for layer_id, layer in project.mapLayers().items():
         info = {"name": layer.name(), "valid": layer.isValid(), "provider": layer.providerType(),
-                "source": layer.source()}  # fmt: skip
+                "source": layer.source(), "abstract": layer.metadata().abstract()}  # fmt: skip
         if isinstance(layer, QgsVectorLayer) and layer.isValid():
             info["geometry"] = QgsWkbTypes.displayString(layer.wkbType())
             info["ids"] = sorted(str(f["id"] if "id" in f.fields().names() else f.id())

@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from geodata import qgis
+from geodata.collections import city_collections
 from proposals.models import Proposal
 from sites.models import Site
 
@@ -49,8 +50,11 @@ def opened(live_server, exchange_world, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_qgis_opens_the_project_with_every_layer_reading_the_live_data(opened, koszalin):
+def test_qgis_opens_the_project_with_every_layer_reading_the_live_data(
+    opened, koszalin, live_server
+):
     report, body = opened
+    live_url = live_server.url
     assert report["read"] and report["crs"] == "EPSG:2180"
     layers = report["layers"]
     assert all(layer["valid"] for layer in layers.values()), layers
@@ -79,6 +83,11 @@ def test_qgis_opens_the_project_with_every_layer_reading_the_live_data(opened, k
     assert set(site_layer["ids"]) == {str(pk) for pk in sites.values_list("pk", flat=True)}
     assert site_layer["categories"]["neglected"][1] == qgis.SITE_COLORS["neglected"]
     assert by_name["Parks"]["color"] == qgis.REFERENCE_STYLES["park"][0]
+    with translation.override("pl"):
+        parks = next(c for c in city_collections(city=koszalin).values() if c.title == "Parks")
+        assert by_name["Parks"]["abstract"] == str(parks.description) != ""
+    assert f"{live_url}/ogcapi/koszalin/" in report["abstract"]  # the project says its source
+    assert report["title"] == "Tworzymy przestrzeń · Koszalin"  # in the city's language
     # a kind of geometry the collection does not hold yet is still a layer, empty, so that a
     # project kept for years shows the first drawn site
     assert by_name[f"{names['Neglected sites']} ({names['areas']})"]["ids"] == []
