@@ -48,9 +48,16 @@ def network_figures(request: HttpRequest) -> HttpResponse:
     """The programme in figures across the network's cities (public): what each city has
     granted and built, side by side, for the network and its partners. `?format=csv`."""
     from mapapp.spreadsheets import csv_response
+    from proposals.selectors import figures_year
     from proposals.selectors import network_figures as figures_of_network
 
-    network = figures_of_network()
+    year = figures_year(request.GET.get("year"))
+    if year == "bad":  # the page for every year, saying what was wrong
+        network = figures_of_network()
+        return render(request, "mapapp/figures.html",
+                      {"network": network, "error": _("year: give a year such as 2026.")},
+                      status=400)  # fmt: skip
+    network = figures_of_network(year=year)
     if request.GET.get("format") == "csv":
         header = [_("City"), _("Calls"), _("Proposals published"),
                   pgettext("programme figures: proposals", "Submitted"), _("Projects granted"),
@@ -68,7 +75,8 @@ def network_figures(request: HttpRequest) -> HttpResponse:
                       single[1], single[0], t.completed, t.volunteer_hours,
                       round(t.area_m2)])  # fmt: skip
         stamp = timezone.localdate().isoformat()
-        return csv_response(header, lines, filename=f"network-programme-{stamp}.csv")
+        which = f"-{year}" if year else ""
+        return csv_response(header, lines, filename=f"network-programme{which}-{stamp}.csv")
     return render(request, "mapapp/figures.html", {"network": network})
 
 

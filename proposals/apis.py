@@ -8,6 +8,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition
 from drf_spectacular.types import OpenApiTypes
@@ -192,9 +193,24 @@ class NetworkFiguresApi(APIView):
     and the network's `totals`: counts summed, money (`granted_total`) summed within each
     currency only. For the network's own site and dashboards. No personal data."""
 
-    @extend_schema(operation_id="network_figures", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="network_figures",
+        parameters=[
+            OpenApiParameter(
+                "year",
+                int,
+                description="Only the calls opened in this year (on each city's "
+                "clock), with everything their proposals have done since.",
+                required=False,
+            )
+        ],  # fmt: skip
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
-        network = selectors.network_figures()
+        year = selectors.figures_year(request.query_params.get("year"))
+        if year == "bad":
+            return Response({"year": [_("Give a year such as 2026.")]}, status=400)
+        network = selectors.network_figures(year=year)
         cities = [
             {
                 "slug": row.city.slug,
@@ -211,4 +227,5 @@ class NetworkFiguresApi(APIView):
         totals = {k: v for k, v in figures_json(network.totals).items() if k != "granted_total"}
         totals["calls"] = network.calls
         totals["granted_total"] = {code: str(amount) for code, amount in network.money.items()}
-        return Response({"cities": cities, "totals": totals})
+        return Response({"year": year, "years": network.years, "cities": cities,
+                         "totals": totals})  # fmt: skip

@@ -586,7 +586,9 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
     )
     rows = {
         call.pk: CallFigures(call=call, budget=call.total_budget)
-        for call in GrantCall.objects.filter(city=city).order_by("-opens_at", "-pk")
+        for call in GrantCall.objects.filter(city=city)
+        .select_related("city")
+        .order_by("-opens_at", "-pk")
     }
     for found in per_call:
         row = rows[found.pop("grant_call")]
@@ -596,12 +598,24 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
         rows[found["proposal__grant_call"]].spent = found["total"]
     for found in worked:
         rows[found["proposal__grant_call"]].volunteer_hours = found["total"]
+    return list(rows.values()), figures_summed(rows.values())
+
+
+def figures_summed(rows) -> CallFigures:
+    """The totals row of some calls' figures."""
     totals = CallFigures(call=None)
     figures = [f.name for f in dataclass_fields(CallFigures) if f.name != "call"]
-    for row in rows.values():
+    for row in rows:
         for name in figures:
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    return list(rows.values()), totals
+    return totals
+
+
+def call_year(call: GrantCall) -> int:
+    """The year a call opened, on its city's clock: the year its figures belong to."""
+    import zoneinfo
+
+    return call.opens_at.astimezone(zoneinfo.ZoneInfo(call.city.time_zone)).year
 
 
 @dataclass
@@ -621,14 +635,32 @@ class NetworkFigures:
     totals: CallFigures  # its money fields are not used: see `money`
     money: dict[str, Decimal]  # currency -> granted
     calls: int
+    year: int | None = None  # the calls opened in this year only; None: all
+    years: list[int] = field(default_factory=list)  # the years any call opened, latest first
 
 
-def network_figures() -> NetworkFigures:
+def figures_year(value: str | None) -> int | None | str:
+    """The `year` asked of the network's figures: None for every year, "bad" for what is
+    no year."""
+    if value in (None, ""):
+        return None
+    if not (value.isdigit() and 2000 <= int(value) <= 2100):
+        return "bad"
+    return int(value)
+
+
+def network_figures(*, year: int | None = None) -> NetworkFigures:
+    """Every city's figures; with `year`, those of the calls opened in that year (on the
+    city's clock), with everything their proposals have done since."""
     from mapapp.selectors import city_list
 
-    rows = []
+    rows, years = [], set()
     for city in city_list():
         calls, figures = programme_figures(city=city, public=True)  # a row a call, the totals
+        years |= {call_year(row.call) for row in calls}
+        if year is not None:
+            calls = [row for row in calls if call_year(row.call) == year]
+            figures = figures_summed(calls)
         rows.append(CityFigures(city, figures, len(calls)))
     totals, money = CallFigures(call=None), {}
     for row in rows:
@@ -639,4 +671,5 @@ def network_figures() -> NetworkFigures:
             row.figures.granted_sum
         )
     return NetworkFigures(cities=rows, totals=totals, money=money,
-                          calls=sum(row.calls for row in rows))  # fmt: skip
+                          calls=sum(row.calls for row in rows), year=year,
+                          years=sorted(years, reverse=True))  # fmt: skip

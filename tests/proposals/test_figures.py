@@ -192,3 +192,60 @@ def test_the_network_figures_as_json(world, koszalin, ostrava, client):
     assert totals["granted_count"] == 2 and totals["calls"] == 3
     assert totals["supporters"] == 30 + 17
     assert "/api/v1/figures/" in client.get("/api/v1/").content.decode()
+
+
+def test_the_network_in_figures_year_by_year(world, koszalin, ostrava, client, settings):
+    """?year=: the calls opened in that year on each city's clock, with what their
+    proposals have done since; the years offered are those in which a call opened; the
+    page, its spreadsheet and the JSON agree; a year that is no year is a 400 saying so."""
+    import zoneinfo
+
+    from django.contrib.gis.geos import Point
+
+    from proposals.models import Proposal
+
+    settings.LANGUAGE_CODE = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    call, earlier = world
+    # a call that opened on 1 January, 00:30 in Ostrava: still the old year in UTC
+    prague = zoneinfo.ZoneInfo("Europe/Prague")
+    new_year = timezone.datetime(2025, 1, 1, 0, 30, tzinfo=prague)
+    ostrava_call = GrantCall.objects.create(
+        city=ostrava, title={"en": "Tvoříme prostor 2025"}, total_budget=1_000_000,
+        project_cap=200_000, opens_at=new_year, closes_at=new_year + timedelta(days=60),
+    )  # fmt: skip
+    Proposal.objects.create(
+        city=ostrava, grant_call=ostrava_call, author=make_user("spolek@example.org", city=ostrava),
+        title="Komunitní zahrada", status="completed", granted_amount=150_000,
+        published_at=timezone.now(), geom=Point(18.29, 49.83), support_count=17,
+    )  # fmt: skip
+    from proposals.selectors import call_year
+
+    years = {call_year(c) for c in GrantCall.objects.all()}
+    assert 2025 in years and new_year.astimezone(zoneinfo.ZoneInfo("UTC")).year == 2024
+    this_year = call_year(call)
+
+    data = client.get("/api/v1/figures/", {"year": 2025}).json()
+    assert data["year"] == 2025 and data["years"] == sorted(years, reverse=True)
+    by_slug = {c["slug"]: c for c in data["cities"]}
+    assert by_slug["ostrava"]["calls"] == 1 and by_slug["ostrava"]["figures"]["built_count"] == 1
+    assert by_slug["koszalin"]["calls"] == sum(call_year(c) == 2025 for c in (call, earlier))
+    assert data["totals"]["granted_total"].get("CZK") == "150000.00"
+
+    everything = client.get("/api/v1/figures/").json()
+    assert everything["year"] is None and everything["totals"]["calls"] == 3
+    mine = client.get("/api/v1/figures/", {"year": this_year}).json()
+    koszalin_calls = [c for c in (call, earlier) if call_year(c) == this_year]
+    assert {c["slug"]: c["calls"] for c in mine["cities"]}["koszalin"] == len(koszalin_calls)
+    assert client.get("/api/v1/figures/", {"year": 1999}).status_code == 400
+
+    page = client.get("/figures/", {"year": 2025})
+    html = page.content.decode()
+    assert page.status_code == 200 and "The network in figures, 2025" in html
+    assert '<option value="2025" selected>' in html and "?year=2025&amp;format=csv" in html
+    sheet = client.get("/figures/", {"year": 2025, "format": "csv"})
+    assert "network-programme-2025-" in sheet["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert lines[2][:2] == ["Ostrava", "1"] and lines[2][7] == "1"  # one call, one built
+    bad = client.get("/figures/", {"year": "soon"})
+    assert bad.status_code == 400 and "give a year such as 2026" in bad.content.decode()
