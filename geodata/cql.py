@@ -314,7 +314,7 @@ class _Evaluator(DjangoFilterEvaluator):
             schema = self.by_field.get(value.name, {})
             kind = schema.get("format") or schema.get("type", "other")
             return {"integer": "number", "geometry-any": "geometry"}.get(kind, kind)
-        if isinstance(value, Lower | Func):  # CASEI, ACCENTI
+        if isinstance(value, Func):  # CASEI (Lower), ACCENTI
             return "string"
         value = getattr(value, "value", value)
         for types, kind in _LITERAL_KINDS:

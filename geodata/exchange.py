@@ -136,11 +136,11 @@ def parse_bbox(value: str, *, bbox_crs: int | None) -> GEOSGeometry:
 
 def to_4326(geometry: GEOSGeometry, srid: int, *, name: str, flip: bool) -> GEOSGeometry:
     """`geometry`, whose coordinates are in `srid` (x first, or y first with `flip`), in
-    4326 (x first).
-    Edges are densified before reprojection (32 steps over the longer side), so lines and
-    areas keep their true course, not the straight chord between reprojected corners.
-    Coordinates no projection reaches are BadQuery, naming the parameter `name`; the query
-    runs in a savepoint, so a caller's transaction stays usable."""
+    4326 (x first). Edges are densified before reprojection (32 steps over the longer
+    side), so lines and areas keep their true course, not the straight chord between
+    reprojected corners. Coordinates no projection reaches are BadQuery, naming the
+    parameter `name`; the query runs in a savepoint, so a caller's transaction stays
+    usable."""
     x1, y1, x2, y2 = geometry.extent
     step = max(x2 - x1, y2 - y1) / 32 or 1
     placed = "ST_SetSRID(%s::geometry, %s)"

@@ -6,9 +6,9 @@ open one file instead of adding and styling ten layers.
 Layers go through QGIS's OGR provider, not its own OAPIF provider: QGIS 3.22 (Debian's)
 gives a collection one geometry type, guessed from its first features, so a collection of
 pins and drawn areas showed the areas only. OGR splits it by geometry type
-(`|geometrytype=Point`), one layer for each kind. No credentials are
-written into the file: it holds the public collections only (the README says how to add
-the non-public ones with a token).
+(`|geometrytype=Point`), one layer for each kind. No credentials are written into the
+file: it holds the public collections only (the README says how to add the non-public
+ones with a token).
 
 The colours are the web map's (mapapp/static/mapapp/map_common.js and city_map.js);
 tests/geodata/test_qgis_project.py keeps the two in step."""
