@@ -162,24 +162,17 @@ def conditions():
         def negate(e):
             return f"NOT ({e[0]})", NOT, lambda r: _not(e[2](r))
 
-        def both(pair):
-            a, b = pair
-            return (
-                f"{_wrapped(a, AND)} AND {_wrapped(b, AND + 1)}",
-                AND,
-                lambda r: _and(a[2](r), b[2](r)),
-            )
+        def joined(word, level, combine):
+            def join(pair):
+                a, b = pair  # the right side bracketed at its own level: left-associative
+                text = f"{_wrapped(a, level)} {word} {_wrapped(b, level + 1)}"
+                return text, level, lambda r: combine(a[2](r), b[2](r))
 
-        def either(pair):
-            a, b = pair
-            return (
-                f"{_wrapped(a, OR)} OR {_wrapped(b, OR + 1)}",
-                OR,
-                lambda r: _or(a[2](r), b[2](r)),
-            )
+            return join
 
         pairs = st.tuples(children, children)
-        return children.map(negate) | pairs.map(both) | pairs.map(either)
+        return (children.map(negate) | pairs.map(joined("AND", AND, _and))
+                | pairs.map(joined("OR", OR, _or)))  # fmt: skip
 
     return st.recursive(leaves, extend, max_leaves=6)
 
