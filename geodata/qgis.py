@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from django.contrib.gis.db.models.functions import GeoFunc
 from django.db.models import CharField
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,7 +117,7 @@ def families(c: Collection) -> list[str]:
 def project_xml(*, city: City, site: str, tile_url: str, tile_attribution: str) -> bytes:
     """The .qgs document for `city`; `site` is the address the layers read from (scheme and
     host, no trailing slash)."""
-    ogcapi = f"{site}/ogcapi/{city.slug}/"
+    ogcapi = site + reverse("ogcapi:landing", kwargs={"city": city.slug})
     groups: list[tuple[str, list[Layer]]] = []
     collections = city_collections(city=city)  # public only: the file holds no credentials
     built_in = [c for c in collections.values() if c.layer_id is None]
@@ -127,7 +128,7 @@ def project_xml(*, city: City, site: str, tile_url: str, tile_attribution: str) 
     boundary = Layer(
         id=_layer_id("city_boundary"),
         name=_("City boundary"),
-        source=f"{site}/api/v1/{city.slug}/boundary/",
+        source=site + reverse("api:city-boundary", kwargs={"city": city.slug}),
         family="Polygon",
         renderer=_single(_fill(BOUNDARY_COLOR, 0.04, 0.8)),
     )
