@@ -51,11 +51,12 @@ def network_figures(request: HttpRequest) -> HttpResponse:
     from proposals.selectors import figures_year
     from proposals.selectors import network_figures as figures_of_network
 
-    year = figures_year(request.GET.get("year"))
-    if year == "bad":  # the page for every year, saying what was wrong
-        network = figures_of_network()
+    try:
+        year = figures_year(request.GET.get("year"))
+    except ValueError:  # the page for every year, saying what was wrong
         return render(request, "mapapp/figures.html",
-                      {"network": network, "error": _("year: give a year such as 2026.")},
+                      {"network": figures_of_network(),
+                       "error": _("year: give a year such as 2026.")},
                       status=400)  # fmt: skip
     network = figures_of_network(year=year)
     if request.GET.get("format") == "csv":

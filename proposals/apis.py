@@ -203,12 +203,13 @@ class NetworkFiguresApi(APIView):
                 "clock), with everything their proposals have done since.",
                 required=False,
             )
-        ],  # fmt: skip
+        ],
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        year = selectors.figures_year(request.query_params.get("year"))
-        if year == "bad":
+        try:
+            year = selectors.figures_year(request.query_params.get("year"))
+        except ValueError:
             return Response({"year": [_("Give a year such as 2026.")]}, status=400)
         network = selectors.network_figures(year=year)
         cities = [

@@ -584,11 +584,10 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
         .values("proposal__grant_call")
         .annotate(total=Coalesce(Sum(hours), Decimal("0")))
     )
+    calls = GrantCall.objects.filter(city=city).select_related("city")  # call_year reads it
     rows = {
         call.pk: CallFigures(call=call, budget=call.total_budget)
-        for call in GrantCall.objects.filter(city=city)
-        .select_related("city")
-        .order_by("-opens_at", "-pk")
+        for call in calls.order_by("-opens_at", "-pk")
     }
     for found in per_call:
         row = rows[found.pop("grant_call")]
@@ -639,13 +638,13 @@ class NetworkFigures:
     years: list[int] = field(default_factory=list)  # the years any call opened, latest first
 
 
-def figures_year(value: str | None) -> int | None | str:
-    """The `year` asked of the network's figures: None for every year, "bad" for what is
-    no year."""
+def figures_year(value: str | None) -> int | None:
+    """The `year` asked of the network's figures: None for every year; ValueError for what
+    is no year."""
     if value in (None, ""):
         return None
     if not (value.isdigit() and 2000 <= int(value) <= 2100):
-        return "bad"
+        raise ValueError(value)
     return int(value)
 
 
