@@ -4,15 +4,16 @@
 the collection's queryables: its public properties, with their dates as dates, and its
 `geometry` (CRS84, or `filter-crs`: any CRS the city offers, in that CRS's axis order).
 pygeofilter (the parser pygeoapi uses) reads it, with our rules for AND, OR and NOT on its
-text grammar (`_BOOLEAN_RULES`); our evaluator turns it into a Django Q on the collection's
+text grammar (`_GRAMMAR_RULES`); our evaluator turns it into a Django Q on the collection's
 rows, so values are bound as parameters, never written into the SQL, and only the
 queryables can be named: a private column cannot be reached by naming it. The same filter
 works in OGC API items, the exports and the vector tiles (geodata.exchange.filter_collection).
 
 Supported: comparisons, AND/OR/NOT, LIKE, BETWEEN, IN, IS NULL, CASEI and ACCENTI, the
-temporal comparisons, and spatial predicates (S_INTERSECTS and the others) with geometries
-and BBOX; a quote inside a string is written twice, as CQL2 has it. Other functions and
-arithmetic are refused with a 400 saying so.
+temporal functions (T_BEFORE and the others, over instants and intervals, open ends
+included), and spatial predicates (S_INTERSECTS and the others) with geometries and BBOX;
+a quote inside a string is written twice, as CQL2 has it. Other functions and arithmetic
+are refused with a 400 saying so.
 
 Comparisons, LIKE, BETWEEN and IN are SQL's own operators, not Django's field lookups, so
 they keep SQL's (and CQL2's) three-valued logic: a property without a value is neither
@@ -25,7 +26,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
@@ -33,6 +35,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Func, Q, TextField, Value, lookups
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from lark import v_args
 from pygeofilter import ast, values
 from pygeofilter.backends.django.evaluate import DjangoFilterEvaluator
 from pygeofilter.backends.evaluator import handle
@@ -129,11 +132,35 @@ def filter_q(c: Collection, text: str, lang: str | None = None, srid: int | None
     return q
 
 
+# CQL2's temporal functions: each as comparisons of the two sides' start and end (an
+# instant starts and ends at once; an interval's open end is the earliest or latest time)
+TEMPORAL_FUNCTIONS = {
+    "t_after": lambda a, b: [(a[0], ">", b[1])],
+    "t_before": lambda a, b: [(a[1], "<", b[0])],
+    "t_contains": lambda a, b: [(a[0], "<", b[0]), (a[1], ">", b[1])],
+    "t_disjoint": None,  # NOT T_INTERSECTS
+    "t_during": lambda a, b: [(a[0], ">", b[0]), (a[1], "<", b[1])],
+    "t_equals": lambda a, b: [(a[0], "=", b[0]), (a[1], "=", b[1])],
+    "t_finishedby": lambda a, b: [(a[0], "<", b[0]), (a[1], "=", b[1])],
+    "t_finishes": lambda a, b: [(a[0], ">", b[0]), (a[1], "=", b[1])],
+    "t_intersects": lambda a, b: [(a[0], "<=", b[1]), (a[1], ">=", b[0])],
+    "t_meets": lambda a, b: [(a[1], "=", b[0])],
+    "t_metby": lambda a, b: [(a[0], "=", b[1])],
+    "t_overlappedby": lambda a, b: [(a[0], ">", b[0]), (a[0], "<", b[1]), (a[1], ">", b[1])],
+    "t_overlaps": lambda a, b: [(a[0], "<", b[0]), (a[1], ">", b[0]), (a[1], "<", b[1])],
+    "t_startedby": lambda a, b: [(a[0], "=", b[0]), (a[1], ">", b[1])],
+    "t_starts": lambda a, b: [(a[0], "=", b[0]), (a[1], "<", b[1])],
+}
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # an interval's open start
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)  # and its open end
+
 # CQL2's boolean expressions, where pygeofilter 0.4's grammar has AND and OR at one level
 # (it read `a OR b AND c` as `(a OR b) AND c`) and NOT before a predicate only (it could
 # not read `NOT (a OR b)`): AND binds before OR, and NOT takes a bracketed condition. ILIKE
-# (the draft's, which GDAL may send) is LIKE without case, as CASEI on both sides.
-_BOOLEAN_RULES = r"""
+# (the draft's, which GDAL may send) is LIKE without case, as CASEI on both sides. The
+# temporal functions as CQL2 writes them (`T_BEFORE(a, b)`; pygeofilter has them infix, as
+# ECQL does), and intervals with dates and open ends (`INTERVAL('2026-01-01', '..')`).
+_GRAMMAR_RULES = r"""
 %override ?condition: boolean_term
     | condition "OR"i boolean_term -> or_
 ?boolean_term: condition_1
@@ -144,22 +171,37 @@ _BOOLEAN_RULES = r"""
     | "(" condition ")"
 %extend ?predicate: expression "ILIKE"i expression -> ilike
     | expression "NOT"i "ILIKE"i expression -> not_ilike
-"""
+    | TEMPORAL_FUNCTION "(" expression "," expression ")" -> temporal_function
+TEMPORAL_FUNCTION.3: /T_(NAMES)(?=\s*\()/i
+%override ?interval: "INTERVAL"i "(" interval_end "," interval_end ")"
+?interval_end: "'" DATETIME "'" | "'" DATE "'" | "'..'" -> open_end
+""".replace("NAMES", "|".join(name[2:].upper() for name in TEMPORAL_FUNCTIONS))
+
+
+@v_args(inline=True)
+class _Transformer(text_parser.CQLTransformer):
+    """pygeofilter's tree builder, with our rules' nodes."""
+
+    def temporal_function(self, name, lhs, rhs):
+        return ast.Function(str(name).lower(), [lhs, rhs])
+
+    def open_end(self):
+        return None
 
 
 @functools.cache
 def _text_parser():
-    """pygeofilter's CQL2-text grammar and its tree builder, with our boolean rules."""
+    """pygeofilter's CQL2-text grammar and its tree builder, with our rules."""
     from lark import Lark
 
     grammar = os.path.join(os.path.dirname(text_parser.__file__), "grammar.lark")
     with open(grammar, encoding="utf-8") as f:
         text = f.read()
     return Lark(
-        text + _BOOLEAN_RULES,
+        text + _GRAMMAR_RULES,
         parser="lalr",
         maybe_placeholders=False,
-        transformer=text_parser.CQLTransformer(),
+        transformer=_Transformer(),
         source_path=grammar,  # its own imports (WKT, ISO 8601) are relative to it
         import_paths=[os.path.dirname(os.path.dirname(text_parser.__file__))],
     )
@@ -202,6 +244,8 @@ def _json_read(text: str):
             node["args"] = [args[0], args[1:]]
         elif node.get("op") == "accenti" and isinstance(args, list):
             return {"function": {"name": "accenti", "arguments": args}}
+        elif str(node.get("op")).lower() in TEMPORAL_FUNCTIONS and isinstance(args, list):
+            return {"function": {"name": str(node["op"]).lower(), "arguments": args}}
         return node
 
     return walk(json.loads(text))
@@ -258,6 +302,14 @@ def _ends_escaping(text: str) -> bool:
     """An odd run of backslashes at the end: an escape with nothing after it, which
     PostgreSQL refuses."""
     return (len(text) - len(text.rstrip("\\"))) % 2 == 1
+
+
+@dataclass
+class _Span:
+    """An interval of a filter: its ends as written (None: open)."""
+
+    start: date | None
+    end: date | None
 
 
 def _operand(value):
@@ -400,9 +452,47 @@ class _Evaluator(DjangoFilterEvaluator):
     def envelope(self, node):
         return self.box((node.x1, node.y1, node.x2, node.y2))
 
+    @handle(type(None))
+    def nothing(self, node):  # an interval's open end
+        return None
+
+    @handle(values.Interval)
+    def interval(self, node, start, end):
+        return _Span(node.start, node.end)
+
+    @handle(ast.TemporalPredicate, subclasses=True)
+    def temporal(self, node, lhs, rhs):
+        raise FilterError(_("filter: write a temporal function as CQL2 does: T_BEFORE(a, b)."))
+
+    def temporal_q(self, name: str, lhs, rhs) -> Q:
+        """T_BEFORE(a, b) and the others, as comparisons of the sides' starts and ends."""
+        a, b = self.span(name, lhs), self.span(name, rhs)
+        if name == "t_disjoint":
+            return ~self.temporal_q("t_intersects", lhs, rhs)
+        q = Q()
+        for x, op, y in TEMPORAL_FUNCTIONS[name](a, b):
+            q &= Q(_COMPARISONS[op](x, y))
+        return q
+
+    def span(self, name: str, side) -> tuple:
+        """A side of a temporal function as (start, end): a time property or an instant
+        starts and ends at once."""
+        if isinstance(side, _Span):
+            return Value(side.start or EARLIEST), Value(side.end or LATEST)
+        if isinstance(side, F) and self.kind(side) in ("date", "date-time"):
+            return side, side
+        if isinstance(getattr(side, "value", None), date):  # a datetime is a date too
+            return side, side
+        raise FilterError(
+            _("filter: %(name)s takes times: dates, timestamps, intervals or their properties.")
+            % {"name": name.upper()}
+        )
+
     @handle(ast.Function)
     def function(self, node, *arguments):
         name = str(node.name).lower()
+        if name in TEMPORAL_FUNCTIONS and len(arguments) == 2:
+            return self.temporal_q(name, *arguments)
         if name in ("lower", "accenti") and len(arguments) == 1:  # CASEI arrives as lower
             if self.kind(arguments[0]) != "string":
                 raise FilterError(_("filter: CASEI and ACCENTI take text."))

@@ -41,6 +41,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
     "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
 ]
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 GEOJSON = "application/geo+json"

@@ -5,7 +5,7 @@ needs), each evaluated here in Python with CQL2's three-valued logic over the ro
 the server through OGC API. Both must select the same proposals."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -23,7 +23,11 @@ TITLES = ["Ala", "Alaska", "A_b", "Axb", "50% off", "Park", "park 2", "Zahrada",
 AMOUNTS = [None, Decimal(50), Decimal(100), Decimal(5000)]
 STATUSES = ["collecting_support", "submitted", "granted", "rejected", "completed"]
 CATEGORIES = ["playground", "seating", "greenery"]
-NOW = timezone.now()
+NOW = timezone.now().replace(microsecond=0)  # whole seconds: literals can equal the rows
+
+
+def day(n: int):
+    return NOW - timedelta(days=n)
 
 
 @pytest.fixture
@@ -31,8 +35,9 @@ def rows(exchange_world):
     public = Proposal.objects.filter(status__in=Proposal.PUBLIC_STATUSES, hidden_at__isnull=True)
     for n, pk in enumerate(public.order_by("pk").values_list("pk", flat=True)):
         Proposal.objects.filter(pk=pk).update(
-            title=TITLES[n % len(TITLES)], granted_amount=AMOUNTS[n % len(AMOUNTS)]
-        )
+            title=TITLES[n % len(TITLES)], granted_amount=AMOUNTS[n % len(AMOUNTS)],
+            published_at=day(n % 20),  # the days the time literals are drawn from
+        )  # fmt: skip
     found = list(public.values("pk", "title", "status", "category", "granted_amount",
                                "published_at", "geom", "area"))  # fmt: skip
     for row in found:  # the geometry the collection shows: the drawn area, else the pin
@@ -83,6 +88,37 @@ def _or(a, b):
     return None if a is None or b is None else False
 
 
+def _both(a, first, b, second):
+    """a's start `first` b's start, and a's end `second` b's end (three-valued)."""
+    return _and(_compare(a[0], first, _open(b)[0]), _compare(a[1], second, _open(b)[1]))
+
+
+def _open(b):
+    """A literal's ends, an open one (None) the earliest or the latest time."""
+    return (b[0] or datetime.min.replace(tzinfo=UTC), b[1] or datetime.max.replace(tzinfo=UTC))
+
+
+# CQL2's temporal functions over (start, end) pairs, written out independently of ours
+ALLEN = {
+    "t_after": lambda a, b: _compare(a[0], ">", _open(b)[1]),
+    "t_before": lambda a, b: _compare(a[1], "<", _open(b)[0]),
+    "t_contains": lambda a, b: _both(a, "<", b, ">"),
+    "t_disjoint": lambda a, b: _not(ALLEN["t_intersects"](a, b)),
+    "t_during": lambda a, b: _both(a, ">", b, "<"),
+    "t_equals": lambda a, b: _both(a, "=", b, "="),
+    "t_finishedby": lambda a, b: _both(a, "<", b, "="),
+    "t_finishes": lambda a, b: _both(a, ">", b, "="),
+    "t_intersects": lambda a, b: _and(
+        _compare(a[0], "<=", _open(b)[1]), _compare(a[1], ">=", _open(b)[0])
+    ),
+    "t_meets": lambda a, b: _compare(a[1], "=", _open(b)[0]),
+    "t_metby": lambda a, b: _compare(a[0], "=", _open(b)[1]),
+    "t_overlappedby": lambda a, b: _and(_both(a, ">", b, ">"), _compare(a[0], "<", _open(b)[1])),
+    "t_overlaps": lambda a, b: _and(_both(a, "<", b, "<"), _compare(a[1], ">", _open(b)[0])),
+    "t_startedby": lambda a, b: _both(a, "=", b, ">"),
+    "t_starts": lambda a, b: _both(a, "=", b, "<"),
+}
+
 ops = st.sampled_from(["=", "<>", "<", "<=", ">", ">="])
 amounts = st.integers(min_value=0, max_value=6000)
 pattern_chars = st.sampled_from(list("AaPpl%_\\ 0xk") + ["%", "_"])
@@ -91,7 +127,23 @@ pattern_chars = st.sampled_from(list("AaPpl%_\\ 0xk") + ["%", "_"])
 @st.composite
 def predicates(draw):
     kind = draw(st.sampled_from(["text", "amount", "like", "between", "in", "null",
-                                 "casei", "published", "box"]))  # fmt: skip
+                                 "casei", "published", "box", "temporal"]))  # fmt: skip
+    if kind == "temporal":
+        name = draw(st.sampled_from(sorted(ALLEN)))
+        ends = [day(d) for d in sorted(draw(st.lists(st.integers(0, 25), min_size=2,
+                                                     max_size=2)), reverse=True)]  # fmt: skip
+        stamp = [e.strftime("%Y-%m-%dT%H:%M:%SZ") for e in ends]
+        shape = draw(st.sampled_from(["instant", "interval", "open start", "open end"]))
+        if shape == "instant":
+            text, other = f"TIMESTAMP('{stamp[0]}')", (ends[0], ends[0])
+        else:
+            start = ends[0] if shape != "open start" else None
+            end = ends[1] if shape != "open end" else None
+            written = [f"'{stamp[0]}'" if start else "'..'", f"'{stamp[1]}'" if end else "'..'"]
+            text, other = f"INTERVAL({written[0]}, {written[1]})", (start, end)
+        return f"{name.upper()}(published, {text})", lambda r: ALLEN[name](
+            (r["published_at"], r["published_at"]), other
+        )
     if kind == "casei":
         pattern = "".join(draw(st.lists(st.sampled_from(list("aAlLpPkK%_")), min_size=1,
                                         max_size=5)))  # fmt: skip
@@ -99,7 +151,7 @@ def predicates(draw):
         return text, lambda r: _like(r["title"].lower(), pattern.lower())
     if kind == "published":
         days, op = draw(st.integers(min_value=0, max_value=40)), draw(ops)
-        when = (NOW - timedelta(days=days, hours=12)).replace(microsecond=0)
+        when = day(days)
         stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         text = f"published {op} TIMESTAMP('{stamp}')"
         return text, lambda r: _compare(r["published_at"], op, when)

@@ -169,6 +169,29 @@ def test_filter_crs_takes_the_offered_crs_in_their_axis_order(client, exchange_w
     assert crs_enums and "http://www.opengis.net/def/crs/EPSG/0/2180" in crs_enums[0]
 
 
+def test_temporal_functions_over_instants_and_intervals(client, exchange_world):
+    """CQL2's T_ functions, written as CQL2 writes them, in text and JSON; open ends; the
+    ECQL infix form and a property that is no time are 400s that say so. (Each function
+    against a Python reading of its definition: tests/geodata/test_cql_differential.py.)"""
+    since = (timezone.now() - timedelta(days=10)).replace(microsecond=0)
+    stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    after = expected(Q(published_at__gt=since))
+    assert 0 < len(after) < public().count()
+    assert ids(client, f"T_AFTER(published, TIMESTAMP('{stamp}'))") == after
+    assert ids(client, f"T_DURING(published, INTERVAL('{stamp}', '..'))") == after
+    assert ids(client, f"T_DISJOINT(published, INTERVAL('..', '{stamp}'))") == after
+    tree = {"op": "t_after", "args": [{"property": "published"}, {"timestamp": stamp}]}
+    assert ids(client, json.dumps(tree), lang="cql2-json") == after
+    conformance = client.get("/ogcapi/koszalin/conformance?f=json").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions" in conformance
+    for text, said in [
+        (f"published T_AFTER TIMESTAMP('{stamp}')", "T_BEFORE(a, b)"),
+        (f"T_AFTER(status, TIMESTAMP('{stamp}'))", "T_AFTER takes times"),
+    ]:
+        r = client.get(f"{ITEMS}?{urlencode({'filter': text})}")
+        assert r.status_code == 400 and said in r.json()["description"], text
+
+
 def test_cql2_json_reads_the_same(client, exchange_world):
     status = {"op": "=", "args": [{"property": "status"}, "granted"]}
     supported = {"op": ">=", "args": [{"property": "support_count"}, 0]}
