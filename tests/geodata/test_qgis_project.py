@@ -125,8 +125,9 @@ def test_the_project_is_linked_from_the_data_page_and_escapes_names(client, exch
     from geodata.models import Layer
 
     Layer.objects.filter(name="Parks").update(name='Parks <&> "x"')
-    page = client.get("/koszalin/exports/").content.decode()
-    assert 'href="/koszalin/exports/qgis-project.qgs"' in page
+    for address in ("/koszalin/exports/", "/ogcapi/koszalin/?f=html"):
+        page = client.get(address).content.decode()
+        assert 'href="/koszalin/exports/qgis-project.qgs"' in page, address
     body = client.get("/koszalin/exports/qgis-project.qgs").content.decode()
     assert "Parks &lt;&amp;&gt; &quot;x&quot;" in body and 'Parks <&> "x"' not in body
 
