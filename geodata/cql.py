@@ -466,9 +466,9 @@ class _Evaluator(DjangoFilterEvaluator):
 
     def temporal_q(self, name: str, lhs, rhs) -> Q:
         """T_BEFORE(a, b) and the others, as comparisons of the sides' starts and ends."""
-        a, b = self.span(name, lhs), self.span(name, rhs)
         if name == "t_disjoint":
             return ~self.temporal_q("t_intersects", lhs, rhs)
+        a, b = self.span(name, lhs), self.span(name, rhs)
         q = Q()
         for x, op, y in TEMPORAL_FUNCTIONS[name](a, b):
             q &= Q(_COMPARISONS[op](x, y))
@@ -499,7 +499,7 @@ class _Evaluator(DjangoFilterEvaluator):
             text = _operand(arguments[0])
             if name == "lower":
                 return Lower(text)
-            return Func(text, function="unaccent", output_field=TextField())
+            return Func(text, function="wcs_unaccent", output_field=TextField())  # 0019
         # CQL2-text's BBOX(minx, miny, maxx, maxy) literal arrives as a function here
         numbers = [getattr(a, "value", a) for a in arguments]
         is_box = name == "bbox" and len(numbers) in (4, 6)
