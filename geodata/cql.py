@@ -477,7 +477,8 @@ class _Evaluator(DjangoFilterEvaluator):
     def span(self, name: str, side) -> tuple:
         """A side of a temporal function as (start, end): a time property or an instant
         starts and ends at once."""
-        if isinstance(side, _Span):
+        ends = (side.start, side.end) if isinstance(side, _Span) else ()
+        if ends and all(end is None or isinstance(end, date) for end in ends):  # no durations
             return Value(side.start or EARLIEST), Value(side.end or LATEST)
         if isinstance(side, F) and self.kind(side) in ("date", "date-time"):
             return side, side

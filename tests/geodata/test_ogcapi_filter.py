@@ -184,11 +184,14 @@ def test_temporal_functions_over_instants_and_intervals(client, exchange_world):
     assert ids(client, json.dumps(tree), lang="cql2-json") == after
     conformance = client.get("/ogcapi/koszalin/conformance?f=json").json()["conformsTo"]
     assert "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions" in conformance
-    for text, said in [
-        (f"published T_AFTER TIMESTAMP('{stamp}')", "T_BEFORE(a, b)"),
-        (f"T_AFTER(status, TIMESTAMP('{stamp}'))", "T_AFTER takes times"),
+    duration = {"op": "t_intersects", "args": [{"property": "published"},
+                                                {"interval": ["2026-11-01", "P1D"]}]}  # fmt: skip
+    for text, lang, said in [
+        (f"published T_AFTER TIMESTAMP('{stamp}')", "cql2-text", "T_BEFORE(a, b)"),
+        (f"T_AFTER(status, TIMESTAMP('{stamp}'))", "cql2-text", "T_AFTER takes times"),
+        (json.dumps(duration), "cql2-json", "T_INTERSECTS takes times"),  # was a 500
     ]:
-        r = client.get(f"{ITEMS}?{urlencode({'filter': text})}")
+        r = client.get(f"{ITEMS}?{urlencode({'filter': text, 'filter-lang': lang})}")
         assert r.status_code == 400 and said in r.json()["description"], text
 
 
