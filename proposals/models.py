@@ -290,6 +290,9 @@ class Proposal(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     ineligible_reason = models.TextField(blank=True)
+    # when it passed the formal check; kept whatever happens next (a withdrawal after it),
+    # so the programme's figures count it as assessed (selectors.programme_figures)
+    eligible_at = models.DateTimeField(null=True, blank=True, editable=False)
     granted_amount = models.DecimalField(null=True, blank=True, **MONEY)
     decided_at = models.DateTimeField(null=True, blank=True)
     # when the area alerts were told it is funded (services.alerts.tell_grants)

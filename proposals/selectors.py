@@ -533,7 +533,7 @@ class CallFigures:
     published: int = 0  # ever published to gather support
     submitted: int = 0
     supporters: int = 0  # supports counted now, over the published proposals
-    assessed: int = 0  # passed the formal check: in assessment or decided
+    assessed: int = 0  # passed the formal check (then assessed, decided, or withdrawn)
     granted: int = 0
     granted_sum: Decimal = Decimal("0")
     spent: Decimal = Decimal("0")  # the granted projects' expenses with receipts
@@ -556,7 +556,7 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
 
     granted = Q(status__in=GRANTED_STATES)
     built = Q(status__in=(S.COMPLETED, S.SUSTAINABILITY, S.CLOSED))
-    assessed = Q(status__in=(S.IN_ASSESSMENT, S.REJECTED)) | granted
+    assessed = Q(eligible_at__isnull=False)  # passed the formal check, withdrawn since or not
     area = Func(Transform("area", city.metric_srid), function="ST_Area", output_field=FloatField())
     proposals = Proposal.objects.filter(city=city)
     if public:

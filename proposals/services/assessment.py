@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from mapapp.audit import audit_record
 from proposals import messages as msg
@@ -33,7 +34,13 @@ def proposal_formal_check(
         have = active_support_count(proposal)
         if proposal.status == S.SUBMITTED and have < call.min_supporters:
             refuse(msg.SUPPORTERS_SHORT, have=have, need=call.min_supporters)
-        return transition(proposal, to=S.IN_ASSESSMENT, actor=actor, allowed_from=(S.SUBMITTED,))
+        return transition(
+            proposal,
+            to=S.IN_ASSESSMENT,
+            actor=actor,
+            allowed_from=(S.SUBMITTED,),
+            eligible_at=timezone.now(),
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [msg.INELIGIBLE_REASON]})

@@ -249,3 +249,50 @@ def test_the_network_in_figures_year_by_year(world, koszalin, ostrava, client, s
     assert lines[2][:2] == ["Ostrava", "1"] and lines[2][7] == "1"  # one call, one built
     bad = client.get("/figures/", {"year": "soon"})
     assert bad.status_code == 400 and "give a year such as 2026" in bad.content.decode()
+
+
+def test_a_proposal_withdrawn_after_the_formal_check_still_counts_as_assessed(
+    granted,  # noqa: F811
+    resident,
+    koszalin,
+):
+    """Passing the formal check is a fact of the record: the applicant withdrawing the
+    granted project afterwards takes it out of the grants, not out of "assessed"."""
+    assert granted.eligible_at is not None
+    drafting.proposal_withdraw(actor=resident, proposal=granted, note="We are moving away")
+    rows, totals = programme_figures(city=koszalin)
+    assert (rows[0].submitted, rows[0].assessed, rows[0].granted) == (1, 1, 0)
+    assert totals.granted_sum == 0
+
+
+def test_the_migration_dates_earlier_checks_from_the_audit_trail(granted, resident,  # noqa: F811
+                                                                 supporters, koszalin):  # fmt: skip
+    """Migration proposals 0024: a proposal checked through the services takes the time of
+    its check's audit event; one whose status alone says it passed (loaded without the
+    services) its submission time; the others stay unset."""
+    import importlib
+
+    from django.db import connection
+
+    from mapapp.models import AuditEvent
+    from proposals.models import Proposal
+
+    backfill = importlib.import_module("proposals.migrations.0024_eligible_at")
+    GrantCall.objects.filter(pk=granted.grant_call_id).update(
+        closes_at=timezone.now() + timedelta(days=5)
+    )  # open again, for two more proposals
+    granted.grant_call.refresh_from_db()
+    other = publish_another(make_user("ngo@example.org", city=koszalin), granted.grant_call,
+                            supporters, title="Benches")  # fmt: skip
+    Proposal.objects.filter(pk=other.pk).update(status="rejected", submitted_at=timezone.now())
+    withdrawn = publish_another(make_user("third@example.org", city=koszalin),
+                                granted.grant_call, supporters, title="Swings")  # fmt: skip
+    drafting.proposal_withdraw(actor=withdrawn.author, proposal=withdrawn)
+    checked = AuditEvent.objects.get(action="proposal.in_assessment", object_id=str(granted.pk))
+    Proposal.objects.update(eligible_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(backfill.FROM_AUDIT)
+        cursor.execute(backfill.FROM_STATUS)
+    found = dict(Proposal.objects.values_list("pk", "eligible_at"))
+    other.refresh_from_db()
+    assert found == {granted.pk: checked.at, other.pk: other.submitted_at, withdrawn.pk: None}
