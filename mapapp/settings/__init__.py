@@ -217,6 +217,7 @@ LANGUAGES = [
     ("cs", _("Czech")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["mapapp.formats"]  # English dates day first, on a 24-hour clock
 USE_I18N = True
 TIME_ZONE = "UTC"  # stored in UTC; each city has its own zone for display
 USE_TZ = True

@@ -96,10 +96,10 @@ def test_an_officer_fills_it_in_and_the_public_reads_it_in_their_language(
     statement = page(client, "/koszalin/accessibility/")
     assert "partially compliant with the harmonised standard EN 301 549" in statement
     assert "The call&#x27;s PDF rules have no headings." in statement
-    assert "This statement was prepared on March 1, 2026." in statement
-    assert "It was last reviewed on Sept. 15, 2026." in statement
-    assert "The pages were published on Jan. 15, 2026." in statement
-    assert "They were last significantly updated on Nov. 1, 2026." in statement
+    assert "This statement was prepared on 1 March 2026." in statement
+    assert "It was last reviewed on 15 September 2026." in statement
+    assert "The pages were published on 15 January 2026." in statement
+    assert "They were last significantly updated on 1 November 2026." in statement
     assert "The office at Rynek Staromiejski has a ramp and a lift." in statement
     assert "How the website was assessed: assessment by a third party." in statement
     assert 'href="mailto:access@example.org"' in statement

@@ -223,7 +223,7 @@ def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
     Flag.objects.filter(reason="spam").update(created_at=waited)
     call_command("notify_overdue_reports")
     english = {m.to[0]: m for m in mailoutbox}["officer@example.org"].body
-    assert "The oldest has waited since Nov. 21, 2026." in english, english
+    assert "The oldest has waited since 21 November 2026." in english, english
     mailoutbox.clear()
     Flag.objects.update(state="dismissed")
     Site.objects.update(moderation="accepted")
