@@ -10,6 +10,11 @@ pins and drawn areas showed the areas only. OGR splits it by geometry type
 file: it holds the public collections only (the README says how to add the non-public
 ones with a token).
 
+A large collection (more rows than MAP_TILES_ABOVE, as on the web map) is read as features
+only when zoomed in closer than 1:DETAIL_SCALE; further out the project draws it from the
+city's vector tiles (aggregated at low zooms, as on the web map), so a city-wide view of
+100,000 proposals fetches a few tiles instead of a hundred pages of features.
+
 The colours are the web map's (mapapp/static/mapapp/map_common.js and city_map.js);
 tests/geodata/test_qgis_project.py keeps the two in step."""
 
@@ -68,6 +73,14 @@ FAMILIES = {
 # features a request: GDAL before 3.8 asks for 10 at a time unless told (a 500 m view of the
 # 100,000-proposal bench city took 72 requests and 3.5 s; with 1,000, 4 and 0.23 s)
 PAGE = 1000
+# a large collection's features are read closer than 1:DETAIL_SCALE (a full-HD screen then
+# shows about 5 by 3 km); further out, its vector tiles, up to TILE_ZOOM_MAX (QGIS zooms in
+# on the last tiles)
+DETAIL_SCALE = 10_000
+TILE_ZOOM_MAX = 16
+CLUSTER_COLOR = "#1f5f8b"  # an aggregated tile feature, as on the web map
+CLUSTER_SIZE = 'min(9, 2.5 + ln("count"))'  # mm; the web map's min(18, 5 + 2 ln n) pixels
+_STYLE_GEOMETRY = {"Point": "0", "LineString": "1", "Polygon": "2"}  # QgsWkbTypes
 DRAWN_ON_TOP = ("Point", "LineString", "Polygon")  # QGIS draws the first layer on top
 _SYMBOL_TYPES = {"Point": "marker", "LineString": "line", "Polygon": "fill"}
 _MAPLAYER_GEOMETRY = {"Point": "Point", "LineString": "Line", "Polygon": "Polygon"}
@@ -86,6 +99,9 @@ class Layer:
     family: str
     renderer: ET.Element
     abstract: str = ""  # what the collection is, and for a reference layer its source
+    provider: str = "ogr"  # or "vectortile"
+    # shown at scales from 1:min_scale (zoomed out) to 1:max_scale (zoomed in); 0: no limit
+    scales: tuple[int, int] | None = None
 
 
 def families(c: Collection) -> list[str]:
@@ -122,9 +138,11 @@ def project_xml(*, city: City, site: str, tile_url: str, tile_attribution: str) 
     collections = city_collections(city=city)  # public only: the file holds no credentials
     built_in = [c for c in collections.values() if c.layer_id is None]
     reference = [c for c in collections.values() if c.layer_id is not None]
+    tiled = _tiled(city, collections.values())
     for c in built_in:
-        groups.append((str(c.title), _layers(c, ogcapi)))
-    groups.append((_("Reference layers"), [x for c in reference for x in _layers(c, ogcapi)]))
+        groups.append((str(c.title), _layers(c, ogcapi, site, city, c.id in tiled)))
+    groups.append((_("Reference layers"), [x for c in reference
+                   for x in _layers(c, ogcapi, site, city, c.id in tiled)]))  # fmt: skip
     boundary = Layer(
         id=_layer_id("city_boundary"),
         name=_("City boundary"),
@@ -161,8 +179,8 @@ def project_xml(*, city: City, site: str, tile_url: str, tile_attribution: str) 
         ET.SubElement(group, "customproperties")
         for layer in members:
             ET.SubElement(group, "layer-tree-layer", id=layer.id, name=layer.name,
-                          source=layer.source, providerKey="ogr", checked="Qt::Checked",
-                          expanded="1")  # fmt: skip
+                          source=layer.source, providerKey=layer.provider,
+                          checked="Qt::Checked", expanded="1")  # fmt: skip
             layers.append(_maplayer(layer))
     base = ET.SubElement(tree, "layer-tree-layer", id=_layer_id("basemap"), name=_("Base map"),
                          source=_xyz_source(tile_url), providerKey="wms",
@@ -190,9 +208,19 @@ def project_xml(*, city: City, site: str, tile_url: str, tile_attribution: str) 
     )
 
 
-def _layers(c: Collection, ogcapi: str) -> list[Layer]:
+def _tiled(city: City, collections) -> set[str]:
+    """The collections large enough to be drawn from vector tiles when zoomed out: more rows
+    than MAP_TILES_ABOVE, the web map's threshold."""
+    from django.conf import settings
+
+    return {c.id for c in collections if c.queryset().count() > settings.MAP_TILES_ABOVE}
+
+
+def _layers(c: Collection, ogcapi: str, site: str, city: City, tiled: bool) -> list[Layer]:
     found = families(c)
     out = []
+    if tiled:
+        out.append(_tile_layer(c, found, site, city))
     for family in found:
         name = str(c.title)
         if len(found) > 1:
@@ -204,8 +232,54 @@ def _layers(c: Collection, ogcapi: str) -> list[Layer]:
             family=family,
             renderer=_renderer(c, family),
             abstract=str(c.description),
+            scales=(DETAIL_SCALE, 0) if tiled else None,
         ))  # fmt: skip
     return out
+
+
+def _tile_layer(c: Collection, found: list[str], site: str, city: City) -> Layer:
+    """The collection from the city's vector tiles, shown when zoomed out further than
+    1:DETAIL_SCALE: a style for each class (status, condition) and kind of geometry, and
+    below the tiles' aggregation zoom one for a cell of several rows, sized by `count`."""
+    from geodata.tiles import CLUSTER_BELOW_ZOOM
+
+    tile = reverse("tile", kwargs={"city": city.slug, "collection_id": c.id, "z": 0, "x": 0,
+                                   "y": 0})  # fmt: skip
+    url = site + tile.removesuffix("0/0/0.mvt") + "{z}/{x}/{y}.mvt"
+    clustered = c.area_field is not None and CLUSTER_BELOW_ZOOM > 0
+    styles = []
+    if clustered:
+        marker = _marker(CLUSTER_COLOR)
+        _data_defined(marker, size=CLUSTER_SIZE)
+        styles.append(_tile_style(_("Several together"), c.id, "Point", '"count" > 1', marker))
+    for family in found:
+        for field, value, label, symbol in _classes(c, family):
+            if field:
+                expression = f"\"{field}\" = '{value}'"
+            else:  # one symbol: every feature but the aggregated ones
+                expression = '"count" IS NULL OR "count" = 1' if clustered else ""
+            styles.append(_tile_style(label, c.id, family, expression, symbol))
+    renderer = ET.Element("renderer", type="basic")
+    ET.SubElement(renderer, "styles").extend(styles)
+    return Layer(
+        id=_layer_id(f"{c.id}_tiles"),
+        name=_("%(collection)s (overview)") % {"collection": c.title},
+        source=f"type=xyz&url={quote(url, safe='')}&zmax={TILE_ZOOM_MAX}&zmin=0",
+        family="",
+        renderer=renderer,
+        abstract=str(c.description),
+        provider="vectortile",
+        scales=(0, DETAIL_SCALE),
+    )
+
+
+def _tile_style(name: str, layer: str, family: str, expression: str, symbol) -> ET.Element:
+    style = ET.Element("style", {"name": str(name), "layer": layer, "enabled": "1",
+                                 "geometry": _STYLE_GEOMETRY[family], "expression": expression,
+                                 "min-zoom": "-1", "max-zoom": "-1"})  # fmt: skip
+    symbol.set("name", "0")
+    ET.SubElement(style, "symbols").append(symbol)
+    return style
 
 
 def _layer_id(name: str) -> str:
@@ -219,6 +293,16 @@ def _family_label(family: str) -> str:
 
 
 def _renderer(c: Collection, family: str) -> ET.Element:
+    classes = _classes(c, family)
+    field = classes[0][0]
+    if field:
+        return _categorized(field, [(value, label, symbol) for _f, value, label, symbol in classes])
+    return _single(classes[0][3])
+
+
+def _classes(c: Collection, family: str) -> list[tuple[str, str, str, ET.Element]]:
+    """How the collection is drawn: (field, value, label, symbol) for each class of a
+    categorised collection, or one ("", "", title, symbol)."""
     from proposals.models import Proposal
     from sites.models import Site
 
@@ -231,19 +315,21 @@ def _renderer(c: Collection, family: str) -> ET.Element:
 
     if c.id == "proposals":
         labels = dict(Proposal.Status.choices)
-        return _categorized("status", [(s, labels[s], symbol(STATUS_COLORS[s]))
-                                       for s in Proposal.PUBLIC_STATUSES])  # fmt: skip
+        return [("status", s, labels[s], symbol(STATUS_COLORS[s]))
+                for s in Proposal.PUBLIC_STATUSES]  # fmt: skip
     if c.id == "sites":
-        return _categorized("condition", [(value, label, symbol(SITE_COLORS[value]))
-                                          for value, label in Site.Condition.choices])  # fmt: skip
+        return [("condition", value, label, symbol(SITE_COLORS[value]))
+                for value, label in Site.Condition.choices]  # fmt: skip
     if c.id == "interventions":
-        return _single(symbol(INTERVENTION_COLOR))
+        return [("", "", c.title, symbol(INTERVENTION_COLOR))]
     color, opacity, width, dashed = REFERENCE_STYLES.get(c.kind, OTHER_STYLE)
     if family == "Point":
-        return _single(_marker(color, size=2.0))
-    if family == "LineString":
-        return _single(_line(color, width, dashed))
-    return _single(_fill(color, opacity, width, dashed))
+        drawn = _marker(color, size=2.0)
+    elif family == "LineString":
+        drawn = _line(color, width, dashed)
+    else:
+        drawn = _fill(color, opacity, width, dashed)
+    return [("", "", c.title, drawn)]
 
 
 # --- QGIS's XML ----------------------------------------------------------------------------
@@ -268,6 +354,22 @@ def _symbol(kind: str, layer_class: str, **values) -> ET.Element:
                                             "locked": "0", "pass": "0"})  # fmt: skip
     layer.append(_options(**values))
     return symbol
+
+
+def _data_defined(symbol: ET.Element, **expressions) -> None:
+    """Properties of the symbol's layer computed from each feature (QgsProperty)."""
+    found = ET.Element("Option", type="Map")
+    for name, expression in expressions.items():
+        prop = ET.SubElement(found, "Option", type="Map", name=name)
+        ET.SubElement(prop, "Option", type="bool", name="active", value="true")
+        ET.SubElement(prop, "Option", type="QString", name="expression", value=expression)
+        ET.SubElement(prop, "Option", type="int", name="type", value="3")  # an expression
+    collection = ET.Element("Option", type="Map")
+    ET.SubElement(collection, "Option", type="QString", name="name", value="")
+    found.set("name", "properties")
+    collection.append(found)
+    ET.SubElement(collection, "Option", type="QString", name="type", value="collection")
+    ET.SubElement(symbol.find("layer"), "data_defined_properties").append(collection)
 
 
 def _marker(color: str, size: float = 3.2) -> ET.Element:
@@ -327,13 +429,20 @@ def _crs(srid: int) -> ET.Element:
 
 
 def _maplayer(layer: Layer) -> ET.Element:
-    element = ET.Element("maplayer", type="vector",
-                         geometry=_MAPLAYER_GEOMETRY[layer.family])  # fmt: skip
+    if layer.provider == "vectortile":
+        element = ET.Element("maplayer", type="vector-tile")
+    else:
+        element = ET.Element("maplayer", type="vector",
+                             geometry=_MAPLAYER_GEOMETRY[layer.family])  # fmt: skip
+    if layer.scales:
+        element.set("hasScaleBasedVisibilityFlag", "1")
+        element.set("minScale", str(layer.scales[0]))
+        element.set("maxScale", str(layer.scales[1]))
     ET.SubElement(element, "id").text = layer.id
     ET.SubElement(element, "datasource").text = layer.source
     ET.SubElement(element, "layername").text = layer.name
-    ET.SubElement(element, "srs").append(_crs(4326))
-    ET.SubElement(element, "provider", encoding="UTF-8").text = "ogr"
+    ET.SubElement(element, "srs").append(_crs(3857 if layer.provider == "vectortile" else 4326))
+    ET.SubElement(element, "provider", encoding="UTF-8").text = layer.provider
     metadata = ET.SubElement(element, "resourceMetadata")
     ET.SubElement(metadata, "abstract").text = layer.abstract
     element.append(layer.renderer)

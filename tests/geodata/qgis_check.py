@@ -25,6 +25,7 @@ from qgis.core import (  # noqa: E402 - after the platform is chosen
     QgsProject,
     QgsRectangle,
     QgsVectorLayer,
+    QgsVectorTileLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize  # noqa: E402
@@ -57,7 +58,16 @@ def main(path: str, image: str) -> dict:
     layers = {}
     for layer_id, layer in project.mapLayers().items():
         info = {"name": layer.name(), "valid": layer.isValid(), "provider": layer.providerType(),
-                "source": layer.source(), "abstract": layer.metadata().abstract()}  # fmt: skip
+                "source": layer.source(), "abstract": layer.metadata().abstract(),
+                "scales": [layer.minimumScale(), layer.maximumScale()]
+                if layer.hasScaleBasedVisibility() else None}  # fmt: skip
+        if isinstance(layer, QgsVectorTileLayer):
+            info["styles"] = [
+                {"name": style.styleName(), "layer": style.layerName(),
+                 "geometry": int(style.geometryType()), "expression": style.filterExpression(),
+                 "color": symbol_color(style.symbol())}
+                for style in layer.renderer().styles()
+            ]  # fmt: skip
         if isinstance(layer, QgsVectorLayer) and layer.isValid():
             info["geometry"] = QgsWkbTypes.displayString(layer.wkbType())
             info["ids"] = sorted(str(f["id"] if "id" in f.fields().names() else f.id())
@@ -76,11 +86,20 @@ def main(path: str, image: str) -> dict:
     out["layers"] = layers
 
     # a render of the vector layers (the base map needs the internet), counting the
-    # pixels of each colour
-    settings = QgsMapSettings()
+    # pixels of each colour; and one of the vector-tile layers alone
     drawn = [lyr for lyr in project.layerTreeRoot().layerOrder()
-             if isinstance(lyr, QgsVectorLayer)]  # fmt: skip
-    settings.setLayers(drawn)
+             if isinstance(lyr, (QgsVectorLayer, QgsVectorTileLayer))]  # fmt: skip
+    out["pixels"], scale = render(project, drawn, image)
+    out["scale"] = scale
+    out["shown"] = sorted(lyr.id() for lyr in drawn if lyr.isInScaleRange(scale))
+    tiles = [lyr for lyr in drawn if isinstance(lyr, QgsVectorTileLayer)]
+    out["tile_pixels"] = render(project, tiles, image + ".tiles.png")[0] if tiles else {}
+    return out
+
+
+def render(project, layers, image: str) -> tuple[dict[str, int], float]:
+    settings = QgsMapSettings()
+    settings.setLayers(layers)
     settings.setDestinationCrs(project.crs())
     settings.setExtent(project.viewSettings().defaultViewExtent())
     settings.setOutputSize(QSize(800, 800))
@@ -95,8 +114,7 @@ def main(path: str, image: str) -> dict:
         for y in range(0, picture.height(), 2):
             name = QColor(picture.pixel(x, y)).name()
             counts[name] = counts.get(name, 0) + 1
-    out["pixels"] = counts
-    return out
+    return counts, settings.scale()
 
 
 def read_layer(uri: str, provider: str, box: list[str]) -> dict:

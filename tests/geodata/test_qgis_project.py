@@ -9,6 +9,7 @@ import re
 import subprocess
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.utils import translation
@@ -150,3 +151,62 @@ def test_the_colours_are_the_web_maps():
                                  js_object(city_map, "REF_STYLES")))  # fmt: skip
     references["district"] = "#555555" if references["district"] == "#555" else "?"
     assert references == {kind: style[0] for kind, style in qgis.REFERENCE_STYLES.items()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_collection_is_drawn_from_vector_tiles_when_zoomed_out(
+    live_server, exchange_world, koszalin, grant_call, resident, settings, tmp_path
+):
+    """Above MAP_TILES_ABOVE rows (the web map's threshold) a collection's features are read
+    only closer than 1:DETAIL_SCALE; further out a vector-tile layer draws it, with the web
+    map's colours and its aggregated cells sized by their count. QGIS opens the tiles from
+    the live server and renders them at the project's city-wide view."""
+    from django.contrib.gis.geos import Point
+
+    settings.MAP_TILES_ABOVE = 20  # 41 public proposals; 14 sites, 5 projects
+    Proposal.objects.bulk_create(
+        Proposal(
+            city=koszalin,
+            grant_call=grant_call,
+            author=resident,
+            title=f"Close {i}",
+            status="granted",
+            geom=Point(16.2, 54.19 + i * 1e-5, srid=4326),
+        )
+        for i in range(4)
+    )  # fmt: skip: one cell of the aggregated tiles
+    url = f"{live_server.url}/koszalin/exports/qgis-project.qgs"
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - our live server
+        (tmp_path / "k.qgs").write_bytes(response.read())
+    report = pyqgis(tmp_path / "k.qgs", tmp_path / "render.png")
+    layers = report["layers"]
+    assert all(layer["valid"] for layer in layers.values()), layers
+    tiles = layers["wcs_proposals_tiles"]
+    assert (tiles["provider"], tiles["name"]) == ("vectortile", "Propozycje (przegląd)")
+    assert f"{live_server.url}/tiles/koszalin/proposals/" in unquote(tiles["source"])
+    assert tiles["scales"] == [0, qgis.DETAIL_SCALE]  # hidden closer than 1:10,000
+    assert layers["wcs_proposals_point"]["scales"] == [qgis.DETAIL_SCALE, 0]
+    assert layers["wcs_proposals_polygon"]["scales"] == [qgis.DETAIL_SCALE, 0]
+    assert "wcs_sites_tiles" not in layers and layers["wcs_sites_point"]["scales"] is None
+    proposals_group = next(e for e in report["tree"] if e.get("group") == "Propozycje")
+    assert [c["layer"] for c in proposals_group["children"]] == [
+        "wcs_proposals_tiles", "wcs_proposals_point", "wcs_proposals_polygon"]  # fmt: skip
+
+    styles = tiles["styles"]
+    assert {s["layer"] for s in styles} == {"proposals"}
+    cluster = styles[0]
+    assert (cluster["expression"], cluster["color"]) == ('"count" > 1', qgis.CLUSTER_COLOR)
+    granted = [s for s in styles if s["expression"] == "\"status\" = 'granted'"]
+    assert [(s["geometry"], s["color"]) for s in granted] == [
+        (0, qgis.STATUS_COLORS["granted"]), (2, qgis.STATUS_COLORS["granted"])]  # fmt: skip
+    assert len(styles) == 1 + 2 * len(Proposal.PUBLIC_STATUSES)
+
+    # the city-wide view is further out than 1:10,000: the tiles are drawn, not the features
+    assert report["scale"] > qgis.DETAIL_SCALE
+    assert "wcs_proposals_tiles" in report["shown"]
+    assert "wcs_proposals_point" not in report["shown"] and "wcs_sites_point" in report["shown"]
+    drawn = {name for name, count in report["tile_pixels"].items() if count >= 4}
+    assert qgis.CLUSTER_COLOR in drawn  # the four close ones, one cell
+    seen = {name for name, count in report["tile_pixels"].items() if count >= 1}
+    statuses = set(Proposal.objects.exclude(status="draft").values_list("status", flat=True))
+    assert {qgis.STATUS_COLORS[s] for s in statuses} <= seen
