@@ -162,7 +162,7 @@ class CallListApi(APIView):
     def get(self, request, city):
         city_obj = city_selectors.city_get(slug=city)
         calls = selectors.calls_with_counts(city=city_obj)
-        rows, totals = selectors.programme_figures(city=city_obj, public=True)
+        rows, totals = selectors.public_figures(city=city_obj)
         figures = {row.call.pk: row for row in rows}
         return Response({
             "calls": [call_json(request, city_obj, c, figures[c.pk]) for c in calls],
@@ -182,7 +182,7 @@ class CallApi(APIView):
     def get(self, request, city, call_id):
         city_obj = city_selectors.city_get(slug=city)
         call = selectors.public_call(city=city_obj, call_id=call_id)
-        rows, _totals = selectors.programme_figures(city=city_obj, public=True)
+        rows, _totals = selectors.public_figures(city=city_obj)
         figures = next(row for row in rows if row.call.pk == call.pk)
         return Response(call_json(request, city_obj, call, figures))
 

@@ -600,6 +600,35 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
     return list(rows.values()), figures_summed(rows.values())
 
 
+def public_figures(*, city: City) -> tuple[list[CallFigures], CallFigures]:
+    """programme_figures(public=True), kept in the cache: about 100 ms for a city of 100,000
+    proposals, and /figures/ sums every city's for anonymous visitors. The key changes with
+    anything the figures count: the city's proposals (their change stamp, which every
+    status, grant, support and hiding bumps), its calls (their number and last change), and
+    the expenses and work days logged (only ever added: the newest id tells). Three small
+    queries instead of the figures' three grouped ones."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from geodata.exchange import data_stamp
+    from proposals.models import Expense, WorkDay
+
+    calls = GrantCall.objects.filter(city=city).aggregate(n=Count("pk"), at=Max("updated_at"))
+    logged = [
+        model.objects.filter(proposal__city=city).aggregate(last=Max("pk"))["last"]
+        for model in (Expense, WorkDay)
+    ]
+    stamp = data_stamp(Proposal, city)
+    when = calls["at"].timestamp() if calls["at"] else 0
+    key = f"figures:{city.pk}:{stamp}:{calls['n']}:{when}:{logged[0]}:{logged[1]}"
+    found = cache.get(key)
+    if found is None:
+        found = programme_figures(city=city, public=True)
+        cache.set(key, found, settings.FIGURES_CACHE_SECONDS)
+    return found
+
+
 def figures_summed(rows) -> CallFigures:
     """The totals row of some calls' figures."""
     totals = CallFigures(call=None)
@@ -655,7 +684,7 @@ def network_figures(*, year: int | None = None) -> NetworkFigures:
 
     rows, years = [], set()
     for city in city_list():
-        calls, figures = programme_figures(city=city, public=True)  # a row a call, the totals
+        calls, figures = public_figures(city=city)  # a row a call, and the totals
         years |= {call_year(row.call) for row in calls}
         if year is not None:
             calls = [row for row in calls if call_year(row.call) == year]

@@ -475,6 +475,10 @@ MAP_TILES_ABOVE = env.int("MAP_TILES_ABOVE", default=5000)
 # row count are trusted before the database is asked again: ETags of the REST API and the
 # tiles, and OGC API's unfiltered numberMatched, may lag a change by this many seconds.
 DATA_STAMP_SECONDS = env.int("DATA_STAMP_SECONDS", default=2)
+# A city's public figures (the calls page's "so far", /figures/, the figures API) are kept in
+# the cache under a key that changes with what they count (proposals.selectors.public_figures);
+# this long at most, so that an unused key leaves the cache.
+FIGURES_CACHE_SECONDS = env.int("FIGURES_CACHE_SECONDS", default=3600)
 # The planners' analysis is stored per city and parameters and computed again when the data
 # change (geodata.analysis_results): right away in a city with at most this many proposals
 # and sites together, else by the task worker, the last result being shown meanwhile.

@@ -218,7 +218,7 @@ def call_list(request, city):
         {
             "city": city_obj,
             "groups": selectors.public_calls(city=city_obj),
-            "so_far": selectors.programme_figures(city=city_obj, public=True)[1],
+            "so_far": selectors.public_figures(city=city_obj)[1],
         },
     )
 

@@ -296,3 +296,34 @@ def test_the_migration_dates_earlier_checks_from_the_audit_trail(granted, reside
     found = dict(Proposal.objects.values_list("pk", "eligible_at"))
     other.refresh_from_db()
     assert found == {granted.pk: checked.at, other.pk: other.submitted_at, withdrawn.pk: None}
+
+
+def test_the_public_figures_are_kept_until_something_they_count_changes(
+    world, koszalin, resident, django_assert_num_queries
+):
+    """public_figures: the cached figures are the computed ones, asked again with four
+    small queries (the key) instead of the grouped ones, and fresh after each kind of change
+    they count: an expense, a work day, a proposal (hidden here), a call's budget."""
+    from proposals.models import Proposal
+    from proposals.selectors import public_figures
+
+    def fresh():
+        return programme_figures(city=koszalin, public=True)[1]
+
+    assert public_figures(city=koszalin)[1] == fresh()
+    with django_assert_num_queries(4):  # the calls, expenses, work days and proposals' stamp
+        kept = public_figures(city=koszalin)[1]
+    assert kept == fresh()
+    project = Proposal.objects.get(status="in_progress")
+    delivery.expense_add(actor=resident, proposal=project, description="Paint",
+                         amount=Decimal("99.50"), spent_on=date.today(),
+                         receipt=receipt())  # fmt: skip
+    assert public_figures(city=koszalin)[1].spent == kept.spent + Decimal("99.50") == fresh().spent
+    delivery.work_day_add(actor=resident, proposal=project, day=date.today(), people=3,
+                          hours=Decimal("2"))  # fmt: skip
+    assert public_figures(city=koszalin)[1].volunteer_hours == kept.volunteer_hours + 6
+    call = project.grant_call
+    GrantCall.objects.filter(pk=call.pk).update(total_budget=123456, updated_at=timezone.now())
+    assert public_figures(city=koszalin)[1].budget == Decimal("123456") + 50000  # two calls
+    Proposal.objects.filter(pk=project.pk).update(hidden_at=timezone.now())  # moderated
+    assert public_figures(city=koszalin)[1] == fresh() and fresh().granted == 0
