@@ -9,7 +9,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-places bench-load
+.PHONY: run test setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-places bench-load bench-figures
 
 setup:
 	@scripts/setup.sh
@@ -77,6 +77,9 @@ bench-exchange: db
 
 bench-search: db
 	@$(PY) bench/search.py $(BENCH_ARGS)
+
+bench-figures: db
+	@$(PY) bench/figures.py $(BENCH_ARGS)
 
 bench-places: db
 	@$(PY) bench/places.py $(BENCH_ARGS)
