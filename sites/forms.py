@@ -25,8 +25,9 @@ class InterventionForm(LocationForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("The story"), widget=forms.Textarea, required=False)
     category = forms.ChoiceField(label=_("Category"), choices=Proposal.Category.choices)
+    # a date input takes ISO dates only, whatever the language's own format
     completed_on = forms.DateField(
-        label=_("Completed"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Completed"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     cost = forms.DecimalField(label=_("Cost"), min_value=0, max_digits=12, decimal_places=2)
     maintainer = forms.CharField(label=_("Maintained by"), max_length=200, required=False)
@@ -35,7 +36,7 @@ class InterventionForm(LocationForm):
     sustainability_ends_on = forms.DateField(
         label=_("Sustainability period ends"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     before = forms.FileField(label=_("Before photo"), required=False)
     after = forms.FileField(label=_("After photo, same viewpoint"), required=False)

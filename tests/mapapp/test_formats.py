@@ -57,3 +57,23 @@ def test_a_closed_call_says_when_it_was_open_in_one_sentence(koszalin):
     assert refused.value.messages == [
         "The call is not open: proposals are accepted from 01/03/2026 09:00 to 30/04/2026 23:59."
     ]
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "cs"])
+def test_every_date_input_is_given_an_iso_date_in_every_language(language):
+    """A browser's date input shows nothing for "10/11/2026" or "10.11.2026": each such
+    widget writes its value as ISO, whatever the language's own date format."""
+    from mapapp.forms import CityInformationForm
+    from proposals.forms import DATETIME_WIDGETS
+    from sites.forms import InterventionForm
+
+    day = date(2026, 11, 10)
+    with translation.override(language):
+        intervention = InterventionForm(initial={"completed_on": day,
+                                                 "sustainability_ends_on": day})  # fmt: skip
+        html = str(intervention["completed_on"]) + str(intervention["sustainability_ends_on"])
+        assert html.count('value="2026-11-10"') == 2, html
+        info = CityInformationForm(initial={"accessibility_prepared_on": day})
+        assert 'value="2026-11-10"' in str(info["accessibility_prepared_on"])
+        when = datetime(2026, 11, 10, 14, 5)
+        assert 'value="2026-11-10T14:05"' in DATETIME_WIDGETS["closes_at"].render("closes_at", when)
