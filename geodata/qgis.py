@@ -79,7 +79,10 @@ PAGE = 1000
 DETAIL_SCALE = 10_000
 TILE_ZOOM_MAX = 16
 CLUSTER_COLOR = "#1f5f8b"  # an aggregated tile feature, as on the web map
-CLUSTER_SIZE = 'min(9, 2.5 + ln("count"))'  # mm; the web map's min(18, 5 + 2 ln n) pixels
+# mm: an aggregated cell is a 4-pixel step of its tile, so at a city-wide view of 100,000
+# proposals the circles overlap into a density picture; small and translucent, it reads so
+CLUSTER_SIZE = 'min(5, 1.2 + 0.6 * ln("count"))'
+CLUSTER_ALPHA = 0.7
 _STYLE_GEOMETRY = {"Point": "0", "LineString": "1", "Polygon": "2"}  # QgsWkbTypes
 DRAWN_ON_TOP = ("Point", "LineString", "Polygon")  # QGIS draws the first layer on top
 _SYMBOL_TYPES = {"Point": "marker", "LineString": "line", "Polygon": "fill"}
@@ -249,7 +252,7 @@ def _tile_layer(c: Collection, found: list[str], site: str, city: City) -> Layer
     clustered = c.area_field is not None and CLUSTER_BELOW_ZOOM > 0
     styles = []
     if clustered:
-        marker = _marker(CLUSTER_COLOR)
+        marker = _marker(CLUSTER_COLOR, alpha=CLUSTER_ALPHA, outline=0)
         _data_defined(marker, size=CLUSTER_SIZE)
         styles.append(_tile_style(_("Several together"), c.id, "Point", '"count" > 1', marker))
     for family in found:
@@ -372,10 +375,10 @@ def _data_defined(symbol: ET.Element, **expressions) -> None:
     ET.SubElement(symbol.find("layer"), "data_defined_properties").append(collection)
 
 
-def _marker(color: str, size: float = 3.2) -> ET.Element:
-    return _symbol("marker", "SimpleMarker", name="circle", color=_rgba(color),
+def _marker(color: str, size: float = 3.2, alpha: float = 1.0, outline: float = 0.5) -> ET.Element:
+    return _symbol("marker", "SimpleMarker", name="circle", color=_rgba(color, alpha),
                    outline_color="255,255,255,255", outline_style="solid",
-                   outline_width="0.5", outline_width_unit="MM", size=size,
+                   outline_width=outline, outline_width_unit="MM", size=size,
                    size_unit="MM")  # fmt: skip
 
 
