@@ -243,13 +243,12 @@ def _layers(c: Collection, ogcapi: str, site: str, city: City, tiled: bool) -> l
 def _tile_layer(c: Collection, found: list[str], site: str, city: City) -> Layer:
     """The collection from the city's vector tiles, shown when zoomed out further than
     1:DETAIL_SCALE: a style for each class (status, condition) and kind of geometry, and
-    below the tiles' aggregation zoom one for a cell of several rows, sized by `count`."""
-    from geodata.tiles import CLUSTER_BELOW_ZOOM
-
+    for the cells of several rows the tiles aggregate pins and areas into at low zooms
+    (geodata.tiles), sized by `count`."""
     tile = reverse("tile", kwargs={"city": city.slug, "collection_id": c.id, "z": 0, "x": 0,
                                    "y": 0})  # fmt: skip
     url = site + tile.removesuffix("0/0/0.mvt") + "{z}/{x}/{y}.mvt"
-    clustered = c.area_field is not None and CLUSTER_BELOW_ZOOM > 0
+    clustered = c.area_field is not None  # proposals, sites, projects: aggregated when far
     styles = []
     if clustered:
         marker = _marker(CLUSTER_COLOR, alpha=CLUSTER_ALPHA, outline=0)
