@@ -17,7 +17,13 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from geodata.importers import LayerImportError, geometry_family, name_format_fields, wanted
+from geodata.importers import (
+    LayerImportError,
+    geometry_family,
+    name_format_fields,
+    open_options,
+    wanted,
+)
 from geodata.models import Layer
 from mapapp.models import City
 
@@ -34,7 +40,10 @@ class LayerUploadForm(forms.Form):
         help_text=_("Same name as an existing layer: a new version of it."),
     )
     file = forms.FileField(
-        help_text=_("GeoJSON, GeoPackage, zipped Shapefile, or any format GDAL reads.")
+        help_text=_(
+            "GeoJSON, GeoPackage, zipped Shapefile, or any format GDAL reads; Czech address "
+            "points as RÚIAN publishes them (a municipality's CSV)."
+        )
     )
     srid = forms.IntegerField(required=False, label=_("CRS (EPSG) of a file that declares none"))
     name_format = forms.CharField(
@@ -79,13 +88,24 @@ class LayerUploadForm(forms.Form):
     def _check_contents(self, upload, kind, srid, name_format) -> None:
         import pyogrio
 
+        from geodata import ruian
+
         with on_disk(upload) as path:
-            try:
-                info = pyogrio.read_info(path)
-            except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
-                self.add_error("file", gettext("GDAL cannot read this file: %(reason)s")
-                               % {"reason": str(exc)[:300]})  # fmt: skip
-                return
+            if ruian.is_address_file(path):  # the Czech register's CSV: read by us, not GDAL
+                info = {"crs": f"EPSG:{ruian.SRID}", "geometry_type": "Point",
+                        "fields": ruian.columns(path)}  # fmt: skip
+            else:
+                try:
+                    info = pyogrio.read_info(path, **open_options(path))
+                except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
+                    self.add_error("file", gettext("GDAL cannot read this file: %(reason)s")
+                                   % {"reason": str(exc)[:300]})  # fmt: skip
+                    return
+                if not info.get("geometry_type"):
+                    self.add_error("file", gettext(
+                        "The file has no geometry: a CSV needs a WKT column, or lon and lat "
+                        "(or x and y) columns."))  # fmt: skip
+                    return
         declared = info.get("crs")
         if not declared and srid is None:
             self.add_error("srid", gettext("The file declares no CRS: give its EPSG code."))

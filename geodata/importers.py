@@ -77,12 +77,16 @@ class ImportReport:
     repaired: list[int] = field(default_factory=list)  # feature numbers (1-based)
     refused: list[int] = field(default_factory=list)
     layer: Layer | None = None
+    without_coordinates: int = 0  # address register rows with no place (geodata.ruian)
 
     def summary(self) -> str:
-        return (
+        said = (
             f"features read {self.read}, imported {self.imported}, repaired "
             f"{len(self.repaired)}, refused {len(self.refused)}"
         )
+        if self.without_coordinates:
+            said += f", left out without coordinates {self.without_coordinates}"
+        return said
 
 
 def wanted(kind: str) -> tuple[str, ...]:
@@ -152,21 +156,24 @@ def import_layer(
     come with street and numbers apart. `before_commit(report)`, if given, is called inside
     the transaction that stores the layer, once it is entirely in: what it records commits
     with the layer, and an exception it raises rolls the layer back."""
-    import geopandas
     import shapely
 
     if kind not in Layer.Kind.values:
         raise LayerImportError(f"Unknown kind {kind!r}; one of: {', '.join(Layer.Kind.values)}")
+    from geodata import ruian
+
     path = Path(path)
-    with warnings.catch_warnings(record=True) as gdal_warnings:
-        warnings.simplefilter("always")
+    without_coordinates = 0
+    if ruian.is_address_file(path):  # the Czech register's CSV, as published
         try:
-            frame = geopandas.read_file(path, engine="pyogrio")
-        except Exception as exc:  # pyogrio raises several types for unreadable files
-            if server_fault(exc):  # not the file's: no memory, say
-                raise
-            said = "; ".join(str(w.message) for w in gdal_warnings)
-            raise LayerImportError(f"Cannot read {path.name}: {exc} {said}".strip()) from exc
+            addresses = ruian.read(path)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise LayerImportError(f"Cannot read {path.name}: {exc}") from exc
+        frame, without_coordinates = addresses.frame, addresses.without_coordinates
+        if kind == Layer.Kind.ADDRESS and not name_format:
+            name_format = ruian.ADDRESS_FORMAT
+    else:
+        frame = _read(path)
     if frame.crs is None:
         if source_srid is None:
             raise LayerImportError(f"{path.name} declares no CRS; give it with --srid")
@@ -176,7 +183,7 @@ def import_layer(
             f"{path.name} declares {frame.crs.to_string()}, not EPSG:{source_srid}"
         )
     frame = frame.to_crs(epsg=4326)
-    report = ImportReport(read=len(frame))
+    report = ImportReport(read=len(frame), without_coordinates=without_coordinates)
     if not len(frame):
         raise LayerImportError(f"{path.name} has no features")
     if name_format:
@@ -240,6 +247,41 @@ def import_layer(
         before_commit=before_commit,
     )
     return report
+
+
+def open_options(path: str | Path) -> dict[str, str]:
+    """GDAL's open options for the file: a CSV's points from columns named as coordinates
+    usually are (lon/lat, x/y, easting/northing), as well as from a WKT column, which GDAL
+    finds by itself and prefers (our own CSV exports have both)."""
+    if Path(path).suffix.lower() != ".csv":
+        return {}
+    return {
+        "X_POSSIBLE_NAMES": "x,lon,lng,long,longitude,easting",
+        "Y_POSSIBLE_NAMES": "y,lat,latitude,northing",
+        "KEEP_GEOM_COLUMNS": "NO",
+    }
+
+
+def _read(path: Path):
+    """The file as a GeoDataFrame, read by GDAL; LayerImportError for one it cannot read, or
+    without geometry (a CSV without coordinate columns)."""
+    import geopandas
+
+    with warnings.catch_warnings(record=True) as gdal_warnings:
+        warnings.simplefilter("always")
+        try:
+            frame = geopandas.read_file(path, engine="pyogrio", **open_options(path))
+        except Exception as exc:  # pyogrio raises several types for unreadable files
+            if server_fault(exc):  # not the file's: no memory, say
+                raise
+            said = "; ".join(str(w.message) for w in gdal_warnings)
+            raise LayerImportError(f"Cannot read {path.name}: {exc} {said}".strip()) from exc
+    if not isinstance(frame, geopandas.GeoDataFrame):
+        raise LayerImportError(
+            f"{path.name} has no geometry: a CSV needs a WKT column, or lon and lat (or x and "
+            "y) columns"
+        )
+    return frame
 
 
 @transaction.atomic

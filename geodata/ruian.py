@@ -1,0 +1,81 @@
+"""Czech address points as the register publishes them: RÚIAN's "Adresní místa" CSV, one
+file per municipality (ČÚZK, monthly, CC BY 4.0), read as they come, without converting
+them in QGIS first.
+
+The file is semicolon-separated, in windows-1250 (UTF-8 is read too), with Czech column
+names, and gives each address point's definition point in S-JTSK as two positive numbers,
+"Souřadnice Y" and "Souřadnice X" in metres: EPSG:5514 (S-JTSK / Krovak East North), whose
+axes point east and north, has them negated (x = -Y, y = -X). A point the register gives no
+coordinates (a few, for new addresses) cannot be placed: it is left out and counted.
+
+The columns keep their names, so a name format names them as they are; ADDRESS_FORMAT is
+the one used when none is given ("Nádražní 1256/12a"; a village's houses, without streets,
+are named by the part of the municipality: "Proskovice 45")."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+SRID = 5514
+X, Y = "Souřadnice X", "Souřadnice Y"
+MARKS = ("Kód ADM", X, Y)  # a header with these is RÚIAN's
+ADDRESS_FORMAT = (
+    "{Název ulice|Název části obce} {Číslo domovní}/{Číslo orientační}{Znak čísla orientačního}"
+)
+ENCODINGS = ("utf-8-sig", "cp1250")
+
+
+@dataclass
+class Addresses:
+    frame: object  # a GeoDataFrame in EPSG:5514, the file's columns kept
+    without_coordinates: int  # rows left out: the register gives them no place
+
+
+def _header(path: Path) -> tuple[list[str], str] | None:
+    """The file's columns and its encoding, or None when it cannot be read as text."""
+    with Path(path).open("rb") as handle:
+        first = handle.readline(64 * 1024)
+    for encoding in ENCODINGS:
+        try:
+            line = first.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return [c.strip() for c in next(csv.reader([line], delimiter=";"), [])], encoding
+    return None
+
+
+def is_address_file(path: str | Path) -> bool:
+    """Whether the file is a RÚIAN address points CSV (by its suffix and its header)."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        return False
+    found = _header(path)
+    return found is not None and all(mark in found[0] for mark in MARKS)
+
+
+def columns(path: str | Path) -> list[str]:
+    found = _header(Path(path))
+    return found[0] if found else []
+
+
+def read(path: str | Path) -> Addresses:
+    """The address points, in EPSG:5514, every column kept as text (house numbers with
+    leading zeros and postcodes stay as written)."""
+    import geopandas
+    import pandas
+
+    path = Path(path)
+    _columns, encoding = _header(path)
+    table = pandas.read_csv(path, sep=";", encoding=encoding, dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    east = -pandas.to_numeric(table[Y].str.replace(",", ".").str.strip(), errors="coerce")
+    north = -pandas.to_numeric(table[X].str.replace(",", ".").str.strip(), errors="coerce")
+    placed = east.notna() & north.notna()
+    frame = geopandas.GeoDataFrame(
+        table[placed].reset_index(drop=True),
+        geometry=geopandas.points_from_xy(east[placed], north[placed]),
+        crs=f"EPSG:{SRID}",
+    )
+    return Addresses(frame=frame, without_coordinates=int((~placed).sum()))
