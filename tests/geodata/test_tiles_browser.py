@@ -21,6 +21,20 @@ def test_large_layers_switch_to_vector_tiles(page, exchange_world, settings):
     assert box.get_attribute("data-interventions-loaded") == "5"
     assert not errors, errors
     wait_until(page, "document.querySelectorAll('#map canvas.leaflet-tile').length > 0")
+    # the aggregated cells (4 pixels apart below the server's CLUSTER_BELOW_ZOOM) are small
+    # translucent dots, darker where more fall together; single rows up close are markers
+    from geodata import qgis, tiles
+
+    assert page.evaluate("WCS.AGGREGATED_BELOW") == tiles.CLUSTER_BELOW_ZOOM
+    few, many, one, near = page.evaluate(
+        "(() => { const s = WCS.tileStyle('proposals'); return [s({count: 3}, 12),"
+        " s({count: 400}, 12), s({count: 1, status: 'granted'}, 12), s({status: 'granted'}, 16)];"
+        " })()"
+    )
+    assert few["radius"] < many["radius"] <= 4.5 and few["fillOpacity"] < many["fillOpacity"]
+    assert few["fillColor"] == many["fillColor"] == qgis.CLUSTER_COLOR and many["weight"] == 0
+    assert one["radius"] <= 2.5 and one["fillColor"] == qgis.STATUS_COLORS["granted"]
+    assert (near["radius"], near["weight"], near["color"]) == (5, 1, "#ffffff")
     wait_until(
         page,
         "performance.getEntriesByType('resource')"

@@ -146,21 +146,10 @@
 
   var counts = {};
   // A large layer is drawn from vector tiles (aggregated at low zooms): the first page tells.
-  function tileStyle(layer) {
-    return function (p) {
-      var n = +p.count || 1;
-      var color = layer === "proposals" ? (WCS.STATUS_COLORS[p.status] || "#555") :
-        layer === "sites" ? (WCS.SITE_COLORS[p.condition] || "#555") : "#2c7a3f";
-      return {
-        radius: n > 1 ? Math.min(18, 5 + 2 * Math.log(n)) : 5, weight: 1, color: "#ffffff",
-        fill: true, fillColor: n > 1 ? "#1f5f8b" : color, fillOpacity: 0.85
-      };
-    };
-  }
   var tiledLayers = [];
   map.on("click", function (e) {
     if (!tiledLayers.length) { return; }
-    var near = map.getZoom() < 14 ? 12 : 8; // pixels
+    var near = map.getZoom() < WCS.AGGREGATED_BELOW ? 12 : 8; // pixels
     var pt = map.latLngToContainerPoint(e.latlng);
     var sw = map.containerPointToLatLng([pt.x - near, pt.y + near]);
     var ne = map.containerPointToLatLng([pt.x + near, pt.y - near]);
@@ -183,7 +172,7 @@
   });
   function addTiles(layer, matched) {
     var styles = {};
-    styles[layer] = tileStyle(layer);
+    styles[layer] = WCS.tileStyle(layer);
     var query = config.tileQuery[layer];
     // Not interactive (VectorGrid's point events lack a position in Leaflet 1.9): a click
     // on the map asks the API for the features under the pointer instead.
