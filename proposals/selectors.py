@@ -585,7 +585,9 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
         .values("proposal__grant_call")
         .annotate(total=Coalesce(Sum(hours), Decimal("0")))
     )
-    calls = GrantCall.objects.filter(city=city).select_related("city")  # call_year reads it
+    # call_year reads the city's time zone; its boundary (thousands of vertices for a real
+    # city) would only weigh down every cached copy of these figures (public_figures)
+    calls = GrantCall.objects.filter(city=city).select_related("city").defer("city__boundary")
     rows = {
         call.pk: CallFigures(call=call, budget=call.total_budget)
         for call in calls.order_by("-opens_at", "-pk")

@@ -312,6 +312,8 @@ def test_the_public_figures_are_kept_until_something_they_count_changes(
         return programme_figures(city=koszalin, public=True)[1]
 
     assert public_figures(city=koszalin)[1] == fresh()
+    cached = public_figures(city=koszalin)[0]
+    assert "boundary" in cached[0].call.city.get_deferred_fields()  # not kept in each copy
     with django_assert_num_queries(1):  # the four counters at once (the cache is in memory)
         kept = public_figures(city=koszalin)[1]
     assert kept == fresh()
