@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, JSONField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -77,16 +77,10 @@ def params_key(p: Params) -> str:
 
 def analysis_stamp(city: City) -> str:
     """The state of everything the analysis reads for the city, as one text."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT coalesce(string_agg(table_name || ':' || n, ',' ORDER BY table_name), ''),
-                   (SELECT updated_at FROM mapapp_city WHERE id = %s)
-            FROM geodata_changestamp WHERE city_id = %s AND table_name = ANY(%s)
-            """,
-            [city.pk, city.pk, list(STAMPED)],
-        )
-        counters, city_changed = cursor.fetchone()
+    from geodata.exchange import data_stamps
+
+    counters = data_stamps(city, STAMPED)
+    city_changed = City.objects.filter(pk=city.pk).values_list("updated_at", flat=True).first()
     return f"{counters};city:{city_changed.isoformat() if city_changed else ''}"
 
 

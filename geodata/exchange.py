@@ -366,6 +366,20 @@ def data_stamp(model, city: City) -> str:
     return found
 
 
+def data_stamps(city: City, tables) -> str:
+    """The city's change counters of several tables (db_table names) read at once, as one
+    text ("proposals_proposal:12,sites_site:3"): the key of what is computed from them all
+    (the stored analysis, the public figures). Not kept per process: one read by primary
+    key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(string_agg(table_name || ':' || n, ',' ORDER BY table_name), '') "
+            "FROM geodata_changestamp WHERE city_id = %s AND table_name = ANY(%s)",
+            [city.pk, list(tables)],
+        )
+        return cursor.fetchone()[0]
+
+
 def collection_size(c: Collection, city: City) -> int:
     """Rows of an unfiltered collection, counted at most once per DATA_STAMP_SECONDS (paging
     through a large collection must not count it again for every page)."""

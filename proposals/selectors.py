@@ -10,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
-from django.db import connection
 from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -604,26 +603,19 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
 
 
 def public_figures(*, city: City) -> tuple[list[CallFigures], CallFigures]:
-    """programme_figures(public=True), kept in the cache: about 75 ms for a city of 100,000
-    proposals, and /figures/ sums every city's for anonymous visitors. The key is the city's
-    change counters (geodata_changestamp, kept by triggers in the writer's transaction) of
+    """programme_figures(public=True), kept in the cache: about 170 ms for a city of 100,000
+    proposals (make bench-figures), and /figures/ sums every city's for anonymous visitors.
+    The key is the city's change counters (kept by triggers in the writer's transaction) of
     every table the figures count: proposals (a status, a grant, a support, a hiding), calls,
     expenses and work days (migration proposals 0025). One read by primary key."""
     from django.conf import settings
     from django.core.cache import cache
 
+    from geodata.exchange import data_stamps
     from proposals.models import Expense, WorkDay
 
     tables = [m._meta.db_table for m in (Proposal, GrantCall, Expense, WorkDay)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name, n FROM geodata_changestamp "
-            "WHERE city_id = %s AND table_name = ANY(%s)",
-            [city.pk, tables],
-        )
-        counters = dict(cursor.fetchall())
-    stamps = ":".join(str(counters.get(t, 0)) for t in tables)
-    key = f"figures:{city.pk}:{stamps}"
+    key = f"figures:{city.pk}:{data_stamps(city, tables)}"
     found = cache.get(key)
     if found is None:
         found = programme_figures(city=city, public=True)
