@@ -164,6 +164,7 @@ def test_a_large_collection_is_drawn_from_vector_tiles_when_zoomed_out(
     from django.contrib.gis.geos import Point
 
     settings.MAP_TILES_ABOVE = 20  # 41 public proposals; 14 sites, 5 projects
+    # four proposals a metre apart: one cell of the aggregated tiles
     Proposal.objects.bulk_create(
         Proposal(
             city=koszalin,
@@ -174,7 +175,7 @@ def test_a_large_collection_is_drawn_from_vector_tiles_when_zoomed_out(
             geom=Point(16.2, 54.19 + i * 1e-5, srid=4326),
         )
         for i in range(4)
-    )  # fmt: skip: one cell of the aggregated tiles
+    )
     url = f"{live_server.url}/koszalin/exports/qgis-project.qgs"
     with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - our live server
         (tmp_path / "k.qgs").write_bytes(response.read())
