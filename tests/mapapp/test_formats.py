@@ -1,6 +1,6 @@
-"""English dates as the programme's cities read them (mapapp/formats/en): day before month
-and a 24-hour clock, so a deadline is never read as another month, and a sentence ending in
-a time ends in one full stop."""
+"""Dates as the programme's cities read them (mapapp/formats/): English day before month
+and on a 24-hour clock, so a deadline is never read as another month, and a sentence ending
+in a time ends in one full stop; Polish short dates with dots, as typed back."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
     "language, short, long",
     [
         ("en", "10/11/2026 14:05", "10 November 2026, 14:05"),
-        ("pl", "10-11-2026  14:05", "10 listopada 2026 14:05"),  # Django's own
+        ("pl", "10.11.2026 14:05", "10 listopada 2026 14:05"),
         ("cs", "10.11.2026 14:05", "10. listopadu 2026 14:05"),
     ],
 )
@@ -29,6 +29,18 @@ def test_each_language_writes_the_tenth_of_november_day_first(language, short, l
         assert formats.date_format(when, "SHORT_DATETIME_FORMAT") == short
         assert formats.date_format(when, "DATETIME_FORMAT") == long
         assert formats.get_format("FIRST_DAY_OF_WEEK") == 1  # Monday
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "cs"])
+def test_a_short_date_as_written_is_read_back(language):
+    """What a page writes as a short date, a form of the same language reads as that day
+    (Django's Polish wrote "10-11-2026", which its own input formats refuse)."""
+    when = datetime(2026, 11, 10, 14, 5)
+    with translation.override(language):
+        day = formats.date_format(when, "SHORT_DATE_FORMAT")
+        assert forms.DateField().clean(day) == when.date()
+        written = formats.date_format(when, "SHORT_DATETIME_FORMAT")
+        assert forms.DateTimeField().clean(written).replace(tzinfo=None) == when
 
 
 def test_english_input_reads_day_first_or_iso_never_month_first():
