@@ -19,11 +19,13 @@ HEADER = (
     "Název ulice;Typ SO;Číslo domovní;Číslo orientační;Znak čísla orientačního;PSČ;"
     "Souřadnice Y;Souřadnice X;Platí Od"
 )
-# (street, part of the municipality, house number, orientation number and letter, lon/lat)
+# (street, part of the municipality, kind and house number, orientation number and letter,
+# lon/lat)
 PLACES = [
-    ("Nádražní", "Moravská Ostrava", "1256", "12", "a", (18.2870, 49.8380)),
-    ("", "Proskovice", "45", "", "", (18.2010, 49.7600)),  # a village part: no streets
-    ("Sportovní", "Přívoz", "1256", "", "", (18.2700, 49.8520)),
+    ("Nádražní", "Moravská Ostrava", "č.p.", "1256", "12", "a", (18.2870, 49.8380)),
+    ("", "Proskovice", "č.p.", "45", "", "", (18.2010, 49.7600)),  # a village part: no streets
+    ("Sportovní", "Přívoz", "č.p.", "1256", "", "", (18.2700, 49.8520)),
+    ("Chatová", "Hrabová", "č.ev.", "12", "", "", (18.2480, 49.7780)),  # a cottage
 ]
 
 
@@ -38,11 +40,11 @@ def _sjtsk(lon: float, lat: float) -> tuple[float, float]:
 
 def ruian_csv(encoding: str = "cp1250", *, unplaced: bool = True) -> bytes:
     lines = [HEADER]
-    for n, (street, part, house, orientation, letter, (lon, lat)) in enumerate(PLACES):
+    for n, (street, part, kind, house, orientation, letter, (lon, lat)) in enumerate(PLACES):
         sy, sx = _sjtsk(lon, lat)
         lines.append(
             f"{41000000 + n};554821;Ostrava;Moravská Ostrava a Přívoz;;{400000 + n};{part};"
-            f"{street};č.p.;{house};{orientation};{letter};70200;{sy:.2f};{sx:.2f};"
+            f"{street};{kind};{house};{orientation};{letter};70200;{sy:.2f};{sx:.2f};"
             "2011-07-01T00:00:00"
         )
     if unplaced:  # a new address the register has not placed yet
@@ -56,12 +58,14 @@ def test_the_registers_csv_is_imported_as_published(ostrava, tmp_path, encoding)
     path.write_bytes(ruian_csv(encoding))
     report = import_layer(city=ostrava, kind="address", path=path, name="Adresní místa",
                           source="RÚIAN, ČÚZK", licence="CC BY 4.0")  # fmt: skip
-    assert (report.read, report.imported, report.without_coordinates) == (3, 3, 1)
+    assert (report.read, report.imported, report.without_coordinates) == (4, 4, 1)
     assert "left out without coordinates 1" in report.summary()
     layer = Layer.objects.get(city=ostrava, name="Adresní místa")
     features = {f.name: f for f in layer.features.all()}
-    assert sorted(features) == ["Nádražní 1256/12a", "Proskovice 45", "Sportovní 1256"]
-    for street, part, house, _o, _l, (lon, lat) in PLACES:
+    assert sorted(features) == [
+        "Chatová č. ev. 12", "Nádražní 1256/12a", "Proskovice 45", "Sportovní 1256",
+    ]  # fmt: skip
+    for street, part, _kind, house, _o, _l, (lon, lat) in PLACES:
         name = next(n for n in features if n.startswith(street or part))
         point = features[name].geom.transform(5514, clone=True)
         x, y = _sjtsk(lon, lat)
@@ -70,6 +74,7 @@ def test_the_registers_csv_is_imported_as_published(ostrava, tmp_path, encoding)
         )  # where the register says, to 1 cm
         assert features[name].attributes["PSČ"] == "70200"  # text, as written
         assert features[name].attributes["Číslo domovní"] == house
+        assert features[name].attributes["Adresa"] == name  # the address as written, kept
 
 
 def test_a_name_format_names_the_registers_columns(ostrava, tmp_path):
@@ -78,7 +83,10 @@ def test_a_name_format_names_the_registers_columns(ostrava, tmp_path):
     import_layer(city=ostrava, kind="address", path=path, name="Adresy",
                  name_format="{Název ulice|Název části obce} {Číslo domovní}, {PSČ}")  # fmt: skip
     names = sorted(Layer.objects.get(name="Adresy").features.values_list("name", flat=True))
-    assert names == ["Nádražní 1256, 70200", "Proskovice 45, 70200", "Sportovní 1256, 70200"]
+    assert names == [
+        "Chatová 12, 70200", "Nádražní 1256, 70200", "Proskovice 45, 70200",
+        "Sportovní 1256, 70200",
+    ]  # fmt: skip
     with pytest.raises(LayerImportError, match="Souřadnice X"):  # it lists the columns
         import_layer(city=ostrava, kind="address", path=path, name_format="{ulice}")
 
@@ -120,6 +128,9 @@ def test_gis_staff_send_it_to_the_api_and_residents_find_the_addresses(
     assert (
         columns.status_code == 400 and "Název ulice" in columns.json()["errors"]["name_format"][0]
     )
+    written = client.post(url, {"file": upload(), "kind": "address", "name": "Adresy",
+                                "name_format": "{Adresa}, {PSČ}"}, **gis)  # fmt: skip
+    assert written.status_code == 202, written.content  # the column added may be named
     park = client.post(url, {"file": upload(), "kind": "park"}, **gis)
     assert park.status_code == 400 and "Point" in park.json()["errors"]["kind"][0]
     table = SimpleUploadedFile("table.csv", b"name,street\nA,B\n", "text/csv")
@@ -131,7 +142,7 @@ def test_gis_staff_send_it_to_the_api_and_residents_find_the_addresses(
                                  "name": "Adresní místa"}, **gis)  # fmt: skip
     assert sent.status_code == 202, sent.content
     done = client.get(sent["Location"], **gis).json()
-    assert done["state"] == "done" and "imported 3" in done["summary"], done
+    assert done["state"] == "done" and "imported 4" in done["summary"], done
     found = client.get("/ostrava/places/", {"q": "Nádražní 12a"}).json()["places"]
     assert [p["name"] for p in found] == ["Nádražní 1256/12a"]
     assert found[0]["kind_label"] == "Address" and found[0]["geometry"]["type"] == "Point"
