@@ -247,3 +247,54 @@ def test_pages_reflow_on_a_narrow_screen(page, public_world):
     table = page.locator("table.proposal-list")
     assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # it scrolls by itself
     assert table.locator("a").first.is_visible()
+
+
+def test_working_pages_reflow_on_a_narrow_screen(page, public_world):
+    """The pages where people work reflow at 320 CSS pixels too, in Polish: the applicant's
+    editor (a fieldset is as wide as its content unless told otherwise), a site report, the
+    blank signature sheet, and the officers' pages, whose status filter names the longest
+    status ("Niespełniający wymogów formalnych")."""
+    from django.contrib.auth import get_user_model
+
+    from proposals.models import Proposal
+    from sites.models import Site
+    from tests.browser.test_proposal_journey import login
+
+    users = get_user_model().objects
+    draft = Proposal.objects.get(city__slug="koszalin", status="draft")
+    ineligible = Proposal.objects.get(city__slug="koszalin", status="ineligible")
+    page.set_viewport_size({"width": 320, "height": 800})
+
+    def sign_in(email):  # in Polish, whose labels are the longest of the three languages
+        login(page, users.get(email=email))  # (which clears the cookies)
+        page.context.add_cookies([{"name": "django_language", "value": "pl",
+                                   "url": page.base_url}])  # fmt: skip
+
+    def too_wide(paths) -> dict:
+        wide = {}
+        for path in paths:
+            page.goto(page.base_url + path)
+            page.wait_for_load_state("load")
+            assert page.locator("h1").count(), path  # the page itself, not a refusal
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 321:
+                wide[path] = width
+        return wide
+
+    sign_in("resident@example.org")
+    wide = too_wide([f"/koszalin/proposals/{draft.pk}/edit/", "/koszalin/sites/report/",
+                     f"/koszalin/proposals/{public_world['proposal'].pk}/sheet/"])  # fmt: skip
+    sign_in("officer@example.org")
+    site = Site.objects.filter(city__slug="koszalin").first()
+    wide |= too_wide([f"/koszalin/officer/calls/{ineligible.grant_call_id}/",
+                      "/koszalin/officer/information/", "/koszalin/sites/new/",
+                      f"/koszalin/sites/{site.pk}/edit/",
+                      "/koszalin/interventions/new/"])  # fmt: skip
+    assert wide == {}
+    sign_in("resident@example.org")
+    page.goto(page.base_url + f"/koszalin/proposals/{draft.pk}/edit/")
+    item, amount = (
+        page.locator("input[name=budget_item]").first,
+        page.locator("input[name=budget_amount]").first,
+    )
+    assert item.bounding_box()["width"] > amount.bounding_box()["width"]  # the item's words fit
