@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -128,6 +129,7 @@ def _editor_context(request, city, proposal, form, budget=None):
         stored["point"] = _posted_geojson(request.POST.get("geom"))
         stored["area"] = _posted_geojson(request.POST.get("area"))
     editable = proposal.status in (Proposal.Status.DRAFT, Proposal.Status.COLLECTING_SUPPORT)
+    editor_url = reverse("proposals:edit", kwargs={"city": city.slug, "pk": proposal.pk})
     return {
         "city": city,
         "proposal": proposal,
@@ -158,6 +160,28 @@ def _editor_context(request, city, proposal, form, budget=None):
                 "saved": _("Draft saved."),
                 "notSaved": _("Not saved:"),
                 "offline": _("Could not reach the server; your changes are still in this page."),
+            },
+            # what is typed stays in the tab until the server has it (keep_typed.js)
+            "keep": {
+                "loginUrl": f"{reverse('account_login')}?next={quote(editor_url)}",
+                "messages": {
+                    "notSaved": _(
+                        "What you typed here at {time} was not saved (perhaps you were signed "
+                        "out, or the connection broke). It is kept in this browser tab."
+                    ),
+                    "restore": _("Put it back"),
+                    "discard": _("Discard it"),
+                    "restored": _("Put back. Check it, then save."),
+                    "signedOut": _(
+                        "Not saved: you are signed out. What you typed stays in this tab, and "
+                        "is offered back once you sign in again here."
+                    ),
+                    "signIn": _("Sign in"),
+                    "expired": _(
+                        "Not saved: this page has expired (you signed in or out in another "
+                        "tab). Reload it: what you typed stays in this tab and is offered back."
+                    ),
+                },
             },
         },
         "revising": proposal.status == Proposal.Status.IN_ASSESSMENT,

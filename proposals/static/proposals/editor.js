@@ -201,29 +201,104 @@
   form.addEventListener("input", updateTotal);
   updateTotal();
 
+  // What the applicant typed is kept in this tab until the server has it (keep_typed.js),
+  // and offered back when a save never arrived. Compared as the server writes it back:
+  // words without extra spaces, amounts as numbers, the budget's filled lines, geometry by
+  // its vertices (the server may close or turn a ring); the coordinates boxes follow the pin.
+  function words(v) { return String(v || "").replace(/\s+/g, " ").trim(); }
+  function shape(list) {
+    var raw = (list && list[0]) || "";
+    if (!raw) { return ""; }
+    try {
+      var g = JSON.parse(raw), seen = {};
+      (function walk(c) {
+        if (typeof c[0] === "number") { seen[c[0].toFixed(6) + "," + c[1].toFixed(6)] = true; }
+        else { c.forEach(walk); }
+      })(g.coordinates);
+      return g.type + ":" + Object.keys(seen).sort().join(";");
+    } catch (e) { return raw; }
+  }
+  function signature(values) {
+    var out = {}, skip = ["latitude", "longitude", "geom", "area", "budget_item", "budget_amount"];
+    Object.keys(values).sort().forEach(function (name) {
+      if (skip.indexOf(name) < 0) { out[name] = values[name].map(words); }
+    });
+    var items = values.budget_item || [], amounts = values.budget_amount || [];
+    out.budget = items.map(function (item, i) {
+      var a = parseAmount(amounts[i] || "");
+      return [words(item), isNaN(a) ? words(amounts[i]) : a.toFixed(2)];
+    }).filter(function (line) { return line[0] || line[1]; });
+    out.place = [shape(values.geom), shape(values.area)];
+    return JSON.stringify(out);
+  }
+  function fromInputs() { // the map after a restore
+    drawn.clearLayers();
+    var raw = areaInput.value || geomInput.value;
+    if (raw) {
+      try {
+        L.geoJSON(JSON.parse(raw), { pointToLayer: function (f, ll) { return L.marker(ll); } })
+          .eachLayer(function (l) { drawn.addLayer(l); });
+        map.fitBounds(drawn.getBounds(), { maxZoom: 17 });
+      } catch (e) { /* the server says what is wrong with it on saving */ }
+    }
+    updateTotal();
+  }
+  var keeper = config.keep && WCS.keepTyped ? WCS.keepTyped(form, {
+    messages: config.keep.messages, signature: signature,
+    afterRestore: function () { fromInputs(); scheduleSave(); }
+  }) : null;
+
   // Autosave drafts a few seconds after the last change.
   var timer = null;
   function scheduleSave() {
+    if (keeper) { keeper.kept(); }
     if (!config.autosaveUrl) { return; }
     clearTimeout(timer);
     timer = setTimeout(save, 3000);
   }
+  function notSaved(text, link) {
+    statusBox.textContent = text;
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      statusBox.appendChild(document.createTextNode(" "));
+      statusBox.appendChild(a);
+    }
+    statusBox.className = "autosave error";
+  }
   function save() {
     var data = new FormData(form);
     data.delete("consent_document");
+    var sent = keeper ? keeper.valuesOf() : null;
     fetch(config.autosaveUrl, { method: "POST", body: data, credentials: "same-origin" })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (r) {
+        var json = (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        if (json && !r.redirected) {
+          return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+        }
+        // the sign-in page (signed out in another tab) or Django's refusal of an expired
+        // form (signed in again elsewhere, which renews the form's token)
+        return { ok: false, signedOut: r.redirected, expired: r.status === 403, body: {} };
+      })
       .then(function (result) {
+        var keep = config.keep ? config.keep.messages : null;
         if (result.ok) {
           statusBox.textContent = config.messages.saved;
           statusBox.className = "autosave ok";
+          if (keeper) { keeper.saved(sent); }
+        } else if (result.signedOut && keep) {
+          notSaved(keep.signedOut, { href: config.keep.loginUrl, text: keep.signIn });
+        } else if (result.expired && keep) {
+          notSaved(keep.expired);
+        } else if (result.signedOut || result.expired) {
+          notSaved(config.messages.offline);
         } else {
           var errors = [];
           Object.keys(result.body.errors || {}).forEach(function (k) {
             errors = errors.concat(result.body.errors[k]);
           });
-          statusBox.textContent = config.messages.notSaved + " " + errors.join(" ");
-          statusBox.className = "autosave error";
+          notSaved(config.messages.notSaved + " " + errors.join(" "));
         }
       })
       .catch(function () { statusBox.textContent = config.messages.offline; });

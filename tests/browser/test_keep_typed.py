@@ -1,0 +1,126 @@
+"""What an applicant types is not lost when the save never arrives (mapapp/keep_typed.js):
+signed out in another tab, or the page expired by signing in again elsewhere. The editor
+says why the autosave failed, keeps the text in the tab, and offers it back once the
+applicant is signed in again; nothing is offered when the server has it."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mapapp.models import Role
+from proposals.models import Proposal
+from proposals.services import calls, drafting
+from tests.browser.test_proposal_journey import go, login
+from tests.conftest import wait_until
+
+pytestmark = [pytest.mark.browser]
+
+TYPED = "Benches of oak <b>not bold</b>, and a bin."
+
+
+@pytest.fixture
+def world(transactional_db):
+    from mapapp.demo import load_demo_cities
+    from tests.proposals.conftest import make_user
+
+    koszalin = {c.slug: c for c in load_demo_cities()}["koszalin"]
+    officer = make_user("officer@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    now = timezone.now()
+    call = calls.grant_call_create(actor=officer, city=koszalin, title={"en": "Spaces 2027"},
+                                   opens_at=now - timedelta(days=1),
+                                   closes_at=now + timedelta(days=10),
+                                   total_budget=100000, project_cap=30000)  # fmt: skip
+    resident = make_user("resident@example.org", Role.RESIDENT, city=koszalin)
+    return {"city": koszalin, "call": call, "resident": resident}
+
+
+@pytest.fixture
+def draft(world):
+    proposal = drafting.proposal_create_draft(author=world["resident"], grant_call=world["call"])
+    drafting.proposal_save(actor=world["resident"], proposal=proposal,
+                           fields={"title": "Benches", "description": "Old text."},
+                           budget_lines=[("Wood", "1000")])  # fmt: skip
+    return proposal
+
+
+def sign_in(page, user):  # in English: the tests read the messages
+    login(page, user)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.base_url}])
+
+
+def editor(page, proposal):
+    go(page, f"/koszalin/proposals/{proposal.pk}/edit/")
+    page.locator("#editor-map.leaflet-container").wait_for()
+
+
+def test_signed_out_the_typed_text_is_offered_back_and_saved(page, world, draft):
+    sign_in(page, world["resident"])
+    editor(page, draft)
+    page.fill("textarea[name=description]", TYPED)
+    page.locator("input[name=budget_item]").nth(1).fill("Paint")
+    page.locator("input[name=budget_amount]").nth(1).fill("1 250,50")
+    page.fill("input[name=latitude]", "54.190312")  # the pin, by typed coordinates
+    page.fill("input[name=longitude]", "16.181745")
+    page.locator("input[name=longitude]").dispatch_event("change")
+    page.context.clear_cookies(name="sessionid")  # signed out in another tab
+    status = page.locator("#autosave-status")
+    wait_until(page, "document.getElementById('autosave-status').textContent"
+                     ".includes('signed out')")  # fmt: skip
+    assert (
+        status.locator("a")
+        .get_attribute("href")
+        .endswith(f"?next=/koszalin/proposals/{draft.pk}/edit/")
+    )
+    page.click("button[value=save]")  # the sign-in page: the form's text goes nowhere
+    page.wait_for_url("**/accounts/login/**")
+    draft.refresh_from_db()
+    assert draft.description == "Old text."
+
+    sign_in(page, world["resident"])  # signed in again, in the same tab
+    editor(page, draft)
+    notice = page.locator("#typed-notice")
+    assert "was not saved" in notice.inner_text()
+    assert page.locator("textarea[name=description]").input_value() == "Old text."
+    page.click("#typed-restore")
+    assert page.locator("textarea[name=description]").input_value() == TYPED
+    assert "Put back" in notice.inner_text()
+    assert page.locator("#typed-notice b").count() == 0  # text, never HTML
+    page.click("button[value=save]")
+    page.wait_for_load_state("load")
+    draft.refresh_from_db()
+    assert draft.description == TYPED
+    lines = [(b.item, str(b.amount)) for b in draft.budget_lines.order_by("position")]
+    assert lines == [("Wood", "1000.00"), ("Paint", "1250.50")]
+    assert draft.geom.coords == pytest.approx((16.181745, 54.190312))
+
+    # saved: the server writes the amounts back as "1250,50", and the point as its own
+    # GeoJSON; nothing is offered again
+    editor(page, draft)
+    assert page.locator("#typed-notice").count() == 0
+
+
+def test_an_expired_page_says_so_and_discarding_forgets(page, world, draft):
+    sign_in(page, world["resident"])
+    editor(page, draft)
+    page.context.add_cookies([{"name": "csrftoken", "value": "x" * 32, "url": page.base_url}])
+    page.fill("textarea[name=description]", TYPED)  # signed in again elsewhere: a new token
+    wait_until(page, "document.getElementById('autosave-status').textContent"
+                     ".includes('expired')")  # fmt: skip
+    assert Proposal.objects.get(pk=draft.pk).description == "Old text."
+    sign_in(page, world["resident"])
+    editor(page, draft)
+    page.click("#typed-discard")
+    assert page.locator("#typed-notice").count() == 0
+    editor(page, draft)
+    assert page.locator("#typed-notice").count() == 0  # forgotten
+
+
+def test_an_autosaved_change_is_not_offered(page, world, draft):
+    sign_in(page, world["resident"])
+    editor(page, draft)
+    page.fill("input[name=title]", "  Benches   by the pond ")  # the server tidies spaces
+    wait_until(page, "document.getElementById('autosave-status').textContent == 'Draft saved.'")
+    assert Proposal.objects.get(pk=draft.pk).title == "Benches by the pond"
+    editor(page, draft)
+    assert page.locator("#typed-notice").count() == 0
