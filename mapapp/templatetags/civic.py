@@ -54,3 +54,24 @@ def objection_of(context, target):
     from mapapp.flags import objection_of as find
 
     return find(user=context.get("user"), target=target)
+
+
+@register.simple_tag
+def keep_typed_messages():
+    """The words of keep_typed.js (what was typed and not saved, offered back), in the
+    page's language, as the JSON it reads."""
+    from django.utils.html import json_script
+    from django.utils.translation import gettext as _
+
+    return json_script(
+        {
+            "notSaved": _(
+                "What you typed here at {time} was not saved (perhaps you were signed "
+                "out, or the connection broke). It is kept in this browser tab."
+            ),
+            "restore": _("Put it back"),
+            "discard": _("Discard it"),
+            "restored": _("Put back. Check it, then save."),
+        },
+        "keep-typed-messages",
+    )

@@ -165,13 +165,6 @@ def _editor_context(request, city, proposal, form, budget=None):
             "keep": {
                 "loginUrl": f"{reverse('account_login')}?next={quote(editor_url)}",
                 "messages": {
-                    "notSaved": _(
-                        "What you typed here at {time} was not saved (perhaps you were signed "
-                        "out, or the connection broke). It is kept in this browser tab."
-                    ),
-                    "restore": _("Put it back"),
-                    "discard": _("Discard it"),
-                    "restored": _("Put back. Check it, then save."),
                     "signedOut": _(
                         "Not saved: you are signed out. What you typed stays in this tab, and "
                         "is offered back once you sign in again here."

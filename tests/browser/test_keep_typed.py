@@ -79,13 +79,13 @@ def test_signed_out_the_typed_text_is_offered_back_and_saved(page, world, draft)
 
     sign_in(page, world["resident"])  # signed in again, in the same tab
     editor(page, draft)
-    notice = page.locator("#typed-notice")
+    notice = page.locator(".typed-notice")
     assert "was not saved" in notice.inner_text()
     assert page.locator("textarea[name=description]").input_value() == "Old text."
-    page.click("#typed-restore")
+    page.click(".typed-restore")
     assert page.locator("textarea[name=description]").input_value() == TYPED
     assert "Put back" in notice.inner_text()
-    assert page.locator("#typed-notice b").count() == 0  # text, never HTML
+    assert page.locator(".typed-notice b").count() == 0  # text, never HTML
     page.click("button[value=save]")
     page.wait_for_load_state("load")
     draft.refresh_from_db()
@@ -97,7 +97,7 @@ def test_signed_out_the_typed_text_is_offered_back_and_saved(page, world, draft)
     # saved: the server writes the amounts back as "1250,50", and the point as its own
     # GeoJSON; nothing is offered again
     editor(page, draft)
-    assert page.locator("#typed-notice").count() == 0
+    assert page.locator(".typed-notice").count() == 0
 
 
 def test_an_expired_page_says_so_and_discarding_forgets(page, world, draft):
@@ -110,10 +110,10 @@ def test_an_expired_page_says_so_and_discarding_forgets(page, world, draft):
     assert Proposal.objects.get(pk=draft.pk).description == "Old text."
     sign_in(page, world["resident"])
     editor(page, draft)
-    page.click("#typed-discard")
-    assert page.locator("#typed-notice").count() == 0
+    page.click(".typed-discard")
+    assert page.locator(".typed-notice").count() == 0
     editor(page, draft)
-    assert page.locator("#typed-notice").count() == 0  # forgotten
+    assert page.locator(".typed-notice").count() == 0  # forgotten
 
 
 def test_an_autosaved_change_is_not_offered(page, world, draft):
@@ -123,4 +123,68 @@ def test_an_autosaved_change_is_not_offered(page, world, draft):
     wait_until(page, "document.getElementById('autosave-status').textContent == 'Draft saved.'")
     assert Proposal.objects.get(pk=draft.pk).title == "Benches by the pond"
     editor(page, draft)
-    assert page.locator("#typed-notice").count() == 0
+    assert page.locator(".typed-notice").count() == 0
+
+
+def test_a_site_report_sent_while_signed_out_is_offered_back_and_then_forgotten(page, world):
+    """A form that makes something new: sent while signed out, it lands on the sign-in page
+    (which marks it as not arrived) and is offered back on the form; sent and accepted, the
+    next page forgets it, so the blank form offers nothing."""
+    from sites.models import Site
+
+    sign_in(page, world["resident"])
+    go(page, "/koszalin/sites/report/")
+    page.locator("#editor-map.leaflet-container").wait_for()
+    page.fill("input[name=name]", "Empty lot behind the school")
+    page.fill("textarea[name=description]", TYPED)
+    page.fill("input[name=latitude]", "54.190312")
+    page.fill("input[name=longitude]", "16.181745")
+    page.locator("input[name=longitude]").dispatch_event("change")
+    page.context.clear_cookies(name="sessionid")
+    page.locator("#site-form button[type=submit]").first.click()
+    page.wait_for_url("**/accounts/login/**")
+    assert page.locator("body[data-keep-typed-pending]").count() == 1
+    assert not Site.objects.filter(name="Empty lot behind the school").exists()
+
+    sign_in(page, world["resident"])
+    go(page, "/koszalin/sites/report/")
+    page.locator(".typed-restore").click()
+    assert page.locator("textarea[name=description]").input_value() == TYPED
+    assert page.locator("input[name=name]").input_value() == "Empty lot behind the school"
+    page.locator("#site-form button[type=submit]").first.click()
+    page.wait_for_url("**/koszalin/sites/*/")
+    site = Site.objects.get(name="Empty lot behind the school")
+    assert site.description == TYPED and site.geom is not None
+    go(page, "/koszalin/sites/report/")
+    page.locator("#editor-map.leaflet-container").wait_for()
+    assert page.locator(".typed-notice").count() == 0
+
+
+def test_an_officers_text_refused_as_expired_is_offered_back(page, world):
+    """The city's information, sent from a page whose form token expired (signed in again
+    in another tab): Django's refusal marks it as not arrived; the form offers it back."""
+    from tests.proposals.conftest import make_user
+
+    officer = make_user("officer2@example.org", Role.PROGRAMME_OFFICER, city=world["city"])
+    sign_in(page, officer)
+    go(page, "/koszalin/officer/information/")
+    text = "Koszalin's programme, <i>in our words</i>,\nover two lines."
+    page.fill("textarea[name=introduction_en]", text)
+    page.context.add_cookies([{"name": "csrftoken", "value": "y" * 32, "url": page.base_url}])
+    page.locator("#city-information button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert page.locator("body[data-keep-typed-pending]").count() == 1  # the refusal
+    sign_in(page, officer)  # a fresh token
+    go(page, "/koszalin/officer/information/")
+    notice = page.locator("#city-information .typed-notice")
+    assert "was not saved" in notice.inner_text()
+    notice.locator(".typed-restore").click()
+    assert page.locator("textarea[name=introduction_en]").input_value() == text
+    page.locator("#city-information button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    from mapapp.models import CityInformation
+
+    stored = CityInformation.objects.get(city=world["city"]).introduction["en"]
+    assert stored.replace("\r\n", "\n") == text  # a browser sends a textarea's lines CRLF
+    go(page, "/koszalin/officer/information/")
+    assert page.locator(".typed-notice").count() == 0

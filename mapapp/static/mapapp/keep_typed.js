@@ -1,10 +1,15 @@
-/* What a person types into a long form is kept in this browser tab (sessionStorage) until
-   the server has it, so that a save that never arrives (signed out in another tab, a page
-   expired by signing in again, a lost connection) does not lose it. Opened again in the same
-   tab, the form offers it back when it differs from what the server shows, in what
-   signature() says matters (amounts and geometry as the server writes them back).
-   sessionStorage ends with the tab: nothing stays behind on a shared computer. User text is
-   only ever set as a field's value. */
+/* What a person types into a form is kept in this browser tab (sessionStorage) until the
+   server has it, so that a save that never arrives (signed out in another tab, a page
+   expired by signing in again, refused for too many requests, a server error) does not lose
+   it. Opened again in the same tab, the form offers it back when it differs from what the
+   page shows, in what signature() says matters. sessionStorage ends with the tab: nothing
+   stays behind on a shared computer. User text is only ever set as a field's value.
+
+   Loaded on every page. A form takes part with data-keep-typed="<name>" (the proposal and
+   site editors start it themselves, with their own signature). A sent form is forgotten on
+   the next page, unless that page is one where a send ends when it did not arrive (the
+   sign-in pages, the refusals and error pages: <body data-keep-typed-pending>), which
+   marks it as interrupted: its form offers it back. */
 (function () {
   "use strict";
 
@@ -39,75 +44,117 @@
     });
   }
 
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; } // off in some browsers
+  }
   function read(key) {
-    try { return JSON.parse(window.sessionStorage.getItem(key) || "null"); } catch (e) { return null; }
+    try { return JSON.parse(storage().getItem(key) || "null"); } catch (e) { return null; }
   }
   function write(key, value) {
-    try { window.sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full or off */ }
+    try { storage().setItem(key, JSON.stringify(value)); } catch (e) { /* full or off */ }
   }
   function forget(key) {
-    try { window.sessionStorage.removeItem(key); } catch (e) { /* off */ }
+    try { storage().removeItem(key); } catch (e) { /* off */ }
   }
 
-  /* options: messages {notSaved (with {time}), restore, discard, restored},
-     signature(values) -> string, afterRestore(), key (default: the page's path).
-     Returns {kept(), saved(sentValues)}: kept() stores the form as it is now (call it on
-     every change); saved(values) tells that the server has those values. */
-  function keepTyped(form, options) {
-    var key = PREFIX + (options.key || window.location.pathname);
-    var signature = options.signature || function (v) { return JSON.stringify(v); };
-    var messages = options.messages;
+  // words without extra spaces: what the server keeps of most text
+  function words(v) { return String(v || "").replace(/\s+/g, " ").trim(); }
+  function tidySignature(values) {
+    var out = {};
+    Object.keys(values).sort().forEach(function (name) { out[name] = values[name].map(words); });
+    return JSON.stringify(out);
+  }
 
-    function kept() { write(key, { at: Date.now(), values: valuesOf(form) }); }
+  var defaults = {};
+  (function () {
+    var el = document.getElementById("keep-typed-messages");
+    if (el) { try { defaults = JSON.parse(el.textContent); } catch (e) { defaults = {}; } }
+  })();
+
+  /* The sent forms: forgotten once a page of their outcome is reached, kept as interrupted
+     when that page says the send did not arrive. */
+  (function sweep() {
+    var store = storage();
+    if (!store) { return; }
+    var pending = document.body && document.body.hasAttribute("data-keep-typed-pending");
+    var keys = [];
+    for (var i = 0; i < store.length; i++) {
+      if (String(store.key(i)).indexOf(PREFIX) === 0) { keys.push(store.key(i)); }
+    }
+    keys.forEach(function (key) {
+      var kept = read(key);
+      if (!kept || !kept.sent || kept.interrupted) { return; }
+      if (pending) { kept.interrupted = true; write(key, kept); } else { forget(key); }
+    });
+  })();
+
+  /* options: key (default: the page's path and the form's data-keep-typed), signature(values)
+     -> string, afterRestore(), messages (default: the page's keep-typed-messages).
+     Returns {kept(), valuesOf(), saved(values)}: kept() stores the form as it is now;
+     saved(values) says the server has those values (an autosave). */
+  function keepTyped(form, options) {
+    options = options || {};
+    var key = PREFIX + (options.key ||
+      window.location.pathname + "#" + (form.getAttribute("data-keep-typed") || form.id || "form"));
+    var signature = options.signature || tidySignature;
+    var messages = Object.assign({}, defaults, options.messages || {});
+
+    function kept(sent) {
+      write(key, { at: Date.now(), values: valuesOf(form), sent: sent === true });
+    }
 
     var backup = read(key);
     if (backup && backup.values) {
       if (signature(backup.values) === signature(valuesOf(form))) {
-        forget(key); // the server has it (or the page shows it again after a refusal)
+        forget(key); // the page shows it already: saved, or given back with a refusal
       } else {
-        var notice = document.createElement("div");
-        notice.className = "typed-notice";
-        notice.id = "typed-notice";
-        notice.setAttribute("role", "alert");
-        var time = new Date(backup.at).toLocaleTimeString(document.documentElement.lang || undefined,
-          { hour: "2-digit", minute: "2-digit" });
-        var text = document.createElement("p");
-        text.textContent = messages.notSaved.replace("{time}", time);
-        var restore = document.createElement("button");
-        restore.type = "button";
-        restore.id = "typed-restore";
-        restore.textContent = messages.restore;
-        var discard = document.createElement("button");
-        discard.type = "button";
-        discard.className = "secondary";
-        discard.id = "typed-discard";
-        discard.textContent = messages.discard;
-        var buttons = document.createElement("div");
-        buttons.className = "actions";
-        buttons.appendChild(restore);
-        buttons.appendChild(discard);
-        notice.appendChild(text);
-        notice.appendChild(buttons);
-        form.parentNode.insertBefore(notice, form);
-        restore.addEventListener("click", function () {
-          fill(form, backup.values);
-          text.textContent = messages.restored;
-          buttons.remove();
-          notice.setAttribute("role", "status");
-          kept();
-          if (options.afterRestore) { options.afterRestore(); }
-        });
-        discard.addEventListener("click", function () {
-          forget(key);
-          notice.remove();
-        });
+        offer(backup);
       }
     }
-    form.addEventListener("input", kept);
-    form.addEventListener("change", kept);
-    form.addEventListener("submit", kept);
+
+    function offer(backup) {
+      var notice = document.createElement("div");
+      notice.className = "typed-notice";
+      notice.setAttribute("role", "alert");
+      notice.setAttribute("data-typed-notice", key.slice(PREFIX.length));
+      var time = new Date(backup.at).toLocaleTimeString(document.documentElement.lang || undefined,
+        { hour: "2-digit", minute: "2-digit" });
+      var text = document.createElement("p");
+      text.textContent = String(messages.notSaved || "").replace("{time}", time);
+      var restore = document.createElement("button");
+      restore.type = "button";
+      restore.className = "typed-restore";
+      restore.textContent = messages.restore;
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "secondary typed-discard";
+      discard.textContent = messages.discard;
+      var buttons = document.createElement("div");
+      buttons.className = "actions";
+      buttons.appendChild(restore);
+      buttons.appendChild(discard);
+      notice.appendChild(text);
+      notice.appendChild(buttons);
+      form.insertBefore(notice, form.firstChild);
+      restore.addEventListener("click", function () {
+        fill(form, backup.values);
+        text.textContent = messages.restored;
+        buttons.remove();
+        notice.setAttribute("role", "status");
+        kept();
+        if (options.afterRestore) { options.afterRestore(); }
+      });
+      discard.addEventListener("click", function () {
+        forget(key);
+        notice.remove();
+      });
+    }
+
+    form.addEventListener("input", function () { kept(); });
+    form.addEventListener("change", function () { kept(); });
+    form.addEventListener("submit", function () { kept(true); });
     return {
-      kept: kept,
+      kept: function () { kept(); },
       valuesOf: function () { return valuesOf(form); },
       saved: function (sent) {
         if (signature(sent) === signature(valuesOf(form))) { forget(key); }
@@ -117,4 +164,9 @@
 
   window.WCS = window.WCS || {};
   window.WCS.keepTyped = keepTyped;
+  window.WCS.words = words;
+
+  document.querySelectorAll("form[data-keep-typed]").forEach(function (form) {
+    if (!form.hasAttribute("data-map-editor")) { keepTyped(form); }
+  });
 })();

@@ -238,11 +238,11 @@
     };
   }
 
-  window.WCS = {
+  window.WCS = Object.assign(window.WCS || {}, {
     readJson: readJson, addBasemap: addBasemap, el: el, proposalPopup: proposalPopup,
     statusMarker: statusMarker, STATUS_COLORS: STATUS_COLORS, SITE_COLORS: SITE_COLORS,
     placeSearch: placeSearch, tileStyle: tileStyle, AGGREGATED_BELOW: AGGREGATED_BELOW
-  };
+  });
 
   // Filter forms submit on change (the state lives in the URL, so it can be shared).
   document.querySelectorAll("form[data-autosubmit] select, form[data-autosubmit] input[type=checkbox]")

@@ -205,7 +205,7 @@
   // and offered back when a save never arrived. Compared as the server writes it back:
   // words without extra spaces, amounts as numbers, the budget's filled lines, geometry by
   // its vertices (the server may close or turn a ring); the coordinates boxes follow the pin.
-  function words(v) { return String(v || "").replace(/\s+/g, " ").trim(); }
+  var words = WCS.words;
   function shape(list) {
     var raw = (list && list[0]) || "";
     if (!raw) { return ""; }
@@ -243,9 +243,8 @@
     }
     updateTotal();
   }
-  var keeper = config.keep && WCS.keepTyped ? WCS.keepTyped(form, {
-    messages: config.keep.messages, signature: signature,
-    afterRestore: function () { fromInputs(); scheduleSave(); }
+  var keeper = WCS.keepTyped ? WCS.keepTyped(form, {
+    signature: signature, afterRestore: function () { fromInputs(); scheduleSave(); }
   }) : null;
 
   // Autosave drafts a few seconds after the last change.
