@@ -44,6 +44,28 @@ def in_sustainability(proposal, resident, officer):
     return delivery.completion_accept(actor=officer, proposal=proposal)
 
 
+@pytest.mark.parametrize("language, separator", [("pl", ","), ("en", ".")])
+def test_the_decision_form_offers_the_requested_amount_as_the_page_writes_it(
+    client, in_assessment, officer, committee, language, separator
+):
+    """The granted amount is offered as the page's language writes amounts, and granted as
+    offered when the officer sends it unchanged."""
+    import re
+
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    client.force_login(officer)
+    client.cookies["django_language"] = language
+    url = f"/koszalin/officer/proposals/{in_assessment.pk}/"
+    page = client.get(url).content.decode()
+    offered = re.search(r'<input name="amount" inputmode="decimal" value="([^"]*)"', page)
+    requested = in_assessment.requested_amount  # 20000.50
+    assert offered and offered.group(1) == f"{requested:.2f}".replace(".", separator)
+    client.post(url, {"action": "grant", "amount": offered.group(1), "note": ""})
+    in_assessment.refresh_from_db()
+    assert in_assessment.status == S.GRANTED
+    assert in_assessment.granted_amount == requested
+
+
 def receipt():
     return SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", "application/pdf")
 
