@@ -3,13 +3,16 @@
 "1 250,50", "1250.50", "1,250.50", "1.250,50", "12 000 Kč" and "12000 zł" are all read; an
 amount that could mean two things ("1.500": one and a half, or fifteen hundred?) is refused
 rather than guessed, and so is anything with more than two decimal places. Used by every
-form field that takes money (budget lines, expenses, the granted amount), so they agree."""
+form field that takes money (budget lines, expenses, the granted amount, a call's budget and
+cap, a past project's cost: AmountField), so they agree."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 UNREADABLE = _("“%(value)s” is not an amount: write it like 1250 or 1250,50.")
@@ -82,3 +85,23 @@ def parse_amount(value) -> Decimal:
     if not amount.is_finite() or amount.as_tuple().exponent < -2:
         raise AmountError(raw)
     return amount
+
+
+class AmountField(forms.DecimalField):
+    """A form's DecimalField for money that reads amounts as parse_amount does ("500 000,00",
+    "12 000 Kč", "1,250.50") and shows its value as the page's language writes it (500000,00
+    in Polish and Czech), in a text box: a browser's number box refuses the spaces and the
+    other separator before the server can say anything."""
+
+    def __init__(self, **kwargs):
+        kwargs["localize"] = True
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse_amount(value)
+        except AmountError as error:
+            raise ValidationError(error.message, code="invalid") from None

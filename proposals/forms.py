@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.amounts import AmountField
 from mapapp.forms import LocationForm
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
@@ -136,6 +137,8 @@ class CallTextsForm(forms.ModelForm):
         return self._texts("description")
 
 
+AMOUNT_FIELDS = {"total_budget": AmountField, "project_cap": AmountField}
+
 DATETIME_WIDGETS = {  # in the city's time (the page's zone); the format the browser's input reads
     "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -152,6 +155,7 @@ class GrantCallForm(CallTextsForm):
         model = GrantCall
         fields = CALL_FORM_FIELDS
         widgets = DATETIME_WIDGETS
+        field_classes = AMOUNT_FIELDS  # typed as people type amounts
 
     def __init__(self, *args, city, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +176,7 @@ class GrantCallEditForm(CallTextsForm):
         model = GrantCall
         fields = CALL_FORM_FIELDS
         widgets = DATETIME_WIDGETS
+        field_classes = AMOUNT_FIELDS  # typed as people type amounts
 
     def __init__(self, *args, **kwargs):
         from django.utils import timezone

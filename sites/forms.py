@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.amounts import AmountField
 from mapapp.forms import LocationForm
 from proposals.models import Proposal
 from sites.models import Site
@@ -29,10 +30,13 @@ class InterventionForm(LocationForm):
     completed_on = forms.DateField(
         label=_("Completed"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    cost = forms.DecimalField(label=_("Cost"), min_value=0, max_digits=12, decimal_places=2)
+    cost = AmountField(label=_("Cost"), min_value=0, max_digits=12, decimal_places=2)
     maintainer = forms.CharField(label=_("Maintained by"), max_length=200, required=False)
     volunteers = forms.IntegerField(label=_("Volunteers"), min_value=0, required=False)
-    volunteer_hours = forms.DecimalField(label=_("Volunteer hours"), min_value=0, required=False)
+    volunteer_hours = forms.DecimalField(  # "12,5" in Polish and Czech too
+        label=_("Volunteer hours"), min_value=0, required=False, localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )  # fmt: skip
     sustainability_ends_on = forms.DateField(
         label=_("Sustainability period ends"),
         required=False,

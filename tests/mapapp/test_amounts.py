@@ -58,3 +58,24 @@ def test_the_message_is_in_the_readers_language():
     with translation.override("cs"):
         message = AmountError("12a").message
     assert "12a" in message and "is not an amount" not in message
+
+
+@pytest.mark.parametrize("language", ["pl", "cs", "en"])
+def test_a_past_projects_cost_and_hours_are_read_as_typed(language):
+    """The officers' form for a completed project (sites.forms.InterventionForm) reads its
+    cost as any amount and its hours with the language's decimal comma, and shows the cost
+    back as the language writes it."""
+    from sites.forms import InterventionForm
+
+    data = {"title": "Ławki", "category": "seating", "completed_on": "2025-06-01",
+            "cost": "12 500,50 zł", "volunteer_hours": "12,5" if language != "en" else "12.5",
+            "latitude": "54.19", "longitude": "16.18"}  # fmt: skip
+    with translation.override(language):
+        form = InterventionForm(data)
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["cost"] == Decimal("12500.50")
+        assert form.cleaned_data["volunteer_hours"] == Decimal("12.5")
+        shown = str(InterventionForm(initial={"cost": Decimal("12500.50")})["cost"])
+        assert f'value="12500{"." if language == "en" else ","}50"' in shown
+        refused = InterventionForm({**data, "cost": "1.500"})
+        assert not refused.is_valid() and "1.500" in refused.errors["cost"][0]

@@ -92,6 +92,37 @@ def test_a_new_call_needs_a_title_in_one_language_any_of_them(client, officer, c
     assert not GrantCall.objects.filter(title__cs="Zpět").exists()
 
 
+def test_a_calls_budget_and_cap_are_read_as_people_type_amounts(client, officer, committee):
+    """A call's budget and cap are typed as any amount ("500 000,00", "100 000 Kč"), in a
+    text box (a number box refuses the space), refused in words when they read two ways,
+    and shown back as the page's language writes them."""
+    client.force_login(officer)
+    client.cookies["django_language"] = "cs"
+    data = {
+        "title_cs": "Tvoříme prostor 2029", "opens_at": "2029-03-01T00:00",
+        "closes_at": "2029-05-31T23:59", "total_budget": "500 000,00",
+        "project_cap": "100 000 Kč", "allow_individuals": "on", "min_supporters": "15",
+        "supporter_min_age": "15", "rounds": "3", "sustainability_months": "24",
+        "max_area_m2": "10000", "max_vertices": "300", "committee_size": "6",
+    }  # fmt: skip
+    form = client.get("/koszalin/officer/calls/new/").content.decode()
+    assert 'type="text" name="total_budget"' in form and 'inputmode="decimal"' in form
+    refused = client.post("/koszalin/officer/calls/new/", {**data, "total_budget": "1.500"})
+    assert refused.status_code == 400
+    assert "lze číst dvojím způsobem" in refused.content.decode()  # said in Czech
+    response = client.post("/koszalin/officer/calls/new/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    call = GrantCall.objects.get(title__cs="Tvoříme prostor 2029")
+    assert (call.total_budget, call.project_cap) == (Decimal("500000.00"), Decimal("100000"))
+    edit = client.get(f"/koszalin/officer/calls/{call.pk}/edit/").content.decode()
+    assert 'name="total_budget" value="500000,00"' in edit
+    # and saved unchanged, as shown
+    response = client.post(f"/koszalin/officer/calls/{call.pk}/edit/",
+                           {**data, "total_budget": "500000,00"})  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    assert GrantCall.objects.get(pk=call.pk).total_budget == Decimal("500000.00")
+
+
 def test_what_each_phase_of_the_call_allows_to_change(officer, grant_call, collecting):
     call = grant_call  # open since yesterday, proposals gathering support
     keep = {"title": call.title, "description": {}}
