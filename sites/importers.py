@@ -315,13 +315,24 @@ def _completed(value) -> date:
 
 
 def _cost(value) -> Decimal:
-    if value is None:
+    """A cost as the file has it: a spreadsheet's number, or text read as people type
+    amounts (mapapp.amounts: "12 000 Kč", "1 250,50", "1,250.50"; "1.500", which reads two
+    ways, is refused rather than taken for one and a half)."""
+    from mapapp.amounts import AmountError, parse_amount
+
+    if value is None or (isinstance(value, str) and not value.strip()):
         return Decimal("0")
-    try:
-        cost = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
-    except ArithmeticError:
-        cost = None
-    if cost is None or not cost.is_finite() or cost < 0 or cost >= 10**10:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        cost = Decimal(str(value))
+    else:
+        try:
+            cost = parse_amount(str(value))
+        except AmountError as error:
+            raise ValueError(
+                _("cost %(value)s is not an amount") % {"value": str(value)[:40]}
+                + (f" ({error.message})" if error.ambiguous else "")
+            ) from None
+    if not cost.is_finite() or cost < 0 or cost >= 10**10:
         raise ValueError(_("cost %(value)s is not an amount") % {"value": str(value)[:40]})
     return cost.quantize(Decimal("0.01"))
 

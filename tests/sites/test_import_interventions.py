@@ -4,6 +4,7 @@ refusal by row number), and importing again updates instead of duplicating."""
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import geopandas
 import pytest
@@ -401,3 +402,27 @@ def test_two_imports_at_once_wait_for_each_other_instead_of_failing(ostrava, tmp
     [pair] = Intervention.objects.get(title="Komunitní zahrada").pairs.all()
     added = {p for p in media.rglob("*") if p.is_file()} - files_before
     assert {p.relative_to(media).as_posix() for p in added} == {pair.before.name, pair.after.name}
+
+
+def test_costs_written_as_text_are_read_as_people_type_amounts(ostrava, tmp_path):
+    """A city's file often holds its costs as text, as its officers wrote them: read as the
+    forms read amounts; one that reads two ways ("1.500") is refused by row, not taken for
+    one and a half."""
+    text = [
+        {"nazev": "Altán", "rok": "2020", "druh": "seating", "cislo": 11, "naklady": "12 000 Kč",
+         "geometry": Point(*SQUARE)},
+        {"nazev": "Záhon", "rok": "2020", "druh": "greenery", "cislo": 12,
+         "naklady": "1 250,50", "geometry": Point(SQUARE[0] + 0.001, SQUARE[1])},
+        {"nazev": "Lavička", "rok": "2020", "druh": "seating", "cislo": 13,
+         "naklady": "1,250.50", "geometry": Point(SQUARE[0] + 0.002, SQUARE[1])},
+    ]  # fmt: skip
+    call_command("import_interventions", str(_write(tmp_path / "text.gpkg", text)),
+                 "--city", "ostrava", *FIELDS)  # fmt: skip
+    costs = dict(Intervention.objects.values_list("title", "cost"))
+    assert costs == {"Altán": 12000, "Záhon": Decimal("1250.50"), "Lavička": Decimal("1250.50")}
+    ambiguous = [{**text[0], "cislo": 14, "nazev": "Kašna", "naklady": "1.500"}]
+    with pytest.raises(CommandError) as refused:
+        call_command("import_interventions", str(_write(tmp_path / "two.gpkg", ambiguous)),
+                     "--city", "ostrava", *FIELDS)  # fmt: skip
+    assert "row 1:" in str(refused.value) and "1.500" in str(refused.value)
+    assert not Intervention.objects.filter(title="Kašna").exists()
