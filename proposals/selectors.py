@@ -514,6 +514,19 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
     return timeline
 
 
+def completion_note(*, proposal: Proposal) -> str:
+    """What the applicant wrote for the officers when reporting the works completed (the
+    last such report; the audit log keeps it), for the officers deciding to accept it."""
+    from mapapp.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(object_type="proposals.proposal", object_id=str(proposal.pk),
+                                  action=f"proposal.{Proposal.Status.COMPLETED}")
+        .order_by("-at", "-id").first()
+    )  # fmt: skip
+    return event.note if event else ""
+
+
 def proposal_map_config(*, proposal: Proposal) -> dict:
     """The proposal's own geometry for its page map."""
     from mapapp.selectors import shape_map_config

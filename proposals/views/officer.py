@@ -358,6 +358,9 @@ def officer_proposal(request, city, pk):
             "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
             "remaining_budget": call.total_budget - grants.granted_total(call),
             "conflicts": proposal.conflicts.select_related("member"),
+            "completion_note": selectors.completion_note(proposal=proposal)
+            if proposal.status == Proposal.Status.COMPLETED
+            else "",
             "posted": posted,
         },
         status=400 if posted else 200,

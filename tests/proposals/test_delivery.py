@@ -443,3 +443,29 @@ def test_a_refused_maintenance_report_keeps_its_text(client, in_progress, reside
     page = refused.content.decode()
     assert refused.status_code == 400
     assert "Mowed the meadow twice, repaired the bench&#x27;s backrest &lt;b&gt;and" in page
+
+
+def test_the_completion_note_reaches_the_officers_page(client, in_progress, resident, officer):
+    """The applicant's note on reporting the works completed is shown, as text, where the
+    officers accept it; the works page names its expenses' columns and says when there are
+    none."""
+    page = client
+    page.force_login(resident)
+    page.cookies["django_language"] = "en"
+    works = page.get(f"/koszalin/proposals/{in_progress.pk}/progress/").content.decode()
+    assert '<th scope="col">Expense</th>' in works and "No expenses recorded yet." in works
+    assert "Completion</h2>" in works
+    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
+                                upload=jpeg_upload())  # fmt: skip
+    delivery.photo_add(actor=resident, proposal=in_progress, kind="after",
+                       upload=jpeg_upload(), pair_of=before)  # fmt: skip
+    note = "Done; the <b>bench</b> paint dries until Friday."
+    response = page.post(f"/koszalin/proposals/{in_progress.pk}/progress/",
+                         {"action": "complete", "note": note})  # fmt: skip
+    assert response.status_code == 302
+    in_progress.refresh_from_db()
+    assert in_progress.status == S.COMPLETED
+    page.force_login(officer)
+    shown = page.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
+    assert "The applicant's note on the completion" in shown
+    assert "the &lt;b&gt;bench&lt;/b&gt; paint" in shown and "<b>bench</b>" not in shown
