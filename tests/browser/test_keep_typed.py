@@ -11,6 +11,7 @@ from django.utils import timezone
 from mapapp.models import Role
 from proposals.models import Proposal
 from proposals.services import calls, drafting
+from tests.browser.test_accessibility import page_violations
 from tests.browser.test_proposal_journey import go, login
 from tests.conftest import wait_until
 
@@ -81,6 +82,7 @@ def test_signed_out_the_typed_text_is_offered_back_and_saved(page, world, draft)
     editor(page, draft)
     notice = page.locator(".typed-notice")
     assert "was not saved" in notice.inner_text()
+    assert page_violations(page) == []  # the notice and its buttons, as assistive tools read
     assert page.locator("textarea[name=description]").input_value() == "Old text."
     page.click(".typed-restore")
     assert page.locator("textarea[name=description]").input_value() == TYPED
