@@ -56,15 +56,25 @@ def objection_of(context, target):
     return find(user=context.get("user"), target=target)
 
 
-@register.simple_tag
-def keep_typed_messages():
-    """The words of keep_typed.js (what was typed and not saved, offered back), in the
-    page's language, as the JSON it reads."""
+@register.simple_tag(takes_context=True)
+def keep_typed_config(context):
+    """What keep_typed.js reads: its words (what was typed and not saved, offered back) in
+    the page's language, and whose forms they are: what one person typed is never offered
+    to another who signs in later in the same browser tab (an opaque tag of the account,
+    not its id)."""
+    from django.utils.crypto import salted_hmac
     from django.utils.html import json_script
     from django.utils.translation import gettext as _
 
+    user = context.get("user")
+    scope = (
+        salted_hmac("keep-typed", str(user.pk)).hexdigest()[:16]
+        if user is not None and user.is_authenticated
+        else "anonymous"
+    )
     return json_script(
         {
+            "scope": scope,
             "notSaved": _(
                 "What you typed here at {time} was not saved (perhaps you were signed "
                 "out, or the connection broke). It is kept in this browser tab."
@@ -73,5 +83,5 @@ def keep_typed_messages():
             "discard": _("Discard it"),
             "restored": _("Put back. Check it, then save."),
         },
-        "keep-typed-messages",
+        "keep-typed-config",
     )

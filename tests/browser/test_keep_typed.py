@@ -190,3 +190,37 @@ def test_an_officers_text_refused_as_expired_is_offered_back(page, world):
     assert stored.replace("\r\n", "\n") == text  # a browser sends a textarea's lines CRLF
     go(page, "/koszalin/officer/information/")
     assert page.locator(".typed-notice").count() == 0
+
+
+def test_what_one_person_typed_is_never_offered_to_another_in_the_same_tab(page, world):
+    """A shared computer: what a resident typed and never sent is offered back to them only,
+    not to the next person who signs in in the same tab; signing out on purpose forgets it."""
+    from tests.proposals.conftest import make_user
+
+    other = make_user("neighbour@example.org", Role.RESIDENT, city=world["city"])
+
+    def type_a_report():
+        go(page, "/koszalin/sites/report/")
+        page.locator("#editor-map.leaflet-container").wait_for()
+        page.fill("textarea[name=description]", TYPED)
+
+    def offered() -> int:
+        go(page, "/koszalin/sites/report/")
+        page.locator("#editor-map.leaflet-container").wait_for()
+        return page.locator(".typed-notice").count()
+
+    sign_in(page, world["resident"])
+    type_a_report()
+    page.context.clear_cookies(name="sessionid")  # signed out in another tab: not on purpose
+    sign_in(page, other)
+    assert offered() == 0  # another person: nothing of the first one's
+    sign_in(page, world["resident"])
+    assert offered() == 1  # still kept for the one who typed it
+
+    page.locator("form[data-keep-typed-forget] button").click()  # signing out on purpose
+    page.wait_for_load_state("load")
+    assert (
+        page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('wcs-typed:'))") == []
+    )
+    sign_in(page, world["resident"])
+    assert offered() == 0

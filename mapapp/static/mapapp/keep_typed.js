@@ -9,7 +9,9 @@
    site editors start it themselves, with their own signature). A sent form is forgotten on
    the next page, unless that page is one where a send ends when it did not arrive (the
    sign-in pages, the refusals and error pages: <body data-keep-typed-pending>), which
-   marks it as interrupted: its form offers it back. */
+   marks it as interrupted: its form offers it back. What one account typed is kept under
+   an opaque tag of it (keep-typed-config's scope), never offered to another who signs in
+   later in the same tab, and signing out (data-keep-typed-forget) forgets it all. */
 (function () {
   "use strict";
 
@@ -67,21 +69,29 @@
 
   var defaults = {};
   (function () {
-    var el = document.getElementById("keep-typed-messages");
+    var el = document.getElementById("keep-typed-config");
     if (el) { try { defaults = JSON.parse(el.textContent); } catch (e) { defaults = {}; } }
   })();
+
+  function keptKeys() {
+    var store = storage(), keys = [];
+    if (!store) { return keys; }
+    for (var i = 0; i < store.length; i++) {
+      if (String(store.key(i)).indexOf(PREFIX) === 0) { keys.push(store.key(i)); }
+    }
+    return keys;
+  }
+
+  // Signing out on purpose forgets everything kept in the tab.
+  document.querySelectorAll("form[data-keep-typed-forget]").forEach(function (form) {
+    form.addEventListener("submit", function () { keptKeys().forEach(forget); });
+  });
 
   /* The sent forms: forgotten once a page of their outcome is reached, kept as interrupted
      when that page says the send did not arrive. */
   (function sweep() {
-    var store = storage();
-    if (!store) { return; }
     var pending = document.body && document.body.hasAttribute("data-keep-typed-pending");
-    var keys = [];
-    for (var i = 0; i < store.length; i++) {
-      if (String(store.key(i)).indexOf(PREFIX) === 0) { keys.push(store.key(i)); }
-    }
-    keys.forEach(function (key) {
+    keptKeys().forEach(function (key) {
       var kept = read(key);
       if (!kept || !kept.sent || kept.interrupted) { return; }
       if (pending) { kept.interrupted = true; write(key, kept); } else { forget(key); }
@@ -89,12 +99,13 @@
   })();
 
   /* options: key (default: the page's path and the form's data-keep-typed), signature(values)
-     -> string, afterRestore(), messages (default: the page's keep-typed-messages).
+     -> string, afterRestore(), messages (default: the page's keep-typed-config).
      Returns {kept(), valuesOf(), saved(values)}: kept() stores the form as it is now;
      saved(values) says the server has those values (an autosave). */
   function keepTyped(form, options) {
     options = options || {};
-    var key = PREFIX + (options.key ||
+    // one person's, one page's, one form's
+    var key = PREFIX + (defaults.scope || "anonymous") + ":" + (options.key ||
       window.location.pathname + "#" + (form.getAttribute("data-keep-typed") || form.id || "form"));
     var signature = options.signature || tidySignature;
     var messages = Object.assign({}, defaults, options.messages || {});
@@ -116,7 +127,7 @@
       var notice = document.createElement("div");
       notice.className = "typed-notice";
       notice.setAttribute("role", "alert");
-      notice.setAttribute("data-typed-notice", key.slice(PREFIX.length));
+
       var time = new Date(backup.at).toLocaleTimeString(document.documentElement.lang || undefined,
         { hour: "2-digit", minute: "2-digit" });
       var text = document.createElement("p");
