@@ -283,7 +283,7 @@ def test_the_privacy_notice_names_the_cookies_and_who_serves_the_background_map(
     assert "<strong>tile.openstreetmap.org</strong>" in general
     for cookie in ("sessionid", "csrftoken", "django_language", "messages"):
         assert f"<code>{cookie}</code>" in general
-    assert "kept in your browser&#x27;s tab" in general or "kept in your browser's tab" in general
+    assert "kept in your browser's tab" in general  # the typed forms (keep_typed.js)
     koszalin.tile_url = "https://{s}.maps.koszalin.example.net/{z}/{x}/{y}.png"
     koszalin.save()  # clears the city cache (mapapp.signals)
     city = page(client, "/koszalin/privacy/")
