@@ -522,3 +522,25 @@ def test_spreadsheet_downloads_keep_formulas_as_text(client, world, koszalin, pl
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(text)) if r["type"] == "proposal"}
     assert rows[str(p.pk)]["name"] == """'=HYPERLINK("http://evil.example","x")"""
     assert all(not r["name"].startswith("=") for r in rows.values())
+
+
+def test_the_dashboard_links_the_neglected_sites_and_lists_at_most_a_hundred(
+    client, world, koszalin
+):
+    """Planners go from "demand without action" to each site's page; in a large city the
+    page lists a hundred and says how many more the JSON download holds."""
+    from sites.models import Site
+
+    Site.objects.bulk_create(
+        Site(city=koszalin, name=f"<b>Lot</b> {i}", moderation="accepted",
+             geom=Point(16.150 + (i % 20) * 0.0005, 54.165 + (i // 20) * 0.0005))
+        for i in range(103)
+    )  # fmt: skip
+    page = client.get("/koszalin/analysis/").content.decode()
+    first = Site.objects.filter(name="<b>Lot</b> 0").get()
+    assert f'<a href="/koszalin/sites/{first.pk}/">&lt;b&gt;Lot&lt;/b&gt; 0</a>' in page
+    listed = page.split('class="neglected-sites"')[1].split("</ul>")[0]
+    assert listed.count("<li>") == 100
+    total = len(client.get("/api/v1/koszalin/analysis/").json()["demand"]["neglected_sites"])
+    assert total >= 103
+    assert f"And {total - 100} more neglected sites" in page
