@@ -451,3 +451,22 @@ def test_the_officers_call_table_comes_in_pages_that_keep_the_filter(
     second = client.get(url + nxt.replace("&amp;", "&")).content.decode()
     assert second.count('href="/koszalin/officer/proposals/') == 5
     assert f"Bench {many - 1:03d}" in second and "Bench 000" not in second
+
+
+@pytest.mark.parametrize("language", ["cs", "pl", "en"])
+def test_a_place_is_written_as_map_applications_read_it_in_every_language(
+    client, collecting, koszalin, language
+):
+    """Latitude and longitude with decimal points, whatever the page's language: "54,19034,
+    16,18175" reads as four numbers, and map applications take "54.19034, 16.18175"."""
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Site
+
+    site = Site.objects.create(city=koszalin, name="Lot", moderation="accepted",
+                               geom=Point(16.181745, 54.190312))  # fmt: skip
+    client.cookies["django_language"] = language
+    lat, lon = collecting.geom.y, collecting.geom.x
+    page = client.get(f"/koszalin/proposals/{collecting.pk}/").content.decode()
+    assert f": {lat:.5f}, {lon:.5f}</p>" in page
+    assert ": 54.19031, 16.18175</p>" in client.get(f"/koszalin/sites/{site.pk}/").content.decode()
