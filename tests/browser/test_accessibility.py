@@ -75,7 +75,31 @@ def page_violations(page):
     import json
 
     found = json.loads(result["result"]["value"])
-    return [v for v in found if v["impact"] in ("serious", "critical")]
+    return [v for v in found if v["impact"] in ("serious", "critical")] + dangling(page)
+
+
+def dangling(page) -> list[dict]:
+    """References to ids the page does not have (aria-describedby, aria-labelledby,
+    aria-controls, a label's for): axe lets aria-describedby pass when one of its ids
+    exists, so a field whose help or error a screen reader should read with it, and
+    cannot, goes unnoticed (Django's widgets name `<id>_helptext` and `<id>_error`)."""
+    missing = page.evaluate(
+        """() => {
+            const out = [];
+            for (const attr of ["aria-describedby", "aria-labelledby", "aria-controls"]) {
+                for (const el of document.querySelectorAll(`[${attr}]`)) {
+                    for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+                        if (!document.getElementById(id)) { out.push(`${attr}=${id}`); }
+                    }
+                }
+            }
+            for (const label of document.querySelectorAll("label[for]")) {
+                if (!document.getElementById(label.htmlFor)) { out.push(`for=${label.htmlFor}`); }
+            }
+            return out;
+        }"""
+    )
+    return [{"id": "dangling-idref", "impact": "serious", "nodes": missing}] if missing else []
 
 
 def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
