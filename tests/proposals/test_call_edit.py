@@ -63,15 +63,20 @@ def test_the_texts_are_written_in_each_language_and_read_in_the_readers(
     assert "Małe granty na przestrzeń publiczną." in public and "Small grants." not in public
 
 
+def new_call_form(**changes) -> dict:
+    """A new call's form as an officer fills it in, with `changes`."""
+    return {
+        "title_cs": "Tvoříme prostor 2028", "opens_at": "2028-03-01T00:00",
+        "closes_at": "2028-05-31T23:59", "total_budget": "250000", "project_cap": "50000",
+        "allow_individuals": "on", "min_supporters": "15", "supporter_min_age": "15",
+        "rounds": "3", "sustainability_months": "24", "max_area_m2": "10000",
+        "max_vertices": "300", **changes,
+    }  # fmt: skip
+
+
 def test_a_new_call_needs_a_title_in_one_language_any_of_them(client, officer, committee):
     client.force_login(officer)
-    data = {
-        "title_cs": "Tvoříme prostor 2028", "description_cs": "Popis výzvy.",
-        "opens_at": "2028-03-01T00:00", "closes_at": "2028-05-31T23:59",
-        "total_budget": "250000", "project_cap": "50000", "allow_individuals": "on",
-        "min_supporters": "15", "supporter_min_age": "15", "rounds": "3",
-        "sustainability_months": "24", "max_area_m2": "10000", "max_vertices": "300",
-    }  # fmt: skip
+    data = new_call_form(description_cs="Popis výzvy.")
     response = client.post("/koszalin/officer/calls/new/", data)
     assert response.status_code == 302
     call = GrantCall.objects.get(title__cs="Tvoříme prostor 2028")
@@ -98,13 +103,9 @@ def test_a_calls_budget_and_cap_are_read_as_people_type_amounts(client, officer,
     and shown back as the page's language writes them."""
     client.force_login(officer)
     client.cookies["django_language"] = "cs"
-    data = {
-        "title_cs": "Tvoříme prostor 2029", "opens_at": "2029-03-01T00:00",
-        "closes_at": "2029-05-31T23:59", "total_budget": "500 000,00",
-        "project_cap": "100 000 Kč", "allow_individuals": "on", "min_supporters": "15",
-        "supporter_min_age": "15", "rounds": "3", "sustainability_months": "24",
-        "max_area_m2": "10000", "max_vertices": "300", "committee_size": "6",
-    }  # fmt: skip
+    data = new_call_form(title_cs="Tvoříme prostor 2029", opens_at="2029-03-01T00:00",
+                         closes_at="2029-05-31T23:59", total_budget="500 000,00",
+                         project_cap="100 000 Kč", committee_size="6")  # fmt: skip
     form = client.get("/koszalin/officer/calls/new/").content.decode()
     assert 'type="text" name="total_budget"' in form and 'inputmode="decimal"' in form
     refused = client.post("/koszalin/officer/calls/new/", {**data, "total_budget": "1.500"})
