@@ -224,3 +224,30 @@ def test_what_one_person_typed_is_never_offered_to_another_in_the_same_tab(page,
     )
     sign_in(page, world["resident"])
     assert offered() == 0
+
+
+def test_a_report_refused_on_its_way_back_to_the_page_is_offered_back(page, world):
+    """A form posted to another address comes back to its page with an error message (a
+    report of what one has already reported): that page offers the text back, unfolding the
+    form it sits in."""
+    from mapapp.flags import flag_create
+    from tests.proposals.conftest import make_user
+
+    author = make_user("author@example.org", Role.RESIDENT, city=world["city"])
+    proposal = drafting.proposal_create_draft(author=author, grant_call=world["call"])
+    drafting.proposal_save(actor=author, proposal=proposal, fields={"title": "Mural"})
+    Proposal.objects.filter(pk=proposal.pk).update(status="collecting_support")
+    flag_create(user=world["resident"], city=world["city"], target_type="proposal",
+                target_id=proposal.pk, reason="offensive", note="First report.")  # fmt: skip
+    sign_in(page, world["resident"])
+    go(page, f"/koszalin/proposals/{proposal.pk}/")
+    page.locator(".flag-form summary").click()
+    page.select_option("#flag-reason", "offensive")
+    page.fill("#flag-note", TYPED)
+    page.locator(".flag-form button[type=submit]").click()
+    page.wait_for_load_state("load")
+    assert page.locator(".messages .error").count() == 1  # already reported
+    notice = page.locator(".flag-form .typed-notice")
+    assert notice.is_visible()  # the folded form opened to show it
+    notice.locator(".typed-restore").click()
+    assert page.locator("#flag-note").input_value() == TYPED

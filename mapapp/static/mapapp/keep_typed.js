@@ -8,8 +8,9 @@
    Loaded on every page. A form takes part with data-keep-typed="<name>" (the proposal and
    site editors start it themselves, with their own signature). A sent form is forgotten on
    the next page, unless that page is one where a send ends when it did not arrive (the
-   sign-in pages, the refusals and error pages: <body data-keep-typed-pending>), which
-   marks it as interrupted: its form offers it back. What one account typed is kept under
+   sign-in pages, the refusals and error pages: <body data-keep-typed-pending>; or a page
+   with an error message, where a form posted elsewhere comes back refused), which marks it
+   as interrupted: its form offers it back. What one account typed is kept under
    an opaque tag of it (keep-typed-config's scope), never offered to another who signs in
    later in the same tab, and signing out (data-keep-typed-forget) forgets it all. */
 (function () {
@@ -90,7 +91,10 @@
   /* The sent forms: forgotten once a page of their outcome is reached, kept as interrupted
      when that page says the send did not arrive. */
   (function sweep() {
-    var pending = document.body && document.body.hasAttribute("data-keep-typed-pending");
+    // a page that says the send did not arrive: the sign-in and error pages, or one the
+    // refusal came back to (a form posted elsewhere returns with an error message)
+    var pending = (document.body && document.body.hasAttribute("data-keep-typed-pending")) ||
+      document.querySelector(".messages .error") !== null;
     keptKeys().forEach(function (key) {
       var kept = read(key);
       if (!kept || !kept.sent || kept.interrupted) { return; }
@@ -147,6 +151,8 @@
       notice.appendChild(text);
       notice.appendChild(buttons);
       form.insertBefore(notice, form.firstChild);
+      var folded = form.closest("details"); // a form behind "Report this", say
+      if (folded) { folded.open = true; }
       restore.addEventListener("click", function () {
         fill(form, backup.values);
         text.textContent = messages.restored;
