@@ -124,6 +124,8 @@ def test_an_autosaved_change_is_not_offered(page, world, draft):
     page.fill("input[name=title]", "  Benches   by the pond ")  # the server tidies spaces
     wait_until(page, "document.getElementById('autosave-status').textContent == 'Draft saved.'")
     assert Proposal.objects.get(pk=draft.pk).title == "Benches by the pond"
+    kept = "Object.keys(sessionStorage).filter(k => k.startsWith('wcs-typed:'))"
+    assert page.evaluate(kept) == []  # the server has it: nothing is kept any more
     editor(page, draft)
     assert page.locator(".typed-notice").count() == 0
 
