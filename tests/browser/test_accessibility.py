@@ -322,3 +322,21 @@ def test_working_pages_reflow_on_a_narrow_screen(page, public_world):
         page.locator("input[name=budget_amount]").first,
     )
     assert item.bounding_box()["width"] > amount.bounding_box()["width"]  # the item's words fit
+
+
+def test_wide_tables_fit_a_desktop_screen_in_polish(page, public_world):
+    """At 1280 CSS pixels in Polish (the longest headers) no page scrolls sideways: the
+    network's figures wrap their column headers, and the OGC API's pages of features,
+    with a column per property, scroll within their table."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.context.add_cookies([{"name": "django_language", "value": "pl", "url": page.base_url}])
+    wide = {}
+    for path in ("/figures/", "/koszalin/calls/", "/koszalin/proposals/",
+                 "/ogcapi/koszalin/collections?f=html",
+                 "/ogcapi/koszalin/collections/proposals/items?f=html"):  # fmt: skip
+        page.goto(page.base_url + path)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 1281:
+            wide[path] = width
+    assert wide == {}

@@ -264,6 +264,8 @@ def test_html_for_browsers_json_for_others_and_text_escaped(client, exchange_wor
     assert r["Content-Type"].startswith("text/html")
     html = r.content.decode()
     assert "Proposal 0 &lt;b&gt;&amp;&lt;/b&gt;" in html and "<b>&</b>" not in html
+    # laid out as the site's other pages: a padded page, its tables styled as theirs
+    assert '<div class="page wide">' in html and '<table class="data data-table">' in html
     r = client.get(BASE + "collections/proposals/items", HTTP_ACCEPT="*/*")
     assert r["Content-Type"] == "application/geo+json"
     r = client.get(BASE, {"f": "html"})
