@@ -326,17 +326,28 @@ def test_working_pages_reflow_on_a_narrow_screen(page, public_world):
 
 def test_wide_tables_fit_a_desktop_screen_in_polish(page, public_world):
     """At 1280 CSS pixels in Polish (the longest headers) no page scrolls sideways: the
-    network's figures wrap their column headers, and the OGC API's pages of features,
-    with a column per property, scroll within their table."""
+    network's figures wrap their column headers; the OGC API's pages of features, with a
+    column per property, and the officers' figures scroll within their table."""
+    from django.contrib.auth import get_user_model
+
+    from tests.browser.test_proposal_journey import login
+
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.context.add_cookies([{"name": "django_language", "value": "pl", "url": page.base_url}])
     wide = {}
-    for path in ("/figures/", "/koszalin/calls/", "/koszalin/proposals/",
-                 "/ogcapi/koszalin/collections?f=html",
-                 "/ogcapi/koszalin/collections/proposals/items?f=html"):  # fmt: skip
-        page.goto(page.base_url + path)
-        page.wait_for_load_state("load")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > 1281:
-            wide[path] = width
+
+    def check(*paths):
+        page.context.add_cookies([{"name": "django_language", "value": "pl",
+                                   "url": page.base_url}])  # fmt: skip
+        for path in paths:
+            page.goto(page.base_url + path)
+            page.wait_for_load_state("load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 1281:
+                wide[path] = width
+
+    check("/figures/", "/koszalin/calls/", "/koszalin/proposals/",
+          "/ogcapi/koszalin/collections?f=html",
+          "/ogcapi/koszalin/collections/proposals/items?f=html")  # fmt: skip
+    login(page, get_user_model().objects.get(email="officer@example.org"))
+    check("/koszalin/officer/figures/")  # a column per figure, in its own scrolling region
     assert wide == {}
