@@ -28,7 +28,7 @@ from geodata.models import Layer
 from mapapp.models import City
 
 MAX_UPLOAD = 200 * 1024 * 1024
-ALLOWED_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".kml", ".gml", ".fgb", ".csv"}
+ALLOWED_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".kml", ".gml", ".xml", ".fgb", ".csv"}
 
 
 class LayerUploadForm(forms.Form):
@@ -41,8 +41,9 @@ class LayerUploadForm(forms.Form):
     )
     file = forms.FileField(
         help_text=_(
-            "GeoJSON, GeoPackage, zipped Shapefile, or any format GDAL reads; Czech address "
-            "points as RÚIAN publishes them (a municipality's CSV)."
+            "GeoJSON, GeoPackage, zipped Shapefile, or any format GDAL reads; address points "
+            "as the registers publish them: RÚIAN's CSV of a Czech municipality, the Polish "
+            "PRG's GML (zipped or not)."
         )
     )
     srid = forms.IntegerField(required=False, label=_("CRS (EPSG) of a file that declares none"))
@@ -88,12 +89,13 @@ class LayerUploadForm(forms.Form):
     def _check_contents(self, upload, kind, srid, name_format) -> None:
         import pyogrio
 
-        from geodata import ruian
+        from geodata.registers import register_of
 
         with on_disk(upload) as path:
-            if ruian.is_address_file(path):  # the Czech register's CSV: read by us, not GDAL
-                info = {"crs": f"EPSG:{ruian.SRID}", "geometry_type": "Point",
-                        "fields": ruian.columns(path)}  # fmt: skip
+            register = register_of(path)
+            if register:  # an address register's file: read by us, not GDAL
+                info = {"crs": f"EPSG:{register.SRID}", "geometry_type": "Point",
+                        "fields": register.columns(path)}  # fmt: skip
             else:
                 try:
                     info = pyogrio.read_info(path, **open_options(path))

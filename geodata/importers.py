@@ -77,7 +77,8 @@ class ImportReport:
     repaired: list[int] = field(default_factory=list)  # feature numbers (1-based)
     refused: list[int] = field(default_factory=list)
     layer: Layer | None = None
-    without_coordinates: int = 0  # address register rows with no place (geodata.ruian)
+    without_coordinates: int = 0  # address register rows with no place (geodata.registers)
+    unresolved: int = 0  # address points whose street or place the file does not hold
 
     def summary(self) -> str:
         said = (
@@ -86,6 +87,8 @@ class ImportReport:
         )
         if self.without_coordinates:
             said += f", left out without coordinates {self.without_coordinates}"
+        if self.unresolved:
+            said += f", left out with their street or place missing {self.unresolved}"
         return said
 
 
@@ -160,18 +163,19 @@ def import_layer(
 
     if kind not in Layer.Kind.values:
         raise LayerImportError(f"Unknown kind {kind!r}; one of: {', '.join(Layer.Kind.values)}")
-    from geodata import ruian
+    from geodata.registers import Addresses, register_of
 
     path = Path(path)
-    without_coordinates = 0
-    if ruian.is_address_file(path):  # the Czech register's CSV, as published
+    addresses = Addresses(frame=None)
+    register = register_of(path)
+    if register:  # an address register's file as published: RÚIAN's CSV, PRG's GML
         try:
-            addresses = ruian.read(path)
+            addresses = register.read(path)
         except (ValueError, UnicodeDecodeError) as exc:
             raise LayerImportError(f"Cannot read {path.name}: {exc}") from exc
-        frame, without_coordinates = addresses.frame, addresses.without_coordinates
+        frame = addresses.frame
         if kind == Layer.Kind.ADDRESS and not name_format:
-            name_format = ruian.ADDRESS_FORMAT
+            name_format = register.ADDRESS_FORMAT
     else:
         frame = _read(path)
     if frame.crs is None:
@@ -183,7 +187,8 @@ def import_layer(
             f"{path.name} declares {frame.crs.to_string()}, not EPSG:{source_srid}"
         )
     frame = frame.to_crs(epsg=4326)
-    report = ImportReport(read=len(frame), without_coordinates=without_coordinates)
+    report = ImportReport(read=len(frame), without_coordinates=addresses.without_coordinates,
+                          unresolved=addresses.unresolved)  # fmt: skip
     if not len(frame):
         raise LayerImportError(f"{path.name} has no features")
     if name_format:

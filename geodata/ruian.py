@@ -18,8 +18,9 @@ number may be another house's *číslo popisné*."""
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
+
+from geodata.registers import Addresses
 
 SRID = 5514
 X, Y = "Souřadnice X", "Souřadnice Y"
@@ -27,12 +28,6 @@ MARKS = ("Kód ADM", X, Y)  # a header with these is RÚIAN's
 ADDRESS = "Adresa"  # the column added: the address as written
 ADDRESS_FORMAT = "{Adresa}"  # ADDRESS, as a name format
 ENCODINGS = ("utf-8-sig", "cp1250")
-
-
-@dataclass
-class Addresses:
-    frame: object  # a GeoDataFrame in EPSG:5514, the file's columns kept
-    without_coordinates: int  # rows left out: the register gives them no place
 
 
 def _header(path: Path) -> tuple[list[str], str] | None:

@@ -10,7 +10,8 @@ from mapapp.models import City
 class Command(BaseCommand):
     help = (
         "Import a reference layer (GeoJSON, GeoPackage, zipped Shapefile or anything GDAL "
-        "reads) as a new version; the old version stays current until the new one is in."
+        "reads; address points as RÚIAN's CSV or the PRG's GML publish them) as a new "
+        "version; the old version stays current until the new one is in."
     )
 
     def add_arguments(self, parser):
