@@ -96,6 +96,14 @@ AFTER_PHOTO_REQUIRED = _("Add at least one after photo taken from the viewpoint 
 SUSTAINABILITY_NOT_OVER = _("The sustainability period ends on %(date)s.")
 REPORT_PERIOD = _("A report for period %(period)s was already filed.")
 FEEDBACK_EMPTY = _("Write the feedback.")
+FEEDBACK_DRAFT_CHANGED = _(
+    "%(who)s saved the draft of this feedback after you opened the page. Your text is kept "
+    "below and theirs is shown above it: merge them, then save or release."
+)
+FEEDBACK_DRAFT_GONE = _(
+    "Another officer released or discarded the draft of this feedback after you opened the "
+    "page. Your text is kept below: read what was released, then save or release yours."
+)
 
 ORG_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before asking to represent an organisation.")
 ORG_NAME = _("Give the organisation's name.")

@@ -607,6 +607,32 @@ class Feedback(models.Model):
         ]
 
 
+class FeedbackDraft(models.Model):
+    """The officers' draft of a round's feedback, saved as they write it: never shown to the
+    applicant or the public; released as Feedback, it is gone. One a round, last saved by
+    one officer; `saved_at` tells a second officer's page that it changed meanwhile."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="feedback_drafts")
+    round_number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    saved_at = models.DateTimeField(auto_now=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "round_number"], name="proposals_feedback_draft_unique"
+            )
+        ]
+
+    @property
+    def stamp(self) -> str:
+        """What a page that showed this draft sends back, to tell a later save from it."""
+        return self.saved_at.isoformat()
+
+
 class Milestone(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(_("milestone"), max_length=200)

@@ -150,6 +150,40 @@ def score_summary(*, proposal: Proposal, round_number: int) -> ScoreSummary:
     )
 
 
+@dataclass
+class CriterionComments:
+    criterion: object  # a Criterion
+    comments: list  # (member's e-mail, score, comment), in the members' order
+
+
+def round_comments(*, proposal: Proposal, round_number: int) -> list[CriterionComments]:
+    """What the committee wrote on each criterion in a round (the scores without a comment
+    left out), for the officers who write the applicant's feedback; criteria in the call's
+    order."""
+    rows = (
+        Score.objects.filter(proposal=proposal, round_number=round_number)
+        .exclude(comment="")
+        .select_related("criterion", "member")
+        .order_by("criterion__position", "criterion__id", "member__email")
+    )
+    found: dict[int, CriterionComments] = {}
+    for row in rows:
+        found.setdefault(row.criterion_id, CriterionComments(row.criterion, [])).comments.append(
+            (row.member.email, row.value, row.comment)
+        )
+    return list(found.values())
+
+
+def feedback_from_comments(comments: list[CriterionComments]) -> str:
+    """A start for the feedback: the committee's comments under each criterion, without who
+    wrote them or their scores (the applicant reads the committee's view, not a member's)."""
+    return "\n\n".join(
+        f"{each.criterion}:\n"
+        + "\n".join(f"- {' '.join(text.split())}" for _e, _v, text in each.comments)
+        for each in comments
+    )
+
+
 def proposals_for_committee(*, member, grant_call: GrantCall) -> QuerySet[Proposal]:
     """Eligible proposals of the call, minus those the member is conflicted on."""
     conflicted = ConflictOfInterest.objects.filter(member=member).values("proposal_id")

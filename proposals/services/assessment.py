@@ -9,7 +9,14 @@ from django.utils import timezone
 from mapapp.audit import audit_record
 from proposals import messages as msg
 from proposals.access import check_committee_member, check_officer
-from proposals.models import ConflictOfInterest, Feedback, GrantCall, Proposal, Score
+from proposals.models import (
+    ConflictOfInterest,
+    Feedback,
+    FeedbackDraft,
+    GrantCall,
+    Proposal,
+    Score,
+)
 from proposals.services.common import S, check_status, refuse, transition
 from proposals.services.drafting import active_support_count, expire_unsubmitted
 
@@ -178,17 +185,74 @@ def scores_save(*, member, proposal: Proposal, scores: dict[int, tuple[int, str]
     return saved
 
 
-@transaction.atomic
-def feedback_release(*, actor, proposal: Proposal, text: str) -> Feedback:
+def _feedback_turn(actor, proposal: Proposal) -> tuple[GrantCall, Proposal]:
+    """The call and the proposal, locked, when a round's feedback may be written: between
+    rounds (after one, before the next opens) of a proposal in assessment."""
     check_officer(actor, proposal.city)
     call = _lock_call(proposal.grant_call)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     check_status(proposal, S.IN_ASSESSMENT)
     if call.current_round == 0 or call.round_open:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    return call, proposal
+
+
+def _draft_unchanged(proposal: Proposal, round_number: int, seen: str | None) -> None:
+    """Refuses a save or a release from a page that did not show the draft as it is now:
+    another officer saved it since, and their text would be lost. `seen` None: the caller
+    does not compare (a script, a test)."""
+    draft = (
+        FeedbackDraft.objects.select_related("saved_by")
+        .filter(proposal=proposal, round_number=round_number)
+        .first()
+    )
+    if seen is None or (draft.stamp if draft else "") == seen:
+        return
+    if draft is None:
+        raise ValidationError({"text": [msg.FEEDBACK_DRAFT_GONE]})
+    who = draft.saved_by.email if draft.saved_by else "—"
+    raise ValidationError({"text": [msg.FEEDBACK_DRAFT_CHANGED % {"who": who}]})
+
+
+@transaction.atomic
+def feedback_draft_save(
+    *, actor, proposal: Proposal, text: str, seen: str | None = None
+) -> FeedbackDraft | None:
+    """Saves the officers' draft of this round's feedback (an empty text discards it). The
+    applicant is not told; nothing is public."""
+    call, proposal = _feedback_turn(actor, proposal)
+    _draft_unchanged(proposal, call.current_round, seen)
+    text = (text or "").strip()
+    found = FeedbackDraft.objects.filter(proposal=proposal, round_number=call.current_round)
+    if not text:
+        found.delete()
+        draft = None
+    else:
+        draft, _created = FeedbackDraft.objects.update_or_create(
+            proposal=proposal,
+            round_number=call.current_round,
+            defaults={"text": text, "saved_by": actor},
+        )
+    audit_record(
+        actor=actor,
+        action="assessment.feedback_draft",
+        obj=proposal,
+        city=call.city,
+        after={"round": call.current_round, "discarded": draft is None},
+    )
+    return draft
+
+
+@transaction.atomic
+def feedback_release(*, actor, proposal: Proposal, text: str, seen: str | None = None) -> Feedback:
+    """Releases this round's feedback to the applicant (again, corrected, if it was), and
+    ends the officers' draft of it."""
+    call, proposal = _feedback_turn(actor, proposal)
+    _draft_unchanged(proposal, call.current_round, seen)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": [msg.FEEDBACK_EMPTY]})
+    FeedbackDraft.objects.filter(proposal=proposal, round_number=call.current_round).delete()
     before = Feedback.objects.filter(proposal=proposal, round_number=call.current_round).first()
     feedback, _created = Feedback.objects.update_or_create(
         proposal=proposal,

@@ -278,8 +278,14 @@ def officer_proposal(request, city, pk):
                 )
             elif action == "feedback":
                 assessment.feedback_release(
-                    actor=user, proposal=proposal, text=post.get("text", "")
+                    actor=user, proposal=proposal, text=post.get("text", ""), seen=post.get("seen")
                 )
+            elif action == "feedback_draft":
+                draft = assessment.feedback_draft_save(
+                    actor=user, proposal=proposal, text=post.get("text", ""), seen=post.get("seen")
+                )
+                messages.success(request, _("Draft saved.") if draft else _("Draft discarded."))
+                return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
             elif action == "grant":
                 grants.proposal_decide(
                     actor=user,
@@ -318,6 +324,14 @@ def officer_proposal(request, city, pk):
                     address=post.get("address", ""),
                     age_confirmed=post.get("age_confirmed") == "on",
                 )
+            elif action == "feedback_compose":  # the committee's comments, in the box
+                comments = selectors.round_comments(
+                    proposal=proposal, round_number=call.current_round
+                )
+                typed = post.get("text", "").strip()  # kept, the comments after it
+                composed = selectors.feedback_from_comments(comments)
+                posted = {"text": f"{typed}\n\n{composed}" if typed else composed}
+                return _officer_proposal_page(request, city_obj, proposal, posted, status=200)
             else:
                 raise ValidationError(_("Unknown action."))
         except ValidationError as exc:
@@ -330,10 +344,31 @@ def officer_proposal(request, city, pk):
             return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
     else:
         posted = {}
+    return _officer_proposal_page(request, city_obj, proposal, posted,
+                                  status=400 if posted else 200)  # fmt: skip
+
+
+def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
+    call = proposal.grant_call
     rounds = [
-        (n, selectors.score_summary(proposal=proposal, round_number=n))
+        (
+            n,
+            selectors.score_summary(proposal=proposal, round_number=n),
+            selectors.round_comments(proposal=proposal, round_number=n),
+        )
         for n in range(1, call.current_round + 1)
     ]
+    draft = (
+        proposal.feedback_drafts.select_related("saved_by")
+        .filter(round_number=call.current_round)
+        .first()
+    )
+    released = next((f for f in proposal.feedback.all() if f.round_number == call.current_round),
+                    None)  # fmt: skip
+    if "text" in posted:  # refused, or composed: what is in the box stays in it
+        feedback_text = posted["text"]
+    else:
+        feedback_text = draft.text if draft else (released.text if released else "")
     return render(
         request,
         "proposals/officer_proposal.html",
@@ -341,6 +376,11 @@ def officer_proposal(request, city, pk):
             "city": city_obj,
             "proposal": proposal,
             "call": call,
+            "feedback_draft": draft,
+            # the draft this page shows: a save or release from it is refused once it changes
+            "feedback_seen": draft.stamp if draft else "",
+            "feedback_text": feedback_text,
+            "feedback_released": released,
             # for an NGO's proposal: is its author (still) the verified representative?
             "representation": proposal.organisation.representatives.filter(
                 user=proposal.author_id
@@ -363,7 +403,7 @@ def officer_proposal(request, city, pk):
             else "",
             "posted": posted,
         },
-        status=400 if posted else 200,
+        status=status,
     )
 
 

@@ -193,6 +193,9 @@ def test_whole_programme(page, world):
             assert "Watering rota in August" in diff.inner_text()
         for criterion in criteria:
             page.check(f"input[name=score_{criterion.pk}][value='{value}']")
+        page.fill(
+            f"textarea[name=comment_{criteria[0].pk}]", f"Who waters in round {round_number}?"
+        )
         click_and_wait(page, page.locator("button[value=score]"))
         for other in others:
             assessment.scores_save(
@@ -205,6 +208,17 @@ def test_whole_programme(page, world):
         if round_number < 3:
             go(page, f"/koszalin/officer/proposals/{proposal.pk}/")
             assert page.locator(".weighted").first.inner_text() in ("3,00", "3.00", "4,00", "4.00")
+            # the committee's comments start the feedback, kept as a draft, then released
+            assert (
+                f"Who waters in round {round_number}?"
+                in page.locator(".round-comments").last.inner_text()
+            )
+            click_and_wait(page, page.locator("button[value=feedback_compose]"))
+            assert f"- Who waters in round {round_number}?" in page.input_value(
+                "textarea[name=text]"
+            )
+            click_and_wait(page, page.locator("button[value=feedback_draft]"))
+            assert page.locator(".draft-note").is_visible()
             page.fill("textarea[name=text]", f"Round {round_number}: say who waters in August.")
             click_and_wait(page, page.locator("button[value=feedback]"))
         if round_number == 1:

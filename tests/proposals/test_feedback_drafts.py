@@ -1,0 +1,139 @@
+"""The officers write a round's feedback from what the committee wrote: they read the
+committee's comments on the proposal's page, start the feedback from them, keep a draft on
+the server (only officers see it) and release it when it is ready. A second officer's save
+never silently replaces the first's: their page refuses, keeping both texts."""
+
+import re
+from html import unescape
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from mapapp.models import Role
+from proposals import messages as msg
+from proposals.models import Feedback, FeedbackDraft
+from proposals.services import assessment
+from tests.proposals.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def between_rounds(in_assessment, officer, committee):
+    """Round 1 held and closed; two members wrote comments, one scored without any."""
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    criteria = list(call.criteria.all())
+    for n, member in enumerate(committee):
+        words = {0: "Who waters the <plants> in August?", 1: "A fine & cheap plan."}.get(n, "")
+        assessment.scores_save(
+            member=member,
+            proposal=in_assessment,
+            scores={c.pk: (3 + (n % 2), words if c == criteria[0] else "") for c in criteria},
+        )
+    assessment.round_close(actor=officer, grant_call=call)
+    return in_assessment
+
+
+def _box(page: str) -> tuple[str, str]:
+    """The feedback box's text and the draft stamp the page sends back."""
+    text = re.search(r'<textarea name="text" rows="8"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    seen = re.search(r'<input type="hidden" name="seen" value="([^"]*)">', page).group(1)
+    return unescape(text), seen
+
+
+def test_the_draft_is_kept_seen_by_officers_only_and_ends_with_the_release(
+    between_rounds, officer, resident, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    proposal = between_rounds
+    draft = assessment.feedback_draft_save(actor=officer, proposal=proposal, text="  Half done ")
+    assert (draft.text, draft.round_number, draft.saved_by) == ("Half done", 1, officer)
+    with pytest.raises(PermissionDenied):
+        assessment.feedback_draft_save(actor=resident, proposal=proposal, text="mine")
+    assert not mailoutbox  # a draft tells nobody
+    for page in (f"/koszalin/proposals/{proposal.pk}/", f"/koszalin/me/proposals/{proposal.pk}/"):
+        client.force_login(resident)
+        assert "Half done" not in client.get(page).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment.feedback_release(actor=officer, proposal=proposal, text="Say who waters.")
+    assert not FeedbackDraft.objects.exists()
+    assert [m.to for m in mailoutbox] == [[resident.email]]
+    # an empty save discards a draft
+    assessment.feedback_draft_save(actor=officer, proposal=proposal, text="Corrections")
+    assert assessment.feedback_draft_save(actor=officer, proposal=proposal, text=" ") is None
+    assert not FeedbackDraft.objects.exists()
+
+
+def test_a_draft_only_between_rounds(in_assessment, officer, committee):
+    call = in_assessment.grant_call
+    with pytest.raises(ValidationError):  # before the first round
+        assessment.feedback_draft_save(actor=officer, proposal=in_assessment, text="Early")
+    assessment.round_open(actor=officer, grant_call=call)
+    with pytest.raises(ValidationError) as exc:  # while the committee scores
+        assessment.feedback_draft_save(actor=officer, proposal=in_assessment, text="Early")
+    assert "cannot be done" in exc.value.messages[0]
+    assert not FeedbackDraft.objects.exists()
+
+
+def test_the_officers_page_shows_the_comments_and_starts_the_feedback_from_them(
+    between_rounds, officer, client
+):
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{between_rounds.pk}/"
+    page = client.get(url).content.decode()
+    assert "The committee's comments in round 1" in page
+    assert "member0@example.org (3/5):</span> Who waters the &lt;plants&gt; in August?" in page
+    assert "member1@example.org (4/5):</span> A fine &amp; cheap plan." in page
+    assert "member2@example.org (3/5)" not in page  # scored without a comment
+    assert _box(page) == ("", "")
+    typed = "Thank you for the proposal."
+    composed = client.post(url, {"action": "feedback_compose", "text": typed, "seen": ""})
+    assert composed.status_code == 200
+    text, seen = _box(composed.content.decode())
+    criterion = str(between_rounds.grant_call.criteria.first())
+    assert text == (
+        f"{typed}\n\n{criterion}:\n- Who waters the <plants> in August?\n- A fine & cheap plan."
+    )  # what was typed kept, the comments after it, without who wrote them
+    assert "member0" not in text and not FeedbackDraft.objects.exists()  # nothing saved yet
+    saved = client.post(url, {"action": "feedback_draft", "text": text, "seen": seen})
+    assert saved.status_code == 302
+    page = client.get(url).content.decode()
+    assert "Draft saved by officer@example.org" in page
+    assert _box(page)[0] == text  # the box opens on the draft
+    released = client.post(url, {"action": "feedback", "text": text, "seen": _box(page)[1]})
+    assert released.status_code == 302
+    assert Feedback.objects.get(proposal=between_rounds).text == text
+    page = client.get(url).content.decode()
+    assert _box(page) == (text, "")  # the released text, to correct
+    assert "Released already" in page and "Draft saved by" not in page
+
+
+def test_a_second_officers_save_is_refused_and_nothing_is_lost(between_rounds, officer, client):
+    other = make_user("second@example.org", Role.PROGRAMME_OFFICER, city=between_rounds.city)
+    url = f"/koszalin/officer/proposals/{between_rounds.pk}/"
+    client.force_login(officer)
+    _text, seen_by_first = _box(client.get(url).content.decode())  # opened: no draft yet
+    assessment.feedback_draft_save(actor=other, proposal=between_rounds, text="Theirs", seen="")
+    for action in ("feedback_draft", "feedback"):
+        refused = client.post(url, {"action": action, "text": "Mine", "seen": seen_by_first})
+        assert refused.status_code == 400
+        page = refused.content.decode()
+        assert (
+            str(msg.FEEDBACK_DRAFT_CHANGED % {"who": "second@example.org"}).replace("'", "&#x27;")
+            in page
+        )
+        assert _box(page)[0] == "Mine"  # kept in the box
+        assert re.search(r'<details class="saved-draft" open>.*?Theirs', page, re.S)
+    assert FeedbackDraft.objects.get().text == "Theirs" and not Feedback.objects.exists()
+    # from the page that showed theirs, the first officer's merged text goes through
+    merged = client.post(url, {"action": "feedback_draft", "text": "Mine and theirs",
+                               "seen": _box(page)[1]})  # fmt: skip
+    assert merged.status_code == 302
+    assert FeedbackDraft.objects.get().text == "Mine and theirs"
+    # the other officer releases it meanwhile: the first's stale page is told so
+    stale = _box(client.get(url).content.decode())[1]
+    assessment.feedback_release(actor=other, proposal=between_rounds, text="Released", seen=stale)
+    gone = client.post(url, {"action": "feedback_draft", "text": "Late", "seen": stale})
+    assert gone.status_code == 400
+    assert "released or discarded the draft" in gone.content.decode()
+    assert not FeedbackDraft.objects.exists()
