@@ -137,3 +137,13 @@ def test_a_second_officers_save_is_refused_and_nothing_is_lost(between_rounds, o
     assert gone.status_code == 400
     assert "released or discarded the draft" in gone.content.decode()
     assert not FeedbackDraft.objects.exists()
+
+
+def test_the_officers_page_says_why_a_member_stood_aside(
+    between_rounds, committee, officer, client
+):
+    assessment.conflict_declare(member=committee[2], proposal=between_rounds,
+                                reason="My <neighbour>'s garden")  # fmt: skip
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/proposals/{between_rounds.pk}/").content.decode()
+    assert "member2@example.org (My &lt;neighbour&gt;&#x27;s garden)" in page
