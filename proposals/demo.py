@@ -299,9 +299,14 @@ def load_demo_programme(city: City) -> bool:
     for round_number in range(1, past.rounds + 1):
         assessment.round_open(actor=officer, grant_call=past)
         for p, value in scored:
-            for member in committee:
-                assessment.scores_save(
-                    member=member, proposal=p, scores={c.pk: (value, "") for c in criteria}
+            for n, member in enumerate(committee):
+                said = f"Demo comment of member {n + 1} in round {round_number}."
+                assessment.scores_save(  # two members comment on the first criterion
+                    member=member,
+                    proposal=p,
+                    scores={
+                        c.pk: (value, said if n < 2 and c == criteria[0] else "") for c in criteria
+                    },  # fmt: skip
                 )
         assessment.round_close(actor=officer, grant_call=past)
         if round_number < past.rounds:
