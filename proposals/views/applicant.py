@@ -178,6 +178,10 @@ def _editor_context(request, city, proposal, form, budget=None):
             },
         },
         "revising": proposal.status == Proposal.Status.IN_ASSESSMENT,
+        # revising after feedback: what the committee said, newest first, beside the form
+        "feedback": list(proposal.feedback.order_by("-round_number"))
+        if proposal.status == Proposal.Status.IN_ASSESSMENT
+        else [],
     }
 
 

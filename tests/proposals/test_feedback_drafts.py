@@ -147,3 +147,23 @@ def test_the_officers_page_says_why_a_member_stood_aside(
     client.force_login(officer)
     page = client.get(f"/koszalin/officer/proposals/{between_rounds.pk}/").content.decode()
     assert "member2@example.org (My &lt;neighbour&gt;&#x27;s garden)" in page
+
+
+def test_the_applicant_revises_with_the_feedback_beside_the_form(
+    in_assessment, officer, committee, resident, client
+):
+    from tests.proposals.conftest import score_all
+
+    call = in_assessment.grant_call
+    for n in (1, 2):
+        assessment.round_open(actor=officer, grant_call=call)
+        score_all(in_assessment, committee, 3)
+        assessment.round_close(actor=officer, grant_call=call)
+        assessment.feedback_release(actor=officer, proposal=in_assessment,
+                                    text=f"After {n}: add a <watering> rota.")  # fmt: skip
+    client.force_login(resident)
+    page = client.get(f"/koszalin/proposals/{in_assessment.pk}/edit/").content.decode()
+    newest = page.index('<div class="feedback"><h3>After round 2</h3>')
+    older = page.index('<details class="feedback"><summary>After round 1</summary>')
+    assert newest < older < page.index('id="proposal-form"')
+    assert "After 2: add a &lt;watering&gt; rota." in page[newest:older]
