@@ -24,6 +24,8 @@ from geodata.models import Feature, Layer
 from mapapp.models import City
 
 BATCH = 1000
+# the share of an address register's points that may lie outside the city (left out)
+REGISTER_OUTSIDE_ALLOWED = 0.05
 NAME_KEYS = ("name", "nazwa", "nazev", "NAME", "NAZWA", "NAZEV", "title")
 POPULATION_KEYS = ("population", "ludnosc", "pocet_obyvatel", "POPULATION", "pop")
 
@@ -79,6 +81,7 @@ class ImportReport:
     layer: Layer | None = None
     without_coordinates: int = 0  # address register rows with no place (geodata.registers)
     unresolved: int = 0  # address points whose street or place the file does not hold
+    outside: int = 0  # an address register's points outside the city's boundary, left out
 
     def summary(self) -> str:
         said = (
@@ -89,6 +92,8 @@ class ImportReport:
             said += f", left out without coordinates {self.without_coordinates}"
         if self.unresolved:
             said += f", left out with their street or place missing {self.unresolved}"
+        if self.outside:
+            said += f", left out outside the city {self.outside}"
         return said
 
 
@@ -238,6 +243,10 @@ def import_layer(
         )
     report.imported = len(rows)
     _store(
+        # an address register's file is its municipality's, drawn by the register; the
+        # city's boundary here may be generalised: the few points between the two lines
+        # are left out, but a file mostly outside (another place, a wrong CRS) is refused
+        outside_allowed=REGISTER_OUTSIDE_ALLOWED if register else 0.0,
         city=city,
         kind=kind,
         name=name or path.stem,
@@ -291,7 +300,7 @@ def _read(path: Path):
 
 @transaction.atomic
 def _store(*, city, kind, name, rows, name_format, source, licence, is_public, is_synthetic,
-           progress, report, before_commit):  # fmt: skip
+           progress, report, before_commit, outside_allowed=0.0):  # fmt: skip
     import shapely
 
     previous = Layer.objects.select_for_update().filter(city=city, name=name).order_by("-version")
@@ -330,14 +339,17 @@ def _store(*, city, kind, name, rows, name_format, source, licence, is_public, i
         Feature.objects.bulk_create(features[start : start + BATCH])
         if progress:
             progress(min(start + BATCH, len(features)), len(features))
-    # PostGIS decides what lies outside the city; any such feature refuses the whole file.
-    outside = list(
-        layer.features.exclude(geom__intersects=city.boundary).values_list("id", flat=True)
-    )
-    if outside:
-        raise LayerImportError(f"{len(outside)} features lie outside {city.name}; nothing imported")
+    # PostGIS decides what lies outside the city; any such feature refuses the whole file,
+    # but for the few an address register's file may hold (outside_allowed, a share).
+    outside = layer.features.exclude(geom__intersects=city.boundary)
+    found = outside.count()
+    if found and found > outside_allowed * len(features):
+        raise LayerImportError(f"{found} features lie outside {city.name}; nothing imported")
+    if found:
+        outside.delete()
+        report.outside, report.imported = found, report.imported - found
     Layer.objects.filter(city=city, name=name, is_current=True).update(is_current=False)
-    layer.is_current, layer.feature_count = True, len(features)
+    layer.is_current, layer.feature_count = True, len(features) - found
     layer.save(update_fields=["is_current", "feature_count"])
     report.layer = layer
     if before_commit:

@@ -44,13 +44,20 @@ def _puwg(lon: float, lat: float) -> tuple[float, float]:
     return Transformer.from_crs(4326, 2180, always_xy=True).transform(lon, lat)
 
 
-def prg_2021(*, missing_street: bool = True, unplaced: bool = True) -> bytes:
+def prg_2021(
+    *, missing_street: bool = True, unplaced: bool = True, more: int = 0, outside: int = 0
+) -> bytes:
     """The 2021 model: the points first, their place and streets after them, as the
-    register's files may order them; one point names a street the file does not hold."""
+    register's files may order them; one point names a street the file does not hold.
+    `more` points on Zwycięstwa from number 200, `outside` just west of the city."""
     members = []
     points = list(POINTS)
     if missing_street:
         points.append(("ul-missing", "1", "75-000", (16.1800, 54.1900)))
+    points += [("ul-zwyciestwa", str(200 + n), "75-016", (16.18 + n * 0.0005, 54.185))
+               for n in range(more)]  # fmt: skip
+    points += [("ul-zwyciestwa", str(900 + n), "75-016", (16.09, 54.19 + n * 0.001))
+               for n in range(outside)]  # fmt: skip
     for n, (street, number, postcode, (lon, lat)) in enumerate(points):
         east, north = _puwg(lon, lat)
         street_ref = f'<prgad:ulica2 xlink:href="#{street}"/>' if street else ""
@@ -195,6 +202,27 @@ def test_the_2021_model_is_imported_as_published(koszalin, tmp_path, packed):
         "left out without coordinates 1, left out with their street or place missing 1"
     )
     _check_points(Layer.objects.get(city=koszalin, name="Punkty adresowe"))
+
+
+def test_a_few_points_outside_the_citys_boundary_are_left_out_many_refuse_it(koszalin, tmp_path):
+    """The register draws its municipality, the platform's boundary may be generalised: the
+    points between the two lines are left out and counted; a file mostly outside is another
+    place's, or in a wrong CRS, and is refused."""
+    from django.contrib.gis.geos import Point
+
+    assert not koszalin.boundary.contains(Point(16.09, 54.19, srid=4326))
+    path = tmp_path / "PA.gml"
+    path.write_bytes(prg_2021(more=20, outside=1))  # 1 of 26
+    report = import_layer(city=koszalin, kind="address", path=path, name="Punkty adresowe")
+    assert (report.read, report.imported, report.outside) == (26, 25, 1)
+    assert report.summary().endswith("left out outside the city 1")
+    layer = Layer.objects.get(name="Punkty adresowe", is_current=True)
+    assert layer.feature_count == layer.features.count() == 25
+    assert not layer.features.filter(name="Zwycięstwa 900").exists()
+    path.write_bytes(prg_2021(more=20, outside=2))  # 2 of 27: more than 5 %
+    with pytest.raises(LayerImportError, match="2 features lie outside Koszalin"):
+        import_layer(city=koszalin, kind="address", path=path, name="Punkty adresowe")
+    assert Layer.objects.get(name="Punkty adresowe", is_current=True) == layer  # unchanged
 
 
 def test_the_2012_model_is_imported_with_its_positions_northing_first(koszalin, tmp_path):
