@@ -421,6 +421,30 @@ def unfiled_reports(*, city: City):
                 yield proposal, period, due
 
 
+@dataclass
+class ReportDue:
+    period: int  # 1 = the first six months
+    due: object  # a date
+    report: object  # the MaintenanceReport filed, or None
+    overdue: bool  # past its due date and not filed
+
+
+def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
+    """Every maintenance report of the sustainability period, due, filed or overdue, with
+    what was filed: what an officer checks before closing the project."""
+    from proposals.services.delivery import report_due_dates
+
+    today = today or timezone.localdate()
+    filed = {r.period: r for r in proposal.maintenance_reports.all()}
+    schedule = [
+        ReportDue(period, due, filed.get(period), period not in filed and due < today)
+        for period, due in enumerate(report_due_dates(proposal), start=1)
+    ]
+    listed = {each.period for each in schedule}  # filed beyond the schedule: shown too
+    extra = [ReportDue(n, None, r, False) for n, r in sorted(filed.items()) if n not in listed]
+    return schedule + extra
+
+
 def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
     """(proposal, period) for every maintenance report past its due date and not filed."""
     today = today or timezone.localdate()

@@ -348,6 +348,12 @@ def officer_proposal(request, city, pk):
                                   status=400 if posted else 200)  # fmt: skip
 
 
+DELIVERY_STATES = (
+    Proposal.Status.AGREEMENT_SIGNED, Proposal.Status.IN_PROGRESS, Proposal.Status.COMPLETED,
+    Proposal.Status.SUSTAINABILITY, Proposal.Status.CLOSED,
+)  # fmt: skip
+
+
 def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
     call = proposal.grant_call
     rounds = [
@@ -398,6 +404,17 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
             "remaining_budget": call.total_budget - grants.granted_total(call),
             "conflicts": proposal.conflicts.select_related("member"),
+            # the works and the sustainability period, as the applicant reports them
+            "delivering": proposal.status in DELIVERY_STATES,
+            "can_close": not proposal.sustainability_ends_on
+            or timezone.localdate() >= proposal.sustainability_ends_on,
+            "milestones": proposal.milestones.all(),
+            "work_days": proposal.work_days.all(),
+            "volunteer_hours": sum((d.people * d.hours for d in proposal.work_days.all()), 0),
+            "photos": proposal.photos.select_related("report"),
+            "schedule": selectors.maintenance_schedule(proposal=proposal)
+            if proposal.completed_at
+            else [],
             "completion_note": selectors.completion_note(proposal=proposal)
             if proposal.status == Proposal.Status.COMPLETED
             else "",

@@ -169,6 +169,8 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         "/koszalin/officer/", f"/koszalin/officer/calls/{call.pk}/", "/koszalin/officer/audit/",
         "/koszalin/officer/figures/", "/koszalin/calls/", "/me/token/",
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
+        *(f"/koszalin/officer/proposals/{p.pk}/" for p in Proposal.objects.filter(
+            city__slug="koszalin", status="sustainability")[:1]),  # its works and reports
         "/koszalin/flags/", "/koszalin/sites/moderation/", "/koszalin/sites/new/",
         f"/koszalin/officer/calls/{call.pk}/edit/", "/koszalin/officer/organisations/",
         "/koszalin/officer/information/", "/koszalin/interventions/import/",

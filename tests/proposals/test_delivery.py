@@ -469,3 +469,57 @@ def test_the_completion_note_reaches_the_officers_page(client, in_progress, resi
     shown = page.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
     assert "The applicant's note on the completion" in shown
     assert "the &lt;b&gt;bench&lt;/b&gt; paint" in shown and "<b>bench</b>" not in shown
+
+
+def test_officers_see_the_works_and_which_maintenance_reports_are_filed_or_overdue(
+    in_progress, resident, officer, client
+):
+    """The officers' digest links an overdue report to the proposal's page: there they read
+    the milestones, volunteer days, photos and every report of the period, filed or not."""
+    from proposals.models import Proposal as P
+
+    delivery.milestone_add(actor=resident, proposal=in_progress, title="Beds <built>",
+                           due_on=timezone.localdate() + timedelta(days=30))  # fmt: skip
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=timezone.localdate(),
+                          people=4, hours=Decimal("2.5"))  # fmt: skip
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=timezone.localdate(),
+                          people=2, hours=Decimal("3"))  # fmt: skip
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    url = f"/koszalin/officer/proposals/{in_progress.pk}/"
+    page = client.get(url).content.decode()
+    assert "Beds &lt;built&gt;" in page and 'id="maintenance-schedule"' not in page
+    assert '<th scope="row">Volunteer hours</th><td></td><td class="num">16.0</td>' in page
+    in_sustainability(in_progress, resident, officer)
+    # completed thirteen months ago: reports 1 and 2 were due, report 1 is filed
+    P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=396))
+    delivery.maintenance_report_file(actor=resident, proposal=in_progress, text="Weeded <all>.")
+    page = client.get(url).content.decode()
+    table = page[
+        page.index('id="maintenance-schedule"') : page.index(
+            "</table>", page.index('id="maintenance-schedule"')
+        )
+    ]
+    rows = table.split("<tr")[2:]
+    assert len(rows) == 4  # two years, every six months
+    assert "Overdue" not in rows[0] and "not yet due" not in rows[0]  # filed, with its date
+    assert 'class="overdue"' in rows[1] and "Overdue" in rows[1]
+    assert all("not yet due" in row for row in rows[2:])
+    assert "Report 1, filed" in page and "Weeded &lt;all&gt;." in page
+    assert page.count('<img src="') >= 2  # the before and after photos
+
+
+def test_the_close_button_waits_for_the_end_of_the_sustainability_period(
+    in_progress, resident, officer, client
+):
+    in_sustainability(in_progress, resident, officer)
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    url = f"/koszalin/officer/proposals/{in_progress.pk}/"
+    page = client.get(url).content.decode()
+    assert 'value="close"' not in page and 'id="close-from"' in page
+    Proposal.objects.filter(pk=in_progress.pk).update(sustainability_ends_on=timezone.localdate())
+    page = client.get(url).content.decode()
+    assert 'value="close"' in page and 'id="close-from"' not in page
+    client.post(url, {"action": "close"})
+    assert Proposal.objects.get(pk=in_progress.pk).status == S.CLOSED
