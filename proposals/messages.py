@@ -16,6 +16,7 @@ BUDGET_EMPTY = _("Add at least one budget line.")
 BUDGET_LINE_UNREADABLE = _("Budget line %(n)s: %(error)s")
 BUDGET_LINE_INCOMPLETE = _("Budget line %(n)s needs an item and an amount above zero.")
 BUDGET_TOO_MANY = _("At most %(n)s budget lines.")
+TOO_MANY_PHOTOS = _("At most %(n)s photos.")  # as sites.services says it of site reports
 CONSENT_MISSING = _("Upload the landowner's consent; this call requires it.")
 LANDOWNER_UNKNOWN = _("Find out who owns the land: this call requires the landowner's consent.")
 

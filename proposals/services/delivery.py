@@ -287,8 +287,18 @@ def _remind(proposal: Proposal, period: int, due: date, kind: str) -> None:
         mail(subject, body, [proposal.author.email], city=proposal.city)
 
 
+MAX_REPORT_PHOTOS = 6  # as many as a site report takes
+
+
 @transaction.atomic
-def maintenance_report_file(*, actor, proposal: Proposal, text: str) -> MaintenanceReport:
+def maintenance_report_file(
+    *, actor, proposal: Proposal, text: str, photos=()
+) -> MaintenanceReport:
+    """Files the next maintenance report of the sustainability period, with its photos
+    (kind "maintenance", linked to it): all of it, or, when a photo is refused, none."""
+    photos = list(photos)
+    if len(photos) > MAX_REPORT_PHOTOS:
+        raise ValidationError({"photos": [msg.TOO_MANY_PHOTOS % {"n": MAX_REPORT_PHOTOS}]})
     proposal = _lock(proposal)
     check_applicant(actor, proposal)
     check_status(proposal, S.SUSTAINABILITY)
@@ -298,6 +308,9 @@ def maintenance_report_file(*, actor, proposal: Proposal, text: str) -> Maintena
     report = MaintenanceReport(proposal=proposal, period=period, text=(text or "").strip())
     report.full_clean()
     report.save()
+    for upload in photos:
+        photo_add(actor=actor, proposal=proposal, kind=Photo.Kind.MAINTENANCE, upload=upload,
+                  report=report)  # fmt: skip
     audit_record(
         actor=actor,
         action="delivery.maintenance",

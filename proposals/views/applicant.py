@@ -23,6 +23,7 @@ from proposals import access, selectors
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
 from proposals.models import Organisation, Photo, Proposal
 from proposals.services import alerts, delivery, drafting
+from proposals.services.delivery import MAX_REPORT_PHOTOS
 from proposals.services.drafting import missing_fields, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
 
@@ -356,8 +357,8 @@ def proposal_progress(request, city, pk):
     again, status = None, 200  # a refused form: shown again with what was typed and chosen
     # a receipt or photo kept from a try the server refused (mapapp.held_uploads)
     held = {
-        name: held_uploads(user=request.user, tokens=request.POST.getlist(f"held_{name}"))[:1]
-        for name in ("receipt", "image")
+        name: held_uploads(user=request.user, tokens=request.POST.getlist(f"held_{name}"))[:most]
+        for name, most in (("receipt", 1), ("image", 1), ("report_photo", MAX_REPORT_PHOTOS))
     }
     if request.method == "POST":
         action = request.POST.get("action")
@@ -414,7 +415,10 @@ def proposal_progress(request, city, pk):
                 delivery.completion_report(actor=user, proposal=proposal, note=post.get("note", ""))
             elif action == "maintenance":
                 delivery.maintenance_report_file(
-                    actor=user, proposal=proposal, text=post.get("text", "")
+                    actor=user,
+                    proposal=proposal,
+                    text=post.get("text", ""),
+                    photos=request.FILES.getlist("report_photo") + held_files(held["report_photo"]),
                 )
             else:
                 raise ValidationError(_("Unknown action."))
@@ -430,8 +434,12 @@ def proposal_progress(request, city, pk):
             if request.FILES.get("image"):
                 new, _refused = hold_photos(user=user, uploads=[request.FILES["image"]])
                 held["image"] = new or held["image"]
+            chosen = request.FILES.getlist("report_photo")
+            if chosen:  # kept with those kept before
+                new, _refused = hold_photos(user=user, uploads=chosen)
+                held["report_photo"] = (held["report_photo"] + new)[:MAX_REPORT_PHOTOS]
         else:
-            release(held["receipt"] + held["image"])  # stored, or not needed any more
+            release(held["receipt"] + held["image"] + held["report_photo"])  # stored, or not needed
             messages.success(request, _("Saved."))
             return redirect(_back(request, city_obj, proposal))
     return render(
@@ -446,7 +454,8 @@ def proposal_progress(request, city, pk):
             "work_days": proposal.work_days.all(),
             "photos": proposal.photos.all(),
             "before_photos": proposal.photos.filter(kind=Photo.Kind.BEFORE),
-            "reports": proposal.maintenance_reports.all(),
+            "reports": proposal.maintenance_reports.prefetch_related("photos"),
+            "max_report_photos": MAX_REPORT_PHOTOS,
             "due_dates": delivery.report_due_dates(proposal),
             "photo_kinds": Photo.Kind.choices,
             # what a refused form held, under its action: {"expense": the POST}

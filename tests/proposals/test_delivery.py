@@ -523,3 +523,43 @@ def test_the_close_button_waits_for_the_end_of_the_sustainability_period(
     assert 'value="close"' in page and 'id="close-from"' not in page
     client.post(url, {"action": "close"})
     assert Proposal.objects.get(pk=in_progress.pk).status == S.CLOSED
+
+
+def test_a_maintenance_report_carries_its_photos_all_or_nothing(
+    client, in_progress, resident, officer
+):
+    import re
+
+    from proposals.models import MaintenanceReport, Photo
+
+    done = in_sustainability(in_progress, resident, officer)
+    fake = SimpleUploadedFile("bench.jpg", b"not a photo", content_type="image/jpeg")
+    with pytest.raises(ValidationError):  # one photo refused: no report, no photo
+        delivery.maintenance_report_file(actor=resident, proposal=done, text="Weeded.",
+                                         photos=[jpeg_upload(), fake])  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        delivery.maintenance_report_file(actor=resident, proposal=done, text="Weeded.",
+                                         photos=[jpeg_upload() for _ in range(7)])  # fmt: skip
+    assert exc.value.messages == ["At most 6 photos."]
+    assert not MaintenanceReport.objects.exists()
+    assert not done.photos.filter(kind=Photo.Kind.MAINTENANCE).exists()
+    # through the page: refused for its bad photo, the good one kept for the next try
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{done.pk}/progress/"
+    fake.seek(0)
+    refused = client.post(url, {"action": "maintenance", "text": "Repainted the bench.",
+                                "report_photo": [jpeg_upload("mown.jpg"), fake]})  # fmt: skip
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "Repainted the bench." in page and "Kept from your last try: mown.jpg" in page
+    [token] = re.findall(r'name="held_report_photo" value="([^"]+)" checked', page)
+    saved = client.post(url, {"action": "maintenance", "text": "Repainted the bench.",
+                              "held_report_photo": token})  # fmt: skip
+    assert saved.status_code == 302
+    report = MaintenanceReport.objects.get(proposal=done)
+    [photo] = report.photos.all()
+    assert (photo.kind, photo.proposal_id) == (Photo.Kind.MAINTENANCE, done.pk)
+    client.force_login(officer)
+    shown = client.get(f"/koszalin/officer/proposals/{done.pk}/").content.decode()
+    block = shown[shown.index("Report 1, filed") :]
+    assert photo.thumbnail.url in block[: block.index("</div>")]
