@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
 from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from mapapp.collation import collated
@@ -285,6 +286,14 @@ class VersionDiff:
     area_before_m2: float | None
     area_after_m2: float | None
     area_changed_m2: float | None  # symmetric difference of the two areas
+
+    @property
+    def text_changes(self) -> list[tuple[str, list[str]]]:
+        """The changed texts under their names as the proposal form gives them."""
+        return [
+            (capfirst(Proposal._meta.get_field(name).verbose_name), lines)
+            for name, lines in self.text.items()
+        ]
 
 
 TEXT_FIELDS = ("title", "description", "neighbour_involvement", "maintenance_plan")

@@ -277,3 +277,31 @@ def test_a_refused_committee_leaves_no_call_behind(client, officer, committee, k
     form["committee"] = [m.pk for m in committee[:3]]
     assert client.post("/koszalin/officer/calls/new/", form).status_code == 302
     assert GrantCall.objects.get(title__en="Spaces 2028").committee.count() == 3
+
+
+def test_the_committee_reads_what_changed_in_words_and_amounts_of_the_page(
+    client, in_assessment, officer, committee, resident
+):
+    """The revision's changes under the form's names for the texts (not the database's),
+    removed and added lines marked, the budget's amounts as the page's language writes them."""
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    score_all(in_assessment, committee, 3)
+    assessment.round_close(actor=officer, grant_call=call)
+    assessment.feedback_release(actor=officer, proposal=in_assessment, text="Who waters?")
+    drafting.proposal_save(
+        actor=resident, proposal=in_assessment,
+        fields={"maintenance_plan": "A rota of <ten> households."},
+        budget_lines=[("Timber for raised beds", "12000"), ("Watering can set", "1500.5")],
+    )  # fmt: skip
+    assessment.round_open(actor=officer, grant_call=call)
+    client.force_login(committee[0])
+    client.cookies["django_language"] = "pl"
+    page = client.get(f"/koszalin/committee/proposals/{in_assessment.pk}/").content.decode()
+    diff = page[
+        page.index('id="version-diff"') : page.index("</section>", page.index('id="version-diff"'))
+    ]
+    assert "<h3>Plan utrzymania</h3>" in diff and "maintenance_plan" not in diff
+    assert "<ins>+ A rota of &lt;ten&gt; households.</ins>" in diff
+    assert "<del>− " in diff and "@@" not in diff
+    assert "+ Watering can set 1\u00a0500,50\u00a0zł" in diff
