@@ -135,9 +135,14 @@ def _job_state(job: ExportJob) -> dict:
 
 
 def _job_page(request, job: ExportJob, *, status: int = 200):
+    from geodata.collections import collection_get
+
+    shown = collection_get(city=job.city, collection_id=job.collection, user=request.user)
     context = {
         "city": job.city,
         "job": job,
+        # its title in the page's language; a layer since withdrawn: its id
+        "collection_title": shown.title if shown else job.collection,
         **_job_state(job),
         "keep_days": settings.EXPORT_KEEP_DAYS,
         "again": _again_url(job),

@@ -266,6 +266,9 @@ def test_a_job_its_worker_lost_says_so_and_offers_to_export_again(
         return client.get(url).content.decode()
 
     assert job.state == "queued" and 'http-equiv="refresh"' in page()  # still waiting
+    client.cookies["django_language"] = "pl"  # the collection named in the page's language
+    assert "<h1>Eksport: Propozycje (shp, EPSG:4326)</h1>" in page()
+    client.cookies["django_language"] = "en"
     assert not client.get(url, {"f": "json"}).json()["stuck"]
 
     ExportJob.objects.update(created_at=timezone.now() - dt.timedelta(minutes=11))
