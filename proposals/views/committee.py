@@ -92,6 +92,7 @@ def committee_score(request, city, pk):
             "conflicted": conflicted,
             "criteria": [(c, (posted or mine).get(c.pk)) for c in criteria],
             "budget_lines": proposal.budget_lines.all(),
+            "photos": proposal.photos.all(),  # the place before the works, as the public sees
             "diff": diff,
             "versions": versions,
             "feedback": proposal.feedback.all(),

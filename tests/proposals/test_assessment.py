@@ -305,3 +305,15 @@ def test_the_committee_reads_what_changed_in_words_and_amounts_of_the_page(
     assert "<ins>+ A rota of &lt;ten&gt; households.</ins>" in diff
     assert "<del>− " in diff and "@@" not in diff
     assert "+ Watering can set 1\u00a0500,50\u00a0zł" in diff
+
+
+def test_the_committee_sees_the_proposals_photos(client, in_assessment, officer, committee):
+    from proposals.services import delivery
+    from tests.proposals.conftest import jpeg_upload
+
+    photo = delivery.photo_add(actor=in_assessment.author, proposal=in_assessment, kind="before",
+                               upload=jpeg_upload(), caption="The <corner> today")  # fmt: skip
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    client.force_login(committee[0])
+    page = client.get(f"/koszalin/committee/proposals/{in_assessment.pk}/").content.decode()
+    assert f'<img src="{photo.thumbnail.url}" alt="Before: The &lt;corner&gt; today">' in page
