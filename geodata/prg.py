@@ -273,27 +273,27 @@ def _take(namespace, kind, element, places, streets, points) -> None:
         parts = (_text(element, namespace, "TERYTNazwa2"), _text(element, namespace, "TERYTNazwa1"))
         streets[identifier] = full or " ".join(p for p in parts if p)
     elif kind == "AD_PunktAdresowy":  # the 2021 model: place and street by reference
-        row = dict.fromkeys(COLUMNS, "")
-        row.update(
-            id_iip=_descendant_text(element, "lokalnyId"),
-            numer=_text(element, namespace, "numerPorzadkowy"),
-            kod_pocztowy=_text(element, namespace, "kodPocztowy"),
-            status=_text(element, namespace, "status"),
-        )
         place = _href(element, namespace, "miejscowosc")
         street = _href(element, namespace, "ulica", "ulica1", "ulica2")
-        if place is None:  # no reference at all: nameless, as an unresolved one
-            place = ""
-        points.append((row, place, street, _position(element)))
+        # without a reference to its place: nameless, left out as an unresolved one
+        points.append((_point_row(element, namespace), place or "", street, _position(element)))
     else:  # the 2012 model: all as text
-        row = dict.fromkeys(COLUMNS, "")
-        row.update(
-            id_iip=_descendant_text(element, "lokalnyId"),
-            miejscowosc=_text(element, namespace, "miejscowosc"),
-            czesc_miejscowosci=_text(element, namespace, "czescMiejscowosci"),
-            ulica=_text(element, namespace, "ulica"),
-            numer=_text(element, namespace, "numerPorzadkowy"),
-            kod_pocztowy=_text(element, namespace, "kodPocztowy"),
-            status=_text(element, namespace, "status"),
+        row = _point_row(
+            element,
+            namespace,
+            ("miejscowosc", "miejscowosc"),
+            ("czesc_miejscowosci", "czescMiejscowosci"),
+            ("ulica", "ulica"),
         )
         points.append((row, None, None, _position(element)))
+
+
+def _point_row(element, namespace, *more: tuple[str, str]) -> dict:
+    """A point's columns: those both models give as text, and `more` (column, element) the
+    2012 model's point carries too; the others empty, for now."""
+    row = dict.fromkeys(COLUMNS, "")
+    row["id_iip"] = _descendant_text(element, "lokalnyId")
+    named = (("numer", "numerPorzadkowy"), ("kod_pocztowy", "kodPocztowy"), ("status", "status"))
+    for column, name in (*named, *more):
+        row[column] = _text(element, namespace, name)
+    return row
