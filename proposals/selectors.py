@@ -97,6 +97,60 @@ def proposals_of(*, user) -> QuerySet[Proposal]:
     )
 
 
+@dataclass
+class NextStep:
+    text: str
+    url: str
+    urgent: bool = False  # overdue: shown as such
+
+
+def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
+    """What the applicant has to do next with their proposal, and where, for the list of
+    their proposals; None while it waits for others (the officers, the committee)."""
+    from django.urls import reverse
+    from django.utils.formats import date_format
+
+    from proposals.services.drafting import active_support_count, revision_window_open
+
+    call = proposal.grant_call
+    args = {"city": proposal.city.slug, "pk": proposal.pk}
+    edit, detail = reverse("proposals:edit", kwargs=args), reverse("proposals:detail", kwargs=args)
+    works = reverse("proposals:progress", kwargs=args)
+
+    def when(moment) -> str:
+        return date_format(timezone.localtime(moment).date(), "SHORT_DATE_FORMAT")
+
+    if proposal.status == S.DRAFT:
+        return NextStep(_("Finish it and publish it to gather supporters"), edit)
+    if proposal.status == S.COLLECTING_SUPPORT:
+        have, need = active_support_count(proposal), call.min_supporters
+        if have < need:
+            return NextStep(
+                _("%(have)s of %(need)s supporters; submit it by %(date)s")
+                % {"have": have, "need": need, "date": when(call.closes_at)},
+                detail,
+            )
+        return NextStep(_("Supported: submit it by %(date)s") % {"date": when(call.closes_at)},
+                        detail)  # fmt: skip
+    if proposal.status == S.IN_ASSESSMENT and revision_window_open(proposal):
+        return NextStep(_("The committee's feedback is out: revise it before the next round"),
+                        edit)  # fmt: skip
+    if proposal.status == S.AGREEMENT_SIGNED:
+        return NextStep(_("Start the works"), works)
+    if proposal.status == S.IN_PROGRESS:
+        return NextStep(_("Record the works, then report the project completed"), works)
+    if proposal.status == S.SUSTAINABILITY:
+        due = next((r for r in maintenance_schedule(proposal=proposal, today=today)
+                    if r.report is None and r.due), None)  # fmt: skip
+        if due is not None:
+            words = {"n": due.period, "date": date_format(due.due, "SHORT_DATE_FORMAT")}
+            if due.overdue:
+                return NextStep(_("Maintenance report %(n)s is overdue: it was due %(date)s")
+                                % words, works, urgent=True)  # fmt: skip
+            return NextStep(_("Maintenance report %(n)s is due %(date)s") % words, works)
+    return None
+
+
 def follows_of(*, user) -> QuerySet[Follow]:
     """The proposals a person follows (only while they are public: a hidden one is left
     out, though its follow stays until the person or its last milestone ends it)."""

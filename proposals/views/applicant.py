@@ -316,7 +316,10 @@ def my_proposals(request):
         request,
         "proposals/mine.html",
         {
-            "proposals": selectors.proposals_of(user=request.user),
+            "proposals": [
+                (p, selectors.next_step(proposal=p))
+                for p in selectors.proposals_of(user=request.user)
+            ],
             "follows": selectors.follows_of(user=request.user),
             "alerts": alerts.alerts_of(user=request.user),
         },

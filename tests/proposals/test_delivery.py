@@ -563,3 +563,24 @@ def test_a_maintenance_report_carries_its_photos_all_or_nothing(
     shown = client.get(f"/koszalin/officer/proposals/{done.pk}/").content.decode()
     block = shown[shown.index("Report 1, filed") :]
     assert photo.thumbnail.url in block[: block.index("</div>")]
+
+
+def test_my_proposals_say_what_to_do_next_and_where(client, in_progress, resident, officer):
+    from proposals.selectors import next_step
+
+    step = next_step(proposal=in_progress)
+    assert step.text == "Record the works, then report the project completed"
+    assert step.url == f"/koszalin/proposals/{in_progress.pk}/progress/" and not step.urgent
+    in_sustainability(in_progress, resident, officer)
+    Proposal.objects.filter(pk=in_progress.pk).update(
+        completed_at=timezone.now() - timedelta(days=200)
+    )
+    done = Proposal.objects.get(pk=in_progress.pk)
+    step = next_step(proposal=done)
+    assert step.text.startswith("Maintenance report 1 is overdue: it was due ") and step.urgent
+    client.force_login(resident)
+    page = client.get("/me/proposals/").content.decode()
+    assert f'<a href="/koszalin/proposals/{done.pk}/progress/" class="overdue">Maintenance' in page
+    delivery.maintenance_report_file(actor=resident, proposal=done, text="Weeded.")
+    step = next_step(proposal=done)
+    assert step.text.startswith("Maintenance report 2 is due ") and not step.urgent

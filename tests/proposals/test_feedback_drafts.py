@@ -167,3 +167,41 @@ def test_the_applicant_revises_with_the_feedback_beside_the_form(
     older = page.index('<details class="feedback"><summary>After round 1</summary>')
     assert newest < older < page.index('id="proposal-form"')
     assert "After 2: add a &lt;watering&gt; rota." in page[newest:older]
+
+
+def test_my_proposals_send_the_applicant_to_revise_once_the_feedback_is_out(
+    between_rounds, officer, resident, client
+):
+    from proposals.models import Proposal
+    from proposals.selectors import next_step
+
+    proposal = Proposal.objects.get(pk=between_rounds.pk)  # its call as it is now
+    assert next_step(proposal=proposal) is None  # the officers write the feedback
+    assessment.feedback_release(actor=officer, proposal=proposal, text="Who waters?")
+    step = next_step(proposal=Proposal.objects.get(pk=proposal.pk))
+    assert step.url == f"/koszalin/proposals/{proposal.pk}/edit/"
+    client.force_login(resident)
+    client.cookies["django_language"] = "pl"
+    page = client.get("/me/proposals/").content.decode()
+    assert f'<td class="next-step"><a href="{step.url}">' in page
+
+
+def test_the_next_step_of_a_draft_and_of_a_proposal_gathering_support(draft, resident, supporters):
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from proposals.selectors import next_step
+    from proposals.services import drafting
+    from tests.proposals.conftest import add_supporters
+
+    step = next_step(proposal=draft)
+    assert (step.text, step.url) == ("Finish it and publish it to gather supporters",
+                                     f"/koszalin/proposals/{draft.pk}/edit/")  # fmt: skip
+    collecting = drafting.proposal_publish(actor=resident, proposal=draft)
+    closes = date_format(timezone.localtime(collecting.grant_call.closes_at).date(),
+                         "SHORT_DATE_FORMAT")  # fmt: skip
+    step = next_step(proposal=collecting)
+    assert step.text == f"0 of 15 supporters; submit it by {closes}"
+    assert step.url == f"/koszalin/proposals/{draft.pk}/"
+    add_supporters(collecting, supporters[:15])
+    assert next_step(proposal=collecting).text == f"Supported: submit it by {closes}"
