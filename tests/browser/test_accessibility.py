@@ -202,6 +202,13 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     page.goto(page.base_url + f"/koszalin/proposals/{hidden.pk}/")
     assert page.locator("#objection-form textarea").count() == 1  # axe saw the form
 
+    # the committee's: its list, and a proposal with its photos and past feedback
+    login(page, User.objects.get(email="committee@example.org"))
+    pages = ["/koszalin/committee/", f"/koszalin/committee/proposals/{proposal.pk}/"]
+    found = {path: violations(page, path) for path in pages}
+    assert {path: v for path, v in found.items() if v} == {}
+    assert page.locator(".feedback").count() >= 1  # axe saw the feedback of past rounds
+
 
 def test_the_map_works_with_the_keyboard_and_has_a_text_alternative(page, public_world):
     page.goto(page.base_url + "/koszalin/")
