@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import Area, Distance, SymDifference, Transform
-from django.db.models import Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -525,10 +525,55 @@ class OfficerWaiting:
     representations: int = 0  # requests to represent an NGO, to verify
     flags_since: datetime | None = None  # when the oldest open report was made
     flags_overdue: int = 0  # open for longer than FLAG_REVIEW_DAYS
+    # the projects' next steps that are the officers' to take, oldest first
+    feedback: list[Proposal] = field(default_factory=list)  # between rounds, none released
+    agreements: list[Proposal] = field(default_factory=list)  # granted, agreement not recorded
+    completions: list[Proposal] = field(default_factory=list)  # reported completed
+    closable: list[Proposal] = field(default_factory=list)  # sustainability period over
 
     @property
     def nothing(self) -> bool:
-        return not (self.checks or self.flags or self.sites or self.representations)
+        return not (
+            self.checks or self.flags or self.sites or self.representations or self.projects
+        )
+
+    @property
+    def projects(self) -> list[tuple[str, str, list[Proposal]]]:
+        """(step, what waits in the active language, its proposals) for each of the
+        projects' steps that has any: the officers' page and their digest say the same."""
+        from django.utils.translation import ngettext
+
+        said = {
+            "feedback": lambda n: ngettext(
+                "%(n)s proposal waits for the committee's feedback, for its applicant to "
+                "revise it:",
+                "%(n)s proposals wait for the committee's feedback, for their applicants to "
+                "revise them:",
+                n,
+            ),
+            "agreements": lambda n: ngettext(
+                "%(n)s granted project waits for its agreement to be recorded:",
+                "%(n)s granted projects wait for their agreements to be recorded:",
+                n,
+            ),
+            "completions": lambda n: ngettext(
+                "%(n)s project reported completed waits for your acceptance:",
+                "%(n)s projects reported completed wait for your acceptance:",
+                n,
+            ),
+            "closable": lambda n: ngettext(
+                "%(n)s project's sustainability period is over; it can be closed:",
+                "%(n)s projects' sustainability periods are over; they can be closed:",
+                n,
+            ),
+        }
+        steps = [("feedback", self.feedback), ("agreements", self.agreements),
+                 ("completions", self.completions), ("closable", self.closable)]  # fmt: skip
+        return [
+            (step, said[step](len(found)) % {"n": len(found)}, found)
+            for step, found in steps
+            if found
+        ]
 
     @property
     def review_days(self) -> int:
@@ -577,7 +622,30 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
         oldest=Min("created_at"),
         overdue=Count("id", filter=Q(created_at__lt=review_due_before())),
     )
+    from zoneinfo import ZoneInfo
+
+    from proposals.models import Feedback
+
+    today = timezone.localdate(timezone=ZoneInfo(city.time_zone))
+    projects = Proposal.objects.filter(city=city).select_related("grant_call")
+    released = Feedback.objects.filter(
+        proposal=OuterRef("pk"), round_number=OuterRef("grant_call__current_round")
+    )
+    feedback = projects.filter(  # between rounds, so that the applicant may revise
+        status=S.IN_ASSESSMENT,
+        grant_call__current_round__gte=1,
+        grant_call__current_round__lt=F("grant_call__rounds"),
+        grant_call__round_open=False,
+    ).exclude(Exists(released))
     return OfficerWaiting(
+        feedback=list(feedback.order_by("eligible_at", "id")),
+        agreements=list(projects.filter(status=S.GRANTED).order_by("decided_at", "id")),
+        completions=list(projects.filter(status=S.COMPLETED).order_by("completed_at", "id")),
+        closable=list(
+            projects.filter(status=S.SUSTAINABILITY, sustainability_ends_on__lte=today).order_by(
+                "sustainability_ends_on", "id"
+            )
+        ),
         checks=list(checks),
         flags=flags["n"],
         flags_since=flags["oldest"],

@@ -584,3 +584,48 @@ def test_my_proposals_say_what_to_do_next_and_where(client, in_progress, residen
     delivery.maintenance_report_file(actor=resident, proposal=done, text="Weeded.")
     step = next_step(proposal=done)
     assert step.text.startswith("Maintenance report 2 is due ") and not step.urgent
+
+
+def test_the_officers_are_told_of_each_projects_step_that_is_theirs(
+    client, granted, resident, officer, mailoutbox, settings
+):
+    """Granted, reported completed, its sustainability period over: each waits for an
+    officer, and their workspace and daily digest say so, linking the project."""
+    from django.core.management import call_command
+
+    from proposals.selectors import officer_waiting
+
+    def waiting():
+        found = officer_waiting(city=granted.city)
+        return found.agreements, found.completions, found.closable
+
+    client.force_login(officer)
+    assert waiting() == ([granted], [], [])
+    page = client.get("/koszalin/officer/").content.decode()
+    assert (
+        '<li id="waiting-agreements">1 granted project waits for its agreement to be recorded: '
+        f'<a href="/koszalin/officer/proposals/{granted.pk}/">{granted.title}</a></li>'
+    ) in page
+    delivery.agreement_sign(actor=officer, proposal=granted)
+    delivery.works_start(actor=resident, proposal=granted)
+    assert waiting() == ([], [], [])  # the works are the applicant's
+    before = delivery.photo_add(actor=resident, proposal=granted, kind="before",
+                                upload=jpeg_upload())  # fmt: skip
+    delivery.photo_add(actor=resident, proposal=granted, kind="after", upload=jpeg_upload(),
+                       pair_of=before)  # fmt: skip
+    delivery.completion_report(actor=resident, proposal=granted)
+    assert waiting() == ([], [granted], [])
+    delivery.completion_accept(actor=officer, proposal=granted)
+    assert waiting() == ([], [], [])  # two years to go
+    Proposal.objects.filter(pk=granted.pk).update(sustainability_ends_on=timezone.localdate())
+    assert waiting() == ([], [], [granted])
+    settings.SITE_URL = "https://grants.example.org"
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    call_command("notify_overdue_reports")
+    [digest] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert (
+        "1 project's sustainability period is over; it can be closed:\n"
+        f"- {granted.title} (#{granted.pk}): "
+        f"https://grants.example.org/koszalin/officer/proposals/{granted.pk}/"
+    ) in digest.body

@@ -205,3 +205,14 @@ def test_the_next_step_of_a_draft_and_of_a_proposal_gathering_support(draft, res
     assert step.url == f"/koszalin/proposals/{draft.pk}/"
     add_supporters(collecting, supporters[:15])
     assert next_step(proposal=collecting).text == f"Supported: submit it by {closes}"
+
+
+def test_the_officers_workspace_lists_what_waits_for_feedback(between_rounds, officer, client):
+    from proposals.selectors import officer_waiting
+
+    assert officer_waiting(city=between_rounds.city).feedback == [between_rounds]
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/").content.decode()
+    assert '<li id="waiting-feedback">1 proposal waits for the committee' in page
+    assessment.feedback_release(actor=officer, proposal=between_rounds, text="Who waters?")
+    assert officer_waiting(city=between_rounds.city).feedback == []

@@ -35,6 +35,8 @@ from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
 from proposals.services.delivery import report_reminders_send
 from proposals.services.drafting import deadline_reminders_send, expire_unsubmitted
 
+DIGEST_PROJECTS = 10  # of each of the projects' steps; the workspace has them all
+
 
 def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
     """The digest's text in the active language ('' when nothing waits)."""
@@ -84,6 +86,14 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
             n,
         )
         parts.append(f"{text % {'n': n}} {link('proposals:officer-organisations')}")
+    for _step, text, found in waiting.projects:
+        lines = [
+            f"- {p.title or p.pk} (#{p.pk}): " + link("proposals:officer-proposal", pk=p.pk)
+            for p in found[:DIGEST_PROJECTS]
+        ]
+        if len(found) > DIGEST_PROJECTS:
+            lines.append("- …")
+        parts.append("\n".join([text, *lines]))
     if overdue:
         text = ngettext(
             "%(n)s maintenance report is overdue:",
@@ -105,7 +115,8 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
 class Command(ScheduledCommand, BaseCommand):
     help = (
         "E-mail each city's programme officers what waits for them (formal checks, flags, "
-        "site reports, overdue maintenance reports), and remind applicants of maintenance "
+        "site reports, feedback, agreements, completions and projects to close, overdue "
+        "maintenance reports), and remind applicants of maintenance "
         "reports due within a week or overdue, and of their call's deadline while their "
         "proposal is not submitted, each once; expire proposals not submitted before their "
         "call closed; tell holders of API tokens that end soon (run daily)."
