@@ -9,7 +9,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-places bench-load bench-figures
+.PHONY: run test setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-places bench-load bench-figures bench-addresses
 
 setup:
 	@scripts/setup.sh
@@ -83,6 +83,10 @@ bench-figures: db
 
 bench-places: db
 	@$(PY) bench/places.py $(BENCH_ARGS)
+
+# no database: the PRG reader against GDAL on the same synthetic file
+bench-addresses: setup
+	@$(PY) bench/addresses.py $(BENCH_ARGS)
 
 # locust is only for this benchmark: installed on first use, not with the project
 bench-load: db messages

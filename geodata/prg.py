@@ -27,9 +27,10 @@ the same: id_iip, miejscowosc, czesc_miejscowosci, ulica, numer, kod_pocztowy, s
 "Zwycięstwa 42", or, in a place without streets, the place's name and the number,
 "Konotop 2"; it names the points unless a name format is given (ADDRESS_FORMAT).
 
-The file is parsed as a stream (defusedxml's iterparse, which refuses a DTD, so no entity
-can expand or reach outside), each feature dropped once read, so memory grows with the
-points kept, not with the file."""
+The file is parsed as a stream by lxml (libxml2), which hands over the register's features
+only and drops each once read, so memory grows with the points kept, not with the file. It
+loads no DTD, resolves no entity and reads nothing over the network; a file that declares
+a DTD at all is refused (the register's have none)."""
 
 from __future__ import annotations
 
@@ -38,10 +39,8 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from xml.etree import ElementTree
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from lxml import etree
 
 from geodata.registers import Addresses
 
@@ -64,6 +63,10 @@ EPSG_CODE = re.compile(r"EPSG(?::+|/\d+/)(\d+)$", re.IGNORECASE)
 
 class PrgFileError(ValueError):
     """The file is the register's but cannot be read as such."""
+
+
+class DtdDeclared(PrgFileError):
+    """The file declares a DTD: the register's files have none, and none is read."""
 
 
 def _is_prg(head: bytes) -> bool:
@@ -132,47 +135,64 @@ FEATURES = {
     (MODEL_2021, "AD_Miejscowosc"), (MODEL_2021, "AD_UlicaPlac"),
     (MODEL_2021, "AD_PunktAdresowy"), (MODEL_2012, "PRG_PunktAdresowy"),
 }  # fmt: skip
-MEMBERS = ("featureMember", "featureMembers")
+FEATURE_TAGS = sorted(f"{{{namespace}}}{name}" for namespace, name in FEATURES)
 
 
-def _features(stream) -> Iterator[tuple[str, str, ElementTree.Element]]:
-    """Each feature of the register's models, whole, then dropped from the tree; features of
-    other kinds (the 2012 model's administrative units, say) are dropped unread."""
-    ancestors: list[ElementTree.Element] = []
-    for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-        if event == "start":
-            ancestors.append(element)
-            continue
-        ancestors.pop()
-        if _local(element.tag) in FEATURES:
-            yield *_local(element.tag), element
-        if ancestors and (
-            len(ancestors) == 1 or _local(ancestors[-1].tag)[1] in MEMBERS
-        ):  # a member of the collection, read: free it
-            ancestors[-1].remove(element)
+def _features(stream) -> Iterator[tuple[str, str, etree._Element]]:
+    """Each feature of the register's models, whole, then dropped from the tree with what
+    came before it (features of other kinds, the 2012 model's administrative units say,
+    are never handed over)."""
+    events = etree.iterparse(
+        stream, events=("end",), tag=FEATURE_TAGS, load_dtd=False, no_network=True,
+        resolve_entities=False, huge_tree=False, remove_comments=True, remove_pis=True,
+    )  # fmt: skip
+    checked = False
+    for _event, element in events:
+        if not checked:
+            _refuse_a_dtd(element.getroottree())
+            checked = True
+        yield *_local(element.tag), element
+        element.clear()
+        node = element
+        while node is not None:  # the feature, its member, the collection: what precedes goes
+            parent = node.getparent()
+            while parent is not None and node.getprevious() is not None:
+                del parent[0]
+            node = parent
+    if not checked and events.root is not None:  # no feature: still, was it a DTD's?
+        _refuse_a_dtd(events.root.getroottree())
 
 
-def _text(element: ElementTree.Element, namespace: str, name: str) -> str:
-    child = element.find(f"{{{namespace}}}{name}")
+def _refuse_a_dtd(tree) -> None:
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise DtdDeclared("a DTD is declared")
+
+
+def _children(element: etree._Element) -> dict[str, etree._Element]:
+    """A feature's child elements by their tag, the first of each (read once, as a feature
+    has a dozen children and a point is asked for most of them)."""
+    return {child.tag: child for child in reversed(element)}
+
+
+def _text(children: dict, namespace: str, name: str) -> str:
+    child = children.get(f"{{{namespace}}}{name}")
     if child is None or child.text is None:
         return ""
     return " ".join(child.text.split())
 
 
-def _descendant_text(element: ElementTree.Element, name: str) -> str:
-    """The first descendant of this local name's text (lokalnyId, in either model's
-    identifier)."""
-    for each in element.iter():
-        if _local(each.tag)[1] == name:
-            return " ".join((each.text or "").split())
-    return ""
+def _descendant_text(element: etree._Element, name: str) -> str:
+    """The first descendant of this local name's text, in any namespace (lokalnyId, in
+    either model's identifier)."""
+    found = next(element.iter(f"{{*}}{name}"), None)
+    return " ".join((found.text or "").split()) if found is not None else ""
 
 
-def _href(element: ElementTree.Element, namespace: str, *names: str) -> str | None:
+def _href(children: dict, namespace: str, *names: str) -> str | None:
     """The local reference ("#id" -> "id") of the first child of these names that has one."""
-    for child in element:
-        child_namespace, local = _local(child.tag)
-        if child_namespace == namespace and local in names and child.get(XLINK_HREF):
+    for name in names:
+        child = children.get(f"{{{namespace}}}{name}")
+        if child is not None and child.get(XLINK_HREF):
             return child.get(XLINK_HREF).rsplit("#", 1)[-1]
     return None
 
@@ -194,19 +214,18 @@ def _crs(srs_name: str) -> tuple[int, bool]:
     return _NORTH_FIRST[srs_name]
 
 
-def _position(element: ElementTree.Element) -> tuple[int, float, float] | None:
+def _position(element: etree._Element) -> tuple[int, float, float] | None:
     """The point's EPSG code, easting and northing, or None without a readable one."""
-    for point in element.iter():
-        if _local(point.tag)[1] != "Point":
-            continue
-        srid, north_first = _crs(point.get("srsName") or f"EPSG:{SRID}")
-        pos = next((p for p in point.iter() if _local(p.tag)[1] == "pos"), None)
-        try:
-            first, second = (float(v) for v in (pos.text or "").split()[:2])
-        except (AttributeError, ValueError):
-            return None
-        return (srid, second, first) if north_first else (srid, first, second)
-    return None
+    point = next(element.iter("{*}Point"), None)
+    if point is None:
+        return None
+    srid, north_first = _crs(point.get("srsName") or f"EPSG:{SRID}")
+    pos = next(point.iter("{*}pos"), None)
+    try:
+        first, second = (float(v) for v in (pos.text or "").split()[:2])
+    except (AttributeError, ValueError):
+        return None
+    return (srid, second, first) if north_first else (srid, first, second)
 
 
 def written(row: dict) -> str:
@@ -229,9 +248,9 @@ def read(path: str | Path) -> Addresses:
             try:
                 for namespace, kind, element in _features(stream):
                     _take(namespace, kind, element, places, streets, points)
-            except ElementTree.ParseError as exc:
+            except etree.XMLSyntaxError as exc:
                 raise PrgFileError(f"{path.name} is not well-formed GML: {exc}") from exc
-            except DefusedXmlException as exc:  # a DTD: the register's files have none
+            except DtdDeclared as exc:
                 raise PrgFileError(f"{path.name} declares a DTD, which is not read") from exc
     rows, xs, ys, srids = [], [], [], set()
     without_coordinates = unresolved = 0
@@ -265,21 +284,24 @@ def read(path: str | Path) -> Addresses:
 def _take(namespace, kind, element, places, streets, points) -> None:
     """Keeps what one feature says: a place's or street's name by its gml:id, or a point's
     columns, references and position."""
-    identifier = element.get(GML_ID, "")
+    identifier, children = element.get(GML_ID, ""), _children(element)
     if kind == "AD_Miejscowosc":
-        places[identifier] = _text(element, namespace, "nazwa")
+        places[identifier] = _text(children, namespace, "nazwa")
     elif kind == "AD_UlicaPlac":
-        full = _text(element, namespace, "nazwaPelna")
-        parts = (_text(element, namespace, "TERYTNazwa2"), _text(element, namespace, "TERYTNazwa1"))
+        full = _text(children, namespace, "nazwaPelna")
+        parts = (_text(children, namespace, "TERYTNazwa2"),
+                 _text(children, namespace, "TERYTNazwa1"))  # fmt: skip
         streets[identifier] = full or " ".join(p for p in parts if p)
     elif kind == "AD_PunktAdresowy":  # the 2021 model: place and street by reference
-        place = _href(element, namespace, "miejscowosc")
-        street = _href(element, namespace, "ulica", "ulica1", "ulica2")
+        place = _href(children, namespace, "miejscowosc")
+        street = _href(children, namespace, "ulica", "ulica1", "ulica2")
+        row = _point_row(element, children, namespace)
         # without a reference to its place: nameless, left out as an unresolved one
-        points.append((_point_row(element, namespace), place or "", street, _position(element)))
+        points.append((row, place or "", street, _position(element)))
     else:  # the 2012 model: all as text
         row = _point_row(
             element,
+            children,
             namespace,
             ("miejscowosc", "miejscowosc"),
             ("czesc_miejscowosci", "czescMiejscowosci"),
@@ -288,12 +310,12 @@ def _take(namespace, kind, element, places, streets, points) -> None:
         points.append((row, None, None, _position(element)))
 
 
-def _point_row(element, namespace, *more: tuple[str, str]) -> dict:
+def _point_row(element, children, namespace, *more: tuple[str, str]) -> dict:
     """A point's columns: those both models give as text, and `more` (column, element) the
     2012 model's point carries too; the others empty, for now."""
     row = dict.fromkeys(COLUMNS, "")
     row["id_iip"] = _descendant_text(element, "lokalnyId")
     named = (("numer", "numerPorzadkowy"), ("kod_pocztowy", "kodPocztowy"), ("status", "status"))
     for column, name in (*named, *more):
-        row[column] = _text(element, namespace, name)
+        row[column] = _text(children, namespace, name)
     return row

@@ -14,7 +14,7 @@ SCRIPTS = sorted(p.name for p in (ROOT / "bench").glob("*.py") if "__main__" in 
 
 def test_the_scripts_are_found():
     expected = {"analysis.py", "exchange.py", "map_proposals.py", "load.py", "search.py",
-                "places.py"}  # fmt: skip
+                "places.py", "addresses.py"}  # fmt: skip
     assert expected <= set(SCRIPTS)
 
 
