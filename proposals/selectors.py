@@ -624,21 +624,10 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
     )
     from zoneinfo import ZoneInfo
 
-    from proposals.models import Feedback
-
     today = timezone.localdate(timezone=ZoneInfo(city.time_zone))
     projects = Proposal.objects.filter(city=city).select_related("grant_call")
-    released = Feedback.objects.filter(
-        proposal=OuterRef("pk"), round_number=OuterRef("grant_call__current_round")
-    )
-    feedback = projects.filter(  # between rounds, so that the applicant may revise
-        status=S.IN_ASSESSMENT,
-        grant_call__current_round__gte=1,
-        grant_call__current_round__lt=F("grant_call__rounds"),
-        grant_call__round_open=False,
-    ).exclude(Exists(released))
     return OfficerWaiting(
-        feedback=list(feedback.order_by("eligible_at", "id")),
+        feedback=list(feedback_due(proposals=projects).order_by("eligible_at", "id")),
         agreements=list(projects.filter(status=S.GRANTED).order_by("decided_at", "id")),
         completions=list(projects.filter(status=S.COMPLETED).order_by("completed_at", "id")),
         closable=list(
@@ -653,6 +642,23 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
         sites=Site.objects.filter(city=city, moderation=Site.Moderation.PENDING).count(),
         representations=pending_representations(city=city).count(),
     )
+
+
+def feedback_due(*, proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Of these proposals, those in assessment between two rounds whose feedback on the
+    round just closed is not released: their applicants cannot revise them before the next
+    round opens."""
+    from proposals.models import Feedback
+
+    released = Feedback.objects.filter(
+        proposal=OuterRef("pk"), round_number=OuterRef("grant_call__current_round")
+    )
+    return proposals.filter(
+        status=S.IN_ASSESSMENT,
+        grant_call__current_round__gte=1,
+        grant_call__current_round__lt=F("grant_call__rounds"),
+        grant_call__round_open=False,
+    ).exclude(Exists(released))
 
 
 def pending_representations(*, city: City) -> QuerySet[Representative]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
+from mapapp.collation import collated
 from mapapp.filters import query_without, text_query
 from mapapp.models import Role, User
 from mapapp.navigation import posted_id, posted_ids
@@ -151,6 +152,12 @@ def officer_call(request, city, call_id):
             "ranking": selectors.ranking(grant_call=call) if call.assessment_finished else None,
             "granted_total": grants.granted_total(call),
             "committee": list(call.committee.all()),
+            # before the next round opens: whose applicants got no feedback to revise by
+            "feedback_missing": list(
+                selectors.feedback_due(
+                    proposals=call.proposals.select_related("grant_call")
+                ).order_by(collated("title"), "pk")
+            ),
             "candidates": _committee_candidates(city_obj),
         },
     )

@@ -216,3 +216,18 @@ def test_the_officers_workspace_lists_what_waits_for_feedback(between_rounds, of
     assert '<li id="waiting-feedback">1 proposal waits for the committee' in page
     assessment.feedback_release(actor=officer, proposal=between_rounds, text="Who waters?")
     assert officer_waiting(city=between_rounds.city).feedback == []
+
+
+def test_the_call_page_warns_of_proposals_without_feedback_before_the_next_round(
+    between_rounds, officer, client
+):
+    client.force_login(officer)
+    url = f"/koszalin/officer/calls/{between_rounds.grant_call_id}/"
+    page = client.get(url).content.decode()
+    assert (
+        '<p class="notice" id="feedback-missing">1 proposal has no feedback after round 1: its '
+        "applicant cannot revise it before the next round. "
+        f'<a href="/koszalin/officer/proposals/{between_rounds.pk}/">{between_rounds.title}</a>'
+    ) in page
+    assessment.feedback_release(actor=officer, proposal=between_rounds, text="Who waters?")
+    assert 'id="feedback-missing"' not in client.get(url).content.decode()
