@@ -135,7 +135,8 @@ def site_visible_to(*, user, site: Site) -> bool:
 def moderation_queue(*, city: City) -> QuerySet[Site]:
     return (
         Site.objects.filter(city=city, moderation=Site.Moderation.PENDING)
-        .select_related("reported_by")
+        .select_related("reported_by", "open311__client")
+        .prefetch_related("photos")
         .order_by("reported_at")
     )
 

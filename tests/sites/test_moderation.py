@@ -128,3 +128,35 @@ def test_moderators_see_what_is_already_near_a_report(client, planner, pending_r
     assert "Far away" not in item and "Rejected here" not in item
     other = page[page.index(f'data-site="{twice.pk}"') :]
     assert "Broken benches by the pond" in other[: other.index("</section>")]
+
+
+def test_moderators_see_a_reports_photos_and_where_it_came_from(client, planner, koszalin):
+    """The queue shows what was sent with a report: its photos, its condition and owner, and
+    for one filed through an Open311 application, the application and the photo link it gave
+    (the reporter's contact details stay out of it)."""
+    from sites.models import Open311Client
+    from sites.services import site_report_open311
+    from tests.proposals.conftest import jpeg_upload
+    from tests.sites.conftest import PIN
+
+    resident = make_user("reporter@example.org", city=koszalin)
+    report = site_report(reporter=resident, city=koszalin, name="Broken fence",
+                         description="The fence <leans>.", point_geojson=PIN,
+                         photos=[jpeg_upload()])  # fmt: skip
+    app = Open311Client.objects.create(city=koszalin, name="Fix <my> street")
+    lon, lat = report.geom.x, report.geom.y
+    filed = site_report_open311(client=app, lat=lat, lon=lon + 0.01, description="Litter",
+                                email="private@example.org", phone="+48 600 000 000",
+                                media_url="https://app.example.org/p/1.jpg")  # fmt: skip
+    client.force_login(planner)
+    page = client.get("/koszalin/sites/moderation/").content.decode()
+    item = page[page.index(f'data-site="{report.pk}"') :]
+    item = item[: item.index("</section>")]
+    [photo] = report.photos.all()
+    assert f'<img src="{photo.thumbnail.url}"' in item
+    assert "Condition: Neglected · Owner: Unknown" in item
+    other = page[page.index(f'data-site="{filed.site.pk}"') :]
+    other = other[: other.index("</section>")]
+    assert "through Fix &lt;my&gt; street (Open311)" in other
+    assert 'href="https://app.example.org/p/1.jpg" rel="noopener noreferrer nofollow"' in other
+    assert "private@example.org" not in page and "600 000 000" not in page
