@@ -231,3 +231,17 @@ def test_the_call_page_warns_of_proposals_without_feedback_before_the_next_round
     ) in page
     assessment.feedback_release(actor=officer, proposal=between_rounds, text="Who waters?")
     assert 'id="feedback-missing"' not in client.get(url).content.decode()
+
+
+def test_officers_and_the_committee_see_who_owns_the_land(in_assessment, officer, committee,
+                                                          client):  # fmt: skip
+    """The applicant says who owns the land; the officers check the consent against it and
+    the committee weighs feasibility with it."""
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/proposals/{in_assessment.pk}/").content.decode()
+    assert 'Landowner: <span id="landowner">The city</span>' in page
+    assert "Landowner consent</a>" in page and "no consent uploaded" not in page
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    client.force_login(committee[0])
+    page = client.get(f"/koszalin/committee/proposals/{in_assessment.pk}/").content.decode()
+    assert "Landowner: The city (consent given)" in page
