@@ -12,6 +12,7 @@ from proposals import access, selectors
 from proposals.models import Score
 from proposals.services import assessment
 from proposals.views.common import load_city, report
+from sites.selectors import site_visible_to
 
 
 @login_required
@@ -93,6 +94,9 @@ def committee_score(request, city, pk):
             "criteria": [(c, (posted or mine).get(c.pk)) for c in criteria],
             "budget_lines": proposal.budget_lines.all(),
             "photos": proposal.photos.all(),  # the place before the works, as the public sees
+            "site": proposal.site
+            if proposal.site_id and site_visible_to(user=request.user, site=proposal.site)
+            else None,
             "diff": diff,
             "versions": versions,
             "feedback": proposal.feedback.all(),

@@ -20,7 +20,7 @@ from proposals.services import following
 from proposals.services import support as support_services
 from proposals.services.drafting import COPYABLE, active_support_count, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
-from sites.selectors import districts
+from sites.selectors import districts, site_visible_to
 
 
 @require_GET
@@ -71,6 +71,10 @@ def proposal_detail(request, city, pk):
             "support_count": active_support_count(proposal),
             "budget_lines": proposal.budget_lines.all(),
             "photos": proposal.photos.all(),
+            # the listed site it would revitalise, when the viewer may see the site
+            "site": proposal.site
+            if proposal.site_id and site_visible_to(user=user, site=proposal.site)
+            else None,
             "feedback": proposal.feedback.all(),
             "timeline": selectors.status_timeline(proposal=proposal),
             "is_author": is_author,

@@ -245,3 +245,22 @@ def test_officers_and_the_committee_see_who_owns_the_land(in_assessment, officer
     client.force_login(committee[0])
     page = client.get(f"/koszalin/committee/proposals/{in_assessment.pk}/").content.decode()
     assert "Landowner: The city (consent given)" in page
+
+
+def test_a_proposals_page_links_the_listed_site_it_would_revitalise(collecting, resident,
+                                                                    client):  # fmt: skip
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from proposals.services import drafting
+    from sites.models import Site
+
+    site = Site.objects.create(city=collecting.city, name="Pond <corner>", moderation="accepted",
+                               geom=Point(*collecting.geom.coords, srid=4326))  # fmt: skip
+    drafting.proposal_save(actor=resident, proposal=collecting, fields={}, site=site)
+    url = f"/koszalin/proposals/{collecting.pk}/"
+    page = client.get(url).content.decode()
+    assert (f'<p id="for-site">For the listed site: <a href="/koszalin/sites/{site.pk}/">'
+            "Pond &lt;corner&gt;</a></p>") in page  # fmt: skip
+    Site.objects.filter(pk=site.pk).update(hidden_at=timezone.now())  # hidden after a report
+    assert 'id="for-site"' not in client.get(url).content.decode()
