@@ -107,6 +107,8 @@ class NextStep:
 def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
     """What the applicant has to do next with their proposal, and where, for the list of
     their proposals; None while it waits for others (the officers, the committee)."""
+    from zoneinfo import ZoneInfo
+
     from django.urls import reverse
     from django.utils.formats import date_format
 
@@ -117,8 +119,9 @@ def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
     edit, detail = reverse("proposals:edit", kwargs=args), reverse("proposals:detail", kwargs=args)
     works = reverse("proposals:progress", kwargs=args)
 
-    def when(moment) -> str:
-        return date_format(timezone.localtime(moment).date(), "SHORT_DATE_FORMAT")
+    def when(moment) -> str:  # the day in the city's own time zone, as its calls are set
+        zone = ZoneInfo(proposal.city.time_zone)
+        return date_format(timezone.localtime(moment, zone).date(), "SHORT_DATE_FORMAT")
 
     if proposal.status == S.DRAFT:
         return NextStep(_("Finish it and publish it to gather supporters"), edit)

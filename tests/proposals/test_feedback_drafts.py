@@ -198,8 +198,10 @@ def test_the_next_step_of_a_draft_and_of_a_proposal_gathering_support(draft, res
     assert (step.text, step.url) == ("Finish it and publish it to gather supporters",
                                      f"/koszalin/proposals/{draft.pk}/edit/")  # fmt: skip
     collecting = drafting.proposal_publish(actor=resident, proposal=draft)
-    closes = date_format(timezone.localtime(collecting.grant_call.closes_at).date(),
-                         "SHORT_DATE_FORMAT")  # fmt: skip
+    from zoneinfo import ZoneInfo
+
+    local = timezone.localtime(collecting.grant_call.closes_at, ZoneInfo("Europe/Warsaw"))
+    closes = date_format(local.date(), "SHORT_DATE_FORMAT")
     step = next_step(proposal=collecting)
     assert step.text == f"0 of 15 supporters; submit it by {closes}"
     assert step.url == f"/koszalin/proposals/{draft.pk}/"
