@@ -77,6 +77,13 @@ def committee_score(request, city, pk):
             proposal=proposal, member=request.user, round_number=call.current_round
         )
     }
+    # the member's own scores and comments of the round before, beside this round's form
+    before = {
+        s.criterion_id: s
+        for s in Score.objects.filter(
+            proposal=proposal, member=request.user, round_number=call.current_round - 1
+        )
+    }
     versions = list(proposal.versions.order_by("number"))
     diff = (
         selectors.version_diff(older=versions[-2], newer=versions[-1])
@@ -91,7 +98,7 @@ def committee_score(request, city, pk):
             "proposal": proposal,
             "call": call,
             "conflicted": conflicted,
-            "criteria": [(c, (posted or mine).get(c.pk)) for c in criteria],
+            "criteria": [(c, (posted or mine).get(c.pk), before.get(c.pk)) for c in criteria],
             "budget_lines": proposal.budget_lines.all(),
             "photos": proposal.photos.all(),  # the place before the works, as the public sees
             "site": proposal.site

@@ -317,3 +317,24 @@ def test_the_committee_sees_the_proposals_photos(client, in_assessment, officer,
     client.force_login(committee[0])
     page = client.get(f"/koszalin/committee/proposals/{in_assessment.pk}/").content.decode()
     assert f'<img src="{photo.thumbnail.url}" alt="Before: The &lt;corner&gt; today">' in page
+
+
+def test_a_member_sees_their_own_score_and_comment_of_the_round_before(
+    client, in_assessment, officer, committee
+):
+    """Three rounds of the same proposal: beside each criterion, what the member gave it and
+    wrote the round before (not another member's), to see whether a revision answered it."""
+    call = in_assessment.grant_call
+    criteria = list(call.criteria.all())
+    assessment.round_open(actor=officer, grant_call=call)
+    for n, member in enumerate(committee):
+        assessment.scores_save(member=member, proposal=in_assessment, scores={
+            c.pk: (2 + n % 2, f"Member {n}: who <waters>?" if c == criteria[0] else "")
+            for c in criteria})  # fmt: skip
+    assessment.round_close(actor=officer, grant_call=call)
+    assessment.round_open(actor=officer, grant_call=call)
+    client.force_login(committee[1])
+    page = client.get(f"/koszalin/committee/proposals/{in_assessment.pk}/").content.decode()
+    assert page.count('class="hint previous-score"') == len(criteria)
+    assert "Your score in round 1: 3/5. Member 1: who &lt;waters&gt;?" in page
+    assert "Member 0:" not in page
