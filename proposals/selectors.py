@@ -497,11 +497,11 @@ class ReportDue:
 
 def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
     """Every maintenance report of the sustainability period, due, filed or overdue, with
-    what was filed: what an officer checks before closing the project."""
+    what was filed (and its photos): what an officer checks before closing the project."""
     from proposals.services.delivery import report_due_dates
 
     today = today or timezone.localdate()
-    filed = {r.period: r for r in proposal.maintenance_reports.all()}
+    filed = {r.period: r for r in proposal.maintenance_reports.prefetch_related("photos")}
     schedule = [
         ReportDue(period, due, filed.get(period), period not in filed and due < today)
         for period, due in enumerate(report_due_dates(proposal), start=1)
@@ -509,6 +509,79 @@ def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
     listed = {each.period for each in schedule}  # filed beyond the schedule: shown too
     extra = [ReportDue(n, None, r, False) for n, r in sorted(filed.items()) if n not in listed]
     return schedule + extra
+
+
+def work_totals(*, proposal: Proposal) -> dict:
+    """The volunteers and volunteer hours of a project's work days, added up by the
+    database: the officers' page and the completed project's numbers."""
+    found = proposal.work_days.aggregate(
+        volunteers=Sum("people"), volunteer_hours=Sum(F("people") * F("hours"))
+    )
+    return {name: value or 0 for name, value in found.items()}
+
+
+@dataclass
+class ProjectWorks:
+    """What the applicant reported of the works and the sustainability period, as the
+    officers read it before accepting a completion or closing a project."""
+
+    milestones: QuerySet
+    work_days: QuerySet
+    volunteer_hours: Decimal | int
+    photos: QuerySet
+    schedule: list[ReportDue]  # empty before the works are completed
+    can_close: bool  # the sustainability period is over (services.delivery.proposal_close)
+
+
+def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
+    """The works of a granted project once its agreement is signed; None before."""
+    from proposals.services.grants import GRANTED_STATES
+
+    if proposal.status not in GRANTED_STATES or proposal.status == S.GRANTED:
+        return None
+    today = today or timezone.localdate()
+    ends = proposal.sustainability_ends_on
+    return ProjectWorks(
+        milestones=proposal.milestones.all(),
+        work_days=proposal.work_days.all(),
+        volunteer_hours=work_totals(proposal=proposal)["volunteer_hours"],
+        photos=proposal.photos.select_related("report"),
+        schedule=maintenance_schedule(proposal=proposal, today=today)
+        if proposal.completed_at
+        else [],
+        can_close=not ends or today >= ends,
+    )
+
+
+@dataclass
+class FeedbackBox:
+    """The officers' feedback on the round just closed, as their page shows it: the saved
+    draft, the feedback released (to correct it), and the text the box opens with."""
+
+    draft: object  # FeedbackDraft or None
+    released: object  # Feedback or None
+    text: str
+
+    @property
+    def seen(self) -> str:
+        """What the page sends back: a save or release from it is refused once the draft
+        has changed (services.assessment)."""
+        return self.draft.stamp if self.draft else ""
+
+
+def feedback_box(*, proposal: Proposal, typed: str | None = None) -> FeedbackBox:
+    """`typed`: what the officer sent (refused, or with the committee's comments added),
+    which stays in the box; else the draft, else the released feedback."""
+    round_number = proposal.grant_call.current_round
+    draft = (
+        proposal.feedback_drafts.select_related("saved_by")
+        .filter(round_number=round_number)
+        .first()
+    )
+    released = proposal.feedback.filter(round_number=round_number).first()
+    if typed is None:
+        typed = draft.text if draft else (released.text if released else "")
+    return FeedbackBox(draft=draft, released=released, text=typed)
 
 
 def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:

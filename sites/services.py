@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -264,10 +264,9 @@ def intervention_from_proposal(*, proposal) -> Intervention:
     """The completed project of a granted proposal: its geometry, numbers and photo pairs.
     Called by proposals.services.delivery.completion_accept, inside its transaction."""
     from proposals.models import Photo
+    from proposals.selectors import work_totals
 
-    work = proposal.work_days.aggregate(
-        volunteers=Sum("people"), volunteer_hours=Sum(F("people") * F("hours"))
-    )
+    work = work_totals(proposal=proposal)
     spent = proposal.expenses.aggregate(t=Sum("amount"))["t"]
     area = MultiPolygon(proposal.area, srid=4326) if proposal.area is not None else None
     intervention, created = Intervention.objects.update_or_create(
@@ -284,8 +283,8 @@ def intervention_from_proposal(*, proposal) -> Intervention:
             "funding": Intervention.Funding.GRANT,
             "grant_call": proposal.grant_call,
             "site": proposal.site,
-            "volunteers": work["volunteers"] or 0,
-            "volunteer_hours": work["volunteer_hours"] or 0,
+            "volunteers": work["volunteers"],
+            "volunteer_hours": work["volunteer_hours"],
             # blank: the page says "the residents who proposed it" in the reader's language
             "maintainer": proposal.organisation.name if proposal.organisation else "",
             "sustainability_ends_on": proposal.sustainability_ends_on,

@@ -355,12 +355,6 @@ def officer_proposal(request, city, pk):
                                   status=400 if posted else 200)  # fmt: skip
 
 
-DELIVERY_STATES = (
-    Proposal.Status.AGREEMENT_SIGNED, Proposal.Status.IN_PROGRESS, Proposal.Status.COMPLETED,
-    Proposal.Status.SUSTAINABILITY, Proposal.Status.CLOSED,
-)  # fmt: skip
-
-
 def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
     call = proposal.grant_call
     rounds = [
@@ -371,17 +365,6 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
         )
         for n in range(1, call.current_round + 1)
     ]
-    draft = (
-        proposal.feedback_drafts.select_related("saved_by")
-        .filter(round_number=call.current_round)
-        .first()
-    )
-    released = next((f for f in proposal.feedback.all() if f.round_number == call.current_round),
-                    None)  # fmt: skip
-    if "text" in posted:  # refused, or composed: what is in the box stays in it
-        feedback_text = posted["text"]
-    else:
-        feedback_text = draft.text if draft else (released.text if released else "")
     return render(
         request,
         "proposals/officer_proposal.html",
@@ -389,11 +372,8 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "city": city_obj,
             "proposal": proposal,
             "call": call,
-            "feedback_draft": draft,
-            # the draft this page shows: a save or release from it is refused once it changes
-            "feedback_seen": draft.stamp if draft else "",
-            "feedback_text": feedback_text,
-            "feedback_released": released,
+            # refused, or composed: what is in the box stays in it
+            "box": selectors.feedback_box(proposal=proposal, typed=posted.get("text")),
             # for an NGO's proposal: is its author (still) the verified representative?
             "representation": proposal.organisation.representatives.filter(
                 user=proposal.author_id
@@ -412,16 +392,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "remaining_budget": call.total_budget - grants.granted_total(call),
             "conflicts": proposal.conflicts.select_related("member"),
             # the works and the sustainability period, as the applicant reports them
-            "delivering": proposal.status in DELIVERY_STATES,
-            "can_close": not proposal.sustainability_ends_on
-            or timezone.localdate() >= proposal.sustainability_ends_on,
-            "milestones": proposal.milestones.all(),
-            "work_days": proposal.work_days.all(),
-            "volunteer_hours": sum((d.people * d.hours for d in proposal.work_days.all()), 0),
-            "photos": proposal.photos.select_related("report"),
-            "schedule": selectors.maintenance_schedule(proposal=proposal)
-            if proposal.completed_at
-            else [],
+            "works": selectors.project_works(proposal=proposal),
             "completion_note": selectors.completion_note(proposal=proposal)
             if proposal.status == Proposal.Status.COMPLETED
             else "",
