@@ -232,14 +232,18 @@ def round_comments(*, proposal: Proposal, round_number: int) -> list[CriterionCo
     return list(found.values())
 
 
-def feedback_from_comments(comments: list[CriterionComments]) -> str:
-    """A start for the feedback: the committee's comments under each criterion, without who
-    wrote them or their scores (the applicant reads the committee's view, not a member's)."""
-    return "\n\n".join(
+def feedback_from_comments(*, proposal: Proposal, typed: str = "") -> str:
+    """The feedback box with the committee's comments on the round just closed added after
+    what was typed, under each criterion, without who wrote them or their scores (the
+    applicant reads the committee's view, not a member's)."""
+    comments = round_comments(proposal=proposal, round_number=proposal.grant_call.current_round)
+    composed = "\n\n".join(
         f"{each.criterion}:\n"
         + "\n".join(f"- {' '.join(text.split())}" for _e, _v, text in each.comments)
         for each in comments
     )
+    typed = (typed or "").strip()
+    return f"{typed}\n\n{composed}" if typed else composed
 
 
 def proposals_for_committee(*, member, grant_call: GrantCall) -> QuerySet[Proposal]:

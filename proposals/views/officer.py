@@ -273,7 +273,6 @@ def officer_call_csv(request, city, call_id):
 def officer_proposal(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_officer(user=request.user, city=city_obj, pk=pk)
-    call = proposal.grant_call
     if request.method == "POST":
         action, post, user = request.POST.get("action"), request.POST, request.user
         try:
@@ -332,12 +331,8 @@ def officer_proposal(request, city, pk):
                     age_confirmed=post.get("age_confirmed") == "on",
                 )
             elif action == "feedback_compose":  # the committee's comments, in the box
-                comments = selectors.round_comments(
-                    proposal=proposal, round_number=call.current_round
-                )
-                typed = post.get("text", "").strip()  # kept, the comments after it
-                composed = selectors.feedback_from_comments(comments)
-                posted = {"text": f"{typed}\n\n{composed}" if typed else composed}
+                typed = post.get("text", "")
+                posted = {"text": selectors.feedback_from_comments(proposal=proposal, typed=typed)}
                 return _officer_proposal_page(request, city_obj, proposal, posted, status=200)
             else:
                 raise ValidationError(_("Unknown action."))
