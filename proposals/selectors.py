@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import statistics
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
@@ -126,6 +127,12 @@ def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
     if proposal.status == S.DRAFT:
         return NextStep(_("Finish it and publish it to gather supporters"), edit)
     if proposal.status == S.COLLECTING_SUPPORT:
+        if call.closes_at <= timezone.now():  # the expiry job has not run yet
+            return NextStep(
+                _("The call closed on %(date)s before it was submitted")
+                % {"date": when(call.closes_at)},
+                detail,
+            )
         have, need = active_support_count(proposal), call.min_supporters
         if have < need:
             return NextStep(
@@ -237,9 +244,13 @@ def feedback_from_comments(*, proposal: Proposal, typed: str = "") -> str:
     what was typed, under each criterion, without who wrote them or their scores (the
     applicant reads the committee's view, not a member's)."""
     comments = round_comments(proposal=proposal, round_number=proposal.grant_call.current_round)
+
+    def item(text: str) -> str:  # one list item; a comment's paragraphs indented under it
+        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+        return "- " + "\n  ".join(p for p in paragraphs if p)
+
     composed = "\n\n".join(
-        f"{each.criterion}:\n"
-        + "\n".join(f"- {' '.join(text.split())}" for _e, _v, text in each.comments)
+        f"{each.criterion}:\n" + "\n".join(item(text) for _e, _v, text in each.comments)
         for each in comments
     )
     typed = (typed or "").strip()

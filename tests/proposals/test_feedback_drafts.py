@@ -108,6 +108,25 @@ def test_the_officers_page_shows_the_comments_and_starts_the_feedback_from_them(
     assert "Released already" in page and "Draft saved by" not in page
 
 
+def test_a_comment_of_several_paragraphs_stays_one_item_with_its_paragraphs(
+    in_assessment, officer, committee
+):
+    from proposals.selectors import feedback_from_comments
+
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    criteria = list(call.criteria.all())
+    long = "Who waters it?\n\n  The rota   is\nmissing.\r\n\r\nAnd the bins."
+    for n, member in enumerate(committee):
+        assessment.scores_save(member=member, proposal=in_assessment, scores={
+            c.pk: (3, long if n == 0 and c == criteria[0] else "") for c in criteria})  # fmt: skip
+    assessment.round_close(actor=officer, grant_call=call)
+    in_assessment.grant_call.refresh_from_db()  # its round closed
+    assert feedback_from_comments(proposal=in_assessment) == (
+        f"{criteria[0]}:\n- Who waters it?\n  The rota is missing.\n  And the bins."
+    )
+
+
 def test_a_second_officers_save_is_refused_and_nothing_is_lost(between_rounds, officer, client):
     other = make_user("second@example.org", Role.PROGRAMME_OFFICER, city=between_rounds.city)
     url = f"/koszalin/officer/proposals/{between_rounds.pk}/"
@@ -207,6 +226,19 @@ def test_the_next_step_of_a_draft_and_of_a_proposal_gathering_support(draft, res
     assert step.url == f"/koszalin/proposals/{draft.pk}/"
     add_supporters(collecting, supporters[:15])
     assert next_step(proposal=collecting).text == f"Supported: submit it by {closes}"
+
+
+def test_the_next_step_once_the_call_closed_before_the_proposal_was_submitted(
+    collecting, supporters
+):
+    from proposals.selectors import next_step
+    from tests.proposals.conftest import add_supporters, close_call
+
+    add_supporters(collecting, supporters[:15])
+    close_call(collecting.grant_call)  # and the job that expires it has not run yet
+    step = next_step(proposal=collecting)
+    assert step.text.startswith("The call closed on ") and "submit it" not in step.text
+    assert step.url == f"/koszalin/proposals/{collecting.pk}/"
 
 
 def test_the_officers_workspace_lists_what_waits_for_feedback(between_rounds, officer, client):
