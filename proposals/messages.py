@@ -95,7 +95,8 @@ EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)
 PAIR_WITH_BEFORE = _("Pair an after photo with a before photo of this project.")
 AFTER_PHOTO_REQUIRED = _("Add at least one after photo taken from the viewpoint of a before photo.")
 SUSTAINABILITY_NOT_OVER = _("The sustainability period ends on %(date)s.")
-REPORT_PERIOD = _("A report for period %(period)s was already filed.")
+REPORTS_ALL_FILED = _("All %(n)s maintenance reports of the sustainability period are filed.")
+REPORT_PHOTO_WITH_REPORT = _("Add maintenance photos to a maintenance report.")
 FEEDBACK_EMPTY = _("Write the feedback.")
 FEEDBACK_DRAFT_CHANGED = _(
     "%(who)s saved the draft of this feedback after you opened the page. Your text is kept "

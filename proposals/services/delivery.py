@@ -143,6 +143,13 @@ PHOTO_STATES = {
 }
 
 
+def photo_kinds(proposal: Proposal) -> list[tuple[str, str]]:
+    """The kinds of photo the works page's photo form offers in the proposal's state
+    (maintenance photos come with a maintenance report, not from that form)."""
+    return [(kind.value, kind.label) for kind, states in PHOTO_STATES.items()
+            if proposal.status in states and kind != Photo.Kind.MAINTENANCE]  # fmt: skip
+
+
 @transaction.atomic
 def photo_add(
     *,
@@ -158,6 +165,8 @@ def photo_add(
     proposal = _lock(proposal)
     check_applicant(actor, proposal)
     check_status(proposal, *PHOTO_STATES[kind])
+    if (kind == Photo.Kind.MAINTENANCE) != (report is not None):  # each with its report
+        refuse(msg.REPORT_PHOTO_WITH_REPORT)
     if pair_of is not None and (pair_of.proposal_id != proposal.pk or pair_of.kind != "before"):
         raise ValidationError({"pair_of": [msg.PAIR_WITH_BEFORE]})
     processed = process_image(upload, name_stem=f"p{proposal.pk}-{kind}")
@@ -304,7 +313,7 @@ def maintenance_report_file(
     check_status(proposal, S.SUSTAINABILITY)
     period = proposal.maintenance_reports.count() + 1
     if period > len(report_due_dates(proposal)):
-        refuse(msg.REPORT_PERIOD, period=period)
+        refuse(msg.REPORTS_ALL_FILED, n=period - 1)
     report = MaintenanceReport(proposal=proposal, period=period, text=(text or "").strip())
     report.full_clean()
     report.save()

@@ -445,6 +445,7 @@ def proposal_progress(request, city, pk):
             release(held["receipt"] + held["image"] + held["report_photo"])  # stored, or not needed
             messages.success(request, _("Saved."))
             return redirect(_back(request, city_obj, proposal))
+    schedule = selectors.maintenance_schedule(proposal=proposal)
     return render(
         request,
         "proposals/progress.html",
@@ -455,12 +456,12 @@ def proposal_progress(request, city, pk):
             "expenses": proposal.expenses.all(),
             "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
             "work_days": proposal.work_days.all(),
-            "photos": proposal.photos.all(),
+            "photos": proposal.photos.filter(report=None),  # a report's, under it
             "before_photos": proposal.photos.filter(kind=Photo.Kind.BEFORE),
-            "reports": proposal.maintenance_reports.prefetch_related("photos"),
+            "schedule": schedule,
+            "next_report": next((r for r in schedule if r.report is None and r.due), None),
             "max_report_photos": MAX_REPORT_PHOTOS,
-            "due_dates": delivery.report_due_dates(proposal),
-            "photo_kinds": Photo.Kind.choices,
+            "photo_kinds": delivery.photo_kinds(proposal),
             # what a refused form held, under its action: {"expense": the POST}
             "typed": {again["action"]: again["post"]} if again else {},
             "held": held,

@@ -1,6 +1,7 @@
 """After the grant: agreement, works, expenses, completion with paired photos, sustainability,
 maintenance reports, closing."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -563,6 +564,45 @@ def test_a_maintenance_report_carries_its_photos_all_or_nothing(
     shown = client.get(f"/koszalin/officer/proposals/{done.pk}/").content.decode()
     block = shown[shown.index("Report 1, filed") :]
     assert photo.thumbnail.url in block[: block.index("</div>")]
+
+
+def test_the_applicants_works_page_shows_the_reports_schedule_and_which_one_is_next(
+    client, in_progress, resident, officer
+):
+    from django.utils.formats import date_format
+
+    from proposals.models import Photo
+
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    kinds = re.findall(r'<option value="(\w+)"', client.get(url).content.decode())
+    assert kinds == ["before", "progress", "after"]  # the kinds the works allow, not maintenance
+    done = in_sustainability(in_progress, resident, officer)
+    with pytest.raises(ValidationError) as exc:  # a maintenance photo comes with its report
+        delivery.photo_add(actor=resident, proposal=done, kind="maintenance", upload=jpeg_upload())
+    assert exc.value.messages == [str(msg.REPORT_PHOTO_WITH_REPORT)]
+    dues = delivery.report_due_dates(done)
+    first = delivery.maintenance_report_file(actor=resident, proposal=done, text="Weeded <all>.",
+                                             photos=[jpeg_upload()])  # fmt: skip
+    page = client.get(url).content.decode()
+    assert 'id="photo-form"' not in page  # nothing to add outside a report any more
+    rows = re.findall(r"<tr[^>]*><td>(\d)</td>", page[page.index('id="maintenance-schedule"') :])
+    assert rows == [str(n) for n in range(1, len(dues) + 1)]
+    report = page[page.index("Report 1, filed") :]
+    assert "Weeded &lt;all&gt;." in report[: report.index("</div>")]
+    [photo] = first.photos.all()
+    assert page.count(photo.thumbnail.url) == 1  # under its report, not among the others
+    assert f"Report 2, due {date_format(dues[1], 'SHORT_DATE_FORMAT')}" in page
+    for _period in dues[1:]:
+        delivery.maintenance_report_file(actor=resident, proposal=done, text="Done.")
+    page = client.get(url).content.decode()
+    assert 'id="maintenance-form"' not in page  # all filed
+    refused = client.post(url, {"action": "maintenance", "text": "One more."})  # another tab
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert f"All {len(dues)} maintenance reports of the sustainability period are filed." in page
+    assert "One more." in page  # the text kept in the form
+    assert not Photo.objects.filter(kind="maintenance", report=None).exists()
 
 
 def test_my_proposals_say_what_to_do_next_and_where(client, in_progress, resident, officer):
