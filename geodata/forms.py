@@ -25,13 +25,14 @@ from geodata.importers import (
     wanted,
 )
 from geodata.models import Layer
+from mapapp.forms import PlainLabels
 from mapapp.models import City
 
 MAX_UPLOAD = 200 * 1024 * 1024
 ALLOWED_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".kml", ".gml", ".xml", ".fgb", ".csv"}
 
 
-class LayerUploadForm(forms.Form):
+class LayerUploadForm(PlainLabels, forms.Form):
     city = forms.ModelChoiceField(queryset=City.objects.defer("boundary"))
     kind = forms.ChoiceField(choices=Layer.Kind.choices)
     name = forms.CharField(

@@ -7,6 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from mapapp.models import CityInformation
 
 
+class PlainLabels:
+    """A form whose labels end without Django's colon, as the hand-written forms' labels do
+    (forms rendered whole, `{{ form.as_p }}`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class LocationForm(forms.Form):
     """A pin or a drawn area from the map editor, or coordinates typed without a mouse."""
 

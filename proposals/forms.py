@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mapapp.amounts import AmountField
-from mapapp.forms import LocationForm
+from mapapp.forms import LocationForm, PlainLabels
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
 from proposals.services.calls import CALL_FIELDS
@@ -91,7 +91,7 @@ class StartProposalForm(forms.Form):
             self.fields["grant_call"].initial = calls.first().pk
 
 
-class CallTextsForm(forms.ModelForm):
+class CallTextsForm(PlainLabels, forms.ModelForm):
     """A call's title and description in each of the site's languages (settings.LANGUAGES:
     a language added there gets its fields here); at least one title."""
 
@@ -147,8 +147,8 @@ CALL_FORM_FIELDS = ["opens_at", "closes_at", *(f for f in CALL_FIELDS if f != "d
 
 
 class GrantCallForm(CallTextsForm):
-    copy_from = forms.ModelChoiceField(
-        queryset=GrantCall.objects.none(), required=False, label=_("Copy rules from")
+    copy_from = forms.ModelChoiceField(  # chosen above the form, which it then fills in
+        queryset=GrantCall.objects.none(), required=False, widget=forms.HiddenInput
     )
 
     class Meta:
@@ -161,7 +161,17 @@ class GrantCallForm(CallTextsForm):
         super().__init__(*args, **kwargs)
         self.fields["committee_size"].required = False  # newer than the form: 6 when left out
         self.fields["copy_from"].queryset = GrantCall.objects.filter(city=city)
-        self.fields["copy_from"].label_from_instance = lambda c: c.display_title
+
+    @classmethod
+    def initial_from(cls, source: GrantCall) -> dict:
+        """The form filled in from an earlier call: its rules and description (a new title
+        and dates are the officer's to give)."""
+        initial = {
+            f: getattr(source, f) for f in CALL_FORM_FIELDS if f not in ("opens_at", "closes_at")
+        }
+        for code, _name in settings.LANGUAGES:
+            initial[f"description_{code}"] = (source.description or {}).get(code)
+        return initial | {"copy_from": source.pk}
 
     def clean_committee_size(self):
         size = self.cleaned_data.get("committee_size")
@@ -212,7 +222,7 @@ class GrantCallEditForm(CallTextsForm):
         return out
 
 
-class OrganisationRequestForm(forms.Form):
+class OrganisationRequestForm(PlainLabels, forms.Form):
     name = forms.CharField(label=_("Organisation's name"), max_length=200)
     registration_number = forms.CharField(
         label=_("Registration number"),

@@ -244,11 +244,16 @@ def grant_call_copy(
     opens_at: datetime,
     closes_at: datetime,
     description: dict | None = None,
+    **rules,
 ) -> GrantCall:
     """A new call with the rules, criteria and committee of an earlier one; its description
-    too, unless a new one is given."""
+    too, unless a new one is given. `rules` (any of CALL_FIELDS) are the new call's own,
+    where they differ from the earlier one's (the officers' form sends them all)."""
     check_officer(actor, source.city)
-    options = {f: getattr(source, f) for f in CALL_FIELDS}
+    unknown = set(rules) - set(CALL_FIELDS)
+    if unknown:
+        raise TypeError(f"not a call's rule: {sorted(unknown)}")
+    options = {f: getattr(source, f) for f in CALL_FIELDS} | rules
     if description:
         options["description"] = description
     criteria = [(c.key, c.name, c.weight) for c in source.criteria.all()]

@@ -56,27 +56,37 @@ def officer_home(request, city):
 
 @login_required
 def officer_call_new(request, city):
+    """A new call; "start from an earlier call" (a GET of `copy_from`) fills the form in with
+    that call's rules, description and committee, which the officer changes where they
+    differ: what the form then sends is the new call's, and the earlier call's criteria
+    come with it."""
     city_obj = _officer_city(request, city)
-    form = GrantCallForm(request.POST or None, city=city_obj)
+    earlier = GrantCall.objects.filter(city=city_obj).order_by("-opens_at", "-pk")
+    source = None
+    if request.method == "GET" and request.GET.get("copy_from", "").isdecimal():
+        source = get_object_or_404(earlier, pk=request.GET["copy_from"])
+    initial = GrantCallForm.initial_from(source) if source else None
+    form = GrantCallForm(request.POST or None, city=city_obj, initial=initial)
     members = _committee_candidates(city_obj)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        source = data.get("copy_from")
         try:
             # the call and its committee together, or neither (a refused committee
             # left a call behind)
             with transaction.atomic():
-                if data.get("copy_from"):
+                options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
+                options["description"] = form.descriptions()
+                if source:  # as typed, with the earlier call's criteria
                     call = calls.grant_call_copy(
                         actor=request.user,
-                        source=data["copy_from"],
+                        source=source,
                         title=form.titles(),
                         opens_at=data["opens_at"],
                         closes_at=data["closes_at"],
-                        description=form.descriptions(),  # typed ones win over the copy's
+                        **options,
                     )
                 else:
-                    options = {f: data[f] for f in calls.CALL_FIELDS if f in data}
-                    options["description"] = form.descriptions()
                     call = calls.grant_call_create(
                         actor=request.user,
                         city=city_obj,
@@ -86,7 +96,7 @@ def officer_call_new(request, city):
                         **options,
                     )
                 chosen = members.filter(pk__in=posted_ids(request, "committee"))
-                if chosen:
+                if chosen or source:  # the members ticked, even none of the copy's
                     calls.grant_call_set_committee(
                         actor=request.user, grant_call=call, members=chosen
                     )
@@ -95,6 +105,8 @@ def officer_call_new(request, city):
         else:
             messages.success(request, _("The call is created."))
             return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
+    if request.method == "POST":  # refused: the form again, still filled in from its call
+        source = getattr(form, "cleaned_data", {}).get("copy_from")
     return render(
         request,
         "proposals/officer_call_new.html",
@@ -102,7 +114,13 @@ def officer_call_new(request, city):
             "city": city_obj,
             "form": form,
             "members": members,
-            "chosen": set(request.POST.getlist("committee")),
+            "chosen": set(request.POST.getlist("committee"))
+            if request.method == "POST"
+            else {str(m.pk) for m in source.committee.all()}
+            if source
+            else set(),
+            "earlier": earlier,
+            "source": source,
         },  # fmt: skip
         status=400 if form.errors else 200,
     )

@@ -298,21 +298,58 @@ def submitted_elsewhere(grant_call, supporters):
     return submit_another(make_user("other-applicant@example.org"), grant_call, supporters)
 
 
-def test_a_copied_call_keeps_the_description_typed_for_it(client, officer, grant_call):
-    GrantCall.objects.filter(pk=grant_call.pk).update(description={"en": "Last year's text."})
+def test_a_call_started_from_an_earlier_one_is_filled_in_and_then_as_typed(
+    client, officer, grant_call, committee, ostrava
+):
+    """ "Start from an earlier call" fills the form in with its rules, description and
+    committee; what the officer then sends is the new call's (a typed budget was once
+    silently replaced by the copy's), and the earlier call's criteria come with it."""
+    import re
+
+    from proposals.models import Criterion
+
+    GrantCall.objects.filter(pk=grant_call.pk).update(
+        description={"en": "Last year's <text>."}, min_supporters=20, total_budget=Decimal("3e5")
+    )
+    Criterion.objects.filter(grant_call=grant_call, key="community").update(weight=Decimal("2"))
+    calls.grant_call_set_committee(actor=officer, grant_call=grant_call, members=committee[:2])
     client.force_login(officer)
+    url = "/koszalin/officer/calls/new/"
+    empty = client.get(url).content.decode()
+    assert 'id="copy-from"' in empty and 'id="copied-from"' not in empty
+    page = client.get(url, {"copy_from": grant_call.pk}).content.decode()
+    assert 'id="copied-from"' in page and "Its 5 assessment criteria come with it." in page
+    assert 'name="min_supporters" value="20"' in page
+    assert re.search(r'name="total_budget" value="300[ .,]?000', page)
+    assert "Last year&#x27;s &lt;text&gt;.</textarea>" in page
+    ticked = re.findall(r'name="committee" value="(\d+)" checked', page)
+    assert sorted(map(int, ticked)) == sorted(m.pk for m in committee[:2])
+    assert f'name="copy_from" value="{grant_call.pk}"' in page
+    elsewhere = GrantCall.objects.create(  # another city's call is not offered
+        city=ostrava, title={"en": "Theirs"}, opens_at=timezone.now(),
+        closes_at=timezone.now() + timedelta(days=9), total_budget=1, project_cap=1,
+    )  # fmt: skip
+    assert client.get(url, {"copy_from": elsewhere.pk}).status_code == 404
     data = {
         "title_en": "Spaces 2029", "description_pl": "Nowy opis naboru.",
         "opens_at": "2029-03-01T00:00", "closes_at": "2029-05-31T23:59",
-        "total_budget": "1", "project_cap": "1", "min_supporters": "1",
-        "supporter_min_age": "15", "rounds": "3", "sustainability_months": "24",
-        "max_area_m2": "1", "max_vertices": "3", "copy_from": grant_call.pk,
+        "total_budget": "400000", "project_cap": "40000", "min_supporters": "15",
+        "supporter_min_age": "15", "rounds": "2", "sustainability_months": "24",
+        "max_area_m2": "5000", "max_vertices": "300", "copy_from": grant_call.pk,
+        "committee": [committee[2].pk],
     }  # fmt: skip
-    assert client.post("/koszalin/officer/calls/new/", data).status_code == 302
+    assert client.post(url, data).status_code == 302
     copied = GrantCall.objects.get(title__en="Spaces 2029")
-    assert copied.description == {"pl": "Nowy opis naboru."}
-    assert copied.total_budget == grant_call.total_budget  # the rules are the copy's
-    del data["description_pl"]
+    assert copied.description == {"pl": "Nowy opis naboru."}  # typed wins over the copy's
+    assert (copied.total_budget, copied.min_supporters, copied.rounds) == (400000, 15, 2)
+    assert copied.copied_from == grant_call
+    assert [(c.key, c.weight) for c in copied.criteria.all()] == [
+        (c.key, c.weight) for c in grant_call.criteria.all()
+    ]
+    assert list(copied.committee.all()) == [committee[2]]  # as ticked
+    del data["description_pl"], data["committee"]
     data["title_en"] = "Spaces 2030"
-    assert client.post("/koszalin/officer/calls/new/", data).status_code == 302
-    assert GrantCall.objects.get(title__en="Spaces 2030").description == {"en": "Last year's text."}
+    assert client.post(url, data).status_code == 302
+    again = GrantCall.objects.get(title__en="Spaces 2030")
+    assert again.description == {"en": "Last year's <text>."}  # none typed: the copy's
+    assert not again.committee.exists()  # none ticked, none copied
