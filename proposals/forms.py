@@ -1,5 +1,7 @@
 """Forms parse input only; services validate the programme's rules."""
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,7 @@ from mapapp.amounts import AmountField
 from mapapp.forms import LocationForm, PlainLabels
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
-from proposals.services.calls import CALL_FIELDS
+from proposals.services.calls import CALL_FIELDS, MAX_CRITERIA
 
 BUDGET_ROWS = 8
 
@@ -238,3 +240,40 @@ class OrganisationRequestForm(PlainLabels, forms.Form):
         required=False,
         help_text=_("For example: chair of the board, member authorised by the board."),
     )
+
+
+class CriterionForm(PlainLabels, forms.Form):
+    """One assessment criterion of a call: its name in each language and its weight (a row
+    of the criteria's formset; services.calls.criteria_set checks them together)."""
+
+    key = forms.CharField(required=False, widget=forms.HiddenInput)
+    weight = AmountField(
+        label=_("Weight"), required=False, initial=Decimal("1"), max_digits=4, decimal_places=2
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = {
+            f"name_{code}": forms.CharField(
+                label=_("Name (%(language)s)") % {"language": language},
+                max_length=120,
+                required=False,
+            )
+            for code, language in settings.LANGUAGES
+        }
+        self.fields = {**names, **self.fields}
+
+    def criterion(self) -> tuple[str | None, dict, Decimal | None]:
+        data = self.cleaned_data
+        names = {code: data.get(f"name_{code}", "") for code, _l in settings.LANGUAGES}
+        return data.get("key") or None, names, data.get("weight")
+
+
+CriteriaFormSet = forms.formset_factory(
+    CriterionForm,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_CRITERIA,
+    absolute_max=MAX_CRITERIA,
+    validate_max=True,
+)

@@ -71,6 +71,14 @@ CALL_TITLE_MISSING = _("Give the call a title in at least one language.")
 CALL_RULE_LOCKED = _("“%(field)s” can no longer change: the call has opened.")
 CALL_OPENS_LOCKED = _("The opening time can no longer change: the call has opened.")
 CALL_CLOSES_LOCKED = _("The deadline can no longer change: the call has closed.")
+CRITERIA_LOCKED = _(
+    "The assessment criteria can no longer change: the call has opened, and applicants read them."
+)
+CRITERIA_NONE = _("Give at least one assessment criterion.")
+CRITERIA_TOO_MANY = _("At most %(n)s assessment criteria.")
+CRITERION_UNNAMED = _("Name each criterion in at least one language.")
+CRITERION_WEIGHT = _("A criterion's weight is more than 0 and at most %(max)s.")
+CRITERION_TWICE = _("Two criteria are named “%(name)s”.")
 COMMITTEE_SIZE_LOCKED = _("The committee's size can no longer change: the assessment has begun.")
 COMMITTEE_SIZE_BELOW = _(
     "The committee already has %(have)s members; take some off before making it smaller."

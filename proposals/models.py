@@ -175,6 +175,12 @@ class GrantCall(models.Model):
         return self.opens_at <= now < self.closes_at
 
     @property
+    def rules_open(self) -> bool:
+        """Its rules and criteria may still change: it has not opened (applicants and
+        supporters rely on them from then on)."""
+        return self.opens_at > timezone.now() and not self.current_round
+
+    @property
     def assessment_finished(self) -> bool:
         return self.current_round == self.rounds and not self.round_open
 

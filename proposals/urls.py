@@ -56,6 +56,11 @@ urlpatterns = [
     path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),
     path("officer/calls/<int:call_id>/edit/", officer.officer_call_edit, name="officer-call-edit"),
     path(
+        "officer/calls/<int:call_id>/criteria/",
+        officer.officer_call_criteria,
+        name="officer-call-criteria",
+    ),
+    path(
         "officer/calls/<int:call_id>/proposals.csv",
         officer.officer_call_csv,
         name="officer-call-csv",

@@ -104,6 +104,67 @@ def grant_call_create(
     return call
 
 
+MAX_CRITERIA = 12
+MAX_WEIGHT = Decimal("99.99")  # Criterion.weight: four digits, two of them decimals
+
+
+@transaction.atomic
+def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | None, dict, Decimal]]):
+    """The call's assessment criteria, in order: (key or None for a new one, name in each
+    language, weight). Only before the call opens, like its other rules: applicants read
+    them on the call's page and write for them. A criterion left out is removed; a kept
+    key keeps its criterion. Audited with before and after."""
+    from django.utils.text import slugify
+
+    check_officer(actor, grant_call.city)
+    call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
+    if not call.rules_open:
+        refuse(msg.CRITERIA_LOCKED)
+    if not criteria:
+        refuse(msg.CRITERIA_NONE)
+    if len(criteria) > MAX_CRITERIA:
+        refuse(msg.CRITERIA_TOO_MANY, n=MAX_CRITERIA)
+    cleaned, seen = [], set()
+    for key, name, weight in criteria:
+        name = {code: " ".join(str(text).split()) for code, text in (name or {}).items()
+                if code in dict(settings.LANGUAGES) and str(text or "").strip()}  # fmt: skip
+        if not name:
+            refuse(msg.CRITERION_UNNAMED)
+        for code, text in name.items():
+            if (code, text.casefold()) in seen:
+                refuse(msg.CRITERION_TWICE, name=text)
+            seen.add((code, text.casefold()))
+        if weight is None or not Decimal("0") < Decimal(weight) <= MAX_WEIGHT:
+            refuse(msg.CRITERION_WEIGHT, max=MAX_WEIGHT)
+        cleaned.append((key, name, Decimal(weight).quantize(Decimal("0.01"))))
+    existing = {c.key: c for c in call.criteria.all()}
+    before = [(c.key, c.name, str(c.weight)) for c in existing.values()]
+    kept = {key for key, _n, _w in cleaned if key in existing}
+    call.criteria.exclude(key__in=kept).delete()
+    taken = set(kept)
+    for position, (key, name, weight) in enumerate(cleaned):
+        if key in existing:
+            criterion = existing[key]
+        else:  # a new key from its name, unique in the call
+            base = slugify(next(iter(name.values())))[:30] or "criterion"
+            key, n = base, 2
+            while key in taken:
+                key, n = f"{base}-{n}", n + 1
+            criterion = Criterion(grant_call=call, key=key)
+        taken.add(key)
+        criterion.name, criterion.weight, criterion.position = name, weight, position
+        criterion.save()
+    audit_record(
+        actor=actor,
+        action="call.criteria",
+        obj=call,
+        city=call.city,
+        before={"criteria": before},
+        after={"criteria": [(c.key, c.name, str(c.weight)) for c in call.criteria.all()]},
+    )
+    return list(call.criteria.all())
+
+
 # What an officer may still change, by the call's phase (grant_call_update): the rules
 # applicants and supporters rely on only before the call opens; the deadline while it is
 # open (an extension); the committee's size until the assessment begins; the texts always.

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from mapapp.navigation import posted_id, posted_ids
 from mapapp.selectors import city_information
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
-from proposals.forms import GrantCallEditForm, GrantCallForm
+from proposals.forms import CriteriaFormSet, GrantCallEditForm, GrantCallForm
 from proposals.models import GrantCall, Proposal, SignatureSheet, Support
 from proposals.services import assessment, calls, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
@@ -178,6 +179,48 @@ def officer_call(request, city, call_id):
             ),
             "candidates": _committee_candidates(city_obj),
         },
+    )
+
+
+@login_required
+def officer_call_criteria(request, city, call_id):
+    """The call's assessment criteria and their weights, until the call opens
+    (services.calls.criteria_set); after that the page shows them and says why they stay."""
+    city_obj = _officer_city(request, city)
+    call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
+    initial = [
+        {"key": c.key, "weight": c.weight}
+        | {f"name_{code}": (c.name or {}).get(code, "") for code, _l in settings.LANGUAGES}
+        for c in call.criteria.all()
+    ]
+    formset = CriteriaFormSet(request.POST or None, initial=initial, prefix="criteria")
+    locked = not call.rules_open
+    refused = []  # the service's reasons, which concern the criteria together
+    if request.method == "POST" and formset.is_valid():
+        rows = [
+            form.criterion()
+            for form in formset.forms
+            if (form.initial or form.has_changed()) and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            calls.criteria_set(actor=request.user, grant_call=call, criteria=rows)
+        except ValidationError as exc:
+            refused = exc.messages
+        else:
+            messages.success(request, _("The assessment criteria are saved."))
+            return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
+    return render(
+        request,
+        "proposals/officer_call_criteria.html",
+        {
+            "city": city_obj,
+            "call": call,
+            "formset": formset,
+            "locked": locked,
+            "refused": refused,
+            "name_languages": settings.LANGUAGES,
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -165,7 +165,20 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     login(page, User.objects.get(email="officer@example.org"))
     call = GrantCall.objects.filter(city__slug="koszalin").order_by("opens_at").first()
     proposal = Proposal.objects.filter(grant_call=call, status="in_assessment").first()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proposals.services import calls
+
+    unopened = calls.grant_call_copy(  # its criteria's form
+        actor=User.objects.get(email="officer@example.org"), source=call, title={"en": "Next"},
+        opens_at=timezone.now() + timedelta(days=60),
+        closes_at=timezone.now() + timedelta(days=120),
+    )  # fmt: skip
     pages = [
+        f"/koszalin/officer/calls/{unopened.pk}/criteria/",
+        f"/koszalin/officer/calls/{call.pk}/criteria/",
         "/koszalin/officer/", f"/koszalin/officer/calls/{call.pk}/", "/koszalin/officer/audit/",
         "/koszalin/officer/figures/", "/koszalin/calls/", "/me/token/",
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",
