@@ -134,17 +134,22 @@ def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | Non
             if (code, text.casefold()) in seen:
                 refuse(msg.CRITERION_TWICE, name=text)
             seen.add((code, text.casefold()))
-        if weight is None or not Decimal("0") < Decimal(weight) <= MAX_WEIGHT:
+        try:
+            weight = Decimal(weight).quantize(Decimal("0.01"))
+        except (ArithmeticError, TypeError, ValueError):  # None, or not a number
+            weight = None
+        if weight is None or not weight.is_finite() or not Decimal("0") < weight <= MAX_WEIGHT:
             refuse(msg.CRITERION_WEIGHT, max=MAX_WEIGHT)
-        cleaned.append((key, name, Decimal(weight).quantize(Decimal("0.01"))))
+        cleaned.append((key, name, weight))
     existing = {c.key: c for c in call.criteria.all()}
     before = [(c.key, c.name, str(c.weight)) for c in existing.values()]
     kept = {key for key, _n, _w in cleaned if key in existing}
     call.criteria.exclude(key__in=kept).delete()
-    taken = set(kept)
+    taken, used = set(kept), set()
     for position, (key, name, weight) in enumerate(cleaned):
-        if key in existing:
+        if key in existing and key not in used:  # a key sent twice: the second row is new
             criterion = existing[key]
+            used.add(key)
         else:  # a new key from its name, unique in the call
             base = slugify(next(iter(name.values())))[:30] or "criterion"
             key, n = base, 2

@@ -47,7 +47,10 @@ def test_the_service_sets_names_weights_and_order_and_keeps_kept_keys(unopened, 
         ("greenery", {"en": "Greenery"}, Decimal("0.50")),
     ]
     assert saved[0].pk == before["benefit"]  # the same criterion, renamed
-    event = AuditEvent.objects.filter(action="call.criteria").get()
+    twice = calls.criteria_set(actor=officer, grant_call=unopened, criteria=[
+        ("benefit", {"en": "One"}, 1), ("benefit", {"en": "Benefit"}, 1)])  # fmt: skip
+    assert [c.key for c in twice] == ["benefit", "benefit-2"]  # a key sent twice: a new one
+    event = AuditEvent.objects.filter(action="call.criteria").order_by("pk").first()
     assert len(event.before["criteria"]) == 5 and len(event.after["criteria"]) == 3
 
 
@@ -59,6 +62,8 @@ def test_the_service_sets_names_weights_and_order_and_keeps_kept_keys(unopened, 
         ([(None, {"en": "A"}, 0)], msg.CRITERION_WEIGHT),
         ([(None, {"en": "A"}, 100)], msg.CRITERION_WEIGHT),
         ([(None, {"en": "A"}, None)], msg.CRITERION_WEIGHT),
+        ([(None, {"en": "A"}, "NaN")], msg.CRITERION_WEIGHT),
+        ([(None, {"en": "A"}, "a lot")], msg.CRITERION_WEIGHT),
         ([(None, {"en": "Same"}, 1), (None, {"en": "same"}, 1)], msg.CRITERION_TWICE),
         ([(None, {"en": f"C{n}"}, 1) for n in range(13)], msg.CRITERIA_TOO_MANY),
     ],
