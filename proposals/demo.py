@@ -335,6 +335,10 @@ def load_demo_programme(city: City) -> bool:
         delivery.work_day_add(
             actor=resident, proposal=p, day=timezone.localdate(), people=14, hours=Decimal("4")
         )
+    viewpoint = {  # the caption of a before/after pair, in the city's language
+        "pl": "Widok od wejścia do parku",
+        "cs": "Pohled od vstupu do parku",
+    }.get(city.default_language, "From the park's entrance")
     for state in ("completed", "sustainability", "closed"):
         p = made[state]
         before = delivery.photo_add(
@@ -342,14 +346,14 @@ def load_demo_programme(city: City) -> bool:
             proposal=p,
             kind="before",
             upload=_photo("#7a6f5a", "before"),
-            caption="Before",
+            caption=viewpoint,
         )
         delivery.photo_add(
             actor=resident,
             proposal=p,
             kind="after",
             upload=_photo("#3f7a3a", "after"),
-            caption="After",
+            caption=viewpoint,
             pair_of=before,
         )
         delivery.completion_report(actor=resident, proposal=p)

@@ -126,6 +126,13 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
         reps = Representative.objects.filter(organisation__city=city)
         assert reps.get(verified_at__isnull=False).user.email == "ngo@example.org"
         assert reps.filter(verified_at__isnull=True, refused_at__isnull=True).count() == 1
+        from sites.models import Intervention
+
+        captions = {  # a before/after pair's caption, in the city's language
+            "koszalin": "Widok od wejścia do parku", "ostrava": "Pohled od vstupu do parku"
+        }  # fmt: skip
+        for done in Intervention.objects.filter(city=city):
+            assert {pair.caption for pair in done.pairs.all()} == {captions[city.slug]}
 
 
 def test_load_demo_makes_no_accounts_outside_development(db, settings):
