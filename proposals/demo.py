@@ -359,8 +359,11 @@ def load_demo_programme(city: City) -> bool:
         delivery.completion_report(actor=resident, proposal=p)
     for state in ("sustainability", "closed"):
         delivery.completion_accept(actor=officer, proposal=made[state])
-    delivery.maintenance_report_file(
-        actor=resident, proposal=made["closed"], text="Demo: all well."
+    delivery.maintenance_report_file(  # with a photo: the completed project's page shows it
+        actor=resident,
+        proposal=made["closed"],
+        text="Demo: all well.",
+        photos=[_photo("#4f8a3c", "maintenance")],
     )
     made["closed"].refresh_from_db()
     end = made["closed"].sustainability_ends_on

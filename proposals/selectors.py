@@ -526,6 +526,33 @@ def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
     return schedule + extra
 
 
+@dataclass
+class PublicCare:
+    """The sustainability period of a completed project as the public sees it."""
+
+    schedule: list[ReportDue]
+    filed: int  # reports filed
+    due: int  # reports the period asks for
+    ends_on: object  # the date the period ends
+
+
+def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
+    """What the completed project's public page shows of the community's care: each
+    maintenance report's due date, the day it was filed and its photos (all of a project's
+    photos are public). Not the reports' texts: they are written to the officers and may
+    name the neighbours who did the work. None before the completion is accepted, and for
+    a proposal hidden after a report."""
+    if proposal.status not in (S.SUSTAINABILITY, S.CLOSED) or proposal.hidden_at:
+        return None
+    schedule = maintenance_schedule(proposal=proposal, today=today)
+    return PublicCare(
+        schedule=schedule,
+        filed=sum(1 for r in schedule if r.report),
+        due=sum(1 for r in schedule if r.due),
+        ends_on=proposal.sustainability_ends_on,
+    )
+
+
 def work_totals(*, proposal: Proposal) -> dict:
     """The volunteers and volunteer hours of a project's work days, added up by the
     database: the officers' page and the completed project's numbers."""

@@ -22,6 +22,7 @@ from mapapp.ratelimit import rate_limit
 from mapapp.selectors import city_extent, place_search, shape_map_config
 from proposals.access import is_officer
 from proposals.models import Proposal
+from proposals.selectors import public_care
 from proposals.views.common import apply_errors, load_city, report
 from sites import selectors, services
 from sites.forms import SiteForm
@@ -362,6 +363,10 @@ def intervention_detail(request, city, pk):
             "city": city_obj,
             "intervention": intervention,
             "pairs": pairs,
+            # the maintenance reports of a programme project (none for one recorded apart)
+            "care": public_care(proposal=intervention.proposal)
+            if intervention.proposal_id
+            else None,
             "share_image": request.build_absolute_uri(pairs[0].after.url) if pairs else "",
             "share_url": request.build_absolute_uri(request.path),  # without any query
             "category_label": dict(Proposal.Category.choices).get(intervention.category, ""),

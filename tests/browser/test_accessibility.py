@@ -46,8 +46,10 @@ def public_world(transactional_db):
 
     load_demo_programme(koszalin)  # proposals in every public status, with photos
     proposals = Proposal.objects.filter(city=koszalin, status__in=Proposal.PUBLIC_STATUSES)
+    # a programme project past its sustainability period, with its maintenance reports
+    closed = Intervention.objects.get(city=koszalin, proposal__status="closed")
     return {"site": site, "intervention": intervention, "resident": resident,
-            "proposal": proposals.order_by("pk").first()}  # fmt: skip
+            "proposal": proposals.order_by("pk").first(), "closed": closed}  # fmt: skip
 
 
 def violations(page, path):
@@ -111,6 +113,7 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         f"/koszalin/proposals/{public_world['proposal'].pk}/",
         f"/koszalin/sites/{site.pk}/", "/koszalin/interventions/",
         f"/koszalin/interventions/{intervention.pk}/", "/koszalin/embed/",
+        f"/koszalin/interventions/{public_world['closed'].pk}/",
         "/koszalin/analysis/", "/koszalin/exports/", "/privacy/", "/accounts/login/",
         "/accounts/signup/", "/accounts/password/reset/",
         "/ogcapi/koszalin/?f=html", "/ogcapi/koszalin/collections/sites/items?f=html",

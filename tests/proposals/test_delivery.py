@@ -510,6 +510,39 @@ def test_officers_see_the_works_and_which_maintenance_reports_are_filed_or_overd
     assert page.count('<img src="') >= 2  # the before and after photos
 
 
+def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_reports_texts(
+    in_progress, resident, officer, client
+):
+    """The public page of a completed programme project lists its maintenance reports: when
+    each is due, when it was filed and its photos (their captions escaped); never the
+    reports' texts, written to the officers, which may name neighbours."""
+    from proposals.models import Photo
+    from proposals.models import Proposal as P
+
+    in_sustainability(in_progress, resident, officer)
+    # completed thirteen months ago: reports 1 and 2 were due, report 1 is filed
+    P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=396))
+    delivery.maintenance_report_file(actor=resident, proposal=in_progress,
+                                     text="Jan Kowalski weeded <all>.",
+                                     photos=[jpeg_upload()])  # fmt: skip
+    Photo.objects.filter(kind="maintenance").update(caption="The <gate> mended")
+    done = P.objects.get(pk=in_progress.pk).intervention
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    care = page[page.index('id="care"') : page.index("</section>", page.index('id="care"'))]
+    assert "look after the project until" in care and "1 of 4 reports filed." in care
+    reports = care.split('<li class="')[1:]
+    assert [r.split('"')[0] for r in reports] == ["filed", "unfiled", "due", "due"]
+    assert "Report 1, filed" in reports[0]
+    assert 'alt="Maintenance photo, report 1: The &lt;gate&gt; mended"' in reports[0]
+    assert "Report 2, due" in reports[1] and "Not filed." in reports[1]
+    assert "Kowalski" not in page and "weeded" not in page
+    # a proposal hidden after a report shows nothing of it; the project stays
+    P.objects.filter(pk=in_progress.pk).update(hidden_at=timezone.now())
+    page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    assert 'id="care"' not in page and done.title in page
+
+
 def test_the_close_button_waits_for_the_end_of_the_sustainability_period(
     in_progress, resident, officer, client
 ):
