@@ -251,8 +251,11 @@ class CriterionForm(PlainLabels, forms.Form):
         label=_("Weight"), required=False, initial=Decimal("1"), max_digits=4, decimal_places=2
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, names_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # an opened call: only the names change; the weight comes from `initial`, whatever
+        # is posted (services.calls.criteria_set refuses any other change)
+        self.fields["weight"].disabled = names_only
         names = {
             f"name_{code}": forms.CharField(
                 label=_("Name (%(language)s)") % {"language": language},
@@ -277,3 +280,16 @@ CriteriaFormSet = forms.formset_factory(
     absolute_max=MAX_CRITERIA,
     validate_max=True,
 )
+# an opened call's criteria: their names only (no row added or removed)
+CriteriaNamesFormSet = forms.formset_factory(
+    CriterionForm, extra=0, max_num=MAX_CRITERIA, absolute_max=MAX_CRITERIA, validate_max=True
+)
+
+
+def criteria_initial(call) -> list[dict]:
+    """The criteria formsets' rows for a call's criteria as they are."""
+    return [
+        {"key": c.key, "weight": c.weight}
+        | {f"name_{code}": (c.name or {}).get(code, "") for code, _l in settings.LANGUAGES}
+        for c in call.criteria.all()
+    ]

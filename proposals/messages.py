@@ -72,7 +72,8 @@ CALL_RULE_LOCKED = _("“%(field)s” can no longer change: the call has opened.
 CALL_OPENS_LOCKED = _("The opening time can no longer change: the call has opened.")
 CALL_CLOSES_LOCKED = _("The deadline can no longer change: the call has closed.")
 CRITERIA_LOCKED = _(
-    "The assessment criteria can no longer change: the call has opened, and applicants read them."
+    "The call has opened and applicants read its criteria: their names can be corrected, but"
+    " no criterion added or removed, and no weight changed."
 )
 CRITERIA_NONE = _("Give at least one assessment criterion.")
 CRITERIA_TOO_MANY = _("At most %(n)s assessment criteria.")

@@ -111,15 +111,15 @@ MAX_WEIGHT = Decimal("99.99")  # Criterion.weight: four digits, two of them deci
 @transaction.atomic
 def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | None, dict, Decimal]]):
     """The call's assessment criteria, in order: (key or None for a new one, name in each
-    language, weight). Only before the call opens, like its other rules: applicants read
-    them on the call's page and write for them. A criterion left out is removed; a kept
-    key keeps its criterion. Audited with before and after."""
+    language, weight). A criterion left out is removed; a kept key keeps its criterion.
+    Audited with before and after. Which criteria there are, and their weights, only
+    before the call opens, like its other rules: applicants read them on the call's page
+    and write for them. Their names, like the call's texts, at any time (a typo, a missing
+    language): the same keys in the same order with the same weights."""
     from django.utils.text import slugify
 
     check_officer(actor, grant_call.city)
     call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
-    if not call.rules_open:
-        refuse(msg.CRITERIA_LOCKED)
     if not criteria:
         refuse(msg.CRITERIA_NONE)
     if len(criteria) > MAX_CRITERIA:
@@ -142,6 +142,10 @@ def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | Non
             refuse(msg.CRITERION_WEIGHT, max=MAX_WEIGHT)
         cleaned.append((key, name, weight))
     existing = {c.key: c for c in call.criteria.all()}
+    if not call.rules_open and [(k, w) for k, _n, w in cleaned] != [
+        (c.key, c.weight) for c in existing.values()
+    ]:
+        refuse(msg.CRITERIA_LOCKED)
     before = [(c.key, c.name, str(c.weight)) for c in existing.values()]
     kept = {key for key, _n, _w in cleaned if key in existing}
     call.criteria.exclude(key__in=kept).delete()

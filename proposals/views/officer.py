@@ -22,7 +22,13 @@ from mapapp.navigation import posted_id, posted_ids
 from mapapp.selectors import city_information
 from mapapp.spreadsheets import csv_response
 from proposals import access, selectors
-from proposals.forms import CriteriaFormSet, GrantCallEditForm, GrantCallForm
+from proposals.forms import (
+    CriteriaFormSet,
+    CriteriaNamesFormSet,
+    GrantCallEditForm,
+    GrantCallForm,
+    criteria_initial,
+)
 from proposals.models import GrantCall, Proposal, SignatureSheet, Support
 from proposals.services import assessment, calls, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
@@ -184,17 +190,17 @@ def officer_call(request, city, call_id):
 
 @login_required
 def officer_call_criteria(request, city, call_id):
-    """The call's assessment criteria and their weights, until the call opens
-    (services.calls.criteria_set); after that the page shows them and says why they stay."""
+    """The call's assessment criteria and their weights until the call opens; after that
+    their names only (services.calls.criteria_set), the page saying why."""
     city_obj = _officer_city(request, city)
     call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
-    initial = [
-        {"key": c.key, "weight": c.weight}
-        | {f"name_{code}": (c.name or {}).get(code, "") for code, _l in settings.LANGUAGES}
-        for c in call.criteria.all()
-    ]
-    formset = CriteriaFormSet(request.POST or None, initial=initial, prefix="criteria")
     locked = not call.rules_open
+    formset = (CriteriaNamesFormSet if locked else CriteriaFormSet)(
+        request.POST or None,
+        initial=criteria_initial(call),
+        prefix="criteria",
+        form_kwargs={"names_only": locked},
+    )
     refused = []  # the service's reasons, which concern the criteria together
     if request.method == "POST" and formset.is_valid():
         rows = [

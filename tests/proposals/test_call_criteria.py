@@ -77,14 +77,30 @@ def test_the_service_refuses_bad_criteria_and_changes_nothing(unopened, officer,
     assert [(c.key, c.name, c.weight) for c in unopened.criteria.all()] == kept
 
 
-def test_only_officers_and_only_before_the_call_opens(grant_call, unopened, officer, resident):
+def test_only_officers_and_once_the_call_opens_only_the_names(grant_call, unopened, officer,
+                                                              resident):  # fmt: skip
     with pytest.raises(PermissionDenied):
         calls.criteria_set(actor=resident, grant_call=unopened, criteria=[(None, {"en": "A"}, 1)])
     GrantCall.objects.filter(pk=unopened.pk).update(opens_at=timezone.now())
-    with pytest.raises(ValidationError) as exc:
-        calls.criteria_set(actor=officer, grant_call=unopened, criteria=[(None, {"en": "A"}, 1)])
-    assert exc.value.messages == [str(msg.CRITERIA_LOCKED)]
-    assert unopened.criteria.count() == 5
+    now = [(c.key, dict(c.name), c.weight) for c in unopened.criteria.all()]
+    for changed in (
+        [(None, {"en": "A"}, 1)],  # other criteria
+        now[:4],  # one removed
+        now + [(None, {"en": "Shade"}, 1)],  # one added
+        [now[1], now[0], *now[2:]],  # another order
+        [(now[0][0], now[0][1], Decimal("2")), *now[1:]],  # another weight
+    ):
+        with pytest.raises(ValidationError) as exc:
+            calls.criteria_set(actor=officer, grant_call=unopened, criteria=changed)
+        assert exc.value.messages == [str(msg.CRITERIA_LOCKED)]
+    assert [(c.key, c.name, c.weight) for c in unopened.criteria.all()] == now
+    # a name corrected, another language added: the criteria stay the same ones
+    renamed = [(now[0][0], {"en": "Community involvement", "cs": "Zapojení obyvatel"},
+                now[0][2]), *now[1:]]  # fmt: skip
+    pks = [c.pk for c in unopened.criteria.all()]
+    saved = calls.criteria_set(actor=officer, grant_call=unopened, criteria=renamed)
+    assert [c.pk for c in saved] == pks
+    assert saved[0].name == {"en": "Community involvement", "cs": "Zapojení obyvatel"}
 
 
 def test_officers_edit_the_criteria_on_the_calls_pages(client, unopened, officer):
@@ -128,20 +144,36 @@ def test_officers_edit_the_criteria_on_the_calls_pages(client, unopened, officer
     assert len(unopened.criteria.all()) == 5
 
 
-def test_the_criteria_page_of_an_open_call_shows_them_and_says_why_they_stay(
-    client, grant_call, officer
-):
+def test_the_criteria_page_of_an_open_call_corrects_names_only(client, grant_call, officer):
     client.force_login(officer)
-    assert (
-        "Edit the criteria"
-        not in client.get(f"/koszalin/officer/calls/{grant_call.pk}/").content.decode()
-    )
+    client.cookies["django_language"] = "en"
+    call_page = client.get(f"/koszalin/officer/calls/{grant_call.pk}/").content.decode()
+    assert "Edit the criteria" not in call_page and "Correct the criteria's names" in call_page
     url = f"/koszalin/officer/calls/{grant_call.pk}/criteria/"
     page = client.get(url).content.decode()
-    assert 'id="criteria-locked"' in page and "criteria-0-name_en" not in page
-    data = {"criteria-TOTAL_FORMS": "1", "criteria-INITIAL_FORMS": "0",
-            "criteria-0-name_en": "Late", "criteria-0-weight": "1"}  # fmt: skip
+    assert 'id="criteria-locked"' in page and "criteria-0-name_en" in page
+    assert "criteria-0-weight" not in page and "DELETE" not in page and "criteria-5-" not in page
+    keys = re.findall(r'name="criteria-\d+-key" value="([^"]+)"', page)
+    data = {"criteria-TOTAL_FORMS": "5", "criteria-INITIAL_FORMS": "5"}
+    for n, criterion in enumerate(grant_call.criteria.all()):
+        data[f"criteria-{n}-key"] = keys[n]
+        for code in ("en", "pl", "cs"):
+            data[f"criteria-{n}-name_{code}"] = criterion.name.get(code, "")
+    data["criteria-0-name_en"] = "Community <involvement>"
+    data["criteria-0-weight"] = "7"  # not on the page: not taken
+    assert client.post(url, data).status_code == 302
+    criteria = list(grant_call.criteria.all())
+    assert str(criteria[0]) == "Community <involvement>" and criteria[0].weight == Decimal("1")
+    assert len(criteria) == 5
+    # a row more, sent by hand: refused with the reason, what was typed kept
+    data.update({"criteria-TOTAL_FORMS": "6", "criteria-5-name_en": "Late"})
+    data["criteria-0-name_en"] = "Community involvement, corrected"
     refused = client.post(url, data)
     assert refused.status_code == 400
-    assert "can no longer change" in refused.content.decode()
+    page = refused.content.decode()
+    assert (
+        "no criterion added or removed" in page
+        and 'value="Community involvement, corrected"' in page
+    )
     assert not grant_call.criteria.filter(name__en="Late").exists()
+    assert str(grant_call.criteria.first()) == "Community <involvement>"
