@@ -150,8 +150,7 @@ def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
     if proposal.status == S.IN_PROGRESS:
         return NextStep(_("Record the works, then report the project completed"), works)
     if proposal.status == S.SUSTAINABILITY:
-        due = next((r for r in maintenance_schedule(proposal=proposal, today=today)
-                    if r.report is None and r.due), None)  # fmt: skip
+        due = next_report(maintenance_schedule(proposal=proposal, today=today))
         if due is not None:
             words = {"n": due.period, "date": date_format(due.due, "SHORT_DATE_FORMAT")}
             if due.overdue:
@@ -551,6 +550,12 @@ def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
         due=sum(1 for r in schedule if r.due),
         ends_on=proposal.sustainability_ends_on,
     )
+
+
+def next_report(schedule: list[ReportDue]) -> ReportDue | None:
+    """The report the applicant files next (maintenance_report_file files them in order):
+    the first of the period not filed yet; None once all are."""
+    return next((r for r in schedule if r.report is None and r.due), None)
 
 
 def work_totals(*, proposal: Proposal) -> dict:

@@ -459,7 +459,7 @@ def proposal_progress(request, city, pk):
             "photos": proposal.photos.filter(report=None),  # a report's, under it
             "before_photos": proposal.photos.filter(kind=Photo.Kind.BEFORE),
             "schedule": schedule,
-            "next_report": next((r for r in schedule if r.report is None and r.due), None),
+            "next_report": selectors.next_report(schedule),
             "max_report_photos": MAX_REPORT_PHOTOS,
             "photo_kinds": delivery.photo_kinds(proposal),
             # what a refused form held, under its action: {"expense": the POST}
