@@ -272,8 +272,21 @@ class CriterionForm(PlainLabels, forms.Form):
         return data.get("key") or None, names, data.get("weight")
 
 
+class BaseCriteriaFormSet(forms.BaseFormSet):
+    def rows(self) -> list[tuple[str | None, dict, Decimal | None]]:
+        """The criteria sent, in order, for services.calls: the rows that were there (even
+        emptied, so the service names what is wrong) and the new ones filled in, without
+        those ticked for removal."""
+        return [
+            form.criterion()
+            for form in self.forms
+            if (form.initial or form.has_changed()) and not form.cleaned_data.get("DELETE")
+        ]
+
+
 CriteriaFormSet = forms.formset_factory(
     CriterionForm,
+    formset=BaseCriteriaFormSet,
     extra=2,
     can_delete=True,
     max_num=MAX_CRITERIA,
@@ -282,14 +295,19 @@ CriteriaFormSet = forms.formset_factory(
 )
 # an opened call's criteria: their names only (no row added or removed)
 CriteriaNamesFormSet = forms.formset_factory(
-    CriterionForm, extra=0, max_num=MAX_CRITERIA, absolute_max=MAX_CRITERIA, validate_max=True
+    CriterionForm,
+    formset=BaseCriteriaFormSet,
+    extra=0,
+    max_num=MAX_CRITERIA,
+    absolute_max=MAX_CRITERIA,
+    validate_max=True,
 )
 
 
-def criteria_initial(call) -> list[dict]:
-    """The criteria formsets' rows for a call's criteria as they are."""
+def criteria_initial(criteria) -> list[dict]:
+    """The criteria formsets' rows for criteria as they are (a call's or a city's)."""
     return [
         {"key": c.key, "weight": c.weight}
         | {f"name_{code}": (c.name or {}).get(code, "") for code, _l in settings.LANGUAGES}
-        for c in call.criteria.all()
+        for c in criteria
     ]

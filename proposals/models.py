@@ -185,22 +185,48 @@ class GrantCall(models.Model):
         return self.current_round == self.rounds and not self.round_open
 
 
-class Criterion(models.Model):
-    grant_call = models.ForeignKey(GrantCall, on_delete=models.CASCADE, related_name="criteria")
+class CriterionBase(models.Model):
+    """An assessment criterion: a key (kept when it is renamed), its name in each language,
+    its weight in the weighted average, its place in the list."""
+
     key = models.SlugField(max_length=40)
     name = models.JSONField(default=dict)
     weight = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("1.00"))
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        abstract = True
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return localized(self.name) or self.key
+
+
+class Criterion(CriterionBase):
+    """A call's criterion, which the committee scores (services.calls.criteria_set)."""
+
+    grant_call = models.ForeignKey(GrantCall, on_delete=models.CASCADE, related_name="criteria")
+
+    class Meta(CriterionBase.Meta):
         constraints = [
             models.UniqueConstraint(fields=["grant_call", "key"], name="proposals_criterion_key"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="proposals_criterion_weight"),
         ]
 
-    def __str__(self) -> str:
-        return localized(self.name) or self.key
+
+class CityCriterion(CriterionBase):
+    """A city's own criteria, which its new calls start with unless started from an earlier
+    call (services.calls.city_criteria_set); without any, the built-in DEFAULT_CRITERIA."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="call_criteria")
+
+    class Meta(CriterionBase.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["city", "key"], name="proposals_citycriterion_key"),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="proposals_citycriterion_weight"
+            ),
+        ]
 
 
 class Proposal(models.Model):

@@ -52,6 +52,7 @@ urlpatterns = [
     path("officer/audit/", officer.officer_audit, name="officer-audit"),
     path("officer/figures/", officer.officer_figures, name="officer-figures"),
     path("officer/organisations/", officer.officer_organisations, name="officer-organisations"),
+    path("officer/criteria/", officer.officer_criteria, name="officer-criteria"),
     path("officer/calls/new/", officer.officer_call_new, name="officer-call-new"),
     path("officer/calls/<int:call_id>/", officer.officer_call, name="officer-call"),
     path("officer/calls/<int:call_id>/edit/", officer.officer_call_edit, name="officer-call-edit"),

@@ -13,7 +13,7 @@ from mapapp.audit import audit_record
 from mapapp.models import City, CityRole, Role
 from proposals import messages as msg
 from proposals.access import check_officer
-from proposals.models import Criterion, GrantCall
+from proposals.models import CityCriterion, Criterion, GrantCall
 from proposals.services.common import refuse
 
 DEFAULT_CRITERIA = [
@@ -89,7 +89,7 @@ def grant_call_create(
     call.save()
     schedule_expiry(call)
     if criteria is None:
-        criteria = [(key, name, Decimal("1")) for key, name in DEFAULT_CRITERIA]
+        criteria = [(c.key, c.name, c.weight) for c in city_criteria(city)]
     Criterion.objects.bulk_create(
         Criterion(grant_call=call, key=key, name=name, weight=weight, position=i)
         for i, (key, name, weight) in enumerate(criteria)
@@ -108,18 +108,10 @@ MAX_CRITERIA = 12
 MAX_WEIGHT = Decimal("99.99")  # Criterion.weight: four digits, two of them decimals
 
 
-@transaction.atomic
-def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | None, dict, Decimal]]):
-    """The call's assessment criteria, in order: (key or None for a new one, name in each
-    language, weight). A criterion left out is removed; a kept key keeps its criterion.
-    Audited with before and after. Which criteria there are, and their weights, only
-    before the call opens, like its other rules: applicants read them on the call's page
-    and write for them. Their names, like the call's texts, at any time (a typo, a missing
-    language): the same keys in the same order with the same weights."""
-    from django.utils.text import slugify
-
-    check_officer(actor, grant_call.city)
-    call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
+def _criteria_cleaned(criteria) -> list[tuple[str | None, dict, Decimal]]:
+    """Criteria as (key or None, name in each language, weight), checked together:
+    some and not too many, each named in a language of the site, no two with one name,
+    weights above 0 and within the column. Names with their spaces collapsed."""
     if not criteria:
         refuse(msg.CRITERIA_NONE)
     if len(criteria) > MAX_CRITERIA:
@@ -141,37 +133,101 @@ def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | Non
         if weight is None or not weight.is_finite() or not Decimal("0") < weight <= MAX_WEIGHT:
             refuse(msg.CRITERION_WEIGHT, max=MAX_WEIGHT)
         cleaned.append((key, name, weight))
-    existing = {c.key: c for c in call.criteria.all()}
-    if not call.rules_open and [(k, w) for k, _n, w in cleaned] != [
-        (c.key, c.weight) for c in existing.values()
-    ]:
-        refuse(msg.CRITERIA_LOCKED)
-    before = [(c.key, c.name, str(c.weight)) for c in existing.values()]
+    return cleaned
+
+
+def _criteria_save(rows, cleaned, new) -> list:
+    """Replace the criteria `rows` (a call's or a city's, a related manager) with `cleaned`,
+    in order: a kept key keeps its row (renaming does not make a new criterion), a row left
+    out is deleted, a new one gets a key from its name, unique among them. `new(key)`
+    makes an unsaved row."""
+    from django.utils.text import slugify
+
+    existing = {c.key: c for c in rows.all()}
     kept = {key for key, _n, _w in cleaned if key in existing}
-    call.criteria.exclude(key__in=kept).delete()
+    rows.exclude(key__in=kept).delete()
     taken, used = set(kept), set()
     for position, (key, name, weight) in enumerate(cleaned):
         if key in existing and key not in used:  # a key sent twice: the second row is new
             criterion = existing[key]
             used.add(key)
-        else:  # a new key from its name, unique in the call
-            base = slugify(next(iter(name.values())))[:30] or "criterion"
+        else:  # a key given (the built-in ones' and the city's) or one from its name
+            base = slugify(key or "")[:30] or slugify(next(iter(name.values())))[:30]
+            base = base or "criterion"
             key, n = base, 2
             while key in taken:
                 key, n = f"{base}-{n}", n + 1
-            criterion = Criterion(grant_call=call, key=key)
+            criterion = new(key)
         taken.add(key)
         criterion.name, criterion.weight, criterion.position = name, weight, position
         criterion.save()
+    return list(rows.all())
+
+
+def _criteria_audited(rows) -> list:
+    return [(c.key, c.name, str(c.weight)) for c in rows.all()]
+
+
+@transaction.atomic
+def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | None, dict, Decimal]]):
+    """The call's assessment criteria, in order: (key or None for a new one, name in each
+    language, weight). A criterion left out is removed; a kept key keeps its criterion.
+    Audited with before and after. Which criteria there are, and their weights, only
+    before the call opens, like its other rules: applicants read them on the call's page
+    and write for them. Their names, like the call's texts, at any time (a typo, a missing
+    language): the same keys in the same order with the same weights."""
+    check_officer(actor, grant_call.city)
+    call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
+    cleaned = _criteria_cleaned(criteria)
+    if not call.rules_open and [(k, w) for k, _n, w in cleaned] != [
+        (c.key, c.weight) for c in call.criteria.all()
+    ]:
+        refuse(msg.CRITERIA_LOCKED)
+    before = _criteria_audited(call.criteria)
+    saved = _criteria_save(call.criteria, cleaned, lambda key: Criterion(grant_call=call, key=key))
     audit_record(
         actor=actor,
         action="call.criteria",
         obj=call,
         city=call.city,
         before={"criteria": before},
-        after={"criteria": [(c.key, c.name, str(c.weight)) for c in call.criteria.all()]},
+        after={"criteria": _criteria_audited(call.criteria)},
     )
-    return list(call.criteria.all())
+    return saved
+
+
+def city_criteria(city: City) -> list[CityCriterion]:
+    """The criteria a new call of the city starts with: the city's own, else the built-in
+    ones (unsaved), each weighing 1."""
+    return list(city.call_criteria.all()) or [
+        CityCriterion(city=city, key=key, name=name, weight=Decimal("1.00"), position=n)
+        for n, (key, name) in enumerate(DEFAULT_CRITERIA)
+    ]
+
+
+@transaction.atomic
+def city_criteria_set(*, actor, city: City, criteria: list[tuple[str | None, dict, Decimal]]):
+    """The city's own criteria for its new calls, checked as a call's; calls already made
+    keep theirs. `criteria=None` goes back to the built-in ones. Audited."""
+    check_officer(actor, city)
+    City.objects.select_for_update().filter(pk=city.pk).first()  # one writer at a time
+    before = _criteria_audited(city.call_criteria)
+    if criteria is None:
+        city.call_criteria.all().delete()
+        saved = []
+    else:
+        cleaned = _criteria_cleaned(criteria)
+        saved = _criteria_save(city.call_criteria, cleaned,
+                               lambda key: CityCriterion(city=city, key=key))  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="city.criteria",
+        obj=city,
+        city=city,
+        before={"criteria": before},
+        after={"criteria": _criteria_audited(city.call_criteria)},
+    )
+    return saved
 
 
 # What an officer may still change, by the call's phase (grant_call_update): the rules

@@ -128,6 +128,7 @@ def officer_call_new(request, city):
             else set(),
             "earlier": earlier,
             "source": source,
+            "start_criteria": calls.city_criteria(city_obj),  # unless started from a call
         },  # fmt: skip
         status=400 if form.errors else 200,
     )
@@ -197,19 +198,14 @@ def officer_call_criteria(request, city, call_id):
     locked = not call.rules_open
     formset = (CriteriaNamesFormSet if locked else CriteriaFormSet)(
         request.POST or None,
-        initial=criteria_initial(call),
+        initial=criteria_initial(call.criteria.all()),
         prefix="criteria",
         form_kwargs={"names_only": locked},
     )
     refused = []  # the service's reasons, which concern the criteria together
     if request.method == "POST" and formset.is_valid():
-        rows = [
-            form.criterion()
-            for form in formset.forms
-            if (form.initial or form.has_changed()) and not form.cleaned_data.get("DELETE")
-        ]
         try:
-            calls.criteria_set(actor=request.user, grant_call=call, criteria=rows)
+            calls.criteria_set(actor=request.user, grant_call=call, criteria=formset.rows())
         except ValidationError as exc:
             refused = exc.messages
         else:
@@ -223,6 +219,42 @@ def officer_call_criteria(request, city, call_id):
             "call": call,
             "formset": formset,
             "locked": locked,
+            "refused": refused,
+            "name_languages": settings.LANGUAGES,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def officer_criteria(request, city):
+    """The city's own assessment criteria, which its new calls start with unless started
+    from an earlier call (services.calls.city_criteria_set); the built-in ones until set,
+    and again after "go back to the built-in criteria"."""
+    city_obj = _officer_city(request, city)
+    formset = CriteriaFormSet(
+        request.POST or None,
+        initial=criteria_initial(calls.city_criteria(city_obj)),
+        prefix="criteria",
+    )
+    refused = []
+    builtin = request.POST.get("action") == "builtin"  # None: back to the built-in ones
+    if request.method == "POST" and (builtin or formset.is_valid()):
+        try:
+            calls.city_criteria_set(actor=request.user, city=city_obj,
+                                    criteria=None if builtin else formset.rows())  # fmt: skip
+        except ValidationError as exc:
+            refused = exc.messages
+        else:
+            messages.success(request, _("The criteria for the city's new calls are saved."))
+            return redirect("proposals:officer-criteria", city=city_obj.slug)
+    return render(
+        request,
+        "proposals/officer_call_criteria.html",
+        {
+            "city": city_obj,
+            "formset": formset,
+            "own": city_obj.call_criteria.exists(),
             "refused": refused,
             "name_languages": settings.LANGUAGES,
         },

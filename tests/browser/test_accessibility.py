@@ -181,7 +181,7 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     )  # fmt: skip
     pages = [
         f"/koszalin/officer/calls/{unopened.pk}/criteria/",
-        f"/koszalin/officer/calls/{call.pk}/criteria/",
+        f"/koszalin/officer/calls/{call.pk}/criteria/", "/koszalin/officer/criteria/",
         "/koszalin/officer/", f"/koszalin/officer/calls/{call.pk}/", "/koszalin/officer/audit/",
         "/koszalin/officer/figures/", "/koszalin/calls/", "/me/token/",
         f"/koszalin/officer/proposals/{proposal.pk}/", "/koszalin/officer/calls/new/",

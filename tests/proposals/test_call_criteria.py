@@ -1,6 +1,7 @@
 """Officers set a call's assessment criteria and weights on its pages, until the call
-opens (applicants read them on the call's page from then on); the committee then scores
-them and the ranking weighs them."""
+opens (applicants read them on the call's page from then on; their names can still be
+corrected); the committee then scores them and the ranking weighs them. A city's own
+criteria are those its new calls start with."""
 
 import re
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from mapapp.models import AuditEvent
 from proposals import messages as msg
-from proposals.models import GrantCall
+from proposals.models import CityCriterion, GrantCall
 from proposals.services import calls
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,75 @@ def test_the_criteria_page_of_an_open_call_corrects_names_only(client, grant_cal
     )
     assert not grant_call.criteria.filter(name__en="Late").exists()
     assert str(grant_call.criteria.first()) == "Community <involvement>"
+
+
+def test_a_citys_own_criteria_are_those_its_new_calls_start_with(
+    grant_call, officer, resident, koszalin
+):
+    opens, closes = timezone.now() + timedelta(days=5), timezone.now() + timedelta(days=30)
+    start = {"opens_at": opens, "closes_at": closes, "total_budget": Decimal("100000"),
+             "project_cap": Decimal("20000")}  # fmt: skip
+    builtin = calls.grant_call_create(actor=officer, city=koszalin, title={"en": "A"}, **start)
+    assert [c.key for c in builtin.criteria.all()][:2] == ["community", "benefit"]
+    with pytest.raises(PermissionDenied):
+        calls.city_criteria_set(actor=resident, city=koszalin, criteria=[(None, {"en": "A"}, 1)])
+    with pytest.raises(ValidationError) as exc:
+        calls.city_criteria_set(actor=officer, city=koszalin, criteria=[(None, {"en": "A"}, 0)])
+    assert "weight is more than 0" in exc.value.messages[0]
+    assert not CityCriterion.objects.exists()
+    # set from the built-in ones as the page sends them: their keys kept, one weighed more
+    own = [("community", {"en": "Neighbours <involved>"}, "3"), (None, {"pl": "Zieleń"}, 1)]
+    calls.city_criteria_set(actor=officer, city=koszalin, criteria=own)
+    made = calls.grant_call_create(actor=officer, city=koszalin, title={"en": "B"}, **start)
+    assert [(c.key, c.name, c.weight) for c in made.criteria.all()] == [
+        ("community", {"en": "Neighbours <involved>"}, Decimal("3.00")),
+        ("zielen", {"pl": "Zieleń"}, Decimal("1.00")),
+    ]
+    # calls made before keep theirs; a call started from an earlier one takes that call's
+    assert builtin.criteria.count() == 5
+    copy = calls.grant_call_copy(actor=officer, source=builtin, title={"en": "C"},
+                                 opens_at=opens, closes_at=closes)  # fmt: skip
+    assert copy.criteria.count() == 5
+    # back to the built-in ones
+    calls.city_criteria_set(actor=officer, city=koszalin, criteria=None)
+    assert not CityCriterion.objects.exists()
+    again = calls.grant_call_create(actor=officer, city=koszalin, title={"en": "D"}, **start)
+    assert again.criteria.count() == 5
+    events = AuditEvent.objects.filter(action="city.criteria").order_by("pk")
+    assert [len(e.after["criteria"]) for e in events] == [2, 0]
+
+
+def test_officers_set_the_citys_criteria_on_their_page(client, officer, koszalin):
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    home = client.get("/koszalin/officer/").content.decode()
+    assert 'href="/koszalin/officer/criteria/"' in home
+    url = "/koszalin/officer/criteria/"
+    page = client.get(url).content.decode()
+    assert "the city has not set its own" in page and 'id="criteria-builtin"' not in page
+    rows = _rows(page)
+    assert rows[0] == ("Community involvement", "1.00") and len(rows) == 7
+    keys = re.findall(r'name="criteria-\d+-key" value="([^"]+)"', page)
+    data = {"criteria-TOTAL_FORMS": "7", "criteria-INITIAL_FORMS": "5"}
+    for n in range(7):
+        data[f"criteria-{n}-key"] = keys[n] if n < 5 else ""
+        data[f"criteria-{n}-name_en"] = rows[n][0]
+        data[f"criteria-{n}-weight"] = "1"
+    data.update({"criteria-1-DELETE": "on", "criteria-5-name_en": "Shade <and> trees"})
+    assert client.post(url, data).status_code == 302
+    assert [str(c) for c in CityCriterion.objects.filter(city=koszalin)] == [
+        "Community involvement", "Feasibility", "Sustainability and maintenance plan",
+        "Cost-effectiveness", "Shade <and> trees",
+    ]  # fmt: skip
+    new_call = client.get("/koszalin/officer/calls/new/").content.decode()
+    start = new_call[new_call.index('id="start-criteria"') :]
+    assert "Shade &lt;and&gt; trees ×&nbsp;1" in start[: start.index("</p>")]
+    # a refusal keeps what was typed and changes nothing
+    data["criteria-6-name_en"] = "Feasibility"
+    refused = client.post(url, data)
+    assert refused.status_code == 400 and "Two criteria are named" in refused.content.decode()
+    assert CityCriterion.objects.filter(city=koszalin).count() == 5
+    page = client.get(url).content.decode()
+    assert "These are the city's own criteria." in page and 'id="criteria-builtin"' in page
+    assert client.post(url, {"action": "builtin"}).status_code == 302
+    assert not CityCriterion.objects.exists()
