@@ -519,7 +519,14 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     from proposals.models import Photo
     from proposals.models import Proposal as P
 
+    client.force_login(resident)
+    client.cookies["django_language"] = "en"
+    works = client.get(f"/koszalin/proposals/{in_progress.pk}/progress/").content.decode()
+    assert "Photos and their captions are public" in works  # the applicant is told
     in_sustainability(in_progress, resident, officer)
+    works = client.get(f"/koszalin/proposals/{in_progress.pk}/progress/").content.decode()
+    assert "The text goes to the programme's officers only. The photos" in works
+    client.logout()
     # completed thirteen months ago: reports 1 and 2 were due, report 1 is filed
     P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=396))
     delivery.maintenance_report_file(actor=resident, proposal=in_progress,
