@@ -20,6 +20,7 @@ from mapapp.collation import collated
 from mapapp.errors import NotFound
 from mapapp.models import City
 from proposals.models import (
+    CityCriterion,
     ConflictOfInterest,
     Follow,
     GrantCall,
@@ -158,6 +159,17 @@ def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
                                 % words, works, urgent=True)  # fmt: skip
             return NextStep(_("Maintenance report %(n)s is due %(date)s") % words, works)
     return None
+
+
+def city_criteria(*, city: City) -> list[CityCriterion]:
+    """The assessment criteria a new call of the city starts with: the city's own, else
+    the built-in ones (services.calls.DEFAULT_CRITERIA, unsaved), each weighing 1."""
+    from proposals.services.calls import DEFAULT_CRITERIA
+
+    return list(city.call_criteria.all()) or [
+        CityCriterion(city=city, key=key, name=name, weight=Decimal("1.00"), position=n)
+        for n, (key, name) in enumerate(DEFAULT_CRITERIA)
+    ]
 
 
 def follows_of(*, user) -> QuerySet[Follow]:

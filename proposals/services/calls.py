@@ -12,6 +12,7 @@ from django.utils import timezone
 from mapapp.audit import audit_record
 from mapapp.models import City, CityRole, Role
 from proposals import messages as msg
+from proposals import selectors
 from proposals.access import check_officer
 from proposals.models import CityCriterion, Criterion, GrantCall
 from proposals.services.common import refuse
@@ -89,7 +90,7 @@ def grant_call_create(
     call.save()
     schedule_expiry(call)
     if criteria is None:
-        criteria = [(c.key, c.name, c.weight) for c in city_criteria(city)]
+        criteria = [(c.key, c.name, c.weight) for c in selectors.city_criteria(city=city)]
     Criterion.objects.bulk_create(
         Criterion(grant_call=call, key=key, name=name, weight=weight, position=i)
         for i, (key, name, weight) in enumerate(criteria)
@@ -196,21 +197,13 @@ def criteria_set(*, actor, grant_call: GrantCall, criteria: list[tuple[str | Non
     return saved
 
 
-def city_criteria(city: City) -> list[CityCriterion]:
-    """The criteria a new call of the city starts with: the city's own, else the built-in
-    ones (unsaved), each weighing 1."""
-    return list(city.call_criteria.all()) or [
-        CityCriterion(city=city, key=key, name=name, weight=Decimal("1.00"), position=n)
-        for n, (key, name) in enumerate(DEFAULT_CRITERIA)
-    ]
-
-
 @transaction.atomic
 def city_criteria_set(*, actor, city: City, criteria: list[tuple[str | None, dict, Decimal]]):
     """The city's own criteria for its new calls, checked as a call's; calls already made
     keep theirs. `criteria=None` goes back to the built-in ones. Audited."""
     check_officer(actor, city)
-    City.objects.select_for_update().filter(pk=city.pk).first()  # one writer at a time
+    # one writer at a time; "no key" so that rows referring to the city are not held up
+    City.objects.select_for_update(no_key=True).filter(pk=city.pk).first()
     before = _criteria_audited(city.call_criteria)
     if criteria is None:
         city.call_criteria.all().delete()

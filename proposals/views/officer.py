@@ -128,7 +128,7 @@ def officer_call_new(request, city):
             else set(),
             "earlier": earlier,
             "source": source,
-            "start_criteria": calls.city_criteria(city_obj),  # unless started from a call
+            "start_criteria": selectors.city_criteria(city=city_obj),  # unless started from a call
         },  # fmt: skip
         status=400 if form.errors else 200,
     )
@@ -234,7 +234,7 @@ def officer_criteria(request, city):
     city_obj = _officer_city(request, city)
     formset = CriteriaFormSet(
         request.POST or None,
-        initial=criteria_initial(calls.city_criteria(city_obj)),
+        initial=criteria_initial(selectors.city_criteria(city=city_obj)),
         prefix="criteria",
     )
     refused = []
