@@ -551,11 +551,13 @@ def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
     """What the completed project's public page shows of the community's care: each
     maintenance report's due date, the day it was filed and its photos (all of a project's
     photos are public). Not the reports' texts: they are written to the officers and may
-    name the neighbours who did the work. None before the completion is accepted, and for
-    a proposal hidden after a report."""
+    name the neighbours who did the work. None before the completion is accepted, for a
+    proposal hidden after a report, and for a period too short for any report."""
     if proposal.status not in (S.SUSTAINABILITY, S.CLOSED) or proposal.hidden_at:
         return None
     schedule = maintenance_schedule(proposal=proposal, today=today)
+    if not schedule:
+        return None
     return PublicCare(
         schedule=schedule,
         filed=sum(1 for r in schedule if r.report),

@@ -516,7 +516,7 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     """The public page of a completed programme project lists its maintenance reports: when
     each is due, when it was filed and its photos (their captions escaped); never the
     reports' texts, written to the officers, which may name neighbours."""
-    from proposals.models import Photo
+    from proposals.models import GrantCall, Photo
     from proposals.models import Proposal as P
 
     client.force_login(resident)
@@ -544,6 +544,14 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     assert 'alt="Maintenance photo, report 1: The &lt;gate&gt; mended"' in reports[0]
     assert "Report 2, due" in reports[1] and "Not filed." in reports[1]
     assert "Kowalski" not in page and "weeded" not in page
+    # a sustainability period too short for a report: nothing to show
+    GrantCall.objects.filter(pk=in_progress.grant_call_id).update(sustainability_months=5)
+    Photo.objects.filter(kind="maintenance").delete()
+    in_progress.maintenance_reports.all().delete()
+    page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    assert 'id="care"' not in page and done.title in page
+    GrantCall.objects.filter(pk=in_progress.grant_call_id).update(sustainability_months=24)
+    assert 'id="care"' in client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
     # a proposal hidden after a report shows nothing of it; the project stays
     P.objects.filter(pk=in_progress.pk).update(hidden_at=timezone.now())
     page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
