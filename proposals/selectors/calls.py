@@ -1,0 +1,83 @@
+"""Reads for grant calls: the city's calls with their counts and state, and the criteria a
+new call starts with."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mapapp.errors import NotFound
+from mapapp.models import City
+from proposals.models import (
+    CityCriterion,
+    GrantCall,
+    Proposal,
+)
+
+
+def city_criteria(*, city: City) -> list[CityCriterion]:
+    """The assessment criteria a new call of the city starts with: the city's own, else
+    the built-in ones (services.calls.DEFAULT_CRITERIA, unsaved), each weighing 1."""
+    from proposals.services.calls import DEFAULT_CRITERIA
+
+    return list(city.call_criteria.all()) or [
+        CityCriterion(city=city, key=key, name=name, weight=Decimal("1.00"), position=n)
+        for n, (key, name) in enumerate(DEFAULT_CRITERIA)
+    ]
+
+
+# --- calls for the public -------------------------------------------------------------
+
+
+def _with_counts(calls: QuerySet[GrantCall]) -> QuerySet[GrantCall]:
+    from proposals.services.grants import GRANTED_STATES
+
+    public = Q(proposals__status__in=Proposal.PUBLIC_STATUSES, proposals__hidden_at__isnull=True)
+    granted = Q(proposals__status__in=GRANTED_STATES)
+    return calls.annotate(
+        proposal_count=Count("proposals", filter=public),
+        granted_count=Count("proposals", filter=granted),
+        granted_sum=Sum("proposals__granted_amount", filter=granted),
+    )
+
+
+def calls_with_counts(*, city: City) -> QuerySet[GrantCall]:
+    """The city's calls, the latest first, with public_calls' counts and their criteria."""
+    calls = GrantCall.objects.filter(city=city).prefetch_related("criteria")
+    return _with_counts(calls).order_by("-opens_at", "-pk")
+
+
+def open_calls(*, city: City, now=None) -> QuerySet[GrantCall]:
+    """The calls taking proposals now, the nearest deadline first."""
+    now = now or timezone.now()
+    calls = GrantCall.objects.filter(city=city, opens_at__lte=now, closes_at__gt=now)
+    return calls.order_by("closes_at", "pk")
+
+
+def call_state(call: GrantCall, now=None) -> str:
+    now = now or timezone.now()
+    return "upcoming" if call.opens_at > now else "open" if call.closes_at > now else "closed"
+
+
+def public_calls(*, city: City, now=None) -> dict[str, list[GrantCall]]:
+    """The city's calls as residents see them: open (closing first), upcoming (opening
+    first) and closed (the latest first), each with its public proposals counted and the
+    projects and money granted."""
+    now = now or timezone.now()
+    out: dict[str, list[GrantCall]] = {"open": [], "upcoming": [], "closed": []}
+    for call in _with_counts(GrantCall.objects.filter(city=city)).order_by("closes_at", "pk"):
+        out[call_state(call, now)].append(call)
+    out["upcoming"].sort(key=lambda c: (c.opens_at, c.pk))
+    out["closed"].reverse()
+    return out
+
+
+def public_call(*, city: City, call_id: int) -> GrantCall:
+    """One call of the city, as calls_with_counts gives it (404 for another city's)."""
+    call = calls_with_counts(city=city).filter(pk=call_id).first()
+    if call is None:
+        raise NotFound(_("There is no such call in this city."))
+    return call

@@ -1,0 +1,156 @@
+"""Reads for the works and the sustainability period: the maintenance schedule, what the
+officers check, and what the public sees of the community's care."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, QuerySet, Sum
+from django.utils import timezone
+
+from mapapp.models import City
+from proposals.models import (
+    Proposal,
+)
+
+S = Proposal.Status
+
+
+# --- after the grant ------------------------------------------------------------------
+
+
+def unfiled_reports(*, city: City):
+    """(proposal, period, due date) for every maintenance report of the city's proposals in
+    their sustainability period that is not filed yet, earliest period first per proposal."""
+    from proposals.services.delivery import report_due_dates
+
+    proposals = (
+        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
+        .select_related("grant_call", "author", "city")
+        .annotate(filed=Count("maintenance_reports"))
+    )
+    for proposal in proposals:
+        for period, due in enumerate(report_due_dates(proposal), start=1):
+            if period > proposal.filed:
+                yield proposal, period, due
+
+
+@dataclass
+class ReportDue:
+    period: int  # 1 = the first six months
+    due: object  # a date
+    report: object  # the MaintenanceReport filed, or None
+    overdue: bool  # past its due date and not filed
+
+
+def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
+    """Every maintenance report of the sustainability period, due, filed or overdue, with
+    what was filed (and its photos): what an officer checks before closing the project."""
+    from proposals.services.delivery import report_due_dates
+
+    today = today or timezone.localdate()
+    filed = {r.period: r for r in proposal.maintenance_reports.prefetch_related("photos")}
+    schedule = [
+        ReportDue(period, due, filed.get(period), period not in filed and due < today)
+        for period, due in enumerate(report_due_dates(proposal), start=1)
+    ]
+    listed = {each.period for each in schedule}  # filed beyond the schedule: shown too
+    extra = [ReportDue(n, None, r, False) for n, r in sorted(filed.items()) if n not in listed]
+    return schedule + extra
+
+
+@dataclass
+class PublicCare:
+    """The sustainability period of a completed project as the public sees it."""
+
+    schedule: list[ReportDue]
+    filed: int  # reports filed
+    due: int  # reports the period asks for
+    ends_on: object  # the date the period ends
+
+
+def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
+    """What the completed project's public page shows of the community's care: each
+    maintenance report's due date, the day it was filed and its photos (all of a project's
+    photos are public). Not the reports' texts: they are written to the officers and may
+    name the neighbours who did the work. None before the completion is accepted, for a
+    proposal hidden after a report, and for a period too short for any report."""
+    if proposal.status not in (S.SUSTAINABILITY, S.CLOSED) or proposal.hidden_at:
+        return None
+    schedule = maintenance_schedule(proposal=proposal, today=today)
+    if not schedule:
+        return None
+    return PublicCare(
+        schedule=schedule,
+        filed=sum(1 for r in schedule if r.report),
+        due=sum(1 for r in schedule if r.due),
+        ends_on=proposal.sustainability_ends_on,
+    )
+
+
+def next_report(schedule: list[ReportDue]) -> ReportDue | None:
+    """The report the applicant files next (maintenance_report_file files them in order):
+    the first of the period not filed yet; None once all are."""
+    return next((r for r in schedule if r.report is None and r.due), None)
+
+
+def work_totals(*, proposal: Proposal) -> dict:
+    """The volunteers and volunteer hours of a project's work days, added up by the
+    database: the officers' page and the completed project's numbers."""
+    found = proposal.work_days.aggregate(
+        volunteers=Sum("people"), volunteer_hours=Sum(F("people") * F("hours"))
+    )
+    return {name: value or 0 for name, value in found.items()}
+
+
+@dataclass
+class ProjectWorks:
+    """What the applicant reported of the works and the sustainability period, as the
+    officers read it before accepting a completion or closing a project."""
+
+    milestones: QuerySet
+    work_days: QuerySet
+    volunteer_hours: Decimal | int
+    photos: QuerySet
+    schedule: list[ReportDue]  # empty before the works are completed
+    can_close: bool  # the sustainability period is over (services.delivery.proposal_close)
+
+
+def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
+    """The works of a granted project once its agreement is signed; None before."""
+    from proposals.services.grants import GRANTED_STATES
+
+    if proposal.status not in GRANTED_STATES or proposal.status == S.GRANTED:
+        return None
+    today = today or timezone.localdate()
+    ends = proposal.sustainability_ends_on
+    return ProjectWorks(
+        milestones=proposal.milestones.all(),
+        work_days=proposal.work_days.all(),
+        volunteer_hours=work_totals(proposal=proposal)["volunteer_hours"],
+        photos=proposal.photos.select_related("report"),
+        schedule=maintenance_schedule(proposal=proposal, today=today)
+        if proposal.completed_at
+        else [],
+        can_close=not ends or today >= ends,
+    )
+
+
+def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
+    """(proposal, period) for every maintenance report past its due date and not filed."""
+    today = today or timezone.localdate()
+    return [(p, period) for p, period, due in unfiled_reports(city=city) if due < today]
+
+
+def completion_note(*, proposal: Proposal) -> str:
+    """What the applicant wrote for the officers when reporting the works completed (the
+    last such report; the audit log keeps it), for the officers deciding to accept it."""
+    from mapapp.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(object_type="proposals.proposal", object_id=str(proposal.pk),
+                                  action=f"proposal.{Proposal.Status.COMPLETED}")
+        .order_by("-at", "-id").first()
+    )  # fmt: skip
+    return event.note if event else ""
