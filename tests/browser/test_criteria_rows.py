@@ -37,3 +37,39 @@ def test_officers_add_criteria_rows_without_saving_first(page, transactional_db)
     saved = list(CityCriterion.objects.filter(city__slug="koszalin"))
     assert [(str(c), str(c.weight)) for c in saved][5:] == [("Shade <and> trees", "2.50")]
     assert len(saved) == 6  # the empty rows left out
+
+
+def test_rows_added_before_a_send_that_never_arrived_come_back_with_what_was_typed(
+    page, transactional_db
+):
+    """The form's token expired (signed in again in another tab): Django refuses the send,
+    the tab kept what was typed (mapapp/keep_typed.js), and offering it back makes room for
+    the rows added by script before filling them in."""
+    from mapapp.demo import load_demo_cities
+    from mapapp.models import Role
+    from proposals.models import CityCriterion
+    from tests.browser.test_keep_typed import sign_in
+    from tests.proposals.conftest import make_user
+
+    koszalin = {c.slug: c for c in load_demo_cities()}["koszalin"]
+    officer = make_user("officer@example.org", Role.PROGRAMME_OFFICER, city=koszalin)
+    sign_in(page, officer)
+    page.goto(page.base_url + "/koszalin/officer/criteria/")
+    for _row in range(3):
+        page.locator("#add-criterion").click()
+    page.fill("input[name='criteria-9-name_en']", "Lighting <at night>")
+    page.context.add_cookies([{"name": "csrftoken", "value": "y" * 32, "url": page.base_url}])
+    page.get_by_role("button", name="Save the criteria").click()
+    page.wait_for_load_state("load")
+    assert page.locator("body[data-keep-typed-pending]").count() == 1  # refused
+    sign_in(page, officer)  # a fresh token
+    page.goto(page.base_url + "/koszalin/officer/criteria/")
+    rows = page.locator("table.criteria-edit tbody tr")
+    assert rows.count() == 7
+    page.locator("#criteria-form .typed-restore").click()
+    assert rows.count() == 10
+    assert page.locator("input[name='criteria-9-name_en']").input_value() == "Lighting <at night>"
+    page.get_by_role("button", name="Save the criteria").click()
+    page.wait_for_url("**/koszalin/officer/criteria/")
+    names = [str(c) for c in CityCriterion.objects.filter(city=koszalin)]
+    assert names[5:] == ["Lighting <at night>"] and len(names) == 6

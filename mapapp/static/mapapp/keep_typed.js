@@ -154,6 +154,9 @@
       var folded = form.closest("details"); // a form behind "Report this", say
       if (folded) { folded.open = true; }
       restore.addEventListener("click", function () {
+        // a form that grows rows by script makes room for the kept ones first
+        // (proposals/criteria_rows.js)
+        form.dispatchEvent(new CustomEvent("wcs:before-restore", { detail: backup.values }));
         fill(form, backup.values);
         text.textContent = messages.restored;
         buttons.remove();

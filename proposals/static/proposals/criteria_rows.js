@@ -14,17 +14,29 @@
   button.disabled = full();
   var hint = document.getElementById("more-rows");
   if (hint) { hint.hidden = true; }
-  button.addEventListener("click", function () {
-    if (full()) { return; }
+  function addRow() {
     var n = parseInt(total.value, 10);
-    var html = template.innerHTML.replace(/__prefix__/g, String(n));
     var holder = document.createElement("tbody");
-    holder.innerHTML = html;
+    holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(n));
     var row = holder.querySelector("tr");
     body.appendChild(row);
     total.value = String(n + 1);
     button.disabled = full();
-    var first = row.querySelector("input:not([type=hidden])");
+    return row;
+  }
+  button.addEventListener("click", function () {
+    if (full()) { return; }
+    var first = addRow().querySelector("input:not([type=hidden])");
     if (first) { first.focus(); }
+  });
+  // typing kept in the tab (mapapp/keep_typed.js) and offered back: rows added before the
+  // send that never arrived come back too
+  form.addEventListener("wcs:before-restore", function (event) {
+    var rows = 0;
+    Object.keys(event.detail || {}).forEach(function (name) {
+      var match = /^criteria-(\d+)-/.exec(name);
+      if (match) { rows = Math.max(rows, parseInt(match[1], 10) + 1); }
+    });
+    while (parseInt(total.value, 10) < rows && !full()) { addRow(); }
   });
 })();
