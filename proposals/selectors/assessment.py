@@ -200,6 +200,9 @@ class FeedbackBox:
     draft: object  # FeedbackDraft or None
     released: object  # Feedback or None
     text: str
+    # drafts of earlier rounds never released (the next round opened first): shown, to be
+    # taken into this round's feedback or left; they can no longer be released as they are
+    unreleased: list = field(default_factory=list)
 
     @property
     def seen(self) -> str:
@@ -220,7 +223,12 @@ def feedback_box(*, proposal: Proposal, typed: str | None = None) -> FeedbackBox
     released = proposal.feedback.filter(round_number=round_number).first()
     if typed is None:
         typed = draft.text if draft else (released.text if released else "")
-    return FeedbackBox(draft=draft, released=released, text=typed)
+    unreleased = list(
+        proposal.feedback_drafts.select_related("saved_by")
+        .filter(round_number__lt=round_number)
+        .order_by("round_number")
+    )
+    return FeedbackBox(draft=draft, released=released, text=typed, unreleased=unreleased)
 
 
 def feedback_due(*, proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:

@@ -158,6 +158,28 @@ def test_a_second_officers_save_is_refused_and_nothing_is_lost(between_rounds, o
     assert not FeedbackDraft.objects.exists()
 
 
+def test_a_draft_never_released_before_the_next_round_stays_on_the_officers_page(
+    between_rounds, officer, client
+):
+    """The next round opened while a draft of the last one's feedback waited: it can no
+    longer be released as it is, but what the officer wrote is shown, not lost."""
+    call = between_rounds.grant_call
+    assessment.feedback_draft_save(actor=officer, proposal=between_rounds,
+                                   text="Ask who waters the <plants>.")  # fmt: skip
+    url = f"/koszalin/officer/proposals/{between_rounds.pk}/"
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    assert "never released" not in client.get(url).content.decode()  # its own round still
+    assessment.round_open(actor=officer, grant_call=call)
+    assessment.round_close(actor=officer, grant_call=call)
+    page = client.get(url).content.decode()
+    kept = page[page.index('class="saved-draft unreleased-draft"') :]
+    kept = kept[: kept.index("</details>")]
+    assert "A draft of round 1's feedback was never released" in kept
+    assert "Ask who waters the &lt;plants&gt;." in kept and "officer@example.org" in kept
+    assert _box(page)[0] == ""  # round 2's box starts empty
+
+
 def test_the_officers_page_says_why_a_member_stood_aside(
     between_rounds, committee, officer, client
 ):
