@@ -284,24 +284,15 @@ class BaseCriteriaFormSet(forms.BaseFormSet):
         ]
 
 
-CriteriaFormSet = forms.formset_factory(
-    CriterionForm,
-    formset=BaseCriteriaFormSet,
-    extra=2,
-    can_delete=True,
-    max_num=MAX_CRITERIA,
-    absolute_max=MAX_CRITERIA,
-    validate_max=True,
-)
+_CRITERIA_ROWS = {
+    "formset": BaseCriteriaFormSet,
+    "max_num": MAX_CRITERIA,  # as many as services.calls takes, however many are sent
+    "absolute_max": MAX_CRITERIA,
+    "validate_max": True,
+}
+CriteriaFormSet = forms.formset_factory(CriterionForm, extra=2, can_delete=True, **_CRITERIA_ROWS)
 # an opened call's criteria: their names only (no row added or removed)
-CriteriaNamesFormSet = forms.formset_factory(
-    CriterionForm,
-    formset=BaseCriteriaFormSet,
-    extra=0,
-    max_num=MAX_CRITERIA,
-    absolute_max=MAX_CRITERIA,
-    validate_max=True,
-)
+CriteriaNamesFormSet = forms.formset_factory(CriterionForm, extra=0, **_CRITERIA_ROWS)
 
 
 def criteria_initial(criteria) -> list[dict]:
