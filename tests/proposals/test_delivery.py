@@ -516,8 +516,10 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     """The public page of a completed programme project lists its maintenance reports: when
     each is due, when it was filed and its photos (their captions escaped); never the
     reports' texts, written to the officers, which may name neighbours."""
+    from mapapp.models import Flag, Role
     from proposals.models import GrantCall, Photo
     from proposals.models import Proposal as P
+    from tests.proposals.conftest import make_user
 
     client.force_login(resident)
     client.cookies["django_language"] = "en"
@@ -544,6 +546,20 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     assert 'alt="Maintenance photo, report 1: The &lt;gate&gt; mended"' in reports[0]
     assert "Report 2, due" in reports[1] and "Not filed." in reports[1]
     assert "Kowalski" not in page and "weeded" not in page
+    # a photo that should not be public is reported from there, as the proposal's
+    neighbour = make_user("neighbour@example.org", Role.RESIDENT, city=in_progress.city)
+    client.force_login(neighbour)
+    page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    care = page[page.index('id="care"') : page.index("</section>", page.index('id="care"'))]
+    assert f'name="target_id" value="{in_progress.pk}"' in care
+    here = f"/koszalin/interventions/{done.pk}/"
+    flagged = client.post("/koszalin/flag/", {"target_type": "proposal", "next": here,
+                                               "target_id": in_progress.pk,
+                                               "reason": "personal_data"})  # fmt: skip
+    assert flagged.status_code == 302 and flagged["Location"].endswith(here)
+    assert Flag.objects.filter(target_type="proposal", target_id=in_progress.pk,
+                               flagged_by=neighbour).exists()  # fmt: skip
+    client.logout()
     # a sustainability period too short for a report: nothing to show
     GrantCall.objects.filter(pk=in_progress.grant_call_id).update(sustainability_months=5)
     Photo.objects.filter(kind="maintenance").delete()
