@@ -25,6 +25,7 @@ from proposals.selectors.calls import (
     public_calls,
 )
 from proposals.selectors.delivery import (
+    CareRow,
     ProjectWorks,
     PublicCare,
     ReportDue,
@@ -34,6 +35,7 @@ from proposals.selectors.delivery import (
     overdue_reports,
     project_works,
     public_care,
+    sustainability_overview,
     unfiled_reports,
     work_totals,
 )
@@ -76,6 +78,7 @@ from proposals.selectors.workspace import (
 __all__ = [
     "CHECKS_SHOWN",
     "CallFigures",
+    "CareRow",
     "CityFigures",
     "CriterionComments",
     "FeedbackBox",
@@ -128,6 +131,7 @@ __all__ = [
     "round_comments",
     "score_summary",
     "status_timeline",
+    "sustainability_overview",
     "unfiled_reports",
     "verified_representations",
     "version_diff",

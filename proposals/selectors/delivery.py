@@ -10,9 +10,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from mapapp.models import City
-from proposals.models import (
-    Proposal,
-)
+from proposals.models import Proposal
 
 S = Proposal.Status
 
@@ -141,6 +139,39 @@ def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
     """(proposal, period) for every maintenance report past its due date and not filed."""
     today = today or timezone.localdate()
     return [(p, period) for p, period, due in unfiled_reports(city=city) if due < today]
+
+
+@dataclass
+class CareRow:
+    """A project in its sustainability period, as the officers' overview lists it."""
+
+    proposal: Proposal
+    filed: int  # maintenance reports filed
+    reports: int  # reports the period asks for
+    next_due: object  # the date the next unfiled report is (or was) due; None once all are
+    overdue: bool  # that date has passed
+
+
+def sustainability_overview(*, city: City, today=None) -> list[CareRow]:
+    """Every project of the city in its sustainability period, the soonest to end first:
+    what the officers follow for two years. One query (the reports counted by the
+    database; their due dates follow from the completion and the call's period)."""
+    from proposals.services.delivery import report_due_dates
+
+    today = today or timezone.localdate()
+    proposals = (
+        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
+        .select_related("grant_call")
+        .annotate(filed=Count("maintenance_reports"))
+        .order_by("sustainability_ends_on", "pk")
+    )
+    rows = []
+    for proposal in proposals:
+        dates = report_due_dates(proposal)
+        next_due = dates[proposal.filed] if proposal.filed < len(dates) else None
+        rows.append(CareRow(proposal, proposal.filed, len(dates), next_due,
+                            next_due is not None and next_due < today))  # fmt: skip
+    return rows
 
 
 def completion_note(*, proposal: Proposal) -> str:

@@ -55,6 +55,7 @@ def officer_home(request, city):
             "city": city_obj,
             "calls": call_rows,
             "overdue": selectors.overdue_reports(city=city_obj),
+            "in_care": selectors.sustainability_overview(city=city_obj),
             "waiting": selectors.officer_waiting(city=city_obj),
             "information_missing": city_information(city=city_obj).missing(),
         },

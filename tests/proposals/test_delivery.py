@@ -574,6 +574,35 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     assert 'id="care"' not in page and done.title in page
 
 
+def test_the_officers_follow_every_project_in_its_sustainability_period(
+    in_progress, resident, officer, client, django_assert_num_queries
+):
+    """The officers' page lists the projects in their two years of care, the soonest to end
+    first: reports filed of those the period asks for, the next one's date, marked when it
+    has passed."""
+    from proposals.models import Proposal as P
+    from proposals.selectors import sustainability_overview
+
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    assert 'id="in-care"' not in client.get("/koszalin/officer/").content.decode()
+    in_sustainability(in_progress, resident, officer)
+    # completed thirteen months ago: reports 1 and 2 were due, report 1 is filed
+    P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=396))
+    delivery.maintenance_report_file(actor=resident, proposal=in_progress, text="Weeded.")
+    with django_assert_num_queries(1):  # however many projects
+        row = sustainability_overview(city=in_progress.city)[0]
+    assert (row.proposal.pk, row.filed, row.reports, row.overdue) == (in_progress.pk, 1, 4, True)
+    page = client.get("/koszalin/officer/").content.decode()
+    table = page[page.index('id="in-care"') : page.index("</table>", page.index('id="in-care"'))]
+    assert '<tr class="overdue">' in table and ">1 / 4<" in table and "Overdue" in table
+    for _period in range(3):
+        delivery.maintenance_report_file(actor=resident, proposal=in_progress, text="Kept.")
+    page = client.get("/koszalin/officer/").content.decode()
+    table = page[page.index('id="in-care"') : page.index("</table>", page.index('id="in-care"'))]
+    assert ">4 / 4<" in table and "All filed" in table and "overdue" not in table
+
+
 def test_the_close_button_waits_for_the_end_of_the_sustainability_period(
     in_progress, resident, officer, client
 ):
