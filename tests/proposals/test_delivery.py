@@ -528,6 +528,8 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
     in_sustainability(in_progress, resident, officer)
     works = client.get(f"/koszalin/proposals/{in_progress.pk}/progress/").content.decode()
     assert "The text goes to the programme's officers only. The photos" in works
+    done = P.objects.get(pk=in_progress.pk).intervention
+    assert f'href="/koszalin/interventions/{done.pk}/#care" id="public-care"' in works
     client.logout()
     # completed thirteen months ago: reports 1 and 2 were due, report 1 is filed
     P.objects.filter(pk=in_progress.pk).update(completed_at=timezone.now() - timedelta(days=396))
@@ -535,7 +537,6 @@ def test_the_completed_projects_page_shows_the_communitys_care_but_not_the_repor
                                      text="Jan Kowalski weeded <all>.",
                                      photos=[jpeg_upload()])  # fmt: skip
     Photo.objects.filter(kind="maintenance").update(caption="The <gate> mended")
-    done = P.objects.get(pk=in_progress.pk).intervention
     client.cookies["django_language"] = "en"
     page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
     care = page[page.index('id="care"') : page.index("</section>", page.index('id="care"'))]
