@@ -18,17 +18,22 @@ S = Proposal.Status
 # --- after the grant ------------------------------------------------------------------
 
 
+def _in_sustainability(city: City) -> QuerySet[Proposal]:
+    """The city's projects in their sustainability period, their reports counted (`filed`):
+    with the call's period and the completion, all their report dates follow."""
+    return (
+        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
+        .select_related("grant_call")
+        .annotate(filed=Count("maintenance_reports"))
+    )
+
+
 def unfiled_reports(*, city: City):
     """(proposal, period, due date) for every maintenance report of the city's proposals in
     their sustainability period that is not filed yet, earliest period first per proposal."""
     from proposals.services.delivery import report_due_dates
 
-    proposals = (
-        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
-        .select_related("grant_call", "author", "city")
-        .annotate(filed=Count("maintenance_reports"))
-    )
-    for proposal in proposals:
+    for proposal in _in_sustainability(city).select_related("author", "city"):
         for period, due in enumerate(report_due_dates(proposal), start=1):
             if period > proposal.filed:
                 yield proposal, period, due
@@ -159,14 +164,8 @@ def sustainability_overview(*, city: City, today=None) -> list[CareRow]:
     from proposals.services.delivery import report_due_dates
 
     today = today or timezone.localdate()
-    proposals = (
-        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
-        .select_related("grant_call")
-        .annotate(filed=Count("maintenance_reports"))
-        .order_by("sustainability_ends_on", "pk")
-    )
     rows = []
-    for proposal in proposals:
+    for proposal in _in_sustainability(city).order_by("sustainability_ends_on", "pk"):
         dates = report_due_dates(proposal)
         next_due = dates[proposal.filed] if proposal.filed < len(dates) else None
         rows.append(CareRow(proposal, proposal.filed, len(dates), next_due,
