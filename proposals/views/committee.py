@@ -111,4 +111,5 @@ def committee_score(request, city, pk):
             "score_range": range(6),
             "conflict_reason": request.POST.get("reason", "") if request.method == "POST" else "",
         },
+        status=400 if request.method == "POST" else 200,  # a send that got here was refused
     )

@@ -210,11 +210,44 @@ def test_a_refused_score_sheet_comes_back_as_the_member_filled_it(
     form = {f"comment_{c.pk}": f"Note <b>{i}</b> on {c.key}" for i, c in enumerate(criteria)}
     form |= {f"score_{c.pk}": "4" for c in criteria[1:]}  # the first one forgotten
     url = f"/koszalin/committee/proposals/{in_assessment.pk}/"
-    page = client.post(url, form).content.decode()
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    page = refused.content.decode()
     assert "Score every criterion" in page
     for i, c in enumerate(criteria):
         assert f"Note &lt;b&gt;{i}&lt;/b&gt; on {c.key}</textarea>" in page
     assert page.count('value="4" checked') == len(criteria) - 1
+    assert not Score.objects.filter(member=member).exists()
+
+
+def test_a_member_scores_on_the_page_or_declares_a_conflict_there(
+    client, in_assessment, officer, committee
+):
+    """The score sheet saved from the page; a member who declares a conflict of interest
+    there has their scores of the proposal dropped, and a sheet sent from a page opened
+    before is refused with the reason."""
+    from proposals.models import ConflictOfInterest
+
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    member = committee[0]
+    client.force_login(member)
+    client.cookies["django_language"] = "en"
+    url = f"/koszalin/committee/proposals/{in_assessment.pk}/"
+    criteria = list(in_assessment.grant_call.criteria.all())
+    sheet = {f"score_{c.pk}": str(n % 6) for n, c in enumerate(criteria)}
+    sheet |= {f"comment_{criteria[0].pk}": "Who waters it?"}
+    saved = client.post(url, sheet)
+    assert saved.status_code == 302 and saved["Location"] == "/koszalin/committee/"
+    scores = {s.criterion_id: (s.value, s.comment) for s in Score.objects.filter(member=member)}
+    assert scores[criteria[0].pk] == (0, "Who waters it?") and len(scores) == len(criteria)
+    declared = client.post(url, {"action": "conflict", "reason": "My neighbour <applies>"})
+    assert declared.status_code == 302
+    conflict = ConflictOfInterest.objects.get(member=member, proposal=in_assessment)
+    assert conflict.reason == "My neighbour <applies>"
+    assert not Score.objects.filter(member=member).exists()  # they no longer count
+    again = client.post(url, sheet)  # from the page opened before the declaration
+    assert again.status_code == 400
+    assert str(msg.CONFLICTED) in again.content.decode()
     assert not Score.objects.filter(member=member).exists()
 
 
