@@ -58,6 +58,31 @@ def test_rejection_needs_a_note_and_stays_private(client, planner, pending_repor
         site_moderate(actor=planner, site=pending_report, accept=True)  # already moderated
 
 
+def test_moderators_decide_on_the_queue_page(client, planner, pending_report, koszalin):
+    """The queue's buttons: a refusal without a note is said and changes nothing; with one
+    the report leaves the queue, private; an accepted one is public."""
+    client.force_login(planner)
+    client.cookies["django_language"] = "en"
+    url = "/koszalin/sites/moderation/"
+    refused = client.post(url, {"site": pending_report.pk, "action": "reject"}, follow=True)
+    assert "Tell the reporter why the report is not accepted." in refused.content.decode()
+    pending_report.refresh_from_db()
+    assert pending_report.moderation == "pending"
+    done = client.post(url, {"site": pending_report.pk, "action": "reject",
+                             "note": "A private garden."})  # fmt: skip
+    assert done.status_code == 302 and done["Location"] == url
+    pending_report.refresh_from_db()
+    assert (pending_report.moderation, pending_report.moderation_note) == (
+        "rejected", "A private garden.")  # fmt: skip
+    other = site_report(reporter=make_user("r2@example.org", "resident", city=koszalin),
+                        city=koszalin, name="Dry fountain", description="",
+                        point_geojson=pending_report.geom.geojson)  # fmt: skip
+    assert client.post(url, {"site": other.pk, "action": "accept"}).status_code == 302
+    client.logout()
+    assert client.get(f"/koszalin/sites/{other.pk}/").status_code == 200
+    assert client.get(f"/koszalin/sites/{pending_report.pk}/").status_code == 404
+
+
 def test_residents_cannot_moderate(resident, pending_report, client):
     with pytest.raises(PermissionDenied):
         site_moderate(actor=resident, site=pending_report, accept=True)
