@@ -29,6 +29,28 @@ def test_ineligible_needs_a_reason_the_applicant_sees(submitted, officer):
     assert proposal.ineligible_reason == "The land is a private car park."
 
 
+def test_the_formal_check_on_the_officers_page(client, submitted, officer):
+    """The page's buttons: "ineligible" without a reason is refused (400, with the reason
+    asked for, nothing changed); with one the applicant reads it; an unknown action is
+    refused by name."""
+    close_call(submitted.grant_call)
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{submitted.pk}/"
+    refused = client.post(url, {"action": "ineligible", "reason": "  "})
+    assert refused.status_code == 400
+    assert str(msg.INELIGIBLE_REASON).replace("'", "&#x27;") in refused.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == Proposal.Status.SUBMITTED
+    unknown = client.post(url, {"action": "approve-everything"})
+    assert unknown.status_code == 400 and "Unknown action." in unknown.content.decode()
+    done = client.post(url, {"action": "ineligible", "reason": "The land is a <car park>."})
+    assert done.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == Proposal.Status.INELIGIBLE
+    public = client.get(f"/koszalin/proposals/{submitted.pk}/").content.decode()
+    assert "The land is a &lt;car park&gt;." in public
+
+
 def test_only_officers_do_the_formal_check(submitted, resident, committee):
     close_call(submitted.grant_call)
     for user in (resident, committee[0]):
