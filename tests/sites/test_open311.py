@@ -134,3 +134,33 @@ def test_switched_off_keys_and_other_cities(base, app_key, ostrava):
     assert post(base, app_key).status_code == 403
     r = requests.get(base.replace("koszalin", "atlantis") + "/services.json", timeout=30)
     assert r.status_code == 404 and r.json()[0]["code"] == 404
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("service_request_id=12,abc", "service_request_id: whole numbers"),
+        ("start_date=2026-13-01T00:00:00Z", "start_date: a W3C date"),
+        ("end_date=yesterday", "end_date: a W3C date"),
+        ("status=open,pending", "status: open, closed or both"),
+    ],
+)
+def test_bad_queries_get_the_spec_error_format(client, koszalin, query, words):
+    """A list request the spec does not allow answers 400 with Open311's error list, in
+    the format asked for, naming the parameter."""
+    answer = client.get(f"/open311/koszalin/v2/requests.json?{query}")
+    assert answer.status_code == 400
+    assert words in answer.json()[0]["description"] and answer.json()[0]["code"] == 400
+    answer = client.get(f"/open311/koszalin/v2/requests.xml?{query}")
+    error = ET.fromstring(answer.content).find("error")  # noqa: S314 - our own answer
+    assert answer.status_code == 400 and words in error.find("description").text
+    assert client.get(f"/open311/nowhere/v2/requests.json?{query}").status_code == 404
+
+
+def test_an_end_date_and_another_service_code_narrow_the_list(client, pending_report, officer):
+    site_moderate(actor=officer, site=pending_report, accept=True)
+    listed = client.get("/open311/koszalin/v2/requests.json").json()
+    assert [x["service_request_id"] for x in listed] == [str(pending_report.pk)]
+    before = client.get("/open311/koszalin/v2/requests.json?end_date=2020-01-01T00:00:00Z")
+    assert before.status_code == 200 and before.json() == []
+    assert client.get("/open311/koszalin/v2/requests.json?service_code=pothole").json() == []
