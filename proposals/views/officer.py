@@ -212,19 +212,7 @@ def officer_call_criteria(request, city, call_id):
         else:
             messages.success(request, _("The assessment criteria are saved."))
             return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
-    return render(
-        request,
-        "proposals/officer_call_criteria.html",
-        {
-            "city": city_obj,
-            "call": call,
-            "formset": formset,
-            "locked": locked,
-            "refused": refused,
-            "name_languages": settings.LANGUAGES,
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    return _criteria_page(request, city_obj, formset, refused, call=call, locked=locked)
 
 
 @login_required
@@ -249,18 +237,20 @@ def officer_criteria(request, city):
         else:
             messages.success(request, _("The criteria for the city's new calls are saved."))
             return redirect("proposals:officer-criteria", city=city_obj.slug)
+    return _criteria_page(request, city_obj, formset, refused,
+                          own=city_obj.call_criteria.exists())  # fmt: skip
+
+
+def _criteria_page(request, city_obj, formset, refused: list, **page):
+    """The criteria form, a call's (`call`, `locked`) or the city's (`own`); a POST that
+    gets here was refused: by the formset, or by the service (`refused`, its reasons)."""
     return render(
         request,
         "proposals/officer_call_criteria.html",
-        {
-            "city": city_obj,
-            "formset": formset,
-            "own": city_obj.call_criteria.exists(),
-            "refused": refused,
-            "name_languages": settings.LANGUAGES,
-        },
+        {"city": city_obj, "formset": formset, "refused": refused,
+         "name_languages": settings.LANGUAGES, **page},
         status=400 if request.method == "POST" else 200,
-    )
+    )  # fmt: skip
 
 
 @login_required
