@@ -1,12 +1,13 @@
-"""Demo programme for each demo city: an open call and a finished one, with proposals in
-every state, placed inside the real boundary. Everything goes through the services, so the
+"""Demo programme for each demo city: an open call, a finished one and an earlier one whose
+project has been through its two years of care, with proposals in every state, placed
+inside the real boundary. Everything goes through the services, so the
 audit log and timelines are real. Idempotent: a city that has its demo calls is skipped."""
 
 from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from mapapp.flags import flag_review
 from mapapp.models import City, Flag, Role, User
-from proposals.models import GrantCall, Proposal
+from proposals.models import GrantCall, MaintenanceReport, Proposal
 from proposals.services import (
     alerts,
     assessment,
@@ -44,7 +45,22 @@ TITLES = {
         "pl": "Tworzymy przestrzeń 2025",
         "cs": "Tvoříme prostor 2025",
     },
+    "earlier": {
+        "en": "We Create Space 2023",
+        "pl": "Tworzymy przestrzeń 2023",
+        "cs": "Tvoříme prostor 2023",
+    },
 }
+
+# the finished calls' windows; the calls' other dates follow from them
+WINDOWS = {
+    "earlier": (datetime(2023, 3, 1, tzinfo=UTC), datetime(2023, 5, 31, tzinfo=UTC)),
+    "past": (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 5, 31, tzinfo=UTC)),
+}
+# the 2023 project's works: done by the autumn of 2024, so its sustainability period (24
+# months, the programme's) has ended by the time anyone runs the demo
+EARLIER_WORK_DAY = date(2024, 6, 15)
+EARLIER_COMPLETED = datetime(2024, 9, 30, 10, tzinfo=UTC)
 
 # (target state, call, category, Polish title, Czech title, offset east/north in ~100 m steps)
 PROJECTS = [
@@ -109,7 +125,7 @@ PROJECTS = [
         "Květnatá louka v parku",
         (-4, 7),
     ),
-    ("closed", "past", "art", "Rzeźba z wikliny", "Proutěná socha", (5, 5)),
+    ("closed", "earlier", "art", "Rzeźba z wikliny", "Proutěná socha", (5, 5)),
     # gathering support when the 2025 call closed, never submitted
     ("expired", "past", "greenery", "Zielony dach przystanku", "Zelená střecha zastávky", (2, -5)),
 ]
@@ -162,6 +178,41 @@ def _set_window(call: GrantCall, opens: datetime, closes: datetime) -> None:
     call.refresh_from_db()
 
 
+def _assess(call: GrantCall, proposals: dict[str, Proposal], *, officer, committee) -> None:
+    """A finished call's formal checks and its three rounds of scores, with feedback."""
+    scored = []
+    for state, p in proposals.items():
+        value = PAST_SCORES.get(state, "not submitted")
+        if value == "not submitted":
+            continue
+        if value is None:
+            assessment.proposal_formal_check(
+                actor=officer, proposal=p, eligible=False, reason="Demo: the land is not public."
+            )
+        else:
+            assessment.proposal_formal_check(actor=officer, proposal=p, eligible=True)
+            scored.append((p, value))
+    criteria = list(call.criteria.all())
+    for round_number in range(1, call.rounds + 1):
+        assessment.round_open(actor=officer, grant_call=call)
+        for p, value in scored:
+            for n, member in enumerate(committee):
+                said = f"Demo comment of member {n + 1} in round {round_number}."
+                assessment.scores_save(  # two members comment on the first criterion
+                    member=member,
+                    proposal=p,
+                    scores={
+                        c.pk: (value, said if n < 2 and c == criteria[0] else "") for c in criteria
+                    },  # fmt: skip
+                )
+        assessment.round_close(actor=officer, grant_call=call)
+        if round_number < call.rounds:
+            for p, _ in scored:
+                assessment.feedback_release(
+                    actor=officer, proposal=p, text=f"Demo feedback after round {round_number}."
+                )
+
+
 @transaction.atomic
 def load_demo_programme(city: City) -> bool:
     """Returns False when the city already has its demo programme."""
@@ -178,7 +229,7 @@ def load_demo_programme(city: City) -> bool:
     budget = Decimal("500000") if city.currency == "CZK" else Decimal("100000")
     cap = budget / 5
     made_calls = {}
-    for key in ("open", "past"):
+    for key in ("open", "past", "earlier"):
         call = calls.grant_call_create(
             actor=officer,
             city=city,
@@ -281,39 +332,13 @@ def load_demo_programme(city: City) -> bool:
                 actor=officer, flag=flag, uphold=False, note="Demo: signed at a street party."
             )
 
-    # The 2025 call: its window passes, then checks, three rounds, decisions, delivery.
-    past = made_calls["past"]
-    _set_window(past, datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 5, 31, tzinfo=UTC))
-    drafting.expire_unsubmitted(grant_call=past)
-    scored = []
-    for state, value in PAST_SCORES.items():
-        p = made[state]
-        if value is None:
-            assessment.proposal_formal_check(
-                actor=officer, proposal=p, eligible=False, reason="Demo: the land is not public."
-            )
-        else:
-            assessment.proposal_formal_check(actor=officer, proposal=p, eligible=True)
-            scored.append((p, value))
-    criteria = list(past.criteria.all())
-    for round_number in range(1, past.rounds + 1):
-        assessment.round_open(actor=officer, grant_call=past)
-        for p, value in scored:
-            for n, member in enumerate(committee):
-                said = f"Demo comment of member {n + 1} in round {round_number}."
-                assessment.scores_save(  # two members comment on the first criterion
-                    member=member,
-                    proposal=p,
-                    scores={
-                        c.pk: (value, said if n < 2 and c == criteria[0] else "") for c in criteria
-                    },  # fmt: skip
-                )
-        assessment.round_close(actor=officer, grant_call=past)
-        if round_number < past.rounds:
-            for p, _ in scored:
-                assessment.feedback_release(
-                    actor=officer, proposal=p, text=f"Demo feedback after round {round_number}."
-                )
+    # The finished calls: their windows pass, then checks, three rounds, decisions, delivery.
+    for key, (opens, closes) in WINDOWS.items():
+        call = made_calls[key]
+        _set_window(call, opens, closes)
+        drafting.expire_unsubmitted(grant_call=call)
+        in_call = {state: made[state] for state, call_key, *_ in PROJECTS if call_key == key}
+        _assess(call, in_call, officer=officer, committee=committee)
     for state in (
         "granted",
         "agreement_signed",
@@ -332,9 +357,8 @@ def load_demo_programme(city: City) -> bool:
     for state in ("in_progress", "completed", "sustainability", "closed"):
         p = made[state]
         delivery.works_start(actor=resident, proposal=p)
-        delivery.work_day_add(
-            actor=resident, proposal=p, day=timezone.localdate(), people=14, hours=Decimal("4")
-        )
+        day = EARLIER_WORK_DAY if state == "closed" else timezone.localdate()
+        delivery.work_day_add(actor=resident, proposal=p, day=day, people=14, hours=Decimal("4"))
     viewpoint = {  # the caption of a before/after pair, in the city's language
         "pl": "Widok od wejścia do parku",
         "cs": "Pohled od vstupu do parku",
@@ -357,15 +381,21 @@ def load_demo_programme(city: City) -> bool:
             pair_of=before,
         )
         delivery.completion_report(actor=resident, proposal=p)
-    for state in ("sustainability", "closed"):
-        delivery.completion_accept(actor=officer, proposal=made[state])
-    delivery.maintenance_report_file(  # with a photo: the completed project's page shows it
-        actor=resident,
-        proposal=made["closed"],
-        text="Demo: all well.",
-        photos=[_photo("#4f8a3c", "maintenance")],
-    )
-    made["closed"].refresh_from_db()
-    end = made["closed"].sustainability_ends_on
-    delivery.proposal_close(actor=officer, proposal=made["closed"], today=end)
+    delivery.completion_accept(actor=officer, proposal=made["sustainability"])
+    # The 2023 project: finished in 2024, looked after for its two years, every report filed
+    # (two with a photo: the completed project's page shows them), then closed.
+    closed = made["closed"]
+    Proposal.objects.filter(pk=closed.pk).update(completed_at=EARLIER_COMPLETED)
+    closed.refresh_from_db()
+    delivery.completion_accept(actor=officer, proposal=closed)
+    for n, due in enumerate(delivery.report_due_dates(closed), start=1):
+        report = delivery.maintenance_report_file(
+            actor=resident,
+            proposal=closed,
+            text=f"Demo: report {n}, all well.",
+            photos=[_photo("#4f8a3c", f"maintenance {n}")] if n in (1, 4) else [],
+        )
+        filed = datetime.combine(due - timedelta(days=3), time(10), tzinfo=UTC)  # on time
+        MaintenanceReport.objects.filter(pk=report.pk).update(filed_at=filed)
+    delivery.proposal_close(actor=officer, proposal=closed)
     return True

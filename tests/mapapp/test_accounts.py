@@ -4,9 +4,11 @@ import re
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from mapapp.models import CityRole, Role, User
 from mapapp.selectors import user_roles
+from proposals.services.delivery import report_due_dates
 
 PASSWORD = "a-long-enough-passphrase-42"
 
@@ -104,11 +106,11 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
     assert counts[0] == 2
     assert set(CityRole.objects.values_list("role", flat=True)) == set(Role.values)
     assert User.objects.filter(is_superuser=True).count() == 1
-    # the demo programme: an open and a finished call per city, proposals in every state
+    # the demo programme: an open call and two finished ones per city, proposals in every state
     from proposals.models import GrantCall, Proposal
 
     for city in demo_cities.values():
-        assert GrantCall.objects.filter(city=city).count() == 2
+        assert GrantCall.objects.filter(city=city).count() == 3
         states = set(Proposal.objects.filter(city=city).values_list("status", flat=True))
         assert states == set(Proposal.Status.values)
         inside = Proposal.objects.filter(city=city, geom__within=city.boundary).count()
@@ -133,6 +135,14 @@ def test_load_demo_is_idempotent_and_makes_one_account_per_role(demo_cities, set
         }  # fmt: skip
         for done in Intervention.objects.filter(city=city):
             assert {pair.caption for pair in done.pairs.all()} == {captions[city.slug]}
+        # the closed project's two years of care are over, and every report was filed
+        closed = Proposal.objects.get(city=city, status="closed")
+        assert closed.sustainability_ends_on < timezone.localdate()
+        assert not closed.intervention.in_maintenance
+        reports = closed.maintenance_reports.all()
+        dues = report_due_dates(closed)
+        assert len(reports) == len(dues) == 4
+        assert all(r.filed_at.date() <= due for r, due in zip(reports, dues, strict=True))
 
 
 def test_load_demo_makes_no_accounts_outside_development(db, settings):
