@@ -1,6 +1,7 @@
 # Short verbs; every one that needs it runs the idempotent set-up first.
 #   make run       set up, start the embedded PostGIS, migrate, load demo data, serve
 #   make test      set up, lint, run the whole suite (real PostGIS, real Chromium, nginx)
+#   make coverage  the whole suite under coverage.py: a report, and HTML in .local/coverage/
 #   make db-stop   stop the embedded PostGIS (data is kept)
 #   make lock      resolve the dependencies afresh into constraints.txt (then run make test)
 SHELL := /bin/bash
@@ -9,7 +10,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-places bench-load bench-figures bench-addresses
+.PHONY: run test coverage setup db db-stop lint format messages prepare shell lock bench-map bench-analysis bench-exchange bench-search bench-places bench-load bench-figures bench-addresses
 
 setup:
 	@scripts/setup.sh
@@ -44,6 +45,17 @@ test: db messages
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Not a gate: which lines and branches the suite runs, to find the user paths tested only
+# below their page. The browser tests' live server and the worker processes count too.
+coverage: db messages
+	@scripts/ensure-nginx.sh
+	@rm -rf .local/coverage && mkdir -p .local/coverage
+	@$(PY) -m coverage run -m pytest $(PYTEST_ARGS)
+	@$(PY) -m coverage combine -q 2>/dev/null || true
+	@$(PY) -m coverage report
+	@$(PY) -m coverage html -q
+	@echo "[coverage] the report by file: .local/coverage/html/index.html"
 
 # The newest versions pyproject.toml allows, installed into a throwaway virtualenv and
 # written down exactly: setup installs those, so every machine runs what was tested.
