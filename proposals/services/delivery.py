@@ -86,6 +86,16 @@ def milestone_done(*, actor, milestone: Milestone, done_on: date) -> Milestone:
     return milestone
 
 
+def _check_not_future(day: date, proposal: Proposal, message) -> None:
+    """`day` has come by the proposal's city's calendar (where the works are)."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils.formats import date_format
+
+    if day > timezone.localdate(timezone.now(), ZoneInfo(proposal.city.time_zone)):
+        refuse(message, date=date_format(day, "DATE_FORMAT"))
+
+
 @transaction.atomic
 def expense_add(
     *, actor, proposal: Proposal, description: str, amount: Decimal, spent_on: date, receipt
@@ -93,6 +103,9 @@ def expense_add(
     proposal = _lock(proposal)
     check_applicant(actor, proposal)
     check_status(proposal, S.IN_PROGRESS)
+    if amount <= 0:  # a negative one would hide spending from the totals
+        refuse(msg.EXPENSE_NOT_POSITIVE)
+    _check_not_future(spent_on, proposal, msg.EXPENSE_IN_FUTURE)
     check_document(receipt)
     spent = proposal.expenses.aggregate(t=Sum("amount"))["t"] or Decimal("0")
     if spent + amount > proposal.granted_amount:
@@ -116,11 +129,21 @@ def expense_add(
     return expense
 
 
+WORK_DAY_MOST_PEOPLE = 1000  # a neighbourhood's big day, not a typo
+
+
 @transaction.atomic
 def work_day_add(*, actor, proposal: Proposal, day: date, people: int, hours: Decimal) -> WorkDay:
     proposal = _lock(proposal)
     check_applicant(actor, proposal)
     check_status(proposal, S.IN_PROGRESS)
+    # the volunteers' hours are public figures (the city's and the network's): no typo of
+    # 1,000 hours a day or a negative count slips into them
+    if not 1 <= people <= WORK_DAY_MOST_PEOPLE:
+        refuse(msg.WORK_DAY_PEOPLE, most=WORK_DAY_MOST_PEOPLE)
+    if not 0 < hours <= 24:
+        refuse(msg.WORK_DAY_HOURS)
+    _check_not_future(day, proposal, msg.WORK_DAY_IN_FUTURE)
     work_day = WorkDay(proposal=proposal, date=day, people=people, hours=hours)
     work_day.full_clean()
     work_day.save()

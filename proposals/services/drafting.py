@@ -48,14 +48,14 @@ def check_call_open(grant_call: GrantCall) -> None:
 def check_applicant_eligible(*, user, grant_call: GrantCall, applicant_kind: str, organisation):
     if applicant_kind == Proposal.ApplicantKind.NGO:
         if not grant_call.allow_ngos:
-            refuse(msg.APPLICANT_KIND_NOT_ELIGIBLE, kind=Proposal.ApplicantKind.NGO.label)
+            refuse(msg.CALL_INDIVIDUALS_ONLY)
         verified = Representative.objects.filter(
             organisation=organisation, user=user, verified_at__isnull=False
         ).exists()
         if organisation is None or not verified or organisation.city_id != grant_call.city_id:
             refuse(msg.NGO_NOT_VERIFIED)
     elif not grant_call.allow_individuals:
-        refuse(msg.APPLICANT_KIND_NOT_ELIGIBLE, kind=Proposal.ApplicantKind.INDIVIDUAL.label)
+        refuse(msg.CALL_NGOS_ONLY)
 
 
 @transaction.atomic

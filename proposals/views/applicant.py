@@ -20,6 +20,7 @@ from mapapp.navigation import posted_id
 from mapapp.ratelimit import rate_limit
 from mapapp.selectors import place_search
 from proposals import access, selectors
+from proposals import messages as msg
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
 from proposals.models import Organisation, Photo, Proposal
 from proposals.services import alerts, delivery, drafting
@@ -333,6 +334,13 @@ def _decimal(value):
         raise ValidationError(error.message) from None
 
 
+def _whole(value, message):
+    try:
+        return int(str(value or "").strip())
+    except ValueError:
+        raise ValidationError(message) from None
+
+
 def _date(value):
     try:
         return date.fromisoformat(value)
@@ -399,7 +407,10 @@ def proposal_progress(request, city, pk):
                     actor=user,
                     proposal=proposal,
                     day=_date(post.get("date")),
-                    people=int(post.get("people") or 0),
+                    people=_whole(
+                        post.get("people"),
+                        msg.WORK_DAY_PEOPLE % {"most": delivery.WORK_DAY_MOST_PEOPLE},
+                    ),
                     hours=_decimal(post.get("hours")),
                 )
             elif action == "photo":

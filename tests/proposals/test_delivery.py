@@ -763,3 +763,145 @@ def test_the_officers_are_told_of_each_projects_step_that_is_theirs(
         f"- {granted.title} (#{granted.pk}): "
         f"https://grants.example.org/koszalin/officer/proposals/{granted.pk}/"
     ) in digest.body
+
+
+def test_the_works_page_records_milestones_and_work_days(client, in_progress, resident):
+    """The works page's own forms, as the applicant sends them: a milestone, marked done,
+    and a day of work in the Polish way of writing hours."""
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    added = client.post(url, {"action": "milestone", "title": "Fence <posts> & gate",
+                              "due_on": "2027-04-30"})  # fmt: skip
+    assert added.status_code == 302
+    milestone = in_progress.milestones.get()
+    assert (milestone.title, milestone.due_on, milestone.done_on) == (
+        "Fence <posts> & gate",
+        date(2027, 4, 30),
+        None,
+    )
+    assert "Fence &lt;posts&gt; &amp; gate" in client.get(url).content.decode()
+    done = client.post(url, {"action": "milestone_done", "milestone": milestone.pk})
+    assert done.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.done_on == timezone.localdate()
+
+    day = timezone.localdate() - timedelta(days=1)
+    worked = client.post(url, {"action": "work_day", "date": day.isoformat(), "people": "12",
+                               "hours": "4,5"})  # fmt: skip
+    assert worked.status_code == 302
+    work_day = in_progress.work_days.get()
+    assert (work_day.date, work_day.people, work_day.hours) == (day, 12, Decimal("4.5"))
+
+
+def test_a_milestone_of_another_proposal_is_not_found(client, in_progress, resident):
+    from proposals.models import Milestone
+
+    other = Proposal.objects.create(
+        city=in_progress.city, grant_call=in_progress.grant_call, author=resident, title="Other"
+    )
+    theirs = Milestone.objects.create(proposal=other, title="Theirs", due_on=date(2027, 1, 1))
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    refused = client.post(url, {"action": "milestone_done", "milestone": theirs.pk})
+    assert refused.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.done_on is None
+
+
+def _gif() -> SimpleUploadedFile:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(out, format="GIF")
+    return SimpleUploadedFile("receipt.gif", out.getvalue(), "image/gif")
+
+
+TOMORROW = "tomorrow"  # replaced by the date in the city's calendar
+
+
+@pytest.mark.parametrize(
+    "post, reason, kept",
+    [
+        ({"action": "milestone", "title": "Paint", "due_on": "next week"},
+         "Enter a date as YYYY-MM-DD.", 'value="Paint"'),
+        ({"action": "work_day", "date": "2026-05-01", "people": "twelve", "hours": "4"},
+         "The number of people must be a whole number from 1 to 1000.", 'value="twelve"'),
+        ({"action": "work_day", "date": "2026-05-01", "people": "0", "hours": "4"},
+         "The number of people must be a whole number from 1 to 1000.", 'value="2026-05-01"'),
+        ({"action": "work_day", "date": "2026-05-01", "people": "1001", "hours": "4"},
+         "The number of people must be a whole number from 1 to 1000.", 'value="1001"'),
+        ({"action": "work_day", "date": "2026-05-01", "people": "8", "hours": "-4"},
+         "Hours each must be more than 0 and at most 24.", 'value="-4"'),
+        ({"action": "work_day", "date": "2026-05-01", "people": "8", "hours": "25"},
+         "Hours each must be more than 0 and at most 24.", 'value="25"'),
+        ({"action": "work_day", "date": TOMORROW, "people": "8", "hours": "4"},
+         "A work day is recorded once it has happened", 'value="8"'),
+        ({"action": "expense", "description": "Paint", "amount": "120", "spent_on": "2026-05-01"},
+         "Attach the receipt.", 'value="Paint"'),
+        ({"action": "expense", "description": "Refund", "amount": "-500",
+          "spent_on": "2026-05-01", "receipt": "pdf"},
+         "An expense&#x27;s amount must be more than zero.", 'value="-500"'),
+        ({"action": "expense", "description": "Paint", "amount": "120", "spent_on": TOMORROW,
+          "receipt": "pdf"},
+         "An expense is recorded once it is paid", 'value="Paint"'),
+        ({"action": "expense", "description": "Paint", "amount": "120",
+          "spent_on": "2026-05-01", "receipt": "gif"},
+         "Upload a PDF, JPEG, PNG or WebP file.", 'value="120"'),
+        ({"action": "expense", "description": "Paint", "amount": "120",
+          "spent_on": "2026-05-01", "receipt": "huge"},
+         "The file is larger than 10 MB.", 'value="Paint"'),
+        ({"action": "photo", "kind": "progress", "caption": "The fence"},
+         "Choose a photo.", 'value="The fence"'),
+        ({"action": "dance"}, "Unknown action.", ""),
+    ],
+    ids=["milestone-date", "people-words", "people-none", "people-crowd", "hours-negative",
+         "hours-over-a-day", "work-day-tomorrow", "expense-no-receipt", "expense-negative",
+         "expense-tomorrow", "receipt-gif", "receipt-huge", "photo-none", "unknown"],
+)  # fmt: skip
+def test_the_works_page_refuses_with_the_reason_keeps_what_was_typed_and_saves_nothing(
+    client, in_progress, resident, post, reason, kept
+):
+    """Each of the works page's forms, sent wrong: 400, the reason in words, the form back
+    with what was typed, and nothing stored (a negative expense or a work day of 25 hours
+    would change the public figures)."""
+    from zoneinfo import ZoneInfo
+
+    tomorrow = timezone.localdate(timezone.now(), ZoneInfo("Europe/Warsaw")) + timedelta(days=1)
+    post = {k: tomorrow.isoformat() if v == TOMORROW else v for k, v in post.items()}
+    receipts = {
+        "pdf": lambda: SimpleUploadedFile("r.pdf", b"%PDF-1.4 receipt", "application/pdf"),
+        "gif": _gif,
+        "huge": lambda: SimpleUploadedFile(
+            "r.pdf", b"%PDF-1.4" + b"0" * (10 * 1024 * 1024), "application/pdf"
+        ),
+    }
+    if "receipt" in post:
+        post["receipt"] = receipts[post["receipt"]]()
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    refused = client.post(url, post)
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert reason in page.split('class="messages')[1][:800]
+    assert kept in page
+    stored = (in_progress.milestones, in_progress.work_days, in_progress.expenses,
+              in_progress.photos)  # fmt: skip
+    assert [rows.count() for rows in stored] == [0, 0, 0, 0]
+
+
+def test_a_photo_refused_from_the_editor_goes_back_to_the_editor(client, in_progress, resident):
+    """The editor's photo form posts to the works page with `next`; refused, the applicant
+    lands where they were, told why."""
+    client.force_login(resident)
+    editor = f"/koszalin/proposals/{in_progress.pk}/edit/"
+    refused = client.post(
+        f"/koszalin/proposals/{in_progress.pk}/progress/",
+        {"action": "photo", "kind": "before", "next": editor},
+        follow=True,
+    )
+    assert refused.redirect_chain[-1][0].startswith(f"/koszalin/proposals/{in_progress.pk}/")
+    assert refused.redirect_chain[0][0] == editor
+    assert "Choose a photo." in refused.content.decode()
+    assert not in_progress.photos.exists()

@@ -179,7 +179,26 @@ def test_call_for_ngos_only_refuses_individuals(resident, grant_call):
     grant_call.save()
     with pytest.raises(ValidationError) as exc:
         drafting.proposal_create_draft(author=resident, grant_call=grant_call)
-    assert "does not accept applications from Individual" in message_of(exc)
+    assert message_of(exc) == str(msg.CALL_NGOS_ONLY)
+
+
+def test_a_call_for_individuals_only_refuses_an_ngo_on_the_start_page(
+    client, resident, grant_call, koszalin
+):
+    """Even the verified representative of an NGO: the call's rule, said on the form, and
+    no draft made."""
+    ngo = Organisation.objects.create(city=koszalin, name="Green Koszalin", registration_number="1")
+    Representative.objects.create(organisation=ngo, user=resident, verified_at=timezone.now())
+    grant_call.allow_ngos = False
+    grant_call.save()
+    client.force_login(resident)
+    refused = client.post(
+        "/koszalin/proposals/new/",
+        {"grant_call": grant_call.pk, "applicant_kind": "ngo", "organisation": ngo.pk},
+    )
+    assert refused.status_code == 400
+    assert "This call accepts applications from individuals only." in refused.content.decode()
+    assert not Proposal.objects.filter(author=resident).exists()
 
 
 def test_publish_needs_location(resident, grant_call):
