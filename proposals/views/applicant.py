@@ -473,6 +473,8 @@ def proposal_progress(request, city, pk):
             "next_report": selectors.next_report(schedule),
             "max_report_photos": MAX_REPORT_PHOTOS,
             "photo_kinds": delivery.photo_kinds(proposal),
+            "today": timezone.localdate(),  # the city's (mapapp.middleware.CityTimeZone)
+            "most_people": delivery.WORK_DAY_MOST_PEOPLE,
             # what a refused form held, under its action: {"expense": the POST}
             "typed": {again["action"]: again["post"]} if again else {},
             "held": held,

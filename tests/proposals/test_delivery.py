@@ -4,6 +4,7 @@ maintenance reports, closing."""
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -779,7 +780,12 @@ def test_the_works_page_records_milestones_and_work_days(client, in_progress, re
         date(2027, 4, 30),
         None,
     )
-    assert "Fence &lt;posts&gt; &amp; gate" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "Fence &lt;posts&gt; &amp; gate" in page
+    # the browser holds the same limits: no day after today (the city's), at most 1,000
+    today = timezone.localdate(timezone.now(), ZoneInfo("Europe/Warsaw")).isoformat()
+    assert page.count(f'required max="{today}"') == 2  # the work day's and the expense's
+    assert 'name="people" min="1" max="1000"' in page
     done = client.post(url, {"action": "milestone_done", "milestone": milestone.pk})
     assert done.status_code == 302
     milestone.refresh_from_db()
@@ -866,8 +872,6 @@ def test_the_works_page_refuses_with_the_reason_keeps_what_was_typed_and_saves_n
     """Each of the works page's forms, sent wrong: 400, the reason in words, the form back
     with what was typed, and nothing stored (a negative expense or a work day of 25 hours
     would change the public figures)."""
-    from zoneinfo import ZoneInfo
-
     tomorrow = timezone.localdate(timezone.now(), ZoneInfo("Europe/Warsaw")) + timedelta(days=1)
     post = {k: tomorrow.isoformat() if v == TOMORROW else v for k, v in post.items()}
     receipts = {
