@@ -14,7 +14,7 @@ from mapapp.models import AuditEvent
 from proposals import messages as msg
 from proposals.models import GrantCall, Proposal
 from proposals.services import calls, following
-from tests.proposals.conftest import make_user, publish_another, submit_another
+from tests.proposals.conftest import close_call, make_user, publish_another, submit_another
 
 pytestmark = pytest.mark.django_db
 
@@ -353,3 +353,66 @@ def test_a_call_started_from_an_earlier_one_is_filled_in_and_then_as_typed(
     again = GrantCall.objects.get(title__en="Spaces 2030")
     assert again.description == {"en": "Last year's <text>."}  # none typed: the copy's
     assert not again.committee.exists()  # none ticked, none copied
+
+
+def test_the_committee_is_chosen_on_the_calls_page_within_the_calls_rules(
+    client, officer, committee, grant_call, resident, in_assessment
+):
+    """The officers' call page: the checked members become the committee (audited, before
+    and after); more than the call's size, or a change while a round is open, is refused
+    with the reason and changes nothing. Someone without the city's committee role is not
+    taken even when a forged form names them."""
+    from django.contrib.messages import get_messages
+
+    from mapapp.models import Role
+    from proposals.services import assessment
+
+    client.force_login(officer)
+    url = f"/koszalin/officer/calls/{grant_call.pk}/"
+    five = committee[:5]
+    saved = client.post(url, {"action": "committee",
+                              "committee": [m.pk for m in five] + [resident.pk]})  # fmt: skip
+    assert saved.status_code == 302
+    assert set(grant_call.committee.all()) == set(five)
+    event = AuditEvent.objects.filter(action="call.committee").latest("pk")
+    assert len(event.before["committee"]) == 6 and len(event.after["committee"]) == 5
+    assert resident.email not in event.after["committee"]
+
+    seventh = make_user("member6@example.org", Role.COMMITTEE_MEMBER, city=grant_call.city)
+    too_many = client.post(url, {"action": "committee",
+                                 "committee": [m.pk for m in [*committee, seventh]]})  # fmt: skip
+    said = [str(m) for m in get_messages(too_many.wsgi_request)]
+    assert said == [str(msg.COMMITTEE_TOO_LARGE) % {"size": 6, "chosen": 7}]
+    client.get(url)  # the page shows the message, once
+    assert set(grant_call.committee.all()) == set(five)
+
+    calls.grant_call_set_committee(actor=officer, grant_call=grant_call, members=committee)
+    close_call(grant_call)
+    assessment.round_open(actor=officer, grant_call=grant_call)
+    during = client.post(url, {"action": "committee", "committee": [m.pk for m in five]})
+    said = [str(m) for m in get_messages(during.wsgi_request)]
+    assert said == [str(msg.COMMITTEE_ROUND_OPEN) % {"round": 1}]
+    assert grant_call.committee.count() == 6
+
+
+def test_a_committee_size_below_the_chosen_committee_is_refused_on_the_form(
+    client, officer, committee, koszalin
+):
+    """Before the call opens its committee's size may change, but not below the members
+    already chosen: the form says so (400) and keeps what was typed."""
+    now = timezone.now()
+    call = calls.grant_call_create(
+        actor=officer, city=koszalin, title={"pl": "Nabór 2028"},
+        opens_at=now + timedelta(days=10), closes_at=now + timedelta(days=40),
+        total_budget=Decimal("100000"), project_cap=Decimal("20000"),
+    )  # fmt: skip
+    calls.grant_call_set_committee(actor=officer, grant_call=call, members=committee)
+    client.force_login(officer)
+    data = _form(client, call) | {"committee_size": "5", "title_en": "Typed, not lost"}
+    refused = client.post(f"/koszalin/officer/calls/{call.pk}/edit/", data)
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert str(msg.COMMITTEE_SIZE_BELOW) % {"have": 6} in page
+    assert 'value="Typed, not lost"' in page
+    call.refresh_from_db()
+    assert call.committee_size == 6 and "en" not in call.title

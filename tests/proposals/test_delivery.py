@@ -909,3 +909,49 @@ def test_a_photo_refused_from_the_editor_goes_back_to_the_editor(client, in_prog
     assert refused.redirect_chain[0][0] == editor
     assert "Choose a photo." in refused.content.decode()
     assert not in_progress.photos.exists()
+
+
+def test_the_officers_reject_and_accept_the_works_from_the_proposals_page(
+    client, in_assessment, officer, committee, resident
+):
+    """The decision not to grant, with its note, as the officers send it from the proposal's
+    page; sent twice, the second is refused."""
+    from mapapp.models import AuditEvent
+
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 2)])
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{in_assessment.pk}/"
+    rejected = client.post(url, {"action": "reject", "note": "Lower score <b>this year</b>."})
+    assert rejected.status_code == 302
+    in_assessment.refresh_from_db()
+    assert in_assessment.status == S.REJECTED and in_assessment.decided_at is not None
+    event = AuditEvent.objects.filter(action="proposal.rejected").get()
+    assert event.note == "Lower score <b>this year</b>."  # the applicant's e-mail says it
+    again = client.post(url, {"action": "reject"})  # decided already: out of turn
+    assert again.status_code == 400
+
+
+def test_accepting_the_works_on_the_proposals_page_starts_the_care(
+    client, in_progress, officer, resident
+):
+    """The acceptance of completed works, from the proposal's page, starts the
+    sustainability period and puts the project on the public map with its photos."""
+    before = delivery.photo_add(
+        actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload()
+    )
+    delivery.photo_add(actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(),
+                       pair_of=before)  # fmt: skip
+    delivery.completion_report(actor=resident, proposal=in_progress)
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{in_progress.pk}/"
+    # a signature sheet without its file first: refused, nothing changes
+    refused = client.post(url, {"action": "sheet"})
+    assert refused.status_code == 400 and "Choose the scanned sheet." in refused.content.decode()
+    accepted = client.post(url, {"action": "accept_completion"})
+    assert accepted.status_code == 302
+    in_progress.refresh_from_db()
+    assert in_progress.status == S.SUSTAINABILITY
+    assert in_progress.sustainability_ends_on == delivery.add_months(
+        timezone.localdate(in_progress.completed_at), in_progress.grant_call.sustainability_months
+    )
+    assert in_progress.intervention.pairs.count() == 1  # on the public map, with its photos
