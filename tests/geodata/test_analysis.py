@@ -265,6 +265,40 @@ def test_dashboard_map_and_downloads(client, world, koszalin):
     )
 
 
+def test_the_zones_and_districts_downloads_read_in_a_gis(client, world, koszalin, tmp_path):
+    """The zones with their measures as GeoJSON, read by GDAL (pyogrio): one feature per
+    row of zones.csv, the same ids and counts; the districts' table with its columns."""
+    import csv
+    import io
+
+    import pyogrio
+
+    west, east = box(16.10, 54.10, 16.182, 54.30), box(16.182, 54.10, 16.40, 54.30)
+    layer(koszalin, "district", "Districts", [west, east], tmp_path)
+    got = client.get("/koszalin/analysis/zones.geojson")
+    assert got.status_code == 200 and got["Content-Type"] == "application/geo+json"
+    assert re.match(
+        r'attachment; filename="koszalin-zones-\d{4}-\d{2}-\d{2}', got["Content-Disposition"]
+    )
+    path = tmp_path / "zones.geojson"
+    path.write_bytes(got.content)
+    frame = pyogrio.read_dataframe(path)
+    table = client.get("/koszalin/analysis/zones.csv").content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert len(frame) == len(rows) > 0
+    assert sorted(frame["name"]) == sorted(r["name"] for r in rows)
+    by_name = {r["name"]: r for r in rows}
+    assert all(int(by_name[z.name]["proposals"]) == z.proposals for z in frame.itertuples())
+    assert frame.geometry.is_valid.all() and frame.crs.to_epsg() == 4326
+
+    districts = client.get("/koszalin/analysis/districts.csv").content.decode("utf-8-sig")
+    header, *lines = list(csv.reader(io.StringIO(districts)))
+    assert header == ["id", "name", "population", "area_m2", "deficit_m2", "deficit_share"]
+    assert sorted(line[1] for line in lines) == ["Districts 1", "Districts 2"]
+    assert all(len(line) == len(header) for line in lines)
+    assert client.get("/koszalin/analysis/nothing.csv").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("language", "names"),
     [
