@@ -74,6 +74,11 @@ def test_a_dismissed_flag_leaves_a_site_public(client, koszalin, supporters, off
     flag = Flag.objects.get()
     client.post("/koszalin/flags/", {"flag": flag.pk, "action": "dismiss"})
     assert Flag.objects.get().state == "dismissed"
+    # a second moderator's click on the same report, from a page opened before: refused
+    # with the reason, the first decision stands
+    late = client.post("/koszalin/flags/", {"flag": flag.pk, "action": "uphold"}, follow=True)
+    assert "This report has already been reviewed." in late.content.decode()
+    assert Flag.objects.get().state == "dismissed"
     client.logout()
     assert client.get(f"/koszalin/sites/{site.pk}/").status_code == 200
     # anonymous visitors cannot flag; an unknown target is refused with a message
