@@ -935,7 +935,15 @@ def test_accepting_the_works_on_the_proposals_page_starts_the_care(
     client, in_progress, officer, resident
 ):
     """The acceptance of completed works, from the proposal's page, starts the
-    sustainability period and puts the project on the public map with its photos."""
+    sustainability period and puts the project on the public map with its photos; the
+    neglected site it was proposed for is marked revitalised."""
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Site
+
+    site = Site.objects.create(city=in_progress.city, name="Empty lot", geom=Point(16.18, 54.19),
+                               moderation="accepted", condition="neglected")  # fmt: skip
+    Proposal.objects.filter(pk=in_progress.pk).update(site=site)
     before = delivery.photo_add(
         actor=resident, proposal=in_progress, kind="before", upload=jpeg_upload()
     )
@@ -955,3 +963,5 @@ def test_accepting_the_works_on_the_proposals_page_starts_the_care(
         timezone.localdate(in_progress.completed_at), in_progress.grant_call.sustainability_months
     )
     assert in_progress.intervention.pairs.count() == 1  # on the public map, with its photos
+    site.refresh_from_db()
+    assert site.condition == Site.Condition.REVITALISED
