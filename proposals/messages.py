@@ -112,6 +112,8 @@ AFTER_PHOTO_REQUIRED = _("Add at least one after photo taken from the viewpoint 
 SUSTAINABILITY_NOT_OVER = _("The sustainability period ends on %(date)s.")
 REPORTS_ALL_FILED = _("All %(n)s maintenance reports of the sustainability period are filed.")
 REPORT_PHOTO_WITH_REPORT = _("Add maintenance photos to a maintenance report.")
+PHOTO_OF_A_REPORT = _("A maintenance report's photos stay as the report was filed.")
+PHOTO_PAIRED = _("An after photo is paired with this one (%(ids)s): remove that first.")
 FEEDBACK_EMPTY = _("Write the feedback.")
 FEEDBACK_DRAFT_CHANGED = _(
     "%(who)s saved the draft of this feedback after you opened the page. Your text is kept "

@@ -86,6 +86,33 @@ def milestone_done(*, actor, milestone: Milestone, done_on: date) -> Milestone:
     return milestone
 
 
+# An entry of the works recorded by mistake (a typo in the amount, the wrong receipt, a day
+# counted twice) is removed by the applicant while the works are theirs to record, and
+# added again right: each removal is audited with what the entry said, under the entry's
+# own id (its "added" event's). Officers see both in the audit log.
+
+
+def _delete_files_after_commit(*files) -> None:
+    """Files go once the rows no longer name them: a rollback keeps both."""
+    for field_file in files:
+        if field_file:
+            name, storage = field_file.name, field_file.storage
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+
+
+@transaction.atomic
+def milestone_remove(*, actor, milestone: Milestone) -> None:
+    proposal = _lock(milestone.proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.AGREEMENT_SIGNED, S.IN_PROGRESS)
+    audit_record(
+        actor=actor, action="delivery.milestone_remove", obj=milestone, city=proposal.city,
+        before={"title": milestone.title, "due_on": str(milestone.due_on),
+                "done_on": str(milestone.done_on) if milestone.done_on else None},
+    )  # fmt: skip
+    milestone.delete()
+
+
 def _check_not_future(day: date, proposal: Proposal, message) -> None:
     """`day` has come by the proposal's city's calendar (where the works are)."""
     from zoneinfo import ZoneInfo
@@ -129,6 +156,23 @@ def expense_add(
     return expense
 
 
+@transaction.atomic
+def expense_remove(*, actor, expense: Expense) -> None:
+    """The expense goes, and its receipt's file with it (a wrong receipt is the usual
+    reason); the audit keeps what it said."""
+    proposal = _lock(expense.proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.IN_PROGRESS)
+    audit_record(
+        actor=actor, action="delivery.expense_remove", obj=expense, city=proposal.city,
+        before={"description": expense.description, "amount": str(expense.amount),
+                "spent_on": str(expense.spent_on)},
+    )  # fmt: skip
+    receipt = expense.receipt
+    expense.delete()
+    _delete_files_after_commit(receipt)
+
+
 WORK_DAY_MOST_PEOPLE = 1000  # a neighbourhood's big day, not a typo
 
 
@@ -149,6 +193,19 @@ def work_day_add(*, actor, proposal: Proposal, day: date, people: int, hours: De
     work_day.save()
     audit_record(actor=actor, action="delivery.work_day", obj=work_day, city=proposal.city)
     return work_day
+
+
+@transaction.atomic
+def work_day_remove(*, actor, work_day: WorkDay) -> None:
+    proposal = _lock(work_day.proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.IN_PROGRESS)
+    audit_record(
+        actor=actor, action="delivery.work_day_remove", obj=work_day, city=proposal.city,
+        before={"date": str(work_day.date), "people": work_day.people,
+                "hours": str(work_day.hours)},
+    )  # fmt: skip
+    work_day.delete()
 
 
 PHOTO_STATES = {
@@ -205,6 +262,33 @@ def photo_add(
     photo.save()
     audit_record(actor=actor, action=f"photo.{kind}", obj=photo, city=proposal.city)
     return photo
+
+
+@transaction.atomic
+def photo_remove(*, actor, photo: Photo) -> None:
+    """A photo taken off while its kind may still be added (a face shown without consent,
+    the wrong place). Not a maintenance report's: the report is filed as it was. Not a
+    before photo an after photo is paired with (the pair would silently come apart), nor,
+    once the works are reported completed, the last pair the officers check."""
+    proposal = _lock(photo.proposal)
+    check_applicant(actor, proposal)
+    if photo.kind == Photo.Kind.MAINTENANCE:
+        refuse(msg.PHOTO_OF_A_REPORT)
+    check_status(proposal, *PHOTO_STATES[photo.kind])
+    paired = list(photo.paired.values_list("pk", flat=True))
+    if paired:
+        refuse(msg.PHOTO_PAIRED, ids=", ".join(f"#{pk}" for pk in paired))
+    if proposal.status == S.COMPLETED and photo.pair_of_id:
+        pairs = proposal.photos.filter(kind=Photo.Kind.AFTER, pair_of__isnull=False)
+        if not pairs.exclude(pk=photo.pk).exists():
+            refuse(msg.AFTER_PHOTO_REQUIRED)
+    audit_record(
+        actor=actor, action="photo.remove", obj=photo, city=proposal.city,
+        before={"kind": photo.kind, "caption": photo.caption, "pair_of": photo.pair_of_id},
+    )  # fmt: skip
+    files = (photo.image, photo.thumbnail)
+    photo.delete()
+    _delete_files_after_commit(*files)
 
 
 @transaction.atomic

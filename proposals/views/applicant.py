@@ -357,6 +357,17 @@ def _back(request, city, proposal) -> str:
     )
 
 
+# the works page's "Remove" buttons: action -> (the proposal's related rows, the service)
+# the works page's "Remove" buttons: action -> (the proposal's rows, the service, its
+# argument); the row's id comes in `item`
+REMOVABLE = {
+    "milestone_remove": ("milestones", delivery.milestone_remove, "milestone"),
+    "expense_remove": ("expenses", delivery.expense_remove, "expense"),
+    "work_day_remove": ("work_days", delivery.work_day_remove, "work_day"),
+    "photo_remove": ("photos", delivery.photo_remove, "photo"),
+}
+
+
 @login_required
 @rate_limit("upload")
 def proposal_progress(request, city, pk):
@@ -391,6 +402,12 @@ def proposal_progress(request, city, pk):
                 delivery.milestone_done(
                     actor=user, milestone=milestone, done_on=timezone.localdate()
                 )
+            elif action in REMOVABLE:
+                related, remove, argument = REMOVABLE[action]
+                item = get_object_or_404(
+                    getattr(proposal, related), pk=_whole(post.get("item"), _("Unknown entry."))
+                )
+                remove(actor=user, **{argument: item})
             elif action == "expense":
                 if not files["receipt"]:
                     raise ValidationError(_("Attach the receipt."))
@@ -454,7 +471,7 @@ def proposal_progress(request, city, pk):
                 held["report_photo"] = (held["report_photo"] + new)[:MAX_REPORT_PHOTOS]
         else:
             release(held["receipt"] + held["image"] + held["report_photo"])  # stored, or not needed
-            messages.success(request, _("Saved."))
+            messages.success(request, _("Removed.") if action in REMOVABLE else _("Saved."))
             return redirect(_back(request, city_obj, proposal))
     schedule = selectors.maintenance_schedule(proposal=proposal)
     return render(
@@ -473,6 +490,7 @@ def proposal_progress(request, city, pk):
             "next_report": selectors.next_report(schedule),
             "max_report_photos": MAX_REPORT_PHOTOS,
             "photo_kinds": delivery.photo_kinds(proposal),
+            "removable_kinds": [kind for kind, _label in delivery.photo_kinds(proposal)],
             "today": timezone.localdate(),  # the city's (mapapp.middleware.CityTimeZone)
             "most_people": delivery.WORK_DAY_MOST_PEOPLE,
             # what a refused form held, under its action: {"expense": the POST}

@@ -965,3 +965,116 @@ def test_accepting_the_works_on_the_proposals_page_starts_the_care(
     assert in_progress.intervention.pairs.count() == 1  # on the public map, with its photos
     site.refresh_from_db()
     assert site.condition == Site.Condition.REVITALISED
+
+
+def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited(
+    client, in_progress, resident, django_capture_on_commit_callbacks
+):
+    """A milestone, an expense (its receipt's file too), a work day and a photo (its image
+    and thumbnail too), each removed with its own button; the audit keeps what each said."""
+    from mapapp.models import AuditEvent
+
+    delivery.milestone_add(actor=resident, proposal=in_progress, title="Paint <the> fence",
+                           due_on=date(2027, 5, 1))  # fmt: skip
+    expense = delivery.expense_add(
+        actor=resident, proposal=in_progress, description="Paint", amount=Decimal("120"),
+        spent_on=date.today() - timedelta(days=1),
+        receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 wrong shop", "application/pdf"),
+    )  # fmt: skip
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today() - timedelta(1),
+                          people=100, hours=Decimal("4"))  # fmt: skip
+    photo = delivery.photo_add(actor=resident, proposal=in_progress, kind="progress",
+                               upload=jpeg_upload(), caption="A neighbour's face")  # fmt: skip
+    files = [
+        (expense.receipt.storage, expense.receipt.name),
+        (photo.image.storage, photo.image.name),
+        (photo.thumbnail.storage, photo.thumbnail.name),
+    ]
+    assert all(storage.exists(name) for storage, name in files)
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    page = client.get(url).content.decode()
+    for action in ("milestone_remove", "expense_remove", "work_day_remove", "photo_remove"):
+        assert page.count(f'value="{action}"') == 1, action
+    assert 'Remove<span class="visually-hidden"> Paint &lt;the&gt; fence</span>' in page
+
+    items = {
+        "milestone_remove": in_progress.milestones.get().pk,
+        "expense_remove": expense.pk,
+        "work_day_remove": in_progress.work_days.get().pk,
+        "photo_remove": photo.pk,
+    }
+    for action, pk in items.items():
+        with django_capture_on_commit_callbacks(execute=True):
+            removed = client.post(url, {"action": action, "item": pk})
+        assert removed.status_code == 302, action
+    related = ("milestones", "expenses", "work_days", "photos")
+    assert [getattr(in_progress, name).count() for name in related] == [0, 0, 0, 0]
+    assert not any(storage.exists(name) for storage, name in files)
+    said = {e.action: e.before for e in AuditEvent.objects.filter(action__endswith="remove")}
+    assert said["delivery.expense_remove"] == {
+        "description": "Paint", "amount": "120.00",
+        "spent_on": str(date.today() - timedelta(days=1)),
+    }  # fmt: skip
+    assert said["delivery.work_day_remove"]["people"] == 100
+    assert said["delivery.milestone_remove"]["title"] == "Paint <the> fence"
+    assert said["photo.remove"]["caption"] == "A neighbour's face"
+    assert "Removed." in client.get(url).content.decode()
+
+
+def test_removals_out_of_turn_of_a_pair_or_of_another_proposal_are_refused(
+    client, in_progress, resident, officer
+):
+    """Nothing goes that the officers are checking or that another row depends on: after
+    the completion report the expenses stay, the last before/after pair stays, a before
+    photo stays while an after photo is paired with it; an entry of another proposal is
+    not found; someone else's works page is not theirs."""
+    expense = delivery.expense_add(
+        actor=resident, proposal=in_progress, description="Paint", amount=Decimal("120"),
+        spent_on=date.today() - timedelta(days=1),
+        receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 receipt", "application/pdf"),
+    )  # fmt: skip
+    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
+                                upload=jpeg_upload())  # fmt: skip
+    after = delivery.photo_add(actor=resident, proposal=in_progress, kind="after",
+                               upload=jpeg_upload(), pair_of=before)  # fmt: skip
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    paired = client.post(url, {"action": "photo_remove", "item": before.pk})
+    assert paired.status_code == 400
+    assert f"An after photo is paired with this one (#{after.pk})" in paired.content.decode()
+    assert client.post(url, {"action": "expense_remove", "item": "x"}).status_code == 400
+
+    delivery.completion_report(actor=resident, proposal=in_progress)
+    late = client.post(url, {"action": "expense_remove", "item": expense.pk})
+    assert late.status_code == 400 and "This cannot be done while the proposal is" in (
+        late.content.decode()
+    )
+    last_pair = client.post(url, {"action": "photo_remove", "item": after.pk})
+    assert last_pair.status_code == 400
+    assert "Add at least one after photo" in last_pair.content.decode()
+    assert set(in_progress.photos.all()) == {before, after}
+    assert in_progress.expenses.get() == expense
+
+    other = Proposal.objects.create(
+        city=in_progress.city, grant_call=in_progress.grant_call, author=resident, title="Other"
+    )
+    theirs = delivery.photo_add(actor=resident, proposal=other, kind="before", upload=jpeg_upload())
+    assert client.post(url, {"action": "photo_remove", "item": theirs.pk}).status_code == 404
+    client.force_login(officer)  # not the applicant: the page is not theirs
+    assert client.post(url, {"action": "expense_remove", "item": expense.pk}).status_code == 403
+    assert other.photos.get() == theirs and in_progress.expenses.count() == 1
+
+
+def test_a_maintenance_reports_photo_stays_as_the_report_was_filed(in_progress, resident, officer):
+    done = in_sustainability(in_progress, resident, officer)
+    report = delivery.maintenance_report_file(
+        actor=resident, proposal=done, text="Mowed.", photos=[jpeg_upload()]
+    )
+    with pytest.raises(ValidationError) as refused:
+        delivery.photo_remove(actor=resident, photo=report.photos.get())
+    assert refused.value.messages == [str(msg.PHOTO_OF_A_REPORT)]
+    # nor the works' photos, now on the completed project's public page (the same files)
+    with pytest.raises(ValidationError):
+        delivery.photo_remove(actor=resident, photo=done.photos.filter(kind="after").get())
+    assert done.photos.count() == 3
