@@ -404,9 +404,7 @@ def proposal_progress(request, city, pk):
                 )
             elif action in REMOVABLE:
                 related, remove, argument = REMOVABLE[action]
-                item = get_object_or_404(
-                    getattr(proposal, related), pk=_whole(post.get("item"), _("Unknown entry."))
-                )
+                item = get_object_or_404(getattr(proposal, related), pk=posted_id(request, "item"))
                 remove(actor=user, **{argument: item})
             elif action == "expense":
                 if not files["receipt"]:

@@ -1043,7 +1043,7 @@ def test_removals_out_of_turn_of_a_pair_or_of_another_proposal_are_refused(
     paired = client.post(url, {"action": "photo_remove", "item": before.pk})
     assert paired.status_code == 400
     assert f"An after photo is paired with this one (#{after.pk})" in paired.content.decode()
-    assert client.post(url, {"action": "expense_remove", "item": "x"}).status_code == 400
+    assert client.post(url, {"action": "expense_remove", "item": "x"}).status_code == 404
 
     delivery.completion_report(actor=resident, proposal=in_progress)
     late = client.post(url, {"action": "expense_remove", "item": expense.pk})
@@ -1078,3 +1078,16 @@ def test_a_maintenance_reports_photo_stays_as_the_report_was_filed(in_progress, 
     with pytest.raises(ValidationError):
         delivery.photo_remove(actor=resident, photo=done.photos.filter(kind="after").get())
     assert done.photos.count() == 3
+
+
+def test_a_before_photo_is_removed_from_the_editor_and_back_to_it(client, draft, resident):
+    photo = delivery.photo_add(actor=resident, proposal=draft, kind="before",
+                               upload=jpeg_upload(), caption="Kids <playing>")  # fmt: skip
+    client.force_login(resident)
+    editor = f"/koszalin/proposals/{draft.pk}/edit/"
+    page = client.get(editor).content.decode()
+    assert 'Remove<span class="visually-hidden"> Kids &lt;playing&gt;</span>' in page
+    removed = client.post(f"/koszalin/proposals/{draft.pk}/progress/",
+                          {"action": "photo_remove", "item": photo.pk, "next": editor})  # fmt: skip
+    assert removed.status_code == 302 and removed["Location"] == editor
+    assert not draft.photos.exists()
