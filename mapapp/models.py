@@ -138,6 +138,14 @@ class City(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def local_date(self, moment=None):
+        """The day `moment` (now when None) falls on by the city's clocks, whatever zone the
+        code runs in: a project completed at 00:30 in Koszalin was completed that day, also
+        for a worker or a page of another city running in UTC."""
+        from django.utils import timezone
+
+        return timezone.localdate(moment or timezone.now(), zoneinfo.ZoneInfo(self.time_zone))
+
     @property
     def basemap_url(self) -> str:
         return self.tile_url or settings.MAP_TILE_URL

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -278,7 +278,7 @@ def intervention_from_proposal(*, proposal) -> Intervention:
             "category": proposal.category,
             "geom": proposal.geom,
             "area": area,
-            "completed_on": timezone.localdate(proposal.completed_at or timezone.now()),
+            "completed_on": proposal.city.local_date(proposal.completed_at),
             "cost": spent or proposal.granted_amount or Decimal("0"),
             "funding": Intervention.Funding.GRANT,
             "grant_call": proposal.grant_call,

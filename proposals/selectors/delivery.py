@@ -23,7 +23,8 @@ def _in_sustainability(city: City) -> QuerySet[Proposal]:
     with the call's period and the completion, all their report dates follow."""
     return (
         Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
-        .select_related("grant_call")
+        .select_related("grant_call", "city")  # the city's clock dates the reports
+        .defer("city__boundary")
         .annotate(filed=Count("maintenance_reports"))
     )
 
@@ -33,7 +34,7 @@ def unfiled_reports(*, city: City):
     their sustainability period that is not filed yet, earliest period first per proposal."""
     from proposals.services.delivery import report_due_dates
 
-    for proposal in _in_sustainability(city).select_related("author", "city"):
+    for proposal in _in_sustainability(city).select_related("author"):
         for period, due in enumerate(report_due_dates(proposal), start=1):
             if period > proposal.filed:
                 yield proposal, period, due

@@ -115,11 +115,9 @@ def milestone_remove(*, actor, milestone: Milestone) -> None:
 
 def _check_not_future(day: date, proposal: Proposal, message) -> None:
     """`day` has come by the proposal's city's calendar (where the works are)."""
-    from zoneinfo import ZoneInfo
-
     from django.utils.formats import date_format
 
-    if day > timezone.localdate(timezone.now(), ZoneInfo(proposal.city.time_zone)):
+    if day > proposal.city.local_date():
         refuse(message, date=date_format(day, "DATE_FORMAT"))
 
 
@@ -312,9 +310,7 @@ def completion_accept(*, actor, proposal: Proposal) -> Proposal:
     """The officer accepts the completed works; the sustainability period starts."""
     check_officer(actor, proposal.city)
     proposal = _lock(proposal)
-    start = (
-        timezone.localdate(proposal.completed_at) if proposal.completed_at else timezone.localdate()
-    )
+    start = proposal.city.local_date(proposal.completed_at)  # the day, by the city's clocks
     ends = add_months(start, proposal.grant_call.sustainability_months)
     proposal = transition(
         proposal,
@@ -334,7 +330,7 @@ def report_due_dates(proposal: Proposal) -> list[date]:
     """When maintenance reports are due: every six months of the sustainability period."""
     if not proposal.completed_at:
         return []
-    start = timezone.localdate(proposal.completed_at)
+    start = proposal.city.local_date(proposal.completed_at)  # as completion_accept counts
     count = proposal.grant_call.sustainability_months // REPORT_EVERY_MONTHS
     return [add_months(start, REPORT_EVERY_MONTHS * k) for k in range(1, count + 1)]
 

@@ -86,7 +86,7 @@ def test_expenses_cannot_exceed_the_grant(in_progress, resident):
         proposal=in_progress,
         description="Timber",
         amount=Decimal("15000"),
-        spent_on=date.today(),
+        spent_on=in_progress.city.local_date(),
         receipt=receipt(),
     )
     with pytest.raises(ValidationError) as exc:
@@ -95,7 +95,7 @@ def test_expenses_cannot_exceed_the_grant(in_progress, resident):
             proposal=in_progress,
             description="Soil",
             amount=Decimal("5000.01"),
-            spent_on=date.today(),
+            spent_on=in_progress.city.local_date(),
             receipt=receipt(),
         )
     assert exc.value.messages == [
@@ -109,11 +109,12 @@ def test_milestones_and_work_days(in_progress, resident):
         actor=resident,
         proposal=in_progress,
         title="Beds built",
-        due_on=date.today() + timedelta(days=14),
+        due_on=in_progress.city.local_date() + timedelta(days=14),
     )
-    delivery.milestone_done(actor=resident, milestone=m, done_on=date.today())
+    delivery.milestone_done(actor=resident, milestone=m, done_on=in_progress.city.local_date())
+    today = in_progress.city.local_date()
     delivery.work_day_add(
-        actor=resident, proposal=in_progress, day=date.today(), people=12, hours=Decimal("4.5")
+        actor=resident, proposal=in_progress, day=today, people=12, hours=Decimal("4.5")
     )
     assert in_progress.work_days.get().people == 12
 
@@ -136,7 +137,7 @@ def test_completion_needs_a_paired_after_photo(in_progress, resident, officer):
     assert done.status == S.COMPLETED
     accepted = delivery.completion_accept(actor=officer, proposal=done)
     assert accepted.status == S.SUSTAINABILITY
-    start = timezone.localdate(accepted.completed_at)
+    start = accepted.city.local_date(accepted.completed_at)  # by its clocks
     assert accepted.sustainability_ends_on == delivery.add_months(start, 24)
 
 
@@ -240,7 +241,6 @@ def test_officers_get_a_daily_digest_of_waiting_work_in_their_language(
     assert "How we treat your data" not in by["officer2@example.org"].body
     # a report left for days: the digest says since when (the city's calendar)
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     mailoutbox.clear()
     waited = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("UTC"))  # the 21st in Koszalin
@@ -304,7 +304,7 @@ def test_receipt_must_be_a_document(in_progress, resident):
             proposal=in_progress,
             description="Timber",
             amount=Decimal("10"),
-            spent_on=date.today(),
+            spent_on=in_progress.city.local_date(),
             receipt=fake,
         )
     assert "Upload a PDF, JPEG, PNG or WebP file." in exc.value.messages[0]
@@ -783,15 +783,15 @@ def test_the_works_page_records_milestones_and_work_days(client, in_progress, re
     page = client.get(url).content.decode()
     assert "Fence &lt;posts&gt; &amp; gate" in page
     # the browser holds the same limits: no day after today (the city's), at most 1,000
-    today = timezone.localdate(timezone.now(), ZoneInfo("Europe/Warsaw")).isoformat()
+    today = in_progress.city.local_date().isoformat()
     assert page.count(f'required max="{today}"') == 2  # the work day's and the expense's
     assert 'name="people" min="1" max="1000"' in page
     done = client.post(url, {"action": "milestone_done", "milestone": milestone.pk})
     assert done.status_code == 302
     milestone.refresh_from_db()
-    assert milestone.done_on == timezone.localdate()
+    assert milestone.done_on == in_progress.city.local_date()  # the page's day: the city's
 
-    day = timezone.localdate() - timedelta(days=1)
+    day = in_progress.city.local_date() - timedelta(days=1)
     worked = client.post(url, {"action": "work_day", "date": day.isoformat(), "people": "12",
                                "hours": "4,5"})  # fmt: skip
     assert worked.status_code == 302
@@ -872,7 +872,7 @@ def test_the_works_page_refuses_with_the_reason_keeps_what_was_typed_and_saves_n
     """Each of the works page's forms, sent wrong: 400, the reason in words, the form back
     with what was typed, and nothing stored (a negative expense or a work day of 25 hours
     would change the public figures)."""
-    tomorrow = timezone.localdate(timezone.now(), ZoneInfo("Europe/Warsaw")) + timedelta(days=1)
+    tomorrow = in_progress.city.local_date() + timedelta(days=1)
     post = {k: tomorrow.isoformat() if v == TOMORROW else v for k, v in post.items()}
     receipts = {
         "pdf": lambda: SimpleUploadedFile("r.pdf", b"%PDF-1.4 receipt", "application/pdf"),
@@ -959,9 +959,9 @@ def test_accepting_the_works_on_the_proposals_page_starts_the_care(
     assert accepted.status_code == 302
     in_progress.refresh_from_db()
     assert in_progress.status == S.SUSTAINABILITY
-    assert in_progress.sustainability_ends_on == delivery.add_months(
-        timezone.localdate(in_progress.completed_at), in_progress.grant_call.sustainability_months
-    )
+    completed = in_progress.city.local_date(in_progress.completed_at)
+    months = in_progress.grant_call.sustainability_months
+    assert in_progress.sustainability_ends_on == delivery.add_months(completed, months)
     assert in_progress.intervention.pairs.count() == 1  # on the public map, with its photos
     site.refresh_from_db()
     assert site.condition == Site.Condition.REVITALISED
@@ -978,11 +978,12 @@ def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited
                            due_on=date(2027, 5, 1))  # fmt: skip
     expense = delivery.expense_add(
         actor=resident, proposal=in_progress, description="Paint", amount=Decimal("120"),
-        spent_on=date.today() - timedelta(days=1),
+        spent_on=in_progress.city.local_date() - timedelta(days=1),
         receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 wrong shop", "application/pdf"),
     )  # fmt: skip
-    delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today() - timedelta(1),
-                          people=100, hours=Decimal("4"))  # fmt: skip
+    yesterday = in_progress.city.local_date() - timedelta(1)
+    delivery.work_day_add(actor=resident, proposal=in_progress, day=yesterday, people=100,
+                          hours=Decimal("4"))  # fmt: skip
     photo = delivery.photo_add(actor=resident, proposal=in_progress, kind="progress",
                                upload=jpeg_upload(), caption="A neighbour's face")  # fmt: skip
     files = [
@@ -1014,7 +1015,7 @@ def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited
     said = {e.action: e.before for e in AuditEvent.objects.filter(action__endswith="remove")}
     assert said["delivery.expense_remove"] == {
         "description": "Paint", "amount": "120.00",
-        "spent_on": str(date.today() - timedelta(days=1)),
+        "spent_on": str(in_progress.city.local_date() - timedelta(days=1)),
     }  # fmt: skip
     assert said["delivery.work_day_remove"]["people"] == 100
     assert said["delivery.milestone_remove"]["title"] == "Paint <the> fence"
@@ -1031,7 +1032,7 @@ def test_removals_out_of_turn_of_a_pair_or_of_another_proposal_are_refused(
     not found; someone else's works page is not theirs."""
     expense = delivery.expense_add(
         actor=resident, proposal=in_progress, description="Paint", amount=Decimal("120"),
-        spent_on=date.today() - timedelta(days=1),
+        spent_on=in_progress.city.local_date() - timedelta(days=1),
         receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 receipt", "application/pdf"),
     )  # fmt: skip
     before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
@@ -1091,3 +1092,28 @@ def test_a_before_photo_is_removed_from_the_editor_and_back_to_it(client, draft,
                           {"action": "photo_remove", "item": photo.pk, "next": editor})  # fmt: skip
     assert removed.status_code == 302 and removed["Location"] == editor
     assert not draft.photos.exists()
+
+
+def test_a_project_completed_after_midnight_in_the_city_is_dated_by_the_citys_clock(
+    client, in_progress, resident, officer
+):
+    """Completed at 00:30 in Koszalin (23:30 UTC the day before): its sustainability period,
+    its report dates and its public completion day count from Koszalin's day, whichever
+    zone the code runs in (a worker in UTC, the daily job, a page)."""
+    from datetime import UTC, datetime
+
+    before = delivery.photo_add(actor=resident, proposal=in_progress, kind="before",
+                                upload=jpeg_upload())  # fmt: skip
+    delivery.photo_add(actor=resident, proposal=in_progress, kind="after", upload=jpeg_upload(),
+                       pair_of=before)  # fmt: skip
+    delivery.completion_report(actor=resident, proposal=in_progress)
+    late = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)  # 15 March, 00:30 in Koszalin
+    Proposal.objects.filter(pk=in_progress.pk).update(completed_at=late)
+    with timezone.override("UTC"):
+        done = delivery.completion_accept(actor=officer, proposal=in_progress)
+        dues = delivery.report_due_dates(done)
+    assert done.sustainability_ends_on == date(2028, 3, 15)
+    assert dues == [date(2026, 9, 15), date(2027, 3, 15), date(2027, 9, 15), date(2028, 3, 15)]
+    assert done.intervention.completed_on == date(2026, 3, 15)
+    with timezone.override("America/New_York"):
+        assert delivery.report_due_dates(done) == dues
