@@ -357,7 +357,7 @@ def load_demo_programme(city: City) -> bool:
     for state in ("in_progress", "completed", "sustainability", "closed"):
         p = made[state]
         delivery.works_start(actor=resident, proposal=p)
-        day = EARLIER_WORK_DAY if state == "closed" else timezone.localdate()
+        day = EARLIER_WORK_DAY if state == "closed" else city.local_date()
         delivery.work_day_add(actor=resident, proposal=p, day=day, people=14, hours=Decimal("4"))
     viewpoint = {  # the caption of a before/after pair, in the city's language
         "pl": "Widok od wejścia do parku",
