@@ -161,13 +161,19 @@ def test_what_each_phase_of_the_call_allows_to_change(officer, grant_call, colle
     assert Proposal.objects.get(pk=collecting.pk).status == "collecting_support"
 
 
-def test_before_it_opens_everything_changes(client, officer, committee, koszalin):
+@pytest.fixture
+def unopened(officer, koszalin):
+    """A call that opens in ten days: all its rules may still change."""
     now = timezone.now()
-    call = calls.grant_call_create(
+    return calls.grant_call_create(
         actor=officer, city=koszalin, title={"pl": "Nabór 2028"},
         opens_at=now + timedelta(days=10), closes_at=now + timedelta(days=40),
         total_budget=Decimal("100000"), project_cap=Decimal("20000"),
     )  # fmt: skip
+
+
+def test_before_it_opens_everything_changes(client, officer, committee, unopened):
+    call = unopened
     client.force_login(officer)
     data = _form(client, call) | {"project_cap": "25000", "min_supporters": "20"}
     response = client.post(f"/koszalin/officer/calls/{call.pk}/edit/", data)
@@ -396,16 +402,11 @@ def test_the_committee_is_chosen_on_the_calls_page_within_the_calls_rules(
 
 
 def test_a_committee_size_below_the_chosen_committee_is_refused_on_the_form(
-    client, officer, committee, koszalin
+    client, officer, committee, unopened
 ):
     """Before the call opens its committee's size may change, but not below the members
     already chosen: the form says so (400) and keeps what was typed."""
-    now = timezone.now()
-    call = calls.grant_call_create(
-        actor=officer, city=koszalin, title={"pl": "Nabór 2028"},
-        opens_at=now + timedelta(days=10), closes_at=now + timedelta(days=40),
-        total_budget=Decimal("100000"), project_cap=Decimal("20000"),
-    )  # fmt: skip
+    call = unopened
     calls.grant_call_set_committee(actor=officer, grant_call=call, members=committee)
     client.force_login(officer)
     data = _form(client, call) | {"committee_size": "5", "title_en": "Typed, not lost"}
