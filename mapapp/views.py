@@ -62,8 +62,8 @@ def network_figures(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         header = [_("City"), _("Calls"), _("Proposals published"),
                   pgettext("programme figures: proposals", "Submitted"), _("Projects granted"),
-                  _("Granted"), _("Currency"), _("Projects built"), _("Volunteer hours"),
-                  _("Public space in the projects (m²)")]  # fmt: skip
+                  pgettext("an amount", "Granted"), _("Currency"), _("Projects built"),
+                  _("Volunteer hours"), _("Public space in the projects (m²)")]  # fmt: skip
         lines = [
             [r.city.name, r.calls, r.figures.published, r.figures.submitted, r.figures.granted,
              r.figures.granted_sum, r.city.currency, r.figures.completed,

@@ -336,7 +336,7 @@ def officer_call_csv(request, city, call_id):
     header = [
         "#", _("Proposal"), _("Title"), _("Category"), _("Applicant"), _("Organisation"),
         _("Status"), _("Supporters"), _("Requested"), _("Weighted score"), _("Recommended"),
-        _("Granted"),
+        pgettext("an amount", "Granted"),
     ]  # fmt: skip
     rows = (
         [
@@ -498,8 +498,8 @@ def officer_figures(request, city):
             _("Call"), _("Opens"), _("Closes"), _("Budget"), _("Proposals published"),
             pgettext("programme figures: proposals", "Submitted"), _("Supporters"),
             _("Passed the formal check"),
-            _("Projects granted"), _("Granted"), _("Spent"), _("Projects built"),
-            _("Volunteer hours"), _("Area of granted projects (m²)"),
+            _("Projects granted"), pgettext("an amount", "Granted"), _("Spent"),
+            _("Projects built"), _("Volunteer hours"), _("Area of granted projects (m²)"),
         ]  # fmt: skip
 
         def line(row, title, opens="", closes=""):

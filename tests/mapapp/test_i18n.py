@@ -143,3 +143,17 @@ def test_money_is_written_as_the_readers_language_writes_it(language, currency, 
 
     with translation.override(language):
         assert money(Decimal("1234567.5"), currency) == expected
+
+
+def test_granted_the_amount_and_granted_the_status_are_told_apart(client, db):
+    """One English word, two meanings: the money granted (a column, a figure) and the state
+    of a granted proposal; Czech says them differently."""
+    from django.utils import translation
+
+    from proposals.models import Proposal
+
+    client.cookies["django_language"] = "cs"
+    page = client.get("/figures/").content.decode()
+    assert '<th scope="col" class="num">Přiděleno</th>' in page
+    with translation.override("cs"):
+        assert str(Proposal.Status.GRANTED.label) == "Podpořený"
