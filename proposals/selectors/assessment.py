@@ -115,6 +115,19 @@ def proposals_for_committee(*, member, grant_call: GrantCall) -> QuerySet[Propos
     )
 
 
+def next_to_score(*, member, grant_call: GrantCall) -> Proposal | None:
+    """The first proposal, in the committee list's order, that the member has not scored
+    in the open round (None when none is left, or no round is open)."""
+    if not grant_call.round_open:
+        return None
+    scored = Score.objects.filter(
+        member=member, round_number=grant_call.current_round, proposal__grant_call=grant_call
+    ).values("proposal_id")
+    return (
+        proposals_for_committee(member=member, grant_call=grant_call).exclude(pk__in=scored).first()
+    )
+
+
 @dataclass
 class RankedProposal:
     proposal: Proposal

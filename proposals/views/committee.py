@@ -28,8 +28,12 @@ def committee_home(request, city):
                 member=request.user, round_number=call.current_round, proposal__grant_call=call
             ).values_list("proposal_id", flat=True)
         )
-        proposals = selectors.proposals_for_committee(member=request.user, grant_call=call)
-        rows.append({"call": call, "proposals": [(p, p.pk in scored) for p in proposals]})
+        proposals = [
+            (p, p.pk in scored)
+            for p in selectors.proposals_for_committee(member=request.user, grant_call=call)
+        ]
+        done = sum(was_scored for _p, was_scored in proposals)
+        rows.append({"call": call, "proposals": proposals, "done": done})
     return render(request, "proposals/committee.html", {"city": city_obj, "rows": rows})
 
 
@@ -69,8 +73,18 @@ def committee_score(request, city, pk):
                 for c in criteria
             }  # fmt: skip
         else:
-            messages.success(request, _("Scores saved."))
-            return redirect("proposals:committee", city=city_obj.slug)
+            # on to the next proposal still to score this round, as members work through
+            # the list; the list once none is left
+            following = selectors.next_to_score(member=request.user, grant_call=call)
+            if following is None:
+                messages.success(
+                    request, _("Scores saved. You have scored every proposal of this round.")
+                )
+                return redirect("proposals:committee", city=city_obj.slug)
+            messages.success(
+                request, _("Scores saved. Next to score: “%(title)s”.") % {"title": following.title}
+            )
+            return redirect("proposals:committee-score", city=city_obj.slug, pk=following.pk)
     mine = {
         s.criterion_id: s
         for s in Score.objects.filter(

@@ -393,3 +393,39 @@ def test_a_member_sees_their_own_score_and_comment_of_the_round_before(
     assert page.count('class="hint previous-score"') == len(criteria)
     assert "Your score in round 1: 3/5. Member 1: who &lt;waters&gt;?" in page
     assert "Member 0:" not in page
+
+
+def test_a_member_goes_from_one_score_sheet_to_the_next_still_to_score(
+    client, submitted, resident, supporters, officer, committee
+):
+    """Saved, the sheet leads to the next proposal of the list the member has not scored
+    this round (conflicts left out), then back to the list once none is left; the list
+    says how many are scored."""
+    from tests.proposals.conftest import submit_another
+
+    call = submitted.grant_call
+    benches = submit_another(resident, call, supporters, title="Benches")
+    arbour = submit_another(resident, call, supporters, title="Arbour <wooden>")
+    close_call(call)
+    for p in (submitted, benches, arbour):
+        assessment.proposal_formal_check(actor=officer, proposal=p, eligible=True)
+    assessment.round_open(actor=officer, grant_call=call)
+    member = committee[0]
+    assessment.conflict_declare(member=member, proposal=arbour, reason="My brother's")
+    client.force_login(member)
+    criteria = list(call.criteria.all())
+    sheet = {f"score_{c.pk}": "3" for c in criteria}
+    listing = client.get("/koszalin/committee/").content.decode()
+    assert "You have scored 0 of 2 proposals this round." in listing
+
+    first = client.post(f"/koszalin/committee/proposals/{benches.pk}/", sheet, follow=True)
+    assert first.redirect_chain == [(f"/koszalin/committee/proposals/{submitted.pk}/", 302)]
+    assert f"Scores saved. Next to score: “{submitted.title}”." in first.content.decode()
+    last = client.post(f"/koszalin/committee/proposals/{submitted.pk}/", sheet, follow=True)
+    assert last.redirect_chain == [("/koszalin/committee/", 302)]
+    page = last.content.decode()
+    assert "Scores saved. You have scored every proposal of this round." in page
+    assert "You have scored 2 of 2 proposals this round." in page
+    # scoring one again (a second thought) leads nowhere new: all are scored
+    again = client.post(f"/koszalin/committee/proposals/{benches.pk}/", sheet)
+    assert again["Location"] == "/koszalin/committee/"
