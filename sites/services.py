@@ -26,6 +26,8 @@ SITE_MAX_AREA_M2 = 200_000  # a neglected site may be a whole park or square (20
 SITE_MAX_VERTICES = 1000
 MAX_PHOTOS = 6
 NOT_STAFF = gettext_lazy("Only programme officers and planners can do this.")
+ALREADY_MODERATED = gettext_lazy("This report has already been moderated.")
+REPORT_WITHDRAWN = gettext_lazy("The reporter has withdrawn this report.")
 TOO_MANY_PHOTOS = gettext_lazy("At most %(n)s photos.")
 
 
@@ -152,9 +154,14 @@ def site_save(
 @transaction.atomic
 def site_moderate(*, actor, site: Site, accept: bool, note: str = "") -> Site:
     check_site_staff(actor, site.city)
-    site = Site.objects.select_for_update(of=("self",)).select_related("city").get(pk=site.pk)
+    site = (
+        Site.objects.select_for_update(of=("self",)).select_related("city")
+        .filter(pk=site.pk).first()
+    )  # fmt: skip
+    if site is None:  # withdrawn by its reporter since the queue was shown
+        raise ValidationError(REPORT_WITHDRAWN)
     if site.moderation != Site.Moderation.PENDING:
-        raise ValidationError(_("This report has already been moderated."))
+        raise ValidationError(ALREADY_MODERATED)
     if not accept and not (note or "").strip():
         raise ValidationError({"note": [_("Tell the reporter why the report is not accepted.")]})
     site.moderation = Site.Moderation.ACCEPTED if accept else Site.Moderation.REJECTED
@@ -176,6 +183,29 @@ def site_moderate(*, actor, site: Site, accept: bool, note: str = "") -> Site:
 
         alerts.enqueue("sites", site.pk, site.city_id)  # those who asked for its area
     return site
+
+
+@transaction.atomic
+def site_report_withdraw(*, user, site: Site) -> None:
+    """The reporter takes back a report the officers have not moderated yet (the wrong
+    place, a photo that should not be seen): it goes, with its photos' files once the
+    transaction commits; the audit keeps its name. A moderated report stays (an accepted
+    one is public; the reasons for one not accepted were sent)."""
+    site = Site.objects.select_for_update(of=("self",)).filter(pk=site.pk).first()
+    if site is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDenied
+    if site.reported_by_id != user.pk or site.source != "report":
+        raise PermissionDenied
+    if site.moderation != Site.Moderation.PENDING:
+        raise ValidationError(ALREADY_MODERATED)
+    audit_record(
+        actor=user, action="site.withdrawn", obj=site, city=site.city,
+        before={"name": site.name, "photos": site.photos.count()},
+    )  # fmt: skip
+    files = [(f.storage, f.name) for p in site.photos.all() for f in (p.image, p.thumbnail)]
+    site.delete()
+    for storage, name in files:
+        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
 
 
 def _tell_reporter(site_id: int) -> None:

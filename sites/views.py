@@ -292,6 +292,19 @@ def moderation(request, city):
 
 @login_required
 def my_reports(request):
+    """The person's own site reports and their outcome; one still waiting for moderation
+    can be withdrawn here."""
+    if request.method == "POST":
+        mine = selectors.reports_of(user=request.user)
+        site = get_object_or_404(mine, pk=posted_id(request, "site"))
+        try:
+            services.site_report_withdraw(user=request.user, site=site)
+        except ValidationError as exc:
+            report(request, exc)
+        else:
+            withdrawn = _("The report “%(name)s” is withdrawn.") % {"name": site.name}
+            messages.success(request, withdrawn)
+        return redirect("my-reports")
     return render(
         request, "sites/my_reports.html", {"reports": selectors.reports_of(user=request.user)}
     )

@@ -185,3 +185,44 @@ def test_moderators_see_a_reports_photos_and_where_it_came_from(client, planner,
     assert "through Fix &lt;my&gt; street (Open311)" in other
     assert 'href="https://app.example.org/p/1.jpg" rel="noopener noreferrer nofollow"' in other
     assert "private@example.org" not in page and "600 000 000" not in page
+
+
+def test_the_reporter_withdraws_a_report_still_waiting_and_only_that(
+    client, resident, planner, pending_report, koszalin, django_capture_on_commit_callbacks
+):
+    """From "My reports": a report waiting for moderation is withdrawn with its photos
+    (files too) and leaves the queue, audited; a moderated one stays; another person's
+    report is not found; a moderator's decision on a report withdrawn meanwhile is told."""
+    from mapapp.models import AuditEvent
+    from sites.services import _photos
+    from tests.proposals.conftest import jpeg_upload
+
+    _photos(pending_report, [jpeg_upload()])
+    photo = pending_report.photos.get()
+    files = [(f.storage, f.name) for f in (photo.image, photo.thumbnail)]
+    assert all(storage.exists(name) for storage, name in files)
+    moderated = site_report(reporter=resident, city=koszalin, name="Dry fountain",
+                            description="", point_geojson=pending_report.geom.geojson)  # fmt: skip
+    site_moderate(actor=planner, site=moderated, accept=True)
+    theirs = site_report(reporter=make_user("r2@example.org", "resident", city=koszalin),
+                         city=koszalin, name="Their lot", description="",
+                         point_geojson=pending_report.geom.geojson)  # fmt: skip
+    client.force_login(resident)
+    client.cookies["django_language"] = "en"
+    page = client.get("/me/reports/").content.decode()
+    assert page.count("Withdraw<span") == 1  # the waiting report's only
+    assert client.post("/me/reports/", {"site": theirs.pk}).status_code == 404
+    refused = client.post("/me/reports/", {"site": moderated.pk}, follow=True)
+    assert "This report has already been moderated." in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        gone = client.post("/me/reports/", {"site": pending_report.pk}, follow=True)
+    assert "The report “Broken benches by the pond” is withdrawn." in gone.content.decode()
+    assert set(Site.objects.values_list("name", flat=True)) == {"Dry fountain", "Their lot"}
+    assert not any(storage.exists(name) for storage, name in files)
+    event = AuditEvent.objects.get(action="site.withdrawn")
+    assert event.before == {"name": "Broken benches by the pond", "photos": 1}
+
+    # withdrawn between the moderation page's lookup and the decision: said, not a 500
+    Site.objects.filter(pk=theirs.pk).delete()
+    with pytest.raises(ValidationError, match="The reporter has withdrawn this report."):
+        site_moderate(actor=planner, site=theirs, accept=True)
