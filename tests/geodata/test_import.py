@@ -488,3 +488,31 @@ def test_the_servers_faults_are_told_from_the_files():
     assert not server_fault(OSError(errno.ENOENT, "no such file in the zip"))
     assert not server_fault(RuntimeError("GDAL cannot read it"))
     assert not server_fault(ValueError("a column is missing"))
+
+
+def test_an_empty_file_a_feature_without_geometry_and_a_wrong_crs_are_refused_by_name(
+    koszalin, tmp_path
+):
+    """What GIS staff send by mistake is refused with what is wrong, nothing imported: a
+    file without features, a feature without geometry (by its number), a file whose CRS is
+    not the one they said."""
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(LayerImportError, match="empty.geojson has no features"):
+        import_layer(city=koszalin, kind="park", path=empty)
+
+    holes = tmp_path / "holes.geojson"
+    park = Point(*RYNEK).buffer(0.001).__geo_interface__
+    holes.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Park"}, "geometry": park},
+        {"type": "Feature", "properties": {"name": "No place"}, "geometry": None},
+    ]}))  # fmt: skip
+    with pytest.raises(LayerImportError, match=r"invalid or empty geometry: #2"):
+        import_layer(city=koszalin, kind="park", path=holes)
+
+    in_2180 = tmp_path / "parks.gpkg"
+    parks_frame(RYNEK, 2180).to_file(in_2180, engine="pyogrio")
+    with pytest.raises(LayerImportError, match=r"parks.gpkg declares .*2180.*, not EPSG:5514"):
+        import_layer(city=koszalin, kind="park", path=in_2180, source_srid=5514)
+    assert not Layer.objects.exists() and not Feature.objects.exists()
+    assert import_layer(city=koszalin, kind="park", path=in_2180, source_srid=2180).imported == 2
