@@ -164,3 +164,29 @@ def test_an_end_date_and_another_service_code_narrow_the_list(client, pending_re
     before = client.get("/open311/koszalin/v2/requests.json?end_date=2020-01-01T00:00:00Z")
     assert before.status_code == 200 and before.json() == []
     assert client.get("/open311/koszalin/v2/requests.json?service_code=pothole").json() == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(
+    "path, words",
+    [
+        ("/open311/atlantis/v2/discovery.{fmt}", "No such city."),
+        ("/open311/koszalin/v2/services/pothole.{fmt}", "No such service."),
+        ("/open311/koszalin/v2/tokens/00000000-0000-4000-8000-000000000000.{fmt}",
+         "No such token."),
+    ],
+)  # fmt: skip
+def test_unknown_cities_services_and_tokens_answer_404_in_open311s_format(
+    client, koszalin, path, words, fmt
+):
+    """An Open311 client told what is not there, in the format it asked for."""
+    import xml.etree.ElementTree as ET
+
+    r = client.get(path.format(fmt=fmt), HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 404
+    if fmt == "json":
+        assert r.json() == [{"code": 404, "description": words}]
+    else:
+        root = ET.fromstring(r.content)  # noqa: S314 - our own server's answer in a test
+        assert (root.tag, root.find("error/code").text) == ("errors", "404")
+        assert root.find("error/description").text == words
