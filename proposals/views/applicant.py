@@ -357,7 +357,6 @@ def _back(request, city, proposal) -> str:
     )
 
 
-# the works page's "Remove" buttons: action -> (the proposal's related rows, the service)
 # the works page's "Remove" buttons: action -> (the proposal's rows, the service, its
 # argument); the row's id comes in `item`
 REMOVABLE = {
