@@ -1,7 +1,7 @@
 """Demo programme for each demo city: an open call, a finished one and an earlier one whose
 project has been through its two years of care, with proposals in every state, placed
-inside the real boundary. Everything goes through the services, so the
-audit log and timelines are real. Idempotent: a city that has its demo calls is skipped."""
+inside the real boundary. Everything goes through the services, so the audit log and
+timelines are real. Idempotent: a city that has its demo calls is skipped."""
 
 from __future__ import annotations
 
@@ -182,9 +182,9 @@ def _assess(call: GrantCall, proposals: dict[str, Proposal], *, officer, committ
     """A finished call's formal checks and its three rounds of scores, with feedback."""
     scored = []
     for state, p in proposals.items():
-        value = PAST_SCORES.get(state, "not submitted")
-        if value == "not submitted":
+        if state not in PAST_SCORES:  # not submitted: expired when the call closed
             continue
+        value = PAST_SCORES[state]
         if value is None:
             assessment.proposal_formal_check(
                 actor=officer, proposal=p, eligible=False, reason="Demo: the land is not public."
