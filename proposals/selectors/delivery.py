@@ -109,6 +109,56 @@ def work_totals(*, proposal: Proposal) -> dict:
 
 
 @dataclass
+class RemovedEntry:
+    at: object  # when the applicant removed it
+    said: str  # what the entry said, in the reader's language
+
+
+def works_removed(*, proposal: Proposal) -> list[RemovedEntry]:
+    """The works' entries the applicant removed as recorded by mistake, oldest first, from
+    the audit (services.delivery.REMOVALS): the officers see what was once claimed."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from mapapp.models import AuditEvent
+    from mapapp.templatetags.civic import money
+    from proposals.models import Photo
+    from proposals.services.delivery import REMOVALS
+
+    def day(text):
+        return date_format(date.fromisoformat(text), "SHORT_DATE_FORMAT") if text else ""
+
+    events = AuditEvent.objects.filter(
+        city_id=proposal.city_id, action__in=REMOVALS, before__proposal=proposal.pk
+    ).order_by("at", "pk")
+    rows = []
+    for event in events:
+        was = event.before
+        if event.action == "delivery.expense_remove":
+            said = _("Expense “%(what)s”: %(amount)s, paid on %(date)s") % {
+                "what": was["description"], "date": day(was["spent_on"]),
+                "amount": money(was["amount"], proposal.city),
+            }  # fmt: skip
+        elif event.action == "delivery.work_day_remove":
+            said = _("Work day of %(date)s: %(people)s people × %(hours)s h") % {
+                "date": day(was["date"]), "people": was["people"], "hours": was["hours"],
+            }  # fmt: skip
+        elif event.action == "delivery.milestone_remove":
+            said = _("Milestone “%(what)s”, due %(date)s") % {
+                "what": was["title"], "date": day(was["due_on"]),
+            }  # fmt: skip
+        else:
+            kind = Photo.Kind(was["kind"]).label
+            said = _("Photo #%(id)s (%(kind)s)") % {"id": event.object_id, "kind": kind}
+            if was.get("caption"):
+                said += f": “{was['caption']}”"
+        rows.append(RemovedEntry(event.at, said))
+    return rows
+
+
+@dataclass
 class ProjectWorks:
     """What the applicant reported of the works and the sustainability period, as the
     officers read it before accepting a completion or closing a project."""
@@ -119,6 +169,7 @@ class ProjectWorks:
     photos: QuerySet
     schedule: list[ReportDue]  # empty before the works are completed
     can_close: bool  # the sustainability period is over (services.delivery.proposal_close)
+    removed: list[RemovedEntry]  # entries the applicant took back (works_removed)
 
 
 def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
@@ -138,6 +189,7 @@ def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
         if proposal.completed_at
         else [],
         can_close=not ends or today >= ends,
+        removed=works_removed(proposal=proposal),
     )
 
 

@@ -88,8 +88,15 @@ def milestone_done(*, actor, milestone: Milestone, done_on: date) -> Milestone:
 
 # An entry of the works recorded by mistake (a typo in the amount, the wrong receipt, a day
 # counted twice) is removed by the applicant while the works are theirs to record, and
-# added again right: each removal is audited with what the entry said, under the entry's
-# own id (its "added" event's). Officers see both in the audit log.
+# added again right: each removal is audited with what the entry said and its proposal,
+# under the entry's own id (its "added" event's). The officers' page of the project lists
+# them (selectors.works_removed); the audit log has them too.
+REMOVALS = (
+    "delivery.milestone_remove",
+    "delivery.expense_remove",
+    "delivery.work_day_remove",
+    "photo.remove",
+)
 
 
 def _delete_files_after_commit(*files) -> None:
@@ -107,7 +114,8 @@ def milestone_remove(*, actor, milestone: Milestone) -> None:
     check_status(proposal, S.AGREEMENT_SIGNED, S.IN_PROGRESS)
     audit_record(
         actor=actor, action="delivery.milestone_remove", obj=milestone, city=proposal.city,
-        before={"title": milestone.title, "due_on": str(milestone.due_on),
+        before={"proposal": proposal.pk, "title": milestone.title,
+                "due_on": str(milestone.due_on),
                 "done_on": str(milestone.done_on) if milestone.done_on else None},
     )  # fmt: skip
     milestone.delete()
@@ -163,8 +171,8 @@ def expense_remove(*, actor, expense: Expense) -> None:
     check_status(proposal, S.IN_PROGRESS)
     audit_record(
         actor=actor, action="delivery.expense_remove", obj=expense, city=proposal.city,
-        before={"description": expense.description, "amount": str(expense.amount),
-                "spent_on": str(expense.spent_on)},
+        before={"proposal": proposal.pk, "description": expense.description,
+                "amount": str(expense.amount), "spent_on": str(expense.spent_on)},
     )  # fmt: skip
     receipt = expense.receipt
     expense.delete()
@@ -200,8 +208,8 @@ def work_day_remove(*, actor, work_day: WorkDay) -> None:
     check_status(proposal, S.IN_PROGRESS)
     audit_record(
         actor=actor, action="delivery.work_day_remove", obj=work_day, city=proposal.city,
-        before={"date": str(work_day.date), "people": work_day.people,
-                "hours": str(work_day.hours)},
+        before={"proposal": proposal.pk, "date": str(work_day.date),
+                "people": work_day.people, "hours": str(work_day.hours)},
     )  # fmt: skip
     work_day.delete()
 
@@ -282,7 +290,8 @@ def photo_remove(*, actor, photo: Photo) -> None:
             refuse(msg.AFTER_PHOTO_REQUIRED)
     audit_record(
         actor=actor, action="photo.remove", obj=photo, city=proposal.city,
-        before={"kind": photo.kind, "caption": photo.caption, "pair_of": photo.pair_of_id},
+        before={"proposal": proposal.pk, "kind": photo.kind, "caption": photo.caption,
+                "pair_of": photo.pair_of_id},
     )  # fmt: skip
     files = (photo.image, photo.thumbnail)
     photo.delete()

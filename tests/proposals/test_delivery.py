@@ -968,10 +968,13 @@ def test_accepting_the_works_on_the_proposals_page_starts_the_care(
 
 
 def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited(
-    client, in_progress, resident, django_capture_on_commit_callbacks
+    client, in_progress, resident, officer, django_capture_on_commit_callbacks
 ):
     """A milestone, an expense (its receipt's file too), a work day and a photo (its image
-    and thumbnail too), each removed with its own button; the audit keeps what each said."""
+    and thumbnail too), each removed with its own button; the audit keeps what each said,
+    and the officers' page of the project lists them."""
+    from django.utils.formats import date_format
+
     from mapapp.models import AuditEvent
 
     delivery.milestone_add(actor=resident, proposal=in_progress, title="Paint <the> fence",
@@ -1014,13 +1017,23 @@ def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited
     assert not any(storage.exists(name) for storage, name in files)
     said = {e.action: e.before for e in AuditEvent.objects.filter(action__endswith="remove")}
     assert said["delivery.expense_remove"] == {
-        "description": "Paint", "amount": "120.00",
+        "proposal": in_progress.pk, "description": "Paint", "amount": "120.00",
         "spent_on": str(in_progress.city.local_date() - timedelta(days=1)),
     }  # fmt: skip
     assert said["delivery.work_day_remove"]["people"] == 100
     assert said["delivery.milestone_remove"]["title"] == "Paint <the> fence"
     assert said["photo.remove"]["caption"] == "A neighbour's face"
     assert "Removed." in client.get(url).content.decode()
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
+    removed = page[page.index('id="works-removed"') :]
+    removed = removed[: removed.index("</ul>")]
+    yesterday = date_format(in_progress.city.local_date() - timedelta(1), "SHORT_DATE_FORMAT")
+    assert f"Expense “Paint”: 120.00\u00a0PLN, paid on {yesterday}" in removed
+    assert f"Work day of {yesterday}: 100 people × 4.0 h" in removed
+    due = date_format(date(2027, 5, 1), "SHORT_DATE_FORMAT")
+    assert f"Milestone “Paint &lt;the&gt; fence”, due {due}" in removed
+    assert f"Photo #{photo.pk} (Progress): “A neighbour&#x27;s face”" in removed
 
 
 def test_removals_out_of_turn_of_a_pair_or_of_another_proposal_are_refused(
