@@ -130,8 +130,8 @@ def works_removed(*, proposal: Proposal) -> list[RemovedEntry]:
     def day(text):
         return date_format(date.fromisoformat(text), "SHORT_DATE_FORMAT") if text else ""
 
-    events = AuditEvent.objects.filter(
-        city_id=proposal.city_id, action__in=REMOVALS, before__proposal=proposal.pk
+    events = AuditEvent.objects.filter(  # the object index: the proposal's own history
+        object_type="proposals.proposal", object_id=str(proposal.pk), action__in=REMOVALS
     ).order_by("at", "pk")
     rows = []
     for event in events:
@@ -151,7 +151,7 @@ def works_removed(*, proposal: Proposal) -> list[RemovedEntry]:
             }  # fmt: skip
         else:
             kind = Photo.Kind(was["kind"]).label
-            said = _("Photo #%(id)s (%(kind)s)") % {"id": event.object_id, "kind": kind}
+            said = _("Photo #%(id)s (%(kind)s)") % {"id": was["photo"], "kind": kind}
             if was.get("caption"):
                 said += f": “{was['caption']}”"
         rows.append(RemovedEntry(event.at, said))

@@ -88,9 +88,9 @@ def milestone_done(*, actor, milestone: Milestone, done_on: date) -> Milestone:
 
 # An entry of the works recorded by mistake (a typo in the amount, the wrong receipt, a day
 # counted twice) is removed by the applicant while the works are theirs to record, and
-# added again right: each removal is audited with what the entry said and its proposal,
-# under the entry's own id (its "added" event's). The officers' page of the project lists
-# them (selectors.works_removed); the audit log has them too.
+# added again right: each removal is audited on the proposal (its history in the audit
+# log, by the object index) with what the entry said and its id. The officers' page of the
+# project lists them (selectors.works_removed).
 REMOVALS = (
     "delivery.milestone_remove",
     "delivery.expense_remove",
@@ -113,8 +113,8 @@ def milestone_remove(*, actor, milestone: Milestone) -> None:
     check_applicant(actor, proposal)
     check_status(proposal, S.AGREEMENT_SIGNED, S.IN_PROGRESS)
     audit_record(
-        actor=actor, action="delivery.milestone_remove", obj=milestone, city=proposal.city,
-        before={"proposal": proposal.pk, "title": milestone.title,
+        actor=actor, action="delivery.milestone_remove", obj=proposal, city=proposal.city,
+        before={"milestone": milestone.pk, "title": milestone.title,
                 "due_on": str(milestone.due_on),
                 "done_on": str(milestone.done_on) if milestone.done_on else None},
     )  # fmt: skip
@@ -170,8 +170,8 @@ def expense_remove(*, actor, expense: Expense) -> None:
     check_applicant(actor, proposal)
     check_status(proposal, S.IN_PROGRESS)
     audit_record(
-        actor=actor, action="delivery.expense_remove", obj=expense, city=proposal.city,
-        before={"proposal": proposal.pk, "description": expense.description,
+        actor=actor, action="delivery.expense_remove", obj=proposal, city=proposal.city,
+        before={"expense": expense.pk, "description": expense.description,
                 "amount": str(expense.amount), "spent_on": str(expense.spent_on)},
     )  # fmt: skip
     receipt = expense.receipt
@@ -207,8 +207,8 @@ def work_day_remove(*, actor, work_day: WorkDay) -> None:
     check_applicant(actor, proposal)
     check_status(proposal, S.IN_PROGRESS)
     audit_record(
-        actor=actor, action="delivery.work_day_remove", obj=work_day, city=proposal.city,
-        before={"proposal": proposal.pk, "date": str(work_day.date),
+        actor=actor, action="delivery.work_day_remove", obj=proposal, city=proposal.city,
+        before={"work_day": work_day.pk, "date": str(work_day.date),
                 "people": work_day.people, "hours": str(work_day.hours)},
     )  # fmt: skip
     work_day.delete()
@@ -289,8 +289,8 @@ def photo_remove(*, actor, photo: Photo) -> None:
         if not pairs.exclude(pk=photo.pk).exists():
             refuse(msg.AFTER_PHOTO_REQUIRED)
     audit_record(
-        actor=actor, action="photo.remove", obj=photo, city=proposal.city,
-        before={"proposal": proposal.pk, "kind": photo.kind, "caption": photo.caption,
+        actor=actor, action="photo.remove", obj=proposal, city=proposal.city,
+        before={"photo": photo.pk, "kind": photo.kind, "caption": photo.caption,
                 "pair_of": photo.pair_of_id},
     )  # fmt: skip
     files = (photo.image, photo.thumbnail)

@@ -1015,9 +1015,13 @@ def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited
     related = ("milestones", "expenses", "work_days", "photos")
     assert [getattr(in_progress, name).count() for name in related] == [0, 0, 0, 0]
     assert not any(storage.exists(name) for storage, name in files)
-    said = {e.action: e.before for e in AuditEvent.objects.filter(action__endswith="remove")}
+    removals = AuditEvent.objects.filter(action__endswith="remove")
+    assert {(e.object_type, e.object_id) for e in removals} == {
+        ("proposals.proposal", str(in_progress.pk))  # the project's history
+    }
+    said = {e.action: e.before for e in removals}
     assert said["delivery.expense_remove"] == {
-        "proposal": in_progress.pk, "description": "Paint", "amount": "120.00",
+        "expense": expense.pk, "description": "Paint", "amount": "120.00",
         "spent_on": str(in_progress.city.local_date() - timedelta(days=1)),
     }  # fmt: skip
     assert said["delivery.work_day_remove"]["people"] == 100
