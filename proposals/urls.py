@@ -66,5 +66,10 @@ urlpatterns = [
         officer.officer_call_csv,
         name="officer-call-csv",
     ),
+    path(
+        "officer/calls/<int:call_id>/expenses.csv",
+        officer.officer_call_expenses_csv,
+        name="officer-call-expenses-csv",
+    ),
     path("officer/proposals/<int:pk>/", officer.officer_proposal, name="officer-proposal"),
 ]

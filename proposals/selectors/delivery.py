@@ -108,6 +108,18 @@ def work_totals(*, proposal: Proposal) -> dict:
     return {name: value or 0 for name, value in found.items()}
 
 
+def call_expenses(*, grant_call) -> QuerySet:
+    """Every expense the call's projects recorded, project by project, for settling the
+    grants (the officers' spreadsheet)."""
+    from proposals.models import Expense
+
+    return (
+        Expense.objects.filter(proposal__grant_call=grant_call)
+        .select_related("proposal")
+        .order_by("proposal_id", "spent_on", "pk")
+    )
+
+
 @dataclass
 class RemovedEntry:
     at: object  # when the applicant removed it

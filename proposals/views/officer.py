@@ -360,6 +360,41 @@ def officer_call_csv(request, city, call_id):
 
 
 @login_required
+@require_GET
+def officer_call_expenses_csv(request, city, call_id):
+    """The expenses the call's projects recorded, for settling the grants: each with its
+    project, what the grant was, and a link to its receipt (shown to officers only)."""
+    city_obj = _officer_city(request, city)
+    call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
+    header = [
+        _("Proposal"), _("Title"), pgettext("an amount", "Granted"), _("Date"), _("Expense"),
+        _("Amount"), _("Currency"), _("Receipt"),
+    ]  # fmt: skip
+
+    from django.urls import reverse
+
+    def receipt(e):
+        kwargs = {"city": city_obj.slug, "pk": e.proposal_id, "file_id": e.pk}
+        return request.build_absolute_uri(reverse("proposals:file-receipt", kwargs=kwargs))
+
+    rows = (
+        [
+            e.proposal_id,
+            e.proposal.title,
+            e.proposal.granted_amount or "",
+            e.spent_on.isoformat(),
+            e.description,
+            e.amount,
+            city_obj.currency,
+            receipt(e),
+        ]  # fmt: skip
+        for e in selectors.call_expenses(grant_call=call)
+    )
+    name = f"{city_obj.slug}-call-{call.pk}-expenses-{timezone.localdate().isoformat()}.csv"
+    return csv_response(header, rows, filename=name)
+
+
+@login_required
 def officer_proposal(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_officer(user=request.user, city=city_obj, pk=pk)

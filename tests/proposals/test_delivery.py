@@ -1134,3 +1134,42 @@ def test_a_project_completed_after_midnight_in_the_city_is_dated_by_the_citys_cl
     assert done.intervention.completed_on == date(2026, 3, 15)
     with timezone.override("America/New_York"):
         assert delivery.report_due_dates(done) == dues
+
+
+def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress, resident,
+                                                            officer):  # fmt: skip
+    """Every expense of the call's projects in one spreadsheet: the project, its grant, the
+    expense and a link to its receipt that only officers can open; a description that a
+    spreadsheet would run as a formula stays text."""
+    import csv
+    import io
+
+    spent = in_progress.city.local_date() - timedelta(days=2)
+    for text, amount in (("=SUM(A1:A9)", "120.50"), ("Timber", "300")):
+        delivery.expense_add(
+            actor=resident, proposal=in_progress, description=text, amount=Decimal(amount),
+            spent_on=spent,
+            receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 receipt", "application/pdf"),
+        )  # fmt: skip
+    client.force_login(officer)
+    call_page = client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/")
+    assert 'id="expenses-csv"' in call_page.content.decode()
+    got = client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv")
+    assert got.status_code == 200 and "-expenses-" in got["Content-Disposition"]
+    header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert header == ["Proposal", "Title", "Granted", "Date", "Expense", "Amount", "Currency",
+                      "Receipt"]  # fmt: skip
+    formula, timber = in_progress.expenses.order_by("pk")
+    project = [str(in_progress.pk), in_progress.title, "20000.00", spent.isoformat()]
+    receipts = f"http://testserver/koszalin/proposals/{in_progress.pk}/files/receipt/"
+    assert rows == [
+        [*project, "'=SUM(A1:A9)", "120.50", "PLN", f"{receipts}{formula.pk}/"],
+        [*project, "Timber", "300.00", "PLN", f"{receipts}{timber.pk}/"],
+    ]
+    opened = client.get(rows[0][-1].removeprefix("http://testserver"))
+    assert opened.status_code == 200 and b"".join(opened.streaming_content).startswith(b"%PDF")
+    client.force_login(resident)  # the applicant opens their own receipts, not the table
+    assert (
+        client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv").status_code
+        == 403
+    )

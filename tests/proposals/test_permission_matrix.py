@@ -70,6 +70,7 @@ MATRIX = {
     "proposals:officer-call-criteria": OFFICERS, "proposals:officer-criteria": OFFICERS,
     "proposals:organisation-request": SIGNED_IN,
     "proposals:officer-call-csv": OFFICERS,
+    "proposals:officer-call-expenses-csv": OFFICERS,
     "sites:list": ALL, "sites:report": SIGNED_IN,
     "sites:new": frozenset({"officer", "planner", "superuser"}),
     "sites:moderation": frozenset({"officer", "planner", "superuser"}),
@@ -238,6 +239,9 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "proposals:officer-call-criteria": f"{c}/officer/calls/{submitted.grant_call_id}/criteria/",
         "proposals:officer-call": f"{c}/officer/calls/{submitted.grant_call_id}/",
         "proposals:officer-call-csv": f"{c}/officer/calls/{submitted.grant_call_id}/proposals.csv",
+        "proposals:officer-call-expenses-csv": (
+            f"{c}/officer/calls/{submitted.grant_call_id}/expenses.csv"
+        ),
         "proposals:officer-proposal": f"{c}/officer/proposals/{submitted.pk}/",
         "sites:list": f"{c}/sites/", "sites:report": f"{c}/sites/report/",
         "sites:new": f"{c}/sites/new/", "sites:moderation": f"{c}/sites/moderation/",
