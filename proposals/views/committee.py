@@ -37,6 +37,18 @@ def committee_home(request, city):
     return render(request, "proposals/committee.html", {"city": city_obj, "rows": rows})
 
 
+def _next_sheet(request, city, call):
+    """On to the next proposal still to score this round, as members work through the
+    list; the list once none is left."""
+    following = selectors.next_to_score(member=request.user, grant_call=call)
+    if following is None:
+        if call.round_open:
+            messages.info(request, _("You have scored every proposal of this round."))
+        return redirect("proposals:committee", city=city.slug)
+    messages.info(request, _("Next to score: “%(title)s”.") % {"title": following.title})
+    return redirect("proposals:committee-score", city=city.slug, pk=following.pk)
+
+
 @login_required
 def committee_score(request, city, pk):
     city_obj = load_city(request, city)
@@ -54,7 +66,7 @@ def committee_score(request, city, pk):
                 messages.info(
                     request, _("Conflict of interest recorded; you will not assess this proposal.")
                 )
-                return redirect("proposals:committee", city=city_obj.slug)
+                return _next_sheet(request, city_obj, call)
             scores = {}
             for criterion in criteria:
                 raw = request.POST.get(f"score_{criterion.pk}", "")
@@ -73,18 +85,8 @@ def committee_score(request, city, pk):
                 for c in criteria
             }  # fmt: skip
         else:
-            # on to the next proposal still to score this round, as members work through
-            # the list; the list once none is left
-            following = selectors.next_to_score(member=request.user, grant_call=call)
-            if following is None:
-                messages.success(
-                    request, _("Scores saved. You have scored every proposal of this round.")
-                )
-                return redirect("proposals:committee", city=city_obj.slug)
-            messages.success(
-                request, _("Scores saved. Next to score: “%(title)s”.") % {"title": following.title}
-            )
-            return redirect("proposals:committee-score", city=city_obj.slug, pk=following.pk)
+            messages.success(request, _("Scores saved."))
+            return _next_sheet(request, city_obj, call)
     mine = {
         s.criterion_id: s
         for s in Score.objects.filter(

@@ -420,12 +420,18 @@ def test_a_member_goes_from_one_score_sheet_to_the_next_still_to_score(
 
     first = client.post(f"/koszalin/committee/proposals/{benches.pk}/", sheet, follow=True)
     assert first.redirect_chain == [(f"/koszalin/committee/proposals/{submitted.pk}/", 302)]
-    assert f"Scores saved. Next to score: “{submitted.title}”." in first.content.decode()
+    assert "Scores saved." in first.content.decode()
+    assert f"Next to score: “{submitted.title}”." in first.content.decode()
     last = client.post(f"/koszalin/committee/proposals/{submitted.pk}/", sheet, follow=True)
     assert last.redirect_chain == [("/koszalin/committee/", 302)]
     page = last.content.decode()
-    assert "Scores saved. You have scored every proposal of this round." in page
+    assert "Scores saved." in page and "You have scored every proposal of this round." in page
     assert "You have scored 2 of 2 proposals this round." in page
     # scoring one again (a second thought) leads nowhere new: all are scored
     again = client.post(f"/koszalin/committee/proposals/{benches.pk}/", sheet)
     assert again["Location"] == "/koszalin/committee/"
+    # another member declares a conflict on one: on to the first they still have to score
+    client.force_login(committee[1])
+    declared = client.post(f"/koszalin/committee/proposals/{benches.pk}/",
+                           {"action": "conflict", "reason": "My street"})  # fmt: skip
+    assert declared["Location"] == f"/koszalin/committee/proposals/{arbour.pk}/"
