@@ -389,7 +389,8 @@ def test_the_committee_is_chosen_on_the_calls_page_within_the_calls_rules(
                                  "committee": [m.pk for m in [*committee, seventh]]})  # fmt: skip
     said = [str(m) for m in get_messages(too_many.wsgi_request)]
     assert said == [str(msg.COMMITTEE_TOO_LARGE) % {"size": 6, "chosen": 7}]
-    client.get(url)  # the page shows the message, once
+    shown = client.get(url).content.decode()  # the page says it (and so it is said once)
+    assert "The call&#x27;s committee has 6 members; 7 were chosen." in shown
     assert set(grant_call.committee.all()) == set(five)
 
     calls.grant_call_set_committee(actor=officer, grant_call=grant_call, members=committee)
