@@ -198,6 +198,9 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     assert {path: v for path, v in found.items() if v} == {}
     page.goto(page.base_url + "/koszalin/officer/")
     assert page.locator("#waiting-heading").count() == 1  # the workspace, not a refusal
+    caring = Proposal.objects.get(city__slug="koszalin", status="sustainability")
+    page.goto(page.base_url + f"/koszalin/officer/proposals/{caring.pk}/")
+    assert page.locator("#works-removed li").count() == 1  # axe saw the demo's removed day
 
     # the applicant's own pages: the editor of a draft, works and maintenance
     login(page, User.objects.get(email="resident@example.org"))
