@@ -209,17 +209,26 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
 
     hidden = mine.get(status="sustainability")  # hidden after a report: the objection form
     Proposal.objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
+    from sites.services import site_report
+
+    # a site report of theirs waiting for moderation: "My reports" offers to withdraw it
+    site_report(reporter=User.objects.get(email="resident@example.org"), city=hidden.city,
+                name="Broken fence", description="",
+                point_geojson=hidden.geom.geojson)  # fmt: skip
     pages = [
         f"/koszalin/proposals/{hidden.pk}/",
         f"/koszalin/proposals/{mine.get(status='draft').pk}/edit/",
         f"/koszalin/proposals/{mine.get(status='in_progress').pk}/progress/",
         f"/koszalin/proposals/{mine.get(status='sustainability').pk}/progress/",
         "/me/proposals/",
+        "/me/reports/",
     ]
     found = {path: violations(page, path) for path in pages}
     assert {path: v for path, v in found.items() if v} == {}
     page.goto(page.base_url + f"/koszalin/proposals/{hidden.pk}/")
     assert page.locator("#objection-form textarea").count() == 1  # axe saw the form
+    page.goto(page.base_url + "/me/reports/")
+    assert page.get_by_role("button", name="Withdraw Broken fence").count() == 1
 
     # the committee's: its list, and a proposal with its photos and past feedback
     login(page, User.objects.get(email="committee@example.org"))
