@@ -430,6 +430,12 @@ def test_a_member_goes_from_one_score_sheet_to_the_next_still_to_score(
     # scoring one again (a second thought) leads nowhere new: all are scored
     again = client.post(f"/koszalin/committee/proposals/{benches.pk}/", sheet)
     assert again["Location"] == "/koszalin/committee/"
+    # none is next once the round closes (the list says no round is open)
+    from proposals.selectors import next_to_score
+
+    assessment.round_close(actor=officer, grant_call=call)
+    assert next_to_score(member=committee[1], grant_call=call) is None
+    assessment.round_open(actor=officer, grant_call=call)
     # another member declares a conflict on one: on to the first they still have to score
     client.force_login(committee[1])
     declared = client.post(f"/koszalin/committee/proposals/{benches.pk}/",

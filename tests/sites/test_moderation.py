@@ -226,3 +226,24 @@ def test_the_reporter_withdraws_a_report_still_waiting_and_only_that(
     Site.objects.filter(pk=theirs.pk).delete()
     with pytest.raises(ValidationError, match="The reporter has withdrawn this report."):
         site_moderate(actor=planner, site=theirs, accept=True)
+
+
+def test_only_the_reporter_withdraws_and_only_a_residents_report(
+    resident, planner, pending_report, koszalin
+):
+    """The service's own guard, whatever page calls it: not another person, not someone
+    signed out, not a site the staff added."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from sites.services import site_report_withdraw, site_save
+
+    other = make_user("r2@example.org", "resident", city=koszalin)
+    for who in (other, AnonymousUser(), planner):
+        with pytest.raises(PermissionDenied):
+            site_report_withdraw(user=who, site=pending_report)
+    staff_site = site_save(actor=planner, city=koszalin, name="Square", description="",
+                           condition="neglected", ownership="city",
+                           point_geojson=pending_report.geom.geojson)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        site_report_withdraw(user=planner, site=staff_site)
+    assert Site.objects.filter(pk__in=[pending_report.pk, staff_site.pk]).count() == 2
