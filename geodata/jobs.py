@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.models import JobState
+from mapapp.files import delete_after_commit
 
 
 def job_stuck(job, *, now: dt.datetime | None = None) -> bool:
@@ -60,12 +61,10 @@ def job_record(job, attempt: int, *, remove_uploads: bool, **fields) -> bool:
         if remove_uploads:
             for name in model.UPLOADS:
                 upload = getattr(job, name)
-                if upload:
-                    gone.append((upload.storage, upload.name))
+                gone.append(upload)
                 fields[name] = ""
         held.update(**fields)
-        for storage, name in gone:
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+        delete_after_commit(*gone)
     for name, value in fields.items():
         setattr(job, name, value)
     return True

@@ -10,6 +10,7 @@ import os
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,15 @@ class PrivateFileStorage(FileSystemStorage):
 
 private_storage = PrivateFileStorage()
 logger = logging.getLogger(__name__)
+
+
+def delete_after_commit(*field_files) -> None:
+    """The stored files go once the transaction that stops naming them commits: a
+    rollback keeps both the rows and the files. Empty fields are skipped."""
+    for field_file in field_files:
+        if field_file:
+            name, storage = field_file.name, field_file.storage
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
 
 
 def file_response(field, *, filename: str | None = None, **kwargs) -> FileResponse:

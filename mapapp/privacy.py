@@ -18,6 +18,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from mapapp.audit import audit_record
+from mapapp.files import delete_after_commit
 from mapapp.models import OutgoingMail, RateCount
 
 ERASED = "—"
@@ -235,12 +236,6 @@ def call_final_decision(grant_call):
     return grant_call.proposals.aggregate(m=Max("decided_at"))["m"]
 
 
-def _delete_after_commit(field_file) -> None:
-    """The file goes once the row no longer names it: a rollback then leaves both."""
-    name, storage = field_file.name, field_file.storage
-    transaction.on_commit(lambda: storage.delete(name))
-
-
 def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> dict:
     """Erase what the retention rules say is due. Returns what was (or would be) erased."""
     from proposals.models import GrantCall, Proposal, SignatureSheet, Support
@@ -269,7 +264,7 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 continue
             _erase_supports(supports, now=now)
             for sheet in sheets:
-                _delete_after_commit(sheet.file)
+                delete_after_commit(sheet.file)
                 sheet.file = ""
                 sheet.save(update_fields=["file"])
             audit_record(
@@ -294,7 +289,7 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
             result["consent_documents"] += 1
             if dry_run:
                 continue
-            _delete_after_commit(proposal.consent_document)
+            delete_after_commit(proposal.consent_document)
             Proposal.objects.filter(pk=proposal.pk).update(consent_document="")
             audit_record(
                 actor=None,

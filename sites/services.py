@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mapapp.audit import audit_record
+from mapapp.files import delete_after_commit
 from mapapp.images import process_image
 from mapapp.models import City, Role
 from mapapp.tasks import mail, site_link
@@ -202,10 +203,9 @@ def site_report_withdraw(*, user, site: Site) -> None:
         actor=user, action="site.withdrawn", obj=site, city=site.city,
         before={"name": site.name, "photos": site.photos.count()},
     )  # fmt: skip
-    files = [(f.storage, f.name) for p in site.photos.all() for f in (p.image, p.thumbnail)]
+    files = [f for photo in site.photos.all() for f in (photo.image, photo.thumbnail)]
     site.delete()
-    for storage, name in files:
-        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    delete_after_commit(*files)
 
 
 def _tell_reporter(site_id: int) -> None:
@@ -461,7 +461,6 @@ def pair_delete(pair: PhotoPair) -> None:
 
     names = [pair.before.name, pair.after.name]
     shared = set(Photo.objects.filter(image__in=names).values_list("image", flat=True))
-    files = [(f.storage, f.name) for f in (pair.before, pair.after) if f.name not in shared]
+    files = [f for f in (pair.before, pair.after) if f.name not in shared]
     pair.delete()
-    for storage, name in files:
-        transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+    delete_after_commit(*files)

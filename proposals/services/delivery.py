@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from mapapp.audit import audit_record
-from mapapp.files import check_document
+from mapapp.files import check_document, delete_after_commit
 from mapapp.images import process_image
 from proposals import messages as msg
 from proposals.access import check_applicant, check_officer, is_officer
@@ -99,14 +99,6 @@ REMOVALS = (
 )
 
 
-def _delete_files_after_commit(*files) -> None:
-    """Files go once the rows no longer name them: a rollback keeps both."""
-    for field_file in files:
-        if field_file:
-            name, storage = field_file.name, field_file.storage
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
-
-
 @transaction.atomic
 def milestone_remove(*, actor, milestone: Milestone) -> None:
     proposal = _lock(milestone.proposal)
@@ -176,7 +168,7 @@ def expense_remove(*, actor, expense: Expense) -> None:
     )  # fmt: skip
     receipt = expense.receipt
     expense.delete()
-    _delete_files_after_commit(receipt)
+    delete_after_commit(receipt)
 
 
 WORK_DAY_MOST_PEOPLE = 1000  # a neighbourhood's big day, not a typo
@@ -295,7 +287,7 @@ def photo_remove(*, actor, photo: Photo) -> None:
     )  # fmt: skip
     files = (photo.image, photo.thumbnail)
     photo.delete()
-    _delete_files_after_commit(*files)
+    delete_after_commit(*files)
 
 
 @transaction.atomic
