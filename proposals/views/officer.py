@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -371,8 +372,6 @@ def officer_call_expenses_csv(request, city, call_id):
         _("Amount"), _("Currency"), _("Receipt"),
     ]  # fmt: skip
 
-    from django.urls import reverse
-
     def receipt(e):
         kwargs = {"city": city_obj.slug, "pk": e.proposal_id, "file_id": e.pk}
         return request.build_absolute_uri(reverse("proposals:file-receipt", kwargs=kwargs))
@@ -387,7 +386,7 @@ def officer_call_expenses_csv(request, city, call_id):
             e.amount,
             city_obj.currency,
             receipt(e),
-        ]  # fmt: skip
+        ]
         for e in selectors.call_expenses(grant_call=call)
     )
     name = f"{city_obj.slug}-call-{call.pk}-expenses-{timezone.localdate().isoformat()}.csv"
