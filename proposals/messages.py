@@ -56,6 +56,10 @@ SUPPORTERS_SHORT = _(
     "Only %(have)s supports count; the call needs %(need)s. The proposal is not eligible."
 )
 INELIGIBLE_REASON = _("Give the reason the applicant will see.")
+REOPEN_REASON = _("Say why the formal check is made again; the applicant is told.")
+FORMAL_CHECK_FINAL = _(
+    "The assessment rounds have begun: the formal check can no longer be made again."
+)
 EXPIRED_NOTE = _(
     "The call closed before the proposal was submitted, so it is no longer public. You can "
     "propose it again in a later call."

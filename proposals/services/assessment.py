@@ -62,6 +62,30 @@ def proposal_formal_check(
 
 
 @transaction.atomic
+def proposal_formal_check_reopen(*, actor, proposal: Proposal, reason: str = "") -> Proposal:
+    """Take back a formal check made by mistake (a support struck wrongly, a consent found
+    later in the post): the proposal awaits the check again. Only before the first round
+    opens, when no member has read it as eligible or not; the applicant is told why."""
+    check_officer(actor, proposal.city)
+    proposal = Proposal.objects.select_for_update().select_related("grant_call").get(pk=proposal.pk)
+    if proposal.grant_call.current_round > 0:
+        refuse(msg.FORMAL_CHECK_FINAL)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reopen_reason": [msg.REOPEN_REASON]})
+    return transition(
+        proposal,
+        to=S.SUBMITTED,
+        actor=actor,
+        allowed_from=(S.INELIGIBLE, S.IN_ASSESSMENT),
+        note=reason,
+        followers=False,  # nothing new for them: it was submitted before
+        eligible_at=None,
+        ineligible_reason="",
+    )
+
+
+@transaction.atomic
 def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
     check_officer(actor, grant_call.city)
     call = _lock_call(grant_call)

@@ -40,9 +40,17 @@ def check_status(proposal: Proposal, *allowed: str) -> None:
 
 
 def transition(
-    proposal: Proposal, *, to: str, actor, allowed_from: tuple[str, ...], note: str = "", **fields
+    proposal: Proposal,
+    *,
+    to: str,
+    actor,
+    allowed_from: tuple[str, ...],
+    note: str = "",
+    followers: bool = True,
+    **fields,
 ) -> Proposal:
-    """Move a proposal to another state. Callers hold a row lock in their transaction."""
+    """Move a proposal to another state. Callers hold a row lock in their transaction.
+    `followers=False` keeps a step back (a formal check reopened) from their e-mails."""
     check_status(proposal, *allowed_from)
     before = proposal.status
     proposal.status = to
@@ -63,7 +71,7 @@ def transition(
     from proposals.services.following import MILESTONES  # it uses this module's refuse()
     from proposals.tasks import tell_followers
 
-    if to in MILESTONES and proposal.follows.exists():
+    if followers and to in MILESTONES and proposal.follows.exists():
         transaction.on_commit(lambda: tell_followers.enqueue(proposal.pk, str(to)))
     return proposal
 

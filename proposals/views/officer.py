@@ -406,6 +406,10 @@ def officer_proposal(request, city, pk):
                 assessment.proposal_formal_check(
                     actor=user, proposal=proposal, eligible=False, reason=post.get("reason", "")
                 )
+            elif action == "reopen_check":
+                assessment.proposal_formal_check_reopen(
+                    actor=user, proposal=proposal, reason=post.get("reopen_reason", "")
+                )
             elif action == "feedback":
                 assessment.feedback_release(
                     actor=user, proposal=proposal, text=post.get("text", ""), seen=post.get("seen")

@@ -51,6 +51,85 @@ def test_the_formal_check_on_the_officers_page(client, submitted, officer):
     assert "The land is a &lt;car park&gt;." in public
 
 
+def test_a_formal_check_made_by_mistake_is_made_again_until_round_one(
+    client, submitted, officer, supporters, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Found ineligible by mistake: the officer reopens the check with a reason (refused
+    without one, nothing changed); the proposal awaits the check again, its public page
+    no longer says it was ineligible, the applicant is told why, and it can pass."""
+    from mapapp.models import AuditEvent
+    from proposals.services import following
+
+    close_call(submitted.grant_call)
+    following.follow(user=supporters[0], proposal=submitted)
+    assessment.proposal_formal_check(
+        actor=officer, proposal=submitted, eligible=False, reason="No landowner consent."
+    )
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{submitted.pk}/"
+    page = client.get(url).content.decode()
+    assert "Found ineligible: No landowner consent." in page and 'value="reopen_check"' in page
+    refused = client.post(url, {"action": "reopen_check", "reopen_reason": " "})
+    assert refused.status_code == 400
+    assert str(msg.REOPEN_REASON) in refused.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == Proposal.Status.INELIGIBLE
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            url, {"action": "reopen_check", "reopen_reason": "The consent came by post."}
+        )
+    assert done.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == Proposal.Status.SUBMITTED and submitted.ineligible_reason == ""
+    [told] = mailoutbox
+    assert told.to == [submitted.author.email] and "The consent came by post." in told.body
+    event = AuditEvent.objects.filter(action="proposal.submitted").latest("at")
+    assert event.before == {"status": "ineligible"} and event.actor == officer
+    public = client.get(f"/koszalin/proposals/{submitted.pk}/").content.decode()
+    assert "No landowner consent." not in public
+    assert 'value="eligible"' in client.get(url).content.decode()  # the check, offered again
+    again = assessment.proposal_formal_check(actor=officer, proposal=submitted, eligible=True)
+    assert again.status == Proposal.Status.IN_ASSESSMENT
+
+
+def test_a_passed_check_reopened_clears_its_date_and_spares_the_followers(
+    in_assessment, officer, supporters, mailoutbox, django_capture_on_commit_callbacks
+):
+    from proposals.services import following
+
+    following.follow(user=supporters[0], proposal=in_assessment)
+    assert in_assessment.eligible_at is not None
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reopened = assessment.proposal_formal_check_reopen(
+            actor=officer, proposal=in_assessment, reason="A support was struck wrongly."
+        )
+    assert reopened.status == Proposal.Status.SUBMITTED and reopened.eligible_at is None
+    assert [m.to for m in mailoutbox] == [[in_assessment.author.email]]  # not the follower
+    with pytest.raises(ValidationError) as exc:  # it awaits the check: nothing to reopen
+        assessment.proposal_formal_check_reopen(actor=officer, proposal=reopened, reason="x")
+    assert "submitted" in exc.value.messages[0].lower()
+
+
+def test_the_formal_check_is_final_once_round_one_opens(client, in_assessment, officer, committee):
+    with pytest.raises(PermissionDenied):
+        assessment.proposal_formal_check_reopen(
+            actor=committee[0], proposal=in_assessment, reason="I disagree."
+        )
+    assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
+    with pytest.raises(ValidationError) as exc:
+        assessment.proposal_formal_check_reopen(
+            actor=officer, proposal=in_assessment, reason="Too late."
+        )
+    assert exc.value.messages == [str(msg.FORMAL_CHECK_FINAL)]
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/proposals/{in_assessment.pk}/").content.decode()
+    assert 'value="reopen_check"' not in page
+    in_assessment.refresh_from_db()
+    assert in_assessment.status == Proposal.Status.IN_ASSESSMENT
+
+
 def test_only_officers_do_the_formal_check(submitted, resident, committee):
     close_call(submitted.grant_call)
     for user in (resident, committee[0]):
