@@ -3,7 +3,8 @@ retention rules that erase supporters' details and consent documents in time.
 
 What is personal here: an account (e-mail, names), supporters' names and addresses (and the
 scanned paper sheets that carry them), applicants' contact phone numbers, Open311 reporters'
-contact details, and landowner consent documents. Public contributions (proposals, site
+contact details, landowner consent documents, and residents' notices to a project's
+maintainers. Public contributions (proposals, site
 reports) stay when an account is deleted, under "Deleted user"; the details are erased."""
 
 from __future__ import annotations
@@ -53,7 +54,14 @@ def user_data_export(*, user) -> dict:
     from allauth.account.models import EmailAddress
 
     from mapapp.models import AuditEvent, CityRole
-    from proposals.models import AreaAlert, Follow, Proposal, Representative, Support
+    from proposals.models import (
+        AreaAlert,
+        CareNotice,
+        Follow,
+        Proposal,
+        Representative,
+        Support,
+    )
     from sites.models import Site
 
     return {
@@ -130,6 +138,16 @@ def user_data_export(*, user) -> dict:
             }
             for a in AreaAlert.objects.filter(user=user).select_related("city").order_by("pk")
         ],
+        "care_notices": [
+            {
+                "proposal": n.proposal_id,
+                "text": n.text,
+                "sent_at": _iso(n.created_at),
+                "answer": n.answer,
+                "answered_at": _iso(n.answered_at),
+            }
+            for n in CareNotice.objects.filter(author=user).order_by("pk")
+        ],
         "site_reports": [
             {
                 "id": s.pk,
@@ -174,7 +192,7 @@ def account_delete(*, user) -> None:
     from rest_framework.authtoken.models import Token
 
     from mapapp.models import CityRole
-    from proposals.models import AreaAlert, Follow, Proposal, Support
+    from proposals.models import AreaAlert, CareNotice, Follow, Proposal, Support
     from proposals.services.support import support_withdraw
 
     now = timezone.now()
@@ -198,6 +216,8 @@ def account_delete(*, user) -> None:
     EmailAddress.objects.filter(user=user).delete()
     Follow.objects.filter(user=user).delete()
     AreaAlert.objects.filter(user=user).delete()
+    # notices to a project's maintainers stay for them, no longer linked to the person
+    CareNotice.objects.filter(author=user).update(author=None)
     from mapapp.held_uploads import release_all_of
 
     release_all_of(user)  # files kept from a refused form
@@ -238,7 +258,7 @@ def call_final_decision(grant_call):
 
 def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> dict:
     """Erase what the retention rules say is due. Returns what was (or would be) erased."""
-    from proposals.models import GrantCall, Proposal, SignatureSheet, Support
+    from proposals.models import CareNotice, GrantCall, Proposal, SignatureSheet, Support
 
     now = timezone.now()
     today = today or timezone.localdate()
@@ -297,6 +317,22 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 obj=proposal,
                 city=proposal.city,
             )
+        # residents' notices to a project's maintainers: the same time after its period ends
+        cutoff = today - dt.timedelta(days=days)
+        notices = CareNotice.objects.filter(proposal__sustainability_ends_on__lt=cutoff)
+        result["care_notices"] = 0
+        for proposal in Proposal.objects.filter(care_notices__in=notices).distinct():
+            erased = notices.filter(proposal=proposal)
+            count = erased.count() if dry_run else erased.delete()[0]
+            result["care_notices"] += count
+            if not dry_run:
+                audit_record(
+                    actor=None,
+                    action="retention.care_notices_erased",
+                    obj=proposal,
+                    city=proposal.city,
+                    after={"notices": count},
+                )
     return result
 
 

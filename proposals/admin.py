@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from proposals.models import (
     BudgetLine,
+    CareNotice,
     Criterion,
     GrantCall,
     Organisation,
@@ -150,4 +151,21 @@ class ProposalAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CareNotice)
+class CareNoticeAdmin(admin.ModelAdmin):
+    """Read-only, but deletable: a notice that abuses the maintainers (they cannot remove it
+    themselves) is taken away here; the audit log keeps that it was sent."""
+
+    list_display = ("proposal", "created_at", "answered_at")
+    list_filter = ("proposal__city",)
+    search_fields = ("proposal__title", "author__email")
+    readonly_fields = ("proposal", "author", "text", "created_at", "answer", "answered_at")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
         return False

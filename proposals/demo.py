@@ -22,6 +22,7 @@ from proposals.services import (
     alerts,
     assessment,
     calls,
+    care,
     delivery,
     drafting,
     following,
@@ -386,6 +387,17 @@ def load_demo_programme(city: City) -> bool:
         )
         delivery.completion_report(actor=resident, proposal=p)
     delivery.completion_accept(actor=officer, proposal=made["sustainability"])
+    # neighbours tell its maintainers what they found: one answered, one waiting
+    kept = made["sustainability"]
+    told = care.care_notice_add(
+        user=neighbours[0], proposal=kept, text="Demo: a plank of the bench is loose."
+    )
+    care.care_notice_answer(
+        actor=resident, notice=told, answer="Demo: screwed tight on Saturday, thank you."
+    )
+    care.care_notice_add(
+        user=neighbours[1], proposal=kept, text="Demo: the bin by the gate is full again."
+    )
     # The 2023 project: finished in 2024, looked after for its two years, every report filed
     # (two with a photo: the completed project's page shows them), then closed.
     closed = made["closed"]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from mapapp.amounts import AmountField
 from mapapp.forms import LocationForm, PlainLabels
 from proposals import messages as msg
-from proposals.models import GrantCall, Proposal
+from proposals.models import CareNotice, GrantCall, Proposal
 from proposals.services.calls import CALL_FIELDS, MAX_CRITERIA
 
 BUDGET_ROWS = 8
@@ -75,6 +75,15 @@ class SupportForm(forms.Form):
         label=_("E-mail me when it is submitted, decided and built"),
         required=False,
         help_text=_("You can stop these e-mails at any time, from a link in each of them."),
+    )
+
+
+class CareNoticeForm(forms.Form):
+    text = forms.CharField(
+        label=_("What did you find?"),
+        max_length=CareNotice.TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Where, what is broken or neglected, and since when, if you know."),
     )
 
 

@@ -37,6 +37,15 @@ SUPPORT_DUPLICATE = _("This person already supports this proposal.")
 SUPPORT_OWN = _("You cannot support your own proposal.")
 FOLLOW_OWN = _("You are told of your own proposal's news already.")
 FOLLOW_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before following a proposal.")
+CARE_OWN = _("You look after this project: say what you found in a maintenance report.")
+CARE_EMAIL_UNCONFIRMED = _("Confirm your e-mail address first: the answer is sent to it.")
+CARE_TEXT_MISSING = _("Say what you found.")
+CARE_TEXT_LONG = _("At most %(n)s characters, please.")
+CARE_TOO_MANY = _(
+    "You have %(n)s notices on this project still waiting for an answer; add to them when"
+    " they are answered, or write to the city."
+)
+CARE_ANSWERED = _("This notice has been answered already.")
 ALERT_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before asking for news by e-mail.")
 ALERT_NOTHING = _("Choose new proposals, new neglected sites, completed projects, or more.")
 ALERT_DISTRICT_UNKNOWN = _("There is no district “%(district)s” in this city.")

@@ -717,6 +717,31 @@ class MaintenanceReport(models.Model):
         ]
 
 
+class CareNotice(models.Model):
+    """A resident tells a project's maintainers, in its sustainability period, that something
+    is broken or neglected (services.care). Not public: the applicant reads and answers it,
+    the city's officers see both; the resident is e-mailed the answer. Erased with the
+    project's consents, once the period has ended (mapapp.privacy.apply_retention)."""
+
+    TEXT_MAX = 2000
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="care_notices")
+    # none once the resident's account is closed: the words stay for the maintainers
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="care_notices",
+    )
+    text = models.TextField(_("what is wrong"), max_length=TEXT_MAX)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(_("answer"), max_length=TEXT_MAX, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
 class DeadlineReminder(models.Model):
     """An e-mail reminding the applicant, before the call closes, that their proposal is
     not submitted yet (drafting.deadline_reminders_send, run daily): once per stage

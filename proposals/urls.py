@@ -21,6 +21,7 @@ urlpatterns = [
     path("proposals/<int:pk>/autosave/", applicant.proposal_autosave, name="autosave"),
     path("proposals/<int:pk>/support/", public.proposal_support, name="support"),
     path("proposals/<int:pk>/unsupport/", public.proposal_unsupport, name="unsupport"),
+    path("proposals/<int:pk>/care/", public.proposal_care, name="care"),
     path("proposals/<int:pk>/follow/", public.proposal_follow, name="follow"),
     path("proposals/<int:pk>/unfollow/", public.proposal_unfollow, name="unfollow"),
     path("proposals/<int:pk>/stop-emails/<str:token>/", public.stop_emails, name="stop-emails"),

@@ -444,6 +444,7 @@ RATE_LIMITS = {
     "open311": env.str("RATE_OPEN311", default="60/h"),
     "export": env.str("RATE_EXPORT", default="60/h"),
     "flag": env.str("RATE_FLAG", default="20/h"),
+    "care_notice": env.str("RATE_CARE_NOTICE", default="10/h"),
     # new computations of the planners' analysis (reading a stored one is not counted)
     "analysis": env.str("RATE_ANALYSIS", default="60/h"),
 }

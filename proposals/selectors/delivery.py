@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from mapapp.models import City
@@ -25,7 +25,13 @@ def _in_sustainability(city: City) -> QuerySet[Proposal]:
         Proposal.objects.filter(city=city, status=S.SUSTAINABILITY)
         .select_related("grant_call", "city")  # the city's clock dates the reports
         .defer("city__boundary")
-        .annotate(filed=Count("maintenance_reports"))
+        .annotate(
+            filed=Count("maintenance_reports", distinct=True),
+            # residents' notices to the maintainers that wait for an answer (services.care)
+            unanswered=Count(
+                "care_notices", filter=Q(care_notices__answered_at__isnull=True), distinct=True
+            ),
+        )
     )
 
 
@@ -220,6 +226,7 @@ class CareRow:
     reports: int  # reports the period asks for
     next_due: object  # the date the next unfiled report is (or was) due; None once all are
     overdue: bool  # that date has passed
+    unanswered: int = 0  # residents' notices waiting for the applicant's answer
 
 
 def sustainability_overview(*, city: City, today=None) -> list[CareRow]:
@@ -234,7 +241,8 @@ def sustainability_overview(*, city: City, today=None) -> list[CareRow]:
         dates = report_due_dates(proposal)
         next_due = dates[proposal.filed] if proposal.filed < len(dates) else None
         rows.append(CareRow(proposal, proposal.filed, len(dates), next_due,
-                            next_due is not None and next_due < today))  # fmt: skip
+                            next_due is not None and next_due < today,
+                            proposal.unanswered))  # fmt: skip
     return rows
 
 

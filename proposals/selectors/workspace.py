@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mapapp.collation import collated
 from mapapp.models import City
@@ -76,11 +77,22 @@ def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
         return NextStep(_("Record the works, then report the project completed"), works)
     if proposal.status == S.SUSTAINABILITY:
         due = next_report(maintenance_schedule(proposal=proposal, today=today))
+        words = {"n": due.period, "date": date_format(due.due, "SHORT_DATE_FORMAT")} if due else {}
+        if due is not None and due.overdue:
+            return NextStep(_("Maintenance report %(n)s is overdue: it was due %(date)s")
+                            % words, works, urgent=True)  # fmt: skip
+        waiting = proposal.care_notices.filter(answered_at__isnull=True).count()
+        if waiting:  # residents wait for an answer
+            return NextStep(
+                ngettext(
+                    "A resident's notice waits for your answer",
+                    "%(n)s residents' notices wait for your answer",
+                    waiting,
+                )
+                % {"n": waiting},
+                works + "#care-notices",
+            )
         if due is not None:
-            words = {"n": due.period, "date": date_format(due.due, "SHORT_DATE_FORMAT")}
-            if due.overdue:
-                return NextStep(_("Maintenance report %(n)s is overdue: it was due %(date)s")
-                                % words, works, urgent=True)  # fmt: skip
             return NextStep(_("Maintenance report %(n)s is due %(date)s") % words, works)
     return None
 

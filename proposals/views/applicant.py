@@ -22,8 +22,8 @@ from mapapp.selectors import place_search
 from proposals import access, selectors
 from proposals import messages as msg
 from proposals.forms import BUDGET_ROWS, ProposalForm, StartProposalForm, budget_from_post
-from proposals.models import Organisation, Photo, Proposal
-from proposals.services import alerts, delivery, drafting
+from proposals.models import CareNotice, Organisation, Photo, Proposal
+from proposals.services import alerts, care, delivery, drafting
 from proposals.services.delivery import MAX_REPORT_PHOTOS
 from proposals.services.drafting import missing_fields, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
@@ -439,6 +439,9 @@ def proposal_progress(request, city, pk):
                     caption=post.get("caption", ""),
                     pair_of=pair,
                 )
+            elif action == "care_answer":
+                notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
+                care.care_notice_answer(actor=user, notice=notice, answer=post.get("answer", ""))
             elif action == "complete":
                 delivery.completion_report(actor=user, proposal=proposal, note=post.get("note", ""))
             elif action == "maintenance":
@@ -468,7 +471,13 @@ def proposal_progress(request, city, pk):
                 held["report_photo"] = (held["report_photo"] + new)[:MAX_REPORT_PHOTOS]
         else:
             release(held["receipt"] + held["image"] + held["report_photo"])  # stored, or not needed
-            messages.success(request, _("Removed.") if action in REMOVABLE else _("Saved."))
+            if action in REMOVABLE:
+                done = _("Removed.")
+            elif action == "care_answer":
+                done = _("Sent: the resident gets your answer by e-mail.")
+            else:
+                done = _("Saved.")
+            messages.success(request, done)
             return redirect(_back(request, city_obj, proposal))
     schedule = selectors.maintenance_schedule(proposal=proposal)
     return render(
@@ -490,6 +499,8 @@ def proposal_progress(request, city, pk):
             "removable_kinds": [kind for kind, _label in delivery.photo_kinds(proposal)],
             "today": timezone.localdate(),  # the city's (mapapp.middleware.CityTimeZone)
             "most_people": delivery.WORK_DAY_MOST_PEOPLE,
+            "care_notices": proposal.care_notices.all(),
+            "care_text_max": CareNotice.TEXT_MAX,
             # what a refused form held, under its action: {"expense": the POST}
             "typed": {again["action"]: again["post"]} if again else {},
             "held": held,

@@ -516,6 +516,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "conflicts": proposal.conflicts.select_related("member"),
             # the works and the sustainability period, as the applicant reports them
             "works": selectors.project_works(proposal=proposal),
+            "care_notices": proposal.care_notices.select_related("author"),
             "completion_note": selectors.completion_note(proposal=proposal)
             if proposal.status == Proposal.Status.COMPLETED
             else "",

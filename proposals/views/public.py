@@ -14,9 +14,9 @@ from mapapp.navigation import posted_next
 from mapapp.paging import list_page
 from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
-from proposals.forms import SupportForm
+from proposals.forms import CareNoticeForm, SupportForm
 from proposals.models import GrantCall, Proposal
-from proposals.services import following
+from proposals.services import care, following
 from proposals.services import support as support_services
 from proposals.services.drafting import COPYABLE, active_support_count, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
@@ -82,6 +82,7 @@ def proposal_detail(request, city, pk):
             "my_support": my_support,
             "following": following.is_following(user=user, proposal=proposal),
             "can_follow": proposal.status in following.FOLLOWABLE and not is_author,
+            "can_tell": care.can_tell(user=user, proposal=proposal),
             "support_open": support_open,
             "can_support": support_open and not is_author,
             "can_revise": is_author and revision_window_open(proposal),
@@ -140,6 +141,40 @@ def proposal_support(request, city, pk):
         request,
         "proposals/support.html",
         {"city": city_obj, "proposal": proposal, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@rate_limit("care_notice")
+def proposal_care(request, city, pk):
+    """A resident tells those who look after a project in its sustainability period what
+    they found there (services.care); below, what they told before and the answers."""
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    form = CareNoticeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            care.care_notice_add(
+                user=request.user, proposal=proposal, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Sent. You get their answer by e-mail; it is also kept here.")
+            )
+            return redirect("proposals:care", city=city_obj.slug, pk=proposal.pk)
+    return render(
+        request,
+        "proposals/care.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "form": form,
+            "can_tell": care.can_tell(user=request.user, proposal=proposal),
+            "mine": proposal.care_notices.filter(author=request.user),
+        },
         status=400 if form.errors else 200,
     )
 

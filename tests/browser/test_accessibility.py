@@ -201,6 +201,15 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     caring = Proposal.objects.get(city__slug="koszalin", status="sustainability")
     page.goto(page.base_url + f"/koszalin/officer/proposals/{caring.pk}/")
     assert page.locator("#works-removed li").count() == 1  # axe saw the demo's removed day
+    assert page.locator("#care-notices .unanswered").count() == 1  # and the residents' notices
+
+    # a neighbour: the project's "something wrong there?" and the form, with their answered
+    # notice below it
+    login(page, User.objects.get(email="neighbour01@example.org"))
+    pages = [f"/koszalin/proposals/{caring.pk}/", f"/koszalin/proposals/{caring.pk}/care/"]
+    found = {path: violations(page, path) for path in pages}
+    assert {path: v for path, v in found.items() if v} == {}
+    assert page.locator("#my-notices .care-notice h3").count() == 1  # the answer, read by axe
 
     # the applicant's own pages: the editor of a draft, works and maintenance
     login(page, User.objects.get(email="resident@example.org"))
@@ -227,6 +236,10 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     assert {path: v for path, v in found.items() if v} == {}
     page.goto(page.base_url + f"/koszalin/proposals/{hidden.pk}/")
     assert page.locator("#objection-form textarea").count() == 1  # axe saw the form
+    page.goto(
+        page.base_url + f"/koszalin/proposals/{mine.get(status='sustainability').pk}/progress/"
+    )
+    assert page.locator("#care-notices textarea[name=answer]").count() == 1  # the one waiting
     page.goto(page.base_url + "/me/reports/")
     assert page.get_by_role("button", name="Withdraw Broken fence").count() == 1
 

@@ -53,6 +53,7 @@ MATRIX = {
     "proposals:detail-draft": frozenset({"author", "officer", "superuser"}),
     "proposals:edit": frozenset({"author"}),
     "proposals:support": SIGNED_IN,
+    "proposals:care": SIGNED_IN,  # a notice to the maintainers, and one's own earlier ones
     # the link in a follower's e-mail: whoever holds it may stop those e-mails
     "proposals:stop-emails": ALL,
     "alert-stop": ALL,  # likewise the link in an area alert's e-mail
@@ -218,6 +219,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "proposals:detail-draft": f"{c}/proposals/{draft.pk}/",
         "proposals:edit": f"{c}/proposals/{draft.pk}/edit/",
         "proposals:support": f"{c}/proposals/{submitted.pk}/support/",
+        "proposals:care": f"{c}/proposals/{submitted.pk}/care/",
         "proposals:stop-emails": f"{c}/proposals/{submitted.pk}/stop-emails/"
         + stop_token(user_id=supporters[0].pk, proposal_id=submitted.pk) + "/",
         "alert-stop": "/me/alerts/stop/"

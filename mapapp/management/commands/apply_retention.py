@@ -44,7 +44,8 @@ class Command(ScheduledCommand, BaseCommand):
         self.stdout.write(
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
-            f"{result['consent_documents']} consent documents, {exports} export files, "
+            f"{result['consent_documents']} consent documents, "
+            f"{result['care_notices']} notices to maintainers, {exports} export files, "
             f"{uploads} unfinished imports' uploads, "
             f"{held} photos kept from refused forms, "
             f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "

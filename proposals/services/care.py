@@ -1,0 +1,132 @@
+"""Residents tell a project's maintainers, in its two-year sustainability period, that
+something is broken or neglected; the applicant answers.
+
+A care notice is not a neglected-site report (those are places for new projects) and not a
+content report (those are for moderators): it goes to the community that promised to keep
+the place, privately. The applicant reads it on the works page and answers there (the
+resident is e-mailed the answer); the city's officers see both on the project's page, so a
+notice left unanswered is seen by whoever checks the maintenance reports."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from mapapp.audit import audit_record
+from mapapp.tasks import mail, site_link
+from proposals import messages as msg
+from proposals.access import check_applicant, email_confirmed
+from proposals.models import CareNotice, Proposal
+from proposals.services.common import S, check_status, refuse
+
+# One person's notices still unanswered on one project: enough for the bench and the
+# hedge at once, not a channel for a dispute (which goes to the city).
+MOST_OPEN_PER_PERSON = 3
+
+
+def can_tell(*, user, proposal: Proposal) -> bool:
+    """Whether the page offers the form: the sustainability period, shown to the public,
+    someone other than the applicant (signed in or not: the form asks them to sign in)."""
+    return (
+        proposal.status == S.SUSTAINABILITY
+        and proposal.hidden_at is None
+        and not (user.is_authenticated and proposal.author_id == user.pk)
+    )
+
+
+def _text(value: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: [msg.CARE_TEXT_MISSING]})
+    if len(text) > CareNotice.TEXT_MAX:
+        raise ValidationError({field: [msg.CARE_TEXT_LONG % {"n": CareNotice.TEXT_MAX}]})
+    return text
+
+
+@transaction.atomic
+def care_notice_add(*, user, proposal: Proposal, text: str) -> CareNotice:
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
+    check_status(proposal, S.SUSTAINABILITY)
+    if proposal.hidden_at is not None:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    if proposal.author_id == user.pk:
+        refuse(msg.CARE_OWN)
+    if not email_confirmed(user):  # the answer is e-mailed: the address must be theirs
+        refuse(msg.CARE_EMAIL_UNCONFIRMED)
+    text = _text(text, "text")
+    waiting = proposal.care_notices.filter(author=user, answered_at__isnull=True).count()
+    if waiting >= MOST_OPEN_PER_PERSON:
+        refuse(msg.CARE_TOO_MANY, n=MOST_OPEN_PER_PERSON)
+    notice = CareNotice.objects.create(proposal=proposal, author=user, text=text)
+    # the words stay out of the audit log (they may name people); the row says who and when
+    audit_record(
+        actor=user, action="care.notice", obj=proposal, city=proposal.city,
+        after={"notice": notice.pk},
+    )  # fmt: skip
+    transaction.on_commit(lambda: _tell_applicant(notice.pk))
+    return notice
+
+
+@transaction.atomic
+def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
+    notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
+    proposal = Proposal.objects.select_related("city").get(pk=notice.proposal_id)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.SUSTAINABILITY)
+    if notice.answered_at is not None:
+        refuse(msg.CARE_ANSWERED)
+    notice.answer = _text(answer, "answer")
+    notice.answered_at = timezone.now()
+    notice.save(update_fields=["answer", "answered_at"])
+    audit_record(
+        actor=actor, action="care.answer", obj=proposal, city=proposal.city,
+        after={"notice": notice.pk},
+    )  # fmt: skip
+    if notice.author_id:
+        transaction.on_commit(lambda: _tell_resident(notice.pk))
+    return notice
+
+
+def _tell_applicant(notice_id: int) -> None:
+    notice = CareNotice.objects.select_related("proposal__author", "proposal__city").get(
+        pk=notice_id
+    )
+    proposal = notice.proposal
+    with translation.override(proposal.author.language_in(proposal.city)):
+        subject = _("A resident writes about “%(title)s”") % {"title": proposal.title}
+        body = (
+            _("A resident tells you, as those who look after “%(title)s”, what they found there:")
+            % {"title": proposal.title}
+            + "\n\n"
+            + notice.text
+            + "\n\n"
+            + _(
+                "Answer on the project's works page: the resident is e-mailed your answer, and"
+                " the city sees it. Your next maintenance report can say what you did."
+            )
+        )
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page + "#care-notices")
+        mail(subject, body, [proposal.author.email], city=proposal.city)
+
+
+def _tell_resident(notice_id: int) -> None:
+    notice = CareNotice.objects.select_related("author", "proposal__city").get(pk=notice_id)
+    proposal = notice.proposal
+    with translation.override(notice.author.language_in(proposal.city)):
+        subject = _("An answer from those who look after “%(title)s”") % {"title": proposal.title}
+        body = (
+            _("You wrote:")
+            + "\n\n"
+            + notice.text
+            + "\n\n"
+            + _("Their answer:")
+            + "\n\n"
+            + notice.answer
+        )
+        page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page)
+        mail(subject, body, [notice.author.email], city=proposal.city)

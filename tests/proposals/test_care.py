@@ -1,0 +1,228 @@
+"""Residents tell a project's maintainers, in its sustainability period, what they found
+there; the applicant answers; the officers see both; nothing of it is public; it goes with
+the account's closing (unlinked) and after the retention time."""
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+
+from mapapp.models import AuditEvent
+from mapapp.privacy import account_delete, apply_retention, user_data_export
+from proposals import messages as msg
+from proposals.models import CareNotice, Proposal
+from proposals.services import care, delivery
+from tests.proposals.conftest import make_user
+from tests.proposals.test_delivery import granted, in_progress, in_sustainability  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+BROKEN = "The bench's <b>back</b> is broken & a plank is missing."
+
+
+@pytest.fixture
+def kept(in_progress, resident, officer):  # noqa: F811
+    return in_sustainability(in_progress, resident, officer)
+
+
+@pytest.fixture
+def neighbour(koszalin):
+    return make_user("neighbour@example.org", city=koszalin)
+
+
+def test_a_resident_tells_the_maintainers_and_reads_the_answer(
+    client, kept, resident, officer, neighbour, mailoutbox, django_capture_on_commit_callbacks
+):
+    """From the project's public page to the form; the applicant is e-mailed the words, reads
+    them escaped on the works page and answers there; the resident is e-mailed the answer
+    and reads it on the form's page. The public, the applicant's address and the resident's
+    stay apart: nobody else sees the notice."""
+    page = f"/koszalin/proposals/{kept.pk}/"
+    care_url = f"/koszalin/proposals/{kept.pk}/care/"
+    assert care_url in client.get(page).content.decode()  # offered, also to visitors
+    assert client.get(care_url).status_code == 302  # who signs in
+    client.force_login(neighbour)
+    assert "Tell those who look after it" in client.get(care_url).content.decode()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(care_url, {"text": BROKEN})
+    assert sent.status_code == 302
+    [to_applicant] = mailoutbox
+    assert to_applicant.to == [resident.email] and BROKEN in to_applicant.body
+    assert neighbour.email not in to_applicant.body
+    assert f"/koszalin/proposals/{kept.pk}/progress/#care-notices" in to_applicant.body
+    notice = CareNotice.objects.get()
+    assert notice.author == neighbour and notice.text == BROKEN
+    event = AuditEvent.objects.get(action="care.notice")
+    assert BROKEN not in json.dumps(event.after) and event.note == ""
+
+    escaped = "The bench&#x27;s &lt;b&gt;back&lt;/b&gt; is broken &amp; a plank is missing."
+    client.force_login(resident)
+    works = client.get(f"/koszalin/proposals/{kept.pk}/progress/").content.decode()
+    assert escaped in works and neighbour.email not in works
+    refused = client.post(
+        f"/koszalin/proposals/{kept.pk}/progress/",
+        {"action": "care_answer", "item": notice.pk, "answer": "   "},
+    )
+    assert refused.status_code == 400 and str(msg.CARE_TEXT_MISSING) in refused.content.decode()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = client.post(
+            f"/koszalin/proposals/{kept.pk}/progress/",
+            {"action": "care_answer", "item": notice.pk, "answer": "Fixed on Saturday, thanks!"},
+        )
+    assert answered.status_code == 302
+    [to_resident] = mailoutbox
+    assert to_resident.to == [neighbour.email] and "Fixed on Saturday, thanks!" in to_resident.body
+    assert resident.email not in to_resident.body and BROKEN in to_resident.body
+    again = client.post(
+        f"/koszalin/proposals/{kept.pk}/progress/",
+        {"action": "care_answer", "item": notice.pk, "answer": "Twice?"},
+    )
+    assert again.status_code == 400 and str(msg.CARE_ANSWERED) in again.content.decode()
+
+    client.force_login(neighbour)
+    mine = client.get(care_url).content.decode()
+    assert escaped in mine and "Fixed on Saturday, thanks!" in mine
+    client.force_login(officer)
+    office = client.get(f"/koszalin/officer/proposals/{kept.pk}/").content.decode()
+    assert escaped in office and neighbour.email in office and "Fixed on Saturday" in office
+    client.logout()
+    public = client.get(page).content.decode()
+    assert "plank" not in public and "Fixed on Saturday" not in public
+    other = make_user("other@example.org")
+    client.force_login(other)
+    assert "plank" not in client.get(care_url).content.decode()  # only one's own
+
+
+def test_the_form_is_refused_with_what_was_typed_kept(client, kept, neighbour):
+    client.force_login(neighbour)
+    url = f"/koszalin/proposals/{kept.pk}/care/"
+    empty = client.post(url, {"text": "  "})
+    assert empty.status_code == 400 and CareNotice.objects.count() == 0
+    long = client.post(url, {"text": "x" * (CareNotice.TEXT_MAX + 1)})
+    assert long.status_code == 400 and "x" * 50 in long.content.decode()
+    for n in range(care.MOST_OPEN_PER_PERSON):
+        assert client.post(url, {"text": f"Notice {n}"}).status_code == 302
+    over = client.post(url, {"text": "And the hedge."})
+    assert over.status_code == 400 and "And the hedge." in over.content.decode()
+    assert "still waiting for an answer" in over.content.decode()
+    assert CareNotice.objects.count() == care.MOST_OPEN_PER_PERSON
+
+
+def test_notices_only_in_the_sustainability_period_and_never_to_oneself(
+    in_progress,  # noqa: F811
+    resident,
+    officer,
+    neighbour,
+    koszalin,
+):
+    with pytest.raises(ValidationError):  # still being built
+        care.care_notice_add(user=neighbour, proposal=in_progress, text="When is it ready?")
+    kept = in_sustainability(in_progress, resident, officer)
+    with pytest.raises(ValidationError) as own:
+        care.care_notice_add(user=resident, proposal=kept, text="Note to self.")
+    assert own.value.messages == [str(msg.CARE_OWN)]
+    unconfirmed = make_user("new@example.org", city=koszalin, verified=False)
+    with pytest.raises(ValidationError) as exc:
+        care.care_notice_add(user=unconfirmed, proposal=kept, text="Broken.")
+    assert exc.value.messages == [str(msg.CARE_EMAIL_UNCONFIRMED)]
+    notice = care.care_notice_add(user=neighbour, proposal=kept, text="Broken.")
+    for somebody in (neighbour, officer):  # only the applicant answers
+        with pytest.raises(PermissionDenied):
+            care.care_notice_answer(actor=somebody, notice=notice, answer="Noted.")
+    delivery.proposal_close(actor=officer, proposal=kept, today=kept.sustainability_ends_on)
+    with pytest.raises(ValidationError):  # closed: nothing more to tell, nor to answer
+        care.care_notice_add(user=neighbour, proposal=kept, text="Broken again.")
+    with pytest.raises(ValidationError):
+        care.care_notice_answer(actor=resident, notice=notice, answer="Too late.")
+
+
+def test_personal_data_export_closing_the_account_and_retention(kept, neighbour, resident):
+    notice = care.care_notice_add(user=neighbour, proposal=kept, text="The tap drips.")
+    [exported] = user_data_export(user=neighbour)["care_notices"]
+    assert exported["text"] == "The tap drips." and exported["proposal"] == kept.pk
+    assert user_data_export(user=resident)["care_notices"] == []
+    account_delete(user=neighbour)
+    notice.refresh_from_db()
+    assert notice.author is None and notice.text == "The tap drips."  # still the maintainers'
+    # kept until the retention time after the period's end, then erased (and audited)
+    ends = kept.sustainability_ends_on
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    assert apply_retention(today=ends + timedelta(days=days))["care_notices"] == 0
+    assert apply_retention(today=ends + timedelta(days=days + 1), dry_run=True)["care_notices"] == 1
+    assert CareNotice.objects.exists()
+    call_command("apply_retention", stdout=io.StringIO())  # today: nothing due yet
+    assert CareNotice.objects.exists()
+    assert apply_retention(today=ends + timedelta(days=days + 1))["care_notices"] == 1
+    assert not CareNotice.objects.exists()
+    assert AuditEvent.objects.filter(action="retention.care_notices_erased").count() == 1
+
+
+def test_the_completed_projects_page_leads_to_the_form_while_in_maintenance(client, kept, resident):
+    done = kept.intervention
+    page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    assert f"/koszalin/proposals/{kept.pk}/care/" in page
+    client.force_login(resident)  # the applicant is not offered it
+    page = client.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    assert f"/koszalin/proposals/{kept.pk}/care/" not in page
+
+
+def test_an_abusive_notice_is_deleted_in_the_admin_only(admin_client, kept, neighbour):
+    notice = care.care_notice_add(user=neighbour, proposal=kept, text="You are all <idiots>.")
+    url = f"/admin/proposals/carenotice/{notice.pk}/"
+    shown = admin_client.get(f"{url}change/").content.decode()
+    assert "You are all &lt;idiots&gt;." in shown and 'name="text"' not in shown  # read-only
+    assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 302
+    assert not CareNotice.objects.exists()
+    assert AuditEvent.objects.filter(action="care.notice").exists()  # that it was sent
+
+
+def test_my_proposals_name_the_notices_waiting_after_an_overdue_report(
+    client, kept, resident, neighbour, koszalin
+):
+    from django.utils import timezone
+
+    from proposals.selectors import next_step
+
+    assert next_step(proposal=kept).text.startswith("Maintenance report 1 is due ")
+    care.care_notice_add(user=neighbour, proposal=kept, text="The gate squeaks.")
+    second = make_user("second@example.org", city=koszalin)
+    care.care_notice_add(user=second, proposal=kept, text="Weeds.")
+    step = next_step(proposal=kept)
+    assert step.text == "2 residents' notices wait for your answer" and not step.urgent
+    assert step.url == f"/koszalin/proposals/{kept.pk}/progress/#care-notices"
+    client.force_login(resident)
+    assert step.url in client.get("/me/proposals/").content.decode()
+    # an overdue report comes first: it is urgent
+    Proposal.objects.filter(pk=kept.pk).update(completed_at=timezone.now() - timedelta(days=200))
+    late = next_step(proposal=Proposal.objects.get(pk=kept.pk))
+    assert late.urgent and late.text.startswith("Maintenance report 1 is overdue")
+
+
+def test_the_officers_overview_counts_the_notices_waiting(
+    client, kept, resident, officer, neighbour, koszalin, django_assert_num_queries
+):
+    """Beside the reports filed (two, so that a join would multiply the counts): the
+    notices that wait for the applicant's answer, in the same one query."""
+    from proposals.selectors import sustainability_overview
+
+    Proposal.objects.filter(pk=kept.pk).update(completed_at=kept.completed_at - timedelta(days=400))
+    for text in ("Weeded.", "Repainted."):
+        delivery.maintenance_report_file(actor=resident, proposal=kept, text=text)
+    answered = care.care_notice_add(user=neighbour, proposal=kept, text="Loose plank.")
+    care.care_notice_answer(actor=resident, notice=answered, answer="Fixed.")
+    for n in range(3):
+        who = make_user(f"n{n}@example.org", city=koszalin)
+        care.care_notice_add(user=who, proposal=kept, text=f"Litter {n}.")
+    with django_assert_num_queries(1):
+        [row] = sustainability_overview(city=kept.city)
+    assert (row.filed, row.unanswered) == (2, 3)
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/").content.decode()
+    table = page[page.index('id="in-care"') : page.index("</table>", page.index('id="in-care"'))]
+    assert "notices unanswered" in table and '<td class="num">3</td>' in table
