@@ -1157,10 +1157,11 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
     got = client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv")
     assert got.status_code == 200 and "-expenses-" in got["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
-    assert header == ["Proposal", "Title", "Granted", "Date", "Expense", "Amount", "Currency",
-                      "Receipt"]  # fmt: skip
+    assert header == ["Proposal", "Title", "Granted", "Decided", "Date", "Expense", "Amount",
+                      "Currency", "Receipt"]  # fmt: skip
     formula, timber = in_progress.expenses.order_by("pk")
-    project = [str(in_progress.pk), in_progress.title, "20000.00", spent.isoformat()]
+    decided = in_progress.city.local_date(in_progress.decided_at).isoformat()
+    project = [str(in_progress.pk), in_progress.title, "20000.00", decided, spent.isoformat()]
     receipts = f"http://testserver/koszalin/proposals/{in_progress.pk}/files/receipt/"
     assert rows == [
         [*project, "'=SUM(A1:A9)", "120.50", "PLN", f"{receipts}{formula.pk}/"],
@@ -1168,6 +1169,15 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
     ]
     opened = client.get(rows[0][-1].removeprefix("http://testserver"))
     assert opened.status_code == 200 and b"".join(opened.streaming_content).startswith(b"%PDF")
+    # a cost dated before the grant was decided (here: decided today, spent two days ago)
+    # stands out on the project's page
+    page = client.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
+    assert page.count('class="before-decision"') == 2 and "before the grant decision" in page
+    Proposal.objects.filter(pk=in_progress.pk).update(
+        decided_at=in_progress.decided_at - timedelta(days=30)
+    )
+    page = client.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
+    assert "before the grant decision" not in page
     client.force_login(resident)  # the applicant opens their own receipts, not the table
     assert (
         client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv").status_code
