@@ -11,7 +11,6 @@ define. CSV carries the geometry as WKT in the chosen CRS plus lon/lat of a poin
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import tempfile
@@ -56,7 +55,7 @@ class ExportRequest:
 
 
 def filename(city: City, collection_id: str, fmt: str) -> str:
-    return f"{city.slug}-{collection_id}-{dt.date.today().isoformat()}.{FORMATS[fmt][1]}"
+    return f"{city.slug}-{collection_id}-{city.local_date().isoformat()}.{FORMATS[fmt][1]}"
 
 
 def parse_export(params, *, city: City, collection: Collection) -> ExportRequest:

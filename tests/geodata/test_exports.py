@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 
 from geodata.models import ExportJob
-from mapapp.models import Role
+from mapapp.models import City, Role
 from proposals.models import Proposal
 from tests import support
 from tests.proposals.conftest import make_user
@@ -38,7 +38,7 @@ def content(response) -> bytes:
 def test_geojson_is_streamed_with_every_public_feature(client, exchange_world):
     r = client.get(EXPORT + "proposals/", {"format": "geojson"})
     assert r.status_code == 200 and r.streaming
-    today = date.today().isoformat()
+    today = City.objects.get(slug="koszalin").local_date().isoformat()
     assert r["Content-Disposition"] == f'attachment; filename="koszalin-proposals-{today}.geojson"'
     doc = json.loads(content(r))
     assert {f["id"] for f in doc["features"]} == public_ids()
@@ -324,7 +324,8 @@ def test_the_whole_city_in_one_geopackage_read_by_ogrinfo(client, exchange_world
     job = ExportJob.objects.get()
     assert job.state == "done" and job.collection == "all", job.error
     got = client.get(f"/koszalin/exports/{job.pk}/download")
-    assert got["Content-Disposition"].endswith(f'koszalin-all-{date.today().isoformat()}.gpkg"')
+    today = City.objects.get(slug="koszalin").local_date().isoformat()
+    assert got["Content-Disposition"].endswith(f'koszalin-all-{today}.gpkg"')
     path = tmp_path / "all.gpkg"
     path.write_bytes(b"".join(got.streaming_content))
     report = subprocess.run(["ogrinfo", "-so", "-al", str(path)], capture_output=True,
@@ -360,3 +361,19 @@ def test_the_whole_city_takes_a_geopackage_a_crs_and_a_box_only(
     r = client.get(EXPORT + "all/", params)
     assert r.status_code == 400 and words in r.json()["detail"]
     assert not ExportJob.objects.exists()
+
+
+def test_a_files_name_carries_the_day_by_the_citys_clock(client, exchange_world):
+    """Not the machine's: a city whose day differs from the server's right now (one of the
+    zones at the ends of the world always does) names its export by its own day."""
+    city = City.objects.get(slug="koszalin")
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        city.time_zone = zone
+        if city.local_date() != date.today():
+            break
+    City.objects.filter(pk=city.pk).update(time_zone=city.time_zone)
+    r = client.get(EXPORT + "proposals/", {"format": "csv"})
+    name = f"koszalin-proposals-{city.local_date().isoformat()}.csv"
+    assert r["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert date.today().isoformat() not in r["Content-Disposition"]
+    content(r)

@@ -4,7 +4,7 @@ pyproj measuring the same polygon."""
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -45,11 +45,12 @@ def world(in_progress, resident, officer, supporters, koszalin):  # noqa: F811
             proposal=in_progress,
             description=what,
             amount=Decimal(amount),
-            spent_on=date.today(),
+            spent_on=in_progress.city.local_date(),
             receipt=receipt(),
         )
-        delivery.work_day_add(actor=resident, proposal=in_progress, day=date.today(),
-                              people=people, hours=Decimal(hours))  # fmt: skip
+        delivery.work_day_add(actor=resident, proposal=in_progress,
+                              day=in_progress.city.local_date(), people=people,
+                              hours=Decimal(hours))  # fmt: skip
     call = in_progress.grant_call
     GrantCall.objects.filter(pk=call.pk).update(closes_at=timezone.now() + timedelta(days=5))
     call.refresh_from_db()  # open again, for one more proposal
@@ -319,10 +320,10 @@ def test_the_public_figures_are_kept_until_something_they_count_changes(
     assert kept == fresh()
     project = Proposal.objects.get(status="in_progress")
     delivery.expense_add(actor=resident, proposal=project, description="Paint",
-                         amount=Decimal("99.50"), spent_on=date.today(),
+                         amount=Decimal("99.50"), spent_on=koszalin.local_date(),
                          receipt=receipt())  # fmt: skip
     assert public_figures(city=koszalin)[1].spent == kept.spent + Decimal("99.50") == fresh().spent
-    delivery.work_day_add(actor=resident, proposal=project, day=date.today(), people=3,
+    delivery.work_day_add(actor=resident, proposal=project, day=koszalin.local_date(), people=3,
                           hours=Decimal("2"))  # fmt: skip
     assert public_figures(city=koszalin)[1].volunteer_hours == kept.volunteer_hours + 6
     call = project.grant_call

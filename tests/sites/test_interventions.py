@@ -27,10 +27,10 @@ def complete(in_assessment, officer, committee, resident):
     delivery.agreement_sign(actor=officer, proposal=p)
     delivery.works_start(actor=resident, proposal=p)
     delivery.work_day_add(
-        actor=resident, proposal=p, day=date.today(), people=12, hours=Decimal("4")
+        actor=resident, proposal=p, day=p.city.local_date(), people=12, hours=Decimal("4")
     )
     delivery.work_day_add(
-        actor=resident, proposal=p, day=date.today(), people=8, hours=Decimal("3.5")
+        actor=resident, proposal=p, day=p.city.local_date(), people=8, hours=Decimal("3.5")
     )
     before = delivery.photo_add(
         actor=resident,
