@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.utils import timezone
 
 from mapapp.models import City
 from proposals.models import Proposal
@@ -59,7 +58,7 @@ def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
     what was filed (and its photos): what an officer checks before closing the project."""
     from proposals.services.delivery import report_due_dates
 
-    today = today or timezone.localdate()
+    today = today or proposal.city.local_date()
     filed = {r.period: r for r in proposal.maintenance_reports.prefetch_related("photos")}
     schedule = [
         ReportDue(period, due, filed.get(period), period not in filed and due < today)
@@ -196,7 +195,7 @@ def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
 
     if proposal.status not in GRANTED_STATES or proposal.status == S.GRANTED:
         return None
-    today = today or timezone.localdate()
+    today = today or proposal.city.local_date()
     ends = proposal.sustainability_ends_on
     return ProjectWorks(
         milestones=proposal.milestones.all(),
@@ -213,7 +212,7 @@ def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
 
 def overdue_reports(*, city: City, today=None) -> list[tuple[Proposal, int]]:
     """(proposal, period) for every maintenance report past its due date and not filed."""
-    today = today or timezone.localdate()
+    today = today or city.local_date()
     return [(p, period) for p, period, due in unfiled_reports(city=city) if due < today]
 
 
@@ -235,7 +234,7 @@ def sustainability_overview(*, city: City, today=None) -> list[CareRow]:
     database; their due dates follow from the completion and the call's period)."""
     from proposals.services.delivery import report_due_dates
 
-    today = today or timezone.localdate()
+    today = today or city.local_date()
     rows = []
     for proposal in _in_sustainability(city).order_by("sustainability_ends_on", "pk"):
         dates = report_due_dates(proposal)

@@ -344,7 +344,7 @@ def report_reminders_send(*, city, today: date | None = None) -> int:
 
     from proposals.selectors import unfiled_reports
 
-    today = today or timezone.localdate()
+    today = today or city.local_date()
     soon = today + timedelta(days=REMIND_DAYS_BEFORE)
     sent = 0
     for proposal, period, due in unfiled_reports(city=city):
@@ -438,7 +438,7 @@ def maintenance_report_file(
 def proposal_close(*, actor, proposal: Proposal, today: date | None = None) -> Proposal:
     check_officer(actor, proposal.city)
     proposal = _lock(proposal)
-    today = today or timezone.localdate()
+    today = today or proposal.city.local_date()
     if proposal.sustainability_ends_on and today < proposal.sustainability_ends_on:
         refuse(msg.SUSTAINABILITY_NOT_OVER, date=proposal.sustainability_ends_on)
     return transition(proposal, to=S.CLOSED, actor=actor, allowed_from=(S.SUSTAINABILITY,))

@@ -1183,3 +1183,35 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
         client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv").status_code
         == 403
     )
+
+
+def test_the_sustainability_dates_are_read_by_the_citys_day_wherever_the_code_runs(
+    in_progress, resident, officer, koszalin
+):
+    """Closing, the overdue list and the officers' overview ask "what day is it?" of the
+    city, not of the zone the code runs in (a worker, the daily job: UTC). The city is put
+    where its day differs from UTC's right now (one of the world's two ends always does)."""
+    from datetime import UTC
+
+    from django.utils import timezone as tz
+
+    from proposals.selectors import overdue_reports, sustainability_overview
+
+    done = in_sustainability(in_progress, resident, officer)
+    utc_today = tz.now().astimezone(UTC).date()
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        koszalin.time_zone = zone
+        if koszalin.local_date() != utc_today:
+            break
+    koszalin.save(update_fields=["time_zone"])
+    city_today = koszalin.local_date()
+    Proposal.objects.filter(pk=done.pk).update(sustainability_ends_on=max(city_today, utc_today))
+    done = Proposal.objects.select_related("city").get(pk=done.pk)
+    with tz.override("UTC"):
+        if city_today > utc_today:  # the city's day has come: it closes
+            assert sustainability_overview(city=koszalin)[0].proposal.pk == done.pk
+            assert delivery.proposal_close(actor=officer, proposal=done).status == S.CLOSED
+        else:  # the city's day is yesterday still: the period has not ended there
+            with pytest.raises(ValidationError):
+                delivery.proposal_close(actor=officer, proposal=done)
+            assert overdue_reports(city=koszalin) == []
