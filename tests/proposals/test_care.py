@@ -226,3 +226,15 @@ def test_the_officers_overview_counts_the_notices_waiting(
     page = client.get("/koszalin/officer/").content.decode()
     table = page[page.index('id="in-care"') : page.index("</table>", page.index('id="in-care"'))]
     assert "notices unanswered" in table and '<td class="num">3</td>' in table
+
+
+def test_notices_are_rate_limited_per_person(client, settings, kept, neighbour):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "care_notice": "2/h"}
+    client.force_login(neighbour)
+    url = f"/koszalin/proposals/{kept.pk}/care/"
+    assert client.post(url, {"text": "Loose plank."}).status_code == 302
+    assert client.get(url).status_code == 200  # reading one's notices is not counted
+    assert client.post(url, {"text": ""}).status_code == 400  # refused, but counted
+    limited = client.post(url, {"text": "The gate."})
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert CareNotice.objects.count() == 1
