@@ -61,6 +61,8 @@ SUPPORT_STRUCK = _(
 )
 STRIKE_REASON = _("Say why this support does not count.")
 SUPPORT_INACTIVE = _("This support no longer counts.")
+SUPPORT_NOT_STRUCK = _("Only a support an officer struck can be restored.")
+SUPPORT_DUPLICATE_ACTIVE = _("The same person's support counts already.")
 SUPPORTERS_SHORT = _(
     "Only %(have)s supports count; the call needs %(need)s. The proposal is not eligible."
 )

@@ -201,6 +201,39 @@ def support_strike(*, actor, support: Support, reason: str) -> Support:
 
 
 @transaction.atomic
+def support_restore(*, actor, support: Support) -> Support:
+    """A support struck by mistake counts again: while supports may still be struck, by an
+    officer. The audit keeps the strike's reason and who restored it."""
+    proposal = (
+        Proposal.objects.select_for_update().select_related("city").get(pk=support.proposal_id)
+    )
+    check_officer(actor, proposal.city)
+    if proposal.status not in STRIKABLE:
+        refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    support = Support.objects.select_for_update().get(pk=support.pk)
+    struck = support.withdrawn_at is not None and (support.struck_by_id or support.strike_reason)
+    if not struck:  # withdrawn by the person, or counting: not the officers' to restore
+        refuse(msg.SUPPORT_NOT_STRUCK)
+    reason = support.strike_reason
+    support.withdrawn_at, support.struck_by, support.strike_reason = None, None, ""
+    try:
+        with transaction.atomic():
+            support.save(update_fields=["withdrawn_at", "struck_by", "strike_reason"])
+    except IntegrityError:  # the same person counts already (a later support of theirs)
+        refuse(msg.SUPPORT_DUPLICATE_ACTIVE)
+    _touch(proposal, +1)
+    audit_record(
+        actor=actor,
+        action="support.restore",
+        obj=support,
+        city=proposal.city,
+        before={"strike_reason": reason},
+        after={"proposal": proposal.pk},
+    )
+    return support
+
+
+@transaction.atomic
 def signature_sheet_upload(*, actor, proposal: Proposal, file) -> SignatureSheet:
     check_officer(actor, proposal.city)
     check_document(file)

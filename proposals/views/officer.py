@@ -451,6 +451,9 @@ def officer_proposal(request, city, pk):
                 support.support_strike(
                     actor=user, support=item, reason=post.get("strike_reason", "")
                 )
+            elif action == "restore":
+                item = get_object_or_404(Support, proposal=proposal, pk=post.get("support"))
+                support.support_restore(actor=user, support=item)
             elif action == "paper_supporter":
                 sheet = get_object_or_404(SignatureSheet, proposal=proposal, pk=post.get("sheet"))
                 support.support_add_paper(

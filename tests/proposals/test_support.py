@@ -186,6 +186,48 @@ def test_officer_strikes_an_invalid_support_and_the_formal_check_counts_it(
         support.support_strike(actor=officer, support=other, reason="Too late")
 
 
+def test_a_support_struck_by_mistake_is_restored_until_the_formal_check(
+    client, submitted, supporters, officer, resident
+):
+    """Struck, the proposal falls below the minimum; the officer restores the support from
+    the supporters' table and it counts again (the audit keeps the strike's reason). Not a
+    support the person withdrew, not by others, not once the formal check is made."""
+    from mapapp.models import AuditEvent
+    from proposals.models import Proposal
+    from proposals.services import assessment
+
+    target = submitted.supports.get(user=supporters[3])
+    support.support_strike(actor=officer, support=target, reason="Looked like a duplicate")
+    assert Proposal.objects.get(pk=submitted.pk).support_count == 14
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{submitted.pk}/"
+    page = client.get(url).content.decode()
+    assert 'value="restore"' in page and "14 supports count" in page
+    with pytest.raises(PermissionDenied):
+        support.support_restore(actor=resident, support=target)
+    assert client.post(url, {"action": "restore", "support": target.pk}).status_code == 302
+    target.refresh_from_db()
+    assert target.withdrawn_at is None and target.struck_by is None and not target.strike_reason
+    assert Proposal.objects.get(pk=submitted.pk).support_count == 15
+    event = AuditEvent.objects.get(action="support.restore", object_id=str(target.pk))
+    assert event.before == {"strike_reason": "Looked like a duplicate"} and event.actor == officer
+    assert "15 supports count" in client.get(url).content.decode()
+    again = client.post(url, {"action": "restore", "support": target.pk})  # counting: refused
+    assert again.status_code == 400 and "Only a support an officer struck" in again.content.decode()
+    support.support_withdraw(user=supporters[4], proposal=submitted)  # the person's own choice
+    mine = submitted.supports.get(user=supporters[4])
+    with pytest.raises(ValidationError, match="Only a support an officer struck"):
+        support.support_restore(actor=officer, support=mine)
+    support.support_strike(actor=officer, support=target, reason="A duplicate after all")
+    close_call(submitted.grant_call)
+    assessment.proposal_formal_check(
+        actor=officer, proposal=submitted, eligible=False, reason="Too few valid supporters."
+    )
+    with pytest.raises(ValidationError, match="cannot be done while"):
+        support.support_restore(actor=officer, support=target)
+    assert 'value="restore"' not in client.get(url).content.decode()
+
+
 def test_a_struck_supports_reason_is_the_persons_data(submitted, supporters, officer):
     from django.utils import timezone
 
