@@ -142,8 +142,12 @@ def test_notices_only_in_the_sustainability_period_and_never_to_oneself(
         care.care_notice_answer(actor=resident, notice=notice, answer="Too late.")
 
 
-def test_personal_data_export_closing_the_account_and_retention(kept, neighbour, resident):
+def test_personal_data_export_closing_the_account_and_retention(client, kept, neighbour, resident):
     notice = care.care_notice_add(user=neighbour, proposal=kept, text="The tap drips.")
+    client.force_login(neighbour)  # the account page says what happens to the notices
+    assert "stays with them, no longer linked to you" in client.get("/me/data/").content.decode()
+    privacy = client.get("/privacy/").content.decode()
+    assert "What you told those who look after a completed project is erased" in privacy
     [exported] = user_data_export(user=neighbour)["care_notices"]
     assert exported["text"] == "The tap drips." and exported["proposal"] == kept.pk
     assert user_data_export(user=resident)["care_notices"] == []
