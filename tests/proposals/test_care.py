@@ -69,6 +69,13 @@ def test_a_resident_tells_the_maintainers_and_reads_the_answer(
         {"action": "care_answer", "item": notice.pk, "answer": "   "},
     )
     assert refused.status_code == 400 and str(msg.CARE_TEXT_MISSING) in refused.content.decode()
+    long = "Fixed. " * 300  # over the 2,000 characters: refused, and kept in the box
+    refused = client.post(
+        f"/koszalin/proposals/{kept.pk}/progress/",
+        {"action": "care_answer", "item": notice.pk, "answer": long},
+    )
+    assert refused.status_code == 400 and long.strip() in refused.content.decode()
+    assert "At most 2000 characters" in refused.content.decode()
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         answered = client.post(
