@@ -142,6 +142,7 @@ def user_data_export(*, user) -> dict:
             {
                 "proposal": n.proposal_id,
                 "text": n.text,
+                "with_photo": bool(n.photo),  # the file itself: on the notice's page
                 "sent_at": _iso(n.created_at),
                 "answer": n.answer,
                 "answered_at": _iso(n.answered_at),
@@ -323,6 +324,8 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
         result["care_notices"] = 0
         for proposal in Proposal.objects.filter(care_notices__in=notices).distinct():
             erased = notices.filter(proposal=proposal)
+            if not dry_run:  # their photos' files go too, once the erasure commits
+                delete_after_commit(*(n.photo for n in erased.exclude(photo="")))
             count = erased.count() if dry_run else erased.delete()[0]
             result["care_notices"] += count
             if not dry_run:

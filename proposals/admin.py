@@ -3,9 +3,12 @@ import zoneinfo
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from mapapp.files import delete_after_commit
 from proposals.models import (
     BudgetLine,
     CareNotice,
@@ -162,10 +165,28 @@ class CareNoticeAdmin(admin.ModelAdmin):
     list_display = ("proposal", "created_at", "answered_at")
     list_filter = ("proposal__city",)
     search_fields = ("proposal__title", "author__email")
-    readonly_fields = ("proposal", "author", "text", "created_at", "answer", "answered_at")
+    fields = readonly_fields = (
+        "proposal", "author", "text", "photo_link", "created_at", "answer", "answered_at"
+    )  # fmt: skip
+
+    @admin.display(description=_("photo"))
+    def photo_link(self, obj):
+        if not obj.photo:  # private storage has no public address: the page that checks
+            return "—"
+        url = reverse("proposals:file-care", args=[obj.proposal.city.slug, obj.proposal_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open"))
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_add_permission(self, request):
         return False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        delete_after_commit(obj.photo)
+
+    def delete_queryset(self, request, queryset):
+        photos = [n.photo for n in queryset.exclude(photo="")]
+        super().delete_queryset(request, queryset)
+        delete_after_commit(*photos)

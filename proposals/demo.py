@@ -390,7 +390,10 @@ def load_demo_programme(city: City) -> bool:
     # neighbours tell its maintainers what they found: one answered, one waiting
     kept = made["sustainability"]
     told = care.care_notice_add(
-        user=neighbours[0], proposal=kept, text="Demo: a plank of the bench is loose."
+        user=neighbours[0],
+        proposal=kept,
+        text="Demo: a plank of the bench is loose.",
+        photo=_photo("#8a6a3c", "loose plank"),
     )
     care.care_notice_answer(
         actor=resident, notice=told, answer="Demo: screwed tight on Saturday, thank you."

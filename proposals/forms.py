@@ -85,6 +85,12 @@ class CareNoticeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Where, what is broken or neglected, and since when, if you know."),
     )
+    photo = forms.FileField(
+        label=_("A photo (if you have one)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("Only those who look after the place and the city see it."),
+    )
 
 
 class StartProposalForm(forms.Form):

@@ -734,6 +734,8 @@ class CareNotice(models.Model):
         related_name="care_notices",
     )
     text = models.TextField(_("what is wrong"), max_length=TEXT_MAX)
+    # not public like the words: private storage, handed out by proposals.views.files
+    photo = models.ImageField(_("photo"), upload_to="care/%Y/", storage=private_storage, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     answer = models.TextField(_("answer"), max_length=TEXT_MAX, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

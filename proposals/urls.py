@@ -42,6 +42,12 @@ urlpatterns = [
         name="file-receipt",
     ),
     path(
+        "proposals/<int:pk>/files/care/<int:file_id>/",
+        files.private_file,
+        {"kind": "care"},
+        name="file-care",
+    ),
+    path(
         "proposals/<int:pk>/files/sheet/<int:file_id>/",
         files.private_file,
         {"kind": "sheet"},

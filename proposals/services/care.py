@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mapapp.audit import audit_record
+from mapapp.images import process_image
 from mapapp.tasks import mail, site_link
 from proposals import messages as msg
 from proposals.access import check_applicant, email_confirmed
@@ -47,7 +48,9 @@ def _text(value: str, field: str) -> str:
 
 
 @transaction.atomic
-def care_notice_add(*, user, proposal: Proposal, text: str) -> CareNotice:
+def care_notice_add(*, user, proposal: Proposal, text: str, photo=None) -> CareNotice:
+    """With a photo if given (one; re-encoded without its metadata, the place it was taken
+    among it, and kept private like the words)."""
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     check_status(proposal, S.SUSTAINABILITY)
     if proposal.hidden_at is not None:
@@ -60,11 +63,18 @@ def care_notice_add(*, user, proposal: Proposal, text: str) -> CareNotice:
     waiting = proposal.care_notices.filter(author=user, answered_at__isnull=True).count()
     if waiting >= MOST_OPEN_PER_PERSON:
         refuse(msg.CARE_TOO_MANY, n=MOST_OPEN_PER_PERSON)
-    notice = CareNotice.objects.create(proposal=proposal, author=user, text=text)
+    notice = CareNotice(proposal=proposal, author=user, text=text)
+    if photo is not None:
+        try:
+            image = process_image(photo, name_stem=f"care{proposal.pk}")
+        except ValidationError as exc:
+            raise ValidationError({"photo": exc.messages}) from exc
+        notice.photo.save(image.display.name, image.display, save=False)
+    notice.save()
     # the words stay out of the audit log (they may name people); the row says who and when
     audit_record(
         actor=user, action="care.notice", obj=proposal, city=proposal.city,
-        after={"notice": notice.pk},
+        after={"notice": notice.pk, "photo": bool(notice.photo)},
     )  # fmt: skip
     transaction.on_commit(lambda: _tell_applicant(notice.pk))
     return notice
@@ -108,6 +118,8 @@ def _tell_applicant(notice_id: int) -> None:
                 " the city sees it. Your next maintenance report can say what you did."
             )
         )
+        if notice.photo:
+            body += "\n\n" + _("They sent a photo: it is on the works page.")
         page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(page + "#care-notices")
         mail(subject, body, [proposal.author.email], city=proposal.city)

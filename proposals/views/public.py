@@ -150,21 +150,30 @@ def proposal_support(request, city, pk):
 def proposal_care(request, city, pk):
     """A resident tells those who look after a project in its sustainability period what
     they found there (services.care); below, what they told before and the answers."""
+    from mapapp.held_uploads import held_files, held_uploads, hold_photos, release
+
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
-    form = CareNoticeForm(request.POST or None)
+    form = CareNoticeForm(request.POST or None, request.FILES or None)
+    # the photo kept from a try the server refused comes back with this one
+    kept = held_uploads(user=request.user, tokens=request.POST.getlist("held"))[:1]
     if request.method == "POST" and form.is_valid():
+        photo = form.cleaned_data["photo"] or next(iter(held_files(kept)), None)
         try:
             care.care_notice_add(
-                user=request.user, proposal=proposal, text=form.cleaned_data["text"]
+                user=request.user, proposal=proposal, text=form.cleaned_data["text"], photo=photo
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            release(kept)
             messages.success(
                 request, _("Sent. You get their answer by e-mail; it is also kept here.")
             )
             return redirect("proposals:care", city=city_obj.slug, pk=proposal.pk)
+    if request.method == "POST" and request.FILES.get("photo"):  # refused: kept for next try
+        new, _refused = hold_photos(user=request.user, uploads=[request.FILES["photo"]])
+        kept = new or kept
     return render(
         request,
         "proposals/care.html",
@@ -174,6 +183,7 @@ def proposal_care(request, city, pk):
             "form": form,
             "can_tell": care.can_tell(user=request.user, proposal=proposal),
             "mine": proposal.care_notices.filter(author=request.user),
+            "held": kept,
         },
         status=400 if form.errors else 200,
     )

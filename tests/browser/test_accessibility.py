@@ -210,6 +210,8 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
     found = {path: violations(page, path) for path in pages}
     assert {path: v for path, v in found.items() if v} == {}
     assert page.locator("#my-notices .care-notice h3").count() == 1  # the answer, read by axe
+    shown = page.locator("#my-notices .care-photo img")  # the photo sent, through its check
+    assert shown.count() == 1 and page.evaluate("e => e.naturalWidth", shown.element_handle()) > 0
 
     # the applicant's own pages: the editor of a draft, works and maintenance
     login(page, User.objects.get(email="resident@example.org"))

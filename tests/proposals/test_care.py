@@ -4,6 +4,7 @@ the account's closing (unlinked) and after the retention time."""
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from mapapp.privacy import account_delete, apply_retention, user_data_export
 from proposals import messages as msg
 from proposals.models import CareNotice, Proposal
 from proposals.services import care, delivery
-from tests.proposals.conftest import make_user
+from tests.proposals.conftest import jpeg_upload, make_user
 from tests.proposals.test_delivery import granted, in_progress, in_sustainability  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +250,81 @@ def test_notices_are_rate_limited_per_person(client, settings, kept, neighbour):
     limited = client.post(url, {"text": "The gate."})
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
     assert CareNotice.objects.count() == 1
+
+
+def _gps_photo():
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (54.0, 11.0, 25.0)}  # where it was taken
+    return jpeg_upload(name="bench.jpg", exif=exif.tobytes())
+
+
+def test_a_photo_goes_with_the_notice_privately_and_without_where_it_was_taken(
+    client, kept, resident, officer, neighbour, koszalin
+):
+    """Refused once (no words): the photo is kept for the next try, which sends it. Stored
+    re-encoded, without the GPS position; shown to the applicant, the officers and the
+    resident who sent it, inline; refused to anybody else."""
+    from PIL import Image
+
+    client.force_login(neighbour)
+    url = f"/koszalin/proposals/{kept.pk}/care/"
+    refused = client.post(url, {"text": "", "photo": _gps_photo()})
+    assert refused.status_code == 400 and CareNotice.objects.count() == 0
+    [token] = re.findall(r'name="held" value="([^"]+)"', refused.content.decode())
+    assert "Kept from your last try: bench.jpg" in refused.content.decode()
+    assert client.post(url, {"text": "Broken plank.", "held": token}).status_code == 302
+    notice = CareNotice.objects.get()
+    with Image.open(notice.photo.path) as stored:
+        assert not stored.getexif() and "exif" not in stored.info
+    photo_url = f"/koszalin/proposals/{kept.pk}/files/care/{notice.pk}/"
+    assert f'src="{photo_url}"' in client.get(url).content.decode()  # the sender sees it
+    for who, page in ((resident, f"/koszalin/proposals/{kept.pk}/progress/"),
+                      (officer, f"/koszalin/officer/proposals/{kept.pk}/")):  # fmt: skip
+        client.force_login(who)
+        assert f'src="{photo_url}"' in client.get(page).content.decode()
+        got = client.get(photo_url)
+        assert got.status_code == 200 and got["Content-Type"] == "image/jpeg"
+        assert "attachment" not in got.get("Content-Disposition", "")
+        assert got["Cache-Control"] == "private, no-store"
+        assert b"".join(got.streaming_content).startswith(b"\xff\xd8")
+    client.force_login(make_user("other@example.org", city=koszalin))
+    assert client.get(photo_url).status_code == 403
+    client.logout()
+    assert client.get(photo_url).status_code == 302  # who signs in
+    assert "plank" not in client.get(f"/koszalin/proposals/{kept.pk}/").content.decode()
+    without = care.care_notice_add(user=neighbour, proposal=kept, text="And the bin.")
+    client.force_login(officer)
+    assert client.get(f"/koszalin/proposals/{kept.pk}/files/care/{without.pk}/").status_code == 404
+
+
+def test_a_file_that_is_no_photo_is_refused_by_name(client, kept, neighbour):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(neighbour)
+    fake = SimpleUploadedFile("bench.jpg", b"%PDF-1.4 not a photo", content_type="image/jpeg")
+    refused = client.post(
+        f"/koszalin/proposals/{kept.pk}/care/", {"text": "Broken.", "photo": fake}
+    )
+    assert refused.status_code == 400 and CareNotice.objects.count() == 0
+    assert "The file is not a JPEG, PNG or WebP image." in refused.content.decode()
+
+
+def test_the_photos_file_goes_with_its_notice(
+    admin_client, kept, neighbour, django_capture_on_commit_callbacks
+):
+    """Erased after the retention time, or deleted in the admin: the file too."""
+    import os
+
+    first = care.care_notice_add(user=neighbour, proposal=kept, text="A.", photo=_gps_photo())
+    second = care.care_notice_add(user=neighbour, proposal=kept, text="B.", photo=_gps_photo())
+    paths = [first.photo.path, second.photo.path]
+    assert all(os.path.exists(p) for p in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/admin/proposals/carenotice/{first.pk}/delete/", {"post": "yes"})
+    assert not os.path.exists(paths[0]) and os.path.exists(paths[1])
+    later = kept.sustainability_ends_on + timedelta(days=settings.SUPPORTER_DATA_RETENTION_DAYS + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert apply_retention(today=later)["care_notices"] == 1
+    assert not os.path.exists(paths[1])

@@ -94,6 +94,7 @@ NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withd
            "proposals:copy", "proposals:follow", "proposals:unfollow", "sites:intervention-pairs",
            "proposals:alert-create", "alert-delete",
            "set_language", "open311:token", "proposals:file-receipt",
+           "proposals:file-care",  # a notice's photo: tests/proposals/test_care.py
            "geodata:analysis-refresh", "sites:project-import-again",
            "api:layer-imports"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
