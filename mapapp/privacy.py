@@ -4,8 +4,8 @@ retention rules that erase supporters' details and consent documents in time.
 What is personal here: an account (e-mail, names), supporters' names and addresses (and the
 scanned paper sheets that carry them), applicants' contact phone numbers, Open311 reporters'
 contact details, landowner consent documents, and residents' notices to a project's
-maintainers. Public contributions (proposals, site
-reports) stay when an account is deleted, under "Deleted user"; the details are erased."""
+maintainers (with their photos). Public contributions (proposals, site reports) stay when an
+account is deleted, under "Deleted user"; the details are erased."""
 
 from __future__ import annotations
 

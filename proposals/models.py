@@ -720,8 +720,9 @@ class MaintenanceReport(models.Model):
 class CareNotice(models.Model):
     """A resident tells a project's maintainers, in its sustainability period, that something
     is broken or neglected (services.care). Not public: the applicant reads and answers it,
-    the city's officers see both; the resident is e-mailed the answer. Erased with the
-    project's consents, once the period has ended (mapapp.privacy.apply_retention)."""
+    the city's officers see both; the resident is e-mailed the answer. Erased, photo and
+    all, SUPPORTER_DATA_RETENTION_DAYS after the period has ended
+    (mapapp.privacy.apply_retention)."""
 
     TEXT_MAX = 2000
 

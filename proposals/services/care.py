@@ -49,8 +49,8 @@ def _text(value: str, field: str) -> str:
 
 @transaction.atomic
 def care_notice_add(*, user, proposal: Proposal, text: str, photo=None) -> CareNotice:
-    """With a photo if given (one; re-encoded without its metadata, the place it was taken
-    among it, and kept private like the words)."""
+    """With a photo if given: one, re-encoded without its metadata (so without where it was
+    taken), and kept private like the words."""
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     check_status(proposal, S.SUSTAINABILITY)
     if proposal.hidden_at is not None:
