@@ -743,6 +743,14 @@ class CareNotice(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # an answer has words and a date, or neither (the pages and e-mails rely on it)
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, answer="")
+                | (Q(answered_at__isnull=False) & ~Q(answer="")),
+                name="proposals_carenotice_answer_dated",
+            ),
+        ]
 
 
 class DeadlineReminder(models.Model):

@@ -328,3 +328,12 @@ def test_the_photos_file_goes_with_its_notice(
     with django_capture_on_commit_callbacks(execute=True):
         assert apply_retention(today=later)["care_notices"] == 1
     assert not os.path.exists(paths[1])
+
+
+def test_the_database_keeps_an_answer_and_its_date_together(kept, neighbour):
+    from django.db import IntegrityError, transaction
+
+    notice = care.care_notice_add(user=neighbour, proposal=kept, text="Loose plank.")
+    for change in ({"answer": "Fixed."}, {"answered_at": notice.created_at}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CareNotice.objects.filter(pk=notice.pk).update(**change)
