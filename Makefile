@@ -27,7 +27,8 @@ messages: setup
 
 prepare: db messages
 	@$(PY) manage.py migrate --no-input -v 1
-	@$(PY) manage.py load_demo
+	@# the demo's e-mails link to where `make run` serves (SITE_URL when set)
+	@SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py load_demo
 	@$(PY) manage.py collectstatic --no-input -v 0
 
 run: prepare
