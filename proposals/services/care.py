@@ -9,11 +9,15 @@ notice left unanswered is seen by whoever checks the maintenance reports."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mapapp.audit import audit_record
 from mapapp.images import process_image
@@ -26,6 +30,8 @@ from proposals.services.common import S, check_status, refuse
 # One person's notices still unanswered on one project: enough for the bench and the
 # hedge at once, not a channel for a dispute (which goes to the city).
 MOST_OPEN_PER_PERSON = 3
+# A notice still unanswered this many days after it was sent: the applicant is reminded, once.
+REMIND_AFTER_DAYS = 7
 
 
 def can_tell(*, user, proposal: Proposal) -> bool:
@@ -142,3 +148,45 @@ def _tell_resident(notice_id: int) -> None:
         page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(page)
         mail(subject, body, [notice.author.email], city=proposal.city)
+
+
+def care_reminders_send(*, city, now=None) -> int:
+    """Remind each applicant of the notices on their projects in the sustainability period
+    that have waited REMIND_AFTER_DAYS without an answer: one e-mail a project, each notice
+    once, however often this runs (the daily job). Returns how many e-mails were sent."""
+    now = now or timezone.now()
+    waiting = {  # the notice's own columns: an UPDATE re-checks them under a row's lock
+        "answered_at__isnull": True,
+        "reminded_at__isnull": True,
+        "created_at__lt": now - timedelta(days=REMIND_AFTER_DAYS),
+    }
+    projects = Proposal.objects.filter(
+        city=city, status=S.SUSTAINABILITY, care_notices__in=CareNotice.objects.filter(**waiting)
+    ).distinct()
+    sent = 0
+    for proposal in projects.select_related("author", "city"):
+        with transaction.atomic():  # marked first: two jobs at once remind once
+            marked = CareNotice.objects.filter(proposal=proposal, **waiting).update(reminded_at=now)
+            if marked:
+                transaction.on_commit(partial(_remind_applicant, proposal, marked))
+                sent += 1
+    return sent
+
+
+def _remind_applicant(proposal: Proposal, count: int) -> None:
+    with translation.override(proposal.author.language_in(proposal.city)):
+        words = {"title": proposal.title, "n": count, "days": REMIND_AFTER_DAYS}
+        subject = _("Residents wait for your answer: “%(title)s”") % words
+        body = (
+            ngettext(
+                "A resident's notice about “%(title)s” has waited more than %(days)s days for "
+                "your answer.",
+                "%(n)s residents' notices about “%(title)s” have waited more than %(days)s days "
+                "for your answer.",
+                count,
+            )
+            % words
+        )
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page + "#care-notices")
+        mail(subject, body, [proposal.author.email], city=proposal.city)

@@ -337,3 +337,37 @@ def test_the_database_keeps_an_answer_and_its_date_together(kept, neighbour):
     for change in ({"answer": "Fixed."}, {"answered_at": notice.created_at}):
         with pytest.raises(IntegrityError), transaction.atomic():
             CareNotice.objects.filter(pk=notice.pk).update(**change)
+
+
+def test_the_applicant_is_reminded_once_of_notices_left_unanswered_a_week(
+    kept, resident, neighbour, koszalin, mailoutbox, django_capture_on_commit_callbacks
+):
+    """By the daily job: one e-mail a project in the applicant's language, for the notices
+    older than a week without an answer; never twice for the same notice; not for an
+    answered one nor a fresh one."""
+    from django.utils import timezone
+
+    old, answered, fresh = (
+        care.care_notice_add(user=make_user(f"r{n}@example.org", city=koszalin), proposal=kept,
+                             text=f"Notice {n}.")
+        for n in range(3)
+    )  # fmt: skip
+    care.care_notice_answer(actor=resident, notice=answered, answer="Done.")
+    week_ago = timezone.now() - timedelta(days=care.REMIND_AFTER_DAYS, hours=1)
+    CareNotice.objects.filter(pk__in=[old.pk, answered.pk]).update(created_at=week_ago)
+    resident.preferred_language = "pl"
+    resident.save(update_fields=["preferred_language"])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports", stdout=io.StringIO())
+    [reminder] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "czeka" in reminder.subject and kept.title in reminder.subject
+    assert f"/koszalin/proposals/{kept.pk}/progress/#care-notices" in reminder.body
+    assert CareNotice.objects.get(pk=old.pk).reminded_at is not None
+    assert CareNotice.objects.get(pk=fresh.pk).reminded_at is None
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports", stdout=io.StringIO())
+    assert [m for m in mailoutbox if m.to == [resident.email]] == []  # once
+    CareNotice.objects.filter(pk=fresh.pk).update(created_at=week_ago)
+    assert care.care_reminders_send(city=koszalin) == 1  # the other, when its week is over

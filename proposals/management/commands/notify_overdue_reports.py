@@ -7,6 +7,8 @@
   Nothing waiting, no e-mail.
 - Applicants are reminded of maintenance reports a week before they are due and once when
   overdue (proposals.services.delivery.report_reminders_send), each reminder once.
+- Applicants are reminded of residents' notices about their projects unanswered for a week
+  (proposals.services.care.care_reminders_send), each notice once.
 - Applicants whose proposal is not submitted are reminded SUBMIT_REMIND_DAYS (7 and 2)
   before their call closes, with what it still lacks
   (proposals.services.drafting.deadline_reminders_send), each reminder once.
@@ -32,6 +34,7 @@ from mapapp.models import City, CityRole, Role
 from mapapp.services import api_token_reminders_send
 from mapapp.tasks import mail, site_link
 from proposals.selectors import OfficerWaiting, officer_waiting, overdue_reports
+from proposals.services.care import care_reminders_send
 from proposals.services.delivery import report_reminders_send
 from proposals.services.drafting import deadline_reminders_send, expire_unsubmitted
 
@@ -117,7 +120,8 @@ class Command(ScheduledCommand, BaseCommand):
         "E-mail each city's programme officers what waits for them (formal checks, flags, "
         "site reports, feedback, agreements, completions and projects to close, overdue "
         "maintenance reports), and remind applicants of maintenance "
-        "reports due within a week or overdue, and of their call's deadline while their "
+        "reports due within a week or overdue, of residents' notices unanswered for a week, "
+        "and of their call's deadline while their "
         "proposal is not submitted, each once; expire proposals not submitted before their "
         "call closed; tell holders of API tokens that end soon (run daily)."
     )
@@ -135,6 +139,9 @@ class Command(ScheduledCommand, BaseCommand):
                 reminded = report_reminders_send(city=city)
             if reminded:
                 self.stdout.write(f"{city.name}: reminded {reminded} applicants")
+            reminded = care_reminders_send(city=city)
+            if reminded:
+                self.stdout.write(f"{city.name}: reminded {reminded} applicants of notices")
             reminded = deadline_reminders_send(city=city)
             if reminded:
                 self.stdout.write(
