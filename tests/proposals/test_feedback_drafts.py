@@ -320,3 +320,22 @@ def test_a_proposals_page_links_the_listed_site_it_would_revitalise(collecting, 
             "Pond &lt;corner&gt;</a></p>") in page  # fmt: skip
     Site.objects.filter(pk=site.pk).update(hidden_at=timezone.now())  # hidden after a report
     assert 'id="for-site"' not in client.get(url).content.decode()
+
+
+def test_the_decision_warns_of_the_last_rounds_feedback_left_a_draft(
+    in_assessment, officer, committee, client
+):
+    """After the last round the page offers the feedback and the decision together: a
+    feedback kept as a draft would never reach the applicant, so the decision says so."""
+    from tests.proposals.conftest import run_rounds
+
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{in_assessment.pk}/"
+    page = client.get(url).content.decode()
+    assert 'value="grant"' in page and 'id="draft-unreleased"' not in page
+    assessment.feedback_draft_save(actor=officer, proposal=in_assessment, text="Well done.")
+    page = client.get(url).content.decode()
+    assert 'id="draft-unreleased"' in page and "the applicant has not received it" in page
+    assessment.feedback_release(actor=officer, proposal=in_assessment, text="Well done.")
+    assert 'id="draft-unreleased"' not in client.get(url).content.decode()
