@@ -4,7 +4,7 @@ organisations' representatives."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
@@ -113,6 +113,8 @@ class OfficerWaiting:
     agreements: list[Proposal] = field(default_factory=list)  # granted, agreement not recorded
     completions: list[Proposal] = field(default_factory=list)  # reported completed
     closable: list[Proposal] = field(default_factory=list)  # sustainability period over
+    # residents' notices still unanswered a week after the applicant was reminded of them
+    unanswered: list[Proposal] = field(default_factory=list)
 
     @property
     def nothing(self) -> bool:
@@ -149,9 +151,17 @@ class OfficerWaiting:
                 "%(n)s projects' sustainability periods are over; they can be closed:",
                 n,
             ),
+            "unanswered": lambda n: ngettext(
+                "%(n)s project has residents' notices unanswered a week after its applicant "
+                "was reminded:",
+                "%(n)s projects have residents' notices unanswered a week after their "
+                "applicants were reminded:",
+                n,
+            ),
         }
         steps = [("feedback", self.feedback), ("agreements", self.agreements),
-                 ("completions", self.completions), ("closable", self.closable)]  # fmt: skip
+                 ("completions", self.completions), ("closable", self.closable),
+                 ("unanswered", self.unanswered)]  # fmt: skip
         return [
             (step, said[step](len(found)) % {"n": len(found)}, found)
             for step, found in steps
@@ -207,6 +217,8 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
     )
     from zoneinfo import ZoneInfo
 
+    from proposals.services.care import REMIND_AFTER_DAYS
+
     today = timezone.localdate(timezone=ZoneInfo(city.time_zone))
     projects = Proposal.objects.filter(city=city).select_related("grant_call")
     return OfficerWaiting(
@@ -217,6 +229,15 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
             projects.filter(status=S.SUSTAINABILITY, sustainability_ends_on__lte=today).order_by(
                 "sustainability_ends_on", "id"
             )
+        ),
+        unanswered=list(
+            projects.filter(
+                status=S.SUSTAINABILITY,
+                care_notices__answered_at__isnull=True,
+                care_notices__reminded_at__lt=timezone.now() - timedelta(days=REMIND_AFTER_DAYS),
+            )
+            .distinct()
+            .order_by("sustainability_ends_on", "id")
         ),
         checks=list(checks),
         flags=flags["n"],

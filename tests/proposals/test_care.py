@@ -371,3 +371,36 @@ def test_the_applicant_is_reminded_once_of_notices_left_unanswered_a_week(
     assert [m for m in mailoutbox if m.to == [resident.email]] == []  # once
     CareNotice.objects.filter(pk=fresh.pk).update(created_at=week_ago)
     assert care.care_reminders_send(city=koszalin) == 1  # the other, when its week is over
+
+
+def test_the_officers_are_told_of_notices_unanswered_a_week_after_the_reminder(
+    client, kept, resident, officer, neighbour, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Reminded once, the applicant still does not answer: the officers' workspace and
+    their daily digest name the project, until the notice is answered."""
+    from django.utils import timezone
+
+    from proposals.selectors import officer_waiting
+
+    notice = care.care_notice_add(user=neighbour, proposal=kept, text="The gate is broken.")
+    assert officer_waiting(city=kept.city).unanswered == []
+    days = care.REMIND_AFTER_DAYS
+    CareNotice.objects.filter(pk=notice.pk).update(
+        created_at=timezone.now() - timedelta(days=2 * days + 1),
+        reminded_at=timezone.now() - timedelta(days=days - 1),
+    )
+    assert officer_waiting(city=kept.city).unanswered == []  # reminded less than a week ago
+    CareNotice.objects.filter(pk=notice.pk).update(
+        reminded_at=timezone.now() - timedelta(days=days + 1)
+    )
+    assert officer_waiting(city=kept.city).unanswered == [kept]
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/").content.decode()
+    assert 'id="waiting-unanswered"' in page and f"/koszalin/officer/proposals/{kept.pk}/" in page
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("notify_overdue_reports", stdout=io.StringIO())
+    [digest] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert "bez odpowiedzi tydzień po przypomnieniu wnioskodawcy" in digest.body  # theirs: pl
+    care.care_notice_answer(actor=resident, notice=notice, answer="Mended.")
+    assert officer_waiting(city=kept.city).unanswered == []

@@ -118,12 +118,12 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
 class Command(ScheduledCommand, BaseCommand):
     help = (
         "E-mail each city's programme officers what waits for them (formal checks, flags, "
-        "site reports, feedback, agreements, completions and projects to close, overdue "
-        "maintenance reports), and remind applicants of maintenance "
-        "reports due within a week or overdue, of residents' notices unanswered for a week, "
-        "and of their call's deadline while their "
-        "proposal is not submitted, each once; expire proposals not submitted before their "
-        "call closed; tell holders of API tokens that end soon (run daily)."
+        "site reports, feedback, agreements, completions and projects to close, residents' "
+        "notices left unanswered, overdue maintenance reports), and remind applicants of "
+        "maintenance reports due within a week or overdue, of residents' notices unanswered "
+        "for a week, and of their call's deadline while their proposal is not submitted, "
+        "each once; expire proposals not submitted before their call closed; tell holders of "
+        "API tokens that end soon (run daily)."
     )
 
     def run(self, *args, **options):
