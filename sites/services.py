@@ -21,7 +21,7 @@ from mapapp.models import City, Role
 from mapapp.tasks import mail, site_link
 from proposals.access import has_role
 from proposals.geometry import check_location, parse_geojson_geometry
-from sites.models import Intervention, PhotoPair, Site, SitePhoto
+from sites.models import Intervention, Open311Request, PhotoPair, Site, SitePhoto
 
 SITE_MAX_AREA_M2 = 200_000  # a neglected site may be a whole park or square (20 ha)
 SITE_MAX_VERTICES = 1000
@@ -231,6 +231,41 @@ def _tell_reporter(site_id: int) -> None:
         mail(subject, body, [address], city=site.city)
 
 
+def _tell_reporter_revitalised(intervention_id: int) -> None:
+    """The neglected place someone reported was made good by a project of the programme:
+    they are told, with the completed project's page (before and after). Not the
+    project's own applicant (who built it), nor for a site the public no longer sees."""
+    intervention = Intervention.objects.select_related(
+        "site__reported_by", "site__city", "proposal"
+    ).get(pk=intervention_id)
+    site = intervention.site
+    if site is None or site.moderation != Site.Moderation.ACCEPTED or site.hidden_at:
+        return
+    user = site.reported_by
+    if user is not None:
+        if intervention.proposal and intervention.proposal.author_id == user.pk:
+            return
+        address, language = user.email, user.preferred_language
+    else:
+        request = Open311Request.objects.filter(site=site).first()
+        address, language = (request.email if request else ""), ""
+    if not address:
+        return
+    with translation.override(language or site.city.default_language):
+        words = {"name": site.name, "title": intervention.title}
+        subject = _("The place you reported, “%(name)s”, has been revitalised") % words
+        body = (
+            _(
+                "Residents carried out the project “%(title)s” there, with a grant from the city."
+                " See the place before and after:"
+            )
+            % words
+        )
+        url = reverse("sites:intervention", kwargs={"city": site.city.slug, "pk": intervention.pk})
+        body += "\n\n" + site_link(url)
+        mail(subject, body, [address], city=site.city)
+
+
 @transaction.atomic
 def site_report_open311(
     *,
@@ -250,8 +285,6 @@ def site_report_open311(
     resident's, and the application gets a token to ask for its request id later."""
     import json
     import uuid
-
-    from sites.models import Open311Request
 
     city = client.city
     point, area = _location(city, json.dumps({"type": "Point", "coordinates": [lon, lat]}), None)
@@ -332,7 +365,13 @@ def intervention_from_proposal(*, proposal) -> Intervention:
             position=position,
         )
     if proposal.site_id:
-        Site.objects.filter(pk=proposal.site_id).update(condition=Site.Condition.REVITALISED)
+        changed = (
+            Site.objects.filter(pk=proposal.site_id)
+            .exclude(condition=Site.Condition.REVITALISED)
+            .update(condition=Site.Condition.REVITALISED)
+        )
+        if changed:  # once: the person who reported the place hears what became of it
+            transaction.on_commit(lambda: _tell_reporter_revitalised(intervention.pk))
     if created:
         from proposals.services import alerts
 

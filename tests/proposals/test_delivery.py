@@ -967,6 +967,55 @@ def test_accepting_the_works_on_the_proposals_page_starts_the_care(
     assert site.condition == Site.Condition.REVITALISED
 
 
+def test_the_person_who_reported_the_place_hears_it_was_revitalised(
+    in_progress, officer, resident, koszalin, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Once, in their language, with the completed project's page; not when the works are
+    accepted again, not the applicant who reported the place themselves, and through the
+    address an Open311 application gave for its reporter."""
+    import uuid
+
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Open311Client, Open311Request, Site
+    from sites.services import intervention_from_proposal
+    from tests.proposals.conftest import make_user
+
+    reporter = make_user("reporter@example.org", city=koszalin)
+    reporter.preferred_language = "cs"
+    reporter.save(update_fields=["preferred_language"])
+    site = Site.objects.create(city=koszalin, name="Empty <lot>", geom=Point(16.18, 54.19),
+                               moderation="accepted", condition="neglected",
+                               reported_by=reporter)  # fmt: skip
+    Proposal.objects.filter(pk=in_progress.pk).update(site=site)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = in_sustainability(in_progress, resident, officer)
+    [told] = [m for m in mailoutbox if m.to == [reporter.email]]
+    assert told.subject == "Místo, které jste oznámili, „Empty <lot>“, bylo revitalizováno"
+    assert f"/koszalin/interventions/{done.intervention.pk}/" in told.body
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        intervention_from_proposal(proposal=done)  # again (a correction): nobody told twice
+    assert [m for m in mailoutbox if m.to == [reporter.email]] == []
+
+    # reported through an Open311 application, with the reporter's address
+    app = Open311Client.objects.create(city=koszalin, name="App")
+    Site.objects.filter(pk=site.pk).update(condition="neglected", reported_by=None)
+    Open311Request.objects.create(token=uuid.uuid4(), site=site, client=app,
+                                  email="walker@example.net")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        intervention_from_proposal(proposal=done)
+    assert [m.to for m in mailoutbox] == [["walker@example.net"]]
+    # the applicant who reported the place built it: not told what they know
+    mailoutbox.clear()
+    Open311Request.objects.filter(site=site).delete()
+    Site.objects.filter(pk=site.pk).update(condition="neglected", reported_by=resident)
+    with django_capture_on_commit_callbacks(execute=True):
+        intervention_from_proposal(proposal=done)
+    assert mailoutbox == []
+
+
 def test_entries_recorded_by_mistake_are_removed_from_the_works_page_and_audited(
     client, in_progress, resident, officer, django_capture_on_commit_callbacks
 ):
