@@ -208,18 +208,24 @@ def site_report_withdraw(*, user, site: Site) -> None:
     delete_after_commit(*files)
 
 
-def _tell_reporter(site_id: int) -> None:
-    """The reporter hears the outcome: a resident at their account's address, someone who
-    reported through an Open311 application at the address they gave (if any)."""
-    site = Site.objects.select_related("reported_by", "city").get(pk=site_id)
+def reporter_contact(site: Site) -> tuple[str, str, int | None]:
+    """Where the person who reported a site hears of it: (address, language, account id).
+    A resident at their account's address and in their language; someone who reported
+    through an Open311 application at the address they gave, if any, in the city's."""
     user = site.reported_by
     if user is not None:
-        address, language = user.email, user.preferred_language
-    else:
-        address, language = site.open311.email, ""
+        return user.email, user.language_in(site.city), user.pk
+    request = Open311Request.objects.filter(site=site).first()
+    return (request.email if request else ""), site.city.default_language, None
+
+
+def _tell_reporter(site_id: int) -> None:
+    """The reporter hears the outcome of the moderation."""
+    site = Site.objects.select_related("reported_by", "city").get(pk=site_id)
+    address, language, _user = reporter_contact(site)
     if not address:
         return
-    with translation.override(language or site.city.default_language):
+    with translation.override(language):
         subject = _("Your report “%(name)s”: %(outcome)s") % {
             "name": site.name,
             "outcome": site.get_moderation_display(),
@@ -241,17 +247,10 @@ def _tell_reporter_revitalised(intervention_id: int) -> None:
     site = intervention.site
     if site is None or site.moderation != Site.Moderation.ACCEPTED or site.hidden_at:
         return
-    user = site.reported_by
-    if user is not None:
-        if intervention.proposal and intervention.proposal.author_id == user.pk:
-            return
-        address, language = user.email, user.preferred_language
-    else:
-        request = Open311Request.objects.filter(site=site).first()
-        address, language = (request.email if request else ""), ""
-    if not address:
+    address, language, user_id = reporter_contact(site)
+    if not address or (user_id and intervention.proposal.author_id == user_id):
         return
-    with translation.override(language or site.city.default_language):
+    with translation.override(language):
         words = {"name": site.name, "title": intervention.title}
         subject = _("The place you reported, “%(name)s”, has been revitalised") % words
         body = (
@@ -262,6 +261,39 @@ def _tell_reporter_revitalised(intervention_id: int) -> None:
             % words
         )
         url = reverse("sites:intervention", kwargs={"city": site.city.slug, "pk": intervention.pk})
+        body += "\n\n" + site_link(url)
+        mail(subject, body, [address], city=site.city)
+
+
+def tell_reporter_of_proposal(proposal_id: int) -> None:
+    """A public proposal is made for a place someone reported: they are told, and may
+    support it (it needs supporters while its call is open). Not the proposal's own
+    applicant, nor for a site the public no longer sees. Called after the commit that
+    publishes the proposal, or links a public one to the site."""
+    from proposals.models import Proposal
+
+    proposal = Proposal.objects.select_related("site__reported_by", "site__city").get(
+        pk=proposal_id
+    )
+    site = proposal.site
+    if site is None or site.moderation != Site.Moderation.ACCEPTED or site.hidden_at:
+        return
+    if proposal.hidden_at or proposal.status != proposal.Status.COLLECTING_SUPPORT:
+        return
+    address, language, user_id = reporter_contact(site)
+    if not address or user_id == proposal.author_id:
+        return
+    with translation.override(language):
+        words = {"name": site.name, "title": proposal.title}
+        subject = _("A proposal for the place you reported, “%(name)s”") % words
+        body = (
+            _(
+                "Residents propose “%(title)s” for the place you reported. It needs supporters "
+                "while the call is open: if you would like it carried out, you can support it."
+            )
+            % words
+        )
+        url = reverse("proposals:detail", kwargs={"city": site.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(url)
         mail(subject, body, [address], city=site.city)
 

@@ -162,6 +162,7 @@ def proposal_save(
             lines = _parse_budget(budget_lines)
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    linked_before = proposal.site_id
     if site is not KEEP:
         if site is not None and (site.city_id != proposal.city_id or site.moderation != "accepted"):
             errors["site"] = [str(msg.NOT_ALLOWED)]
@@ -193,6 +194,8 @@ def proposal_save(
         _check_complete(proposal)
         _check_budget(proposal)
     proposal.save()
+    if proposal.status == S.COLLECTING_SUPPORT and proposal.site_id not in (None, linked_before):
+        _tell_site_reporter(proposal)  # a public proposal, newly for a reported place
     if revising:
         version = _snapshot(proposal)
         audit_record(
@@ -288,7 +291,15 @@ def proposal_publish(*, actor, proposal: Proposal) -> Proposal:
         published_at=timezone.now(),
     )
     alerts.enqueue("proposals", proposal.pk, proposal.city_id)  # those who asked for its area
+    if proposal.site_id:
+        _tell_site_reporter(proposal)
     return proposal
+
+
+def _tell_site_reporter(proposal: Proposal) -> None:
+    from sites.services import tell_reporter_of_proposal
+
+    transaction.on_commit(lambda: tell_reporter_of_proposal(proposal.pk))
 
 
 @transaction.atomic

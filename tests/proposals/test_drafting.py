@@ -516,3 +516,43 @@ def test_a_title_is_kept_on_one_line(draft, resident):
         actor=resident, proposal=draft, fields={"title": "  Raised\r\nbeds\t on  the Rynek "}
     )
     assert Proposal.objects.get(pk=draft.pk).title == "Raised beds on the Rynek"
+
+
+def test_the_person_who_reported_a_place_hears_of_a_proposal_for_it(
+    draft, resident, koszalin, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Published with the site, or a public proposal linked to it later: the reporter is
+    e-mailed once, in their language, with the proposal's page to support it. Not while it
+    is a draft, not when saved again, not the applicant who reported the place."""
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Site
+    from tests.proposals.conftest import make_user
+
+    reporter = make_user("reporter@example.org", city=koszalin)
+    reporter.preferred_language = "cs"
+    reporter.save(update_fields=["preferred_language"])
+    site = Site.objects.create(city=koszalin, name="Empty lot", geom=Point(16.18, 54.19),
+                               moderation="accepted", reported_by=reporter)  # fmt: skip
+    own = Site.objects.create(city=koszalin, name="My street", geom=Point(16.181, 54.19),
+                              moderation="accepted", reported_by=resident)  # fmt: skip
+
+    def told():
+        return [m for m in mailoutbox if m.to == [reporter.email]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_save(actor=resident, proposal=draft, fields={}, site=site)
+    assert told() == []  # a draft is nobody's business yet
+    with django_capture_on_commit_callbacks(execute=True):
+        public = drafting.proposal_publish(actor=resident, proposal=draft)
+    [mail] = told()
+    assert mail.subject == "Návrh pro místo, které jste oznámili, „Empty lot“"
+    assert f"/koszalin/proposals/{public.pk}/" in mail.body
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_save(actor=resident, proposal=public, fields={"title": "Lot garden"})
+        drafting.proposal_save(actor=resident, proposal=public, fields={}, site=own)
+    assert mailoutbox == []  # saved again; then linked to a place the applicant reported
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_save(actor=resident, proposal=public, fields={}, site=site)
+    assert len(told()) == 1  # linked to it (again) while public
