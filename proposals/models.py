@@ -740,6 +740,8 @@ class CareNotice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     answer = models.TextField(_("answer"), max_length=TEXT_MAX, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # answered by one of the city's officers (the applicant silent, or gone), not the applicant
+    by_city = models.BooleanField(default=False, editable=False)
     # the applicant was reminded of it, unanswered (services.care.care_reminders_send): once
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 

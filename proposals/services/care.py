@@ -23,7 +23,7 @@ from mapapp.audit import audit_record
 from mapapp.images import process_image
 from mapapp.tasks import mail, site_link
 from proposals import messages as msg
-from proposals.access import check_applicant, email_confirmed
+from proposals.access import check_officer, email_confirmed
 from proposals.models import CareNotice, Proposal
 from proposals.services.common import S, check_status, refuse
 
@@ -88,18 +88,23 @@ def care_notice_add(*, user, proposal: Proposal, text: str, photo=None) -> CareN
 
 @transaction.atomic
 def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
+    """The applicant answers; or one of the city's officers, for a project whose applicant
+    does not (the resident then reads that the city answered)."""
     notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
     proposal = Proposal.objects.select_related("city").get(pk=notice.proposal_id)
-    check_applicant(actor, proposal)
+    by_city = proposal.author_id != getattr(actor, "pk", None)
+    if by_city:
+        check_officer(actor, proposal.city)
     check_status(proposal, S.SUSTAINABILITY)
     if notice.answered_at is not None:
         refuse(msg.CARE_ANSWERED)
     notice.answer = _text(answer, "answer")
     notice.answered_at = timezone.now()
-    notice.save(update_fields=["answer", "answered_at"])
+    notice.by_city = by_city
+    notice.save(update_fields=["answer", "answered_at", "by_city"])
     audit_record(
         actor=actor, action="care.answer", obj=proposal, city=proposal.city,
-        after={"notice": notice.pk},
+        after={"notice": notice.pk, "by_city": by_city},
     )  # fmt: skip
     if notice.author_id:
         transaction.on_commit(lambda: _tell_resident(notice.pk))
@@ -135,13 +140,17 @@ def _tell_resident(notice_id: int) -> None:
     notice = CareNotice.objects.select_related("author", "proposal__city").get(pk=notice_id)
     proposal = notice.proposal
     with translation.override(notice.author.language_in(proposal.city)):
-        subject = _("An answer from those who look after “%(title)s”") % {"title": proposal.title}
+        words = {"title": proposal.title}
+        if notice.by_city:
+            subject = _("An answer from the city about “%(title)s”") % words
+        else:
+            subject = _("An answer from those who look after “%(title)s”") % words
         body = (
             _("You wrote:")
             + "\n\n"
             + notice.text
             + "\n\n"
-            + _("Their answer:")
+            + (_("The city's answer:") if notice.by_city else _("Their answer:"))
             + "\n\n"
             + notice.answer
         )

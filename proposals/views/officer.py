@@ -31,7 +31,7 @@ from proposals.forms import (
     criteria_initial,
 )
 from proposals.models import GrantCall, Proposal, SignatureSheet, Support
-from proposals.services import assessment, calls, delivery, drafting, grants, support
+from proposals.services import assessment, calls, care, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
 
 OFFICER_PAGE_SIZE = 100  # rows of the call's table: a call may have hundreds
@@ -451,6 +451,9 @@ def officer_proposal(request, city, pk):
                 support.support_strike(
                     actor=user, support=item, reason=post.get("strike_reason", "")
                 )
+            elif action == "care_answer":  # for an applicant who does not answer
+                notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
+                care.care_notice_answer(actor=user, notice=notice, answer=post.get("answer", ""))
             elif action == "restore":
                 item = get_object_or_404(Support, proposal=proposal, pk=post.get("support"))
                 support.support_restore(actor=user, support=item)

@@ -140,9 +140,8 @@ def test_notices_only_in_the_sustainability_period_and_never_to_oneself(
         care.care_notice_add(user=unconfirmed, proposal=kept, text="Broken.")
     assert exc.value.messages == [str(msg.CARE_EMAIL_UNCONFIRMED)]
     notice = care.care_notice_add(user=neighbour, proposal=kept, text="Broken.")
-    for somebody in (neighbour, officer):  # only the applicant answers
-        with pytest.raises(PermissionDenied):
-            care.care_notice_answer(actor=somebody, notice=notice, answer="Noted.")
+    with pytest.raises(PermissionDenied):  # the applicant answers, or the city's officers
+        care.care_notice_answer(actor=neighbour, notice=notice, answer="Noted.")
     delivery.proposal_close(actor=officer, proposal=kept, today=kept.sustainability_ends_on)
     with pytest.raises(ValidationError):  # closed: nothing more to tell, nor to answer
         care.care_notice_add(user=neighbour, proposal=kept, text="Broken again.")
@@ -404,3 +403,37 @@ def test_the_officers_are_told_of_notices_unanswered_a_week_after_the_reminder(
     assert "bez odpowiedzi tydzień po przypomnieniu wnioskodawcy" in digest.body  # theirs: pl
     care.care_notice_answer(actor=resident, notice=notice, answer="Mended.")
     assert officer_waiting(city=kept.city).unanswered == []
+
+
+def test_the_city_answers_when_the_applicant_does_not(
+    client, kept, officer, neighbour, mailoutbox, django_capture_on_commit_callbacks
+):
+    """From the project's officers' page (refused without words, the box kept as typed);
+    the resident is told it is the city's answer, and so is everyone who reads it."""
+    notice = care.care_notice_add(user=neighbour, proposal=kept, text="The gate is broken.")
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{kept.pk}/"
+    assert 'name="answer"' in client.get(url).content.decode()
+    refused = client.post(url, {"action": "care_answer", "item": notice.pk, "answer": " "})
+    assert refused.status_code == 400 and str(msg.CARE_TEXT_MISSING) in refused.content.decode()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            url, {"action": "care_answer", "item": notice.pk, "answer": "We asked the group."}
+        )
+    assert done.status_code == 302
+    notice.refresh_from_db()
+    assert notice.by_city and notice.answer == "We asked the group."
+    [told] = mailoutbox
+    assert told.to == [neighbour.email]  # in their language: the city's, Polish
+    assert told.subject.startswith("Odpowiedź miasta") and "Odpowiedź miasta:" in told.body
+    page = client.get(url).content.decode()
+    assert "Answered by the city" in page and 'name="answer"' not in page
+    client.force_login(kept.author)
+    assert (
+        "The city's answer"
+        in client.get(f"/koszalin/proposals/{kept.pk}/progress/").content.decode()
+    )
+    client.force_login(neighbour)
+    mine = client.get(f"/koszalin/proposals/{kept.pk}/care/").content.decode()
+    assert "The city's answer" in mine and "We asked the group." in mine
