@@ -237,65 +237,69 @@ def _tell_reporter(site_id: int) -> None:
         mail(subject, body, [address], city=site.city)
 
 
+def _mail_reporter(site: Site | None, *, applicant_id: int | None, compose) -> None:
+    """E-mail whoever reported `site` what `compose()` writes, (subject, text, page), in
+    their language. Not the project's own applicant (who knows), nor for a site the public
+    no longer sees."""
+    if site is None or site.moderation != Site.Moderation.ACCEPTED or site.hidden_at:
+        return
+    address, language, user_id = reporter_contact(site)
+    if not address or (user_id is not None and user_id == applicant_id):
+        return
+    with translation.override(language):
+        subject, body, page = compose()
+        mail(subject, body + "\n\n" + site_link(page), [address], city=site.city)
+
+
 def _tell_reporter_revitalised(intervention_id: int) -> None:
     """The neglected place someone reported was made good by a project of the programme:
-    they are told, with the completed project's page (before and after). Not the
-    project's own applicant (who built it), nor for a site the public no longer sees."""
+    they are told, with the completed project's page (before and after)."""
     intervention = Intervention.objects.select_related(
         "site__reported_by", "site__city", "proposal"
     ).get(pk=intervention_id)
     site = intervention.site
-    if site is None or site.moderation != Site.Moderation.ACCEPTED or site.hidden_at:
-        return
-    address, language, user_id = reporter_contact(site)
-    if not address or (user_id and intervention.proposal.author_id == user_id):
-        return
-    with translation.override(language):
+
+    def compose():
         words = {"name": site.name, "title": intervention.title}
-        subject = _("The place you reported, “%(name)s”, has been revitalised") % words
-        body = (
+        return (
+            _("The place you reported, “%(name)s”, has been revitalised") % words,
             _(
                 "Residents carried out the project “%(title)s” there, with a grant from the city."
                 " See the place before and after:"
             )
-            % words
+            % words,
+            reverse("sites:intervention", kwargs={"city": site.city.slug, "pk": intervention.pk}),
         )
-        url = reverse("sites:intervention", kwargs={"city": site.city.slug, "pk": intervention.pk})
-        body += "\n\n" + site_link(url)
-        mail(subject, body, [address], city=site.city)
+
+    _mail_reporter(site, applicant_id=intervention.proposal.author_id, compose=compose)
 
 
 def tell_reporter_of_proposal(proposal_id: int) -> None:
     """A public proposal is made for a place someone reported: they are told, and may
-    support it (it needs supporters while its call is open). Not the proposal's own
-    applicant, nor for a site the public no longer sees. Called after the commit that
+    support it (it needs supporters while its call is open). Called after the commit that
     publishes the proposal, or links a public one to the site."""
     from proposals.models import Proposal
 
     proposal = Proposal.objects.select_related("site__reported_by", "site__city").get(
         pk=proposal_id
     )
-    site = proposal.site
-    if site is None or site.moderation != Site.Moderation.ACCEPTED or site.hidden_at:
-        return
     if proposal.hidden_at or proposal.status != proposal.Status.COLLECTING_SUPPORT:
         return
-    address, language, user_id = reporter_contact(site)
-    if not address or user_id == proposal.author_id:
-        return
-    with translation.override(language):
+    site = proposal.site
+
+    def compose():
         words = {"name": site.name, "title": proposal.title}
-        subject = _("A proposal for the place you reported, “%(name)s”") % words
-        body = (
+        return (
+            _("A proposal for the place you reported, “%(name)s”") % words,
             _(
                 "Residents propose “%(title)s” for the place you reported. It needs supporters "
                 "while the call is open: if you would like it carried out, you can support it."
             )
-            % words
+            % words,
+            reverse("proposals:detail", kwargs={"city": site.city.slug, "pk": proposal.pk}),
         )
-        url = reverse("proposals:detail", kwargs={"city": site.city.slug, "pk": proposal.pk})
-        body += "\n\n" + site_link(url)
-        mail(subject, body, [address], city=site.city)
+
+    _mail_reporter(site, applicant_id=proposal.author_id, compose=compose)
 
 
 @transaction.atomic
