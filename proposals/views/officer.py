@@ -30,7 +30,7 @@ from proposals.forms import (
     GrantCallForm,
     criteria_initial,
 )
-from proposals.models import GrantCall, Proposal, SignatureSheet, Support
+from proposals.models import CareNotice, GrantCall, Proposal, SignatureSheet, Support
 from proposals.services import assessment, calls, care, delivery, drafting, grants, support
 from proposals.views.common import apply_errors, load_city, report
 
@@ -527,6 +527,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             # the works and the sustainability period, as the applicant reports them
             "works": selectors.project_works(proposal=proposal),
             "care_notices": proposal.care_notices.select_related("author"),
+            "care_text_max": CareNotice.TEXT_MAX,
             "completion_note": selectors.completion_note(proposal=proposal)
             if proposal.status == Proposal.Status.COMPLETED
             else "",
