@@ -108,6 +108,8 @@ def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
     )  # fmt: skip
     if notice.author_id:
         transaction.on_commit(lambda: _tell_resident(notice.pk))
+    if by_city:  # the maintainers learn what the city told a resident about their project
+        transaction.on_commit(lambda: _tell_applicant_city_answered(notice.pk))
     return notice
 
 
@@ -157,6 +159,28 @@ def _tell_resident(notice_id: int) -> None:
         page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(page)
         mail(subject, body, [notice.author.email], city=proposal.city)
+
+
+def _tell_applicant_city_answered(notice_id: int) -> None:
+    notice = CareNotice.objects.select_related("proposal__author", "proposal__city").get(
+        pk=notice_id
+    )
+    proposal = notice.proposal
+    with translation.override(proposal.author.language_in(proposal.city)):
+        words = {"title": proposal.title}
+        subject = _("The city answered a resident about “%(title)s”") % words
+        body = (
+            _("A resident wrote to you, as those who look after “%(title)s”:") % words
+            + "\n\n"
+            + notice.text
+            + "\n\n"
+            + _("The city answered them for you:")
+            + "\n\n"
+            + notice.answer
+        )
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page + "#care-notices")
+        mail(subject, body, [proposal.author.email], city=proposal.city)
 
 
 def care_reminders_send(*, city, now=None) -> int:

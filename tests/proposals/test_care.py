@@ -424,9 +424,13 @@ def test_the_city_answers_when_the_applicant_does_not(
     assert done.status_code == 302
     notice.refresh_from_db()
     assert notice.by_city and notice.answer == "We asked the group."
-    [told] = mailoutbox
-    assert told.to == [neighbour.email]  # in their language: the city's, Polish
+    [told] = [m for m in mailoutbox if m.to == [neighbour.email]]  # Polish: the city's
     assert told.subject.startswith("Odpowiedź miasta") and "Odpowiedź miasta:" in told.body
+    [maintainers] = [m for m in mailoutbox if m.to == [kept.author.email]]  # they learn it too
+    assert "The gate is broken." in maintainers.body and "We asked the group." in maintainers.body
+    assert neighbour.email not in maintainers.body
+    assert f"/koszalin/proposals/{kept.pk}/progress/#care-notices" in maintainers.body
+    assert len(mailoutbox) == 2
     page = client.get(url).content.decode()
     assert "Answered by the city" in page and 'name="answer"' not in page
     client.force_login(kept.author)
