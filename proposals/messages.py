@@ -46,6 +46,8 @@ CARE_TOO_MANY = _(
     " they are answered, or write to the city."
 )
 CARE_ANSWERED = _("This notice has been answered already.")
+MILESTONE_DONE_ALREADY = _("This milestone is marked done already.")
+MILESTONE_NOT_DONE = _("This milestone is not marked done.")
 ALERT_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before asking for news by e-mail.")
 ALERT_NOTHING = _("Choose new proposals, new neglected sites, completed projects, or more.")
 ALERT_DISTRICT_UNKNOWN = _("There is no district “%(district)s” in this city.")

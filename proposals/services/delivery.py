@@ -80,9 +80,32 @@ def milestone_done(*, actor, milestone: Milestone, done_on: date) -> Milestone:
     proposal = _lock(milestone.proposal)
     check_applicant(actor, proposal)
     check_status(proposal, S.IN_PROGRESS)
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    if milestone.done_on is not None:  # a second tab's click: the first day stands
+        refuse(msg.MILESTONE_DONE_ALREADY)
     milestone.done_on = done_on
     milestone.save(update_fields=["done_on"])
     audit_record(actor=actor, action="delivery.milestone_done", obj=milestone, city=proposal.city)
+    return milestone
+
+
+@transaction.atomic
+def milestone_undone(*, actor, milestone: Milestone) -> Milestone:
+    """A milestone marked done by mistake is open again, while the works are recorded; the
+    audit keeps the day it said."""
+    proposal = _lock(milestone.proposal)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.IN_PROGRESS)
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    if milestone.done_on is None:
+        refuse(msg.MILESTONE_NOT_DONE)
+    before = {"done_on": str(milestone.done_on)}
+    milestone.done_on = None
+    milestone.save(update_fields=["done_on"])
+    audit_record(
+        actor=actor, action="delivery.milestone_undone", obj=milestone, city=proposal.city,
+        before=before, after={"done_on": None},
+    )  # fmt: skip
     return milestone
 
 

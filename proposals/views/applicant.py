@@ -401,6 +401,9 @@ def proposal_progress(request, city, pk):
                 delivery.milestone_done(
                     actor=user, milestone=milestone, done_on=timezone.localdate()
                 )
+            elif action == "milestone_undone":
+                milestone = get_object_or_404(proposal.milestones, pk=post.get("milestone"))
+                delivery.milestone_undone(actor=user, milestone=milestone)
             elif action in REMOVABLE:
                 related, remove, argument = REMOVABLE[action]
                 item = get_object_or_404(getattr(proposal, related), pk=posted_id(request, "item"))

@@ -15,7 +15,7 @@ from proposals import messages as msg
 from proposals.models import Proposal
 from proposals.selectors import overdue_reports
 from proposals.services import delivery, grants
-from tests.proposals.conftest import close_call, jpeg_upload, run_rounds
+from tests.proposals.conftest import close_call, jpeg_upload, make_user, run_rounds
 
 S = Proposal.Status
 
@@ -797,6 +797,50 @@ def test_the_works_page_records_milestones_and_work_days(client, in_progress, re
     assert worked.status_code == 302
     work_day = in_progress.work_days.get()
     assert (work_day.date, work_day.people, work_day.hours) == (day, 12, Decimal("4.5"))
+
+
+def test_a_milestone_marked_done_by_mistake_is_open_again(client, in_progress, resident):
+    """ "Not done yet" beside a done milestone while the works are recorded; a second "Mark
+    done" (another tab) keeps the first day; the audit keeps the day it said."""
+    from mapapp.models import AuditEvent
+
+    milestone = delivery.milestone_add(
+        actor=resident, proposal=in_progress, title="Benches", due_on=date(2027, 4, 30)
+    )
+    client.force_login(resident)
+    url = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    assert (
+        client.post(url, {"action": "milestone_done", "milestone": milestone.pk}).status_code == 302
+    )
+    milestone.refresh_from_db()
+    day = milestone.done_on
+    assert day == in_progress.city.local_date()
+    page = client.get(url).content.decode()
+    assert 'value="milestone_undone"' in page and 'value="milestone_done"' not in page
+    twice = client.post(url, {"action": "milestone_done", "milestone": milestone.pk})
+    assert twice.status_code == 400 and str(msg.MILESTONE_DONE_ALREADY) in twice.content.decode()
+
+    undone = client.post(url, {"action": "milestone_undone", "milestone": milestone.pk})
+    assert undone.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.done_on is None
+    event = AuditEvent.objects.get(action="delivery.milestone_undone")
+    assert event.before == {"done_on": str(day)} and event.actor == resident
+    page = client.get(url).content.decode()
+    assert 'value="milestone_done"' in page and 'value="milestone_undone"' not in page
+    again = client.post(url, {"action": "milestone_undone", "milestone": milestone.pk})
+    assert again.status_code == 400 and str(msg.MILESTONE_NOT_DONE) in again.content.decode()
+
+    delivery.milestone_done(actor=resident, milestone=milestone, done_on=day)
+    other = make_user("other-applicant@example.org")
+    with pytest.raises(PermissionDenied):
+        delivery.milestone_undone(actor=other, milestone=milestone)
+    in_progress.status = Proposal.Status.COMPLETED
+    in_progress.save(update_fields=["status"])
+    with pytest.raises(ValidationError):  # the works checked: what they said stands
+        delivery.milestone_undone(actor=resident, milestone=milestone)
+    milestone.refresh_from_db()
+    assert milestone.done_on == day
 
 
 def test_a_milestone_of_another_proposal_is_not_found(client, in_progress, resident):
