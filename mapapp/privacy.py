@@ -1,5 +1,6 @@
 """Personal data: what a person can download about themselves, deleting an account, and the
-retention rules that erase supporters' details and consent documents in time.
+retention rules that erase supporters' details, consent documents and, when the deployment
+sets a period, a project's receipts and maintenance reports in time.
 
 What is personal here: an account (e-mail, names), supporters' names and addresses (and the
 scanned paper sheets that carry them), applicants' contact phone numbers, Open311 reporters'
@@ -34,6 +35,7 @@ def notice_facts(*, city=None) -> dict:
     tiles = city.basemap_url if city is not None else settings.MAP_TILE_URL
     return {
         "retention_days": settings.SUPPORTER_DATA_RETENTION_DAYS,
+        "works_keep_years": settings.WORKS_RECORDS_KEEP_YEARS,
         "cookies": {
             "session": settings.SESSION_COOKIE_NAME,
             "csrf": settings.CSRF_COOKIE_NAME,
@@ -336,7 +338,45 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                     city=proposal.city,
                     after={"notices": count},
                 )
+        _erase_works_records(result, today=today, dry_run=dry_run)
     return result
+
+
+def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None:
+    """Receipts' files and maintenance reports' texts of the projects whose sustainability
+    period ended before the last WORKS_RECORDS_KEEP_YEARS full calendar years (as accounting
+    law counts); the expenses' amounts and dates stay, as the reports' periods and dates."""
+    from proposals.models import Expense, MaintenanceReport, Proposal
+
+    result["receipts"] = result["maintenance_reports"] = 0
+    years = settings.WORKS_RECORDS_KEEP_YEARS
+    if years <= 0:
+        return
+    receipts = Expense.objects.exclude(receipt="")
+    reports = MaintenanceReport.objects.exclude(text=ERASED)
+    due = Proposal.objects.filter(sustainability_ends_on__year__lt=today.year - years).filter(
+        Q(pk__in=receipts.values("proposal")) | Q(pk__in=reports.values("proposal"))
+    )
+    for proposal in due.select_related("city"):
+        mine_receipts, mine_reports = (
+            receipts.filter(proposal=proposal),
+            reports.filter(proposal=proposal),
+        )
+        counted = {"receipts": mine_receipts.count(), "maintenance_reports": mine_reports.count()}
+        for key, count in counted.items():
+            result[key] += count
+        if dry_run:
+            continue
+        delete_after_commit(*(e.receipt for e in mine_receipts))
+        mine_receipts.update(receipt="")
+        mine_reports.update(text=ERASED)
+        audit_record(
+            actor=None,
+            action="retention.works_records_erased",
+            obj=proposal,
+            city=proposal.city,
+            after=counted,
+        )
 
 
 def expire_records(*, now: dt.datetime | None = None, dry_run: bool = False) -> dict:

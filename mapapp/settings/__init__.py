@@ -408,6 +408,11 @@ IMPORT_RERUN_KEEP_DAYS = env.int("IMPORT_RERUN_KEEP_DAYS", default=7)
 # Retention: supporters' names and addresses (and scanned sheets) are erased this many days
 # after their call's final decision; `manage.py apply_retention` does it (run it daily).
 SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default=365)
+# Receipts (files) and maintenance reports' texts, the accounting records of a project, are
+# kept this many full calendar years after the year its sustainability period ended, then
+# erased by `manage.py apply_retention` (the amounts, dates and work days stay). Accounting
+# law sets the period, not the programme (Poland: 5 years; Czechia: 5 or 10); 0 keeps them.
+WORKS_RECORDS_KEEP_YEARS = env.int("WORKS_RECORDS_KEEP_YEARS", default=0)
 
 # Backup copies off the machine (manage.py backup): encrypted with age for these recipients
 # (age1... public keys, or ssh-ed25519/ssh-rsa keys), then written into BACKUP_COPY_DIR (a

@@ -387,7 +387,7 @@ def officer_call_expenses_csv(request, city, call_id):
             e.description,
             e.amount,
             city_obj.currency,
-            receipt(e),
+            receipt(e) if e.receipt else _("Receipt erased (retention)"),
         ]
         for e in selectors.call_expenses(grant_call=call)
     )

@@ -141,6 +141,67 @@ def test_completion_needs_a_paired_after_photo(in_progress, resident, officer):
     assert accepted.sustainability_ends_on == delivery.add_months(start, 24)
 
 
+def test_receipts_and_maintenance_reports_go_after_the_years_the_deployment_sets(
+    client, in_progress, resident, officer, settings, django_capture_on_commit_callbacks
+):
+    """WORKS_RECORDS_KEEP_YEARS full calendar years after the year the sustainability period
+    ended (accounting law's count), a project's receipts' files and maintenance reports'
+    texts are erased; the amounts and dates stay; 0 (the default) keeps them."""
+    from mapapp.models import AuditEvent
+    from mapapp.privacy import ERASED, apply_retention
+
+    expense = delivery.expense_add(
+        actor=resident, proposal=in_progress, description="Timber", amount=Decimal("1200"),
+        spent_on=in_progress.city.local_date(), receipt=receipt(),
+    )  # fmt: skip
+    proposal = in_sustainability(in_progress, resident, officer)
+    report = delivery.maintenance_report_file(actor=resident, proposal=proposal, text="Mowed.")
+    storage, name = expense.receipt.storage, expense.receipt.name
+    today = proposal.city.local_date()
+    client.force_login(officer)
+    assert "accounting law requires" in client.get("/koszalin/privacy/").content.decode()
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return apply_retention(today=today, **kwargs)
+
+    Proposal.objects.filter(pk=proposal.pk).update(
+        sustainability_ends_on=date(today.year - 6, 12, 31)
+    )
+    assert run()["receipts"] == 0  # kept: no period set
+    settings.WORKS_RECORDS_KEEP_YEARS = 5
+    page = client.get("/koszalin/privacy/").content.decode()
+    assert "erased 5 full calendar years after the year its sustainability period" in page
+    Proposal.objects.filter(pk=proposal.pk).update(
+        sustainability_ends_on=date(today.year - 5, 1, 1)
+    )
+    assert run()["receipts"] == 0  # within its fifth full year after: kept
+    Proposal.objects.filter(pk=proposal.pk).update(
+        sustainability_ends_on=date(today.year - 6, 12, 31)
+    )
+    due = run(dry_run=True)
+    assert (due["receipts"], due["maintenance_reports"]) == (1, 1)
+    assert storage.exists(name)
+    done = run()
+    assert (done["receipts"], done["maintenance_reports"]) == (1, 1)
+    expense.refresh_from_db()
+    report.refresh_from_db()
+    assert not expense.receipt and not storage.exists(name) and expense.amount == Decimal("1200")
+    assert report.text == ERASED and report.period == 1
+    event = AuditEvent.objects.get(action="retention.works_records_erased")
+    assert event.after == {"receipts": 1, "maintenance_reports": 1}
+    assert run()["receipts"] == 0  # once
+
+    page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/")
+    assert page.status_code == 200 and "Receipt erased (retention)" in page.content.decode()
+    assert (
+        client.get(f"/koszalin/proposals/{proposal.pk}/files/receipt/{expense.pk}/").status_code
+        == 404
+    )
+    sheet = client.get(f"/koszalin/officer/calls/{proposal.grant_call_id}/expenses.csv")
+    assert "Receipt erased (retention)" in sheet.content.decode()
+
+
 def test_sustainability_reports_overdue_and_closing(in_progress, resident, officer, koszalin):
     proposal = in_sustainability(in_progress, resident, officer)
     dues = delivery.report_due_dates(proposal)

@@ -2,7 +2,9 @@
 
 Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RETENTION_DAYS
 after their call's final decision; landowner consent documents after the sustainability
-period (or, for proposals never granted, after the same retention time). Every erasure is in
+period (or, for proposals never granted, after the same retention time); with
+WORKS_RECORDS_KEEP_YEARS set, a project's receipts and maintenance reports' texts that many
+full calendar years after the year its sustainability period ended. Every erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
 written, officers' uploads of past projects and large layer uploads a day after, when their
 import never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
@@ -45,7 +47,9 @@ class Command(ScheduledCommand, BaseCommand):
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
             f"{result['consent_documents']} consent documents, "
-            f"{result['care_notices']} notices to maintainers, {exports} export files, "
+            f"{result['care_notices']} notices to maintainers, "
+            f"{result['receipts']} receipts, {result['maintenance_reports']} maintenance "
+            f"reports' texts, {exports} export files, "
             f"{uploads} unfinished imports' uploads, "
             f"{held} photos kept from refused forms, "
             f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "
