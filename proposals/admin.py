@@ -164,9 +164,10 @@ class CareNoticeAdmin(admin.ModelAdmin):
 
     list_display = ("proposal", "created_at", "answered_at")
     list_filter = ("proposal__city",)
-    search_fields = ("proposal__title", "author__email")
+    search_fields = ("proposal__title", "author__email", "email")
     fields = readonly_fields = (
-        "proposal", "author", "text", "photo_link", "created_at", "answer", "answered_at"
+        "proposal", "author", "open311_client", "email", "text", "photo_link", "media_url",
+        "created_at", "answer", "answered_at",
     )  # fmt: skip
 
     @admin.display(description=_("photo"))

@@ -46,6 +46,16 @@ CARE_TOO_MANY = _(
     " they are answered, or write to the city."
 )
 CARE_ANSWERED = _("This notice has been answered already.")
+CARE_OPEN311_EMAIL = _("email: required, since those who look after the project answer by e-mail.")
+CARE_OPEN311_PLACE = _("lat and long: a place in decimal degrees is required.")
+CARE_NO_PROJECT_NEAR = _(
+    "No completed project in its maintenance period within %(m)s m of this place: give "
+    "attribute[project], the number in the address of the project's page."
+)
+CARE_PROJECT_UNKNOWN = _(
+    "attribute[project]: no completed project in its maintenance period with this number here."
+)
+CARE_PROJECT_FAR = _("attribute[project]: that project is more than %(m)s m from this place.")
 MILESTONE_DONE_ALREADY = _("This milestone is marked done already.")
 MILESTONE_NOT_DONE = _("This milestone is not marked done.")
 ALERT_EMAIL_UNCONFIRMED = _("Confirm your e-mail address before asking for news by e-mail.")

@@ -744,6 +744,20 @@ class CareNotice(models.Model):
     by_city = models.BooleanField(default=False, editable=False)
     # the applicant was reminded of it, unanswered (services.care.care_reminders_send): once
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Sent through an Open311 application (sites.open311) by someone without an account:
+    # where and in which language the answer goes (personal data, as the words), the token the
+    # application got, and the photo's address as the application gave it.
+    open311_client = models.ForeignKey(
+        "sites.Open311Client",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="care_notices",
+    )
+    email = models.EmailField(blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    media_url = models.URLField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,7 +1,13 @@
 """Open311 GeoReport v2 at /open311/<city>/v2/: neglected-site reports for existing Open311
-reporting apps. JSON and XML. One service, `neglected-site`; a posted request enters the
-moderation queue and the application gets a token, which turns into a request id once an
-officer accepts the report. Only accepted reports are listed, with public fields only.
+reporting apps. JSON and XML. Two services:
+
+- `neglected-site`: a posted request enters the moderation queue and the application gets a
+  token, which turns into a request id once an officer accepts the report. Only accepted
+  reports are listed, with public fields only.
+- `completed-project-care`: something broken or neglected at a completed project in its
+  sustainability period, for those who look after it (proposals.services.care): it goes to
+  the applicant, never public, so it is never listed and its token never turns into a
+  request id; the answer is e-mailed to the address given.
 
 Spec: https://wiki.open311.org/GeoReport_v2 (field names, errors as a list of code and
 description, `api_key` for POST, dates in W3C format)."""
@@ -45,6 +51,53 @@ def _service(city) -> dict:
         "type": "batch",  # a person moderates each report before it is listed
         "keywords": "public space, neglected site, We Create Space",
         "group": str(_("Public space")),
+    }
+
+
+CARE_CODE = "completed-project-care"
+
+
+def _care_service(city) -> dict:
+    return {
+        "service_code": CARE_CODE,
+        "service_name": str(_("Damage or neglect at a completed project")),
+        "description": str(
+            _(
+                "A project in %(city)s that residents built with a grant and now look after: "
+                "tell them what is broken or neglected there. It goes to them, not to the "
+                "public; they answer by e-mail."
+            )
+            % {"city": city.name}
+        ),  # fmt: skip
+        "metadata": True,
+        "type": "realtime",  # straight to those who look after the project
+        "keywords": "public space, maintenance, We Create Space",
+        "group": str(_("Public space")),
+    }
+
+
+def _care_definition() -> dict:
+    from proposals.services.care import OPEN311_NEAR_M
+
+    return {
+        "service_code": CARE_CODE,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "project",
+                "datatype": "number",
+                "required": False,
+                "datatype_description": str(
+                    _(
+                        "The number in the address of the project's page; without it, the "
+                        "project within %(m)s m of the place"
+                    )
+                    % {"m": OPEN311_NEAR_M}
+                ),  # fmt: skip
+                "order": 1,
+                "description": str(_("Project")),
+            }
+        ],
     }
 
 
@@ -172,15 +225,17 @@ def services(request, city, fmt):
     city_obj = _city(city)
     if city_obj is None:
         return _error(fmt, 404, _("No such city."))
-    return _respond(fmt, [_service(city_obj)], root="services", item="service")
+    return _respond(fmt, [_service(city_obj), _care_service(city_obj)], root="services",
+                    item="service")  # fmt: skip
 
 
 @require_GET
 def service_definition(request, city, code, fmt):
     city_obj = _city(city)
-    if city_obj is None or code != SERVICE_CODE:
+    definitions = {SERVICE_CODE: _definition, CARE_CODE: _care_definition}
+    if city_obj is None or code not in definitions:
         return _error(fmt, 404, _("No such service."))
-    return _respond(fmt, _definition(), root="service_definition", item=None)
+    return _respond(fmt, definitions[code](), root="service_definition", item=None)
 
 
 def _public_sites(city):
@@ -249,8 +304,11 @@ def _post_request(request, city, fmt):
     ).first()
     if client is None:
         return _error(fmt, 403, _("api_key: missing, unknown or switched off."))
+    if p.get("service_code") == CARE_CODE:
+        return _post_care(request, client, fmt)
     if p.get("service_code") != SERVICE_CODE:
-        return _error(fmt, 404, _("service_code: use %(code)s.") % {"code": SERVICE_CODE})
+        return _error(fmt, 404, _("service_code: use %(code)s or %(care)s.")
+                      % {"code": SERVICE_CODE, "care": CARE_CODE})  # fmt: skip
     if not (p.get("lat") and p.get("long")):
         return _error(fmt, 400, _("lat and long are required (addresses are not looked up here)."))
     try:
@@ -282,13 +340,51 @@ def _post_request(request, city, fmt):
             media_url=media_url,
         )
     except ValidationError as e:
-        messages = [m for ms in e.message_dict.values() for m in ms] if hasattr(
-            e, "message_dict") else e.messages  # fmt: skip
-        return _error(fmt, 400, " ".join(str(m) for m in messages))
+        return _refused(fmt, e)
     notice = str(_("Thank you. The city checks each report before it is published."))
     return _respond(
         fmt,
         [{"token": str(report.token), "service_notice": notice, "account_id": None}],
+        root="service_requests",
+        item="request",
+    )
+
+
+def _refused(fmt, error: ValidationError):
+    messages = error.messages if not hasattr(error, "message_dict") else [
+        m for ms in error.message_dict.values() for m in ms]  # fmt: skip
+    return _error(fmt, 400, " ".join(str(m) for m in messages))
+
+
+def _post_care(request, client, fmt):
+    """A notice to a completed project's maintainers: the same checks as the service's
+    own form, and its answer e-mailed in the language the application asked in."""
+    from django.utils.translation import get_language
+
+    from proposals.services.care import care_notice_open311
+
+    p = request.POST
+    media_url = p.get("media_url", "")
+    if media_url and not media_url.startswith(("https://", "http://")):
+        return _error(fmt, 400, _("media_url: an http or https address is expected."))
+    if len(media_url) > 500:
+        return _error(fmt, 400, _("media_url: at most %(n)s characters.") % {"n": 500})
+    try:
+        notice = care_notice_open311(
+            client=client, lon=p.get("long"), lat=p.get("lat"),
+            text=p.get("description", ""), email=p.get("email", ""),
+            language=(get_language() or "")[:2], media_url=media_url,
+            project=p.get("attribute[project]", "").strip(),
+        )  # fmt: skip
+    except ValidationError as e:
+        return _refused(fmt, e)
+    said = str(
+        _("Thank you. It went to those who look after “%(title)s”; their answer comes by "
+          "e-mail. It is not published.") % {"title": notice.proposal.title}
+    )  # fmt: skip
+    return _respond(
+        fmt,
+        [{"token": str(notice.token), "service_notice": said, "account_id": None}],
         root="service_requests",
         item="request",
     )
@@ -303,18 +399,29 @@ def single_request(request, city, pk, fmt):
     return _respond(fmt, [_request_doc(site, city_obj)], root="service_requests", item="request")
 
 
+def _uuid(text: str):
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:  # 36 of the URL's characters that are no UUID ("----...")
+        return None
+
+
 @require_GET
 def token(request, city, token, fmt):
-    city_obj = _city(city)
-    found = (
-        Open311Request.objects.filter(token=token, site__city=city_obj)
-        .select_related("site")
-        .first()
-        if city_obj
-        else None
-    )
-    if found is None:
+    from proposals.models import CareNotice
+
+    city_obj, key = _city(city), _uuid(token)
+    if city_obj is None or key is None:
         return _error(fmt, 404, _("No such token."))
-    accepted = found.site.moderation == Site.Moderation.ACCEPTED
-    data = [{"service_request_id": str(found.site.pk) if accepted else None, "token": token}]
+    found = Open311Request.objects.filter(token=key, site__city=city_obj).select_related("site")
+    if found := found.first():
+        accepted = found.site.moderation == Site.Moderation.ACCEPTED
+        data = [{"service_request_id": str(found.site.pk) if accepted else None, "token": token}]
+    elif CareNotice.objects.filter(token=key, proposal__city=city_obj).exists():
+        # a notice to a project's maintainers is never a public request: no id, ever
+        data = [{"service_request_id": None, "token": token}]
+    else:
+        return _error(fmt, 404, _("No such token."))
     return _respond(fmt, data, root="service_requests", item="request")

@@ -9,9 +9,11 @@ notice left unanswered is seen by whoever checks the maintenance reports."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -53,22 +55,43 @@ def _text(value: str, field: str) -> str:
     return text
 
 
-@transaction.atomic
-def care_notice_add(*, user, proposal: Proposal, text: str, photo=None) -> CareNotice:
-    """With a photo if given: one, re-encoded without its metadata (so without where it was
-    taken), and kept private like the words."""
+def _locked_in_care(proposal: Proposal) -> Proposal:
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     check_status(proposal, S.SUSTAINABILITY)
     if proposal.hidden_at is not None:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
+    return proposal
+
+
+def _check_waiting(waiting) -> None:
+    if waiting.filter(answered_at__isnull=True).count() >= MOST_OPEN_PER_PERSON:
+        refuse(msg.CARE_TOO_MANY, n=MOST_OPEN_PER_PERSON)
+
+
+def _sent(notice: CareNotice, *, actor, client=None) -> CareNotice:
+    """Saved, audited (who and when; the words stay out of the log: they may name people)
+    and e-mailed to the applicant once it commits."""
+    notice.save()
+    after = {"notice": notice.pk, "photo": bool(notice.photo)}
+    if client is not None:
+        after["open311_client"] = client.pk
+    proposal = notice.proposal
+    audit_record(actor=actor, action="care.notice", obj=proposal, city=proposal.city, after=after)
+    transaction.on_commit(lambda: _tell_applicant(notice.pk))
+    return notice
+
+
+@transaction.atomic
+def care_notice_add(*, user, proposal: Proposal, text: str, photo=None) -> CareNotice:
+    """With a photo if given: one, re-encoded without its metadata (so without where it was
+    taken), and kept private like the words."""
+    proposal = _locked_in_care(proposal)
     if proposal.author_id == user.pk:
         refuse(msg.CARE_OWN)
     if not email_confirmed(user):  # the answer is e-mailed: the address must be theirs
         refuse(msg.CARE_EMAIL_UNCONFIRMED)
     text = _text(text, "text")
-    waiting = proposal.care_notices.filter(author=user, answered_at__isnull=True).count()
-    if waiting >= MOST_OPEN_PER_PERSON:
-        refuse(msg.CARE_TOO_MANY, n=MOST_OPEN_PER_PERSON)
+    _check_waiting(proposal.care_notices.filter(author=user))
     notice = CareNotice(proposal=proposal, author=user, text=text)
     if photo is not None:
         try:
@@ -76,14 +99,78 @@ def care_notice_add(*, user, proposal: Proposal, text: str, photo=None) -> CareN
         except ValidationError as exc:
             raise ValidationError({"photo": exc.messages}) from exc
         notice.photo.save(image.display.name, image.display, save=False)
-    notice.save()
-    # the words stay out of the audit log (they may name people); the row says who and when
-    audit_record(
-        actor=user, action="care.notice", obj=proposal, city=proposal.city,
-        after={"notice": notice.pk, "photo": bool(notice.photo)},
+    return _sent(notice, actor=user)
+
+
+# An Open311 notice without a project's number goes to the project in its sustainability
+# period nearest the place given, within this distance (to a drawn area's edge; measured in
+# the city's metric CRS); one with a number must be this near it (a wrong number would send
+# it to other maintainers).
+OPEN311_NEAR_M = 50
+OPEN311_PROJECT_NEAR_M = 250
+
+
+def _projects_by_distance(city, point):
+    from django.contrib.gis.db.models import GeometryField
+    from django.contrib.gis.db.models.functions import Transform
+    from django.db.models import FloatField, Func, Value
+    from django.db.models.functions import Coalesce
+
+    here = point.transform(city.metric_srid, clone=True)
+    shape = Transform(Coalesce("area", "geom", output_field=GeometryField(srid=4326)),
+                      city.metric_srid)  # fmt: skip
+    metres = Func(shape, Value(here, output_field=GeometryField(srid=city.metric_srid)),
+                  function="ST_Distance", output_field=FloatField())  # fmt: skip
+    return (
+        Proposal.objects.filter(city=city, status=S.SUSTAINABILITY, hidden_at__isnull=True)
+        .annotate(metres=metres)
+        .order_by("metres", "pk")
+    )
+
+
+@transaction.atomic
+def care_notice_open311(
+    *, client, lon, lat, text: str, email: str, language: str = "", media_url: str = "",
+    project: str = "",
+) -> CareNotice:  # fmt: skip
+    """A notice filed by an Open311 application for someone without an account (service
+    `completed-project-care`): to the project numbered `project`, or else the one in its
+    sustainability period nearest the place. The answer goes to `email`, in `language`."""
+    from django.core.validators import validate_email
+
+    from mapapp.geo import lonlat_point
+
+    city = client.city
+    point = lonlat_point(lon, lat)
+    if point is None:
+        refuse(msg.CARE_OPEN311_PLACE)
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        refuse(msg.CARE_OPEN311_EMAIL)
+    text = _text(text, "text")
+    candidates = _projects_by_distance(city, point)
+    if project:
+        found = candidates.filter(pk=int(project)).first() if project.isdigit() else None
+        if found is None:
+            refuse(msg.CARE_PROJECT_UNKNOWN)
+        if found.metres > OPEN311_PROJECT_NEAR_M:
+            refuse(msg.CARE_PROJECT_FAR, m=OPEN311_PROJECT_NEAR_M)
+    else:
+        found = candidates.filter(metres__lte=OPEN311_NEAR_M).first()
+        if found is None:
+            refuse(msg.CARE_NO_PROJECT_NEAR, m=OPEN311_NEAR_M)
+    proposal = _locked_in_care(found)
+    if proposal.author.email.lower() == email.lower():
+        refuse(msg.CARE_OWN)
+    _check_waiting(proposal.care_notices.filter(author=None, email__iexact=email))
+    notice = CareNotice(
+        proposal=proposal, text=text, open311_client=client, email=email,
+        language=language if language in dict(settings.LANGUAGES) else "",
+        token=uuid.uuid4(), media_url=media_url,
     )  # fmt: skip
-    transaction.on_commit(lambda: _tell_applicant(notice.pk))
-    return notice
+    return _sent(notice, actor=None, client=client)
 
 
 @transaction.atomic
@@ -106,7 +193,7 @@ def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
         actor=actor, action="care.answer", obj=proposal, city=proposal.city,
         after={"notice": notice.pk, "by_city": by_city},
     )  # fmt: skip
-    if notice.author_id:
+    if notice.author_id or notice.email:
         transaction.on_commit(lambda: _tell_resident(notice.pk))
     if by_city:  # the maintainers learn what the city told a resident about their project
         transaction.on_commit(lambda: _tell_applicant_city_answered(notice.pk))
@@ -141,7 +228,13 @@ def _tell_applicant(notice_id: int) -> None:
 def _tell_resident(notice_id: int) -> None:
     notice = CareNotice.objects.select_related("author", "proposal__city").get(pk=notice_id)
     proposal = notice.proposal
-    with translation.override(notice.author.language_in(proposal.city)):
+    if notice.author is not None:
+        address, language = notice.author.email, notice.author.language_in(proposal.city)
+    elif notice.email:  # through an Open311 application: as it gave them
+        address, language = notice.email, notice.language or proposal.city.default_language
+    else:  # the account closed meanwhile
+        return
+    with translation.override(language):
         words = {"title": proposal.title}
         if notice.by_city:
             subject = _("An answer from the city about “%(title)s”") % words
@@ -158,7 +251,7 @@ def _tell_resident(notice_id: int) -> None:
         )
         page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(page)
-        mail(subject, body, [notice.author.email], city=proposal.city)
+        mail(subject, body, [address], city=proposal.city)
 
 
 def _tell_applicant_city_answered(notice_id: int) -> None:

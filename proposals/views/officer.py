@@ -526,7 +526,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "conflicts": proposal.conflicts.select_related("member"),
             # the works and the sustainability period, as the applicant reports them
             "works": selectors.project_works(proposal=proposal),
-            "care_notices": proposal.care_notices.select_related("author"),
+            "care_notices": proposal.care_notices.select_related("author", "open311_client"),
             "care_text_max": CareNotice.TEXT_MAX,
             "completion_note": selectors.completion_note(proposal=proposal)
             if proposal.status == Proposal.Status.COMPLETED

@@ -441,3 +441,141 @@ def test_the_city_answers_when_the_applicant_does_not(
     client.force_login(neighbour)
     mine = client.get(f"/koszalin/proposals/{kept.pk}/care/").content.decode()
     assert "The city's answer" in mine and "We asked the group." in mine
+
+
+# --- through an Open311 application (sites.open311, service completed-project-care) ------
+
+
+@pytest.fixture
+def app(koszalin):
+    from sites.models import Open311Client
+
+    return Open311Client.objects.create(city=koszalin, name="Koszalin <Fix> app")
+
+
+@pytest.fixture
+def granted_elsewhere(kept, neighbour):
+    """A project at the same place, not in its sustainability period."""
+    return Proposal.objects.create(
+        city=kept.city, grant_call=kept.grant_call, author=neighbour, title="Other",
+        status=Proposal.Status.IN_PROGRESS, geom=kept.geom,
+    )  # fmt: skip
+
+
+def east_of(proposal, metres: float) -> dict:
+    """The Open311 lat and long `metres` east of the project's point (the city's metric CRS)."""
+    point = proposal.geom.transform(proposal.city.metric_srid, clone=True)
+    point.x += metres
+    point.transform(4326)
+    return {"lat": f"{point.y:.7f}", "long": f"{point.x:.7f}"}
+
+
+def open311_post(client, app, language="en", **fields):
+    """As the application sends it: its own HTTP client, without a browser's cookies."""
+    from django.test import Client
+
+    data = {"api_key": app.api_key, "service_code": "completed-project-care",
+            "description": "The swing's chain is broken.", "email": "walker@example.org",
+            **fields}  # fmt: skip
+    return Client().post("/open311/koszalin/v2/requests.json", data, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def test_an_open311_application_tells_the_nearest_projects_maintainers(
+    client, kept, resident, officer, app, mailoutbox, django_capture_on_commit_callbacks
+):
+    """No project number: the project in its sustainability period within 50 m gets it. The
+    applicant is e-mailed and answers on the works page; the answer goes to the address the
+    application gave, in the language it asked in; nothing of it is listed in Open311."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = open311_post(client, app, "cs", media_url="https://fix.example.org/p/1.jpg",
+                            **east_of(kept, 30))  # fmt: skip
+    assert sent.status_code == 200, sent.content
+    [answer] = sent.json()
+    assert (
+        set(answer) == {"token", "service_notice", "account_id"}
+        and kept.title in (answer["service_notice"])
+    )
+    notice = CareNotice.objects.get()
+    assert (notice.proposal, notice.author, notice.email, notice.language) == (
+        kept, None, "walker@example.org", "cs",
+    )  # fmt: skip
+    assert notice.open311_client == app and str(notice.token) == answer["token"]
+    [to_applicant] = mailoutbox
+    assert (
+        to_applicant.to == [resident.email] and "The swing's chain is broken." in to_applicant.body
+    )
+    assert "walker@example.org" not in to_applicant.body
+    event = AuditEvent.objects.get(action="care.notice")
+    assert event.actor is None and event.after["open311_client"] == app.pk
+
+    token = client.get(f"/open311/koszalin/v2/tokens/{answer['token']}.json").json()
+    assert token == [{"service_request_id": None, "token": answer["token"]}]  # never public
+    for query in ("", "?service_code=completed-project-care"):
+        listed = client.get(f"/open311/koszalin/v2/requests.json{query}").content.decode()
+        assert "swing" not in listed
+
+    client.force_login(officer)
+    office = client.get(f"/koszalin/officer/proposals/{kept.pk}/").content.decode()
+    assert "walker@example.org, through Koszalin &lt;Fix&gt; app" in office
+    client.force_login(resident)
+    works = client.get(f"/koszalin/proposals/{kept.pk}/progress/").content.decode()
+    assert "swing&#x27;s chain" in works and "walker@example.org" not in works
+    assert 'href="https://fix.example.org/p/1.jpg" rel="noopener noreferrer nofollow"' in works
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = {"action": "care_answer", "item": notice.pk, "answer": "A new chain, Monday."}
+        client.post(f"/koszalin/proposals/{kept.pk}/progress/", answered)
+    [to_walker] = mailoutbox
+    with translation.override("cs"):
+        subject = _("An answer from those who look after “%(title)s”") % {"title": kept.title}
+    assert to_walker.to == ["walker@example.org"] and to_walker.subject == subject
+    assert "A new chain, Monday." in to_walker.body and resident.email not in to_walker.body
+
+
+def test_an_open311_notice_names_its_project_or_is_refused_with_what_is_wrong(
+    client, kept, app, granted_elsewhere
+):
+    """Every refusal in Open311's error format, naming the field, and nothing stored: no
+    address to answer to, no project near, a number that is not a project in its period
+    here or is far from the place, no place, too few words, too many waiting."""
+    cases = [
+        ({**east_of(kept, 10), "email": ""}, "email"),
+        ({**east_of(kept, 10), "email": "not an address"}, "email"),
+        ({**east_of(kept, 400)}, "attribute[project]"),
+        ({**east_of(kept, 10), "attribute[project]": "999999"}, "attribute[project]: no"),
+        ({**east_of(kept, 10), "attribute[project]": str(granted_elsewhere.pk)},
+         "attribute[project]: no"),
+        ({**east_of(kept, 400), "attribute[project]": str(kept.pk)}, "more than 250 m"),
+        ({"lat": "nan", "long": "16.18"}, "lat and long"),
+        ({**east_of(kept, 10), "description": " "}, ""),
+        ({**east_of(kept, 10), "email": kept.author.email}, ""),  # the maintainers themselves
+        ({**east_of(kept, 10), "media_url": "javascript:alert(1)"}, "media_url"),
+    ]  # fmt: skip
+    for fields, words in cases:
+        refused = open311_post(client, app, **fields)
+        assert refused.status_code == 400, (fields, refused.content)
+        [error] = refused.json()
+        assert error["code"] == 400 and words in error["description"], (fields, error)
+    assert not CareNotice.objects.exists()
+
+    near = open311_post(client, app, **east_of(kept, 200), **{"attribute[project]": str(kept.pk)})
+    assert near.status_code == 200  # numbered: within 250 m
+    for _i in range(2):
+        assert open311_post(client, app, **east_of(kept, 10)).status_code == 200
+    too_many = open311_post(client, app, **east_of(kept, 10), email="WALKER@example.org")
+    assert too_many.status_code == 400 and "3" in too_many.json()[0]["description"]
+    assert CareNotice.objects.count() == 3
+
+
+def test_the_open311_services_offer_the_maintainers_notice(client, koszalin):
+    services = client.get("/open311/koszalin/v2/services.json").json()
+    assert [s["service_code"] for s in services] == ["neglected-site", "completed-project-care"]
+    assert services[1]["type"] == "realtime"
+    definition = client.get("/open311/koszalin/v2/services/completed-project-care.json").json()
+    [attribute] = definition["attributes"]
+    assert attribute["code"] == "project" and attribute["required"] is False
+    broken = client.get("/open311/koszalin/v2/tokens/------------------------------------.json")
+    assert broken.status_code == 404

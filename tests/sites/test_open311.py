@@ -42,11 +42,14 @@ def test_services_and_definition_with_georeport(base):
     for fmt in ("json", "xml"):
         client = GeoReport(base, output_format=fmt)
         services = client.get_service_list()
-        service = services[0] if isinstance(services, list) else services
-        assert service["service_code"] == "neglected-site"
+        assert [s["service_code"] for s in services] == ["neglected-site", "completed-project-care"]
+        service, care = services
         assert str(service["metadata"]).lower() == "true" and service["type"] == "batch"
+        assert care["type"] == "realtime"  # straight to a project's maintainers, not listed
         definition = client.get_service_definition("neglected-site")
         assert definition["service_code"] == "neglected-site"
+        definition = client.get_service_definition("completed-project-care")
+        assert definition["service_code"] == "completed-project-care"
 
 
 def test_a_posted_report_is_moderated_before_it_is_listed(base, app_key, officer):
@@ -190,3 +193,4 @@ def test_unknown_cities_services_and_tokens_answer_404_in_open311s_format(
         root = ET.fromstring(r.content)  # noqa: S314 - our own server's answer in a test
         assert (root.tag, root.find("error/code").text) == ("errors", "404")
         assert root.find("error/description").text == words
+
