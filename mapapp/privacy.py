@@ -339,7 +339,29 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                     after={"notices": count},
                 )
         _erase_works_records(result, today=today, dry_run=dry_run)
+        _erase_open311_contacts(result, now=now, days=days, dry_run=dry_run)
     return result
+
+
+def _erase_open311_contacts(result: dict, *, now, days: int, dry_run: bool) -> None:
+    """What an Open311 application sent about the person with a site report (e-mail, name,
+    phone, device) serves to tell them what became of it: erased `days` after the report.
+    The report, its place and its photo's address stay."""
+    from sites.models import Open311Request
+
+    contact = ("email", "first_name", "last_name", "phone", "device_id")
+    due = Open311Request.objects.filter(created_at__lt=now - dt.timedelta(days=days)).exclude(
+        **dict.fromkeys(contact, "")
+    )
+    result["open311_contacts"] = 0
+    for request in due.select_related("site__city"):
+        result["open311_contacts"] += 1
+        if dry_run:
+            continue
+        Open311Request.objects.filter(pk=request.pk).update(**dict.fromkeys(contact, ""))
+        site = request.site
+        audit_record(actor=None, action="retention.open311_contact_erased", obj=site,
+                     city=site.city)  # fmt: skip
 
 
 def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None:

@@ -194,3 +194,37 @@ def test_unknown_cities_services_and_tokens_answer_404_in_open311s_format(
         assert (root.tag, root.find("error/code").text) == ("errors", "404")
         assert root.find("error/description").text == words
 
+
+def test_a_reporters_contact_details_are_erased_after_the_retention_time(koszalin, settings):
+    """What the application sent about the person (e-mail, name, phone, device) goes
+    SUPPORTER_DATA_RETENTION_DAYS after the report; the report stays; a newer one is kept."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from mapapp.models import AuditEvent
+    from mapapp.privacy import apply_retention
+    from sites.models import Open311Request
+    from sites.services import site_report_open311
+
+    settings.SUPPORTER_DATA_RETENTION_DAYS = 365
+    app = Open311Client.objects.create(city=koszalin, name="App")
+    details = {"email": "old@example.org", "first_name": "Ala", "last_name": "Nowak",
+               "phone": "+48 500", "device_id": "phone-1"}  # fmt: skip
+    old, new = (
+        site_report_open311(client=app, lat=54.1903, lon=16.1817,
+                            description="The benches by the pond are broken.", **details)
+        for _i in range(2)
+    )  # fmt: skip
+    Open311Request.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=366)
+    )
+    assert apply_retention(dry_run=True)["open311_contacts"] == 1
+    assert Open311Request.objects.get(pk=old.pk).email == "old@example.org"
+    assert apply_retention()["open311_contacts"] == 1
+    erased = Open311Request.objects.get(pk=old.pk)
+    assert [getattr(erased, name) for name in details] == [""] * 5
+    assert erased.token and Site.objects.filter(pk=old.site_id).exists()
+    assert Open311Request.objects.get(pk=new.pk).phone == "+48 500"
+    assert AuditEvent.objects.filter(action="retention.open311_contact_erased").count() == 1
+    assert apply_retention()["open311_contacts"] == 0

@@ -4,7 +4,9 @@ Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RE
 after their call's final decision; landowner consent documents after the sustainability
 period (or, for proposals never granted, after the same retention time); with
 WORKS_RECORDS_KEEP_YEARS set, a project's receipts and maintenance reports' texts that many
-full calendar years after the year its sustainability period ended. Every erasure is in
+full calendar years after the year its sustainability period ended; the contact details an
+Open311 application sent with a site report the same retention time after it. Every
+erasure is in
 the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
 written, officers' uploads of past projects and large layer uploads a day after, when their
 import never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
@@ -49,7 +51,8 @@ class Command(ScheduledCommand, BaseCommand):
             f"{result['consent_documents']} consent documents, "
             f"{result['care_notices']} notices to maintainers, "
             f"{result['receipts']} receipts, {result['maintenance_reports']} maintenance "
-            f"reports' texts, {exports} export files, "
+            f"reports' texts, {result['open311_contacts']} Open311 reporters' contact "
+            f"details, {exports} export files, "
             f"{uploads} unfinished imports' uploads, "
             f"{held} photos kept from refused forms, "
             f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "
