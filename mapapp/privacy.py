@@ -244,7 +244,9 @@ def account_delete(*, user) -> None:
 
 
 def call_final_decision(grant_call):
-    """When the last proposal of a call was decided, if none is still waiting; else None."""
+    """When the last proposal of a call was decided, if none is still waiting; else None.
+    A closed call with nothing decided (every proposal ineligible, withdrawn or not submitted
+    in time) ended at its deadline."""
     from proposals.models import Proposal
 
     waiting = grant_call.proposals.filter(
@@ -256,7 +258,7 @@ def call_final_decision(grant_call):
     )
     if waiting.exists():
         return None
-    return grant_call.proposals.aggregate(m=Max("decided_at"))["m"]
+    return grant_call.proposals.aggregate(m=Max("decided_at"))["m"] or grant_call.closes_at
 
 
 def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> dict:
@@ -270,11 +272,13 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
     # rate-limit counters name client addresses; they serve no purpose once their window ends
     ended = RateCount.objects.filter(ends_at__lt=now)
     result["rate_counts"] = ended.count() if dry_run else ended.delete()[0]
+    past_calls = []  # decided in full, and the retention time over since
     with transaction.atomic():
         for call in GrantCall.objects.all():
             decided = call_final_decision(call)
             if decided is None or decided.date() + dt.timedelta(days=days) > today:
                 continue
+            past_calls.append(call.pk)
             supports = Support.objects.filter(proposal__grant_call=call, erased_at__isnull=True)
             sheets = SignatureSheet.objects.filter(proposal__grant_call=call).exclude(file="")
             counted = supports.count(), sheets.count()
@@ -297,17 +301,11 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 city=call.city,
                 after={"supports": counted[0], "signature_sheets": counted[1]},
             )
-        # consents: after the sustainability period, or once a call is decided for proposals
-        # that were never granted
-        never_granted = [
-            Proposal.Status.REJECTED,
-            Proposal.Status.INELIGIBLE,
-            Proposal.Status.WITHDRAWN,
-        ]
-        due = Proposal.objects.exclude(consent_document="").filter(
-            Q(sustainability_ends_on__lt=today)
-            | Q(status__in=never_granted, decided_at__lt=now - dt.timedelta(days=days))
-        )
+        # consents and the applicant's phone: after the sustainability period; for a
+        # proposal never granted (not granted, ineligible, withdrawn, not submitted in time,
+        # a draft never published) the retention time after its decision or its call's last
+        ended = _applicant_data_ended(today=today, now=now, days=days, past_calls=past_calls)
+        due = Proposal.objects.exclude(consent_document="").filter(ended)
         for proposal in due:
             result["consent_documents"] += 1
             if dry_run:
@@ -320,6 +318,12 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 obj=proposal,
                 city=proposal.city,
             )
+        phones = Proposal.objects.exclude(contact_phone="").filter(ended)
+        result["contact_phones"] = len(phones_due := list(phones.select_related("city")))
+        for proposal in [] if dry_run else phones_due:
+            Proposal.objects.filter(pk=proposal.pk).update(contact_phone="")
+            audit_record(actor=None, action="retention.contact_phone_erased", obj=proposal,
+                         city=proposal.city)  # fmt: skip
         # residents' notices to a project's maintainers: the same time after its period ends
         cutoff = today - dt.timedelta(days=days)
         notices = CareNotice.objects.filter(proposal__sustainability_ends_on__lt=cutoff)
@@ -362,6 +366,21 @@ def _erase_open311_contacts(result: dict, *, now, days: int, dry_run: bool) -> N
         site = request.site
         audit_record(actor=None, action="retention.open311_contact_erased", obj=site,
                      city=site.city)  # fmt: skip
+
+
+def _applicant_data_ended(*, today, now, days: int, past_calls: list[int]) -> Q:
+    """The proposals whose applicant's consent document and phone have served their time."""
+    from proposals.models import Proposal
+
+    S = Proposal.Status
+    granted = [S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED, S.SUSTAINABILITY,
+               S.CLOSED]  # fmt: skip
+    never_granted = [S.REJECTED, S.INELIGIBLE, S.WITHDRAWN]
+    return (
+        Q(sustainability_ends_on__lt=today)
+        | Q(status__in=never_granted, decided_at__lt=now - dt.timedelta(days=days))
+        | (Q(grant_call__in=past_calls) & ~Q(status__in=granted))
+    )
 
 
 def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None:

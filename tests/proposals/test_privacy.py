@@ -153,3 +153,56 @@ def test_deleting_an_account_ends_its_other_sessions(client, supporters):
     client.force_login(person)
     client.post("/me/data/", {"password": PASSWORD, "confirm": "delete"})
     assert other_device.get("/me/data/").status_code == 302  # signed out everywhere
+
+
+def test_consents_and_phones_of_proposals_never_decided_go_with_their_call(
+    draft, resident, officer, settings, django_capture_on_commit_callbacks
+):
+    """An ineligible, a withdrawn, an expired proposal and a draft never published have no
+    decision of their own: their consent documents and phones go the retention time after
+    their call's last decision, or its deadline when none was decided (they were kept for
+    ever); a granted project's stay until its sustainability period ends."""
+    from decimal import Decimal
+
+    from mapapp.privacy import apply_retention
+    from proposals.models import GrantCall
+
+    settings.SUPPORTER_DATA_RETENTION_DAYS = 365
+    call = draft.grant_call
+
+    def consent():
+        return SimpleUploadedFile("consent.pdf", b"%PDF-1.4 consent", "application/pdf")
+
+    def proposal(status, **extra):
+        return Proposal.objects.create(
+            city=call.city, grant_call=call, author=resident, title=status, status=status,
+            contact_phone="+48 600 100 200", consent_document=consent(), **extra,
+        )  # fmt: skip
+
+    Proposal.objects.filter(pk=draft.pk).update(contact_phone="+48 600 100 200")
+    gone = [draft.pk] + [proposal(s).pk for s in ("ineligible", "withdrawn", "expired")]
+    kept = proposal("in_progress", granted_amount=Decimal("1000"))
+    files = {p.pk: (p.consent_document.storage, p.consent_document.name)
+             for p in Proposal.objects.filter(pk__in=gone)}  # fmt: skip
+    assert all(storage.exists(name) for storage, name in files.values())
+
+    now = timezone.now()
+    GrantCall.objects.filter(pk=call.pk).update(
+        opens_at=now - dt.timedelta(days=60), closes_at=now - dt.timedelta(days=30)
+    )
+    assert apply_retention()["contact_phones"] == 0  # closed a month ago: not yet
+    GrantCall.objects.filter(pk=call.pk).update(
+        opens_at=now - dt.timedelta(days=430), closes_at=now - dt.timedelta(days=400)
+    )
+    due = apply_retention(dry_run=True)
+    assert (due["consent_documents"], due["contact_phones"]) == (4, 4)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = apply_retention()
+    assert (done["consent_documents"], done["contact_phones"]) == (4, 4)
+    for p in Proposal.objects.filter(pk__in=gone):
+        assert not p.consent_document and p.contact_phone == "", p.status
+    assert not any(storage.exists(name) for storage, name in files.values())
+    kept.refresh_from_db()
+    assert kept.consent_document and kept.contact_phone == "+48 600 100 200"
+    assert AuditEvent.objects.filter(action="retention.contact_phone_erased").count() == 4
+    assert apply_retention()["contact_phones"] == 0

@@ -1,15 +1,16 @@
 """manage.py apply_retention [--dry-run]: erase personal data whose time is up.
 
 Supporters' names and addresses, and scanned signature sheets, SUPPORTER_DATA_RETENTION_DAYS
-after their call's final decision; landowner consent documents after the sustainability
-period (or, for proposals never granted, after the same retention time); with
-WORKS_RECORDS_KEEP_YEARS set, a project's receipts and maintenance reports' texts that many
-full calendar years after the year its sustainability period ended; the contact details an
-Open311 application sent with a site report the same retention time after it. Every
-erasure is in
-the audit log. It also removes background exports' files EXPORT_KEEP_DAYS after they were
-written, officers' uploads of past projects and large layer uploads a day after, when their
-import never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
+after their call's final decision; landowner consent documents and applicants' phone numbers
+after the sustainability period (or, for proposals never granted, the same retention time
+after their decision or their call's final one); with WORKS_RECORDS_KEEP_YEARS set, a
+project's receipts and maintenance reports' texts that many full calendar years after the
+year its sustainability period ended; the contact details an Open311 application sent with
+a site report the same retention time after it. Every erasure is in the audit log.
+
+It also removes background exports' files EXPORT_KEEP_DAYS after they were written,
+officers' uploads of past projects and large layer uploads a day after, when their import
+never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
 it again), photos kept from a refused form a day after (mapapp.held_uploads), rate-limit
 counters (they name client addresses) once their window has ended, expired sessions, and the
 task queue's finished records after TASK_RESULTS_KEEP_DAYS.
@@ -49,6 +50,7 @@ class Command(ScheduledCommand, BaseCommand):
             f"{verb}: {result['supports']} supporters' details in calls {result['calls']}, "
             f"{result['signature_sheets']} signature sheets, "
             f"{result['consent_documents']} consent documents, "
+            f"{result['contact_phones']} applicants' phone numbers, "
             f"{result['care_notices']} notices to maintainers, "
             f"{result['receipts']} receipts, {result['maintenance_reports']} maintenance "
             f"reports' texts, {result['open311_contacts']} Open311 reporters' contact "
