@@ -36,6 +36,7 @@ def notice_facts(*, city=None) -> dict:
     return {
         "retention_days": settings.SUPPORTER_DATA_RETENTION_DAYS,
         "works_keep_years": settings.WORKS_RECORDS_KEEP_YEARS,
+        "unconfirmed_days": settings.UNCONFIRMED_ACCOUNT_DAYS,
         "cookies": {
             "session": settings.SESSION_COOKIE_NAME,
             "csrf": settings.CSRF_COOKIE_NAME,
@@ -444,4 +445,34 @@ def expire_records(*, now: dt.datetime | None = None, dry_run: bool = False) -> 
     # e-mail's row was deleted when it went
     mails = OutgoingMail.objects.filter(created_at__lt=cutoff)
     out["outgoing_mails"] = mails.count() if dry_run else mails.delete()[0]
+    out["unconfirmed_accounts"] = _remove_unconfirmed_accounts(now=now, dry_run=dry_run)
     return out
+
+
+def _remove_unconfirmed_accounts(*, now, dry_run: bool) -> int:
+    """Sign-ups never confirmed UNCONFIRMED_ACCOUNT_DAYS on: never signed in, no role, not
+    staff, nothing of theirs (a row that names them keeps the account)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import ProtectedError
+
+    from mapapp.models import CityRole
+
+    cutoff = now - dt.timedelta(days=settings.UNCONFIRMED_ACCOUNT_DAYS)
+    due = (
+        get_user_model()
+        .objects.filter(date_joined__lt=cutoff, last_login__isnull=True, is_staff=False,
+                        is_superuser=False, is_active=True)  # fmt: skip
+        .exclude(emailaddress__verified=True)
+        .exclude(pk__in=CityRole.objects.values("user"))
+    )
+    if dry_run:
+        return due.count()
+    removed = 0
+    for user in due:
+        try:
+            with transaction.atomic():
+                user.delete()
+        except ProtectedError:  # a proposal of theirs, say: not an unused sign-up
+            continue
+        removed += 1
+    return removed

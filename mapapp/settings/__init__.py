@@ -388,6 +388,10 @@ EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Finished background tasks' records are kept this long, then removed by apply_retention
 # (an e-mail's record holds its recipients and text).
 TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
+# An account whose address was never confirmed (so never signed in: confirmation is
+# mandatory) is removed this many days after sign-up by apply_retention: it holds an address
+# someone typed, perhaps not theirs. Accounts with a role or staff status are never removed.
+UNCONFIRMED_ACCOUNT_DAYS = env.int("UNCONFIRMED_ACCOUNT_DAYS", default=30)
 # A background export running without a word from its worker for this long, or queued this
 # long while no worker took any task, has lost its worker: its page says so and offers to
 # export again.

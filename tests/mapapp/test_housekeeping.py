@@ -112,3 +112,43 @@ def test_superusers_send_given_up_emails_again_and_no_one_else_sees_them(client,
     assert sent.to == ["ala@example.org"] and sent.subject == "Granted"
     assert not OutgoingMail.objects.filter(pk=item.pk).exists()  # sent: gone
     assert OutgoingMail.objects.filter(pk=waiting.pk, failed_at=None).exists()  # untouched
+
+
+def test_sign_ups_never_confirmed_are_removed_after_the_days_set(db, settings, koszalin):
+    """Confirmation is mandatory, so an account never confirmed never signed in: after
+    UNCONFIRMED_ACCOUNT_DAYS it goes (it holds an address someone typed). Confirmed ones,
+    recent ones, staff, role holders and any that signed in stay."""
+    from allauth.account.models import EmailAddress
+
+    from mapapp.models import CityRole, Role, User
+    from mapapp.privacy import expire_records
+
+    settings.UNCONFIRMED_ACCOUNT_DAYS = 30
+    now = timezone.now()
+
+    def account(email, days_ago=31, verified=None, **extra):
+        user = User.objects.create_user(email=email, password="a-long-passphrase-42", **extra)
+        User.objects.filter(pk=user.pk).update(date_joined=now - dt.timedelta(days=days_ago))
+        if verified is not None:
+            EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        return user.pk
+
+    gone = [account("typo@example.org", verified=False), account("never@example.org")]
+    stay = [
+        account("confirmed@example.org", verified=True),
+        account("recent@example.org", days_ago=3, verified=False),
+        account("staff@example.org", is_staff=True),
+        account("signed-in@example.org", last_login=now - dt.timedelta(days=40)),
+    ]
+    officer = account("officer@example.org")
+    CityRole.objects.create(user_id=officer, city=koszalin, role=Role.PROGRAMME_OFFICER)
+    stay.append(officer)
+
+    assert expire_records(dry_run=True)["unconfirmed_accounts"] == 2
+    assert User.objects.filter(pk__in=gone).count() == 2
+    out = io.StringIO()
+    call_command("apply_retention", stdout=out)
+    assert "2 accounts never confirmed" in out.getvalue()
+    assert not User.objects.filter(pk__in=gone).exists()
+    assert User.objects.filter(pk__in=stay).count() == len(stay)
+    assert not EmailAddress.objects.filter(email="typo@example.org").exists()

@@ -12,8 +12,9 @@ It also removes background exports' files EXPORT_KEEP_DAYS after they were writt
 officers' uploads of past projects and large layer uploads a day after, when their import
 never finished (or IMPORT_RERUN_KEEP_DAYS after it failed, when they were kept to run
 it again), photos kept from a refused form a day after (mapapp.held_uploads), rate-limit
-counters (they name client addresses) once their window has ended, expired sessions, and the
-task queue's finished records after TASK_RESULTS_KEEP_DAYS.
+counters (they name client addresses) once their window has ended, expired sessions, the
+task queue's finished records after TASK_RESULTS_KEEP_DAYS, and accounts whose address was
+never confirmed UNCONFIRMED_ACCOUNT_DAYS after sign-up.
 Run it daily (cron or a systemd timer)."""
 
 from django.core.management.base import BaseCommand
@@ -59,5 +60,6 @@ class Command(ScheduledCommand, BaseCommand):
             f"{held} photos kept from refused forms, "
             f"{result['rate_counts']} rate-limit counters, {records['sessions']} expired "
             f"sessions, {records['task_results']} finished task records, "
-            f"{records['outgoing_mails']} unsent e-mails"
+            f"{records['outgoing_mails']} unsent e-mails, "
+            f"{records['unconfirmed_accounts']} accounts never confirmed"
         )
