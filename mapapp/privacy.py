@@ -460,8 +460,13 @@ def _remove_unconfirmed_accounts(*, now, dry_run: bool) -> int:
     cutoff = now - dt.timedelta(days=settings.UNCONFIRMED_ACCOUNT_DAYS)
     due = (
         get_user_model()
-        .objects.filter(date_joined__lt=cutoff, last_login__isnull=True, is_staff=False,
-                        is_superuser=False, is_active=True)  # fmt: skip
+        .objects.filter(
+            date_joined__lt=cutoff,
+            last_login__isnull=True,
+            is_staff=False,
+            is_superuser=False,
+            is_active=True,
+        )  # fmt: skip
         .exclude(emailaddress__verified=True)
         .exclude(pk__in=CityRole.objects.values("user"))
     )

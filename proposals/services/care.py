@@ -149,6 +149,8 @@ def care_notice_open311(
         validate_email(email)
     except ValidationError:
         refuse(msg.CARE_OPEN311_EMAIL)
+    if len(email) > CareNotice._meta.get_field("email").max_length:  # the validator takes 320
+        refuse(msg.CARE_OPEN311_EMAIL)
     text = _text(text, "text")
     candidates = _projects_by_distance(city, point)
     if project:

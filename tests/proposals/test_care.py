@@ -544,6 +544,7 @@ def test_an_open311_notice_names_its_project_or_is_refused_with_what_is_wrong(
     cases = [
         ({**east_of(kept, 10), "email": ""}, "email"),
         ({**east_of(kept, 10), "email": "not an address"}, "email"),
+        ({**east_of(kept, 10), "email": "a" * 64 + "@" + "b" * 60 + ".bb" * 60 + ".org"}, "email"),
         ({**east_of(kept, 400)}, "attribute[project]"),
         ({**east_of(kept, 10), "attribute[project]": "999999"}, "attribute[project]: no"),
         ({**east_of(kept, 10), "attribute[project]": str(granted_elsewhere.pk)},
