@@ -159,15 +159,16 @@ class ProposalAdmin(admin.ModelAdmin):
 
 @admin.register(CareNotice)
 class CareNoticeAdmin(admin.ModelAdmin):
-    """Read-only, but deletable: a notice that abuses the maintainers (they cannot remove it
-    themselves) is taken away here; the audit log keeps that it was sent."""
+    """Read-only, but deletable: the officers remove an abusive notice on the project's page
+    (services.care.care_notice_remove, with a reason the resident is told); a superuser may
+    also delete one here. The audit log keeps that it was sent."""
 
-    list_display = ("proposal", "created_at", "answered_at")
-    list_filter = ("proposal__city",)
+    list_display = ("proposal", "created_at", "answered_at", "abuse")
+    list_filter = ("proposal__city", "abuse")
     search_fields = ("proposal__title", "author__email", "email")
     fields = readonly_fields = (
         "proposal", "author", "open311_client", "email", "text", "photo_link", "media_url",
-        "created_at", "answer", "answered_at",
+        "created_at", "answer", "answered_at", "abuse",
     )  # fmt: skip
 
     @admin.display(description=_("photo"))

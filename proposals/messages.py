@@ -46,6 +46,10 @@ CARE_TOO_MANY = _(
     " they are answered, or write to the city."
 )
 CARE_ANSWERED = _("This notice has been answered already.")
+CARE_ABUSE_REPORTED = _("This notice is reported as abusive already; the city decides.")
+CARE_ABUSE_KEPT = _("The city kept this notice after your report; it cannot be reported again.")
+CARE_ABUSE_NOT_REPORTED = _("This notice is not reported as abusive.")
+CARE_REMOVE_REASON = _("Say why the notice is removed: the resident is told.")
 CARE_OPEN311_EMAIL = _("email: required, since those who look after the project answer by e-mail.")
 CARE_OPEN311_PLACE = _("lat and long: a place in decimal degrees is required.")
 CARE_NO_PROJECT_NEAR = _(

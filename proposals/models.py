@@ -726,6 +726,14 @@ class CareNotice(models.Model):
 
     TEXT_MAX = 2000
 
+    class Abuse(models.TextChoices):
+        """The applicant may report a notice as abusive; the city's officers then remove it
+        or keep it (services.care). Reported, it waits for nobody's answer meanwhile."""
+
+        NONE = "", _("Not reported")
+        REPORTED = "reported", _("Reported as abusive by the applicant")
+        KEPT = "kept", _("Kept by the city after the applicant's report")
+
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="care_notices")
     # none once the resident's account is closed: the words stay for the maintainers
     author = models.ForeignKey(
@@ -758,6 +766,15 @@ class CareNotice(models.Model):
     language = models.CharField(max_length=8, blank=True)
     token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     media_url = models.URLField(max_length=500, blank=True)
+    abuse = models.CharField(max_length=8, choices=Abuse.choices, blank=True, default="")
+
+    @classmethod
+    def waiting(cls, prefix: str = "") -> Q:
+        """Notices waiting for an answer (`prefix` "care_notices__" from a proposal): not
+        answered, and not reported as abusive while the city decides. One positive filter,
+        so that through the relation it holds for one and the same notice."""
+        return Q(**{f"{prefix}answered_at__isnull": True,
+                    f"{prefix}abuse__in": [cls.Abuse.NONE, cls.Abuse.KEPT]})  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]

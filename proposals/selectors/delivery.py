@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 
 from mapapp.models import City
-from proposals.models import Proposal
+from proposals.models import CareNotice, Proposal
 
 S = Proposal.Status
 
@@ -28,7 +28,7 @@ def _in_sustainability(city: City) -> QuerySet[Proposal]:
             filed=Count("maintenance_reports", distinct=True),
             # residents' notices to the maintainers that wait for an answer (services.care)
             unanswered=Count(
-                "care_notices", filter=Q(care_notices__answered_at__isnull=True), distinct=True
+                "care_notices", filter=CareNotice.waiting("care_notices__"), distinct=True
             ),
         )
     )

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from mapapp.collation import collated
 from mapapp.models import City
 from proposals.models import (
+    CareNotice,
     GrantCall,
     Proposal,
     Representative,
@@ -81,7 +82,7 @@ def next_step(*, proposal: Proposal, today=None) -> NextStep | None:
         if due is not None and due.overdue:
             return NextStep(_("Maintenance report %(n)s is overdue: it was due %(date)s")
                             % words, works, urgent=True)  # fmt: skip
-        waiting = proposal.care_notices.filter(answered_at__isnull=True).count()
+        waiting = proposal.care_notices.filter(CareNotice.waiting()).count()
         if waiting:  # residents wait for an answer
             return NextStep(
                 ngettext(
@@ -115,6 +116,8 @@ class OfficerWaiting:
     closable: list[Proposal] = field(default_factory=list)  # sustainability period over
     # residents' notices still unanswered a week after the applicant was reminded of them
     unanswered: list[Proposal] = field(default_factory=list)
+    # residents' notices the applicant reported as abusive, to keep or remove
+    abusive: list[Proposal] = field(default_factory=list)
 
     @property
     def nothing(self) -> bool:
@@ -158,10 +161,17 @@ class OfficerWaiting:
                 "applicants were reminded:",
                 n,
             ),
+            "abusive": lambda n: ngettext(
+                "%(n)s project has residents' notices its applicant reported as abusive, to "
+                "keep or remove:",
+                "%(n)s projects have residents' notices their applicants reported as abusive, "
+                "to keep or remove:",
+                n,
+            ),
         }
         steps = [("feedback", self.feedback), ("agreements", self.agreements),
                  ("completions", self.completions), ("closable", self.closable),
-                 ("unanswered", self.unanswered)]  # fmt: skip
+                 ("unanswered", self.unanswered), ("abusive", self.abusive)]  # fmt: skip
         return [
             (step, said[step](len(found)) % {"n": len(found)}, found)
             for step, found in steps
@@ -232,10 +242,15 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
         ),
         unanswered=list(
             projects.filter(
+                CareNotice.waiting("care_notices__"),
                 status=S.SUSTAINABILITY,
-                care_notices__answered_at__isnull=True,
                 care_notices__reminded_at__lt=timezone.now() - timedelta(days=REMIND_AFTER_DAYS),
             )
+            .distinct()
+            .order_by("sustainability_ends_on", "id")
+        ),
+        abusive=list(
+            projects.filter(care_notices__abuse=CareNotice.Abuse.REPORTED)
             .distinct()
             .order_by("sustainability_ends_on", "id")
         ),

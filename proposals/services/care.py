@@ -16,6 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from mapapp.audit import audit_record
 from mapapp.images import process_image
 from mapapp.tasks import mail, site_link
 from proposals import messages as msg
-from proposals.access import check_officer, email_confirmed
+from proposals.access import check_applicant, check_officer, email_confirmed
 from proposals.models import CareNotice, Proposal
 from proposals.services.common import S, check_status, refuse
 
@@ -202,6 +203,122 @@ def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
     return notice
 
 
+# --- abuse: the applicant reports a notice; the city's officers keep or remove it ----------
+
+
+@transaction.atomic
+def care_notice_report_abuse(*, actor, notice: CareNotice) -> CareNotice:
+    """The applicant tells the city that a notice abuses them (insults, threats, a
+    campaign): while the officers decide it waits for no answer (no reminder, no step for
+    the officers); the resident is not told."""
+    notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
+    proposal = Proposal.objects.select_related("city").get(pk=notice.proposal_id)
+    check_applicant(actor, proposal)
+    check_status(proposal, S.SUSTAINABILITY)
+    if notice.abuse == CareNotice.Abuse.REPORTED:
+        refuse(msg.CARE_ABUSE_REPORTED)
+    if notice.abuse == CareNotice.Abuse.KEPT:
+        refuse(msg.CARE_ABUSE_KEPT)
+    notice.abuse = CareNotice.Abuse.REPORTED
+    notice.save(update_fields=["abuse"])
+    audit_record(actor=actor, action="care.abuse_reported", obj=proposal, city=proposal.city,
+                 after={"notice": notice.pk})  # fmt: skip
+    return notice
+
+
+@transaction.atomic
+def care_notice_keep(*, actor, notice: CareNotice) -> CareNotice:
+    """An officer finds a reported notice acceptable: it waits for the applicant's answer
+    again (they are told), and cannot be reported again."""
+    notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
+    proposal = Proposal.objects.select_related("city", "author").get(pk=notice.proposal_id)
+    check_officer(actor, proposal.city)
+    if notice.abuse != CareNotice.Abuse.REPORTED:
+        refuse(msg.CARE_ABUSE_NOT_REPORTED)
+    notice.abuse = CareNotice.Abuse.KEPT
+    notice.save(update_fields=["abuse"])
+    audit_record(actor=actor, action="care.abuse_kept", obj=proposal, city=proposal.city,
+                 after={"notice": notice.pk})  # fmt: skip
+    transaction.on_commit(partial(_tell_applicant_kept, proposal))
+    return notice
+
+
+@transaction.atomic
+def care_notice_remove(*, actor, notice: CareNotice, reason: str) -> None:
+    """An officer removes a notice that abuses those who look after the project, reported
+    or not: its words and photo go; the audit keeps who removed it and why (not its words);
+    the resident is e-mailed the reason, and the applicant, if they reported it, the
+    outcome."""
+    from mapapp.files import delete_after_commit
+
+    notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
+    proposal = Proposal.objects.select_related("city", "author").get(pk=notice.proposal_id)
+    check_officer(actor, proposal.city)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [msg.CARE_REMOVE_REASON]})
+    if len(reason) > CareNotice.TEXT_MAX:
+        raise ValidationError({"reason": [msg.CARE_TEXT_LONG % {"n": CareNotice.TEXT_MAX}]})
+    address, language = _resident_contact(notice, proposal)
+    reported = notice.abuse == CareNotice.Abuse.REPORTED
+    audit_record(
+        actor=actor, action="care.removed", obj=proposal, city=proposal.city,
+        before={"notice": notice.pk, "abuse": notice.abuse}, note=reason,
+    )  # fmt: skip
+    delete_after_commit(notice.photo)
+    notice.delete()
+    if address:
+        transaction.on_commit(partial(_tell_resident_removed, proposal, address, language, reason))
+    if reported:
+        transaction.on_commit(partial(_tell_applicant_removed, proposal))
+
+
+def _resident_contact(notice: CareNotice, proposal: Proposal) -> tuple[str, str]:
+    """Where the resident hears of their notice: their account's address and language, or
+    what an Open311 application gave; ("", "") once their account is closed."""
+    if notice.author is not None:
+        return notice.author.email, notice.author.language_in(proposal.city)
+    if notice.email:
+        return notice.email, notice.language or proposal.city.default_language
+    return "", ""
+
+
+def _tell_resident_removed(proposal: Proposal, address: str, language: str, reason: str):
+    with translation.override(language):
+        words = {"title": proposal.title}
+        subject = _("Your notice about “%(title)s” was removed") % words
+        body = (
+            _("The city removed what you wrote to those who look after “%(title)s”. Its reason:")
+            % words
+            + "\n\n"
+            + reason
+        )
+        mail(subject, body, [address], city=proposal.city)
+
+
+def _tell_applicant_removed(proposal: Proposal) -> None:
+    with translation.override(proposal.author.language_in(proposal.city)):
+        words = {"title": proposal.title}
+        subject = _("The notice you reported about “%(title)s” was removed") % words
+        body = _("The city removed the resident's notice you reported as abusive.")
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page + "#care-notices")
+        mail(subject, body, [proposal.author.email], city=proposal.city)
+
+
+def _tell_applicant_kept(proposal: Proposal) -> None:
+    with translation.override(proposal.author.language_in(proposal.city)):
+        words = {"title": proposal.title}
+        subject = _("The notice you reported about “%(title)s” stays") % words
+        body = _(
+            "The city read the resident's notice you reported as abusive and kept it: please "
+            "answer it on the works page. Write to the city if you disagree."
+        )
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page + "#care-notices")
+        mail(subject, body, [proposal.author.email], city=proposal.city)
+
+
 def _tell_applicant(notice_id: int) -> None:
     notice = CareNotice.objects.select_related("proposal__author", "proposal__city").get(
         pk=notice_id
@@ -230,11 +347,8 @@ def _tell_applicant(notice_id: int) -> None:
 def _tell_resident(notice_id: int) -> None:
     notice = CareNotice.objects.select_related("author", "proposal__city").get(pk=notice_id)
     proposal = notice.proposal
-    if notice.author is not None:
-        address, language = notice.author.email, notice.author.language_in(proposal.city)
-    elif notice.email:  # through an Open311 application: as it gave them
-        address, language = notice.email, notice.language or proposal.city.default_language
-    else:  # the account closed meanwhile
+    address, language = _resident_contact(notice, proposal)
+    if not address:  # the account closed meanwhile
         return
     with translation.override(language):
         words = {"title": proposal.title}
@@ -283,18 +397,17 @@ def care_reminders_send(*, city, now=None) -> int:
     that have waited REMIND_AFTER_DAYS without an answer: one e-mail a project, each notice
     once, however often this runs (the daily job). Returns how many e-mails were sent."""
     now = now or timezone.now()
-    waiting = {  # the notice's own columns: an UPDATE re-checks them under a row's lock
-        "answered_at__isnull": True,
-        "reminded_at__isnull": True,
-        "created_at__lt": now - timedelta(days=REMIND_AFTER_DAYS),
-    }
+    # the notice's own columns: an UPDATE re-checks them under a row's lock
+    waiting = CareNotice.waiting() & Q(
+        reminded_at__isnull=True, created_at__lt=now - timedelta(days=REMIND_AFTER_DAYS)
+    )
     projects = Proposal.objects.filter(
-        city=city, status=S.SUSTAINABILITY, care_notices__in=CareNotice.objects.filter(**waiting)
+        city=city, status=S.SUSTAINABILITY, care_notices__in=CareNotice.objects.filter(waiting)
     ).distinct()
     sent = 0
     for proposal in projects.select_related("author", "city"):
         with transaction.atomic():  # marked first: two jobs at once remind once
-            marked = CareNotice.objects.filter(proposal=proposal, **waiting).update(reminded_at=now)
+            marked = CareNotice.objects.filter(waiting, proposal=proposal).update(reminded_at=now)
             if marked:
                 transaction.on_commit(partial(_remind_applicant, proposal, marked))
                 sent += 1

@@ -445,6 +445,9 @@ def proposal_progress(request, city, pk):
             elif action == "care_answer":
                 notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
                 care.care_notice_answer(actor=user, notice=notice, answer=post.get("answer", ""))
+            elif action == "care_abuse":
+                notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
+                care.care_notice_report_abuse(actor=user, notice=notice)
             elif action == "complete":
                 delivery.completion_report(actor=user, proposal=proposal, note=post.get("note", ""))
             elif action == "maintenance":

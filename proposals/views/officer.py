@@ -454,6 +454,12 @@ def officer_proposal(request, city, pk):
             elif action == "care_answer":  # for an applicant who does not answer
                 notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
                 care.care_notice_answer(actor=user, notice=notice, answer=post.get("answer", ""))
+            elif action == "care_keep":
+                notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
+                care.care_notice_keep(actor=user, notice=notice)
+            elif action == "care_remove":
+                notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
+                care.care_notice_remove(actor=user, notice=notice, reason=post.get("reason", ""))
             elif action == "restore":
                 item = get_object_or_404(Support, proposal=proposal, pk=post.get("support"))
                 support.support_restore(actor=user, support=item)

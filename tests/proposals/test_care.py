@@ -183,7 +183,11 @@ def test_the_completed_projects_page_leads_to_the_form_while_in_maintenance(clie
     assert f"/koszalin/proposals/{kept.pk}/care/" not in page
 
 
-def test_an_abusive_notice_is_deleted_in_the_admin_only(admin_client, kept, neighbour):
+def test_the_admin_reads_a_notice_without_changing_it_and_may_delete_it(
+    admin_client, kept, neighbour
+):
+    """Read-only in the admin (the officers remove an abusive one on the project's page);
+    a superuser may still delete one there."""
     notice = care.care_notice_add(user=neighbour, proposal=kept, text="You are all <idiots>.")
     url = f"/admin/proposals/carenotice/{notice.pk}/"
     shown = admin_client.get(f"{url}change/").content.decode()
@@ -580,3 +584,92 @@ def test_the_open311_services_offer_the_maintainers_notice(client, koszalin):
     assert attribute["code"] == "project" and attribute["required"] is False
     broken = client.get("/open311/koszalin/v2/tokens/------------------------------------.json")
     assert broken.status_code == 404
+
+
+# --- abuse: the applicant reports a notice; the officers keep or remove it ----------------
+
+
+def test_the_applicant_reports_an_abusive_notice_and_the_city_removes_or_keeps_it(
+    client, kept, resident, officer, neighbour, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Reported, a notice waits for no answer (no reminder, no step, not in "My proposals")
+    and is the officers' step; removed, its words and photo go, the resident hears why and
+    the applicant the outcome; kept, it waits for the answer again and cannot be reported
+    again. The audit keeps who and why, never the words."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from mapapp.models import AuditEvent
+    from proposals.selectors import officer_waiting
+    from proposals.selectors.workspace import next_step
+
+    abusive = care.care_notice_add(user=neighbour, proposal=kept, text="You are <all> idiots.",
+                                   photo=jpeg_upload())  # fmt: skip
+    fair = care.care_notice_add(user=neighbour, proposal=kept, text="The gate squeaks.")
+    photo = (abusive.photo.storage, abusive.photo.name)
+    works = f"/koszalin/proposals/{kept.pk}/progress/"
+    client.force_login(resident)
+    assert 'value="care_abuse"' in client.get(works).content.decode()
+    assert client.post(works, {"action": "care_abuse", "item": abusive.pk}).status_code == 302
+    abusive.refresh_from_db()
+    assert abusive.abuse == CareNotice.Abuse.REPORTED
+    page = client.get(works).content.decode()
+    assert "You reported it as abusive" in page and page.count('value="care_abuse"') == 1
+    again = client.post(works, {"action": "care_abuse", "item": abusive.pk})
+    assert again.status_code == 400 and str(msg.CARE_ABUSE_REPORTED) in again.content.decode()
+
+    # waiting for the city, not for the applicant's answer
+    assert "A resident's notice waits" in str(next_step(proposal=kept).text)
+    CareNotice.objects.update(created_at=abusive.created_at - timedelta(days=8))
+    assert care.care_reminders_send(city=kept.city) == 1
+    assert list(CareNotice.objects.filter(reminded_at__isnull=False)) == [fair]
+    assert officer_waiting(city=kept.city).abusive == [kept]
+
+    with pytest.raises(PermissionDenied):  # the applicant does not decide
+        care.care_notice_remove(actor=resident, notice=abusive, reason="Rude.")
+    office = f"/koszalin/officer/proposals/{kept.pk}/"
+    client.force_login(officer)
+    page = client.get(office).content.decode()
+    assert "The applicant reports it as abusive" in page and 'value="care_keep"' in page
+    refused = client.post(office, {"action": "care_remove", "item": abusive.pk, "reason": " "})
+    assert refused.status_code == 400 and str(msg.CARE_REMOVE_REASON) in refused.content.decode()
+    assert CareNotice.objects.filter(pk=abusive.pk).exists()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = client.post(office, {"action": "care_remove", "item": abusive.pk,
+                                       "reason": "Insults <are> not a notice."})  # fmt: skip
+    assert removed.status_code == 302
+    assert not CareNotice.objects.filter(pk=abusive.pk).exists()
+    assert not photo[0].exists(photo[1])
+    event = AuditEvent.objects.get(action="care.removed")
+    assert event.note == "Insults <are> not a notice." and "idiots" not in str(event.before)
+    [to_resident] = [m for m in mailoutbox if m.to == [neighbour.email]]
+    with translation.override(neighbour.language_in(kept.city)):
+        subject = _("Your notice about “%(title)s” was removed") % {"title": kept.title}
+    assert to_resident.subject == subject and "Insults <are> not a notice." in to_resident.body
+    [to_applicant] = [m for m in mailoutbox if m.to == [resident.email]]
+    with translation.override(resident.language_in(kept.city)):
+        subject = _("The notice you reported about “%(title)s” was removed") % {"title": kept.title}
+    assert to_applicant.subject == subject and "idiots" not in to_applicant.body
+    assert officer_waiting(city=kept.city).abusive == []
+
+    # reported and kept: it waits for the answer again, and stays
+    care.care_notice_report_abuse(actor=resident, notice=fair)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        kept_it = client.post(office, {"action": "care_keep", "item": fair.pk})
+    assert kept_it.status_code == 302
+    fair.refresh_from_db()
+    assert fair.abuse == CareNotice.Abuse.KEPT
+    [told] = mailoutbox
+    assert told.to == [resident.email] and f"{works}#care-notices" in told.body
+    client.force_login(resident)
+    again = client.post(works, {"action": "care_abuse", "item": fair.pk})
+    assert again.status_code == 400 and str(msg.CARE_ABUSE_KEPT) in again.content.decode()
+    assert "The city kept it after your report" in client.get(works).content.decode()
+    assert "A resident's notice waits" in str(next_step(proposal=kept).text)
+    with pytest.raises(ValidationError):  # kept is not reported: nothing to keep
+        care.care_notice_keep(actor=officer, notice=fair)
+    client.force_login(neighbour)
+    mine = client.get(f"/koszalin/proposals/{kept.pk}/care/").content.decode()
+    assert "idiots" not in mine and "The gate squeaks." in mine
