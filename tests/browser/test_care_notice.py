@@ -70,3 +70,32 @@ def test_a_notice_with_a_photo_and_its_answer(page, caring, tmp_path):
     assert ours == [f"400 {care}"] and page.errors.js_errors == []  # (the basemap is offline)
     said = [t for t, url in page.errors.console_errors if not page.errors.external(url)]
     assert [text for text in said if "status of 400" not in text] == []
+
+
+def test_the_applicant_reports_an_abusive_notice_and_an_officer_removes_it(page, caring):
+    """In the browser: the applicant's report, then the officer's removal behind its
+    disclosure, which the browser will not send without a reason."""
+    waiting = CareNotice.objects.get(proposal=caring, answered_at__isnull=True)
+    sign_in(page, caring.author)
+    page.goto(page.base_url + f"/koszalin/proposals/{caring.pk}/progress/")
+    item = page.locator(f"#notice-{waiting.pk}")
+    click_and_wait(page, item.get_by_role("button", name="Report it as abusive to the city"))
+    assert "You reported it as abusive" in page.locator(f"#notice-{waiting.pk}").inner_text()
+
+    sign_in(page, User.objects.get(email="officer@example.org"))
+    page.goto(page.base_url + f"/koszalin/officer/proposals/{caring.pk}/")
+    assert "The applicant reports it as abusive" in page.locator("#care-notices").inner_text()
+    disclosure = page.locator("#care-notices details.care-remove").filter(
+        has=page.locator(f"input[name=item][value='{waiting.pk}']")
+    )
+    reason = disclosure.locator("textarea[name=reason]")
+    assert not reason.is_visible()  # folded until asked for
+    disclosure.locator("summary").click()
+    disclosure.get_by_role("button", name="Remove the notice").click()  # no reason: not sent
+    assert reason.evaluate("e => e.validity.valueMissing")
+    assert CareNotice.objects.filter(pk=waiting.pk).exists()
+    reason.fill("It names a neighbour <by name>.")
+    click_and_wait(page, disclosure.get_by_role("button", name="Remove the notice"))
+    assert not CareNotice.objects.filter(pk=waiting.pk).exists()
+    assert "bin by the gate" not in page.locator("body").inner_text()
+    assert page.errors.js_errors == []
