@@ -1,6 +1,7 @@
 """Personal data: what a person can download about themselves, deleting an account, and the
-retention rules that erase supporters' details, consent documents and, when the deployment
-sets a period, a project's receipts and maintenance reports in time.
+retention rules that erase in time supporters' details, consent documents and applicants'
+phone numbers, what Open311 applications sent about reporters, sign-ups never confirmed
+and, when the deployment sets a period, a project's receipts and maintenance reports.
 
 What is personal here: an account (e-mail, names), supporters' names and addresses (and the
 scanned paper sheets that carry them), applicants' contact phone numbers, Open311 reporters'
@@ -466,7 +467,7 @@ def _remove_unconfirmed_accounts(*, now, dry_run: bool) -> int:
             is_staff=False,
             is_superuser=False,
             is_active=True,
-        )  # fmt: skip
+        )
         .exclude(emailaddress__verified=True)
         .exclude(pk__in=CityRole.objects.values("user"))
     )
