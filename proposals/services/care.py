@@ -209,8 +209,8 @@ def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
 @transaction.atomic
 def care_notice_report_abuse(*, actor, notice: CareNotice) -> CareNotice:
     """The applicant tells the city that a notice abuses them (insults, threats, a
-    campaign): while the officers decide it waits for no answer (no reminder, no step for
-    the officers); the resident is not told."""
+    campaign): while the officers decide it waits for no answer (no reminder, not counted
+    unanswered; the officers' step instead); the resident is not told."""
     notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
     proposal = Proposal.objects.select_related("city").get(pk=notice.proposal_id)
     check_applicant(actor, proposal)
@@ -273,6 +273,16 @@ def care_notice_remove(*, actor, notice: CareNotice, reason: str) -> None:
         transaction.on_commit(partial(_tell_applicant_removed, proposal))
 
 
+def _mail_applicant(proposal: Proposal, compose) -> None:
+    """An e-mail to the applicant about notices on their project, in their language, ending
+    with the works page's notices; `compose()` gives (subject, body) in that language."""
+    with translation.override(proposal.author.language_in(proposal.city)):
+        subject, body = compose()
+        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page + "#care-notices")
+        mail(subject, body, [proposal.author.email], city=proposal.city)
+
+
 def _resident_contact(notice: CareNotice, proposal: Proposal) -> tuple[str, str]:
     """Where the resident hears of their notice: their account's address and language, or
     what an Open311 application gave; ("", "") once their account is closed."""
@@ -297,26 +307,18 @@ def _tell_resident_removed(proposal: Proposal, address: str, language: str, reas
 
 
 def _tell_applicant_removed(proposal: Proposal) -> None:
-    with translation.override(proposal.author.language_in(proposal.city)):
-        words = {"title": proposal.title}
-        subject = _("The notice you reported about “%(title)s” was removed") % words
-        body = _("The city removed the resident's notice you reported as abusive.")
-        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
-        body += "\n\n" + site_link(page + "#care-notices")
-        mail(subject, body, [proposal.author.email], city=proposal.city)
+    _mail_applicant(proposal, lambda: (
+        _("The notice you reported about “%(title)s” was removed") % {"title": proposal.title},
+        _("The city removed the resident's notice you reported as abusive."),
+    ))  # fmt: skip
 
 
 def _tell_applicant_kept(proposal: Proposal) -> None:
-    with translation.override(proposal.author.language_in(proposal.city)):
-        words = {"title": proposal.title}
-        subject = _("The notice you reported about “%(title)s” stays") % words
-        body = _(
-            "The city read the resident's notice you reported as abusive and kept it: please "
-            "answer it on the works page. Write to the city if you disagree."
-        )
-        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
-        body += "\n\n" + site_link(page + "#care-notices")
-        mail(subject, body, [proposal.author.email], city=proposal.city)
+    _mail_applicant(proposal, lambda: (
+        _("The notice you reported about “%(title)s” stays") % {"title": proposal.title},
+        _("The city read the resident's notice you reported as abusive and kept it: please "
+          "answer it on the works page. Write to the city if you disagree."),
+    ))  # fmt: skip
 
 
 def _tell_applicant(notice_id: int) -> None:
@@ -324,11 +326,12 @@ def _tell_applicant(notice_id: int) -> None:
         pk=notice_id
     )
     proposal = notice.proposal
-    with translation.override(proposal.author.language_in(proposal.city)):
-        subject = _("A resident writes about “%(title)s”") % {"title": proposal.title}
+
+    def compose():
+        words = {"title": proposal.title}
         body = (
             _("A resident tells you, as those who look after “%(title)s”, what they found there:")
-            % {"title": proposal.title}
+            % words
             + "\n\n"
             + notice.text
             + "\n\n"
@@ -339,9 +342,9 @@ def _tell_applicant(notice_id: int) -> None:
         )
         if notice.photo:
             body += "\n\n" + _("They sent a photo: it is on the works page.")
-        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
-        body += "\n\n" + site_link(page + "#care-notices")
-        mail(subject, body, [proposal.author.email], city=proposal.city)
+        return _("A resident writes about “%(title)s”") % words, body
+
+    _mail_applicant(proposal, compose)
 
 
 def _tell_resident(notice_id: int) -> None:
@@ -375,9 +378,9 @@ def _tell_applicant_city_answered(notice_id: int) -> None:
         pk=notice_id
     )
     proposal = notice.proposal
-    with translation.override(proposal.author.language_in(proposal.city)):
+
+    def compose():
         words = {"title": proposal.title}
-        subject = _("The city answered a resident about “%(title)s”") % words
         body = (
             _("A resident wrote to you, as those who look after “%(title)s”:") % words
             + "\n\n"
@@ -387,9 +390,9 @@ def _tell_applicant_city_answered(notice_id: int) -> None:
             + "\n\n"
             + notice.answer
         )
-        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
-        body += "\n\n" + site_link(page + "#care-notices")
-        mail(subject, body, [proposal.author.email], city=proposal.city)
+        return _("The city answered a resident about “%(title)s”") % words, body
+
+    _mail_applicant(proposal, compose)
 
 
 def care_reminders_send(*, city, now=None) -> int:
@@ -415,19 +418,15 @@ def care_reminders_send(*, city, now=None) -> int:
 
 
 def _remind_applicant(proposal: Proposal, count: int) -> None:
-    with translation.override(proposal.author.language_in(proposal.city)):
+    def compose():
         words = {"title": proposal.title, "n": count, "days": REMIND_AFTER_DAYS}
-        subject = _("Residents wait for your answer: “%(title)s”") % words
-        body = (
-            ngettext(
-                "A resident's notice about “%(title)s” has waited more than %(days)s days for "
-                "your answer.",
-                "%(n)s residents' notices about “%(title)s” have waited more than %(days)s days "
-                "for your answer.",
-                count,
-            )
-            % words
+        body = ngettext(
+            "A resident's notice about “%(title)s” has waited more than %(days)s days for "
+            "your answer.",
+            "%(n)s residents' notices about “%(title)s” have waited more than %(days)s days "
+            "for your answer.",
+            count,
         )
-        page = reverse("proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
-        body += "\n\n" + site_link(page + "#care-notices")
-        mail(subject, body, [proposal.author.email], city=proposal.city)
+        return _("Residents wait for your answer: “%(title)s”") % words, body % words
+
+    _mail_applicant(proposal, compose)
