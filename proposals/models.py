@@ -327,6 +327,9 @@ class Proposal(models.Model):
     eligible_at = models.DateTimeField(null=True, blank=True, editable=False)
     granted_amount = models.DecimalField(null=True, blank=True, **MONEY)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # when the officers recorded the grant agreement (services.delivery.agreement_sign): costs
+    # before it stand out on the project's page and in the call's expenses spreadsheet
+    agreement_signed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # when the area alerts were told it is funded (services.alerts.tell_grants)
     grant_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)

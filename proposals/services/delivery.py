@@ -51,8 +51,9 @@ def _lock(proposal: Proposal) -> Proposal:
 def agreement_sign(*, actor, proposal: Proposal) -> Proposal:
     check_officer(actor, proposal.city)
     return transition(
-        _lock(proposal), to=S.AGREEMENT_SIGNED, actor=actor, allowed_from=(S.GRANTED,)
-    )
+        _lock(proposal), to=S.AGREEMENT_SIGNED, actor=actor, allowed_from=(S.GRANTED,),
+        agreement_signed_at=timezone.now(),
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -368,9 +368,12 @@ def officer_call_expenses_csv(request, city, call_id):
     city_obj = _officer_city(request, city)
     call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
     header = [
-        _("Proposal"), _("Title"), pgettext("an amount", "Granted"), _("Decided"), _("Date"),
-        _("Expense"), _("Amount"), _("Currency"), _("Receipt"),
+        _("Proposal"), _("Title"), pgettext("an amount", "Granted"), _("Decided"),
+        _("Agreement"), _("Date"), _("Expense"), _("Amount"), _("Currency"), _("Receipt"),
     ]  # fmt: skip
+
+    def day(moment):  # by the city's clock: costs before it stand out
+        return city_obj.local_date(moment).isoformat() if moment else ""
 
     def receipt(e):
         kwargs = {"city": city_obj.slug, "pk": e.proposal_id, "file_id": e.pk}
@@ -381,8 +384,8 @@ def officer_call_expenses_csv(request, city, call_id):
             e.proposal_id,
             e.proposal.title,
             e.proposal.granted_amount or "",
-            # the day of the grant decision, by the city's clock: costs before it stand out
-            city_obj.local_date(e.proposal.decided_at).isoformat() if e.proposal.decided_at else "",
+            day(e.proposal.decided_at),
+            day(e.proposal.agreement_signed_at),
             e.spent_on.isoformat(),
             e.description,
             e.amount,
@@ -528,6 +531,9 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
             # costs dated before the grant was decided: many programmes do not pay them
             "decided_on": city_obj.local_date(proposal.decided_at) if proposal.decided_at else None,
+            "agreed_on": city_obj.local_date(proposal.agreement_signed_at)
+            if proposal.agreement_signed_at
+            else None,
             "remaining_budget": call.total_budget - grants.granted_total(call),
             "conflicts": proposal.conflicts.select_related("member"),
             # the works and the sustainability period, as the applicant reports them

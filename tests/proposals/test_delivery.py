@@ -72,6 +72,32 @@ def receipt():
     return SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 receipt", "application/pdf")
 
 
+def test_agreements_recorded_before_the_column_get_their_day_from_the_audit_log(
+    in_progress,
+):
+    """Migration 0035: a project whose agreement was recorded before `agreement_signed_at`
+    existed takes the day of its audit event; one already dated keeps its own."""
+    import importlib
+
+    from django.apps import apps
+
+    from mapapp.models import AuditEvent
+
+    migration = importlib.import_module("proposals.migrations.0035_proposal_agreement_signed_at")
+    event = AuditEvent.objects.get(
+        action="proposal.agreement_signed", object_id=str(in_progress.pk)
+    )
+    Proposal.objects.filter(pk=in_progress.pk).update(agreement_signed_at=None)
+    migration.from_the_audit_log(apps, None)
+    in_progress.refresh_from_db()
+    assert in_progress.agreement_signed_at == event.at
+    earlier = event.at - timedelta(days=40)
+    Proposal.objects.filter(pk=in_progress.pk).update(agreement_signed_at=earlier)
+    migration.from_the_audit_log(apps, None)  # run again: what is dated stays
+    in_progress.refresh_from_db()
+    assert in_progress.agreement_signed_at == earlier
+
+
 def test_agreement_only_by_officer_and_in_turn(granted, resident, officer):
     with pytest.raises(PermissionDenied):
         delivery.agreement_sign(actor=resident, proposal=granted)
@@ -1311,11 +1337,14 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
     got = client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv")
     assert got.status_code == 200 and "-expenses-" in got["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
-    assert header == ["Proposal", "Title", "Granted", "Decided", "Date", "Expense", "Amount",
-                      "Currency", "Receipt"]  # fmt: skip
+    assert header == ["Proposal", "Title", "Granted", "Decided", "Agreement", "Date", "Expense",
+                      "Amount", "Currency", "Receipt"]  # fmt: skip
     formula, timber = in_progress.expenses.order_by("pk")
+    in_progress.refresh_from_db()
     decided = in_progress.city.local_date(in_progress.decided_at).isoformat()
-    project = [str(in_progress.pk), in_progress.title, "20000.00", decided, spent.isoformat()]
+    agreed = in_progress.city.local_date(in_progress.agreement_signed_at).isoformat()
+    project = [str(in_progress.pk), in_progress.title, "20000.00", decided, agreed,
+               spent.isoformat()]  # fmt: skip
     receipts = f"http://testserver/koszalin/proposals/{in_progress.pk}/files/receipt/"
     assert rows == [
         [*project, "'=SUM(A1:A9)", "120.50", "PLN", f"{receipts}{formula.pk}/"],
@@ -1332,6 +1361,13 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
     )
     page = client.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
     assert "before the grant decision" not in page
+    # decided a month ago, but the agreement recorded today: still before it
+    assert page.count('class="before-decision"') == 2 and "before the agreement" in page
+    Proposal.objects.filter(pk=in_progress.pk).update(
+        agreement_signed_at=in_progress.agreement_signed_at - timedelta(days=20)
+    )
+    page = client.get(f"/koszalin/officer/proposals/{in_progress.pk}/").content.decode()
+    assert "before the agreement" not in page and 'class="before-decision"' not in page
     client.force_login(resident)  # the applicant opens their own receipts, not the table
     assert (
         client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv").status_code
