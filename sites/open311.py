@@ -323,8 +323,8 @@ def _post_request(request, city, fmt):
             fmt, 400, _("description: at most %(n)s characters.") % {"n": MAX_DESCRIPTION}
         )
     media_url = p.get("media_url", "")
-    if media_url and not media_url.startswith(("https://", "http://")):
-        return _error(fmt, 400, _("media_url: an http or https address is expected."))
+    if refused := _media_url_refused(media_url):
+        return _error(fmt, 400, refused)
     try:
         report = site_report_open311(
             client=client,
@@ -350,6 +350,18 @@ def _post_request(request, city, fmt):
     )
 
 
+MAX_MEDIA_URL = 500  # the column of both services (Open311Request, CareNotice)
+
+
+def _media_url_refused(media_url: str) -> str | None:
+    """What is wrong with a request's photo address (kept as given, never fetched)."""
+    if media_url and not media_url.startswith(("https://", "http://")):
+        return _("media_url: an http or https address is expected.")
+    if len(media_url) > MAX_MEDIA_URL:
+        return _("media_url: at most %(n)s characters.") % {"n": MAX_MEDIA_URL}
+    return None
+
+
 def _refused(fmt, error: ValidationError):
     messages = error.messages if not hasattr(error, "message_dict") else [
         m for ms in error.message_dict.values() for m in ms]  # fmt: skip
@@ -365,10 +377,8 @@ def _post_care(request, client, fmt):
 
     p = request.POST
     media_url = p.get("media_url", "")
-    if media_url and not media_url.startswith(("https://", "http://")):
-        return _error(fmt, 400, _("media_url: an http or https address is expected."))
-    if len(media_url) > 500:
-        return _error(fmt, 400, _("media_url: at most %(n)s characters.") % {"n": 500})
+    if refused := _media_url_refused(media_url):
+        return _error(fmt, 400, refused)
     try:
         notice = care_notice_open311(
             client=client, lon=p.get("long"), lat=p.get("lat"),

@@ -113,6 +113,7 @@ def test_filters_status_and_dates(base, app_key, officer):
         ({"description": "bad"}, 400, "description"),
         ({"description": "x" * 4001}, 400, "4000"),
         ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
+        ({"media_url": "https://app.example.org/" + "p" * 500}, 400, "media_url: at most 500"),
     ],
 )
 def test_bad_posts_get_the_spec_error_format_and_store_nothing(
