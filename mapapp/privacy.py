@@ -320,9 +320,13 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                 obj=proposal,
                 city=proposal.city,
             )
-        phones = Proposal.objects.exclude(contact_phone="").filter(ended)
-        result["contact_phones"] = len(phones_due := list(phones.select_related("city")))
-        for proposal in [] if dry_run else phones_due:
+        result["contact_phones"] = 0
+        for proposal in (
+            Proposal.objects.exclude(contact_phone="").filter(ended).select_related("city")
+        ):
+            result["contact_phones"] += 1
+            if dry_run:
+                continue
             Proposal.objects.filter(pk=proposal.pk).update(contact_phone="")
             audit_record(actor=None, action="retention.contact_phone_erased", obj=proposal,
                          city=proposal.city)  # fmt: skip
