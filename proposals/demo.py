@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -54,9 +55,10 @@ TITLES = {
 }
 
 # the finished calls' windows; the calls' other dates follow from them
+# first and last days, in the city's time: a call opens at midnight and closes at 23:59 there
 WINDOWS = {
-    "earlier": (datetime(2023, 3, 1, tzinfo=UTC), datetime(2023, 5, 31, tzinfo=UTC)),
-    "past": (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 5, 31, tzinfo=UTC)),
+    "earlier": (date(2023, 3, 1), date(2023, 5, 31)),
+    "past": (date(2025, 3, 1), date(2025, 5, 31)),
 }
 # the 2023 project's works: done by the autumn of 2024, so its sustainability period (24
 # months, the programme's) has ended by the time anyone runs the demo
@@ -174,7 +176,15 @@ def _user(email: str, city: City, role: str | None) -> User:
     return user
 
 
-def _set_window(call: GrantCall, opens: datetime, closes: datetime) -> None:
+def _window(city: City, first: date, last: date) -> tuple[datetime, datetime]:
+    """A call's opening and closing moments for its first and last days, in the city's time
+    (as an officer would set them), not midnight UTC (01:00 or 02:00 on the pages)."""
+    zone = zoneinfo.ZoneInfo(city.time_zone)
+    return datetime.combine(first, time(0), zone), datetime.combine(last, time(23, 59), zone)
+
+
+def _set_window(call: GrantCall, first: date, last: date) -> None:
+    opens, closes = _window(call.city, first, last)
     GrantCall.objects.filter(pk=call.pk).update(opens_at=opens, closes_at=closes)
     call.refresh_from_db()
 
@@ -227,16 +237,18 @@ def load_demo_programme(city: City) -> bool:
     ]
     neighbours = [_user(f"neighbour{i:02d}@example.org", city, None) for i in range(1, 19)]
     now = timezone.now()
+    today = city.local_date(now)
     budget = Decimal("500000") if city.currency == "CZK" else Decimal("100000")
     cap = budget / 5
     made_calls = {}
+    opens, closes = _window(city, today - timedelta(days=30), today + timedelta(days=60))
     for key in ("open", "past", "earlier"):
         call = calls.grant_call_create(
             actor=officer,
             city=city,
             title=TITLES[key],
-            opens_at=now - timedelta(days=30),
-            closes_at=now + timedelta(days=60),
+            opens_at=opens,
+            closes_at=closes,
             total_budget=budget,
             project_cap=cap,
             description={
@@ -334,9 +346,9 @@ def load_demo_programme(city: City) -> bool:
             )
 
     # The finished calls: their windows pass, then checks, three rounds, decisions, delivery.
-    for key, (opens, closes) in WINDOWS.items():
+    for key, (first, last) in WINDOWS.items():
         call = made_calls[key]
-        _set_window(call, opens, closes)
+        _set_window(call, first, last)
         drafting.expire_unsubmitted(grant_call=call)
         in_call = {state: made[state] for state, call_key, *_ in PROJECTS if call_key == key}
         _assess(call, in_call, officer=officer, committee=committee)
