@@ -99,13 +99,42 @@ def figures_json(row) -> dict:
     }
 
 
-def call_json(request, city, call, figures=None) -> dict:
+def results_json(request, city, results) -> dict:
+    """A call's results (selectors.CallResults) as its page shows them: the granted projects
+    by name, the largest grant first; hidden ones only counted and summed."""
+
+    def page(p):
+        path = reverse("proposals:detail", kwargs={"city": city.slug, "pk": p.pk})
+        return request.build_absolute_uri(path)
+
+    return {
+        "grants": [
+            {
+                "id": p.pk,
+                "title": p.title,
+                "category": p.category,
+                "requested_amount": str(p.requested_amount),
+                "granted_amount": str(p.granted_amount),
+                "status": p.status,
+                "href": page(p),
+            }
+            for p in results.granted
+        ],
+        "withheld_count": results.withheld_count,
+        "withheld_total": str(results.withheld_sum),
+        "not_granted_count": results.not_granted_count,
+        "undecided_count": results.undecided_count,
+    }
+
+
+def call_json(request, city, call, figures=None, results=None) -> dict:
     """A call's public facts, for open-data users: what the call pages show, with every
     language of its title and description, times in UTC and amounts as decimal strings;
-    `figures` (selectors.CallFigures, public), what it did so far."""
+    `figures` (selectors.CallFigures, public), what it did so far; `results`
+    (selectors.CallResults), what the city decided."""
     page = reverse("proposals:call", kwargs={"city": city.slug, "call_id": call.pk})
     items = reverse("api:proposals", kwargs={"city": city.slug}) + f"?call={call.pk}"
-    return {
+    out = {
         "id": call.pk,
         "title": call.title,
         "description": call.description,
@@ -143,15 +172,22 @@ def call_json(request, city, call, figures=None) -> dict:
                 "href": request.build_absolute_uri(items),
             },
         ],
-    } | ({"figures": figures_json(figures)} if figures is not None else {})
+    }
+    if figures is not None:
+        out["figures"] = figures_json(figures)
+    if results is not None:
+        out["results"] = results_json(request, city, results)
+    return out
 
 
 class CallListApi(APIView):
     """A city's grant calls, the latest first: dates (UTC), budget and cap (decimal strings
     in the city's currency), who may apply, supporters needed, landowner consent, rounds,
     sustainability period, criteria and weights, and the public proposals and grants so far;
-    each call's `figures` (supporters, grants, projects built, volunteer hours, the granted
-    projects' drawn area in m²) and their `totals`, as the calls page's "so far" counts them.
+    each call's `results` (the granted projects by name with their amounts, the proposals
+    not granted and still to be decided counted), its `figures` (supporters, grants, projects
+    built, volunteer hours, the granted projects' drawn area in m²) and their `totals`, as the
+    calls page's "so far" counts them.
     No personal data."""
 
     @extend_schema(
@@ -164,8 +200,11 @@ class CallListApi(APIView):
         calls = selectors.calls_with_counts(city=city_obj)
         rows, totals = selectors.public_figures(city=city_obj)
         figures = {row.call.pk: row for row in rows}
+        results = selectors.call_results(grant_calls=calls)
         return Response({
-            "calls": [call_json(request, city_obj, c, figures[c.pk]) for c in calls],
+            "calls": [
+                call_json(request, city_obj, c, figures[c.pk], results[c.pk]) for c in calls
+            ],
             "currency": city_obj.currency,
             "totals": figures_json(totals),
         })  # fmt: skip
@@ -184,7 +223,8 @@ class CallApi(APIView):
         call = selectors.public_call(city=city_obj, call_id=call_id)
         rows, _totals = selectors.public_figures(city=city_obj)
         figures = next(row for row in rows if row.call.pk == call.pk)
-        return Response(call_json(request, city_obj, call, figures))
+        results = selectors.call_results(grant_calls=[call])[call.pk]
+        return Response(call_json(request, city_obj, call, figures, results))
 
 
 class NetworkFiguresApi(APIView):

@@ -18,6 +18,8 @@ from proposals.selectors.assessment import (
     weighted_scores,
 )
 from proposals.selectors.calls import (
+    CallResults,
+    call_results,
     call_state,
     calls_with_counts,
     city_criteria,
@@ -80,6 +82,7 @@ from proposals.selectors.workspace import (
 __all__ = [
     "CHECKS_SHOWN",
     "CallFigures",
+    "CallResults",
     "CareRow",
     "CityFigures",
     "CriterionComments",
@@ -98,6 +101,7 @@ __all__ = [
     "VersionDiff",
     "call_expenses",
     "call_proposals",
+    "call_results",
     "call_state",
     "call_table",
     "call_year",

@@ -3,12 +3,14 @@ new call starts with."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mapapp.collation import collated
 from mapapp.errors import NotFound
 from mapapp.models import City
 from proposals.models import (
@@ -81,3 +83,67 @@ def public_call(*, city: City, call_id: int) -> GrantCall:
     if call is None:
         raise NotFound(_("There is no such call in this city."))
     return call
+
+
+# --- a call's results, for the public -------------------------------------------------
+
+
+@dataclass
+class CallResults:
+    """What the city decided in a call, as the public may know it: the granted projects by
+    name with their amounts (public money), the proposals not granted and those still to be
+    decided counted. A hidden proposal (moderated) is not named; its grant is counted."""
+
+    granted: list[Proposal]
+    withheld_count: int  # granted but hidden
+    withheld_sum: Decimal
+    not_granted_count: int
+    undecided_count: int  # in assessment once the rounds are over
+
+    @property
+    def granted_sum(self) -> Decimal:
+        return sum((p.granted_amount for p in self.granted), self.withheld_sum)
+
+    @property
+    def decided(self) -> bool:
+        return bool(self.granted or self.withheld_count or self.not_granted_count)
+
+
+def call_results(*, grant_calls) -> dict[int, CallResults]:
+    """Each call's results (CallResults), in two queries whatever the number of calls; the
+    granted projects the largest grant first, then by title."""
+    from proposals.services.grants import GRANTED_STATES
+
+    calls = {c.pk: c for c in grant_calls}
+    out = {
+        pk: CallResults(
+            granted=[],
+            withheld_count=0,
+            withheld_sum=Decimal("0.00"),
+            not_granted_count=0,
+            undecided_count=0,
+        )
+        for pk in calls
+    }
+    granted = Proposal.objects.filter(grant_call__in=calls, status__in=GRANTED_STATES)
+    fields = ("title", "category", "status", "requested_amount", "granted_amount", "hidden_at")
+    granted = granted.only("grant_call_id", *fields)
+    for p in granted.order_by("-granted_amount", collated("title"), "pk"):
+        if p.hidden_at is None:
+            out[p.grant_call_id].granted.append(p)
+        else:
+            out[p.grant_call_id].withheld_count += 1
+            out[p.grant_call_id].withheld_sum += p.granted_amount or Decimal("0.00")
+    S = Proposal.Status
+    counts = (
+        Proposal.objects.filter(grant_call__in=calls, status__in=(S.REJECTED, S.IN_ASSESSMENT))
+        .order_by()
+        .values_list("grant_call_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for call_id, status, n in counts:
+        if status == S.REJECTED:
+            out[call_id].not_granted_count = n
+        elif calls[call_id].assessment_finished:
+            out[call_id].undecided_count = n
+    return out

@@ -318,5 +318,6 @@ def call_detail(request, city, call_id):
             "call": call,
             "state": selectors.call_state(call),
             "criteria": call.criteria.all(),
+            "results": selectors.call_results(grant_calls=[call])[call.pk],
         },
     )

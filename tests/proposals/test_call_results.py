@@ -1,0 +1,101 @@
+"""A call's results in public: the granted projects by name with their amounts on the call's
+page and in its API, the rest counted; hidden proposals not named."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from proposals.models import GrantCall, Proposal
+from proposals.selectors import call_results
+from proposals.services import grants
+from tests.proposals.test_grants import assessed  # noqa: F401 - a fixture
+
+
+@pytest.fixture
+def decided(assessed, officer):  # noqa: F811
+    """Of the four assessed proposals (40k, 35k, 30k, 20k asked): the first granted 38k, the
+    second 35k (then hidden by the moderators), the fourth 20k; the third not granted."""
+    first, second, third, fourth = assessed
+    grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="38000")
+    grants.proposal_decide(actor=officer, proposal=second, granted=True, amount="35000")
+    grants.proposal_decide(actor=officer, proposal=fourth, granted=True, amount="20000")
+    grants.proposal_decide(actor=officer, proposal=third, granted=False, note="Too costly")
+    Proposal.objects.filter(pk=second.pk).update(title="Hidden project", hidden_at=timezone.now())
+    return [Proposal.objects.get(pk=p.pk) for p in assessed]
+
+
+def _page(client, call):
+    """The call's page, in English (the tests' language cookie), to anyone."""
+    return client.get(f"/koszalin/calls/{call.pk}/")
+
+
+def test_the_call_page_names_the_grants_largest_first_and_counts_the_rest(client, decided):
+    first, second, third, fourth = decided
+    html = _page(client, first.grant_call).content.decode()
+    results = html[html.index('id="results"') :]
+    table = results[: results.index("</table>")]
+    assert table.index(first.title) < table.index(fourth.title)
+    assert "38,000.00" in table and "40,000.00" in table  # granted less than asked
+    assert "20,000.00" in table
+    assert f"/koszalin/proposals/{first.pk}/" in table
+    # hidden by the moderators: counted and summed, never named
+    assert "Hidden project" not in html
+    assert "1 project withheld by the moderators" in table
+    assert "35,000.00" in table
+    assert "3 projects granted" in results and "93,000.00" in results
+    assert "1 proposal was not granted" in results
+    assert f"?call={first.grant_call_id}&amp;status=rejected" in results
+    assert "still to decide" not in results
+
+
+def test_proposals_still_to_decide_are_counted(client, assessed, officer):  # noqa: F811
+    first = assessed[0]
+    grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="40000")
+    html = _page(client, first.grant_call).content.decode()
+    assert "The city has still to decide on 3 proposals." in html
+    assert "was not granted" not in html
+
+
+def test_no_results_while_the_committee_assesses(client, in_assessment):
+    html = _page(client, in_assessment.grant_call).content.decode()
+    assert 'id="results"' not in html and "still to decide" not in html
+
+
+def test_the_rounds_over_and_nothing_decided_yet(client, assessed):  # noqa: F811
+    html = _page(client, assessed[0].grant_call).content.decode()
+    results = html[html.index('id="results"') :]
+    assert "The city has still to decide on 4 proposals." in results
+    assert "<table" not in results[: results.index("</main>")]
+
+
+def test_the_api_gives_the_same_results_without_personal_data(decided, resident):
+    first, second, third, fourth = decided
+    call = first.grant_call
+    data = Client().get(f"/api/v1/koszalin/calls/{call.pk}/").json()
+    results = data["results"]
+    assert [g["id"] for g in results["grants"]] == [first.pk, fourth.pk]
+    assert results["grants"][0]["granted_amount"] == "38000.00"
+    assert results["grants"][0]["requested_amount"] == "40000.00"
+    assert results["grants"][0]["status"] == "granted"
+    assert results["grants"][0]["href"].endswith(f"/koszalin/proposals/{first.pk}/")
+    assert results["withheld_count"] == 1 and results["withheld_total"] == "35000.00"
+    assert results["not_granted_count"] == 1 and results["undecided_count"] == 0
+    listed = Client().get("/api/v1/koszalin/calls/").json()
+    assert next(c for c in listed["calls"] if c["id"] == call.pk)["results"] == results
+    text = str(data)
+    assert resident.email not in text and "Hidden project" not in text
+    assert "Too costly" not in text
+
+
+def test_results_of_every_call_in_two_queries(decided, koszalin, officer):
+    calls = list(GrantCall.objects.filter(city=koszalin))
+    with CaptureQueriesContext(connection) as queries:
+        out = call_results(grant_calls=calls)
+    assert len(queries) == 2
+    mine = out[decided[0].grant_call_id]
+    assert mine.granted_sum == Decimal("93000")
+    assert mine.decided
