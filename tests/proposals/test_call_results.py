@@ -99,3 +99,18 @@ def test_results_of_every_call_in_two_queries(decided, koszalin, officer):
     mine = out[decided[0].grant_call_id]
     assert mine.granted_sum == Decimal("93000")
     assert mine.decided
+
+
+def test_the_proposals_list_shows_each_grant(client, decided):
+    first, second, third, fourth = decided
+    html = client.get("/koszalin/proposals/", {"call": first.grant_call_id}).content.decode()
+    assert '<th scope="col" class="num">Granted</th>' in html
+
+    def row(p):
+        start = html.index(f'<tr data-proposal="{p.pk}">')
+        return html[start : html.index("</tr>", start)]
+
+    cells = row(first).split('<td class="num">')
+    assert "40,000.00" in cells[-2] and "38,000.00" in cells[-1]
+    assert "30,000.00" in row(third).split('<td class="num">')[-2]
+    assert row(third).split('<td class="num">')[-1].startswith("</td>")  # not granted
