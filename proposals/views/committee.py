@@ -14,11 +14,22 @@ from proposals.services import assessment
 from proposals.views.common import load_city, report
 from sites.selectors import site_visible_to
 
+# a call's place in the member's work: a round to score first, the past last
+_STAGES = ("round_open", "between_rounds", "before_rounds", "finished")
+
+
+def _stage(call) -> str:
+    if call.round_open:
+        return "round_open"
+    if call.assessment_finished:
+        return "finished"
+    return "between_rounds" if call.current_round else "before_rounds"
+
 
 @login_required
 def committee_home(request, city):
     city_obj = load_city(request, city)
-    calls = request.user.committee_calls.filter(city=city_obj)
+    calls = request.user.committee_calls.filter(city=city_obj).order_by("-opens_at", "-pk")
     if not access.has_role(request.user, city_obj, "committee_member") or not calls.exists():
         raise PermissionDenied
     rows = []
@@ -33,8 +44,14 @@ def committee_home(request, city):
             for p in selectors.proposals_for_committee(member=request.user, grant_call=call)
         ]
         done = sum(was_scored for _p, was_scored in proposals)
-        rows.append({"call": call, "proposals": proposals, "done": done})
-    return render(request, "proposals/committee.html", {"city": city_obj, "rows": rows})
+        stage = _stage(call)
+        rows.append({"call": call, "proposals": proposals, "done": done, "stage": stage})
+    rows.sort(key=lambda row: _STAGES.index(row["stage"]))  # stable: the latest call first
+    current = [row for row in rows if row["stage"] != "finished"]
+    past = [row for row in rows if row["stage"] == "finished"]
+    return render(
+        request, "proposals/committee.html", {"city": city_obj, "current": current, "past": past}
+    )
 
 
 def _next_sheet(request, city, call):
