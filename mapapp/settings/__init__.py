@@ -515,10 +515,43 @@ LEAFLET_CONFIG = {
     "NO_GLOBALS": False,
 }
 
+# Errors (a 500, a background job failing, a stored file gone) are e-mailed to these
+# addresses (comma-separated), without the personal data a request carries, once per place of
+# failure per ERROR_MAIL_SECONDS (mapapp/error_reports.py); none when empty.
+ADMINS = [(address, address) for address in env.list("ERROR_EMAILS", default=[])]
+ERROR_MAIL_SECONDS = env.int("ERROR_MAIL_SECONDS", default=600)
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[We Create Space] ")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "mapapp.error_reports.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "mapapp.error_reports.PrivateExceptionReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {"production": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {  # runserver's request lines, as Django's default has them
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+        "error_mail": {
+            "class": "mapapp.error_reports.ErrorMailHandler",
+            "level": "ERROR",
+            "filters": ["production"],
+        },
+    },
+    "root": {"handlers": ["console", "error_mail"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own handlers are replaced: its messages reach the two above once (its
+        # default error mail would write the request's personal data)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # a request for another host name: bots, all day; logged, not mailed
+        "django.security.DisallowedHost": {"handlers": ["console"], "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
