@@ -390,33 +390,41 @@ def _applicant_data_ended(*, today, now, days: int, past_calls: list[int]) -> Q:
 
 
 def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None:
-    """Receipts' files and maintenance reports' texts of the projects whose sustainability
-    period ended before the last WORKS_RECORDS_KEEP_YEARS full calendar years (as accounting
-    law counts); the expenses' amounts and dates stay, as the reports' periods and dates."""
+    """Receipts' files, the signed agreement and maintenance reports' texts of the projects
+    whose sustainability period ended before the last WORKS_RECORDS_KEEP_YEARS full calendar
+    years (as accounting law counts); the expenses' amounts and dates stay, as the reports'
+    periods and dates and the agreement's day and number."""
     from proposals.models import Expense, MaintenanceReport, Proposal
 
-    result["receipts"] = result["maintenance_reports"] = 0
+    result["receipts"] = result["maintenance_reports"] = result["agreements"] = 0
     years = settings.WORKS_RECORDS_KEEP_YEARS
     if years <= 0:
         return
     receipts = Expense.objects.exclude(receipt="")
     reports = MaintenanceReport.objects.exclude(text=ERASED)
     due = Proposal.objects.filter(sustainability_ends_on__year__lt=today.year - years).filter(
-        Q(pk__in=receipts.values("proposal")) | Q(pk__in=reports.values("proposal"))
+        Q(pk__in=receipts.values("proposal"))
+        | Q(pk__in=reports.values("proposal"))
+        | ~Q(agreement_document="")
     )
     for proposal in due.select_related("city"):
         mine_receipts, mine_reports = (
             receipts.filter(proposal=proposal),
             reports.filter(proposal=proposal),
         )
-        counted = {"receipts": mine_receipts.count(), "maintenance_reports": mine_reports.count()}
+        counted = {
+            "receipts": mine_receipts.count(),
+            "maintenance_reports": mine_reports.count(),
+            "agreements": 1 if proposal.agreement_document else 0,
+        }
         for key, count in counted.items():
             result[key] += count
         if dry_run:
             continue
-        delete_after_commit(*(e.receipt for e in mine_receipts))
+        delete_after_commit(*(e.receipt for e in mine_receipts), proposal.agreement_document)
         mine_receipts.update(receipt="")
         mine_reports.update(text=ERASED)
+        Proposal.objects.filter(pk=proposal.pk).update(agreement_document="")
         audit_record(
             actor=None,
             action="retention.works_records_erased",

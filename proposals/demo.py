@@ -366,7 +366,8 @@ def load_demo_programme(city: City) -> bool:
         actor=officer, proposal=made["rejected"], granted=False, note="Demo: lower score."
     )
     for state in ("agreement_signed", "in_progress", "completed", "sustainability", "closed"):
-        delivery.agreement_sign(actor=officer, proposal=made[state])
+        p = made[state]
+        delivery.agreement_sign(actor=officer, proposal=p, reference=f"DEMO-{p.pk}")
     for state in ("in_progress", "completed", "sustainability", "closed"):
         p = made[state]
         delivery.works_start(actor=resident, proposal=p)

@@ -135,6 +135,12 @@ AMOUNT_REQUIRED = _("Give the granted amount.")
 EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)s granted.")
 EXPENSE_NOT_POSITIVE = _("An expense's amount must be more than zero.")
 EXPENSE_IN_FUTURE = _("An expense is recorded once it is paid: %(date)s has not come yet.")
+AGREEMENT_IN_FUTURE = _("An agreement is recorded once it is signed: %(date)s has not come yet.")
+AGREEMENT_BEFORE_DECISION = _(
+    "The agreement cannot be signed before the grant was decided (%(date)s)."
+)
+AGREEMENT_REFERENCE_LONG = _("An agreement number has at most %(max)s characters.")
+AGREEMENT_UNCHANGED = _("Nothing to correct: the day, number and document are as recorded.")
 WORK_DAY_PEOPLE = _("The number of people must be a whole number from 1 to %(most)s.")
 WORK_DAY_HOURS = _("Hours each must be more than 0 and at most 24.")
 WORK_DAY_IN_FUTURE = _("A work day is recorded once it has happened: %(date)s has not come yet.")

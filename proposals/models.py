@@ -330,6 +330,18 @@ class Proposal(models.Model):
     # when the officers recorded the grant agreement (services.delivery.agreement_sign): costs
     # before it stand out on the project's page and in the call's expenses spreadsheet
     agreement_signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # the city's number for the agreement (its register), and the signed copy: private, for
+    # the officers and the applicant (services.delivery.agreement_sign / agreement_correct)
+    agreement_reference = models.CharField(
+        _("agreement number"), max_length=100, blank=True, editable=False
+    )
+    agreement_document = models.FileField(
+        _("signed agreement"),
+        upload_to="agreements/%Y/",
+        storage=private_storage,
+        blank=True,
+        editable=False,
+    )
     # when the area alerts were told it is funded (services.alerts.tell_grants)
     grant_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)

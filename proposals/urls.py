@@ -36,6 +36,12 @@ urlpatterns = [
         name="file-consent",
     ),
     path(
+        "proposals/<int:pk>/files/agreement/",
+        files.private_file,
+        {"kind": "agreement"},
+        name="file-agreement",
+    ),
+    path(
         "proposals/<int:pk>/files/receipt/<int:file_id>/",
         files.private_file,
         {"kind": "receipt"},

@@ -4,7 +4,8 @@ completion, the sustainability period with maintenance reports, closing."""
 from __future__ import annotations
 
 import calendar
-from datetime import date
+import zoneinfo
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -47,13 +48,109 @@ def _lock(proposal: Proposal) -> Proposal:
     )
 
 
+AGREEMENT_REFERENCE_MAX = 100
+
+
+def _agreement_moment(proposal: Proposal, signed_on: date | None) -> datetime:
+    """When the agreement was signed, checked: not in the future, not before the grant
+    decision, by the city's calendar. Today (or no day given) is now; an earlier day is
+    noon of it in the city's time, the day all its pages and spreadsheets then show."""
+    from django.utils.formats import date_format
+
+    city = proposal.city
+    today = city.local_date()
+    signed_on = signed_on or today
+    if signed_on > today:
+        said = msg.AGREEMENT_IN_FUTURE % {"date": date_format(signed_on, "DATE_FORMAT")}
+        raise ValidationError({"signed_on": [said]})
+    decided_on = city.local_date(proposal.decided_at) if proposal.decided_at else None
+    if decided_on and signed_on < decided_on:
+        said = msg.AGREEMENT_BEFORE_DECISION % {"date": date_format(decided_on, "DATE_FORMAT")}
+        raise ValidationError({"signed_on": [said]})
+    if signed_on == today:
+        return timezone.now()
+    return datetime.combine(signed_on, time(12), zoneinfo.ZoneInfo(city.time_zone))
+
+
+def _agreement_reference(reference: str) -> str:
+    reference = " ".join((reference or "").split())
+    if len(reference) > AGREEMENT_REFERENCE_MAX:
+        raise ValidationError(
+            {"reference": [msg.AGREEMENT_REFERENCE_LONG % {"max": AGREEMENT_REFERENCE_MAX}]}
+        )
+    return reference
+
+
+def _agreement_document(proposal: Proposal, document) -> None:
+    """The signed copy (PDF or a scan) replaces the one before, whose file goes once the
+    transaction commits."""
+    try:
+        check_document(document)
+    except ValidationError as exc:
+        raise ValidationError({"agreement_document": exc.messages}) from None
+    delete_after_commit(proposal.agreement_document)
+    proposal.agreement_document = document
+    proposal.save(update_fields=["agreement_document", "updated_at"])
+
+
 @transaction.atomic
-def agreement_sign(*, actor, proposal: Proposal) -> Proposal:
+def agreement_sign(
+    *, actor, proposal: Proposal, signed_on: date | None = None, reference: str = "",
+    document=None,
+) -> Proposal:  # fmt: skip
+    """Records the grant agreement: the day it was signed (today unless given; costs
+    before it stand out), the city's number for it and the signed copy (both optional)."""
     check_officer(actor, proposal.city)
-    return transition(
-        _lock(proposal), to=S.AGREEMENT_SIGNED, actor=actor, allowed_from=(S.GRANTED,),
-        agreement_signed_at=timezone.now(),
+    proposal = _lock(proposal)
+    check_status(proposal, S.GRANTED)
+    moment = _agreement_moment(proposal, signed_on)
+    reference = _agreement_reference(reference)
+    proposal = transition(
+        proposal, to=S.AGREEMENT_SIGNED, actor=actor, allowed_from=(S.GRANTED,),
+        agreement_signed_at=moment, agreement_reference=reference,
     )  # fmt: skip
+    if document is not None:
+        _agreement_document(proposal, document)
+    return proposal
+
+
+@transaction.atomic
+def agreement_correct(
+    *, actor, proposal: Proposal, signed_on: date | None = None, reference: str = "",
+    document=None,
+) -> Proposal:  # fmt: skip
+    """Corrects the agreement's record (a day typed wrong, the number, a better scan) while
+    the project is being built: the expenses' marks follow the day. Audited with what it
+    was."""
+    check_officer(actor, proposal.city)
+    proposal = _lock(proposal)
+    check_status(proposal, S.AGREEMENT_SIGNED, S.IN_PROGRESS)
+    city = proposal.city
+    was_on = city.local_date(proposal.agreement_signed_at) if proposal.agreement_signed_at else None
+    reference = _agreement_reference(reference)
+    day_changed = signed_on is not None and signed_on != was_on
+    if not day_changed and reference == proposal.agreement_reference and document is None:
+        refuse(msg.AGREEMENT_UNCHANGED)
+    before = {"signed_on": str(was_on), "reference": proposal.agreement_reference}
+    if day_changed:
+        proposal.agreement_signed_at = _agreement_moment(proposal, signed_on)
+    proposal.agreement_reference = reference
+    proposal.save(update_fields=["agreement_signed_at", "agreement_reference", "updated_at"])
+    if document is not None:
+        _agreement_document(proposal, document)
+    audit_record(
+        actor=actor,
+        action="proposal.agreement_corrected",
+        obj=proposal,
+        city=city,
+        before=before,
+        after={
+            "signed_on": str(city.local_date(proposal.agreement_signed_at)),
+            "reference": reference,
+            "document_replaced": document is not None,
+        },
+    )
+    return proposal
 
 
 @transaction.atomic

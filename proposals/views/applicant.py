@@ -1,6 +1,5 @@
 """Applicants: start a proposal, edit and autosave it, publish, submit, withdraw, report."""
 
-from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -26,7 +25,7 @@ from proposals.models import CareNotice, Organisation, Photo, Proposal
 from proposals.services import alerts, care, delivery, drafting
 from proposals.services.delivery import MAX_REPORT_PHOTOS
 from proposals.services.drafting import missing_fields, revision_window_open
-from proposals.views.common import apply_errors, load_city, report
+from proposals.views.common import apply_errors, load_city, posted_date, report
 
 
 @login_required
@@ -341,13 +340,6 @@ def _whole(value, message):
         raise ValidationError(message) from None
 
 
-def _date(value):
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from None
-
-
 def _back(request, city, proposal) -> str:
     """Where a form on another page (the editor's photo form) wants to return to."""
     from mapapp.navigation import posted_next
@@ -394,7 +386,7 @@ def proposal_progress(request, city, pk):
                     actor=user,
                     proposal=proposal,
                     title=post.get("title", ""),
-                    due_on=_date(post.get("due_on")),
+                    due_on=posted_date(post.get("due_on")),
                 )
             elif action == "milestone_done":
                 milestone = get_object_or_404(proposal.milestones, pk=post.get("milestone"))
@@ -416,14 +408,14 @@ def proposal_progress(request, city, pk):
                     proposal=proposal,
                     description=post.get("description", ""),
                     amount=_decimal(post.get("amount")),
-                    spent_on=_date(post.get("spent_on")),
+                    spent_on=posted_date(post.get("spent_on")),
                     receipt=files["receipt"],
                 )
             elif action == "work_day":
                 delivery.work_day_add(
                     actor=user,
                     proposal=proposal,
-                    day=_date(post.get("date")),
+                    day=posted_date(post.get("date")),
                     people=_whole(
                         post.get("people"),
                         msg.WORK_DAY_PEOPLE % {"most": delivery.WORK_DAY_MOST_PEOPLE},
@@ -495,6 +487,9 @@ def proposal_progress(request, city, pk):
             "milestones": proposal.milestones.all(),
             "expenses": proposal.expenses.all(),
             "spent": sum((e.amount for e in proposal.expenses.all()), Decimal("0")),
+            "agreed_on": city_obj.local_date(proposal.agreement_signed_at)
+            if proposal.agreement_signed_at
+            else None,
             "work_days": proposal.work_days.all(),
             "photos": proposal.photos.filter(report=None),  # a report's, under it
             "before_photos": proposal.photos.filter(kind=Photo.Kind.BEFORE),

@@ -1,5 +1,8 @@
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from mapapp import selectors as city_selectors
 
@@ -25,3 +28,14 @@ def apply_errors(form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def posted_date(value, *, optional: bool = False) -> date | None:
+    """A date field's value (YYYY-MM-DD, as the browser's date input sends it); None for an
+    empty optional one."""
+    if optional and not (value or "").strip():
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from None

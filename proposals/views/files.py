@@ -25,6 +25,8 @@ def private_file(request, city, pk, kind, file_id=None):
     author = proposal.author_id == request.user.pk
     if kind == "consent" and (officer or author):
         return _send(proposal.consent_document)
+    if kind == "agreement" and (officer or author):
+        return _send(proposal.agreement_document)
     if kind == "receipt" and (officer or author):
         return _send(get_object_or_404(Expense, proposal=proposal, pk=file_id).receipt)
     if kind == "care":  # a resident's photo of the place: the maintainers, the city, theirs

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from mapapp.collation import collated
 from mapapp.filters import query_without, text_query
+from mapapp.held_uploads import held_files, held_uploads, hold_documents, release
 from mapapp.models import Role, User
 from mapapp.navigation import posted_id, posted_ids
 from mapapp.selectors import city_information
@@ -32,7 +33,7 @@ from proposals.forms import (
 )
 from proposals.models import CareNotice, GrantCall, Proposal, SignatureSheet, Support
 from proposals.services import assessment, calls, care, delivery, drafting, grants, support
-from proposals.views.common import apply_errors, load_city, report
+from proposals.views.common import apply_errors, load_city, posted_date, report
 
 OFFICER_PAGE_SIZE = 100  # rows of the call's table: a call may have hundreds
 
@@ -369,7 +370,8 @@ def officer_call_expenses_csv(request, city, call_id):
     call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
     header = [
         _("Proposal"), _("Title"), pgettext("an amount", "Granted"), _("Decided"),
-        _("Agreement"), _("Date"), _("Expense"), _("Amount"), _("Currency"), _("Receipt"),
+        _("Agreement"), _("Agreement number"), _("Date"), _("Expense"), _("Amount"),
+        _("Currency"), _("Receipt"),
     ]  # fmt: skip
 
     def day(moment):  # by the city's clock: costs before it stand out
@@ -386,6 +388,7 @@ def officer_call_expenses_csv(request, city, call_id):
             e.proposal.granted_amount or "",
             day(e.proposal.decided_at),
             day(e.proposal.agreement_signed_at),
+            e.proposal.agreement_reference,
             e.spent_on.isoformat(),
             e.description,
             e.amount,
@@ -402,6 +405,8 @@ def officer_call_expenses_csv(request, city, call_id):
 def officer_proposal(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_officer(user=request.user, city=city_obj, pk=pk)
+    # the agreement's copy kept from a try the server refused (mapapp.held_uploads)
+    held = held_uploads(user=request.user, tokens=request.POST.getlist("held_agreement"))[:1]
     if request.method == "POST":
         action, post, user = request.POST.get("action"), request.POST, request.user
         try:
@@ -437,8 +442,17 @@ def officer_proposal(request, city, pk):
                 grants.proposal_decide(
                     actor=user, proposal=proposal, granted=False, note=post.get("note", "")
                 )
-            elif action == "agreement":
-                delivery.agreement_sign(actor=user, proposal=proposal)
+            elif action in ("agreement", "agreement_correct"):
+                first = action == "agreement"
+                (delivery.agreement_sign if first else delivery.agreement_correct)(
+                    actor=user,
+                    proposal=proposal,
+                    signed_on=posted_date(post.get("signed_on"), optional=True),
+                    reference=post.get("reference", ""),
+                    document=request.FILES.get("agreement_document")
+                    or next(iter(held_files(held)), None),
+                )
+                release(held)
             elif action == "accept_completion":
                 delivery.completion_accept(actor=user, proposal=proposal)
             elif action == "close":
@@ -486,16 +500,21 @@ def officer_proposal(request, city, pk):
             # shown again with what was typed (a reason, feedback, a note): nothing is lost
             posted = request.POST
             proposal = access.proposal_get_for_officer(user=request.user, city=city_obj, pk=pk)
+            if request.FILES.get("agreement_document"):
+                new, _refused = hold_documents(
+                    user=user, uploads=[request.FILES["agreement_document"]]
+                )
+                held = new or held
         else:
             messages.success(request, _("Done."))
             return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
     else:
         posted = {}
     return _officer_proposal_page(request, city_obj, proposal, posted,
-                                  status=400 if posted else 200)  # fmt: skip
+                                  status=400 if posted else 200, held=held)  # fmt: skip
 
 
-def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
+def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=()):
     call = proposal.grant_call
     rounds = [
         (
@@ -534,6 +553,10 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             "agreed_on": city_obj.local_date(proposal.agreement_signed_at)
             if proposal.agreement_signed_at
             else None,
+            "today": city_obj.local_date(),
+            # a day typed wrong, the number, a better scan: while the works are on
+            "can_correct_agreement": proposal.status
+            in (Proposal.Status.AGREEMENT_SIGNED, Proposal.Status.IN_PROGRESS),
             "remaining_budget": call.total_budget - grants.granted_total(call),
             "conflicts": proposal.conflicts.select_related("member"),
             # the works and the sustainability period, as the applicant reports them
@@ -544,6 +567,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status):
             if proposal.status == Proposal.Status.COMPLETED
             else "",
             "posted": posted,
+            "held_agreement": held,
         },
         status=status,
     )

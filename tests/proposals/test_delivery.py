@@ -215,7 +215,7 @@ def test_receipts_and_maintenance_reports_go_after_the_years_the_deployment_sets
     assert not expense.receipt and not storage.exists(name) and expense.amount == Decimal("1200")
     assert report.text == ERASED and report.period == 1
     event = AuditEvent.objects.get(action="retention.works_records_erased")
-    assert event.after == {"receipts": 1, "maintenance_reports": 1}
+    assert event.after == {"receipts": 1, "maintenance_reports": 1, "agreements": 0}
     assert run()["receipts"] == 0  # once
 
     page = client.get(f"/koszalin/officer/proposals/{proposal.pk}/")
@@ -1337,14 +1337,15 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
     got = client.get(f"/koszalin/officer/calls/{in_progress.grant_call_id}/expenses.csv")
     assert got.status_code == 200 and "-expenses-" in got["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
-    assert header == ["Proposal", "Title", "Granted", "Decided", "Agreement", "Date", "Expense",
-                      "Amount", "Currency", "Receipt"]  # fmt: skip
+    assert header == ["Proposal", "Title", "Granted", "Decided", "Agreement",
+                      "Agreement number", "Date", "Expense", "Amount", "Currency",
+                      "Receipt"]  # fmt: skip
     formula, timber = in_progress.expenses.order_by("pk")
     in_progress.refresh_from_db()
     decided = in_progress.city.local_date(in_progress.decided_at).isoformat()
     agreed = in_progress.city.local_date(in_progress.agreement_signed_at).isoformat()
     project = [str(in_progress.pk), in_progress.title, "20000.00", decided, agreed,
-               spent.isoformat()]  # fmt: skip
+               in_progress.agreement_reference, spent.isoformat()]  # fmt: skip
     receipts = f"http://testserver/koszalin/proposals/{in_progress.pk}/files/receipt/"
     assert rows == [
         [*project, "'=SUM(A1:A9)", "120.50", "PLN", f"{receipts}{formula.pk}/"],
