@@ -60,6 +60,7 @@ MATRIX = {
     "proposals:progress": frozenset({"author"}),
     "proposals:sheet": frozenset({"author", "officer", "superuser"}),
     "proposals:file-consent": frozenset({"author", "officer", "superuser"}),
+    "proposals:file-agreement": frozenset({"author", "officer", "superuser"}),
     "proposals:file-sheet": OFFICERS,
     # members of the call's committee only: a superuser does not score
     "proposals:committee": frozenset({"committee"}),
@@ -98,6 +99,7 @@ NOT_GET = {"flag", "proposals:autosave", "proposals:unsupport", "proposals:withd
            "geodata:analysis-refresh", "sites:project-import-again",
            "api:layer-imports"}  # fmt: skip
 PRIVATE = ["+48 600 111 222", "Neighbour Number", "Ulica Zwycięstwa", "%PDF-1.4 consent",
+           "%PDF-1.4 agreement",
            "%PDF-1.4 names", "officer@example.org", "neighbour0@example.org"]  # fmt: skip
 
 
@@ -131,6 +133,10 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         actor=resident, proposal=draft, fields=complete_fields(title="Still a draft"),
         consent_document=SimpleUploadedFile("c.pdf", b"%PDF-1.4 consent", "application/pdf"),
     )  # fmt: skip
+    from django.core.files.base import ContentFile
+
+    with_agreement = Proposal.objects.get(pk=submitted.pk)  # its signed copy: private
+    with_agreement.agreement_document.save("a.pdf", ContentFile(b"%PDF-1.4 agreement"))
     sheet = SignatureSheet.objects.create(
         proposal=submitted, uploaded_by=officer,
         file=SimpleUploadedFile("s.pdf", b"%PDF-1.4 names", "application/pdf"),
@@ -228,6 +234,7 @@ def world(submitted, resident, supporters, committee, officer, koszalin, ostrava
         "proposals:progress": f"{c}/proposals/{submitted.pk}/progress/",
         "proposals:sheet": f"{c}/proposals/{draft.pk}/sheet/",
         "proposals:file-consent": f"{c}/proposals/{draft.pk}/files/consent/",
+        "proposals:file-agreement": f"{c}/proposals/{submitted.pk}/files/agreement/",
         "proposals:file-sheet": f"{c}/proposals/{submitted.pk}/files/sheet/{sheet.pk}/",
         "proposals:committee": f"{c}/committee/",
         "proposals:committee-score": f"{c}/committee/proposals/{submitted.pk}/",
