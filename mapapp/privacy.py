@@ -1,7 +1,8 @@
 """Personal data: what a person can download about themselves, deleting an account, and the
 retention rules that erase in time supporters' details, consent documents and applicants'
 phone numbers, what Open311 applications sent about reporters, sign-ups never confirmed
-and, when the deployment sets a period, a project's receipts and maintenance reports.
+and, when the deployment sets a period, a project's receipts, signed agreement and
+maintenance reports.
 
 What is personal here: an account (e-mail, names), supporters' names and addresses (and the
 scanned paper sheets that carry them), applicants' contact phone numbers, Open311 reporters'
