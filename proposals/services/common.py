@@ -91,5 +91,43 @@ def notify_applicant(proposal_id: int, note: str = "") -> None:
         }
         if note:
             body += "\n\n" + note
+        body += _next_step(proposal)
         body += "\n\n" + site_link(url)
         mail(subject, body, [proposal.author.email], city=proposal.city)
+
+
+def _next_step(proposal: Proposal) -> str:
+    """What a grant's two steps mean for the applicant (in the active language): the amount
+    and what comes next; the agreement's day and number, and where to record the works."""
+    from django.utils.formats import date_format
+
+    from mapapp.templatetags.civic import money
+
+    if proposal.status == S.GRANTED:
+        said = _(
+            "The city granted %(amount)s (you asked for %(requested)s). Next comes the grant "
+            "agreement: the city's officers will arrange its signing with you; the works start "
+            "once it is signed."
+        ) % {
+            "amount": money(proposal.granted_amount, proposal.city),
+            "requested": money(proposal.requested_amount, proposal.city),
+        }
+        return "\n\n" + said
+    if proposal.status == S.AGREEMENT_SIGNED and proposal.agreement_signed_at:
+        day = date_format(proposal.city.local_date(proposal.agreement_signed_at), "DATE_FORMAT")
+        if proposal.agreement_reference:
+            said = _("The agreement %(ref)s was recorded as signed on %(day)s.") % {
+                "ref": proposal.agreement_reference,
+                "day": day,
+            }
+        else:
+            said = _("The agreement was recorded as signed on %(day)s.") % {"day": day}
+        works = reverse(
+            "proposals:progress", kwargs={"city": proposal.city.slug, "pk": proposal.pk}
+        )
+        said += " " + _(
+            "Start the works and record them as they go (milestones, expenses with their "
+            "receipts, volunteer days, photos) on the project's works page: %(url)s"
+        ) % {"url": site_link(works)}
+        return "\n\n" + said
+    return ""

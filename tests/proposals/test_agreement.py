@@ -236,3 +236,29 @@ def test_the_signed_copy_ends_with_the_accounting_records(
     granted.refresh_from_db()
     assert not granted.agreement_document and not storage.exists(name)
     assert granted.agreement_signed_at is not None  # the day stays
+
+
+def test_the_applicant_is_told_the_grant_and_then_the_agreement(
+    in_assessment, officer, committee, resident, mailoutbox, django_capture_on_commit_callbacks
+):
+    from proposals.services import grants
+    from tests.proposals.conftest import run_rounds
+
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 4)])
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.proposal_decide(actor=officer, proposal=in_assessment, granted=True, amount="15000")
+    told = [m for m in mailoutbox if m.to == [resident.email]][-1]
+    assert (
+        "The city granted 15,000.00\u00a0PLN (you asked for 20,000.50\u00a0PLN). Next comes the "
+        "grant agreement"
+    ) in told.body.replace("\n", " ")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.agreement_sign(actor=officer, proposal=in_assessment, reference="UM/2026/17")
+    told = [m for m in mailoutbox if m.to == [resident.email]][-1]
+    assert "The agreement UM/2026/17 was recorded as signed on" in told.body
+    assert f"works page: http://127.0.0.1:8000/koszalin/proposals/{in_assessment.pk}/progress/" in (
+        told.body
+    )
