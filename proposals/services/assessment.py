@@ -211,11 +211,14 @@ def scores_save(*, member, proposal: Proposal, scores: dict[int, tuple[int, str]
 
 def _feedback_turn(actor, proposal: Proposal) -> tuple[GrantCall, Proposal]:
     """The call and the proposal, locked, when a round's feedback may be written: between
-    rounds (after one, before the next opens) of a proposal in assessment."""
+    rounds (after one, before the next opens) of a proposal in assessment; and after the last
+    round, also once the city has decided (granted or not), until the agreement: the last
+    round's feedback says why, and helps the next call's proposal."""
     check_officer(actor, proposal.city)
     call = _lock_call(proposal.grant_call)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    check_status(proposal, S.IN_ASSESSMENT)
+    if not (call.assessment_finished and proposal.status in (S.GRANTED, S.REJECTED)):
+        check_status(proposal, S.IN_ASSESSMENT)
     if call.current_round == 0 or call.round_open:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
     return call, proposal

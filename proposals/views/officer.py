@@ -554,6 +554,9 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             if proposal.agreement_signed_at
             else None,
             "today": city_obj.local_date(),
+            # the last round's feedback: released after the decision too (services.assessment)
+            "feedback_after_decision": call.assessment_finished
+            and proposal.status in (Proposal.Status.GRANTED, Proposal.Status.REJECTED),
             # a day typed wrong, the number, a better scan: while the works are on
             "can_correct_agreement": proposal.status
             in (Proposal.Status.AGREEMENT_SIGNED, Proposal.Status.IN_PROGRESS),

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from mapapp.models import Role
 from proposals import messages as msg
-from proposals.models import Feedback, FeedbackDraft
+from proposals.models import Feedback, FeedbackDraft, Proposal
 from proposals.services import assessment
 from tests.proposals.conftest import make_user
 
@@ -339,3 +339,43 @@ def test_the_decision_warns_of_the_last_rounds_feedback_left_a_draft(
     assert 'id="draft-unreleased"' in page and "the applicant has not received it" in page
     assessment.feedback_release(actor=officer, proposal=in_assessment, text="Well done.")
     assert 'id="draft-unreleased"' not in client.get(url).content.decode()
+
+
+def test_the_last_rounds_feedback_after_the_decision_until_the_agreement(
+    in_assessment, officer, committee, resident, client, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """A draft of the last round's feedback left when the city decided is not lost: it is
+    still on the page and can be released (it says why, and helps the next call's
+    proposal); once the agreement is signed the feedback is closed."""
+    from proposals.services import delivery, grants
+    from tests.proposals.conftest import run_rounds
+
+    run_rounds(in_assessment.grant_call, officer, committee, [(in_assessment, 2)])
+    assessment.feedback_draft_save(actor=officer, proposal=in_assessment, text="Too costly.")
+    grants.proposal_decide(actor=officer, proposal=in_assessment, granted=False)
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{in_assessment.pk}/"
+    page = client.get(url).content.decode()
+    assert "Too costly." in page and 'value="feedback"' in page
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        released = client.post(url, {"action": "feedback", "text": "Too costly; try 2028.",
+                                     "seen": _box(page)[1]})  # fmt: skip
+    assert released.status_code == 302
+    feedback = in_assessment.feedback.get(round_number=3)
+    assert feedback.text == "Too costly; try 2028." and not FeedbackDraft.objects.exists()
+    assert [m.to for m in mailoutbox] == [[resident.email]]
+    assert "Too costly; try 2028." in mailoutbox[0].body
+    assert (
+        "Too costly; try 2028."
+        in client.get(f"/koszalin/proposals/{in_assessment.pk}/").content.decode()
+    )  # public, as every released feedback
+    # a granted one, until its agreement is signed
+    other = Proposal.objects.get(pk=in_assessment.pk)
+    Proposal.objects.filter(pk=other.pk).update(status=Proposal.Status.GRANTED)
+    assessment.feedback_release(actor=officer, proposal=other, text="Well planned.")
+    delivery.agreement_sign(actor=officer, proposal=other)
+    with pytest.raises(ValidationError):
+        assessment.feedback_release(actor=officer, proposal=other, text="Later")
+    assert 'value="feedback"' not in client.get(url).content.decode()
