@@ -135,6 +135,8 @@ AMOUNT_REQUIRED = _("Give the granted amount.")
 EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)s granted.")
 EXPENSE_NOT_POSITIVE = _("An expense's amount must be more than zero.")
 EXPENSE_IN_FUTURE = _("An expense is recorded once it is paid: %(date)s has not come yet.")
+DECISION_IN_FUTURE = _("A decision is recorded once it is taken: %(date)s has not come yet.")
+DECISION_BEFORE_CLOSE = _("The decision cannot be dated before the call closed (%(date)s).")
 AGREEMENT_IN_FUTURE = _("An agreement is recorded once it is signed: %(date)s has not come yet.")
 AGREEMENT_BEFORE_DECISION = _(
     "The agreement cannot be signed before the grant was decided (%(date)s)."

@@ -3,10 +3,13 @@ whoever follows it)."""
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import date, datetime, time
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mapapp.audit import audit_record
@@ -32,6 +35,15 @@ NOTIFY = {
 
 def refuse(message, **params):
     raise ValidationError(message, params=params or None)
+
+
+def moment_of(city, day: date) -> datetime:
+    """When an officer says something happened on `day` (a decision, an agreement signed):
+    now if that is today by the city's calendar, else noon of that day in the city's time,
+    which every page and spreadsheet then shows as that day."""
+    if day == city.local_date():
+        return timezone.now()
+    return datetime.combine(day, time(12), zoneinfo.ZoneInfo(city.time_zone))
 
 
 def check_status(proposal: Proposal, *allowed: str) -> None:

@@ -4,8 +4,7 @@ completion, the sustainability period with maintenance reports, closing."""
 from __future__ import annotations
 
 import calendar
-import zoneinfo
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -27,7 +26,7 @@ from proposals.models import (
     ReportReminder,
     WorkDay,
 )
-from proposals.services.common import S, check_status, refuse, transition
+from proposals.services.common import S, check_status, moment_of, refuse, transition
 
 REPORT_EVERY_MONTHS = 6
 REMIND_DAYS_BEFORE = 7  # the applicant is reminded of a report this many days before it is due
@@ -67,9 +66,7 @@ def _agreement_moment(proposal: Proposal, signed_on: date | None) -> datetime:
     if decided_on and signed_on < decided_on:
         said = msg.AGREEMENT_BEFORE_DECISION % {"date": date_format(decided_on, "DATE_FORMAT")}
         raise ValidationError({"signed_on": [said]})
-    if signed_on == today:
-        return timezone.now()
-    return datetime.combine(signed_on, time(12), zoneinfo.ZoneInfo(city.time_zone))
+    return moment_of(city, signed_on)
 
 
 def _agreement_reference(reference: str) -> str:

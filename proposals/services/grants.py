@@ -3,18 +3,18 @@ at once: every decision locks the call's row and sums what is granted inside tha
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from mapapp.amounts import AmountError, parse_amount
 from proposals import messages as msg
 from proposals.access import check_officer
 from proposals.models import GrantCall, Proposal
-from proposals.services.common import S, refuse, transition
+from proposals.services.common import S, moment_of, refuse, transition
 
 GRANTED_STATES = (
     S.GRANTED,
@@ -32,16 +32,36 @@ def granted_total(grant_call: GrantCall) -> Decimal:
     )["t"] or Decimal("0")
 
 
+def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
+    """When the city decided: today unless the officer gives the day (the board's meeting,
+    recorded later), not in the future nor before the call closed, by the city's calendar."""
+    from django.utils.formats import date_format
+
+    city = proposal.city
+    decided_on = decided_on or city.local_date()
+    if decided_on > city.local_date():
+        refuse(msg.DECISION_IN_FUTURE, date=date_format(decided_on, "DATE_FORMAT"))
+    closed_on = city.local_date(call.closes_at)
+    if decided_on < closed_on:
+        refuse(msg.DECISION_BEFORE_CLOSE, date=date_format(closed_on, "DATE_FORMAT"))
+    return moment_of(city, decided_on)
+
+
 @transaction.atomic
 def proposal_decide(
-    *, actor, proposal: Proposal, granted: bool, amount: Decimal | str | None = None, note: str = ""
-) -> Proposal:
+    *, actor, proposal: Proposal, granted: bool, amount: Decimal | str | None = None,
+    note: str = "", decided_on: date | None = None,
+) -> Proposal:  # fmt: skip
+    """The city's decision on a proposal assessed: granted (an amount within what was asked,
+    the call's cap and what is left of its budget) or not; `decided_on` the day it was
+    taken (costs paid before it stand out), today when not given."""
     check_officer(actor, proposal.city)
     # Lock order: the call first, then the proposal; every decision on this call queues here.
     call = GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)
-    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     if not call.assessment_finished:
         refuse(msg.ASSESSMENT_NOT_FINISHED)
+    decided_at = _decided_at(proposal, call, decided_on)
     if not granted:
         return transition(
             proposal,
@@ -49,7 +69,7 @@ def proposal_decide(
             actor=actor,
             allowed_from=(S.IN_ASSESSMENT,),
             note=note,
-            decided_at=timezone.now(),
+            decided_at=decided_at,
         )
     try:
         amount = parse_amount(amount) if amount not in (None, "") else None
@@ -71,7 +91,7 @@ def proposal_decide(
         allowed_from=(S.IN_ASSESSMENT,),
         note=note,
         granted_amount=amount,
-        decided_at=timezone.now(),
+        decided_at=decided_at,
     )
     from proposals.services import alerts
 

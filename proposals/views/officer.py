@@ -430,17 +430,14 @@ def officer_proposal(request, city, pk):
                 )
                 messages.success(request, _("Draft saved.") if draft else _("Draft discarded."))
                 return redirect("proposals:officer-proposal", city=city_obj.slug, pk=proposal.pk)
-            elif action == "grant":
+            elif action in ("grant", "reject"):
                 grants.proposal_decide(
                     actor=user,
                     proposal=proposal,
-                    granted=True,
-                    amount=post.get("amount"),
+                    granted=action == "grant",
+                    amount=post.get("amount") if action == "grant" else None,
                     note=post.get("note", ""),
-                )
-            elif action == "reject":
-                grants.proposal_decide(
-                    actor=user, proposal=proposal, granted=False, note=post.get("note", "")
+                    decided_on=posted_date(post.get("decided_on"), optional=True),
                 )
             elif action in ("agreement", "agreement_correct"):
                 first = action == "agreement"
@@ -554,6 +551,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             if proposal.agreement_signed_at
             else None,
             "today": city_obj.local_date(),
+            "call_closed_on": city_obj.local_date(call.closes_at),
             # the last round's feedback: released after the decision too (services.assessment)
             "feedback_after_decision": call.assessment_finished
             and proposal.status in (Proposal.Status.GRANTED, Proposal.Status.REJECTED),

@@ -271,3 +271,41 @@ def test_news_whose_task_was_lost_is_scheduled_again(grant_call, koszalin, setti
     GrantCall.objects.filter(pk=grant_call.pk).update(grant_news_due_at=lost)
     alerts.grant_news_schedule(grant_call)
     assert queued.count() == 1 and GrantCall.objects.get(pk=grant_call.pk).grant_news_due_at > lost
+
+
+def test_a_decision_dated_the_day_it_was_taken(assessed, officer, client):
+    """The board decided days before the officers recorded it: the day they give is the
+    decision's (costs paid after it are not marked), neither in the future nor before the
+    call closed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first, second = assessed[0], assessed[1]
+    call = first.grant_call
+    GrantCall.objects.filter(pk=call.pk).update(closes_at=timezone.now() - timedelta(days=20))
+    city = first.city
+    today = city.local_date()
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{first.pk}/"
+    for day, said in (
+        (today + timedelta(days=1), "A decision is recorded once it is taken"),
+        (today - timedelta(days=25), "The decision cannot be dated before the call closed"),
+    ):
+        refused = client.post(
+            url, {"action": "grant", "amount": "40000", "decided_on": day.isoformat()}
+        )
+        assert refused.status_code == 400 and said in refused.content.decode()
+        assert f'value="{day.isoformat()}"' in refused.content.decode()  # what was typed
+        first.refresh_from_db()
+        assert first.status == "in_assessment" and first.decided_at is None
+    decided_on = today - timedelta(days=10)
+    sent = client.post(url, {"action": "grant", "amount": "40000",
+                             "decided_on": decided_on.isoformat()})  # fmt: skip
+    assert sent.status_code == 302
+    first.refresh_from_db()
+    assert first.status == "granted" and city.local_date(first.decided_at) == decided_on
+    # not given (a script): today
+    grants.proposal_decide(actor=officer, proposal=second, granted=False)
+    second.refresh_from_db()
+    assert city.local_date(second.decided_at) == today
