@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -111,6 +111,7 @@ class OfficerWaiting:
     flags_overdue: int = 0  # open for longer than FLAG_REVIEW_DAYS
     # the projects' next steps that are the officers' to take, oldest first
     feedback: list[Proposal] = field(default_factory=list)  # between rounds, none released
+    decisions: list[Proposal] = field(default_factory=list)  # every round over, undecided
     agreements: list[Proposal] = field(default_factory=list)  # granted, agreement not recorded
     completions: list[Proposal] = field(default_factory=list)  # reported completed
     closable: list[Proposal] = field(default_factory=list)  # sustainability period over
@@ -137,6 +138,11 @@ class OfficerWaiting:
                 "revise it:",
                 "%(n)s proposals wait for the committee's feedback, for their applicants to "
                 "revise them:",
+                n,
+            ),
+            "decisions": lambda n: ngettext(
+                "%(n)s proposal assessed in every round waits for the city's decision:",
+                "%(n)s proposals assessed in every round wait for the city's decision:",
                 n,
             ),
             "agreements": lambda n: ngettext(
@@ -169,7 +175,8 @@ class OfficerWaiting:
                 n,
             ),
         }
-        steps = [("feedback", self.feedback), ("agreements", self.agreements),
+        steps = [("feedback", self.feedback), ("decisions", self.decisions),
+                 ("agreements", self.agreements),
                  ("completions", self.completions), ("closable", self.closable),
                  ("unanswered", self.unanswered), ("abusive", self.abusive)]  # fmt: skip
         return [
@@ -233,6 +240,14 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
     projects = Proposal.objects.filter(city=city).select_related("grant_call")
     return OfficerWaiting(
         feedback=list(feedback_due(proposals=projects).order_by("eligible_at", "id")),
+        # the last round closed: the ranking is final, the decision is the city's
+        decisions=list(
+            projects.filter(
+                status=S.IN_ASSESSMENT,
+                grant_call__current_round=F("grant_call__rounds"),
+                grant_call__round_open=False,
+            ).order_by("grant_call__closes_at", "eligible_at", "id")
+        ),
         agreements=list(projects.filter(status=S.GRANTED).order_by("decided_at", "id")),
         completions=list(projects.filter(status=S.COMPLETED).order_by("completed_at", "id")),
         closable=list(

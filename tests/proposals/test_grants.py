@@ -309,3 +309,40 @@ def test_a_decision_dated_the_day_it_was_taken(assessed, officer, client):
     grants.proposal_decide(actor=officer, proposal=second, granted=False)
     second.refresh_from_db()
     assert city.local_date(second.decided_at) == today
+
+
+def test_the_officers_are_told_of_proposals_waiting_for_the_decision(
+    client, in_assessment, officer, committee, mailoutbox, settings
+):
+    """Every round over: the ranking is final and each proposal waits for the city; the
+    workspace and the daily digest say so (they said nothing between the last round and
+    the decisions)."""
+    from django.core.management import call_command
+
+    from proposals.selectors import officer_waiting
+    from proposals.services import assessment
+
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    assert officer_waiting(city=in_assessment.city).decisions == []  # the committee scores
+    run_rounds_rest = call.rounds - 1
+    assessment.round_close(actor=officer, grant_call=call)
+    assert officer_waiting(city=in_assessment.city).decisions == []  # two rounds to go
+    for _ in range(run_rounds_rest):
+        assessment.round_open(actor=officer, grant_call=call)
+        assessment.round_close(actor=officer, grant_call=call)
+    assert officer_waiting(city=in_assessment.city).decisions == [in_assessment]
+    client.force_login(officer)
+    page = client.get("/koszalin/officer/").content.decode()
+    assert (
+        '<li id="waiting-decisions">1 proposal assessed in every round waits for the city\'s '
+        f'decision: <a href="/koszalin/officer/proposals/{in_assessment.pk}/">'
+    ) in page.replace("&#x27;", "'")
+    settings.SITE_URL = "https://grants.example.org"
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    call_command("notify_overdue_reports")
+    [digest] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert "1 proposal assessed in every round waits for the city's decision:" in digest.body
+    grants.proposal_decide(actor=officer, proposal=in_assessment, granted=False)
+    assert officer_waiting(city=in_assessment.city).decisions == []
