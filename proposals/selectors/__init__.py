@@ -4,6 +4,7 @@ module passed 1,000 lines); every name is importable from here, as before."""
 from proposals.selectors.assessment import (
     CriterionComments,
     FeedbackBox,
+    MemberProgress,
     RankedProposal,
     ScoreSummary,
     call_table,
@@ -14,6 +15,7 @@ from proposals.selectors.assessment import (
     proposals_for_committee,
     ranking,
     round_comments,
+    round_progress,
     score_summary,
     weighted_scores,
 )
@@ -87,6 +89,7 @@ __all__ = [
     "CityFigures",
     "CriterionComments",
     "FeedbackBox",
+    "MemberProgress",
     "NetworkFigures",
     "NextStep",
     "OfficerWaiting",
@@ -137,6 +140,7 @@ __all__ = [
     "ranking",
     "representations_of",
     "round_comments",
+    "round_progress",
     "score_summary",
     "status_timeline",
     "sustainability_overview",

@@ -259,3 +259,50 @@ def feedback_due(*, proposals: QuerySet[Proposal]) -> QuerySet[Proposal]:
         grant_call__current_round__lt=F("grant_call__rounds"),
         grant_call__round_open=False,
     ).exclude(Exists(released))
+
+
+@dataclass
+class MemberProgress:
+    member: object  # User
+    scored: int  # proposals scored this round
+    due: int  # proposals to score: those in assessment, less the member's conflicts
+    conflicts: int
+
+    @property
+    def done(self) -> bool:
+        return self.scored >= self.due
+
+
+def round_progress(*, grant_call: GrantCall) -> list[MemberProgress]:
+    """Each committee member's scoring in the open round (empty when none is open): how many
+    proposals they have scored of those they are to score; in four queries."""
+    if not grant_call.round_open:
+        return []
+    proposals = grant_call.proposals.filter(status=S.IN_ASSESSMENT)
+    count = proposals.count()
+    conflicts = dict(
+        ConflictOfInterest.objects.filter(proposal__in=proposals)
+        .values_list("member_id")
+        .annotate(n=Count("pk"))
+    )
+    scored = dict(
+        Score.objects.filter(proposal__in=proposals, round_number=grant_call.current_round)
+        .exclude(
+            Exists(
+                ConflictOfInterest.objects.filter(
+                    proposal=OuterRef("proposal"), member=OuterRef("member")
+                )
+            )
+        )
+        .values_list("member_id")
+        .annotate(n=Count("proposal", distinct=True))
+    )
+    return [
+        MemberProgress(
+            member=m,
+            scored=scored.get(m.pk, 0),
+            due=count - conflicts.get(m.pk, 0),
+            conflicts=conflicts.get(m.pk, 0),
+        )
+        for m in grant_call.committee.order_by("email")
+    ]

@@ -19,7 +19,7 @@ from proposals.models import (
     Proposal,
     Representative,
 )
-from proposals.selectors.assessment import feedback_due
+from proposals.selectors.assessment import feedback_due, round_progress
 from proposals.selectors.delivery import maintenance_schedule, next_report
 
 S = Proposal.Status
@@ -119,11 +119,18 @@ class OfficerWaiting:
     unanswered: list[Proposal] = field(default_factory=list)
     # residents' notices the applicant reported as abusive, to keep or remove
     abusive: list[Proposal] = field(default_factory=list)
+    # calls whose open round has every score in (members' conflicts aside): to close
+    rounds_done: list[GrantCall] = field(default_factory=list)
 
     @property
     def nothing(self) -> bool:
         return not (
-            self.checks or self.flags or self.sites or self.representations or self.projects
+            self.checks
+            or self.flags
+            or self.sites
+            or self.representations
+            or self.projects
+            or self.rounds_done
         )
 
     @property
@@ -208,6 +215,13 @@ class OfficerWaiting:
 CHECKS_SHOWN = 20
 
 
+def _round_done(call: GrantCall) -> bool:
+    """Every member has scored every proposal of the open round they may score, and there is
+    one at least."""
+    progress = round_progress(grant_call=call)
+    return any(m.due for m in progress) and all(m.done for m in progress)
+
+
 def officer_waiting(*, city: City) -> OfficerWaiting:
     from mapapp.models import Flag
     from sites.models import Site
@@ -269,6 +283,11 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
             .distinct()
             .order_by("sustainability_ends_on", "id")
         ),
+        rounds_done=[
+            call
+            for call in GrantCall.objects.filter(city=city, round_open=True).order_by("closes_at")
+            if _round_done(call)
+        ],
         checks=list(checks),
         flags=flags["n"],
         flags_since=flags["oldest"],

@@ -181,6 +181,7 @@ def officer_call(request, city, call_id):
             "ranking": selectors.ranking(grant_call=call) if call.assessment_finished else None,
             "granted_total": grants.granted_total(call),
             "committee": list(call.committee.all()),
+            "progress": selectors.round_progress(grant_call=call),
             # before the next round opens: whose applicants got no feedback to revise by
             "feedback_missing": list(
                 selectors.feedback_due(

@@ -72,3 +72,48 @@ def test_an_open_round_first_then_between_rounds(
     assert "Round 1 of 3 is open." in html
     assert "Round 1 of 3 is closed. You are e-mailed when the officers open the next one." in html
     assert "committee-past" not in html  # none assessed yet
+
+
+def test_officers_see_each_members_scores_and_when_a_round_can_close(
+    client, in_assessment, officer, committee, mailoutbox, settings
+):
+    from django.core.management import call_command
+
+    from proposals.selectors import officer_waiting, round_progress
+    from tests.proposals.conftest import score_all
+
+    call = in_assessment.grant_call
+    assert round_progress(grant_call=call) == []  # no round open
+    assessment.round_open(actor=officer, grant_call=call)
+    call.refresh_from_db()
+    progress = round_progress(grant_call=call)
+    assert [(p.scored, p.due) for p in progress] == [(0, 1)] * 6
+    assessment.conflict_declare(member=committee[0], proposal=in_assessment, reason="My street")
+    score_all(in_assessment, committee[1:5], 3)
+    by_member = {p.member: p for p in round_progress(grant_call=call)}
+    assert (by_member[committee[0]].due, by_member[committee[0]].done) == (0, True)
+    assert (by_member[committee[1]].scored, by_member[committee[1]].done) == (1, True)
+    assert not by_member[committee[5]].done
+    assert officer_waiting(city=call.city).rounds_done == []  # one member to go
+    client.force_login(officer)
+    page = client.get(f"/koszalin/officer/calls/{call.pk}/").content.decode()
+    table = page[
+        page.index('id="round-progress"') : page.index(
+            "</table>", page.index('id="round-progress"')
+        )
+    ]
+    assert "Scores in round 1" in table
+    assert f'<td>{committee[5].email}</td><td class="num">0 of 1</td>' in table
+    assert f'<td>{committee[1].email}</td><td class="num">1 of 1 ✓</td>' in table
+    score_all(in_assessment, committee[5:], 4)
+    assert officer_waiting(city=call.city).rounds_done == [call]
+    home = client.get("/koszalin/officer/").content.decode()
+    assert "Every member has scored every proposal in round 1: close the round of" in home
+    assert f'href="/koszalin/officer/calls/{call.pk}/#round-state"' in home
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    call_command("notify_overdue_reports")
+    [digest] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert "Every member has scored every proposal in round 1: close the round of" in digest.body
+    assessment.round_close(actor=officer, grant_call=call)
+    assert officer_waiting(city=call.city).rounds_done == []

@@ -89,6 +89,12 @@ def _digest(city: City, waiting: OfficerWaiting, overdue: list) -> str:
             n,
         )
         parts.append(f"{text % {'n': n}} {link('proposals:officer-organisations')}")
+    for call in waiting.rounds_done:
+        text = _("Every member has scored every proposal in round %(n)s: close the round of")
+        parts.append(
+            f"{text % {'n': call.current_round}} {call.display_title}: "
+            + link("proposals:officer-call", call_id=call.pk)
+        )
     for _step, text, found in waiting.projects:
         lines = [
             f"- {p.title or p.pk} (#{p.pk}): " + link("proposals:officer-proposal", pk=p.pk)
