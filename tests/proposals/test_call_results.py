@@ -114,3 +114,30 @@ def test_the_proposals_list_shows_each_grant(client, decided):
     assert "40,000.00" in cells[-2] and "38,000.00" in cells[-1]
     assert "30,000.00" in row(third).split('<td class="num">')[-2]
     assert row(third).split('<td class="num">')[-1].startswith("</td>")  # not granted
+
+
+def test_the_call_page_says_where_the_assessment_stands(
+    client, in_assessment, officer, committee
+):  # fmt: skip
+    from proposals.services import assessment
+
+    call = in_assessment.grant_call
+
+    def said():
+        html = client.get(f"/koszalin/calls/{call.pk}/").content.decode()
+        start = html.index('<span id="assessment-state">') + len('<span id="assessment-state">')
+        return html[start : html.index("</span>", start)]
+
+    assert said() == (
+        "The city checks the proposals submitted; the expert committee's assessment follows."
+    )
+    assessment.round_open(actor=officer, grant_call=call)
+    assert said() == "The expert committee is assessing the proposals: round 1 of 3."
+    assessment.round_close(actor=officer, grant_call=call)
+    assert said().startswith("Round 1 of 3 of the assessment is over: the applicants may revise")
+    for _ in range(2):
+        assessment.round_open(actor=officer, grant_call=call)
+        assessment.round_close(actor=officer, grant_call=call)
+    assert said() == "The committee's assessment is over; the city decides."
+    grants.proposal_decide(actor=officer, proposal=in_assessment, granted=False)
+    assert said() == ""  # the results say the rest
