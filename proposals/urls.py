@@ -29,6 +29,7 @@ urlpatterns = [
     path("proposals/<int:pk>/copy/", applicant.proposal_copy, name="copy"),
     path("proposals/<int:pk>/progress/", applicant.proposal_progress, name="progress"),
     path("proposals/<int:pk>/sheet/", applicant.proposal_sheet, name="sheet"),
+    path("proposals/<int:pk>/poster/", public.proposal_poster, name="poster"),
     path(
         "proposals/<int:pk>/files/consent/",
         files.private_file,

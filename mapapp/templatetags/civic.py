@@ -1,10 +1,11 @@
-"""Template helpers: money in the city's currency, formatted for the current language."""
+"""Template helpers: money in the city's currency, formatted for the current language; QR codes."""
 
 from decimal import Decimal
 
 from django import template
 from django.utils import numberformat
 from django.utils.formats import get_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -85,3 +86,11 @@ def keep_typed_config(context):
         },
         "keep-typed-config",
     )
+
+
+@register.simple_tag
+def qr(text, label):
+    """A QR code of `text` as inline SVG (mapapp.qr), `label` its accessible name."""
+    from mapapp.qr import qr_svg
+
+    return mark_safe(qr_svg(str(text), label=str(label)))  # noqa: S308 - our SVG, label escaped

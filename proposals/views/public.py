@@ -52,6 +52,27 @@ def proposal_list(request, city):
 
 
 @require_GET
+def proposal_poster(request, city, pk):
+    """A poster to print and put up near the place while the proposal gathers support: what
+    it is, the call's rule on supporters, and a QR code to its page, where people read it
+    and support it. Anyone who may see the proposal may print one (neighbours help)."""
+    city_obj = load_city(request, city)
+    proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
+    page = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": proposal.pk})
+    return render(
+        request,
+        "proposals/poster.html",
+        {
+            "city": city_obj,
+            "proposal": proposal,
+            "call": proposal.grant_call,
+            "support_open": support_services.support_open(proposal),
+            "page_url": request.build_absolute_uri(page),
+        },
+    )
+
+
+@require_GET
 def proposal_detail(request, city, pk):
     city_obj = load_city(request, city)
     proposal = access.proposal_get_for_viewer(user=request.user, city=city_obj, pk=pk)
