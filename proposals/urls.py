@@ -11,6 +11,7 @@ urlpatterns = [
     path("calls/<int:call_id>/", public.call_detail, name="call"),
     path("calls/calendar.ics", public.calls_calendar, name="calls-calendar"),
     path("calls/<int:call_id>/calendar.ics", public.call_calendar, name="call-calendar"),
+    path("calls/<int:call_id>/results.csv", public.call_results_csv, name="call-results-csv"),
     path("proposals/", public.proposal_list, name="list"),
     path("proposals/feed/", CityProposalsFeed(), name="feed"),
     path("alerts/", alerts.alert_create, name="alert-create"),

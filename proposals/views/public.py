@@ -7,6 +7,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -49,6 +50,43 @@ def proposal_list(request, city):
             "districts": districts(city=city_obj),
         },
     )
+
+
+@require_GET
+def call_results_csv(request, city, call_id):
+    """The call's results as its page lists them, for a spreadsheet (journalists, the
+    council): each project granted with the amount asked and granted, where it stands and
+    its page; those withheld by the moderators in one row, counted and summed."""
+    from django.utils import timezone
+    from django.utils.translation import pgettext
+
+    from mapapp.spreadsheets import csv_response
+
+    city_obj = load_city(request, city)
+    call = selectors.public_call(city=city_obj, call_id=call_id)
+    results = selectors.call_results(grant_calls=[call])[call.pk]
+    header = [_("Proposal"), _("Title"), _("Category"), _("Requested"),
+              pgettext("an amount", "Granted"), _("Currency"), _("Status"), _("Page")]  # fmt: skip
+
+    def page(p):
+        path = reverse("proposals:detail", kwargs={"city": city_obj.slug, "pk": p.pk})
+        return request.build_absolute_uri(path)
+
+    rows = [
+        [p.pk, p.title, p.get_category_display(), p.requested_amount, p.granted_amount,
+         city_obj.currency, p.get_status_display(), page(p)]
+        for p in results.granted
+    ]  # fmt: skip
+    if results.withheld_count:
+        withheld = ngettext(
+            "%(n)s project withheld by the moderators",
+            "%(n)s projects withheld by the moderators",
+            results.withheld_count,
+        ) % {"n": results.withheld_count}
+        rows.append(["", withheld, "", "", results.withheld_sum, city_obj.currency, "", ""])
+    stamp = timezone.localdate().isoformat()
+    name = f"{city_obj.slug}-call-{call.pk}-results-{stamp}.csv"
+    return csv_response(header, rows, filename=name)
 
 
 @require_GET

@@ -141,3 +141,24 @@ def test_the_call_page_says_where_the_assessment_stands(
     assert said() == "The committee's assessment is over; the city decides."
     grants.proposal_decide(actor=officer, proposal=in_assessment, granted=False)
     assert said() == ""  # the results say the rest
+
+
+def test_the_results_as_a_spreadsheet(client, decided):
+    import csv
+    import io
+
+    first, second, third, fourth = decided
+    Proposal.objects.filter(pk=fourth.pk).update(title="=HYPERLINK(1)")
+    call = first.grant_call
+    page = client.get(f"/koszalin/calls/{call.pk}/").content.decode()
+    assert f'href="/koszalin/calls/{call.pk}/results.csv"' in page
+    got = client.get(f"/koszalin/calls/{call.pk}/results.csv")
+    assert got.status_code == 200 and "-results-" in got["Content-Disposition"]
+    header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert header[:5] == ["Proposal", "Title", "Category", "Requested", "Granted"]
+    assert rows[0][:7] == [str(first.pk), first.title, first.get_category_display(),
+                           "40000.00", "38000.00", "PLN", "Granted"]  # fmt: skip
+    assert rows[0][7] == f"http://testserver/koszalin/proposals/{first.pk}/"
+    assert rows[1][1] == "'=HYPERLINK(1)"  # a spreadsheet shows it, does not run it
+    assert rows[2][1:5] == ["1 project withheld by the moderators", "", "", "35000.00"]
+    assert len(rows) == 3 and "Hidden project" not in got.content.decode()
