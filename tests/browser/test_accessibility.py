@@ -123,6 +123,12 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
         "/koszalin/about/", "/koszalin/privacy/", "/koszalin/accessibility/",
         "/figures/",
     ]  # fmt: skip
+    from proposals.models import Proposal
+
+    decided = Proposal.objects.get(city__slug="koszalin", status="granted").grant_call_id
+    pages.append(f"/koszalin/calls/{decided}/")  # its results
+    pages += [f"/koszalin/proposals/{p.pk}/poster/" for p in Proposal.objects.filter(
+        city__slug="koszalin", status="collecting_support") if p.grant_call.is_open()]  # fmt: skip
     from proposals.services.following import stop_token
 
     stop = stop_token(user_id=public_world["resident"].pk, proposal_id=public_world["proposal"].pk)
@@ -193,6 +199,9 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         *(f"/koszalin/proposals/{p.pk}/sheet/" for p in Proposal.objects.filter(
             city__slug="koszalin", status="collecting_support") if p.grant_call.is_open()),
         f"/koszalin/interventions/{public_world['intervention'].pk}/",  # its photo forms
+        # the agreement's form, and its record with the correction's form
+        *(f"/koszalin/officer/proposals/{p.pk}/" for p in Proposal.objects.filter(
+            city__slug="koszalin", status__in=("granted", "agreement_signed"))),
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}
     assert {path: v for path, v in found.items() if v} == {}
