@@ -302,6 +302,82 @@ def tell_reporter_of_proposal(proposal_id: int) -> None:
     _mail_reporter(site, applicant_id=proposal.author_id, compose=compose)
 
 
+# a granted project for the site, not yet accepted as completed: the place is being made good
+FUNDED_ONGOING = ("granted", "agreement_signed", "in_progress", "completed")
+
+
+def site_project_funded(*, actor, proposal) -> None:
+    """A proposal for a listed site was granted: the site is "being revitalised" on the
+    public map and list (from "neglected" only: a condition an officer set stays), and its
+    reporter is told once. In the decision's transaction."""
+    if not proposal.site_id:
+        return
+    site = Site.objects.select_related("city").get(pk=proposal.site_id)
+    if site.condition != Site.Condition.NEGLECTED:
+        return
+    site.condition = Site.Condition.BEING_REVITALISED
+    site.save(update_fields=["condition", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="site.condition",
+        obj=site,
+        city=site.city,
+        before={"condition": Site.Condition.NEGLECTED},
+        after={"condition": site.condition, "proposal": proposal.pk},
+    )
+    transaction.on_commit(lambda: _tell_reporter_funded(proposal.pk))
+
+
+def site_project_dropped(*, actor, proposal) -> None:
+    """A granted project for a listed site was withdrawn before it was completed: the site
+    is "neglected" again, unless another funded project for it goes on (or an officer set
+    another condition meanwhile). In the withdrawal's transaction."""
+    from proposals.models import Proposal
+
+    if not proposal.site_id:
+        return
+    others = Proposal.objects.filter(site_id=proposal.site_id, status__in=FUNDED_ONGOING)
+    if others.exclude(pk=proposal.pk).exists():
+        return
+    site = Site.objects.select_related("city").get(pk=proposal.site_id)
+    if site.condition != Site.Condition.BEING_REVITALISED:
+        return
+    site.condition = Site.Condition.NEGLECTED
+    site.save(update_fields=["condition", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="site.condition",
+        obj=site,
+        city=site.city,
+        before={"condition": Site.Condition.BEING_REVITALISED},
+        after={"condition": site.condition, "proposal": proposal.pk},
+    )
+
+
+def _tell_reporter_funded(proposal_id: int) -> None:
+    """The place someone reported has a funded project: they are told, with its page."""
+    from proposals.models import Proposal
+
+    proposal = Proposal.objects.select_related("site__reported_by", "site__city").get(
+        pk=proposal_id
+    )
+    site = proposal.site
+
+    def compose():
+        words = {"name": site.name, "title": proposal.title}
+        return (
+            _("The place you reported, “%(name)s”, will be revitalised") % words,
+            _(
+                "The city granted the project “%(title)s” for the place you reported; residents "
+                "will carry it out. Follow it on its page:"
+            )
+            % words,
+            reverse("proposals:detail", kwargs={"city": site.city.slug, "pk": proposal.pk}),
+        )
+
+    _mail_reporter(site, applicant_id=proposal.author_id, compose=compose)
+
+
 @transaction.atomic
 def site_report_open311(
     *,

@@ -512,6 +512,14 @@ WITHDRAWABLE = (
 
 @transaction.atomic
 def proposal_withdraw(*, actor, proposal: Proposal, note: str = "") -> Proposal:
+    from sites.services import FUNDED_ONGOING, site_project_dropped
+
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     check_applicant(actor, proposal)
-    return transition(proposal, to=S.WITHDRAWN, actor=actor, allowed_from=WITHDRAWABLE, note=note)
+    funded = proposal.status in FUNDED_ONGOING
+    proposal = transition(
+        proposal, to=S.WITHDRAWN, actor=actor, allowed_from=WITHDRAWABLE, note=note
+    )
+    if funded:  # its listed site is no longer being revitalised, unless another project goes on
+        site_project_dropped(actor=actor, proposal=proposal)
+    return proposal

@@ -94,7 +94,9 @@ def proposal_decide(
         decided_at=decided_at,
     )
     from proposals.services import alerts
+    from sites.services import site_project_funded
 
+    site_project_funded(actor=actor, proposal=proposal)  # its listed site: being revitalised
     # news for those who asked for projects near it, once the decision is committed
     transaction.on_commit(lambda: alerts.grant_news_schedule(call))
     return proposal

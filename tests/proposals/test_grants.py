@@ -346,3 +346,57 @@ def test_the_officers_are_told_of_proposals_waiting_for_the_decision(
     assert "1 proposal assessed in every round waits for the city's decision:" in digest.body
     grants.proposal_decide(actor=officer, proposal=in_assessment, granted=False)
     assert officer_waiting(city=in_assessment.city).decisions == []
+
+
+def test_a_granted_project_marks_its_site_being_revitalised_and_tells_its_reporter(
+    assessed, officer, resident, koszalin, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The listed site a proposal is for shows on the public map as being revitalised once
+    the grant is decided (from "neglected" only), its reporter hears it once; withdrawn
+    before completion, the site is neglected again unless another funded project goes on."""
+    from django.contrib.gis.geos import Point
+
+    from mapapp.models import AuditEvent
+    from proposals.services import drafting
+    from sites.models import Site
+    from tests.proposals.conftest import make_user
+
+    first, second, third, fourth = assessed
+    reporter = make_user("reporter@example.org", city=koszalin)
+    reporter.preferred_language = "en"
+    reporter.save(update_fields=["preferred_language"])
+    site = Site.objects.create(city=koszalin, name="Empty <lot>", geom=Point(16.18, 54.19),
+                               moderation="accepted", condition="neglected",
+                               reported_by=reporter)  # fmt: skip
+    Proposal.objects.filter(pk__in=[first.pk, second.pk, third.pk]).update(site=site)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.proposal_decide(actor=officer, proposal=third, granted=False)
+    site.refresh_from_db()
+    assert site.condition == "neglected"  # not granted: nothing
+    assert [m for m in mailoutbox if m.to == [reporter.email]] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="40000")
+    site.refresh_from_db()
+    assert site.condition == "being_revitalised"
+    [told] = [m for m in mailoutbox if m.to == [reporter.email]]
+    assert told.subject == "The place you reported, “Empty <lot>”, will be revitalised"
+    assert f"/koszalin/proposals/{first.pk}/" in told.body
+    event = AuditEvent.objects.get(action="site.condition")
+    assert event.after == {"condition": "being_revitalised", "proposal": first.pk}
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # a second project for it
+        grants.proposal_decide(actor=officer, proposal=second, granted=True, amount="35000")
+    assert [m for m in mailoutbox if m.to == [reporter.email]] == []  # told once
+    drafting.proposal_withdraw(actor=resident, proposal=first)
+    site.refresh_from_db()
+    assert site.condition == "being_revitalised"  # the second goes on
+    drafting.proposal_withdraw(actor=resident, proposal=second)
+    site.refresh_from_db()
+    assert site.condition == "neglected"
+    # an officer's own setting stays
+    Site.objects.filter(pk=site.pk).update(condition="revitalised")
+    Proposal.objects.filter(pk=fourth.pk).update(site=site)
+    grants.proposal_decide(actor=officer, proposal=fourth, granted=True, amount="20000")
+    site.refresh_from_db()
+    assert site.condition == "revitalised"
