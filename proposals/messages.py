@@ -131,6 +131,11 @@ OVER_BUDGET = _(
 )
 AMOUNT_OVER_REQUEST = _("The granted amount may not exceed the %(requested)s requested.")
 AMOUNT_REQUIRED = _("Give the granted amount.")
+GRANT_CORRECT_TURN = _(
+    "A grant's amount is corrected before its agreement is signed; this proposal is “%(status)s”."
+)
+GRANT_CORRECT_REASON = _("Say why the amount is corrected: the applicant is told.")
+GRANT_CORRECT_UNCHANGED = _("That is the amount granted already.")
 
 EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)s granted.")
 EXPENSE_NOT_POSITIVE = _("An expense's amount must be more than zero.")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from mapapp.amounts import AmountError, parse_amount
+from mapapp.audit import audit_record
 from proposals import messages as msg
 from proposals.access import check_officer
 from proposals.models import GrantCall, Proposal
@@ -30,6 +31,26 @@ def granted_total(grant_call: GrantCall) -> Decimal:
     return grant_call.proposals.filter(status__in=GRANTED_STATES).aggregate(
         t=Sum("granted_amount")
     )["t"] or Decimal("0")
+
+
+def _checked_amount(call: GrantCall, proposal: Proposal, amount, *, granted_before) -> Decimal:
+    """A grant's amount as the officer typed it, refused unless above zero, within what was
+    asked and the call's cap, and within the budget with what the call granted besides
+    (`granted_before`)."""
+    try:
+        amount = parse_amount(amount) if amount not in (None, "") else None
+    except AmountError as error:
+        raise ValidationError(error.message) from None
+    if amount is None or amount <= 0:
+        refuse(msg.AMOUNT_REQUIRED)
+    if amount > proposal.requested_amount:
+        refuse(msg.AMOUNT_OVER_REQUEST, requested=proposal.requested_amount)
+    if amount > call.project_cap:
+        refuse(msg.OVER_CAP, total=amount, cap=call.project_cap)
+    total = granted_before + amount
+    if total > call.total_budget:
+        refuse(msg.OVER_BUDGET, amount=amount, total=total, budget=call.total_budget)
+    return amount
 
 
 def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
@@ -71,19 +92,7 @@ def proposal_decide(
             note=note,
             decided_at=decided_at,
         )
-    try:
-        amount = parse_amount(amount) if amount not in (None, "") else None
-    except AmountError as error:
-        raise ValidationError(error.message) from None
-    if amount is None or amount <= 0:
-        refuse(msg.AMOUNT_REQUIRED)
-    if amount > proposal.requested_amount:
-        refuse(msg.AMOUNT_OVER_REQUEST, requested=proposal.requested_amount)
-    if amount > call.project_cap:
-        refuse(msg.OVER_CAP, total=amount, cap=call.project_cap)
-    total = granted_total(call) + amount
-    if total > call.total_budget:
-        refuse(msg.OVER_BUDGET, amount=amount, total=total, budget=call.total_budget)
+    amount = _checked_amount(call, proposal, amount, granted_before=granted_total(call))
     proposal = transition(
         proposal,
         to=S.GRANTED,
@@ -100,3 +109,59 @@ def proposal_decide(
     # news for those who asked for projects near it, once the decision is committed
     transaction.on_commit(lambda: alerts.grant_news_schedule(call))
     return proposal
+
+
+@transaction.atomic
+def grant_correct(*, actor, proposal: Proposal, amount: Decimal | str, reason: str) -> Proposal:
+    """Corrects a grant's amount typed wrong (1,500 for 15,000), before the agreement is
+    signed: within what was asked, the cap and the budget as a decision is; a reason is
+    required, the audit keeps both amounts and the applicant is e-mailed the correction."""
+    check_officer(actor, proposal.city)
+    call = GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
+    if proposal.status != S.GRANTED:
+        refuse(msg.GRANT_CORRECT_TURN, status=proposal.get_status_display())
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"correct_reason": [msg.GRANT_CORRECT_REASON]})
+    was = proposal.granted_amount
+    others = granted_total(call) - (was or Decimal("0"))
+    amount = _checked_amount(call, proposal, amount, granted_before=others)
+    if amount == was:
+        refuse(msg.GRANT_CORRECT_UNCHANGED)
+    proposal.granted_amount = amount
+    proposal.save(update_fields=["granted_amount", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="proposal.grant_corrected",
+        obj=proposal,
+        city=proposal.city,
+        before={"granted_amount": f"{was:.2f}"},
+        after={"granted_amount": f"{amount:.2f}"},
+        note=reason,
+    )
+    transaction.on_commit(lambda: _tell_grant_corrected(proposal.pk, was, reason))
+    return proposal
+
+
+def _tell_grant_corrected(proposal_id: int, was: Decimal, reason: str) -> None:
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from mapapp.tasks import mail, site_link
+    from mapapp.templatetags.civic import money
+
+    proposal = Proposal.objects.select_related("author", "city").get(pk=proposal_id)
+    with translation.override(proposal.author.language_in(proposal.city)):
+        words = {
+            "title": proposal.title,
+            "amount": money(proposal.granted_amount, proposal.city),
+            "was": money(was, proposal.city),
+        }
+        subject = _("The grant for “%(title)s” was corrected") % words
+        body = _("The city corrected the amount granted to “%(title)s”: %(amount)s, not %(was)s.")
+        body = body % words + "\n\n" + reason
+        page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
+        body += "\n\n" + site_link(page)
+        mail(subject, body, [proposal.author.email], city=proposal.city)

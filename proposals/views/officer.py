@@ -440,6 +440,13 @@ def officer_proposal(request, city, pk):
                     note=post.get("note", ""),
                     decided_on=posted_date(post.get("decided_on"), optional=True),
                 )
+            elif action == "grant_correct":
+                grants.grant_correct(
+                    actor=user,
+                    proposal=proposal,
+                    amount=post.get("correct_amount"),
+                    reason=post.get("correct_reason", ""),
+                )
             elif action in ("agreement", "agreement_correct"):
                 first = action == "agreement"
                 (delivery.agreement_sign if first else delivery.agreement_correct)(

@@ -400,3 +400,54 @@ def test_a_granted_project_marks_its_site_being_revitalised_and_tells_its_report
     grants.proposal_decide(actor=officer, proposal=fourth, granted=True, amount="20000")
     site.refresh_from_db()
     assert site.condition == "revitalised"
+
+
+def test_a_grants_amount_typed_wrong_is_corrected_before_the_agreement(
+    client, assessed, officer, resident, mailoutbox, django_capture_on_commit_callbacks
+):
+    from mapapp.models import AuditEvent
+    from proposals.services import delivery
+
+    first, second = assessed[0], assessed[1]
+    grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="4000")  # 40,000
+    grants.proposal_decide(actor=officer, proposal=second, granted=True, amount="35000")
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{first.pk}/"
+    page = client.get(url).content.decode()
+    assert 'value="grant_correct"' in page
+    for form, said in (
+        ({"correct_amount": "40000", "correct_reason": " "}, "Say why the amount is corrected"),
+        ({"correct_amount": "40001", "correct_reason": "Typo"}, "may not exceed the"),
+        ({"correct_amount": "4000", "correct_reason": "Typo"}, "That is the amount granted"),
+        ({"correct_amount": "abc", "correct_reason": "Typo"}, ""),
+    ):
+        refused = client.post(url, {"action": "grant_correct", **form})
+        assert refused.status_code == 400 and said in refused.content.decode()
+        first.refresh_from_db()
+        assert first.granted_amount == Decimal("4000")
+    # the budget counts the others' grants, not this one's old amount
+    assert grants.granted_total(first.grant_call) == Decimal("39000")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(url, {"action": "grant_correct", "correct_amount": "40000",
+                                 "correct_reason": "A zero was left out."})  # fmt: skip
+    assert done.status_code == 302
+    first.refresh_from_db()
+    assert first.granted_amount == Decimal("40000")
+    assert grants.granted_total(first.grant_call) == Decimal("75000")
+    event = AuditEvent.objects.get(action="proposal.grant_corrected")
+    assert (event.before, event.after, event.note) == (
+        {"granted_amount": "4000.00"}, {"granted_amount": "40000.00"}, "A zero was left out.",
+    )  # fmt: skip
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "A zero was left out." in told.body
+    # over the budget with the other grants: refused
+    third = assessed[2]  # 30,000 asked
+    grants.proposal_decide(actor=officer, proposal=third, granted=True, amount="25000")
+    with pytest.raises(ValidationError) as exc:
+        grants.grant_correct(actor=officer, proposal=third, amount="30000", reason="More")
+    assert exc.value.messages[0].startswith("Granting 30000 would bring the call to 105000.00")
+    # once the agreement is signed, the amount stands (the agreement names it)
+    delivery.agreement_sign(actor=officer, proposal=first)
+    with pytest.raises(ValidationError):
+        grants.grant_correct(actor=officer, proposal=first, amount="39000", reason="Again")
