@@ -306,26 +306,35 @@ def tell_reporter_of_proposal(proposal_id: int) -> None:
 FUNDED_ONGOING = ("granted", "agreement_signed", "in_progress", "completed")
 
 
-def site_project_funded(*, actor, proposal) -> None:
-    """A proposal for a listed site was granted: the site is "being revitalised" on the
-    public map and list (from "neglected" only: a condition an officer set stays), and its
-    reporter is told once. In the decision's transaction."""
-    if not proposal.site_id:
-        return
+def _move_condition(*, actor, proposal, was: str, to: str) -> bool:
+    """The proposal's listed site from condition `was` to `to`, audited with the proposal
+    that moved it; False (nothing changed) when the site is in another condition, which an
+    officer set."""
     site = Site.objects.select_related("city").get(pk=proposal.site_id)
-    if site.condition != Site.Condition.NEGLECTED:
-        return
-    site.condition = Site.Condition.BEING_REVITALISED
+    if site.condition != was:
+        return False
+    site.condition = to
     site.save(update_fields=["condition", "updated_at"])
     audit_record(
         actor=actor,
         action="site.condition",
         obj=site,
         city=site.city,
-        before={"condition": Site.Condition.NEGLECTED},
-        after={"condition": site.condition, "proposal": proposal.pk},
+        before={"condition": was},
+        after={"condition": to, "proposal": proposal.pk},
     )
-    transaction.on_commit(lambda: _tell_reporter_funded(proposal.pk))
+    return True
+
+
+def site_project_funded(*, actor, proposal) -> None:
+    """A proposal for a listed site was granted: the site is "being revitalised" on the
+    public map and list (from "neglected" only: a condition an officer set stays), and its
+    reporter is told once. In the decision's transaction."""
+    C = Site.Condition
+    if proposal.site_id and _move_condition(
+        actor=actor, proposal=proposal, was=C.NEGLECTED, to=C.BEING_REVITALISED
+    ):
+        transaction.on_commit(lambda: _tell_reporter_funded(proposal.pk))
 
 
 def site_project_dropped(*, actor, proposal) -> None:
@@ -337,21 +346,9 @@ def site_project_dropped(*, actor, proposal) -> None:
     if not proposal.site_id:
         return
     others = Proposal.objects.filter(site_id=proposal.site_id, status__in=FUNDED_ONGOING)
-    if others.exclude(pk=proposal.pk).exists():
-        return
-    site = Site.objects.select_related("city").get(pk=proposal.site_id)
-    if site.condition != Site.Condition.BEING_REVITALISED:
-        return
-    site.condition = Site.Condition.NEGLECTED
-    site.save(update_fields=["condition", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="site.condition",
-        obj=site,
-        city=site.city,
-        before={"condition": Site.Condition.BEING_REVITALISED},
-        after={"condition": site.condition, "proposal": proposal.pk},
-    )
+    if not others.exclude(pk=proposal.pk).exists():
+        C = Site.Condition
+        _move_condition(actor=actor, proposal=proposal, was=C.BEING_REVITALISED, to=C.NEGLECTED)
 
 
 def _tell_reporter_funded(proposal_id: int) -> None:
