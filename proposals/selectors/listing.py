@@ -190,18 +190,26 @@ def _value(geometry):
 
 
 def status_timeline(*, proposal: Proposal) -> list[dict]:
-    """The proposal's public history: each state it entered and when (from the audit log)."""
+    """The proposal's public history: each state it entered and when (from the audit log);
+    a decision and an agreement on the day the officers gave for them, which may be before
+    they recorded it."""
     from mapapp.models import AuditEvent
 
     labels = dict(Proposal.Status.choices)
     events = AuditEvent.objects.filter(
         object_type="proposals.proposal", object_id=str(proposal.pk), action__startswith="proposal."
     ).order_by("at", "id")
+    given = {
+        Proposal.Status.GRANTED: proposal.decided_at,
+        Proposal.Status.REJECTED: proposal.decided_at,
+        Proposal.Status.AGREEMENT_SIGNED: proposal.agreement_signed_at,
+    }
     timeline = []
     for event in events:
         status = event.action.removeprefix("proposal.")
         if status in labels:
-            timeline.append({"status": status, "label": labels[status], "at": event.at})
+            at = given.get(status) or event.at
+            timeline.append({"status": status, "label": labels[status], "at": at})
     return timeline
 
 

@@ -451,3 +451,35 @@ def test_a_grants_amount_typed_wrong_is_corrected_before_the_agreement(
     delivery.agreement_sign(actor=officer, proposal=first)
     with pytest.raises(ValidationError):
         grants.grant_correct(actor=officer, proposal=first, amount="39000", reason="Again")
+
+
+def test_the_public_history_shows_the_days_the_officers_gave(client, assessed, officer, koszalin):
+    """A decision and an agreement recorded days after they were taken show, on the
+    proposal's public page, on the days given."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from proposals.services import delivery
+
+    first = assessed[0]
+    GrantCall.objects.filter(pk=first.grant_call_id).update(
+        closes_at=timezone.now() - timedelta(days=30)
+    )
+    today = koszalin.local_date()
+    decided_on, signed_on = today - timedelta(days=12), today - timedelta(days=5)
+    grants.proposal_decide(actor=officer, proposal=first, granted=True, amount="40000",
+                           decided_on=decided_on)  # fmt: skip
+    delivery.agreement_sign(actor=officer, proposal=first, signed_on=signed_on)
+    html = client.get(f"/koszalin/proposals/{first.pk}/").content.decode()
+    timeline = html[
+        html.index('<ol class="timeline">') : html.index("</ol>", html.index("timeline"))
+    ]
+
+    def shown(label):
+        part = timeline[timeline.index(f"<span>{label}</span>") :]
+        return part[part.index('">') + 2 : part.index("</time>")]
+
+    assert shown("Granted") == date_format(decided_on, "SHORT_DATE_FORMAT")
+    assert shown("Agreement signed") == date_format(signed_on, "SHORT_DATE_FORMAT")
