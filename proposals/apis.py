@@ -127,6 +127,13 @@ def results_json(request, city, results) -> dict:
     }
 
 
+def decision_json(call) -> dict | None:
+    """The city's act deciding the call's grants, if the officers named it."""
+    if not call.decision_reference:
+        return None
+    return {"reference": call.decision_reference, "url": call.decision_url or None}
+
+
 def call_json(request, city, call, figures=None, results=None) -> dict:
     """A call's public facts, for open-data users: what the call pages show, with every
     language of its title and description, times in UTC and amounts as decimal strings;
@@ -176,7 +183,7 @@ def call_json(request, city, call, figures=None, results=None) -> dict:
     if figures is not None:
         out["figures"] = figures_json(figures)
     if results is not None:
-        out["results"] = results_json(request, city, results)
+        out["results"] = results_json(request, city, results) | {"decision": decision_json(call)}
     return out
 
 

@@ -365,6 +365,10 @@ def load_demo_programme(city: City) -> bool:
     grants.proposal_decide(
         actor=officer, proposal=made["rejected"], granted=False, note="Demo: lower score."
     )
+    for key, (first, _last) in WINDOWS.items():  # the board's resolution, on the results
+        calls.grant_call_decision_record(
+            actor=officer, grant_call=made_calls[key], reference=f"Demo {first.year}/1"
+        )
     for state in ("agreement_signed", "in_progress", "completed", "sustainability", "closed"):
         p = made[state]
         delivery.agreement_sign(actor=officer, proposal=p, reference=f"DEMO-{p.pk}")

@@ -135,6 +135,12 @@ class GrantCall(models.Model):
     # person for a sitting of decisions: services.alerts.grant_news_schedule); None: none due
     grant_news_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    # the city's act deciding the grants (a board's resolution: its number or title, and
+    # where the city publishes it), shown with the call's results
+    decision_reference = models.CharField(
+        _("the city's decision"), max_length=200, blank=True, editable=False
+    )
+    decision_url = models.URLField(_("where it is published"), blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -421,3 +422,49 @@ def grant_call_set_committee(*, actor, grant_call: GrantCall, members) -> None:
         before={"committee": before},
         after={"committee": sorted(m.email for m in members)},
     )
+
+
+DECISION_REFERENCE_MAX = 200
+
+
+@transaction.atomic
+def grant_call_decision_record(*, actor, grant_call: GrantCall, reference: str, url: str = ""):
+    """The city's act deciding the call's grants (a board's resolution: its number or title)
+    and where the city publishes it, shown with the call's public results. Once the rounds
+    are over; an empty reference clears it. Audited."""
+    from django.core.validators import URLValidator
+
+    check_officer(actor, grant_call.city)
+    call = GrantCall.objects.select_for_update().get(pk=grant_call.pk)
+    if not call.assessment_finished:
+        refuse(msg.ASSESSMENT_NOT_FINISHED)
+    reference = " ".join((reference or "").split())
+    url = (url or "").strip()
+    errors = {}
+    if len(reference) > DECISION_REFERENCE_MAX:
+        errors["decision_reference"] = [
+            msg.DECISION_REFERENCE_LONG % {"max": DECISION_REFERENCE_MAX}
+        ]
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+            if len(url) > 200:  # the column's length
+                raise ValidationError("too long")
+        except ValidationError:
+            errors["decision_url"] = [msg.DECISION_URL_INVALID]
+        if not reference:
+            errors["decision_reference"] = [msg.DECISION_REFERENCE_MISSING]
+    if errors:
+        raise ValidationError(errors)
+    before = {"reference": call.decision_reference, "url": call.decision_url}
+    call.decision_reference, call.decision_url = reference, url
+    call.save(update_fields=["decision_reference", "decision_url", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="call.decision_record",
+        obj=call,
+        city=call.city,
+        before=before,
+        after={"reference": reference, "url": url},
+    )
+    return call

@@ -153,9 +153,22 @@ def officer_call(request, city, call_id):
                     pk__in=posted_ids(request, "committee")
                 )
                 calls.grant_call_set_committee(actor=request.user, grant_call=call, members=chosen)
+            elif action == "decision_record":
+                calls.grant_call_decision_record(
+                    actor=request.user,
+                    grant_call=call,
+                    reference=request.POST.get("decision_reference", ""),
+                    url=request.POST.get("decision_url", ""),
+                )
         except ValidationError as exc:
             report(request, exc)
+            if action == "decision_record":  # shown again with what was typed
+                return _officer_call_page(request, city_obj, call, request.POST, http_status=400)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
+    return _officer_call_page(request, city_obj, call, {}, http_status=200)
+
+
+def _officer_call_page(request, city_obj, call, posted, *, http_status):
     # what the table shows: one status and/or search words (a call may have hundreds)
     status, q = request.GET.get("status", ""), text_query(request.GET)
     shown, counts = selectors.call_proposals(grant_call=call, status=status, q=q)
@@ -189,7 +202,9 @@ def officer_call(request, city, call_id):
                 ).order_by(collated("title"), "pk")
             ),
             "candidates": _committee_candidates(city_obj),
+            "posted": posted,
         },
+        status=http_status,
     )
 
 

@@ -162,3 +162,51 @@ def test_the_results_as_a_spreadsheet(client, decided):
     assert rows[1][1] == "'=HYPERLINK(1)"  # a spreadsheet shows it, does not run it
     assert rows[2][1:5] == ["1 project withheld by the moderators", "", "", "35000.00"]
     assert len(rows) == 3 and "Hidden project" not in got.content.decode()
+
+
+def test_the_citys_decision_named_with_the_results(client, decided, officer):
+    """Officers name the act deciding the grants (a board's resolution) and where it is
+    published; the results show it, linked, and the API gives it. A refused save keeps
+    what was typed."""
+    from mapapp.models import AuditEvent
+
+    call = decided[0].grant_call
+    url = f"/koszalin/officer/calls/{call.pk}/"
+    client.force_login(officer)
+    assert 'value="decision_record"' in client.get(url).content.decode()
+    for form, said in (
+        ({"decision_reference": "Resolution 12/2026", "decision_url": "ftp://x"}, "https://"),
+        ({"decision_reference": "", "decision_url": "https://bip.example.org/r"}, "number or"),
+        ({"decision_reference": "R" * 201, "decision_url": ""}, "at most 200 characters"),
+    ):
+        refused = client.post(url, {"action": "decision_record", **form})
+        assert refused.status_code == 400 and said in refused.content.decode()
+        assert f'value="{form["decision_reference"]}"' in refused.content.decode()
+        call.refresh_from_db()
+        assert call.decision_reference == ""
+    saved = client.post(url, {"action": "decision_record",
+                              "decision_reference": "Resolution <b>12</b>/2026",
+                              "decision_url": "https://bip.example.org/r/12"})  # fmt: skip
+    assert saved.status_code == 302
+    client.logout()
+    page = client.get(f"/koszalin/calls/{call.pk}/").content.decode()
+    assert (
+        'Decided by <a href="https://bip.example.org/r/12" rel="noopener">'
+        "Resolution &lt;b&gt;12&lt;/b&gt;/2026</a>"
+    ) in page
+    data = Client().get(f"/api/v1/koszalin/calls/{call.pk}/").json()
+    assert data["results"]["decision"] == {
+        "reference": "Resolution <b>12</b>/2026", "url": "https://bip.example.org/r/12",
+    }  # fmt: skip
+    assert AuditEvent.objects.get(action="call.decision_record").after["url"].endswith("/12")
+
+
+def test_the_decision_is_named_once_the_rounds_are_over(in_assessment, officer):
+    from django.core.exceptions import ValidationError
+
+    from proposals.services import calls
+
+    with pytest.raises(ValidationError):
+        calls.grant_call_decision_record(
+            actor=officer, grant_call=in_assessment.grant_call, reference="Too early"
+        )
