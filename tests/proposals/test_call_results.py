@@ -188,8 +188,9 @@ def test_the_citys_decision_named_with_the_results(client, decided, officer):
                               "decision_reference": "Resolution <b>12</b>/2026",
                               "decision_url": "https://bip.example.org/r/12"})  # fmt: skip
     assert saved.status_code == 302
-    client.logout()
-    page = client.get(f"/koszalin/calls/{call.pk}/").content.decode()
+    anyone = Client()
+    anyone.cookies["django_language"] = "en"
+    page = anyone.get(f"/koszalin/calls/{call.pk}/").content.decode()
     assert (
         'Decided by <a href="https://bip.example.org/r/12" rel="noopener">'
         "Resolution &lt;b&gt;12&lt;/b&gt;/2026</a>"
