@@ -162,7 +162,7 @@ def officer_call(request, city, call_id):
                 )
         except ValidationError as exc:
             report(request, exc)
-            if action == "decision_record":  # shown again with what was typed
+            if action in ("decision_record", "committee"):  # shown again as it was sent
                 return _officer_call_page(request, city_obj, call, request.POST, http_status=400)
         return redirect("proposals:officer-call", city=city_obj.slug, call_id=call.pk)
     return _officer_call_page(request, city_obj, call, {}, http_status=200)
@@ -202,6 +202,10 @@ def _officer_call_page(request, city_obj, call, posted, *, http_status):
                 ).order_by(collated("title"), "pk")
             ),
             "candidates": _committee_candidates(city_obj),
+            # the members ticked in a refused save, ticked again
+            "chosen": set(posted.getlist("committee"))
+            if posted and posted.get("action") == "committee"
+            else None,
             "posted": posted,
         },
         status=http_status,
