@@ -190,6 +190,16 @@ class GrantCall(models.Model):
     def assessment_finished(self) -> bool:
         return self.current_round == self.rounds and not self.round_open
 
+    @property
+    def assessment_stage(self) -> str:
+        """Where the committee's assessment stands: "before_rounds" (none opened yet),
+        "round_open", "between_rounds" (one closed, more to come) or "finished"."""
+        if self.round_open:
+            return "round_open"
+        if self.assessment_finished:
+            return "finished"
+        return "between_rounds" if self.current_round else "before_rounds"
+
 
 class CriterionBase(models.Model):
     """An assessment criterion: a key (kept when it is renamed), its name in each language,

@@ -14,16 +14,8 @@ from proposals.services import assessment
 from proposals.views.common import load_city, report
 from sites.selectors import site_visible_to
 
-# a call's place in the member's work: a round to score first, the past last
+# a call's place in the member's work (GrantCall.assessment_stage): a round to score first
 _STAGES = ("round_open", "between_rounds", "before_rounds", "finished")
-
-
-def _stage(call) -> str:
-    if call.round_open:
-        return "round_open"
-    if call.assessment_finished:
-        return "finished"
-    return "between_rounds" if call.current_round else "before_rounds"
 
 
 @login_required
@@ -44,7 +36,7 @@ def committee_home(request, city):
             for p in selectors.proposals_for_committee(member=request.user, grant_call=call)
         ]
         done = sum(was_scored for _p, was_scored in proposals)
-        stage = _stage(call)
+        stage = call.assessment_stage
         rows.append({"call": call, "proposals": proposals, "done": done, "stage": stage})
     rows.sort(key=lambda row: _STAGES.index(row["stage"]))  # stable: the latest call first
     current = [row for row in rows if row["stage"] != "finished"]
