@@ -30,7 +30,10 @@ from geodata.models import Layer
 from mapapp.models import City
 
 GRANTED = ("granted", "agreement_signed", "in_progress", "completed", "sustainability", "closed")
-PUBLIC = ("collecting_support", "submitted", "ineligible", "in_assessment", "rejected", *GRANTED)
+PUBLIC = (
+    "collecting_support", "submitted", "ineligible", "in_assessment", "rejected", *GRANTED,
+    "revoked",
+)  # fmt: skip
 GREEN_CATEGORIES = ("community_garden", "greenery", "rain_garden")
 logger = logging.getLogger(__name__)
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")

@@ -45,6 +45,7 @@ STATUS_COLORS = {
     "completed": "#d55e00",
     "sustainability": "#2c7a3f",
     "closed": "#444444",
+    "revoked": "#8c510a",
 }
 SITE_COLORS = {"neglected": "#b2182b", "being_revitalised": "#ef8a62", "revitalised": "#67a9cf"}
 INTERVENTION_COLOR = "#2c7a3f"

@@ -383,9 +383,11 @@ def _applicant_data_ended(*, today, now, days: int, past_calls: list[int]) -> Q:
     granted = [S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED, S.SUSTAINABILITY,
                S.CLOSED]  # fmt: skip
     never_granted = [S.REJECTED, S.INELIGIBLE, S.WITHDRAWN]
+    cutoff = now - dt.timedelta(days=days)
     return (
         Q(sustainability_ends_on__lt=today)
-        | Q(status__in=never_granted, decided_at__lt=now - dt.timedelta(days=days))
+        | Q(status__in=never_granted, decided_at__lt=cutoff)
+        | Q(status=S.REVOKED, revoked_at__lt=cutoff)
         | (Q(grant_call__in=past_calls) & ~Q(status__in=granted))
     )
 
@@ -403,7 +405,11 @@ def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None
         return
     receipts = Expense.objects.exclude(receipt="")
     reports = MaintenanceReport.objects.exclude(text=ERASED)
-    due = Proposal.objects.filter(sustainability_ends_on__year__lt=today.year - years).filter(
+    # a grant revoked: counted from the revocation (what was paid out is settled then)
+    ended = Q(sustainability_ends_on__year__lt=today.year - years) | Q(
+        status=Proposal.Status.REVOKED, revoked_at__year__lt=today.year - years
+    )
+    due = Proposal.objects.filter(ended).filter(
         Q(pk__in=receipts.values("proposal"))
         | Q(pk__in=reports.values("proposal"))
         | ~Q(agreement_document="")

@@ -124,6 +124,7 @@ def results_json(request, city, results) -> dict:
         "withheld_total": str(results.withheld_sum),
         "not_granted_count": results.not_granted_count,
         "undecided_count": results.undecided_count,
+        "revoked_count": results.revoked_count,
     }
 
 

@@ -137,6 +137,23 @@ GRANT_CORRECT_TURN = _(
 GRANT_CORRECT_REASON = _("Say why the amount is corrected: the applicant is told.")
 GRANT_CORRECT_UNCHANGED = _("That is the amount granted already.")
 
+REVOKE_TURN = _(
+    "A grant is revoked between the decision and the completion's acceptance; this proposal is "
+    "“%(status)s”."
+)
+REVOKE_REASON = _("Say why the grant is revoked: the applicant is told, and its page says it.")
+REVOKE_REASON_LONG = _("The reason has at most %(max)s characters.")
+REVOKE_IN_FUTURE = _("A revocation is recorded once it is decided: %(date)s has not come yet.")
+REVOKE_BEFORE_DECISION = _("A grant cannot be revoked before it was granted (%(date)s).")
+RESERVE_BEFORE_DECISION = _(
+    "A grant from the reserve cannot be dated before the proposal was first decided (%(date)s)."
+)
+RESERVE_TOO_LATE = _(
+    "The proposal was not granted more than %(days)s days ago: its landowner's consent and "
+    "its applicant's contact details may be erased by now, so it cannot be granted from the "
+    "reserve. The applicant can propose it again in a new call."
+)
+
 EXPENSE_OVER_GRANT = _("Expenses would total %(total)s, more than the %(granted)s granted.")
 EXPENSE_NOT_POSITIVE = _("An expense's amount must be more than zero.")
 EXPENSE_IN_FUTURE = _("An expense is recorded once it is paid: %(date)s has not come yet.")

@@ -18,6 +18,9 @@ Lifecycle of a proposal (Proposal.status):
       -> completed (after photos) -> sustainability (maintenance reports every 6 months)
       -> closed.
     withdrawn is an end state reachable by the applicant until work has started.
+    revoked: officers revoke a grant (granted to completed) with a public reason; its money
+    returns to the call's budget, from which a proposal not granted may be granted later
+    (the reserve: rejected -> granted).
 Every transition is a service in proposals.services that checks who may do it and that it is
 the proposal's turn, and writes the audit log.
 """
@@ -260,6 +263,8 @@ class Proposal(models.Model):
         SUSTAINABILITY = "sustainability", _("Sustainability period")
         CLOSED = "closed", _("Closed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        # granted, then the city took the grant back (grants.grant_revoke): public, with why
+        REVOKED = "revoked", _("Grant revoked")
         # gathering support when its call closed, never submitted (drafting.expire_unsubmitted)
         EXPIRED = "expired", _("Not submitted in time")
 
@@ -291,6 +296,7 @@ class Proposal(models.Model):
         Status.COMPLETED,
         Status.SUSTAINABILITY,
         Status.CLOSED,
+        Status.REVOKED,
     )
 
     city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="proposals")
@@ -358,6 +364,10 @@ class Proposal(models.Model):
         blank=True,
         editable=False,
     )
+    # a grant taken back by the city (services.grants.grant_revoke): the day it was decided
+    # and why, which the proposal's public page says; the amount stays as it was granted
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revocation_reason = models.TextField(blank=True, editable=False)
     # when the area alerts were told it is funded (services.alerts.tell_grants)
     grant_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)

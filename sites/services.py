@@ -338,9 +338,9 @@ def site_project_funded(*, actor, proposal) -> None:
 
 
 def site_project_dropped(*, actor, proposal) -> None:
-    """A granted project for a listed site was withdrawn before it was completed: the site
-    is "neglected" again, unless another funded project for it goes on (or an officer set
-    another condition meanwhile). In the withdrawal's transaction."""
+    """A granted project for a listed site was withdrawn or its grant revoked before it was
+    completed: the site is "neglected" again, unless another funded project for it goes on
+    (or an officer set another condition meanwhile). In the withdrawal's transaction."""
     from proposals.models import Proposal
 
     if not proposal.site_id:

@@ -156,7 +156,9 @@ def weighted_scores(*, grant_call: GrantCall, round_number: int) -> dict[int, fl
 
 def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
     """Proposals by weighted score of the latest round, and the funding proposal: down the
-    ranking, each proposal that still fits the remaining budget is recommended."""
+    ranking, each proposal that still fits the remaining budget is recommended. A grant
+    revoked keeps its rank but not its money: what it leaves goes down the ranking, where a
+    proposal not granted may take it from the reserve."""
     call = GrantCall.objects.get(pk=grant_call.pk)  # the round as it is now
     scores = weighted_scores(grant_call=call, round_number=call.current_round)
     candidates = call.proposals.filter(
@@ -169,6 +171,7 @@ def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
             S.COMPLETED,
             S.SUSTAINABILITY,
             S.CLOSED,
+            S.REVOKED,
         ]
     )
     ordered = sorted(
@@ -180,7 +183,11 @@ def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
     out = []
     for proposal in ordered:
         score = scores.get(proposal.pk)
-        fits = score is not None and proposal.requested_amount <= remaining
+        fits = (
+            score is not None
+            and proposal.status != S.REVOKED
+            and proposal.requested_amount <= remaining
+        )
         if fits:
             remaining -= proposal.requested_amount
             cumulative += proposal.requested_amount

@@ -99,6 +99,7 @@ class CallResults:
     withheld_sum: Decimal
     not_granted_count: int
     undecided_count: int  # in assessment once the rounds are over
+    revoked_count: int = 0  # granted, then revoked by the city (not in `granted`)
 
     @property
     def granted_sum(self) -> Decimal:
@@ -106,7 +107,9 @@ class CallResults:
 
     @property
     def decided(self) -> bool:
-        return bool(self.granted or self.withheld_count or self.not_granted_count)
+        return bool(
+            self.granted or self.withheld_count or self.not_granted_count or self.revoked_count
+        )
 
 
 def call_results(*, grant_calls) -> dict[int, CallResults]:
@@ -136,7 +139,9 @@ def call_results(*, grant_calls) -> dict[int, CallResults]:
             out[p.grant_call_id].withheld_sum += p.granted_amount or Decimal("0.00")
     S = Proposal.Status
     counts = (
-        Proposal.objects.filter(grant_call__in=calls, status__in=(S.REJECTED, S.IN_ASSESSMENT))
+        Proposal.objects.filter(
+            grant_call__in=calls, status__in=(S.REJECTED, S.IN_ASSESSMENT, S.REVOKED)
+        )
         .order_by()
         .values_list("grant_call_id", "status")
         .annotate(n=Count("pk"))
@@ -144,6 +149,8 @@ def call_results(*, grant_calls) -> dict[int, CallResults]:
     for call_id, status, n in counts:
         if status == S.REJECTED:
             out[call_id].not_granted_count = n
+        elif status == S.REVOKED:
+            out[call_id].revoked_count = n
         elif calls[call_id].assessment_finished:
             out[call_id].undecided_count = n
     return out

@@ -191,25 +191,33 @@ def _value(geometry):
 
 def status_timeline(*, proposal: Proposal) -> list[dict]:
     """The proposal's public history: each state it entered and when (from the audit log);
-    a decision and an agreement on the day the officers gave for them, which may be before
-    they recorded it."""
+    a decision, a revocation and an agreement on the day the officers gave for them, which
+    may be before they recorded it. Each decision on its own day: one not granted and later
+    granted from the reserve shows both."""
+    from datetime import datetime
+
     from mapapp.models import AuditEvent
 
-    labels = dict(Proposal.Status.choices)
+    S = Proposal.Status
+    labels = dict(S.choices)
     events = AuditEvent.objects.filter(
         object_type="proposals.proposal", object_id=str(proposal.pk), action__startswith="proposal."
     ).order_by("at", "id")
-    given = {
-        Proposal.Status.GRANTED: proposal.decided_at,
-        Proposal.Status.REJECTED: proposal.decided_at,
-        Proposal.Status.AGREEMENT_SIGNED: proposal.agreement_signed_at,
-    }
+    given = {S.GRANTED: "decided_at", S.REJECTED: "decided_at", S.REVOKED: "revoked_at"}
     timeline = []
     for event in events:
         status = event.action.removeprefix("proposal.")
-        if status in labels:
-            at = given.get(status) or event.at
-            timeline.append({"status": status, "label": labels[status], "at": at})
+        if status not in labels:
+            continue
+        at = event.at
+        if status == S.AGREEMENT_SIGNED and proposal.agreement_signed_at:
+            at = proposal.agreement_signed_at  # corrected since, perhaps
+        elif status in given:
+            try:  # as the transition wrote it (str of a datetime)
+                at = datetime.fromisoformat((event.after or {}).get(given[status]) or "")
+            except ValueError:  # an event written without it
+                at = event.at
+        timeline.append({"status": status, "label": labels[status], "at": at})
     return timeline
 
 

@@ -30,6 +30,7 @@ NOTIFY = {
     S.SUSTAINABILITY,
     S.CLOSED,
     S.EXPIRED,
+    S.REVOKED,
 }
 
 

@@ -456,16 +456,17 @@ def _remind_of_deadline(proposal: Proposal) -> None:
         mail(subject, body, [proposal.author.email], city=city)
 
 
-COPYABLE = (S.EXPIRED, S.REJECTED, S.INELIGIBLE, S.WITHDRAWN)
+COPYABLE = (S.EXPIRED, S.REJECTED, S.INELIGIBLE, S.WITHDRAWN, S.REVOKED)
 
 
 @transaction.atomic
 def proposal_copy(*, author, source: Proposal, grant_call: GrantCall) -> Proposal:
     """A new draft in an open call from the applicant's proposal that went nowhere (not
-    submitted in time, not granted, ineligible, withdrawn): its text, category, place and
-    budget. Not its supporters, landowner's consent or photos: they belong to the earlier
-    call, and a consent document may be erased with it. The new call's rules apply: a place
-    it refuses (a smaller largest area) is left for the applicant to draw again."""
+    submitted in time, not granted, ineligible, withdrawn, its grant revoked): its text,
+    category, place and budget. Not its supporters, landowner's consent or photos: they
+    belong to the earlier call, and a consent document may be erased with it. The new call's
+    rules apply: a place it refuses (a smaller largest area) is left for the applicant to
+    draw again."""
     source = Proposal.objects.select_related("organisation", "site").get(pk=source.pk)
     check_applicant(author, source)
     check_status(source, *COPYABLE)

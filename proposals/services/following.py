@@ -52,13 +52,14 @@ def _milestones():
         S.IN_PROGRESS: _("The works have started."),
         S.COMPLETED: _("It is built: its page shows it before and after."),
         S.WITHDRAWN: _("The applicant withdrew it; it is no longer public."),
+        S.REVOKED: _("The city revoked its grant; its page says why."),
         S.EXPIRED: _("It was not submitted before the call closed; it is no longer public."),
     }
 
 
 MILESTONES = frozenset(_milestones())
 # After these nothing more will happen to tell: the follows end with the e-mail.
-LAST = frozenset({S.INELIGIBLE, S.REJECTED, S.COMPLETED, S.WITHDRAWN, S.EXPIRED})
+LAST = frozenset({S.INELIGIBLE, S.REJECTED, S.COMPLETED, S.WITHDRAWN, S.EXPIRED, S.REVOKED})
 _SALT = "proposals.follow.stop"
 
 

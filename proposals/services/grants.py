@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -55,7 +56,8 @@ def _checked_amount(call: GrantCall, proposal: Proposal, amount, *, granted_befo
 
 def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
     """When the city decided: today unless the officer gives the day (the board's meeting,
-    recorded later), not in the future nor before the call closed, by the city's calendar."""
+    recorded later), not in the future nor before the call closed, by the city's calendar;
+    a grant from the reserve not before the proposal's first decision either."""
     from django.utils.formats import date_format
 
     city = proposal.city
@@ -65,7 +67,24 @@ def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
     closed_on = city.local_date(call.closes_at)
     if decided_on < closed_on:
         refuse(msg.DECISION_BEFORE_CLOSE, date=date_format(closed_on, "DATE_FORMAT"))
+    if proposal.status == S.REJECTED and proposal.decided_at:
+        first = city.local_date(proposal.decided_at)
+        if decided_on < first:
+            refuse(msg.RESERVE_BEFORE_DECISION, date=date_format(first, "DATE_FORMAT"))
     return moment_of(city, decided_on)
+
+
+def reserve_open(proposal: Proposal) -> bool:
+    """A proposal not granted may be granted later from the money a revoked or withdrawn
+    grant left in the call's budget (the reserve), while its landowner's consent and its
+    applicant's contact details are kept: SUPPORTER_DATA_RETENTION_DAYS after the decision
+    (mapapp.privacy erases them then)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    return not proposal.decided_at or proposal.decided_at >= timezone.now() - dt.timedelta(days)
 
 
 @transaction.atomic
@@ -75,13 +94,17 @@ def proposal_decide(
 ) -> Proposal:  # fmt: skip
     """The city's decision on a proposal assessed: granted (an amount within what was asked,
     the call's cap and what is left of its budget) or not; `decided_on` the day it was
-    taken (costs paid before it stand out), today when not given."""
+    taken (costs paid before it stand out), today when not given. A proposal not granted
+    may be granted later, from the reserve, when a grant revoked or withdrawn left money in
+    the budget (`reserve_open`)."""
     check_officer(actor, proposal.city)
     # Lock order: the call first, then the proposal; every decision on this call queues here.
     call = GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     if not call.assessment_finished:
         refuse(msg.ASSESSMENT_NOT_FINISHED)
+    if granted and proposal.status == S.REJECTED and not reserve_open(proposal):
+        refuse(msg.RESERVE_TOO_LATE, days=settings.SUPPORTER_DATA_RETENTION_DAYS)
     decided_at = _decided_at(proposal, call, decided_on)
     if not granted:
         return transition(
@@ -97,7 +120,7 @@ def proposal_decide(
         proposal,
         to=S.GRANTED,
         actor=actor,
-        allowed_from=(S.IN_ASSESSMENT,),
+        allowed_from=(S.IN_ASSESSMENT, S.REJECTED),
         note=note,
         granted_amount=amount,
         decided_at=decided_at,
@@ -165,3 +188,53 @@ def _tell_grant_corrected(proposal_id: int, was: Decimal, reason: str) -> None:
         page = reverse("proposals:detail", kwargs={"city": proposal.city.slug, "pk": proposal.pk})
         body += "\n\n" + site_link(page)
         mail(subject, body, [proposal.author.email], city=proposal.city)
+
+
+REVOKE_REASON_MAX = 2000
+REVOCABLE = (S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED)
+
+
+@transaction.atomic
+def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | None = None):
+    """The city takes a grant back (the applicant cannot or will not carry it out, the
+    agreement is not signed, the works broke its terms), from the decision until the
+    completion is accepted: with a reason, which the applicant is e-mailed and the
+    proposal's page says, and the day it was decided (today unless given; not in the
+    future, not before the grant). The amount goes back to the call's budget, where a
+    proposal not granted can take it (the reserve); whatever was paid out is settled under
+    the agreement, outside this platform. Its listed site is no longer being revitalised,
+    unless another funded project goes on there."""
+    from django.utils.formats import date_format
+
+    from sites.services import site_project_dropped
+
+    check_officer(actor, proposal.city)
+    GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)  # decisions queue
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
+    if proposal.status not in REVOCABLE:
+        refuse(msg.REVOKE_TURN, status=proposal.get_status_display())
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"revoke_reason": [msg.REVOKE_REASON]})
+    if len(reason) > REVOKE_REASON_MAX:
+        raise ValidationError(
+            {"revoke_reason": [msg.REVOKE_REASON_LONG % {"max": REVOKE_REASON_MAX}]}
+        )
+    city = proposal.city
+    revoked_on = revoked_on or city.local_date()
+    if revoked_on > city.local_date():
+        refuse(msg.REVOKE_IN_FUTURE, date=date_format(revoked_on, "DATE_FORMAT"))
+    granted_on = city.local_date(proposal.decided_at)
+    if revoked_on < granted_on:
+        refuse(msg.REVOKE_BEFORE_DECISION, date=date_format(granted_on, "DATE_FORMAT"))
+    proposal = transition(
+        proposal,
+        to=S.REVOKED,
+        actor=actor,
+        allowed_from=REVOCABLE,
+        note=reason,
+        revoked_at=moment_of(city, revoked_on),
+        revocation_reason=reason,
+    )
+    site_project_dropped(actor=actor, proposal=proposal)
+    return proposal

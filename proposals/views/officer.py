@@ -174,6 +174,8 @@ def _officer_call_page(request, city_obj, call, posted, *, http_status):
     shown, counts = selectors.call_proposals(grant_call=call, status=status, q=q)
     page = Paginator(shown, OFFICER_PAGE_SIZE).get_page(request.GET.get("page"))
     scores = selectors.weighted_scores(grant_call=call, round_number=call.current_round)
+    ranking = selectors.ranking(grant_call=call) if call.assessment_finished else None
+    granted_total = grants.granted_total(call)
     return render(
         request,
         "proposals/officer_call.html",
@@ -191,8 +193,15 @@ def _officer_call_page(request, city_obj, call, posted, *, http_status):
             ],
             "status": status if status in counts else "",
             "q": q,
-            "ranking": selectors.ranking(grant_call=call) if call.assessment_finished else None,
-            "granted_total": grants.granted_total(call),
+            "ranking": ranking,
+            "granted_total": granted_total,
+            # money a grant revoked or withdrawn left, and who is next in line for it
+            "reserve": [
+                r
+                for r in ranking or ()
+                if r.recommended and r.proposal.status == Proposal.Status.REJECTED
+            ],
+            "remaining_budget": call.total_budget - granted_total,
             "committee": list(call.committee.all()),
             "progress": selectors.round_progress(grant_call=call),
             # before the next round opens: whose applicants got no feedback to revise by
@@ -459,6 +468,13 @@ def officer_proposal(request, city, pk):
                     note=post.get("note", ""),
                     decided_on=posted_date(post.get("decided_on"), optional=True),
                 )
+            elif action == "revoke":
+                grants.grant_revoke(
+                    actor=user,
+                    proposal=proposal,
+                    reason=post.get("revoke_reason", ""),
+                    revoked_on=posted_date(post.get("revoked_on"), optional=True),
+                )
             elif action == "grant_correct":
                 grants.grant_correct(
                     actor=user,
@@ -586,6 +602,13 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             "can_correct_agreement": proposal.status
             in (Proposal.Status.AGREEMENT_SIGNED, Proposal.Status.IN_PROGRESS),
             "remaining_budget": call.total_budget - grants.granted_total(call),
+            # a proposal not granted, while it can still take money left in the budget
+            "reserve_open": proposal.status == Proposal.Status.REJECTED
+            and call.assessment_finished
+            and grants.reserve_open(proposal),
+            "can_revoke": proposal.status in grants.REVOCABLE,
+            "revoked_on": city_obj.local_date(proposal.revoked_at) if proposal.revoked_at else None,
+            "revoke_reason_max": grants.REVOKE_REASON_MAX,
             "conflicts": proposal.conflicts.select_related("member"),
             # the works and the sustainability period, as the applicant reports them
             "works": selectors.project_works(proposal=proposal),

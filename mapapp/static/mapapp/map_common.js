@@ -14,6 +14,7 @@
     completed: "#d55e00",
     sustainability: "#2c7a3f",
     closed: "#444444",
+    revoked: "#8c510a",
     draft: "#bbbbbb"
   };
 

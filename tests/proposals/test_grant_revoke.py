@@ -1,0 +1,272 @@
+"""A grant revoked by the city (with a public reason and its own day), its money back in the
+call's budget, and a proposal not granted granted from it later (the reserve)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from mapapp.models import AuditEvent
+from proposals import messages as msg
+from proposals.models import GrantCall, Proposal
+from proposals.selectors import call_results, ranking, status_timeline
+from proposals.services import delivery, following, grants
+from tests.proposals.test_grants import assessed  # noqa: F401 - a fixture
+
+S = Proposal.Status
+
+
+@pytest.fixture
+def decided(assessed, officer, koszalin):  # noqa: F811
+    """Of the four assessed (40k, 35k, 30k, 20k asked; budget 100k): the first, second and
+    fourth granted in full (95k), the third not granted five days ago; the call closed ten
+    days ago."""
+    first, second, third, fourth = assessed
+    GrantCall.objects.filter(pk=first.grant_call_id).update(
+        closes_at=timezone.now() - timedelta(days=10)
+    )
+    today = koszalin.local_date()
+    week_ago = today - timedelta(days=7)
+    for p in (first, second, fourth):
+        grants.proposal_decide(actor=officer, proposal=p, granted=True,
+                               amount=p.requested_amount, decided_on=week_ago)  # fmt: skip
+    grants.proposal_decide(actor=officer, proposal=third, granted=False,
+                           decided_on=today - timedelta(days=5))  # fmt: skip
+    return [Proposal.objects.get(pk=p.pk) for p in assessed]
+
+
+def english():
+    visitor = Client()
+    visitor.cookies["django_language"] = "en"
+    return visitor
+
+
+def _officer_page(client, proposal):
+    return client.get(f"/koszalin/officer/proposals/{proposal.pk}/").content.decode()
+
+
+def test_officers_revoke_a_grant_with_a_public_reason(
+    client, decided, officer, resident, mailoutbox, django_capture_on_commit_callbacks
+):
+    first, second = decided[0], decided[1]
+    call = second.grant_call
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    client.force_login(officer)
+    assert 'value="revoke"' in _officer_page(client, second)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(
+            f"/koszalin/officer/proposals/{second.pk}/",
+            {"action": "revoke", "revoke_reason": "The landowner <b>withdrew</b> consent.",
+             "revoked_on": second.city.local_date().isoformat()},
+        )  # fmt: skip
+    assert sent.status_code == 302
+    second.refresh_from_db()
+    assert second.status == S.REVOKED
+    assert second.revocation_reason == "The landowner <b>withdrew</b> consent."
+    assert second.city.local_date(second.revoked_at) == second.city.local_date()
+    assert second.granted_amount == Decimal("35000")  # the amount stays, as it was granted
+    assert grants.granted_total(call) == Decimal("60000")  # its money is back in the budget
+    event = AuditEvent.objects.get(action="proposal.revoked", object_id=str(second.pk))
+    assert event.before == {"status": "granted"}
+    assert event.note == "The landowner <b>withdrew</b> consent."
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "Grant revoked" in told.subject
+    assert "The landowner <b>withdrew</b> consent." in told.body  # plain text
+    # in public: the status, why (escaped), the amount marked, the day in its history
+    page = english().get(f"/koszalin/proposals/{second.pk}/").content.decode()
+    assert "Grant revoked" in page
+    assert "The landowner &lt;b&gt;withdrew&lt;/b&gt; consent." in page
+    assert "<b>withdrew" not in page
+    assert "Granted, then revoked" in page
+    assert [s["status"] for s in status_timeline(proposal=second)][-2:] == ["granted", "revoked"]
+    # the call's results: not among the grants, counted apart, in the API as well
+    results = call_results(grant_calls=[call])[call.pk]
+    assert second not in results.granted and results.revoked_count == 1
+    html = english().get(f"/koszalin/calls/{call.pk}/").content.decode()
+    table = html[html.index('id="results"') :]
+    table = table[: table.index("</table>")]
+    assert second.title not in table and first.title in table
+    assert "The city revoked 1 grant" in html
+    assert f"?call={call.pk}&amp;status=revoked" in html
+    api = english().get(f"/api/v1/koszalin/calls/{call.pk}/").json()
+    assert api["results"]["revoked_count"] == 1
+    listed = english().get(f"/koszalin/proposals/?call={call.pk}&status=revoked")
+    assert second.title in listed.content.decode()
+    # the officers' page: its record, no second revocation
+    page = _officer_page(client, second)
+    assert 'value="revoke"' not in page and 'id="revoked"' in page
+    with pytest.raises(ValidationError) as exc:
+        grants.grant_revoke(actor=officer, proposal=second, reason="Again")
+    assert "this proposal is “Grant revoked”" in exc.value.messages[0]
+
+
+def test_a_revocation_refused_changes_nothing_and_keeps_what_was_typed(
+    client, decided, officer, resident, koszalin
+):
+    second = decided[1]
+    today = koszalin.local_date()
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{second.pk}/"
+    for form, said in (
+        ({"revoke_reason": "  "}, "Say why the grant is revoked"),
+        ({"revoke_reason": "x" * 2001}, "at most 2000 characters"),
+        ({"revoke_reason": "Typed reason", "revoked_on": (today + timedelta(1)).isoformat()},
+         "has not come yet"),
+        ({"revoke_reason": "Typed reason", "revoked_on": (today - timedelta(8)).isoformat()},
+         "cannot be revoked before it was granted"),
+        ({"revoke_reason": "Typed reason", "revoked_on": "31.02.2026"}, "date"),
+    ):  # fmt: skip
+        response = client.post(url, {"action": "revoke", **form})
+        page = response.content.decode()
+        assert response.status_code == 400, form
+        assert said in page, form
+        if form["revoke_reason"] == "Typed reason":
+            assert ">Typed reason</textarea>" in page  # nothing typed is lost
+            assert "<details open>" in page.replace('<details open=""', "<details open")
+        second.refresh_from_db()
+        assert second.status == S.GRANTED and second.revoked_at is None
+    assert not AuditEvent.objects.filter(action="proposal.revoked").exists()
+    # nobody but the city's officers: not the applicant, not another city's officer
+    with pytest.raises(PermissionDenied):
+        grants.grant_revoke(actor=resident, proposal=second, reason="Mine")
+    client.force_login(resident)
+    assert client.post(url, {"action": "revoke", "revoke_reason": "x"}).status_code in (403, 404)
+    second.refresh_from_db()
+    assert second.status == S.GRANTED
+    # out of turn: not granted, or assessed and not yet decided
+    third = decided[2]
+    with pytest.raises(ValidationError) as exc:
+        grants.grant_revoke(actor=officer, proposal=third, reason="No")
+    assert exc.value.messages == [str(msg.REVOKE_TURN % {"status": "Not granted"})]
+
+
+def test_revoked_during_the_works_and_its_site_and_followers(
+    decided, officer, resident, supporters, koszalin, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """After the agreement, with the works on: revoked all the same (what was paid out is
+    settled under the agreement); the listed site is neglected again; followers are told,
+    and their follows end."""
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Site
+
+    first = decided[0]
+    site = Site.objects.create(city=koszalin, name="Lot", geom=Point(16.18, 54.19),
+                               moderation="accepted", condition="being_revitalised")  # fmt: skip
+    Proposal.objects.filter(pk=first.pk).update(site=site)
+    delivery.agreement_sign(actor=officer, proposal=first)
+    first = delivery.works_start(actor=resident, proposal=first)
+    follower = supporters[0]
+    follower.preferred_language = "en"
+    follower.save(update_fields=["preferred_language"])
+    following.follow(user=follower, proposal=first)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.grant_revoke(actor=officer, proposal=first, reason="The works broke the terms.")
+    first.refresh_from_db()
+    assert first.status == S.REVOKED
+    site.refresh_from_db()
+    assert site.condition == "neglected"
+    [told] = [m for m in mailoutbox if m.to == [follower.email]]
+    assert "The city revoked its grant; its page says why." in told.body
+    assert not first.follows.exists()
+
+
+def test_money_left_goes_to_the_next_in_line_from_the_reserve(
+    client, decided, officer, resident, koszalin, mailoutbox, django_capture_on_commit_callbacks
+):
+    first, second, third = decided[:3]
+    call = third.grant_call
+    today = koszalin.local_date()
+    client.force_login(officer)
+    # 95k of 100k granted: the third (30k) does not fit, no reserve to speak of
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=third, granted=True, amount="30000")
+    assert "budget" in exc.value.messages[0]
+    call_page = client.get(f"/koszalin/officer/calls/{call.pk}/").content.decode()
+    assert 'id="reserve-note"' not in call_page
+    grants.grant_revoke(actor=officer, proposal=second, reason="Agreement never signed.")
+    # revoked keeps its rank, not its money: the third is recommended now
+    ranked = {r.proposal.pk: r for r in ranking(grant_call=call)}
+    assert not ranked[second.pk].recommended and ranked[third.pk].recommended
+    call_page = client.get(f"/koszalin/officer/calls/{call.pk}/").content.decode()
+    note = call_page[call_page.index('id="reserve-note"') :]
+    note = note[: note.index("</p>")]
+    assert "40,000.00" in note and third.title in note and first.title not in note
+    page = _officer_page(client, third)
+    assert 'id="reserve"' in page and "Grant from the reserve" in page
+    url = f"/koszalin/officer/proposals/{third.pk}/"
+    # not before the day it was not granted
+    refused = client.post(url, {"action": "grant", "amount": "30000",
+                                "decided_on": (today - timedelta(6)).isoformat()})  # fmt: skip
+    assert refused.status_code == 400
+    assert "cannot be dated before the proposal was first decided" in refused.content.decode()
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(url, {"action": "grant", "amount": "30000", "note": "From the reserve",
+                                 "decided_on": today.isoformat()})  # fmt: skip
+    assert sent.status_code == 302
+    third.refresh_from_db()
+    assert third.status == S.GRANTED and third.granted_amount == Decimal("30000")
+    assert grants.granted_total(call) == Decimal("90000")
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "The city granted 30,000.00" in told.body
+    # its history: not granted on its day, granted on today's
+    steps = [(s["status"], koszalin.local_date(s["at"])) for s in status_timeline(proposal=third)]
+    assert steps[-2:] == [("rejected", today - timedelta(5)), ("granted", today)]
+    assert 'id="reserve"' not in _officer_page(client, third)
+
+
+def test_the_reserve_closes_when_the_applicants_data_may_be_erased(
+    client, decided, officer, settings
+):
+    second, third = decided[1], decided[2]
+    grants.grant_revoke(actor=officer, proposal=second, reason="Agreement never signed.")
+    long_ago = timezone.now() - timedelta(days=settings.SUPPORTER_DATA_RETENTION_DAYS + 1)
+    Proposal.objects.filter(pk=third.pk).update(decided_at=long_ago)
+    third.refresh_from_db()
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=third, granted=True, amount="30000")
+    assert "cannot be granted from the reserve" in exc.value.messages[0]
+    client.force_login(officer)
+    assert 'id="reserve"' not in _officer_page(client, third)
+    third.refresh_from_db()
+    assert third.status == S.REJECTED
+
+
+def test_a_revoked_grants_records_end_counted_from_the_revocation(
+    decided, officer, settings, django_capture_on_commit_callbacks
+):
+    """The landowner's consent and the phone after the retention time; the signed agreement
+    and receipts after the accounting years, counted from the year of the revocation."""
+    from mapapp.privacy import apply_retention
+
+    first = decided[0]
+    Proposal.objects.filter(pk=first.pk).update(contact_phone="+48 600 100 200")
+    agreement = SimpleUploadedFile("a.pdf", b"%PDF-1.4 signed", "application/pdf")
+    delivery.agreement_sign(actor=officer, proposal=first, document=agreement)
+    grants.grant_revoke(actor=officer, proposal=first, reason="Agreement broken.")
+    first.refresh_from_db()
+    assert first.consent_document and first.agreement_document
+    settings.WORKS_RECORDS_KEEP_YEARS = 5
+    assert apply_retention(dry_run=True)["consent_documents"] == 0  # revoked today: kept
+    # revoked six years ago
+    Proposal.objects.filter(pk=first.pk).update(
+        revoked_at=timezone.now().replace(year=timezone.now().year - 6)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        done = apply_retention()
+    assert done["consent_documents"] == 1 and done["agreements"] == 1
+    first.refresh_from_db()
+    assert not first.consent_document and first.contact_phone == ""
+    assert not first.agreement_document and first.agreement_signed_at is not None
+    assert date.today().year - first.revoked_at.year == 6
