@@ -135,11 +135,12 @@ def decision_json(call) -> dict | None:
     return {"reference": call.decision_reference, "url": call.decision_url or None}
 
 
-def call_json(request, city, call, figures=None, results=None) -> dict:
+def call_json(request, city, call, figures=None, results=None, scores=None) -> dict:
     """A call's public facts, for open-data users: what the call pages show, with every
     language of its title and description, times in UTC and amounts as decimal strings;
     `figures` (selectors.CallFigures, public), what it did so far; `results`
-    (selectors.CallResults), what the city decided."""
+    (selectors.CallResults), what the city decided; `scores` (selectors.published_scores),
+    the committee's final scores where the call publishes them (one call's page only)."""
     page = reverse("proposals:call", kwargs={"city": city.slug, "call_id": call.pk})
     items = reverse("api:proposals", kwargs={"city": city.slug}) + f"?call={call.pk}"
     out = {
@@ -166,6 +167,7 @@ def call_json(request, city, call, figures=None, results=None) -> dict:
         "committee_size": call.committee_size,
         "current_round": call.current_round,
         "sustainability_months": call.sustainability_months,
+        "publish_scores": call.publish_scores,
         "criteria": [
             {"key": c.key, "name": c.name, "weight": str(c.weight)} for c in call.criteria.all()
         ],
@@ -185,6 +187,17 @@ def call_json(request, city, call, figures=None, results=None) -> dict:
         out["figures"] = figures_json(figures)
     if results is not None:
         out["results"] = results_json(request, city, results) | {"decision": decision_json(call)}
+    if scores:
+        out["results"]["scores"] = [
+            {
+                "rank": row.rank,
+                "score": round(row.score, 2),
+                "id": row.proposal.pk if row.proposal else None,  # None: withheld, not named
+                "title": row.proposal.title if row.proposal else None,
+                "status": row.proposal.status if row.proposal else None,
+            }
+            for row in scores
+        ]
     return out
 
 
@@ -232,7 +245,8 @@ class CallApi(APIView):
         rows, _totals = selectors.public_figures(city=city_obj)
         figures = next(row for row in rows if row.call.pk == call.pk)
         results = selectors.call_results(grant_calls=[call])[call.pk]
-        return Response(call_json(request, city_obj, call, figures, results))
+        scores = selectors.published_scores(grant_call=call)
+        return Response(call_json(request, city_obj, call, figures, results, scores))
 
 
 class NetworkFiguresApi(APIView):

@@ -129,11 +129,14 @@ PROJECTS = [
         (-4, 7),
     ),
     ("closed", "earlier", "art", "Rzeźba z wikliny", "Proutěná socha", (5, 5)),
+    # granted, then the grant revoked: the landowner withdrew consent before the agreement
+    ("revoked", "past", "sport", "Siłownia pod chmurką", "Venkovní posilovna", (-5, -5)),
     # gathering support when the 2025 call closed, never submitted
     ("expired", "past", "greenery", "Zielony dach przystanku", "Zelená střecha zastávky", (2, -5)),
 ]
 
 PAST_SCORES = {
+    "revoked": 3,
     "ineligible": None,
     "in_assessment": 3,
     "rejected": 2,
@@ -251,6 +254,7 @@ def load_demo_programme(city: City) -> bool:
             closes_at=closes,
             total_budget=budget,
             project_cap=cap,
+            publish_scores=key != "open",  # the finished calls show the scores in public
             description={
                 DEMO_MARK: True,
                 "en": "Demo call: small grants for projects in public space.",
@@ -359,9 +363,12 @@ def load_demo_programme(city: City) -> bool:
         "completed",
         "sustainability",
         "closed",
+        "revoked",
     ):
         p = made[state]
         grants.proposal_decide(actor=officer, proposal=p, granted=True, amount=p.requested_amount)
+    grants.grant_revoke(actor=officer, proposal=made["revoked"],
+                        reason="Demo: the landowner withdrew the consent.")  # fmt: skip
     grants.proposal_decide(
         actor=officer, proposal=made["rejected"], granted=False, note="Demo: lower score."
     )

@@ -129,6 +129,16 @@ class GrantCall(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(15)],
         help_text=_("Rounds open only once the committee has this many members."),
     )
+    # a programme's choice, announced with the rules: the committee's final weighted score of
+    # each proposal, and its rank, on the call's public results (never a member's own scores)
+    publish_scores = models.BooleanField(
+        _("the committee's final scores published with the results"),
+        default=False,
+        help_text=_(
+            "Each proposal's final weighted score and rank, on the call's public page once "
+            "the city decides; never a member's own scores. Applicants read it with the rules."
+        ),
+    )
     committee = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="committee_calls"
     )

@@ -21,6 +21,7 @@ from proposals.selectors.assessment import (
 )
 from proposals.selectors.calls import (
     CallResults,
+    PublishedScore,
     call_results,
     call_state,
     calls_with_counts,
@@ -28,6 +29,7 @@ from proposals.selectors.calls import (
     open_calls,
     public_call,
     public_calls,
+    published_scores,
 )
 from proposals.selectors.delivery import (
     CareRow,
@@ -95,6 +97,7 @@ __all__ = [
     "OfficerWaiting",
     "ProjectWorks",
     "PublicCare",
+    "PublishedScore",
     "RankedProposal",
     "ReportDue",
     "S",
@@ -134,6 +137,7 @@ __all__ = [
     "proposals_of",
     "public_call",
     "public_calls",
+    "published_scores",
     "public_care",
     "public_figures",
     "public_proposals",

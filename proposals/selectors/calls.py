@@ -154,3 +154,36 @@ def call_results(*, grant_calls) -> dict[int, CallResults]:
         elif calls[call_id].assessment_finished:
             out[call_id].undecided_count = n
     return out
+
+
+@dataclass
+class PublishedScore:
+    """One line of a call's published scores: the rank, the committee's final weighted
+    score, and the proposal (None when the moderators hid it: counted, not named)."""
+
+    rank: int
+    score: float
+    proposal: Proposal | None
+    status_label: str
+
+
+def published_scores(*, grant_call: GrantCall) -> list[PublishedScore]:
+    """The committee's final weighted scores in rank order, for the public, where the call's
+    rules say so (GrantCall.publish_scores), once the rounds are over and the city has
+    decided on every proposal assessed; otherwise none. Never a member's own scores."""
+    from proposals.selectors.assessment import ranking
+
+    if not (grant_call.publish_scores and grant_call.assessment_finished):
+        return []
+    ranked = [r for r in ranking(grant_call=grant_call) if r.score is not None]
+    if any(r.proposal.status == Proposal.Status.IN_ASSESSMENT for r in ranked):
+        return []  # not while the city decides
+    return [
+        PublishedScore(
+            rank=n,
+            score=r.score,
+            proposal=r.proposal if r.proposal.hidden_at is None else None,
+            status_label=r.proposal.get_status_display(),
+        )
+        for n, r in enumerate(ranked, start=1)
+    ]

@@ -61,6 +61,7 @@ CALL_FIELDS = (
     "sustainability_months",
     "max_area_m2",
     "max_vertices",
+    "publish_scores",
 )
 
 

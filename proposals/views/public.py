@@ -56,7 +56,8 @@ def proposal_list(request, city):
 def call_results_csv(request, city, call_id):
     """The call's results as its page lists them, for a spreadsheet (journalists, the
     council): each project granted with the amount asked and granted, where it stands and
-    its page; those withheld by the moderators in one row, counted and summed."""
+    its page; those withheld by the moderators in one row, counted and summed. Where the
+    call publishes the committee's scores, each project's final score and rank too."""
     from django.utils import timezone
     from django.utils.translation import pgettext
 
@@ -77,6 +78,14 @@ def call_results_csv(request, city, call_id):
          city_obj.currency, p.get_status_display(), page(p)]
         for p in results.granted
     ]  # fmt: skip
+    scores = {
+        row.proposal.pk: row for row in selectors.published_scores(grant_call=call) if row.proposal
+    }
+    if scores:  # the call's rules publish them
+        header += [_("Score"), _("Rank")]
+        for row in rows:
+            ranked = scores.get(row[0])
+            row += [f"{ranked.score:.2f}", ranked.rank] if ranked else ["", ""]
     if results.withheld_count:
         withheld = ngettext(
             "%(n)s project withheld by the moderators",
@@ -378,5 +387,6 @@ def call_detail(request, city, call_id):
             "state": selectors.call_state(call),
             "criteria": call.criteria.all(),
             "results": selectors.call_results(grant_calls=[call])[call.pk],
+            "scores": selectors.published_scores(grant_call=call),
         },
     )

@@ -127,6 +127,10 @@ def test_public_pages_and_forms_have_no_serious_violations(page, public_world):
 
     decided = Proposal.objects.get(city__slug="koszalin", status="granted").grant_call_id
     pages.append(f"/koszalin/calls/{decided}/")  # its results
+    scored = Proposal.objects.get(city__slug="koszalin", status="closed").grant_call_id
+    pages.append(f"/koszalin/calls/{scored}/")  # its results with the committee's scores
+    revoked = Proposal.objects.get(city__slug="koszalin", status="revoked")
+    pages.append(f"/koszalin/proposals/{revoked.pk}/")  # why its grant was revoked
     pages += [f"/koszalin/proposals/{p.pk}/poster/" for p in Proposal.objects.filter(
         city__slug="koszalin", status="collecting_support") if p.grant_call.is_open()]  # fmt: skip
     from proposals.services.following import stop_token
@@ -199,9 +203,11 @@ def test_the_officers_workspace_has_no_serious_violations(page, public_world):
         *(f"/koszalin/proposals/{p.pk}/sheet/" for p in Proposal.objects.filter(
             city__slug="koszalin", status="collecting_support") if p.grant_call.is_open()),
         f"/koszalin/interventions/{public_world['intervention'].pk}/",  # its photo forms
-        # the agreement's form, and its record with the correction's form
+        # the agreement's form, and its record with the correction's form; the revocation's
+        # form and record; a grant from the reserve (a grant revoked left money)
         *(f"/koszalin/officer/proposals/{p.pk}/" for p in Proposal.objects.filter(
-            city__slug="koszalin", status__in=("granted", "agreement_signed"))),
+            city__slug="koszalin",
+            status__in=("granted", "agreement_signed", "revoked", "rejected"))),
     ]  # fmt: skip
     found = {path: violations(page, path) for path in pages}
     assert {path: v for path, v in found.items() if v} == {}

@@ -4,13 +4,14 @@ page and in its API, the rest counted; hidden proposals not named."""
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from proposals.models import GrantCall, Proposal
-from proposals.selectors import call_results
+from proposals.selectors import call_results, published_scores
 from proposals.services import grants
 from tests.proposals.test_grants import assessed  # noqa: F401 - a fixture
 
@@ -211,3 +212,66 @@ def test_the_decision_is_named_once_the_rounds_are_over(in_assessment, officer):
         calls.grant_call_decision_record(
             actor=officer, grant_call=in_assessment.grant_call, reference="Too early"
         )
+
+
+def test_the_committees_final_scores_published_where_the_calls_rules_say_so(
+    client, decided, officer, committee
+):
+    """A call that publishes scores shows each proposal's final weighted score and rank with
+    the results (page, API, spreadsheet), a hidden one unnamed; one that does not, none; a
+    member's own scores never. The rules say which, and it is fixed once the call opens."""
+    import csv
+    import io
+
+    from proposals.services import calls
+
+    first, second, third, fourth = decided
+    call = first.grant_call
+    page = _page(client, call).content.decode()
+    assert "The committee's scores stay with the city" in page
+    assert 'id="scores"' not in page
+    assert "scores" not in Client().get(f"/api/v1/koszalin/calls/{call.pk}/").json()["results"]
+    GrantCall.objects.filter(pk=call.pk).update(publish_scores=True)
+    page = _page(client, call).content.decode()
+    assert "The committee's final score of each proposal is published" in page
+    scores = page[page.index('id="scores"') :]
+    scores = scores[: scores.index("</table>")]
+    cells = [first.title, "5.00", "A proposal withheld by the moderators", "4.00",
+             third.title, "3.00", fourth.title, "2.00"]  # fmt: skip
+    at = [scores.index(c) for c in cells]
+    assert at == sorted(at)  # in rank order
+    assert "Hidden project" not in page
+    assert not any(m.email in page for m in committee)
+    api = Client().get(f"/api/v1/koszalin/calls/{call.pk}/").json()
+    assert api["publish_scores"] is True
+    assert api["results"]["scores"] == [
+        {"rank": 1, "score": 5.0, "id": first.pk, "title": first.title, "status": "granted"},
+        {"rank": 2, "score": 4.0, "id": None, "title": None, "status": None},
+        {"rank": 3, "score": 3.0, "id": third.pk, "title": third.title, "status": "rejected"},
+        {"rank": 4, "score": 2.0, "id": fourth.pk, "title": fourth.title, "status": "granted"},
+    ]
+    got = client.get(f"/koszalin/calls/{call.pk}/results.csv")
+    header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert header[-2:] == ["Score", "Rank"]
+    assert rows[0][-2:] == ["5.00", "1"] and rows[1][-2:] == ["2.00", "4"]
+    assert rows[2][-2:] == ["", ""]  # the withheld row
+    # the rule is fixed once the call has opened: applicants applied under it
+    with pytest.raises(ValidationError):
+        calls.grant_call_update(actor=officer, grant_call=call, title=call.title,
+                                description=call.description, publish_scores=False)  # fmt: skip
+    call.refresh_from_db()
+    assert call.publish_scores is True
+
+
+def test_no_scores_in_public_while_the_city_decides(client, assessed, officer):  # noqa: F811
+    call = assessed[0].grant_call
+    GrantCall.objects.filter(pk=call.pk).update(publish_scores=True)
+    grants.proposal_decide(actor=officer, proposal=assessed[0], granted=True, amount="40000")
+    call.refresh_from_db()
+    assert published_scores(grant_call=call) == []
+    page = _page(client, call).content.decode()
+    assert 'id="scores"' not in page
+    assert "published here once the city has decided on every proposal" in page
+    for p in assessed[1:]:
+        grants.proposal_decide(actor=officer, proposal=p, granted=False)
+    assert [row.rank for row in published_scores(grant_call=call)] == [1, 2, 3, 4]
