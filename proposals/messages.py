@@ -162,6 +162,9 @@ DECISION_REFERENCE_MISSING = _("Give the decision's number or title, for the lin
 DECISION_URL_INVALID = _("Give the address where the city publishes it, beginning https://.")
 DECISION_IN_FUTURE = _("A decision is recorded once it is taken: %(date)s has not come yet.")
 DECISION_BEFORE_CLOSE = _("The decision cannot be dated before the call closed (%(date)s).")
+DECISION_BEFORE_ROUNDS = _(
+    "The decision cannot be dated before the committee's last round closed (%(date)s)."
+)
 AGREEMENT_IN_FUTURE = _("An agreement is recorded once it is signed: %(date)s has not come yet.")
 AGREEMENT_BEFORE_DECISION = _(
     "The agreement cannot be signed before the grant was decided (%(date)s)."

@@ -144,6 +144,9 @@ class GrantCall(models.Model):
     )
     current_round = models.PositiveSmallIntegerField(default=0)  # 0: not started
     round_open = models.BooleanField(default=False)
+    # when the latest round closed (services.assessment.round_close; None while one is open):
+    # once the last has, the day the assessment ended, before which no decision is dated
+    round_closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # when the news of its grants decided meanwhile goes to the area alerts (one e-mail a
     # person for a sitting of decisions: services.alerts.grant_news_schedule); None: none due
     grant_news_due_at = models.DateTimeField(null=True, blank=True, editable=False)

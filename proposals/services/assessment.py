@@ -104,8 +104,8 @@ def round_open(*, actor, grant_call: GrantCall) -> GrantCall:
     if pending:
         refuse(msg.FORMAL_CHECK_PENDING, count=pending)
     call.current_round += 1
-    call.round_open = True
-    call.save(update_fields=["current_round", "round_open", "updated_at"])
+    call.round_open, call.round_closed_at = True, None
+    call.save(update_fields=["current_round", "round_open", "round_closed_at", "updated_at"])
     audit_record(
         actor=actor,
         action="call.round_open",
@@ -123,8 +123,8 @@ def round_close(*, actor, grant_call: GrantCall) -> GrantCall:
     call = _lock_call(grant_call)
     if not call.round_open:
         refuse(msg.ROUND_NOT_OPEN)
-    call.round_open = False
-    call.save(update_fields=["round_open", "updated_at"])
+    call.round_open, call.round_closed_at = False, timezone.now()
+    call.save(update_fields=["round_open", "round_closed_at", "updated_at"])
     audit_record(
         actor=actor,
         action="call.round_close",

@@ -56,7 +56,8 @@ def _checked_amount(call: GrantCall, proposal: Proposal, amount, *, granted_befo
 
 def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
     """When the city decided: today unless the officer gives the day (the board's meeting,
-    recorded later), not in the future nor before the call closed, by the city's calendar;
+    recorded later), not in the future nor before the call closed or the committee's last
+    round did, by the city's calendar;
     a grant from the reserve not before the proposal's first decision either."""
     from django.utils.formats import date_format
 
@@ -67,6 +68,10 @@ def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
     closed_on = city.local_date(call.closes_at)
     if decided_on < closed_on:
         refuse(msg.DECISION_BEFORE_CLOSE, date=date_format(closed_on, "DATE_FORMAT"))
+    if call.round_closed_at:  # the committee's last round (decisions wait for it)
+        assessed_on = city.local_date(call.round_closed_at)
+        if decided_on < assessed_on:
+            refuse(msg.DECISION_BEFORE_ROUNDS, date=date_format(assessed_on, "DATE_FORMAT"))
     if proposal.status == S.REJECTED and proposal.decided_at:
         first = city.local_date(proposal.decided_at)
         if decided_on < first:

@@ -594,7 +594,10 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             if proposal.agreement_signed_at
             else None,
             "today": city_obj.local_date(),
-            "call_closed_on": city_obj.local_date(call.closes_at),
+            # the first day a decision may be dated: the call closed, the last round closed
+            "call_closed_on": city_obj.local_date(
+                max(filter(None, (call.closes_at, call.round_closed_at)))
+            ),
             # the last round's feedback: released after the decision too (services.assessment)
             "feedback_after_decision": call.assessment_finished
             and proposal.status in (Proposal.Status.GRANTED, Proposal.Status.REJECTED),

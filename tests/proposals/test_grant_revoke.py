@@ -23,11 +23,12 @@ S = Proposal.Status
 @pytest.fixture
 def decided(assessed, officer, koszalin):  # noqa: F811
     """Of the four assessed (40k, 35k, 30k, 20k asked; budget 100k): the first, second and
-    fourth granted in full (95k), the third not granted five days ago; the call closed ten
-    days ago."""
+    fourth granted in full (95k) a week ago, the third not granted five days ago; the call
+    closed ten days ago, the last round eight."""
     first, second, third, fourth = assessed
     GrantCall.objects.filter(pk=first.grant_call_id).update(
-        closes_at=timezone.now() - timedelta(days=10)
+        closes_at=timezone.now() - timedelta(days=10),
+        round_closed_at=timezone.now() - timedelta(days=8),
     )
     today = koszalin.local_date()
     week_ago = today - timedelta(days=7)

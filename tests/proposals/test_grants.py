@@ -283,7 +283,10 @@ def test_a_decision_dated_the_day_it_was_taken(assessed, officer, client):
 
     first, second = assessed[0], assessed[1]
     call = first.grant_call
-    GrantCall.objects.filter(pk=call.pk).update(closes_at=timezone.now() - timedelta(days=20))
+    GrantCall.objects.filter(pk=call.pk).update(  # the rounds held then, too
+        closes_at=timezone.now() - timedelta(days=20),
+        round_closed_at=timezone.now() - timedelta(days=15),
+    )
     city = first.city
     today = city.local_date()
     client.force_login(officer)
@@ -465,7 +468,8 @@ def test_the_public_history_shows_the_days_the_officers_gave(client, assessed, o
 
     first = assessed[0]
     GrantCall.objects.filter(pk=first.grant_call_id).update(
-        closes_at=timezone.now() - timedelta(days=30)
+        closes_at=timezone.now() - timedelta(days=30),
+        round_closed_at=timezone.now() - timedelta(days=25),
     )
     today = koszalin.local_date()
     decided_on, signed_on = today - timedelta(days=12), today - timedelta(days=5)
@@ -483,3 +487,48 @@ def test_the_public_history_shows_the_days_the_officers_gave(client, assessed, o
 
     assert shown("Granted") == date_format(decided_on, "SHORT_DATE_FORMAT")
     assert shown("Agreement signed") == date_format(signed_on, "SHORT_DATE_FORMAT")
+
+
+def test_a_decision_is_not_dated_before_the_committees_last_round_closed(
+    assessed, officer, koszalin
+):
+    """The day the last round closed is kept (it was only in the audit log), and a decision
+    recorded later is not dated before it; existing calls take it from the audit log."""
+    import importlib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mapapp.models import AuditEvent
+    from proposals.services import assessment
+
+    call = GrantCall.objects.get(pk=assessed[0].grant_call_id)
+    event = AuditEvent.objects.filter(action="call.round_close", object_id=str(call.pk)).latest(
+        "at"
+    )
+    assert call.round_closed_at is not None and abs(call.round_closed_at - event.at) < timedelta(1)
+    now = timezone.now()
+    GrantCall.objects.filter(pk=call.pk).update(
+        closes_at=now - timedelta(days=20), round_closed_at=now - timedelta(days=3)
+    )
+    today = koszalin.local_date()
+    with pytest.raises(ValidationError) as exc:
+        grants.proposal_decide(actor=officer, proposal=assessed[0], granted=True,
+                               amount="40000", decided_on=today - timedelta(days=5))  # fmt: skip
+    assert "before the committee's last round closed" in exc.value.messages[0]
+    assert Proposal.objects.get(pk=assessed[0].pk).status == Proposal.Status.IN_ASSESSMENT
+    three_days_ago = today - timedelta(days=3)
+    decided = grants.proposal_decide(actor=officer, proposal=assessed[0], granted=True,
+                                     amount="40000", decided_on=three_days_ago)  # fmt: skip
+    assert koszalin.local_date(decided.decided_at) == three_days_ago
+    # the migration's backfill: the latest round's close from the audit log
+    migration = importlib.import_module("proposals.migrations.0040_round_closed_at")
+    GrantCall.objects.filter(pk=call.pk).update(round_closed_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FROM_AUDIT)
+    call.refresh_from_db()
+    assert call.round_closed_at == event.at
+    # the next round's opening clears it (a fourth round, for the test)
+    GrantCall.objects.filter(pk=call.pk).update(rounds=4)
+    reopened = assessment.round_open(actor=officer, grant_call=call)
+    assert reopened.round_closed_at is None
