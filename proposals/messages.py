@@ -162,6 +162,14 @@ DECISION_REFERENCE_MISSING = _("Give the decision's number or title, for the lin
 DECISION_URL_INVALID = _("Give the address where the city publishes it, beginning https://.")
 DECISION_IN_FUTURE = _("A decision is recorded once it is taken: %(date)s has not come yet.")
 DECISION_BEFORE_CLOSE = _("The decision cannot be dated before the call closed (%(date)s).")
+DECISION_CORRECT_TURN = _(
+    "A decision's day is corrected until the works end; this proposal is “%(status)s”."
+)
+DECISION_CORRECT_REASON = _("Say why the decision's day is corrected.")
+DECISION_CORRECT_UNCHANGED = _("That is the decision's day already.")
+DECISION_AFTER_AGREEMENT = _(
+    "The decision cannot be dated after its agreement was signed (%(date)s)."
+)
 DECISION_BEFORE_ROUNDS = _(
     "The decision cannot be dated before the committee's last round closed (%(date)s)."
 )

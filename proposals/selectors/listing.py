@@ -218,6 +218,9 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
             except ValueError:  # an event written without it
                 at = event.at
         timeline.append({"status": status, "label": labels[status], "at": at})
+    decisions = [step for step in timeline if step["status"] in (S.GRANTED, S.REJECTED)]
+    if decisions and proposal.decided_at:  # the latest on its day as corrected since, perhaps
+        decisions[-1]["at"] = proposal.decided_at
     return timeline
 
 

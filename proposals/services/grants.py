@@ -54,11 +54,11 @@ def _checked_amount(call: GrantCall, proposal: Proposal, amount, *, granted_befo
     return amount
 
 
-def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
+def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None, *, earliest=None):
     """When the city decided: today unless the officer gives the day (the board's meeting,
     recorded later), not in the future nor before the call closed or the committee's last
-    round did, by the city's calendar;
-    a grant from the reserve not before the proposal's first decision either."""
+    round did, by the city's calendar; nor before `earliest` (a grant from the reserve: the
+    proposal's first decision)."""
     from django.utils.formats import date_format
 
     city = proposal.city
@@ -72,10 +72,9 @@ def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None):
         assessed_on = city.local_date(call.round_closed_at)
         if decided_on < assessed_on:
             refuse(msg.DECISION_BEFORE_ROUNDS, date=date_format(assessed_on, "DATE_FORMAT"))
-    if proposal.status == S.REJECTED and proposal.decided_at:
-        first = city.local_date(proposal.decided_at)
-        if decided_on < first:
-            refuse(msg.RESERVE_BEFORE_DECISION, date=date_format(first, "DATE_FORMAT"))
+    if earliest is not None and decided_on < city.local_date(earliest):
+        first = city.local_date(earliest)
+        refuse(msg.RESERVE_BEFORE_DECISION, date=date_format(first, "DATE_FORMAT"))
     return moment_of(city, decided_on)
 
 
@@ -110,7 +109,8 @@ def proposal_decide(
         refuse(msg.ASSESSMENT_NOT_FINISHED)
     if granted and proposal.status == S.REJECTED and not reserve_open(proposal):
         refuse(msg.RESERVE_TOO_LATE, days=settings.SUPPORTER_DATA_RETENTION_DAYS)
-    decided_at = _decided_at(proposal, call, decided_on)
+    earliest = proposal.decided_at if proposal.status == S.REJECTED else None  # the reserve
+    decided_at = _decided_at(proposal, call, decided_on, earliest=earliest)
     if not granted:
         return transition(
             proposal,
@@ -169,6 +169,49 @@ def grant_correct(*, actor, proposal: Proposal, amount: Decimal | str, reason: s
         note=reason,
     )
     transaction.on_commit(lambda: _tell_grant_corrected(proposal.pk, was, reason))
+    return proposal
+
+
+DECISION_CORRECTABLE = (S.REJECTED, S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS)
+
+
+@transaction.atomic
+def decision_correct(*, actor, proposal: Proposal, decided_on: date, reason: str) -> Proposal:
+    """Corrects the day a decision was recorded for (typed wrong: the board met on the 12th,
+    not the 21st) while it still matters, until the works end: the public history and the
+    expenses' marks follow it. The decision's own rules hold (not in the future, not before
+    the call or the committee's last round closed), and it is not after the agreement was
+    signed. A reason is required; the audit keeps both days."""
+    from django.utils.formats import date_format
+
+    check_officer(actor, proposal.city)
+    call = GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
+    if proposal.status not in DECISION_CORRECTABLE or proposal.decided_at is None:
+        refuse(msg.DECISION_CORRECT_TURN, status=proposal.get_status_display())
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"decision_reason": [msg.DECISION_CORRECT_REASON]})
+    city = proposal.city
+    was_on = city.local_date(proposal.decided_at)
+    if decided_on == was_on:
+        refuse(msg.DECISION_CORRECT_UNCHANGED)
+    moment = _decided_at(proposal, call, decided_on)
+    if proposal.agreement_signed_at:
+        signed_on = city.local_date(proposal.agreement_signed_at)
+        if decided_on > signed_on:
+            refuse(msg.DECISION_AFTER_AGREEMENT, date=date_format(signed_on, "DATE_FORMAT"))
+    proposal.decided_at = moment
+    proposal.save(update_fields=["decided_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="proposal.decision_corrected",
+        obj=proposal,
+        city=city,
+        before={"decided_on": str(was_on)},
+        after={"decided_on": str(decided_on)},
+        note=reason,
+    )
     return proposal
 
 

@@ -468,6 +468,13 @@ def officer_proposal(request, city, pk):
                     note=post.get("note", ""),
                     decided_on=posted_date(post.get("decided_on"), optional=True),
                 )
+            elif action == "decision_correct":
+                grants.decision_correct(
+                    actor=user,
+                    proposal=proposal,
+                    decided_on=posted_date(post.get("corrected_on")),
+                    reason=post.get("decision_reason", ""),
+                )
             elif action == "revoke":
                 grants.grant_revoke(
                     actor=user,
@@ -610,6 +617,8 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             and call.assessment_finished
             and grants.reserve_open(proposal),
             "can_revoke": proposal.status in grants.REVOCABLE,
+            "can_correct_decision": proposal.status in grants.DECISION_CORRECTABLE
+            and proposal.decided_at is not None,
             "revoked_on": city_obj.local_date(proposal.revoked_at) if proposal.revoked_at else None,
             "revoke_reason_max": grants.REVOKE_REASON_MAX,
             "conflicts": proposal.conflicts.select_related("member"),

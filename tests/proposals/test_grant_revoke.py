@@ -271,3 +271,57 @@ def test_a_revoked_grants_records_end_counted_from_the_revocation(
     assert not first.consent_document and first.contact_phone == ""
     assert not first.agreement_document and first.agreement_signed_at is not None
     assert date.today().year - first.revoked_at.year == 6
+
+
+def test_a_decisions_day_typed_wrong_is_corrected(client, decided, officer, resident, koszalin):
+    """Officers correct the day a decision was recorded for (until the works end), with a
+    reason: the public history and the expenses' marks follow it; refused out of its rules,
+    and each refusal keeps what was typed."""
+    first, third = decided[0], decided[2]
+    today = koszalin.local_date()
+    week_ago = today - timedelta(days=7)
+    url = f"/koszalin/officer/proposals/{first.pk}/"
+    client.force_login(officer)
+    assert 'value="decision_correct"' in client.get(url).content.decode()
+    delivery.agreement_sign(actor=officer, proposal=first, signed_on=today - timedelta(days=2))
+    for form, said in (
+        ({"corrected_on": (today - timedelta(6)).isoformat(), "decision_reason": " "},
+         "Say why the decision"),
+        ({"corrected_on": week_ago.isoformat(), "decision_reason": "Typo"}, "day already"),
+        ({"corrected_on": (today - timedelta(1)).isoformat(), "decision_reason": "Typo"},
+         "after its agreement was signed"),
+        ({"corrected_on": (today - timedelta(9)).isoformat(), "decision_reason": "Typo"},
+         "before the committee&#x27;s last round closed"),
+        ({"corrected_on": "", "decision_reason": "Typo"}, "YYYY-MM-DD"),
+    ):  # fmt: skip
+        refused = client.post(url, {"action": "decision_correct", **form})
+        page = refused.content.decode()
+        assert refused.status_code == 400 and said in page, form
+        assert f'value="{form["decision_reason"]}"' in page  # what was typed
+        first.refresh_from_db()
+        assert koszalin.local_date(first.decided_at) == week_ago
+    corrected_on = today - timedelta(days=6)
+    sent = client.post(url, {"action": "decision_correct", "corrected_on": corrected_on.isoformat(),
+                             "decision_reason": "The board met on the 22nd."})  # fmt: skip
+    assert sent.status_code == 302
+    first.refresh_from_db()
+    assert koszalin.local_date(first.decided_at) == corrected_on
+    event = AuditEvent.objects.get(action="proposal.decision_corrected")
+    assert (event.before, event.after) == (
+        {"decided_on": str(week_ago)},
+        {"decided_on": str(corrected_on)},
+    )
+    assert event.note == "The board met on the 22nd."
+    steps = {s["status"]: koszalin.local_date(s["at"]) for s in status_timeline(proposal=first)}
+    assert steps["granted"] == corrected_on
+    # a rejection's day too; not once the grant is revoked, nor by anyone but the officers
+    grants.decision_correct(actor=officer, proposal=third, decided_on=today - timedelta(days=4),
+                            reason="Typo")  # fmt: skip
+    third.refresh_from_db()
+    assert koszalin.local_date(third.decided_at) == today - timedelta(days=4)
+    with pytest.raises(PermissionDenied):
+        grants.decision_correct(actor=resident, proposal=third, decided_on=today, reason="x")
+    second = grants.grant_revoke(actor=officer, proposal=decided[1], reason="Not signed.")
+    with pytest.raises(ValidationError) as exc:
+        grants.decision_correct(actor=officer, proposal=second, decided_on=today, reason="x")
+    assert "corrected until the works end" in exc.value.messages[0]
