@@ -522,5 +522,9 @@ def proposal_withdraw(*, actor, proposal: Proposal, note: str = "") -> Proposal:
         proposal, to=S.WITHDRAWN, actor=actor, allowed_from=WITHDRAWABLE, note=note
     )
     if funded:  # its listed site is no longer being revitalised, unless another project goes on
+        from proposals.services.grants import tell_officers_grant_freed
+
         site_project_dropped(actor=actor, proposal=proposal)
+        # the officers hear that its grant is free for the next in line
+        transaction.on_commit(lambda: tell_officers_grant_freed(proposal.pk, note))
     return proposal

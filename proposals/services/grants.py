@@ -286,3 +286,54 @@ def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | N
     )
     site_project_dropped(actor=actor, proposal=proposal)
     return proposal
+
+
+def tell_officers_grant_freed(proposal_id: int, note: str = "") -> None:
+    """An applicant withdrew a funded project: each of the city's programme officers is
+    e-mailed (in their language) what its grant leaves in the call's budget and the
+    proposals next in line for it (the reserve), with the call's page. Officers revoking a
+    grant see the same on the page they revoke it from, and are not written to."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from mapapp.models import CityRole, Role
+    from mapapp.tasks import mail, site_link
+    from mapapp.templatetags.civic import money
+    from proposals.selectors import ranking
+
+    proposal = Proposal.objects.select_related("city", "grant_call").get(pk=proposal_id)
+    call, city = proposal.grant_call, proposal.city
+    left = call.total_budget - granted_total(call)
+    next_in_line = [
+        r.proposal.title
+        for r in ranking(grant_call=call)
+        if r.recommended and r.proposal.status == S.REJECTED
+    ]
+    page = reverse("proposals:officer-call", kwargs={"city": city.slug, "call_id": call.pk})
+    officers = CityRole.objects.filter(city=city, role=Role.PROGRAMME_OFFICER)
+    for role in officers.select_related("user"):
+        with translation.override(role.user.language_in(city)):
+            words = {
+                "title": proposal.title,
+                "amount": money(proposal.granted_amount, city),
+                "call": call.display_title,
+                "left": money(left, city),
+            }
+            subject = _("“%(title)s” was withdrawn: its grant is back in the budget") % words
+            lines = [
+                _(
+                    "The applicant withdrew “%(title)s”, granted %(amount)s in the call "
+                    "“%(call)s”. The grant goes back to the call's budget, which has "
+                    "%(left)s not granted now."
+                )
+                % words
+            ]
+            if note:
+                lines.append(_("The applicant's note:") + " " + note)
+            if next_in_line:
+                titles = ", ".join(f"“{t}”" for t in next_in_line)
+                reserve = _("Recommended and not granted, so next in line for it (the reserve):")
+                lines.append(f"{reserve} {titles}.")
+            body = "\n\n".join([*lines, site_link(page)])
+            mail(subject, body, [role.user.email], city=city)

@@ -325,3 +325,33 @@ def test_a_decisions_day_typed_wrong_is_corrected(client, decided, officer, resi
     with pytest.raises(ValidationError) as exc:
         grants.decision_correct(actor=officer, proposal=second, decided_on=today, reason="x")
     assert "corrected until the works end" in exc.value.messages[0]
+
+
+def test_the_officers_hear_when_an_applicant_withdraws_a_funded_project(
+    decided, officer, resident, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Its grant goes back to the budget: the officers are told how much is left and who is
+    next in line for it, with the call's page; nothing for a withdrawal before a grant."""
+    from proposals.services import drafting
+
+    officer.preferred_language = "en"
+    officer.save(update_fields=["preferred_language"])
+    second, third = decided[1], decided[2]
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_withdraw(actor=resident, proposal=second, note="We <moved> away.")
+    [told] = [m for m in mailoutbox if m.to == [officer.email]]
+    assert told.subject == f"“{second.title}” was withdrawn: its grant is back in the budget"
+    assert "granted 35,000.00\u00a0PLN" in told.body
+    assert "which has 40,000.00\u00a0PLN not granted now" in told.body
+    assert "The applicant's note: We <moved> away." in told.body  # plain text
+    assert f"next in line for it (the reserve): “{third.title}”." in told.body.replace("\n", " ")
+    assert f"/koszalin/officer/calls/{second.grant_call_id}/" in told.body
+    # a proposal never granted: the officers are not written to
+    other = Proposal.objects.create(
+        city=second.city, grant_call=second.grant_call, author=resident, status=S.SUBMITTED
+    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        drafting.proposal_withdraw(actor=resident, proposal=other)
+    assert [m for m in mailoutbox if m.to == [officer.email]] == []
