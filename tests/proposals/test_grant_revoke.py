@@ -271,6 +271,11 @@ def test_a_revoked_grants_records_end_counted_from_the_revocation(
     assert not first.consent_document and first.contact_phone == ""
     assert not first.agreement_document and first.agreement_signed_at is not None
     assert date.today().year - first.revoked_at.year == 6
+    # the privacy notice says so
+    notice = english().get("/koszalin/privacy/").content.decode()
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    assert f"for a grant the city revoked, {days} days after the revocation" in notice
+    assert "(or its grant was revoked)" in notice
 
 
 def test_a_decisions_day_typed_wrong_is_corrected(client, decided, officer, resident, koszalin):
