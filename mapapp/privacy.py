@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from mapapp.audit import audit_record
 from mapapp.files import delete_after_commit
-from mapapp.models import OutgoingMail, RateCount
+from mapapp.models import AuditEvent, OutgoingMail, RateCount
 
 ERASED = "—"
 
@@ -38,6 +38,7 @@ def notice_facts(*, city=None) -> dict:
     return {
         "retention_days": settings.SUPPORTER_DATA_RETENTION_DAYS,
         "works_keep_years": settings.WORKS_RECORDS_KEEP_YEARS,
+        "audit_keep_years": settings.AUDIT_ACTORS_KEEP_YEARS,
         "unconfirmed_days": settings.UNCONFIRMED_ACCOUNT_DAYS,
         "cookies": {
             "session": settings.SESSION_COOKIE_NAME,
@@ -350,6 +351,7 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                     after={"notices": count},
                 )
         _erase_works_records(result, today=today, dry_run=dry_run)
+        _erase_audit_actors(result, today=today, dry_run=dry_run)
         _erase_open311_contacts(result, now=now, days=days, dry_run=dry_run)
     return result
 
@@ -390,6 +392,26 @@ def _applicant_data_ended(*, today, now, days: int, past_calls: list[int]) -> Q:
         | Q(status=S.REVOKED, revoked_at__lt=cutoff)
         | (Q(grant_call__in=past_calls) & ~Q(status__in=granted))
     )
+
+
+def _erase_audit_actors(result: dict, *, today: dt.date, dry_run: bool) -> None:
+    """Who did what in the audit log (the account and its e-mail address) of the events
+    before the last AUDIT_ACTORS_KEEP_YEARS full calendar years; what was done, when, to what
+    and why stay. The erasure is itself an event, with the number erased."""
+    years = settings.AUDIT_ACTORS_KEEP_YEARS
+    result["audit_actors"] = 0
+    if years <= 0:
+        return
+    due = AuditEvent.objects.filter(at__year__lt=today.year - years).exclude(
+        actor__isnull=True, actor_label__in=("system", ERASED)
+    )
+    result["audit_actors"] = count = due.count()
+    if dry_run or not count:
+        return
+    due.update(actor=None, actor_label=ERASED)
+    latest = AuditEvent.objects.filter(actor_label=ERASED).latest("at", "id")
+    audit_record(actor=None, action="retention.audit_actors_erased", obj=latest,
+                 after={"events": count, "before_year": today.year - years})  # fmt: skip
 
 
 def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None:

@@ -417,6 +417,11 @@ SUPPORTER_DATA_RETENTION_DAYS = env.int("SUPPORTER_DATA_RETENTION_DAYS", default
 # erased by `manage.py apply_retention` (the amounts, dates and work days stay). Accounting
 # law sets the period, not the programme (Poland: 5 years; Czechia: 5 or 10); 0 keeps them.
 WORKS_RECORDS_KEEP_YEARS = env.int("WORKS_RECORDS_KEEP_YEARS", default=0)
+# Who did what in the audit log (the person's account and e-mail address) is kept this many
+# full calendar years after the year of the event, then erased by `manage.py apply_retention`
+# (what was done, when, to what and why stay: the programme's accountability). 0 keeps them:
+# how long is the programme's decision (its records schedule), not ours.
+AUDIT_ACTORS_KEEP_YEARS = env.int("AUDIT_ACTORS_KEEP_YEARS", default=0)
 
 # Backup copies off the machine (manage.py backup): encrypted with age for these recipients
 # (age1... public keys, or ssh-ed25519/ssh-rsa keys), then written into BACKUP_COPY_DIR (a

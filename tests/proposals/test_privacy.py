@@ -206,3 +206,48 @@ def test_consents_and_phones_of_proposals_never_decided_go_with_their_call(
     assert kept.consent_document and kept.contact_phone == "+48 600 100 200"
     assert AuditEvent.objects.filter(action="retention.contact_phone_erased").count() == 4
     assert apply_retention()["contact_phones"] == 0
+
+
+def test_who_did_what_in_the_audit_log_ends_when_the_deployment_says(
+    client, submitted, officer, settings
+):
+    """With AUDIT_ACTORS_KEEP_YEARS set, the events before the last so many full calendar
+    years lose their actor (account and e-mail address); what was done, when and why stay;
+    the erasure is an event itself; the privacy notice says it. Unset, nothing is erased."""
+    from django.db import connection
+
+    from mapapp.audit import audit_record
+    from mapapp.privacy import apply_retention
+
+    today = timezone.localdate()
+    six_years_ago = timezone.now().replace(year=today.year - 6)
+
+    def written_then(actor, label, action, note=""):  # an event of six years ago
+        with connection.cursor() as cursor:  # (the log's trigger refuses to change `at`)
+            cursor.execute(
+                "INSERT INTO mapapp_auditevent (at, actor_id, actor_label, action, object_type,"
+                " object_id, note) VALUES (%s, %s, %s, %s, 'proposals.proposal', %s, %s)"
+                " RETURNING id",
+                [six_years_ago, actor, label, action, str(submitted.pk), note],
+            )
+            return AuditEvent.objects.get(pk=cursor.fetchone()[0])
+
+    old = written_then(officer.pk, officer.email, "test.old", "Why: kept.")
+    system = written_then(None, "system", "test.system")
+    recent = audit_record(actor=officer, action="test.recent", obj=submitted)
+    assert apply_retention(dry_run=True)["audit_actors"] == 0  # kept unless the city says
+    notice = client.get("/koszalin/privacy/").content.decode()
+    assert "kept for the programme's accountability" in notice
+    settings.AUDIT_ACTORS_KEEP_YEARS = 5
+    assert apply_retention(dry_run=True)["audit_actors"] == 1
+    assert apply_retention()["audit_actors"] == 1
+    old.refresh_from_db(), recent.refresh_from_db(), system.refresh_from_db()
+    assert (old.actor, old.actor_label) == (None, "—")
+    assert (old.action, old.note, old.object_id) == ("test.old", "Why: kept.", str(submitted.pk))
+    assert (recent.actor, recent.actor_label) == (officer, officer.email)
+    assert system.actor_label == "system"
+    done = AuditEvent.objects.get(action="retention.audit_actors_erased")
+    assert done.after == {"events": 1, "before_year": today.year - 5}
+    assert apply_retention()["audit_actors"] == 0  # once
+    notice = client.get("/koszalin/privacy/").content.decode()
+    assert "is kept 5 full calendar years after the year of the change, then erased" in notice

@@ -5,8 +5,10 @@ after their call's final decision; landowner consent documents and applicants' p
 after the sustainability period (or, for proposals never granted, the same retention time
 after their decision or their call's final one); with WORKS_RECORDS_KEEP_YEARS set, a
 project's receipts and maintenance reports' texts that many full calendar years after the
-year its sustainability period ended; the contact details an Open311 application sent with
-a site report the same retention time after it. Every erasure is in the audit log.
+year its sustainability period ended (or its grant was revoked); with AUDIT_ACTORS_KEEP_YEARS
+set, who did what in the audit log that many full calendar years after the year of the event;
+the contact details an Open311 application sent with a site report the same retention time
+after it. Every erasure is in the audit log.
 
 It also removes background exports' files EXPORT_KEEP_DAYS after they were written,
 officers' uploads of past projects and large layer uploads a day after, when their import
@@ -56,6 +58,7 @@ class Command(ScheduledCommand, BaseCommand):
             f"{result['receipts']} receipts, {result['agreements']} signed agreements, "
             f"{result['maintenance_reports']} maintenance reports' texts, "
             f"{result['open311_contacts']} Open311 reporters' contact details, "
+            f"{result['audit_actors']} audit events' actors, "
             f"{exports} export files, "
             f"{uploads} unfinished imports' uploads, "
             f"{held} photos kept from refused forms, "
