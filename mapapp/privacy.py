@@ -390,7 +390,8 @@ def _applicant_data_ended(*, today, now, days: int, past_calls: list[int]) -> Q:
         Q(sustainability_ends_on__lt=today)
         | Q(status__in=never_granted, decided_at__lt=cutoff)
         | Q(status=S.REVOKED, revoked_at__lt=cutoff)
-        | (Q(grant_call__in=past_calls) & ~Q(status__in=granted))
+        # a grant revoked counts from the revocation, however long ago its call was decided
+        | (Q(grant_call__in=past_calls) & ~Q(status__in=[*granted, S.REVOKED]))
     )
 
 

@@ -193,6 +193,8 @@ def test_money_left_goes_to_the_next_in_line_from_the_reserve(
     assert "budget" in exc.value.messages[0]
     call_page = client.get(f"/koszalin/officer/calls/{call.pk}/").content.decode()
     assert 'id="reserve-note"' not in call_page
+    page = _officer_page(client, third)  # 5k is left: less than the third asks, but offered
+    assert "has 5,000.00\u00a0PLN not granted now" in page and 'value="grant"' in page
     grants.grant_revoke(actor=officer, proposal=second, reason="Agreement never signed.")
     # revoked keeps its rank, not its money: the third is recommended now
     ranked = {r.proposal.pk: r for r in ranking(grant_call=call)}
@@ -260,6 +262,14 @@ def test_a_revoked_grants_records_end_counted_from_the_revocation(
     assert first.consent_document and first.agreement_document
     settings.WORKS_RECORDS_KEEP_YEARS = 5
     assert apply_retention(dry_run=True)["consent_documents"] == 0  # revoked today: kept
+    # its call decided long ago: the revocation's own time holds all the same
+    third = decided[2]
+    long_ago = timezone.now() - timedelta(days=settings.SUPPORTER_DATA_RETENTION_DAYS + 30)
+    Proposal.objects.filter(grant_call=first.grant_call).update(decided_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert apply_retention()["consent_documents"] == 1  # the one not granted
+    first.refresh_from_db(), third.refresh_from_db()
+    assert first.consent_document and not third.consent_document
     # revoked six years ago
     Proposal.objects.filter(pk=first.pk).update(
         revoked_at=timezone.now().replace(year=timezone.now().year - 6)
