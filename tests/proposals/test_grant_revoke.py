@@ -99,6 +99,10 @@ def test_officers_revoke_a_grant_with_a_public_reason(
     assert api["results"]["revoked_count"] == 1
     listed = english().get(f"/koszalin/proposals/?call={call.pk}&status=revoked")
     assert second.title in listed.content.decode()
+    # the list's Granted column: struck through, and said to be revoked
+    assert '<del>35,000.00\u00a0PLN</del> <span class="visually-hidden">revoked</span>' in (
+        listed.content.decode()
+    )
     # the officers' page: its record, no second revocation
     page = _officer_page(client, second)
     assert 'value="revoke"' not in page and 'id="revoked"' in page
