@@ -394,13 +394,14 @@ def officer_call_csv(request, city, call_id):
 @require_GET
 def officer_call_expenses_csv(request, city, call_id):
     """The expenses the call's projects recorded, for settling the grants: each with its
-    project, what the grant was, and a link to its receipt (shown to officers only)."""
+    project, what the grant was, and a link to its receipt (shown to officers only); the
+    project's status now, and the day its grant was revoked, if it was."""
     city_obj = _officer_city(request, city)
     call = get_object_or_404(GrantCall, city=city_obj, pk=call_id)
     header = [
         _("Proposal"), _("Title"), pgettext("an amount", "Granted"), _("Decided"),
         _("Agreement"), _("Agreement number"), _("Date"), _("Expense"), _("Amount"),
-        _("Currency"), _("Receipt"),
+        _("Currency"), _("Receipt"), _("Status"), _("Revoked on"),
     ]  # fmt: skip
 
     def day(moment):  # by the city's clock: costs before it stand out
@@ -423,6 +424,9 @@ def officer_call_expenses_csv(request, city, call_id):
             e.amount,
             city_obj.currency,
             receipt(e) if e.receipt else _("Receipt erased (retention)"),
+            # a project withdrawn or its grant revoked: its costs are settled apart
+            e.proposal.get_status_display(),
+            day(e.proposal.revoked_at),
         ]
         for e in selectors.call_expenses(grant_call=call)
     )

@@ -1339,7 +1339,7 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
     header, *rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
     assert header == ["Proposal", "Title", "Granted", "Decided", "Agreement",
                       "Agreement number", "Date", "Expense", "Amount", "Currency",
-                      "Receipt"]  # fmt: skip
+                      "Receipt", "Status", "Revoked on"]  # fmt: skip
     formula, timber = in_progress.expenses.order_by("pk")
     in_progress.refresh_from_db()
     decided = in_progress.city.local_date(in_progress.decided_at).isoformat()
@@ -1348,10 +1348,10 @@ def test_the_calls_expenses_download_for_settling_the_grants(client, in_progress
                in_progress.agreement_reference, spent.isoformat()]  # fmt: skip
     receipts = f"http://testserver/koszalin/proposals/{in_progress.pk}/files/receipt/"
     assert rows == [
-        [*project, "'=SUM(A1:A9)", "120.50", "PLN", f"{receipts}{formula.pk}/"],
-        [*project, "Timber", "300.00", "PLN", f"{receipts}{timber.pk}/"],
+        [*project, "'=SUM(A1:A9)", "120.50", "PLN", f"{receipts}{formula.pk}/", "In progress", ""],
+        [*project, "Timber", "300.00", "PLN", f"{receipts}{timber.pk}/", "In progress", ""],
     ]
-    opened = client.get(rows[0][-1].removeprefix("http://testserver"))
+    opened = client.get(rows[0][-3].removeprefix("http://testserver"))
     assert opened.status_code == 200 and b"".join(opened.streaming_content).startswith(b"%PDF")
     # a cost dated before the grant was decided (here: decided today, spent two days ago)
     # stands out on the project's page

@@ -152,7 +152,7 @@ def test_a_revocation_refused_changes_nothing_and_keeps_what_was_typed(
 
 
 def test_revoked_during_the_works_and_its_site_and_followers(
-    decided, officer, resident, supporters, koszalin, mailoutbox,
+    client, decided, officer, resident, supporters, koszalin, mailoutbox,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     """After the agreement, with the works on: revoked all the same (what was paid out is
@@ -172,11 +172,24 @@ def test_revoked_during_the_works_and_its_site_and_followers(
     follower.preferred_language = "en"
     follower.save(update_fields=["preferred_language"])
     following.follow(user=follower, proposal=first)
+    receipt = SimpleUploadedFile("r.pdf", b"%PDF-1.4", "application/pdf")
+    delivery.expense_add(actor=resident, proposal=first, description="Timber",
+                         amount=Decimal("300"), spent_on=koszalin.local_date(),
+                         receipt=receipt)  # fmt: skip
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         grants.grant_revoke(actor=officer, proposal=first, reason="The works broke the terms.")
     first.refresh_from_db()
     assert first.status == S.REVOKED
+    # the expenses spreadsheet says so beside its costs, for settling them apart
+    import csv
+    import io
+
+    client.force_login(officer)
+    sheet = client.get(f"/koszalin/officer/calls/{first.grant_call_id}/expenses.csv")
+    header, *rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert header[-2:] == ["Status", "Revoked on"]
+    assert rows[0][-2:] == ["Grant revoked", koszalin.local_date().isoformat()]
     site.refresh_from_db()
     assert site.condition == "neglected"
     [told] = [m for m in mailoutbox if m.to == [follower.email]]
