@@ -367,8 +367,9 @@ class Proposal(models.Model):
     agreement_signed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # the city's number for the agreement (its register), and the signed copy: private, for
     # the officers and the applicant (services.delivery.agreement_sign / agreement_correct)
+    # (db_default: rows written by SQL, as the benchmarks seed them, need not name them)
     agreement_reference = models.CharField(
-        _("agreement number"), max_length=100, blank=True, editable=False
+        _("agreement number"), max_length=100, blank=True, editable=False, default="", db_default=""
     )
     agreement_document = models.FileField(
         _("signed agreement"),
@@ -376,11 +377,13 @@ class Proposal(models.Model):
         storage=private_storage,
         blank=True,
         editable=False,
+        default="",
+        db_default="",
     )
     # a grant taken back by the city (services.grants.grant_revoke): the day it was decided
     # and why, which the proposal's public page says; the amount stays as it was granted
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revocation_reason = models.TextField(blank=True, editable=False)
+    revocation_reason = models.TextField(blank=True, editable=False, default="", db_default="")
     # when the area alerts were told it is funded (services.alerts.tell_grants)
     grant_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)
