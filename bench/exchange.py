@@ -50,9 +50,10 @@ from bench.common import free_port, start_nginx, wait_for  # noqa: E402 - after 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mapapp.settings")
 
+# the floor filters as our API does (Proposal.PUBLIC_STATUSES; tests/test_bench_public.py)
 PUBLIC = (
     "'collecting_support','submitted','ineligible','in_assessment','rejected','granted',"
-    "'agreement_signed','in_progress','completed','sustainability','closed'"
+    "'agreement_signed','in_progress','completed','sustainability','closed','revoked'"
 )
 
 
