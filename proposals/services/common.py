@@ -47,6 +47,28 @@ def moment_of(city, day: date) -> datetime:
     return datetime.combine(day, time(12), zoneinfo.ZoneInfo(city.time_zone))
 
 
+def given_day(city, day: date | None, *, future, not_before=(), field: str | None = None):
+    """The day an officer gives for what happened (a decision, a revocation, an agreement
+    signed), checked by the city's calendar: today when none is given; refused in the
+    future (`future`, a message taking %(date)s) or before any of `not_before` ((moment,
+    message) pairs: a None moment is skipped, the message takes the moment's day as
+    %(date)s); errors keyed to the form's `field` when given. Returns moment_of the day."""
+    from django.utils.formats import date_format
+
+    def refused(message, on: date):
+        said = message % {"date": date_format(on, "DATE_FORMAT")}
+        raise ValidationError({field: [said]} if field else said)
+
+    today = city.local_date()
+    day = day or today
+    if day > today:
+        refused(future, day)
+    for moment, message in not_before:
+        if moment is not None and day < city.local_date(moment):
+            refused(message, city.local_date(moment))
+    return moment_of(city, day)
+
+
 def check_status(proposal: Proposal, *allowed: str) -> None:
     if proposal.status not in allowed:
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())

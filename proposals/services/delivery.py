@@ -26,7 +26,7 @@ from proposals.models import (
     ReportReminder,
     WorkDay,
 )
-from proposals.services.common import S, check_status, moment_of, refuse, transition
+from proposals.services.common import S, check_status, given_day, refuse, transition
 
 REPORT_EVERY_MONTHS = 6
 REMIND_DAYS_BEFORE = 7  # the applicant is reminded of a report this many days before it is due
@@ -54,19 +54,8 @@ def _agreement_moment(proposal: Proposal, signed_on: date | None) -> datetime:
     """When the agreement was signed, checked: not in the future, not before the grant
     decision, by the city's calendar. Today (or no day given) is now; an earlier day is
     noon of it in the city's time, the day all its pages and spreadsheets then show."""
-    from django.utils.formats import date_format
-
-    city = proposal.city
-    today = city.local_date()
-    signed_on = signed_on or today
-    if signed_on > today:
-        said = msg.AGREEMENT_IN_FUTURE % {"date": date_format(signed_on, "DATE_FORMAT")}
-        raise ValidationError({"signed_on": [said]})
-    decided_on = city.local_date(proposal.decided_at) if proposal.decided_at else None
-    if decided_on and signed_on < decided_on:
-        said = msg.AGREEMENT_BEFORE_DECISION % {"date": date_format(decided_on, "DATE_FORMAT")}
-        raise ValidationError({"signed_on": [said]})
-    return moment_of(city, signed_on)
+    return given_day(proposal.city, signed_on, future=msg.AGREEMENT_IN_FUTURE, field="signed_on",
+                     not_before=[(proposal.decided_at, msg.AGREEMENT_BEFORE_DECISION)])  # fmt: skip
 
 
 def _agreement_reference(reference: str) -> str:

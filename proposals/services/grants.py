@@ -16,7 +16,7 @@ from mapapp.audit import audit_record
 from proposals import messages as msg
 from proposals.access import check_officer
 from proposals.models import GrantCall, Proposal
-from proposals.services.common import S, moment_of, refuse, transition
+from proposals.services.common import S, given_day, refuse, transition
 
 GRANTED_STATES = (
     S.GRANTED,
@@ -59,23 +59,11 @@ def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None, *,
     recorded later), not in the future nor before the call closed or the committee's last
     round did, by the city's calendar; nor before `earliest` (a grant from the reserve: the
     proposal's first decision)."""
-    from django.utils.formats import date_format
-
-    city = proposal.city
-    decided_on = decided_on or city.local_date()
-    if decided_on > city.local_date():
-        refuse(msg.DECISION_IN_FUTURE, date=date_format(decided_on, "DATE_FORMAT"))
-    closed_on = city.local_date(call.closes_at)
-    if decided_on < closed_on:
-        refuse(msg.DECISION_BEFORE_CLOSE, date=date_format(closed_on, "DATE_FORMAT"))
-    if call.round_closed_at:  # the committee's last round (decisions wait for it)
-        assessed_on = city.local_date(call.round_closed_at)
-        if decided_on < assessed_on:
-            refuse(msg.DECISION_BEFORE_ROUNDS, date=date_format(assessed_on, "DATE_FORMAT"))
-    if earliest is not None and decided_on < city.local_date(earliest):
-        first = city.local_date(earliest)
-        refuse(msg.RESERVE_BEFORE_DECISION, date=date_format(first, "DATE_FORMAT"))
-    return moment_of(city, decided_on)
+    return given_day(proposal.city, decided_on, future=msg.DECISION_IN_FUTURE, not_before=(
+        (call.closes_at, msg.DECISION_BEFORE_CLOSE),
+        (call.round_closed_at, msg.DECISION_BEFORE_ROUNDS),  # decisions wait for the committee
+        (earliest, msg.RESERVE_BEFORE_DECISION),
+    ))  # fmt: skip
 
 
 def reserve_open(proposal: Proposal) -> bool:
@@ -252,8 +240,6 @@ def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | N
     proposal not granted can take it (the reserve); whatever was paid out is settled under
     the agreement, outside this platform. Its listed site is no longer being revitalised,
     unless another funded project goes on there."""
-    from django.utils.formats import date_format
-
     from sites.services import site_project_dropped
 
     check_officer(actor, proposal.city)
@@ -268,20 +254,17 @@ def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | N
         raise ValidationError(
             {"revoke_reason": [msg.REVOKE_REASON_LONG % {"max": REVOKE_REASON_MAX}]}
         )
-    city = proposal.city
-    revoked_on = revoked_on or city.local_date()
-    if revoked_on > city.local_date():
-        refuse(msg.REVOKE_IN_FUTURE, date=date_format(revoked_on, "DATE_FORMAT"))
-    granted_on = city.local_date(proposal.decided_at)
-    if revoked_on < granted_on:
-        refuse(msg.REVOKE_BEFORE_DECISION, date=date_format(granted_on, "DATE_FORMAT"))
+    granted = [(proposal.decided_at, msg.REVOKE_BEFORE_DECISION)]
+    revoked_at = given_day(
+        proposal.city, revoked_on, future=msg.REVOKE_IN_FUTURE, not_before=granted
+    )
     proposal = transition(
         proposal,
         to=S.REVOKED,
         actor=actor,
         allowed_from=REVOCABLE,
         note=reason,
-        revoked_at=moment_of(city, revoked_on),
+        revoked_at=revoked_at,
         revocation_reason=reason,
     )
     site_project_dropped(actor=actor, proposal=proposal)
