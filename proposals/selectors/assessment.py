@@ -195,6 +195,12 @@ def ranking(*, grant_call: GrantCall) -> list[RankedProposal]:
     return out
 
 
+def reserve_next(*, ranked: list[RankedProposal]) -> list[RankedProposal]:
+    """Who is next in line for what a call's budget has not granted now (the reserve): the
+    proposals not granted that the funding proposal recommends, in the ranking's order."""
+    return [r for r in ranked if r.recommended and r.proposal.status == S.REJECTED]
+
+
 def call_table(*, grant_call: GrantCall) -> list[tuple[Proposal, float | None, int | None, bool]]:
     """The officers' table of a call: (proposal, score, rank, recommended) for every proposal
     past its draft. Once the assessment is finished, the ranking's order with its ranks and

@@ -164,7 +164,6 @@ class PublishedScore:
     rank: int
     score: float
     proposal: Proposal | None
-    status_label: str
 
 
 def published_scores(*, grant_call: GrantCall) -> list[PublishedScore]:
@@ -183,7 +182,6 @@ def published_scores(*, grant_call: GrantCall) -> list[PublishedScore]:
             rank=n,
             score=r.score,
             proposal=r.proposal if r.proposal.hidden_at is None else None,
-            status_label=r.proposal.get_status_display(),
         )
         for n, r in enumerate(ranked, start=1)
     ]

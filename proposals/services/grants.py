@@ -283,16 +283,12 @@ def tell_officers_grant_freed(proposal_id: int, note: str = "") -> None:
     from mapapp.models import CityRole, Role
     from mapapp.tasks import mail, site_link
     from mapapp.templatetags.civic import money
-    from proposals.selectors import ranking
+    from proposals.selectors import ranking, reserve_next
 
     proposal = Proposal.objects.select_related("city", "grant_call").get(pk=proposal_id)
     call, city = proposal.grant_call, proposal.city
     left = call.total_budget - granted_total(call)
-    next_in_line = [
-        r.proposal.title
-        for r in ranking(grant_call=call)
-        if r.recommended and r.proposal.status == S.REJECTED
-    ]
+    next_in_line = [r.proposal.title for r in reserve_next(ranked=ranking(grant_call=call))]
     page = reverse("proposals:officer-call", kwargs={"city": city.slug, "call_id": call.pk})
     officers = CityRole.objects.filter(city=city, role=Role.PROGRAMME_OFFICER)
     for role in officers.select_related("user"):

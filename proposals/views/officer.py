@@ -196,11 +196,7 @@ def _officer_call_page(request, city_obj, call, posted, *, http_status):
             "ranking": ranking,
             "granted_total": granted_total,
             # money a grant revoked or withdrawn left, and who is next in line for it
-            "reserve": [
-                r
-                for r in ranking or ()
-                if r.recommended and r.proposal.status == Proposal.Status.REJECTED
-            ],
+            "reserve": selectors.reserve_next(ranked=ranking or []),
             "remaining_budget": call.total_budget - granted_total,
             "committee": list(call.committee.all()),
             "progress": selectors.round_progress(grant_call=call),
