@@ -193,10 +193,12 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
     """The proposal's public history: each state it entered and when (from the audit log);
     a decision, a revocation and an agreement on the day the officers gave for them, which
     may be before they recorded it. Each decision on its own day: one not granted and later
-    granted from the reserve shows both."""
-    from datetime import datetime
+    granted from the reserve shows both; a decision's day corrected since (decision_correct)
+    as corrected."""
+    from datetime import date, datetime
 
     from mapapp.models import AuditEvent
+    from proposals.services.common import moment_of
 
     S = Proposal.Status
     labels = dict(S.choices)
@@ -207,6 +209,12 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
     timeline = []
     for event in events:
         status = event.action.removeprefix("proposal.")
+        if status == "decision_corrected" and timeline:  # the decision before it, on its day
+            decided = [step for step in timeline if step["status"] in (S.GRANTED, S.REJECTED)]
+            day = (event.after or {}).get("decided_on")
+            if decided and day:
+                decided[-1]["at"] = moment_of(proposal.city, date.fromisoformat(day))
+            continue
         if status not in labels:
             continue
         at = event.at

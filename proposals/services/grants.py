@@ -168,8 +168,9 @@ def decision_correct(*, actor, proposal: Proposal, decided_on: date, reason: str
     """Corrects the day a decision was recorded for (typed wrong: the board met on the 12th,
     not the 21st) while it still matters, until the works end: the public history and the
     expenses' marks follow it. The decision's own rules hold (not in the future, not before
-    the call or the committee's last round closed), and it is not after the agreement was
-    signed. A reason is required; the audit keeps both days."""
+    the call or the committee's last round closed, nor before the decision it replaced: a
+    grant from the reserve), and it is not after the agreement was signed. A reason is
+    required; the audit keeps both days."""
     from django.utils.formats import date_format
 
     check_officer(actor, proposal.city)
@@ -184,7 +185,7 @@ def decision_correct(*, actor, proposal: Proposal, decided_on: date, reason: str
     was_on = city.local_date(proposal.decided_at)
     if decided_on == was_on:
         refuse(msg.DECISION_CORRECT_UNCHANGED)
-    moment = _decided_at(proposal, call, decided_on)
+    moment = _decided_at(proposal, call, decided_on, earliest=decided_before(proposal))
     if proposal.agreement_signed_at:
         signed_on = city.local_date(proposal.agreement_signed_at)
         if decided_on > signed_on:
@@ -201,6 +202,17 @@ def decision_correct(*, actor, proposal: Proposal, decided_on: date, reason: str
         note=reason,
     )
     return proposal
+
+
+def decided_before(proposal: Proposal):
+    """When the decision before the latest one was taken (a grant from the reserve: the day
+    the proposal was not granted), as the public history has it; None for a first decision."""
+    from proposals.selectors import status_timeline
+
+    decisions = [
+        s for s in status_timeline(proposal=proposal) if s["status"] in (S.GRANTED, S.REJECTED)
+    ]
+    return decisions[-2]["at"] if len(decisions) > 1 else None
 
 
 def _tell_grant_corrected(proposal_id: int, was: Decimal, reason: str) -> None:

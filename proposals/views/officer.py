@@ -563,6 +563,9 @@ def officer_proposal(request, city, pk):
 
 def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=()):
     call = proposal.grant_call
+    can_correct_decision = (
+        proposal.status in grants.DECISION_CORRECTABLE and proposal.decided_at is not None
+    )
     rounds = [
         (
             n,
@@ -617,8 +620,11 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             and call.assessment_finished
             and grants.reserve_open(proposal),
             "can_revoke": proposal.status in grants.REVOCABLE,
-            "can_correct_decision": proposal.status in grants.DECISION_CORRECTABLE
-            and proposal.decided_at is not None,
+            "can_correct_decision": can_correct_decision,
+            # a grant from the reserve: not before the day it was not granted
+            "correct_from": city_obj.local_date(decided_before)
+            if can_correct_decision and (decided_before := grants.decided_before(proposal))
+            else None,
             "revoked_on": city_obj.local_date(proposal.revoked_at) if proposal.revoked_at else None,
             "revoke_reason_max": grants.REVOKE_REASON_MAX,
             "conflicts": proposal.conflicts.select_related("member"),

@@ -359,6 +359,40 @@ def test_a_decisions_day_typed_wrong_is_corrected(client, decided, officer, resi
     assert "corrected until the works end" in exc.value.messages[0]
 
 
+def test_a_reserve_grants_day_is_not_corrected_to_before_it_was_not_granted(
+    client, decided, officer, koszalin
+):
+    """A proposal not granted, its day corrected, then granted from the reserve: the history
+    shows the rejection on its corrected day, and the grant's day cannot be corrected to
+    before it (the call's and the rounds' days alone would allow it)."""
+    second, third = decided[1], decided[2]
+    today = koszalin.local_date()
+    six_days_ago = today - timedelta(days=6)
+    grants.decision_correct(actor=officer, proposal=third, decided_on=six_days_ago,
+                            reason="The board met a day earlier.")  # fmt: skip
+    grants.grant_revoke(actor=officer, proposal=second, reason="Agreement never signed.")
+    third.refresh_from_db()
+    grants.proposal_decide(actor=officer, proposal=third, granted=True, amount="30000")
+    third.refresh_from_db()
+    steps = [(s["status"], koszalin.local_date(s["at"])) for s in status_timeline(proposal=third)]
+    assert steps[-2:] == [("rejected", six_days_ago), ("granted", today)]
+    url = f"/koszalin/officer/proposals/{third.pk}/"
+    client.force_login(officer)
+    page = client.get(url).content.decode()
+    field = page[page.index('name="corrected_on"') :]
+    assert f'min="{six_days_ago.isoformat()}"' in field[: field.index(">")]
+    refused = client.post(url, {"action": "decision_correct", "decision_reason": "Typo",
+                                "corrected_on": (today - timedelta(7)).isoformat()})  # fmt: skip
+    assert refused.status_code == 400
+    assert "cannot be dated before the proposal was first decided" in refused.content.decode()
+    third.refresh_from_db()
+    assert koszalin.local_date(third.decided_at) == today
+    grants.decision_correct(actor=officer, proposal=third, decided_on=six_days_ago, reason="Typo")
+    third.refresh_from_db()
+    steps = [(s["status"], koszalin.local_date(s["at"])) for s in status_timeline(proposal=third)]
+    assert steps[-2:] == [("rejected", six_days_ago), ("granted", six_days_ago)]
+
+
 def test_the_officers_hear_when_an_applicant_withdraws_a_funded_project(
     decided, officer, resident, mailoutbox, django_capture_on_commit_callbacks
 ):
