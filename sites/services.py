@@ -337,16 +337,37 @@ def site_project_funded(*, actor, proposal) -> None:
         transaction.on_commit(lambda: _tell_reporter_funded(proposal.pk))
 
 
+def _condition_set_by_a_project(site_id: int) -> bool:
+    """Whether the site's condition was last changed by a funded project (`_move_condition`),
+    not by staff (a site added or edited) or anything without an audit event (an import)."""
+    from mapapp.models import AuditEvent
+
+    events = AuditEvent.objects.filter(
+        object_type="sites.site",
+        object_id=str(site_id),
+        action__in=("site.condition", "site.create", "site.update"),
+    ).order_by("-at", "-id")
+    for event in events.only("action", "before", "after"):
+        before, after = event.before or {}, event.after or {}
+        if event.action == "site.update" and before.get("condition") == after.get("condition"):
+            continue  # its name or description edited: not its condition
+        return event.action == "site.condition"
+    return False
+
+
 def site_project_dropped(*, actor, proposal) -> None:
     """A granted project for a listed site was withdrawn or its grant revoked before it was
-    completed: the site is "neglected" again, unless another funded project for it goes on
-    (or an officer set another condition meanwhile). In the withdrawal's transaction."""
+    completed: the site is "neglected" again, unless another funded project for it goes on,
+    or the condition "being revitalised" was not the project's doing (staff set it: the
+    city's own works there, say). In the withdrawal's transaction."""
     from proposals.models import Proposal
 
     if not proposal.site_id:
         return
     others = Proposal.objects.filter(site_id=proposal.site_id, status__in=FUNDED_ONGOING)
-    if not others.exclude(pk=proposal.pk).exists():
+    if not others.exclude(pk=proposal.pk).exists() and _condition_set_by_a_project(
+        proposal.site_id
+    ):
         C = Site.Condition
         _move_condition(actor=actor, proposal=proposal, was=C.BEING_REVITALISED, to=C.NEGLECTED)
 

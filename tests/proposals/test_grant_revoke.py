@@ -161,11 +161,14 @@ def test_revoked_during_the_works_and_its_site_and_followers(
     from django.contrib.gis.geos import Point
 
     from sites.models import Site
+    from sites.services import site_project_funded
 
     first = decided[0]
     site = Site.objects.create(city=koszalin, name="Lot", geom=Point(16.18, 54.19),
-                               moderation="accepted", condition="being_revitalised")  # fmt: skip
+                               moderation="accepted", condition="neglected")  # fmt: skip
     Proposal.objects.filter(pk=first.pk).update(site=site)
+    first.refresh_from_db()
+    site_project_funded(actor=officer, proposal=first)  # as its grant did
     delivery.agreement_sign(actor=officer, proposal=first)
     first = delivery.works_start(actor=resident, proposal=first)
     follower = supporters[0]

@@ -403,6 +403,16 @@ def test_a_granted_project_marks_its_site_being_revitalised_and_tells_its_report
     grants.proposal_decide(actor=officer, proposal=fourth, granted=True, amount="20000")
     site.refresh_from_db()
     assert site.condition == "revitalised"
+    # and an officer's "being revitalised" (the city's own works there) outlives the project
+    from sites.services import site_save
+
+    site_save(actor=officer, city=koszalin, site=site, name=site.name, description="",
+              condition="being_revitalised", ownership=site.ownership)  # fmt: skip
+    site_save(actor=officer, city=koszalin, site=site, name="Lot by the school",
+              description="", condition="being_revitalised", ownership=site.ownership)  # fmt: skip
+    drafting.proposal_withdraw(actor=resident, proposal=fourth)
+    site.refresh_from_db()
+    assert site.condition == "being_revitalised"
 
 
 def test_a_grants_amount_typed_wrong_is_corrected_before_the_agreement(
