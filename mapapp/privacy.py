@@ -333,8 +333,13 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
             audit_record(actor=None, action="retention.contact_phone_erased", obj=proposal,
                          city=proposal.city)  # fmt: skip
         # residents' notices to a project's maintainers: the same time after its period ends
+        # (a grant revoked in it: after the revocation, which ended it)
         cutoff = today - dt.timedelta(days=days)
-        notices = CareNotice.objects.filter(proposal__sustainability_ends_on__lt=cutoff)
+        revoked = Q(proposal__status=Proposal.Status.REVOKED)
+        notices = CareNotice.objects.filter(
+            (Q(proposal__sustainability_ends_on__lt=cutoff) & ~revoked)
+            | (revoked & Q(proposal__revoked_at__lt=now - dt.timedelta(days=days)))
+        )
         result["care_notices"] = 0
         for proposal in Proposal.objects.filter(care_notices__in=notices).distinct():
             erased = notices.filter(proposal=proposal)
@@ -387,7 +392,8 @@ def _applicant_data_ended(*, today, now, days: int, past_calls: list[int]) -> Q:
     never_granted = [S.REJECTED, S.INELIGIBLE, S.WITHDRAWN]
     cutoff = now - dt.timedelta(days=days)
     return (
-        Q(sustainability_ends_on__lt=today)
+        # a grant revoked in its sustainability period: from the revocation (below)
+        (Q(sustainability_ends_on__lt=today) & ~Q(status=S.REVOKED))
         | Q(status__in=never_granted, decided_at__lt=cutoff)
         | Q(status=S.REVOKED, revoked_at__lt=cutoff)
         # a grant revoked counts from the revocation, however long ago its call was decided
@@ -429,8 +435,9 @@ def _erase_works_records(result: dict, *, today: dt.date, dry_run: bool) -> None
     receipts = Expense.objects.exclude(receipt="")
     reports = MaintenanceReport.objects.exclude(text=ERASED)
     # a grant revoked: counted from the revocation (what was paid out is settled then)
-    ended = Q(sustainability_ends_on__year__lt=today.year - years) | Q(
-        status=Proposal.Status.REVOKED, revoked_at__year__lt=today.year - years
+    revoked = Q(status=Proposal.Status.REVOKED)
+    ended = (Q(sustainability_ends_on__year__lt=today.year - years) & ~revoked) | (
+        revoked & Q(revoked_at__year__lt=today.year - years)
     )
     due = Proposal.objects.filter(ended).filter(
         Q(pk__in=receipts.values("proposal"))

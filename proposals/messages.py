@@ -138,8 +138,8 @@ GRANT_CORRECT_REASON = _("Say why the amount is corrected: the applicant is told
 GRANT_CORRECT_UNCHANGED = _("That is the amount granted already.")
 
 REVOKE_TURN = _(
-    "A grant is revoked between the decision and the completion's acceptance; this proposal is "
-    "“%(status)s”."
+    "A grant is revoked between the decision and the end of the sustainability period; this "
+    "proposal is “%(status)s”."
 )
 REVOKE_REASON = _("Say why the grant is revoked: the applicant is told, and its page says it.")
 REVOKE_REASON_LONG = _("The reason has at most %(max)s characters.")

@@ -385,6 +385,10 @@ def intervention_detail(request, city, pk):
             "category_label": dict(Proposal.Category.choices).get(intervention.category, ""),
             "map_config": _shape_config(city_obj, intervention),
             "can_edit_pairs": is_officer(request.user, city_obj),
+            # its grant revoked in the sustainability period (proposals.services.grants)
+            "revoked_on": city_obj.local_date(intervention.proposal.revoked_at)
+            if intervention.proposal_id and intervention.proposal.status == Proposal.Status.REVOKED
+            else None,
         },
     )
 

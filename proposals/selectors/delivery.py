@@ -76,7 +76,8 @@ class PublicCare:
     schedule: list[ReportDue]
     filed: int  # reports filed
     due: int  # reports the period asks for
-    ends_on: object  # the date the period ends
+    ends_on: object  # the date the period ends (or ended: its grant revoked)
+    revoked_on: object = None  # the day the city revoked the grant in the period, if it did
 
 
 def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
@@ -84,17 +85,26 @@ def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
     maintenance report's due date, the day it was filed and its photos (all of a project's
     photos are public). Not the reports' texts: they are written to the officers and may
     name the neighbours who did the work. None before the completion is accepted, for a
-    proposal hidden after a report, and for a period too short for any report."""
-    if proposal.status not in (S.SUSTAINABILITY, S.CLOSED) or proposal.hidden_at:
+    proposal hidden after a report, and for a period too short for any report. A grant
+    revoked in the period: the reports due until the revocation, the period ended then."""
+    revoked_on = None
+    if proposal.status == S.REVOKED and proposal.sustainability_ends_on and proposal.revoked_at:
+        revoked_on = proposal.city.local_date(proposal.revoked_at)
+    elif proposal.status not in (S.SUSTAINABILITY, S.CLOSED):
+        return None
+    if proposal.hidden_at:
         return None
     schedule = maintenance_schedule(proposal=proposal, today=today)
+    if revoked_on:  # what was asked of them until then; a report filed since stays listed
+        schedule = [r for r in schedule if r.report or (r.due and r.due <= revoked_on)]
     if not schedule:
         return None
     return PublicCare(
         schedule=schedule,
         filed=sum(1 for r in schedule if r.report),
         due=sum(1 for r in schedule if r.due),
-        ends_on=proposal.sustainability_ends_on,
+        ends_on=revoked_on or proposal.sustainability_ends_on,
+        revoked_on=revoked_on,
     )
 
 

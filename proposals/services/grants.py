@@ -3,7 +3,7 @@ at once: every decision locks the call's row and sums what is granted inside tha
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -239,19 +239,21 @@ def _tell_grant_corrected(proposal_id: int, was: Decimal, reason: str) -> None:
 
 
 REVOKE_REASON_MAX = 2000
-REVOCABLE = (S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED)
+REVOCABLE = (S.GRANTED, S.AGREEMENT_SIGNED, S.IN_PROGRESS, S.COMPLETED, S.SUSTAINABILITY)
 
 
 @transaction.atomic
 def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | None = None):
     """The city takes a grant back (the applicant cannot or will not carry it out, the
-    agreement is not signed, the works broke its terms), from the decision until the
-    completion is accepted: with a reason, which the applicant is e-mailed and the
-    proposal's page says, and the day it was decided (today unless given; not in the
-    future, not before the grant). The amount goes back to the call's budget, where a
-    proposal not granted can take it (the reserve); whatever was paid out is settled under
-    the agreement, outside this platform. Its listed site is no longer being revitalised,
-    unless another funded project goes on there."""
+    agreement is not signed, the works broke its terms, the community stopped looking after
+    the place), from the decision until the sustainability period ends: with a reason,
+    which the applicant is e-mailed and the proposal's page says, and the day it was
+    decided (today unless given; not in the future, not before the grant). The amount goes
+    back to the call's budget, where a proposal not granted can take it (the reserve);
+    whatever was paid out is settled under the agreement, outside this platform. Its listed
+    site is no longer being revitalised, unless another funded project goes on there.
+    Revoked in its sustainability period, the project built stays on the public map of
+    completed projects, its upkeep under the grant ended the day before the revocation."""
     from sites.services import site_project_dropped
 
     check_officer(actor, proposal.city)
@@ -280,6 +282,10 @@ def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | N
         revocation_reason=reason,
     )
     site_project_dropped(actor=actor, proposal=proposal)
+    if hasattr(proposal, "intervention"):  # built, its completion accepted: the upkeep ends
+        last_day = proposal.city.local_date(revoked_at) - timedelta(days=1)  # under the grant
+        proposal.intervention.sustainability_ends_on = last_day
+        proposal.intervention.save(update_fields=["sustainability_ends_on", "updated_at"])
     return proposal
 
 

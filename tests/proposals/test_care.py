@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 
 from mapapp.models import AuditEvent
 from mapapp.privacy import account_delete, apply_retention, user_data_export
@@ -673,3 +675,76 @@ def test_the_applicant_reports_an_abusive_notice_and_the_city_removes_or_keeps_i
     client.force_login(neighbour)
     mine = client.get(f"/koszalin/proposals/{kept.pk}/care/").content.decode()
     assert "idiots" not in mine and "The gate squeaks." in mine
+
+
+def test_a_grant_revoked_in_the_sustainability_period(
+    client, kept, resident, officer, neighbour, koszalin, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """The community stopped looking after the place: the officers revoke the grant in the
+    sustainability period. The project built stays on the public map of completed projects,
+    its upkeep ended that day (the reports asked of it until then, no more); residents can no
+    longer write to its maintainers; the residents' notices and the applicant's data are
+    erased the retention time after the revocation, not after the period it cut short."""
+    from proposals.services import grants
+
+    call = kept.grant_call
+    granted_before = grants.granted_total(call)
+    Proposal.objects.filter(pk=kept.pk).update(  # completed 400 days ago: two reports due
+        completed_at=timezone.now() - timedelta(days=400), contact_phone="+48 600 100 200"
+    )
+    kept.refresh_from_db()
+    delivery.maintenance_report_file(actor=resident, proposal=kept, text="Weeded.")
+    sent_notice = care.care_notice_add(user=neighbour, proposal=kept, text="The bench is gone.")
+    today = koszalin.local_date()
+    resident.preferred_language = "en"
+    resident.save(update_fields=["preferred_language"])
+    client.force_login(officer)
+    url = f"/koszalin/officer/proposals/{kept.pk}/"
+    assert 'value="revoke"' in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(url, {"action": "revoke", "revoked_on": today.isoformat(),
+                                 "revoke_reason": "Nobody looks after the <garden>."})  # fmt: skip
+    assert sent.status_code == 302
+    kept.refresh_from_db()
+    assert kept.status == Proposal.Status.REVOKED
+    assert grants.granted_total(call) == granted_before - kept.granted_amount
+    [told] = [m for m in mailoutbox if m.to == [resident.email]]
+    assert "Nobody looks after the <garden>." in told.body
+    # the project built stays public, its upkeep under the grant ended the day before
+    done = kept.intervention
+    done.refresh_from_db()
+    assert done.sustainability_ends_on == today - timedelta(days=1)
+    visitor = Client()
+    visitor.cookies["django_language"] = "en"
+    page = visitor.get(f"/koszalin/interventions/{done.pk}/").content.decode()
+    assert 'status-pill status-revoked">Grant revoked' in page
+    notice = page[page.index('id="grant-revoked"') :]
+    notice = notice[: notice.index("</p>")]
+    assert "The city revoked the project's grant on" in notice
+    assert f'href="/koszalin/proposals/{kept.pk}/"' in notice
+    assert "Maintained by" not in page and "Sustainability period ends" not in page
+    reports = page[page.index('class="care-reports"') :]
+    reports = reports[: reports.index("</ol>")]
+    assert reports.count("<li") == 2 and "Report 1, filed" in reports and "Not filed." in reports
+    assert f"/koszalin/proposals/{kept.pk}/care/" not in page
+    assert (
+        "Nobody looks after the &lt;garden&gt;."
+        in visitor.get(f"/koszalin/proposals/{kept.pk}/").content.decode()
+    )
+    listed = visitor.get("/api/v1/koszalin/interventions/").json()["features"]
+    assert [f["properties"]["sustainability"] for f in listed if f["id"] == done.pk] == [
+        "maintenance_ended"
+    ]
+    with pytest.raises(ValidationError):
+        care.care_notice_add(user=neighbour, proposal=kept, text="Still gone.")
+    # its period would have ended yesterday: the revocation's day counts instead
+    Proposal.objects.filter(pk=kept.pk).update(sustainability_ends_on=today - timedelta(days=400))
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    result = apply_retention(today=today)
+    assert (result["care_notices"], result["contact_phones"]) == (0, 0)
+    assert CareNotice.objects.filter(pk=sent_notice.pk).exists()
+    Proposal.objects.filter(pk=kept.pk).update(revoked_at=timezone.now() - timedelta(days + 1))
+    result = apply_retention(today=today)
+    assert (result["care_notices"], result["contact_phones"]) == (1, 1)
+    assert not CareNotice.objects.filter(pk=sent_notice.pk).exists()
