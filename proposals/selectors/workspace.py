@@ -117,6 +117,9 @@ class OfficerWaiting:
     closable: list[Proposal] = field(default_factory=list)  # sustainability period over
     # residents' notices still unanswered a week after the applicant was reminded of them
     unanswered: list[Proposal] = field(default_factory=list)
+    # residents' notices waiting on a project whose grant was revoked in its period: the
+    # city's to answer now
+    revoked_notices: list[Proposal] = field(default_factory=list)
     # residents' notices the applicant reported as abusive, to keep or remove
     abusive: list[Proposal] = field(default_factory=list)
     # calls whose open round has every score in (members' conflicts aside): to close
@@ -174,6 +177,13 @@ class OfficerWaiting:
                 "applicants were reminded:",
                 n,
             ),
+            "revoked_notices": lambda n: ngettext(
+                "%(n)s project whose grant was revoked has residents' notices waiting: only "
+                "the city answers them now:",
+                "%(n)s projects whose grants were revoked have residents' notices waiting: "
+                "only the city answers them now:",
+                n,
+            ),
             "abusive": lambda n: ngettext(
                 "%(n)s project has residents' notices its applicant reported as abusive, to "
                 "keep or remove:",
@@ -185,7 +195,8 @@ class OfficerWaiting:
         steps = [("feedback", self.feedback), ("decisions", self.decisions),
                  ("agreements", self.agreements),
                  ("completions", self.completions), ("closable", self.closable),
-                 ("unanswered", self.unanswered), ("abusive", self.abusive)]  # fmt: skip
+                 ("unanswered", self.unanswered), ("revoked_notices", self.revoked_notices),
+                 ("abusive", self.abusive)]  # fmt: skip
         return [
             (step, said[step](len(found)) % {"n": len(found)}, found)
             for step, found in steps
@@ -277,6 +288,11 @@ def officer_waiting(*, city: City) -> OfficerWaiting:
             )
             .distinct()
             .order_by("sustainability_ends_on", "id")
+        ),
+        revoked_notices=list(
+            projects.filter(CareNotice.waiting("care_notices__"), status=S.REVOKED)
+            .distinct()
+            .order_by("revoked_at", "id")
         ),
         abusive=list(
             projects.filter(care_notices__abuse=CareNotice.Abuse.REPORTED)

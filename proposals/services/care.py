@@ -179,13 +179,16 @@ def care_notice_open311(
 @transaction.atomic
 def care_notice_answer(*, actor, notice: CareNotice, answer: str) -> CareNotice:
     """The applicant answers; or one of the city's officers, for a project whose applicant
-    does not (the resident then reads that the city answered)."""
+    does not (the resident then reads that the city answered), or whose grant the city
+    revoked in its sustainability period (only the city answers what waits then)."""
     notice = CareNotice.objects.select_for_update().get(pk=notice.pk)
     proposal = Proposal.objects.select_related("city").get(pk=notice.proposal_id)
     by_city = proposal.author_id != getattr(actor, "pk", None)
     if by_city:
         check_officer(actor, proposal.city)
-    check_status(proposal, S.SUSTAINABILITY)
+        check_status(proposal, S.SUSTAINABILITY, S.REVOKED)
+    else:
+        check_status(proposal, S.SUSTAINABILITY)
     if notice.answered_at is not None:
         refuse(msg.CARE_ANSWERED)
     notice.answer = _text(answer, "answer")

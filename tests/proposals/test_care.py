@@ -738,6 +738,20 @@ def test_a_grant_revoked_in_the_sustainability_period(
     ]
     with pytest.raises(ValidationError):
         care.care_notice_add(user=neighbour, proposal=kept, text="Still gone.")
+    # what waits is the city's to answer now: its officers' page says so, the applicant may not
+    home = client.get("/koszalin/officer/").content.decode()
+    line = home[home.index('id="waiting-revoked_notices"') :]
+    assert "1 project whose grant was revoked has residents&#x27; notices waiting" in line
+    assert f"/koszalin/officer/proposals/{kept.pk}/" in line[: line.index("</li>")]
+    with pytest.raises(ValidationError):
+        care.care_notice_answer(actor=resident, notice=sent_notice, answer="We moved away.")
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = client.post(url, {"action": "care_answer", "item": sent_notice.pk,
+                                     "answer": "The city will see to the bench."})  # fmt: skip
+    assert answered.status_code == 302
+    sent_notice.refresh_from_db()
+    assert sent_notice.by_city and sent_notice.answer == "The city will see to the bench."
+    assert "waiting-revoked_notices" not in client.get("/koszalin/officer/").content.decode()
     # its period would have ended yesterday: the revocation's day counts instead
     Proposal.objects.filter(pk=kept.pk).update(sustainability_ends_on=today - timedelta(days=400))
     days = settings.SUPPORTER_DATA_RETENTION_DAYS
