@@ -424,3 +424,21 @@ def test_the_officers_hear_when_an_applicant_withdraws_a_funded_project(
     with django_capture_on_commit_callbacks(execute=True):
         drafting.proposal_withdraw(actor=resident, proposal=other)
     assert [m for m in mailoutbox if m.to == [officer.email]] == []
+
+
+def test_a_site_imported_as_being_revitalised_keeps_it_when_its_project_is_revoked(
+    decided, officer, koszalin
+):
+    """A city's file listed the place as being revitalised (no project of ours set it, no
+    audit event says so): revoking the only project for it leaves the condition alone."""
+    from django.contrib.gis.geos import Point
+
+    from sites.models import Site
+
+    first = decided[0]
+    site = Site.objects.create(city=koszalin, name="Lot", geom=Point(16.18, 54.19),
+                               moderation="accepted", condition="being_revitalised")  # fmt: skip
+    Proposal.objects.filter(pk=first.pk).update(site=site)
+    grants.grant_revoke(actor=officer, proposal=first, reason="Agreement never signed.")
+    site.refresh_from_db()
+    assert site.condition == "being_revitalised"
