@@ -267,7 +267,14 @@ def call_final_decision(grant_call):
 
 def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> dict:
     """Erase what the retention rules say is due. Returns what was (or would be) erased."""
-    from proposals.models import CareNotice, GrantCall, Proposal, SignatureSheet, Support
+    from proposals.models import (
+        CareNotice,
+        Follow,
+        GrantCall,
+        Proposal,
+        SignatureSheet,
+        Support,
+    )
 
     now = timezone.now()
     today = today or timezone.localdate()
@@ -355,6 +362,13 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                     city=proposal.city,
                     after={"notices": count},
                 )
+        # a follow of a proposal not granted, once the reserve can no longer fund it
+        # (proposals.services.grants.reserve_open): nothing more will happen to tell
+        follows = Follow.objects.filter(
+            proposal__status=Proposal.Status.REJECTED,
+            proposal__decided_at__lt=now - dt.timedelta(days=days),
+        )
+        result["follows"] = follows.count() if dry_run else follows.delete()[0]
         _erase_works_records(result, today=today, dry_run=dry_run)
         _erase_audit_actors(result, today=today, dry_run=dry_run)
         _erase_open311_contacts(result, now=now, days=days, dry_run=dry_run)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from mapapp.tasks import mail, site_link, unsubscribe_headers
@@ -58,8 +59,24 @@ def _milestones():
 
 
 MILESTONES = frozenset(_milestones())
-# After these nothing more will happen to tell: the follows end with the e-mail.
-LAST = frozenset({S.INELIGIBLE, S.REJECTED, S.COMPLETED, S.WITHDRAWN, S.EXPIRED, S.REVOKED})
+# After these nothing more will happen to tell: the follows end with the e-mail. Not after
+# "not granted": money a grant revoked or withdrawn gives back may still fund it (the
+# reserve), so its follows stay until that can no longer happen (reserve_closes_on), when
+# mapapp.privacy.apply_retention ends them.
+LAST = frozenset({S.INELIGIBLE, S.COMPLETED, S.WITHDRAWN, S.EXPIRED, S.REVOKED})
+
+
+def reserve_closes_on(proposal: Proposal):
+    """The last day a proposal not granted may still be granted from the reserve, by the
+    city's calendar (proposals.services.grants.reserve_open)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    return proposal.city.local_date(proposal.decided_at + timedelta(days=days))
+
+
 _SALT = "proposals.follow.stop"
 
 
@@ -148,6 +165,18 @@ def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, 
     headers = {}
     if status in LAST:
         lines.append(_("This is the last e-mail about it: you no longer follow it."))
+    elif status == S.REJECTED and proposal.decided_at:
+        until = date_format(reserve_closes_on(proposal), "DATE_FORMAT")
+        lines.append(
+            _(
+                "Should a grant of this call be revoked or withdrawn, the city may still fund "
+                "it from the money given back, until %(date)s: you would hear. Otherwise this "
+                "is the last e-mail about it, and your follow ends then."
+            )
+            % {"date": until}
+        )
+        line, headers = _stop_part(proposal, user_id)
+        lines.append(line)
     else:
         line, headers = _stop_part(proposal, user_id)
         lines.append(line)

@@ -442,3 +442,54 @@ def test_a_site_imported_as_being_revitalised_keeps_it_when_its_project_is_revok
     grants.grant_revoke(actor=officer, proposal=first, reason="Agreement never signed.")
     site.refresh_from_db()
     assert site.condition == "being_revitalised"
+
+
+def test_followers_of_a_proposal_not_granted_hear_of_a_grant_from_the_reserve(
+    client, assessed, officer, supporters, koszalin, mailoutbox, settings,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """A proposal not granted is not the last news while the reserve may still fund it: the
+    follow stays (the e-mail says until when, with the stop link), a grant from the reserve
+    is told, and the retention job ends the follows of what the reserve can no longer fund."""
+    from django.utils.formats import date_format
+
+    from mapapp.privacy import apply_retention
+    from proposals.models import Follow
+
+    first, second, third, fourth = assessed
+    follower = supporters[0]
+    follower.preferred_language = "en"
+    follower.save(update_fields=["preferred_language"])
+    following.follow(user=follower, proposal=third)
+    following.follow(user=follower, proposal=fourth)
+    with django_capture_on_commit_callbacks(execute=True):
+        for p in (first, second):
+            grants.proposal_decide(actor=officer, proposal=p, granted=True,
+                                   amount=p.requested_amount)  # fmt: skip
+        for p in (third, fourth):
+            grants.proposal_decide(actor=officer, proposal=p, granted=False)
+    told = [m for m in mailoutbox if m.to == [follower.email]]
+    assert len(told) == 2
+    days = settings.SUPPORTER_DATA_RETENTION_DAYS
+    until = date_format(koszalin.local_date(timezone.now() + timedelta(days=days)))
+    assert f"may still fund it from the money given back, until {until}:" in told[0].body
+    assert "/stop-emails/" in told[0].body and "last e-mail about it: you no" not in told[0].body
+    assert Follow.objects.filter(user=follower).count() == 2
+    mailoutbox.clear()
+    grants.grant_revoke(actor=officer, proposal=second, reason="Agreement never signed.")
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.proposal_decide(actor=officer, proposal=third, granted=True, amount="30000")
+    [told] = [m for m in mailoutbox if m.to == [follower.email]]
+    assert told.subject == f"“{third.title}” is now: Granted"
+    assert "The city decided to fund it." in told.body
+    # the reserve closed for the fourth: its follow ends with the retention job, not before
+    assert apply_retention()["follows"] == 0
+    long_ago = timezone.now() - timedelta(days=settings.SUPPORTER_DATA_RETENTION_DAYS + 1)
+    Proposal.objects.filter(pk=fourth.pk).update(decided_at=long_ago)
+    assert apply_retention(dry_run=True)["follows"] == 1
+    assert apply_retention()["follows"] == 1
+    assert list(Follow.objects.filter(user=follower).values_list("proposal", flat=True)) == [
+        third.pk
+    ]
+    notice = english().get("/koszalin/privacy/").content.decode()
+    assert f"not granted: {days} days after the decision, while money given back" in notice

@@ -55,6 +55,7 @@ class Command(ScheduledCommand, BaseCommand):
             f"{result['consent_documents']} consent documents, "
             f"{result['contact_phones']} applicants' phone numbers, "
             f"{result['care_notices']} notices to maintainers, "
+            f"{result['follows']} follows of proposals not granted, "
             f"{result['receipts']} receipts, {result['agreements']} signed agreements, "
             f"{result['maintenance_reports']} maintenance reports' texts, "
             f"{result['open311_contacts']} Open311 reporters' contact details, "
