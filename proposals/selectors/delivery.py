@@ -200,21 +200,27 @@ class ProjectWorks:
 
 
 def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
-    """The works of a granted project once its agreement is signed; None before."""
+    """The works of a granted project once its agreement is signed; None before. Also of a
+    project ended after its agreement (its grant revoked, or withdrawn by the applicant):
+    what was done, for settling what was paid out; its maintenance reports as far as they
+    were due when its grant was revoked."""
     from proposals.services.grants import GRANTED_STATES
 
-    if proposal.status not in GRANTED_STATES or proposal.status == S.GRANTED:
+    ended = proposal.status in (S.REVOKED, S.WITHDRAWN) and proposal.agreement_signed_at
+    if not ended and (proposal.status not in GRANTED_STATES or proposal.status == S.GRANTED):
         return None
     today = today or proposal.city.local_date()
     ends = proposal.sustainability_ends_on
+    schedule = maintenance_schedule(proposal=proposal, today=today) if proposal.completed_at else []
+    if proposal.status == S.REVOKED and proposal.revoked_at:
+        revoked_on = proposal.city.local_date(proposal.revoked_at)
+        schedule = [r for r in schedule if r.report or (r.due and r.due <= revoked_on)]
     return ProjectWorks(
         milestones=proposal.milestones.all(),
         work_days=proposal.work_days.all(),
         volunteer_hours=work_totals(proposal=proposal)["volunteer_hours"],
         photos=proposal.photos.select_related("report"),
-        schedule=maintenance_schedule(proposal=proposal, today=today)
-        if proposal.completed_at
-        else [],
+        schedule=schedule,
         can_close=not ends or today >= ends,
         removed=works_removed(proposal=proposal),
     )

@@ -738,6 +738,13 @@ def test_a_grant_revoked_in_the_sustainability_period(
     ]
     with pytest.raises(ValidationError):
         care.care_notice_add(user=neighbour, proposal=kept, text="Still gone.")
+    # the officers still see what was done and reported, for settling what was paid out
+    officers_page = client.get(url).content.decode()
+    assert 'id="works"' in officers_page and "Weeded." in officers_page
+    schedule = officers_page[officers_page.index('id="maintenance-schedule"') :]
+    schedule = schedule[: schedule.index("</tbody>")]
+    assert schedule.count("<tr") == 3  # the header and reports 1 and 2: not those due after
+    assert "Sustainability period ends" not in officers_page
     # what waits is the city's to answer now: its officers' page says so, the applicant may not
     home = client.get("/koszalin/officer/").content.decode()
     line = home[home.index('id="waiting-revoked_notices"') :]

@@ -193,6 +193,9 @@ def test_revoked_during_the_works_and_its_site_and_followers(
     header, *rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
     assert header[-2:] == ["Status", "Revoked on"]
     assert rows[0][-2:] == ["Grant revoked", koszalin.local_date().isoformat()]
+    # and its page still shows the works and their costs, for settling what was paid out
+    page = _officer_page(client, first)
+    assert 'id="works"' in page and "Timber" in page
     site.refresh_from_db()
     assert site.condition == "neglected"
     [told] = [m for m in mailoutbox if m.to == [follower.email]]
