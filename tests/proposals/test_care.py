@@ -728,10 +728,9 @@ def test_a_grant_revoked_in_the_sustainability_period(
     reports = reports[: reports.index("</ol>")]
     assert reports.count("<li") == 2 and "Report 1, filed" in reports and "Not filed." in reports
     assert f"/koszalin/proposals/{kept.pk}/care/" not in page
-    assert (
-        "Nobody looks after the &lt;garden&gt;."
-        in visitor.get(f"/koszalin/proposals/{kept.pk}/").content.decode()
-    )
+    public = visitor.get(f"/koszalin/proposals/{kept.pk}/").content.decode()
+    assert "Nobody looks after the &lt;garden&gt;." in public
+    assert f'id="completed-project" href="/koszalin/interventions/{done.pk}/"' in public
     listed = visitor.get("/api/v1/koszalin/interventions/").json()["features"]
     assert [f["properties"]["sustainability"] for f in listed if f["id"] == done.pk] == [
         "maintenance_ended"
