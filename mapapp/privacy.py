@@ -363,7 +363,7 @@ def apply_retention(*, today: dt.date | None = None, dry_run: bool = False) -> d
                     after={"notices": count},
                 )
         # a follow of a proposal not granted, once the reserve can no longer fund it
-        # (proposals.services.grants.reserve_open): nothing more will happen to tell
+        # (proposals.services.grants.reserve_closes_at): nothing more will happen to tell
         follows = Follow.objects.filter(
             proposal__status=Proposal.Status.REJECTED,
             proposal__decided_at__lt=now - dt.timedelta(days=days),

@@ -61,22 +61,9 @@ def _milestones():
 MILESTONES = frozenset(_milestones())
 # After these nothing more will happen to tell: the follows end with the e-mail. Not after
 # "not granted": money a grant revoked or withdrawn gives back may still fund it (the
-# reserve), so its follows stay until that can no longer happen (reserve_closes_on), when
-# mapapp.privacy.apply_retention ends them.
+# reserve), so its follows stay until that can no longer happen (grants.reserve_closes_at),
+# when mapapp.privacy.apply_retention ends them.
 LAST = frozenset({S.INELIGIBLE, S.COMPLETED, S.WITHDRAWN, S.EXPIRED, S.REVOKED})
-
-
-def reserve_closes_on(proposal: Proposal):
-    """The last day a proposal not granted may still be granted from the reserve, by the
-    city's calendar (proposals.services.grants.reserve_open)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    days = settings.SUPPORTER_DATA_RETENTION_DAYS
-    return proposal.city.local_date(proposal.decided_at + timedelta(days=days))
-
-
 _SALT = "proposals.follow.stop"
 
 
@@ -166,7 +153,9 @@ def _follower_mail(proposal: Proposal, status: str, user_id: int) -> tuple[str, 
     if status in LAST:
         lines.append(_("This is the last e-mail about it: you no longer follow it."))
     elif status == S.REJECTED and proposal.decided_at:
-        until = date_format(reserve_closes_on(proposal), "DATE_FORMAT")
+        from proposals.services.grants import reserve_closes_at
+
+        until = date_format(proposal.city.local_date(reserve_closes_at(proposal)), "DATE_FORMAT")
         lines.append(
             _(
                 "Should a grant of this call be revoked or withdrawn, the city may still fund "

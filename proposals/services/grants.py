@@ -66,17 +66,18 @@ def _decided_at(proposal: Proposal, call: GrantCall, decided_on: date | None, *,
     ))  # fmt: skip
 
 
-def reserve_open(proposal: Proposal) -> bool:
-    """A proposal not granted may be granted later from the money a revoked or withdrawn
-    grant left in the call's budget (the reserve), while its landowner's consent and its
-    applicant's contact details are kept: SUPPORTER_DATA_RETENTION_DAYS after the decision
-    (mapapp.privacy erases them then)."""
-    import datetime as dt
+def reserve_closes_at(proposal: Proposal):
+    """Until when a proposal not granted may be granted later from the money a revoked or
+    withdrawn grant left in the call's budget (the reserve): while its landowner's consent
+    and its applicant's contact details are kept, SUPPORTER_DATA_RETENTION_DAYS after the
+    decision (mapapp.privacy erases them then, and ends the follows kept for it)."""
+    return proposal.decided_at + timedelta(days=settings.SUPPORTER_DATA_RETENTION_DAYS)
 
+
+def reserve_open(proposal: Proposal) -> bool:
     from django.utils import timezone
 
-    days = settings.SUPPORTER_DATA_RETENTION_DAYS
-    return not proposal.decided_at or proposal.decided_at >= timezone.now() - dt.timedelta(days)
+    return not proposal.decided_at or timezone.now() <= reserve_closes_at(proposal)
 
 
 @transaction.atomic
