@@ -140,10 +140,7 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
                 "status": {k: str(v) for k, v in Proposal.Status.choices},
                 "category": {k: str(v) for k, v in Proposal.Category.choices},
                 "condition": {k: str(v) for k, v in Site.Condition.choices},
-                "sustainability": {
-                    "in_maintenance": _("In maintenance"),
-                    "maintenance_ended": _("Maintenance ended"),
-                },
+                "sustainability": {k: str(v) for k, v in site_selectors.SUSTAINABILITY_LABELS},
             },
         }
     )
@@ -165,10 +162,7 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
         ],
         "categories": Proposal.Category.choices,
         "conditions": Site.Condition.choices,
-        "sustainability_states": [
-            ("in_maintenance", _("In maintenance")),
-            ("maintenance_ended", _("Maintenance ended")),
-        ],
+        "sustainability_states": site_selectors.SUSTAINABILITY_LABELS,
         "years": site_selectors.years(city=city),
         "districts": site_selectors.districts(city=city),
         "map_messages": {

@@ -5,13 +5,20 @@ from __future__ import annotations
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mapapp.collation import sorted_names
 from mapapp.filters import matching
 from mapapp.models import City
 from sites.models import Intervention, Site
 
-SUSTAINABILITY_STATES = ("in_maintenance", "maintenance_ended")
+# where a completed project's upkeep stands (with_sustainability), as the pages name it
+SUSTAINABILITY_LABELS = (
+    ("in_maintenance", _("In maintenance")),
+    ("maintenance_ended", _("Maintenance ended")),
+    ("grant_revoked", _("Grant revoked")),  # in its sustainability period (grants.grant_revoke)
+)
+SUSTAINABILITY_STATES = tuple(value for value, _label in SUSTAINABILITY_LABELS)
 
 
 # the text a search (`q`) looks in; trigram indexes on the sites' (sites 0006)
@@ -41,6 +48,7 @@ def with_sustainability(qs: QuerySet[Intervention]) -> QuerySet[Intervention]:
     today = timezone.localdate()
     return qs.annotate(
         sustainability=Case(
+            When(proposal__status="revoked", then=Value("grant_revoked")),
             When(sustainability_ends_on__gte=today, then=Value("in_maintenance")),
             default=Value("maintenance_ended"),
             output_field=CharField(),

@@ -38,10 +38,7 @@ def _filter_context(city, filters):
         "districts": selectors.districts(city=city),
         "conditions": Site.Condition.choices,
         "categories": Proposal.Category.choices,
-        "sustainability_states": [
-            ("in_maintenance", _("In maintenance")),
-            ("maintenance_ended", _("Maintenance ended")),
-        ],
+        "sustainability_states": selectors.SUSTAINABILITY_LABELS,
     }
 
 

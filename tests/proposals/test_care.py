@@ -733,8 +733,13 @@ def test_a_grant_revoked_in_the_sustainability_period(
     assert f'id="completed-project" href="/koszalin/interventions/{done.pk}/"' in public
     listed = visitor.get("/api/v1/koszalin/interventions/").json()["features"]
     assert [f["properties"]["sustainability"] for f in listed if f["id"] == done.pk] == [
-        "maintenance_ended"
+        "grant_revoked"
     ]
+    listed = visitor.get("/api/v1/koszalin/interventions/?sustainability=grant_revoked").json()
+    assert [f["id"] for f in listed["features"]] == [done.pk]
+    row = visitor.get("/koszalin/interventions/").content.decode()
+    row = row[row.index(f'data-intervention="{done.pk}"') :]
+    assert "Grant revoked" in row[: row.index("</tr>")]
     with pytest.raises(ValidationError):
         care.care_notice_add(user=neighbour, proposal=kept, text="Still gone.")
     # the officers still see what was done and reported, for settling what was paid out
