@@ -67,11 +67,23 @@ LAST = frozenset({S.INELIGIBLE, S.COMPLETED, S.WITHDRAWN, S.EXPIRED, S.REVOKED})
 _SALT = "proposals.follow.stop"
 
 
+def followable(proposal: Proposal) -> bool:
+    """Whether a person may start following it: public and still going somewhere, which a
+    proposal not granted is while the reserve may still fund it."""
+    from proposals.services.grants import reserve_open
+
+    if proposal.hidden_at is not None:
+        return False
+    return proposal.status in FOLLOWABLE or (
+        proposal.status == S.REJECTED and reserve_open(proposal)
+    )
+
+
 def follow(*, user, proposal: Proposal) -> Follow:
     """Start following (again: no error, the same follow). Only a confirmed address is
     written to, so nobody can sign another person's address up for e-mails."""
     proposal = Proposal.objects.get(pk=proposal.pk)
-    if proposal.status not in FOLLOWABLE or proposal.hidden_at is not None:
+    if not followable(proposal):
         refuse(msg.OUT_OF_TURN, status=proposal.get_status_display())
     if proposal.author_id == user.pk:
         refuse(msg.FOLLOW_OWN)

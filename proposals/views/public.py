@@ -17,7 +17,7 @@ from mapapp.ratelimit import rate_limit
 from proposals import access, selectors
 from proposals.forms import CareNoticeForm, SupportForm
 from proposals.models import GrantCall, Proposal
-from proposals.services import care, following
+from proposals.services import care, following, grants
 from proposals.services import support as support_services
 from proposals.services.drafting import COPYABLE, active_support_count, revision_window_open
 from proposals.views.common import apply_errors, load_city, report
@@ -149,7 +149,11 @@ def proposal_detail(request, city, pk):
             "is_officer": access.is_officer(user, city_obj),
             "my_support": my_support,
             "following": following.is_following(user=user, proposal=proposal),
-            "can_follow": proposal.status in following.FOLLOWABLE and not is_author,
+            "can_follow": following.followable(proposal) and not is_author,
+            # not granted, while the reserve may still fund it (what following it means then)
+            "reserve_until": city_obj.local_date(grants.reserve_closes_at(proposal))
+            if proposal.status == Proposal.Status.REJECTED and grants.reserve_open(proposal)
+            else None,
             "can_tell": care.can_tell(user=user, proposal=proposal),
             "support_open": support_open,
             "can_support": support_open and not is_author,

@@ -485,6 +485,18 @@ def test_followers_of_a_proposal_not_granted_hear_of_a_grant_from_the_reserve(
     [told] = [m for m in mailoutbox if m.to == [follower.email]]
     assert told.subject == f"“{third.title}” is now: Granted"
     assert "The city decided to fund it." in told.body
+    # the fourth may still be followed while the reserve may fund it, and its page says so
+    newcomer = supporters[1]
+    client.force_login(newcomer)
+    page = client.get(f"/koszalin/proposals/{fourth.pk}/").content.decode()
+    assert f"until {until} the city may still fund it" in page
+    assert client.post(f"/koszalin/proposals/{fourth.pk}/follow/").status_code == 302
+    assert Follow.objects.filter(user=newcomer, proposal=fourth).exists()
+    assert (
+        f"should the city still fund it, until {until}"
+        in client.get(f"/koszalin/proposals/{fourth.pk}/").content.decode()
+    )
+    Follow.objects.filter(user=newcomer).delete()
     # the reserve closed for the fourth: its follow ends with the retention job, not before
     assert apply_retention()["follows"] == 0
     long_ago = timezone.now() - timedelta(days=settings.SUPPORTER_DATA_RETENTION_DAYS + 1)
@@ -494,5 +506,11 @@ def test_followers_of_a_proposal_not_granted_hear_of_a_grant_from_the_reserve(
     assert list(Follow.objects.filter(user=follower).values_list("proposal", flat=True)) == [
         third.pk
     ]
+    with pytest.raises(ValidationError):  # nor can it be followed any more
+        following.follow(user=newcomer, proposal=fourth)
+    assert (
+        "Follow this proposal"
+        not in client.get(f"/koszalin/proposals/{fourth.pk}/").content.decode()
+    )
     notice = english().get("/koszalin/privacy/").content.decode()
     assert f"not granted: {days} days after the decision, while money given back" in notice
