@@ -34,7 +34,9 @@ class CallFigures:
     granted: int = 0
     granted_sum: Decimal = Decimal("0")
     spent: Decimal = Decimal("0")  # the granted projects' expenses with receipts
-    completed: int = 0  # built: completed, in the sustainability period, or closed
+    completed: int = (
+        0  # built: completed, in the sustainability period, or closed (or revoked then)
+    )
     volunteer_hours: Decimal = Decimal("0")  # people x hours of the work days logged
     area_m2: float = 0.0  # the granted projects' drawn areas, in the city's metric CRS
 
@@ -52,7 +54,11 @@ def programme_figures(*, city: City, public: bool = False) -> tuple[list[CallFig
     from proposals.services.grants import GRANTED_STATES
 
     granted = Q(status__in=GRANTED_STATES)
-    built = Q(status__in=(S.COMPLETED, S.SUSTAINABILITY, S.CLOSED))
+    # a grant revoked in the sustainability period: built all the same (its completed
+    # project stays on the map); its grant and expenses are no longer counted
+    built = Q(status__in=(S.COMPLETED, S.SUSTAINABILITY, S.CLOSED)) | Q(
+        status=S.REVOKED, sustainability_ends_on__isnull=False
+    )
     assessed = Q(eligible_at__isnull=False)  # passed the formal check, withdrawn since or not
     area = Func(Transform("area", city.metric_srid), function="ST_Area", output_field=FloatField())
     proposals = Proposal.objects.filter(city=city)

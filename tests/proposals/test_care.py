@@ -709,6 +709,11 @@ def test_a_grant_revoked_in_the_sustainability_period(
     kept.refresh_from_db()
     assert kept.status == Proposal.Status.REVOKED
     assert grants.granted_total(call) == granted_before - kept.granted_amount
+    # built all the same, in the programme's figures; its grant no longer counts
+    from proposals.selectors.figures import programme_figures
+
+    [row] = [r for r in programme_figures(city=koszalin)[0] if r.call.pk == call.pk]
+    assert (row.completed, row.granted) == (1, 0)
     [told] = [m for m in mailoutbox if m.to == [resident.email]]
     assert "Nobody looks after the <garden>." in told.body
     # the project built stays public, its upkeep under the grant ended the day before
