@@ -145,6 +145,12 @@ REVOKE_REASON = _("Say why the grant is revoked: the applicant is told, and its 
 REVOKE_REASON_LONG = _("The reason has at most %(max)s characters.")
 REVOKE_IN_FUTURE = _("A revocation is recorded once it is decided: %(date)s has not come yet.")
 REVOKE_BEFORE_DECISION = _("A grant cannot be revoked before it was granted (%(date)s).")
+REVOKE_CORRECT_TURN = _("Only a revoked grant's day of revocation is corrected here.")
+REVOKE_CORRECT_REASON = _("Say why the revocation's day is corrected.")
+REVOKE_CORRECT_UNCHANGED = _("That is the revocation's day already.")
+REVOKE_BEFORE_STEP = _(
+    "A revocation cannot be dated before the step the proposal had reached then (%(date)s)."
+)
 RESERVE_BEFORE_DECISION = _(
     "A grant from the reserve cannot be dated before the proposal was first decided (%(date)s)."
 )

@@ -193,8 +193,8 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
     """The proposal's public history: each state it entered and when (from the audit log);
     a decision, a revocation and an agreement on the day the officers gave for them, which
     may be before they recorded it. Each decision on its own day: one not granted and later
-    granted from the reserve shows both; a decision's day corrected since (decision_correct)
-    as corrected."""
+    granted from the reserve shows both; a decision's or a revocation's day corrected since
+    (decision_correct, revocation_correct) as corrected."""
     from datetime import date, datetime
 
     from mapapp.models import AuditEvent
@@ -206,14 +206,19 @@ def status_timeline(*, proposal: Proposal) -> list[dict]:
         object_type="proposals.proposal", object_id=str(proposal.pk), action__startswith="proposal."
     ).order_by("at", "id")
     given = {S.GRANTED: "decided_at", S.REJECTED: "decided_at", S.REVOKED: "revoked_at"}
+    CORRECTED = {  # an officer's correction of a day: (its field, the steps it corrects)
+        "decision_corrected": ("decided_on", (S.GRANTED, S.REJECTED)),
+        "revocation_corrected": ("revoked_on", (S.REVOKED,)),
+    }
     timeline = []
     for event in events:
         status = event.action.removeprefix("proposal.")
-        if status == "decision_corrected" and timeline:  # the decision before it, on its day
-            decided = [step for step in timeline if step["status"] in (S.GRANTED, S.REJECTED)]
-            day = (event.after or {}).get("decided_on")
-            if decided and day:
-                decided[-1]["at"] = moment_of(proposal.city, date.fromisoformat(day))
+        if status in CORRECTED and timeline:  # the decision or revocation before it, its day
+            field, steps = CORRECTED[status]
+            found = [step for step in timeline if step["status"] in steps]
+            day = (event.after or {}).get(field)
+            if found and day:
+                found[-1]["at"] = moment_of(proposal.city, date.fromisoformat(day))
             continue
         if status not in labels:
             continue

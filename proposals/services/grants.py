@@ -283,10 +283,58 @@ def grant_revoke(*, actor, proposal: Proposal, reason: str, revoked_on: date | N
         revocation_reason=reason,
     )
     site_project_dropped(actor=actor, proposal=proposal)
-    if hasattr(proposal, "intervention"):  # built, its completion accepted: the upkeep ends
-        last_day = proposal.city.local_date(revoked_at) - timedelta(days=1)  # under the grant
+    _end_upkeep(proposal)
+    return proposal
+
+
+def _end_upkeep(proposal: Proposal) -> None:
+    """A project built, its grant revoked in its sustainability period: its completed
+    project's upkeep under the grant ended the day before the revocation."""
+    if hasattr(proposal, "intervention"):
+        last_day = proposal.city.local_date(proposal.revoked_at) - timedelta(days=1)
         proposal.intervention.sustainability_ends_on = last_day
         proposal.intervention.save(update_fields=["sustainability_ends_on", "updated_at"])
+
+
+@transaction.atomic
+def revocation_correct(*, actor, proposal: Proposal, revoked_on: date, reason: str) -> Proposal:
+    """Corrects the day a revocation was recorded for (typed wrong), with a reason; the audit
+    keeps both days. Its rules as when it was recorded: not in the future, not before the
+    step the proposal had reached then (the grant, the agreement, the works, the
+    completion's acceptance). The public history, the retention clocks and a completed
+    project's end of upkeep follow it."""
+    from proposals.selectors import status_timeline
+
+    check_officer(actor, proposal.city)
+    GrantCall.objects.select_for_update().get(pk=proposal.grant_call_id)  # decisions queue
+    proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
+    if proposal.status != S.REVOKED or proposal.revoked_at is None:
+        refuse(msg.REVOKE_CORRECT_TURN)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"revocation_reason_corrected": [msg.REVOKE_CORRECT_REASON]})
+    city = proposal.city
+    was_on = city.local_date(proposal.revoked_at)
+    if revoked_on == was_on:
+        refuse(msg.REVOKE_CORRECT_UNCHANGED)
+    steps = [step for step in status_timeline(proposal=proposal) if step["status"] != S.REVOKED]
+    reached = steps[-1]["at"] if steps else proposal.decided_at
+    moment = given_day(city, revoked_on, future=msg.REVOKE_IN_FUTURE, not_before=(
+        (proposal.decided_at, msg.REVOKE_BEFORE_DECISION),
+        (reached, msg.REVOKE_BEFORE_STEP),
+    ))  # fmt: skip
+    proposal.revoked_at = moment
+    proposal.save(update_fields=["revoked_at", "updated_at"])
+    _end_upkeep(proposal)
+    audit_record(
+        actor=actor,
+        action="proposal.revocation_corrected",
+        obj=proposal,
+        city=city,
+        before={"revoked_on": str(was_on)},
+        after={"revoked_on": str(revoked_on)},
+        note=reason,
+    )
     return proposal
 
 

@@ -475,6 +475,13 @@ def officer_proposal(request, city, pk):
                     decided_on=posted_date(post.get("corrected_on")),
                     reason=post.get("decision_reason", ""),
                 )
+            elif action == "revocation_correct":
+                grants.revocation_correct(
+                    actor=user,
+                    proposal=proposal,
+                    revoked_on=posted_date(post.get("revocation_corrected_on")),
+                    reason=post.get("revocation_reason_corrected", ""),
+                )
             elif action == "revoke":
                 grants.grant_revoke(
                     actor=user,

@@ -514,3 +514,58 @@ def test_followers_of_a_proposal_not_granted_hear_of_a_grant_from_the_reserve(
     )
     notice = english().get("/koszalin/privacy/").content.decode()
     assert f"not granted: {days} days after the decision, while money given back" in notice
+
+
+def test_a_revocations_day_typed_wrong_is_corrected(client, decided, officer, resident, koszalin):
+    """Officers correct the day a revocation was recorded for, with a reason: not in the
+    future, not before the grant nor the step the proposal had reached; the history and the
+    retention clock follow it; each refusal keeps what was typed."""
+    first, second = decided[0], decided[1]
+    today = koszalin.local_date()
+    grants.grant_revoke(actor=officer, proposal=first, reason="Agreement never signed.")
+    url = f"/koszalin/officer/proposals/{first.pk}/"
+    client.force_login(officer)
+    assert 'value="revocation_correct"' in client.get(url).content.decode()
+    for form, said in (
+        ({"revocation_corrected_on": (today - timedelta(2)).isoformat(),
+          "revocation_reason_corrected": " "}, "Say why the revocation"),
+        ({"revocation_corrected_on": today.isoformat(),
+          "revocation_reason_corrected": "Typo"}, "revocation&#x27;s day already"),
+        ({"revocation_corrected_on": (today + timedelta(1)).isoformat(),
+          "revocation_reason_corrected": "Typo"}, "has not come yet"),
+        ({"revocation_corrected_on": (today - timedelta(8)).isoformat(),
+          "revocation_reason_corrected": "Typo"}, "before it was granted"),
+    ):  # fmt: skip
+        refused = client.post(url, {"action": "revocation_correct", **form})
+        page = refused.content.decode()
+        assert refused.status_code == 400 and said in page, form
+        assert f'value="{form["revocation_corrected_on"]}"' in page  # what was typed
+        first.refresh_from_db()
+        assert koszalin.local_date(first.revoked_at) == today
+    corrected = {"revocation_reason_corrected": "The board met on Monday.",
+                 "revocation_corrected_on": (today - timedelta(3)).isoformat()}  # fmt: skip
+    sent = client.post(url, {"action": "revocation_correct", **corrected})
+    assert sent.status_code == 302
+    first.refresh_from_db()
+    assert koszalin.local_date(first.revoked_at) == today - timedelta(3)
+    event = AuditEvent.objects.get(action="proposal.revocation_corrected")
+    assert (event.before, event.after, event.note) == (
+        {"revoked_on": str(today)},
+        {"revoked_on": str(today - timedelta(3))},
+        "The board met on Monday.",
+    )
+    steps = [(s["status"], koszalin.local_date(s["at"])) for s in status_timeline(proposal=first)]
+    assert steps[-1] == ("revoked", today - timedelta(3))
+    # not before the step the proposal had reached: its agreement, signed five days ago
+    delivery.agreement_sign(actor=officer, proposal=second, signed_on=today - timedelta(5))
+    second = grants.grant_revoke(actor=officer, proposal=second, reason="Works never began.")
+    with pytest.raises(ValidationError) as exc:
+        grants.revocation_correct(actor=officer, proposal=second,
+                                  revoked_on=today - timedelta(6), reason="Typo")  # fmt: skip
+    assert "before the step the proposal had reached then" in exc.value.messages[0]
+    with pytest.raises(PermissionDenied):
+        grants.revocation_correct(actor=resident, proposal=second, revoked_on=today, reason="x")
+    with pytest.raises(ValidationError) as exc:  # only a revoked grant's
+        grants.revocation_correct(actor=officer, proposal=decided[3], revoked_on=today,
+                                  reason="x")  # fmt: skip
+    assert exc.value.messages == [str(msg.REVOKE_CORRECT_TURN)]
