@@ -34,9 +34,7 @@ class CallFigures:
     granted: int = 0
     granted_sum: Decimal = Decimal("0")
     spent: Decimal = Decimal("0")  # the granted projects' expenses with receipts
-    completed: int = (
-        0  # built: completed, in the sustainability period, or closed (or revoked then)
-    )
+    completed: int = 0  # built: completed, sustainability, closed (or revoked after)
     volunteer_hours: Decimal = Decimal("0")  # people x hours of the work days logged
     area_m2: float = 0.0  # the granted projects' drawn areas, in the city's metric CRS
 
