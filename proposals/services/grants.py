@@ -179,27 +179,43 @@ def decision_correct(*, actor, proposal: Proposal, decided_on: date, reason: str
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     if proposal.status not in DECISION_CORRECTABLE or proposal.decided_at is None:
         refuse(msg.DECISION_CORRECT_TURN, status=proposal.get_status_display())
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationError({"decision_reason": [msg.DECISION_CORRECT_REASON]})
+    reason = _correction_reason(reason, "decision_reason", msg.DECISION_CORRECT_REASON)
     city = proposal.city
-    was_on = city.local_date(proposal.decided_at)
-    if decided_on == was_on:
+    if decided_on == city.local_date(proposal.decided_at):
         refuse(msg.DECISION_CORRECT_UNCHANGED)
     moment = _decided_at(proposal, call, decided_on, earliest=decided_before(proposal))
     if proposal.agreement_signed_at:
         signed_on = city.local_date(proposal.agreement_signed_at)
         if decided_on > signed_on:
             refuse(msg.DECISION_AFTER_AGREEMENT, date=date_format(signed_on, "DATE_FORMAT"))
-    proposal.decided_at = moment
-    proposal.save(update_fields=["decided_at", "updated_at"])
+    return _day_corrected(
+        actor, proposal, "decided", moment, reason, action="proposal.decision_corrected"
+    )
+
+
+def _correction_reason(reason: str, field: str, missing) -> str:
+    """The reason an officer gives for correcting a day, on one line; required."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({field: [missing]})
+    return reason
+
+
+def _day_corrected(actor, proposal: Proposal, what: str, moment, reason: str, *, action: str):
+    """Writes the corrected day of a decision or a revocation (`what`: "decided" or
+    "revoked", the `<what>_at` field) and audits both days (`<what>_on`) with the reason as
+    `action` (the public history reads it: selectors.status_timeline)."""
+    city = proposal.city
+    was_on = city.local_date(getattr(proposal, f"{what}_at"))
+    setattr(proposal, f"{what}_at", moment)
+    proposal.save(update_fields=[f"{what}_at", "updated_at"])
     audit_record(
         actor=actor,
-        action="proposal.decision_corrected",
+        action=action,
         obj=proposal,
         city=city,
-        before={"decided_on": str(was_on)},
-        after={"decided_on": str(decided_on)},
+        before={f"{what}_on": str(was_on)},
+        after={f"{what}_on": str(city.local_date(moment))},
         note=reason,
     )
     return proposal
@@ -310,12 +326,9 @@ def revocation_correct(*, actor, proposal: Proposal, revoked_on: date, reason: s
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     if proposal.status != S.REVOKED or proposal.revoked_at is None:
         refuse(msg.REVOKE_CORRECT_TURN)
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationError({"revocation_reason_corrected": [msg.REVOKE_CORRECT_REASON]})
+    reason = _correction_reason(reason, "revocation_reason_corrected", msg.REVOKE_CORRECT_REASON)
     city = proposal.city
-    was_on = city.local_date(proposal.revoked_at)
-    if revoked_on == was_on:
+    if revoked_on == city.local_date(proposal.revoked_at):
         refuse(msg.REVOKE_CORRECT_UNCHANGED)
     steps = [step for step in status_timeline(proposal=proposal) if step["status"] != S.REVOKED]
     reached = steps[-1]["at"] if steps else proposal.decided_at
@@ -323,18 +336,10 @@ def revocation_correct(*, actor, proposal: Proposal, revoked_on: date, reason: s
         (proposal.decided_at, msg.REVOKE_BEFORE_DECISION),
         (reached, msg.REVOKE_BEFORE_STEP),
     ))  # fmt: skip
-    proposal.revoked_at = moment
-    proposal.save(update_fields=["revoked_at", "updated_at"])
-    _end_upkeep(proposal)
-    audit_record(
-        actor=actor,
-        action="proposal.revocation_corrected",
-        obj=proposal,
-        city=city,
-        before={"revoked_on": str(was_on)},
-        after={"revoked_on": str(revoked_on)},
-        note=reason,
+    proposal = _day_corrected(
+        actor, proposal, "revoked", moment, reason, action="proposal.revocation_corrected"
     )
+    _end_upkeep(proposal)
     return proposal
 
 
