@@ -55,7 +55,9 @@ class ReportDue:
 
 def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
     """Every maintenance report of the sustainability period, due, filed or overdue, with
-    what was filed (and its photos): what an officer checks before closing the project."""
+    what was filed (and its photos): what an officer checks before closing the project. A
+    grant revoked in the period ended it: the reports due until the revocation (and any
+    filed since)."""
     from proposals.services.delivery import report_due_dates
 
     today = today or proposal.city.local_date()
@@ -64,6 +66,9 @@ def maintenance_schedule(*, proposal: Proposal, today=None) -> list[ReportDue]:
         ReportDue(period, due, filed.get(period), period not in filed and due < today)
         for period, due in enumerate(report_due_dates(proposal), start=1)
     ]
+    if proposal.status == S.REVOKED and proposal.revoked_at:
+        revoked_on = proposal.city.local_date(proposal.revoked_at)
+        schedule = [r for r in schedule if r.report or r.due <= revoked_on]
     listed = {each.period for each in schedule}  # filed beyond the schedule: shown too
     extra = [ReportDue(n, None, r, False) for n, r in sorted(filed.items()) if n not in listed]
     return schedule + extra
@@ -95,8 +100,6 @@ def public_care(*, proposal: Proposal, today=None) -> PublicCare | None:
     if proposal.hidden_at:
         return None
     schedule = maintenance_schedule(proposal=proposal, today=today)
-    if revoked_on:  # what was asked of them until then; a report filed since stays listed
-        schedule = [r for r in schedule if r.report or (r.due and r.due <= revoked_on)]
     if not schedule:
         return None
     return PublicCare(
@@ -202,8 +205,7 @@ class ProjectWorks:
 def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
     """The works of a granted project once its agreement is signed; None before. Also of a
     project ended after its agreement (its grant revoked, or withdrawn by the applicant):
-    what was done, for settling what was paid out; its maintenance reports as far as they
-    were due when its grant was revoked."""
+    what was done, for settling what was paid out."""
     from proposals.services.grants import GRANTED_STATES
 
     ended = proposal.status in (S.REVOKED, S.WITHDRAWN) and proposal.agreement_signed_at
@@ -211,16 +213,14 @@ def project_works(*, proposal: Proposal, today=None) -> ProjectWorks | None:
         return None
     today = today or proposal.city.local_date()
     ends = proposal.sustainability_ends_on
-    schedule = maintenance_schedule(proposal=proposal, today=today) if proposal.completed_at else []
-    if proposal.status == S.REVOKED and proposal.revoked_at:
-        revoked_on = proposal.city.local_date(proposal.revoked_at)
-        schedule = [r for r in schedule if r.report or (r.due and r.due <= revoked_on)]
     return ProjectWorks(
         milestones=proposal.milestones.all(),
         work_days=proposal.work_days.all(),
         volunteer_hours=work_totals(proposal=proposal)["volunteer_hours"],
         photos=proposal.photos.select_related("report"),
-        schedule=schedule,
+        schedule=maintenance_schedule(proposal=proposal, today=today)
+        if proposal.completed_at
+        else [],
         can_close=not ends or today >= ends,
         removed=works_removed(proposal=proposal),
     )

@@ -573,6 +573,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
     can_correct_decision = (
         proposal.status in grants.DECISION_CORRECTABLE and proposal.decided_at is not None
     )
+    call_closed_on = city_obj.local_date(max(filter(None, (call.closes_at, call.round_closed_at))))
     rounds = [
         (
             n,
@@ -612,9 +613,7 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             else None,
             "today": city_obj.local_date(),
             # the first day a decision may be dated: the call closed, the last round closed
-            "call_closed_on": city_obj.local_date(
-                max(filter(None, (call.closes_at, call.round_closed_at)))
-            ),
+            "call_closed_on": call_closed_on,
             # the last round's feedback: released after the decision too (services.assessment)
             "feedback_after_decision": call.assessment_finished
             and proposal.status in (Proposal.Status.GRANTED, Proposal.Status.REJECTED),
@@ -628,10 +627,10 @@ def _officer_proposal_page(request, city_obj, proposal, posted, *, status, held=
             and grants.reserve_open(proposal),
             "can_revoke": proposal.status in grants.REVOCABLE,
             "can_correct_decision": can_correct_decision,
-            # a grant from the reserve: not before the day it was not granted
-            "correct_from": city_obj.local_date(decided_before)
+            # a correction's first day: that, and for a grant from the reserve its rejection's
+            "correct_from": max(call_closed_on, city_obj.local_date(decided_before))
             if can_correct_decision and (decided_before := grants.decided_before(proposal))
-            else None,
+            else call_closed_on,
             "revoked_on": city_obj.local_date(proposal.revoked_at) if proposal.revoked_at else None,
             "revoke_reason_max": grants.REVOKE_REASON_MAX,
             "conflicts": proposal.conflicts.select_related("member"),
