@@ -138,9 +138,7 @@ def grant_correct(*, actor, proposal: Proposal, amount: Decimal | str, reason: s
     proposal = Proposal.objects.select_for_update().select_related("city").get(pk=proposal.pk)
     if proposal.status != S.GRANTED:
         refuse(msg.GRANT_CORRECT_TURN, status=proposal.get_status_display())
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationError({"correct_reason": [msg.GRANT_CORRECT_REASON]})
+    reason = _correction_reason(reason, "correct_reason", msg.GRANT_CORRECT_REASON)
     was = proposal.granted_amount
     others = granted_total(call) - (was or Decimal("0"))
     amount = _checked_amount(call, proposal, amount, granted_before=others)
@@ -194,7 +192,8 @@ def decision_correct(*, actor, proposal: Proposal, decided_on: date, reason: str
 
 
 def _correction_reason(reason: str, field: str, missing) -> str:
-    """The reason an officer gives for correcting a day, on one line; required."""
+    """The reason an officer gives for a correction (an amount, a day), on one line;
+    required."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({field: [missing]})
