@@ -186,18 +186,25 @@ def scores_save(*, member, proposal: Proposal, scores: dict[int, tuple[int, str]
             proposal=proposal, member=member, round_number=call.current_round
         )
     }
-    saved = []
-    for criterion_id, (value, comment) in scores.items():
-        if not isinstance(value, int) or not 0 <= value <= 5:
-            refuse(msg.SCORE_RANGE)
-        score, _ = Score.objects.update_or_create(
-            proposal=proposal,
-            round_number=call.current_round,
-            member=member,
-            criterion=criteria[criterion_id],
-            defaults={"value": value, "comment": (comment or "").strip()},
-        )
-        saved.append(score)
+    if any(not isinstance(value, int) or not 0 <= value <= 5 for value, _ in scores.values()):
+        refuse(msg.SCORE_RANGE)
+    # the sheet in one statement, whatever its number of criteria (a round trip each before)
+    saved = Score.objects.bulk_create(
+        [
+            Score(
+                proposal=proposal,
+                round_number=call.current_round,
+                member=member,
+                criterion=criteria[criterion_id],
+                value=value,
+                comment=(comment or "").strip(),
+            )
+            for criterion_id, (value, comment) in scores.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["proposal", "round_number", "member", "criterion"],
+        update_fields=["value", "comment", "updated_at"],
+    )
     audit_record(
         actor=member,
         action="assessment.score",

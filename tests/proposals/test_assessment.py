@@ -171,6 +171,34 @@ def test_scores_weighted_average_and_spread(in_assessment, officer, committee):
     assert summary.spread == pytest.approx(4 - 19 / 7)
 
 
+def test_a_member_changes_their_sheet_within_the_round(in_assessment, officer, committee):
+    """Saved again, a sheet replaces the member's scores of this round (one row a criterion,
+    the new values and comments); another member's are left alone; the audit keeps what
+    was replaced."""
+    from mapapp.models import AuditEvent
+
+    call = in_assessment.grant_call
+    assessment.round_open(actor=officer, grant_call=call)
+    criteria = list(call.criteria.all())
+    score_all(in_assessment, committee[:2], 2)
+    first = {s.criterion_id: s.updated_at for s in Score.objects.filter(member=committee[0])}
+    assessment.scores_save(
+        member=committee[0],
+        proposal=in_assessment,
+        scores={c.pk: (4, f"  better {c.key}  ") for c in criteria},
+    )
+    mine = Score.objects.filter(member=committee[0], proposal=in_assessment, round_number=1)
+    assert sorted(mine.values_list("criterion_id", "value", "comment")) == sorted(
+        (c.pk, 4, f"better {c.key}") for c in criteria
+    )
+    assert all(s.updated_at > first[s.criterion_id] for s in mine)
+    theirs = Score.objects.filter(member=committee[1])
+    assert sorted(theirs.values_list("value", flat=True)) == [2] * len(criteria)
+    event = AuditEvent.objects.filter(action="assessment.score", actor=committee[0]).latest("pk")
+    assert event.before == {str(c.pk): 2 for c in criteria}
+    assert event.after == {"round": 1, **{str(c.pk): 4 for c in criteria}}
+
+
 def test_scores_must_cover_every_criterion_in_range(in_assessment, officer, committee):
     assessment.round_open(actor=officer, grant_call=in_assessment.grant_call)
     criteria = list(in_assessment.grant_call.criteria.all())
