@@ -8,13 +8,28 @@ from django.utils.http import url_has_allowed_host_and_scheme
 def posted_next(request, default: str) -> str:
     """The form's `next` field when it points into this site (as Django's LoginView checks
     it: same host, and https when the request is), else `default`. Never an outside address:
-    a crafted form must not send people elsewhere."""
+    a crafted form must not send people elsewhere. Only a path from the site's root or a
+    whole address: anything else ("-1") Django's redirect() would look up as a view's name,
+    and fail."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target
+        and _an_address(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default
+
+
+def _an_address(target: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return target.startswith("/") or bool(urlsplit(target).scheme)
+    except ValueError:  # "http://[::1": not one
+        return False
 
 
 def posted_id(request, name: str) -> int | None:
