@@ -553,7 +553,7 @@ def flags_review(request, city):
                 flag_services.content_show_again(
                     actor=request.user, city=city_obj,
                     target_type=request.POST.get("target_type", ""),
-                    target_id=int(request.POST.get("target_id") or 0),
+                    target_id=posted_id(request, "target_id") or 0,
                 )  # fmt: skip
             else:
                 item = get_object_or_404(Flag, city=city_obj, pk=posted_id(request, "flag"))

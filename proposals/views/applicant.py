@@ -389,12 +389,16 @@ def proposal_progress(request, city, pk):
                     due_on=posted_date(post.get("due_on")),
                 )
             elif action == "milestone_done":
-                milestone = get_object_or_404(proposal.milestones, pk=post.get("milestone"))
+                milestone = get_object_or_404(
+                    proposal.milestones, pk=posted_id(request, "milestone")
+                )
                 delivery.milestone_done(
                     actor=user, milestone=milestone, done_on=timezone.localdate()
                 )
             elif action == "milestone_undone":
-                milestone = get_object_or_404(proposal.milestones, pk=post.get("milestone"))
+                milestone = get_object_or_404(
+                    proposal.milestones, pk=posted_id(request, "milestone")
+                )
                 delivery.milestone_undone(actor=user, milestone=milestone)
             elif action in REMOVABLE:
                 related, remove, argument = REMOVABLE[action]
@@ -425,7 +429,7 @@ def proposal_progress(request, city, pk):
             elif action == "photo":
                 if not files["image"]:
                     raise ValidationError(_("Choose a photo."))
-                pair = proposal.photos.filter(pk=post.get("pair_of") or 0).first()
+                pair = proposal.photos.filter(pk=posted_id(request, "pair_of")).first()
                 delivery.photo_add(
                     actor=user,
                     proposal=proposal,

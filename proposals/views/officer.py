@@ -518,7 +518,9 @@ def officer_proposal(request, city, pk):
                     actor=user, proposal=proposal, file=request.FILES["file"]
                 )
             elif action == "strike":
-                item = get_object_or_404(Support, proposal=proposal, pk=post.get("support"))
+                item = get_object_or_404(
+                    Support, proposal=proposal, pk=posted_id(request, "support")
+                )
                 support.support_strike(
                     actor=user, support=item, reason=post.get("strike_reason", "")
                 )
@@ -532,10 +534,14 @@ def officer_proposal(request, city, pk):
                 notice = get_object_or_404(proposal.care_notices, pk=posted_id(request, "item"))
                 care.care_notice_remove(actor=user, notice=notice, reason=post.get("reason", ""))
             elif action == "restore":
-                item = get_object_or_404(Support, proposal=proposal, pk=post.get("support"))
+                item = get_object_or_404(
+                    Support, proposal=proposal, pk=posted_id(request, "support")
+                )
                 support.support_restore(actor=user, support=item)
             elif action == "paper_supporter":
-                sheet = get_object_or_404(SignatureSheet, proposal=proposal, pk=post.get("sheet"))
+                sheet = get_object_or_404(
+                    SignatureSheet, proposal=proposal, pk=posted_id(request, "sheet")
+                )
                 support.support_add_paper(
                     actor=user,
                     sheet=sheet,

@@ -1406,3 +1406,32 @@ def test_the_sustainability_dates_are_read_by_the_citys_day_wherever_the_code_ru
             with pytest.raises(ValidationError):
                 delivery.proposal_close(actor=officer, proposal=done)
             assert overdue_reports(city=koszalin) == []
+
+
+def test_crafted_row_ids_in_the_forms_answer_404_not_a_server_error(
+    client, in_progress, resident, officer
+):
+    """A form's hidden row id that is no number (a crafted or damaged form): nothing found,
+    nothing changed; they raised ValueError (500) before (found by posting every form with
+    crafted values)."""
+    progress = f"/koszalin/proposals/{in_progress.pk}/progress/"
+    officer_page = f"/koszalin/officer/proposals/{in_progress.pk}/"
+    client.force_login(resident)
+    for action in ("milestone_done", "milestone_undone"):
+        response = client.post(progress, {"action": action, "milestone": "x" * 30})
+        assert response.status_code == 404, action
+    # a photo said to pair one that is no number is a photo without a pair, as with none
+    response = client.post(
+        progress, {"action": "photo", "kind": "before", "pair_of": "1x", "image": jpeg_upload()}
+    )
+    assert response.status_code == 302
+    assert in_progress.photos.get().pair_of is None
+    client.force_login(officer)
+    crafted = (("strike", "support"), ("restore", "support"), ("paper_supporter", "sheet"))
+    for action, field in crafted:
+        response = client.post(officer_page, {"action": action, field: "-1"})
+        assert response.status_code == 404, action
+    response = client.post(
+        "/koszalin/flags/", {"action": "show", "target_type": "proposal", "target_id": "1e3"}
+    )
+    assert response.status_code == 302
