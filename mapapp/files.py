@@ -21,6 +21,13 @@ from mapapp.errors import NotFound
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 NOT_A_DOCUMENT = _("Upload a PDF, JPEG, PNG or WebP file.")
 DOCUMENT_TOO_BIG = _("The file is larger than %(mb)s MB.")
+# Pillow's own limit (about 89 megapixels; A3 scanned at 600 dpi is 70): a larger image, or a
+# small file that unpacks to a huge one (a decompression bomb), would tie up the server now
+# and the officer's computer that opens it later
+DOCUMENT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+DOCUMENT_TOO_MANY_PIXELS = _(
+    "The scan has too many pixels (at most %(mp)s megapixels): scan it at a lower resolution."
+)
 
 
 @deconstructible
@@ -80,11 +87,18 @@ def check_document(upload) -> None:
     upload.seek(0)
     if head == b"%PDF-":
         return
+    too_many = ValidationError(
+        DOCUMENT_TOO_MANY_PIXELS, params={"mp": DOCUMENT_MAX_PIXELS // 1_000_000}
+    )
     try:
         with Image.open(upload) as image:
             if image.format not in ("JPEG", "PNG", "WEBP"):
                 raise ValidationError(NOT_A_DOCUMENT)
+            if image.width * image.height > DOCUMENT_MAX_PIXELS:
+                raise too_many
             image.verify()
+    except Image.DecompressionBombError as exc:  # twice the limit: Pillow refuses to open it
+        raise too_many from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(NOT_A_DOCUMENT) from exc
     finally:
