@@ -3,8 +3,9 @@ on top of each collection's own filters, the document built by PostGIS.
 
 A page holds up to 10,000 features (the default and the maximum), so the city maps get a
 whole collection in one request up to that size; larger collections are drawn from vector
-tiles. Malformed bbox, limit, offset, ordering or datetime values answer 400 with the reason;
-unknown parameters are ignored, as REST clients expect."""
+tiles. Malformed bbox, limit, offset, ordering or datetime values, and filter values outside
+their choices, answer 400 with the reason; unknown parameters are ignored, as REST clients
+expect (and the city map sends one query to every layer)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,29 @@ def ordering_parameter(allowed: dict[str, str]) -> OpenApiParameter:
     )
 
 
+def checked_choices(params, choices: dict[str, list[str]], *, year: bool) -> None:
+    """Every value of a collection's choice filters (`status`, `category`, `call`, ...) one of
+    its choices, and `year` (where the collection has one) a year: else BadQuery naming it,
+    as the OGC API and the tiles answer, not the whole collection as if unfiltered (a client
+    asking for a misspelt status got every proposal). An empty value is no filter, as a
+    form's "all" sends it."""
+    from django.utils import timezone
+
+    from mapapp.filters import parse_common
+
+    for name, allowed in choices.items():
+        for value in params.getlist(name):
+            if value and value not in allowed:
+                raise exchange.BadQuery(
+                    _("%(name)s: %(value)s is not one of %(allowed)s.")
+                    % {"name": name, "value": value[:40], "allowed": ", ".join(allowed)}
+                )
+    if year and params.get("year") and parse_common(params)["year"] is None:
+        raise exchange.BadQuery(
+            _("year: a year such as %(year)s is expected.") % {"year": timezone.now().year}
+        )
+
+
 def bad_request(error: exchange.BadQuery) -> JsonResponse:
     return JsonResponse({"detail": str(error)}, status=400)
 
@@ -115,13 +139,16 @@ def collection_response(
     *,
     properties: list[str],
     orderings: dict[str, str],
+    choices: dict[str, list[str]] | None = None,
     datetime_field: str | None = None,
     points: bool = False,
 ) -> HttpResponse:
-    """One page of `qs` as GeoJSON. `orderings` maps public names to model fields; `points`
-    says that `geom` holds points only (its bbox filter is then cheaper, see points_in)."""
+    """One page of `qs` as GeoJSON. `orderings` maps public names to model fields; `choices`
+    the collection's choice filters to their values (checked_choices); `points` says that
+    `geom` holds points only (its bbox filter is then cheaper, see points_in)."""
     p = request.GET
-    try:
+    try:  # `year` is one of the collections with a time (COMMON_PARAMETERS)
+        checked_choices(p, choices or {}, year=datetime_field is not None)
         limit = exchange.parse_limit(p.get("limit"), default=PAGE_MAX, maximum=PAGE_MAX)
         offset = exchange.parse_offset(p.get("offset"))
         if p.get("bbox"):

@@ -114,7 +114,6 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
                 for r in reference
                 if r.layer_key in layers
             ],
-            "query": query,
             # above this many features a layer is drawn from vector tiles, with the
             # layer's own filters (tiles know status, category, call, condition and q)
             "tilesAbove": settings.MAP_TILES_ABOVE,
@@ -125,7 +124,6 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
                 ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
                 for name in LAYERS
             },
-            "tileQuery": _tile_queries(city, request.GET),
             "urls": {
                 "proposals": reverse("api:proposals", kwargs={"city": city.slug}),
                 "sites": reverse("api:sites", kwargs={"city": city.slug}),
@@ -148,6 +146,12 @@ def city_map_context(request: HttpRequest, city: City) -> dict:
         **site_selectors.parse_filters(request.GET),
         **proposal_selectors.parse_filters(request.GET, city=city),
     }
+    # the layers' requests carry the filters as the page read them: a shared link with a
+    # value since gone (a misspelt status, a call of another city) is forgiven by the page,
+    # and would be refused by the API and the tiles
+    cleaned = _filters_query(request.GET, filters)
+    config["query"] = cleaned.urlencode()
+    config["tileQuery"] = _tile_queries(city, cleaned)
     return {
         "city": city,
         "map_config": config,
@@ -359,6 +363,21 @@ def healthz_jobs(request: HttpRequest) -> JsonResponse:
     overdue = sorted(name for name, job in jobs.items() if job["overdue"])
     body = {"status": "overdue" if overdue else "ok", "overdue": overdue, "jobs": jobs}
     return JsonResponse(body, status=503 if overdue else 200)
+
+
+# the map's filters whose values the page reads leniently and the layers' requests strictly
+CHOICE_FILTERS = ("status", "category", "condition", "sustainability")
+
+
+def _filters_query(params, filters: dict):
+    """The page's query with each filter's values as the page kept them (parse_filters):
+    those it dropped left out; other parameters as they are."""
+    query = params.copy()
+    for name in CHOICE_FILTERS:
+        query.setlist(name, filters[name])
+    for name in ("call", "year"):
+        query.setlist(name, [str(filters[name])] if filters.get(name) else [])
+    return query
 
 
 def _tile_queries(city, params) -> dict[str, str]:

@@ -77,6 +77,7 @@ class ProposalCollectionApi(APIView):
             qs,
             properties=["title", "status", "category", "call", "support_count"],
             orderings=ORDERINGS,
+            choices=selectors.filter_choices(city=city_obj, params=request.GET),
             datetime_field="published_at",
             points=True,  # geom is a PointField
         )

@@ -58,6 +58,7 @@ class SiteCollectionApi(APIView):
             selectors.public_sites(city=city_obj, filters=filters),
             properties=["name", "condition", "ownership", "district"],
             orderings=SITE_ORDERINGS,
+            choices={"condition": list(Site.Condition.values)},
             datetime_field="reported_at",
             points=True,  # geom is a PointField
         )
@@ -100,6 +101,10 @@ class InterventionCollectionApi(APIView):
             qs,
             properties=["title", "category", "completed", "sustainability", "funding", "call"],
             orderings=INTERVENTION_ORDERINGS,
+            choices={
+                "category": list(Proposal.Category.values),
+                "sustainability": list(selectors.SUSTAINABILITY_STATES),
+            },
             datetime_field="completed_on",
             points=True,  # geom is a PointField
         )

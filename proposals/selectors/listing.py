@@ -61,8 +61,19 @@ def parse_filters(params, *, city: City) -> dict:
     call = params.get("call", "")
     if call.isdigit() and GrantCall.objects.filter(city=city, pk=int(call)).exists():
         out["call"] = int(call)
-    out["status"] = choices(params, "status", Proposal.Status.values)
+    out["status"] = choices(params, "status", Proposal.PUBLIC_STATUSES)
     out["category"] = choices(params, "category", Proposal.Category.values)
+    return out
+
+
+def filter_choices(*, city: City, params) -> dict[str, list[str]]:
+    """What each choice filter of the public proposals takes (the REST API refuses others):
+    the public statuses, the categories and the ids of the city's calls (read only when
+    `params` ask for a call: the map's requests do not pay for it)."""
+    out = {"status": list(Proposal.PUBLIC_STATUSES), "category": list(Proposal.Category.values)}
+    if any(params.getlist("call")):
+        calls = GrantCall.objects.filter(city=city).order_by("pk").values_list("pk", flat=True)
+        out["call"] = [str(pk) for pk in calls]
     return out
 
 

@@ -72,6 +72,49 @@ def test_malformed_parameters_answer_400_with_the_reason(client, exchange_world)
         assert words in body(r)["detail"]
 
 
+def test_a_filter_value_outside_its_choices_answers_400_not_everything(
+    client, exchange_world, grant_call, ostrava
+):
+    """A misspelt status, a call of another city or no year is refused with what is allowed,
+    as the OGC API and the tiles refuse it: the API answered the whole collection, as if
+    unfiltered. An empty value is no filter; a parameter the collection does not know is
+    ignored (the city map sends one query to every layer)."""
+    from proposals.models import GrantCall
+
+    elsewhere = GrantCall.objects.create(
+        city=ostrava, title={"en": "Elsewhere"}, opens_at=grant_call.opens_at,
+        closes_at=grant_call.closes_at, total_budget=1000, project_cap=100,
+    )  # fmt: skip
+    for path, params, words in [
+        ("proposals/", {"status": "colecting_support"}, "status: colecting_support is not one"),
+        ("proposals/", {"status": "draft"}, "status: draft is not one of collecting_support"),
+        ("proposals/", {"category": "bench"}, "category: bench is not one of community_garden"),
+        (
+            "proposals/",
+            {"call": elsewhere.pk},
+            f"call: {elsewhere.pk} is not one of {grant_call.pk}",
+        ),
+        ("proposals/", {"call": "latest"}, "call: latest is not one of"),
+        ("proposals/", {"year": "last"}, "year: a year such as"),
+        ("sites/", {"condition": "broken"}, "condition: broken is not one of"),
+        ("interventions/", {"sustainability": "over"}, "sustainability: over is not one of"),
+        ("interventions/", {"category": "bench"}, "category: bench is not one of"),
+    ]:
+        r = get(client, path, **params)
+        assert r.status_code == 400, params
+        assert words in body(r)["detail"], params
+    everything = body(get(client, "proposals/"))["numberMatched"]
+    assert (
+        body(get(client, "proposals/", status="", year="", foo="bar"))["numberMatched"]
+        == everything
+    )
+    # a parameter another collection knows is no error here (the map's one query)
+    assert get(client, "sites/", status="granted", call="x").status_code == 200
+    mine = body(get(client, "proposals/", call=grant_call.pk, status=["granted", "rejected"]))
+    assert mine["features"]
+    assert {f["properties"]["status"] for f in mine["features"]} <= {"granted", "rejected"}
+
+
 def test_features_carry_public_fields_only(client, exchange_world):
     text = get(client, "proposals/").content.decode()
     for private in ("+48 600", "contact_phone", "author", "consent", "draft"):

@@ -35,6 +35,28 @@ def test_city_page_passes_map_config_as_json(client, koszalin):
     assert "unpkg.com" not in response.content.decode()
 
 
+def test_a_shared_map_link_with_stale_values_still_draws_every_layer(client, koszalin):
+    """The page forgives filter values it does not know (a misspelt status, a call of
+    another city, no year); the layers' requests, which the API and the tiles refuse with
+    such values, carry the filters as the page kept them, and the other parameters."""
+    from django.http import QueryDict
+
+    stale = "status=granted&status=colecting&category=bench&call=latest&year=last&q=park"
+    config = client.get(
+        f"/koszalin/?{stale}&condition=neglected&condition=poor&layers=proposals"
+    ).context["map_config"]
+    sent = QueryDict(config["query"])
+    assert sent.getlist("status") == ["granted"] and sent.getlist("condition") == ["neglected"]
+    assert "category" not in sent and "call" not in sent and "year" not in sent
+    assert sent["q"] == "park" and sent["layers"] == "proposals"
+    assert QueryDict(config["tileQuery"]["proposals"]).getlist("status") == ["granted"]
+    assert "category" not in QueryDict(config["tileQuery"]["proposals"])
+    for layer, url in config["urls"].items():
+        response = client.get(f"{url}?{config['query']}")
+        assert response.status_code == 200, (layer, response.content)
+    assert client.get(f"/api/v1/koszalin/proposals/?{stale}").status_code == 400
+
+
 def test_city_page_uses_city_language_until_visitor_chooses(client, koszalin, ostrava):
     assert client.get("/koszalin/").headers["Content-Language"] == "pl"
     assert client.get("/ostrava/").headers["Content-Language"] == "cs"

@@ -43,8 +43,10 @@ def test_api_filters(client, collecting, grant_call):
     assert (
         len(client.get(f"/api/v1/koszalin/proposals/?call={grant_call.pk}").json()["features"]) == 1
     )
-    # unknown filter values are ignored, not an error
-    assert client.get("/api/v1/koszalin/proposals/?status=nonsense").status_code == 200
+    # an unknown filter value is a 400 saying what is allowed (it answered every proposal, as
+    # if unfiltered); an unknown parameter is ignored (tests/geodata/test_rest_api.py)
+    assert client.get("/api/v1/koszalin/proposals/?status=nonsense").status_code == 400
+    assert client.get("/api/v1/koszalin/proposals/?nonsense=1").status_code == 200
 
 
 def test_api_etag_changes_with_support(client, collecting, supporters):
