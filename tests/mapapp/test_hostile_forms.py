@@ -1,8 +1,10 @@
 """Every form a role reaches, posted with hostile values, answers something other than a
 server error: a refusal (400 with the reason), a redirect, or a page. The values are the
 ones that once answered 500 when a session posted every form of the demo this way (a
-`next` of "-1", row ids that are no numbers); the crawl keeps them from coming back in a
-form added later. One form a kind of page (ids in paths count as one), each of its actions."""
+`next` of "-1", row ids that are no numbers, an image document of 900 megapixels); the
+crawl keeps them from coming back in a form added later. One form a kind of page (ids in
+paths count as one), each of its actions; each file field gets the bad files in turn, the
+rest of the form as the page filled it."""
 
 import re
 from html import unescape
@@ -27,22 +29,57 @@ def _attrs(tag: str) -> dict:
 
 
 def _forms(html: str, page: str):
-    """(action path, fields with their values, the actions its buttons post)."""
+    """(action path, fields with their values, its file fields, the actions its buttons
+    post)."""
     for tag, body in FORM.findall(html):
         form = _attrs(tag)
         if form.get("method", "get").lower() != "post":
             continue
         action = urlsplit(urljoin(page, form.get("action") or page)).path
-        fields, actions = {}, set()
+        fields, files, actions = {}, [], set()
         for field in FIELD.findall(body):
             a = _attrs(field)
-            if "name" not in a or a.get("type") == "file":
+            if "name" not in a:
                 continue
-            if a["name"] == "action":
+            if a.get("type") == "file":
+                files.append(a["name"])
+            elif a["name"] == "action":
                 actions.add(a.get("value", ""))
             else:
                 fields.setdefault(a["name"], a.get("value", ""))
-        yield action, fields, sorted(actions) or [None]
+        yield action, fields, files, sorted(actions) or [None]
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG of a few bytes whose header claims width x height pixels (a decompression bomb
+    as the server first sees it), its header's checksum right."""
+    import io
+    import zlib
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (1, 1)).save(out, "PNG")
+    png = out.getvalue()
+    at = png.index(b"IHDR")
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[at + 12 : at + 17]
+    return png[: at + 4] + header + zlib.crc32(b"IHDR" + header).to_bytes(4, "big") + png[at + 21 :]
+
+
+def _bad_files():
+    """Files no upload may take, each a fresh upload: the kinds that were tried by hand."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return [
+        SimpleUploadedFile("empty.jpg", b"", "image/jpeg"),
+        SimpleUploadedFile("words.jpg", b"not an image at all", "image/jpeg"),
+        SimpleUploadedFile("bomb.png", _png_claiming(30000, 30000), "image/png"),
+        SimpleUploadedFile("broken.pdf", b"%PDF-1.4 and nothing", "application/pdf"),
+        SimpleUploadedFile(
+            "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "image/svg+xml"
+        ),
+        SimpleUploadedFile("../../x.zip", b"PK\x03\x04broken", "application/zip"),
+    ]
 
 
 @pytest.fixture
@@ -95,7 +132,7 @@ def _crawl(client, queue: list[str]) -> set:
                 href.startswith("/koszalin/") and not SKIP.search(href)
             ) or href == "/me/proposals/":
                 queue.append(href)
-        for action, fields, buttons in _forms(html, page):
+        for action, fields, files, buttons in _forms(html, page):
             if SKIP.search(action):
                 continue
             for button in buttons:
@@ -109,4 +146,11 @@ def _crawl(client, queue: list[str]) -> set:
                         data["action"] = button
                     answer = client.post(action, data)
                     assert answer.status_code < 500, (action, button, value[:20])
+                for name in files:  # the form as the page filled it, a bad file in each field
+                    for bad in _bad_files():
+                        data = {**fields, name: bad}
+                        if button is not None:
+                            data["action"] = button
+                        answer = client.post(action, data)
+                        assert answer.status_code < 500, (action, button, name, bad.name)
     return posted
