@@ -50,30 +50,16 @@ def _forms(html: str, page: str):
         yield action, fields, files, sorted(actions) or [None]
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A PNG of a few bytes whose header claims width x height pixels (a decompression bomb
-    as the server first sees it), its header's checksum right."""
-    import io
-    import zlib
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("1", (1, 1)).save(out, "PNG")
-    png = out.getvalue()
-    at = png.index(b"IHDR")
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[at + 12 : at + 17]
-    return png[: at + 4] + header + zlib.crc32(b"IHDR" + header).to_bytes(4, "big") + png[at + 21 :]
-
-
 def _bad_files():
     """Files no upload may take, each a fresh upload: the kinds that were tried by hand."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tests.proposals.conftest import png_claiming
+
     return [
         SimpleUploadedFile("empty.jpg", b"", "image/jpeg"),
         SimpleUploadedFile("words.jpg", b"not an image at all", "image/jpeg"),
-        SimpleUploadedFile("bomb.png", _png_claiming(30000, 30000), "image/png"),
+        SimpleUploadedFile("bomb.png", png_claiming(30000, 30000), "image/png"),
         SimpleUploadedFile("broken.pdf", b"%PDF-1.4 and nothing", "application/pdf"),
         SimpleUploadedFile(
             "x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "image/svg+xml"

@@ -79,6 +79,21 @@ def jpeg_upload(name="photo.jpg", **kw):
     return SimpleUploadedFile(name, jpeg_bytes(**kw), content_type="image/jpeg")
 
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG of a few bytes whose header claims width x height pixels: a decompression bomb
+    as the server first sees it (a few bytes that would unpack to gigabytes), its header's
+    checksum right."""
+    import zlib
+
+    out = io.BytesIO()
+    Image.new("1", (1, 1)).save(out, "PNG")
+    png = out.getvalue()
+    at = png.index(b"IHDR")  # the header chunk: its 13 bytes start with the size, then a CRC
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[at + 12 : at + 17]
+    crc = zlib.crc32(b"IHDR" + header).to_bytes(4, "big")
+    return png[: at + 4] + header + crc + png[at + 21 :]
+
+
 @pytest.fixture(autouse=True)
 def english_pages(client, settings):
     """Koszalin's pages default to Polish; these tests read them in English."""

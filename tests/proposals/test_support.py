@@ -274,23 +274,6 @@ def test_withdrawing_is_offered_only_while_it_can_be_done(client, collecting, su
     assert 'id="my-support"' in page and "You support this proposal." in page
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A small PNG whose header claims width x height pixels: what a decompression bomb looks
-    like to the server (a few bytes that would unpack to gigabytes)."""
-    import io
-    import zlib
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("1", (1, 1)).save(out, "PNG")
-    png = out.getvalue()
-    at = png.index(b"IHDR")  # the header chunk: its 13 bytes start with the size, then a CRC
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[at + 12 : at + 17]
-    crc = zlib.crc32(b"IHDR" + header).to_bytes(4, "big")
-    return png[: at + 4] + header + crc + png[at + 21 :]
-
-
 def test_a_scan_with_too_many_pixels_is_refused_with_a_reason(client, collecting, officer):
     """A document that is an image of too many pixels (a decompression bomb, or a scan at too
     high a resolution) is refused with a message saying what to do, nothing stored; it
@@ -299,9 +282,11 @@ def test_a_scan_with_too_many_pixels_is_refused_with_a_reason(client, collecting
 
     from PIL import Image
 
+    from tests.proposals.conftest import png_claiming
+
     client.force_login(officer)
     url = f"/koszalin/officer/proposals/{collecting.pk}/"
-    bomb = SimpleUploadedFile("sheet.png", _png_claiming(30000, 30000), "image/png")
+    bomb = SimpleUploadedFile("sheet.png", png_claiming(30000, 30000), "image/png")
     response = client.post(url, {"action": "sheet", "file": bomb})
     assert response.status_code == 400
     assert "The scan has too many pixels (at most 89 megapixels)" in response.content.decode()
@@ -309,9 +294,9 @@ def test_a_scan_with_too_many_pixels_is_refused_with_a_reason(client, collecting
     from mapapp.files import DOCUMENT_MAX_PIXELS, check_document
 
     # above the limit but under twice it Pillow only warns when opening: refused all the same
-    over = SimpleUploadedFile("s.png", _png_claiming(10000, DOCUMENT_MAX_PIXELS // 10000 + 1))
+    over = SimpleUploadedFile("s.png", png_claiming(10000, DOCUMENT_MAX_PIXELS // 10000 + 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with pytest.raises(ValidationError, match="too many pixels"):
             check_document(over)
-    check_document(SimpleUploadedFile("a3.png", _png_claiming(7016, 9921)))  # A3 at 600 dpi
+    check_document(SimpleUploadedFile("a3.png", png_claiming(7016, 9921)))  # A3 at 600 dpi
